@@ -1,0 +1,8 @@
+/**
+ * Vltava as a library: wire codecs, the ZooKeeper client and recipes, the Kafka client
+ * (Producer, Consumer, Admin), and functions that start a coordinator or broker in-process.
+ *
+ * @module
+ */
+export * from "./src/wire/mod.ts";
+export { VERSION } from "./src/version.ts";

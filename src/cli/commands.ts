@@ -1,0 +1,1 @@
+/** Every command group; importing a module registers its commands. */

@@ -1,0 +1,222 @@
+/**
+ * The one way tests start Vltava: a compiled binary when VLTAVA_BIN is set, otherwise
+ * `deno run -A main.ts`. Servers run as real child processes on free 127.0.0.1 ports with
+ * temporary data directories, and are always killed when the test ends (`await using`).
+ */
+const MAIN = new URL("../../main.ts", import.meta.url).pathname;
+
+/** The argv prefix that runs the program. */
+export function programCommand(): string[] {
+  const binary = Deno.env.get("VLTAVA_BIN");
+  return binary ? [binary] : [Deno.execPath(), "run", "-A", "--quiet", MAIN];
+}
+
+/** A port on 127.0.0.1 that was free a moment ago. */
+export function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  return port;
+}
+
+/** Several distinct free ports. */
+export function freePorts(count: number): number[] {
+  const listeners = Array.from({ length: count }, () => Deno.listen({ hostname: "127.0.0.1", port: 0 }));
+  const ports = listeners.map((listener) => (listener.addr as Deno.NetAddr).port);
+  for (const listener of listeners) listener.close();
+  return ports;
+}
+
+/** A temporary directory removed on dispose. */
+export async function tempDir(prefix = "vltava-test-"): Promise<{ path: string } & AsyncDisposable> {
+  const path = await Deno.makeTempDir({ prefix });
+  return {
+    path,
+    async [Symbol.asyncDispose]() {
+      await Deno.remove(path, { recursive: true }).catch(() => {});
+    },
+  };
+}
+
+/** Wait until something accepts TCP connections on 127.0.0.1:port. */
+export async function waitForPort(port: number, timeoutMs = 30_000, isAlive: () => boolean = () => true) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (!isAlive()) throw new Error(`Process exited before port ${port} opened`);
+    try {
+      const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+      conn.close();
+      return;
+    } catch {
+      await delay(50);
+    }
+  }
+  throw new Error(`Nothing listened on 127.0.0.1:${port} within ${timeoutMs} ms`);
+}
+
+export function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Poll a condition until it holds; throws with `what` after timeoutMs. */
+export async function eventually<T>(
+  what: string,
+  probe: () => Promise<T | undefined | false> | T | undefined | false,
+  timeoutMs = 30_000,
+  intervalMs = 100,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await probe();
+      if (value !== undefined && value !== false) return value as T;
+    } catch (error) {
+      lastError = error;
+    }
+    await delay(intervalMs);
+  }
+  throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${lastError}` : ""}`);
+}
+
+/** A running child process with its output collected. */
+export class RunningProgram implements AsyncDisposable {
+  readonly child: Deno.ChildProcess;
+  readonly args: string[];
+  #stdout = "";
+  #stderr = "";
+  #exited = false;
+  readonly status: Promise<Deno.CommandStatus>;
+  #pumps: Promise<void>[];
+
+  constructor(args: string[], env: Record<string, string> = {}) {
+    this.args = args;
+    const [command, ...rest] = programCommand();
+    this.child = new Deno.Command(command, {
+      args: [...rest, ...args],
+      env: { NO_COLOR: "1", ...env },
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    this.#pumps = [
+      pump(this.child.stdout, (text) => this.#stdout += text),
+      pump(this.child.stderr, (text) => this.#stderr += text),
+    ];
+    this.status = this.child.status.then((status) => {
+      this.#exited = true;
+      return status;
+    });
+  }
+
+  get pid(): number {
+    return this.child.pid;
+  }
+
+  get exited(): boolean {
+    return this.#exited;
+  }
+
+  get stdout(): string {
+    return this.#stdout;
+  }
+
+  get stderr(): string {
+    return this.#stderr;
+  }
+
+  /** Wait for a line of stdout/stderr matching pattern. */
+  async waitForOutput(pattern: RegExp, timeoutMs = 30_000): Promise<RegExpMatchArray> {
+    return await eventually(
+      `output matching ${pattern} from vltava ${this.args.join(" ")}`,
+      () => {
+        const match = (this.#stdout + this.#stderr).match(pattern);
+        if (match) return match;
+        if (this.#exited) throw new Error(`exited; stderr: ${this.#stderr}`);
+        return undefined;
+      },
+      timeoutMs,
+      50,
+    );
+  }
+
+  signal(signal: Deno.Signal): void {
+    if (!this.#exited) {
+      try {
+        this.child.kill(signal);
+      } catch { /* already gone */ }
+    }
+  }
+
+  /** Stop with SIGTERM (or another signal), escalating to SIGKILL after graceMs. */
+  async stop(signal: Deno.Signal = "SIGTERM", graceMs = 10_000): Promise<Deno.CommandStatus> {
+    this.signal("SIGCONT");
+    this.signal(signal);
+    const timer = setTimeout(() => this.signal("SIGKILL"), graceMs);
+    try {
+      const status = await this.status;
+      await Promise.all(this.#pumps);
+      return status;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async [Symbol.asyncDispose]() {
+    await this.stop("SIGKILL");
+  }
+}
+
+async function pump(stream: ReadableStream<Uint8Array>, sink: (text: string) => void): Promise<void> {
+  const decoder = new TextDecoder();
+  try {
+    for await (const chunk of stream) sink(decoder.decode(chunk, { stream: true }));
+  } catch { /* process killed */ }
+}
+
+/** Start a long-running vltava command and wait until `port` accepts connections. */
+export async function startProgram(
+  args: string[],
+  port: number,
+  env: Record<string, string> = {},
+  timeoutMs = 60_000,
+): Promise<RunningProgram> {
+  const program = new RunningProgram(args, env);
+  try {
+    await waitForPort(port, timeoutMs, () => !program.exited);
+  } catch (error) {
+    await program.stop("SIGKILL");
+    throw new Error(`${(error as Error).message}\nstderr: ${program.stderr}\nstdout: ${program.stdout}`);
+  }
+  return program;
+}
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Run a one-shot vltava command to completion. */
+export async function runCli(args: string[], options: { stdin?: string; env?: Record<string, string> } = {}) {
+  const [command, ...rest] = programCommand();
+  const child = new Deno.Command(command, {
+    args: [...rest, ...args],
+    env: { NO_COLOR: "1", ...options.env },
+    stdin: options.stdin === undefined ? "null" : "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  if (options.stdin !== undefined) {
+    const writer = child.stdin.getWriter();
+    await writer.write(new TextEncoder().encode(options.stdin));
+    await writer.close();
+  }
+  const output = await child.output();
+  const decoder = new TextDecoder();
+  return {
+    code: output.code,
+    stdout: decoder.decode(output.stdout),
+    stderr: decoder.decode(output.stderr),
+  } satisfies CliResult;
+}
