@@ -1,0 +1,275 @@
+/**
+ * Kafka error codes: one table of {code, name, retriable, message}, and KafkaError, the
+ * typed exception the client raises for a non-zero code. Codes travel as data in responses;
+ * only the client turns them into exceptions.
+ */
+export interface KafkaErrorInfo {
+  code: number;
+  name: string;
+  retriable: boolean;
+  message: string;
+}
+
+const TABLE: readonly KafkaErrorInfo[] = [
+  {
+    code: -1,
+    name: "UNKNOWN_SERVER_ERROR",
+    retriable: false,
+    message: "The server experienced an unexpected error",
+  },
+  { code: 0, name: "NONE", retriable: false, message: "No error" },
+  {
+    code: 1,
+    name: "OFFSET_OUT_OF_RANGE",
+    retriable: false,
+    message: "The offset is outside the log's range",
+  },
+  {
+    code: 2,
+    name: "CORRUPT_MESSAGE",
+    retriable: true,
+    message: "The record batch failed its CRC or size check",
+  },
+  {
+    code: 3,
+    name: "UNKNOWN_TOPIC_OR_PARTITION",
+    retriable: true,
+    message: "This topic or partition does not exist",
+  },
+  { code: 4, name: "INVALID_FETCH_SIZE", retriable: false, message: "The requested fetch size is invalid" },
+  {
+    code: 5,
+    name: "LEADER_NOT_AVAILABLE",
+    retriable: true,
+    message: "The partition has no leader right now",
+  },
+  {
+    code: 6,
+    name: "NOT_LEADER_OR_FOLLOWER",
+    retriable: true,
+    message: "This broker is not the leader or a follower of the partition",
+  },
+  { code: 7, name: "REQUEST_TIMED_OUT", retriable: true, message: "The request timed out" },
+  { code: 8, name: "BROKER_NOT_AVAILABLE", retriable: false, message: "The broker is not available" },
+  { code: 9, name: "REPLICA_NOT_AVAILABLE", retriable: true, message: "The replica is not available" },
+  {
+    code: 10,
+    name: "MESSAGE_TOO_LARGE",
+    retriable: false,
+    message: "The record batch is larger than allowed",
+  },
+  {
+    code: 12,
+    name: "OFFSET_METADATA_TOO_LARGE",
+    retriable: false,
+    message: "The offset metadata is too large",
+  },
+  { code: 13, name: "NETWORK_EXCEPTION", retriable: true, message: "The connection was closed" },
+  {
+    code: 14,
+    name: "COORDINATOR_LOAD_IN_PROGRESS",
+    retriable: true,
+    message: "The coordinator is loading groups",
+  },
+  {
+    code: 15,
+    name: "COORDINATOR_NOT_AVAILABLE",
+    retriable: true,
+    message: "The coordinator is not available",
+  },
+  {
+    code: 16,
+    name: "NOT_COORDINATOR",
+    retriable: true,
+    message: "This broker is not the group's coordinator",
+  },
+  { code: 17, name: "INVALID_TOPIC_EXCEPTION", retriable: false, message: "The topic name is invalid" },
+  {
+    code: 18,
+    name: "RECORD_LIST_TOO_LARGE",
+    retriable: false,
+    message: "The record batch list is too large",
+  },
+  { code: 19, name: "NOT_ENOUGH_REPLICAS", retriable: true, message: "Fewer in-sync replicas than required" },
+  {
+    code: 20,
+    name: "NOT_ENOUGH_REPLICAS_AFTER_APPEND",
+    retriable: true,
+    message: "Written, but fewer in-sync replicas than required",
+  },
+  { code: 21, name: "INVALID_REQUIRED_ACKS", retriable: false, message: "acks must be -1, 0 or 1" },
+  { code: 22, name: "ILLEGAL_GENERATION", retriable: false, message: "The group generation is not current" },
+  {
+    code: 23,
+    name: "INCONSISTENT_GROUP_PROTOCOL",
+    retriable: false,
+    message: "The member's protocols do not match the group's",
+  },
+  { code: 24, name: "INVALID_GROUP_ID", retriable: false, message: "The group id is invalid" },
+  { code: 25, name: "UNKNOWN_MEMBER_ID", retriable: false, message: "The member id is not in the group" },
+  {
+    code: 26,
+    name: "INVALID_SESSION_TIMEOUT",
+    retriable: false,
+    message: "The session timeout is out of range",
+  },
+  { code: 27, name: "REBALANCE_IN_PROGRESS", retriable: false, message: "The group is rebalancing" },
+  {
+    code: 28,
+    name: "INVALID_COMMIT_OFFSET_SIZE",
+    retriable: false,
+    message: "The committed offset is invalid",
+  },
+  { code: 29, name: "TOPIC_AUTHORIZATION_FAILED", retriable: false, message: "Not authorized for the topic" },
+  { code: 30, name: "GROUP_AUTHORIZATION_FAILED", retriable: false, message: "Not authorized for the group" },
+  { code: 32, name: "INVALID_TIMESTAMP", retriable: false, message: "The timestamp is out of range" },
+  { code: 33, name: "UNSUPPORTED_SASL_MECHANISM", retriable: false, message: "SASL mechanism not supported" },
+  { code: 34, name: "ILLEGAL_SASL_STATE", retriable: false, message: "Unexpected SASL request" },
+  { code: 35, name: "UNSUPPORTED_VERSION", retriable: false, message: "The API version is not supported" },
+  { code: 36, name: "TOPIC_ALREADY_EXISTS", retriable: false, message: "The topic already exists" },
+  { code: 37, name: "INVALID_PARTITIONS", retriable: false, message: "The number of partitions is invalid" },
+  {
+    code: 38,
+    name: "INVALID_REPLICATION_FACTOR",
+    retriable: false,
+    message: "The replication factor is invalid",
+  },
+  {
+    code: 39,
+    name: "INVALID_REPLICA_ASSIGNMENT",
+    retriable: false,
+    message: "The replica assignment is invalid",
+  },
+  { code: 40, name: "INVALID_CONFIG", retriable: false, message: "The configuration is invalid" },
+  { code: 41, name: "NOT_CONTROLLER", retriable: true, message: "This broker is not the controller" },
+  { code: 42, name: "INVALID_REQUEST", retriable: false, message: "The request is malformed" },
+  {
+    code: 43,
+    name: "UNSUPPORTED_FOR_MESSAGE_FORMAT",
+    retriable: false,
+    message: "The message format does not support this request",
+  },
+  {
+    code: 45,
+    name: "OUT_OF_ORDER_SEQUENCE_NUMBER",
+    retriable: false,
+    message: "Out of order sequence number",
+  },
+  { code: 46, name: "DUPLICATE_SEQUENCE_NUMBER", retriable: false, message: "Duplicate sequence number" },
+  { code: 47, name: "INVALID_PRODUCER_EPOCH", retriable: false, message: "The producer epoch is stale" },
+  { code: 58, name: "SASL_AUTHENTICATION_FAILED", retriable: false, message: "SASL authentication failed" },
+  { code: 59, name: "UNKNOWN_PRODUCER_ID", retriable: false, message: "The producer id is unknown" },
+  { code: 68, name: "NON_EMPTY_GROUP", retriable: false, message: "The group still has members" },
+  { code: 69, name: "GROUP_ID_NOT_FOUND", retriable: false, message: "The group does not exist" },
+  {
+    code: 74,
+    name: "FENCED_LEADER_EPOCH",
+    retriable: true,
+    message: "The leader epoch is older than the broker's",
+  },
+  {
+    code: 75,
+    name: "UNKNOWN_LEADER_EPOCH",
+    retriable: true,
+    message: "The leader epoch is newer than the broker's",
+  },
+  {
+    code: 76,
+    name: "UNSUPPORTED_COMPRESSION_TYPE",
+    retriable: false,
+    message: "Compression type not supported",
+  },
+  { code: 79, name: "MEMBER_ID_REQUIRED", retriable: false, message: "Rejoin with the member id given" },
+  { code: 81, name: "GROUP_MAX_SIZE_REACHED", retriable: false, message: "The group is full" },
+  { code: 82, name: "FENCED_INSTANCE_ID", retriable: false, message: "The static member was fenced" },
+  { code: 87, name: "INVALID_RECORD", retriable: false, message: "A record failed validation" },
+];
+
+const BY_CODE = new Map(TABLE.map((info) => [info.code, info]));
+
+/** Error codes by name, e.g. `ErrorCode.NOT_LEADER_OR_FOLLOWER` = 6. */
+export const ErrorCode = Object.fromEntries(TABLE.map((info) => [info.name, info.code])) as Record<
+  | "UNKNOWN_SERVER_ERROR"
+  | "NONE"
+  | "OFFSET_OUT_OF_RANGE"
+  | "CORRUPT_MESSAGE"
+  | "UNKNOWN_TOPIC_OR_PARTITION"
+  | "INVALID_FETCH_SIZE"
+  | "LEADER_NOT_AVAILABLE"
+  | "NOT_LEADER_OR_FOLLOWER"
+  | "REQUEST_TIMED_OUT"
+  | "BROKER_NOT_AVAILABLE"
+  | "REPLICA_NOT_AVAILABLE"
+  | "MESSAGE_TOO_LARGE"
+  | "OFFSET_METADATA_TOO_LARGE"
+  | "NETWORK_EXCEPTION"
+  | "COORDINATOR_LOAD_IN_PROGRESS"
+  | "COORDINATOR_NOT_AVAILABLE"
+  | "NOT_COORDINATOR"
+  | "INVALID_TOPIC_EXCEPTION"
+  | "RECORD_LIST_TOO_LARGE"
+  | "NOT_ENOUGH_REPLICAS"
+  | "NOT_ENOUGH_REPLICAS_AFTER_APPEND"
+  | "INVALID_REQUIRED_ACKS"
+  | "ILLEGAL_GENERATION"
+  | "INCONSISTENT_GROUP_PROTOCOL"
+  | "INVALID_GROUP_ID"
+  | "UNKNOWN_MEMBER_ID"
+  | "INVALID_SESSION_TIMEOUT"
+  | "REBALANCE_IN_PROGRESS"
+  | "INVALID_COMMIT_OFFSET_SIZE"
+  | "TOPIC_AUTHORIZATION_FAILED"
+  | "GROUP_AUTHORIZATION_FAILED"
+  | "INVALID_TIMESTAMP"
+  | "UNSUPPORTED_SASL_MECHANISM"
+  | "ILLEGAL_SASL_STATE"
+  | "UNSUPPORTED_VERSION"
+  | "TOPIC_ALREADY_EXISTS"
+  | "INVALID_PARTITIONS"
+  | "INVALID_REPLICATION_FACTOR"
+  | "INVALID_REPLICA_ASSIGNMENT"
+  | "INVALID_CONFIG"
+  | "NOT_CONTROLLER"
+  | "INVALID_REQUEST"
+  | "UNSUPPORTED_FOR_MESSAGE_FORMAT"
+  | "OUT_OF_ORDER_SEQUENCE_NUMBER"
+  | "DUPLICATE_SEQUENCE_NUMBER"
+  | "INVALID_PRODUCER_EPOCH"
+  | "SASL_AUTHENTICATION_FAILED"
+  | "UNKNOWN_PRODUCER_ID"
+  | "NON_EMPTY_GROUP"
+  | "GROUP_ID_NOT_FOUND"
+  | "FENCED_LEADER_EPOCH"
+  | "UNKNOWN_LEADER_EPOCH"
+  | "UNSUPPORTED_COMPRESSION_TYPE"
+  | "MEMBER_ID_REQUIRED"
+  | "GROUP_MAX_SIZE_REACHED"
+  | "FENCED_INSTANCE_ID"
+  | "INVALID_RECORD",
+  number
+>;
+
+/** Table entry for a code; unknown codes get a generic entry rather than undefined. */
+export function errorInfo(code: number): KafkaErrorInfo {
+  return BY_CODE.get(code) ??
+    { code, name: `ERROR_${code}`, retriable: false, message: `Kafka error ${code}` };
+}
+
+/**
+ * A Kafka error code raised as an exception by the client. `retriable` says whether
+ * retrying (after a metadata refresh) may succeed.
+ */
+export class KafkaError extends Error {
+  override name = "KafkaError";
+  readonly code: number;
+  readonly type: string;
+  readonly retriable: boolean;
+
+  constructor(code: number, context?: string) {
+    const info = errorInfo(code);
+    super(context ? `${info.message} (${info.name}): ${context}` : `${info.message} (${info.name})`);
+    this.code = code;
+    this.type = info.name;
+    this.retriable = info.retriable;
+  }
+}
