@@ -80,3 +80,9 @@ Deno.test("frame decoder splits streams, keeps partial frames and refuses bad le
   assert.throws(() => new FrameDecoder(100).push(new Writer().int32(101).toBytes()), WireError);
   assert.throws(() => new FrameDecoder(100).push(new Writer().int32(-1).toBytes()), WireError);
 });
+
+Deno.test("crc32c agrees between its JavaScript and WebAssembly engines on large inputs", () => {
+  const big = new Uint8Array(100_000).map((_, i) => (i * 131) & 0xff);
+  assert.equal(crc32c(big), crc32cUpdate(0, big));
+  assert.equal(crc32c(big, 10, 50_000), crc32cUpdate(0, big, 10, 50_000));
+});
