@@ -45,7 +45,7 @@ interface ZkClient {
   ): void;
   setData(path: string, data: Buffer, version: number, callback: Callback<ZkStat>): void;
   getChildren(path: string, watcher: (() => void) | undefined, callback: Callback<string[]>): void;
-  removeRecursive(path: string, version: number, callback: (e: ZkError | null) => void): void;
+  remove(path: string, version: number, callback: (e: ZkError | null) => void): void;
   transaction(): ZkTransaction;
 }
 
@@ -169,9 +169,13 @@ class ZooKeeperCoordination implements Coordination {
     );
   }
 
+  /** Depth first: children, then the node; a node already gone is fine. */
   async deleteRecursive(path: string): Promise<void> {
+    const children = await this.getChildren(path);
+    if (children === null) return;
+    for (const child of children) await this.deleteRecursive(`${path === "/" ? "" : path}/${child}`);
     try {
-      await promise<void>((callback) => this.#client.removeRecursive(path, -1, callback));
+      await promise<void>((callback) => this.#client.remove(path, -1, callback));
     } catch (error) {
       if (codeOf(error) !== NO_NODE) throw error;
     }
