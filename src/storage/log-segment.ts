@@ -125,9 +125,16 @@ export class LogSegment {
     return this.#maxTimestampMs;
   }
 
-  /** What segment.ms compares against: the first batch's timestamp, else the creation time. */
-  get rollTimestampMs(): number {
-    return this.#firstBatchTimestampMs >= 0 ? this.#firstBatchTimestampMs : this.createdAtMs;
+  /**
+   * Age for segment.ms, as Kafka measures it: with an incoming batch timestamp, how far it is
+   * past the first batch's timestamp (so producers' clocks, not ours, decide); without one (the
+   * periodic check), wall-clock time since this segment was created or opened.
+   */
+  timeWaitedForRollMs(nowMs: number, incomingTimestampMs: number): number {
+    if (this.#firstBatchTimestampMs >= 0 && incomingTimestampMs >= 0) {
+      return incomingTimestampMs - this.#firstBatchTimestampMs;
+    }
+    return nowMs - this.createdAtMs;
   }
 
   get isEmpty(): boolean {

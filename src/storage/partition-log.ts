@@ -130,7 +130,12 @@ export class PartitionLog {
     this.#epochCache = loaded.epochCache;
     if (this.#segments.length === 0) {
       this.#segments.push(
-        LogSegment.create(this.dir, loaded.offsets.logStartOffset, this.#config.indexIntervalBytes),
+        LogSegment.create(
+          this.dir,
+          loaded.offsets.logStartOffset,
+          this.#config.indexIntervalBytes,
+          this.#now(),
+        ),
       );
       fsyncDirectory(this.dir);
     }
@@ -330,7 +335,7 @@ export class PartitionLog {
         `Append spans ${info.lastOffset - info.firstOffset + 1} offsets, too many for one segment`,
       );
     }
-    this.#maybeRoll(bytes.length, info.firstOffset, info.lastOffset);
+    this.#maybeRoll(bytes.length, info);
     this.#active.append(bytes, 0, bytes.length);
     this.#logEndOffset = info.lastOffset + 1;
     this.#unflushedRecords += info.recordCount;
@@ -338,7 +343,8 @@ export class PartitionLog {
     if (this.#unflushedRecords >= this.#config.flushMessages) this.#flushInBackground();
   }
 
-  #maybeRoll(sizeBytes: number, firstOffset: number, lastOffset: number): void {
+  #maybeRoll(sizeBytes: number, info: LogAppendInfo): void {
+    const { firstOffset, lastOffset } = info;
     const active = this.#active;
     if (active.isEmpty) {
       // An empty active segment must start at the first offset it will hold.
@@ -353,7 +359,7 @@ export class PartitionLog {
     }
     const full = active.sizeBytes + sizeBytes > this.#config.segmentBytes;
     const offsetsOverflow = lastOffset - active.baseOffset > MAX_RELATIVE_OFFSET;
-    const old = this.#now() - active.rollTimestampMs >= this.#config.segmentMs;
+    const old = active.timeWaitedForRollMs(this.#now(), info.maxTimestampMs) >= this.#config.segmentMs;
     if (full || offsetsOverflow || old) this.roll(firstOffset);
   }
 
@@ -573,7 +579,7 @@ export class PartitionLog {
   async maintain(nowMs: number = this.#now()): Promise<void> {
     this.#checkOpen();
     const active = this.#active;
-    if (!active.isEmpty && nowMs - active.rollTimestampMs >= this.#config.segmentMs) this.roll();
+    if (!active.isEmpty && active.timeWaitedForRollMs(nowMs, -1) >= this.#config.segmentMs) this.roll();
     this.enforceRetention(nowMs);
     if (this.#firstUnflushedMs >= 0 && nowMs - this.#firstUnflushedMs >= this.#config.flushMs) {
       await this.flush();
