@@ -32,3 +32,4 @@ export {
 export { StorageError } from "./storage-error.ts";
 export type { StorageLogger } from "./log-loader.ts";
 export { partitionDirName } from "./segment-names.ts";
+export { PartitionLogReplica, type PartitionLogReplicaOptions } from "./replica-log-adapter.ts";
