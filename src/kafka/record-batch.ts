@@ -1,7 +1,8 @@
 /**
- * RecordBatch v2 (magic 2): the unit the broker stores and serves. This module reads and
- * checks batch headers and rewrites the two fields the broker owns, WITHOUT decoding
- * records: the broker moves bytes.
+ * RecordBatch v2 (magic 2): the unit the broker stores and serves. The first half of this
+ * module reads and checks batch headers and rewrites the two fields the broker owns, without
+ * decoding records (the broker moves bytes); the second half encodes and decodes records for
+ * clients (encodeRecordBatch / decodeRecordBatch / decodeRecordBatches).
  *
  * RecordBatch v2 (big-endian; offsets in bytes from the start of the batch):
  *   0  baseOffset            int64
@@ -31,7 +32,20 @@
  * ```
  */
 import { crc32c } from "../wire/crc32c.ts";
+import { Reader } from "../wire/reader.ts";
 import { WireError } from "../wire/wire-error.ts";
+import { Writer } from "../wire/writer.ts";
+import {
+  codecFromName,
+  compress,
+  CompressionCodec,
+  CompressionError,
+  type CompressionName,
+  decompress,
+  DEFAULT_MAX_DECOMPRESSED_BYTES,
+} from "./compression.ts";
+
+export { CompressionCodec, type CompressionCodecId, type CompressionName } from "./compression.ts";
 
 /** Byte offsets of every header field inside a batch. */
 export const BatchOffset = {
@@ -72,10 +86,6 @@ export const Attributes = {
   deleteHorizon: 0x40,
 } as const;
 
-/** Compression codec ids (attributes bits 0-2). */
-export const CompressionCodec = { none: 0, gzip: 1, snappy: 2, lz4: 3, zstd: 4 } as const;
-export type CompressionCodecId = typeof CompressionCodec[keyof typeof CompressionCodec];
-
 export interface BatchHeader {
   baseOffset: number;
   batchLength: number;
@@ -93,8 +103,11 @@ export interface BatchHeader {
   recordsCount: number;
 }
 
-/** Why a batch was rejected; maps onto Kafka's CORRUPT_MESSAGE / MESSAGE_TOO_LARGE. */
-export type BatchErrorKind = "corrupt" | "too-large" | "truncated";
+/**
+ * Why a batch was rejected; maps onto Kafka's CORRUPT_MESSAGE / MESSAGE_TOO_LARGE. "unsupported"
+ * (an unknown compression codec) only comes from decodeRecordBatch.
+ */
+export type BatchErrorKind = "corrupt" | "too-large" | "truncated" | "unsupported";
 
 /**
  * A batch failed a check. `kind` says which (storage cuts a truncated or corrupt tail; the
@@ -310,4 +323,291 @@ export function* iterateBatches(bytes: Uint8Array, options: IterateOptions = {})
     yield { position, sizeBytes, header };
     position += sizeBytes;
   }
+}
+
+// --- Records: full encode / decode (the client's side; the broker never calls these) ---------
+//
+// Record (inside the records section, or inside its decompressed stream):
+//   length         varint   bytes after this field
+//   attributes     int8     unused, 0
+//   timestampDelta varlong  from baseTimestamp
+//   offsetDelta    varint   from baseOffset
+//   keyLength      varint   -1 = null, then key bytes
+//   valueLength    varint   -1 = null, then value bytes
+//   headerCount    varint
+//   headers        headerKeyLength varint + UTF-8 key, headerValueLength varint (-1 = null) + value
+
+/** A record header as decoded: UTF-8 key, raw value. */
+export interface RecordHeader {
+  key: string;
+  value: Uint8Array | null;
+}
+
+/** A record to encode. Strings are written as UTF-8. */
+export interface RecordInput {
+  key?: Uint8Array | string | null;
+  value: Uint8Array | string | null;
+  headers?: readonly { key: string; value: Uint8Array | string | null }[];
+  /** Milliseconds since the epoch; default: now. */
+  timestamp?: number;
+}
+
+/** What encodeRecordBatch needs. Defaults are what the Java producer writes without idempotence. */
+export interface EncodeBatchInput {
+  records: readonly RecordInput[];
+  /** Default 0 (the broker assigns the real one). */
+  baseOffset?: number;
+  /** Default -1 (the broker writes its own). */
+  partitionLeaderEpoch?: number;
+  /** Codec id or name; default none. */
+  compression?: number | CompressionName;
+  /** Default -1n (no producer id). */
+  producerId?: bigint;
+  /** Default -1. */
+  producerEpoch?: number;
+  /** Default -1. */
+  baseSequence?: number;
+  transactional?: boolean;
+  control?: boolean;
+  /** Set the LogAppendTime timestamp-type bit. */
+  logAppendTime?: boolean;
+}
+
+/** A decoded record: absolute offset and timestamp; key/value are views into the decoded bytes. */
+export interface DecodedRecord {
+  offset: number;
+  timestamp: number;
+  key: Uint8Array | null;
+  value: Uint8Array | null;
+  headers: RecordHeader[];
+}
+
+export interface DecodedBatch extends BatchHeader {
+  compression: number;
+  transactional: boolean;
+  /** Control batches carry transaction markers, not user data: consumers skip their records. */
+  control: boolean;
+  logAppendTime: boolean;
+  /** Total size of the batch in bytes (12 + batchLength). */
+  sizeBytes: number;
+  records: DecodedRecord[];
+}
+
+export interface DecodeOptions extends ValidateOptions {
+  /** Bound on one batch's decompressed records (default 64 MiB). */
+  maxDecompressedBytes?: number;
+}
+
+const textEncoder = new TextEncoder();
+const headerKeyDecoder = new TextDecoder("utf-8", { fatal: true });
+/** Reused between calls (encoding is synchronous); they grow to the largest batch seen. */
+const batchWriter = new Writer(16 * 1024);
+const recordsWriter = new Writer(16 * 1024);
+
+function asBytes(value: Uint8Array | string | null | undefined): Uint8Array | null {
+  if (value === null || value === undefined) return null;
+  return typeof value === "string" ? textEncoder.encode(value) : value;
+}
+
+function varintSize(value: number): number {
+  const zigzag = ((value << 1) ^ (value >> 31)) >>> 0;
+  return zigzag < 0x80 ? 1 : zigzag < 0x4000 ? 2 : zigzag < 0x20_0000 ? 3 : zigzag < 0x1000_0000 ? 4 : 5;
+}
+
+function varlongSize(value: number): number {
+  if (value >= -0x4000_0000 && value < 0x4000_0000) return varintSize(value);
+  let zigzag = value >= 0 ? value * 2 : -value * 2 - 1;
+  let size = 1;
+  while (zigzag >= 0x80) {
+    zigzag = Math.floor(zigzag / 0x80);
+    size++;
+  }
+  return size;
+}
+
+function sizedBytes(bytes: Uint8Array | null): number {
+  return bytes === null ? 1 : varintSize(bytes.length) + bytes.length;
+}
+
+function writeSizedBytes(writer: Writer, bytes: Uint8Array | null): void {
+  if (bytes === null) writer.varint(-1);
+  else writer.varint(bytes.length).raw(bytes);
+}
+
+function writeRecord(writer: Writer, record: RecordInput, offsetDelta: number, timestampDelta: number): void {
+  const key = asBytes(record.key);
+  const value = asBytes(record.value);
+  const headers = (record.headers ?? []).map((h) => [textEncoder.encode(h.key), asBytes(h.value)] as const);
+  let bodyBytes = 1 + varlongSize(timestampDelta) + varintSize(offsetDelta) + sizedBytes(key) +
+    sizedBytes(value) + varintSize(headers.length);
+  for (const [headerKey, headerValue] of headers) {
+    bodyBytes += sizedBytes(headerKey) + sizedBytes(headerValue);
+  }
+  writer.varint(bodyBytes).int8(0).varlong(timestampDelta).varint(offsetDelta);
+  writeSizedBytes(writer, key);
+  writeSizedBytes(writer, value);
+  writer.varint(headers.length);
+  for (const [headerKey, headerValue] of headers) {
+    writeSizedBytes(writer, headerKey);
+    writeSizedBytes(writer, headerValue);
+  }
+}
+
+/**
+ * Encode records as one RecordBatch v2 with its CRC-32C; compressed when asked.
+ *
+ * @example
+ * ```ts
+ * const bytes = encodeRecordBatch({ records: [{ key: "k", value: "v", timestamp: 0 }], compression: "gzip" });
+ * ```
+ */
+export function encodeRecordBatch(input: EncodeBatchInput): Uint8Array {
+  const records = input.records;
+  if (records.length === 0) throw new RangeError("A record batch needs at least one record");
+  const codec = typeof input.compression === "string"
+    ? codecFromName(input.compression)
+    : input.compression ?? CompressionCodec.none;
+  const now = Date.now();
+  const baseTimestamp = records[0].timestamp ?? now;
+  let maxTimestamp = baseTimestamp;
+  for (const record of records) maxTimestamp = Math.max(maxTimestamp, record.timestamp ?? now);
+  const attributes = (codec & Attributes.compressionMask) |
+    (input.logAppendTime ? Attributes.timestampTypeLogAppend : 0) |
+    (input.transactional ? Attributes.transactional : 0) | (input.control ? Attributes.control : 0);
+
+  const writer = batchWriter.reset();
+  writer.int64n(input.baseOffset ?? 0).int32(0).int32(input.partitionLeaderEpoch ?? -1).int8(CURRENT_MAGIC)
+    .uint32(0).int16(attributes).int32(records.length - 1).int64n(baseTimestamp).int64n(maxTimestamp)
+    .int64(input.producerId ?? -1n).int16(input.producerEpoch ?? -1).int32(input.baseSequence ?? -1)
+    .int32(records.length);
+  const target = codec === CompressionCodec.none ? writer : recordsWriter.reset();
+  for (let i = 0; i < records.length; i++) {
+    writeRecord(target, records[i], i, (records[i].timestamp ?? now) - baseTimestamp);
+  }
+  if (target !== writer) writer.raw(compress(codec, target.view()));
+  writer.setInt32At(BatchOffset.batchLength, writer.length - LOG_OVERHEAD_BYTES);
+  writer.setUint32At(BatchOffset.crc, crc32c(writer.view(), CRC_START));
+  return writer.toBytes();
+}
+
+/** Turn a decoding failure into a RecordBatchError of the right kind. */
+function asBatchError(error: unknown, position: number): unknown {
+  if (error instanceof RecordBatchError) return error;
+  if (error instanceof CompressionError) {
+    const kind = error.kind === "too-large"
+      ? "too-large"
+      : error.kind === "unsupported"
+      ? "unsupported"
+      : "corrupt";
+    return new RecordBatchError(kind, position, error.message);
+  }
+  if (error instanceof WireError) {
+    return new RecordBatchError("corrupt", position, `Malformed records: ${error.message}`);
+  }
+  return error;
+}
+
+/**
+ * Decode the batch at `position`: validate it (magic, sizes, CRC), decompress with a bound,
+ * and return its header, flags and records (offset = baseOffset + offsetDelta; timestamp =
+ * baseTimestamp + delta, or maxTimestamp for LogAppendTime). Control and transactional batches
+ * decode like any other and say so in `control` / `transactional`.
+ * Throws RecordBatchError ("corrupt", "too-large", "truncated", "unsupported").
+ */
+export function decodeRecordBatch(
+  bytes: Uint8Array,
+  position = 0,
+  options: DecodeOptions = {},
+): DecodedBatch {
+  const header = validateBatch(bytes, position, options);
+  const sizeBytes = LOG_OVERHEAD_BYTES + header.batchLength;
+  const codec = header.attributes & Attributes.compressionMask;
+  try {
+    const section = bytes.subarray(position + BATCH_HEADER_BYTES, position + sizeBytes);
+    const plain = decompress(codec, section, options.maxDecompressedBytes ?? DEFAULT_MAX_DECOMPRESSED_BYTES);
+    const logAppendTime = (header.attributes & Attributes.timestampTypeLogAppend) !== 0;
+    return {
+      ...header,
+      compression: codec,
+      transactional: (header.attributes & Attributes.transactional) !== 0,
+      control: (header.attributes & Attributes.control) !== 0,
+      logAppendTime,
+      sizeBytes,
+      records: readRecords(new Reader(plain), header, logAppendTime),
+    };
+  } catch (error) {
+    throw asBatchError(error, position);
+  }
+}
+
+function readRecords(reader: Reader, header: BatchHeader, logAppendTime: boolean): DecodedRecord[] {
+  const records: DecodedRecord[] = [];
+  for (let i = 0; i < header.recordsCount; i++) {
+    if (reader.remaining === 0) {
+      throw new WireError(`Batch declares ${header.recordsCount} records but holds ${i}`);
+    }
+    records.push(readRecord(reader, header, logAppendTime));
+  }
+  reader.expectEnd("Record batch");
+  return records;
+}
+
+function readRecord(reader: Reader, header: BatchHeader, logAppendTime: boolean): DecodedRecord {
+  const length = reader.varint();
+  if (length < 0 || length > reader.remaining) throw new WireError(`Invalid record length ${length}`);
+  const end = reader.position + length;
+  reader.int8(); // attributes: unused
+  const timestampDelta = reader.varlong();
+  const offsetDelta = reader.varint();
+  const key = readSizedBytes(reader);
+  const value = readSizedBytes(reader);
+  const headerCount = reader.varint();
+  if (headerCount < 0 || headerCount * 2 > end - reader.position) {
+    throw new WireError(`Invalid record header count ${headerCount}`);
+  }
+  const headers: RecordHeader[] = [];
+  for (let i = 0; i < headerCount; i++) {
+    const keyBytes = readSizedBytes(reader);
+    if (keyBytes === null) throw new WireError("Null record header key");
+    let headerKey: string;
+    try {
+      headerKey = headerKeyDecoder.decode(keyBytes);
+    } catch {
+      throw new WireError("Invalid UTF-8 in record header key");
+    }
+    headers.push({ key: headerKey, value: readSizedBytes(reader) });
+  }
+  if (reader.position !== end) throw new WireError(`Record length ${length} does not match its fields`);
+  return {
+    offset: header.baseOffset + offsetDelta,
+    timestamp: logAppendTime ? header.maxTimestamp : header.baseTimestamp + timestampDelta,
+    key,
+    value,
+    headers,
+  };
+}
+
+function readSizedBytes(reader: Reader): Uint8Array | null {
+  const length = reader.varint();
+  if (length === -1) return null;
+  if (length < 0) throw new WireError(`Invalid record field length ${length}`);
+  return reader.raw(length);
+}
+
+/**
+ * Decode every whole batch in a buffer (a Fetch response's records), stopping quietly at a
+ * partial trailing batch, as brokers cut fetch responses at max_bytes.
+ */
+export function decodeRecordBatches(bytes: Uint8Array, options: DecodeOptions = {}): DecodedBatch[] {
+  const batches: DecodedBatch[] = [];
+  for (const slot of iterateBatches(bytes, { ...options, validate: false })) {
+    batches.push(decodeRecordBatch(bytes, slot.position, options));
+  }
+  return batches;
+}
+
+/** Control record type from a control record's key (0 = abort, 1 = commit), or -1 if unreadable. */
+export function controlRecordType(key: Uint8Array | null): number {
+  if (key === null || key.length < 4) return -1;
+  return (key[2] << 8) | key[3];
 }
