@@ -348,10 +348,10 @@ export class LogSegment {
     return null;
   }
 
-  /** The first batch whose maxTimestamp ≥ `timestampMs`, or null. */
-  findByTimestamp(timestampMs: number): BatchLocation | null {
+  /** The first batch holding offsets ≥ `fromOffset` whose maxTimestamp ≥ `timestampMs`, or null. */
+  findByTimestamp(timestampMs: number, fromOffset = this.baseOffset): BatchLocation | null {
     if (this.#maxTimestampMs < timestampMs) return null;
-    const start = this.translate(this.timeIndex.lookupStart(timestampMs));
+    const start = this.translate(Math.max(this.timeIndex.lookupStart(timestampMs), fromOffset));
     let position = start?.position ?? this.#sizeBytes;
     while (position < this.#sizeBytes) {
       const batch = this.#headerAt(position);
@@ -398,7 +398,9 @@ export class LogSegment {
 
   /** fsync the log data (off the event loop) and write + fsync the indexes. */
   async flush(): Promise<void> {
+    if (this.#fd < 0) return;
     await fdatasyncAsync(this.#fd);
+    if (this.#fd < 0) return; // closed or deleted meanwhile: do not recreate its index files
     this.offsetIndex.persist(true);
     this.timeIndex.persist(true);
   }

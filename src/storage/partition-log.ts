@@ -27,13 +27,16 @@ import {
   BatchOffset,
   batchSizeAt,
   CRC_START,
+  decodeRecordBatch,
   LOG_OVERHEAD_BYTES,
   RecordBatchError,
   setBaseOffset,
   setPartitionLeaderEpoch,
   validateBatch,
 } from "../kafka/record-batch.ts";
+import { ErrorCode } from "../kafka/errors.ts";
 import { crc32c } from "../wire/crc32c.ts";
+import { WireError } from "../wire/wire-error.ts";
 import { writeCheckpoint } from "./checkpoint-file.ts";
 import { fsyncDirectory, replaceFileAtomically } from "./file-io.ts";
 import type { EpochEndOffset, EpochEntry, LeaderEpochCache } from "./leader-epoch-cache.ts";
@@ -89,11 +92,11 @@ export interface LogReadResult {
   logEndOffset: number;
 }
 
-/** A ListOffsets-by-timestamp answer at batch granularity. */
+/** A ListOffsets-by-timestamp answer. */
 export interface TimestampLookup {
-  /** Base offset of the first batch with maxTimestamp ≥ the target (at least the log start). */
+  /** Offset of the first record with timestamp ≥ the target (at least the log start). */
   offset: number;
-  /** That batch's maxTimestamp. */
+  /** That record's timestamp. */
   timestampMs: number;
 }
 
@@ -235,13 +238,20 @@ export class PartitionLog {
    * Append the batches of one produce request (bytes of one or more whole RecordBatch v2) as the
    * leader in `leaderEpoch`: check magic, length and CRC-32C of each without decoding records,
    * write baseOffset and partitionLeaderEpoch in place (the caller's bytes change), then append
-   * them with one write. Throws StorageError (CORRUPT_MESSAGE, MESSAGE_TOO_LARGE) and appends
-   * nothing when any batch is bad.
+   * them with one write. Throws StorageError (CORRUPT_MESSAGE, MESSAGE_TOO_LARGE, or
+   * FENCED_LEADER_EPOCH for an epoch older than the log's latest) and appends nothing when any
+   * batch is bad.
    */
   appendAsLeader(bytes: Uint8Array, leaderEpoch: number): LogAppendInfo {
     this.#checkOpen();
     if (!Number.isInteger(leaderEpoch) || leaderEpoch < 0 || leaderEpoch > 0x7fff_ffff) {
       throw new RangeError(`Invalid leader epoch: ${leaderEpoch}`);
+    }
+    if (leaderEpoch < this.#epochCache.latestEpoch) {
+      throw new StorageError(
+        ErrorCode.FENCED_LEADER_EPOCH,
+        `Leader epoch ${leaderEpoch} is older than the log's latest epoch ${this.#epochCache.latestEpoch}`,
+      );
     }
     const info = this.#validate(bytes, this.#config.maxBatchBytes, true);
     const logAppendTimeMs = this.#config.logAppendTime ? this.#now() : -1;
@@ -433,17 +443,34 @@ export class PartitionLog {
   }
 
   /**
-   * ListOffsets by timestamp at batch granularity: the first batch whose maxTimestamp ≥
-   * `timestampMs`, or null when every batch is older. (-1 latest and -2 earliest are the
-   * caller's: highWatermark or logEndOffset, and logStartOffset.)
+   * ListOffsets by timestamp: the first record (at or after the log start) whose timestamp ≥
+   * `timestampMs` and its timestamp, or null when every record is older. The batch is found by
+   * the time index and headers; only that one batch is decoded (decompressed if need be) to find
+   * the record, falling back to the batch's base offset if it cannot be decoded. (-1 latest and
+   * -2 earliest are the caller's: highWatermark or logEndOffset, and logStartOffset.)
    */
   offsetForTimestamp(timestampMs: number): TimestampLookup | null {
     this.#checkOpen();
     for (const segment of this.#segments) {
       if (segment.maxTimestampMs < timestampMs) continue;
-      const batch = segment.findByTimestamp(timestampMs);
-      if (batch === null || batch.lastOffset < this.#logStartOffset) continue;
-      return { offset: Math.max(batch.baseOffset, this.#logStartOffset), timestampMs: batch.maxTimestampMs };
+      const batch = segment.findByTimestamp(timestampMs, this.#logStartOffset);
+      if (batch === null) continue;
+      const fallback = {
+        offset: Math.max(batch.baseOffset, this.#logStartOffset),
+        timestampMs: batch.maxTimestampMs,
+      };
+      try {
+        const decoded = decodeRecordBatch(segment.read(batch.position, batch.sizeBytes), 0, {
+          maxBatchBytes: batch.sizeBytes,
+        });
+        const record = decoded.records.find((r) =>
+          r.timestamp >= timestampMs && r.offset >= this.#logStartOffset
+        );
+        return record === undefined ? fallback : { offset: record.offset, timestampMs: record.timestamp };
+      } catch (error) {
+        if (error instanceof WireError) return fallback;
+        throw error;
+      }
     }
     return null;
   }

@@ -29,7 +29,7 @@ Deno.test("appendAsLeader assigns offsets and the leader epoch in place and read
   log.close();
 });
 
-Deno.test("appendAsLeader refuses a bad CRC, a bad magic, a truncated batch and an oversized batch, appending nothing", () => {
+Deno.test("appendAsLeader refuses a bad CRC, a bad magic, a truncated or oversized batch, a stale epoch, appending nothing", () => {
   using dir = tempLogDir();
   const log = openLog(dir.path, { config: { maxBatchBytes: 2000 } });
   const corrupt = buildBatch({ records: 2 });
@@ -51,6 +51,11 @@ Deno.test("appendAsLeader refuses a bad CRC, a bad magic, a truncated batch and 
   }
   assert.equal(log.logEndOffset, 0);
   assert.equal(log.sizeBytes, 0);
+  log.appendAsLeader(buildBatch(), 5);
+  assert.throws(
+    () => log.appendAsLeader(buildBatch(), 4),
+    (e) => e instanceof StorageError && e.errorCode === ErrorCode.FENCED_LEADER_EPOCH,
+  );
   log.close();
 });
 
@@ -152,19 +157,23 @@ export function snapshot(log: PartitionLog) {
   };
 }
 
-Deno.test("offsetForTimestamp finds the first batch whose max timestamp reaches the target, across segments", () => {
+Deno.test("offsetForTimestamp finds the first record whose timestamp reaches the target, across segments", () => {
   using dir = tempLogDir();
   const log = openLog(dir.path, { config: { segmentBytes: 4096, indexIntervalBytes: 600 } });
   // Batch i holds offsets 2i, 2i+1 with timestamps 100i, 100i+1.
   for (let i = 0; i < 60; i++) log.appendAsLeader(buildBatch({ records: 2, timestampMs: 100 * i }), 0);
   assert.ok(log.segmentBaseOffsets.length > 3);
-  assert.deepEqual(log.offsetForTimestamp(0), { offset: 0, timestampMs: 1 });
-  assert.deepEqual(log.offsetForTimestamp(1), { offset: 0, timestampMs: 1 });
-  assert.deepEqual(log.offsetForTimestamp(2), { offset: 2, timestampMs: 101 });
+  assert.deepEqual(log.offsetForTimestamp(0), { offset: 0, timestampMs: 0 });
+  assert.deepEqual(log.offsetForTimestamp(1), { offset: 1, timestampMs: 1 });
+  assert.deepEqual(log.offsetForTimestamp(2), { offset: 2, timestampMs: 100 });
   for (let i = 1; i < 60; i++) {
     assert.equal(log.offsetForTimestamp(100 * i - 50)?.offset, 2 * i, `ts ${100 * i - 50}`);
+    assert.deepEqual(log.offsetForTimestamp(100 * i + 1), { offset: 2 * i + 1, timestampMs: 100 * i + 1 });
   }
   assert.equal(log.offsetForTimestamp(5902), null);
+  log.setHighWatermark(log.logEndOffset);
+  log.deleteRecordsBefore(3);
+  assert.deepEqual(log.offsetForTimestamp(0), { offset: 3, timestampMs: 101 }, "never below the log start");
   log.close();
 });
 
