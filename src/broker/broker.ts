@@ -22,10 +22,10 @@ import { ClusterMetadata } from "./cluster-metadata.ts";
 import { type BrokerConfig, resolveBrokerConfig } from "./config.ts";
 import { Connection, type RequestHandler } from "./connection.ts";
 import { type Coordination, NodeExistsError } from "./coordination.ts";
-import { InterimLog } from "./interim-log.ts";
+import { StorageLog } from "./storage-log.ts";
 import { Purgatory } from "./purgatory.ts";
 import { ReplicaManager } from "./replica-manager.ts";
-import { connectZooKeeper } from "./zookeeper-coordination.ts";
+import { connectCoordination } from "./zk-coordination.ts";
 import { brokerIdPath, brokerRegisteredPath, encodeBrokerEndpoint, PERSISTENT_PATHS } from "./zk-layout.ts";
 import { apiVersionsHandler } from "./handlers/api-versions.ts";
 import { metadataHandler } from "./handlers/metadata.ts";
@@ -37,6 +37,9 @@ import { deleteTopicsHandler } from "./handlers/delete-topics.ts";
 import { describeConfigsHandler } from "./handlers/describe-configs.ts";
 import { createPartitionsHandler } from "./handlers/create-partitions.ts";
 import { initProducerIdHandler } from "./handlers/init-producer-id.ts";
+
+/** How often each log's roll/retention/flush/checkpoint chores run. */
+const MAINTENANCE_INTERVAL_MS = 1000;
 
 export type BrokerOptions = Partial<BrokerConfig> & { brokerId: number };
 
@@ -67,7 +70,7 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
   const port = (listener.addr as Deno.NetAddr).port;
   let coordination: Coordination | undefined;
   try {
-    coordination = await connectZooKeeper(config.coordinator, config.sessionTimeoutMs);
+    coordination = await connectCoordination(config.coordinator, config.sessionTimeoutMs);
     await register(coordination, config, port);
   } catch (error) {
     listener.close();
@@ -103,6 +106,8 @@ class Broker implements RunningBroker {
   readonly #connections = new Set<Connection>();
   readonly #handlers: Map<number, RequestHandler>;
   #accepting: Promise<void> = Promise.resolve();
+  #maintenance: ReturnType<typeof setInterval> | undefined;
+  #maintaining: Promise<void> | null = null;
   #closing: Promise<void> | null = null;
   #resolveClosed!: () => void;
 
@@ -136,13 +141,11 @@ class Broker implements RunningBroker {
     const logsDir = config.dataDir;
     const replicas = new ReplicaManager(
       config.brokerId,
+      (topic, partition, configs) => StorageLog.open(logsDir, topic, partition, config.fsync, configs),
       (topic, partition) =>
-        InterimLog.open(`${logsDir}/${topic}-${partition}`, {
-          fsync: config.fsync,
-          maxBatchBytes: Math.max(config.maxMessageBytes, config.maxFrameBytes),
-        }),
-      (topic, partition) =>
-        Deno.remove(`${logsDir}/${topic}-${partition}`, { recursive: true }).catch(() => {}),
+        Deno.remove(`${logsDir}/${StorageLog.dirName(topic, partition)}`, { recursive: true }).catch(
+          () => {},
+        ),
     );
     metadata.onChange((snapshot) => replicas.apply(snapshot));
     const context: BrokerContext = {
@@ -167,6 +170,10 @@ class Broker implements RunningBroker {
       throw error;
     }
     broker.#accepting = broker.#acceptLoop();
+    broker.#maintenance = setInterval(() => {
+      if (broker.#maintaining) return;
+      broker.#maintaining = replicas.maintain().finally(() => broker.#maintaining = null);
+    }, MAINTENANCE_INTERVAL_MS);
     return broker;
   }
 
@@ -207,6 +214,8 @@ class Broker implements RunningBroker {
       this.#listener.close();
     } catch { /* already closed */ }
     await this.#accepting;
+    clearInterval(this.#maintenance);
+    await this.#maintaining;
     this.#context.purgatory.close();
     for (const connection of this.#connections) connection.close();
     this.#context.metadata.close();

@@ -26,7 +26,11 @@ export interface Partition {
   leaderEpoch: number;
 }
 
-export type LogOpener = (topic: string, partition: number) => Promise<ReplicaLog> | ReplicaLog;
+export type LogOpener = (
+  topic: string,
+  partition: number,
+  configs: Record<string, string>,
+) => Promise<ReplicaLog> | ReplicaLog;
 export type LogRemover = (topic: string, partition: number) => Promise<void> | void;
 
 export const partitionKey = (topic: string, partition: number) => `${topic}:${partition}`;
@@ -81,7 +85,7 @@ export class ReplicaManager {
         wanted.add(key);
         let hosted = this.#partitions.get(key);
         if (!hosted) {
-          const log = await this.#open(topic.name, meta.partition);
+          const log = await this.#open(topic.name, meta.partition, topic.configs);
           if (this.#closed) {
             await log.close();
             return;
@@ -105,6 +109,11 @@ export class ReplicaManager {
           hosted.leaderEpoch = meta.state.leaderEpoch;
           hosted.isr = meta.state.isr;
         }
+        // A leader alone in its ISR has committed everything it holds (also after a restart,
+        // whose checkpointed high watermark may lag the recovered log end).
+        if (hosted.leader === this.brokerId && hosted.isr.every((id) => id === this.brokerId)) {
+          hosted.log.setHighWatermark(hosted.log.logEndOffset);
+        }
       }
     }
     for (const [key, hosted] of [...this.#partitions]) {
@@ -113,6 +122,18 @@ export class ReplicaManager {
       await hosted.log.close();
       if (this.#seenTopics.has(hosted.topic) && !snapshot.topics.has(hosted.topic)) {
         await this.#remove(hosted.topic, hosted.partition);
+      }
+    }
+  }
+
+  /** Run every log's periodic chores; a failing log is reported, not fatal. */
+  async maintain(): Promise<void> {
+    for (const hosted of [...this.#partitions.values()]) {
+      try {
+        await hosted.log.maintain();
+      } catch (error) {
+        if (this.#closed) return;
+        console.error(`partition ${hosted.key}: maintenance failed: ${(error as Error).message}`);
       }
     }
   }

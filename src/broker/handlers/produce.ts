@@ -20,6 +20,7 @@ import type { BrokerContext } from "../broker-context.ts";
 import type { RequestHandler } from "../connection.ts";
 import type { Partition } from "../replica-manager.ts";
 import { topicConfigValue } from "../topic-config.ts";
+import { StorageError } from "../../storage/storage-error.ts";
 
 interface PartitionResult {
   index: number;
@@ -61,6 +62,9 @@ export function produceHandler(context: BrokerContext): RequestHandler {
               : 0;
             return result(errorCode, appended.baseOffset, partition.log.logStartOffset);
           } catch (error) {
+            if (error instanceof StorageError) {
+              return result(error.errorCode, -1, partition.log.logStartOffset);
+            }
             console.error(`produce ${partition.key}: ${(error as Error).message}`);
             return result(ErrorCode.UNKNOWN_SERVER_ERROR, -1, partition.log.logStartOffset);
           }
