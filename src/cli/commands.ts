@@ -1,1 +1,2 @@
 /** Every command group; importing a module registers its commands. */
+import "./coordinator.ts";
