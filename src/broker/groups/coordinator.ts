@@ -193,6 +193,8 @@ export class GroupCoordinator {
         ? ErrorCode.INVALID_SESSION_TIMEOUT
         : 0);
     if (error) return Promise.resolve(joinError(input.memberId, error));
+    // v0 has no rebalance timeout (the codec reads -1): Kafka uses the session timeout.
+    if (!(input.rebalanceTimeoutMs > 0)) input = { ...input, rebalanceTimeoutMs: input.sessionTimeoutMs };
     let group = this.#groups.get(input.groupId);
     if (group === undefined) {
       if (input.memberId !== "") {

@@ -17,7 +17,7 @@ export interface JoinGroupInput {
   /** The client's address as the broker sees it. */
   clientHost: string;
   sessionTimeoutMs: number;
-  /** v1+; for v0 pass the session timeout (Kafka does the same). */
+  /** v1+; v0 (-1 or 0) means: use the session timeout, as Kafka does. */
   rebalanceTimeoutMs: number;
   protocolType: string;
   protocols: MemberProtocol[];
