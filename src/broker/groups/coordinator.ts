@@ -194,7 +194,9 @@ export class GroupCoordinator {
         : 0);
     if (error) return Promise.resolve(joinError(input.memberId, error));
     // v0 has no rebalance timeout (the codec reads -1): Kafka uses the session timeout.
-    if (!(input.rebalanceTimeoutMs > 0)) input = { ...input, rebalanceTimeoutMs: input.sessionTimeoutMs };
+    if (!((input.rebalanceTimeoutMs ?? -1) > 0)) {
+      input = { ...input, rebalanceTimeoutMs: input.sessionTimeoutMs };
+    }
     let group = this.#groups.get(input.groupId);
     if (group === undefined) {
       if (input.memberId !== "") {
@@ -271,7 +273,7 @@ export class GroupCoordinator {
       clientId: input.clientId,
       clientHost: input.clientHost,
       sessionTimeoutMs: input.sessionTimeoutMs,
-      rebalanceTimeoutMs: input.rebalanceTimeoutMs,
+      rebalanceTimeoutMs: input.rebalanceTimeoutMs ?? input.sessionTimeoutMs,
       protocols: copyProtocols(input.protocols),
       assignment: EMPTY,
     };
@@ -285,7 +287,7 @@ export class GroupCoordinator {
   #updateMemberAndRebalance(group: Group, member: Member, input: JoinGroupInput): Promise<JoinGroupResult> {
     member.protocols = copyProtocols(input.protocols);
     member.sessionTimeoutMs = input.sessionTimeoutMs;
-    member.rebalanceTimeoutMs = input.rebalanceTimeoutMs;
+    member.rebalanceTimeoutMs = input.rebalanceTimeoutMs ?? input.sessionTimeoutMs;
     member.clientId = input.clientId;
     member.clientHost = input.clientHost;
     return this.#awaitJoin(group, member);
@@ -489,13 +491,19 @@ export class GroupCoordinator {
 
   // ---- LeaveGroup ----
 
-  /** LeaveGroup (v3 batches several members): removes each and rebalances. */
-  leave(input: LeaveGroupInput): LeaveGroupResult {
+  /**
+   * LeaveGroup: removes each member and rebalances. `version` is the request's: v0-2 carry one
+   * member and answer with its error as the top-level code; v3 answers per member.
+   */
+  leave(input: LeaveGroupInput, version = 3): LeaveGroupResult {
     const error = this.coordinatorError(input.groupId) ||
       (input.groupId === "" ? ErrorCode.INVALID_GROUP_ID : 0);
     if (error) return { errorCode: error, members: [] };
     const group = this.#groups.get(input.groupId);
-    const members = input.members.map(({ memberId, groupInstanceId }) => {
+    const leaving = version < 3 || input.members === undefined
+      ? [{ memberId: input.memberId ?? "", groupInstanceId: null }]
+      : input.members;
+    const members = leaving.map(({ memberId, groupInstanceId }) => {
       let errorCode: number = ErrorCode.NONE;
       const pending = group?.pending.get(memberId);
       const member = group?.members.get(memberId);
@@ -511,7 +519,9 @@ export class GroupCoordinator {
       return { memberId, groupInstanceId: groupInstanceId ?? null, errorCode };
     });
     if (group !== undefined) this.#dropIfUnused(group);
-    return { errorCode: ErrorCode.NONE, members };
+    // v0-2 have one member and one error code.
+    const errorCode = version < 3 ? members[0].errorCode : ErrorCode.NONE;
+    return { errorCode, members };
   }
 
   /** Remove a member (left or expired) and move the group on. */
@@ -552,7 +562,7 @@ export class GroupCoordinator {
     let group = this.#groups.get(input.groupId);
     if (group === undefined) {
       // No group: only a simple consumer (generation < 0) may create one by committing.
-      if (input.generationId >= 0) return everyPartition(ErrorCode.ILLEGAL_GENERATION);
+      if ((input.generationId ?? -1) >= 0) return everyPartition(ErrorCode.ILLEGAL_GENERATION);
       if (this.#groups.size >= this.#maxGroups) return everyPartition(ErrorCode.COORDINATOR_NOT_AVAILABLE);
       group = new Group(input.groupId, this.partitionFor(input.groupId), this.#clock.nowMs());
       this.#groups.set(input.groupId, group);
@@ -566,12 +576,13 @@ export class GroupCoordinator {
   }
 
   #commitRefusal(group: Group, input: OffsetCommitInput): number {
+    const generationId = input.generationId ?? -1;
     if (group.state === "Dead") return ErrorCode.COORDINATOR_NOT_AVAILABLE;
-    if (input.generationId < 0 && group.state === "Empty") return ErrorCode.NONE;
+    if (generationId < 0 && group.state === "Empty") return ErrorCode.NONE;
     if (group.state === "CompletingRebalance") return ErrorCode.REBALANCE_IN_PROGRESS;
-    const member = group.members.get(input.memberId);
+    const member = group.members.get(input.memberId ?? "");
     if (member === undefined) return ErrorCode.UNKNOWN_MEMBER_ID;
-    if (input.generationId !== group.generationId) return ErrorCode.ILLEGAL_GENERATION;
+    if (generationId !== group.generationId) return ErrorCode.ILLEGAL_GENERATION;
     this.#scheduleSession(group, member);
     return ErrorCode.NONE;
   }
@@ -592,7 +603,7 @@ export class GroupCoordinator {
           errorCode = ErrorCode.INVALID_COMMIT_OFFSET_SIZE;
         } else {
           if (isNew) newKeys++;
-          const commitTimestampMs = (p.commitTimestampMs ?? -1) >= 0 ? p.commitTimestampMs! : nowMs;
+          const commitTimestampMs = (p.commitTimestamp ?? -1) >= 0 ? p.commitTimestamp! : nowMs;
           accepted.push({
             topic: topic.name,
             partition: p.partitionIndex,

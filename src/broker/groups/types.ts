@@ -17,8 +17,8 @@ export interface JoinGroupInput {
   /** The client's address as the broker sees it. */
   clientHost: string;
   sessionTimeoutMs: number;
-  /** v1+; v0 (-1 or 0) means: use the session timeout, as Kafka does. */
-  rebalanceTimeoutMs: number;
+  /** v1+; absent, -1 or 0 (v0) means: use the session timeout, as Kafka does. */
+  rebalanceTimeoutMs?: number;
   protocolType: string;
   protocols: MemberProtocol[];
   /** True for JoinGroup v4+: an unknown member first gets MEMBER_ID_REQUIRED and an id. */
@@ -68,27 +68,29 @@ export interface HeartbeatInput {
   groupInstanceId?: string | null;
 }
 
-/** LeaveGroup v0-3 (v0-2 carry one member; pass it as a one-element list). */
+/** LeaveGroup v0-3: `memberId` (v0-2) or `members` (v3), as the codec reads them. */
 export interface LeaveGroupInput {
   groupId: string;
-  members: { memberId: string; groupInstanceId?: string | null }[];
+  memberId?: string;
+  members?: { memberId: string; groupInstanceId?: string | null }[];
 }
 
 /**
- * LeaveGroup response. v3 sends `errorCode` and the per-member list; v0-2 have a single error
- * code: send `errorCode || members[0].errorCode`.
+ * LeaveGroup response. For v0-2 (one `memberId`) the member's error is the top-level
+ * `errorCode`, as those versions have nothing else; for v3 it is per member.
  */
 export interface LeaveGroupResult {
   errorCode: number;
   members: { memberId: string; groupInstanceId: string | null; errorCode: number }[];
 }
 
-/** OffsetCommit v0-5. */
+/** OffsetCommit v0-5 (the codec's request shape). */
 export interface OffsetCommitInput {
   groupId: string;
-  /** -1 (and member id "") for simple consumers and for v0. */
-  generationId: number;
-  memberId: string;
+  /** -1 (and member id "") for simple consumers; absent (v0) = -1. */
+  generationId?: number;
+  /** Absent (v0) = "". */
+  memberId?: string;
   groupInstanceId?: string | null;
   topics: {
     name: string;
@@ -97,8 +99,8 @@ export interface OffsetCommitInput {
       committedOffset: number;
       /** v6+ only; -1 otherwise. */
       committedLeaderEpoch?: number;
-      /** v1 only: the commit timestamp the client chose; -1 = now. */
-      commitTimestampMs?: number;
+      /** v1 only: the commit timestamp (ms) the client chose; -1 or absent = now. */
+      commitTimestamp?: number;
       committedMetadata: string | null;
     }[];
   }[];
