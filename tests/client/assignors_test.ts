@@ -223,3 +223,65 @@ Deno.test("assignors are found by protocol name, kafkajs's round robin name incl
   assert.equal(assignorByName("sticky"), stickyAssignor);
   assert.throws(() => assignorByName("cooperative-sticky"), /Unknown partition assignor: cooperative-sticky/);
 });
+
+/** Small deterministic PRNG (mulberry32) so the property runs are reproducible. */
+function random(seed: number) {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+Deno.test("property: equal subscriptions give complete assignments balanced within one; sticky moves only what it must", () => {
+  const next = random(42);
+  for (let run = 0; run < 200; run++) {
+    const topicCount = 1 + Math.floor(next() * 3);
+    const partitionsPerTopic = new Map(
+      Array.from(
+        { length: topicCount },
+        (_, i) => [`t${i}`, 1 + Math.floor(next() * 12)] as [string, number],
+      ),
+    );
+    const topics = [...partitionsPerTopic.keys()];
+    const memberCount = 1 + Math.floor(next() * 6);
+    const members = Array.from({ length: memberCount }, (_, i) => member(`m${i}`, topics));
+    for (const assignor of ALL) {
+      const result = assignor.assign({ members, partitionsPerTopic });
+      assertCovers(result, partitionsPerTopic);
+      if (assignor !== rangeAssignor) {
+        const c = counts(result);
+        assert.ok(Math.max(...c) - Math.min(...c) <= 1, `${assignor.name} run ${run}: ${c}`);
+      }
+    }
+    // A random member leaves; the rest report ownership: only the leaver's partitions move.
+    const first = stickyAssignor.assign({ members, partitionsPerTopic });
+    if (memberCount < 2) continue;
+    const leaver = `m${Math.floor(next() * memberCount)}`;
+    const stayers = members.filter((m) => m.memberId !== leaver)
+      .map((m) => member(m.memberId, topics, first.get(m.memberId)!));
+    const second = stickyAssignor.assign({ members: stayers, partitionsPerTopic });
+    assertCovers(second, partitionsPerTopic);
+    const c = counts(second);
+    assert.ok(Math.max(...c) - Math.min(...c) <= 1, `sticky after leave, run ${run}: ${c}`);
+    const before = labels(first);
+    for (const [id, list] of Object.entries(labels(second))) {
+      for (const label of before[id]) assert.ok(list.includes(label), `run ${run}: ${id} lost ${label}`);
+    }
+    // A newcomer joins: each partition it gets is the only change.
+    const withNewcomer = [
+      ...stayers.map((m) => member(m.memberId, topics, second.get(m.memberId)!)),
+      member("zz", topics),
+    ];
+    const third = labels(stickyAssignor.assign({ members: withNewcomer, partitionsPerTopic }));
+    const moved = Object.entries(third).flatMap(([id, list]) =>
+      list.filter((l) => !(labels(second)[id] ?? []).includes(l))
+    );
+    assert.deepEqual(
+      [...moved].sort(),
+      [...third.zz].sort(),
+      `run ${run}: only the newcomer's partitions are new`,
+    );
+  }
+});

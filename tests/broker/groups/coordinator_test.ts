@@ -517,3 +517,33 @@ Deno.test("a failed append answers the commit with the coordinator's error and k
     1,
   );
 });
+
+Deno.test("when the leader leaves, the earliest-joined remaining member leads the next generation", async () => {
+  const { coordinator, clock } = setup();
+  const { ids: [a, b, c] } = await formGroup(coordinator, clock);
+  coordinator.leave({ groupId: "g", members: [{ memberId: a }] });
+  const [rc, rb] = await Promise.all([coordinator.join(joinInput(c)), coordinator.join(joinInput(b))]);
+  assert.equal(rb.leader, b);
+  assert.equal(rc.leader, b);
+  assert.deepEqual(rb.members.map((m) => m.memberId), [b, c]);
+  assert.deepEqual(rc.members, []);
+});
+
+Deno.test("a follower rejoining a stable group with unchanged metadata gets the current generation without a rebalance", async () => {
+  const { coordinator, clock } = setup();
+  const { ids: [a, b] } = await formGroup(coordinator, clock, 2);
+  const again = await coordinator.join(joinInput(b));
+  assert.equal(again.generationId, 1);
+  assert.equal(again.leader, a);
+  assert.equal(coordinator.describeGroups(["g"])[0].groupState, "Stable");
+  // Changed metadata (a new subscription) does start a rebalance.
+  const changed = track(
+    coordinator.join(joinInput(b, { protocols: [{ name: "range", metadata: subscription("t", "u") }] })),
+  );
+  await flush();
+  assert.equal(changed.done, false);
+  assert.equal(coordinator.describeGroups(["g"])[0].groupState, "PreparingRebalance");
+  const ra = await coordinator.join(joinInput(a));
+  assert.equal(ra.generationId, 2);
+  assert.deepEqual(ra.members[1].metadata, subscription("t", "u"));
+});
