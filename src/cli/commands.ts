@@ -2,3 +2,4 @@
 import "./topic.ts";
 import "./produce.ts";
 import "./consume.ts";
+import "./broker.ts";
