@@ -17,7 +17,13 @@ import { readLeaveGroupRequest, writeLeaveGroupResponse } from "../../src/kafka/
 import { readOffsetCommitRequest, writeOffsetCommitResponse } from "../../src/kafka/apis/offset-commit.ts";
 import { readOffsetFetchRequest, writeOffsetFetchResponse } from "../../src/kafka/apis/offset-fetch.ts";
 import { readSyncGroupRequest, writeSyncGroupResponse } from "../../src/kafka/apis/sync-group.ts";
-import { encodeAssignment } from "../../src/kafka/consumer-protocol.ts";
+import { readDeleteGroupsRequest, writeDeleteGroupsResponse } from "../../src/kafka/apis/delete-groups.ts";
+import {
+  readDescribeGroupsRequest,
+  writeDescribeGroupsResponse,
+} from "../../src/kafka/apis/describe-groups.ts";
+import { readListGroupsRequest, writeListGroupsResponse } from "../../src/kafka/apis/list-groups.ts";
+import { encodeAssignment, encodeSubscription } from "../../src/kafka/consumer-protocol.ts";
 import { readRequestHeader, type RequestHeader } from "../../src/kafka/header.ts";
 import { frame, FrameDecoder } from "../../src/wire/frame-decoder.ts";
 import { Reader } from "../../src/wire/reader.ts";
@@ -48,8 +54,14 @@ const ADVERTISED: [number, number, number][] = [
   [ApiKey.Heartbeat, 0, 3],
   [ApiKey.LeaveGroup, 0, 3],
   [ApiKey.SyncGroup, 0, 3],
+  [ApiKey.DescribeGroups, 0, 4],
+  [ApiKey.ListGroups, 0, 2],
   [ApiKey.ApiVersions, 0, 2],
+  [ApiKey.DeleteGroups, 0, 1],
 ];
+
+/** The one group ListGroups reports; DescribeGroups says it is Stable with one member. */
+export const LISTED_GROUP = "listed-group";
 
 const UNSUPPORTED_VERSION = 35;
 
@@ -221,6 +233,25 @@ export class FakeGroupBroker implements AsyncDisposable {
         writeOffsetCommitResponse(writer, v, { topics });
         return body;
       }
+      case ApiKey.ListGroups: {
+        const body = readListGroupsRequest(reader, v);
+        writeListGroupsResponse(writer, v, {
+          errorCode: 0,
+          groups: [{ groupId: LISTED_GROUP, protocolType: "consumer" }],
+        });
+        return body;
+      }
+      case ApiKey.DescribeGroups: {
+        const body = readDescribeGroupsRequest(reader, v);
+        writeDescribeGroupsResponse(writer, v, { groups: body.groups.map((g) => this.#describe(g)) });
+        return body;
+      }
+      case ApiKey.DeleteGroups: {
+        const body = readDeleteGroupsRequest(reader, v);
+        const results = body.groupsNames.map((groupId) => ({ groupId, errorCode: 0 }));
+        writeDeleteGroupsResponse(writer, v, { throttleTimeMs: 0, results });
+        return body;
+      }
       case ApiKey.LeaveGroup: {
         const body = readLeaveGroupRequest(reader, v);
         const members = (body.members ?? []).map((m) => ({ ...m, errorCode: 0 }));
@@ -230,6 +261,35 @@ export class FakeGroupBroker implements AsyncDisposable {
       default:
         throw new Error(`Unanswered ApiKey ${header.apiKey} v${v}`);
     }
+  }
+
+  #describe(groupId: string) {
+    if (groupId !== LISTED_GROUP) {
+      return { errorCode: 0, groupId, groupState: "Dead", protocolType: "", protocolData: "", members: [] };
+    }
+    return {
+      errorCode: 0,
+      groupId,
+      groupState: "Stable",
+      protocolType: "consumer",
+      protocolData: "RoundRobinAssigner",
+      members: [{
+        memberId: ASSIGNED_MEMBER_ID,
+        groupInstanceId: null,
+        clientId: "member-client",
+        clientHost: "/127.0.0.1",
+        memberMetadata: encodeSubscription({
+          version: 0,
+          topics: [this.#topic],
+          userData: new Uint8Array(0),
+        }),
+        memberAssignment: encodeAssignment({
+          version: 0,
+          assignedPartitions: [{ topic: this.#topic, partitions: [0] }],
+          userData: new Uint8Array(0),
+        }),
+      }],
+    };
   }
 
   /**
