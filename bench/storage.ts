@@ -12,9 +12,10 @@ const BATCH_TARGET_BYTES = 16 * 1024;
 const VALUE_BYTES = 100;
 
 export async function run(): Promise<void> {
-  const recordBytes = buildBatch({ records: 2, valueBytes: VALUE_BYTES }).length -
-    buildBatch({ valueBytes: VALUE_BYTES }).length;
-  const recordsPerBatch = Math.floor((BATCH_TARGET_BYTES - 61) / recordBytes);
+  let recordsPerBatch = Math.floor(BATCH_TARGET_BYTES / VALUE_BYTES);
+  while (buildBatch({ records: recordsPerBatch, valueBytes: VALUE_BYTES }).length > BATCH_TARGET_BYTES) {
+    recordsPerBatch--;
+  }
   const template = buildBatch({ records: recordsPerBatch, valueBytes: VALUE_BYTES });
   const rows: string[][] = [];
   const dir = Deno.makeTempDirSync({ prefix: "vltava-bench-storage-" });

@@ -31,5 +31,5 @@ export {
 } from "./leader-epoch-cache.ts";
 export { StorageError } from "./storage-error.ts";
 export type { StorageLogger } from "./log-loader.ts";
-export { partitionDirName } from "./segment-names.ts";
+export { parsePartitionDirName, partitionDirName } from "./segment-names.ts";
 export { PartitionLogReplica, type PartitionLogReplicaOptions } from "./replica-log-adapter.ts";

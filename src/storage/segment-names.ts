@@ -30,6 +30,13 @@ export function parseSegmentBaseOffset(name: string): number | null {
   return Number.isSafeInteger(value) ? value : null;
 }
 
+/** The topic and partition of a partition directory name, or null (topics may contain "-"). */
+export function parsePartitionDirName(name: string): { topic: string; partition: number } | null {
+  const match = /^(.+)-(\d{1,9})$/.exec(name);
+  if (match === null) return null;
+  return { topic: match[1], partition: Number(match[2]) };
+}
+
 /** The directory name of a partition: `<topic>-<partition>`. */
 export function partitionDirName(topic: string, partition: number): string {
   return `${topic}-${partition}`;

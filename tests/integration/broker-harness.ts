@@ -3,7 +3,7 @@
  * this checkout has it, else a real ZooKeeper 3.8 — same protocol), brokers as real processes,
  * and a minimal raw Kafka client built on the project's codecs.
  */
-import { freePort, RunningProgram, startProgram, tempDir } from "../helpers/program.ts";
+import { freePort, type RunningProgram, startProgram, tempDir } from "../helpers/program.ts";
 import { startRealZooKeeper } from "../helpers/real-zookeeper.ts";
 import { Reader } from "../../src/wire/reader.ts";
 import { Writer } from "../../src/wire/writer.ts";

@@ -51,7 +51,10 @@ export class CaptureBroker implements AsyncDisposable {
   readonly #connections = new Set<Deno.Conn>();
   readonly #accepting: Promise<void>;
 
-  constructor(topics: Record<string, number> = {}) {
+  readonly #produceFromVersion0: boolean;
+
+  constructor(topics: Record<string, number> = {}, options: { produceFromVersion0?: boolean } = {}) {
+    this.#produceFromVersion0 = options.produceFromVersion0 ?? false;
     for (const [name, partitions] of Object.entries(topics)) this.topics.set(name, partitions);
     this.#accepting = this.#accept();
   }
@@ -130,7 +133,7 @@ export class CaptureBroker implements AsyncDisposable {
         record(readApiVersionsRequest(reader, v));
         writeApiVersionsResponse(writer, v, {
           errorCode: 0,
-          apiKeys: advertisedApiVersions(),
+          apiKeys: advertisedApiVersions({ produceFromVersion0: this.#produceFromVersion0 }),
           throttleTimeMs: 0,
         });
         break;
