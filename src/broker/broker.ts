@@ -37,6 +37,12 @@ import { deleteTopicsHandler } from "./handlers/delete-topics.ts";
 import { describeConfigsHandler } from "./handlers/describe-configs.ts";
 import { createPartitionsHandler } from "./handlers/create-partitions.ts";
 import { initProducerIdHandler } from "./handlers/init-producer-id.ts";
+import { ControllerAgent } from "./controller/controller-agent.ts";
+import { ControllerEpochFence } from "./controller/controller-epoch-fence.ts";
+import { leaderAndIsrHandler } from "./handlers/leader-and-isr.ts";
+import { updateMetadataHandler } from "./handlers/update-metadata.ts";
+import { stopReplicaHandler } from "./handlers/stop-replica.ts";
+import { controlledShutdownHandler } from "./handlers/controlled-shutdown.ts";
 
 /** How often each log's roll/retention/flush/checkpoint chores run. */
 const MAINTENANCE_INTERVAL_MS = 1000;
@@ -109,6 +115,12 @@ class Broker implements RunningBroker {
   #maintenance: ReturnType<typeof setInterval> | undefined;
   #maintaining: Promise<void> | null = null;
   #closing: Promise<void> | null = null;
+  /** Controller candidacy (and controllership); null until started. */
+  #agent: ControllerAgent | null = null;
+  /** Highest controller epoch heard: older controllers' requests are refused. */
+  readonly #fence = new ControllerEpochFence();
+  /** False once the session expired: there is no registration left to shut down gracefully. */
+  #controlledShutdown = true;
   #resolveClosed!: () => void;
 
   private constructor(config: BrokerConfig, listener: Deno.Listener, port: number, context: BrokerContext) {
@@ -128,6 +140,10 @@ class Broker implements RunningBroker {
       [ApiKey.DescribeConfigs, describeConfigsHandler(context)],
       [ApiKey.CreatePartitions, createPartitionsHandler(context)],
       [ApiKey.InitProducerId, initProducerIdHandler(context)],
+      [ApiKey.LeaderAndIsr, leaderAndIsrHandler(context, this.#fence)],
+      [ApiKey.UpdateMetadata, updateMetadataHandler(context, this.#fence)],
+      [ApiKey.StopReplica, stopReplicaHandler(context, this.#fence)],
+      [ApiKey.ControlledShutdown, controlledShutdownHandler(() => this.#agent?.controller ?? null)],
     ]);
   }
 
@@ -161,6 +177,7 @@ class Broker implements RunningBroker {
     const broker = new Broker(config, listener, port, context);
     coordination.onExpired(() => {
       console.error(`broker ${config.brokerId}: coordinator session expired; shutting down`);
+      broker.#controlledShutdown = false;
       void broker.close();
     });
     try {
@@ -174,6 +191,16 @@ class Broker implements RunningBroker {
       if (broker.#maintaining) return;
       broker.#maintaining = replicas.maintain().finally(() => broker.#maintaining = null);
     }, MAINTENANCE_INTERVAL_MS);
+    try {
+      broker.#agent = await ControllerAgent.start({
+        brokerId: config.brokerId,
+        coordinator: config.coordinator,
+        sessionTimeoutMs: config.sessionTimeoutMs,
+      });
+    } catch (error) {
+      await broker.close();
+      throw error;
+    }
     return broker;
   }
 
@@ -210,6 +237,8 @@ class Broker implements RunningBroker {
   }
 
   async #shutdown(): Promise<void> {
+    // Leaderships move away while this broker still serves, so clients only see NOT_LEADER.
+    if (this.#controlledShutdown) await this.#agent?.controlledShutdown();
     try {
       this.#listener.close();
     } catch { /* already closed */ }
@@ -220,6 +249,7 @@ class Broker implements RunningBroker {
     for (const connection of this.#connections) connection.close();
     this.#context.metadata.close();
     await this.#context.replicas.close();
+    await this.#agent?.close();
     await this.#context.coordination.close();
     this.#resolveClosed();
   }
