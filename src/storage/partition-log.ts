@@ -357,14 +357,8 @@ export class PartitionLog {
     const { firstOffset, lastOffset } = info;
     const active = this.#active;
     if (active.isEmpty) {
-      // An empty active segment must start at the first offset it will hold.
-      if (active.baseOffset === firstOffset) return;
-      this.#segments.pop();
-      active.delete();
-      this.#segments.push(
-        LogSegment.create(this.dir, firstOffset, this.#config.indexIntervalBytes, this.#now()),
-      );
-      fsyncDirectory(this.dir);
+      // An empty active segment must start at the first offset it will hold (a follower's gap).
+      if (active.baseOffset !== firstOffset) this.roll(firstOffset);
       return;
     }
     const full = active.sizeBytes + sizeBytes > this.#config.segmentBytes;
@@ -375,15 +369,22 @@ export class PartitionLog {
 
   /**
    * Start a new active segment at `baseOffset` (default: the LEO). The old segment's indexes are
-   * written out; its data is fsynced by the flush policy like any other.
+   * written out; its data is fsynced by the flush policy like any other. An empty active segment
+   * is replaced rather than kept.
    */
   roll(baseOffset = this.#logEndOffset): void {
     this.#checkOpen();
     if (baseOffset < this.#logEndOffset) {
       throw new RangeError(`Cannot roll at ${baseOffset} below LEO ${this.#logEndOffset}`);
     }
-    if (this.#active.isEmpty && this.#active.baseOffset === baseOffset) return;
-    this.#active.persistIndexes();
+    const active = this.#active;
+    if (active.isEmpty && active.baseOffset === baseOffset) return;
+    if (active.isEmpty) {
+      this.#segments.pop();
+      active.delete();
+    } else {
+      active.persistIndexes();
+    }
     this.#segments.push(
       LogSegment.create(this.dir, baseOffset, this.#config.indexIntervalBytes, this.#now()),
     );
