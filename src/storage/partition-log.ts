@@ -603,9 +603,10 @@ export class PartitionLog {
   /**
    * The periodic chores (call every second or so): roll an old active segment (segment.ms),
    * retention, flush.ms, and the offsets checkpoint every checkpointIntervalMs when it changed.
+   * A no-op once closed.
    */
   async maintain(nowMs: number = this.#now()): Promise<void> {
-    this.#checkOpen();
+    if (this.#closed) return; // a timer racing shutdown
     const active = this.#active;
     if (!active.isEmpty && active.timeWaitedForRollMs(nowMs, -1) >= this.#config.segmentMs) this.roll();
     this.enforceRetention(nowMs);
