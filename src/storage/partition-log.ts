@@ -154,7 +154,14 @@ export class PartitionLog {
     this.#recoveryPoint = this.#logEndOffset;
     this.#epochCache.truncateFromEnd(this.#logEndOffset);
     this.#epochCache.truncateFromStart(this.#logStartOffset);
-    this.#writeOffsetsCheckpoint();
+    // A checkpoint costs two fsyncs; after a clean shutdown it already says all this.
+    const saved = loaded.offsets;
+    if (
+      saved.logStartOffset !== this.#logStartOffset || saved.recoveryPoint !== this.#recoveryPoint ||
+      saved.highWatermark !== this.#highWatermark
+    ) {
+      this.#writeOffsetsCheckpoint();
+    }
   }
 
   /**
