@@ -32,7 +32,6 @@
  * ```
  */
 import { crc32c } from "../wire/crc32c.ts";
-import { Reader } from "../wire/reader.ts";
 import { WireError } from "../wire/wire-error.ts";
 import { Writer } from "../wire/writer.ts";
 import {
@@ -533,41 +532,97 @@ export function decodeRecordBatch(
       control: (header.attributes & Attributes.control) !== 0,
       logAppendTime,
       sizeBytes,
-      records: readRecords(new Reader(plain), header, logAppendTime),
+      records: readRecords(plain, header, logAppendTime),
     };
   } catch (error) {
     throw asBatchError(error, position);
   }
 }
 
-function readRecords(reader: Reader, header: BatchHeader, logAppendTime: boolean): DecodedRecord[] {
+/**
+ * A bounds-checked cursor specialised for records. The general Reader decodes varlongs through
+ * BigInt; records carry one per record (the timestamp delta), so this cursor decodes varints
+ * with plain numbers, exact up to 2^53, which is what makes decoding keep up with a consumer.
+ */
+class RecordCursor {
+  position: number;
+  constructor(readonly bytes: Uint8Array, readonly end: number) {
+    this.position = 0;
+  }
+
+  #byte(): number {
+    if (this.position >= this.end) throw new WireError(`Truncated record at ${this.position}`);
+    return this.bytes[this.position++];
+  }
+
+  /** Zigzag varint, up to 10 bytes, as a number (exact while |value| <= 2^53). */
+  varlong(): number {
+    let byte = this.#byte();
+    if (byte < 0x80) return (byte >>> 1) ^ -(byte & 1);
+    let unsigned = byte & 0x7f;
+    let scale = 0x80;
+    for (let i = 1; i < 10; i++) {
+      byte = this.#byte();
+      unsigned += (byte & 0x7f) * scale;
+      if (byte < 0x80) return unsigned % 2 === 0 ? unsigned / 2 : -(unsigned + 1) / 2;
+      scale *= 0x80;
+    }
+    throw new WireError("Malformed varint: more than 10 bytes");
+  }
+
+  /** Zigzag varint that must fit in 32 bits. */
+  varint(): number {
+    const value = this.varlong();
+    if (value < -0x8000_0000 || value > 0x7fff_ffff) throw new WireError(`Varint out of range: ${value}`);
+    return value;
+  }
+
+  /** varint length (-1 = null) then that many bytes, as a view. */
+  sizedBytes(): Uint8Array | null {
+    const length = this.varint();
+    if (length === -1) return null;
+    if (length < 0 || length > this.end - this.position) {
+      throw new WireError(`Invalid record field length ${length}`);
+    }
+    const at = this.position;
+    this.position += length;
+    return this.bytes.subarray(at, at + length);
+  }
+}
+
+function readRecords(plain: Uint8Array, header: BatchHeader, logAppendTime: boolean): DecodedRecord[] {
+  const cursor = new RecordCursor(plain, plain.length);
   const records: DecodedRecord[] = [];
   for (let i = 0; i < header.recordsCount; i++) {
-    if (reader.remaining === 0) {
+    if (cursor.position >= cursor.end) {
       throw new WireError(`Batch declares ${header.recordsCount} records but holds ${i}`);
     }
-    records.push(readRecord(reader, header, logAppendTime));
+    records.push(readRecord(cursor, header, logAppendTime));
   }
-  reader.expectEnd("Record batch");
+  if (cursor.position !== cursor.end) {
+    throw new WireError(`Record batch: ${cursor.end - cursor.position} unexpected trailing bytes`);
+  }
   return records;
 }
 
-function readRecord(reader: Reader, header: BatchHeader, logAppendTime: boolean): DecodedRecord {
-  const length = reader.varint();
-  if (length < 0 || length > reader.remaining) throw new WireError(`Invalid record length ${length}`);
-  const end = reader.position + length;
-  reader.int8(); // attributes: unused
-  const timestampDelta = reader.varlong();
-  const offsetDelta = reader.varint();
-  const key = readSizedBytes(reader);
-  const value = readSizedBytes(reader);
-  const headerCount = reader.varint();
-  if (headerCount < 0 || headerCount * 2 > end - reader.position) {
+function readRecord(cursor: RecordCursor, header: BatchHeader, logAppendTime: boolean): DecodedRecord {
+  const length = cursor.varint();
+  if (length < 0 || length > cursor.end - cursor.position) {
+    throw new WireError(`Invalid record length ${length}`);
+  }
+  const end = cursor.position + length;
+  cursor.position++; // attributes: unused (bounds are checked by the end comparison below)
+  const timestampDelta = cursor.varlong();
+  const offsetDelta = cursor.varint();
+  const key = cursor.sizedBytes();
+  const value = cursor.sizedBytes();
+  const headerCount = cursor.varint();
+  if (headerCount < 0 || headerCount * 2 > end - cursor.position) {
     throw new WireError(`Invalid record header count ${headerCount}`);
   }
   const headers: RecordHeader[] = [];
   for (let i = 0; i < headerCount; i++) {
-    const keyBytes = readSizedBytes(reader);
+    const keyBytes = cursor.sizedBytes();
     if (keyBytes === null) throw new WireError("Null record header key");
     let headerKey: string;
     try {
@@ -575,9 +630,9 @@ function readRecord(reader: Reader, header: BatchHeader, logAppendTime: boolean)
     } catch {
       throw new WireError("Invalid UTF-8 in record header key");
     }
-    headers.push({ key: headerKey, value: readSizedBytes(reader) });
+    headers.push({ key: headerKey, value: cursor.sizedBytes() });
   }
-  if (reader.position !== end) throw new WireError(`Record length ${length} does not match its fields`);
+  if (cursor.position !== end) throw new WireError(`Record length ${length} does not match its fields`);
   return {
     offset: header.baseOffset + offsetDelta,
     timestamp: logAppendTime ? header.maxTimestamp : header.baseTimestamp + timestampDelta,
@@ -585,13 +640,6 @@ function readRecord(reader: Reader, header: BatchHeader, logAppendTime: boolean)
     value,
     headers,
   };
-}
-
-function readSizedBytes(reader: Reader): Uint8Array | null {
-  const length = reader.varint();
-  if (length === -1) return null;
-  if (length < 0) throw new WireError(`Invalid record field length ${length}`);
-  return reader.raw(length);
 }
 
 /**
