@@ -433,10 +433,15 @@ function writeSizedBytes(writer: Writer, bytes: Uint8Array | null): void {
   else writer.varint(bytes.length).raw(bytes);
 }
 
+type EncodedHeader = readonly [Uint8Array, Uint8Array | null];
+const NO_HEADERS: readonly EncodedHeader[] = [];
+
 function writeRecord(writer: Writer, record: RecordInput, offsetDelta: number, timestampDelta: number): void {
   const key = asBytes(record.key);
   const value = asBytes(record.value);
-  const headers = (record.headers ?? []).map((h) => [textEncoder.encode(h.key), asBytes(h.value)] as const);
+  const headers = record.headers === undefined || record.headers.length === 0
+    ? NO_HEADERS
+    : record.headers.map((h): EncodedHeader => [textEncoder.encode(h.key), asBytes(h.value)]);
   let bodyBytes = 1 + varlongSize(timestampDelta) + varintSize(offsetDelta) + sizedBytes(key) +
     sizedBytes(value) + varintSize(headers.length);
   for (const [headerKey, headerValue] of headers) {
