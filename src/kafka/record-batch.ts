@@ -393,9 +393,17 @@ export interface DecodedBatch extends BatchHeader {
 }
 
 export interface DecodeOptions extends ValidateOptions {
+  /**
+   * Largest accepted batch (default 64 MiB, not the broker's 1 MiB: a client must read whatever
+   * a topic's max.message.bytes let through).
+   */
+  maxBatchBytes?: number;
   /** Bound on one batch's decompressed records (default 64 MiB). */
   maxDecompressedBytes?: number;
 }
+
+/** Default DecodeOptions.maxBatchBytes. */
+export const DEFAULT_MAX_DECODE_BATCH_BYTES = 64 * 1024 * 1024;
 
 const textEncoder = new TextEncoder();
 const headerKeyDecoder = new TextDecoder("utf-8", { fatal: true });
@@ -523,7 +531,9 @@ export function decodeRecordBatch(
   position = 0,
   options: DecodeOptions = {},
 ): DecodedBatch {
-  const header = validateBatch(bytes, position, options);
+  const header = validateBatch(bytes, position, {
+    maxBatchBytes: options.maxBatchBytes ?? DEFAULT_MAX_DECODE_BATCH_BYTES,
+  });
   const sizeBytes = LOG_OVERHEAD_BYTES + header.batchLength;
   const codec = header.attributes & Attributes.compressionMask;
   try {
@@ -653,7 +663,8 @@ function readRecord(cursor: RecordCursor, header: BatchHeader, logAppendTime: bo
  */
 export function decodeRecordBatches(bytes: Uint8Array, options: DecodeOptions = {}): DecodedBatch[] {
   const batches: DecodedBatch[] = [];
-  for (const slot of iterateBatches(bytes, { ...options, validate: false })) {
+  const maxBatchBytes = options.maxBatchBytes ?? DEFAULT_MAX_DECODE_BATCH_BYTES;
+  for (const slot of iterateBatches(bytes, { maxBatchBytes, validate: false })) {
     batches.push(decodeRecordBatch(bytes, slot.position, options));
   }
   return batches;

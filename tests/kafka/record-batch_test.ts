@@ -308,3 +308,12 @@ Deno.test("CRC-32C check value and varint vectors used by records", () => {
   }
   assert.equal(hex(new Writer().varlong(-(2 ** 40)).toBytes()), "ffffffffff3f");
 });
+
+Deno.test("decoding accepts batches over the broker's 1 MiB default, up to its own bound", () => {
+  const big = new Uint8Array(2 << 20).map((_, i) => (i * 7919) & 0xff); // incompressible-ish 2 MiB
+  const bytes = encodeRecordBatch({ records: [{ value: big }] });
+  assert.equal(decodeRecordBatch(bytes).records[0].value!.length, 2 << 20);
+  assert.equal(decodeRecordBatches(bytes).length, 1);
+  rejects(() => decodeRecordBatch(bytes, 0, { maxBatchBytes: 1 << 20 }), "too-large");
+  rejects(() => validateBatch(bytes), "too-large"); // the broker's default
+});
