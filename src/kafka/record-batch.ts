@@ -269,6 +269,23 @@ export function setPartitionLeaderEpoch(bytes: Uint8Array, position: number, epo
   viewOf(bytes).setInt32(position + BatchOffset.partitionLeaderEpoch, epoch);
 }
 
+/**
+ * Turn a batch into LogAppendTime in place, as a broker does for topics with
+ * message.timestamp.type=LogAppendTime: set the timestamp-type bit and maxTimestamp (consumers
+ * then read every record's timestamp as maxTimestamp) and recompute the CRC, which covers both.
+ * The only batch rewrite that costs a CRC pass; records are not touched.
+ */
+export function stampLogAppendTime(bytes: Uint8Array, position: number, timestampMs: number): void {
+  const header = readBatchHeader(bytes, position);
+  const view = viewOf(bytes);
+  view.setInt16(position + BatchOffset.attributes, header.attributes | Attributes.timestampTypeLogAppend);
+  const high = Math.floor(timestampMs / 0x1_0000_0000);
+  view.setInt32(position + BatchOffset.maxTimestamp, high);
+  view.setUint32(position + BatchOffset.maxTimestamp + 4, timestampMs - high * 0x1_0000_0000);
+  const end = position + LOG_OVERHEAD_BYTES + header.batchLength;
+  view.setUint32(position + BatchOffset.crc, crc32c(bytes, position + CRC_START, end));
+}
+
 /** One batch found by iterateBatches. */
 export interface BatchSlot {
   /** Where the batch starts in the buffer. */

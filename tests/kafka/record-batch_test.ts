@@ -17,6 +17,7 @@ import {
   RecordBatchError,
   setBaseOffset,
   setPartitionLeaderEpoch,
+  stampLogAppendTime,
   validateBatch,
 } from "../../src/kafka/record-batch.ts";
 
@@ -316,4 +317,13 @@ Deno.test("decoding accepts batches over the broker's 1 MiB default, up to its o
   assert.equal(decodeRecordBatches(bytes).length, 1);
   rejects(() => decodeRecordBatch(bytes, 0, { maxBatchBytes: 1 << 20 }), "too-large");
   rejects(() => validateBatch(bytes), "too-large"); // the broker's default
+});
+
+Deno.test("stampLogAppendTime sets the type bit and maxTimestamp and keeps the CRC valid", () => {
+  const bytes = encodeRecordBatch({ records: [{ value: "a", timestamp: 5 }, { value: "b", timestamp: 9 }] });
+  stampLogAppendTime(bytes, 0, 1_700_000_000_123);
+  const batch = decodeRecordBatch(bytes);
+  assert.equal(batch.logAppendTime, true);
+  assert.equal(batch.maxTimestamp, 1_700_000_000_123);
+  assert.deepEqual(batch.records.map((r) => r.timestamp), [1_700_000_000_123, 1_700_000_000_123]);
 });
