@@ -1,0 +1,213 @@
+/**
+ * Starts a real Apache ZooKeeper 3.8 standalone server (Debian package `zookeeper`) for tests and
+ * benchmarks: 127.0.0.1, a free port, a temp dataDir, a generated zoo.cfg (tickTime 2000, admin
+ * server off, every four-letter word allowed), run as `java -cp /usr/share/java/zookeeper.jar …`
+ * (the jar's manifest carries the rest of the classpath, as /usr/share/zookeeper/bin/zkEnv.sh relies
+ * on). Ready when `ruok` answers `imok` and `srvr` reports a mode (the server is serving). Disposing kills the JVM and removes the directory.
+ *
+ * @example
+ * ```ts
+ * await using zk = await startRealZooKeeper();
+ * console.log(zk.connectString); // "127.0.0.1:40123"
+ * ```
+ */
+import { delay, freePort } from "./program.ts";
+
+const JAVA = "java";
+const ZOOKEEPER_JAR = "/usr/share/java/zookeeper.jar";
+// A logging binding so that the server's own log goes to stderr (kept for failure messages) instead of
+// slf4j's "no binding" warning. Optional: the server runs without it.
+const SLF4J_SIMPLE_JAR = "/usr/share/java/slf4j-simple.jar";
+const MAIN_CLASS = "org.apache.zookeeper.server.ZooKeeperServerMain";
+
+/** Options for {@linkcode startRealZooKeeper}. */
+export interface RealZooKeeperOptions {
+  /** zoo.cfg tickTime; sessions are clamped to [2×, 20×] of it. Default 2000. */
+  tickTimeMs?: number;
+  /** How long to wait for `imok`. Default 60 s (a cold JVM on a busy 2-core box is slow). */
+  startTimeoutMs?: number;
+  /** Extra zoo.cfg lines, e.g. `{ forceSync: "no" }`. */
+  extraConfig?: Record<string, string>;
+}
+
+/** A running real ZooKeeper server; `await using` stops it and removes its data. */
+export interface RealZooKeeper extends AsyncDisposable {
+  readonly host: string;
+  readonly port: number;
+  /** `127.0.0.1:PORT`. */
+  readonly connectString: string;
+  readonly dataDir: string;
+  /** Server log so far (for failure messages). */
+  readonly log: string;
+  /** Kill the JVM (SIGKILL) and start it again on the same port and data dir; sessions survive. */
+  restart(): Promise<void>;
+  /** Kill the JVM without restarting it (idempotent). */
+  kill(): Promise<void>;
+  /** Send a four-letter word and return the answer. */
+  fourLetterWord(word: string): Promise<string>;
+}
+
+/** Start a standalone ZooKeeper on 127.0.0.1 and wait until it answers `ruok`. */
+export async function startRealZooKeeper(options: RealZooKeeperOptions = {}): Promise<RealZooKeeper> {
+  const dir = await Deno.makeTempDir({ prefix: "vltava-real-zk-" });
+  const port = freePort();
+  const dataDir = `${dir}/data`;
+  await Deno.mkdir(dataDir);
+  const config = {
+    tickTime: String(options.tickTimeMs ?? 2000),
+    dataDir,
+    clientPort: String(port),
+    clientPortAddress: "127.0.0.1",
+    maxClientCnxns: "0",
+    "admin.enableServer": "false",
+    "4lw.commands.whitelist": "*",
+    ...options.extraConfig,
+  };
+  const configPath = `${dir}/zoo.cfg`;
+  await Deno.writeTextFile(
+    configPath,
+    Object.entries(config).map(([key, value]) => `${key}=${value}`).join("\n") + "\n",
+  );
+  const server = new ServerProcess(configPath, dir, port, options.startTimeoutMs ?? 60_000);
+  try {
+    await server.start();
+  } catch (error) {
+    await server[Symbol.asyncDispose]();
+    throw error;
+  }
+  return server;
+}
+
+class ServerProcess implements RealZooKeeper {
+  readonly host = "127.0.0.1";
+  readonly port: number;
+  readonly dataDir: string;
+  #dir: string;
+  #configPath: string;
+  #startTimeoutMs: number;
+  #child: Deno.ChildProcess | undefined;
+  #exited: Promise<unknown> = Promise.resolve();
+  #log = "";
+
+  constructor(configPath: string, dir: string, port: number, startTimeoutMs: number) {
+    this.#configPath = configPath;
+    this.#dir = dir;
+    this.port = port;
+    this.dataDir = `${dir}/data`;
+    this.#startTimeoutMs = startTimeoutMs;
+  }
+
+  get connectString(): string {
+    return `${this.host}:${this.port}`;
+  }
+
+  get log(): string {
+    return this.#log;
+  }
+
+  async start(): Promise<void> {
+    const classpath = [ZOOKEEPER_JAR, exists(SLF4J_SIMPLE_JAR) ? SLF4J_SIMPLE_JAR : ""].filter(Boolean);
+    const child = new Deno.Command(JAVA, {
+      args: [
+        "-Xmx256m",
+        "-XX:+UseSerialGC",
+        "-XX:TieredStopAtLevel=1",
+        "-Dzookeeper.jmx.log4j.disable=true",
+        "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
+        "-cp",
+        classpath.join(":"),
+        MAIN_CLASS,
+        this.#configPath,
+      ],
+      cwd: this.#dir,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    this.#child = child;
+    let running = true;
+    const pumps = [child.stdout, child.stderr].map((stream) => this.#pump(stream));
+    this.#exited = child.status.then(async () => {
+      running = false;
+      await Promise.all(pumps);
+    });
+    const deadline = Date.now() + this.#startTimeoutMs;
+    while (Date.now() < deadline) {
+      if (!running) throw new Error(`ZooKeeper exited before it was ready; log:\n${this.#log}`);
+      // `ruok` answers imok as soon as the port is bound; `srvr` tells whether requests are served.
+      const answer = await this.fourLetterWord("ruok").catch(() => "");
+      if (answer === "imok" && (await this.fourLetterWord("srvr").catch(() => "")).includes("Mode:")) return;
+      await delay(100);
+    }
+    throw new Error(`ZooKeeper did not answer ruok within ${this.#startTimeoutMs} ms; log:\n${this.#log}`);
+  }
+
+  async #pump(stream: ReadableStream<Uint8Array>): Promise<void> {
+    const decoder = new TextDecoder();
+    try {
+      for await (const chunk of stream) {
+        // Bounded: keep the last 64 KiB of log only.
+        this.#log = (this.#log + decoder.decode(chunk, { stream: true })).slice(-65536);
+      }
+    } catch { /* killed */ }
+  }
+
+  async kill(): Promise<void> {
+    const child = this.#child;
+    this.#child = undefined;
+    if (!child) return;
+    try {
+      child.kill("SIGKILL");
+    } catch { /* already gone */ }
+    await this.#exited;
+  }
+
+  async restart(): Promise<void> {
+    await this.kill();
+    await this.start();
+  }
+
+  async fourLetterWord(word: string): Promise<string> {
+    const conn = await Deno.connect({ hostname: this.host, port: this.port });
+    try {
+      await conn.write(new TextEncoder().encode(word));
+      const chunks: Uint8Array[] = [];
+      const buffer = new Uint8Array(4096);
+      for (let total = 0; total < 1 << 20;) {
+        const read = await conn.read(buffer);
+        if (read === null) break;
+        chunks.push(buffer.slice(0, read));
+        total += read;
+      }
+      return new TextDecoder().decode(concat(chunks));
+    } finally {
+      try {
+        conn.close();
+      } catch { /* closed by peer */ }
+    }
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.kill();
+    await Deno.remove(this.#dir, { recursive: true }).catch(() => {});
+  }
+}
+
+function exists(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function concat(chunks: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(chunks.reduce((sum, chunk) => sum + chunk.length, 0));
+  let offset = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, offset);
+    offset += chunk.length;
+  }
+  return out;
+}
