@@ -42,9 +42,10 @@ export async function syncDirectory(dir: string): Promise<void> {
   }
 }
 
-async function writeAll(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {
+/** A write into the page cache does not wait for the disk; doing it synchronously saves an event-loop hop. */
+function writeAll(file: Deno.FsFile, bytes: Uint8Array): void {
   let offset = 0;
-  while (offset < bytes.length) offset += await file.write(bytes.subarray(offset));
+  while (offset < bytes.length) offset += file.writeSync(bytes.subarray(offset));
 }
 
 type QueueItem = { kind: "data"; bytes: Uint8Array; lastZxid: number } | { kind: "roll"; firstZxid: number };
@@ -157,7 +158,7 @@ export class Journal {
           await syncDirectory(this.dir);
           continue;
         }
-        await writeAll(this.#file, item.bytes);
+        writeAll(this.#file, item.bytes);
         await this.#file.syncData();
         this.fsyncCount++;
         this.durableZxid = item.lastZxid;
