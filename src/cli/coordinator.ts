@@ -78,5 +78,8 @@ registerCommands((program) => {
       await server.closed;
       Deno.removeSignalListener("SIGINT", stop);
       Deno.removeSignalListener("SIGTERM", stop);
+      if (server.failure) {
+        throw new CliError(`the coordinator stopped: journal write failed: ${server.failure.message}`);
+      }
     });
 });
