@@ -79,3 +79,22 @@ Deno.test("prints the readiness line, and SIGINT stops it cleanly with the write
   using client = await RawZk.connect(port);
   assert.equal((await client.request({ op: OpCode.exists, path: "/kept", watch: false })).err, 0);
 });
+
+Deno.test("a second coordinator on the same data dir is refused (exit 1)", async () => {
+  await using dir = await tempDir();
+  const port = freePort();
+  await using _first = await startProgram([
+    "coordinator",
+    "start",
+    "--port",
+    String(port),
+    "--data-dir",
+    dir.path,
+  ], port);
+  const second = await runCli(["coordinator", "start", "--port", String(freePort()), "--data-dir", dir.path]);
+  assert.equal(second.code, 1);
+  assert.match(
+    second.stderr.trim(),
+    /^error: Data directory .* is in use by another coordinator \(stop it, or pick another --data-dir\)$/,
+  );
+});
