@@ -10,7 +10,9 @@
  * after what is pending (snapshots use it so old files can be deleted).
  *
  * Recovery (`replayJournal`): entries are read in zxid order; the first short, oversized or
- * checksum-failing entry marks a torn tail: the file is cut there and later files are removed.
+ * checksum-failing entry marks a torn tail: the file is cut there and later files are removed
+ * (nothing in them was acknowledged: a batch is fsync'd only after every batch before it). A gap in
+ * the zxids is not a torn write but missing state, and stops the start instead.
  */
 import { crc32c } from "../wire/crc32c.ts";
 import { Writer } from "../wire/writer.ts";
@@ -222,8 +224,12 @@ export async function replayJournal(
       const zxid = Number(view.getBigInt64(start));
       if (zxid > lastZxid) {
         if (zxid !== lastZxid + 1) {
-          torn = true; // a gap: nothing after it can be trusted
-          break;
+          // Not a torn write: state is missing (an unreadable snapshot?). Cutting here would
+          // destroy good entries, so refuse to start instead.
+          throw new Error(
+            `Journal ${files[index].name} continues at zxid ${zxid} but the state ends at ${lastZxid}: ` +
+              `a snapshot is missing or unreadable`,
+          );
         }
         lastZxid = apply(payload);
         entries++;
