@@ -342,6 +342,7 @@ export class CoordinatorServer implements Coordinator {
       host: this.host,
       port: this.port,
       dataDir: this.options.dataDir,
+      dataDirBytes: directoryBytes(this.options.dataDir),
       tickMs: this.options.tickMs,
       minSessionTimeoutMs: this.options.minSessionTimeoutMs,
       maxSessionTimeoutMs: this.options.maxSessionTimeoutMs,
@@ -407,6 +408,16 @@ function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   let difference = 0;
   for (let i = 0; i < a.length; i++) difference |= a[i] ^ b[i];
   return difference === 0;
+}
+
+function directoryBytes(dir: string): number {
+  let total = 0;
+  try {
+    for (const entry of Deno.readDirSync(dir)) {
+      if (entry.isFile) total += Deno.statSync(`${dir}/${entry.name}`).size;
+    }
+  } catch { /* removed under us: report what we saw */ }
+  return total;
 }
 
 function hex(value: number): string {

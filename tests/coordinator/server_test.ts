@@ -311,12 +311,14 @@ Deno.test("four-letter words answer in the reference's formats", async () => {
     /\nReceived: \d+\nSent: \d+\nConnections: \d+\nOutstanding: 0\nZxid: 0x2\nMode: standalone\nNode count: 5\n$/,
   );
   const stat = await fourLetterWord(port, "stat");
-  assert.match(stat, /\nClients:\n( \/127\.0\.0\.1:\d+\[1\]\(queued=\d+,recved=\d+,sent=\d+\)\n)+\n/);
+  assert.match(stat, /\nClients:\n( \/127\.0\.0\.1:\d+\[[01]\]\(queued=\d+,recved=\d+,sent=\d+\)\n)+\n/);
+  assert.match(stat, / \/127\.0\.0\.1:\d+\[1\]\(queued=0,recved=2,sent=2\)\n/, "the client's line");
   assert.match(stat, /\nNode count: 5\n$/);
   const cons = await fourLetterWord(port, "cons");
   assert.match(cons, new RegExp(`sid=0x${client.sessionId.toString(16)},lop=CREA,est=\\d+,to=30000,`));
   const conf = await fourLetterWord(port, "conf");
   assert.match(conf, new RegExp(`^clientPort=${port}\n`));
+  assert.match(conf, /\ndataDirSize=\d+\n/);
   assert.match(conf, /\ntickTime=2000\n/);
   assert.match(conf, /\nminSessionTimeout=4000\nmaxSessionTimeout=40000\n/);
   const mntr = await fourLetterWord(port, "mntr");
