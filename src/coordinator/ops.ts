@@ -51,7 +51,10 @@ export function sequenceSuffix(counter: number): string {
   return counter < 0 ? `-${String(-counter).padStart(9, "0")}` : String(counter).padStart(10, "0");
 }
 
-type Step = { err: number } | { err: 0; txn?: Txn; result: MultiResult; path?: string };
+/** A validated write: its txn (none for check) and the path whose stat the result reports. */
+type Prepared = { err: number; txn?: Txn; path?: string };
+/** One op of a write, applied: its error, or its result and txn. */
+type Step = { err: number; result?: MultiResult; txn?: Txn };
 
 export class Processor {
   readonly db: Database;
@@ -156,7 +159,8 @@ export class Processor {
     const timeMs = Date.now();
     const triggers: Trigger[] = [];
     const step = this.#step(ctx, op, zxid, timeMs, triggers, []);
-    if (step.err !== 0 || !("txn" in step) || step.txn === undefined) return this.#fail(step.err);
+    if (step.err !== 0 || step.result === undefined) return this.#fail(step.err);
+    if (step.txn === undefined) return this.#ok(responseFor(op, step.result)); // a lone check
     this.db.commit({ zxid, timeMs, txn: step.txn });
     this.#fire(triggers, zxid);
     return { err: 0, response: responseFor(op, step.result), zxid };
@@ -171,7 +175,7 @@ export class Processor {
     const results: MultiResult[] = [];
     for (let i = 0; i < ops.length; i++) {
       const step = this.#step(ctx, ops[i], zxid, timeMs, triggers, undos);
-      if (step.err !== 0 || !("result" in step)) {
+      if (step.err !== 0 || step.result === undefined) {
         for (let u = undos.length - 1; u >= 0; u--) undos[u]();
         const failed = ops.map((_, j): MultiResult => ({
           type: OpCode.error,
@@ -197,7 +201,7 @@ export class Processor {
     triggers: Trigger[],
     undos: Undo[],
   ): Step {
-    let step: Step;
+    let step: Prepared;
     switch (op.op) {
       case OpCode.create:
       case OpCode.create2:
@@ -215,16 +219,31 @@ export class Processor {
         step = this.#check(ctx, op);
         break;
     }
-    if (step.err !== 0 || !("result" in step) || step.txn === undefined) return step;
-    undos.push(this.db.apply(step.txn, zxid, timeMs, triggers));
-    const node = step.path === undefined ? undefined : this.db.tree.get(step.path);
-    if (node !== undefined && (step.result.type === OpCode.create2 || step.result.type === OpCode.setData)) {
-      step.result.stat = statOf(node);
-    }
-    return step;
+    if (step.err !== 0) return { err: step.err };
+    if (step.txn !== undefined) undos.push(this.db.apply(step.txn, zxid, timeMs, triggers));
+    return { err: 0, result: this.#resultFor(op.op, step.path), txn: step.txn };
   }
 
-  #prepareCreate(ctx: RequestContext, op: number, body: CreateBody): Step {
+  /** The multi result of an applied op; stats are read after the apply. */
+  #resultFor(op: number, path: string | undefined): MultiResult {
+    const node = path === undefined ? undefined : this.db.tree.get(path);
+    switch (op) {
+      case OpCode.create:
+        return { type: OpCode.create, path: path! };
+      case OpCode.create2:
+      case OpCode.createContainer:
+      case OpCode.createTTL:
+        return { type: OpCode.create2, path: path!, stat: statOf(node!) };
+      case OpCode.setData:
+        return { type: OpCode.setData, stat: statOf(node!) };
+      case OpCode.delete:
+        return { type: OpCode.delete };
+      default:
+        return { type: OpCode.check };
+    }
+  }
+
+  #prepareCreate(ctx: RequestContext, op: number, body: CreateBody): Prepared {
     const flags = body.flags;
     if (op === OpCode.createTTL || isTtlMode(flags)) return { err: ErrorCode.unimplemented };
     if (!isCreateMode(flags)) return { err: ErrorCode.badArguments };
@@ -248,14 +267,10 @@ export class Processor {
       : flags === CreateMode.container
       ? CONTAINER_EPHEMERAL_OWNER
       : 0n;
-    const txn: Txn = { type: "create", path, data: body.data, acl, ephemeralOwner };
-    const result: MultiResult = op === OpCode.create
-      ? { type: OpCode.create, path }
-      : { type: OpCode.create2, path, stat: undefined! };
-    return { err: 0, txn, result, path };
+    return { err: 0, txn: { type: "create", path, data: body.data, acl, ephemeralOwner }, path };
   }
 
-  #prepareDelete(ctx: RequestContext, path: string, version: number): Step {
+  #prepareDelete(ctx: RequestContext, path: string, version: number): Prepared {
     if (invalidPathReason(path) || PROTECTED.has(path)) return { err: ErrorCode.badArguments };
     const parent = this.db.tree.get(parentOf(path));
     if (parent === undefined) return { err: ErrorCode.noNode };
@@ -264,30 +279,25 @@ export class Processor {
     if (node === undefined) return { err: ErrorCode.noNode };
     if (version !== -1 && node.version !== version) return { err: ErrorCode.badVersion };
     if (node.children.size > 0) return { err: ErrorCode.notEmpty };
-    return { err: 0, txn: { type: "delete", path }, result: { type: OpCode.delete } };
+    return { err: 0, txn: { type: "delete", path } };
   }
 
-  #prepareSetData(ctx: RequestContext, path: string, data: Uint8Array | null, version: number): Step {
+  #prepareSetData(ctx: RequestContext, path: string, data: Uint8Array | null, version: number): Prepared {
     if (invalidPathReason(path)) return { err: ErrorCode.badArguments };
     const node = this.db.tree.get(path);
     if (node === undefined) return { err: ErrorCode.noNode };
     if (!hasPermission(node.acl, Perms.write, ctx.authIds)) return { err: ErrorCode.noAuth };
     if (version !== -1 && node.version !== version) return { err: ErrorCode.badVersion };
-    return {
-      err: 0,
-      txn: { type: "setData", path, data },
-      result: { type: OpCode.setData, stat: undefined! },
-      path,
-    };
+    return { err: 0, txn: { type: "setData", path, data }, path };
   }
 
-  #check(ctx: RequestContext, op: { path: string; version: number }): Step {
+  #check(ctx: RequestContext, op: { path: string; version: number }): Prepared {
     if (invalidPathReason(op.path)) return { err: ErrorCode.badArguments };
     const node = this.db.tree.get(op.path);
     if (node === undefined) return { err: ErrorCode.noNode };
     if (!hasPermission(node.acl, Perms.read, ctx.authIds)) return { err: ErrorCode.noAuth };
     if (op.version !== -1 && node.version !== op.version) return { err: ErrorCode.badVersion };
-    return { err: 0, result: { type: OpCode.check } };
+    return { err: 0 };
   }
 
   #setAcl(ctx: RequestContext, path: string, requested: readonly ACL[], version: number): OpResult {
