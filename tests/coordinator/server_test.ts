@@ -213,8 +213,14 @@ Deno.test("sessions expire in tick buckets: ephemerals deleted, watchers told, s
     "200",
     "--min-session-timeout-ms",
     "600",
+    "--max-session-timeout-ms",
+    "3000",
   ]);
   await using _program = program;
+  // A connection that never starts a session is closed after the longest session timeout.
+  const silent = await RawZk.open(port);
+  await silent.closed;
+  silent.close();
   using watcher = await RawZk.connect(port);
   using doomed = await RawZk.connect(port, { timeoutMs: 600 });
   assert.equal(doomed.connectResponse?.timeOutMs, 600);
