@@ -7,7 +7,8 @@ import { type Watcher, WatchManager } from "../../src/coordinator/watches.ts";
 import { SessionTracker } from "../../src/coordinator/sessions.ts";
 import { invalidPathReason } from "../../src/coordinator/paths.ts";
 import { digestId } from "../../src/coordinator/acl.ts";
-import { journalFileName, listJournalFiles } from "../../src/coordinator/journal.ts";
+import { Journal, journalFileName, listJournalFiles, replayJournal } from "../../src/coordinator/journal.ts";
+import { Reader, type Writer } from "../../src/wire/mod.ts";
 import { listSnapshots } from "../../src/coordinator/snapshot.ts";
 import {
   ErrorCode,
@@ -406,4 +407,28 @@ Deno.test("a journal that does not continue the state refuses to start instead o
   await assert.rejects(open(dir.path, 10), /a snapshot is missing or unreadable/);
   const after = await listJournalFiles(dir.path);
   assert.deepEqual(after, before, "no journal file was cut or removed");
+});
+
+Deno.test("group commit: writes appended while an fsync is in flight share the next one", async () => {
+  await using dir = await tempDir();
+  const journal = await Journal.open(dir.path, 1);
+  const durable: number[] = [];
+  journal.onDurable = (zxid) => durable.push(zxid);
+  const entry = (zxid: number) => (writer: Writer) => writer.int64n(zxid).raw(new Uint8Array(100));
+  for (let zxid = 1; zxid <= 100; zxid++) journal.append(zxid, entry(zxid)); // one burst
+  await Promise.resolve();
+  await Promise.resolve(); // the flush of the burst is now in flight
+  for (let zxid = 101; zxid <= 150; zxid++) journal.append(zxid, entry(zxid));
+  await journal.flush();
+  assert.equal(journal.durableZxid, 150);
+  assert.deepEqual(durable, [100, 150]);
+  assert.equal(journal.fsyncCount, 2);
+  await journal.close();
+  let replayed = 0;
+  const result = await replayJournal(dir.path, 0, (payload) => {
+    replayed++;
+    return new Reader(payload).int64n();
+  });
+  assert.equal(replayed, 150);
+  assert.equal(result.lastZxid, 150);
 });
