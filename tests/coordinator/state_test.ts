@@ -7,7 +7,13 @@ import { type Watcher, WatchManager } from "../../src/coordinator/watches.ts";
 import { SessionTracker } from "../../src/coordinator/sessions.ts";
 import { invalidPathReason } from "../../src/coordinator/paths.ts";
 import { digestId } from "../../src/coordinator/acl.ts";
-import { Journal, journalFileName, listJournalFiles, replayJournal } from "../../src/coordinator/journal.ts";
+import {
+  Journal,
+  journalFileName,
+  listJournalFiles,
+  PREALLOCATE_BYTES,
+  replayJournal,
+} from "../../src/coordinator/journal.ts";
 import { Reader, type Writer } from "../../src/wire/mod.ts";
 import { listSnapshots } from "../../src/coordinator/snapshot.ts";
 import {
@@ -431,4 +437,29 @@ Deno.test("group commit: writes appended while an fsync is in flight share the n
   });
   assert.equal(replayed, 150);
   assert.equal(result.lastZxid, 150);
+});
+
+Deno.test("replay reads a preallocated (zero-padded) journal left by a crash up to its last entry", async () => {
+  await using dir = await tempDir();
+  const journal = await Journal.open(dir.path, 1);
+  for (let zxid = 1; zxid <= 3; zxid++) {
+    journal.append(zxid, (writer) => writer.int64n(zxid).raw(new Uint8Array(10)));
+  }
+  await journal.flush();
+  journal.roll(4);
+  journal.append(4, (writer) => writer.int64n(4));
+  await journal.flush();
+  // No close(): both files keep their zero padding, as after SIGKILL.
+  const padded = (await listJournalFiles(dir.path)).map((file) =>
+    Deno.statSync(`${dir.path}/${file.name}`).size
+  );
+  assert.ok(padded.every((size) => size >= PREALLOCATE_BYTES));
+  const zxids: number[] = [];
+  const result = await replayJournal(dir.path, 0, (payload) => {
+    zxids.push(new Reader(payload).int64n());
+    return zxids.at(-1)!;
+  });
+  assert.deepEqual(zxids, [1, 2, 3, 4]);
+  assert.equal(result.truncatedBytes, 0, "padding is not a torn tail");
+  await journal.close();
 });
