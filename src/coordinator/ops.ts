@@ -1,5 +1,6 @@
 /**
- * Request processing: validation in the real server's order, then the txn applied to memory
+ * Request processing: validation in the real server's order (writes validate paths; reads only look
+ * them up, so a malformed path is simply NONODE, as on ZooKeeper 3.8), then the txn applied to memory
  * and journaled, then the watch events. Runs synchronously per request, so each request sees
  * every earlier one applied; replies and notifications are held back by the connection until
  * the journal has made their zxid durable.
@@ -98,13 +99,11 @@ export class Processor {
       case OpCode.getChildren2:
         return this.#getChildren(ctx, request.op, request.path, request.watch);
       case OpCode.getACL: {
-        if (invalidPathReason(request.path)) return this.#fail(ErrorCode.badArguments);
         const node = this.db.tree.get(request.path);
         if (node === undefined) return this.#fail(ErrorCode.noNode);
         return this.#ok({ op: OpCode.getACL, acl: [...node.acl], stat: statOf(node) });
       }
       case OpCode.sync:
-        if (invalidPathReason(request.path)) return this.#fail(ErrorCode.badArguments);
         return this.#ok({ op: OpCode.sync, path: request.path });
       case OpCode.getEphemerals: {
         const prefix = request.path;
@@ -113,7 +112,6 @@ export class Processor {
         return this.#ok({ op: OpCode.getEphemerals, paths });
       }
       case OpCode.getAllChildrenNumber: {
-        if (invalidPathReason(request.path)) return this.#fail(ErrorCode.badArguments);
         if (!this.db.tree.get(request.path)) return this.#fail(ErrorCode.noNode);
         return this.#ok({
           op: OpCode.getAllChildrenNumber,
@@ -121,7 +119,12 @@ export class Processor {
         });
       }
       case OpCode.whoAmI: {
-        const clientInfo = ctx.authIds.map((id) => ({
+        // Authenticated identities first, then the address, in the real server's order.
+        const ids = [
+          ...ctx.authIds.filter((id) => id.scheme !== "ip"),
+          ...ctx.authIds.filter((id) => id.scheme === "ip"),
+        ];
+        const clientInfo = ids.map((id) => ({
           authScheme: id.scheme,
           user: id.scheme === "digest" ? id.id.split(":")[0] : id.id,
         }));
@@ -132,9 +135,8 @@ export class Processor {
         this.#setWatches(ctx, request);
         return this.#ok({ op: request.op });
       case OpCode.addWatch: {
-        if (invalidPathReason(request.path)) return this.#fail(ErrorCode.badArguments);
         if (request.mode !== AddWatchMode.persistent && request.mode !== AddWatchMode.persistentRecursive) {
-          return this.#fail(ErrorCode.badArguments);
+          return this.#fail(ErrorCode.marshallingError); // the real server cannot decode the mode
         }
         this.watches.addPersistent(
           request.path,
@@ -184,7 +186,13 @@ export class Processor {
         return this.#ok({ op: OpCode.multi, results: failed });
       }
       if (step.txn !== undefined) txns.push(step.txn);
-      results.push(step.result);
+      // The real server answers create2 inside a multi with a plain create result (path only).
+      const result = step.result;
+      results.push(
+        result.type === OpCode.create2 && ops[i].op === OpCode.create2
+          ? { type: OpCode.create, path: result.path }
+          : result,
+      );
     }
     if (txns.length === 0) return this.#ok({ op: OpCode.multi, results });
     this.db.commit({ zxid, timeMs, txn: { type: "multi", txns } });
@@ -247,9 +255,6 @@ export class Processor {
     const flags = body.flags;
     if (op === OpCode.createTTL || isTtlMode(flags)) return { err: ErrorCode.unimplemented };
     if (!isCreateMode(flags)) return { err: ErrorCode.badArguments };
-    if ((op === OpCode.createContainer) !== (flags === CreateMode.container)) {
-      return { err: ErrorCode.badArguments };
-    }
     const sequential = isSequentialMode(flags);
     if (invalidPathReason(sequential ? `${body.path}1` : body.path)) return { err: ErrorCode.badArguments };
     const acl = fixupAcl(body.acl, ctx.authIds);
@@ -271,7 +276,10 @@ export class Processor {
   }
 
   #prepareDelete(ctx: RequestContext, path: string, version: number): Prepared {
-    if (invalidPathReason(path) || PROTECTED.has(path)) return { err: ErrorCode.badArguments };
+    // As the real server: only a missing "/", a NUL or a special node is a bad argument here.
+    if (!path.includes("/") || path.includes("\0") || PROTECTED.has(path)) {
+      return { err: ErrorCode.badArguments };
+    }
     const parent = this.db.tree.get(parentOf(path));
     if (parent === undefined) return { err: ErrorCode.noNode };
     if (!hasPermission(parent.acl, Perms.delete, ctx.authIds)) return { err: ErrorCode.noAuth };
@@ -324,7 +332,6 @@ export class Processor {
   // --- Reads and watches --------------------------------------------------------
 
   #exists(ctx: RequestContext, path: string, watch: boolean): OpResult {
-    if (invalidPathReason(path)) return this.#fail(ErrorCode.badArguments);
     if (watch) this.watches.data.add(path, ctx.watcher, WatchMode.standard);
     const node = this.db.tree.get(path);
     if (node === undefined) return this.#fail(ErrorCode.noNode);
@@ -332,7 +339,6 @@ export class Processor {
   }
 
   #getData(ctx: RequestContext, path: string, watch: boolean): OpResult {
-    if (invalidPathReason(path)) return this.#fail(ErrorCode.badArguments);
     const node = this.db.tree.get(path);
     if (node === undefined) return this.#fail(ErrorCode.noNode);
     if (!hasPermission(node.acl, Perms.read, ctx.authIds)) return this.#fail(ErrorCode.noAuth);
@@ -341,7 +347,6 @@ export class Processor {
   }
 
   #getChildren(ctx: RequestContext, op: number, path: string, watch: boolean): OpResult {
-    if (invalidPathReason(path)) return this.#fail(ErrorCode.badArguments);
     const node = this.db.tree.get(path);
     if (node === undefined) return this.#fail(ErrorCode.noNode);
     if (!hasPermission(node.acl, Perms.read, ctx.authIds)) return this.#fail(ErrorCode.noAuth);
@@ -380,9 +385,8 @@ export class Processor {
   }
 
   #watchesCheck(ctx: RequestContext, op: number, path: string, type: number): OpResult {
-    if (invalidPathReason(path)) return this.#fail(ErrorCode.badArguments);
     if (type !== WatcherType.children && type !== WatcherType.data && type !== WatcherType.any) {
-      return this.#fail(ErrorCode.badArguments);
+      return this.#fail(ErrorCode.marshallingError); // the real server cannot decode the type
     }
     const tables = [];
     if (type !== WatcherType.data) tables.push(this.watches.child);

@@ -202,7 +202,7 @@ Deno.test("ops over TCP: replies in order, notifications before the reply of the
   const whoAmI = await writer.request({ op: OpCode.whoAmI });
   assert.deepEqual(whoAmI.body, {
     op: OpCode.whoAmI,
-    clientInfo: [{ authScheme: "ip", user: "127.0.0.1" }, { authScheme: "digest", user: "bob" }],
+    clientInfo: [{ authScheme: "digest", user: "bob" }, { authScheme: "ip", user: "127.0.0.1" }],
   });
 });
 

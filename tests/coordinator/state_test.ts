@@ -52,7 +52,7 @@ const create = (path: string, flags = 0, data: Uint8Array | null = null): ZkRequ
   flags,
 });
 
-Deno.test("paths are validated as the real server does", () => {
+Deno.test("paths are validated as the real server does (for writes)", () => {
   for (const good of ["/", "/a", "/a/b", "/a.b", "/..a", "/a/...", "/zookeeper"]) {
     assert.equal(invalidPathReason(good), undefined, good);
   }
@@ -204,7 +204,8 @@ Deno.test("multi is all-or-nothing with per-op result codes", async () => {
     ],
   });
   const results = (ok.response as { results: { type: number }[] }).results;
-  assert.deepEqual(results.map((r) => r.type), [1, 15, 5, 13, 2]);
+  // create2 inside a multi gets a plain create result, as from ZooKeeper 3.8.
+  assert.deepEqual(results.map((r) => r.type), [1, 1, 5, 13, 2]);
   assert.equal(db.lastZxid, before + 1); // one txn for the whole multi
   assert.equal(db.tree.get("/m")?.version, 1);
   assert.equal(db.tree.get("/m/a/b0000000000"), undefined);
@@ -462,4 +463,25 @@ Deno.test("replay reads a preallocated (zero-padded) journal left by a crash up 
   assert.deepEqual(zxids, [1, 2, 3, 4]);
   assert.equal(result.truncatedBytes, 0, "padding is not a torn tail");
   await journal.close();
+});
+
+Deno.test("reads only look paths up; containers and odd create ops behave as on ZooKeeper 3.8", async () => {
+  await using dir = await tempDir();
+  const { db, run } = await open(dir.path);
+  assert.equal(run({ op: OpCode.getData, path: "/a/", watch: false }).err, ErrorCode.noNode);
+  assert.equal(run({ op: OpCode.exists, path: "a", watch: false }).err, ErrorCode.noNode);
+  assert.equal(run({ op: OpCode.setData, path: "/a/", data: null, version: -1 }).err, ErrorCode.badArguments);
+  assert.equal(run({ op: OpCode.delete, path: "/a/", version: -1 }).err, ErrorCode.noNode);
+  assert.equal(run({ op: OpCode.delete, path: "a", version: -1 }).err, ErrorCode.badArguments);
+  assert.equal(run({ op: OpCode.addWatch, path: "/", mode: 5 }).err, ErrorCode.marshallingError);
+  // A container may be made with any create op; clients see ephemeralOwner 0.
+  const made = run({ op: OpCode.create2, path: "/c", data: null, acl: OPEN_ACL_UNSAFE, flags: 4 });
+  assert.equal((made.response as unknown as { stat: { ephemeralOwner: bigint } }).stat.ephemeralOwner, 0n);
+  assert.ok(db.tree.containers.has("/c"));
+  assert.equal(
+    run({ op: OpCode.createContainer, path: "/p", data: null, acl: OPEN_ACL_UNSAFE, flags: 0 }).err,
+    0,
+  );
+  assert.equal(db.tree.get("/p")?.ephemeralOwner, 0n);
+  await db.close();
 });
