@@ -293,15 +293,22 @@ export class Producer {
       group.push(batch);
     }
     for (const [leader, group] of byLeader) {
+      // A request carries at most one batch per partition (Kafka answers per partition); a
+      // later batch of the same partition goes in the next request, which the broker handles after.
       let request: ProducerBatch[] = [];
+      let partitions = new Set<string>();
       let requestBytes = 0;
       for (const batch of group) {
-        if (request.length > 0 && requestBytes + batch.bytes!.length > this.maxRequestBytes) {
+        const key = `${batch.topic}\0${batch.partition}`;
+        const full = request.length > 0 && requestBytes + batch.bytes!.length > this.maxRequestBytes;
+        if (full || partitions.has(key)) {
           this.#track(this.#sendRequest(leader, request));
           request = [];
+          partitions = new Set();
           requestBytes = 0;
         }
         request.push(batch);
+        partitions.add(key);
         requestBytes += batch.bytes!.length;
       }
       if (request.length > 0) this.#track(this.#sendRequest(leader, request));
