@@ -16,7 +16,7 @@ export type RespValue = string | number | null | RespValue[] | Error;
 
 export class RespClient {
   #conn: Deno.TcpConn;
-  #buffer = new Uint8Array(0);
+  #buffer: Uint8Array<ArrayBufferLike> = new Uint8Array(0);
   #position = 0;
 
   private constructor(conn: Deno.TcpConn) {

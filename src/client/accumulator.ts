@@ -110,6 +110,11 @@ export class RecordAccumulator {
     return this.#bufferedBytes;
   }
 
+  /** Are full batches waiting for drain()? */
+  get hasReady(): boolean {
+    return this.#ready.length > 0;
+  }
+
   /** Are there records not yet handed to the sender? */
   get hasPending(): boolean {
     return this.#openCount > 0 || this.#ready.length > 0;

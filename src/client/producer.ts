@@ -113,6 +113,9 @@ export class Producer {
   #failedSinceFlush = 0;
   #lastError: Error | undefined;
   #draining = false;
+  #clockMs = 0;
+  #clockUses = 0;
+  #clockFresh = false;
 
   constructor(options: ProducerOptions) {
     this.cluster = new Cluster({ maxInFlightRequests: 16, ...options });
@@ -182,21 +185,43 @@ export class Producer {
 
   /**
    * Queue one record without waiting for it (the fast path). The topic's metadata must be
-   * loaded (call connect([topic]) first). Returns false when the buffer is over
-   * `bufferBytes`: await waitForSpace() before producing more. Failures are counted and
-   * reported by flush().
+   * loaded (call connect([topic]) first). Returns false when the caller should
+   * `await waitForSpace()` before producing more: the buffer is over `bufferBytes`, or full
+   * batches are waiting to be sent (a tight loop must yield for them to reach the socket).
+   * Failures are counted and reported by flush().
    */
   produce(record: ProducerRecord): boolean {
-    this.#append(record, record.timestamp ?? Date.now());
-    return this.#accumulator.bufferedBytes < this.bufferBytes;
+    this.#append(record, record.timestamp ?? this.#now());
+    return this.#accumulator.bufferedBytes < this.bufferBytes && !this.#accumulator.hasReady;
   }
 
-  /** Resolves once buffered bytes are below `bufferBytes`. */
+  /**
+   * Send full batches, yield to the event loop so they are written, and wait while the
+   * buffer is over `bufferBytes`.
+   */
   async waitForSpace(): Promise<void> {
+    this.#drain(false);
+    await new Promise<void>((resolve) => setTimeout(resolve, 0));
     while (this.#accumulator.bufferedBytes >= this.bufferBytes) {
       this.#drain(true);
       await new Promise<void>((resolve) => this.#spaceWaiters.push(resolve));
     }
+  }
+
+  /**
+   * Record timestamps: Date.now() costs about as much as encoding a small record, so a
+   * tight loop reuses one reading for up to 256 records (well under a millisecond of work),
+   * and never past the current turn of the event loop.
+   */
+  #now(): number {
+    if (this.#clockUses++ % 256 === 0 || !this.#clockFresh) {
+      this.#clockMs = Date.now();
+      if (!this.#clockFresh) {
+        this.#clockFresh = true;
+        queueMicrotask(() => this.#clockFresh = false);
+      }
+    }
+    return this.#clockMs;
   }
 
   /**
