@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { PEERS, peerTest } from "../helpers/peers.ts";
 import { freePort, tempDir } from "../helpers/program.ts";
 import { partitionForKey } from "../../src/kafka/murmur2.ts";
+import { CompressionCodec, decodeRecordBatches } from "../../src/kafka/record-batch.ts";
 import { RawKafka, startBrokerProcess, startTestCoordinator } from "../integration/broker-harness.ts";
 
 async function kcat(
