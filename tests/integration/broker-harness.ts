@@ -170,11 +170,11 @@ export class RawKafka implements AsyncDisposable {
       }), (r) => readCreateTopicsResponse(r, 4));
   }
 
-  metadata(topics: string[] | null) {
+  metadata(topics: string[] | null, allowAutoTopicCreation = false) {
     return this.request(
       ApiKey.Metadata,
       8,
-      (w) => writeMetadataRequest(w, 8, { topics, allowAutoTopicCreation: false }),
+      (w) => writeMetadataRequest(w, 8, { topics, allowAutoTopicCreation }),
       (r) => readMetadataResponse(r, 8),
     );
   }

@@ -365,3 +365,47 @@ Deno.test(
     assert.ok(stored.has("ok") && !stored.has("x"));
   },
 );
+
+Deno.test(
+  "SIGTERM is a clean shutdown: exit 0, the id is free at once, data served after restart",
+  options,
+  async () => {
+    await using coordinator = await startTestCoordinator();
+    await using dir = await tempDir();
+    const port = freePort();
+    const brokerOptions = {
+      id: 3,
+      port,
+      coordinator: coordinator.connectString,
+      dataDir: dir.path,
+      extra: ["--auto-create-topics", "--num-partitions", "2"],
+    };
+    {
+      await using broker = await startBrokerProcess(brokerOptions);
+      await using client = await RawKafka.connect(port);
+      // Auto-creation: a Metadata request for an unknown topic creates it with the broker defaults.
+      assert.equal(
+        (await client.metadata(["auto"], false)).topics[0].errorCode,
+        ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+      );
+      const created = await client.metadata(["auto"], true);
+      assert.equal(created.topics[0].errorCode, 0);
+      assert.equal(created.topics[0].partitions.length, 2);
+      assert.equal((await client.produce("auto", 1, batchOf(["kept"]))).errorCode, 0);
+      const status = await broker.stop("SIGTERM");
+      assert.equal(status.code, 0);
+      assert.match(broker.stdout, /broker 3 stopped/);
+    }
+    // No wait for a session timeout: a clean shutdown closed the session and its ephemeral node.
+    await using _again = await startBrokerProcess(brokerOptions);
+    await using client = await RawKafka.connect(port);
+    const values = await eventually("partition served again", async () => {
+      try {
+        return (await client.readAll("auto", 1)).map((r) => text(r.value));
+      } catch {
+        return undefined;
+      }
+    });
+    assert.deepEqual(values, ["kept"]);
+  },
+);
