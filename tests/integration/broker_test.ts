@@ -99,6 +99,18 @@ async function wireScenario(port: number, dataDir: string) {
   const second = await client.produce("orders", 1, batchOf(["d"]), -1);
   assert.deepEqual([second.errorCode, second.baseOffset], [0, 3]);
 
+  // max.message.bytes: the broker default refuses a 2 MiB batch, a topic override admits it.
+  const big = encodeRecordBatch({ records: [{ value: new Uint8Array(2 * 1024 * 1024).fill(7) }] });
+  assert.equal((await client.produce("orders", 0, big)).errorCode, ErrorCode.MESSAGE_TOO_LARGE);
+  assert.equal(
+    (await client.createTopic("large", 1, { "max.message.bytes": "4194304" })).topics[0].errorCode,
+    0,
+  );
+  const accepted = await client.produce("large", 0, big);
+  assert.deepEqual([accepted.errorCode, accepted.baseOffset], [0, 0]);
+  const bigBack = await client.fetch("large", 0, 0);
+  assert.equal(bigBack.records?.length, big.length);
+
   // Stored bytes come back with the offsets the broker assigned.
   const records = await client.readAll("orders", 1);
   assert.deepEqual(records.map((r) => [r.offset, text(r.value)]), [[0, "a"], [1, "b"], [2, "c"], [3, "d"]]);

@@ -53,7 +53,12 @@ async function autoCreateTopic(
     assignments: [],
     configs: {},
   }, context.config);
-  if ("assignment" in plan) await writeTopic(context.coordination, snapshot, name, plan.assignment, {});
+  if (!("assignment" in plan)) return;
+  try {
+    await writeTopic(context.coordination, snapshot, name, plan.assignment, {});
+  } catch (error) {
+    console.error(`auto-creating topic ${name}: ${(error as Error).message}`);
+  }
 }
 
 function describeTopic(snapshot: ClusterSnapshot, name: string): MetadataTopic {
