@@ -140,7 +140,7 @@ class Broker implements RunningBroker {
     this.#context = context;
     this.closed = new Promise((resolve) => this.#resolveClosed = resolve);
     this.#handlers = new Map<number, RequestHandler>([
-      [ApiKey.ApiVersions, apiVersionsHandler()],
+      [ApiKey.ApiVersions, apiVersionsHandler((apiKey) => this.#handlers.has(apiKey))],
       [ApiKey.Metadata, metadataHandler(context)],
       [ApiKey.Produce, produceHandler(context)],
       [ApiKey.Fetch, fetchHandler(context)],

@@ -9,6 +9,7 @@ import { RunningProgram } from "../helpers/program.ts";
 import { ApiKey } from "../../src/kafka/api-keys.ts";
 import { ErrorCode } from "../../src/kafka/errors.ts";
 import { encodeRecordBatch } from "../../src/kafka/record-batch.ts";
+import { readApiVersionsResponse, writeApiVersionsRequest } from "../../src/kafka/apis/api-versions.ts";
 import {
   readDescribeConfigsResponse,
   writeDescribeConfigsRequest,
@@ -80,6 +81,20 @@ Deno.test(
 
 async function wireScenario(port: number, dataDir: string) {
   await using client = await RawKafka.connect(port);
+  // ApiVersions v3 (flexible, header v2 request / v0 response): exactly the APIs served.
+  const versions = await client.request(
+    ApiKey.ApiVersions,
+    3,
+    (w) => writeApiVersionsRequest(w, 3, { clientSoftwareName: "raw", clientSoftwareVersion: "1" }),
+    (r) => readApiVersionsResponse(r, 3),
+  );
+  const ranges = new Map(versions.apiKeys.map((a) => [a.apiKey, [a.minVersion, a.maxVersion]]));
+  assert.deepEqual(ranges.get(ApiKey.Produce), [0, 7]);
+  assert.deepEqual(ranges.get(ApiKey.Fetch), [4, 11]);
+  assert.deepEqual(ranges.get(ApiKey.Metadata), [0, 8]);
+  assert.deepEqual(ranges.get(ApiKey.ApiVersions), [0, 3]);
+  assert.equal(ranges.has(ApiKey.LeaderAndIsr), false);
+
   const created = await client.createTopic("orders", 3, { "retention.ms": "60000" });
   assert.equal(created.topics[0].errorCode, 0);
   const again = await client.createTopic("orders", 3);
