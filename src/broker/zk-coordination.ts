@@ -25,7 +25,11 @@ export async function connectCoordination(
   try {
     client = await ZooKeeperClient.connect(connectString, { sessionTimeoutMs, connectTimeoutMs });
   } catch (error) {
-    throw new Error(`Cannot reach the coordinator at ${connectString}: ${(error as Error).message}`);
+    throw new Error(
+      `Cannot reach the coordinator at ${connectString} (is one running? start it with: vltava coordinator start): ${
+        (error as Error).message
+      }`,
+    );
   }
   return new ZkCoordination(client);
 }
