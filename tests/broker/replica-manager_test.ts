@@ -10,7 +10,7 @@ class FakeLog implements ReplicaLog {
   logEndOffset = 5;
   highWatermark = 0;
   appendAsLeader() {
-    return Promise.resolve({ baseOffset: 0, nextOffset: 0 });
+    return Promise.resolve({ baseOffset: 0, nextOffset: 0, logAppendTimeMs: -1 });
   }
   read() {
     return Promise.resolve(new Uint8Array());

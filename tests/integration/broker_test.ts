@@ -134,6 +134,19 @@ async function wireScenario(port: number, dataDir: string) {
   const bigBack = await client.fetch("large", 0, 0);
   assert.equal(bigBack.records?.length, big.length);
 
+  // LogAppendTime topics: the broker stamps the batch and reports the time it used.
+  const stampedTopic = await client.createTopic("stamped", 1, { "message.timestamp.type": "LogAppendTime" });
+  assert.equal(stampedTopic.topics[0].errorCode, 0);
+  const before = Date.now();
+  const stamped = await client.produce(
+    "stamped",
+    0,
+    encodeRecordBatch({ records: [{ value: "s", timestamp: 1 }] }),
+  );
+  assert.equal(stamped.errorCode, 0);
+  assert.ok(stamped.logAppendTimeMs! >= before);
+  assert.deepEqual((await client.readAll("stamped", 0)).map((r) => r.timestamp), [stamped.logAppendTimeMs]);
+
   // Stored bytes come back with the offsets the broker assigned.
   const records = await client.readAll("orders", 1);
   assert.deepEqual(records.map((r) => [r.offset, text(r.value)]), [[0, "a"], [1, "b"], [2, "c"], [3, "d"]]);
