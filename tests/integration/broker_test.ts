@@ -9,6 +9,7 @@ import { RunningProgram } from "../helpers/program.ts";
 import { ApiKey } from "../../src/kafka/api-keys.ts";
 import { ErrorCode } from "../../src/kafka/errors.ts";
 import { encodeRecordBatch } from "../../src/kafka/record-batch.ts";
+import { writeProduceRequest } from "../../src/kafka/apis/produce.ts";
 import { readApiVersionsResponse, writeApiVersionsRequest } from "../../src/kafka/apis/api-versions.ts";
 import {
   readDescribeConfigsResponse,
@@ -163,6 +164,21 @@ async function wireScenario(port: number, dataDir: string) {
   const outOfRange = await client.fetch("orders", 1, 99);
   assert.equal(outOfRange.errorCode, ErrorCode.OFFSET_OUT_OF_RANGE);
 
+  // A long-poll with nothing to return ends at max_wait with error 0 and empty (not null) records.
+  const idle = await client.fetch("orders", 0, 0, 200, 1);
+  assert.deepEqual([idle.errorCode, idle.records?.length], [0, 0]);
+
+  // acks=0 gets no response at all: the next reply on the connection is the next request's.
+  await client.send(ApiKey.Produce, 7, 9_001, (w) =>
+    writeProduceRequest(w, 7, {
+      transactionalId: null,
+      acks: 0,
+      timeoutMs: 1000,
+      topicData: [{ name: "orders", partitionData: [{ index: 0, records: batchOf(["fire-and-forget"]) }] }],
+    }));
+  assert.equal((await client.metadata(["orders"])).topics[0].errorCode, 0);
+  assert.deepEqual((await client.readAll("orders", 0)).map((r) => text(r.value)), ["fire-and-forget"]);
+
   // A long-poll waits for data on its own connection while another connection produces.
   await using poller = await RawKafka.connect(port);
   const polled = poller.fetch("orders", 2, 0, 60_000, 1);
@@ -183,10 +199,8 @@ async function wireScenario(port: number, dataDir: string) {
         }],
       }],
     }), (r) => readListOffsetsResponse(r, 2));
-  assert.deepEqual(offsets.topics[0].partitions.map((p) => [p.errorCode, p.offset]), [[0, 4], [0, 0], [
-    0,
-    0,
-  ]]);
+  const listed = offsets.topics[0].partitions.map((p) => [p.errorCode, p.offset]);
+  assert.deepEqual(listed, [[0, 4], [0, 0], [0, 1]]); // partition 0 holds the acks=0 record
 
   const ids = [];
   for (let i = 0; i < 2; i++) {
