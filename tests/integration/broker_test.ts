@@ -280,6 +280,18 @@ Deno.test("a second broker with a live broker's id exits with a clear error", op
   const status = await second.status;
   assert.equal(status.code, 1);
   assert.match(second.stderr, /Broker id 7 is already registered/);
+
+  // The same id under another chroot is another cluster: it starts, and sees only its own topics.
+  const chrootPort = freePort();
+  await using _third = await startBrokerProcess({
+    id: 7,
+    port: chrootPort,
+    coordinator: `${coordinator.connectString}/other-cluster`,
+    dataDir: `${dir.path}/third`,
+  });
+  await using client = await RawKafka.connect(chrootPort);
+  const metadata = await client.metadata(null);
+  assert.deepEqual(metadata.brokers.map((b) => [b.nodeId, b.port]), [[7, chrootPort]]);
 });
 
 Deno.test(
