@@ -1,5 +1,6 @@
 /** Every command group; importing a module registers its commands. */
-import "./topic.ts";
-import "./produce.ts";
-import "./consume.ts";
 import "./broker.ts";
+import "./consume.ts";
+import "./coordinator.ts";
+import "./produce.ts";
+import "./topic.ts";
