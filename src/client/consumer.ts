@@ -86,6 +86,16 @@ interface Chunk {
 
 const keyOf = (topic: string, partition: number) => `${topic}\0${partition}`;
 
+/**
+ * Reads assigned partitions from a start position, with pipelined fetches.
+ *
+ * @example
+ * ```ts
+ * await using consumer = new Consumer({ bootstrap: "127.0.0.1:9092" });
+ * await consumer.assignTopic("orders", "earliest");
+ * for await (const record of consumer) console.log(record.partition, record.offset);
+ * ```
+ */
 export class Consumer {
   readonly cluster: Cluster;
   readonly autoOffsetReset: "earliest" | "latest" | "none";

@@ -92,6 +92,15 @@ function toBytes(value: Uint8Array | string | null | undefined): Uint8Array | nu
   return typeof value === "string" ? textEncoder.encode(value) : value;
 }
 
+/**
+ * Sends records to Kafka topics with batching, retries and compression.
+ *
+ * @example
+ * ```ts
+ * await using producer = new Producer({ bootstrap: "127.0.0.1:9092", acks: "all", compression: "gzip" });
+ * const { partition, offset } = await producer.send({ topic: "orders", key: "o-1", value: "{}" });
+ * ```
+ */
 export class Producer {
   readonly cluster: Cluster;
   readonly acks: number;
