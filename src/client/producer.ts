@@ -182,7 +182,8 @@ export class Producer {
     }
     if (!this.cluster.topics.has(record.topic)) await this.#loadTopic(record.topic);
     const timestamp = record.timestamp ?? Date.now();
-    const { batch, offsetDelta } = this.#append(record, timestamp);
+    const offsetDelta = this.#append(record, timestamp);
+    const batch = this.#accumulator.lastBatch!;
     const baseOffset = await batch.result;
     return {
       topic: record.topic,
@@ -283,7 +284,8 @@ export class Producer {
     }
   }
 
-  #append(record: ProducerRecord, timestamp: number): { batch: ProducerBatch; offsetDelta: number } {
+  /** Append a record; returns its offset delta in the accumulator's `lastBatch`. */
+  #append(record: ProducerRecord, timestamp: number): number {
     if (this.#closed) throw new Error("Producer is closed");
     const key = toBytes(record.key);
     const value = toBytes(record.value);
