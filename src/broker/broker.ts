@@ -49,6 +49,20 @@ const MAINTENANCE_INTERVAL_MS = 1000;
 
 export type BrokerOptions = Partial<BrokerConfig> & { brokerId: number };
 
+/**
+ * A part of the broker built elsewhere (e.g. the group coordinator): given the broker's context
+ * before it serves clients, it returns handlers for more API keys and a close step.
+ */
+export type BrokerExtension = (context: BrokerContext) =>
+  | Promise<BrokerExtensionParts>
+  | BrokerExtensionParts;
+
+export interface BrokerExtensionParts {
+  handlers?: Map<number, RequestHandler>;
+  /** Runs at shutdown before the logs close. */
+  close?: () => Promise<void> | void;
+}
+
 /** A broker id already held by a live broker. */
 export class BrokerIdInUseError extends Error {
   constructor(readonly brokerId: number) {
@@ -62,14 +76,20 @@ export interface RunningBroker {
   readonly config: BrokerConfig;
   /** The bound port. */
   readonly port: number;
-  /** Resolves when the broker stopped (close() or a fatal loss of its session). */
-  readonly closed: Promise<void>;
+  /**
+   * Resolves when the broker stopped: null after close(), or the reason it had to stop
+   * (its coordinator session expired, so it is no longer a registered member of the cluster).
+   */
+  readonly closed: Promise<string | null>;
   /** Clean shutdown. */
   close(): Promise<void>;
 }
 
 /** Start a broker in this process; resolves once it serves clients. */
-export async function startBroker(options: BrokerOptions): Promise<RunningBroker> {
+export async function startBroker(
+  options: BrokerOptions,
+  extensions: readonly BrokerExtension[] = [],
+): Promise<RunningBroker> {
   const config = resolveBrokerConfig(options);
   await Deno.mkdir(config.dataDir, { recursive: true });
   const listener = Deno.listen({ hostname: config.host, port: config.port });
@@ -83,7 +103,7 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
     await coordination?.close();
     throw error;
   }
-  return await Broker.start(config, listener, port, coordination);
+  return await Broker.start(config, listener, port, coordination, extensions);
 }
 
 async function register(coordination: Coordination, config: BrokerConfig, port: number): Promise<void> {
@@ -106,7 +126,7 @@ async function register(coordination: Coordination, config: BrokerConfig, port: 
 class Broker implements RunningBroker {
   readonly config: BrokerConfig;
   readonly port: number;
-  readonly closed: Promise<void>;
+  readonly closed: Promise<string | null>;
   readonly #listener: Deno.Listener;
   readonly #context: BrokerContext;
   readonly #connections = new Set<Connection>();
@@ -114,14 +134,14 @@ class Broker implements RunningBroker {
   #accepting: Promise<void> = Promise.resolve();
   #maintenance: ReturnType<typeof setInterval> | undefined;
   #maintaining: Promise<void> | null = null;
+  readonly #extensionClosers: (() => Promise<void> | void)[] = [];
   #closing: Promise<void> | null = null;
+  #resolveClosed!: (reason: string | null) => void;
+  #fatalReason: string | null = null;
   /** Controller candidacy (and controllership); null until started. */
   #agent: ControllerAgent | null = null;
   /** Highest controller epoch heard: older controllers' requests are refused. */
   readonly #fence = new ControllerEpochFence();
-  /** False once the session expired: there is no registration left to shut down gracefully. */
-  #controlledShutdown = true;
-  #resolveClosed!: () => void;
 
   private constructor(config: BrokerConfig, listener: Deno.Listener, port: number, context: BrokerContext) {
     this.config = config;
@@ -130,7 +150,7 @@ class Broker implements RunningBroker {
     this.#context = context;
     this.closed = new Promise((resolve) => this.#resolveClosed = resolve);
     this.#handlers = new Map<number, RequestHandler>([
-      [ApiKey.ApiVersions, apiVersionsHandler()],
+      [ApiKey.ApiVersions, apiVersionsHandler((apiKey) => this.#handlers.has(apiKey))],
       [ApiKey.Metadata, metadataHandler(context)],
       [ApiKey.Produce, produceHandler(context)],
       [ApiKey.Fetch, fetchHandler(context)],
@@ -152,6 +172,7 @@ class Broker implements RunningBroker {
     listener: Deno.Listener,
     port: number,
     coordination: Coordination,
+    extensions: readonly BrokerExtension[],
   ): Promise<Broker> {
     const metadata = new ClusterMetadata(coordination);
     const logsDir = config.dataDir;
@@ -176,11 +197,15 @@ class Broker implements RunningBroker {
     };
     const broker = new Broker(config, listener, port, context);
     coordination.onExpired(() => {
-      console.error(`broker ${config.brokerId}: coordinator session expired; shutting down`);
-      broker.#controlledShutdown = false;
+      broker.#fatalReason = "Coordinator session expired: this broker is no longer registered";
       void broker.close();
     });
     try {
+      for (const extension of extensions) {
+        const parts = await extension(context);
+        for (const [apiKey, handler] of parts.handlers ?? []) broker.#handlers.set(apiKey, handler);
+        if (parts.close) broker.#extensionClosers.push(parts.close);
+      }
       await metadata.refresh();
     } catch (error) {
       await broker.close();
@@ -238,7 +263,8 @@ class Broker implements RunningBroker {
 
   async #shutdown(): Promise<void> {
     // Leaderships move away while this broker still serves, so clients only see NOT_LEADER.
-    if (this.#controlledShutdown) await this.#agent?.controlledShutdown();
+    // With an expired session there is no registration left to shut down gracefully.
+    if (this.#fatalReason === null) await this.#agent?.controlledShutdown();
     try {
       this.#listener.close();
     } catch { /* already closed */ }
@@ -248,9 +274,16 @@ class Broker implements RunningBroker {
     this.#context.purgatory.close();
     for (const connection of this.#connections) connection.close();
     this.#context.metadata.close();
+    for (const close of this.#extensionClosers) {
+      try {
+        await close();
+      } catch (error) {
+        console.error(`broker ${this.config.brokerId}: extension close failed: ${(error as Error).message}`);
+      }
+    }
     await this.#context.replicas.close();
     await this.#agent?.close();
     await this.#context.coordination.close();
-    this.#resolveClosed();
+    this.#resolveClosed(this.#fatalReason);
   }
 }

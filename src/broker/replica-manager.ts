@@ -33,6 +33,8 @@ export type LogOpener = (
 ) => Promise<ReplicaLog> | ReplicaLog;
 export type LogRemover = (topic: string, partition: number) => Promise<void> | void;
 
+export type LeadershipListener = (partition: Partition, isLeader: boolean) => void | Promise<void>;
+
 export const partitionKey = (topic: string, partition: number) => `${topic}:${partition}`;
 
 /** Result of a leader lookup: the partition or the error code to answer with. */
@@ -45,6 +47,7 @@ export class ReplicaManager {
   readonly #partitions = new Map<string, Partition>();
   readonly #seenTopics = new Set<string>();
   #closed = false;
+  readonly #leadershipListeners: LeadershipListener[] = [];
 
   constructor(brokerId: number, open: LogOpener, remove: LogRemover) {
     this.brokerId = brokerId;
@@ -104,6 +107,7 @@ export class ReplicaManager {
         }
         hosted.replicas = meta.replicas;
         // Never move backwards in leader epoch: a stale read must not undo a newer leadership.
+        const wasLeader = hosted.leader === this.brokerId;
         if (meta.state && meta.state.leaderEpoch >= hosted.leaderEpoch) {
           hosted.leader = meta.state.leader;
           hosted.leaderEpoch = meta.state.leaderEpoch;
@@ -114,11 +118,14 @@ export class ReplicaManager {
         if (hosted.leader === this.brokerId && hosted.isr.every((id) => id === this.brokerId)) {
           hosted.log.setHighWatermark(hosted.log.logEndOffset);
         }
+        const isLeader = hosted.leader === this.brokerId;
+        if (isLeader !== wasLeader) await this.#notify(hosted, isLeader);
       }
     }
     for (const [key, hosted] of [...this.#partitions]) {
       if (wanted.has(key)) continue;
       this.#partitions.delete(key);
+      if (hosted.leader === this.brokerId) await this.#notify(hosted, false);
       await hosted.log.close();
       if (this.#seenTopics.has(hosted.topic) && !snapshot.topics.has(hosted.topic)) {
         await this.#remove(hosted.topic, hosted.partition);
@@ -134,6 +141,25 @@ export class ReplicaManager {
       } catch (error) {
         if (this.#closed) return;
         console.error(`partition ${hosted.key}: maintenance failed: ${(error as Error).message}`);
+      }
+    }
+  }
+
+  /**
+   * Called when this broker becomes (true) or stops being (false) the leader of a hosted
+   * partition, after the change is in place (e.g. the group coordinator loads or unloads the
+   * groups of an offsets partition).
+   */
+  onLeadershipChange(listener: LeadershipListener): void {
+    this.#leadershipListeners.push(listener);
+  }
+
+  async #notify(partition: Partition, isLeader: boolean): Promise<void> {
+    for (const listener of this.#leadershipListeners) {
+      try {
+        await listener(partition, isLeader);
+      } catch (error) {
+        console.error(`partition ${partition.key}: leadership listener failed: ${(error as Error).message}`);
       }
     }
   }
