@@ -22,7 +22,8 @@ import { ClusterMetadata } from "./cluster-metadata.ts";
 import { type BrokerConfig, resolveBrokerConfig } from "./config.ts";
 import { Connection, type RequestHandler } from "./connection.ts";
 import { type Coordination, NodeExistsError } from "./coordination.ts";
-import { InterimLog } from "./interim-log.ts";
+import { ReplicatedLog } from "./replication/replicated-log.ts";
+import { ReplicationManager } from "./replication/replication-manager.ts";
 import { Purgatory } from "./purgatory.ts";
 import { ReplicaManager } from "./replica-manager.ts";
 import { connectZooKeeper } from "./zookeeper-coordination.ts";
@@ -37,6 +38,9 @@ import { deleteTopicsHandler } from "./handlers/delete-topics.ts";
 import { describeConfigsHandler } from "./handlers/describe-configs.ts";
 import { createPartitionsHandler } from "./handlers/create-partitions.ts";
 import { initProducerIdHandler } from "./handlers/init-producer-id.ts";
+import { leaderAndIsrHandler } from "./handlers/leader-and-isr.ts";
+import { stopReplicaHandler } from "./handlers/stop-replica.ts";
+import { offsetForLeaderEpochHandler } from "./handlers/offset-for-leader-epoch.ts";
 
 export type BrokerOptions = Partial<BrokerConfig> & { brokerId: number };
 
@@ -123,6 +127,9 @@ class Broker implements RunningBroker {
       [ApiKey.DescribeConfigs, describeConfigsHandler(context)],
       [ApiKey.CreatePartitions, createPartitionsHandler(context)],
       [ApiKey.InitProducerId, initProducerIdHandler(context)],
+      [ApiKey.LeaderAndIsr, leaderAndIsrHandler(context)],
+      [ApiKey.StopReplica, stopReplicaHandler(context)],
+      [ApiKey.OffsetForLeaderEpoch, offsetForLeaderEpochHandler(context)],
     ]);
   }
 
@@ -137,20 +144,29 @@ class Broker implements RunningBroker {
     const replicas = new ReplicaManager(
       config.brokerId,
       (topic, partition) =>
-        InterimLog.open(`${logsDir}/${topic}-${partition}`, {
+        ReplicatedLog.open(`${logsDir}/${topic}-${partition}`, {
           fsync: config.fsync,
-          maxBatchBytes: Math.max(config.maxMessageBytes, config.maxFrameBytes),
+          // The produce handler enforces max.message.bytes per topic; storage only bounds it.
+          config: {
+            maxBatchBytes: Math.min(Math.max(config.maxMessageBytes, config.maxFrameBytes), 1 << 30),
+          },
         }),
       (topic, partition) =>
         Deno.remove(`${logsDir}/${topic}-${partition}`, { recursive: true }).catch(() => {}),
     );
     metadata.onChange((snapshot) => replicas.apply(snapshot));
+    const purgatory = new Purgatory(config.maxPurgatoryWaiters);
+    const replication = new ReplicationManager(
+      { replicas, metadata, coordination, purgatory },
+      { replicaLagTimeMaxMs: config.replicaLagTimeMaxMs },
+    );
     const context: BrokerContext = {
       config,
       port,
       metadata,
       replicas,
-      purgatory: new Purgatory(config.maxPurgatoryWaiters),
+      replication,
+      purgatory,
       coordination,
       producerIds: new Snowflake(config.brokerId),
       clusterId: "vltava",
@@ -210,6 +226,7 @@ class Broker implements RunningBroker {
     this.#context.purgatory.close();
     for (const connection of this.#connections) connection.close();
     this.#context.metadata.close();
+    await this.#context.replication.close();
     await this.#context.replicas.close();
     await this.#context.coordination.close();
     this.#resolveClosed();

@@ -10,7 +10,8 @@
  */
 import { ErrorCode } from "../kafka/errors.ts";
 import type { ClusterSnapshot } from "./cluster-metadata.ts";
-import type { ReplicaLog } from "./replica-log.ts";
+import type { PartitionState } from "./zk-layout.ts";
+import type { ReplicatedLog } from "./replication/replicated-log.ts";
 
 /** A partition hosted here. */
 export interface Partition {
@@ -18,7 +19,7 @@ export interface Partition {
   partition: number;
   /** Purgatory key and map key: "topic:partition". */
   key: string;
-  log: ReplicaLog;
+  log: ReplicatedLog;
   replicas: number[];
   isr: number[];
   /** -1 while no leader is known. */
@@ -26,7 +27,16 @@ export interface Partition {
   leaderEpoch: number;
 }
 
-export type LogOpener = (topic: string, partition: number) => Promise<ReplicaLog> | ReplicaLog;
+export type LogOpener = (topic: string, partition: number) => Promise<ReplicatedLog> | ReplicatedLog;
+
+/**
+ * Who decides leadership changes (the replication manager): told of every partition state read
+ * from the coordinator, and of every hosted partition that goes away.
+ */
+export interface LeadershipListener {
+  onPartitionState(partition: Partition, state: PartitionState): Promise<void> | void;
+  onRemoved(partition: Partition): Promise<void> | void;
+}
 export type LogRemover = (topic: string, partition: number) => Promise<void> | void;
 
 export const partitionKey = (topic: string, partition: number) => `${topic}:${partition}`;
@@ -40,12 +50,19 @@ export class ReplicaManager {
   readonly #remove: LogRemover;
   readonly #partitions = new Map<string, Partition>();
   readonly #seenTopics = new Set<string>();
+  readonly #opening = new Map<string, Promise<Partition | null>>();
+  #listener: LeadershipListener | null = null;
   #closed = false;
 
   constructor(brokerId: number, open: LogOpener, remove: LogRemover) {
     this.brokerId = brokerId;
     this.#open = open;
     this.#remove = remove;
+  }
+
+  /** Route leadership changes through the replication manager. */
+  setLeadershipListener(listener: LeadershipListener): void {
+    this.#listener = listener;
   }
 
   get(topic: string, partition: number): Partition | undefined {
@@ -79,28 +96,14 @@ export class ReplicaManager {
         if (!meta.replicas.includes(this.brokerId)) continue;
         const key = partitionKey(topic.name, meta.partition);
         wanted.add(key);
-        let hosted = this.#partitions.get(key);
-        if (!hosted) {
-          const log = await this.#open(topic.name, meta.partition);
-          if (this.#closed) {
-            await log.close();
-            return;
-          }
-          hosted = {
-            topic: topic.name,
-            partition: meta.partition,
-            key,
-            log,
-            replicas: meta.replicas,
-            isr: [],
-            leader: -1,
-            leaderEpoch: -1,
-          };
-          this.#partitions.set(key, hosted);
-        }
+        const hosted = await this.host(topic.name, meta.partition, meta.replicas);
+        if (hosted === null) return;
         hosted.replicas = meta.replicas;
-        // Never move backwards in leader epoch: a stale read must not undo a newer leadership.
-        if (meta.state && meta.state.leaderEpoch >= hosted.leaderEpoch) {
+        if (!meta.state) continue;
+        if (this.#listener) {
+          await this.#listener.onPartitionState(hosted, meta.state);
+        } else if (meta.state.leaderEpoch >= hosted.leaderEpoch) {
+          // Never move backwards in leader epoch: a stale read must not undo a newer leadership.
           hosted.leader = meta.state.leader;
           hosted.leaderEpoch = meta.state.leaderEpoch;
           hosted.isr = meta.state.isr;
@@ -109,12 +112,52 @@ export class ReplicaManager {
     }
     for (const [key, hosted] of [...this.#partitions]) {
       if (wanted.has(key)) continue;
+      // Opened for a LeaderAndIsr naming a topic our metadata has not caught up with yet.
+      if (!this.#seenTopics.has(hosted.topic)) continue;
       this.#partitions.delete(key);
+      await this.#listener?.onRemoved(hosted);
       await hosted.log.close();
       if (this.#seenTopics.has(hosted.topic) && !snapshot.topics.has(hosted.topic)) {
         await this.#remove(hosted.topic, hosted.partition);
       }
     }
+  }
+
+  /** The hosted partition, opening its log first if needed; null once closed. */
+  host(topic: string, partition: number, replicas: number[]): Promise<Partition | null> {
+    const key = partitionKey(topic, partition);
+    const hosted = this.#partitions.get(key);
+    if (hosted) return Promise.resolve(hosted);
+    let opening = this.#opening.get(key);
+    if (!opening) {
+      opening = this.#openPartition(topic, partition, replicas).finally(() => this.#opening.delete(key));
+      this.#opening.set(key, opening);
+    }
+    return opening;
+  }
+
+  async #openPartition(topic: string, partition: number, replicas: number[]): Promise<Partition | null> {
+    if (this.#closed) return null;
+    const log = await this.#open(topic, partition);
+    if (this.#closed) {
+      await log.close();
+      return null;
+    }
+    const key = partitionKey(topic, partition);
+    const hosted: Partition = { topic, partition, key, log, replicas, isr: [], leader: -1, leaderEpoch: -1 };
+    this.#partitions.set(key, hosted);
+    return hosted;
+  }
+
+  /** Stop hosting a partition (StopReplica): close its log and, with deleteLog, remove it. */
+  async stop(topic: string, partition: number, deleteLog: boolean): Promise<void> {
+    const key = partitionKey(topic, partition);
+    const hosted = this.#partitions.get(key);
+    if (!hosted) return;
+    this.#partitions.delete(key);
+    await this.#listener?.onRemoved(hosted);
+    await hosted.log.close();
+    if (deleteLog) await this.#remove(topic, partition);
   }
 
   /** Close every log (clean shutdown). */
