@@ -22,11 +22,12 @@ import { ClusterMetadata } from "./cluster-metadata.ts";
 import { type BrokerConfig, resolveBrokerConfig } from "./config.ts";
 import { Connection, type RequestHandler } from "./connection.ts";
 import { type Coordination, NodeExistsError } from "./coordination.ts";
+import { StorageLog } from "./storage-log.ts";
 import { ReplicatedLog } from "./replication/replicated-log.ts";
 import { ReplicationManager } from "./replication/replication-manager.ts";
 import { Purgatory } from "./purgatory.ts";
 import { ReplicaManager } from "./replica-manager.ts";
-import { connectZooKeeper } from "./zookeeper-coordination.ts";
+import { connectCoordination } from "./zk-coordination.ts";
 import { brokerIdPath, brokerRegisteredPath, encodeBrokerEndpoint, PERSISTENT_PATHS } from "./zk-layout.ts";
 import { apiVersionsHandler } from "./handlers/api-versions.ts";
 import { metadataHandler } from "./handlers/metadata.ts";
@@ -41,6 +42,9 @@ import { initProducerIdHandler } from "./handlers/init-producer-id.ts";
 import { leaderAndIsrHandler } from "./handlers/leader-and-isr.ts";
 import { stopReplicaHandler } from "./handlers/stop-replica.ts";
 import { offsetForLeaderEpochHandler } from "./handlers/offset-for-leader-epoch.ts";
+
+/** How often each log's roll/retention/flush/checkpoint chores run. */
+const MAINTENANCE_INTERVAL_MS = 1000;
 
 export type BrokerOptions = Partial<BrokerConfig> & { brokerId: number };
 
@@ -71,7 +75,7 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
   const port = (listener.addr as Deno.NetAddr).port;
   let coordination: Coordination | undefined;
   try {
-    coordination = await connectZooKeeper(config.coordinator, config.sessionTimeoutMs);
+    coordination = await connectCoordination(config.coordinator, config.sessionTimeoutMs);
     await register(coordination, config, port);
   } catch (error) {
     listener.close();
@@ -107,6 +111,8 @@ class Broker implements RunningBroker {
   readonly #connections = new Set<Connection>();
   readonly #handlers: Map<number, RequestHandler>;
   #accepting: Promise<void> = Promise.resolve();
+  #maintenance: ReturnType<typeof setInterval> | undefined;
+  #maintaining: Promise<void> | null = null;
   #closing: Promise<void> | null = null;
   #resolveClosed!: () => void;
 
@@ -143,16 +149,11 @@ class Broker implements RunningBroker {
     const logsDir = config.dataDir;
     const replicas = new ReplicaManager(
       config.brokerId,
+      (topic, partition, configs) => ReplicatedLog.open(logsDir, topic, partition, config.fsync, configs),
       (topic, partition) =>
-        ReplicatedLog.open(`${logsDir}/${topic}-${partition}`, {
-          fsync: config.fsync,
-          // The produce handler enforces max.message.bytes per topic; storage only bounds it.
-          config: {
-            maxBatchBytes: Math.min(Math.max(config.maxMessageBytes, config.maxFrameBytes), 1 << 30),
-          },
-        }),
-      (topic, partition) =>
-        Deno.remove(`${logsDir}/${topic}-${partition}`, { recursive: true }).catch(() => {}),
+        Deno.remove(`${logsDir}/${StorageLog.dirName(topic, partition)}`, { recursive: true }).catch(
+          () => {},
+        ),
     );
     metadata.onChange((snapshot) => replicas.apply(snapshot));
     const purgatory = new Purgatory(config.maxPurgatoryWaiters);
@@ -183,6 +184,10 @@ class Broker implements RunningBroker {
       throw error;
     }
     broker.#accepting = broker.#acceptLoop();
+    broker.#maintenance = setInterval(() => {
+      if (broker.#maintaining) return;
+      broker.#maintaining = replicas.maintain().finally(() => broker.#maintaining = null);
+    }, MAINTENANCE_INTERVAL_MS);
     return broker;
   }
 
@@ -223,6 +228,8 @@ class Broker implements RunningBroker {
       this.#listener.close();
     } catch { /* already closed */ }
     await this.#accepting;
+    clearInterval(this.#maintenance);
+    await this.#maintaining;
     this.#context.purgatory.close();
     for (const connection of this.#connections) connection.close();
     this.#context.metadata.close();

@@ -32,6 +32,8 @@ export interface ReplicaLog {
   offsetForTimestamp(timestampMs: number): Promise<{ offset: number; timestampMs: number } | null>;
   /** Single replica: make everything appended committed. With replication the ISR moves it. */
   setHighWatermark(offset: number): void;
-  /** Flush and close; `clean` marks a clean shutdown. */
+  /** Periodic chores: segment roll, retention, time-based flush, checkpoints. */
+  maintain(): Promise<void>;
+  /** Flush, checkpoint and close with the clean-shutdown marker. */
   close(): Promise<void>;
 }

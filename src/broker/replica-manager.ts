@@ -27,7 +27,11 @@ export interface Partition {
   leaderEpoch: number;
 }
 
-export type LogOpener = (topic: string, partition: number) => Promise<ReplicatedLog> | ReplicatedLog;
+export type LogOpener = (
+  topic: string,
+  partition: number,
+  configs: Record<string, string>,
+) => Promise<ReplicatedLog> | ReplicatedLog;
 
 /**
  * Who decides leadership changes (the replication manager): told of every partition state read
@@ -96,7 +100,7 @@ export class ReplicaManager {
         if (!meta.replicas.includes(this.brokerId)) continue;
         const key = partitionKey(topic.name, meta.partition);
         wanted.add(key);
-        const hosted = await this.host(topic.name, meta.partition, meta.replicas);
+        const hosted = await this.host(topic.name, meta.partition, meta.replicas, topic.configs);
         if (hosted === null) return;
         hosted.replicas = meta.replicas;
         if (!meta.state) continue;
@@ -107,6 +111,11 @@ export class ReplicaManager {
           hosted.leader = meta.state.leader;
           hosted.leaderEpoch = meta.state.leaderEpoch;
           hosted.isr = meta.state.isr;
+        }
+        // A leader alone in its ISR has committed everything it holds (also after a restart,
+        // whose checkpointed high watermark may lag the recovered log end).
+        if (hosted.leader === this.brokerId && hosted.isr.every((id) => id === this.brokerId)) {
+          hosted.log.setHighWatermark(hosted.log.logEndOffset);
         }
       }
     }
@@ -124,21 +133,33 @@ export class ReplicaManager {
   }
 
   /** The hosted partition, opening its log first if needed; null once closed. */
-  host(topic: string, partition: number, replicas: number[]): Promise<Partition | null> {
+  host(
+    topic: string,
+    partition: number,
+    replicas: number[],
+    configs: Record<string, string> = {},
+  ): Promise<Partition | null> {
     const key = partitionKey(topic, partition);
     const hosted = this.#partitions.get(key);
     if (hosted) return Promise.resolve(hosted);
     let opening = this.#opening.get(key);
     if (!opening) {
-      opening = this.#openPartition(topic, partition, replicas).finally(() => this.#opening.delete(key));
+      opening = this.#openPartition(topic, partition, replicas, configs).finally(() =>
+        this.#opening.delete(key)
+      );
       this.#opening.set(key, opening);
     }
     return opening;
   }
 
-  async #openPartition(topic: string, partition: number, replicas: number[]): Promise<Partition | null> {
+  async #openPartition(
+    topic: string,
+    partition: number,
+    replicas: number[],
+    configs: Record<string, string>,
+  ): Promise<Partition | null> {
     if (this.#closed) return null;
-    const log = await this.#open(topic, partition);
+    const log = await this.#open(topic, partition, configs);
     if (this.#closed) {
       await log.close();
       return null;
@@ -158,6 +179,18 @@ export class ReplicaManager {
     await this.#listener?.onRemoved(hosted);
     await hosted.log.close();
     if (deleteLog) await this.#remove(topic, partition);
+  }
+
+  /** Run every log's periodic chores; a failing log is reported, not fatal. */
+  async maintain(): Promise<void> {
+    for (const hosted of [...this.#partitions.values()]) {
+      try {
+        await hosted.log.maintain();
+      } catch (error) {
+        if (this.#closed) return;
+        console.error(`partition ${hosted.key}: maintenance failed: ${(error as Error).message}`);
+      }
+    }
   }
 
   /** Close every log (clean shutdown). */

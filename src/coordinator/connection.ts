@@ -132,6 +132,8 @@ export class Connection implements Watcher {
   #handleFrame(frame: Uint8Array): void {
     if (!this.#handshakeDone) {
       this.#handshakeDone = true;
+      this.received++;
+      this.#server.packetsReceived++;
       const request = readConnectRequest(new Reader(frame)); // WireError closes the connection
       this.#server.connect(this, { ...request, passwd: request.passwd.slice() });
       return;

@@ -394,3 +394,16 @@ Deno.test("snapshots every N txns replace old journal files and restore the same
   }
   await second.db.close();
 });
+
+Deno.test("a journal that does not continue the state refuses to start instead of cutting good entries", async () => {
+  await using dir = await tempDir();
+  const first = await open(dir.path, 10);
+  for (let i = 0; i < 25; i++) first.run(create(`/g${i}`));
+  await first.db.close();
+  // Lose the snapshot: the remaining journal starts after zxid 1.
+  for (const snapshot of await listSnapshots(dir.path)) await Deno.remove(`${dir.path}/${snapshot.name}`);
+  const before = await listJournalFiles(dir.path);
+  await assert.rejects(open(dir.path, 10), /a snapshot is missing or unreadable/);
+  const after = await listJournalFiles(dir.path);
+  assert.deepEqual(after, before, "no journal file was cut or removed");
+});

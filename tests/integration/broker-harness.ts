@@ -3,7 +3,7 @@
  * this checkout has it, else a real ZooKeeper 3.8 — same protocol), brokers as real processes,
  * and a minimal raw Kafka client built on the project's codecs.
  */
-import { freePort, type RunningProgram, startProgram, tempDir } from "../helpers/program.ts";
+import { delay, freePort, type RunningProgram, startProgram, tempDir } from "../helpers/program.ts";
 import { startRealZooKeeper } from "../helpers/real-zookeeper.ts";
 import { Reader } from "../../src/wire/reader.ts";
 import { Writer } from "../../src/wire/writer.ts";
@@ -75,7 +75,16 @@ export function brokerArgs(options: BrokerProcessOptions): string[] {
 /** Start a broker process and wait for its ready line. */
 export async function startBrokerProcess(options: BrokerProcessOptions): Promise<RunningProgram> {
   const program = await startProgram(brokerArgs(options), options.port);
-  await program.waitForOutput(new RegExp(`broker ${options.id} listening on`));
+  const ready = new RegExp(`broker ${options.id} listening on`);
+  // The port opens before registration, so a refused start shows up as an exit: fail fast then.
+  const deadline = Date.now() + 60_000;
+  while (!ready.test(program.stdout)) {
+    if (program.exited || Date.now() > deadline) {
+      await program.stop("SIGKILL");
+      throw new Error(`Broker ${options.id} did not start: ${program.stderr.trim()}`);
+    }
+    await delay(50);
+  }
   return program;
 }
 

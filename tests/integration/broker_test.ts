@@ -15,9 +15,32 @@ import {
   readInitProducerIdResponse,
   writeInitProducerIdRequest,
 } from "../../src/kafka/apis/init-producer-id.ts";
-import { brokerArgs, RawKafka, startBrokerProcess, startTestCoordinator, text } from "./broker-harness.ts";
+import {
+  brokerArgs,
+  type BrokerProcessOptions,
+  RawKafka,
+  startBrokerProcess,
+  startTestCoordinator,
+  text,
+} from "./broker-harness.ts";
 
 const options = { sanitizeOps: false, sanitizeResources: false };
+
+/** The killed broker's ephemeral node lingers until its session expires; retry until it is gone. */
+function restartBroker(brokerOptions: BrokerProcessOptions): Promise<RunningProgram> {
+  return eventually(
+    "broker restarted",
+    async () => {
+      try {
+        return await startBrokerProcess(brokerOptions);
+      } catch {
+        return undefined;
+      }
+    },
+    60_000,
+    500,
+  );
+}
 
 function batchOf(values: string[], key?: string): Uint8Array {
   return encodeRecordBatch({
@@ -207,19 +230,7 @@ Deno.test(
     } finally {
       await broker.stop("SIGKILL");
     }
-    // The killed broker's ephemeral node lingers until its session expires; the restart waits it out.
-    broker = await eventually(
-      "broker restarted",
-      async () => {
-        try {
-          return await startBrokerProcess(brokerOptions);
-        } catch {
-          return undefined;
-        }
-      },
-      60_000,
-      500,
-    );
+    broker = await restartBroker(brokerOptions);
     await using _restarted = broker;
     await using reader = await RawKafka.connect(port);
     const values = await eventually("partition served again", async () => {
@@ -239,7 +250,13 @@ Deno.test("a corrupted last batch on disk is cut at restart and the rest is serv
   await using coordinator = await startTestCoordinator();
   await using dir = await tempDir();
   const port = freePort();
-  const brokerOptions = { id: 1, port, coordinator: coordinator.connectString, dataDir: dir.path };
+  const brokerOptions = {
+    id: 1,
+    port,
+    coordinator: coordinator.connectString,
+    dataDir: dir.path,
+    extra: ["--fsync", "always", "--session-timeout-ms", "4000"],
+  };
   {
     await using broker = await startBrokerProcess(brokerOptions);
     await using client = await RawKafka.connect(port);
@@ -247,14 +264,15 @@ Deno.test("a corrupted last batch on disk is cut at restart and the rest is serv
     for (let i = 0; i < 5; i++) {
       assert.equal((await client.produce("tail", 0, batchOf([`v${i}`]))).errorCode, 0);
     }
-    await broker.stop("SIGTERM");
+    // A crash (no clean-shutdown marker), so the restart walks and checks the log tail.
+    await broker.stop("SIGKILL");
   }
   const logFile = `${dir.path}/tail-0/00000000000000000000.log`;
   const bytes = await Deno.readFile(logFile);
   bytes[bytes.length - 2] ^= 0xff; // inside the last batch's records: its CRC no longer matches
   await Deno.writeFile(logFile, bytes);
 
-  await using _broker = await startBrokerProcess(brokerOptions);
+  await using _broker = await restartBroker(brokerOptions);
   await using client = await RawKafka.connect(port);
   const values = await eventually("partition served again", async () => {
     try {

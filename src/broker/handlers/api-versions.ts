@@ -1,4 +1,8 @@
-/** ApiVersions: the versions this broker implements (exactly SUPPORTED_APIS). */
+/**
+ * ApiVersions: the versions this broker implements (SUPPORTED_APIS), with Produce listed from
+ * version 0 as Kafka 4.0 does, so that librdkafka enables compression (see AdvertiseOptions).
+ * Produce 0-2 requests themselves are still refused by the connection layer.
+ */
 import {
   advertisedApiVersions,
   readApiVersionsRequest,
@@ -7,7 +11,7 @@ import {
 import type { RequestHandler } from "../connection.ts";
 
 export function apiVersionsHandler(): RequestHandler {
-  const apiKeys = advertisedApiVersions();
+  const apiKeys = advertisedApiVersions({ produceFromVersion0: true });
   return ({ header, body }) => {
     readApiVersionsRequest(body, header.apiVersion);
     return (writer) =>

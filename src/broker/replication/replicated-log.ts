@@ -1,18 +1,19 @@
 /**
- * ReplicatedLog: the storage engine's PartitionLog behind the broker's ReplicaLog shape, plus
- * what replication needs from a log — appending a leader's batches as they are, truncating to
+ * ReplicatedLog: the broker's StorageLog (the storage engine behind ReplicaLog, with topic
+ * configs and periodic maintenance, which also checkpoints the high watermark) plus what
+ * replication needs from a log — appending a leader's batches as they are, truncating to
  * where a leader epoch ended, answering OffsetForLeaderEpoch, recording the start of a new
  * epoch and checkpointing the high watermark a follower learned.
  *
  * @example
  * ```ts
- * const log = ReplicatedLog.open(`${dataDir}/orders-0`, { fsync: "never" });
+ * const log = ReplicatedLog.open(dataDir, "orders", 0, "never", {});
  * log.assignEpochStartOffset(3); // became leader in epoch 3 at the current log end
  * ```
  */
-import { PartitionLogReplica, type PartitionLogReplicaOptions } from "../../storage/replica-log-adapter.ts";
 import type { PartitionLog } from "../../storage/partition-log.ts";
 import type { AppendResult, ReplicaLog } from "../replica-log.ts";
+import { StorageLog } from "../storage-log.ts";
 
 /** Where a leader epoch ended: (-1, -1) when the log does not know it. */
 export interface EpochEnd {
@@ -21,19 +22,25 @@ export interface EpochEnd {
 }
 
 export class ReplicatedLog implements ReplicaLog {
-  readonly #replica: PartitionLogReplica;
+  readonly #replica: StorageLog;
 
-  private constructor(replica: PartitionLogReplica) {
+  private constructor(replica: StorageLog) {
     this.#replica = replica;
   }
 
-  /** Open (or create and recover) the partition log in `dir`. */
-  static open(dir: string, options: PartitionLogReplicaOptions): ReplicatedLog {
-    return new ReplicatedLog(PartitionLogReplica.open(dir, options));
+  /** Open (or create and recover) `<dataDir>/<topic>-<partition>`. */
+  static open(
+    dataDir: string,
+    topic: string,
+    partition: number,
+    fsync: "always" | "never",
+    topicConfigs: Record<string, string>,
+  ): ReplicatedLog {
+    return new ReplicatedLog(StorageLog.open(dataDir, topic, partition, fsync, topicConfigs));
   }
 
   get #log(): PartitionLog {
-    return this.#replica.log;
+    return this.#replica.replica.log;
   }
 
   get logStartOffset(): number {
@@ -98,6 +105,11 @@ export class ReplicatedLog implements ReplicaLog {
   /** Write the high-watermark checkpoint now. */
   checkpoint(): void {
     this.#log.checkpoint();
+  }
+
+  /** Periodic chores: roll, retention, flush, checkpoints (including the learned HWM). */
+  maintain(): Promise<void> {
+    return this.#replica.maintain();
   }
 
   close(): Promise<void> {
