@@ -61,8 +61,11 @@ export interface RunningBroker {
   readonly config: BrokerConfig;
   /** The bound port. */
   readonly port: number;
-  /** Resolves when the broker stopped (close() or a fatal loss of its session). */
-  readonly closed: Promise<void>;
+  /**
+   * Resolves when the broker stopped: null after close(), or the reason it had to stop
+   * (its coordinator session expired, so it is no longer a registered member of the cluster).
+   */
+  readonly closed: Promise<string | null>;
   /** Clean shutdown. */
   close(): Promise<void>;
 }
@@ -105,7 +108,7 @@ async function register(coordination: Coordination, config: BrokerConfig, port: 
 class Broker implements RunningBroker {
   readonly config: BrokerConfig;
   readonly port: number;
-  readonly closed: Promise<void>;
+  readonly closed: Promise<string | null>;
   readonly #listener: Deno.Listener;
   readonly #context: BrokerContext;
   readonly #connections = new Set<Connection>();
@@ -114,7 +117,8 @@ class Broker implements RunningBroker {
   #maintenance: ReturnType<typeof setInterval> | undefined;
   #maintaining: Promise<void> | null = null;
   #closing: Promise<void> | null = null;
-  #resolveClosed!: () => void;
+  #resolveClosed!: (reason: string | null) => void;
+  #fatalReason: string | null = null;
 
   private constructor(config: BrokerConfig, listener: Deno.Listener, port: number, context: BrokerContext) {
     this.config = config;
@@ -174,7 +178,7 @@ class Broker implements RunningBroker {
     };
     const broker = new Broker(config, listener, port, context);
     coordination.onExpired(() => {
-      console.error(`broker ${config.brokerId}: coordinator session expired; shutting down`);
+      broker.#fatalReason = "Coordinator session expired: this broker is no longer registered";
       void broker.close();
     });
     try {
@@ -236,6 +240,6 @@ class Broker implements RunningBroker {
     await this.#context.replication.close();
     await this.#context.replicas.close();
     await this.#context.coordination.close();
-    this.#resolveClosed();
+    this.#resolveClosed(this.#fatalReason);
   }
 }

@@ -105,7 +105,10 @@ export class RawKafka implements AsyncDisposable {
 
   async #nextFrame(): Promise<Uint8Array> {
     while (this.#frames.length === 0) {
-      const buffer = new Uint8Array(256 * 1024);
+      // Grow reads with the frame being assembled, so big responses are not re-copied per chunk.
+      const buffer = new Uint8Array(
+        Math.min(Math.max(256 * 1024, this.#decoder.bufferedBytes), 64 * 1024 * 1024),
+      );
       const count = await this.conn.read(buffer);
       if (count === null) throw new Error("Connection closed by the broker");
       this.#frames.push(...this.#decoder.push(buffer.subarray(0, count)));
@@ -170,11 +173,11 @@ export class RawKafka implements AsyncDisposable {
       }), (r) => readCreateTopicsResponse(r, 4));
   }
 
-  metadata(topics: string[] | null) {
+  metadata(topics: string[] | null, allowAutoTopicCreation = false) {
     return this.request(
       ApiKey.Metadata,
       8,
-      (w) => writeMetadataRequest(w, 8, { topics, allowAutoTopicCreation: false }),
+      (w) => writeMetadataRequest(w, 8, { topics, allowAutoTopicCreation }),
       (r) => readMetadataResponse(r, 8),
     );
   }
@@ -209,7 +212,7 @@ export class RawKafka implements AsyncDisposable {
             currentLeaderEpoch: -1,
             fetchOffset,
             logStartOffset: -1,
-            partitionMaxBytes: 16 * 1024 * 1024,
+            partitionMaxBytes: 8 * 1024 * 1024,
           }],
         }],
         forgottenTopicsData: [],

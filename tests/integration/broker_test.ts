@@ -9,6 +9,14 @@ import { RunningProgram } from "../helpers/program.ts";
 import { ApiKey } from "../../src/kafka/api-keys.ts";
 import { ErrorCode } from "../../src/kafka/errors.ts";
 import { encodeRecordBatch } from "../../src/kafka/record-batch.ts";
+import {
+  readDescribeConfigsResponse,
+  writeDescribeConfigsRequest,
+} from "../../src/kafka/apis/describe-configs.ts";
+import {
+  readCreatePartitionsResponse,
+  writeCreatePartitionsRequest,
+} from "../../src/kafka/apis/create-partitions.ts";
 import { readListOffsetsResponse, writeListOffsetsRequest } from "../../src/kafka/apis/list-offsets.ts";
 import { readDeleteTopicsResponse, writeDeleteTopicsRequest } from "../../src/kafka/apis/delete-topics.ts";
 import {
@@ -99,6 +107,18 @@ async function wireScenario(port: number, dataDir: string) {
   const second = await client.produce("orders", 1, batchOf(["d"]), -1);
   assert.deepEqual([second.errorCode, second.baseOffset], [0, 3]);
 
+  // max.message.bytes: the broker default refuses a 2 MiB batch, a topic override admits it.
+  const big = encodeRecordBatch({ records: [{ value: new Uint8Array(2 * 1024 * 1024).fill(7) }] });
+  assert.equal((await client.produce("orders", 0, big)).errorCode, ErrorCode.MESSAGE_TOO_LARGE);
+  assert.equal(
+    (await client.createTopic("large", 1, { "max.message.bytes": "4194304" })).topics[0].errorCode,
+    0,
+  );
+  const accepted = await client.produce("large", 0, big);
+  assert.deepEqual([accepted.errorCode, accepted.baseOffset], [0, 0]);
+  const bigBack = await client.fetch("large", 0, 0);
+  assert.equal(bigBack.records?.length, big.length);
+
   // Stored bytes come back with the offsets the broker assigned.
   const records = await client.readAll("orders", 1);
   assert.deepEqual(records.map((r) => [r.offset, text(r.value)]), [[0, "a"], [1, "b"], [2, "c"], [3, "d"]]);
@@ -152,6 +172,36 @@ async function wireScenario(port: number, dataDir: string) {
     ids.push(answer.producerId);
   }
   assert.ok(ids[1] > ids[0] && ids[0] > 0n);
+
+  const described = await client.request(ApiKey.DescribeConfigs, 3, (w) =>
+    writeDescribeConfigsRequest(w, 3, {
+      resources: [{ resourceType: 2, resourceName: "orders", configurationKeys: null }, {
+        resourceType: 2,
+        resourceName: "nope",
+        configurationKeys: null,
+      }],
+      includeSynonyms: false,
+      includeDocumentation: false,
+    }), (r) => readDescribeConfigsResponse(r, 3));
+  const retention = described.results[0].configs.find((c) => c.name === "retention.ms")!;
+  assert.deepEqual([retention.value, retention.configSource], ["60000", 1]);
+  const segment = described.results[0].configs.find((c) => c.name === "segment.bytes")!;
+  assert.equal(segment.configSource, 5);
+  assert.equal(described.results[1].errorCode, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+
+  const grown = await client.request(ApiKey.CreatePartitions, 1, (w) =>
+    writeCreatePartitionsRequest(w, 1, {
+      topics: [{ name: "orders", count: 4, assignments: null }, {
+        name: "orders-x",
+        count: 2,
+        assignments: null,
+      }],
+      timeoutMs: 30_000,
+      validateOnly: false,
+    }), (r) => readCreatePartitionsResponse(r, 1));
+  assert.deepEqual(grown.results.map((r) => r.errorCode), [0, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION]);
+  assert.equal((await client.metadata(["orders"])).topics[0].partitions.length, 4);
+  assert.deepEqual((await client.produce("orders", 3, batchOf(["new partition"]))).errorCode, 0);
 
   const deleted = await client.request(
     ApiKey.DeleteTopics,
@@ -363,5 +413,106 @@ Deno.test(
     const stored = new Set((await setup.readAll("steady", 0)).map((r) => text(r.value)));
     assert.deepEqual(acknowledged.filter((value) => !stored.has(value)), []);
     assert.ok(stored.has("ok") && !stored.has("x"));
+  },
+);
+
+Deno.test(
+  "SIGTERM is a clean shutdown: exit 0, the id is free at once, data served after restart",
+  options,
+  async () => {
+    await using coordinator = await startTestCoordinator();
+    await using dir = await tempDir();
+    const port = freePort();
+    const brokerOptions = {
+      id: 3,
+      port,
+      coordinator: coordinator.connectString,
+      dataDir: dir.path,
+      extra: ["--auto-create-topics", "--num-partitions", "2"],
+    };
+    {
+      await using broker = await startBrokerProcess(brokerOptions);
+      await using client = await RawKafka.connect(port);
+      // Auto-creation: a Metadata request for an unknown topic creates it with the broker defaults.
+      assert.equal(
+        (await client.metadata(["auto"], false)).topics[0].errorCode,
+        ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+      );
+      const created = await client.metadata(["auto"], true);
+      assert.equal(created.topics[0].errorCode, 0);
+      assert.equal(created.topics[0].partitions.length, 2);
+      assert.equal((await client.produce("auto", 1, batchOf(["kept"]))).errorCode, 0);
+      const status = await broker.stop("SIGTERM");
+      assert.equal(status.code, 0);
+      assert.match(broker.stdout, /broker 3 stopped/);
+    }
+    // No wait for a session timeout: a clean shutdown closed the session and its ephemeral node.
+    await using _again = await startBrokerProcess(brokerOptions);
+    await using client = await RawKafka.connect(port);
+    const values = await eventually("partition served again", async () => {
+      try {
+        return (await client.readAll("auto", 1)).map((r) => text(r.value));
+      } catch {
+        return undefined;
+      }
+    });
+    assert.deepEqual(values, ["kept"]);
+  },
+);
+
+Deno.test(
+  "two brokers share topics through the coordinator and each serves the partitions it leads",
+  options,
+  async () => {
+    await using coordinator = await startTestCoordinator();
+    await using dir = await tempDir();
+    const [port1, port2] = [freePort(), freePort()];
+    const base = { coordinator: coordinator.connectString };
+    await using _b1 = await startBrokerProcess({ ...base, id: 1, port: port1, dataDir: `${dir.path}/b1` });
+    await using _b2 = await startBrokerProcess({ ...base, id: 2, port: port2, dataDir: `${dir.path}/b2` });
+    await using c1 = await RawKafka.connect(port1);
+    await using c2 = await RawKafka.connect(port2);
+    assert.equal((await c1.createTopic("shared", 4)).topics[0].errorCode, 0);
+
+    // Both brokers tell the same story; leaders are spread over both.
+    const viaOne = await c1.metadata(["shared"]);
+    const viaTwo = await eventually("broker 2 sees the topic", async () => {
+      const answer = await c2.metadata(["shared"]);
+      return answer.topics[0].errorCode === 0 ? answer : undefined;
+    });
+    assert.deepEqual(viaTwo.brokers.map((b) => b.nodeId).sort(), [1, 2]);
+    const leaders = viaOne.topics[0].partitions.map((p) => p.leaderId);
+    assert.deepEqual(viaTwo.topics[0].partitions.map((p) => p.leaderId), leaders);
+    assert.deepEqual([...new Set(leaders)].sort(), [1, 2]);
+
+    for (const [partition, leader] of leaders.entries()) {
+      const [leaderClient, otherClient] = leader === 1 ? [c1, c2] : [c2, c1];
+      const wrong = await otherClient.produce("shared", partition, batchOf(["x"]));
+      assert.equal(wrong.errorCode, ErrorCode.NOT_LEADER_OR_FOLLOWER);
+      const right = await eventually("leader accepts", async () => {
+        const answer = await leaderClient.produce("shared", partition, batchOf([`p${partition}`]));
+        return answer.errorCode === 0 ? answer : undefined;
+      });
+      assert.equal(right.baseOffset, 0);
+      assert.deepEqual((await leaderClient.readAll("shared", partition)).map((r) => text(r.value)), [
+        `p${partition}`,
+      ]);
+    }
+
+    // Deleting through broker 1 removes broker 2's logs too.
+    await c1.request(
+      ApiKey.DeleteTopics,
+      3,
+      (w) => writeDeleteTopicsRequest(w, 3, { topicNames: ["shared"], timeoutMs: 30_000 }),
+      (r) => readDeleteTopicsResponse(r, 3),
+    );
+    await eventually("broker 2 removed its partition directories", async () => {
+      for await (const entry of Deno.readDir(`${dir.path}/b2`)) {
+        if (entry.name.startsWith("shared-")) {
+          return undefined;
+        }
+      }
+      return true;
+    });
   },
 );
