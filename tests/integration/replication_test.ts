@@ -20,6 +20,7 @@ import {
 
 const options = { sanitizeOps: false, sanitizeResources: false };
 const NOT_ENOUGH_REPLICAS = 19;
+const NOT_ENOUGH_REPLICAS_AFTER_APPEND = 20;
 
 Deno.test(
   "RF 3: acks=all records are on all three logs; consumers never see above the HWM",
@@ -72,7 +73,7 @@ Deno.test(
   async () => {
     await using cluster = await startCluster({
       brokers: 3,
-      brokerArgs: ["--replica-lag-time-max-ms", "1500", "--session-timeout-ms", "30000"],
+      brokerArgs: ["--replica-lag-time-max-ms", "3000", "--session-timeout-ms", "30000"],
     });
     await using leader = await clientOf(cluster, 1);
     await createAssignedTopic(leader, "isr", [[1, 2, 3]], { "min.insync.replicas": "2" });
@@ -83,7 +84,11 @@ Deno.test(
     await waitForIsr(leader, "isr", 0, [1, 2]);
     assert.equal((await leader.produce("isr", 0, batchOf(["two in sync"]), -1)).errorCode, 0);
 
+    // Broker 2 pauses right after: the write passes the ISR check, then waits for broker 2 until
+    // the ISR shrinks to [1] — stored, committed by the smaller ISR, but not acknowledged.
     cluster.broker(2).program.signal("SIGSTOP");
+    const shrunkMeanwhile = await leader.produce("isr", 0, batchOf(["after append"]), -1);
+    assert.equal(shrunkMeanwhile.errorCode, NOT_ENOUGH_REPLICAS_AFTER_APPEND);
     await waitForIsr(leader, "isr", 0, [1]);
     const refused = await leader.produce("isr", 0, batchOf(["refused"]), -1);
     assert.equal(refused.errorCode, NOT_ENOUGH_REPLICAS);
@@ -97,7 +102,7 @@ Deno.test(
     assert.deepEqual([state.leader, state.leaderEpoch], [1, 0], "ISR changes keep leader and epoch");
     assert.equal((await leader.produce("isr", 0, batchOf(["back"]), -1)).errorCode, 0);
     const values = (await leader.readAll("isr", 0)).map((r) => text(r.value));
-    assert.deepEqual(values, ["first", "two in sync", "acks=1", "back"]);
+    assert.deepEqual(values, ["first", "two in sync", "after append", "acks=1", "back"]);
   },
 );
 

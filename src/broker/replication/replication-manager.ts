@@ -238,8 +238,9 @@ export class ReplicationManager implements LeadershipListener {
         backoffMs: this.#options.fetchBackoffMs,
         maxBackoffMs: 2_000,
         onDropped: (key, errorCode) => {
-          this.#following.delete(key);
           this.#log(`${key}: leader ${sourceId} answered error ${errorCode}; waiting for new leadership`);
+          this.#following.set(key, sourceId); // so that #stopFollowing retires an idle fetcher
+          this.#stopFollowing(key);
         },
         onAppended: () => {},
         log: (message) => this.#log(message),
