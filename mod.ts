@@ -15,3 +15,4 @@ export {
 } from "./src/broker/broker.ts";
 export type { BrokerConfig, FsyncPolicy } from "./src/broker/config.ts";
 export { parseSnowflake, Snowflake, type SnowflakeOptions } from "./src/ids/snowflake.ts";
+export type { BrokerExtension, BrokerExtensionParts } from "./src/broker/broker.ts";

@@ -7,7 +7,9 @@
  * - single client: one session, one request at a time, SINGLE_OPS of each op.
  * Reports ops/s and p50/p99 latency per op and the vltava/ZooKeeper ratio.
  *
- * The coordinator runs as its own process (`vltava coordinator start`), like the JVM.
+ * The coordinator runs as its own process (`vltava coordinator start`), like the JVM. Both servers
+ * run side by side and the rounds alternate between them; each figure is the median over rounds.
+ * Knobs: BENCH_SESSIONS, BENCH_IN_FLIGHT, BENCH_ZNODES, BENCH_SINGLE_OPS, BENCH_ROUNDS.
  */
 import { freePort, type RunningProgram, startProgram } from "../tests/helpers/program.ts";
 import { type RealZooKeeper, startRealZooKeeper } from "../tests/helpers/real-zookeeper.ts";
@@ -18,6 +20,7 @@ const SESSIONS = Number(Deno.env.get("BENCH_SESSIONS") ?? 16);
 const IN_FLIGHT = Number(Deno.env.get("BENCH_IN_FLIGHT") ?? 32);
 const ZNODES = Number(Deno.env.get("BENCH_ZNODES") ?? 20_000);
 const SINGLE_OPS = Number(Deno.env.get("BENCH_SINGLE_OPS") ?? 1_000);
+const ROUNDS = Number(Deno.env.get("BENCH_ROUNDS") ?? 3);
 const DATA = new Uint8Array(100).fill(0x61);
 const OPS = ["create", "getData", "setData", "delete"] as const;
 type Op = typeof OPS[number];
@@ -92,65 +95,86 @@ async function workload(port: number, sessions: number, depth: number, znodes: n
   }
 }
 
-/** Warm up (JIT, JVM), then the concurrent and single-client runs. */
-async function measure(port: number): Promise<{ concurrent: Results; single: Results }> {
-  await workload(port, SESSIONS, IN_FLIGHT, Math.min(ZNODES, 5_000), "warmup");
-  const concurrent = await workload(port, SESSIONS, IN_FLIGHT, ZNODES, "concurrent");
-  const single = await workload(port, 1, 1, SINGLE_OPS, "single");
-  return { concurrent, single };
-}
-
-async function startVltava(dataDir: string): Promise<RunningProgram> {
+async function startVltava(dataDir: string): Promise<{ program: RunningProgram; port: number }> {
   const port = freePort();
   const program = await startProgram(
     ["coordinator", "start", "--port", String(port), "--data-dir", dataDir],
     port,
   );
   await program.waitForOutput(/coordinator listening on/);
-  (program as RunningProgram & { port: number }).port = port;
-  return program;
+  return { program, port };
+}
+
+/** Per op, the median of each figure over the rounds (the box is shared: single runs are noisy). */
+function median(runs: Results[]): Results {
+  const mid = (values: number[]) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)];
+  const result = {} as Results;
+  for (const op of OPS) {
+    result[op] = {
+      opsPerSecond: mid(runs.map((run) => run[op].opsPerSecond)),
+      p50Ms: mid(runs.map((run) => run[op].p50Ms)),
+      p99Ms: mid(runs.map((run) => run[op].p99Ms)),
+    };
+  }
+  return result;
+}
+
+interface Target {
+  name: string;
+  port: number;
+  concurrent: Results[];
+  single: Results[];
+}
+
+/** Both servers run side by side; rounds alternate between them so load from elsewhere hits both alike. */
+async function measureAll(targets: Target[]): Promise<void> {
+  for (const target of targets) {
+    await workload(target.port, SESSIONS, IN_FLIGHT, Math.min(ZNODES, 5_000), "warmup");
+  }
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const target of targets) {
+      target.concurrent.push(await workload(target.port, SESSIONS, IN_FLIGHT, ZNODES, `c${round}`));
+      target.single.push(await workload(target.port, 1, 1, SINGLE_OPS, `s${round}`));
+    }
+  }
 }
 
 const fmt = (value: number, digits = 0) => value.toFixed(digits);
 
 export async function run(): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "vltava-bench-coordinator-" });
-  let vltava: Results | undefined;
-  let vltavaSingle: Results | undefined;
+  let vltava: { program: RunningProgram; port: number } | undefined;
+  let real: RealZooKeeper | undefined;
+  const targets: Target[] = [];
   try {
-    const program = await startVltava(dir);
+    vltava = await startVltava(dir);
+    targets.push({ name: "vltava", port: vltava.port, concurrent: [], single: [] });
     try {
-      ({ concurrent: vltava, single: vltavaSingle } = await measure(
-        (program as RunningProgram & { port: number }).port,
-      ));
-    } finally {
-      await program.stop("SIGTERM");
+      real = await startRealZooKeeper({ extraConfig: { forceSync: "yes" } });
+      targets.push({ name: "zookeeper", port: real.port, concurrent: [], single: [] });
+    } catch (error) {
+      console.log(`(real ZooKeeper not measured: ${(error as Error).message.split("\n")[0]})`);
     }
+    await measureAll(targets);
   } finally {
+    await vltava?.program.stop("SIGTERM");
+    await real?.[Symbol.asyncDispose]();
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
-
-  let zookeeper: Results | undefined;
-  let zookeeperSingle: Results | undefined;
-  let real: RealZooKeeper | undefined;
-  try {
-    real = await startRealZooKeeper({ extraConfig: { forceSync: "yes" } });
-    ({ concurrent: zookeeper, single: zookeeperSingle } = await measure(real.port));
-  } catch (error) {
-    console.log(`(real ZooKeeper not measured: ${(error as Error).message.split("\n")[0]})`);
-  } finally {
-    await real?.[Symbol.asyncDispose]();
-  }
+  const vltavaConcurrent = median(targets[0].concurrent);
+  const vltavaSingle = median(targets[0].single);
+  const zookeeper = targets[1] ? median(targets[1].concurrent) : undefined;
+  const zookeeperSingle = targets[1] ? median(targets[1].single) : undefined;
 
   console.log(
-    `\n${SESSIONS} sessions x ${IN_FLIGHT} in flight, ${ZNODES} znodes of 100 bytes, fsync on (ZooKeeper forceSync=yes)\n`,
+    `\n${SESSIONS} sessions x ${IN_FLIGHT} in flight, ${ZNODES} znodes of 100 bytes, fsync on (ZooKeeper forceSync=yes); median of ${ROUNDS} alternating rounds\n`,
   );
   console.log(
     "| op | vltava ops/s | ZooKeeper ops/s | ratio | vltava p50 / p99 ms | ZooKeeper p50 / p99 ms |",
   );
   console.log("|---|---:|---:|---:|---:|---:|");
   for (const op of OPS) {
-    const ours = vltava![op];
+    const ours = vltavaConcurrent[op];
     const theirs = zookeeper?.[op];
     console.log(
       `| ${op} | ${fmt(ours.opsPerSecond)} | ${theirs ? fmt(theirs.opsPerSecond) : "-"} | ${
@@ -164,7 +188,7 @@ export async function run(): Promise<void> {
   console.log("| op | vltava p50 / p99 ms | ZooKeeper p50 / p99 ms | vltava ops/s | ZooKeeper ops/s |");
   console.log("|---|---:|---:|---:|---:|");
   for (const op of OPS) {
-    const ours = vltavaSingle![op];
+    const ours = vltavaSingle[op];
     const theirs = zookeeperSingle?.[op];
     console.log(
       `| ${op} | ${fmt(ours.p50Ms, 3)} / ${fmt(ours.p99Ms, 3)} | ${

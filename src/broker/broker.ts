@@ -48,6 +48,20 @@ const MAINTENANCE_INTERVAL_MS = 1000;
 
 export type BrokerOptions = Partial<BrokerConfig> & { brokerId: number };
 
+/**
+ * A part of the broker built elsewhere (e.g. the group coordinator): given the broker's context
+ * before it serves clients, it returns handlers for more API keys and a close step.
+ */
+export type BrokerExtension = (context: BrokerContext) =>
+  | Promise<BrokerExtensionParts>
+  | BrokerExtensionParts;
+
+export interface BrokerExtensionParts {
+  handlers?: Map<number, RequestHandler>;
+  /** Runs at shutdown before the logs close. */
+  close?: () => Promise<void> | void;
+}
+
 /** A broker id already held by a live broker. */
 export class BrokerIdInUseError extends Error {
   constructor(readonly brokerId: number) {
@@ -71,7 +85,10 @@ export interface RunningBroker {
 }
 
 /** Start a broker in this process; resolves once it serves clients. */
-export async function startBroker(options: BrokerOptions): Promise<RunningBroker> {
+export async function startBroker(
+  options: BrokerOptions,
+  extensions: readonly BrokerExtension[] = [],
+): Promise<RunningBroker> {
   const config = resolveBrokerConfig(options);
   await Deno.mkdir(config.dataDir, { recursive: true });
   const listener = Deno.listen({ hostname: config.host, port: config.port });
@@ -85,7 +102,7 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
     await coordination?.close();
     throw error;
   }
-  return await Broker.start(config, listener, port, coordination);
+  return await Broker.start(config, listener, port, coordination, extensions);
 }
 
 async function register(coordination: Coordination, config: BrokerConfig, port: number): Promise<void> {
@@ -116,6 +133,7 @@ class Broker implements RunningBroker {
   #accepting: Promise<void> = Promise.resolve();
   #maintenance: ReturnType<typeof setInterval> | undefined;
   #maintaining: Promise<void> | null = null;
+  readonly #extensionClosers: (() => Promise<void> | void)[] = [];
   #closing: Promise<void> | null = null;
   #resolveClosed!: (reason: string | null) => void;
   #fatalReason: string | null = null;
@@ -127,7 +145,7 @@ class Broker implements RunningBroker {
     this.#context = context;
     this.closed = new Promise((resolve) => this.#resolveClosed = resolve);
     this.#handlers = new Map<number, RequestHandler>([
-      [ApiKey.ApiVersions, apiVersionsHandler()],
+      [ApiKey.ApiVersions, apiVersionsHandler((apiKey) => this.#handlers.has(apiKey))],
       [ApiKey.Metadata, metadataHandler(context)],
       [ApiKey.Produce, produceHandler(context)],
       [ApiKey.Fetch, fetchHandler(context)],
@@ -148,6 +166,7 @@ class Broker implements RunningBroker {
     listener: Deno.Listener,
     port: number,
     coordination: Coordination,
+    extensions: readonly BrokerExtension[],
   ): Promise<Broker> {
     const metadata = new ClusterMetadata(coordination);
     const logsDir = config.dataDir;
@@ -182,6 +201,11 @@ class Broker implements RunningBroker {
       void broker.close();
     });
     try {
+      for (const extension of extensions) {
+        const parts = await extension(context);
+        for (const [apiKey, handler] of parts.handlers ?? []) broker.#handlers.set(apiKey, handler);
+        if (parts.close) broker.#extensionClosers.push(parts.close);
+      }
       await metadata.refresh();
     } catch (error) {
       await broker.close();
@@ -238,6 +262,13 @@ class Broker implements RunningBroker {
     for (const connection of this.#connections) connection.close();
     this.#context.metadata.close();
     await this.#context.replication.close();
+    for (const close of this.#extensionClosers) {
+      try {
+        await close();
+      } catch (error) {
+        console.error(`broker ${this.config.brokerId}: extension close failed: ${(error as Error).message}`);
+      }
+    }
     await this.#context.replicas.close();
     await this.#context.coordination.close();
     this.#resolveClosed(this.#fatalReason);

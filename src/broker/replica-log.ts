@@ -9,6 +9,8 @@ export interface AppendResult {
   baseOffset: number;
   /** Offset after the last appended record (the new log end offset). */
   nextOffset: number;
+  /** The LogAppendTime stamped on the batches (message.timestamp.type=LogAppendTime), else -1. */
+  logAppendTimeMs: number;
 }
 
 export interface ReplicaLog {

@@ -11,7 +11,7 @@
 import { ErrorCode } from "../kafka/errors.ts";
 import type { ClusterSnapshot } from "./cluster-metadata.ts";
 import type { PartitionState } from "./zk-layout.ts";
-import type { ReplicatedLog } from "./replication/replicated-log.ts";
+import type { ReplicaLog } from "./replica-log.ts";
 
 /** A partition hosted here. */
 export interface Partition {
@@ -19,7 +19,7 @@ export interface Partition {
   partition: number;
   /** Purgatory key and map key: "topic:partition". */
   key: string;
-  log: ReplicatedLog;
+  log: ReplicaLog;
   replicas: number[];
   isr: number[];
   /** -1 while no leader is known. */
@@ -31,17 +31,19 @@ export type LogOpener = (
   topic: string,
   partition: number,
   configs: Record<string, string>,
-) => Promise<ReplicatedLog> | ReplicatedLog;
+) => Promise<ReplicaLog> | ReplicaLog;
 
 /**
  * Who decides leadership changes (the replication manager): told of every partition state read
  * from the coordinator, and of every hosted partition that goes away.
  */
-export interface LeadershipListener {
+export interface PartitionStateListener {
   onPartitionState(partition: Partition, state: PartitionState): Promise<void> | void;
   onRemoved(partition: Partition): Promise<void> | void;
 }
 export type LogRemover = (topic: string, partition: number) => Promise<void> | void;
+
+export type LeadershipListener = (partition: Partition, isLeader: boolean) => void | Promise<void>;
 
 export const partitionKey = (topic: string, partition: number) => `${topic}:${partition}`;
 
@@ -55,8 +57,9 @@ export class ReplicaManager {
   readonly #partitions = new Map<string, Partition>();
   readonly #seenTopics = new Set<string>();
   readonly #opening = new Map<string, Promise<Partition | null>>();
-  #listener: LeadershipListener | null = null;
+  #stateListener: PartitionStateListener | null = null;
   #closed = false;
+  readonly #leadershipListeners: LeadershipListener[] = [];
 
   constructor(brokerId: number, open: LogOpener, remove: LogRemover) {
     this.brokerId = brokerId;
@@ -64,9 +67,9 @@ export class ReplicaManager {
     this.#remove = remove;
   }
 
-  /** Route leadership changes through the replication manager. */
-  setLeadershipListener(listener: LeadershipListener): void {
-    this.#listener = listener;
+  /** Route leadership decisions through the replication manager. */
+  setPartitionStateListener(listener: PartitionStateListener): void {
+    this.#stateListener = listener;
   }
 
   get(topic: string, partition: number): Partition | undefined {
@@ -104,10 +107,14 @@ export class ReplicaManager {
         if (hosted === null) return;
         hosted.replicas = meta.replicas;
         if (!meta.state) continue;
-        if (this.#listener) {
-          await this.#listener.onPartitionState(hosted, meta.state);
-        } else if (meta.state.leaderEpoch >= hosted.leaderEpoch) {
-          // Never move backwards in leader epoch: a stale read must not undo a newer leadership.
+        if (this.#stateListener) {
+          // The replication manager decides, and reports leadership flips (notifyLeadership).
+          await this.#stateListener.onPartitionState(hosted, meta.state);
+          continue;
+        }
+        // Never move backwards in leader epoch: a stale read must not undo a newer leadership.
+        const wasLeader = hosted.leader === this.brokerId;
+        if (meta.state.leaderEpoch >= hosted.leaderEpoch) {
           hosted.leader = meta.state.leader;
           hosted.leaderEpoch = meta.state.leaderEpoch;
           hosted.isr = meta.state.isr;
@@ -117,6 +124,8 @@ export class ReplicaManager {
         if (hosted.leader === this.brokerId && hosted.isr.every((id) => id === this.brokerId)) {
           hosted.log.setHighWatermark(hosted.log.logEndOffset);
         }
+        const isLeader = hosted.leader === this.brokerId;
+        if (isLeader !== wasLeader) await this.notifyLeadership(hosted, isLeader);
       }
     }
     for (const [key, hosted] of [...this.#partitions]) {
@@ -124,7 +133,8 @@ export class ReplicaManager {
       // Opened for a LeaderAndIsr naming a topic our metadata has not caught up with yet.
       if (!this.#seenTopics.has(hosted.topic)) continue;
       this.#partitions.delete(key);
-      await this.#listener?.onRemoved(hosted);
+      await this.#stateListener?.onRemoved(hosted);
+      if (hosted.leader === this.brokerId) await this.notifyLeadership(hosted, false);
       await hosted.log.close();
       if (this.#seenTopics.has(hosted.topic) && !snapshot.topics.has(hosted.topic)) {
         await this.#remove(hosted.topic, hosted.partition);
@@ -176,7 +186,8 @@ export class ReplicaManager {
     const hosted = this.#partitions.get(key);
     if (!hosted) return;
     this.#partitions.delete(key);
-    await this.#listener?.onRemoved(hosted);
+    await this.#stateListener?.onRemoved(hosted);
+    if (hosted.leader === this.brokerId) await this.notifyLeadership(hosted, false);
     await hosted.log.close();
     if (deleteLog) await this.#remove(topic, partition);
   }
@@ -189,6 +200,26 @@ export class ReplicaManager {
       } catch (error) {
         if (this.#closed) return;
         console.error(`partition ${hosted.key}: maintenance failed: ${(error as Error).message}`);
+      }
+    }
+  }
+
+  /**
+   * Called when this broker becomes (true) or stops being (false) the leader of a hosted
+   * partition, after the change is in place (e.g. the group coordinator loads or unloads the
+   * groups of an offsets partition).
+   */
+  onLeadershipChange(listener: LeadershipListener): void {
+    this.#leadershipListeners.push(listener);
+  }
+
+  /** Tell the leadership listeners that this broker became (or stopped being) the leader. */
+  async notifyLeadership(partition: Partition, isLeader: boolean): Promise<void> {
+    for (const listener of this.#leadershipListeners) {
+      try {
+        await listener(partition, isLeader);
+      } catch (error) {
+        console.error(`partition ${partition.key}: leadership listener failed: ${(error as Error).message}`);
       }
     }
   }

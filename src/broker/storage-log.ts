@@ -50,12 +50,15 @@ export class StorageLog implements ReplicaLog {
     return this.replica.highWatermark;
   }
 
-  appendAsLeader(batches: Uint8Array, leaderEpoch: number): Promise<AppendResult> {
-    try {
-      return this.replica.appendAsLeader(batches, leaderEpoch);
-    } catch (error) {
-      return Promise.reject(error);
-    }
+  async appendAsLeader(batches: Uint8Array, leaderEpoch: number): Promise<AppendResult> {
+    const info = this.replica.log.appendAsLeader(batches, leaderEpoch);
+    // fsync=always: acknowledge only once on disk (concurrent appends share one fsync).
+    if (this.replica.log.config.fsyncAlways) await this.replica.log.flush();
+    return {
+      baseOffset: info.firstOffset,
+      nextOffset: info.lastOffset + 1,
+      logAppendTimeMs: info.logAppendTimeMs,
+    };
   }
 
   read(fetchOffset: number, maxBytes: number, maxOffset: number): Promise<Uint8Array> {

@@ -3,7 +3,7 @@
  * coordinator or a real ZooKeeper ensemble; the connect string may carry a chroot
  * (`host:port/vltava`). KeeperError codes the broker acts on become typed errors.
  */
-import { ZooKeeperClient } from "../zk/client/mod.ts";
+import { parseConnectString, ZooKeeperClient } from "../zk/client/mod.ts";
 import { ErrorCode, KeeperError } from "../zk/protocol/mod.ts";
 import {
   BadVersionError,
@@ -21,13 +21,31 @@ export async function connectCoordination(
   sessionTimeoutMs: number,
   connectTimeoutMs = 30_000,
 ): Promise<Coordination> {
+  let parsed;
+  try {
+    parsed = parseConnectString(connectString);
+  } catch (error) {
+    throw new RangeError(`Bad coordinator connect string: ${(error as Error).message}`);
+  }
   let client: ZooKeeperClient;
   try {
+    if (parsed.chroot !== "") await ensureChroot(connectString, parsed.chroot, connectTimeoutMs);
     client = await ZooKeeperClient.connect(connectString, { sessionTimeoutMs, connectTimeoutMs });
   } catch (error) {
-    throw new Error(`Cannot reach the coordinator at ${connectString}: ${(error as Error).message}`);
+    throw new Error(
+      `Cannot reach the coordinator at ${connectString} (is one running? start it with: vltava coordinator start): ${
+        (error as Error).message
+      }`,
+    );
   }
   return new ZkCoordination(client);
+}
+
+/** Create the chroot itself (as Kafka does), through a short session without the chroot. */
+async function ensureChroot(connectString: string, chroot: string, connectTimeoutMs: number): Promise<void> {
+  const root = connectString.slice(0, connectString.indexOf("/"));
+  await using client = await ZooKeeperClient.connect(root, { connectTimeoutMs });
+  await client.mkdirp(chroot);
 }
 
 class ZkCoordination implements Coordination {

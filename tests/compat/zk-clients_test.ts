@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import zookeeper from "node-zookeeper-client";
-import { freePort, startProgram, tempDir } from "../helpers/program.ts";
+import { eventually, freePort, startProgram, tempDir } from "../helpers/program.ts";
 import { hasExecutable, type Peer, PEERS, peerTest } from "../helpers/peers.ts";
 
 async function startCoordinatorProgram(dataDir: string) {
@@ -129,6 +129,51 @@ Deno.test({
     } finally {
       a.close();
       b.close();
+    }
+  },
+});
+
+Deno.test({
+  name: "node-zookeeper-client: survives a coordinator restart (re-attach, setWatches, ephemerals kept)",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    await using dir = await tempDir();
+    const port = freePort();
+    const args = ["coordinator", "start", "--port", String(port), "--data-dir", dir.path];
+    let program = await startProgram(args, port);
+    const client = await connectNode(port);
+    let other: NodeClient | undefined;
+    try {
+      const states: string[] = [];
+      for (const state of ["connected", "disconnected", "expired"]) {
+        client.on(state, () => states.push(state));
+      }
+      await call(client, "create", "/np", null, zookeeper.CreateMode.PERSISTENT);
+      await call(client, "create", "/np/data", Buffer.from("v0"), zookeeper.CreateMode.PERSISTENT);
+      await call(client, "create", "/np/eph", null, zookeeper.CreateMode.EPHEMERAL);
+      const changed = new Promise<string>((resolve) => {
+        void call(
+          client,
+          "getData",
+          "/np/data",
+          (event: { getType(): number; getPath(): string }) =>
+            resolve(`${event.getType()} ${event.getPath()}`),
+        );
+      });
+      await program.stop("SIGTERM");
+      program = await startProgram(args, port);
+      await eventually("the client to re-attach", () => states.includes("connected"), 60_000);
+      assert.ok(!states.includes("expired"), `session expired: ${states}`);
+      other = await connectNode(port);
+      await call(other, "setData", "/np/data", Buffer.from("v1"), -1);
+      assert.equal(await changed, "3 /np/data");
+      const [stat] = await call(other, "exists", "/np/eph") as [{ ephemeralOwner: unknown } | null];
+      assert.ok(stat !== null, "the ephemeral survived the restart");
+    } finally {
+      client.close();
+      other?.close();
+      await program.stop("SIGKILL");
     }
   },
 });

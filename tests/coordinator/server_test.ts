@@ -202,7 +202,7 @@ Deno.test("ops over TCP: replies in order, notifications before the reply of the
   const whoAmI = await writer.request({ op: OpCode.whoAmI });
   assert.deepEqual(whoAmI.body, {
     op: OpCode.whoAmI,
-    clientInfo: [{ authScheme: "ip", user: "127.0.0.1" }, { authScheme: "digest", user: "bob" }],
+    clientInfo: [{ authScheme: "digest", user: "bob" }, { authScheme: "ip", user: "127.0.0.1" }],
   });
 });
 
@@ -213,8 +213,14 @@ Deno.test("sessions expire in tick buckets: ephemerals deleted, watchers told, s
     "200",
     "--min-session-timeout-ms",
     "600",
+    "--max-session-timeout-ms",
+    "3000",
   ]);
   await using _program = program;
+  // A connection that never starts a session is closed after the longest session timeout.
+  const silent = await RawZk.open(port);
+  await silent.closed;
+  silent.close();
   using watcher = await RawZk.connect(port);
   using doomed = await RawZk.connect(port, { timeoutMs: 600 });
   assert.equal(doomed.connectResponse?.timeOutMs, 600);

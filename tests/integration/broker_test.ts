@@ -9,6 +9,8 @@ import { RunningProgram } from "../helpers/program.ts";
 import { ApiKey } from "../../src/kafka/api-keys.ts";
 import { ErrorCode } from "../../src/kafka/errors.ts";
 import { encodeRecordBatch } from "../../src/kafka/record-batch.ts";
+import { writeProduceRequest } from "../../src/kafka/apis/produce.ts";
+import { readApiVersionsResponse, writeApiVersionsRequest } from "../../src/kafka/apis/api-versions.ts";
 import {
   readDescribeConfigsResponse,
   writeDescribeConfigsRequest,
@@ -80,6 +82,20 @@ Deno.test(
 
 async function wireScenario(port: number, dataDir: string) {
   await using client = await RawKafka.connect(port);
+  // ApiVersions v3 (flexible, header v2 request / v0 response): exactly the APIs served.
+  const versions = await client.request(
+    ApiKey.ApiVersions,
+    3,
+    (w) => writeApiVersionsRequest(w, 3, { clientSoftwareName: "raw", clientSoftwareVersion: "1" }),
+    (r) => readApiVersionsResponse(r, 3),
+  );
+  const ranges = new Map(versions.apiKeys.map((a) => [a.apiKey, [a.minVersion, a.maxVersion]]));
+  assert.deepEqual(ranges.get(ApiKey.Produce), [0, 7]);
+  assert.deepEqual(ranges.get(ApiKey.Fetch), [4, 11]);
+  assert.deepEqual(ranges.get(ApiKey.Metadata), [0, 8]);
+  assert.deepEqual(ranges.get(ApiKey.ApiVersions), [0, 3]);
+  assert.deepEqual(ranges.get(ApiKey.OffsetForLeaderEpoch), [0, 3]); // served by replication
+
   const created = await client.createTopic("orders", 3, { "retention.ms": "60000" });
   assert.equal(created.topics[0].errorCode, 0);
   const again = await client.createTopic("orders", 3);
@@ -119,6 +135,19 @@ async function wireScenario(port: number, dataDir: string) {
   const bigBack = await client.fetch("large", 0, 0);
   assert.equal(bigBack.records?.length, big.length);
 
+  // LogAppendTime topics: the broker stamps the batch and reports the time it used.
+  const stampedTopic = await client.createTopic("stamped", 1, { "message.timestamp.type": "LogAppendTime" });
+  assert.equal(stampedTopic.topics[0].errorCode, 0);
+  const before = Date.now();
+  const stamped = await client.produce(
+    "stamped",
+    0,
+    encodeRecordBatch({ records: [{ value: "s", timestamp: 1 }] }),
+  );
+  assert.equal(stamped.errorCode, 0);
+  assert.ok(stamped.logAppendTimeMs! >= before);
+  assert.deepEqual((await client.readAll("stamped", 0)).map((r) => r.timestamp), [stamped.logAppendTimeMs]);
+
   // Stored bytes come back with the offsets the broker assigned.
   const records = await client.readAll("orders", 1);
   assert.deepEqual(records.map((r) => [r.offset, text(r.value)]), [[0, "a"], [1, "b"], [2, "c"], [3, "d"]]);
@@ -134,6 +163,21 @@ async function wireScenario(port: number, dataDir: string) {
   assert.equal(tail.records?.length, 0);
   const outOfRange = await client.fetch("orders", 1, 99);
   assert.equal(outOfRange.errorCode, ErrorCode.OFFSET_OUT_OF_RANGE);
+
+  // A long-poll with nothing to return ends at max_wait with error 0 and empty (not null) records.
+  const idle = await client.fetch("orders", 0, 0, 200, 1);
+  assert.deepEqual([idle.errorCode, idle.records?.length], [0, 0]);
+
+  // acks=0 gets no response at all: the next reply on the connection is the next request's.
+  await client.send(ApiKey.Produce, 7, 9_001, (w) =>
+    writeProduceRequest(w, 7, {
+      transactionalId: null,
+      acks: 0,
+      timeoutMs: 1000,
+      topicData: [{ name: "orders", partitionData: [{ index: 0, records: batchOf(["fire-and-forget"]) }] }],
+    }));
+  assert.equal((await client.metadata(["orders"])).topics[0].errorCode, 0);
+  assert.deepEqual((await client.readAll("orders", 0)).map((r) => text(r.value)), ["fire-and-forget"]);
 
   // A long-poll waits for data on its own connection while another connection produces.
   await using poller = await RawKafka.connect(port);
@@ -155,10 +199,8 @@ async function wireScenario(port: number, dataDir: string) {
         }],
       }],
     }), (r) => readListOffsetsResponse(r, 2));
-  assert.deepEqual(offsets.topics[0].partitions.map((p) => [p.errorCode, p.offset]), [[0, 4], [0, 0], [
-    0,
-    0,
-  ]]);
+  const listed = offsets.topics[0].partitions.map((p) => [p.errorCode, p.offset]);
+  assert.deepEqual(listed, [[0, 4], [0, 0], [0, 1]]); // partition 0 holds the acks=0 record
 
   const ids = [];
   for (let i = 0; i < 2; i++) {
@@ -238,6 +280,18 @@ Deno.test("a second broker with a live broker's id exits with a clear error", op
   const status = await second.status;
   assert.equal(status.code, 1);
   assert.match(second.stderr, /Broker id 7 is already registered/);
+
+  // The same id under another chroot is another cluster: it starts, and sees only its own topics.
+  const chrootPort = freePort();
+  await using _third = await startBrokerProcess({
+    id: 7,
+    port: chrootPort,
+    coordinator: `${coordinator.connectString}/other-cluster`,
+    dataDir: `${dir.path}/third`,
+  });
+  await using client = await RawKafka.connect(chrootPort);
+  const metadata = await client.metadata(null);
+  assert.deepEqual(metadata.brokers.map((b) => [b.nodeId, b.port]), [[7, chrootPort]]);
 });
 
 Deno.test(

@@ -11,6 +11,7 @@ import {
 import { ErrorCode } from "../../kafka/errors.ts";
 import type { BrokerContext } from "../broker-context.ts";
 import type { RequestHandler } from "../connection.ts";
+import { replicationLog } from "../replication/replicated-log.ts";
 
 export function offsetForLeaderEpochHandler(context: BrokerContext): RequestHandler {
   return ({ header, body }) => {
@@ -32,7 +33,7 @@ export function offsetForLeaderEpochHandler(context: BrokerContext): RequestHand
         const current = wanted.currentLeaderEpoch ?? -1;
         if (current >= 0 && current < partition.leaderEpoch) return answer(ErrorCode.FENCED_LEADER_EPOCH);
         if (current > partition.leaderEpoch) return answer(ErrorCode.UNKNOWN_LEADER_EPOCH);
-        const end = partition.log.endOffsetForEpoch(wanted.leaderEpoch);
+        const end = replicationLog(partition.log).endOffsetForEpoch(wanted.leaderEpoch);
         return answer(ErrorCode.NONE, end.leaderEpoch, end.endOffset);
       }),
     }));

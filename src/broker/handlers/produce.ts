@@ -44,11 +44,11 @@ export function produceHandler(context: BrokerContext): RequestHandler {
       name: topic.name,
       partitionResponses: await Promise.all(
         topic.partitionData.map(async (data): Promise<PartitionResult> => {
-          const result = (errorCode: number, baseOffset = -1, logStartOffset = -1) => ({
+          const result = (errorCode: number, baseOffset = -1, logStartOffset = -1, logAppendTimeMs = -1) => ({
             index: data.index,
             errorCode,
             baseOffset,
-            logAppendTimeMs: -1,
+            logAppendTimeMs,
             logStartOffset,
           });
           if (acks !== 0 && acks !== 1 && acks !== -1) return result(ErrorCode.INVALID_REQUIRED_ACKS);
@@ -67,7 +67,12 @@ export function produceHandler(context: BrokerContext): RequestHandler {
             const errorCode = acks === -1
               ? await waitForCommit(context, partition, appended.nextOffset, timeoutMs, minIsr)
               : 0;
-            return result(errorCode, appended.baseOffset, partition.log.logStartOffset);
+            return result(
+              errorCode,
+              appended.baseOffset,
+              partition.log.logStartOffset,
+              appended.logAppendTimeMs,
+            );
           } catch (error) {
             if (error instanceof StorageError) {
               return result(error.errorCode, -1, partition.log.logStartOffset);

@@ -24,14 +24,14 @@ import {
   writeOffsetForLeaderEpochRequest,
 } from "../../kafka/apis/offset-for-leader-epoch.ts";
 import type { BrokerEndpoint } from "../zk-layout.ts";
-import type { ReplicatedLog } from "./replicated-log.ts";
+import type { ReplicationLog } from "./replicated-log.ts";
 
 /** A followed partition, as the fetcher needs it. */
 export interface FollowedPartition {
   key: string;
   topic: string;
   partition: number;
-  log: ReplicatedLog;
+  log: ReplicationLog;
 }
 
 interface Target {

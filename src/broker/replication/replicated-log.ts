@@ -21,7 +21,25 @@ export interface EpochEnd {
   endOffset: number;
 }
 
-export class ReplicatedLog implements ReplicaLog {
+/** A ReplicaLog that can also follow a leader (what the replication manager needs). */
+export interface ReplicationLog extends ReplicaLog {
+  readonly latestEpoch: number;
+  appendAsFollower(batches: Uint8Array): number;
+  assignEpochStartOffset(epoch: number): void;
+  endOffsetForEpoch(epoch: number): EpochEnd;
+  truncateTo(offset: number): boolean;
+  truncateFullyAndStartAt(offset: number): void;
+}
+
+/** The log as a ReplicationLog; throws for a log that cannot replicate (a test double). */
+export function replicationLog(log: ReplicaLog): ReplicationLog {
+  if (!("appendAsFollower" in log) || !("endOffsetForEpoch" in log)) {
+    throw new Error("This partition log does not support replication");
+  }
+  return log as ReplicationLog;
+}
+
+export class ReplicatedLog implements ReplicationLog {
   readonly #replica: StorageLog;
 
   private constructor(replica: StorageLog) {

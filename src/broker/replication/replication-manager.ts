@@ -19,10 +19,11 @@ import type { LeaderAndIsrRequest, LeaderAndIsrResponse } from "../../kafka/apis
 import type { ClusterMetadata } from "../cluster-metadata.ts";
 import type { Coordination } from "../coordination.ts";
 import type { Purgatory } from "../purgatory.ts";
-import type { LeadershipListener, Partition, ReplicaManager } from "../replica-manager.ts";
+import type { Partition, PartitionStateListener, ReplicaManager } from "../replica-manager.ts";
 import type { PartitionState } from "../zk-layout.ts";
 import { writeIsr } from "./isr-writer.ts";
 import { LeaderState } from "./leader-state.ts";
+import { replicationLog } from "./replicated-log.ts";
 import { ReplicaFetcher } from "./replica-fetcher.ts";
 
 export interface ReplicationOptions {
@@ -33,8 +34,6 @@ export interface ReplicationOptions {
   fetchMaxBytes: number;
   fetchPartitionMaxBytes: number;
   fetchBackoffMs: number;
-  /** How often the learned high watermarks are checkpointed. */
-  checkpointIntervalMs: number;
 }
 
 export const DEFAULT_REPLICATION_OPTIONS: ReplicationOptions = {
@@ -43,7 +42,6 @@ export const DEFAULT_REPLICATION_OPTIONS: ReplicationOptions = {
   fetchMaxBytes: 10 * 1_048_576,
   fetchPartitionMaxBytes: 1_048_576,
   fetchBackoffMs: 100,
-  checkpointIntervalMs: 5_000,
 };
 
 interface Leadership {
@@ -61,7 +59,7 @@ export interface StopReplicaPartition {
   partitionIndex: number;
 }
 
-export class ReplicationManager implements LeadershipListener {
+export class ReplicationManager implements PartitionStateListener {
   readonly brokerId: number;
   readonly #replicas: ReplicaManager;
   readonly #metadata: ClusterMetadata;
@@ -71,9 +69,7 @@ export class ReplicationManager implements LeadershipListener {
   readonly #leaders = new Map<string, Leadership>();
   readonly #following = new Map<string, number>();
   readonly #fetchers = new Map<number, ReplicaFetcher>();
-  readonly #checkpointed = new Map<string, number>();
   readonly #timer: ReturnType<typeof setInterval>;
-  #lastCheckpointMs = Date.now();
   #controllerEpoch = -1;
   #closed = false;
 
@@ -94,7 +90,7 @@ export class ReplicationManager implements LeadershipListener {
     this.#options = { ...DEFAULT_REPLICATION_OPTIONS, ...options };
     const tickMs = Math.max(50, Math.min(1_000, Math.floor(this.#options.replicaLagTimeMaxMs / 2)));
     this.#timer = setInterval(() => this.#tick(), tickMs);
-    deps.replicas.setLeadershipListener(this);
+    deps.replicas.setPartitionStateListener(this);
   }
 
   /** The newest controller epoch seen in a LeaderAndIsr or StopReplica. */
@@ -158,7 +154,9 @@ export class ReplicationManager implements LeadershipListener {
       const partition = this.#replicas.get(wanted.topicName, wanted.partitionIndex);
       if (partition) {
         this.onRemoved(partition);
+        const wasLeader = partition.leader === this.brokerId;
         partition.leader = -1;
+        if (wasLeader) await this.#replicas.notifyLeadership(partition, false);
         this.#wake(partition);
         if (deletePartitions) await this.#replicas.stop(wanted.topicName, wanted.partitionIndex, true);
       }
@@ -191,11 +189,12 @@ export class ReplicationManager implements LeadershipListener {
   }
 
   #makeLeader(partition: Partition, epoch: number, isr: number[]): void {
+    const wasLeader = partition.leader === this.brokerId;
     this.#stopFollowing(partition.key);
     partition.leader = this.brokerId;
     partition.leaderEpoch = epoch;
     partition.isr = isr;
-    partition.log.assignEpochStartOffset(epoch);
+    replicationLog(partition.log).assignEpochStartOffset(epoch);
     const leadership: Leadership = {
       epoch,
       state: new LeaderState(this.brokerId, partition.replicas, Date.now()),
@@ -208,19 +207,23 @@ export class ReplicationManager implements LeadershipListener {
     );
     this.#advanceHighWatermark(partition, leadership);
     this.#wake(partition);
+    if (!wasLeader) void this.#replicas.notifyLeadership(partition, true);
   }
 
   #makeFollower(partition: Partition, leader: number, epoch: number, isr: number[]): void {
+    const wasLeader = partition.leader === this.brokerId;
     this.#leaders.delete(partition.key);
     this.#stopFollowing(partition.key);
     partition.leader = leader;
     partition.leaderEpoch = epoch;
     partition.isr = isr;
     this.#wake(partition); // parked produces and fetches see they no longer lead
+    if (wasLeader) void this.#replicas.notifyLeadership(partition, false);
     if (leader < 0) return;
     this.#log(`${partition.key}: following broker ${leader} in epoch ${epoch}`);
     this.#following.set(partition.key, leader);
-    this.#fetcherFor(leader).add(partition, epoch);
+    const followed = { key: partition.key, topic: partition.topic, partition: partition.partition };
+    this.#fetcherFor(leader).add({ ...followed, log: replicationLog(partition.log) }, epoch);
   }
 
   // --- follower side ---------------------------------------------------------------------
@@ -352,23 +355,6 @@ export class ReplicationManager implements LeadershipListener {
           leadership,
           partition.isr.filter((id) => !lagging.includes(id)),
         );
-      }
-    }
-    if (now - this.#lastCheckpointMs >= this.#options.checkpointIntervalMs) {
-      this.#lastCheckpointMs = now;
-      this.#checkpointHighWatermarks();
-    }
-  }
-
-  #checkpointHighWatermarks(): void {
-    for (const partition of this.#replicas.all()) {
-      const hwm = partition.log.highWatermark;
-      if (this.#checkpointed.get(partition.key) === hwm) continue;
-      try {
-        partition.log.checkpoint();
-        this.#checkpointed.set(partition.key, hwm);
-      } catch (error) {
-        this.#log(`${partition.key}: checkpoint failed: ${(error as Error).message}`);
       }
     }
   }

@@ -1,5 +1,7 @@
 /**
- * Broker: one broker process (fsync never), one topic with one partition, 100-byte values.
+ * `deno run -A bench/broker-raw.ts`: the broker's own capacity, without a client library in the
+ * way (`deno task bench broker` measures the project's producer and consumer against it).
+ * One broker process (fsync never), one topic with one partition, 100-byte values.
  *
  * - raw producer: pre-encoded batches of 100-byte records (what a batching producer sends),
  *   Produce v7 acks=1 pipelined 8 deep on one connection — the broker's own cost per batch;
@@ -332,3 +334,5 @@ async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
   let written = 0;
   while (written < bytes.length) written += await conn.write(bytes.subarray(written));
 }
+
+if (import.meta.main) await run();
