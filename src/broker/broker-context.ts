@@ -9,6 +9,7 @@ import type { BrokerConfig } from "./config.ts";
 import type { Coordination } from "./coordination.ts";
 import type { Purgatory } from "./purgatory.ts";
 import type { ReplicaManager } from "./replica-manager.ts";
+import type { ReplicationManager } from "./replication/replication-manager.ts";
 
 export interface BrokerContext {
   config: BrokerConfig;
@@ -16,6 +17,8 @@ export interface BrokerContext {
   port: number;
   metadata: ClusterMetadata;
   replicas: ReplicaManager;
+  /** Leader and follower roles: ISR, high watermark, replica fetchers. */
+  replication: ReplicationManager;
   purgatory: Purgatory;
   coordination: Coordination;
   producerIds: Snowflake;

@@ -23,6 +23,8 @@ import { type BrokerConfig, resolveBrokerConfig } from "./config.ts";
 import { Connection, type RequestHandler } from "./connection.ts";
 import { type Coordination, NodeExistsError } from "./coordination.ts";
 import { StorageLog } from "./storage-log.ts";
+import { ReplicatedLog } from "./replication/replicated-log.ts";
+import { ReplicationManager } from "./replication/replication-manager.ts";
 import { Purgatory } from "./purgatory.ts";
 import { ReplicaManager } from "./replica-manager.ts";
 import { connectCoordination } from "./zk-coordination.ts";
@@ -39,10 +41,11 @@ import { createPartitionsHandler } from "./handlers/create-partitions.ts";
 import { initProducerIdHandler } from "./handlers/init-producer-id.ts";
 import { ControllerAgent } from "./controller/controller-agent.ts";
 import { ControllerEpochFence } from "./controller/controller-epoch-fence.ts";
-import { leaderAndIsrHandler } from "./handlers/leader-and-isr.ts";
 import { updateMetadataHandler } from "./handlers/update-metadata.ts";
-import { stopReplicaHandler } from "./handlers/stop-replica.ts";
 import { controlledShutdownHandler } from "./handlers/controlled-shutdown.ts";
+import { leaderAndIsrHandler } from "./handlers/leader-and-isr.ts";
+import { stopReplicaHandler } from "./handlers/stop-replica.ts";
+import { offsetForLeaderEpochHandler } from "./handlers/offset-for-leader-epoch.ts";
 
 /** How often each log's roll/retention/flush/checkpoint chores run. */
 const MAINTENANCE_INTERVAL_MS = 1000;
@@ -140,7 +143,7 @@ class Broker implements RunningBroker {
   #fatalReason: string | null = null;
   /** Controller candidacy (and controllership); null until started. */
   #agent: ControllerAgent | null = null;
-  /** Highest controller epoch heard: older controllers' requests are refused. */
+  /** Highest controller epoch heard in UpdateMetadata: older controllers' are refused. */
   readonly #fence = new ControllerEpochFence();
 
   private constructor(config: BrokerConfig, listener: Deno.Listener, port: number, context: BrokerContext) {
@@ -160,10 +163,11 @@ class Broker implements RunningBroker {
       [ApiKey.DescribeConfigs, describeConfigsHandler(context)],
       [ApiKey.CreatePartitions, createPartitionsHandler(context)],
       [ApiKey.InitProducerId, initProducerIdHandler(context)],
-      [ApiKey.LeaderAndIsr, leaderAndIsrHandler(context, this.#fence)],
+      [ApiKey.LeaderAndIsr, leaderAndIsrHandler(context)],
+      [ApiKey.StopReplica, stopReplicaHandler(context)],
       [ApiKey.UpdateMetadata, updateMetadataHandler(context, this.#fence)],
-      [ApiKey.StopReplica, stopReplicaHandler(context, this.#fence)],
       [ApiKey.ControlledShutdown, controlledShutdownHandler(() => this.#agent?.controller ?? null)],
+      [ApiKey.OffsetForLeaderEpoch, offsetForLeaderEpochHandler(context)],
     ]);
   }
 
@@ -178,19 +182,25 @@ class Broker implements RunningBroker {
     const logsDir = config.dataDir;
     const replicas = new ReplicaManager(
       config.brokerId,
-      (topic, partition, configs) => StorageLog.open(logsDir, topic, partition, config.fsync, configs),
+      (topic, partition, configs) => ReplicatedLog.open(logsDir, topic, partition, config.fsync, configs),
       (topic, partition) =>
         Deno.remove(`${logsDir}/${StorageLog.dirName(topic, partition)}`, { recursive: true }).catch(
           () => {},
         ),
     );
     metadata.onChange((snapshot) => replicas.apply(snapshot));
+    const purgatory = new Purgatory(config.maxPurgatoryWaiters);
+    const replication = new ReplicationManager(
+      { replicas, metadata, coordination, purgatory },
+      { replicaLagTimeMaxMs: config.replicaLagTimeMaxMs },
+    );
     const context: BrokerContext = {
       config,
       port,
       metadata,
       replicas,
-      purgatory: new Purgatory(config.maxPurgatoryWaiters),
+      replication,
+      purgatory,
       coordination,
       producerIds: new Snowflake(config.brokerId),
       clusterId: "vltava",
@@ -274,6 +284,7 @@ class Broker implements RunningBroker {
     this.#context.purgatory.close();
     for (const connection of this.#connections) connection.close();
     this.#context.metadata.close();
+    await this.#context.replication.close();
     for (const close of this.#extensionClosers) {
       try {
         await close();

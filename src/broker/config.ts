@@ -41,6 +41,8 @@ export interface BrokerConfig {
   maxWaitMs: number;
   /** Coordinator session timeout; the broker's liveness in the cluster. */
   sessionTimeoutMs: number;
+  /** replica.lag.time.max.ms: a follower not caught up for this long leaves the ISR. */
+  replicaLagTimeMaxMs: number;
 }
 
 export const DEFAULT_BROKER_CONFIG: Omit<BrokerConfig, "brokerId" | "advertisedHost" | "dataDir"> = {
@@ -58,6 +60,7 @@ export const DEFAULT_BROKER_CONFIG: Omit<BrokerConfig, "brokerId" | "advertisedH
   maxPurgatoryWaiters: 10_000,
   maxWaitMs: 300_000,
   sessionTimeoutMs: 10_000,
+  replicaLagTimeMaxMs: 10_000,
 };
 
 const MAX_BROKER_ID = 1023;
@@ -84,6 +87,7 @@ export function resolveBrokerConfig(
   checkInt("max-purgatory-waiters", config.maxPurgatoryWaiters, 0, 10_000_000);
   checkInt("max-wait-ms", config.maxWaitMs, 0, 3_600_000);
   checkInt("session-timeout-ms", config.sessionTimeoutMs, 1000, 600_000);
+  checkInt("replica-lag-time-max-ms", config.replicaLagTimeMaxMs, 100, 3_600_000);
   if (config.fsync !== "always" && config.fsync !== "never") {
     throw new RangeError(`fsync must be "always" or "never": got "${config.fsync}"`);
   }

@@ -10,6 +10,7 @@
  */
 import { ErrorCode } from "../kafka/errors.ts";
 import type { ClusterSnapshot } from "./cluster-metadata.ts";
+import type { PartitionState } from "./zk-layout.ts";
 import type { ReplicaLog } from "./replica-log.ts";
 
 /** A partition hosted here. */
@@ -31,6 +32,15 @@ export type LogOpener = (
   partition: number,
   configs: Record<string, string>,
 ) => Promise<ReplicaLog> | ReplicaLog;
+
+/**
+ * Who decides leadership changes (the replication manager): told of every partition state read
+ * from the coordinator, and of every hosted partition that goes away.
+ */
+export interface PartitionStateListener {
+  onPartitionState(partition: Partition, state: PartitionState): Promise<void> | void;
+  onRemoved(partition: Partition): Promise<void> | void;
+}
 export type LogRemover = (topic: string, partition: number) => Promise<void> | void;
 
 export type LeadershipListener = (partition: Partition, isLeader: boolean) => void | Promise<void>;
@@ -46,6 +56,8 @@ export class ReplicaManager {
   readonly #remove: LogRemover;
   readonly #partitions = new Map<string, Partition>();
   readonly #seenTopics = new Set<string>();
+  readonly #opening = new Map<string, Promise<Partition | null>>();
+  #stateListener: PartitionStateListener | null = null;
   #closed = false;
   readonly #leadershipListeners: LeadershipListener[] = [];
 
@@ -53,6 +65,11 @@ export class ReplicaManager {
     this.brokerId = brokerId;
     this.#open = open;
     this.#remove = remove;
+  }
+
+  /** Route leadership decisions through the replication manager. */
+  setPartitionStateListener(listener: PartitionStateListener): void {
+    this.#stateListener = listener;
   }
 
   get(topic: string, partition: number): Partition | undefined {
@@ -86,29 +103,18 @@ export class ReplicaManager {
         if (!meta.replicas.includes(this.brokerId)) continue;
         const key = partitionKey(topic.name, meta.partition);
         wanted.add(key);
-        let hosted = this.#partitions.get(key);
-        if (!hosted) {
-          const log = await this.#open(topic.name, meta.partition, topic.configs);
-          if (this.#closed) {
-            await log.close();
-            return;
-          }
-          hosted = {
-            topic: topic.name,
-            partition: meta.partition,
-            key,
-            log,
-            replicas: meta.replicas,
-            isr: [],
-            leader: -1,
-            leaderEpoch: -1,
-          };
-          this.#partitions.set(key, hosted);
-        }
+        const hosted = await this.host(topic.name, meta.partition, meta.replicas, topic.configs);
+        if (hosted === null) return;
         hosted.replicas = meta.replicas;
+        if (!meta.state) continue;
+        if (this.#stateListener) {
+          // The replication manager decides, and reports leadership flips (notifyLeadership).
+          await this.#stateListener.onPartitionState(hosted, meta.state);
+          continue;
+        }
         // Never move backwards in leader epoch: a stale read must not undo a newer leadership.
         const wasLeader = hosted.leader === this.brokerId;
-        if (meta.state && meta.state.leaderEpoch >= hosted.leaderEpoch) {
+        if (meta.state.leaderEpoch >= hosted.leaderEpoch) {
           hosted.leader = meta.state.leader;
           hosted.leaderEpoch = meta.state.leaderEpoch;
           hosted.isr = meta.state.isr;
@@ -119,18 +125,71 @@ export class ReplicaManager {
           hosted.log.setHighWatermark(hosted.log.logEndOffset);
         }
         const isLeader = hosted.leader === this.brokerId;
-        if (isLeader !== wasLeader) await this.#notify(hosted, isLeader);
+        if (isLeader !== wasLeader) await this.notifyLeadership(hosted, isLeader);
       }
     }
     for (const [key, hosted] of [...this.#partitions]) {
       if (wanted.has(key)) continue;
+      // Opened for a LeaderAndIsr naming a topic our metadata has not caught up with yet.
+      if (!this.#seenTopics.has(hosted.topic)) continue;
       this.#partitions.delete(key);
-      if (hosted.leader === this.brokerId) await this.#notify(hosted, false);
+      await this.#stateListener?.onRemoved(hosted);
+      if (hosted.leader === this.brokerId) await this.notifyLeadership(hosted, false);
       await hosted.log.close();
       if (this.#seenTopics.has(hosted.topic) && !snapshot.topics.has(hosted.topic)) {
         await this.#remove(hosted.topic, hosted.partition);
       }
     }
+  }
+
+  /** The hosted partition, opening its log first if needed; null once closed. */
+  host(
+    topic: string,
+    partition: number,
+    replicas: number[],
+    configs: Record<string, string> = {},
+  ): Promise<Partition | null> {
+    const key = partitionKey(topic, partition);
+    const hosted = this.#partitions.get(key);
+    if (hosted) return Promise.resolve(hosted);
+    let opening = this.#opening.get(key);
+    if (!opening) {
+      opening = this.#openPartition(topic, partition, replicas, configs).finally(() =>
+        this.#opening.delete(key)
+      );
+      this.#opening.set(key, opening);
+    }
+    return opening;
+  }
+
+  async #openPartition(
+    topic: string,
+    partition: number,
+    replicas: number[],
+    configs: Record<string, string>,
+  ): Promise<Partition | null> {
+    if (this.#closed) return null;
+    const log = await this.#open(topic, partition, configs);
+    if (this.#closed) {
+      await log.close();
+      return null;
+    }
+    const key = partitionKey(topic, partition);
+    const hosted: Partition = { topic, partition, key, log, replicas, isr: [], leader: -1, leaderEpoch: -1 };
+    this.#partitions.set(key, hosted);
+    return hosted;
+  }
+
+  /** Stop hosting a partition (StopReplica): close its log and, with deleteLog, remove it. */
+  async stop(topic: string, partition: number, deleteLog: boolean): Promise<void> {
+    const key = partitionKey(topic, partition);
+    const hosted = this.#partitions.get(key);
+    if (!hosted) return;
+    this.#partitions.delete(key);
+    await this.#stateListener?.onRemoved(hosted);
+    if (hosted.leader === this.brokerId) await this.notifyLeadership(hosted, false);
+    await hosted.log.close();
+    if (deleteLog) await this.#remove(topic, partition);
   }
 
   /** Run every log's periodic chores; a failing log is reported, not fatal. */
@@ -154,7 +213,8 @@ export class ReplicaManager {
     this.#leadershipListeners.push(listener);
   }
 
-  async #notify(partition: Partition, isLeader: boolean): Promise<void> {
+  /** Tell the leadership listeners that this broker became (or stopped being) the leader. */
+  async notifyLeadership(partition: Partition, isLeader: boolean): Promise<void> {
     for (const listener of this.#leadershipListeners) {
       try {
         await listener(partition, isLeader);

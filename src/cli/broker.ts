@@ -70,6 +70,12 @@ registerCommands((program) => {
       integerOption(1000, 600_000),
       DEFAULT_BROKER_CONFIG.sessionTimeoutMs,
     )
+    .option(
+      "--replica-lag-time-max-ms <ms>",
+      "a follower not caught up for this long leaves the ISR",
+      integerOption(100, 3_600_000),
+      DEFAULT_BROKER_CONFIG.replicaLagTimeMaxMs,
+    )
     .action(async (options) => {
       let running;
       try {
@@ -89,6 +95,7 @@ registerCommands((program) => {
           maxInFlightRequests: options.maxInFlight,
           maxConnections: options.maxConnections,
           sessionTimeoutMs: options.sessionTimeoutMs,
+          replicaLagTimeMaxMs: options.replicaLagTimeMaxMs,
         });
       } catch (error) {
         if (error instanceof BrokerIdInUseError || error instanceof RangeError) {

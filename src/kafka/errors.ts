@@ -59,6 +59,12 @@ const TABLE: readonly KafkaErrorInfo[] = [
     message: "The record batch is larger than allowed",
   },
   {
+    code: 11,
+    name: "STALE_CONTROLLER_EPOCH",
+    retriable: false,
+    message: "The controller epoch is older than one already seen",
+  },
+  {
     code: 12,
     name: "OFFSET_METADATA_TOO_LARGE",
     retriable: false,
@@ -198,6 +204,7 @@ export const ErrorCode = Object.fromEntries(TABLE.map((info) => [info.name, info
   | "LEADER_NOT_AVAILABLE"
   | "NOT_LEADER_OR_FOLLOWER"
   | "REQUEST_TIMED_OUT"
+  | "STALE_CONTROLLER_EPOCH"
   | "BROKER_NOT_AVAILABLE"
   | "REPLICA_NOT_AVAILABLE"
   | "MESSAGE_TOO_LARGE"

@@ -94,7 +94,7 @@ async function wireScenario(port: number, dataDir: string) {
   assert.deepEqual(ranges.get(ApiKey.Fetch), [4, 11]);
   assert.deepEqual(ranges.get(ApiKey.Metadata), [0, 8]);
   assert.deepEqual(ranges.get(ApiKey.ApiVersions), [0, 3]);
-  assert.equal(ranges.has(ApiKey.LeaderAndIsr), false);
+  assert.deepEqual(ranges.get(ApiKey.OffsetForLeaderEpoch), [0, 3]); // served by replication
 
   const created = await client.createTopic("orders", 3, { "retention.ms": "60000" });
   assert.equal(created.topics[0].errorCode, 0);

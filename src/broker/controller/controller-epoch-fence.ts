@@ -1,11 +1,8 @@
 /**
  * The broker side of controller fencing: the highest controller epoch this broker has heard
- * from. Controller requests (LeaderAndIsr, UpdateMetadata, StopReplica) carrying an older epoch
- * come from a deposed controller and are refused with STALE_CONTROLLER_EPOCH.
+ * from. UpdateMetadata requests carrying an older epoch come from a deposed controller and are
+ * refused with STALE_CONTROLLER_EPOCH (LeaderAndIsr and StopReplica: the replication manager).
  */
-
-/** Kafka error code 11: the request came from a controller that has been replaced. */
-export const STALE_CONTROLLER_EPOCH = 11;
 
 export class ControllerEpochFence {
   #highest = -1;

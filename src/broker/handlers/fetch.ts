@@ -1,6 +1,8 @@
 /**
  * Fetch: stored batch bytes as they are, up to the high watermark for consumers and up to the
- * log end for followers (replica_id >= 0). Long-poll: when fewer than min_bytes are ready the
+ * log end for followers (replica_id >= 0), whose fetch offset reports their log end offset to
+ * the replication manager (ISR, high watermark). A current_leader_epoch older than ours is
+ * FENCED_LEADER_EPOCH, a newer one UNKNOWN_LEADER_EPOCH. Long-poll: when fewer than min_bytes are ready the
  * request parks in the purgatory on its partitions' keys until an append wakes it or max_wait
  * passes, then answers with whatever is there and error 0 — never blocking another request.
  *
@@ -31,7 +33,6 @@ export function fetchHandler(context: BrokerContext): RequestHandler {
   return async ({ header, body }) => {
     const version = header.apiVersion;
     const request = readFetchRequest(body, version);
-    const isFollower = request.replicaId >= 0;
     const maxBytes = Math.max(0, request.maxBytes ?? 0x7fffffff);
     const minBytes = Math.max(0, request.minBytes);
     const deadline = Date.now() + Math.min(Math.max(request.maxWaitMs, 0), context.config.maxWaitMs);
@@ -43,7 +44,7 @@ export function fetchHandler(context: BrokerContext): RequestHandler {
         context,
         request.topics,
         maxBytes,
-        isFollower,
+        request.replicaId,
       );
       const remainingMs = deadline - Date.now();
       if (totalBytes >= minBytes || anyError || remainingMs <= 0) {
@@ -62,7 +63,8 @@ export function fetchHandler(context: BrokerContext): RequestHandler {
 
 type FetchTopics = ReturnType<typeof readFetchRequest>["topics"];
 
-async function readOnce(context: BrokerContext, topics: FetchTopics, maxBytes: number, isFollower: boolean) {
+async function readOnce(context: BrokerContext, topics: FetchTopics, maxBytes: number, replicaId: number) {
+  const isFollower = replicaId >= 0;
   const snapshot = context.metadata.snapshot;
   let budget = maxBytes;
   let totalBytes = 0;
@@ -99,12 +101,14 @@ async function readOnce(context: BrokerContext, topics: FetchTopics, maxBytes: n
         ));
         continue;
       }
-      const highWatermark = log.highWatermark;
       if (wanted.fetchOffset < log.logStartOffset || wanted.fetchOffset > log.logEndOffset) {
         anyError = true;
-        partitions.push(answer(ErrorCode.OFFSET_OUT_OF_RANGE, highWatermark, log.logStartOffset));
+        partitions.push(answer(ErrorCode.OFFSET_OUT_OF_RANGE, log.highWatermark, log.logStartOffset));
         continue;
       }
+      // A follower's fetch offset is its log end offset: it may move the ISR and the HWM.
+      if (isFollower) context.replication.recordFollowerFetch(partition, replicaId, wanted.fetchOffset);
+      const highWatermark = log.highWatermark;
       const maxOffset = isFollower ? log.logEndOffset : highWatermark;
       let records: Uint8Array = EMPTY;
       if (wanted.fetchOffset < maxOffset && (budget > 0 || totalBytes === 0)) {

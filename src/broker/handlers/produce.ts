@@ -6,7 +6,10 @@
  *   acks=1   after the leader's append;
  *   acks=-1  after the high watermark passes the batch (waitForCommit): with a single in-sync
  *            replica the append itself commits; with more it parks in the purgatory until the
- *            ISR has it (the replication issue advances the HWM) or timeout_ms passes.
+ *            ISR has it (followers' fetches advance the HWM) or timeout_ms passes.
+ * min.insync.replicas (topic config) guards acks=-1: an ISR smaller than it refuses the write
+ * before appending (NOT_ENOUGH_REPLICAS); one that shrank below it while the write waited
+ * answers NOT_ENOUGH_REPLICAS_AFTER_APPEND (the records are stored but not acknowledged).
  */
 import { readProduceRequest, writeProduceResponse } from "../../kafka/apis/produce.ts";
 import { ErrorCode } from "../../kafka/errors.ts";
@@ -55,10 +58,14 @@ export function produceHandler(context: BrokerContext): RequestHandler {
           const maxBatchBytes = maxMessageBytes(context, snapshot.topics.get(topic.name)?.configs ?? {});
           const problem = checkBatches(data.records, maxBatchBytes, version);
           if (problem !== 0) return result(problem, -1, partition.log.logStartOffset);
+          const minIsr = minInsyncReplicas(snapshot.topics.get(topic.name)?.configs ?? {});
+          if (acks === -1 && partition.isr.length < minIsr) {
+            return result(ErrorCode.NOT_ENOUGH_REPLICAS, -1, partition.log.logStartOffset);
+          }
           try {
             const appended = await appendAsLeader(context, partition, data.records!);
             const errorCode = acks === -1
-              ? await waitForCommit(context, partition, appended.nextOffset, timeoutMs)
+              ? await waitForCommit(context, partition, appended.nextOffset, timeoutMs, minIsr)
               : 0;
             return result(
               errorCode,
@@ -110,36 +117,48 @@ function maxMessageBytes(context: BrokerContext, overrides: Record<string, strin
   return Number.isSafeInteger(configured) ? configured : context.config.maxMessageBytes;
 }
 
+function minInsyncReplicas(overrides: Record<string, string>): number {
+  const value = Number(topicConfigValue(overrides, "min.insync.replicas"));
+  return Number.isSafeInteger(value) && value >= 1 ? value : 1;
+}
+
 /**
- * Resolve once the high watermark reaches nextOffset (0) or timeoutMs passes
- * (REQUEST_TIMED_OUT). With this broker as the only in-sync replica, the append commits.
+ * Resolve once the high watermark reaches nextOffset (0, or NOT_ENOUGH_REPLICAS_AFTER_APPEND
+ * when the ISR meanwhile shrank below minIsr), when this broker stops leading in the epoch it
+ * appended in (NOT_LEADER_OR_FOLLOWER: the new leader may truncate the batch) or when
+ * timeoutMs passes (REQUEST_TIMED_OUT).
  */
 export async function waitForCommit(
   context: BrokerContext,
   partition: Partition,
   nextOffset: number,
   timeoutMs: number,
+  minIsr = 1,
 ): Promise<number> {
   const deadline = Date.now() + timeoutMs;
-  while (partition.log.highWatermark < nextOffset) {
+  const epoch = partition.leaderEpoch;
+  const stillLeading = () =>
+    partition.leader === context.replicas.brokerId && partition.leaderEpoch === epoch;
+  for (;;) {
+    if (!stillLeading()) return ErrorCode.NOT_LEADER_OR_FOLLOWER;
+    if (partition.log.highWatermark >= nextOffset) {
+      return partition.isr.length < minIsr ? ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND : 0;
+    }
     const remainingMs = deadline - Date.now();
     if (remainingMs <= 0) return ErrorCode.REQUEST_TIMED_OUT;
     const outcome = await context.purgatory.wait([`hwm:${partition.key}`], remainingMs);
     if (outcome === "closed") return ErrorCode.REQUEST_TIMED_OUT;
     if (outcome === "full") await new Promise((resolve) => setTimeout(resolve, Math.min(remainingMs, 10)));
   }
-  return 0;
 }
 
 /**
- * Append as leader, then advance the high watermark when this broker is the only in-sync
- * replica, and wake whoever waits on the partition (long-poll fetches, acks=all produces).
+ * Append as leader, then let replication advance the high watermark (alone in the ISR, the
+ * append commits) and wake whoever waits on the partition (followers' and consumers' long
+ * polls; acks=all produces are woken when the HWM moves).
  */
 export async function appendAsLeader(context: BrokerContext, partition: Partition, records: Uint8Array) {
   const appended = await partition.log.appendAsLeader(records, partition.leaderEpoch);
-  const others = partition.isr.filter((id) => id !== context.replicas.brokerId);
-  if (others.length === 0) partition.log.setHighWatermark(appended.nextOffset);
-  context.purgatory.wake(partition.key);
-  context.purgatory.wake(`hwm:${partition.key}`);
+  context.replication.onLeaderAppend(partition);
   return appended;
 }

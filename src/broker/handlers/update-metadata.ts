@@ -7,17 +7,20 @@
 import { readUpdateMetadataRequest, writeUpdateMetadataResponse } from "../../kafka/apis/update-metadata.ts";
 import type { BrokerContext } from "../broker-context.ts";
 import type { RequestHandler } from "../connection.ts";
-import { type ControllerEpochFence, STALE_CONTROLLER_EPOCH } from "../controller/controller-epoch-fence.ts";
+import { ErrorCode } from "../../kafka/errors.ts";
+import type { ControllerEpochFence } from "../controller/controller-epoch-fence.ts";
 import { withTimeout } from "./create-topics.ts";
-import { CONTROLLER_REQUEST_REFRESH_MS } from "./leader-and-isr.ts";
+
+/** How long the request may wait for the broker's metadata to catch up. */
+const REFRESH_TIMEOUT_MS = 10_000;
 
 export function updateMetadataHandler(context: BrokerContext, fence: ControllerEpochFence): RequestHandler {
   return async ({ header, body }) => {
     const version = header.apiVersion;
     const request = readUpdateMetadataRequest(body, version);
     const admitted = fence.admit(request.controllerEpoch);
-    if (admitted) await withTimeout(context.metadata.refresh(), CONTROLLER_REQUEST_REFRESH_MS);
-    const errorCode = admitted ? 0 : STALE_CONTROLLER_EPOCH;
+    if (admitted) await withTimeout(context.metadata.refresh(), REFRESH_TIMEOUT_MS);
+    const errorCode = admitted ? 0 : ErrorCode.STALE_CONTROLLER_EPOCH;
     return (writer) => writeUpdateMetadataResponse(writer, version, { errorCode });
   };
 }

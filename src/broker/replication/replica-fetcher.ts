@@ -1,0 +1,317 @@
+/**
+ * ReplicaFetcher: one connection to one source broker (the leader of some partitions this
+ * broker follows), serving all of them in batched requests.
+ *
+ * A partition starts in the "truncate" phase: the fetcher asks the leader (OffsetForLeaderEpoch)
+ * where the follower's latest epoch ended and truncates exactly there (KIP-101) — never to a
+ * possibly stale high watermark, which it falls back to only when the log has no epoch or the
+ * leader does not know it. When the leader answers with an older epoch than asked (KIP-279),
+ * the follower's own end of that epoch bounds the truncation too. Then the "fetch" phase: Fetch
+ * with replica_id = own id and the current leader epoch, append as follower (offsets and epochs
+ * kept), learn the high watermark. The next fetch's offset tells the leader our log end.
+ *
+ * Errors: a connection failure closes the connection and retries with backoff; a fenced answer
+ * (our epoch is stale) drops the partition until the next LeaderAndIsr (or partition state) says
+ * who leads; not-leader and unknown (newer) epoch answers — the leader has not heard of its
+ * leadership yet — retry after a backoff.
+ */
+import { Connection } from "../../client/connection.ts";
+import { ApiKey } from "../../kafka/api-keys.ts";
+import { ErrorCode } from "../../kafka/errors.ts";
+import { readFetchResponse, writeFetchRequest } from "../../kafka/apis/fetch.ts";
+import {
+  readOffsetForLeaderEpochResponse,
+  writeOffsetForLeaderEpochRequest,
+} from "../../kafka/apis/offset-for-leader-epoch.ts";
+import type { BrokerEndpoint } from "../zk-layout.ts";
+import type { ReplicationLog } from "./replicated-log.ts";
+
+/** A followed partition, as the fetcher needs it. */
+export interface FollowedPartition {
+  key: string;
+  topic: string;
+  partition: number;
+  log: ReplicationLog;
+}
+
+interface Target {
+  followed: FollowedPartition;
+  leaderEpoch: number;
+  phase: "truncate" | "fetch";
+  notBeforeMs: number;
+}
+
+export interface ReplicaFetcherOptions {
+  brokerId: number;
+  sourceId: number;
+  /** The source broker's current endpoint (it may re-register on another port). */
+  endpoint: () => BrokerEndpoint | undefined;
+  maxWaitMs: number;
+  maxBytes: number;
+  partitionMaxBytes: number;
+  /** Backoff after an error, doubled per consecutive failure up to maxBackoffMs. */
+  backoffMs: number;
+  maxBackoffMs: number;
+  /** A partition the leader fenced or disowned: it waits for new leadership news. */
+  onDropped: (key: string, errorCode: number) => void;
+  /** A follower append moved the log (the caller may wake waiters). */
+  onAppended: (key: string) => void;
+  log: (message: string) => void;
+}
+
+export class ReplicaFetcher {
+  readonly sourceId: number;
+  readonly #options: ReplicaFetcherOptions;
+  readonly #targets = new Map<string, Target>();
+  #connection: Connection | null = null;
+  #closed = false;
+  #wakeUp: (() => void) | null = null;
+  #failures = 0;
+  readonly done: Promise<void>;
+
+  constructor(options: ReplicaFetcherOptions) {
+    this.sourceId = options.sourceId;
+    this.#options = options;
+    this.done = this.#run();
+  }
+
+  get size(): number {
+    return this.#targets.size;
+  }
+
+  /** Follow `followed` in `leaderEpoch`, starting with truncation. */
+  add(followed: FollowedPartition, leaderEpoch: number): void {
+    this.#targets.set(followed.key, { followed, leaderEpoch, phase: "truncate", notBeforeMs: 0 });
+    this.#wake();
+  }
+
+  remove(key: string): void {
+    this.#targets.delete(key);
+  }
+
+  /** Stop: the loop ends after the request in flight. */
+  close(): Promise<void> {
+    this.#closed = true;
+    this.#connection?.close();
+    this.#wake();
+    return this.done;
+  }
+
+  #wake(): void {
+    this.#wakeUp?.();
+    this.#wakeUp = null;
+  }
+
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.#wakeUp = null;
+        resolve();
+      }, ms);
+      this.#wakeUp = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+
+  async #run(): Promise<void> {
+    while (!this.#closed) {
+      const now = Date.now();
+      const ready = [...this.#targets.values()].filter((t) => t.notBeforeMs <= now);
+      if (ready.length === 0) {
+        const next = Math.min(...[...this.#targets.values()].map((t) => t.notBeforeMs), now + 1000);
+        await this.#sleep(Math.max(1, next - now));
+        continue;
+      }
+      try {
+        const connection = await this.#connect();
+        const truncating = ready.filter((t) => t.phase === "truncate");
+        if (truncating.length > 0) await this.#truncate(connection, truncating);
+        const fetching = ready.filter((t) => t.phase === "fetch" && this.#targets.get(t.followed.key) === t);
+        if (fetching.length > 0) await this.#fetch(connection, fetching);
+        this.#failures = 0;
+      } catch (error) {
+        if (this.#closed) break;
+        this.#connection?.close();
+        this.#connection = null;
+        this.#failures++;
+        const delayMs = Math.min(
+          this.#options.backoffMs * 2 ** (this.#failures - 1),
+          this.#options.maxBackoffMs,
+        );
+        if (this.#failures === 1 || this.#failures % 20 === 0) {
+          this.#options.log(`fetching from broker ${this.sourceId}: ${(error as Error).message}`);
+        }
+        await this.#sleep(delayMs);
+      }
+    }
+    this.#connection?.close();
+  }
+
+  async #connect(): Promise<Connection> {
+    if (this.#connection && !this.#connection.closed) return this.#connection;
+    const endpoint = this.#options.endpoint();
+    if (!endpoint) throw new Error(`Broker ${this.sourceId} is not registered`);
+    this.#connection = await Connection.connect({
+      host: endpoint.host,
+      port: endpoint.port,
+      clientId: `replica-fetcher-${this.#options.brokerId}`,
+      connectTimeoutMs: 5_000,
+      requestTimeoutMs: this.#options.maxWaitMs + 30_000,
+      maxResponseBytes: this.#options.maxBytes + 1_048_576,
+    });
+    return this.#connection;
+  }
+
+  #backoff(target: Target): void {
+    target.notBeforeMs = Date.now() + this.#options.backoffMs;
+  }
+
+  #drop(target: Target, errorCode: number): void {
+    if (this.#targets.get(target.followed.key) !== target) return;
+    this.#targets.delete(target.followed.key);
+    this.#options.onDropped(target.followed.key, errorCode);
+  }
+
+  /** Ask where our latest epoch ended; truncate there. */
+  async #truncate(connection: Connection, targets: Target[]): Promise<void> {
+    const asking = targets.filter((t) => t.followed.log.latestEpoch >= 0);
+    for (const target of targets) {
+      if (target.followed.log.latestEpoch >= 0) continue;
+      // No epoch recorded: nothing better than the high watermark (which is all we had then).
+      this.#truncateTo(target, target.followed.log.highWatermark);
+    }
+    if (asking.length === 0) return;
+    const version = Math.min(3, connection.versionFor(ApiKey.OffsetForLeaderEpoch));
+    const request = {
+      replicaId: this.#options.brokerId,
+      topics: groupByTopic(asking, (t) => ({
+        partition: t.followed.partition,
+        currentLeaderEpoch: t.leaderEpoch,
+        leaderEpoch: t.followed.log.latestEpoch,
+      })),
+    };
+    const response = await connection.request(
+      ApiKey.OffsetForLeaderEpoch,
+      version,
+      (w) => writeOffsetForLeaderEpochRequest(w, version, request),
+      (r) => readOffsetForLeaderEpochResponse(r, version),
+    );
+    for (const topic of response.topics) {
+      for (const answer of topic.partitions) {
+        const target = this.#targets.get(`${topic.topic}:${answer.partition}`);
+        if (!target || !asking.includes(target)) continue;
+        if (answer.errorCode !== ErrorCode.NONE) {
+          this.#onPartitionError(target, answer.errorCode);
+          continue;
+        }
+        const log = target.followed.log;
+        let offset = answer.endOffset;
+        if (offset < 0) offset = log.highWatermark; // the leader does not know our epoch
+        else if ((answer.leaderEpoch ?? -1) >= 0 && answer.leaderEpoch !== log.latestEpoch) {
+          const ours = log.endOffsetForEpoch(answer.leaderEpoch!);
+          if (ours.endOffset >= 0) offset = Math.min(offset, ours.endOffset);
+        }
+        this.#truncateTo(target, offset);
+      }
+    }
+  }
+
+  #truncateTo(target: Target, offset: number): void {
+    const log = target.followed.log;
+    const before = log.logEndOffset;
+    if (log.truncateTo(offset)) {
+      this.#options.log(
+        `${target.followed.key}: truncated from ${before} to ${log.logEndOffset} (epoch ${target.leaderEpoch})`,
+      );
+    }
+    target.phase = "fetch";
+  }
+
+  async #fetch(connection: Connection, targets: Target[]): Promise<void> {
+    const version = connection.versionFor(ApiKey.Fetch);
+    if (version < 9) throw new Error(`Broker ${this.sourceId} does not support Fetch v9+ (leader epochs)`);
+    const request = {
+      replicaId: this.#options.brokerId,
+      maxWaitMs: this.#options.maxWaitMs,
+      minBytes: 1,
+      maxBytes: this.#options.maxBytes,
+      isolationLevel: 0,
+      sessionId: 0,
+      sessionEpoch: -1,
+      topics: groupByTopic(targets, (t) => ({
+        partition: t.followed.partition,
+        currentLeaderEpoch: t.leaderEpoch,
+        fetchOffset: t.followed.log.logEndOffset,
+        logStartOffset: t.followed.log.logStartOffset,
+        partitionMaxBytes: this.#options.partitionMaxBytes,
+      })),
+      forgottenTopicsData: [],
+      rackId: "",
+    };
+    const offsets = new Map(targets.map((t) => [t, t.followed.log.logEndOffset]));
+    const response = await connection.request(
+      ApiKey.Fetch,
+      version,
+      (w) => writeFetchRequest(w, version, request),
+      (r) => readFetchResponse(r, version),
+    );
+    for (const topic of response.responses) {
+      for (const answer of topic.partitions) {
+        const target = this.#targets.get(`${topic.topic}:${answer.partitionIndex}`);
+        if (!target || !offsets.has(target)) continue;
+        const log = target.followed.log;
+        // The log moved under us (a truncation by a newer leadership): drop this answer.
+        if (log.logEndOffset !== offsets.get(target)) continue;
+        if (answer.errorCode !== ErrorCode.NONE) {
+          this.#onFetchError(target, answer.errorCode, answer.logStartOffset ?? -1);
+          continue;
+        }
+        const records = answer.records;
+        if (records && records.length > 0) {
+          log.appendAsFollower(records);
+          this.#options.onAppended(target.followed.key);
+        }
+        if (answer.highWatermark >= 0) log.setHighWatermark(Math.min(answer.highWatermark, log.logEndOffset));
+      }
+    }
+  }
+
+  #onFetchError(target: Target, errorCode: number, leaderLogStart: number): void {
+    if (errorCode !== ErrorCode.OFFSET_OUT_OF_RANGE) return this.#onPartitionError(target, errorCode);
+    const log = target.followed.log;
+    if (leaderLogStart >= 0 && log.logEndOffset < leaderLogStart) {
+      this.#options.log(
+        `${target.followed.key}: behind the leader's log start ${leaderLogStart}; restarting there`,
+      );
+      log.truncateFullyAndStartAt(leaderLogStart);
+    } else {
+      target.phase = "truncate"; // ahead of the leader: find the divergence again
+    }
+    this.#backoff(target);
+  }
+
+  #onPartitionError(target: Target, errorCode: number): void {
+    if (errorCode === ErrorCode.FENCED_LEADER_EPOCH) {
+      this.#drop(target, errorCode); // our epoch is stale: newer leadership news is on its way
+      return;
+    }
+    // NOT_LEADER_OR_FOLLOWER, UNKNOWN_LEADER_EPOCH, UNKNOWN_TOPIC_OR_PARTITION: the leader has
+    // not heard of its leadership yet (or moved on, and so will we): retry after a backoff.
+    this.#backoff(target);
+  }
+}
+
+function groupByTopic<P>(
+  targets: Target[],
+  partitionOf: (t: Target) => P,
+): { topic: string; partitions: P[] }[] {
+  const byTopic = new Map<string, P[]>();
+  for (const target of targets) {
+    const list = byTopic.get(target.followed.topic) ?? [];
+    list.push(partitionOf(target));
+    byTopic.set(target.followed.topic, list);
+  }
+  return [...byTopic].map(([topic, partitions]) => ({ topic, partitions }));
+}

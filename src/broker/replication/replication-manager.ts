@@ -1,0 +1,386 @@
+/**
+ * ReplicationManager: decides, per hosted partition, whether this broker leads or follows,
+ * and runs both roles.
+ *
+ * Leadership news arrives two ways — LeaderAndIsr from the controller and the partition state
+ * read from the coordinator — and both go through applyLeadership: an older leader epoch than
+ * the local one is ignored, a newer one makes this broker leader or follower.
+ *   Leader:   records the epoch's start at the current LEO in the epoch cache, tracks every
+ *             follower (LeaderState), advances the HWM as followers fetch, shrinks the ISR of
+ *             followers lagging more than replica.lag.time.max.ms and expands it when they catch
+ *             up, writing each change itself (isr-writer.ts, CAS).
+ *   Follower: hands the partition to the fetcher of its leader (one per source broker), which
+ *             truncates by leader epoch and then fetches.
+ * LeaderAndIsr and StopReplica carrying a controller epoch older than the newest seen are
+ * refused with STALE_CONTROLLER_EPOCH.
+ */
+import { ErrorCode } from "../../kafka/errors.ts";
+import type { LeaderAndIsrRequest, LeaderAndIsrResponse } from "../../kafka/apis/leader-and-isr.ts";
+import type { ClusterMetadata } from "../cluster-metadata.ts";
+import type { Coordination } from "../coordination.ts";
+import type { Purgatory } from "../purgatory.ts";
+import type { Partition, PartitionStateListener, ReplicaManager } from "../replica-manager.ts";
+import type { PartitionState } from "../zk-layout.ts";
+import { writeIsr } from "./isr-writer.ts";
+import { LeaderState } from "./leader-state.ts";
+import { replicationLog } from "./replicated-log.ts";
+import { ReplicaFetcher } from "./replica-fetcher.ts";
+
+export interface ReplicationOptions {
+  /** replica.lag.time.max.ms: an ISR member not caught up for this long is dropped. */
+  replicaLagTimeMaxMs: number;
+  /** Follower fetch long-poll. */
+  fetchMaxWaitMs: number;
+  fetchMaxBytes: number;
+  fetchPartitionMaxBytes: number;
+  fetchBackoffMs: number;
+}
+
+export const DEFAULT_REPLICATION_OPTIONS: ReplicationOptions = {
+  replicaLagTimeMaxMs: 10_000,
+  fetchMaxWaitMs: 500,
+  fetchMaxBytes: 10 * 1_048_576,
+  fetchPartitionMaxBytes: 1_048_576,
+  fetchBackoffMs: 100,
+};
+
+interface Leadership {
+  epoch: number;
+  state: LeaderState;
+  /** LEO when this leadership began: a rejoining follower must have everything before it. */
+  epochStartOffset: number;
+  /** The ISR being written (null when none is in flight). */
+  pendingIsr: number[] | null;
+}
+
+/** One partition of a StopReplica request. */
+export interface StopReplicaPartition {
+  topicName: string;
+  partitionIndex: number;
+}
+
+export class ReplicationManager implements PartitionStateListener {
+  readonly brokerId: number;
+  readonly #replicas: ReplicaManager;
+  readonly #metadata: ClusterMetadata;
+  readonly #coordination: Coordination;
+  readonly #purgatory: Purgatory;
+  readonly #options: ReplicationOptions;
+  readonly #leaders = new Map<string, Leadership>();
+  readonly #following = new Map<string, number>();
+  readonly #fetchers = new Map<number, ReplicaFetcher>();
+  readonly #timer: ReturnType<typeof setInterval>;
+  #controllerEpoch = -1;
+  #closed = false;
+
+  constructor(
+    deps: {
+      replicas: ReplicaManager;
+      metadata: ClusterMetadata;
+      coordination: Coordination;
+      purgatory: Purgatory;
+    },
+    options: Partial<ReplicationOptions> = {},
+  ) {
+    this.brokerId = deps.replicas.brokerId;
+    this.#replicas = deps.replicas;
+    this.#metadata = deps.metadata;
+    this.#coordination = deps.coordination;
+    this.#purgatory = deps.purgatory;
+    this.#options = { ...DEFAULT_REPLICATION_OPTIONS, ...options };
+    const tickMs = Math.max(50, Math.min(1_000, Math.floor(this.#options.replicaLagTimeMaxMs / 2)));
+    this.#timer = setInterval(() => this.#tick(), tickMs);
+    deps.replicas.setPartitionStateListener(this);
+  }
+
+  /** The newest controller epoch seen in a LeaderAndIsr or StopReplica. */
+  get controllerEpoch(): number {
+    return this.#controllerEpoch;
+  }
+
+  // --- leadership news -------------------------------------------------------------------
+
+  /** The partition state read from the coordinator. */
+  onPartitionState(partition: Partition, state: PartitionState): void {
+    this.applyLeadership(partition, state.leader, state.leaderEpoch, state.isr);
+  }
+
+  /** A hosted partition went away: stop leading and following it. */
+  onRemoved(partition: Partition): void {
+    this.#leaders.delete(partition.key);
+    this.#stopFollowing(partition.key);
+  }
+
+  /** LeaderAndIsr (key 4) from the controller. */
+  async becomeLeaderOrFollower(request: LeaderAndIsrRequest): Promise<LeaderAndIsrResponse> {
+    if (!this.#acceptControllerEpoch(request.controllerEpoch)) {
+      return { errorCode: ErrorCode.STALE_CONTROLLER_EPOCH, partitionErrors: [] };
+    }
+    const partitionErrors = [];
+    for (const state of request.ungroupedPartitionStates) {
+      const error = (errorCode: number) => ({
+        topicName: state.topicName,
+        partitionIndex: state.partitionIndex,
+        errorCode,
+      });
+      if (!state.replicas.includes(this.brokerId)) {
+        partitionErrors.push(error(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION));
+        continue;
+      }
+      const partition = await this.#replicas.host(state.topicName, state.partitionIndex, state.replicas);
+      if (partition === null) {
+        partitionErrors.push(error(ErrorCode.NOT_LEADER_OR_FOLLOWER));
+        continue;
+      }
+      partition.replicas = state.replicas;
+      partitionErrors.push(
+        error(this.applyLeadership(partition, state.leader, state.leaderEpoch, state.isr)),
+      );
+    }
+    return { errorCode: ErrorCode.NONE, partitionErrors };
+  }
+
+  /** StopReplica (key 5): stop following or leading; with deletePartitions remove the logs. */
+  async stopReplicas(
+    controllerEpoch: number,
+    partitions: StopReplicaPartition[],
+    deletePartitions: boolean,
+  ): Promise<{ errorCode: number; partitionErrors: (StopReplicaPartition & { errorCode: number })[] }> {
+    if (!this.#acceptControllerEpoch(controllerEpoch)) {
+      return { errorCode: ErrorCode.STALE_CONTROLLER_EPOCH, partitionErrors: [] };
+    }
+    const partitionErrors = [];
+    for (const wanted of partitions) {
+      const partition = this.#replicas.get(wanted.topicName, wanted.partitionIndex);
+      if (partition) {
+        this.onRemoved(partition);
+        const wasLeader = partition.leader === this.brokerId;
+        partition.leader = -1;
+        if (wasLeader) await this.#replicas.notifyLeadership(partition, false);
+        this.#wake(partition);
+        if (deletePartitions) await this.#replicas.stop(wanted.topicName, wanted.partitionIndex, true);
+      }
+      partitionErrors.push({ ...wanted, errorCode: ErrorCode.NONE });
+    }
+    return { errorCode: ErrorCode.NONE, partitionErrors };
+  }
+
+  #acceptControllerEpoch(epoch: number): boolean {
+    if (epoch < this.#controllerEpoch) return false;
+    this.#controllerEpoch = epoch;
+    return true;
+  }
+
+  /**
+   * Apply (leader, leaderEpoch, isr): older epochs are ignored (FENCED_LEADER_EPOCH), the same
+   * epoch only refreshes a follower's copy of the ISR (the leader owns it), a newer one makes
+   * this broker leader or follower. Synchronous, so two sources of news never interleave.
+   */
+  applyLeadership(partition: Partition, leader: number, leaderEpoch: number, isr: number[]): number {
+    if (this.#closed) return ErrorCode.NOT_LEADER_OR_FOLLOWER;
+    if (leaderEpoch < partition.leaderEpoch) return ErrorCode.FENCED_LEADER_EPOCH;
+    if (leaderEpoch === partition.leaderEpoch) {
+      if (partition.leader !== this.brokerId) partition.isr = isr;
+      return ErrorCode.NONE;
+    }
+    if (leader === this.brokerId) this.#makeLeader(partition, leaderEpoch, isr);
+    else this.#makeFollower(partition, leader, leaderEpoch, isr);
+    return ErrorCode.NONE;
+  }
+
+  #makeLeader(partition: Partition, epoch: number, isr: number[]): void {
+    const wasLeader = partition.leader === this.brokerId;
+    this.#stopFollowing(partition.key);
+    partition.leader = this.brokerId;
+    partition.leaderEpoch = epoch;
+    partition.isr = isr;
+    replicationLog(partition.log).assignEpochStartOffset(epoch);
+    const leadership: Leadership = {
+      epoch,
+      state: new LeaderState(this.brokerId, partition.replicas, Date.now()),
+      epochStartOffset: partition.log.logEndOffset,
+      pendingIsr: null,
+    };
+    this.#leaders.set(partition.key, leadership);
+    this.#log(
+      `${partition.key}: leader in epoch ${epoch} at offset ${partition.log.logEndOffset}, ISR [${isr}]`,
+    );
+    this.#advanceHighWatermark(partition, leadership);
+    this.#wake(partition);
+    if (!wasLeader) void this.#replicas.notifyLeadership(partition, true);
+  }
+
+  #makeFollower(partition: Partition, leader: number, epoch: number, isr: number[]): void {
+    const wasLeader = partition.leader === this.brokerId;
+    this.#leaders.delete(partition.key);
+    this.#stopFollowing(partition.key);
+    partition.leader = leader;
+    partition.leaderEpoch = epoch;
+    partition.isr = isr;
+    this.#wake(partition); // parked produces and fetches see they no longer lead
+    if (wasLeader) void this.#replicas.notifyLeadership(partition, false);
+    if (leader < 0) return;
+    this.#log(`${partition.key}: following broker ${leader} in epoch ${epoch}`);
+    this.#following.set(partition.key, leader);
+    const followed = { key: partition.key, topic: partition.topic, partition: partition.partition };
+    this.#fetcherFor(leader).add({ ...followed, log: replicationLog(partition.log) }, epoch);
+  }
+
+  // --- follower side ---------------------------------------------------------------------
+
+  #fetcherFor(sourceId: number): ReplicaFetcher {
+    let fetcher = this.#fetchers.get(sourceId);
+    if (!fetcher) {
+      fetcher = new ReplicaFetcher({
+        brokerId: this.brokerId,
+        sourceId,
+        endpoint: () => this.#metadata.snapshot.brokers.get(sourceId),
+        maxWaitMs: this.#options.fetchMaxWaitMs,
+        maxBytes: this.#options.fetchMaxBytes,
+        partitionMaxBytes: this.#options.fetchPartitionMaxBytes,
+        backoffMs: this.#options.fetchBackoffMs,
+        maxBackoffMs: 2_000,
+        onDropped: (key, errorCode) => {
+          this.#log(`${key}: leader ${sourceId} answered error ${errorCode}; waiting for new leadership`);
+          this.#following.set(key, sourceId); // so that #stopFollowing retires an idle fetcher
+          this.#stopFollowing(key);
+        },
+        onAppended: () => {},
+        log: (message) => this.#log(message),
+      });
+      this.#fetchers.set(sourceId, fetcher);
+    }
+    return fetcher;
+  }
+
+  #stopFollowing(key: string): void {
+    const sourceId = this.#following.get(key);
+    if (sourceId === undefined) return;
+    this.#following.delete(key);
+    const fetcher = this.#fetchers.get(sourceId);
+    if (!fetcher) return;
+    fetcher.remove(key);
+    if (fetcher.size === 0) {
+      this.#fetchers.delete(sourceId);
+      void fetcher.close();
+    }
+  }
+
+  // --- leader side -----------------------------------------------------------------------
+
+  /**
+   * A follower fetched at fetchOffset (its LEO) in this broker's current leader epoch: record
+   * it, let it rejoin the ISR when it caught up, advance the high watermark.
+   */
+  recordFollowerFetch(partition: Partition, replicaId: number, fetchOffset: number): void {
+    const leadership = this.#leaders.get(partition.key);
+    if (!leadership || !partition.replicas.includes(replicaId) || replicaId === this.brokerId) return;
+    leadership.state.recordFetch(replicaId, fetchOffset, partition.log.logEndOffset, Date.now());
+    if (
+      !partition.isr.includes(replicaId) &&
+      leadership.state.mayRejoin(replicaId, partition.log.highWatermark, leadership.epochStartOffset)
+    ) {
+      this.#changeIsr(partition, leadership, [...partition.isr, replicaId]);
+    }
+    this.#advanceHighWatermark(partition, leadership);
+  }
+
+  /** The leader appended: with no other ISR member that alone may commit. */
+  onLeaderAppend(partition: Partition): void {
+    const leadership = this.#leaders.get(partition.key);
+    if (leadership) this.#advanceHighWatermark(partition, leadership);
+    this.#purgatory.wake(partition.key);
+  }
+
+  /** The ISR the HWM must respect: while an expansion is being written, the larger one. */
+  #effectiveIsr(partition: Partition, leadership: Leadership): number[] {
+    if (!leadership.pendingIsr) return partition.isr;
+    return [...new Set([...partition.isr, ...leadership.pendingIsr])];
+  }
+
+  #advanceHighWatermark(partition: Partition, leadership: Leadership): void {
+    const log = partition.log;
+    const candidate = leadership.state.highWatermark(
+      this.#effectiveIsr(partition, leadership),
+      log.logEndOffset,
+    );
+    if (candidate <= log.highWatermark) return; // never backwards
+    log.setHighWatermark(candidate);
+    this.#wake(partition);
+  }
+
+  #changeIsr(partition: Partition, leadership: Leadership, isr: number[]): void {
+    if (leadership.pendingIsr || this.#closed) return; // one write at a time; the next tick retries
+    const wanted = [...isr].sort((a, b) => a - b);
+    leadership.pendingIsr = wanted;
+    writeIsr(
+      this.#coordination,
+      partition.topic,
+      partition.partition,
+      this.brokerId,
+      leadership.epoch,
+      wanted,
+    )
+      .then((outcome) => {
+        if (this.#leaders.get(partition.key) !== leadership) return;
+        if (outcome.kind === "written") {
+          this.#log(`${partition.key}: ISR [${partition.isr}] -> [${wanted}] (epoch ${leadership.epoch})`);
+          partition.isr = wanted;
+          return;
+        }
+        this.#log(`${partition.key}: ISR change refused, leadership moved on; following the new state`);
+        const state = outcome.state;
+        if (state) this.applyLeadership(partition, state.leader, state.leaderEpoch, state.isr);
+        else this.#makeFollower(partition, -1, partition.leaderEpoch, partition.isr);
+      })
+      .catch((error) => this.#log(`${partition.key}: ISR write failed: ${(error as Error).message}`))
+      .finally(() => {
+        leadership.pendingIsr = null;
+        if (this.#leaders.get(partition.key) === leadership) {
+          this.#advanceHighWatermark(partition, leadership);
+        }
+      });
+  }
+
+  #tick(): void {
+    const now = Date.now();
+    for (const [key, leadership] of this.#leaders) {
+      const [topic, index] = splitKey(key);
+      const partition = this.#replicas.get(topic, index);
+      if (!partition) continue;
+      const lagging = leadership.state.laggingMembers(partition.isr, now, this.#options.replicaLagTimeMaxMs);
+      if (lagging.length > 0) {
+        this.#changeIsr(
+          partition,
+          leadership,
+          partition.isr.filter((id) => !lagging.includes(id)),
+        );
+      }
+    }
+  }
+
+  #wake(partition: Partition): void {
+    this.#purgatory.wake(partition.key);
+    this.#purgatory.wake(`hwm:${partition.key}`);
+  }
+
+  #log(message: string): void {
+    console.error(`broker ${this.brokerId}: ${message}`);
+  }
+
+  /** Stop every fetcher and the ISR timer (before the logs close). */
+  async close(): Promise<void> {
+    this.#closed = true;
+    clearInterval(this.#timer);
+    const fetchers = [...this.#fetchers.values()];
+    this.#fetchers.clear();
+    this.#following.clear();
+    this.#leaders.clear();
+    await Promise.all(fetchers.map((fetcher) => fetcher.close()));
+  }
+}
+
+function splitKey(key: string): [string, number] {
+  const at = key.lastIndexOf(":");
+  return [key.slice(0, at), Number(key.slice(at + 1))];
+}

@@ -1,0 +1,169 @@
+/**
+ * The big one: 3 brokers, 6 partitions, replication factor 3, min.insync.replicas=2, one
+ * acks=all writer per partition, while partition leaders are SIGKILLed and restarted, round
+ * after round. Afterwards every acknowledged record is read back, in order within its partition.
+ *
+ * Leadership moves the way the controller moves it — to a live ISR member, leader epoch + 1,
+ * the dead broker out of the ISR, CAS-written to the partition state — done by the test itself
+ * when no controller did it first (moveLeadership is a no-op once leadership moved).
+ */
+import assert from "node:assert/strict";
+import { startCluster, TestCluster } from "../helpers/cluster.ts";
+import { eventually, freePorts, tempDir } from "../helpers/program.ts";
+import { PEERS, peerTest } from "../helpers/peers.ts";
+import { startRealZooKeeper } from "../helpers/real-zookeeper.ts";
+import { RawKafka, text } from "./broker-harness.ts";
+import { batchOf, createAssignedTopic, describePartition, moveLeadership } from "./replication-harness.ts";
+
+const options = { sanitizeOps: false, sanitizeResources: false };
+const TOPIC = "failover";
+const PARTITIONS = 6;
+const ROUNDS = 3;
+
+/** Any live broker's view of a partition. */
+async function stateOf(cluster: TestCluster, dead: Set<number>, partition: number) {
+  for (const broker of cluster.brokers) {
+    if (dead.has(broker.id)) continue;
+    try {
+      await using client = await RawKafka.connect(broker.port);
+      return await describePartition(client, TOPIC, partition);
+    } catch { /* try the next one */ }
+  }
+  throw new Error("No live broker answered Metadata");
+}
+
+/** Write `p-<seq>` with acks=all to the partition's leader until stopped; returns the acked seqs. */
+async function writer(
+  cluster: TestCluster,
+  dead: Set<number>,
+  partition: number,
+  stop: { now: boolean },
+  acked: number[],
+) {
+  let client: RawKafka | null = null;
+  for (let seq = 0; !stop.now; seq++) {
+    try {
+      if (!client) {
+        const state = await stateOf(cluster, dead, partition);
+        if (state.leader < 0 || dead.has(state.leader)) throw new Error("No live leader yet");
+        client = await RawKafka.connect(cluster.broker(state.leader).port);
+      }
+      const answer = await client.produce(TOPIC, partition, batchOf([`${partition}-${seq}`]), -1);
+      if (answer.errorCode === 0) acked.push(seq);
+      else throw new Error(`error ${answer.errorCode}`);
+    } catch {
+      try {
+        client?.conn.close();
+      } catch { /* closed */ }
+      client = null;
+      await new Promise((resolve) => setTimeout(resolve, 200)); // retry backoff, not synchronization
+    }
+  }
+  try {
+    client?.conn.close();
+  } catch { /* closed */ }
+  return acked;
+}
+
+/** Every partition led by a live broker with a full ISR. */
+function waitUntilHealthy(cluster: TestCluster, dead: Set<number>) {
+  return eventually(
+    "every partition to have a live leader and a full ISR",
+    async () => {
+      for (let p = 0; p < PARTITIONS; p++) {
+        const state = await stateOf(cluster, dead, p);
+        if (state.leader < 0 || dead.has(state.leader) || state.isr.length !== 3) return false;
+      }
+      return true;
+    },
+    120_000,
+    250,
+  );
+}
+
+const BROKER_ARGS = ["--replica-lag-time-max-ms", "3000", "--session-timeout-ms", "4000"];
+
+async function failoverRounds(cluster: TestCluster): Promise<void> {
+  const dead = new Set<number>();
+  {
+    await using admin = await RawKafka.connect(cluster.broker(1).port);
+    const assignment = Array.from(
+      { length: PARTITIONS },
+      (_, p) => [1, 2, 3].map((_, i) => ((p + i) % 3) + 1),
+    );
+    await createAssignedTopic(admin, TOPIC, assignment, { "min.insync.replicas": "2" });
+  }
+  await waitUntilHealthy(cluster, dead);
+  const stop = { now: false };
+  const acked: number[][] = Array.from({ length: PARTITIONS }, () => []);
+  const writers = acked.map((list, p) => writer(cluster, dead, p, stop, list));
+
+  for (let round = 0; round < ROUNDS; round++) {
+    const victim = (await stateOf(cluster, dead, round % PARTITIONS)).leader;
+    const before = acked.map((list) => list.length);
+    await cluster.broker(victim).program.stop("SIGKILL");
+    dead.add(victim);
+    // Fail over every partition the victim led to a live ISR member.
+    for (let p = 0; p < PARTITIONS; p++) {
+      const state = await stateOf(cluster, dead, p);
+      const isr = state.isr.filter((id) => id !== victim);
+      if (state.leader === victim) await moveLeadership(cluster, TOPIC, p, victim, isr[0], isr);
+    }
+    await eventually(`broker ${victim}'s session to end`, async () => {
+      const survivor = cluster.brokers.find((b) => !dead.has(b.id))!;
+      await using client = await RawKafka.connect(survivor.port);
+      return !(await client.metadata([])).brokers.some((b) => b.nodeId === victim);
+    }, 60_000);
+    await cluster.startBroker(victim, cluster.broker(victim).port);
+    dead.delete(victim);
+    await waitUntilHealthy(cluster, dead);
+    await eventually(
+      "every partition to take acks=all writes after the failover",
+      () => acked.every((list, p) => list.length > before[p] + 10),
+      60_000,
+    );
+  }
+  stop.now = true;
+  await Promise.all(writers);
+
+  for (let p = 0; p < PARTITIONS; p++) {
+    assert.ok(acked[p].length > 0, `partition ${p} acknowledged nothing`);
+    const leader = (await stateOf(cluster, dead, p)).leader;
+    await using client = await RawKafka.connect(cluster.broker(leader).port);
+    const seqs = (await client.readAll(TOPIC, p)).map((r) => Number(text(r.value)!.split("-")[1]));
+    // Every acknowledged seq is there, and the log is in write order (retries only add unacked).
+    const present = new Set(seqs);
+    const missing = acked[p].filter((seq) => !present.has(seq));
+    assert.deepEqual(missing, [], `partition ${p} lost acknowledged records`);
+    for (let i = 1; i < seqs.length; i++) {
+      assert.ok(
+        seqs[i] > seqs[i - 1],
+        `partition ${p} out of order at ${i}`,
+      );
+    }
+  }
+}
+
+Deno.test(
+  "acks=all survives SIGKILLed leaders, round after round: every acknowledged record is read back in order",
+  { ...options, timeout: 600_000 },
+  async () => {
+    await using cluster = await startCluster({ brokers: 3, brokerArgs: BROKER_ARGS });
+    await failoverRounds(cluster);
+  },
+);
+
+peerTest(
+  "the same failover rounds with the brokers on a real ZooKeeper 3.8",
+  [PEERS.zookeeper],
+  async () => {
+    await using zookeeper = await startRealZooKeeper();
+    const port = Number(zookeeper.connectString.split(":").at(-1));
+    await using cluster = new TestCluster(await tempDir("vltava-zk-failover-"), port, {
+      brokerArgs: BROKER_ARGS,
+    });
+    const ports = freePorts(3);
+    for (const [i, brokerPort] of ports.entries()) await cluster.startBroker(i + 1, brokerPort);
+    await failoverRounds(cluster);
+  },
+);

@@ -1,0 +1,125 @@
+/**
+ * Helpers for the replication tests: a cluster of real broker processes (tests/helpers/cluster.ts),
+ * topics with explicit replica assignments, the partition state as brokers report it
+ * (Metadata), the partition state znode written the way a controller does (for tests that
+ * move leadership themselves), and partition segment bytes on disk for byte-for-byte checks.
+ */
+import { ZooKeeperClient } from "../../src/zk/client/client.ts";
+import { KeeperError } from "../../src/zk/protocol/mod.ts";
+import { ApiKey } from "../../src/kafka/api-keys.ts";
+import { readCreateTopicsResponse, writeCreateTopicsRequest } from "../../src/kafka/apis/create-topics.ts";
+import { encodeRecordBatch } from "../../src/kafka/record-batch.ts";
+import {
+  decodePartitionState,
+  encodePartitionState,
+  type PartitionState,
+} from "../../src/broker/zk-layout.ts";
+import { eventually } from "../helpers/program.ts";
+import type { TestCluster } from "../helpers/cluster.ts";
+import { RawKafka } from "./broker-harness.ts";
+
+export function batchOf(values: string[]): Uint8Array {
+  return encodeRecordBatch({ records: values.map((value) => ({ key: null, value, timestamp: Date.now() })) });
+}
+
+/** Create a topic whose partition p is placed on assignments[p] (first = initial leader). */
+export async function createAssignedTopic(
+  client: RawKafka,
+  name: string,
+  assignments: number[][],
+  configs: Record<string, string> = {},
+): Promise<void> {
+  const response = await client.request(ApiKey.CreateTopics, 4, (w) =>
+    writeCreateTopicsRequest(w, 4, {
+      topics: [{
+        name,
+        numPartitions: -1,
+        replicationFactor: -1,
+        assignments: assignments.map((brokerIds, partitionIndex) => ({ partitionIndex, brokerIds })),
+        configs: Object.entries(configs).map(([name, value]) => ({ name, value })),
+      }],
+      timeoutMs: 30_000,
+      validateOnly: false,
+    }), (r) => readCreateTopicsResponse(r, 4));
+  const topic = response.topics[0];
+  if (topic.errorCode !== 0) {
+    throw new Error(`CreateTopics ${name}: error ${topic.errorCode} ${topic.errorMessage}`);
+  }
+}
+
+/** Leader, leader epoch and ISR of a partition as a broker's metadata reports them. */
+export async function describePartition(client: RawKafka, topic: string, partition: number) {
+  const metadata = await client.metadata([topic]);
+  const p = metadata.topics[0]?.partitions.find((x) => x.partitionIndex === partition);
+  if (!p) throw new Error(`No metadata for ${topic}:${partition}`);
+  return { leader: p.leaderId, leaderEpoch: p.leaderEpoch ?? -1, isr: [...p.isrNodes].sort((a, b) => a - b) };
+}
+
+/** Wait until the broker reports exactly this ISR (sorted). */
+export function waitForIsr(
+  client: RawKafka,
+  topic: string,
+  partition: number,
+  isr: number[],
+  timeoutMs = 60_000,
+) {
+  const wanted = [...isr].sort((a, b) => a - b).join(",");
+  return eventually(`ISR of ${topic}:${partition} to be [${wanted}]`, async () => {
+    const state = await describePartition(client, topic, partition);
+    return state.isr.join(",") === wanted ? state : undefined;
+  }, timeoutMs);
+}
+
+/** The partition's segment files concatenated (in base-offset order). */
+export async function segmentBytes(dataDir: string, topic: string, partition: number): Promise<Uint8Array> {
+  const dir = `${dataDir}/${topic}-${partition}`;
+  const names: string[] = [];
+  for await (const entry of Deno.readDir(dir)) if (entry.name.endsWith(".log")) names.push(entry.name);
+  names.sort();
+  const parts = await Promise.all(names.map((name) => Deno.readFile(`${dir}/${name}`)));
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
+  }
+  return out;
+}
+
+export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((byte, i) => byte === b[i]);
+}
+
+/**
+ * Move a partition's leadership the way a controller does: bump the leader epoch and CAS-write
+ * the state. If leadership already moved off `fromLeader` (a controller was faster), nothing
+ * is written. Returns the state in force afterwards.
+ */
+export async function moveLeadership(
+  cluster: TestCluster,
+  topic: string,
+  partition: number,
+  fromLeader: number,
+  toLeader: number,
+  isr: number[],
+): Promise<PartitionState> {
+  await using zk = await ZooKeeperClient.connect(cluster.coordinatorAddress, { sessionTimeoutMs: 10_000 });
+  const path = `/brokers/topics/${topic}/partitions/${partition}/state`;
+  for (;;) {
+    const { data, stat } = await zk.getData(path);
+    const state = decodePartitionState(path, data);
+    if (state.leader !== fromLeader) return state;
+    const next = { ...state, leader: toLeader, leaderEpoch: state.leaderEpoch + 1, isr };
+    try {
+      await zk.setData(path, encodePartitionState(next), stat.version);
+      return next;
+    } catch (error) {
+      if (!(error instanceof KeeperError)) throw error;
+    }
+  }
+}
+
+/** A raw client connected to broker `id` of the cluster. */
+export function clientOf(cluster: TestCluster, id: number): Promise<RawKafka> {
+  return RawKafka.connect(cluster.broker(id).port);
+}
