@@ -146,7 +146,10 @@ export class ClusterReader {
     const node = await this.#data(path, false);
     if (node === null) return null;
     try {
-      return { state: decodePartitionState(`Partition ${topic}-${partition} state`, node.data), version: node.version };
+      return {
+        state: decodePartitionState(`Partition ${topic}-${partition} state`, node.data),
+        version: node.version,
+      };
     } catch (error) {
       this.#log((error as Error).message);
       return null;

@@ -106,7 +106,9 @@ export class ControllerCandidate {
       } while (this.#again && !this.#stopped);
     } catch (error) {
       // Connection loss: the reconnect triggers another check.
-      if (!this.#stopped && !isCode(error, ErrorCode.connectionLoss) && !isCode(error, ErrorCode.sessionExpired)) {
+      if (
+        !this.#stopped && !isCode(error, ErrorCode.connectionLoss) && !isCode(error, ErrorCode.sessionExpired)
+      ) {
         this.#events.log(`controller election: ${(error as Error).message}`);
         setTimeout(() => void this.#check(), 1000);
       }
@@ -159,9 +161,16 @@ export class ControllerCandidate {
         if (!isCode(error, ErrorCode.nodeExists)) throw error;
       }
       // A previous controller's session still holds /controller; it goes when that session expires.
-      const { data, stat } = await this.#zk.getData(CONTROLLER_PATH).catch(() => ({ data: null, stat: null }));
+      const { data, stat } = await this.#zk.getData(CONTROLLER_PATH).catch(() => ({
+        data: null,
+        stat: null,
+      }));
       if (stat && stat.ephemeralOwner === this.#zk.sessionId) {
-        await this.#zk.setData(CONTROLLER_PATH, encodeController({ brokerId: this.#brokerId, epoch }), stat.version);
+        await this.#zk.setData(
+          CONTROLLER_PATH,
+          encodeController({ brokerId: this.#brokerId, epoch }),
+          stat.version,
+        );
         return { epoch, epochZkVersion };
       }
       if (Date.now() > deadline) {
@@ -186,7 +195,11 @@ export class ControllerCandidate {
           return { epoch: 1, epochZkVersion: 0 };
         }
         const epoch = decodeControllerEpoch(current.data) + 1;
-        const stat = await this.#zk.setData(CONTROLLER_EPOCH_PATH, encodeControllerEpoch(epoch), current.stat.version);
+        const stat = await this.#zk.setData(
+          CONTROLLER_EPOCH_PATH,
+          encodeControllerEpoch(epoch),
+          current.stat.version,
+        );
         return { epoch, epochZkVersion: stat.version };
       } catch (error) {
         if (!isCode(error, ErrorCode.nodeExists) && !isCode(error, ErrorCode.badVersion)) throw error;

@@ -48,7 +48,9 @@ export function encodeControllerEpoch(epoch: number): Uint8Array {
 /** The epoch stored in /controller_epoch; throws on anything but a non-negative integer. */
 export function decodeControllerEpoch(bytes: Uint8Array | null): number {
   const text = bytes === null ? "" : decoder.decode(bytes).trim();
-  if (!/^\d{1,9}$/.test(text)) throw new Error(`/controller_epoch: expected an integer, got "${text.slice(0, 20)}"`);
+  if (!/^\d{1,9}$/.test(text)) {
+    throw new Error(`/controller_epoch: expected an integer, got "${text.slice(0, 20)}"`);
+  }
   return Number(text);
 }
 

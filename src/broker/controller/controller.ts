@@ -26,8 +26,8 @@ import {
   type BrokerEndpoint,
   CONTROLLER_EPOCH_PATH,
   encodePartitionState,
-  type PartitionState,
   partitionPath,
+  type PartitionState,
   partitionStatePath,
 } from "../zk-layout.ts";
 import { BrokerChannel } from "./broker-channel.ts";
@@ -225,7 +225,11 @@ export class Controller {
     for (const broker of liveBrokers) {
       const everything = fresh.includes(broker);
       const states = this.#leaderAndIsrStates(view, broker.brokerId, everything ? null : changed);
-      if (states.length > 0) sends.push(this.#channel.leaderAndIsr(broker, states, liveBrokers));
+      // A broker new to this controller hears from it even with nothing to lead or follow, so it
+      // learns the controller epoch (and refuses older controllers from then on).
+      if (states.length > 0 || everything) {
+        sends.push(this.#channel.leaderAndIsr(broker, states, liveBrokers));
+      }
     }
     for (const topic of deleted) {
       const byBroker = new Map<number, { topicName: string; partitionIndex: number }[]>();
@@ -257,7 +261,11 @@ export class Controller {
   }
 
   /** The partition states a broker replicates: all of them, or only those in `only`. */
-  #leaderAndIsrStates(view: ClusterView, brokerId: number, only: Set<string> | null): LeaderAndIsrPartitionState[] {
+  #leaderAndIsrStates(
+    view: ClusterView,
+    brokerId: number,
+    only: Set<string> | null,
+  ): LeaderAndIsrPartitionState[] {
     const states: LeaderAndIsrPartitionState[] = [];
     for (const topic of view.topics.values()) {
       topic.assignment.forEach((replicas, partition) => {

@@ -65,7 +65,9 @@ export function electPartition(input: ElectionInput): ElectionResult | null {
   const candidate = replicas.find((id) => eligible(id) && liveIsr.includes(id));
   if (candidate !== undefined) {
     const isr = liveIsr.filter((id) => id === candidate || !shuttingDown.has(id));
-    const reason = state.leader >= 0 && shuttingDown.has(state.leader) ? "leader shutting down" : "leader unavailable";
+    const reason = state.leader >= 0 && shuttingDown.has(state.leader)
+      ? "leader shutting down"
+      : "leader unavailable";
     return { state: bump(state, candidate, isr, controllerEpoch), reason };
   }
   // Only replicas shutting down (or none) are in sync and live.
