@@ -19,7 +19,13 @@ import type { LeaderAndIsrRequest, LeaderAndIsrResponse } from "../../kafka/apis
 import type { ClusterMetadata } from "../cluster-metadata.ts";
 import type { Coordination } from "../coordination.ts";
 import type { Purgatory } from "../purgatory.ts";
-import type { Partition, PartitionStateListener, ReplicaManager } from "../replica-manager.ts";
+import {
+  commitKey,
+  dataKey,
+  type Partition,
+  type PartitionStateListener,
+  type ReplicaManager,
+} from "../replica-manager.ts";
 import type { PartitionState } from "../zk-layout.ts";
 import { writeIsr } from "./isr-writer.ts";
 import { LeaderState } from "./leader-state.ts";
@@ -288,8 +294,8 @@ export class ReplicationManager implements PartitionStateListener {
   /** The leader appended: with no other ISR member that alone may commit. */
   onLeaderAppend(partition: Partition): void {
     const leadership = this.#leaders.get(partition.key);
+    this.#purgatory.wake(dataKey(partition.key)); // followers' long polls
     if (leadership) this.#advanceHighWatermark(partition, leadership);
-    this.#purgatory.wake(partition.key);
   }
 
   /** The ISR the HWM must respect: while an expansion is being written, the larger one. */
@@ -359,9 +365,10 @@ export class ReplicationManager implements PartitionStateListener {
     }
   }
 
+  /** Wake every waiter on the partition: long polls of both kinds and acks=all produces. */
   #wake(partition: Partition): void {
-    this.#purgatory.wake(partition.key);
-    this.#purgatory.wake(`hwm:${partition.key}`);
+    this.#purgatory.wake(dataKey(partition.key));
+    this.#purgatory.wake(commitKey(partition.key));
   }
 
   #log(message: string): void {
