@@ -26,7 +26,7 @@ import {
   type PartitionStateListener,
   type ReplicaManager,
 } from "../replica-manager.ts";
-import type { PartitionState } from "../zk-layout.ts";
+import type { BrokerEndpoint, PartitionState } from "../zk-layout.ts";
 import { writeIsr } from "./isr-writer.ts";
 import { LeaderState } from "./leader-state.ts";
 import { replicationLog } from "./replicated-log.ts";
@@ -75,6 +75,8 @@ export class ReplicationManager implements PartitionStateListener {
   readonly #leaders = new Map<string, Leadership>();
   readonly #following = new Map<string, number>();
   readonly #fetchers = new Map<number, ReplicaFetcher>();
+  /** Leader endpoints from LeaderAndIsr, for leaders our metadata has not seen register yet. */
+  readonly #liveLeaders = new Map<number, BrokerEndpoint>();
   readonly #timer: ReturnType<typeof setInterval>;
   #controllerEpoch = -1;
   #closed = false;
@@ -121,6 +123,14 @@ export class ReplicationManager implements PartitionStateListener {
   async becomeLeaderOrFollower(request: LeaderAndIsrRequest): Promise<LeaderAndIsrResponse> {
     if (!this.#acceptControllerEpoch(request.controllerEpoch)) {
       return { errorCode: ErrorCode.STALE_CONTROLLER_EPOCH, partitionErrors: [] };
+    }
+    for (const live of request.liveLeaders) {
+      this.#liveLeaders.set(live.brokerId, {
+        brokerId: live.brokerId,
+        host: live.hostName,
+        port: live.port,
+        rack: null,
+      });
     }
     const partitionErrors = [];
     for (const state of request.ungroupedPartitionStates) {
@@ -240,7 +250,7 @@ export class ReplicationManager implements PartitionStateListener {
       fetcher = new ReplicaFetcher({
         brokerId: this.brokerId,
         sourceId,
-        endpoint: () => this.#metadata.snapshot.brokers.get(sourceId),
+        endpoint: () => this.#metadata.snapshot.brokers.get(sourceId) ?? this.#liveLeaders.get(sourceId),
         maxWaitMs: this.#options.fetchMaxWaitMs,
         maxBytes: this.#options.fetchMaxBytes,
         partitionMaxBytes: this.#options.fetchPartitionMaxBytes,
