@@ -67,7 +67,6 @@ export function fetchHandler(context: BrokerContext): RequestHandler {
 type FetchTopics = ReturnType<typeof readFetchRequest>["topics"];
 
 async function readOnce(context: BrokerContext, topics: FetchTopics, maxBytes: number, replicaId: number) {
-  const isFollower = replicaId >= 0;
   const snapshot = context.metadata.snapshot;
   let budget = maxBytes;
   let totalBytes = 0;
@@ -110,6 +109,10 @@ async function readOnce(context: BrokerContext, topics: FetchTopics, maxBytes: n
         continue;
       }
       // A follower's fetch offset is its log end offset: it may move the ISR and the HWM.
+      // Only a replica of the partition reads past the high watermark; any other replica_id is
+      // served as a consumer.
+      const isFollower = replicaId >= 0 && replicaId !== context.replicas.brokerId &&
+        partition.replicas.includes(replicaId);
       if (isFollower) context.replication.recordFollowerFetch(partition, replicaId, wanted.fetchOffset);
       const highWatermark = log.highWatermark;
       const maxOffset = isFollower ? log.logEndOffset : highWatermark;
