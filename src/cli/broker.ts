@@ -66,7 +66,7 @@ registerCommands((program) => {
     )
     .option(
       "--max-purgatory-waiters <n>",
-      "parked long-poll fetches and acks=all produces; beyond it they answer at once",
+      "parked long-poll fetches and acks=all produces; beyond it they poll every 10 ms",
       integerOption(0, 10_000_000),
       DEFAULT_BROKER_CONFIG.maxPurgatoryWaiters,
     )
