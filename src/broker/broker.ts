@@ -39,6 +39,10 @@ import { deleteTopicsHandler } from "./handlers/delete-topics.ts";
 import { describeConfigsHandler } from "./handlers/describe-configs.ts";
 import { createPartitionsHandler } from "./handlers/create-partitions.ts";
 import { initProducerIdHandler } from "./handlers/init-producer-id.ts";
+import { ControllerAgent } from "./controller/controller-agent.ts";
+import { ControllerEpochFence } from "./controller/controller-epoch-fence.ts";
+import { updateMetadataHandler } from "./handlers/update-metadata.ts";
+import { controlledShutdownHandler } from "./handlers/controlled-shutdown.ts";
 import { leaderAndIsrHandler } from "./handlers/leader-and-isr.ts";
 import { stopReplicaHandler } from "./handlers/stop-replica.ts";
 import { offsetForLeaderEpochHandler } from "./handlers/offset-for-leader-epoch.ts";
@@ -140,6 +144,10 @@ class Broker implements RunningBroker {
   #closing: Promise<void> | null = null;
   #resolveClosed!: (reason: string | null) => void;
   #fatalReason: string | null = null;
+  /** Controller candidacy (and controllership); null until started. */
+  #agent: ControllerAgent | null = null;
+  /** Highest controller epoch heard in UpdateMetadata: older controllers' are refused. */
+  readonly #fence = new ControllerEpochFence();
 
   private constructor(config: BrokerConfig, listener: Deno.Listener, port: number, context: BrokerContext) {
     this.config = config;
@@ -160,6 +168,8 @@ class Broker implements RunningBroker {
       [ApiKey.InitProducerId, initProducerIdHandler(context)],
       [ApiKey.LeaderAndIsr, leaderAndIsrHandler(context)],
       [ApiKey.StopReplica, stopReplicaHandler(context)],
+      [ApiKey.UpdateMetadata, updateMetadataHandler(context, this.#fence)],
+      [ApiKey.ControlledShutdown, controlledShutdownHandler(() => this.#agent?.controller ?? null)],
       [ApiKey.OffsetForLeaderEpoch, offsetForLeaderEpochHandler(context)],
     ]);
   }
@@ -219,6 +229,16 @@ class Broker implements RunningBroker {
       if (broker.#maintaining) return;
       broker.#maintaining = replicas.maintain().finally(() => broker.#maintaining = null);
     }, MAINTENANCE_INTERVAL_MS);
+    try {
+      broker.#agent = await ControllerAgent.start({
+        brokerId: config.brokerId,
+        coordinator: config.coordinator,
+        sessionTimeoutMs: config.sessionTimeoutMs,
+      });
+    } catch (error) {
+      await broker.close();
+      throw error;
+    }
     return broker;
   }
 
@@ -259,6 +279,9 @@ class Broker implements RunningBroker {
   }
 
   async #shutdown(): Promise<void> {
+    // Leaderships move away while this broker still serves, so clients only see NOT_LEADER.
+    // With an expired session there is no registration left to shut down gracefully.
+    if (this.#fatalReason === null) await this.#agent?.controlledShutdown();
     try {
       this.#listener.close();
     } catch { /* already closed */ }
@@ -277,6 +300,7 @@ class Broker implements RunningBroker {
       }
     }
     await this.#context.replicas.close();
+    await this.#agent?.close();
     await this.#context.coordination.close();
     this.#resolveClosed(this.#fatalReason);
   }

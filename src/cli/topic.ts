@@ -10,10 +10,12 @@
  */
 import Table from "cli-table3";
 import { registerCommands } from "./program.ts";
-import { usageError } from "./cli-error.ts";
+import { CliError, usageError } from "./cli-error.ts";
 import { integerOption } from "./options.ts";
 import { printJson, toCliError, withClientOptions } from "./client-options.ts";
 import { Admin, type TopicDescription } from "../client/admin.ts";
+import { ZooKeeperClient } from "../zk/client/mod.ts";
+import { readClusterStatus } from "../broker/controller/cluster-status.ts";
 
 function configOption(value: string, previous: Record<string, string>): Record<string, string> {
   const at = value.indexOf("=");
@@ -49,10 +51,24 @@ function describeTable(topics: TopicDescription[]): string {
       "isr",
       "log start",
       "high watermark",
+      "log end",
       "records",
+      "under-replicated",
     ],
-    style: { head: [], border: [] },
-    colAligns: ["left", "right", "right", "right", "left", "left", "right", "right", "right"],
+    style: { head: [], border: [], compact: true },
+    colAligns: [
+      "left",
+      "right",
+      "right",
+      "right",
+      "left",
+      "left",
+      "right",
+      "right",
+      "right",
+      "right",
+      "left",
+    ],
   });
   for (const topic of topics) {
     for (const p of topic.partitions) {
@@ -65,7 +81,9 @@ function describeTable(topics: TopicDescription[]): string {
         list(p.isr),
         p.logStartOffset < 0 ? "?" : p.logStartOffset,
         p.highWatermark < 0 ? "?" : p.highWatermark,
+        p.logEndOffset < 0 ? "?" : p.logEndOffset,
         p.logStartOffset < 0 || p.highWatermark < 0 ? "?" : p.highWatermark - p.logStartOffset,
+        p.leader < 0 ? "offline" : p.underReplicated ? "yes" : "",
       ]);
     }
   }
@@ -124,8 +142,16 @@ registerCommands((program) => {
   });
 
   const cluster = program.command("cluster").description("inspect the cluster");
-  withClientOptions(cluster.command("describe").description("show brokers and the controller")).action(
+  withClientOptions(
+    cluster.command("describe")
+      .description("show brokers and the controller")
+      .option(
+        "--coordinator <connect>",
+        "read the coordinator instead: every registered broker live or offline, the controller epoch",
+      ),
+  ).action(
     async (options) => {
+      if (options.coordinator) return await describeFromCoordinator(options.coordinator, options.json);
       const description = await withAdmin(options, undefined, (admin) => admin.describeCluster());
       if (options.json) {
         printJson(description);
@@ -150,3 +176,43 @@ registerCommands((program) => {
     },
   );
 });
+
+/** `cluster describe --coordinator`: the registry in the coordinator, offline brokers included. */
+async function describeFromCoordinator(connect: string, json: boolean): Promise<void> {
+  let zk: ZooKeeperClient;
+  try {
+    zk = await ZooKeeperClient.connect(connect, { connectTimeoutMs: 10_000 });
+  } catch (error) {
+    throw new CliError(`cannot reach the coordinator at ${connect}: ${(error as Error).message}`);
+  }
+  try {
+    const status = await readClusterStatus(zk);
+    if (json) {
+      printJson(status);
+      return;
+    }
+    const controller = status.controller;
+    console.log(`controller: ${controller ? `${controller.brokerId} (epoch ${controller.epoch})` : "none"}`);
+    const table = new Table({
+      head: ["broker", "host", "port", "state", "role", "partitions led"],
+      style: { head: [], border: [] },
+    });
+    for (const broker of status.brokers) {
+      table.push([
+        broker.brokerId,
+        broker.host,
+        broker.port,
+        broker.live ? "live" : "offline",
+        controller?.brokerId === broker.brokerId ? "controller" : "",
+        broker.partitionsLed,
+      ]);
+    }
+    console.log(table.toString());
+    console.log(
+      `${status.partitions} partitions, ${status.offlinePartitions} offline, ` +
+        `${status.underReplicatedPartitions} under-replicated`,
+    );
+  } finally {
+    await zk.close();
+  }
+}

@@ -17,7 +17,7 @@ import { readCreateTopicsResponse, writeCreateTopicsRequest } from "../kafka/api
 import { readDeleteTopicsResponse, writeDeleteTopicsRequest } from "../kafka/apis/delete-topics.ts";
 import { type BrokerInfo, Cluster, type ClusterOptions } from "./cluster.ts";
 import type { Connection } from "./connection.ts";
-import { listOffsets } from "./list-offsets.ts";
+import { DEBUGGING_REPLICA_ID, listOffsets } from "./list-offsets.ts";
 
 export interface NewTopic {
   name: string;
@@ -37,6 +37,10 @@ export interface PartitionDescription {
   offlineReplicas: number[];
   logStartOffset: number;
   highWatermark: number;
+  /** Log end offset on the leader (records not yet replicated included); -1 when unknown. */
+  logEndOffset: number;
+  /** Fewer replicas in sync than assigned. */
+  underReplicated: boolean;
   /** Error from the partition's metadata (0 = none), e.g. LEADER_NOT_AVAILABLE. */
   errorCode: number;
 }
@@ -58,6 +62,16 @@ export interface AdminOptions extends ClusterOptions {
   operationTimeoutMs?: number;
 }
 
+/**
+ * Creates, deletes, lists and describes topics; describes the cluster.
+ *
+ * @example
+ * ```ts
+ * await using admin = new Admin({ bootstrap: "127.0.0.1:9092" });
+ * await admin.createTopics([{ name: "orders", partitions: 3, replicationFactor: 1 }]);
+ * console.log(await admin.listTopics());
+ * ```
+ */
 export class Admin {
   readonly cluster: Cluster;
   readonly operationTimeoutMs: number;
@@ -140,15 +154,21 @@ export class Admin {
         partition: p.partition,
       }))
     );
-    const [earliest, latest] = await Promise.all([
+    const latestSpecs = queries.map((q) => ({ ...q, spec: "latest" as const }));
+    const [earliest, latest, logEnd] = await Promise.all([
       listOffsets(this.cluster, queries.map((q) => ({ ...q, spec: "earliest" as const }))),
-      listOffsets(this.cluster, queries.map((q) => ({ ...q, spec: "latest" as const }))),
+      listOffsets(this.cluster, latestSpecs),
+      listOffsets(this.cluster, latestSpecs, DEBUGGING_REPLICA_ID),
     ]);
-    const offsets = new Map<string, { logStartOffset: number; highWatermark: number }>();
+    const offsets = new Map<
+      string,
+      { logStartOffset: number; highWatermark: number; logEndOffset: number }
+    >();
     queries.forEach((q, i) => {
       offsets.set(`${q.topic}\0${q.partition}`, {
         logStartOffset: earliest[i].error ? -1 : earliest[i].offset,
         highWatermark: latest[i].error ? -1 : latest[i].offset,
+        logEndOffset: logEnd[i].error ? -1 : logEnd[i].offset,
       });
     });
     return topics.map((topic) => ({
@@ -163,6 +183,8 @@ export class Admin {
         offlineReplicas: p.offlineReplicas,
         logStartOffset: offsets.get(`${topic.name}\0${p.partition}`)?.logStartOffset ?? -1,
         highWatermark: offsets.get(`${topic.name}\0${p.partition}`)?.highWatermark ?? -1,
+        logEndOffset: offsets.get(`${topic.name}\0${p.partition}`)?.logEndOffset ?? -1,
+        underReplicated: p.isr.length < p.replicas.length,
         errorCode: p.errorCode,
       })),
     }));

@@ -36,8 +36,18 @@ function specTimestamp(spec: OffsetSpec): number {
   return spec === "latest" ? LATEST : spec === "earliest" ? EARLIEST : spec.timestamp;
 }
 
-/** Look up offsets; the result array lines up with `queries`. Never throws per partition. */
-export async function listOffsets(cluster: Cluster, queries: OffsetQuery[]): Promise<OffsetResult[]> {
+/** Kafka's debugging replica id: "latest" then means the log end offset, not the high watermark. */
+export const DEBUGGING_REPLICA_ID = -2;
+
+/**
+ * Look up offsets; the result array lines up with `queries`. Never throws per partition.
+ * `replicaId` DEBUGGING_REPLICA_ID asks for log end offsets (for admin views) instead.
+ */
+export async function listOffsets(
+  cluster: Cluster,
+  queries: OffsetQuery[],
+  replicaId = -1,
+): Promise<OffsetResult[]> {
   const results: OffsetResult[] = queries.map(() => ({ offset: -1, timestamp: -1 }));
   const byLeader = new Map<number, number[]>();
   queries.forEach((query, index) => {
@@ -65,7 +75,7 @@ export async function listOffsets(cluster: Cluster, queries: OffsetQuery[]): Pro
         version,
         (w) =>
           writeListOffsetsRequest(w, version, {
-            replicaId: -1,
+            replicaId,
             isolationLevel: 0,
             topics: [...topics].map(([name, list]) => ({
               name,

@@ -1,5 +1,6 @@
 /**
- * ListOffsets: -1 = latest (the high watermark for consumers, the log end for replicas),
+ * ListOffsets: -1 = latest (the high watermark for consumers, the log end for replicas and the
+ * debugging replica id -2 that admin tools use),
  * -2 = earliest (log start), otherwise the first offset whose batch's max timestamp reaches the
  * target (offset -1 when none). v0 answers in its old-style list of offsets.
  */
@@ -37,7 +38,7 @@ export function listOffsetsHandler(context: BrokerContext): RequestHandler {
         }
         const log = lookup.partition.log;
         if (wanted.timestamp === LATEST) {
-          partitions.push(answer(0, request.replicaId >= 0 ? log.logEndOffset : log.highWatermark));
+          partitions.push(answer(0, request.replicaId !== -1 ? log.logEndOffset : log.highWatermark));
         } else if (wanted.timestamp === EARLIEST) {
           partitions.push(answer(0, log.logStartOffset));
         } else {

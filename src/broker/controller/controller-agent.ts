@@ -1,0 +1,197 @@
+/**
+ * ControllerAgent: what every broker runs for the controller. It holds a coordinator session of
+ * its own (the election node and /controller are tied to it), stands as a candidate, runs a
+ * Controller while elected and stops it on losing, and before a clean shutdown asks the
+ * controller — itself or another broker, over the Kafka port — to move this broker's
+ * leaderships away (ControlledShutdown, key 7).
+ *
+ * A session that expires (e.g. the process was stopped for too long) ends the controllership at
+ * once; the agent then opens a new session and stands again.
+ *
+ * @example
+ * ```ts
+ * const agent = await ControllerAgent.start({ brokerId: 1, coordinator: "127.0.0.1:2181", sessionTimeoutMs: 10_000 });
+ * await agent.controlledShutdown(); // before closing the broker
+ * await agent.close();
+ * ```
+ */
+import { Connection } from "../../client/connection.ts";
+import { ApiKey } from "../../kafka/api-keys.ts";
+import {
+  readControlledShutdownResponse,
+  writeControlledShutdownRequest,
+} from "../../kafka/apis/controlled-shutdown.ts";
+import { ZooKeeperClient } from "../../zk/client/mod.ts";
+import { brokerIdPath, CONTROLLER_PATH, decodeBrokerEndpoint } from "../zk-layout.ts";
+import { Controller, type ShutdownOutcome } from "./controller.ts";
+import { ControllerCandidate } from "./controller-election.ts";
+import { decodeController } from "./controller-znodes.ts";
+
+export interface ControllerAgentOptions {
+  brokerId: number;
+  /** ZooKeeper connect string. */
+  coordinator: string;
+  sessionTimeoutMs: number;
+  /** Timeout of each controller-to-broker request. Default 10 s. */
+  requestTimeoutMs?: number;
+  /** Full re-read while controller, in case a watch was missed. Default 30 s. */
+  resyncIntervalMs?: number;
+  /** Controlled shutdown attempts before shutting down anyway. Default 3. */
+  shutdownAttempts?: number;
+  log?: (message: string) => void;
+}
+
+export class ControllerAgent {
+  readonly #options: Required<ControllerAgentOptions>;
+  #zk: ZooKeeperClient;
+  #candidate: ControllerCandidate | null = null;
+  #controller: Controller | null = null;
+  #closed = false;
+
+  private constructor(zk: ZooKeeperClient, options: Required<ControllerAgentOptions>) {
+    this.#zk = zk;
+    this.#options = options;
+  }
+
+  /** Connect a session and join the election. */
+  static async start(options: ControllerAgentOptions): Promise<ControllerAgent> {
+    const resolved: Required<ControllerAgentOptions> = {
+      requestTimeoutMs: 10_000,
+      resyncIntervalMs: 30_000,
+      shutdownAttempts: 3,
+      log: (message) => console.error(`broker ${options.brokerId}: ${message}`),
+      ...options,
+    };
+    const zk = await connect(resolved);
+    const agent = new ControllerAgent(zk, resolved);
+    await agent.#stand();
+    return agent;
+  }
+
+  /** The running controller when this broker is it. */
+  get controller(): Controller | null {
+    return this.#controller;
+  }
+
+  async #stand(): Promise<void> {
+    const zk = this.#zk;
+    zk.sessionEvents.subscribe((event) => {
+      if (event.type === "expired" && !this.#closed) void this.#renewSession();
+    });
+    this.#candidate = new ControllerCandidate(zk, this.#options.brokerId, {
+      elected: (elected) => this.#becomeController(zk, elected.epoch, elected.epochZkVersion),
+      lost: (reason) => void this.#resign(reason),
+      log: this.#options.log,
+    });
+    await this.#candidate.start();
+  }
+
+  async #renewSession(): Promise<void> {
+    this.#options.log("controller session expired; rejoining the election with a new session");
+    for (let attempt = 0; !this.#closed; attempt++) {
+      try {
+        this.#zk = await connect(this.#options);
+        if (this.#closed) return void await this.#zk.close();
+        await this.#stand();
+        return;
+      } catch (error) {
+        this.#options.log(`cannot reconnect to the coordinator: ${(error as Error).message}`);
+        await new Promise((resolve) => setTimeout(resolve, Math.min(1000 * (attempt + 1), 10_000)));
+      }
+    }
+  }
+
+  #becomeController(zk: ZooKeeperClient, epoch: number, epochZkVersion: number): void {
+    if (this.#closed) return;
+    this.#options.log(`elected controller with epoch ${epoch}`);
+    const controller = new Controller(zk, {
+      brokerId: this.#options.brokerId,
+      epoch,
+      epochZkVersion,
+      requestTimeoutMs: this.#options.requestTimeoutMs,
+      resyncIntervalMs: this.#options.resyncIntervalMs,
+      onFenced: () => void this.#resign(`a newer controller epoch than ${epoch} exists`),
+      log: (message) => this.#options.log(`controller: ${message}`),
+    });
+    this.#controller = controller;
+    controller.start().catch((error) => this.#options.log(`controller start failed: ${error.message}`));
+  }
+
+  async #resign(reason: string): Promise<void> {
+    const controller = this.#controller;
+    if (!controller) return;
+    this.#controller = null;
+    this.#options.log(`no longer controller (epoch ${controller.epoch}): ${reason}`);
+    await controller.stop();
+  }
+
+  /**
+   * Ask the controller to move this broker's leaderships away; retried up to shutdownAttempts
+   * times while partitions remain. Never throws: shutting down goes on regardless.
+   */
+  async controlledShutdown(): Promise<ShutdownOutcome | null> {
+    const brokerId = this.#options.brokerId;
+    let last: ShutdownOutcome | null = null;
+    for (let attempt = 1; attempt <= this.#options.shutdownAttempts && !this.#closed; attempt++) {
+      try {
+        last = this.#controller
+          ? await this.#controller.controlledShutdown(brokerId)
+          : await this.#askRemoteController(brokerId);
+        if (last.errorCode === 0 && last.remaining.length === 0) return last;
+        this.#options.log(
+          `controlled shutdown attempt ${attempt}: error ${last.errorCode}, ${last.remaining.length} partitions remain`,
+        );
+      } catch (error) {
+        this.#options.log(`controlled shutdown attempt ${attempt} failed: ${(error as Error).message}`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+    return last;
+  }
+
+  async #askRemoteController(brokerId: number): Promise<ShutdownOutcome> {
+    const { data } = await this.#zk.getData(CONTROLLER_PATH);
+    const controller = decodeController(data);
+    if (controller === null) throw new Error("No controller is elected");
+    const endpoint = decodeBrokerEndpoint(
+      controller.brokerId,
+      (await this.#zk.getData(brokerIdPath(controller.brokerId))).data,
+    );
+    const connection = await Connection.connect({
+      host: endpoint.host,
+      port: endpoint.port,
+      clientId: `broker-${brokerId}-shutdown`,
+      connectTimeoutMs: this.#options.requestTimeoutMs,
+      // Moving leaderships takes coordinator writes and broker round trips: give it time.
+      requestTimeoutMs: this.#options.requestTimeoutMs * 3,
+    });
+    try {
+      const version = connection.versionFor(ApiKey.ControlledShutdown);
+      const response = await connection.request(
+        ApiKey.ControlledShutdown,
+        version,
+        (writer) => writeControlledShutdownRequest(writer, version, { brokerId, brokerEpoch: -1 }),
+        (reader) => readControlledShutdownResponse(reader, version),
+      );
+      return { errorCode: response.errorCode, remaining: response.remainingPartitions };
+    } finally {
+      connection.close();
+    }
+  }
+
+  /** Leave the election and close the session (our /controller and election node vanish). */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#resign("broker stopping");
+    await this.#candidate?.stop();
+    await this.#zk.close().catch(() => {});
+  }
+}
+
+async function connect(options: Required<ControllerAgentOptions>): Promise<ZooKeeperClient> {
+  return await ZooKeeperClient.connect(options.coordinator, {
+    sessionTimeoutMs: options.sessionTimeoutMs,
+    connectTimeoutMs: 30_000,
+  });
+}

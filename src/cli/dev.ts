@@ -1,0 +1,180 @@
+/**
+ * `vltava dev`: a whole local cluster in one command — the coordinator and N brokers as child
+ * processes (logs under <data-dir>/logs), ready once the controller is elected and every broker
+ * is live; then a status table refreshed every 2 s until Ctrl-C, which stops the brokers
+ * (controlled shutdown) and then the coordinator. Data stays in --data-dir, so the next `dev`
+ * finds its topics and records again.
+ *
+ * @example
+ * ```sh
+ * vltava dev --brokers 3 --data-dir ./vltava-data
+ * ```
+ */
+import Table from "cli-table3";
+import { registerCommands } from "./program.ts";
+import { CliError } from "./cli-error.ts";
+import { integerOption } from "./options.ts";
+import { LocalCluster } from "../dev/local-cluster.ts";
+import { ZooKeeperClient } from "../zk/client/mod.ts";
+import { type ClusterStatus, readClusterStatus } from "../broker/controller/cluster-status.ts";
+
+const HOST = "127.0.0.1";
+const STATUS_INTERVAL_MS = 2000;
+const READY_TIMEOUT_MS = 120_000;
+
+/** Refuse a port someone else holds before spawning anything (a clear error, not a child's). */
+function checkPortFree(port: number, what: string): void {
+  try {
+    Deno.listen({ hostname: HOST, port }).close();
+  } catch (error) {
+    if (error instanceof Deno.errors.AddrInUse) {
+      throw new CliError(
+        `Port ${port} (${what}) is in use: stop what holds it or pick another --base-port/--coordinator-port`,
+      );
+    }
+    throw error;
+  }
+}
+
+/** Poll the coordinator until a controller is elected and all `brokers` are live. */
+async function waitUntilReady(
+  zk: ZooKeeperClient,
+  brokers: number,
+  cluster: LocalCluster,
+): Promise<ClusterStatus> {
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  for (;;) {
+    const failed = cluster.failed();
+    if (failed.length > 0) {
+      throw new CliError(`${failed[0].name} exited during start-up (see ${failed[0].logPath})`);
+    }
+    const status = await readClusterStatus(zk);
+    if (status.controller && status.brokers.filter((b) => b.live).length >= brokers) return status;
+    if (Date.now() > deadline) {
+      throw new CliError(
+        `The cluster was not ready within ${READY_TIMEOUT_MS / 1000} s (see the logs in its data dir)`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+function statusTable(status: ClusterStatus): string {
+  const table = new Table({
+    head: ["broker", "address", "live", "controller", "partitions led"],
+    style: { head: [], border: [] },
+  });
+  for (const broker of status.brokers) {
+    table.push([
+      broker.brokerId,
+      `${broker.host}:${broker.port}`,
+      broker.live ? "yes" : "NO",
+      status.controller?.brokerId === broker.brokerId ? `yes (epoch ${status.controller.epoch})` : "",
+      broker.partitionsLed,
+    ]);
+  }
+  const summary = `${status.partitions} partitions, ${status.offlinePartitions} offline, ` +
+    `${status.underReplicatedPartitions} under-replicated`;
+  return `${table.toString()}\n${summary}`;
+}
+
+registerCommands((program) => {
+  program.command("dev")
+    .description("run a local cluster (coordinator + brokers) until Ctrl-C")
+    .option("--brokers <n>", "number of brokers", integerOption(1, 64), 3)
+    .option("--data-dir <dir>", "where the coordinator and brokers keep their data and logs", "./vltava-data")
+    .option(
+      "--base-port <port>",
+      "port of broker 1 (broker N gets base + N - 1)",
+      integerOption(1, 65535),
+      9092,
+    )
+    .option("--coordinator-port <port>", "port of the coordinator", integerOption(1, 65535), 2181)
+    .action(async (options) => {
+      const cluster = new LocalCluster({
+        brokers: options.brokers,
+        dataDir: options.dataDir,
+        host: HOST,
+        basePort: options.basePort,
+        coordinatorPort: options.coordinatorPort,
+        startTimeoutMs: 60_000,
+      });
+      if (options.basePort + options.brokers - 1 > 65535) {
+        throw new CliError("--base-port + --brokers passes 65535");
+      }
+      checkPortFree(options.coordinatorPort, "coordinator");
+      cluster.brokerPorts().forEach((port, index) => checkPortFree(port, `broker ${index + 1}`));
+
+      let stopping: Promise<void> | null = null;
+      let timer: ReturnType<typeof setInterval> | undefined;
+      let zk: ZooKeeperClient | null = null;
+      const stop = () => {
+        stopping ??= (async () => {
+          clearInterval(timer);
+          console.log("\nstopping brokers (controlled shutdown), then the coordinator…");
+          await zk?.close().catch(() => {});
+          await cluster.stop();
+          console.log("stopped");
+        })();
+        return stopping;
+      };
+      const onSignal = () => void stop();
+      Deno.addSignalListener("SIGINT", onSignal);
+      Deno.addSignalListener("SIGTERM", onSignal);
+      try {
+        await cluster.start((message) => console.log(message));
+        zk = await ZooKeeperClient.connect(cluster.coordinatorAddress, { sessionTimeoutMs: 30_000 });
+        console.log("waiting for the controller and every broker…");
+        const status = await waitUntilReady(zk, options.brokers, cluster);
+        console.log(
+          `cluster ready: controller is broker ${status.controller!.brokerId} (epoch ${
+            status.controller!.epoch
+          })`,
+        );
+        console.log(`  bootstrap:   ${cluster.bootstrap}`);
+        console.log(`  coordinator: ${cluster.coordinatorAddress}`);
+        console.log(`  logs:        ${options.dataDir}/logs`);
+        console.log("try:");
+        console.log(
+          `  vltava topic create demo --partitions 3 --replication-factor ${
+            Math.min(3, options.brokers)
+          } --bootstrap ${cluster.bootstrap}`,
+        );
+        console.log(`  echo hello | vltava produce demo --bootstrap ${cluster.bootstrap}`);
+        console.log(`  vltava consume demo --from-beginning --bootstrap ${cluster.bootstrap}`);
+        console.log("Ctrl-C stops everything.");
+        const show = async () => {
+          if (stopping || !zk) return;
+          const failed = cluster.failed().map((process) => process.name);
+          try {
+            const current = await readClusterStatus(zk);
+            if (stopping) return;
+            console.log(
+              `\n${new Date().toISOString()}${failed.length ? `  exited: ${failed.join(", ")}` : ""}`,
+            );
+            console.log(statusTable(current));
+          } catch (error) {
+            console.log(`status unavailable: ${(error as Error).message}`);
+          }
+        };
+        await show();
+        timer = setInterval(() => void show(), STATUS_INTERVAL_MS);
+        await new Promise<void>((resolve) => {
+          const wait = setInterval(() => {
+            if (stopping) {
+              clearInterval(wait);
+              resolve();
+            }
+          }, 100);
+        });
+        await stopping;
+      } catch (error) {
+        await stop();
+        if (error instanceof CliError) throw error;
+        throw new CliError(`The local cluster failed: ${(error as Error).message}`);
+      } finally {
+        Deno.removeSignalListener("SIGINT", onSignal);
+        Deno.removeSignalListener("SIGTERM", onSignal);
+      }
+    });
+});

@@ -1,0 +1,203 @@
+/**
+ * The controller with real processes: a coordinator and three brokers over TCP. Election and
+ * failover of the controller (higher epoch, stale epoch refused), leader failover on SIGKILL,
+ * no unclean election by default, controlled shutdown on SIGTERM.
+ */
+import assert from "node:assert/strict";
+import { startCluster, type TestCluster } from "../helpers/cluster.ts";
+import { eventually } from "../helpers/program.ts";
+import { Admin } from "../../src/client/admin.ts";
+import { Producer } from "../../src/client/producer.ts";
+import { Connection } from "../../src/client/connection.ts";
+import { ApiKey } from "../../src/kafka/api-keys.ts";
+import { readLeaderAndIsrResponse, writeLeaderAndIsrRequest } from "../../src/kafka/apis/leader-and-isr.ts";
+import { encodePartitionState, partitionStatePath } from "../../src/broker/zk-layout.ts";
+import { ClusterProbe, FAST_SESSION_ARGS } from "./controller-harness.ts";
+
+const options = { sanitizeOps: false, sanitizeResources: false };
+
+async function threeBrokers(): Promise<TestCluster> {
+  return await startCluster({ brokers: 3, brokerArgs: FAST_SESSION_ARGS });
+}
+
+async function createTopic(cluster: TestCluster, name: string, partitions: number, configs = {}) {
+  await using admin = new Admin({ bootstrap: cluster.bootstrap });
+  await admin.createTopics([{ name, partitions, replicationFactor: 3, configs }]);
+}
+
+/** LeaderAndIsr with no partitions, as a controller of `epoch`; returns the error code. */
+async function leaderAndIsrAs(port: number, epoch: number): Promise<number> {
+  const connection = await Connection.connect({ host: "127.0.0.1", port });
+  try {
+    const version = connection.versionFor(ApiKey.LeaderAndIsr);
+    const response = await connection.request(
+      ApiKey.LeaderAndIsr,
+      version,
+      (writer) =>
+        writeLeaderAndIsrRequest(writer, version, {
+          controllerId: 99,
+          controllerEpoch: epoch,
+          ungroupedPartitionStates: [],
+          liveLeaders: [],
+        }),
+      (reader) => readLeaderAndIsrResponse(reader, version),
+    );
+    return response.errorCode;
+  } finally {
+    connection.close();
+  }
+}
+
+Deno.test(
+  "a killed controller is replaced by another broker with a higher epoch; the old epoch is refused",
+  options,
+  async () => {
+    await using cluster = await threeBrokers();
+    await using probe = await ClusterProbe.connect(cluster.coordinatorAddress);
+    const first = await probe.waitForController();
+    assert.ok(first.epoch >= 1);
+    assert.ok([1, 2, 3].includes(first.brokerId));
+
+    await cluster.broker(first.brokerId).program.stop("SIGKILL");
+    const second = await probe.waitForController((c) => c.brokerId !== first.brokerId);
+    assert.ok(second.epoch > first.epoch, `epoch ${second.epoch} after ${first.epoch}`);
+
+    // Every live broker has heard from the new controller, so the old epoch is stale there.
+    const survivor = cluster.brokers.find((b) => b.id !== first.brokerId)!;
+    const STALE_CONTROLLER_EPOCH = 11;
+    await eventually(
+      "the old controller epoch refused",
+      async () => (await leaderAndIsrAs(survivor.port, first.epoch)) === STALE_CONTROLLER_EPOCH,
+    );
+    assert.equal(await leaderAndIsrAs(survivor.port, second.epoch), 0);
+
+    // The replaced broker comes back as a candidate, not as the controller.
+    await cluster.startBroker(first.brokerId, cluster.broker(first.brokerId).port);
+    await eventually("three live brokers", async () => (await probe.liveBrokers()).length === 3);
+    assert.deepEqual(await probe.controller(), second);
+  },
+);
+
+Deno.test(
+  "a SIGKILLed partition leader is replaced by an ISR member with a bumped leader epoch; writes resume",
+  options,
+  async () => {
+    await using cluster = await threeBrokers();
+    await using probe = await ClusterProbe.connect(cluster.coordinatorAddress);
+    await probe.waitForController();
+    await createTopic(cluster, "orders", 3);
+    const before = await eventually("partition 0 led", async () => {
+      const state = await probe.state("orders", 0);
+      return state && state.leader > 0 && state.isr.length === 3 ? state : undefined;
+    });
+
+    await cluster.broker(before.leader).program.stop("SIGKILL");
+    const after = await eventually("a new leader for orders-0", async () => {
+      const state = await probe.state("orders", 0);
+      return state && state.leader !== before.leader && state.leader > 0 ? state : undefined;
+    });
+    assert.ok(before.isr.includes(after.leader), `new leader ${after.leader} from the ISR ${before.isr}`);
+    assert.ok(after.leaderEpoch > before.leaderEpoch);
+    assert.ok(!after.isr.includes(before.leader), "the dead broker left the ISR");
+
+    const survivors = cluster.brokers.filter((b) => b.id !== before.leader).map((b) => `127.0.0.1:${b.port}`);
+    const producer = new Producer({ bootstrap: survivors.join(","), acks: 1 });
+    try {
+      const metadata = await producer.send({ topic: "orders", partition: 0, value: "after failover" });
+      assert.equal(metadata.partition, 0);
+    } finally {
+      await producer.close();
+    }
+
+    // The dead broker comes back as a follower: it is told, and the leader stays where it is.
+    await cluster.startBroker(before.leader, cluster.broker(before.leader).port);
+    await eventually("four-broker view again", async () => (await probe.liveBrokers()).length === 3);
+    assert.equal((await probe.state("orders", 0))?.leader, after.leader);
+  },
+);
+
+Deno.test(
+  "with no live in-sync replica the partition goes offline, unless unclean election is enabled",
+  options,
+  async () => {
+    await using cluster = await threeBrokers();
+    await using probe = await ClusterProbe.connect(cluster.coordinatorAddress);
+    await probe.waitForController();
+    await createTopic(cluster, "strict", 1);
+    await createTopic(cluster, "lenient", 1, { "unclean.leader.election.enable": "true" });
+    const strict = await eventually(
+      "strict-0 led",
+      async () => (await probe.state("strict", 0)) ?? undefined,
+    );
+    const lenient = await eventually(
+      "lenient-0 led",
+      async () => (await probe.state("lenient", 0)) ?? undefined,
+    );
+
+    // As if each leader had shrunk its ISR to itself (followers fell behind): a versioned write.
+    for (const [topic, state] of [["strict", strict], ["lenient", lenient]] as const) {
+      const path = partitionStatePath(topic, 0);
+      const { stat } = await probe.zk.getData(path);
+      await probe.zk.setData(path, encodePartitionState({ ...state, isr: [state.leader] }), stat.version);
+    }
+    await cluster.broker(strict.leader).program.stop("SIGKILL");
+    if (lenient.leader !== strict.leader) await cluster.broker(lenient.leader).program.stop("SIGKILL");
+
+    const offline = await eventually("strict-0 offline", async () => {
+      const state = await probe.state("strict", 0);
+      return state && state.leader === -1 ? state : undefined;
+    });
+    assert.deepEqual(offline.isr, [strict.leader], "the last in-sync replica stays in the ISR");
+    assert.ok(offline.leaderEpoch > strict.leaderEpoch);
+    const unclean = await eventually("lenient-0 led by an out-of-sync replica", async () => {
+      const state = await probe.state("lenient", 0);
+      return state && state.leader > 0 && state.leader !== lenient.leader ? state : undefined;
+    });
+    assert.deepEqual(unclean.isr, [unclean.leader]);
+
+    // The last in-sync replica comes back and leads again.
+    await cluster.startBroker(strict.leader, cluster.broker(strict.leader).port);
+    const back = await eventually("strict-0 led again", async () => {
+      const state = await probe.state("strict", 0);
+      return state && state.leader === strict.leader ? state : undefined;
+    });
+    assert.ok(back.leaderEpoch > offline.leaderEpoch);
+  },
+);
+
+Deno.test("SIGTERM: the broker's leaderships move away before it exits", options, async () => {
+  await using cluster = await threeBrokers();
+  await using probe = await ClusterProbe.connect(cluster.coordinatorAddress);
+  const controller = await probe.waitForController();
+  await createTopic(cluster, "moving", 3);
+  const states = await eventually("every partition led", async () => {
+    const all = await Promise.all([0, 1, 2].map((p) => probe.state("moving", p)));
+    return all.every((s) => s && s.leader > 0) ? all.map((s) => s!) : undefined;
+  });
+  // A broker other than the controller that leads something (the controller's own case: below).
+  const victim = states.map((s) => s.leader).find((id) => id !== controller.brokerId) ?? states[0].leader;
+  const led = states.map((s, p) => ({ ...s, p })).filter((s) => s.leader === victim);
+
+  const status = await cluster.broker(victim).program.stop("SIGTERM", 60_000);
+  assert.equal(status.code, 0);
+  for (const { p, leaderEpoch } of led) {
+    const state = (await probe.state("moving", p))!;
+    assert.notEqual(state.leader, victim);
+    assert.ok(state.leaderEpoch > leaderEpoch);
+  }
+  // The move was the controlled shutdown's (before the registration vanished), not a death.
+  const controllerOutput = () => {
+    const program = cluster.broker(controller.brokerId).program;
+    return program.stdout + program.stderr;
+  };
+  assert.match(controllerOutput(), new RegExp(`controlled shutdown of broker ${victim}`));
+  assert.match(controllerOutput(), new RegExp(`moving-${led[0].p}: leader shutting down`));
+
+  // The controller itself shuts down cleanly too, and another broker takes over.
+  if (victim !== controller.brokerId) {
+    const stopped = await cluster.broker(controller.brokerId).program.stop("SIGTERM", 60_000);
+    assert.equal(stopped.code, 0);
+    const next = await probe.waitForController((c) => c.brokerId !== controller.brokerId);
+    assert.ok(next.epoch > controller.epoch);
+  }
+});
