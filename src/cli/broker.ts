@@ -104,9 +104,10 @@ registerCommands((program) => {
       Deno.addSignalListener("SIGTERM", stop);
       Deno.addSignalListener("SIGINT", stop);
       console.log(`broker ${options.id} listening on ${running.config.advertisedHost}:${running.port}`);
-      await running.closed;
+      const fatal = await running.closed;
       Deno.removeSignalListener("SIGTERM", stop);
       Deno.removeSignalListener("SIGINT", stop);
+      if (fatal !== null) throw new CliError(`Broker ${options.id} stopped: ${fatal}; restart it`);
       console.log(`broker ${options.id} stopped`);
     });
 });

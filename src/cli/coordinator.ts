@@ -69,7 +69,11 @@ registerCommands((program) => {
         if (error instanceof Deno.errors.PermissionDenied) {
           throw new CliError(`cannot use ${options.dataDir} or port ${options.port}: permission denied`);
         }
-        throw new CliError(`cannot start the coordinator: ${(error as Error).message}`);
+        const message = (error as Error).message;
+        if (message.includes("in use by another coordinator")) {
+          throw new CliError(`${message} (stop it, or pick another --data-dir)`);
+        }
+        throw new CliError(`cannot start the coordinator: ${message}`);
       }
       const stop = () => void server.close();
       Deno.addSignalListener("SIGINT", stop);
@@ -78,5 +82,8 @@ registerCommands((program) => {
       await server.closed;
       Deno.removeSignalListener("SIGINT", stop);
       Deno.removeSignalListener("SIGTERM", stop);
+      if (server.failure) {
+        throw new CliError(`the coordinator stopped: journal write failed: ${server.failure.message}`);
+      }
     });
 });

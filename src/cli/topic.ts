@@ -51,7 +51,7 @@ function describeTable(topics: TopicDescription[]): string {
       "high watermark",
       "records",
     ],
-    style: { head: [], border: [] },
+    style: { head: [], border: [], compact: true },
     colAligns: ["left", "right", "right", "right", "left", "left", "right", "right", "right"],
   });
   for (const topic of topics) {

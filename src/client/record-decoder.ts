@@ -51,6 +51,25 @@ export interface DecodedRecords {
   nextOffset: number;
 }
 
+/**
+ * Offset after the last whole batch in `bytes` (fromOffset when there is none), reading only
+ * batch headers: the consumer uses it to send the next fetch before decoding this one.
+ */
+export function nextFetchOffset(bytes: Uint8Array, fromOffset: number): number {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let nextOffset = fromOffset;
+  let at = 0;
+  while (bytes.length - at >= HEADER_BYTES) {
+    const batchLength = view.getInt32(at + 8);
+    if (batchLength < HEADER_BYTES - 12 || at + 12 + batchLength > bytes.length) break;
+    const baseOffset = view.getInt32(at) * 0x1_0000_0000 + view.getUint32(at + 4);
+    nextOffset = Math.max(nextOffset, baseOffset + view.getInt32(at + 23) + 1);
+    at += 12 + batchLength;
+  }
+  return nextOffset;
+}
+
+/** Decode every record at or after `fromOffset` in the batches of one partition response. */
 export function decodeRecords(
   topic: string,
   partition: number,

@@ -63,6 +63,7 @@ export class Connection implements Watcher {
   #writing = false;
   #handshakeDone = false;
   #drainWaiters: (() => void)[] = [];
+  #handshakeTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(server: CoordinatorServer, conn: Deno.Conn, id: number) {
     this.#server = server;
@@ -81,6 +82,11 @@ export class Connection implements Watcher {
 
   /** Read and handle frames until the peer goes away or the connection is closed. */
   async serve(): Promise<void> {
+    // A connection must start a session (or ask a four-letter word) within the longest session
+    // timeout; otherwise it would hold a connection slot forever.
+    this.#handshakeTimer = setTimeout(() => {
+      if (!this.#handshakeDone) this.close();
+    }, this.#server.options.maxSessionTimeoutMs);
     const decoder = new FrameDecoder(this.#server.options.maxFrameBytes);
     const buffer = new Uint8Array(READ_BUFFER_BYTES);
     let prefix: Uint8Array | undefined = new Uint8Array(0);
@@ -132,6 +138,8 @@ export class Connection implements Watcher {
   #handleFrame(frame: Uint8Array): void {
     if (!this.#handshakeDone) {
       this.#handshakeDone = true;
+      this.received++;
+      this.#server.packetsReceived++;
       const request = readConnectRequest(new Reader(frame)); // WireError closes the connection
       this.#server.connect(this, { ...request, passwd: request.passwd.slice() });
       return;
@@ -300,6 +308,7 @@ export class Connection implements Watcher {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    clearTimeout(this.#handshakeTimer);
     try {
       this.#conn.close();
     } catch { /* already closed */ }

@@ -42,6 +42,7 @@ export class Database {
   readonly journal: Journal;
   readonly recovery: RecoveryInfo;
   readonly #options: DatabaseOptions;
+  readonly #lock: Deno.FsFile;
   #txnsSinceSnapshot = 0;
   #snapshotting: Promise<void> | undefined;
   snapshotCount = 0;
@@ -52,7 +53,9 @@ export class Database {
     journal: Journal,
     recovery: RecoveryInfo,
     options: DatabaseOptions,
+    lock: Deno.FsFile,
   ) {
+    this.#lock = lock;
     this.dir = dir;
     this.tree = state.tree;
     this.sessions = state.sessions;
@@ -65,6 +68,16 @@ export class Database {
   /** Load the newest snapshot, replay the journal after it (cutting a torn tail), open a new journal file. */
   static async open(dir: string, options: DatabaseOptions): Promise<Database> {
     await Deno.mkdir(dir, { recursive: true });
+    const lock = await lockDirectory(dir);
+    try {
+      return await Database.#load(dir, options, lock);
+    } catch (error) {
+      lock.close();
+      throw error;
+    }
+  }
+
+  static async #load(dir: string, options: DatabaseOptions, lock: Deno.FsFile): Promise<Database> {
     for await (const entry of Deno.readDir(dir)) {
       if (entry.name.endsWith(".snap.tmp")) await Deno.remove(`${dir}/${entry.name}`);
     }
@@ -82,11 +95,18 @@ export class Database {
     });
     state.lastZxid = replay.lastZxid;
     const journal = await Journal.open(dir, state.lastZxid + 1);
-    return new Database(dir, state, journal, {
-      snapshotZxid,
-      replayedEntries: replay.entries,
-      truncatedBytes: replay.truncatedBytes,
-    }, options);
+    return new Database(
+      dir,
+      state,
+      journal,
+      {
+        snapshotZxid,
+        replayedEntries: replay.entries,
+        truncatedBytes: replay.truncatedBytes,
+      },
+      options,
+      lock,
+    );
   }
 
   /** Apply a txn at `zxid` to memory (not yet journaled); events go to `triggers`. */
@@ -136,7 +156,18 @@ export class Database {
   async close(): Promise<void> {
     await this.#snapshotting;
     await this.journal.close();
+    this.#lock.close(); // releases the directory lock
   }
+}
+
+/** Two coordinators on one directory would interleave journals: hold an exclusive lock on `LOCK`. */
+async function lockDirectory(dir: string): Promise<Deno.FsFile> {
+  const file = await Deno.open(`${dir}/LOCK`, { create: true, write: true });
+  if (!(await file.tryLock(true))) {
+    file.close();
+    throw new Error(`Data directory ${dir} is in use by another coordinator`);
+  }
+  return file;
 }
 
 /** The state transition of one txn. Used live and by replay. */

@@ -28,6 +28,8 @@ export interface ServerStats {
   host: string;
   port: number;
   dataDir: string;
+  /** Bytes of journal and snapshot files. */
+  dataDirBytes: number;
   tickMs: number;
   minSessionTimeoutMs: number;
   maxSessionTimeoutMs: number;
@@ -99,12 +101,15 @@ function srvr(stats: ServerStats): string {
 
 function stat(stats: ServerStats): string {
   const clients = stats.connections.map((c) =>
-    ` /${c.remote}[1](queued=${c.queued},recved=${c.received},sent=${c.sent})\n`
+    ` /${c.remote}[${c.sessionId === 0n ? 0 : 1}](queued=${c.queued},recved=${c.received},sent=${c.sent})\n`
   ).join("");
   return `Zookeeper version: ${stats.version}\nClients:\n${clients}\n` + summary(stats);
 }
 
 function cons(c: ConnectionStats): string {
+  const counts = `queued=${c.queued},recved=${c.received},sent=${c.sent}`;
+  // A connection without a session (a four-letter word, a refused handshake) shows counts only.
+  if (c.sessionId === 0n) return ` /${c.remote}[0](${counts})\n`;
   const fields = [
     `queued=${c.queued}`,
     `recved=${c.received}`,
@@ -129,7 +134,9 @@ function conf(stats: ServerStats): string {
     `clientPort=${stats.port}`,
     `secureClientPort=-1`,
     `dataDir=${stats.dataDir}`,
+    `dataDirSize=${stats.dataDirBytes}`,
     `dataLogDir=${stats.dataDir}`,
+    `dataLogSize=${stats.dataDirBytes}`,
     `tickTime=${stats.tickMs}`,
     `maxClientCnxns=${stats.maxConnections}`,
     `minSessionTimeout=${stats.minSessionTimeoutMs}`,

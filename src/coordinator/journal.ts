@@ -10,12 +10,20 @@
  * after what is pending (snapshots use it so old files can be deleted).
  *
  * Recovery (`replayJournal`): entries are read in zxid order; the first short, oversized or
- * checksum-failing entry marks a torn tail: the file is cut there and later files are removed.
+ * checksum-failing entry marks a torn tail: the file is cut there and later files are removed
+ * (nothing in them was acknowledged: a batch is fsync'd only after every batch before it). A gap in
+ * the zxids is not a torn write but missing state, and stops the start instead.
  */
 import { crc32c } from "../wire/crc32c.ts";
 import { Writer } from "../wire/writer.ts";
 
 const ENTRY_HEADER_BYTES = 8;
+/**
+ * Files grow in steps of this size (zero-filled, sparse), so an fdatasync rarely has to commit a
+ * new file size as well: measurably lower and steadier fsync latency. Replay reads a zero header
+ * as the clean end of a file.
+ */
+export const PREALLOCATE_BYTES = 4 * 1024 * 1024;
 /** Largest payload recovery will believe (a frame is at most max-frame-bytes; multi adds little). */
 export const MAX_ENTRY_BYTES = 256 * 1024 * 1024;
 
@@ -42,9 +50,10 @@ export async function syncDirectory(dir: string): Promise<void> {
   }
 }
 
-async function writeAll(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {
+/** A write into the page cache does not wait for the disk; doing it synchronously saves an event-loop hop. */
+function writeAll(file: Deno.FsFile, bytes: Uint8Array): void {
   let offset = 0;
-  while (offset < bytes.length) offset += await file.write(bytes.subarray(offset));
+  while (offset < bytes.length) offset += file.writeSync(bytes.subarray(offset));
 }
 
 type QueueItem = { kind: "data"; bytes: Uint8Array; lastZxid: number } | { kind: "roll"; firstZxid: number };
@@ -52,6 +61,9 @@ type QueueItem = { kind: "data"; bytes: Uint8Array; lastZxid: number } | { kind:
 export class Journal {
   readonly dir: string;
   #file: Deno.FsFile;
+  /** Where the next batch goes in the current file, and how far the file is preallocated. */
+  #position = 0;
+  #allocatedBytes = 0;
   #pending = new Writer(64 * 1024);
   #pendingLastZxid = -1;
   #queue: QueueItem[] = [];
@@ -81,8 +93,11 @@ export class Journal {
       write: true,
       truncate: true,
     });
+    await file.truncate(PREALLOCATE_BYTES);
     await syncDirectory(dir);
-    return new Journal(dir, file, firstZxid - 1);
+    const journal = new Journal(dir, file, firstZxid - 1);
+    journal.#allocatedBytes = PREALLOCATE_BYTES;
+    return journal;
   }
 
   /** Bytes waiting for the next flush. */
@@ -124,6 +139,7 @@ export class Journal {
     await this.flush().catch(() => {});
     this.#closed = true;
     try {
+      if (!this.#failed) await this.#file.truncate(this.#position); // a clean stop leaves no padding
       this.#file.close();
     } catch { /* already closed */ }
   }
@@ -154,10 +170,19 @@ export class Journal {
             write: true,
             truncate: true,
           });
+          this.#position = 0;
+          this.#allocatedBytes = PREALLOCATE_BYTES;
+          await this.#file.truncate(this.#allocatedBytes);
           await syncDirectory(this.dir);
           continue;
         }
-        await writeAll(this.#file, item.bytes);
+        if (this.#position + item.bytes.length > this.#allocatedBytes) {
+          this.#allocatedBytes = Math.ceil((this.#position + item.bytes.length) / PREALLOCATE_BYTES + 1) *
+            PREALLOCATE_BYTES;
+          await this.#file.truncate(this.#allocatedBytes);
+        }
+        writeAll(this.#file, item.bytes);
+        this.#position += item.bytes.length;
         await this.#file.syncData();
         this.fsyncCount++;
         this.durableZxid = item.lastZxid;
@@ -209,6 +234,7 @@ export async function replayJournal(
       }
       const length = view.getUint32(offset);
       const crc = view.getUint32(offset + 4);
+      if (length === 0 && crc === 0) break; // preallocated zeros: the clean end of this file
       const start = offset + ENTRY_HEADER_BYTES;
       if (
         length > MAX_ENTRY_BYTES || start + length > bytes.length ||
@@ -221,13 +247,21 @@ export async function replayJournal(
       const zxid = Number(view.getBigInt64(start));
       if (zxid > lastZxid) {
         if (zxid !== lastZxid + 1) {
-          torn = true; // a gap: nothing after it can be trusted
-          break;
+          // Not a torn write: state is missing (an unreadable snapshot?). Cutting here would
+          // destroy good entries, so refuse to start instead.
+          throw new Error(
+            `Journal ${files[index].name} continues at zxid ${zxid} but the state ends at ${lastZxid}: ` +
+              `a snapshot is missing or unreadable`,
+          );
         }
         lastZxid = apply(payload);
         entries++;
       }
       offset = start + length;
+    }
+    if (!torn && offset < bytes.length) {
+      await Deno.truncate(path, offset); // drop the padding so the file ends at its last entry
+      continue;
     }
     if (torn) {
       truncatedBytes += bytes.length - offset;

@@ -1,5 +1,6 @@
 /**
- * Request processing: validation in the real server's order, then the txn applied to memory
+ * Request processing: validation in the real server's order (writes validate paths; reads only look
+ * them up, so a malformed path is simply NONODE, as on ZooKeeper 3.8), then the txn applied to memory
  * and journaled, then the watch events. Runs synchronously per request, so each request sees
  * every earlier one applied; replies and notifications are held back by the connection until
  * the journal has made their zxid durable.
@@ -51,7 +52,10 @@ export function sequenceSuffix(counter: number): string {
   return counter < 0 ? `-${String(-counter).padStart(9, "0")}` : String(counter).padStart(10, "0");
 }
 
-type Step = { err: number } | { err: 0; txn?: Txn; result: MultiResult; path?: string };
+/** A validated write: its txn (none for check) and the path whose stat the result reports. */
+type Prepared = { err: number; txn?: Txn; path?: string };
+/** One op of a write, applied: its error, or its result and txn. */
+type Step = { err: number; result?: MultiResult; txn?: Txn };
 
 export class Processor {
   readonly db: Database;
@@ -95,13 +99,11 @@ export class Processor {
       case OpCode.getChildren2:
         return this.#getChildren(ctx, request.op, request.path, request.watch);
       case OpCode.getACL: {
-        if (invalidPathReason(request.path)) return this.#fail(ErrorCode.badArguments);
         const node = this.db.tree.get(request.path);
         if (node === undefined) return this.#fail(ErrorCode.noNode);
         return this.#ok({ op: OpCode.getACL, acl: [...node.acl], stat: statOf(node) });
       }
       case OpCode.sync:
-        if (invalidPathReason(request.path)) return this.#fail(ErrorCode.badArguments);
         return this.#ok({ op: OpCode.sync, path: request.path });
       case OpCode.getEphemerals: {
         const prefix = request.path;
@@ -110,7 +112,6 @@ export class Processor {
         return this.#ok({ op: OpCode.getEphemerals, paths });
       }
       case OpCode.getAllChildrenNumber: {
-        if (invalidPathReason(request.path)) return this.#fail(ErrorCode.badArguments);
         if (!this.db.tree.get(request.path)) return this.#fail(ErrorCode.noNode);
         return this.#ok({
           op: OpCode.getAllChildrenNumber,
@@ -118,7 +119,12 @@ export class Processor {
         });
       }
       case OpCode.whoAmI: {
-        const clientInfo = ctx.authIds.map((id) => ({
+        // Authenticated identities first, then the address, in the real server's order.
+        const ids = [
+          ...ctx.authIds.filter((id) => id.scheme !== "ip"),
+          ...ctx.authIds.filter((id) => id.scheme === "ip"),
+        ];
+        const clientInfo = ids.map((id) => ({
           authScheme: id.scheme,
           user: id.scheme === "digest" ? id.id.split(":")[0] : id.id,
         }));
@@ -129,9 +135,8 @@ export class Processor {
         this.#setWatches(ctx, request);
         return this.#ok({ op: request.op });
       case OpCode.addWatch: {
-        if (invalidPathReason(request.path)) return this.#fail(ErrorCode.badArguments);
         if (request.mode !== AddWatchMode.persistent && request.mode !== AddWatchMode.persistentRecursive) {
-          return this.#fail(ErrorCode.badArguments);
+          return this.#fail(ErrorCode.marshallingError); // the real server cannot decode the mode
         }
         this.watches.addPersistent(
           request.path,
@@ -156,7 +161,8 @@ export class Processor {
     const timeMs = Date.now();
     const triggers: Trigger[] = [];
     const step = this.#step(ctx, op, zxid, timeMs, triggers, []);
-    if (step.err !== 0 || !("txn" in step) || step.txn === undefined) return this.#fail(step.err);
+    if (step.err !== 0 || step.result === undefined) return this.#fail(step.err);
+    if (step.txn === undefined) return this.#ok(responseFor(op, step.result)); // a lone check
     this.db.commit({ zxid, timeMs, txn: step.txn });
     this.#fire(triggers, zxid);
     return { err: 0, response: responseFor(op, step.result), zxid };
@@ -171,7 +177,7 @@ export class Processor {
     const results: MultiResult[] = [];
     for (let i = 0; i < ops.length; i++) {
       const step = this.#step(ctx, ops[i], zxid, timeMs, triggers, undos);
-      if (step.err !== 0 || !("result" in step)) {
+      if (step.err !== 0 || step.result === undefined) {
         for (let u = undos.length - 1; u >= 0; u--) undos[u]();
         const failed = ops.map((_, j): MultiResult => ({
           type: OpCode.error,
@@ -180,7 +186,13 @@ export class Processor {
         return this.#ok({ op: OpCode.multi, results: failed });
       }
       if (step.txn !== undefined) txns.push(step.txn);
-      results.push(step.result);
+      // The real server answers create2 inside a multi with a plain create result (path only).
+      const result = step.result;
+      results.push(
+        result.type === OpCode.create2 && ops[i].op === OpCode.create2
+          ? { type: OpCode.create, path: result.path }
+          : result,
+      );
     }
     if (txns.length === 0) return this.#ok({ op: OpCode.multi, results });
     this.db.commit({ zxid, timeMs, txn: { type: "multi", txns } });
@@ -197,7 +209,7 @@ export class Processor {
     triggers: Trigger[],
     undos: Undo[],
   ): Step {
-    let step: Step;
+    let step: Prepared;
     switch (op.op) {
       case OpCode.create:
       case OpCode.create2:
@@ -215,22 +227,34 @@ export class Processor {
         step = this.#check(ctx, op);
         break;
     }
-    if (step.err !== 0 || !("result" in step) || step.txn === undefined) return step;
-    undos.push(this.db.apply(step.txn, zxid, timeMs, triggers));
-    const node = step.path === undefined ? undefined : this.db.tree.get(step.path);
-    if (node !== undefined && (step.result.type === OpCode.create2 || step.result.type === OpCode.setData)) {
-      step.result.stat = statOf(node);
-    }
-    return step;
+    if (step.err !== 0) return { err: step.err };
+    if (step.txn !== undefined) undos.push(this.db.apply(step.txn, zxid, timeMs, triggers));
+    return { err: 0, result: this.#resultFor(op.op, step.path), txn: step.txn };
   }
 
-  #prepareCreate(ctx: RequestContext, op: number, body: CreateBody): Step {
+  /** The multi result of an applied op; stats are read after the apply. */
+  #resultFor(op: number, path: string | undefined): MultiResult {
+    const node = path === undefined ? undefined : this.db.tree.get(path);
+    switch (op) {
+      case OpCode.create:
+        return { type: OpCode.create, path: path! };
+      case OpCode.create2:
+      case OpCode.createContainer:
+      case OpCode.createTTL:
+        return { type: OpCode.create2, path: path!, stat: statOf(node!) };
+      case OpCode.setData:
+        return { type: OpCode.setData, stat: statOf(node!) };
+      case OpCode.delete:
+        return { type: OpCode.delete };
+      default:
+        return { type: OpCode.check };
+    }
+  }
+
+  #prepareCreate(ctx: RequestContext, op: number, body: CreateBody): Prepared {
     const flags = body.flags;
     if (op === OpCode.createTTL || isTtlMode(flags)) return { err: ErrorCode.unimplemented };
     if (!isCreateMode(flags)) return { err: ErrorCode.badArguments };
-    if ((op === OpCode.createContainer) !== (flags === CreateMode.container)) {
-      return { err: ErrorCode.badArguments };
-    }
     const sequential = isSequentialMode(flags);
     if (invalidPathReason(sequential ? `${body.path}1` : body.path)) return { err: ErrorCode.badArguments };
     const acl = fixupAcl(body.acl, ctx.authIds);
@@ -248,15 +272,14 @@ export class Processor {
       : flags === CreateMode.container
       ? CONTAINER_EPHEMERAL_OWNER
       : 0n;
-    const txn: Txn = { type: "create", path, data: body.data, acl, ephemeralOwner };
-    const result: MultiResult = op === OpCode.create
-      ? { type: OpCode.create, path }
-      : { type: OpCode.create2, path, stat: undefined! };
-    return { err: 0, txn, result, path };
+    return { err: 0, txn: { type: "create", path, data: body.data, acl, ephemeralOwner }, path };
   }
 
-  #prepareDelete(ctx: RequestContext, path: string, version: number): Step {
-    if (invalidPathReason(path) || PROTECTED.has(path)) return { err: ErrorCode.badArguments };
+  #prepareDelete(ctx: RequestContext, path: string, version: number): Prepared {
+    // As the real server: only a missing "/", a NUL or a special node is a bad argument here.
+    if (!path.includes("/") || path.includes("\0") || PROTECTED.has(path)) {
+      return { err: ErrorCode.badArguments };
+    }
     const parent = this.db.tree.get(parentOf(path));
     if (parent === undefined) return { err: ErrorCode.noNode };
     if (!hasPermission(parent.acl, Perms.delete, ctx.authIds)) return { err: ErrorCode.noAuth };
@@ -264,30 +287,25 @@ export class Processor {
     if (node === undefined) return { err: ErrorCode.noNode };
     if (version !== -1 && node.version !== version) return { err: ErrorCode.badVersion };
     if (node.children.size > 0) return { err: ErrorCode.notEmpty };
-    return { err: 0, txn: { type: "delete", path }, result: { type: OpCode.delete } };
+    return { err: 0, txn: { type: "delete", path } };
   }
 
-  #prepareSetData(ctx: RequestContext, path: string, data: Uint8Array | null, version: number): Step {
+  #prepareSetData(ctx: RequestContext, path: string, data: Uint8Array | null, version: number): Prepared {
     if (invalidPathReason(path)) return { err: ErrorCode.badArguments };
     const node = this.db.tree.get(path);
     if (node === undefined) return { err: ErrorCode.noNode };
     if (!hasPermission(node.acl, Perms.write, ctx.authIds)) return { err: ErrorCode.noAuth };
     if (version !== -1 && node.version !== version) return { err: ErrorCode.badVersion };
-    return {
-      err: 0,
-      txn: { type: "setData", path, data },
-      result: { type: OpCode.setData, stat: undefined! },
-      path,
-    };
+    return { err: 0, txn: { type: "setData", path, data }, path };
   }
 
-  #check(ctx: RequestContext, op: { path: string; version: number }): Step {
+  #check(ctx: RequestContext, op: { path: string; version: number }): Prepared {
     if (invalidPathReason(op.path)) return { err: ErrorCode.badArguments };
     const node = this.db.tree.get(op.path);
     if (node === undefined) return { err: ErrorCode.noNode };
     if (!hasPermission(node.acl, Perms.read, ctx.authIds)) return { err: ErrorCode.noAuth };
     if (op.version !== -1 && node.version !== op.version) return { err: ErrorCode.badVersion };
-    return { err: 0, result: { type: OpCode.check } };
+    return { err: 0 };
   }
 
   #setAcl(ctx: RequestContext, path: string, requested: readonly ACL[], version: number): OpResult {
@@ -314,7 +332,6 @@ export class Processor {
   // --- Reads and watches --------------------------------------------------------
 
   #exists(ctx: RequestContext, path: string, watch: boolean): OpResult {
-    if (invalidPathReason(path)) return this.#fail(ErrorCode.badArguments);
     if (watch) this.watches.data.add(path, ctx.watcher, WatchMode.standard);
     const node = this.db.tree.get(path);
     if (node === undefined) return this.#fail(ErrorCode.noNode);
@@ -322,7 +339,6 @@ export class Processor {
   }
 
   #getData(ctx: RequestContext, path: string, watch: boolean): OpResult {
-    if (invalidPathReason(path)) return this.#fail(ErrorCode.badArguments);
     const node = this.db.tree.get(path);
     if (node === undefined) return this.#fail(ErrorCode.noNode);
     if (!hasPermission(node.acl, Perms.read, ctx.authIds)) return this.#fail(ErrorCode.noAuth);
@@ -331,7 +347,6 @@ export class Processor {
   }
 
   #getChildren(ctx: RequestContext, op: number, path: string, watch: boolean): OpResult {
-    if (invalidPathReason(path)) return this.#fail(ErrorCode.badArguments);
     const node = this.db.tree.get(path);
     if (node === undefined) return this.#fail(ErrorCode.noNode);
     if (!hasPermission(node.acl, Perms.read, ctx.authIds)) return this.#fail(ErrorCode.noAuth);
@@ -370,9 +385,8 @@ export class Processor {
   }
 
   #watchesCheck(ctx: RequestContext, op: number, path: string, type: number): OpResult {
-    if (invalidPathReason(path)) return this.#fail(ErrorCode.badArguments);
     if (type !== WatcherType.children && type !== WatcherType.data && type !== WatcherType.any) {
-      return this.#fail(ErrorCode.badArguments);
+      return this.#fail(ErrorCode.marshallingError); // the real server cannot decode the type
     }
     const tables = [];
     if (type !== WatcherType.data) tables.push(this.watches.child);

@@ -49,6 +49,8 @@ export interface Coordinator {
   close(): Promise<void>;
   /** Resolves when the server stopped (close() or a journal failure). */
   readonly closed: Promise<void>;
+  /** Why the server stopped on its own (a journal write or fsync failed), if it did. */
+  readonly failure: Error | undefined;
 }
 
 /** The version reported by four-letter words: the protocol level, then ours. */
@@ -100,6 +102,7 @@ export class CoordinatorServer implements Coordinator {
   readonly host: string;
   port = 0;
   readonly closed: Promise<void>;
+  failure: Error | undefined;
   packetsReceived = 0;
   packetsSent = 0;
   #minLatencyMs = Infinity;
@@ -135,6 +138,7 @@ export class CoordinatorServer implements Coordinator {
     };
     db.journal.onFailure = (error) => {
       this.log(`Journal write failed, stopping: ${error.message}`);
+      this.failure = error;
       void this.close();
     };
   }
@@ -151,8 +155,18 @@ export class CoordinatorServer implements Coordinator {
   }
 
   async #acceptLoop(listener: Deno.TcpListener): Promise<void> {
-    try {
-      for await (const conn of listener) {
+    for (;;) {
+      let conn: Deno.TcpConn;
+      try {
+        conn = await listener.accept();
+      } catch (error) {
+        if (this.#closing || error instanceof Deno.errors.BadResource) return;
+        // Out of file descriptors and the like: keep serving the connections we have, retry soon.
+        this.log(`Accept failed: ${(error as Error).message}`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        continue;
+      }
+      {
         if (this.#connections.size >= this.options.maxConnections) {
           this.log(`Refusing connection: ${this.options.maxConnections} connections open`);
           conn.close();
@@ -165,8 +179,6 @@ export class CoordinatorServer implements Coordinator {
         this.#connections.add(connection);
         void connection.serve();
       }
-    } catch (error) {
-      if (!this.#closing) this.log(`Listener failed: ${(error as Error).message}`);
     }
   }
 
@@ -330,6 +342,7 @@ export class CoordinatorServer implements Coordinator {
       host: this.host,
       port: this.port,
       dataDir: this.options.dataDir,
+      dataDirBytes: directoryBytes(this.options.dataDir),
       tickMs: this.options.tickMs,
       minSessionTimeoutMs: this.options.minSessionTimeoutMs,
       maxSessionTimeoutMs: this.options.maxSessionTimeoutMs,
@@ -395,6 +408,16 @@ function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   let difference = 0;
   for (let i = 0; i < a.length; i++) difference |= a[i] ^ b[i];
   return difference === 0;
+}
+
+function directoryBytes(dir: string): number {
+  let total = 0;
+  try {
+    for (const entry of Deno.readDirSync(dir)) {
+      if (entry.isFile) total += Deno.statSync(`${dir}/${entry.name}`).size;
+    }
+  } catch { /* removed under us: report what we saw */ }
+  return total;
 }
 
 function hex(value: number): string {

@@ -62,7 +62,8 @@ export function statOf(node: ZNode): Stat {
     version: node.version,
     cversion: (2 * node.childCreates - node.children.size) | 0,
     aversion: node.aversion,
-    ephemeralOwner: node.ephemeralOwner,
+    // Clients see 0 for containers, as from the real server (the marker is internal).
+    ephemeralOwner: node.ephemeralOwner === CONTAINER_EPHEMERAL_OWNER ? 0n : node.ephemeralOwner,
     dataLength: node.data === null ? 0 : node.data.length,
     numChildren: node.children.size,
     pzxid: node.pzxid,

@@ -31,6 +31,11 @@ export class WatchTable {
     return this.#count;
   }
 
+  /** Could an event on `path` reach anyone? (A cheap test before collecting watchers.) */
+  mayFire(path: string): boolean {
+    return this.#recursiveCount > 0 || this.#byPath.has(path);
+  }
+
   add(path: string, watcher: Watcher, mode: WatchMode): void {
     let watchers = this.#byPath.get(path);
     if (watchers === undefined) this.#byPath.set(path, watchers = new Map());
@@ -106,6 +111,7 @@ export class WatchManager {
 
   /** Deliver the events a txn caused; `zxid` holds them back until the txn is durable. */
   fire(type: number, path: string, zxid: number): void {
+    if (!this.data.mayFire(path) && !this.child.mayFire(path)) return;
     const reached = new Set<Watcher>();
     if (type === EventType.nodeChildrenChanged) {
       this.child.trigger(path, type, reached);

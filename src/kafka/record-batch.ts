@@ -32,7 +32,6 @@
  * ```
  */
 import { crc32c } from "../wire/crc32c.ts";
-import { Reader } from "../wire/reader.ts";
 import { WireError } from "../wire/wire-error.ts";
 import { Writer } from "../wire/writer.ts";
 import {
@@ -270,6 +269,23 @@ export function setPartitionLeaderEpoch(bytes: Uint8Array, position: number, epo
   viewOf(bytes).setInt32(position + BatchOffset.partitionLeaderEpoch, epoch);
 }
 
+/**
+ * Turn a batch into LogAppendTime in place, as a broker does for topics with
+ * message.timestamp.type=LogAppendTime: set the timestamp-type bit and maxTimestamp (consumers
+ * then read every record's timestamp as maxTimestamp) and recompute the CRC, which covers both.
+ * The only batch rewrite that costs a CRC pass; records are not touched.
+ */
+export function stampLogAppendTime(bytes: Uint8Array, position: number, timestampMs: number): void {
+  const header = readBatchHeader(bytes, position);
+  const view = viewOf(bytes);
+  view.setInt16(position + BatchOffset.attributes, header.attributes | Attributes.timestampTypeLogAppend);
+  const high = Math.floor(timestampMs / 0x1_0000_0000);
+  view.setInt32(position + BatchOffset.maxTimestamp, high);
+  view.setUint32(position + BatchOffset.maxTimestamp + 4, timestampMs - high * 0x1_0000_0000);
+  const end = position + LOG_OVERHEAD_BYTES + header.batchLength;
+  view.setUint32(position + BatchOffset.crc, crc32c(bytes, position + CRC_START, end));
+}
+
 /** One batch found by iterateBatches. */
 export interface BatchSlot {
   /** Where the batch starts in the buffer. */
@@ -394,9 +410,17 @@ export interface DecodedBatch extends BatchHeader {
 }
 
 export interface DecodeOptions extends ValidateOptions {
+  /**
+   * Largest accepted batch (default 64 MiB, not the broker's 1 MiB: a client must read whatever
+   * a topic's max.message.bytes let through).
+   */
+  maxBatchBytes?: number;
   /** Bound on one batch's decompressed records (default 64 MiB). */
   maxDecompressedBytes?: number;
 }
+
+/** Default DecodeOptions.maxBatchBytes. */
+export const DEFAULT_MAX_DECODE_BATCH_BYTES = 64 * 1024 * 1024;
 
 const textEncoder = new TextEncoder();
 const headerKeyDecoder = new TextDecoder("utf-8", { fatal: true });
@@ -434,10 +458,15 @@ function writeSizedBytes(writer: Writer, bytes: Uint8Array | null): void {
   else writer.varint(bytes.length).raw(bytes);
 }
 
+type EncodedHeader = readonly [Uint8Array, Uint8Array | null];
+const NO_HEADERS: readonly EncodedHeader[] = [];
+
 function writeRecord(writer: Writer, record: RecordInput, offsetDelta: number, timestampDelta: number): void {
   const key = asBytes(record.key);
   const value = asBytes(record.value);
-  const headers = (record.headers ?? []).map((h) => [textEncoder.encode(h.key), asBytes(h.value)] as const);
+  const headers = record.headers === undefined || record.headers.length === 0
+    ? NO_HEADERS
+    : record.headers.map((h): EncodedHeader => [textEncoder.encode(h.key), asBytes(h.value)]);
   let bodyBytes = 1 + varlongSize(timestampDelta) + varintSize(offsetDelta) + sizedBytes(key) +
     sizedBytes(value) + varintSize(headers.length);
   for (const [headerKey, headerValue] of headers) {
@@ -519,7 +548,9 @@ export function decodeRecordBatch(
   position = 0,
   options: DecodeOptions = {},
 ): DecodedBatch {
-  const header = validateBatch(bytes, position, options);
+  const header = validateBatch(bytes, position, {
+    maxBatchBytes: options.maxBatchBytes ?? DEFAULT_MAX_DECODE_BATCH_BYTES,
+  });
   const sizeBytes = LOG_OVERHEAD_BYTES + header.batchLength;
   const codec = header.attributes & Attributes.compressionMask;
   try {
@@ -533,41 +564,97 @@ export function decodeRecordBatch(
       control: (header.attributes & Attributes.control) !== 0,
       logAppendTime,
       sizeBytes,
-      records: readRecords(new Reader(plain), header, logAppendTime),
+      records: readRecords(plain, header, logAppendTime),
     };
   } catch (error) {
     throw asBatchError(error, position);
   }
 }
 
-function readRecords(reader: Reader, header: BatchHeader, logAppendTime: boolean): DecodedRecord[] {
+/**
+ * A bounds-checked cursor specialised for records. The general Reader decodes varlongs through
+ * BigInt; records carry one per record (the timestamp delta), so this cursor decodes varints
+ * with plain numbers, exact up to 2^53, which is what makes decoding keep up with a consumer.
+ */
+class RecordCursor {
+  position: number;
+  constructor(readonly bytes: Uint8Array, readonly end: number) {
+    this.position = 0;
+  }
+
+  #byte(): number {
+    if (this.position >= this.end) throw new WireError(`Truncated record at ${this.position}`);
+    return this.bytes[this.position++];
+  }
+
+  /** Zigzag varint, up to 10 bytes, as a number (exact while |value| <= 2^53). */
+  varlong(): number {
+    let byte = this.#byte();
+    if (byte < 0x80) return (byte >>> 1) ^ -(byte & 1);
+    let unsigned = byte & 0x7f;
+    let scale = 0x80;
+    for (let i = 1; i < 10; i++) {
+      byte = this.#byte();
+      unsigned += (byte & 0x7f) * scale;
+      if (byte < 0x80) return unsigned % 2 === 0 ? unsigned / 2 : -(unsigned + 1) / 2;
+      scale *= 0x80;
+    }
+    throw new WireError("Malformed varint: more than 10 bytes");
+  }
+
+  /** Zigzag varint that must fit in 32 bits. */
+  varint(): number {
+    const value = this.varlong();
+    if (value < -0x8000_0000 || value > 0x7fff_ffff) throw new WireError(`Varint out of range: ${value}`);
+    return value;
+  }
+
+  /** varint length (-1 = null) then that many bytes, as a view. */
+  sizedBytes(): Uint8Array | null {
+    const length = this.varint();
+    if (length === -1) return null;
+    if (length < 0 || length > this.end - this.position) {
+      throw new WireError(`Invalid record field length ${length}`);
+    }
+    const at = this.position;
+    this.position += length;
+    return this.bytes.subarray(at, at + length);
+  }
+}
+
+function readRecords(plain: Uint8Array, header: BatchHeader, logAppendTime: boolean): DecodedRecord[] {
+  const cursor = new RecordCursor(plain, plain.length);
   const records: DecodedRecord[] = [];
   for (let i = 0; i < header.recordsCount; i++) {
-    if (reader.remaining === 0) {
+    if (cursor.position >= cursor.end) {
       throw new WireError(`Batch declares ${header.recordsCount} records but holds ${i}`);
     }
-    records.push(readRecord(reader, header, logAppendTime));
+    records.push(readRecord(cursor, header, logAppendTime));
   }
-  reader.expectEnd("Record batch");
+  if (cursor.position !== cursor.end) {
+    throw new WireError(`Record batch: ${cursor.end - cursor.position} unexpected trailing bytes`);
+  }
   return records;
 }
 
-function readRecord(reader: Reader, header: BatchHeader, logAppendTime: boolean): DecodedRecord {
-  const length = reader.varint();
-  if (length < 0 || length > reader.remaining) throw new WireError(`Invalid record length ${length}`);
-  const end = reader.position + length;
-  reader.int8(); // attributes: unused
-  const timestampDelta = reader.varlong();
-  const offsetDelta = reader.varint();
-  const key = readSizedBytes(reader);
-  const value = readSizedBytes(reader);
-  const headerCount = reader.varint();
-  if (headerCount < 0 || headerCount * 2 > end - reader.position) {
+function readRecord(cursor: RecordCursor, header: BatchHeader, logAppendTime: boolean): DecodedRecord {
+  const length = cursor.varint();
+  if (length < 0 || length > cursor.end - cursor.position) {
+    throw new WireError(`Invalid record length ${length}`);
+  }
+  const end = cursor.position + length;
+  cursor.position++; // attributes: unused (bounds are checked by the end comparison below)
+  const timestampDelta = cursor.varlong();
+  const offsetDelta = cursor.varint();
+  const key = cursor.sizedBytes();
+  const value = cursor.sizedBytes();
+  const headerCount = cursor.varint();
+  if (headerCount < 0 || headerCount * 2 > end - cursor.position) {
     throw new WireError(`Invalid record header count ${headerCount}`);
   }
   const headers: RecordHeader[] = [];
   for (let i = 0; i < headerCount; i++) {
-    const keyBytes = readSizedBytes(reader);
+    const keyBytes = cursor.sizedBytes();
     if (keyBytes === null) throw new WireError("Null record header key");
     let headerKey: string;
     try {
@@ -575,9 +662,9 @@ function readRecord(reader: Reader, header: BatchHeader, logAppendTime: boolean)
     } catch {
       throw new WireError("Invalid UTF-8 in record header key");
     }
-    headers.push({ key: headerKey, value: readSizedBytes(reader) });
+    headers.push({ key: headerKey, value: cursor.sizedBytes() });
   }
-  if (reader.position !== end) throw new WireError(`Record length ${length} does not match its fields`);
+  if (cursor.position !== end) throw new WireError(`Record length ${length} does not match its fields`);
   return {
     offset: header.baseOffset + offsetDelta,
     timestamp: logAppendTime ? header.maxTimestamp : header.baseTimestamp + timestampDelta,
@@ -587,20 +674,14 @@ function readRecord(reader: Reader, header: BatchHeader, logAppendTime: boolean)
   };
 }
 
-function readSizedBytes(reader: Reader): Uint8Array | null {
-  const length = reader.varint();
-  if (length === -1) return null;
-  if (length < 0) throw new WireError(`Invalid record field length ${length}`);
-  return reader.raw(length);
-}
-
 /**
  * Decode every whole batch in a buffer (a Fetch response's records), stopping quietly at a
  * partial trailing batch, as brokers cut fetch responses at max_bytes.
  */
 export function decodeRecordBatches(bytes: Uint8Array, options: DecodeOptions = {}): DecodedBatch[] {
   const batches: DecodedBatch[] = [];
-  for (const slot of iterateBatches(bytes, { ...options, validate: false })) {
+  const maxBatchBytes = options.maxBatchBytes ?? DEFAULT_MAX_DECODE_BATCH_BYTES;
+  for (const slot of iterateBatches(bytes, { maxBatchBytes, validate: false })) {
     batches.push(decodeRecordBatch(bytes, slot.position, options));
   }
   return batches;

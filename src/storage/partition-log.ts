@@ -154,7 +154,14 @@ export class PartitionLog {
     this.#recoveryPoint = this.#logEndOffset;
     this.#epochCache.truncateFromEnd(this.#logEndOffset);
     this.#epochCache.truncateFromStart(this.#logStartOffset);
-    this.#writeOffsetsCheckpoint();
+    // A checkpoint costs two fsyncs; after a clean shutdown it already says all this.
+    const saved = loaded.offsets;
+    if (
+      saved.logStartOffset !== this.#logStartOffset || saved.recoveryPoint !== this.#recoveryPoint ||
+      saved.highWatermark !== this.#highWatermark
+    ) {
+      this.#writeOffsetsCheckpoint();
+    }
   }
 
   /**
@@ -357,14 +364,8 @@ export class PartitionLog {
     const { firstOffset, lastOffset } = info;
     const active = this.#active;
     if (active.isEmpty) {
-      // An empty active segment must start at the first offset it will hold.
-      if (active.baseOffset === firstOffset) return;
-      this.#segments.pop();
-      active.delete();
-      this.#segments.push(
-        LogSegment.create(this.dir, firstOffset, this.#config.indexIntervalBytes, this.#now()),
-      );
-      fsyncDirectory(this.dir);
+      // An empty active segment must start at the first offset it will hold (a follower's gap).
+      if (active.baseOffset !== firstOffset) this.roll(firstOffset);
       return;
     }
     const full = active.sizeBytes + sizeBytes > this.#config.segmentBytes;
@@ -375,15 +376,22 @@ export class PartitionLog {
 
   /**
    * Start a new active segment at `baseOffset` (default: the LEO). The old segment's indexes are
-   * written out; its data is fsynced by the flush policy like any other.
+   * written out; its data is fsynced by the flush policy like any other. An empty active segment
+   * is replaced rather than kept.
    */
   roll(baseOffset = this.#logEndOffset): void {
     this.#checkOpen();
     if (baseOffset < this.#logEndOffset) {
       throw new RangeError(`Cannot roll at ${baseOffset} below LEO ${this.#logEndOffset}`);
     }
-    if (this.#active.isEmpty && this.#active.baseOffset === baseOffset) return;
-    this.#active.persistIndexes();
+    const active = this.#active;
+    if (active.isEmpty && active.baseOffset === baseOffset) return;
+    if (active.isEmpty) {
+      this.#segments.pop();
+      active.delete();
+    } else {
+      active.persistIndexes();
+    }
     this.#segments.push(
       LogSegment.create(this.dir, baseOffset, this.#config.indexIntervalBytes, this.#now()),
     );
@@ -602,9 +610,10 @@ export class PartitionLog {
   /**
    * The periodic chores (call every second or so): roll an old active segment (segment.ms),
    * retention, flush.ms, and the offsets checkpoint every checkpointIntervalMs when it changed.
+   * A no-op once closed.
    */
   async maintain(nowMs: number = this.#now()): Promise<void> {
-    this.#checkOpen();
+    if (this.#closed) return; // a timer racing shutdown
     const active = this.#active;
     if (!active.isEmpty && active.timeWaitedForRollMs(nowMs, -1) >= this.#config.segmentMs) this.roll();
     this.enforceRetention(nowMs);

@@ -4,14 +4,20 @@ import {
   type AssignorMember,
   decodeStickyUserData,
   encodeGroupAssignment,
+  encodeMemberMetadata,
   encodeStickyUserData,
   type GroupAssignment,
   kafkajsRoundRobinAssignor,
+  leaderAssignments,
   rangeAssignor,
   roundRobinAssignor,
   stickyAssignor,
 } from "../../src/client/assignors/mod.ts";
-import { decodeAssignment, type TopicPartitions } from "../../src/kafka/consumer-protocol.ts";
+import {
+  decodeAssignment,
+  decodeSubscription,
+  type TopicPartitions,
+} from "../../src/kafka/consumer-protocol.ts";
 
 const member = (
   memberId: string,
@@ -284,4 +290,26 @@ Deno.test("property: equal subscriptions give complete assignments balanced with
       `run ${run}: only the newcomer's partitions are new`,
     );
   }
+});
+
+Deno.test("member metadata carries ownership; the leader's step turns JoinGroup members into SyncGroup assignments", () => {
+  const owned = [{ topic: "t", partitions: [2, 3] }];
+  const sticky = decodeSubscription(encodeMemberMetadata("sticky", ["t"], owned, 5));
+  assert.deepEqual(sticky.ownedPartitions, owned);
+  assert.deepEqual(decodeStickyUserData(sticky.userData!), { owned, generationId: 5 });
+  assert.equal(decodeSubscription(encodeMemberMetadata("range", ["t"])).userData, null);
+
+  const members = [
+    { memberId: "b", metadata: encodeMemberMetadata("sticky", ["t"], owned, 5) },
+    { memberId: "a", metadata: encodeMemberMetadata("sticky", ["t"]) },
+    { memberId: "broken", metadata: new Uint8Array([0, 0, 0xff]) },
+  ];
+  const assignments = leaderAssignments("sticky", members, new Map([["t", 4]]));
+  const byMember = Object.fromEntries(
+    assignments.map((a) => [a.memberId, decodeAssignment(a.assignment).assignedPartitions]),
+  );
+  assert.deepEqual(byMember.b, owned, "b keeps what it owned");
+  assert.deepEqual(byMember.a, [{ topic: "t", partitions: [0, 1] }]);
+  assert.deepEqual(byMember.broken, []);
+  assert.throws(() => leaderAssignments("nope", members, new Map()), RangeError);
 });

@@ -7,7 +7,14 @@ import { type Watcher, WatchManager } from "../../src/coordinator/watches.ts";
 import { SessionTracker } from "../../src/coordinator/sessions.ts";
 import { invalidPathReason } from "../../src/coordinator/paths.ts";
 import { digestId } from "../../src/coordinator/acl.ts";
-import { journalFileName, listJournalFiles } from "../../src/coordinator/journal.ts";
+import {
+  Journal,
+  journalFileName,
+  listJournalFiles,
+  PREALLOCATE_BYTES,
+  replayJournal,
+} from "../../src/coordinator/journal.ts";
+import { Reader, type Writer } from "../../src/wire/mod.ts";
 import { listSnapshots } from "../../src/coordinator/snapshot.ts";
 import {
   ErrorCode,
@@ -45,7 +52,7 @@ const create = (path: string, flags = 0, data: Uint8Array | null = null): ZkRequ
   flags,
 });
 
-Deno.test("paths are validated as the real server does", () => {
+Deno.test("paths are validated as the real server does (for writes)", () => {
   for (const good of ["/", "/a", "/a/b", "/a.b", "/..a", "/a/...", "/zookeeper"]) {
     assert.equal(invalidPathReason(good), undefined, good);
   }
@@ -197,7 +204,8 @@ Deno.test("multi is all-or-nothing with per-op result codes", async () => {
     ],
   });
   const results = (ok.response as { results: { type: number }[] }).results;
-  assert.deepEqual(results.map((r) => r.type), [1, 15, 5, 13, 2]);
+  // create2 inside a multi gets a plain create result, as from ZooKeeper 3.8.
+  assert.deepEqual(results.map((r) => r.type), [1, 1, 5, 13, 2]);
   assert.equal(db.lastZxid, before + 1); // one txn for the whole multi
   assert.equal(db.tree.get("/m")?.version, 1);
   assert.equal(db.tree.get("/m/a/b0000000000"), undefined);
@@ -393,4 +401,87 @@ Deno.test("snapshots every N txns replace old journal files and restore the same
     );
   }
   await second.db.close();
+});
+
+Deno.test("a journal that does not continue the state refuses to start instead of cutting good entries", async () => {
+  await using dir = await tempDir();
+  const first = await open(dir.path, 10);
+  for (let i = 0; i < 25; i++) first.run(create(`/g${i}`));
+  await first.db.close();
+  // Lose the snapshot: the remaining journal starts after zxid 1.
+  for (const snapshot of await listSnapshots(dir.path)) await Deno.remove(`${dir.path}/${snapshot.name}`);
+  const before = await listJournalFiles(dir.path);
+  await assert.rejects(open(dir.path, 10), /a snapshot is missing or unreadable/);
+  const after = await listJournalFiles(dir.path);
+  assert.deepEqual(after, before, "no journal file was cut or removed");
+});
+
+Deno.test("group commit: writes appended while an fsync is in flight share the next one", async () => {
+  await using dir = await tempDir();
+  const journal = await Journal.open(dir.path, 1);
+  const durable: number[] = [];
+  journal.onDurable = (zxid) => durable.push(zxid);
+  const entry = (zxid: number) => (writer: Writer) => writer.int64n(zxid).raw(new Uint8Array(100));
+  for (let zxid = 1; zxid <= 100; zxid++) journal.append(zxid, entry(zxid)); // one burst
+  await Promise.resolve();
+  await Promise.resolve(); // the flush of the burst is now in flight
+  for (let zxid = 101; zxid <= 150; zxid++) journal.append(zxid, entry(zxid));
+  await journal.flush();
+  assert.equal(journal.durableZxid, 150);
+  assert.deepEqual(durable, [100, 150]);
+  assert.equal(journal.fsyncCount, 2);
+  await journal.close();
+  let replayed = 0;
+  const result = await replayJournal(dir.path, 0, (payload) => {
+    replayed++;
+    return new Reader(payload).int64n();
+  });
+  assert.equal(replayed, 150);
+  assert.equal(result.lastZxid, 150);
+});
+
+Deno.test("replay reads a preallocated (zero-padded) journal left by a crash up to its last entry", async () => {
+  await using dir = await tempDir();
+  const journal = await Journal.open(dir.path, 1);
+  for (let zxid = 1; zxid <= 3; zxid++) {
+    journal.append(zxid, (writer) => writer.int64n(zxid).raw(new Uint8Array(10)));
+  }
+  await journal.flush();
+  journal.roll(4);
+  journal.append(4, (writer) => writer.int64n(4));
+  await journal.flush();
+  // No close(): both files keep their zero padding, as after SIGKILL.
+  const padded = (await listJournalFiles(dir.path)).map((file) =>
+    Deno.statSync(`${dir.path}/${file.name}`).size
+  );
+  assert.ok(padded.every((size) => size >= PREALLOCATE_BYTES));
+  const zxids: number[] = [];
+  const result = await replayJournal(dir.path, 0, (payload) => {
+    zxids.push(new Reader(payload).int64n());
+    return zxids.at(-1)!;
+  });
+  assert.deepEqual(zxids, [1, 2, 3, 4]);
+  assert.equal(result.truncatedBytes, 0, "padding is not a torn tail");
+  await journal.close();
+});
+
+Deno.test("reads only look paths up; containers and odd create ops behave as on ZooKeeper 3.8", async () => {
+  await using dir = await tempDir();
+  const { db, run } = await open(dir.path);
+  assert.equal(run({ op: OpCode.getData, path: "/a/", watch: false }).err, ErrorCode.noNode);
+  assert.equal(run({ op: OpCode.exists, path: "a", watch: false }).err, ErrorCode.noNode);
+  assert.equal(run({ op: OpCode.setData, path: "/a/", data: null, version: -1 }).err, ErrorCode.badArguments);
+  assert.equal(run({ op: OpCode.delete, path: "/a/", version: -1 }).err, ErrorCode.noNode);
+  assert.equal(run({ op: OpCode.delete, path: "a", version: -1 }).err, ErrorCode.badArguments);
+  assert.equal(run({ op: OpCode.addWatch, path: "/", mode: 5 }).err, ErrorCode.marshallingError);
+  // A container may be made with any create op; clients see ephemeralOwner 0.
+  const made = run({ op: OpCode.create2, path: "/c", data: null, acl: OPEN_ACL_UNSAFE, flags: 4 });
+  assert.equal((made.response as unknown as { stat: { ephemeralOwner: bigint } }).stat.ephemeralOwner, 0n);
+  assert.ok(db.tree.containers.has("/c"));
+  assert.equal(
+    run({ op: OpCode.createContainer, path: "/p", data: null, acl: OPEN_ACL_UNSAFE, flags: 0 }).err,
+    0,
+  );
+  assert.equal(db.tree.get("/p")?.ephemeralOwner, 0n);
+  await db.close();
 });

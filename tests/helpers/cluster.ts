@@ -9,7 +9,21 @@
  * const producer = new Producer({ bootstrap: cluster.bootstrap });
  * ```
  */
-import { freePorts, RunningProgram, tempDir } from "./program.ts";
+import { freePorts, runCli, RunningProgram, tempDir } from "./program.ts";
+import { type RealZooKeeper, startRealZooKeeper } from "./real-zookeeper.ts";
+
+let coordinatorCommand: Promise<boolean> | undefined;
+
+/**
+ * Does this build have `vltava coordinator start`? Until the coordinator lands, the fixture
+ * uses a real ZooKeeper 3.8 server instead (the brokers speak the same protocol to both).
+ */
+function hasCoordinatorCommand(): Promise<boolean> {
+  coordinatorCommand ??= runCli(["coordinator", "start", "--help"]).then((result) =>
+    result.code === 0 && result.stdout.includes("vltava coordinator start")
+  );
+  return coordinatorCommand;
+}
 
 export interface ClusterFixtureOptions {
   /** Number of brokers (ids 1..N). Default 1. */
@@ -29,9 +43,10 @@ export interface BrokerProcess {
 }
 
 export class TestCluster implements AsyncDisposable {
-  readonly coordinatorPort: number;
+  coordinatorPort: number;
   readonly brokers: BrokerProcess[] = [];
-  coordinator!: RunningProgram;
+  coordinator: RunningProgram | undefined;
+  zookeeper: RealZooKeeper | undefined;
   readonly #dataRoot: { path: string } & AsyncDisposable;
   readonly #options: ClusterFixtureOptions;
 
@@ -60,6 +75,11 @@ export class TestCluster implements AsyncDisposable {
 
   /** Start the coordinator (called by startCluster). */
   async startCoordinator(): Promise<void> {
+    if (!await hasCoordinatorCommand()) {
+      this.zookeeper = await startRealZooKeeper();
+      this.coordinatorPort = this.zookeeper.port;
+      return;
+    }
     const dataDir = `${this.#dataRoot.path}/coordinator`;
     this.coordinator = new RunningProgram(
       ["coordinator", "start", "--port", String(this.coordinatorPort), "--data-dir", dataDir],
@@ -102,6 +122,7 @@ export class TestCluster implements AsyncDisposable {
   async [Symbol.asyncDispose](): Promise<void> {
     await Promise.all(this.brokers.map((b) => b.program.stop("SIGKILL")));
     await this.coordinator?.stop("SIGKILL");
+    await this.zookeeper?.[Symbol.asyncDispose]();
     await this.#dataRoot[Symbol.asyncDispose]();
   }
 }
@@ -116,7 +137,7 @@ export async function startCluster(options: ClusterFixtureOptions = {}): Promise
     await Promise.all(brokerPorts.map((port, i) => cluster.startBroker(i + 1, port)));
   } catch (error) {
     const logs = [cluster.coordinator, ...cluster.brokers.map((b) => b.program)]
-      .filter((p) => p)
+      .filter((p): p is RunningProgram => p !== undefined)
       .map((p) => `--- vltava ${p.args.join(" ")}\n${p.stderr}${p.stdout}`)
       .join("\n");
     await cluster[Symbol.asyncDispose]();

@@ -54,6 +54,10 @@ export class RawZk {
   #connectWaiter: ((response: ConnectResponse | undefined) => void) | undefined;
   #eventWaiters: (() => void)[] = [];
   #writer = new Writer();
+  #outgoing: Uint8Array[] = [];
+  #outgoingBytes = 0;
+  #writing = false;
+  #flushed: Promise<void> = Promise.resolve();
   isClosed = false;
 
   private constructor(conn: Deno.TcpConn) {
@@ -115,9 +119,42 @@ export class RawZk {
     return promise;
   }
 
-  async write(bytes: Uint8Array): Promise<void> {
-    let offset = 0;
-    while (offset < bytes.length) offset += await this.conn.write(bytes.subarray(offset));
+  /**
+   * Queue bytes for the socket. Writes go out in call order, coalesced: everything queued
+   * while a write is in progress leaves in one syscall after it.
+   */
+  write(bytes: Uint8Array): Promise<void> {
+    this.#outgoing.push(bytes);
+    this.#outgoingBytes += bytes.length;
+    if (!this.#writing) {
+      this.#writing = true;
+      this.#flushed = this.#writeLoop();
+    }
+    return this.#flushed;
+  }
+
+  async #writeLoop(): Promise<void> {
+    try {
+      await Promise.resolve(); // let the caller's synchronous burst join this write
+      while (this.#outgoing.length > 0) {
+        const parts = this.#outgoing;
+        const size = this.#outgoingBytes;
+        this.#outgoing = [];
+        this.#outgoingBytes = 0;
+        const bytes = parts.length === 1 ? parts[0] : new Uint8Array(size);
+        if (parts.length > 1) {
+          let offset = 0;
+          for (const part of parts) {
+            bytes.set(part, offset);
+            offset += part.length;
+          }
+        }
+        let offset = 0;
+        while (offset < bytes.length) offset += await this.conn.write(bytes.subarray(offset));
+      }
+    } finally {
+      this.#writing = false;
+    }
   }
 
   /** Wait until an event matching `predicate` has arrived (or the timeout passes). */

@@ -127,3 +127,16 @@ peerTest("kcat -C reads batches our encoder compressed with every codec", [PEERS
   assert.ok(broker.of(ApiKey.ListOffsets).length >= 1);
   assert.ok(broker.of(ApiKey.Fetch).some((c) => c.header.apiVersion === 11));
 });
+
+peerTest("kcat -L reads our Metadata response", [PEERS.kcat], async () => {
+  await using broker = new CaptureBroker({ [TOPIC]: 3, other: 1 });
+  const result = await kcat(["-L", "-J", "-b", `127.0.0.1:${broker.port}`]);
+  assert.equal(result.code, 0, result.stderr);
+  const listing = JSON.parse(result.stdout);
+  assert.deepEqual(listing.brokers, [{ id: 1, name: `127.0.0.1:${broker.port}` }]);
+  const topics = Object.fromEntries(
+    listing.topics.map((t: { topic: string; partitions: unknown[] }) => [t.topic, t.partitions.length]),
+  );
+  assert.deepEqual(topics, { [TOPIC]: 3, other: 1 });
+  assert.deepEqual(listing.topics[0].partitions[0].replicas, [{ id: 1 }]);
+});

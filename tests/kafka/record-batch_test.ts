@@ -17,6 +17,7 @@ import {
   RecordBatchError,
   setBaseOffset,
   setPartitionLeaderEpoch,
+  stampLogAppendTime,
   validateBatch,
 } from "../../src/kafka/record-batch.ts";
 
@@ -307,4 +308,22 @@ Deno.test("CRC-32C check value and varint vectors used by records", () => {
     assert.equal(new Reader(fromHex(expected)).varint(), value);
   }
   assert.equal(hex(new Writer().varlong(-(2 ** 40)).toBytes()), "ffffffffff3f");
+});
+
+Deno.test("decoding accepts batches over the broker's 1 MiB default, up to its own bound", () => {
+  const big = new Uint8Array(2 << 20).map((_, i) => (i * 7919) & 0xff); // incompressible-ish 2 MiB
+  const bytes = encodeRecordBatch({ records: [{ value: big }] });
+  assert.equal(decodeRecordBatch(bytes).records[0].value!.length, 2 << 20);
+  assert.equal(decodeRecordBatches(bytes).length, 1);
+  rejects(() => decodeRecordBatch(bytes, 0, { maxBatchBytes: 1 << 20 }), "too-large");
+  rejects(() => validateBatch(bytes), "too-large"); // the broker's default
+});
+
+Deno.test("stampLogAppendTime sets the type bit and maxTimestamp and keeps the CRC valid", () => {
+  const bytes = encodeRecordBatch({ records: [{ value: "a", timestamp: 5 }, { value: "b", timestamp: 9 }] });
+  stampLogAppendTime(bytes, 0, 1_700_000_000_123);
+  const batch = decodeRecordBatch(bytes);
+  assert.equal(batch.logAppendTime, true);
+  assert.equal(batch.maxTimestamp, 1_700_000_000_123);
+  assert.deepEqual(batch.records.map((r) => r.timestamp), [1_700_000_000_123, 1_700_000_000_123]);
 });

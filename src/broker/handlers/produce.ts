@@ -20,6 +20,7 @@ import type { BrokerContext } from "../broker-context.ts";
 import type { RequestHandler } from "../connection.ts";
 import type { Partition } from "../replica-manager.ts";
 import { topicConfigValue } from "../topic-config.ts";
+import { StorageError } from "../../storage/storage-error.ts";
 
 interface PartitionResult {
   index: number;
@@ -40,11 +41,11 @@ export function produceHandler(context: BrokerContext): RequestHandler {
       name: topic.name,
       partitionResponses: await Promise.all(
         topic.partitionData.map(async (data): Promise<PartitionResult> => {
-          const result = (errorCode: number, baseOffset = -1, logStartOffset = -1) => ({
+          const result = (errorCode: number, baseOffset = -1, logStartOffset = -1, logAppendTimeMs = -1) => ({
             index: data.index,
             errorCode,
             baseOffset,
-            logAppendTimeMs: -1,
+            logAppendTimeMs,
             logStartOffset,
           });
           if (acks !== 0 && acks !== 1 && acks !== -1) return result(ErrorCode.INVALID_REQUIRED_ACKS);
@@ -59,8 +60,16 @@ export function produceHandler(context: BrokerContext): RequestHandler {
             const errorCode = acks === -1
               ? await waitForCommit(context, partition, appended.nextOffset, timeoutMs)
               : 0;
-            return result(errorCode, appended.baseOffset, partition.log.logStartOffset);
+            return result(
+              errorCode,
+              appended.baseOffset,
+              partition.log.logStartOffset,
+              appended.logAppendTimeMs,
+            );
           } catch (error) {
+            if (error instanceof StorageError) {
+              return result(error.errorCode, -1, partition.log.logStartOffset);
+            }
             console.error(`produce ${partition.key}: ${(error as Error).message}`);
             return result(ErrorCode.UNKNOWN_SERVER_ERROR, -1, partition.log.logStartOffset);
           }

@@ -81,7 +81,17 @@ function assignSticky({ members, partitionsPerTopic }: AssignInput): GroupAssign
   const topicsOf = new Map(
     memberIds.map((id) => [id, new Set(knownTopics(byId.get(id)!.subscription, partitionsPerTopic))]),
   );
-  const eligible = (topic: string) => memberIds.filter((id) => topicsOf.get(id)!.has(topic));
+  const eligibleByTopic = new Map<string, string[]>();
+  const eligible = (topic: string): string[] => {
+    let ids = eligibleByTopic.get(topic);
+    if (ids === undefined) {
+      eligibleByTopic.set(
+        topic,
+        ids = memberIds.filter((id) => topicsOf.get(id)!.has(topic)),
+      );
+    }
+    return ids;
+  };
 
   // Step 1: the valid claim with the highest generation wins each partition.
   const owner = new Map<string, { memberId: string; generationId: number }>();
