@@ -25,7 +25,7 @@ import { readResponseHeader, writeRequestHeader } from "../src/kafka/header.ts";
 const VALUE_BYTES = 100;
 const RECORDS_PER_BATCH = 600;
 const RECORDS = 1_200_000;
-const PIPELINE_DEPTH = 8;
+const PIPELINE_DEPTH = 16;
 
 export async function run(): Promise<void> {
   await using cluster = await startCluster({ brokers: 3 });

@@ -7,6 +7,7 @@ import { CliError } from "./cli-error.ts";
 import { integerOption } from "./options.ts";
 import { BrokerIdInUseError, startBroker } from "../broker/broker.ts";
 import { DEFAULT_BROKER_CONFIG } from "../broker/config.ts";
+import { groupOptionsFromEnv, groupsExtension } from "../broker/group-service.ts";
 
 registerCommands((program) => {
   const broker = program.command("broker").description("Run a Kafka-protocol broker");
@@ -65,6 +66,18 @@ registerCommands((program) => {
       DEFAULT_BROKER_CONFIG.maxConnections,
     )
     .option(
+      "--max-purgatory-waiters <n>",
+      "parked long-poll fetches and acks=all produces; beyond it they poll every 10 ms",
+      integerOption(0, 10_000_000),
+      DEFAULT_BROKER_CONFIG.maxPurgatoryWaiters,
+    )
+    .option(
+      "--max-wait-ms <ms>",
+      "cap on a fetch's max_wait_ms and a produce's timeout_ms",
+      integerOption(0, 3_600_000),
+      DEFAULT_BROKER_CONFIG.maxWaitMs,
+    )
+    .option(
       "--session-timeout-ms <ms>",
       "coordinator session timeout",
       integerOption(1000, 600_000),
@@ -96,7 +109,9 @@ registerCommands((program) => {
           maxConnections: options.maxConnections,
           sessionTimeoutMs: options.sessionTimeoutMs,
           replicaLagTimeMaxMs: options.replicaLagTimeMaxMs,
-        });
+          maxPurgatoryWaiters: options.maxPurgatoryWaiters,
+          maxWaitMs: options.maxWaitMs,
+        }, [groupsExtension(groupOptionsFromEnv())]);
       } catch (error) {
         if (error instanceof BrokerIdInUseError || error instanceof RangeError) {
           throw new CliError(error.message);

@@ -5,3 +5,4 @@ import "./coordinator.ts";
 import "./produce.ts";
 import "./topic.ts";
 import "./dev.ts";
+import "./group.ts";

@@ -3,9 +3,10 @@
  * acks=all writer per partition, while partition leaders are SIGKILLed and restarted, round
  * after round. Afterwards every acknowledged record is read back, in order within its partition.
  *
- * Leadership moves the way the controller moves it — to a live ISR member, leader epoch + 1,
- * the dead broker out of the ISR, CAS-written to the partition state — done by the test itself
- * when no controller did it first (moveLeadership is a no-op once leadership moved).
+ * Two ways: the controller moves leadership (and every other round the controller itself is
+ * killed), or — the replication side alone, also on a real ZooKeeper — the test moves it the way
+ * the controller does (a live ISR member, leader epoch + 1, the dead broker out of the ISR, a
+ * CAS write; a no-op when the controller was faster).
  */
 import assert from "node:assert/strict";
 import { startCluster, TestCluster } from "../helpers/cluster.ts";
@@ -18,7 +19,7 @@ import { batchOf, createAssignedTopic, describePartition, moveLeadership } from 
 const options = { sanitizeOps: false, sanitizeResources: false };
 const TOPIC = "failover";
 const PARTITIONS = 6;
-const ROUNDS = 3;
+const ROUNDS = 4;
 
 /** Any live broker's view of a partition. */
 async function stateOf(cluster: TestCluster, dead: Set<number>, partition: number) {
@@ -83,7 +84,19 @@ function waitUntilHealthy(cluster: TestCluster, dead: Set<number>) {
 
 const BROKER_ARGS = ["--replica-lag-time-max-ms", "3000", "--session-timeout-ms", "4000"];
 
-async function failoverRounds(cluster: TestCluster): Promise<void> {
+/** The controller's broker id as a live broker reports it. */
+async function controllerOf(cluster: TestCluster, dead: Set<number>): Promise<number> {
+  const survivor = cluster.brokers.find((b) => !dead.has(b.id))!;
+  await using client = await RawKafka.connect(survivor.port);
+  return (await client.metadata([])).controllerId ?? -1;
+}
+
+/**
+ * Rounds of SIGKILL and restart under acks=all writers. `byController`: the controller moves
+ * leadership and odd rounds kill the controller itself; otherwise the test moves leadership
+ * (the replication side alone) and every round kills a partition leader.
+ */
+async function failoverRounds(cluster: TestCluster, byController: boolean): Promise<void> {
   const dead = new Set<number>();
   {
     await using admin = await RawKafka.connect(cluster.broker(1).port);
@@ -99,12 +112,17 @@ async function failoverRounds(cluster: TestCluster): Promise<void> {
   const writers = acked.map((list, p) => writer(cluster, dead, p, stop, list));
 
   for (let round = 0; round < ROUNDS; round++) {
-    const victim = (await stateOf(cluster, dead, round % PARTITIONS)).leader;
+    const victim = byController && round % 2 === 1
+      ? await eventually("a controller", async () => {
+        const id = await controllerOf(cluster, dead);
+        return id > 0 ? id : undefined;
+      })
+      : (await stateOf(cluster, dead, round % PARTITIONS)).leader;
     const before = acked.map((list) => list.length);
     await cluster.broker(victim).program.stop("SIGKILL");
     dead.add(victim);
     // Fail over every partition the victim led to a live ISR member.
-    for (let p = 0; p < PARTITIONS; p++) {
+    for (let p = 0; p < PARTITIONS && !byController; p++) {
       const state = await stateOf(cluster, dead, p);
       const isr = state.isr.filter((id) => id !== victim);
       if (state.leader === victim) await moveLeadership(cluster, TOPIC, p, victim, isr[0], isr);
@@ -149,7 +167,7 @@ Deno.test(
   { ...options, timeout: 600_000 },
   async () => {
     await using cluster = await startCluster({ brokers: 3, brokerArgs: BROKER_ARGS });
-    await failoverRounds(cluster);
+    await failoverRounds(cluster, false);
   },
 );
 
@@ -164,6 +182,15 @@ peerTest(
     });
     const ports = freePorts(3);
     for (const [i, brokerPort] of ports.entries()) await cluster.startBroker(i + 1, brokerPort);
-    await failoverRounds(cluster);
+    await failoverRounds(cluster, false);
+  },
+);
+
+Deno.test(
+  "the controller fails over SIGKILLed leaders and itself, round after round; every acknowledged record is read back in order",
+  { ...options, timeout: 600_000 },
+  async () => {
+    await using cluster = await startCluster({ brokers: 3, brokerArgs: BROKER_ARGS });
+    await failoverRounds(cluster, true);
   },
 );

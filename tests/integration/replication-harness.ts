@@ -8,6 +8,7 @@ import { ZooKeeperClient } from "../../src/zk/client/client.ts";
 import { KeeperError } from "../../src/zk/protocol/mod.ts";
 import { ApiKey } from "../../src/kafka/api-keys.ts";
 import { readCreateTopicsResponse, writeCreateTopicsRequest } from "../../src/kafka/apis/create-topics.ts";
+import { readFetchResponse, writeFetchRequest } from "../../src/kafka/apis/fetch.ts";
 import { encodeRecordBatch } from "../../src/kafka/record-batch.ts";
 import {
   decodePartitionState,
@@ -122,4 +123,37 @@ export async function moveLeadership(
 /** A raw client connected to broker `id` of the cluster. */
 export function clientOf(cluster: TestCluster, id: number): Promise<RawKafka> {
   return RawKafka.connect(cluster.broker(id).port);
+}
+
+/** One Fetch v11 of one partition claiming to be `replicaId` (-1 = consumer). */
+export async function fetchAs(
+  client: RawKafka,
+  topic: string,
+  partition: number,
+  fetchOffset: number,
+  replicaId: number,
+) {
+  const response = await client.request(ApiKey.Fetch, 11, (w) =>
+    writeFetchRequest(w, 11, {
+      replicaId,
+      maxWaitMs: 0,
+      minBytes: 0,
+      maxBytes: 1_048_576,
+      isolationLevel: 0,
+      sessionId: 0,
+      sessionEpoch: -1,
+      topics: [{
+        topic,
+        partitions: [{
+          partition,
+          currentLeaderEpoch: -1,
+          fetchOffset,
+          logStartOffset: -1,
+          partitionMaxBytes: 1_048_576,
+        }],
+      }],
+      forgottenTopicsData: [],
+      rackId: "",
+    }), (r) => readFetchResponse(r, 11));
+  return response.responses[0].partitions[0];
 }

@@ -12,6 +12,7 @@ import {
   clientOf,
   createAssignedTopic,
   describePartition,
+  fetchAs,
   moveLeadership,
   sameBytes,
   segmentBytes,
@@ -55,6 +56,8 @@ Deno.test(
     const fetched = await leader.fetch("basics", 0, 40);
     assert.equal(fetched.highWatermark, 40);
     assert.equal(fetched.records?.length ?? 0, 0, "a consumer must not read above the HWM");
+    const impostor = await fetchAs(leader, "basics", 0, 40, 9);
+    assert.equal(impostor.records?.length ?? 0, 0, "a replica_id that is no replica reads as a consumer");
     assert.equal((await leader.readAll("basics", 0)).length, 40);
 
     cluster.broker(2).program.signal("SIGCONT");

@@ -15,6 +15,7 @@ import { readFetchRequest, writeFetchResponse } from "../../kafka/apis/fetch.ts"
 import { ErrorCode } from "../../kafka/errors.ts";
 import type { BrokerContext } from "../broker-context.ts";
 import type { RequestHandler } from "../connection.ts";
+import { commitKey, dataKey, partitionKey } from "../replica-manager.ts";
 
 const EMPTY: Uint8Array = new Uint8Array(0);
 
@@ -36,8 +37,10 @@ export function fetchHandler(context: BrokerContext): RequestHandler {
     const maxBytes = Math.max(0, request.maxBytes ?? 0x7fffffff);
     const minBytes = Math.max(0, request.minBytes);
     const deadline = Date.now() + Math.min(Math.max(request.maxWaitMs, 0), context.config.maxWaitMs);
+    // Followers wait for the log to grow; consumers for the high watermark to move.
+    const waitKey = request.replicaId >= 0 ? dataKey : commitKey;
     const keys = request.topics.flatMap((topic) =>
-      topic.partitions.map((p) => `${topic.topic}:${p.partition}`)
+      topic.partitions.map((p) => waitKey(partitionKey(topic.topic, p.partition)))
     );
     for (;;) {
       const { responses, totalBytes, anyError } = await readOnce(
@@ -64,7 +67,6 @@ export function fetchHandler(context: BrokerContext): RequestHandler {
 type FetchTopics = ReturnType<typeof readFetchRequest>["topics"];
 
 async function readOnce(context: BrokerContext, topics: FetchTopics, maxBytes: number, replicaId: number) {
-  const isFollower = replicaId >= 0;
   const snapshot = context.metadata.snapshot;
   let budget = maxBytes;
   let totalBytes = 0;
@@ -107,6 +109,10 @@ async function readOnce(context: BrokerContext, topics: FetchTopics, maxBytes: n
         continue;
       }
       // A follower's fetch offset is its log end offset: it may move the ISR and the HWM.
+      // Only a replica of the partition reads past the high watermark; any other replica_id is
+      // served as a consumer.
+      const isFollower = replicaId >= 0 && replicaId !== context.replicas.brokerId &&
+        partition.replicas.includes(replicaId);
       if (isFollower) context.replication.recordFollowerFetch(partition, replicaId, wanted.fetchOffset);
       const highWatermark = log.highWatermark;
       const maxOffset = isFollower ? log.logEndOffset : highWatermark;

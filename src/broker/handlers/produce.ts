@@ -21,7 +21,7 @@ import {
 } from "../../kafka/record-batch.ts";
 import type { BrokerContext } from "../broker-context.ts";
 import type { RequestHandler } from "../connection.ts";
-import type { Partition } from "../replica-manager.ts";
+import { commitKey, type Partition } from "../replica-manager.ts";
 import { topicConfigValue } from "../topic-config.ts";
 import { StorageError } from "../../storage/storage-error.ts";
 
@@ -146,7 +146,7 @@ export async function waitForCommit(
     }
     const remainingMs = deadline - Date.now();
     if (remainingMs <= 0) return ErrorCode.REQUEST_TIMED_OUT;
-    const outcome = await context.purgatory.wait([`hwm:${partition.key}`], remainingMs);
+    const outcome = await context.purgatory.wait([commitKey(partition.key)], remainingMs);
     if (outcome === "closed") return ErrorCode.REQUEST_TIMED_OUT;
     if (outcome === "full") await new Promise((resolve) => setTimeout(resolve, Math.min(remainingMs, 10)));
   }

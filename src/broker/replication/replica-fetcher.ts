@@ -270,7 +270,15 @@ export class ReplicaFetcher {
         }
         const records = answer.records;
         if (records && records.length > 0) {
-          log.appendAsFollower(records);
+          try {
+            log.appendAsFollower(records);
+          } catch (error) {
+            // Bad or non-continuing batches: find the divergence point again, later.
+            this.#options.log(`${target.followed.key}: follower append failed: ${(error as Error).message}`);
+            target.phase = "truncate";
+            this.#backoff(target);
+            continue;
+          }
           this.#options.onAppended(target.followed.key);
         }
         if (answer.highWatermark >= 0) log.setHighWatermark(Math.min(answer.highWatermark, log.logEndOffset));

@@ -19,8 +19,14 @@ import type { LeaderAndIsrRequest, LeaderAndIsrResponse } from "../../kafka/apis
 import type { ClusterMetadata } from "../cluster-metadata.ts";
 import type { Coordination } from "../coordination.ts";
 import type { Purgatory } from "../purgatory.ts";
-import type { Partition, PartitionStateListener, ReplicaManager } from "../replica-manager.ts";
-import type { PartitionState } from "../zk-layout.ts";
+import {
+  commitKey,
+  dataKey,
+  type Partition,
+  type PartitionStateListener,
+  type ReplicaManager,
+} from "../replica-manager.ts";
+import type { BrokerEndpoint, PartitionState } from "../zk-layout.ts";
 import { writeIsr } from "./isr-writer.ts";
 import { LeaderState } from "./leader-state.ts";
 import { replicationLog } from "./replicated-log.ts";
@@ -69,6 +75,8 @@ export class ReplicationManager implements PartitionStateListener {
   readonly #leaders = new Map<string, Leadership>();
   readonly #following = new Map<string, number>();
   readonly #fetchers = new Map<number, ReplicaFetcher>();
+  /** Leader endpoints from LeaderAndIsr, for leaders our metadata has not seen register yet. */
+  readonly #liveLeaders = new Map<number, BrokerEndpoint>();
   readonly #timer: ReturnType<typeof setInterval>;
   #controllerEpoch = -1;
   #closed = false;
@@ -115,6 +123,14 @@ export class ReplicationManager implements PartitionStateListener {
   async becomeLeaderOrFollower(request: LeaderAndIsrRequest): Promise<LeaderAndIsrResponse> {
     if (!this.#acceptControllerEpoch(request.controllerEpoch)) {
       return { errorCode: ErrorCode.STALE_CONTROLLER_EPOCH, partitionErrors: [] };
+    }
+    for (const live of request.liveLeaders) {
+      this.#liveLeaders.set(live.brokerId, {
+        brokerId: live.brokerId,
+        host: live.hostName,
+        port: live.port,
+        rack: null,
+      });
     }
     const partitionErrors = [];
     for (const state of request.ungroupedPartitionStates) {
@@ -234,7 +250,7 @@ export class ReplicationManager implements PartitionStateListener {
       fetcher = new ReplicaFetcher({
         brokerId: this.brokerId,
         sourceId,
-        endpoint: () => this.#metadata.snapshot.brokers.get(sourceId),
+        endpoint: () => this.#metadata.snapshot.brokers.get(sourceId) ?? this.#liveLeaders.get(sourceId),
         maxWaitMs: this.#options.fetchMaxWaitMs,
         maxBytes: this.#options.fetchMaxBytes,
         partitionMaxBytes: this.#options.fetchPartitionMaxBytes,
@@ -288,8 +304,8 @@ export class ReplicationManager implements PartitionStateListener {
   /** The leader appended: with no other ISR member that alone may commit. */
   onLeaderAppend(partition: Partition): void {
     const leadership = this.#leaders.get(partition.key);
+    this.#purgatory.wake(dataKey(partition.key)); // followers' long polls
     if (leadership) this.#advanceHighWatermark(partition, leadership);
-    this.#purgatory.wake(partition.key);
   }
 
   /** The ISR the HWM must respect: while an expansion is being written, the larger one. */
@@ -359,9 +375,10 @@ export class ReplicationManager implements PartitionStateListener {
     }
   }
 
+  /** Wake every waiter on the partition: long polls of both kinds and acks=all produces. */
   #wake(partition: Partition): void {
-    this.#purgatory.wake(partition.key);
-    this.#purgatory.wake(`hwm:${partition.key}`);
+    this.#purgatory.wake(dataKey(partition.key));
+    this.#purgatory.wake(commitKey(partition.key));
   }
 
   #log(message: string): void {
