@@ -4,8 +4,10 @@
  * no unclean election by default, controlled shutdown on SIGTERM.
  */
 import assert from "node:assert/strict";
-import { startCluster, type TestCluster } from "../helpers/cluster.ts";
-import { eventually } from "../helpers/program.ts";
+import { startCluster, TestCluster } from "../helpers/cluster.ts";
+import { eventually, freePorts, tempDir } from "../helpers/program.ts";
+import { PEERS, peerTest } from "../helpers/peers.ts";
+import { startRealZooKeeper } from "../helpers/real-zookeeper.ts";
 import { Admin } from "../../src/client/admin.ts";
 import { Producer } from "../../src/client/producer.ts";
 import { Connection } from "../../src/client/connection.ts";
@@ -48,33 +50,75 @@ async function leaderAndIsrAs(port: number, epoch: number): Promise<number> {
   }
 }
 
+/** Kill the controller: another broker takes over with a higher epoch; the old one is refused. */
+async function controllerFailover(cluster: TestCluster): Promise<void> {
+  await using probe = await ClusterProbe.connect(cluster.coordinatorAddress);
+  const first = await probe.waitForController();
+  assert.ok(first.epoch >= 1);
+  assert.ok([1, 2, 3].includes(first.brokerId));
+
+  await cluster.broker(first.brokerId).program.stop("SIGKILL");
+  const second = await probe.waitForController((c) => c.brokerId !== first.brokerId);
+  assert.ok(second.epoch > first.epoch, `epoch ${second.epoch} after ${first.epoch}`);
+
+  // Every live broker has heard from the new controller, so the old epoch is stale there.
+  const survivor = cluster.brokers.find((b) => b.id !== first.brokerId)!;
+  const STALE_CONTROLLER_EPOCH = 11;
+  await eventually(
+    "the old controller epoch refused",
+    async () => (await leaderAndIsrAs(survivor.port, first.epoch)) === STALE_CONTROLLER_EPOCH,
+  );
+  assert.equal(await leaderAndIsrAs(survivor.port, second.epoch), 0);
+
+  // The replaced broker comes back as a candidate, not as the controller.
+  await cluster.startBroker(first.brokerId, cluster.broker(first.brokerId).port);
+  await eventually("three live brokers", async () => (await probe.liveBrokers()).length === 3);
+  assert.deepEqual(await probe.controller(), second);
+}
+
+/** SIGKILL a partition leader: an ISR member leads with a higher epoch; writes resume. */
+async function leaderFailover(cluster: TestCluster): Promise<void> {
+  await using probe = await ClusterProbe.connect(cluster.coordinatorAddress);
+  await probe.waitForController();
+  await createTopic(cluster, "orders", 3);
+  const before = await eventually("partition 0 led", async () => {
+    const state = await probe.state("orders", 0);
+    return state && state.leader > 0 && state.isr.length === 3 ? state : undefined;
+  });
+
+  await cluster.broker(before.leader).program.stop("SIGKILL");
+  const after = await eventually("a new leader for orders-0", async () => {
+    const state = await probe.state("orders", 0);
+    return state && state.leader !== before.leader && state.leader > 0 ? state : undefined;
+  });
+  assert.ok(before.isr.includes(after.leader), `new leader ${after.leader} from the ISR ${before.isr}`);
+  assert.ok(after.leaderEpoch > before.leaderEpoch);
+  assert.ok(!after.isr.includes(before.leader), "the dead broker left the ISR");
+
+  const survivors = cluster.brokers.filter((b) => b.id !== before.leader).map((b) => `127.0.0.1:${b.port}`);
+  const producer = new Producer({ bootstrap: survivors.join(","), acks: "all" });
+  try {
+    const metadata = await producer.send({ topic: "orders", partition: 0, value: "after failover" });
+    assert.equal(metadata.partition, 0);
+  } finally {
+    await producer.close();
+  }
+
+  // The dead broker comes back as a follower of the new leader, catches up and rejoins the ISR.
+  await cluster.startBroker(before.leader, cluster.broker(before.leader).port);
+  const rejoined = await eventually("the restarted broker back in the ISR", async () => {
+    const state = await probe.state("orders", 0);
+    return state && state.isr.includes(before.leader) ? state : undefined;
+  }, 60_000);
+  assert.equal(rejoined.leader, after.leader);
+}
+
 Deno.test(
   "a killed controller is replaced by another broker with a higher epoch; the old epoch is refused",
   options,
   async () => {
     await using cluster = await threeBrokers();
-    await using probe = await ClusterProbe.connect(cluster.coordinatorAddress);
-    const first = await probe.waitForController();
-    assert.ok(first.epoch >= 1);
-    assert.ok([1, 2, 3].includes(first.brokerId));
-
-    await cluster.broker(first.brokerId).program.stop("SIGKILL");
-    const second = await probe.waitForController((c) => c.brokerId !== first.brokerId);
-    assert.ok(second.epoch > first.epoch, `epoch ${second.epoch} after ${first.epoch}`);
-
-    // Every live broker has heard from the new controller, so the old epoch is stale there.
-    const survivor = cluster.brokers.find((b) => b.id !== first.brokerId)!;
-    const STALE_CONTROLLER_EPOCH = 11;
-    await eventually(
-      "the old controller epoch refused",
-      async () => (await leaderAndIsrAs(survivor.port, first.epoch)) === STALE_CONTROLLER_EPOCH,
-    );
-    assert.equal(await leaderAndIsrAs(survivor.port, second.epoch), 0);
-
-    // The replaced broker comes back as a candidate, not as the controller.
-    await cluster.startBroker(first.brokerId, cluster.broker(first.brokerId).port);
-    await eventually("three live brokers", async () => (await probe.liveBrokers()).length === 3);
-    assert.deepEqual(await probe.controller(), second);
+    await controllerFailover(cluster);
   },
 );
 
@@ -83,36 +127,22 @@ Deno.test(
   options,
   async () => {
     await using cluster = await threeBrokers();
-    await using probe = await ClusterProbe.connect(cluster.coordinatorAddress);
-    await probe.waitForController();
-    await createTopic(cluster, "orders", 3);
-    const before = await eventually("partition 0 led", async () => {
-      const state = await probe.state("orders", 0);
-      return state && state.leader > 0 && state.isr.length === 3 ? state : undefined;
+    await leaderFailover(cluster);
+  },
+);
+
+peerTest(
+  "on a real ZooKeeper 3.8: leader failover, controller election and failover, stale epoch refused",
+  [PEERS.zookeeper],
+  async () => {
+    // Tick 500 ms: the brokers' 3000 ms sessions are granted as asked (the minimum is 2 ticks).
+    await using zookeeper = await startRealZooKeeper({ tickTimeMs: 500 });
+    await using cluster = new TestCluster(await tempDir("vltava-zk-controller-"), zookeeper.port, {
+      brokerArgs: FAST_SESSION_ARGS,
     });
-
-    await cluster.broker(before.leader).program.stop("SIGKILL");
-    const after = await eventually("a new leader for orders-0", async () => {
-      const state = await probe.state("orders", 0);
-      return state && state.leader !== before.leader && state.leader > 0 ? state : undefined;
-    });
-    assert.ok(before.isr.includes(after.leader), `new leader ${after.leader} from the ISR ${before.isr}`);
-    assert.ok(after.leaderEpoch > before.leaderEpoch);
-    assert.ok(!after.isr.includes(before.leader), "the dead broker left the ISR");
-
-    const survivors = cluster.brokers.filter((b) => b.id !== before.leader).map((b) => `127.0.0.1:${b.port}`);
-    const producer = new Producer({ bootstrap: survivors.join(","), acks: 1 });
-    try {
-      const metadata = await producer.send({ topic: "orders", partition: 0, value: "after failover" });
-      assert.equal(metadata.partition, 0);
-    } finally {
-      await producer.close();
-    }
-
-    // The dead broker comes back as a follower: it is told, and the leader stays where it is.
-    await cluster.startBroker(before.leader, cluster.broker(before.leader).port);
-    await eventually("four-broker view again", async () => (await probe.liveBrokers()).length === 3);
-    assert.equal((await probe.state("orders", 0))?.leader, after.leader);
+    for (const [i, port] of freePorts(3).entries()) await cluster.startBroker(i + 1, port);
+    await leaderFailover(cluster);
+    await controllerFailover(cluster);
   },
 );
 
