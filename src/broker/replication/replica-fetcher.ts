@@ -25,6 +25,7 @@ import {
 } from "../../kafka/apis/offset-for-leader-epoch.ts";
 import type { BrokerEndpoint } from "../zk-layout.ts";
 import type { ReplicationLog } from "./replicated-log.ts";
+import { truncationOffset } from "./truncation.ts";
 
 /** A followed partition, as the fetcher needs it. */
 export interface FollowedPartition {
@@ -180,7 +181,7 @@ export class ReplicaFetcher {
     for (const target of targets) {
       if (target.followed.log.latestEpoch >= 0) continue;
       // No epoch recorded: nothing better than the high watermark (which is all we had then).
-      this.#truncateTo(target, target.followed.log.highWatermark);
+      this.#truncateTo(target, truncationOffset(target.followed.log, null));
     }
     if (asking.length === 0) return;
     const version = Math.min(3, connection.versionFor(ApiKey.OffsetForLeaderEpoch));
@@ -206,13 +207,10 @@ export class ReplicaFetcher {
           this.#onPartitionError(target, answer.errorCode);
           continue;
         }
-        const log = target.followed.log;
-        let offset = answer.endOffset;
-        if (offset < 0) offset = log.highWatermark; // the leader does not know our epoch
-        else if ((answer.leaderEpoch ?? -1) >= 0 && answer.leaderEpoch !== log.latestEpoch) {
-          const ours = log.endOffsetForEpoch(answer.leaderEpoch!);
-          if (ours.endOffset >= 0) offset = Math.min(offset, ours.endOffset);
-        }
+        const offset = truncationOffset(target.followed.log, {
+          leaderEpoch: answer.leaderEpoch ?? -1,
+          endOffset: answer.endOffset,
+        });
         this.#truncateTo(target, offset);
       }
     }
