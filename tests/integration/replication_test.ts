@@ -14,12 +14,14 @@ import {
   describePartition,
   fetchAs,
   moveLeadership,
+  produceWithTimeout,
   sameBytes,
   segmentBytes,
   waitForIsr,
 } from "./replication-harness.ts";
 
 const options = { sanitizeOps: false, sanitizeResources: false };
+const REQUEST_TIMED_OUT = 7;
 const NOT_ENOUGH_REPLICAS = 19;
 const NOT_ENOUGH_REPLICAS_AFTER_APPEND = 20;
 
@@ -59,14 +61,17 @@ Deno.test(
     const impostor = await fetchAs(leader, "basics", 0, 40, 9);
     assert.equal(impostor.records?.length ?? 0, 0, "a replica_id that is no replica reads as a consumer");
     assert.equal((await leader.readAll("basics", 0)).length, 40);
+    // acks=all cannot complete while the ISR members are paused: it times out, unacknowledged.
+    const timedOut = await produceWithTimeout(leader, "basics", 0, batchOf(["timed-out"]), 1_000);
+    assert.equal(timedOut.errorCode, REQUEST_TIMED_OUT);
 
     cluster.broker(2).program.signal("SIGCONT");
     cluster.broker(3).program.signal("SIGCONT");
     const all = await eventually("the write to commit once followers resume", async () => {
       const records = await leader.readAll("basics", 0);
-      return records.length === 41 ? records : undefined;
+      return records.length === 42 ? records : undefined;
     });
-    assert.equal(text(all[40].value), "only-on-leader");
+    assert.deepEqual(all.slice(40).map((r) => text(r.value)), ["only-on-leader", "timed-out"]);
   },
 );
 
