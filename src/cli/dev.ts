@@ -112,8 +112,12 @@ registerCommands((program) => {
         stopping ??= (async () => {
           clearInterval(timer);
           console.log("\nstopping brokers (controlled shutdown), then the coordinator…");
-          await zk?.close().catch(() => {});
+          cluster.processes[0]?.child.status.then((st) =>
+            console.log("DEBUG coordinator exit", JSON.stringify(st), Date.now())
+          );
+          console.log("DEBUG stop begins", Date.now());
           await cluster.stop();
+          await zk?.close().catch(() => {});
           console.log("stopped");
         })();
         return stopping;
@@ -143,19 +147,30 @@ registerCommands((program) => {
         console.log(`  echo hello | vltava produce demo --bootstrap ${cluster.bootstrap}`);
         console.log(`  vltava consume demo --from-beginning --bootstrap ${cluster.bootstrap}`);
         console.log("Ctrl-C stops everything.");
+        // On a terminal the table is redrawn in place; into a pipe or file only changes are written.
+        const terminal = Deno.stdout.isTerminal();
+        let lastText = "";
+        let drawnLines = 0;
         const show = async () => {
           if (stopping || !zk) return;
           const failed = cluster.failed().map((process) => process.name);
+          let text: string;
           try {
             const current = await readClusterStatus(zk);
-            if (stopping) return;
-            console.log(
-              `\n${new Date().toISOString()}${failed.length ? `  exited: ${failed.join(", ")}` : ""}`,
-            );
-            console.log(statusTable(current));
+            text = statusTable(current) + (failed.length ? `\nexited: ${failed.join(", ")}` : "");
           } catch (error) {
-            console.log(`status unavailable: ${(error as Error).message}`);
+            text = `status unavailable: ${(error as Error).message}`;
           }
+          if (stopping) return;
+          if (terminal) {
+            const clear = drawnLines > 0 ? `\x1b[${drawnLines}A\x1b[J` : "";
+            const body = `${text}\nupdated ${new Date().toLocaleTimeString()} (Ctrl-C stops everything)`;
+            Deno.stdout.writeSync(new TextEncoder().encode(`${clear}${body}\n`));
+            drawnLines = body.split("\n").length;
+          } else if (text !== lastText) {
+            console.log(`\n${new Date().toISOString()}\n${text}`);
+          }
+          lastText = text;
         };
         await show();
         timer = setInterval(() => void show(), STATUS_INTERVAL_MS);

@@ -92,11 +92,16 @@ export class LocalCluster {
     const entry: ClusterProcess = { name, port, logPath, child, exited: false };
     this.processes.push(entry);
     // Both streams go to the process's log file; the terminal is kept for the status table.
-    const writer = log.writable.getWriter();
+    // Direct writes (not log.writable, whose writes only reached the file at close), in order.
+    let tail = Promise.resolve();
     const copy = async (stream: ReadableStream<Uint8Array>) => {
-      for await (const chunk of stream) await writer.write(chunk).catch(() => {});
+      for await (const chunk of stream) {
+        tail = tail.then(async () => {
+          for (let at = 0; at < chunk.length;) at += await log.write(chunk.subarray(at));
+        }).catch(() => {});
+      }
     };
-    Promise.all([copy(child.stdout), copy(child.stderr)]).finally(() => writer.close().catch(() => {}));
+    Promise.all([copy(child.stdout), copy(child.stderr)]).finally(() => tail.finally(() => log.close()));
     child.status.then(() => entry.exited = true);
     await waitForPort(
       this.options.host,

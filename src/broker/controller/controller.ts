@@ -321,13 +321,16 @@ export class Controller {
     this.#options.log(`controlled shutdown of broker ${brokerId}`);
     await this.trigger();
     const remaining: ShutdownOutcome["remaining"] = [];
-    for (const topic of this.#view?.topics.values() ?? []) {
-      topic.assignment.forEach((replicas, partitionIndex) => {
+    const view = this.#view;
+    for (const topic of view?.topics.values() ?? []) {
+      topic.assignment.forEach((_replicas, partitionIndex) => {
         const state = topic.states[partitionIndex]?.state;
-        // A partition with one replica cannot move: it is not worth delaying the shutdown for.
-        if (state?.leader === brokerId && replicas.length > 1) {
-          remaining.push({ topicName: topic.name, partitionIndex });
-        }
+        // Only a partition that another live in-sync replica could take is worth waiting for;
+        // one with no such replica (a single replica, or every other one gone or leaving) stays.
+        const movable = state?.isr.some((id) =>
+          id !== brokerId && view!.brokers.has(id) && !this.#shuttingDown.has(id)
+        );
+        if (state?.leader === brokerId && movable) remaining.push({ topicName: topic.name, partitionIndex });
       });
     }
     return { errorCode: 0, remaining };

@@ -1,0 +1,117 @@
+/**
+ * `vltava dev` as a user runs it: a child process that starts the coordinator and brokers,
+ * reports ready with a controller and every broker live, serves produce/consume, stops every
+ * child on SIGINT, and finds its data again on the next start. A taken port is a clear error.
+ */
+import assert from "node:assert/strict";
+import { freePorts, runCli, RunningProgram, tempDir } from "../helpers/program.ts";
+
+const options = { sanitizeOps: false, sanitizeResources: false };
+
+function dev(dataDir: string, basePort: number, coordinatorPort: number): RunningProgram {
+  return new RunningProgram([
+    "dev",
+    "--brokers",
+    "2",
+    "--data-dir",
+    dataDir,
+    "--base-port",
+    String(basePort),
+    "--coordinator-port",
+    String(coordinatorPort),
+  ]);
+}
+
+/** Is anything listening on the port? */
+async function listening(port: number): Promise<boolean> {
+  try {
+    (await Deno.connect({ hostname: "127.0.0.1", port })).close();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+Deno.test(
+  "vltava dev starts a ready cluster, stops every child on SIGINT, and keeps its data",
+  options,
+  async () => {
+    await using dir = await tempDir("vltava-dev-");
+    // Two consecutive ports for the brokers, one for the coordinator.
+    let basePort = 0;
+    let coordinatorPort = 0;
+    for (let attempt = 0; attempt < 20 && basePort === 0; attempt++) {
+      const [a, c] = freePorts(2);
+      if (a < 65535 && !(await listening(a + 1)) && c !== a + 1) [basePort, coordinatorPort] = [a, c];
+    }
+    const bootstrap = `127.0.0.1:${basePort},127.0.0.1:${basePort + 1}`;
+    {
+      await using first = dev(dir.path, basePort, coordinatorPort);
+      await first.waitForOutput(/cluster ready: controller is broker \d \(epoch \d+\)/, 120_000);
+      assert.match(first.stdout, new RegExp(`bootstrap: +${bootstrap}`));
+      assert.match(first.stdout, /vltava produce/);
+      await first.waitForOutput(/partitions led/, 30_000);
+
+      const created = await runCli([
+        "topic",
+        "create",
+        "kept",
+        "--partitions",
+        "2",
+        "--replication-factor",
+        "2",
+        "--bootstrap",
+        bootstrap,
+      ]);
+      assert.equal(created.code, 0, created.stderr);
+      const produced = await runCli(["produce", "kept", "--acks", "all", "--bootstrap", bootstrap], {
+        stdin: "one\ntwo\nthree\n",
+      });
+      assert.equal(produced.code, 0, produced.stderr);
+
+      first.signal("SIGINT");
+      const status = await first.status;
+      assert.equal(status.code, 0, first.stderr);
+      assert.match(first.stdout, /stopped/);
+      for (const port of [basePort, basePort + 1, coordinatorPort]) {
+        assert.equal(await listening(port), false, `port ${port} released`);
+      }
+    }
+    {
+      await using second = dev(dir.path, basePort, coordinatorPort);
+      await second.waitForOutput(/cluster ready/, 120_000);
+      const consumed = await runCli([
+        "consume",
+        "kept",
+        "--from-beginning",
+        "--max-messages",
+        "3",
+        "--timeout-ms",
+        "30000",
+        "--bootstrap",
+        bootstrap,
+      ]);
+      assert.equal(consumed.code, 0, consumed.stderr);
+      assert.deepEqual(consumed.stdout.trim().split("\n").sort(), ["one", "three", "two"]);
+
+      // A second dev on the same ports says so in one line.
+      const clash = await runCli([
+        "dev",
+        "--brokers",
+        "2",
+        "--data-dir",
+        `${dir.path}/other`,
+        "--base-port",
+        String(basePort),
+        "--coordinator-port",
+        String(coordinatorPort),
+      ]);
+      assert.equal(clash.code, 1);
+      assert.match(clash.stderr, /Port \d+ \(.+\) is in use/);
+      assert.equal(clash.stderr.trim().split("\n").length, 1);
+
+      second.signal("SIGINT");
+      assert.equal((await second.status).code, 0);
+    }
+  },
+);
