@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { startCluster } from "../helpers/cluster.ts";
 import { eventually } from "../helpers/program.ts";
+import { encodeRecordBatch } from "../../src/kafka/record-batch.ts";
 import { text } from "./broker-harness.ts";
 import {
   batchOf,
@@ -177,5 +178,27 @@ Deno.test(
       cluster.broker(1).program.stderr,
       new RegExp(`diverge:0: truncated from 12 to ${truncatedTo}`),
     );
+  },
+);
+
+Deno.test(
+  "a batch larger than a follower's fetch size still replicates (one whole batch per response)",
+  options,
+  async () => {
+    await using cluster = await startCluster({ brokers: 2 });
+    await using leader = await clientOf(cluster, 1);
+    await createAssignedTopic(leader, "big", [[1, 2]], { "max.message.bytes": String(16 * 1_048_576) });
+    await waitForIsr(leader, "big", 0, [1, 2]);
+    // 12 MiB of random (incompressible, uncompressed anyway) bytes: above the followers' 10 MiB
+    // fetch budget and 1 MiB partition budget.
+    const value = new Uint8Array(12 * 1_048_576);
+    for (let i = 0; i < value.length; i += 65_536) crypto.getRandomValues(value.subarray(i, i + 65_536));
+    const batch = encodeRecordBatch({ records: [{ key: null, value, timestamp: Date.now() }] });
+    const answer = await produceWithTimeout(leader, "big", 0, batch, 60_000);
+    assert.equal(answer.errorCode, 0, "acknowledged only once broker 2 fetched it");
+    assert.ok(sameBytes(
+      await segmentBytes(cluster.broker(2).dataDir, "big", 0),
+      await segmentBytes(cluster.broker(1).dataDir, "big", 0),
+    ));
   },
 );

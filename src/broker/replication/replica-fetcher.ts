@@ -49,6 +49,8 @@ export interface ReplicaFetcherOptions {
   endpoint: () => BrokerEndpoint | undefined;
   maxWaitMs: number;
   maxBytes: number;
+  /** Largest response frame accepted (bounds memory per fetcher). */
+  maxResponseBytes: number;
   partitionMaxBytes: number;
   /** Backoff after an error, doubled per consecutive failure up to maxBackoffMs. */
   backoffMs: number;
@@ -160,7 +162,7 @@ export class ReplicaFetcher {
       clientId: `replica-fetcher-${this.#options.brokerId}`,
       connectTimeoutMs: 5_000,
       requestTimeoutMs: this.#options.maxWaitMs + 30_000,
-      maxResponseBytes: this.#options.maxBytes + 1_048_576,
+      maxResponseBytes: this.#options.maxResponseBytes,
     });
     return this.#connection;
   }

@@ -38,6 +38,11 @@ export interface ReplicationOptions {
   /** Follower fetch long-poll. */
   fetchMaxWaitMs: number;
   fetchMaxBytes: number;
+  /**
+   * Largest follower fetch response accepted: a response holds at least one whole batch even
+   * past fetchMaxBytes (KIP-74), and no batch is larger than a request frame.
+   */
+  fetchMaxResponseBytes: number;
   fetchPartitionMaxBytes: number;
   fetchBackoffMs: number;
 }
@@ -46,6 +51,7 @@ export const DEFAULT_REPLICATION_OPTIONS: ReplicationOptions = {
   replicaLagTimeMaxMs: 10_000,
   fetchMaxWaitMs: 500,
   fetchMaxBytes: 10 * 1_048_576,
+  fetchMaxResponseBytes: 104_857_600,
   fetchPartitionMaxBytes: 1_048_576,
   fetchBackoffMs: 100,
 };
@@ -253,6 +259,10 @@ export class ReplicationManager implements PartitionStateListener {
         endpoint: () => this.#metadata.snapshot.brokers.get(sourceId) ?? this.#liveLeaders.get(sourceId),
         maxWaitMs: this.#options.fetchMaxWaitMs,
         maxBytes: this.#options.fetchMaxBytes,
+        maxResponseBytes: Math.max(
+          this.#options.fetchMaxResponseBytes,
+          this.#options.fetchMaxBytes + 1_048_576,
+        ),
         partitionMaxBytes: this.#options.fetchPartitionMaxBytes,
         backoffMs: this.#options.fetchBackoffMs,
         maxBackoffMs: 2_000,
