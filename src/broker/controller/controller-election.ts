@@ -1,23 +1,24 @@
 /**
- * ControllerCandidate: this broker's place in the controller election. It creates an ephemeral
- * sequential node under /controller_election; the smallest sequence is the controller. Every
- * other candidate watches only its predecessor (no herd: the death of the controller wakes one
- * broker) and re-checks when that node goes.
+ * ControllerCandidate: this broker's place in the controller election, on the ZooKeeper
+ * leader-election recipe (src/zk/recipes): an ephemeral sequential node under
+ * /controller_election; the smallest sequence is the controller; every other candidate watches
+ * only its predecessor (no herd: the death of the controller wakes one broker).
  *
  * Winning: raise /controller_epoch by one with a versioned write (retrying a lost race), write
  * the ephemeral /controller {brokerid, epoch}, and report `elected` with the epoch and the
  * epoch's znode version (the token the controller's writes are fenced with).
  *
- * Losing: when the session expires or closes, or stays disconnected for the session timeout
- * (by then the server has expired it and another broker may lead), `lost` is reported at once,
- * so two controllers never act on overlapping beliefs for longer than the coordinator allows.
+ * Losing: the recipe reports it when the session expires or closes, when our node is deleted,
+ * or after a disconnection as long as the session timeout (by then the server has expired the
+ * session and another broker may lead); `lost` is reported at once, so two controllers never act
+ * on overlapping beliefs for longer than the coordinator allows.
  */
-import type { WatchEvent, ZooKeeperClient } from "../../zk/client/mod.ts";
+import type { ZooKeeperClient } from "../../zk/client/mod.ts";
+import { LeaderElection } from "../../zk/recipes/mod.ts";
 import { ErrorCode, KeeperError } from "../../zk/protocol/mod.ts";
 import { CONTROLLER_EPOCH_PATH, CONTROLLER_PATH } from "../zk-layout.ts";
 import {
   CANDIDATE_PREFIX,
-  candidateSequence,
   CONTROLLER_ELECTION_PATH,
   decodeController,
   decodeControllerEpoch,
@@ -45,18 +46,19 @@ export class ControllerCandidate {
   readonly #zk: ZooKeeperClient;
   readonly #brokerId: number;
   readonly #events: CandidateEvents;
-  #node: string | null = null;
+  readonly #election: LeaderElection;
   #leading = false;
   #stopped = false;
-  #checking = false;
-  #again = false;
-  #disconnectTimer: ReturnType<typeof setTimeout> | undefined;
   #unsubscribe: (() => void) | undefined;
 
   constructor(zk: ZooKeeperClient, brokerId: number, events: CandidateEvents) {
     this.#zk = zk;
     this.#brokerId = brokerId;
     this.#events = events;
+    this.#election = new LeaderElection(zk, CONTROLLER_ELECTION_PATH, {
+      data: String(brokerId),
+      prefix: CANDIDATE_PREFIX,
+    });
   }
 
   get leading(): boolean {
@@ -65,86 +67,31 @@ export class ControllerCandidate {
 
   /** Join the election. */
   async start(): Promise<void> {
-    this.#unsubscribe = this.#zk.sessionEvents.subscribe((event) => {
-      if (event.type === "disconnected") {
-        clearTimeout(this.#disconnectTimer);
-        this.#disconnectTimer = setTimeout(
-          () => this.#lose("disconnected from the coordinator for the session timeout"),
-          this.#zk.sessionTimeoutMs,
-        );
-      } else if (event.type === "connected") {
-        clearTimeout(this.#disconnectTimer);
-        void this.#check();
-      } else {
-        clearTimeout(this.#disconnectTimer);
-        this.#lose(event.type === "expired" ? "session expired" : "session closed");
-        this.#stopped = true;
-      }
+    this.#unsubscribe = this.#election.events.subscribe((event) => {
+      if (event.type === "elected") void this.#claim();
+      else if (event.type === "lost") this.#lose(event.reason);
     });
-    await this.#zk.mkdirp(CONTROLLER_ELECTION_PATH);
-    await this.#check();
+    await this.#election.start();
+  }
+
+  /** First in line: take the epoch and /controller, unless leadership was lost meanwhile. */
+  async #claim(): Promise<void> {
+    try {
+      const elected = await this.#becomeController();
+      if (elected === null || this.#stopped || !this.#election.isLeader || this.#leading) return;
+      this.#leading = true;
+      this.#events.elected(elected);
+    } catch (error) {
+      if (this.#stopped || !this.#election.isLeader) return;
+      this.#events.log(`controller election: ${(error as Error).message}; retrying`);
+      setTimeout(() => void this.#claim(), 1000);
+    }
   }
 
   #lose(reason: string): void {
     if (!this.#leading) return;
     this.#leading = false;
     this.#events.lost(reason);
-  }
-
-  /** Evaluate our position; serialized, and repeated when a watch fires meanwhile. */
-  async #check(): Promise<void> {
-    if (this.#checking) {
-      this.#again = true;
-      return;
-    }
-    this.#checking = true;
-    try {
-      do {
-        this.#again = false;
-        if (this.#stopped || this.#zk.state !== "connected") return;
-        await this.#checkOnce();
-      } while (this.#again && !this.#stopped);
-    } catch (error) {
-      // Connection loss: the reconnect triggers another check.
-      if (
-        !this.#stopped && !isCode(error, ErrorCode.connectionLoss) && !isCode(error, ErrorCode.sessionExpired)
-      ) {
-        this.#events.log(`controller election: ${(error as Error).message}`);
-        setTimeout(() => void this.#check(), 1000);
-      }
-    } finally {
-      this.#checking = false;
-    }
-  }
-
-  async #checkOnce(): Promise<void> {
-    const children = (await this.#zk.getChildren(CONTROLLER_ELECTION_PATH))
-      .filter((name) => name.startsWith(CANDIDATE_PREFIX) && candidateSequence(name) >= 0)
-      .sort((a, b) => candidateSequence(a) - candidateSequence(b));
-    const mine = this.#node === null ? -1 : children.indexOf(this.#node);
-    if (mine < 0) {
-      this.#lose("our election node is gone");
-      const path = await this.#zk.create(
-        `${CONTROLLER_ELECTION_PATH}/${CANDIDATE_PREFIX}`,
-        String(this.#brokerId),
-        { ephemeral: true, sequential: true },
-      );
-      this.#node = path.slice(path.lastIndexOf("/") + 1);
-      this.#again = true;
-      return;
-    }
-    if (mine === 0) {
-      if (this.#leading) return;
-      const elected = await this.#becomeController();
-      if (elected === null) return;
-      this.#leading = true;
-      this.#events.elected(elected);
-      return;
-    }
-    const predecessor = `${CONTROLLER_ELECTION_PATH}/${children[mine - 1]}`;
-    this.#lose("another candidate leads");
-    const stat = await this.#zk.exists(predecessor, (_event: WatchEvent) => void this.#check());
-    if (stat === null) this.#again = true;
   }
 
   /** Raise the epoch and claim /controller; null when our node vanished meanwhile. */
@@ -177,7 +124,7 @@ export class ControllerCandidate {
         throw new Error(`/controller is still held by ${JSON.stringify(decodeController(data))}`);
       }
       await new Promise((resolve) => setTimeout(resolve, 200));
-      if (this.#stopped) return null;
+      if (this.#stopped || !this.#election.isLeader) return null;
     }
   }
 
@@ -211,10 +158,8 @@ export class ControllerCandidate {
   /** Leave the election (our node and /controller go with the session's close or here). */
   async stop(): Promise<void> {
     this.#stopped = true;
-    clearTimeout(this.#disconnectTimer);
     this.#unsubscribe?.();
     this.#lose("stopped");
-    if (this.#zk.state !== "connected") return;
-    if (this.#node) await this.#zk.delete(`${CONTROLLER_ELECTION_PATH}/${this.#node}`).catch(() => {});
+    await this.#election.stop();
   }
 }

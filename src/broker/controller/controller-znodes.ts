@@ -53,9 +53,3 @@ export function decodeControllerEpoch(bytes: Uint8Array | null): number {
   }
   return Number(text);
 }
-
-/** Sequence number of a candidate node name ("c-0000000007" -> 7), or -1. */
-export function candidateSequence(name: string): number {
-  const match = /(\d{10})$/.exec(name);
-  return match ? Number(match[1]) : -1;
-}
