@@ -33,6 +33,8 @@ export interface ClusterFixtureOptions {
   /** Environment for every process. */
   env?: Record<string, string>;
   timeoutMs?: number;
+  /** Parent of the cluster's temporary data directory (default: the system temp dir). */
+  parentDir?: string;
 }
 
 export interface BrokerProcess {
@@ -131,7 +133,10 @@ export class TestCluster implements AsyncDisposable {
 export async function startCluster(options: ClusterFixtureOptions = {}): Promise<TestCluster> {
   const count = options.brokers ?? 1;
   const [coordinatorPort, ...brokerPorts] = freePorts(1 + count);
-  const cluster = new TestCluster(await tempDir("vltava-cluster-"), coordinatorPort, options);
+  const dataRoot = options.parentDir === undefined
+    ? await tempDir("vltava-cluster-")
+    : await tempDirIn(options.parentDir);
+  const cluster = new TestCluster(dataRoot, coordinatorPort, options);
   try {
     await cluster.startCoordinator();
     await Promise.all(brokerPorts.map((port, i) => cluster.startBroker(i + 1, port)));
@@ -144,4 +149,14 @@ export async function startCluster(options: ClusterFixtureOptions = {}): Promise
     throw new Error(`${(error as Error).message}\n${logs}`);
   }
   return cluster;
+}
+
+async function tempDirIn(parent: string): Promise<{ path: string } & AsyncDisposable> {
+  const path = await Deno.makeTempDir({ dir: parent, prefix: "vltava-cluster-" });
+  return {
+    path,
+    async [Symbol.asyncDispose]() {
+      await Deno.remove(path, { recursive: true }).catch(() => {});
+    },
+  };
 }
