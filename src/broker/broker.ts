@@ -38,6 +38,9 @@ import { describeConfigsHandler } from "./handlers/describe-configs.ts";
 import { createPartitionsHandler } from "./handlers/create-partitions.ts";
 import { initProducerIdHandler } from "./handlers/init-producer-id.ts";
 
+/** Pause after a failed accept (e.g. no file descriptors left) before the next. */
+const ACCEPT_RETRY_DELAY_MS = 100;
+
 /** How often each log's roll/retention/flush/checkpoint chores run. */
 const MAINTENANCE_INTERVAL_MS = 1000;
 
@@ -210,8 +213,12 @@ class Broker implements RunningBroker {
       let conn: Deno.Conn;
       try {
         conn = await this.#listener.accept();
-      } catch {
-        return; // listener closed
+      } catch (error) {
+        if (this.#closing || error instanceof Deno.errors.BadResource) return; // listener closed
+        // E.g. out of file descriptors: keep the listener, back off, try again.
+        console.error(`broker ${this.config.brokerId}: accept failed: ${(error as Error).message}`);
+        await new Promise((resolve) => setTimeout(resolve, ACCEPT_RETRY_DELAY_MS));
+        continue;
       }
       if (this.#connections.size >= this.config.maxConnections) {
         conn.close();

@@ -37,6 +37,14 @@ export type LeadershipListener = (partition: Partition, isLeader: boolean) => vo
 
 export const partitionKey = (topic: string, partition: number) => `${topic}:${partition}`;
 
+/**
+ * Purgatory keys of a partition (from its "topic:partition" key): `dataKey` is woken when its log grows (long-poll fetches wait
+ * on it), `commitKey` when its high watermark moves (acks=all produces wait on it; replication
+ * wakes it as followers catch up).
+ */
+export const dataKey = (key: string) => `log:${key}`;
+export const commitKey = (key: string) => `hwm:${key}`;
+
 /** Result of a leader lookup: the partition or the error code to answer with. */
 export type LeaderLookup = { partition: Partition; errorCode: 0 } | { partition: null; errorCode: number };
 

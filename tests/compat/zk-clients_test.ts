@@ -33,6 +33,23 @@ function connectNode(port: number): Promise<NodeClient> {
   });
 }
 
+/** Close a client and wait until its session is closed, so no reply is still in flight when the server stops. */
+function closeNode(client: NodeClient): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, 10_000);
+    client.once("disconnected", () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    try {
+      client.close();
+    } catch {
+      clearTimeout(timer);
+      resolve();
+    }
+  });
+}
+
 /** Call a callback-style method of node-zookeeper-client as a promise of its result list. */
 function call(client: NodeClient, method: string, ...args: unknown[]): Promise<unknown[]> {
   return new Promise((resolve, reject) => {
@@ -76,14 +93,16 @@ Deno.test({
 
       // exists + getData watchers fire.
       const events: string[] = [];
-      const fired = new Promise<void>((resolve) => {
-        const record = (event: { getType(): number; getPath(): string }) => {
-          events.push(`${event.getType()} ${event.getPath()}`);
-          if (events.length === 2) resolve();
-        };
-        void call(a, "exists", "/node/later", record).catch(() => {});
-        void call(a, "getData", "/node", record);
-      });
+      let bothFired: () => void = () => {};
+      const fired = new Promise<void>((resolve) => bothFired = resolve);
+      const record = (event: { getType(): number; getPath(): string }) => {
+        events.push(`${event.getType()} ${event.getPath()}`);
+        if (events.length === 2) bothFired();
+      };
+      // Registered (answered) before the other session writes.
+      const [missing] = await call(a, "exists", "/node/later", record);
+      assert.equal(missing, null);
+      await call(a, "getData", "/node", record);
       await call(b, "create", "/node/later", null, zookeeper.CreateMode.PERSISTENT);
       await call(b, "setData", "/node", data("changed"), -1);
       await fired;
@@ -114,21 +133,21 @@ Deno.test({
       );
 
       // Closing b's session removes its ephemerals.
-      const gone = new Promise<string>((resolve) => {
-        void call(
-          a,
-          "getChildren",
-          "/node",
-          (event: { getType(): number }) => resolve(String(event.getType())),
-        );
-      });
-      b.close();
+      let childEvent: (type: string) => void = () => {};
+      const gone = new Promise<string>((resolve) => childEvent = resolve);
+      await call(
+        a,
+        "getChildren",
+        "/node",
+        (event: { getType(): number }) => childEvent(String(event.getType())),
+      );
+      await closeNode(b);
       assert.equal(await gone, "4");
       const [after] = await call(a, "getChildren", "/node") as [string[]];
       assert.deepEqual(after.sort(), ["seq-0000000000", "tx"]);
     } finally {
-      a.close();
-      b.close();
+      await closeNode(a);
+      await closeNode(b);
     }
   },
 });
@@ -152,15 +171,15 @@ Deno.test({
       await call(client, "create", "/np", null, zookeeper.CreateMode.PERSISTENT);
       await call(client, "create", "/np/data", Buffer.from("v0"), zookeeper.CreateMode.PERSISTENT);
       await call(client, "create", "/np/eph", null, zookeeper.CreateMode.EPHEMERAL);
-      const changed = new Promise<string>((resolve) => {
-        void call(
-          client,
-          "getData",
-          "/np/data",
-          (event: { getType(): number; getPath(): string }) =>
-            resolve(`${event.getType()} ${event.getPath()}`),
-        );
-      });
+      let dataEvent: (text: string) => void = () => {};
+      const changed = new Promise<string>((resolve) => dataEvent = resolve);
+      await call(
+        client,
+        "getData",
+        "/np/data",
+        (event: { getType(): number; getPath(): string }) =>
+          dataEvent(`${event.getType()} ${event.getPath()}`),
+      );
       await program.stop("SIGTERM");
       program = await startProgram(args, port);
       await eventually("the client to re-attach", () => states.includes("connected"), 60_000);
@@ -171,8 +190,8 @@ Deno.test({
       const [stat] = await call(other, "exists", "/np/eph") as [{ ephemeralOwner: unknown } | null];
       assert.ok(stat !== null, "the ephemeral survived the restart");
     } finally {
-      client.close();
-      other?.close();
+      await closeNode(client);
+      if (other) await closeNode(other);
       await program.stop("SIGKILL");
     }
   },

@@ -195,13 +195,21 @@ export class RawKafka implements AsyncDisposable {
   }
 
   /** One fetch of one partition. */
-  async fetch(topic: string, partition: number, fetchOffset: number, maxWaitMs = 0, minBytes = 0) {
+  async fetch(
+    topic: string,
+    partition: number,
+    fetchOffset: number,
+    maxWaitMs = 0,
+    minBytes = 0,
+    maxBytes = 64 * 1024 * 1024,
+    partitionMaxBytes = 8 * 1024 * 1024,
+  ) {
     const response = await this.request(ApiKey.Fetch, 11, (w) =>
       writeFetchRequest(w, 11, {
         replicaId: -1,
         maxWaitMs,
         minBytes,
-        maxBytes: 64 * 1024 * 1024,
+        maxBytes,
         isolationLevel: 0,
         sessionId: 0,
         sessionEpoch: -1,
@@ -212,7 +220,7 @@ export class RawKafka implements AsyncDisposable {
             currentLeaderEpoch: -1,
             fetchOffset,
             logStartOffset: -1,
-            partitionMaxBytes: 8 * 1024 * 1024,
+            partitionMaxBytes,
           }],
         }],
         forgottenTopicsData: [],

@@ -8,7 +8,7 @@ import { eventually, freePort, tempDir } from "../helpers/program.ts";
 import { RunningProgram } from "../helpers/program.ts";
 import { ApiKey } from "../../src/kafka/api-keys.ts";
 import { ErrorCode } from "../../src/kafka/errors.ts";
-import { encodeRecordBatch } from "../../src/kafka/record-batch.ts";
+import { decodeRecordBatches, encodeRecordBatch } from "../../src/kafka/record-batch.ts";
 import { writeProduceRequest } from "../../src/kafka/apis/produce.ts";
 import { readApiVersionsResponse, writeApiVersionsRequest } from "../../src/kafka/apis/api-versions.ts";
 import {
@@ -152,6 +152,10 @@ async function wireScenario(port: number, dataDir: string) {
   const records = await client.readAll("orders", 1);
   assert.deepEqual(records.map((r) => [r.offset, text(r.value)]), [[0, "a"], [1, "b"], [2, "c"], [3, "d"]]);
   assert.equal(text(records[0].key), "k");
+  // At least one whole batch even when it exceeds max_bytes, and only whole batches.
+  const tiny = await client.fetch("orders", 1, 0, 0, 0, 10, 10);
+  const tinyBatches = decodeRecordBatches(tiny.records!);
+  assert.deepEqual(tinyBatches.map((b) => [b.baseOffset, b.records.length]), [[0, 3]]);
   const tail = await client.fetch("orders", 1, 4);
   assert.deepEqual([tail.errorCode, tail.highWatermark, tail.lastStableOffset, tail.logStartOffset], [
     0,

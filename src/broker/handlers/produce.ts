@@ -18,7 +18,7 @@ import {
 } from "../../kafka/record-batch.ts";
 import type { BrokerContext } from "../broker-context.ts";
 import type { RequestHandler } from "../connection.ts";
-import type { Partition } from "../replica-manager.ts";
+import { commitKey, dataKey, type Partition } from "../replica-manager.ts";
 import { topicConfigValue } from "../topic-config.ts";
 import { StorageError } from "../../storage/storage-error.ts";
 
@@ -124,7 +124,7 @@ export async function waitForCommit(
   while (partition.log.highWatermark < nextOffset) {
     const remainingMs = deadline - Date.now();
     if (remainingMs <= 0) return ErrorCode.REQUEST_TIMED_OUT;
-    const outcome = await context.purgatory.wait([`hwm:${partition.key}`], remainingMs);
+    const outcome = await context.purgatory.wait([commitKey(partition.key)], remainingMs);
     if (outcome === "closed") return ErrorCode.REQUEST_TIMED_OUT;
     if (outcome === "full") await new Promise((resolve) => setTimeout(resolve, Math.min(remainingMs, 10)));
   }
@@ -139,7 +139,7 @@ export async function appendAsLeader(context: BrokerContext, partition: Partitio
   const appended = await partition.log.appendAsLeader(records, partition.leaderEpoch);
   const others = partition.isr.filter((id) => id !== context.replicas.brokerId);
   if (others.length === 0) partition.log.setHighWatermark(appended.nextOffset);
-  context.purgatory.wake(partition.key);
-  context.purgatory.wake(`hwm:${partition.key}`);
+  context.purgatory.wake(dataKey(partition.key));
+  context.purgatory.wake(commitKey(partition.key));
   return appended;
 }
