@@ -9,21 +9,7 @@
  * const producer = new Producer({ bootstrap: cluster.bootstrap });
  * ```
  */
-import { freePorts, runCli, RunningProgram, tempDir } from "./program.ts";
-import { type RealZooKeeper, startRealZooKeeper } from "./real-zookeeper.ts";
-
-let coordinatorCommand: Promise<boolean> | undefined;
-
-/**
- * Does this build have `vltava coordinator start`? Until the coordinator lands, the fixture
- * uses a real ZooKeeper 3.8 server instead (the brokers speak the same protocol to both).
- */
-function hasCoordinatorCommand(): Promise<boolean> {
-  coordinatorCommand ??= runCli(["coordinator", "start", "--help"]).then((result) =>
-    result.code === 0 && result.stdout.includes("vltava coordinator start")
-  );
-  return coordinatorCommand;
-}
+import { freePorts, RunningProgram, tempDir } from "./program.ts";
 
 export interface ClusterFixtureOptions {
   /** Number of brokers (ids 1..N). Default 1. */
@@ -45,10 +31,9 @@ export interface BrokerProcess {
 }
 
 export class TestCluster implements AsyncDisposable {
-  coordinatorPort: number;
+  readonly coordinatorPort: number;
   readonly brokers: BrokerProcess[] = [];
   coordinator: RunningProgram | undefined;
-  zookeeper: RealZooKeeper | undefined;
   readonly #dataRoot: { path: string } & AsyncDisposable;
   readonly #options: ClusterFixtureOptions;
 
@@ -77,11 +62,6 @@ export class TestCluster implements AsyncDisposable {
 
   /** Start the coordinator (called by startCluster). */
   async startCoordinator(): Promise<void> {
-    if (!await hasCoordinatorCommand()) {
-      this.zookeeper = await startRealZooKeeper();
-      this.coordinatorPort = this.zookeeper.port;
-      return;
-    }
     const dataDir = `${this.#dataRoot.path}/coordinator`;
     this.coordinator = new RunningProgram(
       ["coordinator", "start", "--port", String(this.coordinatorPort), "--data-dir", dataDir],
@@ -124,7 +104,6 @@ export class TestCluster implements AsyncDisposable {
   async [Symbol.asyncDispose](): Promise<void> {
     await Promise.all(this.brokers.map((b) => b.program.stop("SIGKILL")));
     await this.coordinator?.stop("SIGKILL");
-    await this.zookeeper?.[Symbol.asyncDispose]();
     await this.#dataRoot[Symbol.asyncDispose]();
   }
 }
