@@ -26,7 +26,13 @@ import { StorageLog } from "./storage-log.ts";
 import { Purgatory } from "./purgatory.ts";
 import { ReplicaManager } from "./replica-manager.ts";
 import { connectCoordination } from "./zk-coordination.ts";
-import { brokerIdPath, brokerRegisteredPath, encodeBrokerEndpoint, PERSISTENT_PATHS } from "./zk-layout.ts";
+import {
+  brokerIdPath,
+  brokerRegisteredPath,
+  decodeBrokerEndpoint,
+  encodeBrokerEndpoint,
+  PERSISTENT_PATHS,
+} from "./zk-layout.ts";
 import { apiVersionsHandler } from "./handlers/api-versions.ts";
 import { metadataHandler } from "./handlers/metadata.ts";
 import { produceHandler } from "./handlers/produce.ts";
@@ -37,6 +43,9 @@ import { deleteTopicsHandler } from "./handlers/delete-topics.ts";
 import { describeConfigsHandler } from "./handlers/describe-configs.ts";
 import { createPartitionsHandler } from "./handlers/create-partitions.ts";
 import { initProducerIdHandler } from "./handlers/init-producer-id.ts";
+
+/** How long past our own session timeout to wait for a previous run's registration to expire. */
+const STALE_REGISTRATION_GRACE_MS = 5_000;
 
 /** Pause after a failed accept (e.g. no file descriptors left) before the next. */
 const ACCEPT_RETRY_DELAY_MS = 100;
@@ -111,13 +120,46 @@ async function register(coordination: Coordination, config: BrokerConfig, port: 
     port,
     rack: null,
   });
-  try {
-    await coordination.createEphemeral(brokerIdPath(config.brokerId), endpoint);
-  } catch (error) {
-    if (error instanceof NodeExistsError) throw new BrokerIdInUseError(config.brokerId);
-    throw error;
+  const path = brokerIdPath(config.brokerId);
+  const deadline = Date.now() + config.sessionTimeoutMs + STALE_REGISTRATION_GRACE_MS;
+  for (let attempt = 0;; attempt++) {
+    try {
+      await coordination.createEphemeral(path, endpoint);
+      break;
+    } catch (error) {
+      if (!(error instanceof NodeExistsError)) throw error;
+    }
+    // The node names our own address: it is this broker's previous life (its port is ours now, so
+    // that process is gone) whose session has not expired yet. Wait for it; anything else is a
+    // live broker with the same id.
+    if (
+      !(await isOwnStaleRegistration(coordination, path, config.advertisedHost, port)) ||
+      Date.now() > deadline
+    ) {
+      throw new BrokerIdInUseError(config.brokerId);
+    }
+    if (attempt === 0) {
+      console.error(`broker ${config.brokerId}: waiting for the session of its previous run to expire`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
   }
   await coordination.put(brokerRegisteredPath(config.brokerId), endpoint);
+}
+
+async function isOwnStaleRegistration(
+  coordination: Coordination,
+  path: string,
+  host: string,
+  port: number,
+): Promise<boolean> {
+  const node = await coordination.getData(path);
+  if (node === null) return true; // vanished meanwhile: try again
+  try {
+    const existing = decodeBrokerEndpoint(0, node.data);
+    return existing.host === host && existing.port === port;
+  } catch {
+    return false;
+  }
 }
 
 class Broker implements RunningBroker {
