@@ -54,7 +54,7 @@ export interface ConsumerOptions extends ClusterOptions {
   partitionMaxBytes?: number;
   /** Fetched bytes not yet handed to the caller; fetching pauses above it. */
   maxBufferedBytes?: number;
-  /** Verify each batch's CRC-32C (off by default, like librdkafka's check.crcs). */
+  /** Verify each batch's CRC-32C before decoding it (default on, like the Java client's check.crcs). */
   checkCrc?: boolean;
   retryBackoffMs?: number;
 }
@@ -127,7 +127,7 @@ export class Consumer {
     this.maxBytes = options.maxBytes ?? 64 * 1024 * 1024;
     this.partitionMaxBytes = options.partitionMaxBytes ?? 8 * 1024 * 1024;
     this.maxBufferedBytes = options.maxBufferedBytes ?? 128 * 1024 * 1024;
-    this.checkCrc = options.checkCrc ?? false;
+    this.checkCrc = options.checkCrc ?? true;
     this.retry = new RetryPolicy({ initialBackoffMs: options.retryBackoffMs ?? 100 });
   }
 

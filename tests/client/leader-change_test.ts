@@ -215,3 +215,29 @@ Deno.test("producer and consumer follow a leader that moved (NOT_LEADER_OR_FOLLO
     for (const broker of brokers) broker.close();
   }
 });
+
+Deno.test("a fetched batch with a bad CRC fails poll() for that partition, naming it", async () => {
+  const state: FakeCluster = {
+    leader: 1,
+    advertised: 1,
+    ports: new Map(),
+    metadataRequests: 0,
+    produced: new Map(),
+    fetched: new Map(),
+  };
+  const corrupt = threeRecords().slice();
+  corrupt[corrupt.length - 1] ^= 0xff; // last value byte: CRC no longer matches
+  const broker = fakeBroker(1, state, corrupt);
+  try {
+    await using consumer = new Consumer({ bootstrap: `127.0.0.1:${state.ports.get(1)}` });
+    await consumer.assign([{ topic: "moving", partition: 0, from: 0 }]);
+    await assert.rejects(
+      (async () => {
+        for (let i = 0; i < 30; i++) await consumer.poll(1_000);
+      })(),
+      /moving-0: CRC mismatch in the batch at offset 0/,
+    );
+  } finally {
+    broker.close();
+  }
+});
