@@ -6,7 +6,10 @@
  * records, and kafkajs's producer against the same broker. Prints a markdown table.
  *
  * Knobs (env): BENCH_RECORDS (default 2,000,000), BENCH_KAFKAJS_RECORDS (200,000),
- * BENCH_LATENCY_RATE (records/s, 5,000), BENCH_LATENCY_SECONDS (5).
+ * BENCH_LATENCY_RATE (records/s, 5,000), BENCH_LATENCY_SECONDS (5), BENCH_RUNS (3; the table
+ * shows the best and the median), BENCH_DATA_DIR (parent of the broker's data directory;
+ * default the system temp dir — /dev/shm takes the disk out of the measurement on a machine
+ * whose disk is shared).
  */
 import { Producer } from "../src/client/producer.ts";
 import { Consumer } from "../src/client/consumer.ts";
@@ -20,14 +23,16 @@ const RECORDS = Number(Deno.env.get("BENCH_RECORDS") ?? 2_000_000);
 const KAFKAJS_RECORDS = Number(Deno.env.get("BENCH_KAFKAJS_RECORDS") ?? 200_000);
 const LATENCY_RATE = Number(Deno.env.get("BENCH_LATENCY_RATE") ?? 5_000);
 const LATENCY_SECONDS = Number(Deno.env.get("BENCH_LATENCY_SECONDS") ?? 5);
+/** Throughput runs; the table shows the best and the median (the machine may be shared). */
+const RUNS = Math.max(1, Number(Deno.env.get("BENCH_RUNS") ?? 3));
 const VALUE_BYTES = 100;
 
 interface Row {
   system: string;
   operation: string;
   records: number;
-  seconds: number;
-  note?: string;
+  /** One entry per run. */
+  seconds: number[];
 }
 
 function value(): Uint8Array {
@@ -149,7 +154,11 @@ async function kafkajsProduce(bootstrap: string, topic: string, count: number): 
   return seconds;
 }
 
-async function redisStreams(count: number): Promise<{ xadd: number; xrange: number } | undefined> {
+/** XADD then XRANGE `count` records, `runs` times (a fresh stream each run). */
+async function redisStreams(
+  count: number,
+  runs: number,
+): Promise<{ xadd: number[]; xrange: number[] } | undefined> {
   if (!hasExecutable("redis-server")) return undefined;
   const port = freePort();
   await using dir = await tempDir("vltava-bench-redis-");
@@ -172,40 +181,55 @@ async function redisStreams(count: number): Promise<{ xadd: number; xrange: numb
   try {
     await waitForPort(port);
     const redis = await RespClient.connect(port);
-    const payload = value();
-    const pipelineSize = 1000;
-    const command = RespClient.encode(["XADD", "bench", "*", "v", payload]);
-    const chunk = new Uint8Array(command.length * pipelineSize);
-    for (let i = 0; i < pipelineSize; i++) chunk.set(command, i * command.length);
-    let started = performance.now();
-    // Two pipelines in flight so the server never waits for the client.
-    for (let sent = 0; sent < count; sent += pipelineSize) {
-      const replies = await redis.pipeline(chunk, pipelineSize);
-      if (replies.some((reply) => reply instanceof Error)) {
-        throw new Error(`XADD failed: ${replies.find((r) => r instanceof Error)}`);
-      }
+    const result = { xadd: [] as number[], xrange: [] as number[] };
+    for (let run = 0; run < runs; run++) {
+      const stream = `bench-${run}`;
+      result.xadd.push(await xadd(redis, stream, count));
+      result.xrange.push(await xrange(redis, stream, count));
+      await redis.pipeline(RespClient.encode(["DEL", stream]), 1);
     }
-    const xadd = (performance.now() - started) / 1000;
-    started = performance.now();
-    let read = 0;
-    let from = "-";
-    while (read < count) {
-      const [page] = await redis.pipeline(
-        RespClient.encode(["XRANGE", "bench", from, "+", "COUNT", "10000"]),
-        1,
-      ) as [string[][]];
-      if (!Array.isArray(page) || page.length === 0) break;
-      read += page.length;
-      from = `(${page[page.length - 1][0]}`;
-    }
-    const xrange = (performance.now() - started) / 1000;
-    if (read !== count) throw new Error(`XRANGE read ${read} of ${count}`);
     redis.close();
-    return { xadd, xrange };
+    return result;
   } finally {
     server.kill("SIGKILL");
     await server.status;
   }
+}
+
+async function xadd(redis: RespClient, stream: string, count: number): Promise<number> {
+  const pipelineSize = 1_000;
+  const command = RespClient.encode(["XADD", stream, "*", "v", value()]);
+  const chunk = new Uint8Array(command.length * pipelineSize);
+  for (let i = 0; i < pipelineSize; i++) chunk.set(command, i * command.length);
+  const started = performance.now();
+  // Writes run ahead of replies, so Redis always has the next commands while we read.
+  let writing = redis.write(chunk);
+  for (let sent = 0; sent < count; sent += pipelineSize) {
+    const previous = writing;
+    if (sent + pipelineSize < count) writing = previous.then(() => redis.write(chunk));
+    const replies = await redis.read(pipelineSize);
+    const failure = replies.find((reply) => reply instanceof Error);
+    if (failure) throw new Error(`XADD failed: ${failure}`);
+  }
+  await writing;
+  return (performance.now() - started) / 1000;
+}
+
+async function xrange(redis: RespClient, stream: string, count: number): Promise<number> {
+  const started = performance.now();
+  let read = 0;
+  let from = "-";
+  while (read < count) {
+    const [page] = await redis.pipeline(
+      RespClient.encode(["XRANGE", stream, from, "+", "COUNT", "10000"]),
+      1,
+    ) as [Uint8Array[][]];
+    if (!Array.isArray(page) || page.length === 0) break;
+    read += page.length;
+    from = `(${new TextDecoder().decode(page[page.length - 1][0])}`;
+  }
+  if (read !== count) throw new Error(`XRANGE read ${read} of ${count}`);
+  return (performance.now() - started) / 1000;
 }
 
 function fmt(n: number): string {
@@ -214,72 +238,65 @@ function fmt(n: number): string {
 
 export async function run(): Promise<void> {
   const rows: Row[] = [];
+  const row = (system: string, operation: string, records: number) => {
+    const entry = { system, operation, records, seconds: [] as number[] };
+    rows.push(entry);
+    return entry.seconds;
+  };
+  const produced = row("vltava", "produce (acks=1, 1 producer)", RECORDS);
+  const cold = row("vltava", "consume (1 consumer, first read)", RECORDS);
+  const warm = row("vltava", "consume (1 consumer, second read)", RECORDS);
+  const kafkajs = row(
+    "kafkajs 2.2.4 → vltava broker",
+    "produce (acks=1, 1000/send, 8 in flight)",
+    KAFKAJS_RECORDS,
+  );
   let latencyResult: { p50: number; p99: number; count: number } | undefined;
   let rssMiB: number | undefined;
   {
-    await using cluster = await startCluster();
+    await using cluster = await startCluster({ parentDir: Deno.env.get("BENCH_DATA_DIR") });
     const bootstrap = cluster.bootstrap;
     const admin = new Admin({ bootstrap });
     await admin.createTopics([
-      { name: "bench", partitions: 1 },
+      ...Array.from({ length: RUNS }, (_, run) => ({ name: `bench-${run}`, partitions: 1 })),
       { name: "bench-latency", partitions: 1 },
       { name: "bench-kafkajs", partitions: 1 },
     ]);
     admin.close();
-
-    const produceSeconds = await produceOurs(bootstrap, "bench", RECORDS);
-    rows.push({
-      system: "vltava",
-      operation: "produce (acks=1, 1 producer)",
-      records: RECORDS,
-      seconds: produceSeconds,
-    });
-    const consumeSeconds = await consumeOurs(bootstrap, "bench", RECORDS);
-    rows.push({
-      system: "vltava",
-      operation: "consume (1 consumer)",
-      records: RECORDS,
-      seconds: consumeSeconds,
-    });
+    for (let run = 0; run < RUNS; run++) {
+      const topic = `bench-${run}`;
+      produced.push(await produceOurs(bootstrap, topic, RECORDS));
+      // The first read of a topic runs colder (fresh memory, less JIT feedback) than the second.
+      cold.push(await consumeOurs(bootstrap, topic, RECORDS));
+      warm.push(await consumeOurs(bootstrap, topic, RECORDS));
+    }
     latencyResult = await latency(bootstrap, "bench-latency");
-    const kafkajsSeconds = await kafkajsProduce(bootstrap, "bench-kafkajs", KAFKAJS_RECORDS);
-    rows.push({
-      system: "kafkajs 2.2.4 → vltava broker",
-      operation: "produce (acks=1, 1000/send, 8 in flight)",
-      records: KAFKAJS_RECORDS,
-      seconds: kafkajsSeconds,
-    });
+    kafkajs.push(await kafkajsProduce(bootstrap, "bench-kafkajs", KAFKAJS_RECORDS));
     rssMiB = peakRssMiB(cluster.brokers[0].program.pid);
   }
-  const redis = await redisStreams(RECORDS);
+  const redis = await redisStreams(RECORDS, RUNS);
   if (redis) {
-    rows.push({
-      system: "Redis Streams",
-      operation: "XADD (pipelined 1000)",
-      records: RECORDS,
-      seconds: redis.xadd,
-    });
-    rows.push({
-      system: "Redis Streams",
-      operation: "XRANGE (COUNT 10000)",
-      records: RECORDS,
-      seconds: redis.xrange,
-    });
+    row("Redis Streams", "XADD (pipelines of 1,000, writes ahead of replies)", RECORDS).push(...redis.xadd);
+    row("Redis Streams", "XRANGE (COUNT 10000)", RECORDS).push(...redis.xrange);
   }
 
-  console.log(`\n${fmt(RECORDS)} records of ${VALUE_BYTES}-byte values, one partition, 127.0.0.1\n`);
-  console.log("| system | operation | records | seconds | records/s | MB/s (values) |");
+  const dataDir = Deno.env.get("BENCH_DATA_DIR") ?? "the system temp dir";
+  console.log(
+    `\n${fmt(RECORDS)} records of ${VALUE_BYTES}-byte values, one partition, 127.0.0.1, ` +
+      `broker data in ${dataDir}; best and median of ${RUNS} runs\n`,
+  );
+  console.log("| system | operation | records | best records/s | median records/s | best MB/s (values) |");
   console.log("|---|---|---:|---:|---:|---:|");
-  for (const row of rows) {
-    const rate = row.records / row.seconds;
+  for (const entry of rows) {
+    const rates = entry.seconds.map((seconds) => entry.records / seconds).sort((a, b) => b - a);
+    if (rates.length === 0) continue;
+    const median = rates[Math.floor(rates.length / 2)];
     console.log(
-      `| ${row.system} | ${row.operation} | ${fmt(row.records)} | ${row.seconds.toFixed(2)} | ${
-        fmt(rate)
-      } | ${(rate * VALUE_BYTES / 1e6).toFixed(1)} |`,
+      `| ${entry.system} | ${entry.operation} | ${fmt(entry.records)} | ${fmt(rates[0])} | ${fmt(median)} | ${
+        (rates[0] * VALUE_BYTES / 1e6).toFixed(1)
+      } |`,
     );
   }
-  const ours = rows[0].records / rows[0].seconds;
-  const theirs = redis ? RECORDS / redis.xadd : undefined;
   console.log("");
   if (latencyResult) {
     console.log(
@@ -290,7 +307,14 @@ export async function run(): Promise<void> {
     );
   }
   if (rssMiB !== undefined) console.log(`broker peak RSS (VmHWM): ${rssMiB.toFixed(0)} MiB`);
-  if (theirs) console.log(`vltava produce / Redis XADD: ${(ours / theirs).toFixed(2)}x (target >= 2.5x)`);
+  if (redis) {
+    const best = (seconds: number[]) => Math.min(...seconds);
+    console.log(
+      `vltava produce / Redis XADD (best runs): ${
+        (best(redis.xadd) / best(produced)).toFixed(2)
+      }x (target >= 2.5x)`,
+    );
+  }
   console.log(`targets: produce >= 1,000,000 records/s, consume >= 2,000,000 records/s`);
 }
 

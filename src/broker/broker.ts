@@ -237,7 +237,7 @@ class Broker implements RunningBroker {
     const purgatory = new Purgatory(config.maxPurgatoryWaiters);
     const replication = new ReplicationManager(
       { replicas, metadata, coordination, purgatory },
-      { replicaLagTimeMaxMs: config.replicaLagTimeMaxMs },
+      { replicaLagTimeMaxMs: config.replicaLagTimeMaxMs, fetchMaxResponseBytes: config.maxFrameBytes },
     );
     const context: BrokerContext = {
       config,

@@ -161,7 +161,7 @@ registerCommands((program) => {
       console.log(`controller: ${description.controllerId < 0 ? "none" : description.controllerId}`);
       const table = new Table({
         head: ["broker", "host", "port", "rack", "role"],
-        style: { head: [], border: [] },
+        style: { head: [], border: [], compact: true },
       });
       for (const broker of description.brokers) {
         table.push([

@@ -12,6 +12,7 @@
  * @module
  */
 export {
+  type Partitioner,
   ProduceError,
   Producer,
   type ProducerOptions,

@@ -53,7 +53,15 @@ export interface RecordMetadata {
   timestamp: number;
 }
 
+/**
+ * Picks a partition for a record without one: key bytes (null for keyless records) and the
+ * topic's partition count in, partition out.
+ */
+export type Partitioner = (topic: string, key: Uint8Array | null, partitionCount: number) => number;
+
 export interface ProducerOptions extends ClusterOptions {
+  /** Replace the default (murmur2 for keys, sticky for keyless records). */
+  partitioner?: Partitioner;
   /** 0 = do not wait, 1 = the leader wrote it, "all" / -1 = every in-sync replica has it. */
   acks?: 0 | 1 | -1 | "all";
   /** Wait up to this long for more records before sending a partial batch. */
@@ -110,6 +118,7 @@ export class Producer {
   readonly retry: RetryPolicy;
   #accumulator: RecordAccumulator;
   #sticky = new StickyPartitioner();
+  #partitioner: Partitioner | undefined;
   #codec: number;
   #compress: ((records: Uint8Array) => Uint8Array) | undefined;
   #inFlight = new Set<Promise<void>>();
@@ -141,6 +150,7 @@ export class Producer {
       initialBackoffMs: options.retryBackoffMs ?? 100,
       maxBackoffMs: options.maxRetryBackoffMs ?? 1_000,
     });
+    this.#partitioner = options.partitioner;
     this.#codec = compressionCodec(options.compression ?? "none");
     this.#compress = compressor(options.compression ?? "none");
     this.#accumulator = new RecordAccumulator({
@@ -297,6 +307,15 @@ export class Producer {
     const count = this.cluster.topic(topic).partitions.length;
     if (count === 0) {
       throw new KafkaError(ErrorCode.LEADER_NOT_AVAILABLE, `topic "${topic}" has no partitions`);
+    }
+    if (this.#partitioner) {
+      const partition = this.#partitioner(topic, key, count);
+      if (!Number.isInteger(partition) || partition < 0 || partition >= count) {
+        throw new RangeError(
+          `Partitioner returned ${partition} for topic "${topic}" with ${count} partitions`,
+        );
+      }
+      return partition;
     }
     return key === null ? this.#sticky.partition(topic, count) : keyedPartition(key, count);
   }

@@ -202,6 +202,39 @@ Deno.test({
         nobody.close();
       });
 
+      await t.step("a custom partitioner decides; one that answers out of range is refused", async () => {
+        await admin.createTopics([{ name: "custom", partitions: 3 }]);
+        await using producer = new Producer({
+          bootstrap,
+          partitioner: (_topic, key, count) => (key?.length ?? 0) % count,
+        });
+        assert.equal((await producer.send({ topic: "custom", key: "ab", value: "x" })).partition, 2);
+        assert.equal((await producer.send({ topic: "custom", value: "y" })).partition, 0);
+        await using broken = new Producer({ bootstrap, partitioner: () => 7 });
+        await assert.rejects(broken.send({ topic: "custom", value: "z" }), /Partitioner returned 7/);
+      });
+
+      await t.step("paused partitions are not fetched until resumed, positions kept", async () => {
+        await admin.createTopics([{ name: "pausing", partitions: 2 }]);
+        await using producer = new Producer({ bootstrap });
+        for (let i = 0; i < 10; i++) {
+          await producer.send({ topic: "pausing", partition: i % 2, value: `p${i}` });
+        }
+        await using consumer = new Consumer({ bootstrap });
+        await consumer.assignTopic("pausing", "earliest");
+        consumer.pause([{ topic: "pausing", partition: 1 }]);
+        assert.deepEqual(consumer.paused(), [{ topic: "pausing", partition: 1 }]);
+        const early: ConsumerRecord[] = [];
+        while (early.length < 5) early.push(...await consumer.poll(1_000));
+        assert.deepEqual(new Set(early.map((r) => r.partition)), new Set([0]));
+        // Nothing from partition 1 arrives while paused (several fetch rounds pass).
+        for (let i = 0; i < 3; i++) assert.deepEqual(await consumer.poll(300), []);
+        consumer.resume([{ topic: "pausing", partition: 1 }]);
+        const late = await readRecords(consumer, 5);
+        assert.deepEqual(late.map((r) => [r.partition, r.offset]), [[1, 0], [1, 1], [1, 2], [1, 3], [1, 4]]);
+        assert.equal(consumer.position("pausing", 1), 5);
+      });
+
       await t.step("send() of many records pipelines requests and resolves every offset", async () => {
         const topic = "many";
         await admin.createTopics([{ name: topic, partitions: 3 }]);

@@ -9,21 +9,7 @@
  * const producer = new Producer({ bootstrap: cluster.bootstrap });
  * ```
  */
-import { freePorts, runCli, RunningProgram, tempDir } from "./program.ts";
-import { type RealZooKeeper, startRealZooKeeper } from "./real-zookeeper.ts";
-
-let coordinatorCommand: Promise<boolean> | undefined;
-
-/**
- * Does this build have `vltava coordinator start`? Until the coordinator lands, the fixture
- * uses a real ZooKeeper 3.8 server instead (the brokers speak the same protocol to both).
- */
-function hasCoordinatorCommand(): Promise<boolean> {
-  coordinatorCommand ??= runCli(["coordinator", "start", "--help"]).then((result) =>
-    result.code === 0 && result.stdout.includes("vltava coordinator start")
-  );
-  return coordinatorCommand;
-}
+import { freePorts, RunningProgram, tempDir } from "./program.ts";
 
 export interface ClusterFixtureOptions {
   /** Number of brokers (ids 1..N). Default 1. */
@@ -33,6 +19,8 @@ export interface ClusterFixtureOptions {
   /** Environment for every process. */
   env?: Record<string, string>;
   timeoutMs?: number;
+  /** Parent of the cluster's temporary data directory (default: the system temp dir). */
+  parentDir?: string;
 }
 
 export interface BrokerProcess {
@@ -43,10 +31,9 @@ export interface BrokerProcess {
 }
 
 export class TestCluster implements AsyncDisposable {
-  coordinatorPort: number;
+  readonly coordinatorPort: number;
   readonly brokers: BrokerProcess[] = [];
   coordinator: RunningProgram | undefined;
-  zookeeper: RealZooKeeper | undefined;
   readonly #dataRoot: { path: string } & AsyncDisposable;
   readonly #options: ClusterFixtureOptions;
 
@@ -75,11 +62,6 @@ export class TestCluster implements AsyncDisposable {
 
   /** Start the coordinator (called by startCluster). */
   async startCoordinator(): Promise<void> {
-    if (!await hasCoordinatorCommand()) {
-      this.zookeeper = await startRealZooKeeper();
-      this.coordinatorPort = this.zookeeper.port;
-      return;
-    }
     const dataDir = `${this.#dataRoot.path}/coordinator`;
     this.coordinator = new RunningProgram(
       ["coordinator", "start", "--port", String(this.coordinatorPort), "--data-dir", dataDir],
@@ -122,7 +104,6 @@ export class TestCluster implements AsyncDisposable {
   async [Symbol.asyncDispose](): Promise<void> {
     await Promise.all(this.brokers.map((b) => b.program.stop("SIGKILL")));
     await this.coordinator?.stop("SIGKILL");
-    await this.zookeeper?.[Symbol.asyncDispose]();
     await this.#dataRoot[Symbol.asyncDispose]();
   }
 }
@@ -131,7 +112,10 @@ export class TestCluster implements AsyncDisposable {
 export async function startCluster(options: ClusterFixtureOptions = {}): Promise<TestCluster> {
   const count = options.brokers ?? 1;
   const [coordinatorPort, ...brokerPorts] = freePorts(1 + count);
-  const cluster = new TestCluster(await tempDir("vltava-cluster-"), coordinatorPort, options);
+  const dataRoot = options.parentDir === undefined
+    ? await tempDir("vltava-cluster-")
+    : await tempDirIn(options.parentDir);
+  const cluster = new TestCluster(dataRoot, coordinatorPort, options);
   try {
     await cluster.startCoordinator();
     await Promise.all(brokerPorts.map((port, i) => cluster.startBroker(i + 1, port)));
@@ -144,4 +128,14 @@ export async function startCluster(options: ClusterFixtureOptions = {}): Promise
     throw new Error(`${(error as Error).message}\n${logs}`);
   }
   return cluster;
+}
+
+async function tempDirIn(parent: string): Promise<{ path: string } & AsyncDisposable> {
+  const path = await Deno.makeTempDir({ dir: parent, prefix: "vltava-cluster-" });
+  return {
+    path,
+    async [Symbol.asyncDispose]() {
+      await Deno.remove(path, { recursive: true }).catch(() => {});
+    },
+  };
 }

@@ -9,6 +9,7 @@ import { KeeperError } from "../../src/zk/protocol/mod.ts";
 import { ApiKey } from "../../src/kafka/api-keys.ts";
 import { readCreateTopicsResponse, writeCreateTopicsRequest } from "../../src/kafka/apis/create-topics.ts";
 import { readFetchResponse, writeFetchRequest } from "../../src/kafka/apis/fetch.ts";
+import { readProduceResponse, writeProduceRequest } from "../../src/kafka/apis/produce.ts";
 import { encodeRecordBatch } from "../../src/kafka/record-batch.ts";
 import {
   decodePartitionState,
@@ -156,4 +157,22 @@ export async function fetchAs(
       rackId: "",
     }), (r) => readFetchResponse(r, 11));
   return response.responses[0].partitions[0];
+}
+
+/** Produce v7 with acks=all and this timeout_ms; the partition response. */
+export async function produceWithTimeout(
+  client: RawKafka,
+  topic: string,
+  partition: number,
+  records: Uint8Array,
+  timeoutMs: number,
+) {
+  const response = await client.request(ApiKey.Produce, 7, (w) =>
+    writeProduceRequest(w, 7, {
+      transactionalId: null,
+      acks: -1,
+      timeoutMs,
+      topicData: [{ name: topic, partitionData: [{ index: partition, records }] }],
+    }), (r) => readProduceResponse(r, 7));
+  return response.responses[0].partitionResponses[0];
 }

@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { startCluster } from "../helpers/cluster.ts";
 import { eventually } from "../helpers/program.ts";
+import { encodeRecordBatch } from "../../src/kafka/record-batch.ts";
 import { text } from "./broker-harness.ts";
 import {
   batchOf,
@@ -14,12 +15,14 @@ import {
   describePartition,
   fetchAs,
   moveLeadership,
+  produceWithTimeout,
   sameBytes,
   segmentBytes,
   waitForIsr,
 } from "./replication-harness.ts";
 
 const options = { sanitizeOps: false, sanitizeResources: false };
+const REQUEST_TIMED_OUT = 7;
 const NOT_ENOUGH_REPLICAS = 19;
 const NOT_ENOUGH_REPLICAS_AFTER_APPEND = 20;
 
@@ -59,14 +62,17 @@ Deno.test(
     const impostor = await fetchAs(leader, "basics", 0, 40, 9);
     assert.equal(impostor.records?.length ?? 0, 0, "a replica_id that is no replica reads as a consumer");
     assert.equal((await leader.readAll("basics", 0)).length, 40);
+    // acks=all cannot complete while the ISR members are paused: it times out, unacknowledged.
+    const timedOut = await produceWithTimeout(leader, "basics", 0, batchOf(["timed-out"]), 1_000);
+    assert.equal(timedOut.errorCode, REQUEST_TIMED_OUT);
 
     cluster.broker(2).program.signal("SIGCONT");
     cluster.broker(3).program.signal("SIGCONT");
     const all = await eventually("the write to commit once followers resume", async () => {
       const records = await leader.readAll("basics", 0);
-      return records.length === 41 ? records : undefined;
+      return records.length === 42 ? records : undefined;
     });
-    assert.equal(text(all[40].value), "only-on-leader");
+    assert.deepEqual(all.slice(40).map((r) => text(r.value)), ["only-on-leader", "timed-out"]);
   },
 );
 
@@ -172,5 +178,27 @@ Deno.test(
       cluster.broker(1).program.stderr,
       new RegExp(`diverge:0: truncated from 12 to ${truncatedTo}`),
     );
+  },
+);
+
+Deno.test(
+  "a batch larger than a follower's fetch size still replicates (one whole batch per response)",
+  options,
+  async () => {
+    await using cluster = await startCluster({ brokers: 2 });
+    await using leader = await clientOf(cluster, 1);
+    await createAssignedTopic(leader, "big", [[1, 2]], { "max.message.bytes": String(16 * 1_048_576) });
+    await waitForIsr(leader, "big", 0, [1, 2]);
+    // 12 MiB of random (incompressible, uncompressed anyway) bytes: above the followers' 10 MiB
+    // fetch budget and 1 MiB partition budget.
+    const value = new Uint8Array(12 * 1_048_576);
+    for (let i = 0; i < value.length; i += 65_536) crypto.getRandomValues(value.subarray(i, i + 65_536));
+    const batch = encodeRecordBatch({ records: [{ key: null, value, timestamp: Date.now() }] });
+    const answer = await produceWithTimeout(leader, "big", 0, batch, 60_000);
+    assert.equal(answer.errorCode, 0, "acknowledged only once broker 2 fetched it");
+    assert.ok(sameBytes(
+      await segmentBytes(cluster.broker(2).dataDir, "big", 0),
+      await segmentBytes(cluster.broker(1).dataDir, "big", 0),
+    ));
   },
 );

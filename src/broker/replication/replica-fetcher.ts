@@ -25,6 +25,7 @@ import {
 } from "../../kafka/apis/offset-for-leader-epoch.ts";
 import type { BrokerEndpoint } from "../zk-layout.ts";
 import type { ReplicationLog } from "./replicated-log.ts";
+import { truncationOffset } from "./truncation.ts";
 
 /** A followed partition, as the fetcher needs it. */
 export interface FollowedPartition {
@@ -48,6 +49,8 @@ export interface ReplicaFetcherOptions {
   endpoint: () => BrokerEndpoint | undefined;
   maxWaitMs: number;
   maxBytes: number;
+  /** Largest response frame accepted (bounds memory per fetcher). */
+  maxResponseBytes: number;
   partitionMaxBytes: number;
   /** Backoff after an error, doubled per consecutive failure up to maxBackoffMs. */
   backoffMs: number;
@@ -159,7 +162,7 @@ export class ReplicaFetcher {
       clientId: `replica-fetcher-${this.#options.brokerId}`,
       connectTimeoutMs: 5_000,
       requestTimeoutMs: this.#options.maxWaitMs + 30_000,
-      maxResponseBytes: this.#options.maxBytes + 1_048_576,
+      maxResponseBytes: this.#options.maxResponseBytes,
     });
     return this.#connection;
   }
@@ -180,7 +183,7 @@ export class ReplicaFetcher {
     for (const target of targets) {
       if (target.followed.log.latestEpoch >= 0) continue;
       // No epoch recorded: nothing better than the high watermark (which is all we had then).
-      this.#truncateTo(target, target.followed.log.highWatermark);
+      this.#truncateTo(target, truncationOffset(target.followed.log, null));
     }
     if (asking.length === 0) return;
     const version = Math.min(3, connection.versionFor(ApiKey.OffsetForLeaderEpoch));
@@ -206,13 +209,10 @@ export class ReplicaFetcher {
           this.#onPartitionError(target, answer.errorCode);
           continue;
         }
-        const log = target.followed.log;
-        let offset = answer.endOffset;
-        if (offset < 0) offset = log.highWatermark; // the leader does not know our epoch
-        else if ((answer.leaderEpoch ?? -1) >= 0 && answer.leaderEpoch !== log.latestEpoch) {
-          const ours = log.endOffsetForEpoch(answer.leaderEpoch!);
-          if (ours.endOffset >= 0) offset = Math.min(offset, ours.endOffset);
-        }
+        const offset = truncationOffset(target.followed.log, {
+          leaderEpoch: answer.leaderEpoch ?? -1,
+          endOffset: answer.endOffset,
+        });
         this.#truncateTo(target, offset);
       }
     }

@@ -9,8 +9,8 @@
  *             follower (LeaderState), advances the HWM as followers fetch, shrinks the ISR of
  *             followers lagging more than replica.lag.time.max.ms and expands it when they catch
  *             up, writing each change itself (isr-writer.ts, CAS).
- *   Follower: hands the partition to the fetcher of its leader (one per source broker), which
- *             truncates by leader epoch and then fetches.
+ *   Follower: hands the partition to the fetcher of its leader (fetcher-pool.ts: one per
+ *             source broker), which truncates by leader epoch and then fetches.
  * LeaderAndIsr and StopReplica carrying a controller epoch older than the newest seen are
  * refused with STALE_CONTROLLER_EPOCH.
  */
@@ -30,7 +30,7 @@ import type { BrokerEndpoint, PartitionState } from "../zk-layout.ts";
 import { writeIsr } from "./isr-writer.ts";
 import { LeaderState } from "./leader-state.ts";
 import { replicationLog } from "./replicated-log.ts";
-import { ReplicaFetcher } from "./replica-fetcher.ts";
+import { FetcherPool } from "./fetcher-pool.ts";
 
 export interface ReplicationOptions {
   /** replica.lag.time.max.ms: an ISR member not caught up for this long is dropped. */
@@ -38,6 +38,11 @@ export interface ReplicationOptions {
   /** Follower fetch long-poll. */
   fetchMaxWaitMs: number;
   fetchMaxBytes: number;
+  /**
+   * Largest follower fetch response accepted: a response holds at least one whole batch even
+   * past fetchMaxBytes (KIP-74), and no batch is larger than a request frame.
+   */
+  fetchMaxResponseBytes: number;
   fetchPartitionMaxBytes: number;
   fetchBackoffMs: number;
 }
@@ -46,6 +51,7 @@ export const DEFAULT_REPLICATION_OPTIONS: ReplicationOptions = {
   replicaLagTimeMaxMs: 10_000,
   fetchMaxWaitMs: 500,
   fetchMaxBytes: 10 * 1_048_576,
+  fetchMaxResponseBytes: 104_857_600,
   fetchPartitionMaxBytes: 1_048_576,
   fetchBackoffMs: 100,
 };
@@ -73,8 +79,7 @@ export class ReplicationManager implements PartitionStateListener {
   readonly #purgatory: Purgatory;
   readonly #options: ReplicationOptions;
   readonly #leaders = new Map<string, Leadership>();
-  readonly #following = new Map<string, number>();
-  readonly #fetchers = new Map<number, ReplicaFetcher>();
+  readonly #fetchers: FetcherPool;
   /** Leader endpoints from LeaderAndIsr, for leaders our metadata has not seen register yet. */
   readonly #liveLeaders = new Map<number, BrokerEndpoint>();
   readonly #timer: ReturnType<typeof setInterval>;
@@ -98,6 +103,22 @@ export class ReplicationManager implements PartitionStateListener {
     this.#options = { ...DEFAULT_REPLICATION_OPTIONS, ...options };
     const tickMs = Math.max(50, Math.min(1_000, Math.floor(this.#options.replicaLagTimeMaxMs / 2)));
     this.#timer = setInterval(() => this.#tick(), tickMs);
+    this.#fetchers = new FetcherPool(
+      {
+        brokerId: this.brokerId,
+        maxWaitMs: this.#options.fetchMaxWaitMs,
+        maxBytes: this.#options.fetchMaxBytes,
+        maxResponseBytes: Math.max(
+          this.#options.fetchMaxResponseBytes,
+          this.#options.fetchMaxBytes + 1_048_576,
+        ),
+        partitionMaxBytes: this.#options.fetchPartitionMaxBytes,
+        backoffMs: this.#options.fetchBackoffMs,
+        maxBackoffMs: 2_000,
+      },
+      (id) => this.#metadata.snapshot.brokers.get(id) ?? this.#liveLeaders.get(id),
+      (message) => this.#log(message),
+    );
     deps.replicas.setPartitionStateListener(this);
   }
 
@@ -116,7 +137,7 @@ export class ReplicationManager implements PartitionStateListener {
   /** A hosted partition went away: stop leading and following it. */
   onRemoved(partition: Partition): void {
     this.#leaders.delete(partition.key);
-    this.#stopFollowing(partition.key);
+    this.#fetchers.stop(partition.key);
   }
 
   /** LeaderAndIsr (key 4) from the controller. */
@@ -206,7 +227,7 @@ export class ReplicationManager implements PartitionStateListener {
 
   #makeLeader(partition: Partition, epoch: number, isr: number[]): void {
     const wasLeader = partition.leader === this.brokerId;
-    this.#stopFollowing(partition.key);
+    this.#fetchers.stop(partition.key);
     partition.leader = this.brokerId;
     partition.leaderEpoch = epoch;
     partition.isr = isr;
@@ -229,7 +250,7 @@ export class ReplicationManager implements PartitionStateListener {
   #makeFollower(partition: Partition, leader: number, epoch: number, isr: number[]): void {
     const wasLeader = partition.leader === this.brokerId;
     this.#leaders.delete(partition.key);
-    this.#stopFollowing(partition.key);
+    this.#fetchers.stop(partition.key);
     partition.leader = leader;
     partition.leaderEpoch = epoch;
     partition.isr = isr;
@@ -237,49 +258,8 @@ export class ReplicationManager implements PartitionStateListener {
     if (wasLeader) void this.#replicas.notifyLeadership(partition, false);
     if (leader < 0) return;
     this.#log(`${partition.key}: following broker ${leader} in epoch ${epoch}`);
-    this.#following.set(partition.key, leader);
     const followed = { key: partition.key, topic: partition.topic, partition: partition.partition };
-    this.#fetcherFor(leader).add({ ...followed, log: replicationLog(partition.log) }, epoch);
-  }
-
-  // --- follower side ---------------------------------------------------------------------
-
-  #fetcherFor(sourceId: number): ReplicaFetcher {
-    let fetcher = this.#fetchers.get(sourceId);
-    if (!fetcher) {
-      fetcher = new ReplicaFetcher({
-        brokerId: this.brokerId,
-        sourceId,
-        endpoint: () => this.#metadata.snapshot.brokers.get(sourceId) ?? this.#liveLeaders.get(sourceId),
-        maxWaitMs: this.#options.fetchMaxWaitMs,
-        maxBytes: this.#options.fetchMaxBytes,
-        partitionMaxBytes: this.#options.fetchPartitionMaxBytes,
-        backoffMs: this.#options.fetchBackoffMs,
-        maxBackoffMs: 2_000,
-        onDropped: (key, errorCode) => {
-          this.#log(`${key}: leader ${sourceId} answered error ${errorCode}; waiting for new leadership`);
-          this.#following.set(key, sourceId); // so that #stopFollowing retires an idle fetcher
-          this.#stopFollowing(key);
-        },
-        onAppended: () => {},
-        log: (message) => this.#log(message),
-      });
-      this.#fetchers.set(sourceId, fetcher);
-    }
-    return fetcher;
-  }
-
-  #stopFollowing(key: string): void {
-    const sourceId = this.#following.get(key);
-    if (sourceId === undefined) return;
-    this.#following.delete(key);
-    const fetcher = this.#fetchers.get(sourceId);
-    if (!fetcher) return;
-    fetcher.remove(key);
-    if (fetcher.size === 0) {
-      this.#fetchers.delete(sourceId);
-      void fetcher.close();
-    }
+    this.#fetchers.follow({ ...followed, log: replicationLog(partition.log) }, leader, epoch);
   }
 
   // --- leader side -----------------------------------------------------------------------
@@ -389,11 +369,8 @@ export class ReplicationManager implements PartitionStateListener {
   async close(): Promise<void> {
     this.#closed = true;
     clearInterval(this.#timer);
-    const fetchers = [...this.#fetchers.values()];
-    this.#fetchers.clear();
-    this.#following.clear();
     this.#leaders.clear();
-    await Promise.all(fetchers.map((fetcher) => fetcher.close()));
+    await this.#fetchers.close();
   }
 }
 

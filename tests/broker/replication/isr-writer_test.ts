@@ -1,0 +1,54 @@
+import assert from "node:assert/strict";
+import { BadVersionError, type Coordination } from "../../../src/broker/coordination.ts";
+import { writeIsr } from "../../../src/broker/replication/isr-writer.ts";
+import {
+  decodePartitionState,
+  encodePartitionState,
+  type PartitionState,
+} from "../../../src/broker/zk-layout.ts";
+
+/** One versioned znode; `race` runs once just before the first setData (a concurrent writer). */
+function fakeCoordination(initial: PartitionState, race?: (write: (state: PartitionState) => void) => void) {
+  let data = encodePartitionState(initial);
+  let version = 0;
+  let raced = false;
+  const write = (state: PartitionState) => {
+    data = encodePartitionState(state);
+    version++;
+  };
+  const coordination = {
+    getData: () => Promise.resolve({ data, version }),
+    setData: (_path: string, next: Uint8Array, expected: number) => {
+      if (!raced && race) {
+        raced = true;
+        race(write);
+      }
+      if (expected !== version) return Promise.reject(new BadVersionError(_path));
+      data = next;
+      version++;
+      return Promise.resolve();
+    },
+  } as unknown as Coordination;
+  return { coordination, state: () => decodePartitionState("state", data) };
+}
+
+const base: PartitionState = { leader: 1, leaderEpoch: 4, isr: [1, 2, 3], controllerEpoch: 2 };
+
+Deno.test("the ISR is written with leader, leader epoch and controller epoch kept", async () => {
+  const fake = fakeCoordination(base);
+  assert.deepEqual(await writeIsr(fake.coordination, "t", 0, 1, 4, [1, 3]), { kind: "written", isr: [1, 3] });
+  assert.deepEqual(fake.state(), { ...base, isr: [1, 3] });
+});
+
+Deno.test("a lost race with the same leadership is retried on the new version", async () => {
+  const fake = fakeCoordination(base, (write) => write({ ...base, controllerEpoch: 3 }));
+  assert.equal((await writeIsr(fake.coordination, "t", 0, 1, 4, [1, 2])).kind, "written");
+  assert.deepEqual(fake.state(), { ...base, controllerEpoch: 3, isr: [1, 2] });
+});
+
+Deno.test("a lost race against a new leader epoch gives up and reports the new state", async () => {
+  const moved = { leader: 2, leaderEpoch: 5, isr: [2, 3], controllerEpoch: 3 };
+  const fake = fakeCoordination(base, (write) => write(moved));
+  assert.deepEqual(await writeIsr(fake.coordination, "t", 0, 1, 4, [1, 2]), { kind: "fenced", state: moved });
+  assert.deepEqual(fake.state(), moved, "the controller's state is left alone");
+});
