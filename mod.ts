@@ -7,3 +7,12 @@
 export * from "./src/wire/mod.ts";
 export { VERSION } from "./src/version.ts";
 export { type Coordinator, type CoordinatorOptions, startCoordinator } from "./src/coordinator/mod.ts";
+export {
+  BrokerIdInUseError,
+  type BrokerOptions,
+  type RunningBroker,
+  startBroker,
+} from "./src/broker/broker.ts";
+export type { BrokerConfig, FsyncPolicy } from "./src/broker/config.ts";
+export { parseSnowflake, Snowflake, type SnowflakeOptions } from "./src/ids/snowflake.ts";
+export type { BrokerExtension, BrokerExtensionParts } from "./src/broker/broker.ts";

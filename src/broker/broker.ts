@@ -22,11 +22,17 @@ import { ClusterMetadata } from "./cluster-metadata.ts";
 import { type BrokerConfig, resolveBrokerConfig } from "./config.ts";
 import { Connection, type RequestHandler } from "./connection.ts";
 import { type Coordination, NodeExistsError } from "./coordination.ts";
-import { InterimLog } from "./interim-log.ts";
+import { StorageLog } from "./storage-log.ts";
 import { Purgatory } from "./purgatory.ts";
 import { ReplicaManager } from "./replica-manager.ts";
-import { connectZooKeeper } from "./zookeeper-coordination.ts";
-import { brokerIdPath, brokerRegisteredPath, encodeBrokerEndpoint, PERSISTENT_PATHS } from "./zk-layout.ts";
+import { connectCoordination } from "./zk-coordination.ts";
+import {
+  brokerIdPath,
+  brokerRegisteredPath,
+  decodeBrokerEndpoint,
+  encodeBrokerEndpoint,
+  PERSISTENT_PATHS,
+} from "./zk-layout.ts";
 import { apiVersionsHandler } from "./handlers/api-versions.ts";
 import { metadataHandler } from "./handlers/metadata.ts";
 import { produceHandler } from "./handlers/produce.ts";
@@ -38,7 +44,30 @@ import { describeConfigsHandler } from "./handlers/describe-configs.ts";
 import { createPartitionsHandler } from "./handlers/create-partitions.ts";
 import { initProducerIdHandler } from "./handlers/init-producer-id.ts";
 
+/** How long past our own session timeout to wait for a previous run's registration to expire. */
+const STALE_REGISTRATION_GRACE_MS = 5_000;
+
+/** Pause after a failed accept (e.g. no file descriptors left) before the next. */
+const ACCEPT_RETRY_DELAY_MS = 100;
+
+/** How often each log's roll/retention/flush/checkpoint chores run. */
+const MAINTENANCE_INTERVAL_MS = 1000;
+
 export type BrokerOptions = Partial<BrokerConfig> & { brokerId: number };
+
+/**
+ * A part of the broker built elsewhere (e.g. the group coordinator): given the broker's context
+ * before it serves clients, it returns handlers for more API keys and a close step.
+ */
+export type BrokerExtension = (context: BrokerContext) =>
+  | Promise<BrokerExtensionParts>
+  | BrokerExtensionParts;
+
+export interface BrokerExtensionParts {
+  handlers?: Map<number, RequestHandler>;
+  /** Runs at shutdown before the logs close. */
+  close?: () => Promise<void> | void;
+}
 
 /** A broker id already held by a live broker. */
 export class BrokerIdInUseError extends Error {
@@ -53,28 +82,34 @@ export interface RunningBroker {
   readonly config: BrokerConfig;
   /** The bound port. */
   readonly port: number;
-  /** Resolves when the broker stopped (close() or a fatal loss of its session). */
-  readonly closed: Promise<void>;
+  /**
+   * Resolves when the broker stopped: null after close(), or the reason it had to stop
+   * (its coordinator session expired, so it is no longer a registered member of the cluster).
+   */
+  readonly closed: Promise<string | null>;
   /** Clean shutdown. */
   close(): Promise<void>;
 }
 
 /** Start a broker in this process; resolves once it serves clients. */
-export async function startBroker(options: BrokerOptions): Promise<RunningBroker> {
+export async function startBroker(
+  options: BrokerOptions,
+  extensions: readonly BrokerExtension[] = [],
+): Promise<RunningBroker> {
   const config = resolveBrokerConfig(options);
   await Deno.mkdir(config.dataDir, { recursive: true });
   const listener = Deno.listen({ hostname: config.host, port: config.port });
   const port = (listener.addr as Deno.NetAddr).port;
   let coordination: Coordination | undefined;
   try {
-    coordination = await connectZooKeeper(config.coordinator, config.sessionTimeoutMs);
+    coordination = await connectCoordination(config.coordinator, config.sessionTimeoutMs);
     await register(coordination, config, port);
   } catch (error) {
     listener.close();
     await coordination?.close();
     throw error;
   }
-  return await Broker.start(config, listener, port, coordination);
+  return await Broker.start(config, listener, port, coordination, extensions);
 }
 
 async function register(coordination: Coordination, config: BrokerConfig, port: number): Promise<void> {
@@ -85,26 +120,63 @@ async function register(coordination: Coordination, config: BrokerConfig, port: 
     port,
     rack: null,
   });
-  try {
-    await coordination.createEphemeral(brokerIdPath(config.brokerId), endpoint);
-  } catch (error) {
-    if (error instanceof NodeExistsError) throw new BrokerIdInUseError(config.brokerId);
-    throw error;
+  const path = brokerIdPath(config.brokerId);
+  const deadline = Date.now() + config.sessionTimeoutMs + STALE_REGISTRATION_GRACE_MS;
+  for (let attempt = 0;; attempt++) {
+    try {
+      await coordination.createEphemeral(path, endpoint);
+      break;
+    } catch (error) {
+      if (!(error instanceof NodeExistsError)) throw error;
+    }
+    // The node names our own address: it is this broker's previous life (its port is ours now, so
+    // that process is gone) whose session has not expired yet. Wait for it; anything else is a
+    // live broker with the same id.
+    if (
+      !(await isOwnStaleRegistration(coordination, path, config.advertisedHost, port)) ||
+      Date.now() > deadline
+    ) {
+      throw new BrokerIdInUseError(config.brokerId);
+    }
+    if (attempt === 0) {
+      console.error(`broker ${config.brokerId}: waiting for the session of its previous run to expire`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
   }
   await coordination.put(brokerRegisteredPath(config.brokerId), endpoint);
+}
+
+async function isOwnStaleRegistration(
+  coordination: Coordination,
+  path: string,
+  host: string,
+  port: number,
+): Promise<boolean> {
+  const node = await coordination.getData(path);
+  if (node === null) return true; // vanished meanwhile: try again
+  try {
+    const existing = decodeBrokerEndpoint(0, node.data);
+    return existing.host === host && existing.port === port;
+  } catch {
+    return false;
+  }
 }
 
 class Broker implements RunningBroker {
   readonly config: BrokerConfig;
   readonly port: number;
-  readonly closed: Promise<void>;
+  readonly closed: Promise<string | null>;
   readonly #listener: Deno.Listener;
   readonly #context: BrokerContext;
   readonly #connections = new Set<Connection>();
   readonly #handlers: Map<number, RequestHandler>;
   #accepting: Promise<void> = Promise.resolve();
+  #maintenance: ReturnType<typeof setInterval> | undefined;
+  #maintaining: Promise<void> | null = null;
+  readonly #extensionClosers: (() => Promise<void> | void)[] = [];
   #closing: Promise<void> | null = null;
-  #resolveClosed!: () => void;
+  #resolveClosed!: (reason: string | null) => void;
+  #fatalReason: string | null = null;
 
   private constructor(config: BrokerConfig, listener: Deno.Listener, port: number, context: BrokerContext) {
     this.config = config;
@@ -113,7 +185,7 @@ class Broker implements RunningBroker {
     this.#context = context;
     this.closed = new Promise((resolve) => this.#resolveClosed = resolve);
     this.#handlers = new Map<number, RequestHandler>([
-      [ApiKey.ApiVersions, apiVersionsHandler()],
+      [ApiKey.ApiVersions, apiVersionsHandler((apiKey) => this.#handlers.has(apiKey))],
       [ApiKey.Metadata, metadataHandler(context)],
       [ApiKey.Produce, produceHandler(context)],
       [ApiKey.Fetch, fetchHandler(context)],
@@ -131,18 +203,17 @@ class Broker implements RunningBroker {
     listener: Deno.Listener,
     port: number,
     coordination: Coordination,
+    extensions: readonly BrokerExtension[],
   ): Promise<Broker> {
     const metadata = new ClusterMetadata(coordination);
     const logsDir = config.dataDir;
     const replicas = new ReplicaManager(
       config.brokerId,
+      (topic, partition, configs) => StorageLog.open(logsDir, topic, partition, config.fsync, configs),
       (topic, partition) =>
-        InterimLog.open(`${logsDir}/${topic}-${partition}`, {
-          fsync: config.fsync,
-          maxBatchBytes: Math.max(config.maxMessageBytes, config.maxFrameBytes),
-        }),
-      (topic, partition) =>
-        Deno.remove(`${logsDir}/${topic}-${partition}`, { recursive: true }).catch(() => {}),
+        Deno.remove(`${logsDir}/${StorageLog.dirName(topic, partition)}`, { recursive: true }).catch(
+          () => {},
+        ),
     );
     metadata.onChange((snapshot) => replicas.apply(snapshot));
     const context: BrokerContext = {
@@ -157,16 +228,25 @@ class Broker implements RunningBroker {
     };
     const broker = new Broker(config, listener, port, context);
     coordination.onExpired(() => {
-      console.error(`broker ${config.brokerId}: coordinator session expired; shutting down`);
+      broker.#fatalReason = "Coordinator session expired: this broker is no longer registered";
       void broker.close();
     });
     try {
+      for (const extension of extensions) {
+        const parts = await extension(context);
+        for (const [apiKey, handler] of parts.handlers ?? []) broker.#handlers.set(apiKey, handler);
+        if (parts.close) broker.#extensionClosers.push(parts.close);
+      }
       await metadata.refresh();
     } catch (error) {
       await broker.close();
       throw error;
     }
     broker.#accepting = broker.#acceptLoop();
+    broker.#maintenance = setInterval(() => {
+      if (broker.#maintaining) return;
+      broker.#maintaining = replicas.maintain().finally(() => broker.#maintaining = null);
+    }, MAINTENANCE_INTERVAL_MS);
     return broker;
   }
 
@@ -175,8 +255,12 @@ class Broker implements RunningBroker {
       let conn: Deno.Conn;
       try {
         conn = await this.#listener.accept();
-      } catch {
-        return; // listener closed
+      } catch (error) {
+        if (this.#closing || error instanceof Deno.errors.BadResource) return; // listener closed
+        // E.g. out of file descriptors: keep the listener, back off, try again.
+        console.error(`broker ${this.config.brokerId}: accept failed: ${(error as Error).message}`);
+        await new Promise((resolve) => setTimeout(resolve, ACCEPT_RETRY_DELAY_MS));
+        continue;
       }
       if (this.#connections.size >= this.config.maxConnections) {
         conn.close();
@@ -207,11 +291,20 @@ class Broker implements RunningBroker {
       this.#listener.close();
     } catch { /* already closed */ }
     await this.#accepting;
+    clearInterval(this.#maintenance);
+    await this.#maintaining;
     this.#context.purgatory.close();
     for (const connection of this.#connections) connection.close();
     this.#context.metadata.close();
+    for (const close of this.#extensionClosers) {
+      try {
+        await close();
+      } catch (error) {
+        console.error(`broker ${this.config.brokerId}: extension close failed: ${(error as Error).message}`);
+      }
+    }
     await this.#context.replicas.close();
     await this.#context.coordination.close();
-    this.#resolveClosed();
+    this.#resolveClosed(this.#fatalReason);
   }
 }

@@ -57,7 +57,9 @@ export class ClusterMetadata {
   #running: Promise<void> | null = null;
   #again = false;
   #closed = false;
+  /** Number of the last read that completed (reads are numbered as they start). */
   #version = 0;
+  #readsStarted = 0;
   #versionWaiters: { atLeast: number; resolve: () => void }[] = [];
 
   constructor(coordination: Coordination) {
@@ -75,7 +77,8 @@ export class ClusterMetadata {
 
   /** Read everything now; resolves when the snapshot reflects the tree as of this call. */
   async refresh(): Promise<void> {
-    const target = this.#version + (this.#running ? 2 : 1);
+    // A read already under way may have missed the caller's change: wait for the next to start.
+    const target = this.#readsStarted + 1;
     this.#schedule();
     if (this.#version >= target) return;
     await new Promise<void>((resolve) => this.#versionWaiters.push({ atLeast: target, resolve }));
@@ -96,6 +99,7 @@ export class ClusterMetadata {
     this.#running = (async () => {
       do {
         this.#again = false;
+        const readNumber = ++this.#readsStarted;
         try {
           this.#snapshot = await this.#read();
         } catch (error) {
@@ -105,7 +109,7 @@ export class ClusterMetadata {
           this.#again = true;
           continue;
         }
-        this.#version++;
+        this.#version = readNumber;
         for (const listener of this.#listeners) {
           try {
             await listener(this.#snapshot);
@@ -142,20 +146,20 @@ export class ClusterMetadata {
   async #read(): Promise<ClusterSnapshot> {
     const brokers = new Map<number, BrokerEndpoint>();
     const ids = await this.#coordination.getChildren(BROKER_IDS_PATH, this.#watch(BROKER_IDS_PATH)) ?? [];
-    for (const child of ids) {
-      const brokerId = Number(child);
-      if (!Number.isInteger(brokerId)) continue;
-      const path = brokerIdPath(brokerId);
-      const node = await this.#getData(path);
-      if (node === null) continue;
+    const brokerIds = ids.map(Number).filter((id) => Number.isInteger(id));
+    const nodes = await mapBounded(brokerIds, (brokerId) => this.#getData(brokerIdPath(brokerId)));
+    brokerIds.forEach((brokerId, i) => {
+      const node = nodes[i];
+      if (node === null) return;
       try {
         brokers.set(brokerId, decodeBrokerEndpoint(brokerId, node.data));
       } catch (error) {
         console.error(`cluster metadata: ${(error as Error).message}`);
       }
-    }
+    });
     const topics = new Map<string, TopicMetadata>();
     const names = await this.#coordination.getChildren(TOPICS_PATH, this.#watch(TOPICS_PATH)) ?? [];
+    // Topics one after another, each topic's partitions pipelined: bounded requests in flight.
     for (const name of names) {
       const topic = await this.#readTopic(name);
       if (topic) topics.set(name, topic);
@@ -174,10 +178,13 @@ export class ClusterMetadata {
       console.error(`cluster metadata: ${(error as Error).message}`);
       return null;
     }
+    const stateNodes = await mapBounded(
+      assignment.map((_, partition) => partitionStatePath(name, partition)),
+      (statePath) => this.#getData(statePath),
+    );
     const partitions: PartitionMetadata[] = [];
     for (let partition = 0; partition < assignment.length; partition++) {
-      const statePath = partitionStatePath(name, partition);
-      const stateNode = await this.#getData(statePath);
+      const stateNode = stateNodes[partition];
       let state: PartitionState | null = null;
       if (stateNode !== null) {
         try {
@@ -212,4 +219,21 @@ export class ClusterMetadata {
     }
     return brokers.size === 0 ? -1 : Math.min(...brokers.keys());
   }
+}
+
+/** Coordinator reads in flight at once during a refresh. */
+const MAX_PARALLEL_READS = 256;
+
+/** map over items with at most MAX_PARALLEL_READS calls pending, results in order. */
+async function mapBounded<T, R>(items: readonly T[], fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await fn(items[index]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(MAX_PARALLEL_READS, items.length) }, worker));
+  return results;
 }

@@ -22,6 +22,9 @@ import { ApiKey, apiName, apiRange, isSupported, SUPPORTED_APIS } from "../kafka
 import { readRequestHeader, type RequestHeader, writeResponseHeader } from "../kafka/header.ts";
 import { ErrorCode } from "../kafka/errors.ts";
 
+/** Upper bound of one read buffer while a large frame arrives. */
+const MAX_READ_CHUNK_BYTES = 16 * 1024 * 1024;
+
 /** Writes one response body (the header is the connection's job). */
 export type ResponseBody = (writer: Writer) => void;
 
@@ -114,7 +117,11 @@ export class Connection {
     const chunkBytes = this.#options.readBufferBytes ?? 65_536;
     while (!this.#closed) {
       // A fresh buffer per read: decoded frames may be views into it while handlers run.
-      const buffer = new Uint8Array(chunkBytes);
+      // While a large frame is arriving, read in chunks as big as what is already buffered, so
+      // the decoder's re-concatenation stays linear in the frame size instead of quadratic.
+      const buffer = new Uint8Array(
+        Math.min(Math.max(chunkBytes, this.#decoder.bufferedBytes), MAX_READ_CHUNK_BYTES),
+      );
       let count: number | null;
       try {
         count = await this.#conn.read(buffer);

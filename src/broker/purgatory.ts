@@ -6,8 +6,8 @@
  * waiter on that key, the timeout releases it otherwise. The waiter then re-checks its own
  * condition and waits again if it still has time (so a wake is only a hint: spurious wakes are
  * harmless). The number of parked waiters is bounded by maxWaiters; when full, wait() returns
- * at once and the caller answers with what it has, which degrades long-poll to short-poll
- * under overload rather than growing memory without bound.
+ * "full" at once and the caller falls back to re-checking on a short timer, which degrades
+ * long-poll to polling under overload rather than growing the waiter sets without bound.
  *
  * @example
  * ```ts

@@ -9,6 +9,8 @@ export interface AppendResult {
   baseOffset: number;
   /** Offset after the last appended record (the new log end offset). */
   nextOffset: number;
+  /** The LogAppendTime stamped on the batches (message.timestamp.type=LogAppendTime), else -1. */
+  logAppendTimeMs: number;
 }
 
 export interface ReplicaLog {
@@ -32,6 +34,8 @@ export interface ReplicaLog {
   offsetForTimestamp(timestampMs: number): Promise<{ offset: number; timestampMs: number } | null>;
   /** Single replica: make everything appended committed. With replication the ISR moves it. */
   setHighWatermark(offset: number): void;
-  /** Flush and close; `clean` marks a clean shutdown. */
+  /** Periodic chores: segment roll, retention, time-based flush, checkpoints. */
+  maintain(): Promise<void>;
+  /** Flush, checkpoint and close with the clean-shutdown marker. */
   close(): Promise<void>;
 }

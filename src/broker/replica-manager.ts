@@ -26,10 +26,24 @@ export interface Partition {
   leaderEpoch: number;
 }
 
-export type LogOpener = (topic: string, partition: number) => Promise<ReplicaLog> | ReplicaLog;
+export type LogOpener = (
+  topic: string,
+  partition: number,
+  configs: Record<string, string>,
+) => Promise<ReplicaLog> | ReplicaLog;
 export type LogRemover = (topic: string, partition: number) => Promise<void> | void;
 
+export type LeadershipListener = (partition: Partition, isLeader: boolean) => void | Promise<void>;
+
 export const partitionKey = (topic: string, partition: number) => `${topic}:${partition}`;
+
+/**
+ * Purgatory keys of a partition (from its "topic:partition" key): `dataKey` is woken when its log grows (long-poll fetches wait
+ * on it), `commitKey` when its high watermark moves (acks=all produces wait on it; replication
+ * wakes it as followers catch up).
+ */
+export const dataKey = (key: string) => `log:${key}`;
+export const commitKey = (key: string) => `hwm:${key}`;
 
 /** Result of a leader lookup: the partition or the error code to answer with. */
 export type LeaderLookup = { partition: Partition; errorCode: 0 } | { partition: null; errorCode: number };
@@ -41,6 +55,7 @@ export class ReplicaManager {
   readonly #partitions = new Map<string, Partition>();
   readonly #seenTopics = new Set<string>();
   #closed = false;
+  readonly #leadershipListeners: LeadershipListener[] = [];
 
   constructor(brokerId: number, open: LogOpener, remove: LogRemover) {
     this.brokerId = brokerId;
@@ -81,7 +96,7 @@ export class ReplicaManager {
         wanted.add(key);
         let hosted = this.#partitions.get(key);
         if (!hosted) {
-          const log = await this.#open(topic.name, meta.partition);
+          const log = await this.#open(topic.name, meta.partition, topic.configs);
           if (this.#closed) {
             await log.close();
             return;
@@ -100,19 +115,59 @@ export class ReplicaManager {
         }
         hosted.replicas = meta.replicas;
         // Never move backwards in leader epoch: a stale read must not undo a newer leadership.
+        const wasLeader = hosted.leader === this.brokerId;
         if (meta.state && meta.state.leaderEpoch >= hosted.leaderEpoch) {
           hosted.leader = meta.state.leader;
           hosted.leaderEpoch = meta.state.leaderEpoch;
           hosted.isr = meta.state.isr;
         }
+        // A leader alone in its ISR has committed everything it holds (also after a restart,
+        // whose checkpointed high watermark may lag the recovered log end).
+        if (hosted.leader === this.brokerId && hosted.isr.every((id) => id === this.brokerId)) {
+          hosted.log.setHighWatermark(hosted.log.logEndOffset);
+        }
+        const isLeader = hosted.leader === this.brokerId;
+        if (isLeader !== wasLeader) await this.#notify(hosted, isLeader);
       }
     }
     for (const [key, hosted] of [...this.#partitions]) {
       if (wanted.has(key)) continue;
       this.#partitions.delete(key);
+      if (hosted.leader === this.brokerId) await this.#notify(hosted, false);
       await hosted.log.close();
       if (this.#seenTopics.has(hosted.topic) && !snapshot.topics.has(hosted.topic)) {
         await this.#remove(hosted.topic, hosted.partition);
+      }
+    }
+  }
+
+  /** Run every log's periodic chores; a failing log is reported, not fatal. */
+  async maintain(): Promise<void> {
+    for (const hosted of [...this.#partitions.values()]) {
+      try {
+        await hosted.log.maintain();
+      } catch (error) {
+        if (this.#closed) return;
+        console.error(`partition ${hosted.key}: maintenance failed: ${(error as Error).message}`);
+      }
+    }
+  }
+
+  /**
+   * Called when this broker becomes (true) or stops being (false) the leader of a hosted
+   * partition, after the change is in place (e.g. the group coordinator loads or unloads the
+   * groups of an offsets partition).
+   */
+  onLeadershipChange(listener: LeadershipListener): void {
+    this.#leadershipListeners.push(listener);
+  }
+
+  async #notify(partition: Partition, isLeader: boolean): Promise<void> {
+    for (const listener of this.#leadershipListeners) {
+      try {
+        await listener(partition, isLeader);
+      } catch (error) {
+        console.error(`partition ${partition.key}: leadership listener failed: ${(error as Error).message}`);
       }
     }
   }

@@ -65,6 +65,18 @@ registerCommands((program) => {
       DEFAULT_BROKER_CONFIG.maxConnections,
     )
     .option(
+      "--max-purgatory-waiters <n>",
+      "parked long-poll fetches and acks=all produces; beyond it they poll every 10 ms",
+      integerOption(0, 10_000_000),
+      DEFAULT_BROKER_CONFIG.maxPurgatoryWaiters,
+    )
+    .option(
+      "--max-wait-ms <ms>",
+      "cap on a fetch's max_wait_ms and a produce's timeout_ms",
+      integerOption(0, 3_600_000),
+      DEFAULT_BROKER_CONFIG.maxWaitMs,
+    )
+    .option(
       "--session-timeout-ms <ms>",
       "coordinator session timeout",
       integerOption(1000, 600_000),
@@ -89,6 +101,8 @@ registerCommands((program) => {
           maxInFlightRequests: options.maxInFlight,
           maxConnections: options.maxConnections,
           sessionTimeoutMs: options.sessionTimeoutMs,
+          maxPurgatoryWaiters: options.maxPurgatoryWaiters,
+          maxWaitMs: options.maxWaitMs,
         });
       } catch (error) {
         if (error instanceof BrokerIdInUseError || error instanceof RangeError) {
@@ -104,9 +118,10 @@ registerCommands((program) => {
       Deno.addSignalListener("SIGTERM", stop);
       Deno.addSignalListener("SIGINT", stop);
       console.log(`broker ${options.id} listening on ${running.config.advertisedHost}:${running.port}`);
-      await running.closed;
+      const fatal = await running.closed;
       Deno.removeSignalListener("SIGTERM", stop);
       Deno.removeSignalListener("SIGINT", stop);
+      if (fatal !== null) throw new CliError(`Broker ${options.id} stopped: ${fatal}; restart it`);
       console.log(`broker ${options.id} stopped`);
     });
 });

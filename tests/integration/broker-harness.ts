@@ -3,7 +3,7 @@
  * this checkout has it, else a real ZooKeeper 3.8 — same protocol), brokers as real processes,
  * and a minimal raw Kafka client built on the project's codecs.
  */
-import { freePort, type RunningProgram, startProgram, tempDir } from "../helpers/program.ts";
+import { delay, freePort, type RunningProgram, startProgram, tempDir } from "../helpers/program.ts";
 import { startRealZooKeeper } from "../helpers/real-zookeeper.ts";
 import { Reader } from "../../src/wire/reader.ts";
 import { Writer } from "../../src/wire/writer.ts";
@@ -75,7 +75,16 @@ export function brokerArgs(options: BrokerProcessOptions): string[] {
 /** Start a broker process and wait for its ready line. */
 export async function startBrokerProcess(options: BrokerProcessOptions): Promise<RunningProgram> {
   const program = await startProgram(brokerArgs(options), options.port);
-  await program.waitForOutput(new RegExp(`broker ${options.id} listening on`));
+  const ready = new RegExp(`broker ${options.id} listening on`);
+  // The port opens before registration, so a refused start shows up as an exit: fail fast then.
+  const deadline = Date.now() + 60_000;
+  while (!ready.test(program.stdout)) {
+    if (program.exited || Date.now() > deadline) {
+      await program.stop("SIGKILL");
+      throw new Error(`Broker ${options.id} did not start: ${program.stderr.trim()}`);
+    }
+    await delay(50);
+  }
   return program;
 }
 
@@ -96,7 +105,10 @@ export class RawKafka implements AsyncDisposable {
 
   async #nextFrame(): Promise<Uint8Array> {
     while (this.#frames.length === 0) {
-      const buffer = new Uint8Array(256 * 1024);
+      // Grow reads with the frame being assembled, so big responses are not re-copied per chunk.
+      const buffer = new Uint8Array(
+        Math.min(Math.max(256 * 1024, this.#decoder.bufferedBytes), 64 * 1024 * 1024),
+      );
       const count = await this.conn.read(buffer);
       if (count === null) throw new Error("Connection closed by the broker");
       this.#frames.push(...this.#decoder.push(buffer.subarray(0, count)));
@@ -161,11 +173,11 @@ export class RawKafka implements AsyncDisposable {
       }), (r) => readCreateTopicsResponse(r, 4));
   }
 
-  metadata(topics: string[] | null) {
+  metadata(topics: string[] | null, allowAutoTopicCreation = false) {
     return this.request(
       ApiKey.Metadata,
       8,
-      (w) => writeMetadataRequest(w, 8, { topics, allowAutoTopicCreation: false }),
+      (w) => writeMetadataRequest(w, 8, { topics, allowAutoTopicCreation }),
       (r) => readMetadataResponse(r, 8),
     );
   }
@@ -183,13 +195,21 @@ export class RawKafka implements AsyncDisposable {
   }
 
   /** One fetch of one partition. */
-  async fetch(topic: string, partition: number, fetchOffset: number, maxWaitMs = 0, minBytes = 0) {
+  async fetch(
+    topic: string,
+    partition: number,
+    fetchOffset: number,
+    maxWaitMs = 0,
+    minBytes = 0,
+    maxBytes = 64 * 1024 * 1024,
+    partitionMaxBytes = 8 * 1024 * 1024,
+  ) {
     const response = await this.request(ApiKey.Fetch, 11, (w) =>
       writeFetchRequest(w, 11, {
         replicaId: -1,
         maxWaitMs,
         minBytes,
-        maxBytes: 64 * 1024 * 1024,
+        maxBytes,
         isolationLevel: 0,
         sessionId: 0,
         sessionEpoch: -1,
@@ -200,7 +220,7 @@ export class RawKafka implements AsyncDisposable {
             currentLeaderEpoch: -1,
             fetchOffset,
             logStartOffset: -1,
-            partitionMaxBytes: 16 * 1024 * 1024,
+            partitionMaxBytes,
           }],
         }],
         forgottenTopicsData: [],

@@ -8,16 +8,41 @@ import { eventually, freePort, tempDir } from "../helpers/program.ts";
 import { RunningProgram } from "../helpers/program.ts";
 import { ApiKey } from "../../src/kafka/api-keys.ts";
 import { ErrorCode } from "../../src/kafka/errors.ts";
-import { encodeRecordBatch } from "../../src/kafka/record-batch.ts";
+import { decodeRecordBatches, encodeRecordBatch } from "../../src/kafka/record-batch.ts";
+import { writeProduceRequest } from "../../src/kafka/apis/produce.ts";
+import { readApiVersionsResponse, writeApiVersionsRequest } from "../../src/kafka/apis/api-versions.ts";
+import {
+  readDescribeConfigsResponse,
+  writeDescribeConfigsRequest,
+} from "../../src/kafka/apis/describe-configs.ts";
+import {
+  readCreatePartitionsResponse,
+  writeCreatePartitionsRequest,
+} from "../../src/kafka/apis/create-partitions.ts";
 import { readListOffsetsResponse, writeListOffsetsRequest } from "../../src/kafka/apis/list-offsets.ts";
 import { readDeleteTopicsResponse, writeDeleteTopicsRequest } from "../../src/kafka/apis/delete-topics.ts";
 import {
   readInitProducerIdResponse,
   writeInitProducerIdRequest,
 } from "../../src/kafka/apis/init-producer-id.ts";
-import { brokerArgs, RawKafka, startBrokerProcess, startTestCoordinator, text } from "./broker-harness.ts";
+import {
+  brokerArgs,
+  type BrokerProcessOptions,
+  RawKafka,
+  startBrokerProcess,
+  startTestCoordinator,
+  text,
+} from "./broker-harness.ts";
 
 const options = { sanitizeOps: false, sanitizeResources: false };
+
+/**
+ * Restart a SIGKILLed broker right away: its old registration lingers until the old session
+ * expires, and the broker waits that out itself (the node names its own address).
+ */
+function restartBroker(brokerOptions: BrokerProcessOptions): Promise<RunningProgram> {
+  return startBrokerProcess(brokerOptions);
+}
 
 function batchOf(values: string[], key?: string): Uint8Array {
   return encodeRecordBatch({
@@ -49,6 +74,20 @@ Deno.test(
 
 async function wireScenario(port: number, dataDir: string) {
   await using client = await RawKafka.connect(port);
+  // ApiVersions v3 (flexible, header v2 request / v0 response): exactly the APIs served.
+  const versions = await client.request(
+    ApiKey.ApiVersions,
+    3,
+    (w) => writeApiVersionsRequest(w, 3, { clientSoftwareName: "raw", clientSoftwareVersion: "1" }),
+    (r) => readApiVersionsResponse(r, 3),
+  );
+  const ranges = new Map(versions.apiKeys.map((a) => [a.apiKey, [a.minVersion, a.maxVersion]]));
+  assert.deepEqual(ranges.get(ApiKey.Produce), [0, 7]);
+  assert.deepEqual(ranges.get(ApiKey.Fetch), [4, 11]);
+  assert.deepEqual(ranges.get(ApiKey.Metadata), [0, 8]);
+  assert.deepEqual(ranges.get(ApiKey.ApiVersions), [0, 3]);
+  assert.equal(ranges.has(ApiKey.LeaderAndIsr), false);
+
   const created = await client.createTopic("orders", 3, { "retention.ms": "60000" });
   assert.equal(created.topics[0].errorCode, 0);
   const again = await client.createTopic("orders", 3);
@@ -76,10 +115,39 @@ async function wireScenario(port: number, dataDir: string) {
   const second = await client.produce("orders", 1, batchOf(["d"]), -1);
   assert.deepEqual([second.errorCode, second.baseOffset], [0, 3]);
 
+  // max.message.bytes: the broker default refuses a 2 MiB batch, a topic override admits it.
+  const big = encodeRecordBatch({ records: [{ value: new Uint8Array(2 * 1024 * 1024).fill(7) }] });
+  assert.equal((await client.produce("orders", 0, big)).errorCode, ErrorCode.MESSAGE_TOO_LARGE);
+  assert.equal(
+    (await client.createTopic("large", 1, { "max.message.bytes": "4194304" })).topics[0].errorCode,
+    0,
+  );
+  const accepted = await client.produce("large", 0, big);
+  assert.deepEqual([accepted.errorCode, accepted.baseOffset], [0, 0]);
+  const bigBack = await client.fetch("large", 0, 0);
+  assert.equal(bigBack.records?.length, big.length);
+
+  // LogAppendTime topics: the broker stamps the batch and reports the time it used.
+  const stampedTopic = await client.createTopic("stamped", 1, { "message.timestamp.type": "LogAppendTime" });
+  assert.equal(stampedTopic.topics[0].errorCode, 0);
+  const before = Date.now();
+  const stamped = await client.produce(
+    "stamped",
+    0,
+    encodeRecordBatch({ records: [{ value: "s", timestamp: 1 }] }),
+  );
+  assert.equal(stamped.errorCode, 0);
+  assert.ok(stamped.logAppendTimeMs! >= before);
+  assert.deepEqual((await client.readAll("stamped", 0)).map((r) => r.timestamp), [stamped.logAppendTimeMs]);
+
   // Stored bytes come back with the offsets the broker assigned.
   const records = await client.readAll("orders", 1);
   assert.deepEqual(records.map((r) => [r.offset, text(r.value)]), [[0, "a"], [1, "b"], [2, "c"], [3, "d"]]);
   assert.equal(text(records[0].key), "k");
+  // At least one whole batch even when it exceeds max_bytes, and only whole batches.
+  const tiny = await client.fetch("orders", 1, 0, 0, 0, 10, 10);
+  const tinyBatches = decodeRecordBatches(tiny.records!);
+  assert.deepEqual(tinyBatches.map((b) => [b.baseOffset, b.records.length]), [[0, 3]]);
   const tail = await client.fetch("orders", 1, 4);
   assert.deepEqual([tail.errorCode, tail.highWatermark, tail.lastStableOffset, tail.logStartOffset], [
     0,
@@ -91,6 +159,21 @@ async function wireScenario(port: number, dataDir: string) {
   assert.equal(tail.records?.length, 0);
   const outOfRange = await client.fetch("orders", 1, 99);
   assert.equal(outOfRange.errorCode, ErrorCode.OFFSET_OUT_OF_RANGE);
+
+  // A long-poll with nothing to return ends at max_wait with error 0 and empty (not null) records.
+  const idle = await client.fetch("orders", 0, 0, 200, 1);
+  assert.deepEqual([idle.errorCode, idle.records?.length], [0, 0]);
+
+  // acks=0 gets no response at all: the next reply on the connection is the next request's.
+  await client.send(ApiKey.Produce, 7, 9_001, (w) =>
+    writeProduceRequest(w, 7, {
+      transactionalId: null,
+      acks: 0,
+      timeoutMs: 1000,
+      topicData: [{ name: "orders", partitionData: [{ index: 0, records: batchOf(["fire-and-forget"]) }] }],
+    }));
+  assert.equal((await client.metadata(["orders"])).topics[0].errorCode, 0);
+  assert.deepEqual((await client.readAll("orders", 0)).map((r) => text(r.value)), ["fire-and-forget"]);
 
   // A long-poll waits for data on its own connection while another connection produces.
   await using poller = await RawKafka.connect(port);
@@ -112,10 +195,8 @@ async function wireScenario(port: number, dataDir: string) {
         }],
       }],
     }), (r) => readListOffsetsResponse(r, 2));
-  assert.deepEqual(offsets.topics[0].partitions.map((p) => [p.errorCode, p.offset]), [[0, 4], [0, 0], [
-    0,
-    0,
-  ]]);
+  const listed = offsets.topics[0].partitions.map((p) => [p.errorCode, p.offset]);
+  assert.deepEqual(listed, [[0, 4], [0, 0], [0, 1]]); // partition 0 holds the acks=0 record
 
   const ids = [];
   for (let i = 0; i < 2; i++) {
@@ -129,6 +210,36 @@ async function wireScenario(port: number, dataDir: string) {
     ids.push(answer.producerId);
   }
   assert.ok(ids[1] > ids[0] && ids[0] > 0n);
+
+  const described = await client.request(ApiKey.DescribeConfigs, 3, (w) =>
+    writeDescribeConfigsRequest(w, 3, {
+      resources: [{ resourceType: 2, resourceName: "orders", configurationKeys: null }, {
+        resourceType: 2,
+        resourceName: "nope",
+        configurationKeys: null,
+      }],
+      includeSynonyms: false,
+      includeDocumentation: false,
+    }), (r) => readDescribeConfigsResponse(r, 3));
+  const retention = described.results[0].configs.find((c) => c.name === "retention.ms")!;
+  assert.deepEqual([retention.value, retention.configSource], ["60000", 1]);
+  const segment = described.results[0].configs.find((c) => c.name === "segment.bytes")!;
+  assert.equal(segment.configSource, 5);
+  assert.equal(described.results[1].errorCode, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+
+  const grown = await client.request(ApiKey.CreatePartitions, 1, (w) =>
+    writeCreatePartitionsRequest(w, 1, {
+      topics: [{ name: "orders", count: 4, assignments: null }, {
+        name: "orders-x",
+        count: 2,
+        assignments: null,
+      }],
+      timeoutMs: 30_000,
+      validateOnly: false,
+    }), (r) => readCreatePartitionsResponse(r, 1));
+  assert.deepEqual(grown.results.map((r) => r.errorCode), [0, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION]);
+  assert.equal((await client.metadata(["orders"])).topics[0].partitions.length, 4);
+  assert.deepEqual((await client.produce("orders", 3, batchOf(["new partition"]))).errorCode, 0);
 
   const deleted = await client.request(
     ApiKey.DeleteTopics,
@@ -165,6 +276,18 @@ Deno.test("a second broker with a live broker's id exits with a clear error", op
   const status = await second.status;
   assert.equal(status.code, 1);
   assert.match(second.stderr, /Broker id 7 is already registered/);
+
+  // The same id under another chroot is another cluster: it starts, and sees only its own topics.
+  const chrootPort = freePort();
+  await using _third = await startBrokerProcess({
+    id: 7,
+    port: chrootPort,
+    coordinator: `${coordinator.connectString}/other-cluster`,
+    dataDir: `${dir.path}/third`,
+  });
+  await using client = await RawKafka.connect(chrootPort);
+  const metadata = await client.metadata(null);
+  assert.deepEqual(metadata.brokers.map((b) => [b.nodeId, b.port]), [[7, chrootPort]]);
 });
 
 Deno.test(
@@ -207,19 +330,7 @@ Deno.test(
     } finally {
       await broker.stop("SIGKILL");
     }
-    // The killed broker's ephemeral node lingers until its session expires; the restart waits it out.
-    broker = await eventually(
-      "broker restarted",
-      async () => {
-        try {
-          return await startBrokerProcess(brokerOptions);
-        } catch {
-          return undefined;
-        }
-      },
-      60_000,
-      500,
-    );
+    broker = await restartBroker(brokerOptions);
     await using _restarted = broker;
     await using reader = await RawKafka.connect(port);
     const values = await eventually("partition served again", async () => {
@@ -239,7 +350,13 @@ Deno.test("a corrupted last batch on disk is cut at restart and the rest is serv
   await using coordinator = await startTestCoordinator();
   await using dir = await tempDir();
   const port = freePort();
-  const brokerOptions = { id: 1, port, coordinator: coordinator.connectString, dataDir: dir.path };
+  const brokerOptions = {
+    id: 1,
+    port,
+    coordinator: coordinator.connectString,
+    dataDir: dir.path,
+    extra: ["--fsync", "always", "--session-timeout-ms", "4000"],
+  };
   {
     await using broker = await startBrokerProcess(brokerOptions);
     await using client = await RawKafka.connect(port);
@@ -247,14 +364,15 @@ Deno.test("a corrupted last batch on disk is cut at restart and the rest is serv
     for (let i = 0; i < 5; i++) {
       assert.equal((await client.produce("tail", 0, batchOf([`v${i}`]))).errorCode, 0);
     }
-    await broker.stop("SIGTERM");
+    // A crash (no clean-shutdown marker), so the restart walks and checks the log tail.
+    await broker.stop("SIGKILL");
   }
   const logFile = `${dir.path}/tail-0/00000000000000000000.log`;
   const bytes = await Deno.readFile(logFile);
   bytes[bytes.length - 2] ^= 0xff; // inside the last batch's records: its CRC no longer matches
   await Deno.writeFile(logFile, bytes);
 
-  await using _broker = await startBrokerProcess(brokerOptions);
+  await using _broker = await restartBroker(brokerOptions);
   await using client = await RawKafka.connect(port);
   const values = await eventually("partition served again", async () => {
     try {
@@ -345,5 +463,106 @@ Deno.test(
     const stored = new Set((await setup.readAll("steady", 0)).map((r) => text(r.value)));
     assert.deepEqual(acknowledged.filter((value) => !stored.has(value)), []);
     assert.ok(stored.has("ok") && !stored.has("x"));
+  },
+);
+
+Deno.test(
+  "SIGTERM is a clean shutdown: exit 0, the id is free at once, data served after restart",
+  options,
+  async () => {
+    await using coordinator = await startTestCoordinator();
+    await using dir = await tempDir();
+    const port = freePort();
+    const brokerOptions = {
+      id: 3,
+      port,
+      coordinator: coordinator.connectString,
+      dataDir: dir.path,
+      extra: ["--auto-create-topics", "--num-partitions", "2"],
+    };
+    {
+      await using broker = await startBrokerProcess(brokerOptions);
+      await using client = await RawKafka.connect(port);
+      // Auto-creation: a Metadata request for an unknown topic creates it with the broker defaults.
+      assert.equal(
+        (await client.metadata(["auto"], false)).topics[0].errorCode,
+        ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+      );
+      const created = await client.metadata(["auto"], true);
+      assert.equal(created.topics[0].errorCode, 0);
+      assert.equal(created.topics[0].partitions.length, 2);
+      assert.equal((await client.produce("auto", 1, batchOf(["kept"]))).errorCode, 0);
+      const status = await broker.stop("SIGTERM");
+      assert.equal(status.code, 0);
+      assert.match(broker.stdout, /broker 3 stopped/);
+    }
+    // No wait for a session timeout: a clean shutdown closed the session and its ephemeral node.
+    await using _again = await startBrokerProcess(brokerOptions);
+    await using client = await RawKafka.connect(port);
+    const values = await eventually("partition served again", async () => {
+      try {
+        return (await client.readAll("auto", 1)).map((r) => text(r.value));
+      } catch {
+        return undefined;
+      }
+    });
+    assert.deepEqual(values, ["kept"]);
+  },
+);
+
+Deno.test(
+  "two brokers share topics through the coordinator and each serves the partitions it leads",
+  options,
+  async () => {
+    await using coordinator = await startTestCoordinator();
+    await using dir = await tempDir();
+    const [port1, port2] = [freePort(), freePort()];
+    const base = { coordinator: coordinator.connectString };
+    await using _b1 = await startBrokerProcess({ ...base, id: 1, port: port1, dataDir: `${dir.path}/b1` });
+    await using _b2 = await startBrokerProcess({ ...base, id: 2, port: port2, dataDir: `${dir.path}/b2` });
+    await using c1 = await RawKafka.connect(port1);
+    await using c2 = await RawKafka.connect(port2);
+    assert.equal((await c1.createTopic("shared", 4)).topics[0].errorCode, 0);
+
+    // Both brokers tell the same story; leaders are spread over both.
+    const viaOne = await c1.metadata(["shared"]);
+    const viaTwo = await eventually("broker 2 sees the topic", async () => {
+      const answer = await c2.metadata(["shared"]);
+      return answer.topics[0].errorCode === 0 ? answer : undefined;
+    });
+    assert.deepEqual(viaTwo.brokers.map((b) => b.nodeId).sort(), [1, 2]);
+    const leaders = viaOne.topics[0].partitions.map((p) => p.leaderId);
+    assert.deepEqual(viaTwo.topics[0].partitions.map((p) => p.leaderId), leaders);
+    assert.deepEqual([...new Set(leaders)].sort(), [1, 2]);
+
+    for (const [partition, leader] of leaders.entries()) {
+      const [leaderClient, otherClient] = leader === 1 ? [c1, c2] : [c2, c1];
+      const wrong = await otherClient.produce("shared", partition, batchOf(["x"]));
+      assert.equal(wrong.errorCode, ErrorCode.NOT_LEADER_OR_FOLLOWER);
+      const right = await eventually("leader accepts", async () => {
+        const answer = await leaderClient.produce("shared", partition, batchOf([`p${partition}`]));
+        return answer.errorCode === 0 ? answer : undefined;
+      });
+      assert.equal(right.baseOffset, 0);
+      assert.deepEqual((await leaderClient.readAll("shared", partition)).map((r) => text(r.value)), [
+        `p${partition}`,
+      ]);
+    }
+
+    // Deleting through broker 1 removes broker 2's logs too.
+    await c1.request(
+      ApiKey.DeleteTopics,
+      3,
+      (w) => writeDeleteTopicsRequest(w, 3, { topicNames: ["shared"], timeoutMs: 30_000 }),
+      (r) => readDeleteTopicsResponse(r, 3),
+    );
+    await eventually("broker 2 removed its partition directories", async () => {
+      for await (const entry of Deno.readDir(`${dir.path}/b2`)) {
+        if (entry.name.startsWith("shared-")) {
+          return undefined;
+        }
+      }
+      return true;
+    });
   },
 );

@@ -7,7 +7,7 @@ import {
 import type { BrokerContext } from "../broker-context.ts";
 import type { RequestHandler } from "../connection.ts";
 import { addPartitions } from "../topic-admin.ts";
-import { withTimeout } from "./create-topics.ts";
+import { serverError, withTimeout } from "./create-topics.ts";
 
 export function createPartitionsHandler(context: BrokerContext): RequestHandler {
   return async ({ header, body }) => {
@@ -23,7 +23,7 @@ export function createPartitionsHandler(context: BrokerContext): RequestHandler 
         topic.count,
         explicit,
         request.validateOnly,
-      );
+      ).catch(serverError);
       results.push({ name: topic.name, errorCode: outcome.errorCode, errorMessage: outcome.errorMessage });
     }
     if (!request.validateOnly) {

@@ -23,7 +23,7 @@ export function createTopicsHandler(context: BrokerContext): RequestHandler {
     for (const topic of request.topics) {
       const outcome = seen.has(topic.name)
         ? { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Topic ${topic.name} named twice` }
-        : await createOne(context, topic, request.validateOnly ?? false);
+        : await createOne(context, topic, request.validateOnly ?? false).catch(serverError);
       seen.add(topic.name);
       topics.push({ name: topic.name, errorCode: outcome.errorCode, errorMessage: outcome.errorMessage });
     }
@@ -54,6 +54,12 @@ export function createTopicsHandler(context: BrokerContext): RequestHandler {
     if (validateOnly) return { errorCode: 0, errorMessage: null };
     return await writeTopic(context.coordination, snapshot, topic.name, plan.assignment, configs);
   }
+}
+
+/** An unexpected failure (e.g. the coordinator unreachable) as a per-topic error, logged. */
+export function serverError(error: unknown) {
+  console.error(`admin request failed: ${(error as Error).message}`);
+  return { errorCode: ErrorCode.UNKNOWN_SERVER_ERROR, errorMessage: (error as Error).message };
 }
 
 /** Wait for promise, but no longer than timeoutMs. */

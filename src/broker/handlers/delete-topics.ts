@@ -7,7 +7,7 @@ import {
 import type { BrokerContext } from "../broker-context.ts";
 import type { RequestHandler } from "../connection.ts";
 import { deleteTopic } from "../topic-admin.ts";
-import { withTimeout } from "./create-topics.ts";
+import { serverError, withTimeout } from "./create-topics.ts";
 
 export function deleteTopicsHandler(context: BrokerContext): RequestHandler {
   return async ({ header, body }) => {
@@ -15,7 +15,7 @@ export function deleteTopicsHandler(context: BrokerContext): RequestHandler {
     const request = readDeleteTopicsRequest(body, version);
     const responses: DeletableTopicResult[] = [];
     for (const name of request.topicNames) {
-      const outcome = await deleteTopic(context.coordination, name);
+      const outcome = await deleteTopic(context.coordination, name).catch(serverError);
       responses.push({ name, errorCode: outcome.errorCode });
     }
     await withTimeout(context.metadata.refresh(), Math.min(Math.max(request.timeoutMs, 0), 30_000));

@@ -13,6 +13,7 @@ import { readFetchRequest, writeFetchResponse } from "../../kafka/apis/fetch.ts"
 import { ErrorCode } from "../../kafka/errors.ts";
 import type { BrokerContext } from "../broker-context.ts";
 import type { RequestHandler } from "../connection.ts";
+import { commitKey, dataKey, partitionKey } from "../replica-manager.ts";
 
 const EMPTY: Uint8Array = new Uint8Array(0);
 
@@ -35,8 +36,10 @@ export function fetchHandler(context: BrokerContext): RequestHandler {
     const maxBytes = Math.max(0, request.maxBytes ?? 0x7fffffff);
     const minBytes = Math.max(0, request.minBytes);
     const deadline = Date.now() + Math.min(Math.max(request.maxWaitMs, 0), context.config.maxWaitMs);
+    // Followers wait for the log to grow; consumers for the high watermark to move.
+    const waitKey = isFollower ? dataKey : commitKey;
     const keys = request.topics.flatMap((topic) =>
-      topic.partitions.map((p) => `${topic.topic}:${p.partition}`)
+      topic.partitions.map((p) => waitKey(partitionKey(topic.topic, p.partition)))
     );
     for (;;) {
       const { responses, totalBytes, anyError } = await readOnce(

@@ -9,6 +9,10 @@ import type { BrokerContext } from "../broker-context.ts";
 import type { ClusterSnapshot } from "../cluster-metadata.ts";
 import type { RequestHandler } from "../connection.ts";
 import { planTopic, writeTopic } from "../topic-admin.ts";
+import { withTimeout } from "./create-topics.ts";
+
+/** How long a Metadata call waits to see the topics it auto-created. */
+const AUTO_CREATE_WAIT_MS = 10_000;
 
 export function metadataHandler(context: BrokerContext): RequestHandler {
   return async ({ header, body }) => {
@@ -19,7 +23,7 @@ export function metadataHandler(context: BrokerContext): RequestHandler {
       const missing = request.topics.filter((name) => !snapshot.topics.has(name));
       if (missing.length > 0) {
         for (const name of missing) await autoCreateTopic(context, snapshot, name);
-        await context.metadata.refresh();
+        await withTimeout(context.metadata.refresh(), AUTO_CREATE_WAIT_MS);
         snapshot = context.metadata.snapshot;
       }
     }
@@ -53,7 +57,12 @@ async function autoCreateTopic(
     assignments: [],
     configs: {},
   }, context.config);
-  if ("assignment" in plan) await writeTopic(context.coordination, snapshot, name, plan.assignment, {});
+  if (!("assignment" in plan)) return;
+  try {
+    await writeTopic(context.coordination, snapshot, name, plan.assignment, {});
+  } catch (error) {
+    console.error(`auto-creating topic ${name}: ${(error as Error).message}`);
+  }
 }
 
 function describeTopic(snapshot: ClusterSnapshot, name: string): MetadataTopic {

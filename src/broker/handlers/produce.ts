@@ -18,8 +18,9 @@ import {
 } from "../../kafka/record-batch.ts";
 import type { BrokerContext } from "../broker-context.ts";
 import type { RequestHandler } from "../connection.ts";
-import type { Partition } from "../replica-manager.ts";
+import { commitKey, dataKey, type Partition } from "../replica-manager.ts";
 import { topicConfigValue } from "../topic-config.ts";
+import { StorageError } from "../../storage/storage-error.ts";
 
 interface PartitionResult {
   index: number;
@@ -40,11 +41,11 @@ export function produceHandler(context: BrokerContext): RequestHandler {
       name: topic.name,
       partitionResponses: await Promise.all(
         topic.partitionData.map(async (data): Promise<PartitionResult> => {
-          const result = (errorCode: number, baseOffset = -1, logStartOffset = -1) => ({
+          const result = (errorCode: number, baseOffset = -1, logStartOffset = -1, logAppendTimeMs = -1) => ({
             index: data.index,
             errorCode,
             baseOffset,
-            logAppendTimeMs: -1,
+            logAppendTimeMs,
             logStartOffset,
           });
           if (acks !== 0 && acks !== 1 && acks !== -1) return result(ErrorCode.INVALID_REQUIRED_ACKS);
@@ -59,8 +60,16 @@ export function produceHandler(context: BrokerContext): RequestHandler {
             const errorCode = acks === -1
               ? await waitForCommit(context, partition, appended.nextOffset, timeoutMs)
               : 0;
-            return result(errorCode, appended.baseOffset, partition.log.logStartOffset);
+            return result(
+              errorCode,
+              appended.baseOffset,
+              partition.log.logStartOffset,
+              appended.logAppendTimeMs,
+            );
           } catch (error) {
+            if (error instanceof StorageError) {
+              return result(error.errorCode, -1, partition.log.logStartOffset);
+            }
             console.error(`produce ${partition.key}: ${(error as Error).message}`);
             return result(ErrorCode.UNKNOWN_SERVER_ERROR, -1, partition.log.logStartOffset);
           }
@@ -115,7 +124,7 @@ export async function waitForCommit(
   while (partition.log.highWatermark < nextOffset) {
     const remainingMs = deadline - Date.now();
     if (remainingMs <= 0) return ErrorCode.REQUEST_TIMED_OUT;
-    const outcome = await context.purgatory.wait([`hwm:${partition.key}`], remainingMs);
+    const outcome = await context.purgatory.wait([commitKey(partition.key)], remainingMs);
     if (outcome === "closed") return ErrorCode.REQUEST_TIMED_OUT;
     if (outcome === "full") await new Promise((resolve) => setTimeout(resolve, Math.min(remainingMs, 10)));
   }
@@ -130,7 +139,7 @@ export async function appendAsLeader(context: BrokerContext, partition: Partitio
   const appended = await partition.log.appendAsLeader(records, partition.leaderEpoch);
   const others = partition.isr.filter((id) => id !== context.replicas.brokerId);
   if (others.length === 0) partition.log.setHighWatermark(appended.nextOffset);
-  context.purgatory.wake(partition.key);
-  context.purgatory.wake(`hwm:${partition.key}`);
+  context.purgatory.wake(dataKey(partition.key));
+  context.purgatory.wake(commitKey(partition.key));
   return appended;
 }

@@ -54,7 +54,7 @@ export type WatchType = "children" | "data" | "any";
 export interface PersistentWatch extends AsyncIterable<WatchEvent>, AsyncDisposable {
   readonly path: string;
   readonly recursive: boolean;
-  /** Remove the watch (locally, and on the server when nothing else watches the path). */
+  /** Remove the watch (locally, and on the server when nothing else watches the path); iteration ends. */
   remove(): Promise<void>;
 }
 
@@ -323,11 +323,18 @@ export class ZooKeeperClient implements AsyncDisposable {
       )
         .catch(() => {});
     };
+    // One queue from the start, so events that arrive before the caller starts iterating are kept;
+    // leaving a `for await` loop does not remove the watch (remove() does).
+    const queue = stream[Symbol.asyncIterator]();
+    const iterator: AsyncIterator<WatchEvent> = {
+      next: () => queue.next(),
+      return: () => Promise.resolve({ value: undefined, done: true }),
+    };
     return {
       path,
       recursive,
       remove,
-      [Symbol.asyncIterator]: () => stream[Symbol.asyncIterator](),
+      [Symbol.asyncIterator]: () => iterator,
       [Symbol.asyncDispose]: remove,
     };
   }

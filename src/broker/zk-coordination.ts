@@ -1,0 +1,151 @@
+/**
+ * Coordination over the project's ZooKeeper client (src/zk/client): works against the built-in
+ * coordinator or a real ZooKeeper ensemble; the connect string may carry a chroot
+ * (`host:port/vltava`). KeeperError codes the broker acts on become typed errors.
+ */
+import { parseConnectString, ZooKeeperClient } from "../zk/client/mod.ts";
+import { ErrorCode, KeeperError } from "../zk/protocol/mod.ts";
+import {
+  BadVersionError,
+  type Coordination,
+  type MultiOp,
+  NodeExistsError,
+  type VersionedData,
+} from "./coordination.ts";
+
+const isCode = (error: unknown, code: number) => error instanceof KeeperError && error.code === code;
+
+/** Connect a session; rejects when no server answers within connectTimeoutMs. */
+export async function connectCoordination(
+  connectString: string,
+  sessionTimeoutMs: number,
+  connectTimeoutMs = 30_000,
+): Promise<Coordination> {
+  let parsed;
+  try {
+    parsed = parseConnectString(connectString);
+  } catch (error) {
+    throw new RangeError(`Bad coordinator connect string: ${(error as Error).message}`);
+  }
+  let client: ZooKeeperClient;
+  try {
+    if (parsed.chroot !== "") await ensureChroot(connectString, parsed.chroot, connectTimeoutMs);
+    client = await ZooKeeperClient.connect(connectString, { sessionTimeoutMs, connectTimeoutMs });
+  } catch (error) {
+    throw new Error(
+      `Cannot reach the coordinator at ${connectString} (is one running? start it with: vltava coordinator start): ${
+        (error as Error).message
+      }`,
+    );
+  }
+  return new ZkCoordination(client);
+}
+
+/** Create the chroot itself (as Kafka does), through a short session without the chroot. */
+async function ensureChroot(connectString: string, chroot: string, connectTimeoutMs: number): Promise<void> {
+  const root = connectString.slice(0, connectString.indexOf("/"));
+  await using client = await ZooKeeperClient.connect(root, { connectTimeoutMs });
+  await client.mkdirp(chroot);
+}
+
+class ZkCoordination implements Coordination {
+  readonly #client: ZooKeeperClient;
+
+  constructor(client: ZooKeeperClient) {
+    this.#client = client;
+  }
+
+  ensurePath(path: string): Promise<void> {
+    return this.#client.mkdirp(path);
+  }
+
+  create(path: string, data: Uint8Array): Promise<void> {
+    return this.#create(path, data, false);
+  }
+
+  createEphemeral(path: string, data: Uint8Array): Promise<void> {
+    return this.#create(path, data, true);
+  }
+
+  async #create(path: string, data: Uint8Array, ephemeral: boolean): Promise<void> {
+    try {
+      await this.#client.create(path, data, { ephemeral });
+    } catch (error) {
+      if (isCode(error, ErrorCode.nodeExists)) throw new NodeExistsError(path);
+      throw error;
+    }
+  }
+
+  async put(path: string, data: Uint8Array): Promise<void> {
+    for (let attempt = 0; attempt < 10; attempt++) {
+      const current = await this.getData(path);
+      try {
+        if (current === null) await this.create(path, data);
+        else await this.setData(path, data, current.version);
+        return;
+      } catch (error) {
+        if (!(error instanceof NodeExistsError || error instanceof BadVersionError)) throw error;
+      }
+    }
+    throw new Error(`Could not write ${path}: too many concurrent writers`);
+  }
+
+  async getData(path: string, watch?: () => void): Promise<VersionedData | null> {
+    try {
+      const { data, stat } = await this.#client.getData(path, watch ? () => watch() : undefined);
+      return { data: data ?? new Uint8Array(), version: stat.version };
+    } catch (error) {
+      if (isCode(error, ErrorCode.noNode)) return null;
+      throw error;
+    }
+  }
+
+  async setData(path: string, data: Uint8Array, version: number): Promise<void> {
+    try {
+      await this.#client.setData(path, data, version);
+    } catch (error) {
+      if (isCode(error, ErrorCode.badVersion)) throw new BadVersionError(path);
+      throw error;
+    }
+  }
+
+  async getChildren(path: string, watch?: () => void): Promise<string[] | null> {
+    try {
+      return await this.#client.getChildren(path, watch ? () => watch() : undefined);
+    } catch (error) {
+      if (isCode(error, ErrorCode.noNode)) return null;
+      throw error;
+    }
+  }
+
+  deleteRecursive(path: string): Promise<void> {
+    return this.#client.deleteRecursive(path);
+  }
+
+  async multi(ops: MultiOp[]): Promise<void> {
+    const transaction = this.#client.transaction();
+    for (const op of ops) {
+      if (op.op === "create") transaction.create(op.path, op.data);
+      else if (op.op === "setData") transaction.setData(op.path, op.data, op.version);
+      else transaction.delete(op.path, op.version ?? -1);
+    }
+    try {
+      await transaction.commit();
+    } catch (error) {
+      const path = (error as KeeperError).path ?? ops[0]?.path ?? "/";
+      if (isCode(error, ErrorCode.nodeExists)) throw new NodeExistsError(path);
+      if (isCode(error, ErrorCode.badVersion)) throw new BadVersionError(path);
+      throw error;
+    }
+  }
+
+  onExpired(listener: () => void): void {
+    this.#client.sessionEvents.subscribe((event) => {
+      if (event.type === "expired") listener();
+    });
+  }
+
+  close(): Promise<void> {
+    return this.#client.close();
+  }
+}

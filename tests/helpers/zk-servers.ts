@@ -1,0 +1,107 @@
+/**
+ * One fixture, several ZooKeeper-protocol servers: tests written once with `zkServerTest` run
+ * against each server kind that is enabled here:
+ * - "zookeeper": a real Apache ZooKeeper 3.8 (Debian package), via real-zookeeper.ts; needs the peer.
+ * - "coordinator": Vltava's own coordinator (`vltava coordinator start`), via startProgram.
+ *
+ * VLTAVA_ZK_SERVERS=zookeeper,coordinator chooses explicitly; by default the coordinator runs when
+ * its module exists in this tree (src/coordinator/server.ts).
+ */
+import { PEERS, peerTest } from "./peers.ts";
+import { freePort, type RunningProgram, startProgram, tempDir } from "./program.ts";
+import { startRealZooKeeper } from "./real-zookeeper.ts";
+
+/** A running server for one test. */
+export interface ZkServer extends AsyncDisposable {
+  readonly kind: ZkServerKind;
+  /** `127.0.0.1:PORT`. */
+  readonly connectString: string;
+  /** Stop and start again on the same port and data dir, quickly enough that sessions survive. */
+  restart(): Promise<void>;
+}
+
+export type ZkServerKind = "zookeeper" | "coordinator";
+
+function coordinatorPresent(): boolean {
+  try {
+    return Deno.statSync(new URL("../../src/coordinator/server.ts", import.meta.url)).isFile;
+  } catch {
+    return false;
+  }
+}
+
+/** The server kinds tests run against. */
+export function enabledServerKinds(): ZkServerKind[] {
+  const chosen = Deno.env.get("VLTAVA_ZK_SERVERS");
+  if (chosen) return chosen.split(",").map((kind) => kind.trim()).filter(Boolean) as ZkServerKind[];
+  return coordinatorPresent() ? ["zookeeper", "coordinator"] : ["zookeeper"];
+}
+
+/** Start a server of the given kind (tickTime 2000 ms: sessions clamp to 4…40 s). */
+export async function startZkServer(kind: ZkServerKind): Promise<ZkServer> {
+  if (kind === "zookeeper") {
+    const zk = await startRealZooKeeper();
+    return {
+      kind,
+      connectString: zk.connectString,
+      restart: () => zk.restart(),
+      [Symbol.asyncDispose]: () => zk[Symbol.asyncDispose](),
+    };
+  }
+  return await startCoordinator();
+}
+
+async function startCoordinator(): Promise<ZkServer> {
+  const dir = await tempDir("vltava-coordinator-test-");
+  const port = freePort();
+  const args = ["coordinator", "start", "--port", String(port), "--data-dir", `${dir.path}/data`];
+  let program: RunningProgram | undefined;
+  try {
+    program = await startProgram(args, port);
+  } catch (error) {
+    await dir[Symbol.asyncDispose]();
+    throw error;
+  }
+  return {
+    kind: "coordinator",
+    connectString: `127.0.0.1:${port}`,
+    async restart() {
+      await program?.stop("SIGTERM");
+      program = await startProgram(args, port);
+    },
+    async [Symbol.asyncDispose]() {
+      await program?.stop("SIGKILL");
+      await dir[Symbol.asyncDispose]();
+    },
+  };
+}
+
+/** Register `fn` once per enabled server kind; the server is started before and stopped after. */
+export function zkServerTest(name: string, fn: (server: ZkServer) => Promise<void>): void {
+  for (const kind of enabledServerKinds()) {
+    const run = async () => {
+      await using server = await startZkServer(kind);
+      await withTimeout(fn(server), TEST_TIMEOUT_MS, name);
+    };
+    if (kind === "zookeeper") peerTest(`${name} [real ZooKeeper]`, [PEERS.zookeeper], run);
+    else Deno.test({ name: `${name} [coordinator]`, sanitizeOps: false, sanitizeResources: false, fn: run });
+  }
+}
+
+/** A hung test fails after this long instead of blocking the whole run. */
+const TEST_TIMEOUT_MS = 180_000;
+
+async function withTimeout<T>(promise: Promise<T>, timeoutMs: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`Test "${what}" did not finish within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
