@@ -16,3 +16,4 @@ export {
 export type { BrokerConfig, FsyncPolicy } from "./src/broker/config.ts";
 export { parseSnowflake, Snowflake, type SnowflakeOptions } from "./src/ids/snowflake.ts";
 export type { BrokerExtension, BrokerExtensionParts } from "./src/broker/broker.ts";
+export * from "./src/client/mod.ts";

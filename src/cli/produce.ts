@@ -14,7 +14,7 @@ import { registerCommands } from "./program.ts";
 import { CliError, usageError } from "./cli-error.ts";
 import { integerOption } from "./options.ts";
 import { printJson, toCliError, withClientOptions } from "./client-options.ts";
-import { Producer, type RecordHeader } from "../client/producer.ts";
+import { ProduceError, Producer, type RecordHeader } from "../client/producer.ts";
 import { COMPRESSION_NAMES, type CompressionName } from "../client/compression.ts";
 
 const NEWLINE = 0x0a;
@@ -174,7 +174,9 @@ registerCommands((program) => {
       );
     }
     if (missing > 0 || failure) {
-      const cause = failure ? toCliError(failure, { topic, bootstrap: options.bootstrap }).message : "";
+      // A ProduceError already says "N records were not acknowledged": report what caused it.
+      const reason = failure instanceof ProduceError ? failure.cause : failure;
+      const cause = reason ? toCliError(reason, { topic, bootstrap: options.bootstrap }).message : "";
       throw new CliError(
         `${missing} of ${records} records were not acknowledged${cause ? `: ${cause}` : ""}`,
       );

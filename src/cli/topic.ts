@@ -51,7 +51,7 @@ function describeTable(topics: TopicDescription[]): string {
       "high watermark",
       "records",
     ],
-    style: { head: [], border: [] },
+    style: { head: [], border: [], compact: true },
     colAligns: ["left", "right", "right", "right", "left", "left", "right", "right", "right"],
   });
   for (const topic of topics) {
@@ -135,7 +135,7 @@ registerCommands((program) => {
       console.log(`controller: ${description.controllerId < 0 ? "none" : description.controllerId}`);
       const table = new Table({
         head: ["broker", "host", "port", "rack", "role"],
-        style: { head: [], border: [] },
+        style: { head: [], border: [], compact: true },
       });
       for (const broker of description.brokers) {
         table.push([

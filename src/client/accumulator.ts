@@ -22,6 +22,8 @@ export class ProducerBatch {
   readonly createdAt: number;
   /** The encoded RecordBatch, set when the batch is closed and encoded. */
   bytes: Uint8Array | undefined;
+  /** No more records go in (it is ready or sent). */
+  closed = false;
   /** Produce attempts made so far. */
   attempts = 0;
   /** Bytes counted against the accumulator's memory bound. */
@@ -31,10 +33,16 @@ export class ProducerBatch {
   #reject: ((error: Error) => void) | undefined;
   #settled: { baseOffset?: number; error?: Error } | undefined;
 
-  constructor(topic: string, partition: number, batchBytes: number, now: number) {
+  constructor(
+    topic: string,
+    partition: number,
+    batchBytes: number,
+    now: number,
+    initialCapacityBytes?: number,
+  ) {
     this.topic = topic;
     this.partition = partition;
-    this.builder = new BatchBuilder(batchBytes);
+    this.builder = new BatchBuilder(batchBytes, initialCapacityBytes);
     this.createdAt = now;
   }
 
@@ -90,6 +98,8 @@ export class RecordAccumulator {
   readonly batchBytes: number;
   readonly lingerMs: number;
   #open = new Map<string, Map<number, ProducerBatch>>();
+  /** The batch the last append went to. */
+  lastBatch: ProducerBatch | undefined;
   #openCount = 0;
   #ready: ProducerBatch[] = [];
   #bufferedBytes = 0;
@@ -110,12 +120,20 @@ export class RecordAccumulator {
     return this.#bufferedBytes;
   }
 
+  /** Are full batches waiting for drain()? */
+  get hasReady(): boolean {
+    return this.#ready.length > 0;
+  }
+
   /** Are there records not yet handed to the sender? */
   get hasPending(): boolean {
     return this.#openCount > 0 || this.#ready.length > 0;
   }
 
-  /** Append one record; returns its batch and offset delta within it. */
+  /**
+   * Append one record; returns its offset delta within its batch, which is then
+   * `lastBatch` (no object is allocated per record).
+   */
   append(
     topic: string,
     partition: number,
@@ -123,27 +141,42 @@ export class RecordAccumulator {
     value: Uint8Array | null,
     timestamp: number,
     headers?: readonly RecordHeader[],
-  ): { batch: ProducerBatch; offsetDelta: number } {
+  ): number {
+    let full = false;
+    // Fast path: the same partition as the previous record and its batch still open.
+    let batch = this.lastBatch;
+    if (batch === undefined || batch.partition !== partition || batch.topic !== topic || batch.closed) {
+      batch = this.#open.get(topic)?.get(partition);
+    }
+    if (batch !== undefined) {
+      const before = batch.builder.sizeBytes;
+      const offsetDelta = batch.builder.append(key, value, timestamp, headers);
+      if (offsetDelta >= 0) {
+        this.#account(batch, batch.builder.sizeBytes - before);
+        this.lastBatch = batch;
+        return offsetDelta;
+      }
+      this.#close(this.#open.get(topic)!, batch);
+      // This partition fills batches: give the next one its full size up front (no regrowth).
+      full = true;
+    }
     let partitions = this.#open.get(topic);
     if (!partitions) {
       partitions = new Map();
       this.#open.set(topic, partitions);
     }
-    let batch = partitions.get(partition);
-    if (batch) {
-      const before = batch.builder.sizeBytes;
-      const offsetDelta = batch.builder.append(key, value, timestamp, headers);
-      if (offsetDelta >= 0) {
-        this.#account(batch, batch.builder.sizeBytes - before);
-        return { batch, offsetDelta };
-      }
-      this.#close(partitions, batch);
-    }
-    batch = new ProducerBatch(topic, partition, this.batchBytes, this.#now());
+    batch = new ProducerBatch(
+      topic,
+      partition,
+      this.batchBytes,
+      this.#now(),
+      full ? this.batchBytes + 1024 : undefined,
+    );
     partitions.set(partition, batch);
     this.#openCount++;
     const offsetDelta = batch.builder.append(key, value, timestamp, headers);
     this.#account(batch, batch.builder.sizeBytes);
+    this.lastBatch = batch;
     if (this.lingerMs <= 0) this.#scheduleReady();
     else if (this.#lingerTimer === undefined) {
       this.#lingerTimer = setTimeout(() => {
@@ -151,7 +184,7 @@ export class RecordAccumulator {
         this.#options.onReady();
       }, this.lingerMs);
     }
-    return { batch, offsetDelta };
+    return offsetDelta;
   }
 
   #account(batch: ProducerBatch, bytes: number): void {
@@ -160,6 +193,7 @@ export class RecordAccumulator {
   }
 
   #close(partitions: Map<number, ProducerBatch>, batch: ProducerBatch): void {
+    batch.closed = true;
     partitions.delete(batch.partition);
     this.#openCount--;
     this.#ready.push(batch);

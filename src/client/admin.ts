@@ -58,6 +58,16 @@ export interface AdminOptions extends ClusterOptions {
   operationTimeoutMs?: number;
 }
 
+/**
+ * Creates, deletes, lists and describes topics; describes the cluster.
+ *
+ * @example
+ * ```ts
+ * await using admin = new Admin({ bootstrap: "127.0.0.1:9092" });
+ * await admin.createTopics([{ name: "orders", partitions: 3, replicationFactor: 1 }]);
+ * console.log(await admin.listTopics());
+ * ```
+ */
 export class Admin {
   readonly cluster: Cluster;
   readonly operationTimeoutMs: number;

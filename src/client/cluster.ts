@@ -75,8 +75,8 @@ export class Cluster {
   readonly options: ClusterOptions;
   readonly bootstrap: { host: string; port: number }[];
   readonly metadataMaxAgeMs: number;
-  brokers = new Map<number, BrokerInfo>();
-  topics = new Map<string, TopicInfo>();
+  brokers: Map<number, BrokerInfo> = new Map();
+  topics: Map<string, TopicInfo> = new Map();
   controllerId = -1;
   clusterId: string | null = null;
   #connections = new Map<number, Promise<Connection>>();

@@ -102,7 +102,8 @@ export class Connection {
 
   /** Open a connection and negotiate API versions. Throws BrokerUnreachableError if nobody answers. */
   static async connect(options: ConnectionOptions): Promise<Connection> {
-    const settings = { ...DEFAULTS, ...options } as Required<ConnectionOptions>;
+    const defined = Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined));
+    const settings = { ...DEFAULTS, ...defined } as Required<ConnectionOptions>;
     const address = `${settings.host}:${settings.port}`;
     let conn: Deno.TcpConn;
     try {

@@ -26,7 +26,7 @@ import { readFetchResponse, writeFetchRequest } from "../kafka/apis/fetch.ts";
 import type { FetchResponse } from "../kafka/apis/fetch.ts";
 import { Cluster, type ClusterOptions } from "./cluster.ts";
 import { isRetriable } from "./errors.ts";
-import { type ConsumerRecord, decodeRecords } from "./record-decoder.ts";
+import { type ConsumerRecord, decodeRecords, nextFetchOffset } from "./record-decoder.ts";
 import { listOffsets, type OffsetSpec } from "./list-offsets.ts";
 import { RetryPolicy } from "./retry.ts";
 
@@ -54,7 +54,7 @@ export interface ConsumerOptions extends ClusterOptions {
   partitionMaxBytes?: number;
   /** Fetched bytes not yet handed to the caller; fetching pauses above it. */
   maxBufferedBytes?: number;
-  /** Verify each batch's CRC-32C (off by default, like librdkafka's check.crcs). */
+  /** Verify each batch's CRC-32C before decoding it (default on, like the Java client's check.crcs). */
   checkCrc?: boolean;
   retryBackoffMs?: number;
 }
@@ -73,17 +73,31 @@ interface PartitionState {
   backoffUntil: number;
   /** Bumped on seek/unassign so responses of older fetches are dropped. */
   generation: number;
+  /** Paused partitions are not fetched; records already buffered are still returned. */
+  paused: boolean;
 }
 
+/** One partition's fetched bytes, decoded when the caller polls (so the next fetch overlaps it). */
 interface Chunk {
   state: PartitionState;
   generation: number;
-  records: ConsumerRecord[];
+  bytes: Uint8Array;
+  fetchOffset: number;
   sizeBytes: number;
 }
 
 const keyOf = (topic: string, partition: number) => `${topic}\0${partition}`;
 
+/**
+ * Reads assigned partitions from a start position, with pipelined fetches.
+ *
+ * @example
+ * ```ts
+ * await using consumer = new Consumer({ bootstrap: "127.0.0.1:9092" });
+ * await consumer.assignTopic("orders", "earliest");
+ * for await (const record of consumer) console.log(record.partition, record.offset);
+ * ```
+ */
 export class Consumer {
   readonly cluster: Cluster;
   readonly autoOffsetReset: "earliest" | "latest" | "none";
@@ -111,9 +125,9 @@ export class Consumer {
     this.maxWaitMs = options.maxWaitMs ?? 500;
     this.minBytes = options.minBytes ?? 1;
     this.maxBytes = options.maxBytes ?? 64 * 1024 * 1024;
-    this.partitionMaxBytes = options.partitionMaxBytes ?? 16 * 1024 * 1024;
+    this.partitionMaxBytes = options.partitionMaxBytes ?? 8 * 1024 * 1024;
     this.maxBufferedBytes = options.maxBufferedBytes ?? 128 * 1024 * 1024;
-    this.checkCrc = options.checkCrc ?? false;
+    this.checkCrc = options.checkCrc ?? true;
     this.retry = new RetryPolicy({ initialBackoffMs: options.retryBackoffMs ?? 100 });
   }
 
@@ -146,6 +160,7 @@ export class Consumer {
           logStartOffset: -1,
           backoffUntil: 0,
           generation: 0,
+          paused: false,
         });
       }
     }
@@ -184,6 +199,34 @@ export class Consumer {
     return [...this.#partitions.values()].map(({ topic, partition }) => ({ topic, partition }));
   }
 
+  /**
+   * Stop fetching these partitions (e.g. while the caller catches up or a group rebalances);
+   * their positions are kept and records already buffered are still returned.
+   */
+  pause(partitions: { topic: string; partition: number }[]): void {
+    for (const p of partitions) {
+      const state = this.#partitions.get(keyOf(p.topic, p.partition));
+      if (state) state.paused = true;
+    }
+  }
+
+  /** Fetch paused partitions again from where they stopped. */
+  resume(partitions: { topic: string; partition: number }[]): void {
+    for (const p of partitions) {
+      const state = this.#partitions.get(keyOf(p.topic, p.partition));
+      if (state) state.paused = false;
+    }
+    this.#kick();
+  }
+
+  /** Partitions currently paused. */
+  paused(): { topic: string; partition: number }[] {
+    return [...this.#partitions.values()].filter((s) => s.paused).map(({ topic, partition }) => ({
+      topic,
+      partition,
+    }));
+  }
+
   /** Move an assigned partition to a new start; buffered records of it are dropped. */
   seek(topic: string, partition: number, from: StartPosition): void {
     const state = this.#partitions.get(keyOf(topic, partition));
@@ -220,9 +263,23 @@ export class Consumer {
       if (chunk) {
         this.#bufferedBytes -= chunk.sizeBytes;
         this.#kick();
-        if (chunk.generation !== chunk.state.generation || chunk.records.length === 0) continue;
-        chunk.state.position = chunk.records[chunk.records.length - 1].offset + 1;
-        return chunk.records;
+        if (chunk.generation !== chunk.state.generation) continue;
+        const { state } = chunk;
+        let records: ConsumerRecord[];
+        try {
+          records = decodeRecords(state.topic, state.partition, chunk.bytes, chunk.fetchOffset, {
+            checkCrc: this.checkCrc,
+          }).records;
+        } catch (error) {
+          // Corrupt data: stop this partition and report it, keep the others going.
+          state.generation++;
+          state.backoffUntil = Infinity;
+          this.#dropStaleChunks();
+          throw error;
+        }
+        if (records.length === 0) continue;
+        state.position = records[records.length - 1].offset + 1;
+        return records;
       }
       const left = deadline - Date.now();
       if (this.#closed || left <= 0) return [];
@@ -372,7 +429,7 @@ export class Consumer {
     let nextWakeMs = 1_000;
     const byLeader = new Map<number, PartitionState[]>();
     for (const state of this.#partitions.values()) {
-      if (state.fetchOffset === undefined) continue;
+      if (state.fetchOffset === undefined || state.paused) continue;
       if (state.backoffUntil > now) {
         nextWakeMs = Math.min(nextWakeMs, state.backoffUntil - now);
         continue;
@@ -500,34 +557,22 @@ export class Consumer {
     state.logStartOffset = partition.logStartOffset ?? state.logStartOffset;
     const bytes = partition.records;
     if (!bytes || bytes.length === 0) return;
-    let decoded;
-    try {
-      decoded = decodeRecords(state.topic, state.partition, bytes, fetchOffset, { checkCrc: this.checkCrc });
-    } catch (error) {
-      this.#raise(error as Error);
-      state.backoffUntil = Infinity;
+    const nextOffset = nextFetchOffset(bytes, fetchOffset);
+    if (nextOffset === fetchOffset) {
+      if (bytes.length >= this.partitionMaxBytes) {
+        this.#raise(
+          new Error(
+            `${state.topic}-${state.partition}: the batch at offset ${fetchOffset} is larger than partitionMaxBytes (${this.partitionMaxBytes})`,
+          ),
+        );
+        state.backoffUntil = Infinity;
+      }
       return;
     }
-    if (decoded.nextOffset === fetchOffset && bytes.length >= this.partitionMaxBytes) {
-      this.#raise(
-        new Error(
-          `${state.topic}-${state.partition}: a batch at offset ${fetchOffset} is larger than partitionMaxBytes (${this.partitionMaxBytes})`,
-        ),
-      );
-      state.backoffUntil = Infinity;
-      return;
-    }
-    state.fetchOffset = decoded.nextOffset;
-    if (decoded.records.length > 0) {
-      this.#chunks.push({
-        state,
-        generation: state.generation,
-        records: decoded.records,
-        sizeBytes: bytes.length,
-      });
-      this.#bufferedBytes += bytes.length;
-      this.#wakeReader?.();
-    }
+    state.fetchOffset = nextOffset;
+    this.#chunks.push({ state, generation: state.generation, bytes, fetchOffset, sizeBytes: bytes.length });
+    this.#bufferedBytes += bytes.length;
+    this.#wakeReader?.();
   }
 }
 

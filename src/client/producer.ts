@@ -53,7 +53,15 @@ export interface RecordMetadata {
   timestamp: number;
 }
 
+/**
+ * Picks a partition for a record without one: key bytes (null for keyless records) and the
+ * topic's partition count in, partition out.
+ */
+export type Partitioner = (topic: string, key: Uint8Array | null, partitionCount: number) => number;
+
 export interface ProducerOptions extends ClusterOptions {
+  /** Replace the default (murmur2 for keys, sticky for keyless records). */
+  partitioner?: Partitioner;
   /** 0 = do not wait, 1 = the leader wrote it, "all" / -1 = every in-sync replica has it. */
   acks?: 0 | 1 | -1 | "all";
   /** Wait up to this long for more records before sending a partial batch. */
@@ -92,6 +100,15 @@ function toBytes(value: Uint8Array | string | null | undefined): Uint8Array | nu
   return typeof value === "string" ? textEncoder.encode(value) : value;
 }
 
+/**
+ * Sends records to Kafka topics with batching, retries and compression.
+ *
+ * @example
+ * ```ts
+ * await using producer = new Producer({ bootstrap: "127.0.0.1:9092", acks: "all", compression: "gzip" });
+ * const { partition, offset } = await producer.send({ topic: "orders", key: "o-1", value: "{}" });
+ * ```
+ */
 export class Producer {
   readonly cluster: Cluster;
   readonly acks: number;
@@ -101,6 +118,7 @@ export class Producer {
   readonly retry: RetryPolicy;
   #accumulator: RecordAccumulator;
   #sticky = new StickyPartitioner();
+  #partitioner: Partitioner | undefined;
   #codec: number;
   #compress: ((records: Uint8Array) => Uint8Array) | undefined;
   #inFlight = new Set<Promise<void>>();
@@ -113,6 +131,9 @@ export class Producer {
   #failedSinceFlush = 0;
   #lastError: Error | undefined;
   #draining = false;
+  #clockMs = 0;
+  #clockUses = 0;
+  #clockFresh = false;
 
   constructor(options: ProducerOptions) {
     this.cluster = new Cluster({ maxInFlightRequests: 16, ...options });
@@ -129,6 +150,7 @@ export class Producer {
       initialBackoffMs: options.retryBackoffMs ?? 100,
       maxBackoffMs: options.maxRetryBackoffMs ?? 1_000,
     });
+    this.#partitioner = options.partitioner;
     this.#codec = compressionCodec(options.compression ?? "none");
     this.#compress = compressor(options.compression ?? "none");
     this.#accumulator = new RecordAccumulator({
@@ -170,7 +192,8 @@ export class Producer {
     }
     if (!this.cluster.topics.has(record.topic)) await this.#loadTopic(record.topic);
     const timestamp = record.timestamp ?? Date.now();
-    const { batch, offsetDelta } = this.#append(record, timestamp);
+    const offsetDelta = this.#append(record, timestamp);
+    const batch = this.#accumulator.lastBatch!;
     const baseOffset = await batch.result;
     return {
       topic: record.topic,
@@ -182,21 +205,43 @@ export class Producer {
 
   /**
    * Queue one record without waiting for it (the fast path). The topic's metadata must be
-   * loaded (call connect([topic]) first). Returns false when the buffer is over
-   * `bufferBytes`: await waitForSpace() before producing more. Failures are counted and
-   * reported by flush().
+   * loaded (call connect([topic]) first). Returns false when the caller should
+   * `await waitForSpace()` before producing more: the buffer is over `bufferBytes`, or full
+   * batches are waiting to be sent (a tight loop must yield for them to reach the socket).
+   * Failures are counted and reported by flush().
    */
   produce(record: ProducerRecord): boolean {
-    this.#append(record, record.timestamp ?? Date.now());
-    return this.#accumulator.bufferedBytes < this.bufferBytes;
+    this.#append(record, record.timestamp ?? this.#now());
+    return this.#accumulator.bufferedBytes < this.bufferBytes && !this.#accumulator.hasReady;
   }
 
-  /** Resolves once buffered bytes are below `bufferBytes`. */
+  /**
+   * Send full batches, yield to the event loop so they are written, and wait while the
+   * buffer is over `bufferBytes`.
+   */
   async waitForSpace(): Promise<void> {
+    this.#drain(false);
+    await new Promise<void>((resolve) => setTimeout(resolve, 0));
     while (this.#accumulator.bufferedBytes >= this.bufferBytes) {
       this.#drain(true);
       await new Promise<void>((resolve) => this.#spaceWaiters.push(resolve));
     }
+  }
+
+  /**
+   * Record timestamps: Date.now() costs about as much as encoding a small record, so a
+   * tight loop reuses one reading for up to 256 records (well under a millisecond of work),
+   * and never past the current turn of the event loop.
+   */
+  #now(): number {
+    if (this.#clockUses++ % 256 === 0 || !this.#clockFresh) {
+      this.#clockMs = Date.now();
+      if (!this.#clockFresh) {
+        this.#clockFresh = true;
+        queueMicrotask(() => this.#clockFresh = false);
+      }
+    }
+    return this.#clockMs;
   }
 
   /**
@@ -249,7 +294,8 @@ export class Producer {
     }
   }
 
-  #append(record: ProducerRecord, timestamp: number): { batch: ProducerBatch; offsetDelta: number } {
+  /** Append a record; returns its offset delta in the accumulator's `lastBatch`. */
+  #append(record: ProducerRecord, timestamp: number): number {
     if (this.#closed) throw new Error("Producer is closed");
     const key = toBytes(record.key);
     const value = toBytes(record.value);
@@ -261,6 +307,15 @@ export class Producer {
     const count = this.cluster.topic(topic).partitions.length;
     if (count === 0) {
       throw new KafkaError(ErrorCode.LEADER_NOT_AVAILABLE, `topic "${topic}" has no partitions`);
+    }
+    if (this.#partitioner) {
+      const partition = this.#partitioner(topic, key, count);
+      if (!Number.isInteger(partition) || partition < 0 || partition >= count) {
+        throw new RangeError(
+          `Partitioner returned ${partition} for topic "${topic}" with ${count} partitions`,
+        );
+      }
+      return partition;
     }
     return key === null ? this.#sticky.partition(topic, count) : keyedPartition(key, count);
   }
@@ -293,15 +348,22 @@ export class Producer {
       group.push(batch);
     }
     for (const [leader, group] of byLeader) {
+      // A request carries at most one batch per partition (Kafka answers per partition); a
+      // later batch of the same partition goes in the next request, which the broker handles after.
       let request: ProducerBatch[] = [];
+      let partitions = new Set<string>();
       let requestBytes = 0;
       for (const batch of group) {
-        if (request.length > 0 && requestBytes + batch.bytes!.length > this.maxRequestBytes) {
+        const key = `${batch.topic}\0${batch.partition}`;
+        const full = request.length > 0 && requestBytes + batch.bytes!.length > this.maxRequestBytes;
+        if (full || partitions.has(key)) {
           this.#track(this.#sendRequest(leader, request));
           request = [];
+          partitions = new Set();
           requestBytes = 0;
         }
         request.push(batch);
+        partitions.add(key);
         requestBytes += batch.bytes!.length;
       }
       if (request.length > 0) this.#track(this.#sendRequest(leader, request));

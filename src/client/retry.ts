@@ -44,7 +44,7 @@ export class RetryPolicy {
   }
 
   /** Should a failure on attempt `attempt` (0 = first try) started at `startedAt` be retried? */
-  shouldRetry(error: unknown, attempt: number, startedAt: number, now = Date.now()): boolean {
+  shouldRetry(error: unknown, attempt: number, startedAt: number, now: number = Date.now()): boolean {
     return isRetriable(error) && attempt < this.retries && now - startedAt < this.deadlineMs;
   }
 }

@@ -14,14 +14,18 @@ Deno.test("records fill per-partition batches; a full batch is ready at once", a
     onBatchClosed: (batch) => closed.push(batch.partition),
   });
   try {
-    const a = accumulator.append("t", 0, null, value, 0);
-    const b = accumulator.append("t", 1, null, value, 0);
+    assert.equal(accumulator.append("t", 0, null, value, 0), 0);
+    const a = { batch: accumulator.lastBatch! };
+    assert.equal(accumulator.append("t", 1, null, value, 0), 0);
+    const b = { batch: accumulator.lastBatch! };
     assert.notEqual(a.batch, b.batch);
-    assert.equal(accumulator.append("t", 0, null, value, 0).batch, a.batch);
+    assert.equal(accumulator.append("t", 0, null, value, 0), 1);
+    assert.equal(accumulator.lastBatch, a.batch);
     assert.deepEqual(accumulator.drain(false), []); // lingering
-    let last = a;
-    while (last.batch === a.batch) last = accumulator.append("t", 0, null, value, 0);
-    assert.equal(last.offsetDelta, 0);
+    let offsetDelta = 1;
+    while (accumulator.lastBatch === a.batch) offsetDelta = accumulator.append("t", 0, null, value, 0);
+    assert.equal(offsetDelta, 0);
+    assert.equal(a.batch.closed, true);
     await Promise.resolve();
     assert.equal(readyCalls, 1);
     assert.deepEqual(closed, [0]);

@@ -168,6 +168,28 @@ Deno.test("a response with the wrong correlation id closes the connection", asyn
   liar.close();
 });
 
+Deno.test("a response frame announcing 2 GiB closes the connection before anything is allocated", async () => {
+  const liar = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const served = (async () => {
+    const conn = await liar.accept();
+    await conn.read(new Uint8Array(1024));
+    await conn.write(new Uint8Array([0x7f, 0xff, 0xff, 0xff, 0, 0, 0, 1]));
+    await conn.read(new Uint8Array(1024)).catch(() => null);
+    conn.close();
+  })();
+  await assert.rejects(
+    Connection.connect({
+      host: "127.0.0.1",
+      port: (liar.addr as Deno.NetAddr).port,
+      maxResponseBytes: 1 << 20,
+    }),
+    (error: Error) =>
+      error instanceof BrokerUnreachableError && /frame length 2147483647 outside/.test(error.message),
+  );
+  await served;
+  liar.close();
+});
+
 Deno.test("an unreachable broker is one clear error, and a closed connection fails pending requests", async () => {
   const port = freePort();
   await assert.rejects(

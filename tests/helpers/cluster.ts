@@ -19,6 +19,8 @@ export interface ClusterFixtureOptions {
   /** Environment for every process. */
   env?: Record<string, string>;
   timeoutMs?: number;
+  /** Parent of the cluster's temporary data directory (default: the system temp dir). */
+  parentDir?: string;
 }
 
 export interface BrokerProcess {
@@ -31,7 +33,7 @@ export interface BrokerProcess {
 export class TestCluster implements AsyncDisposable {
   readonly coordinatorPort: number;
   readonly brokers: BrokerProcess[] = [];
-  coordinator!: RunningProgram;
+  coordinator: RunningProgram | undefined;
   readonly #dataRoot: { path: string } & AsyncDisposable;
   readonly #options: ClusterFixtureOptions;
 
@@ -110,17 +112,30 @@ export class TestCluster implements AsyncDisposable {
 export async function startCluster(options: ClusterFixtureOptions = {}): Promise<TestCluster> {
   const count = options.brokers ?? 1;
   const [coordinatorPort, ...brokerPorts] = freePorts(1 + count);
-  const cluster = new TestCluster(await tempDir("vltava-cluster-"), coordinatorPort, options);
+  const dataRoot = options.parentDir === undefined
+    ? await tempDir("vltava-cluster-")
+    : await tempDirIn(options.parentDir);
+  const cluster = new TestCluster(dataRoot, coordinatorPort, options);
   try {
     await cluster.startCoordinator();
     await Promise.all(brokerPorts.map((port, i) => cluster.startBroker(i + 1, port)));
   } catch (error) {
     const logs = [cluster.coordinator, ...cluster.brokers.map((b) => b.program)]
-      .filter((p) => p)
+      .filter((p): p is RunningProgram => p !== undefined)
       .map((p) => `--- vltava ${p.args.join(" ")}\n${p.stderr}${p.stdout}`)
       .join("\n");
     await cluster[Symbol.asyncDispose]();
     throw new Error(`${(error as Error).message}\n${logs}`);
   }
   return cluster;
+}
+
+async function tempDirIn(parent: string): Promise<{ path: string } & AsyncDisposable> {
+  const path = await Deno.makeTempDir({ dir: parent, prefix: "vltava-cluster-" });
+  return {
+    path,
+    async [Symbol.asyncDispose]() {
+      await Deno.remove(path, { recursive: true }).catch(() => {});
+    },
+  };
 }

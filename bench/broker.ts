@@ -1,0 +1,321 @@
+/**
+ * `deno task bench broker`: one broker (plus its coordinator), one producer, 100-byte values,
+ * acks=1, batching on. Measures producer records/s and MB/s, one consumer reading them back,
+ * end-to-end latency p50/p99 at a fixed moderate rate, and the broker's peak RSS (VmHWM).
+ * Side by side in the same run: Redis 7 Streams (XADD pipelined, XRANGE) for the same
+ * records, and kafkajs's producer against the same broker. Prints a markdown table.
+ *
+ * Knobs (env): BENCH_RECORDS (default 2,000,000), BENCH_KAFKAJS_RECORDS (200,000),
+ * BENCH_LATENCY_RATE (records/s, 5,000), BENCH_LATENCY_SECONDS (5), BENCH_RUNS (3; the table
+ * shows the best and the median), BENCH_DATA_DIR (parent of the broker's data directory;
+ * default the system temp dir — /dev/shm takes the disk out of the measurement on a machine
+ * whose disk is shared).
+ */
+import { Producer } from "../src/client/producer.ts";
+import { Consumer } from "../src/client/consumer.ts";
+import { Admin } from "../src/client/admin.ts";
+import { startCluster } from "../tests/helpers/cluster.ts";
+import { freePort, tempDir, waitForPort } from "../tests/helpers/program.ts";
+import { hasExecutable } from "../tests/helpers/peers.ts";
+import { RespClient } from "./resp-client.ts";
+
+const RECORDS = Number(Deno.env.get("BENCH_RECORDS") ?? 2_000_000);
+const KAFKAJS_RECORDS = Number(Deno.env.get("BENCH_KAFKAJS_RECORDS") ?? 200_000);
+const LATENCY_RATE = Number(Deno.env.get("BENCH_LATENCY_RATE") ?? 5_000);
+const LATENCY_SECONDS = Number(Deno.env.get("BENCH_LATENCY_SECONDS") ?? 5);
+/** Throughput runs; the table shows the best and the median (the machine may be shared). */
+const RUNS = Math.max(1, Number(Deno.env.get("BENCH_RUNS") ?? 3));
+const VALUE_BYTES = 100;
+
+interface Row {
+  system: string;
+  operation: string;
+  records: number;
+  /** One entry per run. */
+  seconds: number[];
+}
+
+function value(): Uint8Array {
+  const bytes = new Uint8Array(VALUE_BYTES);
+  for (let i = 0; i < bytes.length; i++) bytes[i] = 97 + (i % 26);
+  return bytes;
+}
+
+function peakRssMiB(pid: number): number | undefined {
+  try {
+    const status = Deno.readTextFileSync(`/proc/${pid}/status`);
+    const match = /VmHWM:\s+(\d+) kB/.exec(status);
+    return match ? Number(match[1]) / 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function produceOurs(bootstrap: string, topic: string, count: number): Promise<number> {
+  await using producer = new Producer({
+    bootstrap,
+    acks: 1,
+    lingerMs: 5,
+    batchBytes: 1_000_000,
+    maxRequestBytes: 8 * 1024 * 1024,
+    bufferBytes: 128 * 1024 * 1024,
+    maxInFlightRequests: 32,
+  });
+  await producer.connect([topic]);
+  const payload = value();
+  const record = { topic, value: payload, partition: 0 };
+  const started = performance.now();
+  for (let i = 0; i < count; i++) {
+    if (!producer.produce(record)) await producer.waitForSpace();
+  }
+  await producer.flush();
+  const seconds = (performance.now() - started) / 1000;
+  if (producer.acknowledgedRecords !== count) {
+    throw new Error(`Only ${producer.acknowledgedRecords} of ${count} records were acknowledged`);
+  }
+  return seconds;
+}
+
+async function consumeOurs(bootstrap: string, topic: string, count: number): Promise<number> {
+  await using consumer = new Consumer({ bootstrap, maxWaitMs: 100 });
+  await consumer.assign([{ topic, partition: 0, from: "earliest" }]);
+  const started = performance.now();
+  let seen = 0;
+  while (seen < count) {
+    const records = await consumer.poll(10_000);
+    if (records.length === 0) throw new Error(`Consumer stalled at ${seen} of ${count}`);
+    seen += records.length;
+  }
+  return (performance.now() - started) / 1000;
+}
+
+/** Produce at a fixed rate with the send time in the value; a consumer measures arrival - send. */
+async function latency(
+  bootstrap: string,
+  topic: string,
+): Promise<{ p50: number; p99: number; count: number }> {
+  await using producer = new Producer({ bootstrap, acks: 1, lingerMs: 0 });
+  await using consumer = new Consumer({ bootstrap, maxWaitMs: 100 });
+  await producer.connect([topic]);
+  await consumer.assign([{ topic, partition: 0, from: "latest" }]);
+  await consumer.poll(200); // resolve the start position before the clock starts
+  const total = LATENCY_RATE * LATENCY_SECONDS;
+  const latencies: number[] = [];
+  const reading = (async () => {
+    while (latencies.length < total) {
+      const records = await consumer.poll(5_000);
+      if (records.length === 0) break;
+      const now = performance.now();
+      for (const record of records) {
+        latencies.push(now - new DataView(record.value!.buffer, record.value!.byteOffset).getFloat64(0));
+      }
+    }
+  })();
+  const payload = value();
+  const started = performance.now();
+  const tickMs = 5;
+  let sent = 0;
+  while (sent < total) {
+    const due = Math.min(total, Math.floor(((performance.now() - started) / 1000) * LATENCY_RATE));
+    for (; sent < due; sent++) {
+      const bytes = payload.slice();
+      new DataView(bytes.buffer).setFloat64(0, performance.now());
+      producer.produce({ topic, value: bytes, partition: 0 });
+    }
+    await new Promise((resolve) => setTimeout(resolve, tickMs));
+  }
+  await producer.flush();
+  await reading;
+  latencies.sort((a, b) => a - b);
+  const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))];
+  return { p50: at(0.5), p99: at(0.99), count: latencies.length };
+}
+
+async function kafkajsProduce(bootstrap: string, topic: string, count: number): Promise<number> {
+  const { Kafka, logLevel } = await import("kafkajs");
+  const kafka = new Kafka({ clientId: "bench", brokers: bootstrap.split(","), logLevel: logLevel.NOTHING });
+  const producer = kafka.producer();
+  await producer.connect();
+  const payload = Buffer.from(value());
+  const batch = Array.from({ length: 1000 }, () => ({ value: payload }));
+  const started = performance.now();
+  let sent = 0;
+  const inFlight = new Set<Promise<unknown>>();
+  while (sent < count) {
+    const promise = producer.send({ topic, acks: 1, messages: batch });
+    inFlight.add(promise);
+    promise.finally(() => inFlight.delete(promise));
+    sent += batch.length;
+    if (inFlight.size >= 8) await Promise.race(inFlight);
+  }
+  await Promise.all(inFlight);
+  const seconds = (performance.now() - started) / 1000;
+  await producer.disconnect();
+  return seconds;
+}
+
+/** XADD then XRANGE `count` records, `runs` times (a fresh stream each run). */
+async function redisStreams(
+  count: number,
+  runs: number,
+): Promise<{ xadd: number[]; xrange: number[] } | undefined> {
+  if (!hasExecutable("redis-server")) return undefined;
+  const port = freePort();
+  await using dir = await tempDir("vltava-bench-redis-");
+  const server = new Deno.Command("redis-server", {
+    args: [
+      "--port",
+      String(port),
+      "--save",
+      "",
+      "--appendonly",
+      "no",
+      "--dir",
+      dir.path,
+      "--bind",
+      "127.0.0.1",
+    ],
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  try {
+    await waitForPort(port);
+    const redis = await RespClient.connect(port);
+    const result = { xadd: [] as number[], xrange: [] as number[] };
+    for (let run = 0; run < runs; run++) {
+      const stream = `bench-${run}`;
+      result.xadd.push(await xadd(redis, stream, count));
+      result.xrange.push(await xrange(redis, stream, count));
+      await redis.pipeline(RespClient.encode(["DEL", stream]), 1);
+    }
+    redis.close();
+    return result;
+  } finally {
+    server.kill("SIGKILL");
+    await server.status;
+  }
+}
+
+async function xadd(redis: RespClient, stream: string, count: number): Promise<number> {
+  const pipelineSize = 1_000;
+  const command = RespClient.encode(["XADD", stream, "*", "v", value()]);
+  const chunk = new Uint8Array(command.length * pipelineSize);
+  for (let i = 0; i < pipelineSize; i++) chunk.set(command, i * command.length);
+  const started = performance.now();
+  // Writes run ahead of replies, so Redis always has the next commands while we read.
+  let writing = redis.write(chunk);
+  for (let sent = 0; sent < count; sent += pipelineSize) {
+    const previous = writing;
+    if (sent + pipelineSize < count) writing = previous.then(() => redis.write(chunk));
+    const replies = await redis.read(pipelineSize);
+    const failure = replies.find((reply) => reply instanceof Error);
+    if (failure) throw new Error(`XADD failed: ${failure}`);
+  }
+  await writing;
+  return (performance.now() - started) / 1000;
+}
+
+async function xrange(redis: RespClient, stream: string, count: number): Promise<number> {
+  const started = performance.now();
+  let read = 0;
+  let from = "-";
+  while (read < count) {
+    const [page] = await redis.pipeline(
+      RespClient.encode(["XRANGE", stream, from, "+", "COUNT", "10000"]),
+      1,
+    ) as [Uint8Array[][]];
+    if (!Array.isArray(page) || page.length === 0) break;
+    read += page.length;
+    from = `(${new TextDecoder().decode(page[page.length - 1][0])}`;
+  }
+  if (read !== count) throw new Error(`XRANGE read ${read} of ${count}`);
+  return (performance.now() - started) / 1000;
+}
+
+function fmt(n: number): string {
+  return Math.round(n).toLocaleString("en-US");
+}
+
+export async function run(): Promise<void> {
+  const rows: Row[] = [];
+  const row = (system: string, operation: string, records: number) => {
+    const entry = { system, operation, records, seconds: [] as number[] };
+    rows.push(entry);
+    return entry.seconds;
+  };
+  const produced = row("vltava", "produce (acks=1, 1 producer)", RECORDS);
+  const cold = row("vltava", "consume (1 consumer, first read)", RECORDS);
+  const warm = row("vltava", "consume (1 consumer, second read)", RECORDS);
+  const kafkajs = row(
+    "kafkajs 2.2.4 → vltava broker",
+    "produce (acks=1, 1000/send, 8 in flight)",
+    KAFKAJS_RECORDS,
+  );
+  let latencyResult: { p50: number; p99: number; count: number } | undefined;
+  let rssMiB: number | undefined;
+  {
+    await using cluster = await startCluster({ parentDir: Deno.env.get("BENCH_DATA_DIR") });
+    const bootstrap = cluster.bootstrap;
+    const admin = new Admin({ bootstrap });
+    await admin.createTopics([
+      ...Array.from({ length: RUNS }, (_, run) => ({ name: `bench-${run}`, partitions: 1 })),
+      { name: "bench-latency", partitions: 1 },
+      { name: "bench-kafkajs", partitions: 1 },
+    ]);
+    admin.close();
+    for (let run = 0; run < RUNS; run++) {
+      const topic = `bench-${run}`;
+      produced.push(await produceOurs(bootstrap, topic, RECORDS));
+      // The first read of a topic runs colder (fresh memory, less JIT feedback) than the second.
+      cold.push(await consumeOurs(bootstrap, topic, RECORDS));
+      warm.push(await consumeOurs(bootstrap, topic, RECORDS));
+    }
+    latencyResult = await latency(bootstrap, "bench-latency");
+    kafkajs.push(await kafkajsProduce(bootstrap, "bench-kafkajs", KAFKAJS_RECORDS));
+    rssMiB = peakRssMiB(cluster.brokers[0].program.pid);
+  }
+  const redis = await redisStreams(RECORDS, RUNS);
+  if (redis) {
+    row("Redis Streams", "XADD (pipelines of 1,000, writes ahead of replies)", RECORDS).push(...redis.xadd);
+    row("Redis Streams", "XRANGE (COUNT 10000)", RECORDS).push(...redis.xrange);
+  }
+
+  const dataDir = Deno.env.get("BENCH_DATA_DIR") ?? "the system temp dir";
+  console.log(
+    `\n${fmt(RECORDS)} records of ${VALUE_BYTES}-byte values, one partition, 127.0.0.1, ` +
+      `broker data in ${dataDir}; best and median of ${RUNS} runs\n`,
+  );
+  console.log("| system | operation | records | best records/s | median records/s | best MB/s (values) |");
+  console.log("|---|---|---:|---:|---:|---:|");
+  for (const entry of rows) {
+    const rates = entry.seconds.map((seconds) => entry.records / seconds).sort((a, b) => b - a);
+    if (rates.length === 0) continue;
+    const median = rates[Math.floor(rates.length / 2)];
+    console.log(
+      `| ${entry.system} | ${entry.operation} | ${fmt(entry.records)} | ${fmt(rates[0])} | ${fmt(median)} | ${
+        (rates[0] * VALUE_BYTES / 1e6).toFixed(1)
+      } |`,
+    );
+  }
+  console.log("");
+  if (latencyResult) {
+    console.log(
+      `end-to-end latency at ${fmt(LATENCY_RATE)} records/s for ${LATENCY_SECONDS} s: ` +
+        `p50 ${latencyResult.p50.toFixed(2)} ms, p99 ${latencyResult.p99.toFixed(2)} ms (${
+          fmt(latencyResult.count)
+        } records)`,
+    );
+  }
+  if (rssMiB !== undefined) console.log(`broker peak RSS (VmHWM): ${rssMiB.toFixed(0)} MiB`);
+  if (redis) {
+    const best = (seconds: number[]) => Math.min(...seconds);
+    console.log(
+      `vltava produce / Redis XADD (best runs): ${
+        (best(redis.xadd) / best(produced)).toFixed(2)
+      }x (target >= 2.5x)`,
+    );
+  }
+  console.log(`targets: produce >= 1,000,000 records/s, consume >= 2,000,000 records/s`);
+}
+
+if (import.meta.main) await run();
