@@ -16,7 +16,7 @@
  * const batchBytes = builder.finish();
  * ```
  */
-import { batchCrc32c } from "./batch-crc.ts";
+import { crc32c } from "../wire/crc32c.ts";
 
 /** A record header as the client API takes it. */
 export interface RecordHeader {
@@ -134,7 +134,7 @@ export class BatchBuilder {
     view.setInt16(51, -1); // producer epoch
     view.setInt32(53, -1); // base sequence
     view.setInt32(57, this.#count);
-    view.setUint32(17, batchCrc32c(batch, 21, batch.length));
+    view.setUint32(17, crc32c(batch, 21, batch.length));
     return batch;
   }
 

@@ -13,7 +13,7 @@
  * ```
  */
 import { WireError } from "../wire/wire-error.ts";
-import { batchCrc32c } from "./batch-crc.ts";
+import { crc32c } from "../wire/crc32c.ts";
 import { decompressRecords } from "./compression.ts";
 
 export interface ConsumerRecordHeader {
@@ -96,7 +96,7 @@ export function decodeRecords(
     const baseOffset = view.getInt32(at) * 0x1_0000_0000 + view.getUint32(at + 4);
     const magic = view.getInt8(at + 16);
     if (magic !== 2) throw new WireError(`${topic}-${partition}: unsupported record batch magic ${magic}`);
-    if (options.checkCrc && batchCrc32c(bytes, at + 21, batchEnd) !== view.getUint32(at + 17)) {
+    if (options.checkCrc && crc32c(bytes, at + 21, batchEnd) !== view.getUint32(at + 17)) {
       throw new WireError(`${topic}-${partition}: CRC mismatch in the batch at offset ${baseOffset}`);
     }
     const leaderEpoch = view.getInt32(at + 12);

@@ -44,7 +44,7 @@ export interface ApiVersionRange {
 
 /** What the broker implements. Edit together with the API modules in ./apis. */
 export const SUPPORTED_APIS: readonly ApiVersionRange[] = [
-  { apiKey: ApiKey.Produce, name: "Produce", minVersion: 3, maxVersion: 7, firstFlexibleVersion: 9 },
+  { apiKey: ApiKey.Produce, name: "Produce", minVersion: 0, maxVersion: 7, firstFlexibleVersion: 9 },
   { apiKey: ApiKey.Fetch, name: "Fetch", minVersion: 4, maxVersion: 11, firstFlexibleVersion: 12 },
   { apiKey: ApiKey.ListOffsets, name: "ListOffsets", minVersion: 0, maxVersion: 2, firstFlexibleVersion: 6 },
   { apiKey: ApiKey.Metadata, name: "Metadata", minVersion: 0, maxVersion: 8, firstFlexibleVersion: 9 },

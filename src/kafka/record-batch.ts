@@ -103,8 +103,9 @@ export interface BatchHeader {
 }
 
 /**
- * Why a batch was rejected; maps onto Kafka's CORRUPT_MESSAGE / MESSAGE_TOO_LARGE. "unsupported"
- * (an unknown compression codec) only comes from decodeRecordBatch.
+ * Why a batch was rejected; maps onto Kafka's CORRUPT_MESSAGE / MESSAGE_TOO_LARGE /
+ * UNSUPPORTED_FOR_MESSAGE_FORMAT. "unsupported" is an old magic 0/1 message set, or (from
+ * decodeRecordBatch only) an unknown compression codec.
  */
 export type BatchErrorKind = "corrupt" | "too-large" | "truncated" | "unsupported";
 
@@ -179,7 +180,8 @@ export interface ValidateOptions {
 /**
  * Check the batch at `position`: magic 2, a sane batchLength, the whole batch present, and its
  * CRC-32C. Returns the header. Throws RecordBatchError with kind "truncated" (bytes end inside
- * the batch), "too-large" (over maxBatchBytes) or "corrupt" (bad magic, length, counts or CRC).
+ * the batch), "too-large" (over maxBatchBytes), "unsupported" (magic 0/1) or "corrupt" (bad
+ * magic, length, counts or CRC).
  * Bytes after the batch are ignored; the batch size is 12 + header.batchLength.
  */
 export function validateBatch(bytes: Uint8Array, position = 0, options: ValidateOptions = {}): BatchHeader {
@@ -195,8 +197,16 @@ export function validateBatch(bytes: Uint8Array, position = 0, options: Validate
   const view = viewOf(bytes);
   const batchLength = view.getInt32(position + BatchOffset.batchLength);
   const magic = view.getInt8(position + BatchOffset.magic);
+  if (magic === 0 || magic === 1) {
+    // A pre-0.11 message set: well-formed, but a format this broker does not store.
+    throw new RecordBatchError(
+      "unsupported",
+      position,
+      `Message format magic ${magic} at ${position} is not supported`,
+    );
+  }
   if (magic !== CURRENT_MAGIC) {
-    throw new RecordBatchError("corrupt", position, `Unsupported record batch magic ${magic} at ${position}`);
+    throw new RecordBatchError("corrupt", position, `Unknown record batch magic ${magic} at ${position}`);
   }
   if (batchLength < MIN_BATCH_LENGTH) {
     throw new RecordBatchError(

@@ -49,6 +49,7 @@ import {
   offsetOutOfRange,
   StorageError,
   unknownServerError,
+  unsupportedFormat,
 } from "./storage-error.ts";
 
 export interface PartitionLogOptions {
@@ -330,7 +331,9 @@ export class PartitionLog {
         header = validateBatch(bytes, position, { maxBatchBytes });
       } catch (error) {
         if (!(error instanceof RecordBatchError)) throw error;
-        throw error.kind === "too-large" ? batchTooLarge(error.message) : corruptBatch(error.message);
+        if (error.kind === "too-large") throw batchTooLarge(error.message);
+        if (error.kind === "unsupported") throw unsupportedFormat(error.message);
+        throw corruptBatch(error.message);
       }
       if (fromProducer && (header.recordsCount === 0 || header.lastOffsetDelta !== header.recordsCount - 1)) {
         throw corruptBatch(

@@ -31,6 +31,11 @@ export function corruptBatch(message: string): StorageError {
   return new StorageError(ErrorCode.CORRUPT_MESSAGE, message);
 }
 
+/** Old magic 0/1 message sets (sent only with Produce v0-2): Kafka UNSUPPORTED_FOR_MESSAGE_FORMAT. */
+export function unsupportedFormat(message: string): StorageError {
+  return new StorageError(ErrorCode.UNSUPPORTED_FOR_MESSAGE_FORMAT, message);
+}
+
 /** A batch is larger than the topic's max.message.bytes (Kafka MESSAGE_TOO_LARGE). */
 export function batchTooLarge(message: string): StorageError {
   return new StorageError(ErrorCode.MESSAGE_TOO_LARGE, message);

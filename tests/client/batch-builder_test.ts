@@ -101,14 +101,3 @@ Deno.test("decoder ignores a batch cut off at the end and rejects lies about len
   assert.throws(() => decodeRecords("t", 0, bad, 0), /malformed record|Invalid length|outside/);
   assert.throws(() => decodeRecords("t", 0, bad, 0, { checkCrc: true }), /CRC mismatch/);
 });
-
-Deno.test("batch CRC-32C: the native engine (when loaded) agrees with the JS/WebAssembly one", async () => {
-  const { batchCrc32c, NATIVE_CRC32C } = await import("../../src/client/batch-crc.ts");
-  const { crc32c } = await import("../../src/wire/crc32c.ts");
-  console.log(`native CRC-32C engine: ${NATIVE_CRC32C ? "yes" : "no (JS/WebAssembly fallback)"}`);
-  for (const size of [0, 9, 4095, 4096, 100_000, 1_000_003]) {
-    const data = new Uint8Array(size).map((_, i) => (i * 131 + 7) & 0xff);
-    assert.equal(batchCrc32c(data), crc32c(data), `size ${size}`);
-    assert.equal(batchCrc32c(data, 3, Math.max(3, size - 5)), crc32c(data, 3, Math.max(3, size - 5)));
-  }
-});

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import zookeeper from "node-zookeeper-client";
 import { eventually, freePort, startProgram, tempDir } from "../helpers/program.ts";
-import { hasExecutable, type Peer, PEERS, peerTest } from "../helpers/peers.ts";
+import { KAZOO_PYTHON, PEERS, peerTest } from "../helpers/peers.ts";
 
 async function startCoordinatorProgram(dataDir: string) {
   const port = freePort();
@@ -197,27 +197,9 @@ Deno.test({
   },
 });
 
-/** python3 with kazoo: the Debian interpreter when a different python3 comes first on PATH. */
-function kazooPython(): string | undefined {
-  for (const python of ["python3", "/usr/bin/python3"]) {
-    if (!python.startsWith("/") && !hasExecutable(python)) continue;
-    try {
-      const result = new Deno.Command(python, {
-        args: ["-c", "import kazoo"],
-        stdout: "null",
-        stderr: "null",
-      })
-        .outputSync();
-      if (result.success) return python;
-    } catch { /* not runnable */ }
-  }
-  return undefined;
-}
+const PYTHON = KAZOO_PYTHON;
 
-const PYTHON = kazooPython();
-const KAZOO: Peer = { install: PEERS.kazoo.install, available: PYTHON !== undefined };
-
-peerTest("kazoo recipes: Lock, Election, ChildrenWatch, DataWatch, transactions", [KAZOO], async () => {
+peerTest("kazoo recipes: Lock, Election, ChildrenWatch, DataWatch, transactions", [PEERS.kazoo], async () => {
   await using dir = await tempDir();
   const { program, port } = await startCoordinatorProgram(dir.path);
   await using _program = program;

@@ -60,6 +60,14 @@ export function peerTest(
   });
 }
 
+/**
+ * A python3 that can import kazoo: the one on PATH, or Debian's /usr/bin/python3 when another
+ * interpreter (pyenv, say) comes first on PATH without Debian's packages.
+ */
+export const KAZOO_PYTHON: string | undefined = ["python3", "/usr/bin/python3"].find((python) =>
+  (python.startsWith("/") || hasExecutable(python)) && hasPythonModule(python, "kazoo")
+);
+
 export const PEERS = {
   zookeeper: {
     install: "apt-get install zookeeper (ZooKeeper 3.8 server and zkCli.sh)",
@@ -67,15 +75,15 @@ export const PEERS = {
   },
   kazoo: {
     install: "apt-get install python3-kazoo",
-    available: hasExecutable("python3") && hasPythonModule("kazoo"),
+    available: KAZOO_PYTHON !== undefined,
   },
   kcat: { install: "apt-get install kcat", available: hasExecutable("kcat") },
   redis: { install: "apt-get install redis-server", available: hasExecutable("redis-server") },
 } satisfies Record<string, Peer>;
 
-function hasPythonModule(module: string): boolean {
+function hasPythonModule(python: string, module: string): boolean {
   try {
-    const result = new Deno.Command("python3", {
+    const result = new Deno.Command(python, {
       args: ["-c", `import ${module}`],
       stdout: "null",
       stderr: "null",

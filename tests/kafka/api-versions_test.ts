@@ -73,8 +73,5 @@ Deno.test("advertisedApiVersions is exactly SUPPORTED_APIS", () => {
   const advertised = advertisedApiVersions();
   assert.equal(advertised.length, SUPPORTED_APIS.length);
   assert.deepEqual(advertised.find((a) => a.apiKey === 1), { apiKey: 1, minVersion: 4, maxVersion: 11 });
-  assert.deepEqual(advertised.find((a) => a.apiKey === 0), { apiKey: 0, minVersion: 3, maxVersion: 7 });
-  const quirk = advertisedApiVersions({ produceFromVersion0: true });
-  assert.deepEqual(quirk.find((a) => a.apiKey === 0), { apiKey: 0, minVersion: 0, maxVersion: 7 });
-  assert.deepEqual(quirk.filter((a) => a.apiKey !== 0), advertised.filter((a) => a.apiKey !== 0));
+  assert.deepEqual(advertised.find((a) => a.apiKey === 0), { apiKey: 0, minVersion: 0, maxVersion: 7 });
 });

@@ -51,10 +51,10 @@ export class CaptureBroker implements AsyncDisposable {
   readonly #connections = new Set<Deno.Conn>();
   readonly #accepting: Promise<void>;
 
-  readonly #produceFromVersion0: boolean;
+  readonly #produceMinVersion: number;
 
-  constructor(topics: Record<string, number> = {}, options: { produceFromVersion0?: boolean } = {}) {
-    this.#produceFromVersion0 = options.produceFromVersion0 ?? false;
+  constructor(topics: Record<string, number> = {}, options: { produceMinVersion?: number } = {}) {
+    this.#produceMinVersion = options.produceMinVersion ?? 0;
     for (const [name, partitions] of Object.entries(topics)) this.topics.set(name, partitions);
     this.#accepting = this.#accept();
   }
@@ -133,7 +133,9 @@ export class CaptureBroker implements AsyncDisposable {
         record(readApiVersionsRequest(reader, v));
         writeApiVersionsResponse(writer, v, {
           errorCode: 0,
-          apiKeys: advertisedApiVersions({ produceFromVersion0: this.#produceFromVersion0 }),
+          apiKeys: advertisedApiVersions().map((api) =>
+            api.apiKey === ApiKey.Produce ? { ...api, minVersion: this.#produceMinVersion } : api
+          ),
           throttleTimeMs: 0,
         });
         break;

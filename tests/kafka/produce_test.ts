@@ -42,14 +42,16 @@ Deno.test("Produce round-trips every version", () => {
     }],
     throttleTimeMs: 3,
   };
-  for (const v of versions(3, 7)) {
+  for (const v of versions(0, 7)) {
     assert.deepEqual(
       roundTrip(writeProduceRequest, readProduceRequest, v, request),
-      request,
+      v >= 3 ? request : { ...request, transactionalId: null },
       `request v${v}`,
     );
     const expected = structuredClone(response);
     if (v < 5) expected.responses[0].partitionResponses[0].logStartOffset = -1;
+    if (v < 2) expected.responses[0].partitionResponses[0].logAppendTimeMs = -1;
+    if (v < 1) expected.throttleTimeMs = 0;
     assert.deepEqual(
       roundTrip(writeProduceResponse, readProduceResponse, v, response),
       expected,
@@ -102,4 +104,23 @@ Deno.test("Produce readers reject lengths past the end", () => {
     WireError,
   );
   assert.throws(() => decode(readProduceRequest, 7, hex("ffff 0001 00007530 40000000")), WireError);
+});
+
+Deno.test("Produce v0 matches hand-derived bytes (no transactional id, no throttle time)", () => {
+  const v0 = new Uint8Array([...hex("0001 00007530 00000001 0001 74 00000001 00000000 00000046"), ...BATCH]);
+  const request = decode(readProduceRequest, 0, v0);
+  assert.equal(request.transactionalId, null);
+  assert.equal(request.acks, 1);
+  assert.equal(request.topicData[0].partitionData[0].records!.length, 70);
+  assert.equal(toHex(encode(writeProduceRequest, 0, request)), toHex(v0));
+  const v0Response = hex("00000001 0001 74 00000001 00000000 0000 000000000000000a");
+  const response = decode(readProduceResponse, 0, v0Response);
+  assert.deepEqual(response.responses[0].partitionResponses[0], {
+    index: 0,
+    errorCode: 0,
+    baseOffset: 10,
+    logAppendTimeMs: -1,
+    logStartOffset: -1,
+  });
+  assert.equal(toHex(encode(writeProduceResponse, 0, response)), toHex(v0Response));
 });

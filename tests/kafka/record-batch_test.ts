@@ -82,6 +82,8 @@ Deno.test("validateBatch: a flipped bit in the CRC range is corrupt", () => {
   }
   const badMagic = fromHex(KAFKAJS_BATCH_HEX);
   badMagic[16] = 1;
+  rejects(() => validateBatch(badMagic), "unsupported");
+  badMagic[16] = 7;
   rejects(() => validateBatch(badMagic), "corrupt");
   const shortLength = fromHex(KAFKAJS_BATCH_HEX);
   shortLength[11] = 10;

@@ -38,7 +38,7 @@ Deno.test("appendAsLeader refuses a bad CRC, a bad magic, a truncated or oversiz
   badMagic[16] = 1;
   const cases: [Uint8Array, number][] = [
     [concat(buildBatch(), corrupt), ErrorCode.CORRUPT_MESSAGE],
-    [badMagic, ErrorCode.CORRUPT_MESSAGE],
+    [badMagic, ErrorCode.UNSUPPORTED_FOR_MESSAGE_FORMAT],
     [buildBatch({ records: 2 }).subarray(0, 100), ErrorCode.CORRUPT_MESSAGE],
     [buildBatch({ records: 30 }), ErrorCode.MESSAGE_TOO_LARGE],
     [new Uint8Array(0), ErrorCode.CORRUPT_MESSAGE],

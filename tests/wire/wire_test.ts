@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { crc32c, crc32cUpdate, frame, FrameDecoder, Reader, WireError, Writer } from "../../src/wire/mod.ts";
+import { crc32cNative, crc32cWasm, LARGE_INPUT_ENGINE } from "../../src/wire/crc32c.ts";
 
 const hex = (bytes: Uint8Array) => Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 
@@ -81,8 +82,15 @@ Deno.test("frame decoder splits streams, keeps partial frames and refuses bad le
   assert.throws(() => new FrameDecoder(100).push(new Writer().int32(-1).toBytes()), WireError);
 });
 
-Deno.test("crc32c agrees between its JavaScript and WebAssembly engines on large inputs", () => {
-  const big = new Uint8Array(100_000).map((_, i) => (i * 131) & 0xff);
-  assert.equal(crc32c(big), crc32cUpdate(0, big));
-  assert.equal(crc32c(big, 10, 50_000), crc32cUpdate(0, big, 10, 50_000));
+Deno.test("crc32c engines (JS, WebAssembly, native when loaded) agree at every size", () => {
+  console.log(`large inputs use the ${LARGE_INPUT_ENGINE} CRC-32C engine`);
+  for (const size of [0, 9, 2047, 2048, 4096, 100_000, 1_000_003]) {
+    const data = new Uint8Array(size).map((_, i) => (i * 131 + 7) & 0xff);
+    const expected = crc32cUpdate(0, data);
+    assert.equal(crc32c(data), expected, `crc32c size ${size}`);
+    assert.equal(crc32cWasm(data), expected, `wasm size ${size}`);
+    if (crc32cNative) assert.equal(crc32cNative(data), expected, `native size ${size}`);
+    const end = Math.max(3, size - 5);
+    assert.equal(crc32c(data, 3, end), crc32cUpdate(0, data, 3, end), `crc32c slice size ${size}`);
+  }
 });

@@ -14,7 +14,7 @@ import type { RequestHandler } from "../connection.ts";
 
 /** `serves(apiKey)`: whether the broker has a handler for that key (checked per request). */
 export function apiVersionsHandler(serves: (apiKey: number) => boolean): RequestHandler {
-  const all = advertisedApiVersions({ produceFromVersion0: true });
+  const all = advertisedApiVersions();
   return ({ header, body }) => {
     readApiVersionsRequest(body, header.apiVersion);
     const apiKeys = all.filter((api) => serves(api.apiKey));

@@ -44,23 +44,11 @@ export interface ApiVersionsResponse {
   throttleTimeMs?: number;
 }
 
-export interface AdvertiseOptions {
-  /**
-   * Advertise Produce from version 0 although only 3+ is implemented, as Kafka 4.0 does
-   * (KAFKA-18659). librdkafka up to at least 2.0.2 (kcat 1.7.1) enables gzip, snappy and lz4 only
-   * when the broker's Produce range includes version 0 (librdkafka issue #4956) and otherwise
-   * silently sends those batches uncompressed. Every client picks the highest common version
-   * (7), so none sends 0-2; a request that did would still get UNSUPPORTED_VERSION. Default false:
-   * exactly SUPPORTED_APIS.
-   */
-  produceFromVersion0?: boolean;
-}
-
-/** The api_keys list the broker advertises: SUPPORTED_APIS (see AdvertiseOptions for the one quirk). */
-export function advertisedApiVersions(options: AdvertiseOptions = {}): ApiVersionEntry[] {
+/** The api_keys list the broker advertises: exactly SUPPORTED_APIS, every version implemented. */
+export function advertisedApiVersions(): ApiVersionEntry[] {
   return SUPPORTED_APIS.map((api) => ({
     apiKey: api.apiKey,
-    minVersion: options.produceFromVersion0 && api.apiKey === ApiKey.Produce ? 0 : api.minVersion,
+    minVersion: api.minVersion,
     maxVersion: api.maxVersion,
   }));
 }
