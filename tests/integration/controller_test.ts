@@ -208,8 +208,32 @@ Deno.test("SIGTERM: the broker's leaderships move away before it exits", options
   const victim = states.map((s) => s.leader).find((id) => id !== controller.brokerId) ?? states[0].leader;
   const led = states.map((s, p) => ({ ...s, p })).filter((s) => s.leader === victim);
 
+  // A producer keeps writing with acks=all to the partitions the victim leads: the client only
+  // sees retriable errors, so every send succeeds.
+  const producer = new Producer({ bootstrap: cluster.bootstrap, acks: "all" });
+  const failures: Error[] = [];
+  let acked = 0;
+  const writing = { stop: false };
+  const writer = (async () => {
+    for (let i = 0; !writing.stop; i++) {
+      try {
+        await producer.send({ topic: "moving", partition: led[0].p, value: `r${i}` });
+        acked++;
+      } catch (error) {
+        failures.push(error as Error);
+      }
+    }
+  })();
+  await eventually("writes before the shutdown", () => acked >= 20);
+
   const status = await cluster.broker(victim).program.stop("SIGTERM", 60_000);
   assert.equal(status.code, 0);
+  const ackedAtExit = acked;
+  await eventually("writes after the shutdown", () => acked >= ackedAtExit + 20, 60_000);
+  writing.stop = true;
+  await writer;
+  await producer.close();
+  assert.deepEqual(failures.map((error) => error.message), []);
   for (const { p, leaderEpoch } of led) {
     const state = (await probe.state("moving", p))!;
     assert.notEqual(state.leader, victim);

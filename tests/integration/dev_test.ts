@@ -22,6 +22,16 @@ function dev(dataDir: string, basePort: number, coordinatorPort: number): Runnin
   ]);
 }
 
+/** Can this process bind the port right now? */
+function bindable(port: number): boolean {
+  try {
+    Deno.listen({ hostname: "127.0.0.1", port }).close();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Is anything listening on the port? */
 async function listening(port: number): Promise<boolean> {
   try {
@@ -37,13 +47,14 @@ Deno.test(
   options,
   async () => {
     await using dir = await tempDir("vltava-dev-");
-    // Two consecutive ports for the brokers, one for the coordinator.
+    // Two consecutive ports for the brokers (both bindable now), one for the coordinator.
     let basePort = 0;
     let coordinatorPort = 0;
-    for (let attempt = 0; attempt < 20 && basePort === 0; attempt++) {
+    for (let attempt = 0; attempt < 50 && basePort === 0; attempt++) {
       const [a, c] = freePorts(2);
-      if (a < 65535 && !(await listening(a + 1)) && c !== a + 1) [basePort, coordinatorPort] = [a, c];
+      if (a < 65535 && c !== a + 1 && bindable(a + 1)) [basePort, coordinatorPort] = [a, c];
     }
+    assert.ok(basePort > 0, "no two consecutive free ports");
     const bootstrap = `127.0.0.1:${basePort},127.0.0.1:${basePort + 1}`;
     {
       await using first = dev(dir.path, basePort, coordinatorPort);

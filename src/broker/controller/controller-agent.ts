@@ -64,6 +64,7 @@ export class ControllerAgent {
     };
     const zk = await connect(resolved);
     const agent = new ControllerAgent(zk, resolved);
+    agent.#watchSession(zk);
     await agent.#stand();
     return agent;
   }
@@ -73,11 +74,14 @@ export class ControllerAgent {
     return this.#controller;
   }
 
-  async #stand(): Promise<void> {
-    const zk = this.#zk;
+  #watchSession(zk: ZooKeeperClient): void {
     zk.sessionEvents.subscribe((event) => {
       if (event.type === "expired" && !this.#closed) void this.#renewSession();
     });
+  }
+
+  async #stand(): Promise<void> {
+    const zk = this.#zk;
     this.#candidate = new ControllerCandidate(zk, this.#options.brokerId, {
       elected: (elected) => this.#becomeController(zk, elected.epoch, elected.epochZkVersion),
       lost: (reason) => void this.#resign(reason),
@@ -88,10 +92,13 @@ export class ControllerAgent {
 
   async #renewSession(): Promise<void> {
     this.#options.log("controller session expired; rejoining the election with a new session");
+    await this.#candidate?.stop().catch(() => {});
+    await this.#zk.close().catch(() => {});
     for (let attempt = 0; !this.#closed; attempt++) {
       try {
         this.#zk = await connect(this.#options);
         if (this.#closed) return void await this.#zk.close();
+        this.#watchSession(this.#zk);
         await this.#stand();
         return;
       } catch (error) {
@@ -110,11 +117,20 @@ export class ControllerAgent {
       epochZkVersion,
       requestTimeoutMs: this.#options.requestTimeoutMs,
       resyncIntervalMs: this.#options.resyncIntervalMs,
-      onFenced: () => void this.#resign(`a newer controller epoch than ${epoch} exists`),
+      onFenced: () => void this.#standAgain(`a newer controller epoch than ${epoch} exists`),
       log: (message) => this.#options.log(`controller: ${message}`),
     });
     this.#controller = controller;
     controller.start().catch((error) => this.#options.log(`controller start failed: ${error.message}`));
+  }
+
+  /** Fenced while still first in line (should not happen): leave and rejoin the election. */
+  async #standAgain(reason: string): Promise<void> {
+    await this.#resign(reason);
+    const candidate = this.#candidate;
+    this.#candidate = null;
+    await candidate?.stop();
+    if (!this.#closed) await this.#stand().catch((error) => this.#options.log(`rejoining: ${error.message}`));
   }
 
   async #resign(reason: string): Promise<void> {
