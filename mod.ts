@@ -36,3 +36,4 @@ export {
   type GroupServiceOptions,
   groupsExtension,
 } from "./src/broker/group-service.ts";
+export { type BrokerStatus, type ClusterStatus, readClusterStatus } from "./src/broker/controller/cluster-status.ts";

@@ -8,6 +8,7 @@ import { startCluster, TestCluster } from "../helpers/cluster.ts";
 import { eventually, freePorts, tempDir } from "../helpers/program.ts";
 import { PEERS, peerTest } from "../helpers/peers.ts";
 import { startRealZooKeeper } from "../helpers/real-zookeeper.ts";
+import { Kafka, logLevel } from "kafkajs";
 import { Admin } from "../../src/client/admin.ts";
 import { Producer } from "../../src/client/producer.ts";
 import { Connection } from "../../src/client/connection.ts";
@@ -255,3 +256,43 @@ Deno.test("SIGTERM: the broker's leaderships move away before it exits", options
     assert.ok(next.epoch > controller.epoch);
   }
 });
+
+Deno.test(
+  "partitions added with CreatePartitions (kafkajs admin) get leaders and in-sync followers",
+  options,
+  async () => {
+    await using cluster = await threeBrokers();
+    await using probe = await ClusterProbe.connect(cluster.coordinatorAddress);
+    await probe.waitForController();
+    await createTopic(cluster, "growing", 2);
+    const kafka = new Kafka({
+      clientId: "controller-test",
+      brokers: cluster.bootstrap.split(","),
+      logLevel: logLevel.NOTHING,
+    });
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      await admin.createPartitions({ topicPartitions: [{ topic: "growing", count: 5 }] });
+    } finally {
+      await admin.disconnect();
+    }
+    const states = await eventually("five partitions led with full ISRs", async () => {
+      const all = await Promise.all([0, 1, 2, 3, 4].map((p) => probe.state("growing", p)));
+      return all.every((s) => s && s.leader > 0 && s.isr.length === 3) ? all.map((s) => s!) : undefined;
+    }, 60_000);
+    // Leadership of the new partitions is spread, not piled on one broker.
+    assert.ok(new Set(states.map((s) => s.leader)).size >= 2);
+    const producer = new Producer({ bootstrap: cluster.bootstrap, acks: "all" });
+    try {
+      for (let partition = 2; partition < 5; partition++) {
+        assert.equal(
+          (await producer.send({ topic: "growing", partition, value: "new" })).partition,
+          partition,
+        );
+      }
+    } finally {
+      await producer.close();
+    }
+  },
+);
