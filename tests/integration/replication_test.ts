@@ -202,3 +202,29 @@ Deno.test(
     ));
   },
 );
+
+Deno.test(
+  "the leader adopts the controller's removal of a dead follower: acks=all resumes before the lag time",
+  options,
+  async () => {
+    await using cluster = await startCluster({
+      brokers: 3,
+      // The leader would drop the follower itself only after a minute.
+      brokerArgs: ["--replica-lag-time-max-ms", "60000", "--session-timeout-ms", "4000"],
+    });
+    await using leader = await clientOf(cluster, 1);
+    await createAssignedTopic(leader, "adopt", [[1, 2, 3]], { "min.insync.replicas": "2" });
+    await waitForIsr(leader, "adopt", 0, [1, 2, 3]);
+    assert.equal((await leader.produce("adopt", 0, batchOf(["before"]), -1)).errorCode, 0);
+
+    await cluster.broker(3).program.stop("SIGKILL");
+    await waitForIsr(leader, "adopt", 0, [1, 2]); // the controller, once broker 3's session ended
+    const state = await describePartition(leader, "adopt", 0);
+    assert.deepEqual([state.leader, state.leaderEpoch], [1, 0]);
+    const answer = await eventually("acks=all to be acknowledged without broker 3", async () => {
+      const result = await produceWithTimeout(leader, "adopt", 0, batchOf(["after"]), 5_000);
+      return result.errorCode === 0 ? result : undefined;
+    }, 30_000);
+    assert.equal(answer.errorCode, 0);
+  },
+);

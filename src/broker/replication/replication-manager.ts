@@ -27,7 +27,7 @@ import {
   type ReplicaManager,
 } from "../replica-manager.ts";
 import type { BrokerEndpoint, PartitionState } from "../zk-layout.ts";
-import { writeIsr } from "./isr-writer.ts";
+import { readPartitionState, sameMembers, writeIsr } from "./isr-writer.ts";
 import { LeaderState } from "./leader-state.ts";
 import { replicationLog } from "./replicated-log.ts";
 import { FetcherPool } from "./fetcher-pool.ts";
@@ -61,8 +61,12 @@ interface Leadership {
   state: LeaderState;
   /** LEO when this leadership began: a rejoining follower must have everything before it. */
   epochStartOffset: number;
-  /** The ISR being written (null when none is in flight). */
+  /** While an ISR write is in flight: the union of the ISR before and after it. */
   pendingIsr: number[] | null;
+  /** Bumped by every ISR write, so a concurrent re-read older than it is not applied. */
+  isrGeneration: number;
+  /** A re-read of the partition state is in flight. */
+  syncing: boolean;
 }
 
 /** One partition of a StopReplica request. */
@@ -210,14 +214,18 @@ export class ReplicationManager implements PartitionStateListener {
 
   /**
    * Apply (leader, leaderEpoch, isr): older epochs are ignored (FENCED_LEADER_EPOCH), the same
-   * epoch only refreshes a follower's copy of the ISR (the leader owns it), a newer one makes
-   * this broker leader or follower. Synchronous, so two sources of news never interleave.
+   * epoch refreshes the ISR (a follower takes it as told; the leader re-reads the node, since
+   * what it was told may predate its own latest ISR write, and drops dead members the
+   * controller removed), a newer one makes this broker
+   * leader or follower. Synchronous, so two sources of news never interleave.
    */
   applyLeadership(partition: Partition, leader: number, leaderEpoch: number, isr: number[]): number {
     if (this.#closed) return ErrorCode.NOT_LEADER_OR_FOLLOWER;
     if (leaderEpoch < partition.leaderEpoch) return ErrorCode.FENCED_LEADER_EPOCH;
     if (leaderEpoch === partition.leaderEpoch) {
-      if (partition.leader !== this.brokerId) partition.isr = isr;
+      const leadership = this.#leaders.get(partition.key);
+      if (!leadership) partition.isr = isr;
+      else if (!sameMembers(isr, partition.isr)) this.#syncIsr(partition, leadership);
       return ErrorCode.NONE;
     }
     if (leader === this.brokerId) this.#makeLeader(partition, leaderEpoch, isr);
@@ -237,6 +245,8 @@ export class ReplicationManager implements PartitionStateListener {
       state: new LeaderState(this.brokerId, partition.replicas, Date.now()),
       epochStartOffset: partition.log.logEndOffset,
       pendingIsr: null,
+      isrGeneration: 0,
+      syncing: false,
     };
     this.#leaders.set(partition.key, leadership);
     this.#log(
@@ -276,7 +286,7 @@ export class ReplicationManager implements PartitionStateListener {
       !partition.isr.includes(replicaId) &&
       leadership.state.mayRejoin(replicaId, partition.log.highWatermark, leadership.epochStartOffset)
     ) {
-      this.#changeIsr(partition, leadership, [...partition.isr, replicaId]);
+      this.#changeIsr(partition, leadership, (isr) => [...isr, replicaId]);
     }
     this.#advanceHighWatermark(partition, leadership);
   }
@@ -305,29 +315,36 @@ export class ReplicationManager implements PartitionStateListener {
     this.#wake(partition);
   }
 
-  #changeIsr(partition: Partition, leadership: Leadership, isr: number[]): void {
-    if (leadership.pendingIsr || this.#closed) return; // one write at a time; the next tick retries
-    const wanted = [...isr].sort((a, b) => a - b);
-    leadership.pendingIsr = wanted;
+  /** Write change(ISR in the node) to the partition state; one write at a time per partition. */
+  #changeIsr(
+    partition: Partition,
+    leadership: Leadership,
+    change: (isr: readonly number[]) => number[],
+  ): void {
+    if (leadership.pendingIsr || this.#closed) return; // the next fetch or tick retries
+    leadership.pendingIsr = [...new Set([...partition.isr, ...change(partition.isr)])];
+    leadership.isrGeneration++;
     writeIsr(
       this.#coordination,
       partition.topic,
       partition.partition,
       this.brokerId,
       leadership.epoch,
-      wanted,
+      change,
     )
       .then((outcome) => {
         if (this.#leaders.get(partition.key) !== leadership) return;
         if (outcome.kind === "written") {
-          this.#log(`${partition.key}: ISR [${partition.isr}] -> [${wanted}] (epoch ${leadership.epoch})`);
-          partition.isr = wanted;
+          if (!sameMembers(outcome.isr, partition.isr)) {
+            this.#log(
+              `${partition.key}: ISR [${partition.isr}] -> [${outcome.isr}] (epoch ${leadership.epoch})`,
+            );
+          }
+          partition.isr = outcome.isr;
           return;
         }
         this.#log(`${partition.key}: ISR change refused, leadership moved on; following the new state`);
-        const state = outcome.state;
-        if (state) this.applyLeadership(partition, state.leader, state.leaderEpoch, state.isr);
-        else this.#makeFollower(partition, -1, partition.leaderEpoch, partition.isr);
+        this.#follow(partition, outcome.state);
       })
       .catch((error) => this.#log(`${partition.key}: ISR write failed: ${(error as Error).message}`))
       .finally(() => {
@@ -338,6 +355,49 @@ export class ReplicationManager implements PartitionStateListener {
       });
   }
 
+  /**
+   * The leader heard of a different ISR in its own epoch (the controller dropped a dead
+   * follower): re-read the node and adopt what it holds — keeping live members, which the
+   * leader itself tracks — unless an ISR write of ours started meanwhile (its outcome is newer).
+   */
+  #syncIsr(partition: Partition, leadership: Leadership): void {
+    if (leadership.pendingIsr || leadership.syncing || this.#closed) return;
+    leadership.syncing = true;
+    const generation = leadership.isrGeneration;
+    readPartitionState(this.#coordination, partition.topic, partition.partition)
+      .then((state) => {
+        if (this.#leaders.get(partition.key) !== leadership) return;
+        if (leadership.pendingIsr || leadership.isrGeneration !== generation) return;
+        if (state && state.leader === this.brokerId && state.leaderEpoch === leadership.epoch) {
+          // Drop only members that are gone from both the node and the live brokers; a live one
+          // would rejoin at its next fetch anyway. Never fewer than the node holds (elections
+          // pick from it, so the high watermark must wait for all of it).
+          const live = this.#metadata.snapshot.brokers;
+          const kept = partition.isr.filter((id) => id === this.brokerId || live.has(id));
+          const isr = [...new Set([...state.isr, ...kept])].sort((a, b) => a - b);
+          if (!sameMembers(isr, partition.isr)) {
+            this.#log(
+              `${partition.key}: ISR [${partition.isr}] -> [${isr}] (dead members the controller removed)`,
+            );
+          }
+          partition.isr = isr;
+          this.#advanceHighWatermark(partition, leadership);
+        } else {
+          this.#follow(partition, state);
+        }
+      })
+      .catch((error) =>
+        this.#log(`${partition.key}: reading the partition state failed: ${(error as Error).message}`)
+      )
+      .finally(() => leadership.syncing = false);
+  }
+
+  /** Leadership moved on (state read from the node): follow it, or stop leading when it is gone. */
+  #follow(partition: Partition, state: PartitionState | null): void {
+    if (state) this.applyLeadership(partition, state.leader, state.leaderEpoch, state.isr);
+    else this.#makeFollower(partition, -1, partition.leaderEpoch, partition.isr);
+  }
+
   #tick(): void {
     const now = Date.now();
     for (const [key, leadership] of this.#leaders) {
@@ -346,11 +406,7 @@ export class ReplicationManager implements PartitionStateListener {
       if (!partition) continue;
       const lagging = leadership.state.laggingMembers(partition.isr, now, this.#options.replicaLagTimeMaxMs);
       if (lagging.length > 0) {
-        this.#changeIsr(
-          partition,
-          leadership,
-          partition.isr.filter((id) => !lagging.includes(id)),
-        );
+        this.#changeIsr(partition, leadership, (isr) => isr.filter((id) => !lagging.includes(id)));
       }
     }
   }

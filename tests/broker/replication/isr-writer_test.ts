@@ -36,19 +36,26 @@ const base: PartitionState = { leader: 1, leaderEpoch: 4, isr: [1, 2, 3], contro
 
 Deno.test("the ISR is written with leader, leader epoch and controller epoch kept", async () => {
   const fake = fakeCoordination(base);
-  assert.deepEqual(await writeIsr(fake.coordination, "t", 0, 1, 4, [1, 3]), { kind: "written", isr: [1, 3] });
+  const shrink = (isr: readonly number[]) => isr.filter((id) => id !== 2);
+  assert.deepEqual(await writeIsr(fake.coordination, "t", 0, 1, 4, shrink), { kind: "written", isr: [1, 3] });
   assert.deepEqual(fake.state(), { ...base, isr: [1, 3] });
 });
 
-Deno.test("a lost race with the same leadership is retried on the new version", async () => {
-  const fake = fakeCoordination(base, (write) => write({ ...base, controllerEpoch: 3 }));
-  assert.equal((await writeIsr(fake.coordination, "t", 0, 1, 4, [1, 2])).kind, "written");
-  assert.deepEqual(fake.state(), { ...base, controllerEpoch: 3, isr: [1, 2] });
+Deno.test("a lost race with the same leadership is retried on the new version, merging its ISR", async () => {
+  // The controller drops dead broker 3 while the leader adds broker 4 back.
+  const base4 = { ...base, isr: [1, 2, 3] };
+  const fake = fakeCoordination(base4, (write) => write({ ...base4, isr: [1, 2], controllerEpoch: 3 }));
+  const outcome = await writeIsr(fake.coordination, "t", 0, 1, 4, (isr) => [...isr, 4]);
+  assert.deepEqual(outcome, { kind: "written", isr: [1, 2, 4] });
+  assert.deepEqual(fake.state(), { ...base, controllerEpoch: 3, isr: [1, 2, 4] });
 });
 
 Deno.test("a lost race against a new leader epoch gives up and reports the new state", async () => {
   const moved = { leader: 2, leaderEpoch: 5, isr: [2, 3], controllerEpoch: 3 };
   const fake = fakeCoordination(base, (write) => write(moved));
-  assert.deepEqual(await writeIsr(fake.coordination, "t", 0, 1, 4, [1, 2]), { kind: "fenced", state: moved });
+  assert.deepEqual(await writeIsr(fake.coordination, "t", 0, 1, 4, (isr) => isr.filter((id) => id !== 3)), {
+    kind: "fenced",
+    state: moved,
+  });
   assert.deepEqual(fake.state(), moved, "the controller's state is left alone");
 });
