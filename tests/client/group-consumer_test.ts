@@ -7,7 +7,7 @@ import { startCluster } from "../helpers/cluster.ts";
 import { eventually } from "../helpers/program.ts";
 import { Admin } from "../../src/client/admin.ts";
 import { Producer } from "../../src/client/producer.ts";
-import { AssignmentEvent, GroupConsumer } from "../../src/client/group-consumer.ts";
+import { type AssignmentEvent, GroupConsumer } from "../../src/client/group-consumer.ts";
 import { GroupAdmin } from "../../src/client/group-admin.ts";
 
 const ENV = { VLTAVA_GROUP_INITIAL_REBALANCE_DELAY_MS: "300" };
