@@ -17,3 +17,22 @@ export type { BrokerConfig, FsyncPolicy } from "./src/broker/config.ts";
 export { parseSnowflake, Snowflake, type SnowflakeOptions } from "./src/ids/snowflake.ts";
 export type { BrokerExtension, BrokerExtensionParts } from "./src/broker/broker.ts";
 export * from "./src/client/mod.ts";
+export {
+  AssignmentEvent,
+  GroupConsumer,
+  type GroupConsumerOptions,
+  type TopicPartition,
+} from "./src/client/group-consumer.ts";
+export {
+  GroupAdmin,
+  type GroupDescription,
+  GroupNotEmptyError,
+  type ResetSpec,
+} from "./src/client/group-admin.ts";
+export {
+  groupOptionsFromEnv,
+  GroupService,
+  groupServiceOf,
+  type GroupServiceOptions,
+  groupsExtension,
+} from "./src/broker/group-service.ts";

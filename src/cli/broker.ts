@@ -7,6 +7,7 @@ import { CliError } from "./cli-error.ts";
 import { integerOption } from "./options.ts";
 import { BrokerIdInUseError, startBroker } from "../broker/broker.ts";
 import { DEFAULT_BROKER_CONFIG } from "../broker/config.ts";
+import { groupOptionsFromEnv, groupsExtension } from "../broker/group-service.ts";
 
 registerCommands((program) => {
   const broker = program.command("broker").description("Run a Kafka-protocol broker");
@@ -103,7 +104,7 @@ registerCommands((program) => {
           sessionTimeoutMs: options.sessionTimeoutMs,
           maxPurgatoryWaiters: options.maxPurgatoryWaiters,
           maxWaitMs: options.maxWaitMs,
-        });
+        }, [groupsExtension(groupOptionsFromEnv())]);
       } catch (error) {
         if (error instanceof BrokerIdInUseError || error instanceof RangeError) {
           throw new CliError(error.message);

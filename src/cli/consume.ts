@@ -15,6 +15,7 @@ import { usageError } from "./cli-error.ts";
 import { integerOption } from "./options.ts";
 import { toCliError, withClientOptions } from "./client-options.ts";
 import { Consumer, type ConsumerRecord, type StartPosition } from "../client/consumer.ts";
+import { consumeInGroup } from "./group-consume.ts";
 
 const textDecoder = new TextDecoder();
 const textEncoder = new TextEncoder();
@@ -65,6 +66,10 @@ registerCommands((program) => {
       .option("--timeout-ms <ms>", "stop when nothing arrives for this long", integerOption(1))
       .option("--print-key", "print KEY<tab> before each value")
       .option("--print-offset", "print PARTITION:OFFSET<tab> before each record")
+      .option("--group <id>", "consume as a member of this consumer group, committing offsets")
+      .option("--assignor <name>", "with --group: range, roundrobin or sticky")
+      .option("--session-timeout-ms <ms>", "with --group: group session timeout", integerOption(6000))
+      .option("--commit-interval-ms <ms>", "with --group: auto-commit period", integerOption(1))
       .addOption(
         new Option("--format <format>", "output format").choices(["text", "json"] as const).default("text"),
       ),
@@ -83,6 +88,20 @@ registerCommands((program) => {
       ? { timestamp: options.fromTime }
       : "latest";
     const format = options.json ? "json" : options.format;
+    if (options.group !== undefined) {
+      const printed = await consumeInGroup(topic, { ...options, group: options.group }, async (records) => {
+        try {
+          await writeAll(
+            textEncoder.encode(records.map((r) => formatRecord(r, { ...options, format })).join("\n") + "\n"),
+          );
+          return true;
+        } catch {
+          return false; // stdout closed
+        }
+      });
+      console.error(`consumed ${printed} record(s) from "${topic}" in group "${options.group}"`);
+      return;
+    }
     const consumer = new Consumer({
       bootstrap: options.bootstrap,
       clientId: "vltava-cli",

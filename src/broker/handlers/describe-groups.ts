@@ -1,0 +1,20 @@
+/** DescribeGroups v0-4: state, protocol and members of groups this broker coordinates. */
+import {
+  AUTHORIZED_OPERATIONS_OMITTED,
+  readDescribeGroupsRequest,
+  writeDescribeGroupsResponse,
+} from "../../kafka/apis/describe-groups.ts";
+import type { RequestHandler } from "../connection.ts";
+import type { GroupService } from "../group-service.ts";
+
+export function describeGroupsHandler(groups: GroupService): RequestHandler {
+  return ({ header, body }) => {
+    const version = header.apiVersion;
+    const request = readDescribeGroupsRequest(body, version);
+    const described = groups.coordinator.describeGroups(request.groups).map((group) => ({
+      ...group,
+      authorizedOperations: AUTHORIZED_OPERATIONS_OMITTED,
+    }));
+    return (writer) => writeDescribeGroupsResponse(writer, version, { throttleTimeMs: 0, groups: described });
+  };
+}

@@ -1,0 +1,31 @@
+/**
+ * FindCoordinator v0-2: the broker leading the group's `__consumer_offsets` partition (the topic
+ * is created on first use). Transaction coordinators do not exist here: COORDINATOR_NOT_AVAILABLE.
+ */
+import {
+  CoordinatorKeyType,
+  readFindCoordinatorRequest,
+  writeFindCoordinatorResponse,
+} from "../../kafka/apis/find-coordinator.ts";
+import { ErrorCode } from "../../kafka/errors.ts";
+import type { RequestHandler } from "../connection.ts";
+import type { GroupService } from "../group-service.ts";
+
+export function findCoordinatorHandler(groups: GroupService): RequestHandler {
+  return async ({ header, body }) => {
+    const version = header.apiVersion;
+    const request = readFindCoordinatorRequest(body, version);
+    const location = (request.keyType ?? CoordinatorKeyType.Group) === CoordinatorKeyType.Group
+      ? await groups.findCoordinator(request.key)
+      : { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, nodeId: -1, host: "", port: -1 };
+    return (writer) =>
+      writeFindCoordinatorResponse(writer, version, {
+        throttleTimeMs: 0,
+        errorCode: location.errorCode,
+        errorMessage: null,
+        nodeId: location.nodeId,
+        host: location.host,
+        port: location.port,
+      });
+  };
+}
