@@ -36,4 +36,8 @@ export {
   type GroupServiceOptions,
   groupsExtension,
 } from "./src/broker/group-service.ts";
-export { type BrokerStatus, type ClusterStatus, readClusterStatus } from "./src/broker/controller/cluster-status.ts";
+export {
+  type BrokerStatus,
+  type ClusterStatus,
+  readClusterStatus,
+} from "./src/broker/controller/cluster-status.ts";
