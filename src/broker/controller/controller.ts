@@ -27,6 +27,7 @@ import {
   CONTROLLER_EPOCH_PATH,
   encodePartitionState,
   partitionPath,
+  partitionsPath,
   type PartitionState,
   partitionStatePath,
 } from "../zk-layout.ts";
@@ -167,10 +168,8 @@ export class Controller {
         });
         if (result === null) continue;
         const version = await this.#write(topic.name, partition, result.state, current?.version ?? null);
-        if (version === null) {
-          conflict = true;
-          continue;
-        }
+        if (version === "conflict") conflict = true;
+        if (typeof version !== "number") continue;
         topic.states[partition] = { state: result.state, version };
         changed.add(`${topic.name}:${partition}`);
         const { leader, leaderEpoch, isr } = result.state;
@@ -185,18 +184,31 @@ export class Controller {
   }
 
   /**
-   * Write a partition state fenced by the controller epoch; returns the new znode version, or
-   * null when someone else changed the state first (re-read and decide again).
+   * Write a partition state fenced by the controller epoch; returns the new znode version,
+   * "conflict" when someone else changed the state first (re-read and decide again), or "skip"
+   * when there is nothing sensible to write: the topic went away (its watch brings the next run),
+   * or a state node exists that could not be read (malformed; logged by the reader, left alone).
    */
   async #write(
     topic: string,
     partition: number,
     state: PartitionState,
     version: number | null,
-  ): Promise<number | null> {
+  ): Promise<number | "conflict" | "skip"> {
     const path = partitionStatePath(topic, partition);
     const data = encodePartitionState(state);
-    if (version === null) await this.#zk.mkdirp(partitionPath(topic, partition));
+    if (version === null) {
+      // Parents one by one (not mkdirp): a topic deleted meanwhile must not be recreated.
+      for (const parent of [partitionsPath(topic), partitionPath(topic, partition)]) {
+        try {
+          await this.#zk.create(parent);
+        } catch (error) {
+          if (!(error instanceof KeeperError)) throw error;
+          if (error.code === ZkErrorCode.noNode) return "skip";
+          if (error.code !== ZkErrorCode.nodeExists) throw error;
+        }
+      }
+    }
     const transaction = this.#zk.transaction().check(CONTROLLER_EPOCH_PATH, this.#options.epochZkVersion);
     if (version === null) transaction.create(path, data);
     else transaction.setData(path, data, version);
@@ -206,10 +218,10 @@ export class Controller {
     } catch (error) {
       if (error instanceof TransactionError) {
         if (error.index === 0) throw new ControllerFencedError(this.#options.epoch);
-        if (error.code === ZkErrorCode.badVersion || error.code === ZkErrorCode.nodeExists) return null;
-        if (error.code === ZkErrorCode.noNode) return null; // topic deleted meanwhile
+        if (error.code === ZkErrorCode.badVersion) return "conflict";
+        if (error.code === ZkErrorCode.nodeExists || error.code === ZkErrorCode.noNode) return "skip";
       }
-      if (error instanceof KeeperError && error.code === ZkErrorCode.noNode) return null;
+      if (error instanceof KeeperError && error.code === ZkErrorCode.noNode) return "skip";
       throw error;
     }
   }
