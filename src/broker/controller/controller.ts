@@ -61,6 +61,9 @@ export class ControllerFencedError extends Error {
   }
 }
 
+/** Delay before re-sending to a broker that missed a request. */
+const RETRY_UNTOLD_MS = 1000;
+
 /** How many runs in a row may lose compare-and-set races before waiting for the next trigger. */
 const MAX_CONFLICT_RUNS = 20;
 
@@ -234,13 +237,19 @@ export class Controller {
     );
     const deleted = [...this.#knownTopics.values()].filter((topic) => !view.topics.has(topic.name));
     const sends: Promise<boolean>[] = [];
+    const untold = new Set<number>();
     for (const broker of liveBrokers) {
       const everything = fresh.includes(broker);
       const states = this.#leaderAndIsrStates(view, broker.brokerId, everything ? null : changed);
       // A broker new to this controller hears from it even with nothing to lead or follow, so it
       // learns the controller epoch (and refuses older controllers from then on).
       if (states.length > 0 || everything) {
-        sends.push(this.#channel.leaderAndIsr(broker, states, liveBrokers));
+        sends.push(
+          this.#channel.leaderAndIsr(broker, states, liveBrokers).then((ok) => {
+            if (!ok) untold.add(broker.brokerId);
+            return ok;
+          }),
+        );
       }
     }
     for (const topic of deleted) {
@@ -263,10 +272,15 @@ export class Controller {
       const results = await Promise.all(
         liveBrokers.map((broker) => this.#channel.updateMetadata(broker, states, liveBrokers)),
       );
-      // A broker that did not hear everything is told everything next time.
       liveBrokers.forEach((broker, index) => {
-        if (!results[index]) view.registrations.set(broker.brokerId, -1);
+        if (!results[index]) untold.add(broker.brokerId);
       });
+    }
+    // A broker that missed a request is told everything in a run shortly after (it also follows
+    // the coordinator itself, so this only makes it hear sooner).
+    for (const id of untold) view.registrations.set(id, -1);
+    if (untold.size > 0 && !this.#stopped) {
+      setTimeout(() => void this.trigger(), RETRY_UNTOLD_MS);
     }
     this.#announced = new Map(view.registrations);
     this.#knownTopics = new Map(view.topics);
