@@ -82,7 +82,7 @@ Deno.test(
   async () => {
     await using cluster = await startCluster({
       brokers: 3,
-      brokerArgs: ["--replica-lag-time-max-ms", "3000", "--session-timeout-ms", "30000"],
+      brokerArgs: ["--replica-lag-time-max-ms", "5000", "--session-timeout-ms", "30000"],
     });
     await using leader = await clientOf(cluster, 1);
     await createAssignedTopic(leader, "isr", [[1, 2, 3]], { "min.insync.replicas": "2" });
