@@ -19,6 +19,7 @@ import { LeaderEpochCache } from "./leader-epoch-cache.ts";
 import type { LogConfig } from "./log-config.ts";
 import { LogSegment } from "./log-segment.ts";
 import { parseSegmentBaseOffset } from "./segment-names.ts";
+import { recoverInterruptedSwaps } from "./segment-swap.ts";
 
 export const OFFSETS_CHECKPOINT = "offsets.checkpoint";
 export const CLEAN_SHUTDOWN_MARKER = "clean-shutdown";
@@ -44,6 +45,7 @@ export interface LoadedLog {
 export function loadLog(dir: string, config: LogConfig, logger: StorageLogger, nowMs: number): LoadedLog {
   fs.mkdirSync(dir, { recursive: true });
   removeLeftoverTempFiles(dir);
+  for (const line of recoverInterruptedSwaps(dir, config, nowMs)) logger(`${dir}: ${line}`);
   const clean = fs.existsSync(path.join(dir, CLEAN_SHUTDOWN_MARKER));
   const saved = readSavedOffsets(dir, logger);
   let epochCache: LeaderEpochCache;

@@ -1,0 +1,360 @@
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { ErrorCode } from "../../src/kafka/errors.ts";
+import { ZSTD_SUPPORTED } from "../../src/kafka/compression.ts";
+import {
+  Attributes,
+  type CompressionName,
+  decodeRecordBatches,
+  encodeRecordBatch,
+} from "../../src/kafka/record-batch.ts";
+import { type LogConfig, PartitionLog, StorageError } from "../../src/storage/mod.ts";
+import { tempLogDir } from "./batches.ts";
+
+const T0 = 1_700_000_000_000;
+const DAY_MS = 86_400_000;
+const text = new TextDecoder();
+
+interface Rec {
+  offset: number;
+  key: string | null;
+  value: string | null;
+}
+
+function openLog(dir: string, config: Partial<LogConfig> = {}, nowMs = () => T0): PartitionLog {
+  return PartitionLog.open({
+    dir,
+    config: { cleanupPolicy: "compact", segmentBytes: 100_000, ...config },
+    logger: () => {},
+    nowMs,
+  });
+}
+
+/** Append one batch of (key, value) pairs as leader and commit it. */
+function put(
+  log: PartitionLog,
+  pairs: [string | null, string | null][],
+  options: { timestampMs?: number; compression?: CompressionName } = {},
+): number {
+  const bytes = encodeRecordBatch({
+    records: pairs.map(([key, value]) => ({ key, value, timestamp: options.timestampMs ?? T0 })),
+    compression: options.compression,
+  });
+  const info = log.appendAsLeader(bytes, 0);
+  log.setHighWatermark(log.logEndOffset);
+  return info.firstOffset;
+}
+
+/** Every record readable from `from` on, through the normal read path. */
+function readAll(log: PartitionLog, from = log.logStartOffset): Rec[] {
+  const records: Rec[] = [];
+  let offset = from;
+  while (offset < log.logEndOffset) {
+    const result = log.read(offset, 1 << 20);
+    if (result.records.length === 0) break;
+    for (const batch of decodeRecordBatches(result.records)) {
+      if (!batch.control) {
+        for (const r of batch.records) {
+          if (r.offset < offset) continue;
+          records.push({
+            offset: r.offset,
+            key: r.key === null ? null : text.decode(r.key),
+            value: r.value === null ? null : text.decode(r.value),
+          });
+        }
+      }
+      offset = batch.baseOffset + batch.lastOffsetDelta + 1;
+    }
+  }
+  return records;
+}
+
+/** key → latest value (null = deleted) as a consumer replaying the log would see it. */
+function state(records: Rec[]): Map<string | null, string | null> {
+  const result = new Map<string | null, string | null>();
+  for (const r of records) result.set(r.key, r.value);
+  return result;
+}
+
+/** Many updates to few keys, a segment roll every `perSegment` batches; returns what was written. */
+function fill(log: PartitionLog, updates: number, keys: number, perSegment: number): Rec[] {
+  const written: Rec[] = [];
+  for (let i = 0; i < updates; i++) {
+    const key = `k${i % keys}`;
+    const value = `v${i}`;
+    const offset = put(log, [[key, value]]);
+    written.push({ offset, key, value });
+    if ((i + 1) % perSegment === 0) log.roll();
+  }
+  return written;
+}
+
+Deno.test("compaction keeps the latest value per key at its original offset; older ones go", async () => {
+  using dir = tempLogDir();
+  const log = openLog(dir.path);
+  const written = fill(log, 60, 3, 10); // 6 closed segments, empty active
+  const stats = await log.compact();
+  assert.ok(stats !== null && stats.groupsRewritten > 0);
+  const records = readAll(log);
+  // Only the last update of each key survives, at the offset it was written at.
+  assert.deepEqual(records, written.slice(-3));
+  assert.deepEqual(state(records), state(written));
+  assert.equal(log.logEndOffset, 60);
+  assert.equal(log.logStartOffset, 0);
+  assert.equal(log.firstDirtyOffset, 60);
+  // Small cleaned segments were merged into one.
+  assert.deepEqual(log.segmentBaseOffsets, [0, 60]);
+  log.close();
+});
+
+Deno.test("a fetch at a removed offset gets the next kept record; the active segment is never cleaned", async () => {
+  using dir = tempLogDir();
+  const log = openLog(dir.path);
+  fill(log, 20, 2, 5);
+  put(log, [["k0", "active-1"]]);
+  put(log, [["k0", "active-2"]]);
+  await log.compact();
+  assert.deepEqual(readAll(log, 3).map((r) => r.offset), [18, 19, 20, 21]);
+  const result = log.read(5, 1 << 20);
+  assert.equal(result.outOfRange, false);
+  assert.equal(decodeRecordBatches(result.records)[0].records[0].offset, 18);
+  // Both active-segment records stay though k0 repeats: the active segment is not cleanable.
+  assert.deepEqual(readAll(log).map((r) => r.value), ["v18", "v19", "active-1", "active-2"]);
+  log.close();
+});
+
+Deno.test("segments not wholly below the high watermark are not cleaned", async () => {
+  using dir = tempLogDir();
+  const log = openLog(dir.path);
+  fill(log, 20, 2, 5);
+  log.setHighWatermark(7); // segment [5,10) is not wholly committed
+  const stats = await log.compact();
+  assert.ok(stats !== null);
+  const records = readAll(log);
+  assert.deepEqual(records.filter((r) => r.offset < 5).map((r) => r.offset), [3, 4]);
+  assert.equal(records.filter((r) => r.offset >= 5).length, 15);
+  log.close();
+});
+
+Deno.test("tombstones survive until delete.retention.ms, then go with the values they deleted", async () => {
+  using dir = tempLogDir();
+  let nowMs = T0;
+  const log = openLog(dir.path, { deleteRetentionMs: DAY_MS }, () => nowMs);
+  put(log, [["a", "1"]]);
+  put(log, [["b", "1"]]);
+  put(log, [["a", null]]);
+  log.roll();
+  nowMs = T0 + 1000;
+  await log.compact();
+  assert.deepEqual(readAll(log), [{ offset: 1, key: "b", value: "1" }, { offset: 2, key: "a", value: null }]);
+  // More than a day later, the next cleaning (new dirty data) drops the tombstone.
+  put(log, [["b", "2"]], { timestampMs: T0 + 1000 });
+  log.roll();
+  nowMs = T0 + DAY_MS + 2000;
+  const stats = await log.compact();
+  assert.equal(stats?.tombstonesDropped, 1);
+  assert.deepEqual(readAll(log), [{ offset: 3, key: "b", value: "2" }]);
+  log.close();
+});
+
+for (const compression of ["gzip", "zstd", "lz4", "snappy"] as const) {
+  Deno.test({
+    name: `${compression} batches are decompressed, filtered and re-compressed with the same codec`,
+    ignore: compression === "zstd" && !ZSTD_SUPPORTED,
+    fn: async () => {
+      using dir = tempLogDir();
+      const log = openLog(dir.path);
+      put(log, [["a", "1"], ["b", "1"], ["c", "1"], ["a", "2"]], { compression });
+      put(log, [["b", "2"], ["d", "1"]], { compression });
+      log.roll();
+      await log.compact();
+      assert.deepEqual(readAll(log), [
+        { offset: 2, key: "c", value: "1" },
+        { offset: 3, key: "a", value: "2" },
+        { offset: 4, key: "b", value: "2" },
+        { offset: 5, key: "d", value: "1" },
+      ]);
+      const batches = decodeRecordBatches(log.read(0, 1 << 20).records);
+      assert.equal(batches.length, 2);
+      assert.deepEqual(
+        batches.map((b) => b.compression),
+        [Attributes.compressionMask & codecId(compression)].flatMap((c) => [c, c]),
+      );
+      // The rewritten batch keeps its base offset and last offset delta; only its count shrinks.
+      assert.deepEqual([batches[0].baseOffset, batches[0].lastOffsetDelta, batches[0].recordsCount], [
+        0,
+        3,
+        2,
+      ]);
+      log.close();
+    },
+  });
+}
+
+function codecId(name: CompressionName): number {
+  return { none: 0, gzip: 1, snappy: 2, lz4: 3, zstd: 4 }[name];
+}
+
+Deno.test("control batches are kept whole", async () => {
+  using dir = tempLogDir();
+  const log = openLog(dir.path);
+  put(log, [["a", "1"]]);
+  const marker = encodeRecordBatch({
+    records: [{ key: new Uint8Array([0, 0, 0, 1]), value: new Uint8Array(6), timestamp: T0 }],
+    control: true,
+    transactional: true,
+    producerId: 7n,
+  });
+  log.appendAsLeader(marker, 0);
+  put(log, [["a", "2"]]);
+  log.setHighWatermark(log.logEndOffset);
+  log.roll();
+  await log.compact();
+  const batches = decodeRecordBatches(log.read(0, 1 << 20).records);
+  assert.deepEqual(batches.map((b) => [b.baseOffset, b.control]), [[1, true], [2, false]]);
+  log.close();
+});
+
+Deno.test("compacted topics refuse records without a key (INVALID_RECORD); delete topics take them", () => {
+  using dir = tempLogDir();
+  const log = openLog(dir.path);
+  assert.throws(
+    () => put(log, [["a", "1"], [null, "no key"]], { compression: "gzip" }),
+    (error) => error instanceof StorageError && error.errorCode === ErrorCode.INVALID_RECORD,
+  );
+  assert.equal(log.logEndOffset, 0);
+  log.close();
+  using other = tempLogDir();
+  const plain = openLog(other.path, { cleanupPolicy: "delete" });
+  put(plain, [[null, "fine"]]);
+  assert.equal(plain.logEndOffset, 1);
+  plain.close();
+});
+
+Deno.test("a restart after cleaning reads the same records and finds nothing dirty", async () => {
+  using dir = tempLogDir();
+  let log = openLog(dir.path);
+  fill(log, 40, 4, 8);
+  put(log, [["k1", "tail"]]);
+  await log.compact();
+  const before = readAll(log);
+  log.close();
+  log = openLog(dir.path);
+  assert.deepEqual(readAll(log), before);
+  assert.equal(log.firstDirtyOffset, 40);
+  assert.equal(await log.compact(), null);
+  log.close();
+  // Also after a crash (no clean-shutdown marker: indexes are re-validated).
+  fs.rmSync(path.join(dir.path, "clean-shutdown"), { force: true });
+  log = openLog(dir.path);
+  assert.deepEqual(readAll(log), before);
+  log.close();
+});
+
+Deno.test("a bounded offset map cleans in several passes with the same result", async () => {
+  using dir = tempLogDir();
+  const log = openLog(dir.path, { cleanerMaxMapEntries: 2 });
+  const written = fill(log, 48, 6, 6);
+  const stats = await log.compact();
+  assert.ok(stats !== null && stats.passes >= 3, `passes: ${stats?.passes}`);
+  const records = readAll(log);
+  assert.deepEqual(state(records), state(written));
+  assert.deepEqual(records, written.slice(-6));
+  log.close();
+});
+
+Deno.test("maintain() cleans once the dirty ratio reaches min.cleanable.dirty.ratio", async () => {
+  using dir = tempLogDir();
+  const log = openLog(dir.path, { minCleanableDirtyRatio: 0.5 });
+  fill(log, 30, 3, 10);
+  await log.compact();
+  const cleanBytes = log.sizeBytes;
+  // A little new dirty data: below the ratio, nothing happens.
+  put(log, [["k0", "x"]]);
+  log.roll();
+  assert.ok(log.dirtyRatio() < 0.5);
+  await log.maintain();
+  await log.whenCleaned();
+  assert.equal(readAll(log).length, 4);
+  // Enough dirty data: maintain() starts the cleaner in the background.
+  fill(log, 12, 3, 4);
+  assert.ok(log.dirtyRatio() >= 0.5);
+  await log.maintain();
+  await log.whenCleaned();
+  assert.equal(readAll(log).length, 3);
+  assert.ok(log.sizeBytes <= cleanBytes + 200);
+  log.close();
+});
+
+Deno.test("cleanup.policy=compact disables time retention; compact,delete keeps it", () => {
+  using dir = tempLogDir();
+  const old = { timestampMs: T0 - 30 * DAY_MS };
+  const log = openLog(dir.path, { retentionMs: DAY_MS });
+  put(log, [["a", "1"]], old);
+  log.roll();
+  assert.equal(log.enforceRetention(), 0);
+  log.updateConfig({ cleanupPolicy: "compact,delete" });
+  assert.equal(log.enforceRetention(), 1);
+  log.close();
+});
+
+Deno.test("crash recovery: a leftover .cleaned file is deleted and the log reads as before", () => {
+  using dir = tempLogDir();
+  let log = openLog(dir.path);
+  const written = fill(log, 20, 2, 5);
+  log.close();
+  fs.writeFileSync(path.join(dir.path, "00000000000000000000.log.cleaned"), new Uint8Array(77));
+  fs.rmSync(path.join(dir.path, "clean-shutdown"));
+  const lines: string[] = [];
+  log = PartitionLog.open({
+    dir: dir.path,
+    config: { cleanupPolicy: "compact" },
+    logger: (l) => lines.push(l),
+  });
+  assert.deepEqual(readAll(log), written);
+  assert.ok(!fs.readdirSync(dir.path).some((name) => name.endsWith(".cleaned")));
+  assert.ok(lines.some((line) => /unfinished cleaner output/.test(line)));
+  log.close();
+});
+
+Deno.test("crash recovery: a committed .swap is completed, even with part of its group deleted", async () => {
+  using original = tempLogDir();
+  using cleaned = tempLogDir();
+  let log = openLog(original.path, { segmentBytes: 1024 });
+  // Ten 4-batch segments; each ends with a key of its own, so a cleaned group ends where it did.
+  const written: Rec[] = [];
+  for (let i = 0; i < 40; i++) {
+    const key = i % 4 === 3 ? `u${i}` : `k${i % 3}`;
+    written.push({ offset: put(log, [[key, `v${i}`]]), key, value: `v${i}` });
+    if (i % 4 === 3) log.roll();
+  }
+  log.close();
+  fs.cpSync(original.path, cleaned.path, { recursive: true });
+  const reference = openLog(cleaned.path, { segmentBytes: 1024 });
+  await reference.compact();
+  const groupEnd = reference.segmentBaseOffsets[1];
+  const referenceRecords = readAll(reference);
+  reference.close();
+  assert.ok(groupEnd > 4, `first group merged several segments (ends at ${groupEnd})`);
+  // Crash after the commit point: the swap file is in place and the second old segment of the
+  // group is already deleted, the others are not.
+  const name = (base: number, suffix: string) =>
+    path.join(original.path, String(base).padStart(20, "0") + suffix);
+  fs.copyFileSync(path.join(cleaned.path, "00000000000000000000.log"), name(0, ".log.swap"));
+  for (const suffix of [".log", ".index", ".timeindex"]) fs.rmSync(name(4, suffix));
+  fs.rmSync(path.join(original.path, "clean-shutdown"));
+  log = openLog(original.path, { segmentBytes: 1024 });
+  const records = readAll(log);
+  assert.deepEqual(
+    records.filter((r) => r.offset < groupEnd),
+    referenceRecords.filter((r) => r.offset < groupEnd),
+  );
+  assert.deepEqual(records.filter((r) => r.offset >= groupEnd), written.filter((r) => r.offset >= groupEnd));
+  assert.deepEqual(state(records), state(written));
+  assert.ok(!fs.readdirSync(original.path).some((n) => n.endsWith(".swap")));
+  // And it cleans on to the same result as the uninterrupted run.
+  await log.compact();
+  assert.deepEqual(readAll(log), referenceRecords);
+  log.close();
+});
