@@ -11,6 +11,11 @@ import {
 } from "../../src/kafka/record-batch.ts";
 import { type LogConfig, PartitionLog, StorageError } from "../../src/storage/mod.ts";
 import { tempLogDir } from "./batches.ts";
+import { startCluster } from "../helpers/cluster.ts";
+import { eventually } from "../helpers/program.ts";
+import { Admin } from "../../src/client/admin.ts";
+import { Consumer } from "../../src/client/consumer.ts";
+import { Producer } from "../../src/client/producer.ts";
 
 const T0 = 1_700_000_000_000;
 const DAY_MS = 86_400_000;
@@ -357,4 +362,88 @@ Deno.test("crash recovery: a committed .swap is completed, even with part of its
   await log.compact();
   assert.deepEqual(readAll(log), referenceRecords);
   log.close();
+});
+
+/** Records of the newest (active) segment file of a partition directory. */
+function activeSegmentRecords(partitionDir: string): number {
+  const logs = fs.readdirSync(partitionDir).filter((name) => /^\d{20}\.log$/.test(name)).sort();
+  const bytes = fs.readFileSync(path.join(partitionDir, logs[logs.length - 1]));
+  return decodeRecordBatches(bytes).reduce(
+    (sum, batch) => sum + (batch.control ? 0 : batch.records.length),
+    0,
+  );
+}
+
+/** Everything in topic-0 from the earliest offset up to `lastOffset`, through a consumer. */
+async function consumeUpTo(bootstrap: string, topic: string, lastOffset: number): Promise<Rec[]> {
+  await using consumer = new Consumer({ bootstrap, autoOffsetReset: "earliest" });
+  await consumer.assign([{ topic, partition: 0, from: "earliest" }]);
+  const records: Rec[] = [];
+  const deadline = Date.now() + 20_000;
+  while (records.at(-1)?.offset !== lastOffset && Date.now() < deadline) {
+    for (const r of await consumer.poll(1000)) {
+      records.push({
+        offset: r.offset,
+        key: r.key === null ? null : text.decode(r.key),
+        value: r.value === null ? null : text.decode(r.value),
+      });
+    }
+  }
+  return records;
+}
+
+Deno.test({
+  name: "a compacted topic on a real broker: many updates to few keys shrink to about one record per key",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    await using cluster = await startCluster({ brokers: 1 });
+    const topic = "prices";
+    const admin = new Admin({ bootstrap: cluster.bootstrap });
+    try {
+      await admin.createTopics([{
+        name: topic,
+        partitions: 1,
+        configs: { "cleanup.policy": "compact", "segment.bytes": "1024", "segment.ms": "3000" },
+      }]);
+    } finally {
+      admin.close();
+    }
+    const keys = 5;
+    const updates = 400;
+    const latest = new Map<string, string>();
+    let lastOffset = -1;
+    const producer = new Producer({ bootstrap: cluster.bootstrap });
+    try {
+      for (let i = 0; i < updates; i += 20) {
+        const sent = await Promise.all(Array.from({ length: 20 }, (_, j) => {
+          const key = `key-${(i + j) % keys}`;
+          latest.set(key, `price-${i + j}`);
+          return producer.send({ topic, partition: 0, key, value: `price-${i + j}` });
+        }));
+        lastOffset = Math.max(lastOffset, ...sent.map((m) => m.offset));
+      }
+    } finally {
+      await producer.close();
+    }
+    // Keyless records are refused on a compacted topic (Kafka's INVALID_RECORD).
+    const keyless = new Producer({ bootstrap: cluster.bootstrap });
+    await assert.rejects(keyless.send({ topic, partition: 0, key: null, value: "no key" }), /INVALID_RECORD/);
+    await keyless.close().catch((error) => assert.match(String(error), /INVALID_RECORD/));
+    const partitionDir = path.join(cluster.broker(1).dataDir, `${topic}-0`);
+    const records = await eventually(
+      "the log cleaner to compact the topic",
+      async () => {
+        const active = activeSegmentRecords(partitionDir);
+        const read = await consumeUpTo(cluster.bootstrap, topic, lastOffset);
+        return read.length <= keys + active && read.at(-1)?.offset === lastOffset ? read : undefined;
+      },
+      60_000,
+      500,
+    );
+    assert.deepEqual(new Map(records.map((r) => [r.key, r.value])), latest);
+    const offsets = records.map((r) => r.offset);
+    assert.deepEqual(offsets, [...offsets].sort((a, b) => a - b));
+    assert.ok(records.length < updates / 4, `${records.length} records left of ${updates}`);
+  },
 });
