@@ -318,7 +318,7 @@ export class LogCleaner {
     }
     stats.bytesWritten += writer.sizeBytes;
     stats.groupsRewritten++;
-    const replacement = swapInCleanedSegment(log.dir, group, writer.file, log.config, Date.now());
+    const replacement = swapInCleanedSegment(log.dir, group, writer.file, log.config, nowMs);
     log.replaceSegments(group, replacement);
   }
 

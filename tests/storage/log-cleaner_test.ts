@@ -9,7 +9,13 @@ import {
   decodeRecordBatches,
   encodeRecordBatch,
 } from "../../src/kafka/record-batch.ts";
-import { type LogConfig, PartitionLog, StorageError } from "../../src/storage/mod.ts";
+import {
+  type LogConfig,
+  logConfigFromTopicConfigs,
+  PartitionLog,
+  StorageError,
+} from "../../src/storage/mod.ts";
+import { validateTopicConfigs } from "../../src/broker/topic-config.ts";
 import { tempLogDir } from "./batches.ts";
 import { startCluster } from "../helpers/cluster.ts";
 import { eventually } from "../helpers/program.ts";
@@ -446,4 +452,43 @@ Deno.test({
     assert.deepEqual(offsets, [...offsets].sort((a, b) => a - b));
     assert.ok(records.length < updates / 4, `${records.length} records left of ${updates}`);
   },
+});
+
+Deno.test("min.compaction.lag.ms keeps recent segments uncleaned", async () => {
+  using dir = tempLogDir();
+  let nowMs = T0 + 10_000;
+  const log = openLog(dir.path, { minCompactionLagMs: 60_000 }, () => nowMs);
+  fill(log, 20, 2, 5); // every record stamped T0: younger than the lag
+  assert.equal(await log.compact(), null);
+  assert.equal(readAll(log).length, 20);
+  nowMs = T0 + 120_000;
+  await log.compact();
+  assert.equal(readAll(log).length, 2);
+  log.close();
+});
+
+Deno.test("topic configs: cleanup.policy compact and the cleaner knobs are accepted and mapped", () => {
+  assert.equal(validateTopicConfigs({ "cleanup.policy": "compact" }), null);
+  assert.equal(validateTopicConfigs({ "cleanup.policy": "delete, compact" }), null);
+  assert.match(validateTopicConfigs({ "cleanup.policy": "compacted" })!, /cleanup.policy/);
+  assert.equal(
+    validateTopicConfigs({ "min.cleanable.dirty.ratio": "0.1", "delete.retention.ms": "1000" }),
+    null,
+  );
+  assert.match(validateTopicConfigs({ "min.cleanable.dirty.ratio": "2" })!, /min.cleanable.dirty.ratio/);
+  assert.deepEqual(
+    logConfigFromTopicConfigs({
+      "cleanup.policy": "delete,compact",
+      "min.cleanable.dirty.ratio": "0.25",
+      "delete.retention.ms": "1000",
+      "min.compaction.lag.ms": "5",
+    }),
+    {
+      cleanupPolicy: "compact,delete",
+      minCleanableDirtyRatio: 0.25,
+      deleteRetentionMs: 1000,
+      minCompactionLagMs: 5,
+    },
+  );
+  assert.throws(() => logConfigFromTopicConfigs({ "cleanup.policy": "shred" }), RangeError);
 });
