@@ -11,6 +11,7 @@ const BENCHMARKS = [
   "broker",
   "cluster",
   "groups",
+  "compaction",
 ] as const;
 
 const requested = Deno.args.length > 0 ? Deno.args : [...BENCHMARKS];
