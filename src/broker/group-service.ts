@@ -262,9 +262,15 @@ export function groupsExtension(options: GroupServiceOptions = {}): BrokerExtens
   };
 }
 
-/** Group knobs from the environment: VLTAVA_GROUP_INITIAL_REBALANCE_DELAY_MS (tests shorten it). */
+/**
+ * Group knobs from the environment: VLTAVA_GROUP_INITIAL_REBALANCE_DELAY_MS (tests shorten it),
+ * VLTAVA_OFFSETS_TOPIC_SEGMENT_BYTES (tests shrink it so the offsets topic gets cleaned).
+ */
 export function groupOptionsFromEnv(): GroupServiceOptions {
-  const delay = Deno.env.get("VLTAVA_GROUP_INITIAL_REBALANCE_DELAY_MS");
-  const parsed = delay === undefined ? NaN : Number(delay);
-  return Number.isInteger(parsed) && parsed >= 0 ? { initialRebalanceDelayMs: parsed } : {};
+  const options: GroupServiceOptions = {};
+  const delay = Number(Deno.env.get("VLTAVA_GROUP_INITIAL_REBALANCE_DELAY_MS") ?? NaN);
+  if (Number.isInteger(delay) && delay >= 0) options.initialRebalanceDelayMs = delay;
+  const segmentBytes = Number(Deno.env.get("VLTAVA_OFFSETS_TOPIC_SEGMENT_BYTES") ?? NaN);
+  if (Number.isInteger(segmentBytes) && segmentBytes >= 1024) options.offsetsTopicSegmentBytes = segmentBytes;
+  return options;
 }

@@ -21,6 +21,7 @@ import { startCluster } from "../helpers/cluster.ts";
 import { eventually } from "../helpers/program.ts";
 import { Admin } from "../../src/client/admin.ts";
 import { Consumer } from "../../src/client/consumer.ts";
+import { GroupAdmin } from "../../src/client/group-admin.ts";
 import { Producer } from "../../src/client/producer.ts";
 
 const T0 = 1_700_000_000_000;
@@ -491,4 +492,95 @@ Deno.test("topic configs: cleanup.policy compact and the cleaner knobs are accep
     },
   );
   assert.throws(() => logConfigFromTopicConfigs({ "cleanup.policy": "shred" }), RangeError);
+});
+
+/** Non-control records in every segment file of every `<topic>-N` directory under dataDir. */
+function recordsOnDisk(dataDir: string, topic: string): { total: number; active: number } {
+  let total = 0;
+  let active = 0;
+  for (const entry of fs.readdirSync(dataDir)) {
+    if (!entry.startsWith(`${topic}-`)) continue;
+    const dir = path.join(dataDir, entry);
+    const logs = fs.readdirSync(dir).filter((name) => /^\d{20}\.log$/.test(name)).sort();
+    for (const [i, name] of logs.entries()) {
+      const count = decodeRecordBatches(fs.readFileSync(path.join(dir, name)))
+        .reduce((sum, batch) => sum + (batch.control ? 0 : batch.records.length), 0);
+      total += count;
+      if (i === logs.length - 1) active += count;
+    }
+  }
+  return { total, active };
+}
+
+Deno.test({
+  name:
+    "__consumer_offsets is compacted: repeated commits shrink to the latest per key and survive a restart",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    await using cluster = await startCluster({
+      brokers: 1,
+      env: { VLTAVA_OFFSETS_TOPIC_SEGMENT_BYTES: "1024" },
+    });
+    const admin = new Admin({ bootstrap: cluster.bootstrap });
+    try {
+      await admin.createTopics([{ name: "input", partitions: 1 }]);
+    } finally {
+      admin.close();
+    }
+    const producer = new Producer({ bootstrap: cluster.bootstrap });
+    try {
+      await Promise.all(
+        Array.from({ length: 100 }, (_, i) => producer.send({ topic: "input", value: `r${i}` })),
+      );
+    } finally {
+      await producer.close();
+    }
+    const groups = ["g0", "g1", "g2"];
+    const commits = 60;
+    let groupAdmin = new GroupAdmin({ bootstrap: cluster.bootstrap });
+    try {
+      for (let i = 1; i <= commits; i++) {
+        for (const group of groups) {
+          await groupAdmin.resetOffsets(group, "input", { kind: "offset", offset: i }, false);
+        }
+      }
+    } finally {
+      groupAdmin.close();
+    }
+    const dataDir = cluster.broker(1).dataDir;
+    // One offset key per group; commits by a simple consumer write no group metadata.
+    await eventually(
+      "the offsets topic to be compacted",
+      () => {
+        const { total, active } = recordsOnDisk(dataDir, "__consumer_offsets");
+        return total <= groups.length + active && total < commits ? true : undefined;
+      },
+      60_000,
+      500,
+    );
+    // A crash and restart replays the compacted log: every group's last commit is there.
+    await cluster.broker(1).program.stop("SIGKILL");
+    await cluster.startBroker(1, cluster.broker(1).port);
+    groupAdmin = new GroupAdmin({ bootstrap: cluster.bootstrap });
+    try {
+      for (const group of groups) {
+        const described = await eventually(
+          `group ${group} loaded`,
+          async () => {
+            try {
+              return await groupAdmin.describeGroup(group);
+            } catch {
+              return undefined;
+            }
+          },
+          60_000,
+          200,
+        );
+        assert.deepEqual(described.offsets.map((o) => o.committedOffset), [commits]);
+      }
+    } finally {
+      groupAdmin.close();
+    }
+  },
 });
