@@ -170,6 +170,8 @@ export class PartitionLog {
       this.#writeOffsetsCheckpoint();
     }
     this.#cleaner = new LogCleaner(this.#cleanableView());
+    // A crash may have cut unflushed data the cleaner's checkpoint had already passed.
+    this.#cleaner.truncated(this.#logEndOffset);
   }
 
   /** The cleaner's window on this log's private state. */

@@ -584,3 +584,26 @@ Deno.test({
     }
   },
 });
+
+Deno.test("closing or truncating the log while a cleaning waits between steps gives the pass up cleanly", async () => {
+  using dir = tempLogDir();
+  let log = openLog(dir.path);
+  const written = fill(log, 30, 3, 5);
+  const pending = log.compact();
+  log.close(); // runs before the cleaner's first step
+  const stats = await pending;
+  assert.equal(stats?.aborted, true);
+  assert.equal(stats?.groupsRewritten, 0);
+  log = openLog(dir.path);
+  assert.deepEqual(readAll(log), written);
+  const truncating = log.compact();
+  // Timers of equal delay run in order: the cleaner's first step, then this truncation.
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  log.truncateTo(12);
+  assert.equal((await truncating)?.aborted, true);
+  assert.deepEqual(readAll(log), written.slice(0, 12));
+  await log.compact();
+  // The active segment [10, 12) stays; below it the last of each key: 7, 8, 9.
+  assert.deepEqual(readAll(log), written.slice(7, 12));
+  log.close();
+});
