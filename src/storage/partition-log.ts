@@ -104,6 +104,13 @@ export interface TimestampLookup {
 
 const DEFAULT_LOGGER: StorageLogger = (line) => console.error(line);
 
+/**
+ * Cleanings maintain() may run at once in this process (Kafka's log.cleaner.threads, default 1):
+ * each holds an offset map of up to cleanerMaxMapEntries keys, so this bounds their memory.
+ */
+const MAX_BACKGROUND_CLEANINGS = 1;
+let backgroundCleanings = 0;
+
 export class PartitionLog {
   readonly dir: string;
   #config: LogConfig;
@@ -661,7 +668,8 @@ export class PartitionLog {
   /**
    * The periodic chores (call every second or so): roll an old active segment (segment.ms),
    * retention, log cleaning (started in the background when cleanup.policy includes compact and
-   * the dirty ratio reached min.cleanable.dirty.ratio; see whenCleaned()), flush.ms, and the
+   * the dirty ratio reached min.cleanable.dirty.ratio, one log of the process at a time; see
+   * whenCleaned()), flush.ms, and the
    * offsets checkpoint every checkpointIntervalMs when it changed. A no-op once closed.
    */
   async maintain(nowMs: number = this.#now()): Promise<void> {
@@ -671,9 +679,11 @@ export class PartitionLog {
     this.enforceRetention(nowMs);
     if (
       isCompacted(this.#config) && this.#cleaning === null && !this.#uncleanable &&
+      backgroundCleanings < MAX_BACKGROUND_CLEANINGS &&
       this.#cleaner.dirtyState(nowMs).ratio >= Math.max(this.#config.minCleanableDirtyRatio, Number.MIN_VALUE)
     ) {
-      this.#startCleaning(nowMs).catch(() => {}); // reported by #startCleaning
+      backgroundCleanings++;
+      this.#startCleaning(nowMs).catch(() => {}).finally(() => backgroundCleanings--); // errors: logged
     }
     if (this.#firstUnflushedMs >= 0 && nowMs - this.#firstUnflushedMs >= this.#config.flushMs) {
       await this.flush();

@@ -607,3 +607,23 @@ Deno.test("closing or truncating the log while a cleaning waits between steps gi
   assert.deepEqual(readAll(log), written.slice(7, 12));
   log.close();
 });
+
+Deno.test("maintain() runs one background cleaning per process at a time", async () => {
+  using firstDir = tempLogDir();
+  using secondDir = tempLogDir();
+  const first = openLog(firstDir.path);
+  const second = openLog(secondDir.path);
+  fill(first, 30, 3, 5);
+  fill(second, 30, 3, 5);
+  await first.maintain();
+  await second.maintain(); // the slot is taken: nothing starts
+  await second.whenCleaned();
+  await first.whenCleaned();
+  assert.equal(readAll(first).length, 3);
+  assert.equal(readAll(second).length, 30);
+  await second.maintain();
+  await second.whenCleaned();
+  assert.equal(readAll(second).length, 3);
+  first.close();
+  second.close();
+});
