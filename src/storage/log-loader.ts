@@ -10,6 +10,8 @@
  *   offsets.checkpoint                            logStartOffset, recoveryPoint, highWatermark
  *   leader-epoch-checkpoint                       epoch → start offset
  *   clean-shutdown                                present only between close() and the next open
+ *   cleaner-offset-checkpoint                     compacted logs: the first offset not yet cleaned
+ *   <base>.log.cleaned / <base>.log.swap           an interrupted cleaning (deleted / completed on open)
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
