@@ -12,6 +12,7 @@ const BENCHMARKS = [
   "cluster",
   "cluster-failover",
   "groups",
+  "compaction",
 ] as const;
 
 const requested = Deno.args.length > 0 ? Deno.args : [...BENCHMARKS];

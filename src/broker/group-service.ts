@@ -3,9 +3,10 @@
  * broker's logs and metadata.
  *
  * - `__consumer_offsets` (`offsets.topic.num.partitions` partitions, replication factor
- *   min(3, live brokers)) is created on first use through the same path CreateTopics uses. It
- *   should be compacted by key; the storage engine does not compact yet, so it is created with
- *   unlimited retention instead (see COMPACTION_SUPPORTED).
+ *   min(3, live brokers)) is created on first use through the same path CreateTopics uses,
+ *   compacted by key (cleanup.policy=compact) with smallish segments (`offsets.topic.segment.bytes`,
+ *   segment.ms one hour) so the log cleaner gets closed segments to clean: the log holds about
+ *   the live keys plus a dirty tail, and loading a partition replays only that.
  * - The coordinator of a group is the leader of partition groupPartition(groupId) of that topic.
  * - Commits and group metadata are appended to that partition as leader and acknowledged once the
  *   high watermark passes them (as acks=all).
@@ -31,8 +32,12 @@ import { appendAsLeader, waitForCommit } from "./handlers/produce.ts";
 import { groupHandlers } from "./group-handlers.ts";
 import { planTopic, writeTopic } from "./topic-admin.ts";
 
-/** Flip once the storage engine implements cleanup.policy=compact. */
-const COMPACTION_SUPPORTED = false;
+/** The storage engine implements cleanup.policy=compact (src/storage/log-cleaner.ts). */
+const COMPACTION_SUPPORTED = true;
+/** offsets.topic.segment.bytes default (Kafka: 100 MiB; smaller here so cleaning starts sooner). */
+const DEFAULT_OFFSETS_SEGMENT_BYTES = 8 * 1024 * 1024;
+/** segment.ms of the offsets topic: a quiet partition still closes its segment for the cleaner. */
+const OFFSETS_SEGMENT_MS = 60 * 60 * 1000;
 
 /** Knobs of the group service (Kafka's names in the comments). */
 export interface GroupServiceOptions {
@@ -50,6 +55,8 @@ export interface GroupServiceOptions {
   maxSessionTimeoutMs?: number;
   /** Bytes read per step while loading a partition (1 MiB). */
   loadChunkBytes?: number;
+  /** offsets.topic.segment.bytes (8 MiB): segment size of the compacted offsets topic. */
+  offsetsTopicSegmentBytes?: number;
 }
 
 /** Where a group's coordinator is, or why it cannot be named yet. */
@@ -68,6 +75,7 @@ export class GroupService {
   readonly #replicationFactor: number;
   readonly #commitTimeoutMs: number;
   readonly #loadChunkBytes: number;
+  readonly #segmentBytes: number;
   /** Offsets partitions this broker coordinates (loaded or loading), with the epoch it leads at. */
   readonly #led = new Map<number, number>();
   #creating: Promise<void> | null = null;
@@ -79,6 +87,7 @@ export class GroupService {
     this.#replicationFactor = options.offsetsTopicReplicationFactor ?? 3;
     this.#commitTimeoutMs = options.commitTimeoutMs ?? 5000;
     this.#loadChunkBytes = options.loadChunkBytes ?? 1024 * 1024;
+    this.#segmentBytes = options.offsetsTopicSegmentBytes ?? DEFAULT_OFFSETS_SEGMENT_BYTES;
     const store: GroupStore = { append: (partition, records) => this.#append(partition, records) };
     this.coordinator = new GroupCoordinator({
       store,
@@ -121,10 +130,14 @@ export class GroupService {
     const context = this.#context;
     const snapshot = context.metadata.snapshot;
     if (snapshot.topics.has(OFFSETS_TOPIC)) return;
-    // The storage engine accepts only cleanup.policy=delete so far: until it compacts, keep the
-    // topic forever (time retention would delete committed offsets older than a week).
+    // Compacted by key: the latest commit of each (group, topic, partition) and group metadata
+    // stay whatever their age (without compaction the topic would need retention.ms=-1).
     const configs: Record<string, string> = COMPACTION_SUPPORTED
-      ? { "cleanup.policy": "compact" }
+      ? {
+        "cleanup.policy": "compact",
+        "segment.bytes": String(this.#segmentBytes),
+        "segment.ms": String(OFFSETS_SEGMENT_MS),
+      }
       : { "retention.ms": "-1" };
     const plan = planTopic(snapshot, {
       name: OFFSETS_TOPIC,
@@ -249,9 +262,15 @@ export function groupsExtension(options: GroupServiceOptions = {}): BrokerExtens
   };
 }
 
-/** Group knobs from the environment: VLTAVA_GROUP_INITIAL_REBALANCE_DELAY_MS (tests shorten it). */
+/**
+ * Group knobs from the environment: VLTAVA_GROUP_INITIAL_REBALANCE_DELAY_MS (tests shorten it),
+ * VLTAVA_OFFSETS_TOPIC_SEGMENT_BYTES (tests shrink it so the offsets topic gets cleaned).
+ */
 export function groupOptionsFromEnv(): GroupServiceOptions {
-  const delay = Deno.env.get("VLTAVA_GROUP_INITIAL_REBALANCE_DELAY_MS");
-  const parsed = delay === undefined ? NaN : Number(delay);
-  return Number.isInteger(parsed) && parsed >= 0 ? { initialRebalanceDelayMs: parsed } : {};
+  const options: GroupServiceOptions = {};
+  const delay = Number(Deno.env.get("VLTAVA_GROUP_INITIAL_REBALANCE_DELAY_MS") ?? NaN);
+  if (Number.isInteger(delay) && delay >= 0) options.initialRebalanceDelayMs = delay;
+  const segmentBytes = Number(Deno.env.get("VLTAVA_OFFSETS_TOPIC_SEGMENT_BYTES") ?? NaN);
+  if (Number.isInteger(segmentBytes) && segmentBytes >= 1024) options.offsetsTopicSegmentBytes = segmentBytes;
+  return options;
 }

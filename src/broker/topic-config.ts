@@ -3,6 +3,7 @@
  * /config/topics/<name>), their defaults and validation. DescribeConfigs lists them; CreateTopics
  * refuses unknown names and bad values with INVALID_CONFIG.
  */
+import { parseCleanupPolicy } from "../storage/log-config.ts";
 
 interface ConfigSpec {
   defaultValue: string;
@@ -19,11 +20,21 @@ const oneOf = (...allowed: string[]) => (value: string) =>
   allowed.includes(value) ? null : `expected one of ${allowed.join(", ")}`;
 
 export const TOPIC_CONFIGS: Record<string, ConfigSpec> = {
-  "cleanup.policy": { defaultValue: "delete", check: oneOf("delete"), documentation: "Retention policy" },
+  "cleanup.policy": {
+    defaultValue: "delete",
+    check: (value) =>
+      parseCleanupPolicy(value) === null ? "expected delete, compact or compact,delete" : null,
+    documentation: "delete: drop old segments by retention; compact: keep the latest record per key",
+  },
   "compression.type": {
     defaultValue: "producer",
     check: oneOf("producer", "uncompressed", "gzip", "snappy", "lz4", "zstd"),
     documentation: "Compression kept on disk (only producer is honoured: batches are stored as sent)",
+  },
+  "delete.retention.ms": {
+    defaultValue: "86400000",
+    check: integerFrom(0),
+    documentation: "How long tombstones survive compaction",
   },
   "max.message.bytes": {
     defaultValue: "1048588",
@@ -34,6 +45,19 @@ export const TOPIC_CONFIGS: Record<string, ConfigSpec> = {
     defaultValue: "CreateTime",
     check: oneOf("CreateTime", "LogAppendTime"),
     documentation: "Which timestamp records carry",
+  },
+  "min.cleanable.dirty.ratio": {
+    defaultValue: "0.5",
+    check: (value) =>
+      /^\s*\d*\.?\d+\s*$/.test(value) && Number(value) >= 0 && Number(value) <= 1
+        ? null
+        : "expected a number from 0 to 1",
+    documentation: "Share of uncleaned bytes that starts the log cleaner",
+  },
+  "min.compaction.lag.ms": {
+    defaultValue: "0",
+    check: integerFrom(0),
+    documentation: "Records younger than this are not compacted",
   },
   "min.insync.replicas": {
     defaultValue: "1",

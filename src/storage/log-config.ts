@@ -38,6 +38,29 @@ export interface LogConfig {
   maxReadBytes: number;
   /** How often maintain() rewrites the offsets checkpoint (recovery point, HWM, log start). */
   checkpointIntervalMs: number;
+  /** cleanup.policy: delete old segments (retention), compact by key (log cleaner), or both. */
+  cleanupPolicy: CleanupPolicy;
+  /** min.cleanable.dirty.ratio: clean when dirty bytes / cleanable bytes reaches this. */
+  minCleanableDirtyRatio: number;
+  /** delete.retention.ms: how long a tombstone (null value) survives cleaning, from its segment's newest timestamp. */
+  deleteRetentionMs: number;
+  /** min.compaction.lag.ms: a segment with a record newer than this is not cleaned yet. */
+  minCompactionLagMs: number;
+  /** Bound on the cleaner's key → offset map (entries); a larger dirty section is cleaned in passes. */
+  cleanerMaxMapEntries: number;
+}
+
+/** cleanup.policy values (Kafka also accepts "delete,compact", normalised to "compact,delete"). */
+export type CleanupPolicy = "delete" | "compact" | "compact,delete";
+
+/** Does this config ask the log cleaner to compact by key? */
+export function isCompacted(config: Readonly<LogConfig>): boolean {
+  return config.cleanupPolicy !== "delete";
+}
+
+/** Does this config delete old segments by retention.ms / retention.bytes? */
+export function deletesByRetention(config: Readonly<LogConfig>): boolean {
+  return config.cleanupPolicy !== "compact";
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -56,6 +79,11 @@ export const DEFAULT_LOG_CONFIG: Readonly<LogConfig> = Object.freeze({
   logAppendTime: false,
   maxReadBytes: 64 * 1024 * 1024,
   checkpointIntervalMs: 5_000,
+  cleanupPolicy: "delete",
+  minCleanableDirtyRatio: 0.5,
+  deleteRetentionMs: DAY_MS,
+  minCompactionLagMs: 0,
+  cleanerMaxMapEntries: 1_000_000,
 });
 
 /** Segment positions are int32 in the offset index, so a segment stays below 2 GiB. */
@@ -76,7 +104,26 @@ export function resolveLogConfig(overrides: Partial<LogConfig> = {}): LogConfig 
   requireRange("maxBatchBytes", config.maxBatchBytes, 61, MAX_SEGMENT_BYTES);
   requireRange("maxReadBytes", config.maxReadBytes, 1, MAX_SEGMENT_BYTES);
   requireRange("checkpointIntervalMs", config.checkpointIntervalMs, 0, Infinity);
+  if (!CLEANUP_POLICIES.includes(config.cleanupPolicy)) {
+    throw new RangeError(
+      `Invalid log config cleanupPolicy: ${config.cleanupPolicy} (expected ${CLEANUP_POLICIES.join(" | ")})`,
+    );
+  }
+  requireRange("minCleanableDirtyRatio", config.minCleanableDirtyRatio, 0, 1);
+  requireRange("deleteRetentionMs", config.deleteRetentionMs, 0, Infinity);
+  requireRange("minCompactionLagMs", config.minCompactionLagMs, 0, Infinity);
+  requireRange("cleanerMaxMapEntries", config.cleanerMaxMapEntries, 1, Infinity);
   return config;
+}
+
+const CLEANUP_POLICIES: readonly CleanupPolicy[] = ["delete", "compact", "compact,delete"];
+
+/** Parse Kafka's cleanup.policy list ("compact", "delete", "compact,delete", "delete, compact"). */
+export function parseCleanupPolicy(text: string): CleanupPolicy | null {
+  const parts = new Set(text.split(",").map((part) => part.trim()));
+  if (parts.size === 0 || [...parts].some((part) => part !== "compact" && part !== "delete")) return null;
+  if (parts.size === 2) return "compact,delete";
+  return parts.has("compact") ? "compact" : "delete";
 }
 
 function requireRange(name: string, value: number, min: number, max: number): void {
@@ -95,6 +142,8 @@ const TOPIC_CONFIG_NAMES: Record<string, keyof LogConfig> = {
   "flush.messages": "flushMessages",
   "flush.ms": "flushMs",
   "max.message.bytes": "maxBatchBytes",
+  "delete.retention.ms": "deleteRetentionMs",
+  "min.compaction.lag.ms": "minCompactionLagMs",
 };
 
 /**
@@ -112,6 +161,24 @@ export function logConfigFromTopicConfigs(configs: Record<string, string>): Part
         );
       }
       result.logAppendTime = text === "LogAppendTime";
+      continue;
+    }
+    if (name === "cleanup.policy") {
+      const policy = parseCleanupPolicy(text);
+      if (policy === null) {
+        throw new RangeError(
+          `Invalid topic config ${name}: "${text}" (expected delete, compact or compact,delete)`,
+        );
+      }
+      result.cleanupPolicy = policy;
+      continue;
+    }
+    if (name === "min.cleanable.dirty.ratio") {
+      const ratio = Number(text.trim());
+      if (text.trim() === "" || !(ratio >= 0 && ratio <= 1)) {
+        throw new RangeError(`Invalid topic config ${name}: "${text}" (expected a number from 0 to 1)`);
+      }
+      result.minCleanableDirtyRatio = ratio;
       continue;
     }
     const field = TOPIC_CONFIG_NAMES[name];

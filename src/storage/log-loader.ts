@@ -10,6 +10,8 @@
  *   offsets.checkpoint                            logStartOffset, recoveryPoint, highWatermark
  *   leader-epoch-checkpoint                       epoch → start offset
  *   clean-shutdown                                present only between close() and the next open
+ *   cleaner-offset-checkpoint                     compacted logs: the first offset not yet cleaned
+ *   <base>.log.cleaned / <base>.log.swap           an interrupted cleaning (deleted / completed on open)
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -19,6 +21,7 @@ import { LeaderEpochCache } from "./leader-epoch-cache.ts";
 import type { LogConfig } from "./log-config.ts";
 import { LogSegment } from "./log-segment.ts";
 import { parseSegmentBaseOffset } from "./segment-names.ts";
+import { recoverInterruptedSwaps } from "./segment-swap.ts";
 
 export const OFFSETS_CHECKPOINT = "offsets.checkpoint";
 export const CLEAN_SHUTDOWN_MARKER = "clean-shutdown";
@@ -44,6 +47,7 @@ export interface LoadedLog {
 export function loadLog(dir: string, config: LogConfig, logger: StorageLogger, nowMs: number): LoadedLog {
   fs.mkdirSync(dir, { recursive: true });
   removeLeftoverTempFiles(dir);
+  for (const line of recoverInterruptedSwaps(dir, config, nowMs)) logger(`${dir}: ${line}`);
   const clean = fs.existsSync(path.join(dir, CLEAN_SHUTDOWN_MARKER));
   const saved = readSavedOffsets(dir, logger);
   let epochCache: LeaderEpochCache;

@@ -16,9 +16,13 @@ export {
   type TimestampLookup,
 } from "./partition-log.ts";
 export {
+  type CleanupPolicy,
   DEFAULT_LOG_CONFIG,
+  deletesByRetention,
+  isCompacted,
   type LogConfig,
   logConfigFromTopicConfigs,
+  parseCleanupPolicy,
   resolveLogConfig,
   UNLIMITED,
 } from "./log-config.ts";
@@ -30,6 +34,7 @@ export {
   UNDEFINED_EPOCH_OFFSET,
 } from "./leader-epoch-cache.ts";
 export { StorageError } from "./storage-error.ts";
+export type { CleanerStats } from "./log-cleaner.ts";
 export type { StorageLogger } from "./log-loader.ts";
 export { parsePartitionDirName, partitionDirName } from "./segment-names.ts";
 export { PartitionLogReplica, type PartitionLogReplicaOptions } from "./replica-log-adapter.ts";

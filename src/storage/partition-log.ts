@@ -40,7 +40,8 @@ import { WireError } from "../wire/wire-error.ts";
 import { writeCheckpoint } from "./checkpoint-file.ts";
 import { fsyncDirectory, replaceFileAtomically } from "./file-io.ts";
 import type { EpochEndOffset, EpochEntry, LeaderEpochCache } from "./leader-epoch-cache.ts";
-import { type LogConfig, resolveLogConfig } from "./log-config.ts";
+import { deletesByRetention, isCompacted, type LogConfig, resolveLogConfig } from "./log-config.ts";
+import { type CleanableLog, type CleanerStats, LogCleaner } from "./log-cleaner.ts";
 import { CLEAN_SHUTDOWN_MARKER, loadLog, OFFSETS_CHECKPOINT, type StorageLogger } from "./log-loader.ts";
 import { LogSegment, MAX_RELATIVE_OFFSET } from "./log-segment.ts";
 import {
@@ -103,6 +104,13 @@ export interface TimestampLookup {
 
 const DEFAULT_LOGGER: StorageLogger = (line) => console.error(line);
 
+/**
+ * Cleanings maintain() may run at once in this process (Kafka's log.cleaner.threads, default 1):
+ * each holds an offset map of up to cleanerMaxMapEntries keys, so this bounds their memory.
+ */
+const MAX_BACKGROUND_CLEANINGS = 1;
+let backgroundCleanings = 0;
+
 export class PartitionLog {
   readonly dir: string;
   #config: LogConfig;
@@ -123,6 +131,11 @@ export class PartitionLog {
   #lastCheckpointMs = 0;
   #checkpointDirty = false;
   #closed = false;
+  readonly #cleaner: LogCleaner;
+  /** The cleaning pass in flight (started by maintain() or compact()), or null. */
+  #cleaning: Promise<CleanerStats | null> | null = null;
+  /** Set when cleaning failed (an undecodable batch): the log is not cleaned again until reopened. */
+  #uncleanable = false;
 
   private constructor(options: PartitionLogOptions) {
     this.dir = options.dir;
@@ -163,6 +176,44 @@ export class PartitionLog {
     ) {
       this.#writeOffsetsCheckpoint();
     }
+    this.#cleaner = new LogCleaner(this.#cleanableView());
+    // A crash may have cut unflushed data the cleaner's checkpoint had already passed.
+    this.#cleaner.truncated(this.#logEndOffset);
+  }
+
+  /** The cleaner's window on this log's private state. */
+  #cleanableView(): CleanableLog {
+    // deno-lint-ignore no-this-alias
+    const log = this;
+    return {
+      dir: this.dir,
+      logger: this.#logger,
+      get config() {
+        return log.#config;
+      },
+      get segments() {
+        return log.#segments;
+      },
+      get logStartOffset() {
+        return log.#logStartOffset;
+      },
+      get highWatermark() {
+        return log.#highWatermark;
+      },
+      get generation() {
+        return log.#generation;
+      },
+      get closed() {
+        return log.#closed;
+      },
+      replaceSegments(group, replacement) {
+        const start = log.#segments.indexOf(group[0]);
+        if (start < 0 || group.some((segment, i) => log.#segments[start + i] !== segment)) {
+          throw new Error(`${log.dir}: cleaned segments are no longer in the log`);
+        }
+        log.#segments.splice(start, group.length, replacement);
+      },
+    };
   }
 
   /**
@@ -340,6 +391,7 @@ export class PartitionLog {
           `Record batch at ${position}: ${header.recordsCount} records but lastOffsetDelta ${header.lastOffsetDelta}`,
         );
       }
+      if (fromProducer && isCompacted(this.#config)) requireKeys(bytes, position, maxBatchBytes);
       info.batchCount++;
       info.recordCount += header.recordsCount;
       if (header.maxTimestamp > info.maxTimestampMs) info.maxTimestampMs = header.maxTimestamp;
@@ -525,6 +577,7 @@ export class PartitionLog {
     }
     this.#active.truncateTo(offset);
     this.#afterTruncation(this.#active.nextOffset);
+    this.#cleaner.truncated(this.#logEndOffset);
     return true;
   }
 
@@ -538,6 +591,7 @@ export class PartitionLog {
     this.#epochCache.clear();
     this.#logStartOffset = offset;
     this.#afterTruncation(offset);
+    this.#cleaner.truncated(offset);
     this.#highWatermark = offset;
     this.#writeOffsetsCheckpoint();
   }
@@ -580,6 +634,7 @@ export class PartitionLog {
    */
   enforceRetention(nowMs: number = this.#now()): number {
     this.#checkOpen();
+    if (!deletesByRetention(this.#config)) return 0;
     const { retentionMs, retentionBytes } = this.#config;
     let excessBytes = retentionBytes < 0 ? -Infinity : this.sizeBytes - retentionBytes;
     let deleted = 0;
@@ -612,20 +667,83 @@ export class PartitionLog {
 
   /**
    * The periodic chores (call every second or so): roll an old active segment (segment.ms),
-   * retention, flush.ms, and the offsets checkpoint every checkpointIntervalMs when it changed.
-   * A no-op once closed.
+   * retention, log cleaning (started in the background when cleanup.policy includes compact and
+   * the dirty ratio reached min.cleanable.dirty.ratio, one log of the process at a time; see
+   * whenCleaned()), flush.ms, and the
+   * offsets checkpoint every checkpointIntervalMs when it changed. A no-op once closed.
    */
   async maintain(nowMs: number = this.#now()): Promise<void> {
     if (this.#closed) return; // a timer racing shutdown
     const active = this.#active;
     if (!active.isEmpty && active.timeWaitedForRollMs(nowMs, -1) >= this.#config.segmentMs) this.roll();
     this.enforceRetention(nowMs);
+    if (
+      isCompacted(this.#config) && this.#cleaning === null && !this.#uncleanable &&
+      backgroundCleanings < MAX_BACKGROUND_CLEANINGS &&
+      this.#cleaner.dirtyState(nowMs).ratio >= Math.max(this.#config.minCleanableDirtyRatio, Number.MIN_VALUE)
+    ) {
+      backgroundCleanings++;
+      this.#startCleaning(nowMs).catch(() => {}).finally(() => backgroundCleanings--); // errors: logged
+    }
     if (this.#firstUnflushedMs >= 0 && nowMs - this.#firstUnflushedMs >= this.#config.flushMs) {
       await this.flush();
     }
     if (this.#checkpointDirty && nowMs - this.#lastCheckpointMs >= this.#config.checkpointIntervalMs) {
       this.#writeOffsetsCheckpoint(nowMs);
     }
+  }
+
+  /**
+   * Compact now (cleanup.policy must include compact), whatever the dirty ratio: waits for a pass
+   * in flight, then cleans everything cleanable. Resolves with what was done, or null when there
+   * was nothing to clean.
+   */
+  async compact(nowMs: number = this.#now()): Promise<CleanerStats | null> {
+    this.#checkOpen();
+    if (!isCompacted(this.#config)) {
+      throw new RangeError(`${this.dir}: cleanup.policy does not include compact`);
+    }
+    await this.whenCleaned();
+    return await this.#startCleaning(nowMs);
+  }
+
+  /** Resolves once the cleaning pass in flight (if any) has finished; never rejects. */
+  async whenCleaned(): Promise<void> {
+    await this.#cleaning?.catch(() => {});
+  }
+
+  /** The dirty ratio the next maintain() compares with min.cleanable.dirty.ratio. */
+  dirtyRatio(nowMs: number = this.#now()): number {
+    return this.#cleaner.dirtyState(nowMs).ratio;
+  }
+
+  /** First offset the cleaner has not deduplicated yet (as checkpointed). */
+  get firstDirtyOffset(): number {
+    return this.#cleaner.firstDirtyOffset;
+  }
+
+  #startCleaning(nowMs: number): Promise<CleanerStats | null> {
+    const run = this.#cleaner.clean(nowMs).then((stats) => {
+      if (stats !== null && stats.groupsRewritten > 0) {
+        this.#logger(
+          `${this.dir}: cleaned ${stats.bytesRead} bytes into ${stats.bytesWritten} (${stats.recordsDropped} of ` +
+            `${stats.recordsRead} records dropped); segments ${stats.segmentsBefore} -> ${stats.segmentsAfter}`,
+        );
+      }
+      return stats;
+    }, (error) => {
+      if (!this.#closed) {
+        this.#uncleanable = true;
+        this.#logger(
+          `${this.dir}: log cleaning failed, not retried until reopened: ${(error as Error).message}`,
+        );
+      }
+      throw error;
+    }).finally(() => {
+      if (this.#cleaning === run) this.#cleaning = null;
+    });
+    this.#cleaning = run;
+    return run;
   }
 
   /**
@@ -737,6 +855,25 @@ function wholeBatchesLength(bytes: Uint8Array): number {
     position += sizeBytes;
   }
   return position;
+}
+
+/** Compacted topics: every record of a (non-control) producer batch needs a key (Kafka INVALID_RECORD). */
+function requireKeys(bytes: Uint8Array, position: number, maxBatchBytes: number): void {
+  let decoded;
+  try {
+    decoded = decodeRecordBatch(bytes, position, { maxBatchBytes });
+  } catch (error) {
+    if (error instanceof RecordBatchError) throw corruptBatch(error.message);
+    throw error;
+  }
+  if (decoded.control) return;
+  const keyless = decoded.records.findIndex((record) => record.key === null);
+  if (keyless >= 0) {
+    throw new StorageError(
+      ErrorCode.INVALID_RECORD,
+      `Compacted topic: record ${keyless} of the batch at ${position} has no key`,
+    );
+  }
 }
 
 /** LogAppendTime: set the timestamp-type bit and maxTimestamp, then recompute the CRC. */

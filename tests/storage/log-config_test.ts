@@ -23,6 +23,7 @@ Deno.test("topic configs map onto LogConfig; Long.MAX_VALUE flush settings mean 
       retentionBytes: 5000000,
       flushMessages: Infinity,
       logAppendTime: true,
+      cleanupPolicy: "delete",
     },
   );
   assert.throws(() => logConfigFromTopicConfigs({ "segment.bytes": "big" }), RangeError);
