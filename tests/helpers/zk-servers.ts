@@ -8,7 +8,8 @@
  * its module exists in this tree (src/coordinator/server.ts).
  */
 import { PEERS, peerTest } from "./peers.ts";
-import { freePort, type RunningProgram, startProgram, tempDir } from "./program.ts";
+import { ZooKeeperClient } from "../../src/zk/client/mod.ts";
+import { eventually, freePort, type RunningProgram, startProgram, tempDir } from "./program.ts";
 import { startRealZooKeeper } from "./real-zookeeper.ts";
 
 /** A running server for one test. */
@@ -104,4 +105,40 @@ async function withTimeout<T>(promise: Promise<T>, timeoutMs: number, what: stri
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * Expire a client's session from outside, the way ZooKeeper's own tests do: attach a second client
+ * to the same session (id + password) and close it. The victim's connection is dropped when the
+ * second one attaches; if the victim re-attaches before the close lands, try again. Give the victim
+ * a reconnectDelayMs of a second or so to make the first try win.
+ */
+export async function expireSession(connectString: string, victim: ZooKeeperClient): Promise<void> {
+  const sessionId = victim.sessionId;
+  const sessionPassword = victim.sessionPassword;
+  await eventually(
+    `session 0x${sessionId.toString(16)} to expire`,
+    async () => {
+      if (victim.state === "expired") return true;
+      const thief = await ZooKeeperClient.connect(connectString, {
+        sessionId,
+        sessionPassword,
+        connectTimeoutMs: 10_000,
+      })
+        .catch(() => undefined);
+      await thief?.close();
+      return await eventuallyState(victim, "expired", 2_000);
+    },
+    60_000,
+    10,
+  );
+}
+
+async function eventuallyState(client: ZooKeeperClient, state: string, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (client.state === state) return true;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return false;
 }

@@ -197,6 +197,9 @@ export class Session {
   async #connectLoop(): Promise<void> {
     let delayMs = this.#options.reconnectDelayMs;
     let attempts = 0;
+    // A reconnect waits a little first (as the Java client does) so that a server that just dropped
+    // every client is not hit by all of them in the same millisecond.
+    if (this.#state === "disconnected") await this.#sleep(this.#options.reconnectDelayMs);
     while (this.#state === "connecting" || this.#state === "disconnected") {
       if (this.#closing) return;
       const host = this.#hosts[this.#hostIndex % this.#hosts.length];
