@@ -6,3 +6,4 @@
  */
 export * from "./src/wire/mod.ts";
 export { VERSION } from "./src/version.ts";
+export { type Coordinator, type CoordinatorOptions, startCoordinator } from "./src/coordinator/mod.ts";

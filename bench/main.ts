@@ -3,7 +3,7 @@
  * Each benchmark is a module in this folder exporting `run(): Promise<void>` that prints
  * its own table; they run one after another so they do not disturb each other.
  */
-const BENCHMARKS = ["crc32c", "coordinator", "broker", "cluster", "groups"] as const;
+const BENCHMARKS = ["crc32c", "storage", "coordinator", "broker", "cluster", "groups"] as const;
 
 const requested = Deno.args.length > 0 ? Deno.args : [...BENCHMARKS];
 for (const name of requested) {

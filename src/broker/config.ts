@@ -1,0 +1,107 @@
+/**
+ * Broker configuration: every knob with its default and its bound, in one place. The CLI
+ * (`vltava broker start`) and startBroker() both go through resolveBrokerConfig, so a bad value
+ * is refused the same way whichever door it came through.
+ */
+
+/** When the broker fsyncs appended batches. */
+export type FsyncPolicy = "always" | "never";
+
+export interface BrokerConfig {
+  /** Broker id, 0..1023 (it is also the Snowflake node id of the producer ids it mints). */
+  brokerId: number;
+  /** Interface to listen on. */
+  host: string;
+  /** Port to listen on; 0 picks a free one. */
+  port: number;
+  /** Host clients are told to connect to (Metadata); defaults to host. */
+  advertisedHost: string;
+  /** ZooKeeper connect string, `host:port[,host:port...][/chroot]`. */
+  coordinator: string;
+  /** Where partition logs live. */
+  dataDir: string;
+  /** Partitions of an auto-created topic or a CreateTopics request with -1. */
+  numPartitions: number;
+  /** Replication factor of an auto-created topic or a CreateTopics request with -1. */
+  defaultReplicationFactor: number;
+  /** Create unknown topics on Metadata / Produce. */
+  autoCreateTopics: boolean;
+  fsync: FsyncPolicy;
+  /** Largest request frame accepted (Kafka's socket.request.max.bytes). */
+  maxFrameBytes: number;
+  /** Requests read but unanswered per connection before it stops reading. */
+  maxInFlightRequests: number;
+  /** Open client connections; more are accepted and closed at once. */
+  maxConnections: number;
+  /** Default largest batch (topic config max.message.bytes overrides it). */
+  maxMessageBytes: number;
+  /** Parked long-poll fetches (and later acks=all produces). */
+  maxPurgatoryWaiters: number;
+  /** Upper bound on a Fetch max_wait_ms and a Produce timeout_ms we honour. */
+  maxWaitMs: number;
+  /** Coordinator session timeout; the broker's liveness in the cluster. */
+  sessionTimeoutMs: number;
+}
+
+export const DEFAULT_BROKER_CONFIG: Omit<BrokerConfig, "brokerId" | "advertisedHost" | "dataDir"> = {
+  host: "127.0.0.1",
+  port: 9092,
+  coordinator: "127.0.0.1:2181",
+  numPartitions: 1,
+  defaultReplicationFactor: 1,
+  autoCreateTopics: false,
+  fsync: "never",
+  maxFrameBytes: 104_857_600,
+  maxInFlightRequests: 100,
+  maxConnections: 10_000,
+  maxMessageBytes: 1_048_588,
+  maxPurgatoryWaiters: 10_000,
+  maxWaitMs: 300_000,
+  sessionTimeoutMs: 10_000,
+};
+
+const MAX_BROKER_ID = 1023;
+
+/** Fill defaults and check bounds; throws RangeError naming the bad setting. */
+export function resolveBrokerConfig(
+  options: Partial<BrokerConfig> & { brokerId: number },
+): BrokerConfig {
+  const config: BrokerConfig = {
+    ...DEFAULT_BROKER_CONFIG,
+    ...withoutUndefined(options),
+    brokerId: options.brokerId,
+    advertisedHost: options.advertisedHost ?? options.host ?? DEFAULT_BROKER_CONFIG.host,
+    dataDir: options.dataDir ?? `./vltava-data/broker-${options.brokerId}`,
+  };
+  checkInt("broker id", config.brokerId, 0, MAX_BROKER_ID);
+  checkInt("port", config.port, 0, 65535);
+  checkInt("num-partitions", config.numPartitions, 1, 100_000);
+  checkInt("default-replication-factor", config.defaultReplicationFactor, 1, 1000);
+  checkInt("max-frame-bytes", config.maxFrameBytes, 1024, 2 ** 31 - 1);
+  checkInt("max-in-flight-requests", config.maxInFlightRequests, 1, 100_000);
+  checkInt("max-connections", config.maxConnections, 1, 1_000_000);
+  checkInt("max-message-bytes", config.maxMessageBytes, 1024, config.maxFrameBytes);
+  checkInt("max-purgatory-waiters", config.maxPurgatoryWaiters, 0, 10_000_000);
+  checkInt("max-wait-ms", config.maxWaitMs, 0, 3_600_000);
+  checkInt("session-timeout-ms", config.sessionTimeoutMs, 1000, 600_000);
+  if (config.fsync !== "always" && config.fsync !== "never") {
+    throw new RangeError(`fsync must be "always" or "never": got "${config.fsync}"`);
+  }
+  if (config.host.length === 0 || config.advertisedHost.length === 0) {
+    throw new RangeError("Host must not be empty");
+  }
+  if (config.coordinator.trim().length === 0) {
+    throw new RangeError("Coordinator connect string must not be empty");
+  }
+  return config;
+}
+
+function checkInt(name: string, value: number, min: number, max: number): void {
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new RangeError(`${name} must be an integer from ${min} to ${max}: got ${value}`);
+  }
+}
+
+function withoutUndefined<T extends object>(object: T): Partial<T> {
+  return Object.fromEntries(Object.entries(object).filter(([, value]) => value !== undefined)) as Partial<T>;
+}

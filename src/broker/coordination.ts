@@ -1,0 +1,56 @@
+/**
+ * The broker's view of the coordinator: the few ZooKeeper operations it needs, behind one
+ * interface, so the implementation (today the npm node-zookeeper-client, later the project's
+ * own src/zk/client) can change in one file. Failures that callers act on are typed.
+ */
+
+/** The node already exists (e.g. a second broker with the same id). */
+export class NodeExistsError extends Error {
+  constructor(readonly path: string) {
+    super(`Node exists: ${path}`);
+  }
+}
+
+/** A versioned write lost a race (compare-and-set failed). */
+export class BadVersionError extends Error {
+  constructor(readonly path: string) {
+    super(`Version mismatch writing ${path}`);
+  }
+}
+
+/** Data and its version (for compare-and-set writes). */
+export interface VersionedData {
+  data: Uint8Array;
+  version: number;
+}
+
+/** One operation of an atomic multi. */
+export type MultiOp =
+  | { op: "create"; path: string; data: Uint8Array }
+  | { op: "setData"; path: string; data: Uint8Array; version: number }
+  | { op: "delete"; path: string; version?: number };
+
+export interface Coordination {
+  /** Create every missing persistent node on the way to path (no error if it exists). */
+  ensurePath(path: string): Promise<void>;
+  /** Create a persistent node; NodeExistsError if it exists. */
+  create(path: string, data: Uint8Array): Promise<void>;
+  /** Create an ephemeral node tied to this session; NodeExistsError if it exists. */
+  createEphemeral(path: string, data: Uint8Array): Promise<void>;
+  /** Create or overwrite a persistent node. */
+  put(path: string, data: Uint8Array): Promise<void>;
+  /** Data, or null when the node is missing. `watch` fires once on the next change. */
+  getData(path: string, watch?: () => void): Promise<VersionedData | null>;
+  /** Compare-and-set write; BadVersionError on a lost race. */
+  setData(path: string, data: Uint8Array, version: number): Promise<void>;
+  /** Child names, or null when the node is missing. `watch` fires once on the next change. */
+  getChildren(path: string, watch?: () => void): Promise<string[] | null>;
+  /** Delete a node and everything under it (no error if missing). */
+  deleteRecursive(path: string): Promise<void>;
+  /** Apply all ops or none. */
+  multi(ops: MultiOp[]): Promise<void>;
+  /** Called once if the session expires (ephemeral nodes are gone). */
+  onExpired(listener: () => void): void;
+  /** Close the session (ephemeral nodes vanish at once). */
+  close(): Promise<void>;
+}

@@ -1,0 +1,125 @@
+/**
+ * DescribeConfigs: topic resources (type 2) list every topic config with its effective value,
+ * marking overrides (source 1, TOPIC_CONFIG) and defaults (source 5, DEFAULT_CONFIG); broker
+ * resources (type 4) list the broker's own settings read-only.
+ */
+import {
+  readDescribeConfigsRequest,
+  writeDescribeConfigsResponse,
+} from "../../kafka/apis/describe-configs.ts";
+import { ErrorCode } from "../../kafka/errors.ts";
+import type { BrokerContext } from "../broker-context.ts";
+import type { RequestHandler } from "../connection.ts";
+import { TOPIC_CONFIGS } from "../topic-config.ts";
+
+const TOPIC_RESOURCE = 2;
+const BROKER_RESOURCE = 4;
+const SOURCE_TOPIC = 1;
+const SOURCE_STATIC_BROKER = 4;
+const SOURCE_DEFAULT = 5;
+/** ConfigType STRING (v3 field). */
+const TYPE_STRING = 2;
+
+interface ConfigEntry {
+  name: string;
+  value: string | null;
+  readOnly: boolean;
+  isDefault: boolean;
+  configSource: number;
+  isSensitive: boolean;
+  synonyms: { name: string; value: string | null; source: number }[];
+  configType: number;
+  documentation: string | null;
+}
+
+export function describeConfigsHandler(context: BrokerContext): RequestHandler {
+  return ({ header, body }) => {
+    const version = header.apiVersion;
+    const request = readDescribeConfigsRequest(body, version);
+    const snapshot = context.metadata.snapshot;
+    const results = request.resources.map((resource) => {
+      const base = { resourceType: resource.resourceType, resourceName: resource.resourceName };
+      let entries: ConfigEntry[];
+      if (resource.resourceType === TOPIC_RESOURCE) {
+        const topic = snapshot.topics.get(resource.resourceName);
+        if (!topic) {
+          return {
+            ...base,
+            errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+            errorMessage: `Topic ${resource.resourceName} does not exist`,
+            configs: [],
+          };
+        }
+        entries = Object.entries(TOPIC_CONFIGS).map(([name, spec]) => {
+          const override = topic.configs[name];
+          return entry(
+            name,
+            override ?? spec.defaultValue,
+            false,
+            override === undefined ? SOURCE_DEFAULT : SOURCE_TOPIC,
+            spec.documentation,
+          );
+        });
+      } else if (resource.resourceType === BROKER_RESOURCE) {
+        if (resource.resourceName !== "" && resource.resourceName !== String(context.config.brokerId)) {
+          return {
+            ...base,
+            errorCode: ErrorCode.INVALID_REQUEST,
+            errorMessage: "Not this broker",
+            configs: [],
+          };
+        }
+        entries = brokerEntries(context);
+      } else {
+        return {
+          ...base,
+          errorCode: ErrorCode.INVALID_REQUEST,
+          errorMessage: "Unsupported resource type",
+          configs: [],
+        };
+      }
+      const keys = resource.configurationKeys;
+      const configs = keys === null || keys === undefined
+        ? entries
+        : entries.filter((e) => keys.includes(e.name));
+      if (!request.includeSynonyms) { for (const config of configs) config.synonyms = []; }
+      if (!request.includeDocumentation) { for (const config of configs) config.documentation = null; }
+      return { ...base, errorCode: 0, errorMessage: null, configs };
+    });
+    return (writer) => writeDescribeConfigsResponse(writer, version, { throttleTimeMs: 0, results });
+  };
+}
+
+function entry(
+  name: string,
+  value: string,
+  readOnly: boolean,
+  source: number,
+  documentation: string,
+): ConfigEntry {
+  return {
+    name,
+    value,
+    readOnly,
+    isDefault: source === SOURCE_DEFAULT,
+    configSource: source,
+    isSensitive: false,
+    synonyms: [{ name, value, source }],
+    configType: TYPE_STRING,
+    documentation,
+  };
+}
+
+function brokerEntries(context: BrokerContext): ConfigEntry[] {
+  const c = context.config;
+  const settings: [string, string][] = [
+    ["broker.id", String(c.brokerId)],
+    ["num.partitions", String(c.numPartitions)],
+    ["default.replication.factor", String(c.defaultReplicationFactor)],
+    ["auto.create.topics.enable", String(c.autoCreateTopics)],
+    ["message.max.bytes", String(c.maxMessageBytes)],
+    ["socket.request.max.bytes", String(c.maxFrameBytes)],
+    ["log.dirs", c.dataDir],
+  ];
+  return settings.map(([name, value]) => entry(name, value, true, SOURCE_STATIC_BROKER, ""));
+}

@@ -1,0 +1,54 @@
+/**
+ * ListOffsets: -1 = latest (the high watermark for consumers, the log end for replicas),
+ * -2 = earliest (log start), otherwise the first offset whose batch's max timestamp reaches the
+ * target (offset -1 when none). v0 answers in its old-style list of offsets.
+ */
+import {
+  type ListOffsetsTopicResponse,
+  readListOffsetsRequest,
+  writeListOffsetsResponse,
+} from "../../kafka/apis/list-offsets.ts";
+import type { BrokerContext } from "../broker-context.ts";
+import type { RequestHandler } from "../connection.ts";
+
+const LATEST = -1;
+const EARLIEST = -2;
+
+export function listOffsetsHandler(context: BrokerContext): RequestHandler {
+  return async ({ header, body }) => {
+    const version = header.apiVersion;
+    const request = readListOffsetsRequest(body, version);
+    const snapshot = context.metadata.snapshot;
+    const topics: ListOffsetsTopicResponse[] = [];
+    for (const topic of request.topics) {
+      const partitions = [];
+      for (const wanted of topic.partitions) {
+        const answer = (errorCode: number, offset = -1, timestamp = -1) => ({
+          partitionIndex: wanted.partitionIndex,
+          errorCode,
+          oldStyleOffsets: offset >= 0 ? [offset] : [],
+          timestamp,
+          offset,
+        });
+        const lookup = context.replicas.leaderFor(snapshot, topic.name, wanted.partitionIndex);
+        if (lookup.partition === null) {
+          partitions.push(answer(lookup.errorCode));
+          continue;
+        }
+        const log = lookup.partition.log;
+        if (wanted.timestamp === LATEST) {
+          partitions.push(answer(0, request.replicaId >= 0 ? log.logEndOffset : log.highWatermark));
+        } else if (wanted.timestamp === EARLIEST) {
+          partitions.push(answer(0, log.logStartOffset));
+        } else {
+          const found = await log.offsetForTimestamp(wanted.timestamp);
+          // Only committed offsets are visible to consumers.
+          if (found === null || found.offset >= log.highWatermark) partitions.push(answer(0));
+          else partitions.push(answer(0, found.offset, found.timestampMs));
+        }
+      }
+      topics.push({ name: topic.name, partitions });
+    }
+    return (writer) => writeListOffsetsResponse(writer, version, { throttleTimeMs: 0, topics });
+  };
+}

@@ -1,0 +1,262 @@
+/**
+ * Topic administration in the coordinator: create (assignment + config + initial partition
+ * state, in one atomic multi), add partitions, delete. Used by CreateTopics, CreatePartitions,
+ * DeleteTopics and Metadata auto-creation. Until a controller exists (next issue), the broker
+ * that creates a topic writes each partition's initial state: leader = first live replica,
+ * leader epoch 0, ISR = the live replicas; a controller will take over leader election.
+ */
+import { ErrorCode } from "../kafka/errors.ts";
+import type { ClusterSnapshot } from "./cluster-metadata.ts";
+import { BadVersionError, type Coordination, type MultiOp, NodeExistsError } from "./coordination.ts";
+import { validateTopicConfigs } from "./topic-config.ts";
+import {
+  decodeTopicAssignment,
+  encodePartitionState,
+  encodeTopicAssignment,
+  encodeTopicConfig,
+  partitionPath,
+  partitionsPath,
+  partitionStatePath,
+  type ReplicaAssignment,
+  topicConfigPath,
+  topicPath,
+  validTopicName,
+} from "./zk-layout.ts";
+
+/** An error code and message, or code 0. */
+export interface AdminOutcome {
+  errorCode: number;
+  errorMessage: string | null;
+}
+
+const ok: AdminOutcome = { errorCode: 0, errorMessage: null };
+const fail = (errorCode: number, errorMessage: string): AdminOutcome => ({ errorCode, errorMessage });
+
+/** Largest partition count of one topic we accept (bounds the znodes one request can create). */
+export const MAX_PARTITIONS = 10_000;
+
+/**
+ * Kafka's staggered assignment: leaders round-robin from a random start; followers shifted by an
+ * amount that grows each time the partitions wrap around the broker list, so that followers of
+ * one broker's leaders spread over all the others.
+ */
+export function assignReplicas(
+  brokerIds: number[],
+  partitionCount: number,
+  replicationFactor: number,
+  firstPartition = 0,
+  random: () => number = Math.random,
+): ReplicaAssignment {
+  const brokers = [...brokerIds].sort((a, b) => a - b);
+  const n = brokers.length;
+  if (replicationFactor > n) {
+    throw new RangeError(`Replication factor ${replicationFactor} over ${n} live brokers`);
+  }
+  const startIndex = Math.floor(random() * n);
+  let shift = Math.floor(random() * n);
+  const assignment: ReplicaAssignment = [];
+  for (let index = 0; index < partitionCount; index++) {
+    const partition = firstPartition + index;
+    if (partition > 0 && partition % n === 0) shift++;
+    const first = (partition + startIndex) % n;
+    const replicas = [brokers[first]];
+    for (let j = 0; j < replicationFactor - 1; j++) {
+      replicas.push(brokers[(first + 1 + (shift + j) % (n - 1)) % n]);
+    }
+    assignment.push(replicas);
+  }
+  return assignment;
+}
+
+export interface CreateTopicSpec {
+  name: string;
+  /** -1 = broker default. */
+  numPartitions: number;
+  /** -1 = broker default. */
+  replicationFactor: number;
+  /** Explicit assignment (partition -> brokers), or empty. */
+  assignments: { partitionIndex: number; brokerIds: number[] }[];
+  configs: Record<string, string>;
+}
+
+export interface TopicDefaults {
+  numPartitions: number;
+  defaultReplicationFactor: number;
+}
+
+/** Check a create request against the live cluster; returns the assignment or an error. */
+export function planTopic(
+  snapshot: ClusterSnapshot,
+  spec: CreateTopicSpec,
+  defaults: TopicDefaults,
+): { assignment: ReplicaAssignment } | AdminOutcome {
+  if (!validTopicName(spec.name)) {
+    return fail(ErrorCode.INVALID_TOPIC_EXCEPTION, `Invalid topic name "${spec.name}"`);
+  }
+  if (snapshot.topics.has(spec.name)) {
+    return fail(ErrorCode.TOPIC_ALREADY_EXISTS, `Topic ${spec.name} exists`);
+  }
+  const configProblem = validateTopicConfigs(spec.configs);
+  if (configProblem) return fail(ErrorCode.INVALID_CONFIG, configProblem);
+  const live = [...snapshot.brokers.keys()];
+  if (spec.assignments.length > 0) {
+    if (spec.numPartitions !== -1 || spec.replicationFactor !== -1) {
+      return fail(
+        ErrorCode.INVALID_REQUEST,
+        "Give either an assignment or partitions and replication factor",
+      );
+    }
+    const assignment: ReplicaAssignment = [];
+    for (const { partitionIndex, brokerIds } of spec.assignments) {
+      if (partitionIndex < 0 || partitionIndex >= spec.assignments.length || assignment[partitionIndex]) {
+        return fail(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `Bad partition index ${partitionIndex}`);
+      }
+      if (brokerIds.length === 0 || new Set(brokerIds).size !== brokerIds.length) {
+        return fail(
+          ErrorCode.INVALID_REPLICA_ASSIGNMENT,
+          `Partition ${partitionIndex}: empty or repeated replicas`,
+        );
+      }
+      if (brokerIds.some((id) => !snapshot.brokers.has(id))) {
+        return fail(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `Partition ${partitionIndex}: unknown broker`);
+      }
+      assignment[partitionIndex] = brokerIds;
+    }
+    if (assignment.length > MAX_PARTITIONS) {
+      return fail(ErrorCode.INVALID_PARTITIONS, `Over ${MAX_PARTITIONS} partitions`);
+    }
+    return { assignment };
+  }
+  const partitions = spec.numPartitions === -1 ? defaults.numPartitions : spec.numPartitions;
+  const factor = spec.replicationFactor === -1 ? defaults.defaultReplicationFactor : spec.replicationFactor;
+  if (partitions < 1 || partitions > MAX_PARTITIONS) {
+    return fail(ErrorCode.INVALID_PARTITIONS, `Partitions must be 1..${MAX_PARTITIONS}: got ${partitions}`);
+  }
+  if (factor < 1 || factor > live.length) {
+    return fail(
+      ErrorCode.INVALID_REPLICATION_FACTOR,
+      `Replication factor ${factor} needs that many live brokers: ${live.length} live`,
+    );
+  }
+  return { assignment: assignReplicas(live, partitions, factor) };
+}
+
+function initialStateOps(
+  snapshot: ClusterSnapshot,
+  topic: string,
+  assignment: ReplicaAssignment,
+  firstPartition: number,
+): MultiOp[] {
+  const ops: MultiOp[] = [];
+  for (let partition = firstPartition; partition < assignment.length; partition++) {
+    const replicas = assignment[partition];
+    const live = replicas.filter((id) => snapshot.brokers.has(id));
+    ops.push({ op: "create", path: partitionPath(topic, partition), data: new Uint8Array() });
+    ops.push({
+      op: "create",
+      path: partitionStatePath(topic, partition),
+      data: encodePartitionState({
+        leader: live[0] ?? -1,
+        leaderEpoch: 0,
+        isr: live,
+        controllerEpoch: 0,
+      }),
+    });
+  }
+  return ops;
+}
+
+/** Write a planned topic. TOPIC_ALREADY_EXISTS if someone else created it meanwhile. */
+export async function writeTopic(
+  coordination: Coordination,
+  snapshot: ClusterSnapshot,
+  name: string,
+  assignment: ReplicaAssignment,
+  configs: Record<string, string>,
+): Promise<AdminOutcome> {
+  // The config goes first (a put, not part of the multi) so a broker that sees the topic finds it.
+  await coordination.put(topicConfigPath(name), encodeTopicConfig(configs));
+  try {
+    await coordination.multi([
+      { op: "create", path: topicPath(name), data: encodeTopicAssignment(assignment) },
+      { op: "create", path: partitionsPath(name), data: new Uint8Array() },
+      ...initialStateOps(snapshot, name, assignment, 0),
+    ]);
+  } catch (error) {
+    if (error instanceof NodeExistsError) return fail(ErrorCode.TOPIC_ALREADY_EXISTS, `Topic ${name} exists`);
+    throw error;
+  }
+  return ok;
+}
+
+/** Add partitions to a topic (versioned write of its assignment). */
+export async function addPartitions(
+  coordination: Coordination,
+  snapshot: ClusterSnapshot,
+  name: string,
+  count: number,
+  explicit: number[][] | null,
+  validateOnly: boolean,
+): Promise<AdminOutcome> {
+  const node = await coordination.getData(topicPath(name));
+  if (node === null) return fail(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `Topic ${name} does not exist`);
+  const current = decodeTopicAssignment(name, node.data);
+  if (count <= current.length) {
+    return fail(
+      ErrorCode.INVALID_PARTITIONS,
+      `Topic ${name} has ${current.length} partitions; asked for ${count}`,
+    );
+  }
+  if (count > MAX_PARTITIONS) return fail(ErrorCode.INVALID_PARTITIONS, `Over ${MAX_PARTITIONS} partitions`);
+  const adding = count - current.length;
+  let added: number[][];
+  if (explicit !== null) {
+    if (explicit.length !== adding) {
+      return fail(
+        ErrorCode.INVALID_REPLICA_ASSIGNMENT,
+        `Expected ${adding} assignments, got ${explicit.length}`,
+      );
+    }
+    if (explicit.some((ids) => ids.length === 0 || ids.some((id) => !snapshot.brokers.has(id)))) {
+      return fail(ErrorCode.INVALID_REPLICA_ASSIGNMENT, "Assignment names an unknown broker");
+    }
+    added = explicit;
+  } else {
+    const factor = current[0].length;
+    if (factor > snapshot.brokers.size) {
+      return fail(ErrorCode.INVALID_REPLICATION_FACTOR, `Replication factor ${factor} over live brokers`);
+    }
+    added = assignReplicas([...snapshot.brokers.keys()], adding, factor, current.length);
+  }
+  if (validateOnly) return ok;
+  const assignment = [...current, ...added];
+  try {
+    await coordination.multi([
+      {
+        op: "setData",
+        path: topicPath(name),
+        data: encodeTopicAssignment(assignment),
+        version: node.version,
+      },
+      ...initialStateOps(snapshot, name, assignment, current.length),
+    ]);
+  } catch (error) {
+    if (error instanceof BadVersionError || error instanceof NodeExistsError) {
+      return fail(ErrorCode.INVALID_PARTITIONS, `Topic ${name} changed concurrently; retry`);
+    }
+    throw error;
+  }
+  return ok;
+}
+
+/**
+ * Delete a topic's znodes: assignment first (brokers stop serving it when it vanishes), then its
+ * config. Until a controller coordinates deletion, this is immediate.
+ */
+export async function deleteTopic(coordination: Coordination, name: string): Promise<AdminOutcome> {
+  const node = await coordination.getData(topicPath(name));
+  if (node === null) return fail(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `Topic ${name} does not exist`);
+  await coordination.deleteRecursive(topicPath(name));
+  await coordination.deleteRecursive(topicConfigPath(name));
+  return ok;
+}

@@ -1,0 +1,187 @@
+/**
+ * The broker's znode layout in the coordinator (or a real ZooKeeper): paths and JSON formats.
+ * Formats follow Kafka's own ZooKeeper layout where one exists, so the tree reads familiar in
+ * zkCli. Everything read back is validated: a znode is untrusted input like any socket.
+ *
+ *   /brokers/ids/N                            ephemeral: the live broker's endpoint
+ *   /brokers/registered/N                     persistent: every broker that ever registered
+ *   /brokers/topics/<name>                    {"version":2,"partitions":{"0":[1,2,3],...}}
+ *   /brokers/topics/<name>/partitions/<p>/state
+ *        {"version":1,"leader":1,"leader_epoch":0,"isr":[1,2,3],"controller_epoch":0}
+ *        written with the znode version (compare-and-set) by whoever changes leadership
+ *   /config/topics/<name>                     {"version":1,"config":{"retention.ms":"..."}}
+ *   /controller, /controller_epoch            reserved for the controller (next issue)
+ */
+
+export const BROKER_IDS_PATH = "/brokers/ids";
+export const BROKER_REGISTERED_PATH = "/brokers/registered";
+export const TOPICS_PATH = "/brokers/topics";
+export const TOPIC_CONFIGS_PATH = "/config/topics";
+export const CONTROLLER_PATH = "/controller";
+export const CONTROLLER_EPOCH_PATH = "/controller_epoch";
+
+/** Persistent parents the broker creates at start (idempotently). */
+export const PERSISTENT_PATHS = [
+  "/brokers",
+  BROKER_IDS_PATH,
+  BROKER_REGISTERED_PATH,
+  TOPICS_PATH,
+  "/config",
+  TOPIC_CONFIGS_PATH,
+];
+
+export const brokerIdPath = (brokerId: number) => `${BROKER_IDS_PATH}/${brokerId}`;
+export const brokerRegisteredPath = (brokerId: number) => `${BROKER_REGISTERED_PATH}/${brokerId}`;
+export const topicPath = (topic: string) => `${TOPICS_PATH}/${topic}`;
+export const partitionsPath = (topic: string) => `${TOPICS_PATH}/${topic}/partitions`;
+export const partitionPath = (topic: string, partition: number) => `${partitionsPath(topic)}/${partition}`;
+export const partitionStatePath = (topic: string, partition: number) =>
+  `${partitionPath(topic, partition)}/state`;
+export const topicConfigPath = (topic: string) => `${TOPIC_CONFIGS_PATH}/${topic}`;
+
+/** A broker's advertised endpoint. */
+export interface BrokerEndpoint {
+  brokerId: number;
+  host: string;
+  port: number;
+  rack: string | null;
+}
+
+/** partition -> replica broker ids (first = preferred leader). */
+export type ReplicaAssignment = number[][];
+
+/** Leadership of one partition. */
+export interface PartitionState {
+  leader: number;
+  leaderEpoch: number;
+  isr: number[];
+  controllerEpoch: number;
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder("utf-8", { fatal: true });
+
+function toBytes(value: unknown): Uint8Array {
+  return encoder.encode(JSON.stringify(value));
+}
+
+function parseObject(bytes: Uint8Array | null, what: string): Record<string, unknown> {
+  if (bytes === null) throw new Error(`${what}: no data`);
+  let value: unknown;
+  try {
+    value = JSON.parse(decoder.decode(bytes));
+  } catch {
+    throw new Error(`${what}: not valid JSON`);
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new Error(`${what}: expected a JSON object`);
+  }
+  return value as Record<string, unknown>;
+}
+
+function intField(object: Record<string, unknown>, key: string, what: string): number {
+  const value = object[key];
+  if (!Number.isSafeInteger(value)) throw new Error(`${what}: "${key}" must be an integer`);
+  return value as number;
+}
+
+function intArray(value: unknown, what: string): number[] {
+  if (!Array.isArray(value) || !value.every((item) => Number.isSafeInteger(item))) {
+    throw new Error(`${what}: expected an array of integers`);
+  }
+  return value as number[];
+}
+
+export function encodeBrokerEndpoint(endpoint: BrokerEndpoint): Uint8Array {
+  return toBytes({
+    version: 5,
+    host: endpoint.host,
+    port: endpoint.port,
+    endpoints: [`PLAINTEXT://${endpoint.host}:${endpoint.port}`],
+    rack: endpoint.rack ?? undefined,
+    jmx_port: -1,
+    timestamp: String(Date.now()),
+  });
+}
+
+export function decodeBrokerEndpoint(brokerId: number, bytes: Uint8Array | null): BrokerEndpoint {
+  const what = `Broker ${brokerId} registration`;
+  const object = parseObject(bytes, what);
+  const host = object.host;
+  if (typeof host !== "string" || host.length === 0) throw new Error(`${what}: "host" must be a string`);
+  const port = intField(object, "port", what);
+  if (port < 1 || port > 65535) throw new Error(`${what}: port ${port} out of range`);
+  const rack = typeof object.rack === "string" ? object.rack : null;
+  return { brokerId, host, port, rack };
+}
+
+export function encodeTopicAssignment(assignment: ReplicaAssignment): Uint8Array {
+  const partitions: Record<string, number[]> = {};
+  assignment.forEach((replicas, partition) => partitions[String(partition)] = replicas);
+  return toBytes({ version: 2, partitions, adding_replicas: {}, removing_replicas: {} });
+}
+
+/** Partitions must be numbered 0..n-1 with non-empty replica lists. */
+export function decodeTopicAssignment(topic: string, bytes: Uint8Array | null): ReplicaAssignment {
+  const what = `Topic ${topic} assignment`;
+  const partitions = parseObject(bytes, what).partitions;
+  if (typeof partitions !== "object" || partitions === null || Array.isArray(partitions)) {
+    throw new Error(`${what}: "partitions" must be an object`);
+  }
+  const entries = Object.entries(partitions as Record<string, unknown>);
+  const assignment: ReplicaAssignment = new Array(entries.length);
+  for (const [key, replicas] of entries) {
+    const partition = Number(key);
+    if (!Number.isInteger(partition) || partition < 0 || partition >= entries.length) {
+      throw new Error(`${what}: partition "${key}" out of range`);
+    }
+    const list = intArray(replicas, `${what} partition ${key}`);
+    if (list.length === 0) throw new Error(`${what}: partition ${key} has no replicas`);
+    assignment[partition] = list;
+  }
+  return assignment;
+}
+
+export function encodePartitionState(state: PartitionState): Uint8Array {
+  return toBytes({
+    version: 1,
+    leader: state.leader,
+    leader_epoch: state.leaderEpoch,
+    isr: state.isr,
+    controller_epoch: state.controllerEpoch,
+  });
+}
+
+export function decodePartitionState(what: string, bytes: Uint8Array | null): PartitionState {
+  const object = parseObject(bytes, what);
+  return {
+    leader: intField(object, "leader", what),
+    leaderEpoch: intField(object, "leader_epoch", what),
+    isr: intArray(object.isr, `${what} isr`),
+    controllerEpoch: intField(object, "controller_epoch", what),
+  };
+}
+
+export function encodeTopicConfig(config: Record<string, string>): Uint8Array {
+  return toBytes({ version: 1, config });
+}
+
+export function decodeTopicConfig(topic: string, bytes: Uint8Array | null): Record<string, string> {
+  const what = `Topic ${topic} config`;
+  const config = parseObject(bytes, what).config ?? {};
+  if (typeof config !== "object" || config === null || Array.isArray(config)) {
+    throw new Error(`${what}: "config" must be an object`);
+  }
+  const result: Record<string, string> = {};
+  for (const [key, value] of Object.entries(config as Record<string, unknown>)) {
+    if (typeof value !== "string") throw new Error(`${what}: "${key}" must be a string`);
+    result[key] = value;
+  }
+  return result;
+}
+
+/** Kafka's topic name rule: 1..249 of [a-zA-Z0-9._-], not "." or "..". */
+export function validTopicName(name: string): boolean {
+  return name.length > 0 && name.length <= 249 && /^[a-zA-Z0-9._-]+$/.test(name) && name !== "." &&
+    name !== "..";
+}

@@ -1,0 +1,112 @@
+/**
+ * `vltava broker start`: run one broker until SIGTERM/SIGINT (clean shutdown).
+ */
+import { Option } from "@commander-js/extra-typings";
+import { registerCommands } from "./program.ts";
+import { CliError } from "./cli-error.ts";
+import { integerOption } from "./options.ts";
+import { BrokerIdInUseError, startBroker } from "../broker/broker.ts";
+import { DEFAULT_BROKER_CONFIG } from "../broker/config.ts";
+
+registerCommands((program) => {
+  const broker = program.command("broker").description("Run a Kafka-protocol broker");
+  broker.command("start")
+    .description("Start a broker and serve until SIGTERM")
+    .requiredOption("--id <n>", "broker id (0-1023), unique in the cluster", integerOption(0, 1023))
+    .option("--host <host>", "interface to listen on", DEFAULT_BROKER_CONFIG.host)
+    .option("--port <port>", "port to listen on", integerOption(0, 65535), DEFAULT_BROKER_CONFIG.port)
+    .option("--advertised-host <host>", "host clients connect to (default: --host)")
+    .option(
+      "--coordinator <connect>",
+      "ZooKeeper connect string, HOST:PORT[,...][/chroot]",
+      DEFAULT_BROKER_CONFIG.coordinator,
+    )
+    .option("--data-dir <dir>", "where partition logs live (default ./vltava-data/broker-N)")
+    .option(
+      "--num-partitions <n>",
+      "partitions of auto-created topics",
+      integerOption(1, 100_000),
+      DEFAULT_BROKER_CONFIG.numPartitions,
+    )
+    .option(
+      "--default-replication-factor <n>",
+      "replication factor of auto-created topics",
+      integerOption(1, 1000),
+      DEFAULT_BROKER_CONFIG.defaultReplicationFactor,
+    )
+    .option("--auto-create-topics", "create unknown topics on Metadata requests", false)
+    .addOption(
+      new Option("--fsync <policy>", "fsync each append").choices(["always", "never"] as const).default(
+        "never" as const,
+      ),
+    )
+    .option(
+      "--max-frame-bytes <n>",
+      "largest request accepted",
+      integerOption(1024, 2 ** 31 - 1),
+      DEFAULT_BROKER_CONFIG.maxFrameBytes,
+    )
+    .option(
+      "--max-message-bytes <n>",
+      "largest record batch (topic max.message.bytes overrides)",
+      integerOption(1024),
+      DEFAULT_BROKER_CONFIG.maxMessageBytes,
+    )
+    .option(
+      "--max-in-flight <n>",
+      "unanswered requests per connection",
+      integerOption(1, 100_000),
+      DEFAULT_BROKER_CONFIG.maxInFlightRequests,
+    )
+    .option(
+      "--max-connections <n>",
+      "open client connections",
+      integerOption(1),
+      DEFAULT_BROKER_CONFIG.maxConnections,
+    )
+    .option(
+      "--session-timeout-ms <ms>",
+      "coordinator session timeout",
+      integerOption(1000, 600_000),
+      DEFAULT_BROKER_CONFIG.sessionTimeoutMs,
+    )
+    .action(async (options) => {
+      let running;
+      try {
+        running = await startBroker({
+          brokerId: options.id,
+          host: options.host,
+          port: options.port,
+          advertisedHost: options.advertisedHost,
+          coordinator: options.coordinator,
+          dataDir: options.dataDir,
+          numPartitions: options.numPartitions,
+          defaultReplicationFactor: options.defaultReplicationFactor,
+          autoCreateTopics: options.autoCreateTopics,
+          fsync: options.fsync,
+          maxFrameBytes: options.maxFrameBytes,
+          maxMessageBytes: options.maxMessageBytes,
+          maxInFlightRequests: options.maxInFlight,
+          maxConnections: options.maxConnections,
+          sessionTimeoutMs: options.sessionTimeoutMs,
+        });
+      } catch (error) {
+        if (error instanceof BrokerIdInUseError || error instanceof RangeError) {
+          throw new CliError(error.message);
+        }
+        const message = (error as Error).message;
+        if ((error as Error).name === "AddrInUse") {
+          throw new CliError(`Port ${options.port} on ${options.host} is in use: pick another --port`);
+        }
+        throw new CliError(`Broker ${options.id} could not start: ${message}`);
+      }
+      const stop = () => void running.close();
+      Deno.addSignalListener("SIGTERM", stop);
+      Deno.addSignalListener("SIGINT", stop);
+      console.log(`broker ${options.id} listening on ${running.config.advertisedHost}:${running.port}`);
+      await running.closed;
+      Deno.removeSignalListener("SIGTERM", stop);
+      Deno.removeSignalListener("SIGINT", stop);
+      console.log(`broker ${options.id} stopped`);
+    });
+});

@@ -1,0 +1,87 @@
+/**
+ * What every client command shares: the `--bootstrap` and `--json` options, and the
+ * translation of client failures into one-line CliErrors that say what to do.
+ *
+ * @example
+ * ```ts
+ * withClientOptions(program.command("topic list")).action((options) =>
+ *   runClient(options, async (bootstrap) => { ... }));
+ * ```
+ */
+import { type Command, Option } from "@commander-js/extra-typings";
+import { CliError } from "./cli-error.ts";
+import { BrokerUnreachableError, ConnectionClosedError, RequestTimeoutError } from "../client/errors.ts";
+import { ErrorCode, KafkaError } from "../kafka/errors.ts";
+
+export const DEFAULT_BOOTSTRAP = "127.0.0.1:9092";
+
+/** Add --bootstrap (default from VLTAVA_BOOTSTRAP or 127.0.0.1:9092) and --json. */
+export function withClientOptions<Args extends unknown[], Opts extends Record<string, unknown>>(
+  command: Command<Args, Opts>,
+) {
+  return command
+    .addOption(
+      new Option("--bootstrap <hosts>", "brokers to contact first, HOST:PORT[,HOST:PORT]")
+        .env("VLTAVA_BOOTSTRAP")
+        .default(DEFAULT_BOOTSTRAP),
+    )
+    .option("--json", "print JSON instead of text", false);
+}
+
+/** Turn a client failure into a CliError naming the topic or broker and the fix. */
+export function toCliError(error: unknown, context: { topic?: string; bootstrap?: string } = {}): CliError {
+  if (error instanceof CliError) return error;
+  if (error instanceof BrokerUnreachableError) {
+    return new CliError(`cannot reach a broker at ${error.address} (start one with: vltava dev)`);
+  }
+  if (error instanceof ConnectionClosedError || error instanceof RequestTimeoutError) {
+    return new CliError(
+      `${lowerFirst(error.message)} (is the broker at ${
+        context.bootstrap ?? "the bootstrap address"
+      } healthy?)`,
+    );
+  }
+  if (error instanceof KafkaError) {
+    const topic = context.topic ?? topicIn(error.message);
+    switch (error.code) {
+      case ErrorCode.UNKNOWN_TOPIC_OR_PARTITION:
+        if (topic) {
+          return new CliError(
+            `topic "${topic}" does not exist (create it with: vltava topic create ${topic})`,
+          );
+        }
+        break;
+      case ErrorCode.TOPIC_ALREADY_EXISTS:
+        if (topic) {
+          return new CliError(
+            `topic "${topic}" already exists (see it with: vltava topic describe ${topic})`,
+          );
+        }
+        break;
+      case ErrorCode.INVALID_REPLICATION_FACTOR:
+        return new CliError(
+          `${
+            lowerFirst(error.message)
+          } (use at most as many replicas as live brokers: vltava cluster describe)`,
+        );
+    }
+    return new CliError(lowerFirst(error.message));
+  }
+  if (error instanceof TypeError || error instanceof RangeError) {
+    return new CliError(lowerFirst(error.message), 2);
+  }
+  return new CliError(lowerFirst(error instanceof Error ? error.message : String(error)));
+}
+
+function topicIn(message: string): string | undefined {
+  return /topic "([^"]+)"/.exec(message)?.[1];
+}
+
+function lowerFirst(text: string): string {
+  return text.charAt(0).toLowerCase() + text.slice(1);
+}
+
+/** Print a value as pretty JSON on stdout. */
+export function printJson(value: unknown): void {
+  console.log(JSON.stringify(value, null, 2));
+}

@@ -1,0 +1,214 @@
+/**
+ * RecordAccumulator: the producer's per-partition buffers. Records append to the open
+ * batch of their partition; a batch closes when the next record would take it past
+ * `batchBytes` (it is then ready at once) or when `lingerMs` has passed since it opened
+ * (the accumulator calls `onReady` so the sender drains it). Buffered bytes are counted
+ * from append until the batch is released, which is what the producer's memory bound uses.
+ *
+ * @example
+ * ```ts
+ * const accumulator = new RecordAccumulator({ batchBytes: 16_384, lingerMs: 5, onReady: drain });
+ * const { batch, offsetDelta } = accumulator.append("orders", 0, null, value, Date.now());
+ * for (const ready of accumulator.drain(false)) send(ready);
+ * ```
+ */
+import { BatchBuilder, type RecordHeader } from "./batch-builder.ts";
+
+/** One batch for one partition, from the first append until its produce request completes. */
+export class ProducerBatch {
+  readonly topic: string;
+  readonly partition: number;
+  readonly builder: BatchBuilder;
+  readonly createdAt: number;
+  /** The encoded RecordBatch, set when the batch is closed and encoded. */
+  bytes: Uint8Array | undefined;
+  /** Produce attempts made so far. */
+  attempts = 0;
+  /** Bytes counted against the accumulator's memory bound. */
+  accountedBytes = 0;
+  #result: Promise<number> | undefined;
+  #resolve: ((baseOffset: number) => void) | undefined;
+  #reject: ((error: Error) => void) | undefined;
+  #settled: { baseOffset?: number; error?: Error } | undefined;
+
+  constructor(topic: string, partition: number, batchBytes: number, now: number) {
+    this.topic = topic;
+    this.partition = partition;
+    this.builder = new BatchBuilder(batchBytes);
+    this.createdAt = now;
+  }
+
+  get recordCount(): number {
+    return this.builder.recordCount;
+  }
+
+  /** Resolves to the base offset the broker assigned (-1 with acks=0). Created on first use. */
+  get result(): Promise<number> {
+    if (!this.#result) {
+      if (this.#settled) {
+        this.#result = this.#settled.error
+          ? Promise.reject(this.#settled.error)
+          : Promise.resolve(this.#settled.baseOffset!);
+      } else {
+        this.#result = new Promise<number>((resolve, reject) => {
+          this.#resolve = resolve;
+          this.#reject = reject;
+        });
+      }
+    }
+    return this.#result;
+  }
+
+  get settled(): boolean {
+    return this.#settled !== undefined;
+  }
+
+  succeed(baseOffset: number): void {
+    if (this.#settled) return;
+    this.#settled = { baseOffset };
+    this.#resolve?.(baseOffset);
+  }
+
+  fail(error: Error): void {
+    if (this.#settled) return;
+    this.#settled = { error };
+    this.#reject?.(error);
+  }
+}
+
+export interface AccumulatorOptions {
+  batchBytes: number;
+  lingerMs: number;
+  /** Called (at most once per turn) when batches are ready to send. */
+  onReady: () => void;
+  /** Called when an open batch closes (the sticky partitioner moves on). */
+  onBatchClosed?: (batch: ProducerBatch) => void;
+  now?: () => number;
+}
+
+export class RecordAccumulator {
+  readonly batchBytes: number;
+  readonly lingerMs: number;
+  #open = new Map<string, Map<number, ProducerBatch>>();
+  #openCount = 0;
+  #ready: ProducerBatch[] = [];
+  #bufferedBytes = 0;
+  #lingerTimer: ReturnType<typeof setTimeout> | undefined;
+  #readyScheduled = false;
+  readonly #options: AccumulatorOptions;
+  readonly #now: () => number;
+
+  constructor(options: AccumulatorOptions) {
+    this.#options = options;
+    this.batchBytes = options.batchBytes;
+    this.lingerMs = options.lingerMs;
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** Bytes appended and not yet released. */
+  get bufferedBytes(): number {
+    return this.#bufferedBytes;
+  }
+
+  /** Are there records not yet handed to the sender? */
+  get hasPending(): boolean {
+    return this.#openCount > 0 || this.#ready.length > 0;
+  }
+
+  /** Append one record; returns its batch and offset delta within it. */
+  append(
+    topic: string,
+    partition: number,
+    key: Uint8Array | null,
+    value: Uint8Array | null,
+    timestamp: number,
+    headers?: readonly RecordHeader[],
+  ): { batch: ProducerBatch; offsetDelta: number } {
+    let partitions = this.#open.get(topic);
+    if (!partitions) {
+      partitions = new Map();
+      this.#open.set(topic, partitions);
+    }
+    let batch = partitions.get(partition);
+    if (batch) {
+      const before = batch.builder.sizeBytes;
+      const offsetDelta = batch.builder.append(key, value, timestamp, headers);
+      if (offsetDelta >= 0) {
+        this.#account(batch, batch.builder.sizeBytes - before);
+        return { batch, offsetDelta };
+      }
+      this.#close(partitions, batch);
+    }
+    batch = new ProducerBatch(topic, partition, this.batchBytes, this.#now());
+    partitions.set(partition, batch);
+    this.#openCount++;
+    const offsetDelta = batch.builder.append(key, value, timestamp, headers);
+    this.#account(batch, batch.builder.sizeBytes);
+    if (this.lingerMs <= 0) this.#scheduleReady();
+    else if (this.#lingerTimer === undefined) {
+      this.#lingerTimer = setTimeout(() => {
+        this.#lingerTimer = undefined;
+        this.#options.onReady();
+      }, this.lingerMs);
+    }
+    return { batch, offsetDelta };
+  }
+
+  #account(batch: ProducerBatch, bytes: number): void {
+    batch.accountedBytes += bytes;
+    this.#bufferedBytes += bytes;
+  }
+
+  #close(partitions: Map<number, ProducerBatch>, batch: ProducerBatch): void {
+    partitions.delete(batch.partition);
+    this.#openCount--;
+    this.#ready.push(batch);
+    this.#options.onBatchClosed?.(batch);
+    this.#scheduleReady();
+  }
+
+  #scheduleReady(): void {
+    if (this.#readyScheduled) return;
+    this.#readyScheduled = true;
+    queueMicrotask(() => {
+      this.#readyScheduled = false;
+      this.#options.onReady();
+    });
+  }
+
+  /**
+   * Take the batches to send: every full batch, plus the open ones when `all` is set or
+   * their linger time is up. Open batches still lingering stay (and keep a timer).
+   */
+  drain(all: boolean): ProducerBatch[] {
+    const now = this.#now();
+    let earliestOpen = Infinity;
+    for (const partitions of this.#open.values()) {
+      for (const batch of partitions.values()) {
+        if (all || now - batch.createdAt >= this.lingerMs) this.#close(partitions, batch);
+        else earliestOpen = Math.min(earliestOpen, batch.createdAt);
+      }
+    }
+    if (earliestOpen !== Infinity && this.#lingerTimer === undefined) {
+      this.#lingerTimer = setTimeout(() => {
+        this.#lingerTimer = undefined;
+        this.#options.onReady();
+      }, Math.max(0, earliestOpen + this.lingerMs - now));
+    }
+    const ready = this.#ready;
+    this.#ready = [];
+    return ready;
+  }
+
+  /** The batch's bytes no longer count against the bound (sent and answered, or failed). */
+  release(batch: ProducerBatch): void {
+    this.#bufferedBytes -= batch.accountedBytes;
+    batch.accountedBytes = 0;
+  }
+
+  /** Stop the linger timer (on close). */
+  stop(): void {
+    if (this.#lingerTimer !== undefined) clearTimeout(this.#lingerTimer);
+    this.#lingerTimer = undefined;
+  }
+}

@@ -1,0 +1,196 @@
+/**
+ * Admin: topic and cluster management. Creating and deleting topics goes to the
+ * controller; describing combines Metadata (leader, leader epoch, replicas, ISR) with
+ * ListOffsets (log start offset, high watermark) per partition.
+ *
+ * @example
+ * ```ts
+ * await using admin = new Admin({ bootstrap: "127.0.0.1:9092" });
+ * await admin.createTopics([{ name: "orders", partitions: 3 }]);
+ * const [orders] = await admin.describeTopics(["orders"]);
+ * console.log(orders.partitions.map((p) => `${p.partition}: leader ${p.leader}`));
+ * ```
+ */
+import { ApiKey } from "../kafka/api-keys.ts";
+import { ErrorCode, KafkaError } from "../kafka/errors.ts";
+import { readCreateTopicsResponse, writeCreateTopicsRequest } from "../kafka/apis/create-topics.ts";
+import { readDeleteTopicsResponse, writeDeleteTopicsRequest } from "../kafka/apis/delete-topics.ts";
+import { type BrokerInfo, Cluster, type ClusterOptions } from "./cluster.ts";
+import type { Connection } from "./connection.ts";
+import { listOffsets } from "./list-offsets.ts";
+
+export interface NewTopic {
+  name: string;
+  /** Default: the broker's default (-1). */
+  partitions?: number;
+  /** Default: the broker's default (-1). */
+  replicationFactor?: number;
+  configs?: Record<string, string>;
+}
+
+export interface PartitionDescription {
+  partition: number;
+  leader: number;
+  leaderEpoch: number;
+  replicas: number[];
+  isr: number[];
+  offlineReplicas: number[];
+  logStartOffset: number;
+  highWatermark: number;
+  /** Error from the partition's metadata (0 = none), e.g. LEADER_NOT_AVAILABLE. */
+  errorCode: number;
+}
+
+export interface TopicDescription {
+  name: string;
+  isInternal: boolean;
+  partitions: PartitionDescription[];
+}
+
+export interface ClusterDescription {
+  clusterId: string | null;
+  controllerId: number;
+  brokers: BrokerInfo[];
+}
+
+export interface AdminOptions extends ClusterOptions {
+  /** How long the controller may take to create or delete topics. */
+  operationTimeoutMs?: number;
+}
+
+export class Admin {
+  readonly cluster: Cluster;
+  readonly operationTimeoutMs: number;
+
+  constructor(options: AdminOptions) {
+    this.cluster = new Cluster(options);
+    this.operationTimeoutMs = options.operationTimeoutMs ?? 30_000;
+  }
+
+  /** Create topics; throws the first error (e.g. TOPIC_ALREADY_EXISTS) naming its topic. */
+  async createTopics(topics: NewTopic[], options: { validateOnly?: boolean } = {}): Promise<void> {
+    const connection = await this.#controller();
+    const version = connection.versionFor(ApiKey.CreateTopics);
+    const response = await connection.request(
+      ApiKey.CreateTopics,
+      version,
+      (w) =>
+        writeCreateTopicsRequest(w, version, {
+          topics: topics.map((topic) => ({
+            name: topic.name,
+            numPartitions: topic.partitions ?? -1,
+            replicationFactor: topic.replicationFactor ?? -1,
+            assignments: [],
+            configs: Object.entries(topic.configs ?? {}).map(([name, value]) => ({ name, value })),
+          })),
+          timeoutMs: this.operationTimeoutMs,
+          validateOnly: options.validateOnly ?? false,
+        }),
+      (r) => readCreateTopicsResponse(r, version),
+      connection.requestTimeoutMs + this.operationTimeoutMs,
+    );
+    for (const topic of response.topics) {
+      if (topic.errorCode !== ErrorCode.NONE) {
+        throw new KafkaError(
+          topic.errorCode,
+          `topic "${topic.name}"${topic.errorMessage ? `: ${topic.errorMessage}` : ""}`,
+        );
+      }
+    }
+  }
+
+  /** Delete topics; throws the first error (e.g. UNKNOWN_TOPIC_OR_PARTITION) naming its topic. */
+  async deleteTopics(names: string[]): Promise<void> {
+    const connection = await this.#controller();
+    const version = connection.versionFor(ApiKey.DeleteTopics);
+    const response = await connection.request(
+      ApiKey.DeleteTopics,
+      version,
+      (w) => writeDeleteTopicsRequest(w, version, { topicNames: names, timeoutMs: this.operationTimeoutMs }),
+      (r) => readDeleteTopicsResponse(r, version),
+      connection.requestTimeoutMs + this.operationTimeoutMs,
+    );
+    for (const topic of response.responses) {
+      if (topic.errorCode !== ErrorCode.NONE) throw new KafkaError(topic.errorCode, `topic "${topic.name}"`);
+    }
+  }
+
+  /** Names of every topic, sorted (internal topics only when asked). */
+  async listTopics(options: { includeInternal?: boolean } = {}): Promise<string[]> {
+    const response = await this.cluster.metadata();
+    return response.topics
+      .filter((t) => t.errorCode === ErrorCode.NONE && (options.includeInternal || !t.isInternal))
+      .map((t) => t.name ?? "")
+      .sort();
+  }
+
+  /**
+   * Describe topics (all non-internal ones when `names` is omitted), with each partition's
+   * log start offset and high watermark. A name that does not exist throws
+   * UNKNOWN_TOPIC_OR_PARTITION.
+   */
+  async describeTopics(names?: string[]): Promise<TopicDescription[]> {
+    const wanted = names ?? await this.listTopics();
+    if (wanted.length === 0) return [];
+    await this.cluster.refreshMetadata(wanted);
+    const topics = wanted.map((name) => this.cluster.topic(name));
+    const queries = topics.flatMap((topic) =>
+      topic.partitions.filter((p) => p.leader >= 0).map((p) => ({
+        topic: topic.name,
+        partition: p.partition,
+      }))
+    );
+    const [earliest, latest] = await Promise.all([
+      listOffsets(this.cluster, queries.map((q) => ({ ...q, spec: "earliest" as const }))),
+      listOffsets(this.cluster, queries.map((q) => ({ ...q, spec: "latest" as const }))),
+    ]);
+    const offsets = new Map<string, { logStartOffset: number; highWatermark: number }>();
+    queries.forEach((q, i) => {
+      offsets.set(`${q.topic}\0${q.partition}`, {
+        logStartOffset: earliest[i].error ? -1 : earliest[i].offset,
+        highWatermark: latest[i].error ? -1 : latest[i].offset,
+      });
+    });
+    return topics.map((topic) => ({
+      name: topic.name,
+      isInternal: topic.isInternal,
+      partitions: topic.partitions.map((p) => ({
+        partition: p.partition,
+        leader: p.leader,
+        leaderEpoch: p.leaderEpoch,
+        replicas: p.replicas,
+        isr: p.isr,
+        offlineReplicas: p.offlineReplicas,
+        logStartOffset: offsets.get(`${topic.name}\0${p.partition}`)?.logStartOffset ?? -1,
+        highWatermark: offsets.get(`${topic.name}\0${p.partition}`)?.highWatermark ?? -1,
+        errorCode: p.errorCode,
+      })),
+    }));
+  }
+
+  /** Brokers and the controller. */
+  async describeCluster(): Promise<ClusterDescription> {
+    await this.cluster.refreshMetadata([]);
+    return {
+      clusterId: this.cluster.clusterId,
+      controllerId: this.cluster.controllerId,
+      brokers: [...this.cluster.brokers.values()].sort((a, b) => a.nodeId - b.nodeId),
+    };
+  }
+
+  close(): void {
+    this.cluster.close();
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    this.close();
+    return Promise.resolve();
+  }
+
+  async #controller(): Promise<Connection> {
+    await this.cluster.refreshMetadata([]);
+    const id = this.cluster.controllerId;
+    if (id >= 0 && this.cluster.brokers.has(id)) return await this.cluster.connectionTo(id);
+    return await this.cluster.anyConnection();
+  }
+}

@@ -1,0 +1,217 @@
+/**
+ * BatchBuilder: encodes a RecordBatch v2 one record at a time straight into one growing
+ * buffer, the producer's hot path. Per record it writes the varint-framed fields and copies
+ * key and value; no per-record objects are created. `finish()` fills in the 61-byte header
+ * (base offset 0, leader epoch -1, magic 2, CRC-32C over attributes..end) in place; with
+ * compression the records section is compressed into a new buffer behind the header.
+ *
+ * Layout (see src/kafka/record-batch.ts for the grammar): header 61 bytes, then records:
+ * length varint, attributes int8, timestampDelta varlong, offsetDelta varint, key, value,
+ * headers (count varint, then key/value each length-prefixed).
+ *
+ * @example
+ * ```ts
+ * const builder = new BatchBuilder(16_384);
+ * builder.append(null, new TextEncoder().encode("hello"), Date.now());
+ * const batchBytes = builder.finish();
+ * ```
+ */
+import { crc32c } from "../wire/crc32c.ts";
+
+/** A record header as the client API takes it. */
+export interface RecordHeader {
+  key: string;
+  value: Uint8Array | string | null;
+}
+
+export const BATCH_HEADER_BYTES = 61;
+const textEncoder = new TextEncoder();
+
+export class BatchBuilder {
+  /** Stop accepting records (except the first) once the batch would exceed this. */
+  readonly limitBytes: number;
+  #buffer: Uint8Array;
+  #length = BATCH_HEADER_BYTES;
+  #count = 0;
+  #baseTimestamp = 0;
+  #maxTimestamp = -1;
+
+  constructor(limitBytes: number, initialCapacityBytes = Math.min(limitBytes + 1024, 64 * 1024)) {
+    this.limitBytes = limitBytes;
+    this.#buffer = new Uint8Array(Math.max(initialCapacityBytes, BATCH_HEADER_BYTES + 64));
+  }
+
+  get recordCount(): number {
+    return this.#count;
+  }
+
+  /** Bytes the batch takes so far (uncompressed). */
+  get sizeBytes(): number {
+    return this.#length;
+  }
+
+  /**
+   * Append a record if it fits (the first record always fits); returns its offset delta,
+   * or -1 when the batch is full and the caller should start a new one.
+   */
+  append(
+    key: Uint8Array | null,
+    value: Uint8Array | null,
+    timestamp: number,
+    headers?: readonly RecordHeader[],
+  ): number {
+    if (this.#count === 0) this.#baseTimestamp = timestamp;
+    const timestampDelta = timestamp - this.#baseTimestamp;
+    const offsetDelta = this.#count;
+    const keyLength = key === null ? -1 : key.length;
+    const valueLength = value === null ? -1 : value.length;
+    let encodedHeaders: Uint8Array[] | undefined;
+    let headersSize = 1;
+    if (headers && headers.length > 0) {
+      encodedHeaders = encodeHeaders(headers);
+      headersSize = varintSize(headers.length);
+      for (const part of encodedHeaders) headersSize += part.length;
+    }
+    const bodySize = 1 + varlongSize(timestampDelta) + varintSize(offsetDelta) +
+      varintSize(keyLength) + Math.max(0, keyLength) + varintSize(valueLength) + Math.max(0, valueLength) +
+      headersSize;
+    const recordSize = varintSize(bodySize) + bodySize;
+    if (this.#count > 0 && this.#length + recordSize > this.limitBytes) return -1;
+    this.#ensure(recordSize);
+    const buffer = this.#buffer;
+    let at = this.#length;
+    at = putVarint(buffer, at, bodySize);
+    buffer[at++] = 0; // record attributes
+    at = putVarlong(buffer, at, timestampDelta);
+    at = putVarint(buffer, at, offsetDelta);
+    at = putVarint(buffer, at, keyLength);
+    if (key !== null) {
+      buffer.set(key, at);
+      at += key.length;
+    }
+    at = putVarint(buffer, at, valueLength);
+    if (value !== null) {
+      buffer.set(value, at);
+      at += value.length;
+    }
+    if (encodedHeaders) {
+      at = putVarint(buffer, at, headers!.length);
+      for (const part of encodedHeaders) {
+        buffer.set(part, at);
+        at += part.length;
+      }
+    } else {
+      buffer[at++] = 0; // no headers
+    }
+    this.#length = at;
+    this.#count++;
+    if (timestamp > this.#maxTimestamp) this.#maxTimestamp = timestamp;
+    return offsetDelta;
+  }
+
+  /**
+   * The finished batch. `compressionCodec` is the attributes' low 3 bits (0 none, 1 gzip, 2
+   * snappy, 3 lz4, 4 zstd) and `compress` turns the records section into its compressed form.
+   */
+  finish(compressionCodec = 0, compress?: (records: Uint8Array) => Uint8Array): Uint8Array {
+    let batch = this.#buffer.subarray(0, this.#length);
+    if (compressionCodec !== 0 && compress) {
+      const compressed = compress(batch.subarray(BATCH_HEADER_BYTES));
+      const joined = new Uint8Array(BATCH_HEADER_BYTES + compressed.length);
+      joined.set(compressed, BATCH_HEADER_BYTES);
+      batch = joined;
+    }
+    const view = new DataView(batch.buffer, batch.byteOffset, batch.byteLength);
+    view.setBigInt64(0, 0n); // base offset: the broker assigns it
+    view.setInt32(8, batch.length - 12); // batch length
+    view.setInt32(12, -1); // partition leader epoch: the broker writes it
+    view.setInt8(16, 2); // magic
+    view.setInt16(21, compressionCodec & 0x07); // attributes: CreateTime, not transactional
+    view.setInt32(23, this.#count - 1); // last offset delta
+    setInt64(view, 27, this.#baseTimestamp);
+    setInt64(view, 35, this.#maxTimestamp);
+    view.setBigInt64(43, -1n); // producer id: none (not idempotent)
+    view.setInt16(51, -1); // producer epoch
+    view.setInt32(53, -1); // base sequence
+    view.setInt32(57, this.#count);
+    view.setUint32(17, crc32c(batch, 21, batch.length));
+    return batch;
+  }
+
+  #ensure(extraBytes: number): void {
+    const needed = this.#length + extraBytes;
+    if (needed <= this.#buffer.length) return;
+    let capacity = this.#buffer.length * 2;
+    while (capacity < needed) capacity *= 2;
+    const grown = new Uint8Array(capacity);
+    grown.set(this.#buffer.subarray(0, this.#length));
+    this.#buffer = grown;
+  }
+}
+
+function encodeHeaders(headers: readonly RecordHeader[]): Uint8Array[] {
+  const parts: Uint8Array[] = [];
+  const scratch = new Uint8Array(10);
+  for (const header of headers) {
+    const key = textEncoder.encode(header.key);
+    const value = header.value === null
+      ? null
+      : typeof header.value === "string"
+      ? textEncoder.encode(header.value)
+      : header.value;
+    parts.push(scratch.slice(0, putVarint(scratch, 0, key.length)), key);
+    parts.push(scratch.slice(0, putVarint(scratch, 0, value === null ? -1 : value.length)));
+    if (value !== null) parts.push(value);
+  }
+  return parts;
+}
+
+function setInt64(view: DataView, at: number, value: number): void {
+  const high = Math.floor(value / 0x1_0000_0000);
+  view.setInt32(at, high);
+  view.setUint32(at + 4, value - high * 0x1_0000_0000);
+}
+
+/** Bytes of a zigzag varint. */
+export function varintSize(value: number): number {
+  let zigzag = ((value << 1) ^ (value >> 31)) >>> 0;
+  let size = 1;
+  while (zigzag >= 0x80) {
+    zigzag >>>= 7;
+    size++;
+  }
+  return size;
+}
+
+function varlongSize(value: number): number {
+  if (value >= -0x4000_0000 && value < 0x4000_0000) return varintSize(value);
+  let zigzag = value >= 0 ? value * 2 : -value * 2 - 1;
+  let size = 1;
+  while (zigzag >= 128) {
+    zigzag = Math.floor(zigzag / 128);
+    size++;
+  }
+  return size;
+}
+
+function putVarint(buffer: Uint8Array, at: number, value: number): number {
+  let zigzag = ((value << 1) ^ (value >> 31)) >>> 0;
+  while (zigzag >= 0x80) {
+    buffer[at++] = (zigzag & 0x7f) | 0x80;
+    zigzag >>>= 7;
+  }
+  buffer[at++] = zigzag;
+  return at;
+}
+
+/** Zigzag varlong for |value| < 2^52 with plain arithmetic (timestamps deltas fit easily). */
+function putVarlong(buffer: Uint8Array, at: number, value: number): number {
+  if (value >= -0x4000_0000 && value < 0x4000_0000) return putVarint(buffer, at, value);
+  let zigzag = value >= 0 ? value * 2 : -value * 2 - 1;
+  while (zigzag >= 128) {
+    buffer[at++] = (zigzag % 128) | 0x80;
+    zigzag = Math.floor(zigzag / 128);
+  }
+  buffer[at++] = zigzag;
+  return at;
+}

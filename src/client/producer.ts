@@ -1,0 +1,416 @@
+/**
+ * Producer: sends records to topics. Records are accumulated per partition (`lingerMs`,
+ * `batchBytes`), encoded as one RecordBatch v2 per partition, grouped per leader into one
+ * Produce request, and many requests are kept in flight per broker. Keyed records go to
+ * the Java-compatible murmur2 partition; keyless ones stick to one partition per batch.
+ * Retriable errors (leader moved, topic not yet known, connection lost, timeout) refresh
+ * metadata and retry with backoff, up to `retries`.
+ *
+ * Ordering: within a partition records are sent in order; with several requests in flight a
+ * retried batch can land after a later one (as with Kafka's non-idempotent producer).
+ *
+ * @example
+ * ```ts
+ * const producer = new Producer({ bootstrap: "127.0.0.1:9092", acks: "all" });
+ * const { partition, offset } = await producer.send({ topic: "orders", key: "o-1", value: "{}" });
+ * producer.produce({ topic: "orders", value: "fire and forget" });
+ * await producer.flush();
+ * await producer.close();
+ * ```
+ */
+import { ApiKey } from "../kafka/api-keys.ts";
+import { ErrorCode, KafkaError } from "../kafka/errors.ts";
+import { readProduceResponse, writeProduceRequest } from "../kafka/apis/produce.ts";
+import type { ProduceResponse } from "../kafka/apis/produce.ts";
+import { type ProducerBatch, RecordAccumulator } from "./accumulator.ts";
+import type { RecordHeader } from "./batch-builder.ts";
+import { Cluster, type ClusterOptions } from "./cluster.ts";
+import { compressionCodec, type CompressionName, compressor } from "./compression.ts";
+import { isRetriable } from "./errors.ts";
+import { keyedPartition, StickyPartitioner } from "./partitioner.ts";
+import { RetryPolicy } from "./retry.ts";
+
+export type { RecordHeader } from "./batch-builder.ts";
+export type { CompressionName } from "./compression.ts";
+
+/** What the caller hands to send(). Strings are encoded as UTF-8. */
+export interface ProducerRecord {
+  topic: string;
+  value: Uint8Array | string | null;
+  key?: Uint8Array | string | null;
+  /** Pick the partition yourself; otherwise keyed → murmur2, keyless → sticky. */
+  partition?: number;
+  headers?: readonly RecordHeader[];
+  /** CreateTime in ms since the epoch; default now. */
+  timestamp?: number;
+}
+
+/** Where a record landed. `offset` is -1 with acks=0 (the broker does not answer). */
+export interface RecordMetadata {
+  topic: string;
+  partition: number;
+  offset: number;
+  timestamp: number;
+}
+
+export interface ProducerOptions extends ClusterOptions {
+  /** 0 = do not wait, 1 = the leader wrote it, "all" / -1 = every in-sync replica has it. */
+  acks?: 0 | 1 | -1 | "all";
+  /** Wait up to this long for more records before sending a partial batch. */
+  lingerMs?: number;
+  /** Largest batch per partition (uncompressed bytes); a bigger single record gets its own batch. */
+  batchBytes?: number;
+  /** Upper bound on one Produce request (several partitions' batches). */
+  maxRequestBytes?: number;
+  /** Records buffered and in flight, in bytes; send() waits while the producer holds more. */
+  bufferBytes?: number;
+  compression?: CompressionName;
+  retries?: number;
+  retryBackoffMs?: number;
+  maxRetryBackoffMs?: number;
+  /** How long the broker may take to replicate for acks=all (Produce timeout_ms). */
+  ackTimeoutMs?: number;
+}
+
+/** flush() saw records that could not be delivered. */
+export class ProduceError extends Error {
+  override name = "ProduceError";
+  readonly failedRecords: number;
+  override readonly cause: Error | undefined;
+
+  constructor(failedRecords: number, cause: Error | undefined) {
+    super(`${failedRecords} record(s) were not acknowledged${cause ? `: ${cause.message}` : ""}`);
+    this.failedRecords = failedRecords;
+    this.cause = cause;
+  }
+}
+
+const textEncoder = new TextEncoder();
+
+function toBytes(value: Uint8Array | string | null | undefined): Uint8Array | null {
+  if (value === null || value === undefined) return null;
+  return typeof value === "string" ? textEncoder.encode(value) : value;
+}
+
+export class Producer {
+  readonly cluster: Cluster;
+  readonly acks: number;
+  readonly maxRequestBytes: number;
+  readonly bufferBytes: number;
+  readonly ackTimeoutMs: number;
+  readonly retry: RetryPolicy;
+  #accumulator: RecordAccumulator;
+  #sticky = new StickyPartitioner();
+  #codec: number;
+  #compress: ((records: Uint8Array) => Uint8Array) | undefined;
+  #inFlight = new Set<Promise<void>>();
+  #retrying = 0;
+  #spaceWaiters: (() => void)[] = [];
+  #flushWaiters: (() => void)[] = [];
+  #closed = false;
+  #acknowledged = 0;
+  #failed = 0;
+  #failedSinceFlush = 0;
+  #lastError: Error | undefined;
+  #draining = false;
+
+  constructor(options: ProducerOptions) {
+    this.cluster = new Cluster({ maxInFlightRequests: 16, ...options });
+    const acks = options.acks ?? 1;
+    this.acks = acks === "all" ? -1 : acks;
+    if (![0, 1, -1].includes(this.acks)) {
+      throw new RangeError(`Invalid acks ${options.acks}: use 0, 1 or "all"`);
+    }
+    this.maxRequestBytes = options.maxRequestBytes ?? 4 * 1024 * 1024;
+    this.bufferBytes = options.bufferBytes ?? 64 * 1024 * 1024;
+    this.ackTimeoutMs = options.ackTimeoutMs ?? 30_000;
+    this.retry = new RetryPolicy({
+      retries: options.retries ?? 5,
+      initialBackoffMs: options.retryBackoffMs ?? 100,
+      maxBackoffMs: options.maxRetryBackoffMs ?? 1_000,
+    });
+    this.#codec = compressionCodec(options.compression ?? "none");
+    this.#compress = compressor(options.compression ?? "none");
+    this.#accumulator = new RecordAccumulator({
+      batchBytes: options.batchBytes ?? 512 * 1024,
+      lingerMs: options.lingerMs ?? 5,
+      onReady: () => this.#drain(false),
+      onBatchClosed: (batch) => {
+        const topic = this.cluster.topics.get(batch.topic);
+        if (topic) this.#sticky.batchClosed(batch.topic, batch.partition, topic.partitions.length);
+      },
+    });
+  }
+
+  /** Records acknowledged so far (with acks=0: written to the socket). */
+  get acknowledgedRecords(): number {
+    return this.#acknowledged;
+  }
+
+  /** Records given up on so far. */
+  get failedRecords(): number {
+    return this.#failed;
+  }
+
+  /** Bytes buffered or in flight. */
+  get bufferedBytes(): number {
+    return this.#accumulator.bufferedBytes;
+  }
+
+  /** Fetch metadata for topics before sending (send() does it on demand too). */
+  async connect(topics: string[] = []): Promise<void> {
+    if (topics.length > 0) await this.cluster.refreshMetadata(topics);
+    else await this.cluster.anyConnection();
+  }
+
+  /** Send one record; resolves when it is acknowledged as `acks` asks. */
+  async send(record: ProducerRecord): Promise<RecordMetadata> {
+    if (this.#accumulator.bufferedBytes >= this.bufferBytes || this.#spaceWaiters.length > 0) {
+      await this.waitForSpace();
+    }
+    if (!this.cluster.topics.has(record.topic)) await this.#loadTopic(record.topic);
+    const timestamp = record.timestamp ?? Date.now();
+    const { batch, offsetDelta } = this.#append(record, timestamp);
+    const baseOffset = await batch.result;
+    return {
+      topic: record.topic,
+      partition: batch.partition,
+      offset: baseOffset < 0 ? -1 : baseOffset + offsetDelta,
+      timestamp,
+    };
+  }
+
+  /**
+   * Queue one record without waiting for it (the fast path). The topic's metadata must be
+   * loaded (call connect([topic]) first). Returns false when the buffer is over
+   * `bufferBytes`: await waitForSpace() before producing more. Failures are counted and
+   * reported by flush().
+   */
+  produce(record: ProducerRecord): boolean {
+    this.#append(record, record.timestamp ?? Date.now());
+    return this.#accumulator.bufferedBytes < this.bufferBytes;
+  }
+
+  /** Resolves once buffered bytes are below `bufferBytes`. */
+  async waitForSpace(): Promise<void> {
+    while (this.#accumulator.bufferedBytes >= this.bufferBytes) {
+      this.#drain(true);
+      await new Promise<void>((resolve) => this.#spaceWaiters.push(resolve));
+    }
+  }
+
+  /**
+   * Send everything buffered now and wait until all of it is acknowledged or failed.
+   * Throws ProduceError if records failed since the last flush.
+   */
+  async flush(): Promise<void> {
+    this.#drain(true);
+    while (this.#accumulator.hasPending || this.#inFlight.size > 0 || this.#retrying > 0) {
+      await new Promise<void>((resolve) => this.#flushWaiters.push(resolve));
+      this.#drain(true);
+    }
+    if (this.#failedSinceFlush > 0) {
+      const error = new ProduceError(this.#failedSinceFlush, this.#lastError);
+      this.#failedSinceFlush = 0;
+      throw error;
+    }
+  }
+
+  /** Flush, then close connections. Pending failures are thrown as ProduceError. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    try {
+      await this.flush();
+    } finally {
+      this.#closed = true;
+      this.#accumulator.stop();
+      this.cluster.close();
+    }
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close().catch(() => {});
+  }
+
+  // --- internals ---------------------------------------------------------------------
+
+  async #loadTopic(topic: string): Promise<void> {
+    let attempt = 0;
+    const startedAt = Date.now();
+    while (true) {
+      try {
+        await this.cluster.refreshMetadata([topic]);
+        this.cluster.topic(topic);
+        return;
+      } catch (error) {
+        if (!this.retry.shouldRetry(error, attempt, startedAt)) throw error;
+        await sleep(this.retry.backoffMs(++attempt));
+      }
+    }
+  }
+
+  #append(record: ProducerRecord, timestamp: number): { batch: ProducerBatch; offsetDelta: number } {
+    if (this.#closed) throw new Error("Producer is closed");
+    const key = toBytes(record.key);
+    const value = toBytes(record.value);
+    const partition = record.partition ?? this.#choosePartition(record.topic, key);
+    return this.#accumulator.append(record.topic, partition, key, value, timestamp, record.headers);
+  }
+
+  #choosePartition(topic: string, key: Uint8Array | null): number {
+    const count = this.cluster.topic(topic).partitions.length;
+    if (count === 0) {
+      throw new KafkaError(ErrorCode.LEADER_NOT_AVAILABLE, `topic "${topic}" has no partitions`);
+    }
+    return key === null ? this.#sticky.partition(topic, count) : keyedPartition(key, count);
+  }
+
+  #drain(all: boolean): void {
+    if (this.#draining) return;
+    this.#draining = true;
+    try {
+      const batches = this.#accumulator.drain(all);
+      if (batches.length > 0) this.#sendBatches(batches);
+    } finally {
+      this.#draining = false;
+    }
+  }
+
+  #sendBatches(batches: ProducerBatch[]): void {
+    const byLeader = new Map<number, ProducerBatch[]>();
+    for (const batch of batches) {
+      if (!batch.bytes) batch.bytes = batch.builder.finish(this.#codec, this.#compress);
+      let leader: number;
+      try {
+        leader = this.cluster.leaderFor(batch.topic, batch.partition);
+      } catch (error) {
+        batch.attempts++;
+        this.#handleFailure(batch, error as Error);
+        continue;
+      }
+      let group = byLeader.get(leader);
+      if (!group) byLeader.set(leader, group = []);
+      group.push(batch);
+    }
+    for (const [leader, group] of byLeader) {
+      let request: ProducerBatch[] = [];
+      let requestBytes = 0;
+      for (const batch of group) {
+        if (request.length > 0 && requestBytes + batch.bytes!.length > this.maxRequestBytes) {
+          this.#track(this.#sendRequest(leader, request));
+          request = [];
+          requestBytes = 0;
+        }
+        request.push(batch);
+        requestBytes += batch.bytes!.length;
+      }
+      if (request.length > 0) this.#track(this.#sendRequest(leader, request));
+    }
+  }
+
+  #track(promise: Promise<void>): void {
+    this.#inFlight.add(promise);
+    promise.finally(() => {
+      this.#inFlight.delete(promise);
+      this.#wakeFlushers();
+    });
+  }
+
+  #wakeFlushers(): void {
+    for (const waiter of this.#flushWaiters.splice(0)) waiter();
+  }
+
+  async #sendRequest(leader: number, batches: ProducerBatch[]): Promise<void> {
+    const topics = new Map<string, { index: number; records: Uint8Array }[]>();
+    for (const batch of batches) {
+      batch.attempts++;
+      let partitions = topics.get(batch.topic);
+      if (!partitions) topics.set(batch.topic, partitions = []);
+      partitions.push({ index: batch.partition, records: batch.bytes! });
+    }
+    const topicData = [...topics].map(([name, partitionData]) => ({ name, partitionData }));
+    try {
+      const connection = await this.cluster.connectionTo(leader);
+      const version = connection.versionFor(ApiKey.Produce);
+      const request = { transactionalId: null, acks: this.acks, timeoutMs: this.ackTimeoutMs, topicData };
+      const write = (w: Parameters<typeof writeProduceRequest>[0]) =>
+        writeProduceRequest(w, version, request);
+      if (this.acks === 0) {
+        await connection.send(ApiKey.Produce, version, write);
+        for (const batch of batches) this.#complete(batch, -1);
+        return;
+      }
+      const response = await connection.request(
+        ApiKey.Produce,
+        version,
+        write,
+        (r) => readProduceResponse(r, version),
+        connection.requestTimeoutMs + this.ackTimeoutMs,
+      );
+      this.#handleResponse(batches, response);
+    } catch (error) {
+      for (const batch of batches) this.#handleFailure(batch, error as Error);
+    }
+  }
+
+  #handleResponse(batches: ProducerBatch[], response: ProduceResponse): void {
+    const results = new Map<string, { errorCode: number; baseOffset: number }>();
+    for (const topic of response.responses) {
+      for (const partition of topic.partitionResponses) {
+        results.set(`${topic.name}\0${partition.index}`, partition);
+      }
+    }
+    for (const batch of batches) {
+      const result = results.get(`${batch.topic}\0${batch.partition}`);
+      if (!result) {
+        this.#handleFailure(
+          batch,
+          new KafkaError(ErrorCode.UNKNOWN_SERVER_ERROR, "partition missing from response"),
+        );
+      } else if (result.errorCode !== ErrorCode.NONE) {
+        this.#handleFailure(batch, new KafkaError(result.errorCode, `${batch.topic}-${batch.partition}`));
+      } else {
+        this.#complete(batch, result.baseOffset);
+      }
+    }
+  }
+
+  #complete(batch: ProducerBatch, baseOffset: number): void {
+    this.#acknowledged += batch.recordCount;
+    batch.succeed(baseOffset);
+    this.#release(batch);
+  }
+
+  #handleFailure(batch: ProducerBatch, error: Error): void {
+    if (!this.#closed && isRetriable(error) && batch.attempts <= this.retry.retries) {
+      this.#retrying++;
+      const attempt = batch.attempts;
+      (async () => {
+        await sleep(this.retry.backoffMs(attempt));
+        await this.cluster.refreshMetadata([batch.topic]).catch(() => {});
+        this.#sendBatches([batch]);
+      })().finally(() => {
+        this.#retrying--;
+        this.#wakeFlushers();
+      });
+      return;
+    }
+    this.#failed += batch.recordCount;
+    this.#failedSinceFlush += batch.recordCount;
+    this.#lastError = error;
+    batch.fail(error);
+    this.#release(batch);
+  }
+
+  #release(batch: ProducerBatch): void {
+    this.#accumulator.release(batch);
+    if (this.#accumulator.bufferedBytes < this.bufferBytes) {
+      for (const waiter of this.#spaceWaiters.splice(0)) waiter();
+    }
+    this.#wakeFlushers();
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,158 @@
+/**
+ * LocalCluster: a coordinator and N brokers as child processes of this program, each with
+ * its own data directory under one root and its own log file, stopped together.
+ * Used by `vltava dev`; tests and benchmarks start processes through their own helpers.
+ */
+import { selfCommand } from "../cli/self-command.ts";
+
+export interface LocalClusterOptions {
+  brokers: number;
+  dataDir: string;
+  host: string;
+  basePort: number;
+  coordinatorPort: number;
+  /** How long each process may take to open its port. */
+  startTimeoutMs: number;
+}
+
+export interface ClusterProcess {
+  name: string;
+  port: number;
+  logPath: string;
+  child: Deno.ChildProcess;
+  exited: boolean;
+}
+
+export class LocalCluster {
+  readonly options: LocalClusterOptions;
+  readonly processes: ClusterProcess[] = [];
+
+  constructor(options: LocalClusterOptions) {
+    this.options = options;
+  }
+
+  get coordinatorAddress(): string {
+    return `${this.options.host}:${this.options.coordinatorPort}`;
+  }
+
+  get bootstrap(): string {
+    return this.brokerPorts().map((port) => `${this.options.host}:${port}`).join(",");
+  }
+
+  brokerPorts(): number[] {
+    return Array.from({ length: this.options.brokers }, (_, i) => this.options.basePort + i);
+  }
+
+  /** Start the coordinator, then every broker; resolves when all ports accept connections. */
+  async start(onProgress: (message: string) => void): Promise<void> {
+    const { dataDir, host } = this.options;
+    await Deno.mkdir(`${dataDir}/logs`, { recursive: true });
+    onProgress(`starting coordinator on ${this.coordinatorAddress}`);
+    await this.#spawn("coordinator", this.options.coordinatorPort, [
+      "coordinator",
+      "start",
+      "--host",
+      host,
+      "--port",
+      String(this.options.coordinatorPort),
+      "--data-dir",
+      `${dataDir}/coordinator`,
+    ]);
+    const brokers = this.brokerPorts().map((port, index) => {
+      const id = index + 1;
+      onProgress(`starting broker ${id} on ${host}:${port}`);
+      return this.#spawn(`broker-${id}`, port, [
+        "broker",
+        "start",
+        "--id",
+        String(id),
+        "--host",
+        host,
+        "--port",
+        String(port),
+        "--coordinator",
+        this.coordinatorAddress,
+        "--data-dir",
+        `${dataDir}/broker-${id}`,
+      ]);
+    });
+    await Promise.all(brokers);
+  }
+
+  async #spawn(name: string, port: number, args: string[]): Promise<void> {
+    const logPath = `${this.options.dataDir}/logs/${name}.log`;
+    const log = await Deno.open(logPath, { create: true, append: true });
+    const [command, ...prefix] = selfCommand();
+    const child = new Deno.Command(command, {
+      args: [...prefix, ...args],
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const entry: ClusterProcess = { name, port, logPath, child, exited: false };
+    this.processes.push(entry);
+    // Both streams go to the process's log file; the terminal is kept for the status table.
+    const writer = log.writable.getWriter();
+    const copy = async (stream: ReadableStream<Uint8Array>) => {
+      for await (const chunk of stream) await writer.write(chunk).catch(() => {});
+    };
+    Promise.all([copy(child.stdout), copy(child.stderr)]).finally(() => writer.close().catch(() => {}));
+    child.status.then(() => entry.exited = true);
+    await waitForPort(
+      this.options.host,
+      port,
+      this.options.startTimeoutMs,
+      () => entry.exited,
+      name,
+      logPath,
+    );
+  }
+
+  /** Processes that have exited on their own. */
+  failed(): ClusterProcess[] {
+    return this.processes.filter((process) => process.exited);
+  }
+
+  /** SIGTERM brokers first (controlled shutdown), then the coordinator; SIGKILL after graceMs. */
+  async stop(graceMs = 15_000): Promise<void> {
+    const brokers = this.processes.filter((process) => process.name !== "coordinator");
+    const coordinator = this.processes.filter((process) => process.name === "coordinator");
+    await Promise.all(brokers.map((process) => terminate(process, graceMs)));
+    await Promise.all(coordinator.map((process) => terminate(process, graceMs)));
+  }
+}
+
+async function terminate(process: ClusterProcess, graceMs: number): Promise<void> {
+  if (process.exited) return;
+  try {
+    process.child.kill("SIGTERM");
+  } catch { /* already gone */ }
+  const timer = setTimeout(() => {
+    try {
+      process.child.kill("SIGKILL");
+    } catch { /* already gone */ }
+  }, graceMs);
+  await process.child.status;
+  clearTimeout(timer);
+}
+
+async function waitForPort(
+  host: string,
+  port: number,
+  timeoutMs: number,
+  exited: () => boolean,
+  name: string,
+  logPath: string,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (exited()) throw new Error(`${name} exited during start-up (see ${logPath})`);
+    try {
+      (await Deno.connect({ hostname: host, port })).close();
+      return;
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+  throw new Error(`${name} did not open ${host}:${port} within ${timeoutMs} ms (see ${logPath})`);
+}

@@ -1,0 +1,157 @@
+/**
+ * Opening a partition directory: list the segments, load the offsets checkpoint and the
+ * leader-epoch checkpoint, and either trust the indexes (clean-shutdown marker present, or a
+ * segment wholly below the recovery point) or walk the batches from the recovery point on:
+ * length, magic, CRC-32C and offset continuity. A torn or corrupt tail is cut, later segments
+ * are deleted, and each cut is reported through the logger.
+ *
+ * Directory layout:
+ *   <20-digit base>.log / .index / .timeindex   segments
+ *   offsets.checkpoint                            logStartOffset, recoveryPoint, highWatermark
+ *   leader-epoch-checkpoint                       epoch → start offset
+ *   clean-shutdown                                present only between close() and the next open
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { readCheckpoint } from "./checkpoint-file.ts";
+import { fsyncDirectory, removeIfExists, TEMP_SUFFIX } from "./file-io.ts";
+import { LeaderEpochCache } from "./leader-epoch-cache.ts";
+import type { LogConfig } from "./log-config.ts";
+import { LogSegment } from "./log-segment.ts";
+import { parseSegmentBaseOffset } from "./segment-names.ts";
+
+export const OFFSETS_CHECKPOINT = "offsets.checkpoint";
+export const CLEAN_SHUTDOWN_MARKER = "clean-shutdown";
+
+/** Writes one line (no newline) about something storage did on its own, e.g. cutting a tail. */
+export type StorageLogger = (line: string) => void;
+
+export interface SavedOffsets {
+  logStartOffset: number;
+  recoveryPoint: number;
+  highWatermark: number;
+}
+
+export interface LoadedLog {
+  segments: LogSegment[];
+  epochCache: LeaderEpochCache;
+  offsets: SavedOffsets;
+  /** Whether a walk ran (the caller fsyncs what it validated). */
+  recovered: boolean;
+}
+
+/** Open (creating when missing) a partition directory and bring it to a consistent state. */
+export function loadLog(dir: string, config: LogConfig, logger: StorageLogger, nowMs: number): LoadedLog {
+  fs.mkdirSync(dir, { recursive: true });
+  removeLeftoverTempFiles(dir);
+  const clean = fs.existsSync(path.join(dir, CLEAN_SHUTDOWN_MARKER));
+  const saved = readSavedOffsets(dir, logger);
+  let epochCache: LeaderEpochCache;
+  let epochCacheLost = false;
+  try {
+    epochCache = LeaderEpochCache.open(dir);
+  } catch (error) {
+    logger(
+      `${dir}: leader epoch checkpoint unusable (${(error as Error).message}); rebuilding it from the log`,
+    );
+    removeIfExists(path.join(dir, "leader-epoch-checkpoint"));
+    epochCache = LeaderEpochCache.open(dir);
+    epochCacheLost = true;
+  }
+  // Without trustworthy offsets or epochs, walk everything: it is the only safe source.
+  const recoverFrom = clean && !epochCacheLost
+    ? Infinity
+    : epochCacheLost || saved === null
+    ? 0
+    : saved.recoveryPoint;
+  const baseOffsets = listSegmentBaseOffsets(dir);
+  const segments: LogSegment[] = [];
+  let recovered = false;
+  for (let i = 0; i < baseOffsets.length; i++) {
+    const segment = LogSegment.open(dir, baseOffsets[i], config.indexIntervalBytes, nowMs);
+    const previous = segments.at(-1);
+    if (previous !== undefined && segment.baseOffset < previous.nextOffset) {
+      logger(
+        `${dir}: segment ${segment.baseOffset} overlaps the previous one; deleting it and all later segments`,
+      );
+      segment.delete();
+      deleteSegments(dir, baseOffsets.slice(i + 1), config, nowMs, logger);
+      break;
+    }
+    segments.push(segment);
+    const nextBase = baseOffsets[i + 1] ?? Infinity;
+    const wholeBelowRecoveryPoint = nextBase <= recoverFrom;
+    if (wholeBelowRecoveryPoint && segment.loadIndexes()) continue;
+    if (clean && recoverFrom === Infinity) {
+      logger(`${dir}: index of segment ${segment.baseOffset} unusable after a clean shutdown; rebuilding it`);
+    }
+    recovered = true;
+    const result = segment.recover(config.segmentBytes, (baseOffset, epoch) => {
+      if (epoch >= 0 && epoch > epochCache.latestEpoch) epochCache.assign(epoch, baseOffset);
+    });
+    if (result.truncatedBytes > 0) {
+      logger(
+        `${dir}: recovery cut ${result.truncatedBytes} bytes from segment ${segment.baseOffset} at position ` +
+          `${result.validBytes} (log end offset now ${segment.nextOffset}): ${result.reason}`,
+      );
+      deleteSegments(dir, baseOffsets.slice(i + 1), config, nowMs, logger);
+      break;
+    }
+  }
+  removeIfExists(path.join(dir, CLEAN_SHUTDOWN_MARKER));
+  fsyncDirectory(dir);
+  return {
+    segments,
+    epochCache,
+    offsets: saved ?? { logStartOffset: 0, recoveryPoint: 0, highWatermark: 0 },
+    recovered,
+  };
+}
+
+function removeLeftoverTempFiles(dir: string): void {
+  for (const name of fs.readdirSync(dir)) {
+    if (name.endsWith(TEMP_SUFFIX)) removeIfExists(path.join(dir, name));
+  }
+}
+
+function listSegmentBaseOffsets(dir: string): number[] {
+  const offsets: number[] = [];
+  for (const name of fs.readdirSync(dir)) {
+    const baseOffset = parseSegmentBaseOffset(name);
+    if (baseOffset !== null) offsets.push(baseOffset);
+  }
+  return offsets.sort((a, b) => a - b);
+}
+
+function deleteSegments(
+  dir: string,
+  baseOffsets: number[],
+  config: LogConfig,
+  nowMs: number,
+  logger: StorageLogger,
+): void {
+  for (const baseOffset of baseOffsets) {
+    const segment = LogSegment.open(dir, baseOffset, config.indexIntervalBytes, nowMs);
+    logger(`${dir}: recovery deleted segment ${baseOffset} (${segment.sizeBytes} bytes) after the cut`);
+    segment.delete();
+  }
+}
+
+function readSavedOffsets(dir: string, logger: StorageLogger): SavedOffsets | null {
+  try {
+    const entries = readCheckpoint(path.join(dir, OFFSETS_CHECKPOINT));
+    if (entries === null) return null;
+    const values = new Map(entries);
+    const logStartOffset = values.get("logStartOffset");
+    const recoveryPoint = values.get("recoveryPoint");
+    const highWatermark = values.get("highWatermark");
+    if (logStartOffset === undefined || recoveryPoint === undefined || highWatermark === undefined) {
+      throw new Error("missing entries");
+    }
+    if (logStartOffset < 0 || recoveryPoint < 0 || highWatermark < 0) throw new Error("negative offsets");
+    return { logStartOffset, recoveryPoint, highWatermark };
+  } catch (error) {
+    logger(`${dir}: offsets checkpoint unusable (${(error as Error).message}); recovering the whole log`);
+    return null;
+  }
+}

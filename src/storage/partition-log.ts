@@ -1,0 +1,750 @@
+/**
+ * PartitionLog: the on-disk log of one partition replica, `<data-dir>/<topic>-<partition>/`.
+ * It stores RecordBatch v2 bytes exactly as produced (offsets and leader epoch written in place,
+ * records never decoded), serves them back unchanged, and keeps the offsets replication needs:
+ * log start offset, log end offset (LEO), high watermark (HWM), recovery point, and the
+ * leader-epoch cache (KIP-101).
+ *
+ * All methods are synchronous except flush() (fsync runs off the event loop, concurrent callers
+ * share one fsync) and maintain(). Offsets are JS numbers: exact up to 2^53, which at a million
+ * records a second lasts 285 years.
+ *
+ * @example
+ * ```ts
+ * const log = PartitionLog.open({ dir: "/data/orders-0" });
+ * const info = log.appendAsLeader(batchBytes, leaderEpoch);   // info.firstOffset … info.lastOffset
+ * if (log.config.fsyncAlways) await log.flush();              // before acknowledging
+ * log.setHighWatermark(log.logEndOffset);                     // single replica: committed at once
+ * const { records } = log.read(fetchOffset, 1 << 20, log.highWatermark);
+ * await log.maintain();                                       // every few seconds: roll, retention, flush.ms
+ * log.close();
+ * ```
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import {
+  Attributes,
+  BatchOffset,
+  batchSizeAt,
+  CRC_START,
+  decodeRecordBatch,
+  LOG_OVERHEAD_BYTES,
+  RecordBatchError,
+  setBaseOffset,
+  setPartitionLeaderEpoch,
+  validateBatch,
+} from "../kafka/record-batch.ts";
+import { ErrorCode } from "../kafka/errors.ts";
+import { crc32c } from "../wire/crc32c.ts";
+import { WireError } from "../wire/wire-error.ts";
+import { writeCheckpoint } from "./checkpoint-file.ts";
+import { fsyncDirectory, replaceFileAtomically } from "./file-io.ts";
+import type { EpochEndOffset, EpochEntry, LeaderEpochCache } from "./leader-epoch-cache.ts";
+import { type LogConfig, resolveLogConfig } from "./log-config.ts";
+import { CLEAN_SHUTDOWN_MARKER, loadLog, OFFSETS_CHECKPOINT, type StorageLogger } from "./log-loader.ts";
+import { LogSegment, MAX_RELATIVE_OFFSET } from "./log-segment.ts";
+import {
+  batchTooLarge,
+  corruptBatch,
+  offsetOutOfRange,
+  StorageError,
+  unknownServerError,
+} from "./storage-error.ts";
+
+export interface PartitionLogOptions {
+  /** The partition directory, created when missing. */
+  dir: string;
+  /** Overrides of the defaults (Kafka's); see LogConfig. */
+  config?: Partial<LogConfig>;
+  /** Where lines about recovery cuts and deleted segments go; default: stderr. */
+  logger?: StorageLogger;
+  /** Clock, for tests of time-based roll and retention; default Date.now. */
+  nowMs?: () => number;
+}
+
+/** What an append did. */
+export interface LogAppendInfo {
+  /** Offset of the first record appended. */
+  firstOffset: number;
+  /** Offset of the last record appended (LEO - 1 afterwards). */
+  lastOffset: number;
+  /** Largest batch maxTimestamp appended (-1 when none set). */
+  maxTimestampMs: number;
+  /** The LogAppendTime stamped on the batches, or -1 with CreateTime. */
+  logAppendTimeMs: number;
+  batchCount: number;
+  /** Sum of the batches' recordsCount fields. */
+  recordCount: number;
+  sizeBytes: number;
+  logStartOffset: number;
+}
+
+/** What a read found. */
+export interface LogReadResult {
+  /** Whole stored batches, unchanged; empty when nothing is readable below maxOffset. */
+  records: Uint8Array;
+  /** fetchOffset was below the log start offset or above the log end offset. */
+  outOfRange: boolean;
+  /** Base offset of the first batch returned (may be below fetchOffset), or -1. */
+  firstBatchOffset: number;
+  highWatermark: number;
+  logStartOffset: number;
+  logEndOffset: number;
+}
+
+/** A ListOffsets-by-timestamp answer. */
+export interface TimestampLookup {
+  /** Offset of the first record with timestamp ≥ the target (at least the log start). */
+  offset: number;
+  /** That record's timestamp. */
+  timestampMs: number;
+}
+
+const DEFAULT_LOGGER: StorageLogger = (line) => console.error(line);
+
+export class PartitionLog {
+  readonly dir: string;
+  #config: LogConfig;
+  readonly #logger: StorageLogger;
+  readonly #now: () => number;
+  #segments: LogSegment[];
+  readonly #epochCache: LeaderEpochCache;
+  #logStartOffset: number;
+  #logEndOffset: number;
+  #highWatermark: number;
+  #recoveryPoint: number;
+  #unflushedRecords = 0;
+  /** When the oldest unflushed append happened, or -1 when everything is flushed. */
+  #firstUnflushedMs = -1;
+  #flushing: Promise<void> | null = null;
+  /** Bumped by truncation so an fsync in flight does not move the recovery point past it. */
+  #generation = 0;
+  #lastCheckpointMs = 0;
+  #checkpointDirty = false;
+  #closed = false;
+
+  private constructor(options: PartitionLogOptions) {
+    this.dir = options.dir;
+    this.#config = resolveLogConfig(options.config);
+    this.#logger = options.logger ?? DEFAULT_LOGGER;
+    this.#now = options.nowMs ?? Date.now;
+    const loaded = loadLog(this.dir, this.#config, this.#logger, this.#now());
+    this.#segments = loaded.segments;
+    this.#epochCache = loaded.epochCache;
+    if (this.#segments.length === 0) {
+      this.#segments.push(
+        LogSegment.create(
+          this.dir,
+          loaded.offsets.logStartOffset,
+          this.#config.indexIntervalBytes,
+          this.#now(),
+        ),
+      );
+      fsyncDirectory(this.dir);
+    }
+    this.#logEndOffset = this.#active.nextOffset;
+    this.#logStartOffset = clamp(
+      loaded.offsets.logStartOffset,
+      this.#segments[0].baseOffset,
+      this.#logEndOffset,
+    );
+    this.#highWatermark = clamp(loaded.offsets.highWatermark, this.#logStartOffset, this.#logEndOffset);
+    this.#recoveryPoint = Math.min(loaded.offsets.recoveryPoint, this.#logEndOffset);
+    if (loaded.recovered) this.#syncAllSync();
+    this.#recoveryPoint = this.#logEndOffset;
+    this.#epochCache.truncateFromEnd(this.#logEndOffset);
+    this.#epochCache.truncateFromStart(this.#logStartOffset);
+    // A checkpoint costs two fsyncs; after a clean shutdown it already says all this.
+    const saved = loaded.offsets;
+    if (
+      saved.logStartOffset !== this.#logStartOffset || saved.recoveryPoint !== this.#recoveryPoint ||
+      saved.highWatermark !== this.#highWatermark
+    ) {
+      this.#writeOffsetsCheckpoint();
+    }
+  }
+
+  /**
+   * Open the log in `options.dir` (creating it when missing). After an unclean shutdown this
+   * walks and validates everything past the recovery point and cuts a torn or corrupt tail.
+   */
+  static open(options: PartitionLogOptions): PartitionLog {
+    return new PartitionLog(options);
+  }
+
+  get config(): Readonly<LogConfig> {
+    return this.#config;
+  }
+
+  /** Change knobs (a topic config update); applies to the next append, roll and maintain(). */
+  updateConfig(overrides: Partial<LogConfig>): void {
+    this.#config = resolveLogConfig({ ...this.#config, ...overrides });
+  }
+
+  /** The first offset a consumer can read. */
+  get logStartOffset(): number {
+    return this.#logStartOffset;
+  }
+
+  /** The offset the next record will get (LEO). */
+  get logEndOffset(): number {
+    return this.#logEndOffset;
+  }
+
+  /** Offsets below it are committed; consumers read only below it. */
+  get highWatermark(): number {
+    return this.#highWatermark;
+  }
+
+  /** Everything below it has been fsynced (recovery after a crash starts here). */
+  get recoveryPoint(): number {
+    return this.#recoveryPoint;
+  }
+
+  /** Total bytes of all segments. */
+  get sizeBytes(): number {
+    let total = 0;
+    for (const segment of this.#segments) total += segment.sizeBytes;
+    return total;
+  }
+
+  /** Base offsets of the segments, oldest first. */
+  get segmentBaseOffsets(): number[] {
+    return this.#segments.map((segment) => segment.baseOffset);
+  }
+
+  /** The newest leader epoch in the epoch cache, or -1. */
+  get latestEpoch(): number {
+    return this.#epochCache.latestEpoch;
+  }
+
+  /** The leader-epoch cache entries (epoch → start offset), oldest first. */
+  get epochEntries(): EpochEntry[] {
+    return this.#epochCache.entries;
+  }
+
+  get #active(): LogSegment {
+    return this.#segments[this.#segments.length - 1];
+  }
+
+  /**
+   * Set the high watermark (leader: smallest LEO of the ISR; follower: min(leader's HWM, own
+   * LEO)); clamped to [logStartOffset, logEndOffset]. Checkpointed by maintain() and close().
+   * Returns the value kept.
+   */
+  setHighWatermark(offset: number): number {
+    const value = clamp(offset, this.#logStartOffset, this.#logEndOffset);
+    if (value !== this.#highWatermark) {
+      this.#highWatermark = value;
+      this.#checkpointDirty = true;
+    }
+    return value;
+  }
+
+  /**
+   * Append the batches of one produce request (bytes of one or more whole RecordBatch v2) as the
+   * leader in `leaderEpoch`: check magic, length and CRC-32C of each without decoding records,
+   * write baseOffset and partitionLeaderEpoch in place (the caller's bytes change), then append
+   * them with one write. Throws StorageError (CORRUPT_MESSAGE, MESSAGE_TOO_LARGE, or
+   * FENCED_LEADER_EPOCH for an epoch older than the log's latest) and appends nothing when any
+   * batch is bad.
+   */
+  appendAsLeader(bytes: Uint8Array, leaderEpoch: number): LogAppendInfo {
+    this.#checkOpen();
+    if (!Number.isInteger(leaderEpoch) || leaderEpoch < 0 || leaderEpoch > 0x7fff_ffff) {
+      throw new RangeError(`Invalid leader epoch: ${leaderEpoch}`);
+    }
+    if (leaderEpoch < this.#epochCache.latestEpoch) {
+      throw new StorageError(
+        ErrorCode.FENCED_LEADER_EPOCH,
+        `Leader epoch ${leaderEpoch} is older than the log's latest epoch ${this.#epochCache.latestEpoch}`,
+      );
+    }
+    const info = this.#validate(bytes, this.#config.maxBatchBytes, true);
+    const logAppendTimeMs = this.#config.logAppendTime ? this.#now() : -1;
+    let nextOffset = this.#logEndOffset;
+    for (let position = 0; position < bytes.length;) {
+      const view = new DataView(bytes.buffer, bytes.byteOffset + position, LOG_OVERHEAD_BYTES + 49);
+      const sizeBytes = LOG_OVERHEAD_BYTES + view.getInt32(BatchOffset.batchLength);
+      setBaseOffset(bytes, position, nextOffset);
+      setPartitionLeaderEpoch(bytes, position, leaderEpoch);
+      if (logAppendTimeMs >= 0) stampLogAppendTime(bytes, position, sizeBytes, logAppendTimeMs);
+      nextOffset += view.getInt32(BatchOffset.lastOffsetDelta) + 1;
+      position += sizeBytes;
+    }
+    info.firstOffset = this.#logEndOffset;
+    info.lastOffset = nextOffset - 1;
+    if (logAppendTimeMs >= 0) info.maxTimestampMs = logAppendTimeMs;
+    info.logAppendTimeMs = logAppendTimeMs;
+    this.#epochCache.assign(leaderEpoch, info.firstOffset);
+    this.#appendValidated(bytes, info);
+    return info;
+  }
+
+  /**
+   * Append batches fetched from the leader as they are (offsets and epochs kept). Their offsets
+   * must continue the log (first base offset ≥ LEO, increasing); each new partitionLeaderEpoch
+   * goes into the epoch cache. Throws StorageError when a batch is bad or out of order.
+   */
+  appendAsFollower(bytes: Uint8Array): LogAppendInfo {
+    this.#checkOpen();
+    // A leader may have accepted batches under a larger max.message.bytes; a segment bounds them.
+    const info = this.#validate(bytes, this.#config.segmentBytes, false);
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    let expected = this.#logEndOffset;
+    for (let position = 0; position < bytes.length;) {
+      const baseOffset = readInt64(view, position + BatchOffset.baseOffset);
+      const epoch = view.getInt32(position + BatchOffset.partitionLeaderEpoch);
+      if (baseOffset < expected) {
+        throw unknownServerError(
+          `Follower append at offset ${baseOffset} does not continue the log at ${expected}`,
+        );
+      }
+      if (position === 0) info.firstOffset = baseOffset;
+      if (epoch > this.#epochCache.latestEpoch) this.#epochCache.assign(epoch, baseOffset);
+      expected = baseOffset + view.getInt32(position + BatchOffset.lastOffsetDelta) + 1;
+      position += LOG_OVERHEAD_BYTES + view.getInt32(position + BatchOffset.batchLength);
+    }
+    info.lastOffset = expected - 1;
+    this.#appendValidated(bytes, info);
+    return info;
+  }
+
+  /** Check every batch in bytes; collect counts; throw StorageError for the first bad one. */
+  #validate(bytes: Uint8Array, maxBatchBytes: number, fromProducer: boolean): LogAppendInfo {
+    const info: LogAppendInfo = {
+      firstOffset: -1,
+      lastOffset: -1,
+      maxTimestampMs: -1,
+      logAppendTimeMs: -1,
+      batchCount: 0,
+      recordCount: 0,
+      sizeBytes: bytes.length,
+      logStartOffset: this.#logStartOffset,
+    };
+    if (bytes.length === 0) throw corruptBatch("No record batch to append");
+    let position = 0;
+    while (position < bytes.length) {
+      let header;
+      try {
+        header = validateBatch(bytes, position, { maxBatchBytes });
+      } catch (error) {
+        if (!(error instanceof RecordBatchError)) throw error;
+        throw error.kind === "too-large" ? batchTooLarge(error.message) : corruptBatch(error.message);
+      }
+      if (fromProducer && (header.recordsCount === 0 || header.lastOffsetDelta !== header.recordsCount - 1)) {
+        throw corruptBatch(
+          `Record batch at ${position}: ${header.recordsCount} records but lastOffsetDelta ${header.lastOffsetDelta}`,
+        );
+      }
+      info.batchCount++;
+      info.recordCount += header.recordsCount;
+      if (header.maxTimestamp > info.maxTimestampMs) info.maxTimestampMs = header.maxTimestamp;
+      position += LOG_OVERHEAD_BYTES + header.batchLength;
+    }
+    return info;
+  }
+
+  /** Roll when needed, write, advance the LEO, apply the flush policy. */
+  #appendValidated(bytes: Uint8Array, info: LogAppendInfo): void {
+    if (info.lastOffset - info.firstOffset > MAX_RELATIVE_OFFSET) {
+      throw corruptBatch(
+        `Append spans ${info.lastOffset - info.firstOffset + 1} offsets, too many for one segment`,
+      );
+    }
+    this.#maybeRoll(bytes.length, info);
+    this.#active.append(bytes, 0, bytes.length);
+    this.#logEndOffset = info.lastOffset + 1;
+    this.#unflushedRecords += info.recordCount;
+    if (this.#firstUnflushedMs < 0) this.#firstUnflushedMs = this.#now();
+    if (this.#unflushedRecords >= this.#config.flushMessages) this.#flushInBackground();
+  }
+
+  #maybeRoll(sizeBytes: number, info: LogAppendInfo): void {
+    const { firstOffset, lastOffset } = info;
+    const active = this.#active;
+    if (active.isEmpty) {
+      // An empty active segment must start at the first offset it will hold (a follower's gap).
+      if (active.baseOffset !== firstOffset) this.roll(firstOffset);
+      return;
+    }
+    const full = active.sizeBytes + sizeBytes > this.#config.segmentBytes;
+    const offsetsOverflow = lastOffset - active.baseOffset > MAX_RELATIVE_OFFSET;
+    const old = active.timeWaitedForRollMs(this.#now(), info.maxTimestampMs) >= this.#config.segmentMs;
+    if (full || offsetsOverflow || old) this.roll(firstOffset);
+  }
+
+  /**
+   * Start a new active segment at `baseOffset` (default: the LEO). The old segment's indexes are
+   * written out; its data is fsynced by the flush policy like any other. An empty active segment
+   * is replaced rather than kept.
+   */
+  roll(baseOffset = this.#logEndOffset): void {
+    this.#checkOpen();
+    if (baseOffset < this.#logEndOffset) {
+      throw new RangeError(`Cannot roll at ${baseOffset} below LEO ${this.#logEndOffset}`);
+    }
+    const active = this.#active;
+    if (active.isEmpty && active.baseOffset === baseOffset) return;
+    if (active.isEmpty) {
+      this.#segments.pop();
+      active.delete();
+    } else {
+      active.persistIndexes();
+    }
+    this.#segments.push(
+      LogSegment.create(this.dir, baseOffset, this.#config.indexIntervalBytes, this.#now()),
+    );
+    fsyncDirectory(this.dir);
+  }
+
+  /**
+   * Read whole stored batches from the one holding `fetchOffset` (the first batch may start
+   * before it), up to `maxBytes` but at least one whole batch, and only batches that end below
+   * `maxOffset` (the HWM for consumers, the LEO for followers). Reads within one segment.
+   * `outOfRange` is set when fetchOffset is below the log start or above the LEO.
+   */
+  read(fetchOffset: number, maxBytes: number, maxOffset: number = this.#logEndOffset): LogReadResult {
+    this.#checkOpen();
+    const result: LogReadResult = {
+      records: EMPTY,
+      outOfRange: false,
+      firstBatchOffset: -1,
+      highWatermark: this.#highWatermark,
+      logStartOffset: this.#logStartOffset,
+      logEndOffset: this.#logEndOffset,
+    };
+    if (fetchOffset < this.#logStartOffset || fetchOffset > this.#logEndOffset) {
+      result.outOfRange = true;
+      return result;
+    }
+    const limit = Math.min(maxOffset, this.#logEndOffset);
+    let index = this.#segmentIndexFor(fetchOffset);
+    let batch = null;
+    for (; index < this.#segments.length && batch === null; index++) {
+      batch = this.#segments[index].translate(fetchOffset);
+    }
+    if (batch === null || batch.lastOffset >= limit) return result;
+    const segment = this.#segments[index - 1];
+    const end = limit < segment.nextOffset ? segment.translate(limit, batch.position) : null;
+    const endPosition = end?.position ?? segment.sizeBytes;
+    const wanted = Math.min(
+      endPosition - batch.position,
+      Math.max(0, Math.min(maxBytes, this.#config.maxReadBytes)),
+    );
+    const bytes = segment.read(batch.position, Math.max(wanted, batch.sizeBytes));
+    result.records = bytes.subarray(0, wholeBatchesLength(bytes));
+    result.firstBatchOffset = result.records.length > 0 ? batch.baseOffset : -1;
+    return result;
+  }
+
+  /** Index of the last segment whose base offset ≤ offset (0 when offset is below all). */
+  #segmentIndexFor(offset: number): number {
+    let low = 0;
+    let high = this.#segments.length - 1;
+    while (low < high) {
+      const middle = (low + high + 1) >>> 1;
+      if (this.#segments[middle].baseOffset <= offset) low = middle;
+      else high = middle - 1;
+    }
+    return low;
+  }
+
+  /**
+   * ListOffsets by timestamp: the first record (at or after the log start) whose timestamp ≥
+   * `timestampMs` and its timestamp, or null when every record is older. The batch is found by
+   * the time index and headers; only that one batch is decoded (decompressed if need be) to find
+   * the record, falling back to the batch's base offset if it cannot be decoded. (-1 latest and
+   * -2 earliest are the caller's: highWatermark or logEndOffset, and logStartOffset.)
+   */
+  offsetForTimestamp(timestampMs: number): TimestampLookup | null {
+    this.#checkOpen();
+    for (const segment of this.#segments) {
+      if (segment.maxTimestampMs < timestampMs) continue;
+      const batch = segment.findByTimestamp(timestampMs, this.#logStartOffset);
+      if (batch === null) continue;
+      const fallback = {
+        offset: Math.max(batch.baseOffset, this.#logStartOffset),
+        timestampMs: batch.maxTimestampMs,
+      };
+      try {
+        const decoded = decodeRecordBatch(segment.read(batch.position, batch.sizeBytes), 0, {
+          maxBatchBytes: batch.sizeBytes,
+        });
+        const record = decoded.records.find((r) =>
+          r.timestamp >= timestampMs && r.offset >= this.#logStartOffset
+        );
+        return record === undefined ? fallback : { offset: record.offset, timestampMs: record.timestamp };
+      } catch (error) {
+        if (error instanceof WireError) return fallback;
+        throw error;
+      }
+    }
+    return null;
+  }
+
+  /** The earliest readable offset (ListOffsets -2). */
+  earliestOffset(): number {
+    return this.#logStartOffset;
+  }
+
+  /** The latest offset for a reader: the HWM, or the LEO for a replica (ListOffsets -1). */
+  latestOffset(isolation: "highWatermark" | "logEnd" = "highWatermark"): number {
+    return isolation === "logEnd" ? this.#logEndOffset : this.#highWatermark;
+  }
+
+  /** Record that `epoch` starts at `startOffset` (on becoming leader: the current LEO). */
+  assignEpochStartOffset(epoch: number, startOffset: number = this.#logEndOffset): void {
+    this.#epochCache.assign(epoch, startOffset);
+  }
+
+  /** OffsetsForLeaderEpoch: where `epoch` ended in this log, paired with the epoch answered for. */
+  endOffsetForEpoch(epoch: number): EpochEndOffset {
+    return this.#epochCache.endOffsetFor(epoch, this.#logEndOffset);
+  }
+
+  /**
+   * Remove every batch at or after the one holding `offset` (a follower truncating to where its
+   * leader's epoch ended). Below the log start it empties the log and restarts at `offset`.
+   * Returns whether anything was removed.
+   */
+  truncateTo(offset: number): boolean {
+    this.#checkOpen();
+    if (offset >= this.#logEndOffset) return false;
+    if (offset < this.#logStartOffset) {
+      this.truncateFullyAndStartAt(offset);
+      return true;
+    }
+    while (this.#segments.length > 1 && this.#active.baseOffset >= offset) {
+      const removed = this.#segments.pop()!;
+      this.#logger(`${this.dir}: truncation to ${offset} deleted segment ${removed.baseOffset}`);
+      removed.delete();
+    }
+    this.#active.truncateTo(offset);
+    this.#afterTruncation(this.#active.nextOffset);
+    return true;
+  }
+
+  /** Delete everything and restart the log empty at `offset` (a follower far behind its leader). */
+  truncateFullyAndStartAt(offset: number): void {
+    this.#checkOpen();
+    if (!Number.isSafeInteger(offset) || offset < 0) throw new RangeError(`Invalid offset: ${offset}`);
+    for (const segment of this.#segments) segment.delete();
+    this.#segments = [LogSegment.create(this.dir, offset, this.#config.indexIntervalBytes, this.#now())];
+    fsyncDirectory(this.dir);
+    this.#epochCache.clear();
+    this.#logStartOffset = offset;
+    this.#afterTruncation(offset);
+    this.#highWatermark = offset;
+    this.#writeOffsetsCheckpoint();
+  }
+
+  #afterTruncation(logEndOffset: number): void {
+    this.#generation++;
+    this.#logEndOffset = logEndOffset;
+    this.#highWatermark = Math.min(this.#highWatermark, logEndOffset);
+    this.#recoveryPoint = Math.min(this.#recoveryPoint, logEndOffset);
+    this.#epochCache.truncateFromEnd(logEndOffset);
+    this.#writeOffsetsCheckpoint();
+  }
+
+  /**
+   * DeleteRecords: move the log start offset up to `offset` (at most the HWM) and delete the
+   * segments wholly below it. Returns the new log start offset.
+   */
+  deleteRecordsBefore(offset: number): number {
+    this.#checkOpen();
+    if (offset > this.#highWatermark) {
+      throw offsetOutOfRange(
+        `Cannot delete records before ${offset}: above the high watermark ${this.#highWatermark}`,
+      );
+    }
+    if (offset > this.#logStartOffset) {
+      this.#logStartOffset = offset;
+      while (this.#segments.length > 1 && this.#segments[1].baseOffset <= offset) {
+        this.#deleteOldestSegment("deleteRecords");
+      }
+      this.#epochCache.truncateFromStart(offset);
+      this.#writeOffsetsCheckpoint();
+    }
+    return this.#logStartOffset;
+  }
+
+  /**
+   * Retention: delete the oldest whole segments whose newest timestamp is older than retention.ms
+   * or while the log is over retention.bytes, moving the log start offset. Never deletes the
+   * active segment or data at or above the high watermark. Returns how many segments went.
+   */
+  enforceRetention(nowMs: number = this.#now()): number {
+    this.#checkOpen();
+    const { retentionMs, retentionBytes } = this.#config;
+    let excessBytes = retentionBytes < 0 ? -Infinity : this.sizeBytes - retentionBytes;
+    let deleted = 0;
+    while (this.#segments.length > 1) {
+      const oldest = this.#segments[0];
+      if (this.#segments[1].baseOffset > this.#highWatermark) break;
+      const timestampMs = oldest.maxTimestampMs >= 0 ? oldest.maxTimestampMs : oldest.createdAtMs;
+      const expired = retentionMs >= 0 && nowMs - timestampMs > retentionMs;
+      const oversize = excessBytes >= oldest.sizeBytes;
+      if (!expired && !oversize) break;
+      excessBytes -= oldest.sizeBytes;
+      this.#deleteOldestSegment(expired ? "retention.ms" : "retention.bytes");
+      deleted++;
+    }
+    if (deleted > 0) {
+      this.#epochCache.truncateFromStart(this.#logStartOffset);
+      this.#writeOffsetsCheckpoint();
+    }
+    return deleted;
+  }
+
+  #deleteOldestSegment(reason: string): void {
+    const oldest = this.#segments.shift()!;
+    oldest.delete();
+    this.#logStartOffset = Math.max(this.#logStartOffset, this.#segments[0].baseOffset);
+    this.#logger(
+      `${this.dir}: ${reason} deleted segment ${oldest.baseOffset}; log start offset ${this.#logStartOffset}`,
+    );
+  }
+
+  /**
+   * The periodic chores (call every second or so): roll an old active segment (segment.ms),
+   * retention, flush.ms, and the offsets checkpoint every checkpointIntervalMs when it changed.
+   * A no-op once closed.
+   */
+  async maintain(nowMs: number = this.#now()): Promise<void> {
+    if (this.#closed) return; // a timer racing shutdown
+    const active = this.#active;
+    if (!active.isEmpty && active.timeWaitedForRollMs(nowMs, -1) >= this.#config.segmentMs) this.roll();
+    this.enforceRetention(nowMs);
+    if (this.#firstUnflushedMs >= 0 && nowMs - this.#firstUnflushedMs >= this.#config.flushMs) {
+      await this.flush();
+    }
+    if (this.#checkpointDirty && nowMs - this.#lastCheckpointMs >= this.#config.checkpointIntervalMs) {
+      this.#writeOffsetsCheckpoint(nowMs);
+    }
+  }
+
+  /**
+   * fsync everything appended so far and move the recovery point to the LEO. Concurrent callers
+   * share the fsync in flight (group commit); the event loop is not blocked.
+   */
+  async flush(): Promise<void> {
+    const target = this.#logEndOffset;
+    while (this.#recoveryPoint < target && !this.#closed) {
+      if (this.#flushing === null) {
+        this.#flushing = this.#flushTo(this.#logEndOffset).finally(() => (this.#flushing = null));
+      }
+      const generation = this.#generation;
+      await this.#flushing;
+      if (generation !== this.#generation) return; // truncated meanwhile: the target is gone
+    }
+  }
+
+  async #flushTo(offset: number): Promise<void> {
+    const generation = this.#generation;
+    const unflushedRecords = this.#unflushedRecords;
+    const dirty = this.#segments.filter((segment) => segment.nextOffset > this.#recoveryPoint);
+    for (const segment of dirty) {
+      try {
+        await segment.flush();
+      } catch (error) {
+        if (this.#closed || !this.#segments.includes(segment)) continue; // deleted meanwhile
+        throw error;
+      }
+    }
+    if (generation !== this.#generation || this.#closed) return;
+    this.#recoveryPoint = Math.max(this.#recoveryPoint, offset);
+    this.#unflushedRecords = Math.max(0, this.#unflushedRecords - unflushedRecords);
+    if (this.#recoveryPoint >= this.#logEndOffset) this.#firstUnflushedMs = -1;
+    this.#checkpointDirty = true;
+  }
+
+  #flushInBackground(): void {
+    this.flush().catch((error) =>
+      this.#logger(`${this.dir}: background flush failed: ${(error as Error).message}`)
+    );
+  }
+
+  /** fsync every segment now, blocking (open after recovery, close). */
+  #syncAllSync(): void {
+    for (const segment of this.#segments) segment.flushSync();
+    this.#recoveryPoint = this.#logEndOffset;
+    this.#unflushedRecords = 0;
+    this.#firstUnflushedMs = -1;
+  }
+
+  /** Write the offsets checkpoint (log start, recovery point, HWM) now. */
+  checkpoint(): void {
+    this.#checkOpen();
+    this.#writeOffsetsCheckpoint();
+  }
+
+  #writeOffsetsCheckpoint(nowMs: number = this.#now()): void {
+    writeCheckpoint(path.join(this.dir, OFFSETS_CHECKPOINT), [
+      ["logStartOffset", this.#logStartOffset],
+      ["recoveryPoint", this.#recoveryPoint],
+      ["highWatermark", this.#highWatermark],
+    ]);
+    this.#lastCheckpointMs = nowMs;
+    this.#checkpointDirty = false;
+  }
+
+  /**
+   * Clean shutdown: fsync all data and indexes, write the checkpoint, then the clean-shutdown
+   * marker that lets the next open skip the recovery walk. The log is unusable afterwards.
+   */
+  close(): void {
+    if (this.#closed) return;
+    this.#syncAllSync();
+    this.#writeOffsetsCheckpoint();
+    for (const segment of this.#segments) segment.close();
+    replaceFileAtomically(path.join(this.dir, CLEAN_SHUTDOWN_MARKER), "");
+    this.#closed = true;
+  }
+
+  /** Close without the clean marker and remove the partition directory (StopReplica delete). */
+  delete(): void {
+    if (!this.#closed) { for (const segment of this.#segments) segment.close(); }
+    this.#closed = true;
+    fs.rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  #checkOpen(): void {
+    if (this.#closed) throw new StorageError(-1, `Partition log ${this.dir} is closed`);
+  }
+}
+
+const EMPTY = new Uint8Array(0);
+
+function clamp(value: number, low: number, high: number): number {
+  return Math.max(low, Math.min(value, high));
+}
+
+function readInt64(view: DataView, at: number): number {
+  return view.getInt32(at) * 0x1_0000_0000 + view.getUint32(at + 4);
+}
+
+/** Length of the whole batches at the start of bytes (lengths from disk are checked). */
+function wholeBatchesLength(bytes: Uint8Array): number {
+  let position = 0;
+  while (position + LOG_OVERHEAD_BYTES <= bytes.length) {
+    const sizeBytes = batchSizeAt(bytes, position)!;
+    if (sizeBytes < LOG_OVERHEAD_BYTES + 49 || position + sizeBytes > bytes.length) break;
+    position += sizeBytes;
+  }
+  return position;
+}
+
+/** LogAppendTime: set the timestamp-type bit and maxTimestamp, then recompute the CRC. */
+function stampLogAppendTime(bytes: Uint8Array, position: number, sizeBytes: number, nowMs: number): void {
+  const view = new DataView(bytes.buffer, bytes.byteOffset + position, sizeBytes);
+  view.setInt16(
+    BatchOffset.attributes,
+    view.getInt16(BatchOffset.attributes) | Attributes.timestampTypeLogAppend,
+  );
+  const high = Math.floor(nowMs / 0x1_0000_0000);
+  view.setInt32(BatchOffset.maxTimestamp, high);
+  view.setUint32(BatchOffset.maxTimestamp + 4, nowMs - high * 0x1_0000_0000);
+  view.setUint32(BatchOffset.crc, crc32c(bytes, position + CRC_START, position + sizeBytes));
+}

@@ -1,0 +1,186 @@
+import assert from "node:assert/strict";
+import { Connection, type RequestHandler } from "../../src/broker/connection.ts";
+import { ApiKey } from "../../src/kafka/api-keys.ts";
+import { writeRequestHeader } from "../../src/kafka/header.ts";
+import { Reader } from "../../src/wire/reader.ts";
+import { Writer } from "../../src/wire/writer.ts";
+import { FrameDecoder } from "../../src/wire/frame-decoder.ts";
+
+/** A server whose handlers are given per API key; returns its port and a dispose. */
+function serve(handlers: Map<number, RequestHandler>, maxInFlightRequests = 8) {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const connections: Promise<void>[] = [];
+  const errors: string[] = [];
+  const open: Connection[] = [];
+  (async () => {
+    for await (const conn of listener) {
+      const connection = new Connection(conn, {
+        maxFrameBytes: 1024,
+        maxInFlightRequests,
+        handlerFor: (key) => handlers.get(key),
+        onProtocolError: (_remote, message) => errors.push(message),
+      });
+      open.push(connection);
+      connections.push(connection.serve());
+    }
+  })().catch(() => {});
+  return {
+    port: (listener.addr as Deno.NetAddr).port,
+    errors,
+    async [Symbol.asyncDispose]() {
+      listener.close();
+      for (const connection of open) connection.close();
+      await Promise.all(connections);
+    },
+  };
+}
+
+function request(apiKey: number, apiVersion: number, correlationId: number, body = new Uint8Array()) {
+  const writer = new Writer().int32(0);
+  writeRequestHeader(writer, { apiKey, apiVersion, correlationId, clientId: "test" });
+  writer.raw(body);
+  const bytes = writer.toBytes();
+  new DataView(bytes.buffer).setInt32(0, bytes.length - 4);
+  return bytes;
+}
+
+/** Read frames until `count` arrived or the peer closed; returns the frames and whether it closed. */
+async function readFrames(conn: Deno.Conn, count: number) {
+  const decoder = new FrameDecoder(1 << 20);
+  const frames: Uint8Array[] = [];
+  while (frames.length < count) {
+    const buffer = new Uint8Array(4096);
+    const n = await conn.read(buffer);
+    if (n === null) return { frames, closed: true };
+    frames.push(...decoder.push(buffer.subarray(0, n)));
+  }
+  return { frames, closed: false };
+}
+
+const echoCorrelation: RequestHandler = ({ header }) => (writer) => writer.int32(header.correlationId);
+
+Deno.test("pipelined requests are answered in order even when the first is slowest", async () => {
+  let release = () => {};
+  const slow: RequestHandler = async (request) => {
+    await new Promise<void>((resolve) => release = resolve);
+    return echoCorrelation(request);
+  };
+  await using server = serve(new Map([[ApiKey.Fetch, slow], [ApiKey.Metadata, echoCorrelation]]));
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
+  try {
+    await conn.write(request(ApiKey.Fetch, 4, 1));
+    for (let id = 2; id <= 4; id++) await conn.write(request(ApiKey.Metadata, 1, id));
+    setTimeout(() => release(), 50);
+    const { frames } = await readFrames(conn, 4);
+    assert.deepEqual(frames.map((frame) => new Reader(frame).int32()), [1, 2, 3, 4]);
+  } finally {
+    conn.close();
+  }
+});
+
+Deno.test("a handler answering null sends nothing and the next reply still comes", async () => {
+  const silent: RequestHandler = () => null;
+  await using server = serve(new Map([[ApiKey.Produce, silent], [ApiKey.Metadata, echoCorrelation]]));
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
+  try {
+    await conn.write(request(ApiKey.Produce, 3, 7));
+    await conn.write(request(ApiKey.Metadata, 1, 8));
+    const { frames } = await readFrames(conn, 1);
+    assert.equal(new Reader(frames[0]).int32(), 8);
+  } finally {
+    conn.close();
+  }
+});
+
+Deno.test("an unsupported ApiVersions version gets error 35 with the API list in v0 shape", async () => {
+  await using server = serve(new Map([[ApiKey.ApiVersions, echoCorrelation]]));
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
+  try {
+    await conn.write(request(ApiKey.ApiVersions, 99, 5));
+    const { frames } = await readFrames(conn, 1);
+    const reader = new Reader(frames[0]);
+    assert.equal(reader.int32(), 5);
+    assert.equal(reader.int16(), 35);
+    const apis = reader.array((r) => ({ key: r.int16(), min: r.int16(), max: r.int16() }), 6)!;
+    assert.ok(apis.some((api) => api.key === ApiKey.ApiVersions && api.max === 3));
+  } finally {
+    conn.close();
+  }
+});
+
+for (
+  const [name, bytes] of [
+    ["an unknown API key", request(999, 0, 1)],
+    ["an unsupported version of a known non-ApiVersions key", request(ApiKey.Metadata, 42, 1)],
+    ["a frame announcing 2 GiB", new Uint8Array([0x7f, 0xff, 0xff, 0xff, 0, 0, 0, 0])],
+    ["a frame too short for a header", new Uint8Array([0, 0, 0, 3, 0, 18, 0])],
+    ["a negative frame length", new Uint8Array([0xff, 0xff, 0xff, 0xfe])],
+  ] as const
+) {
+  Deno.test(`${name} closes that connection only, after earlier replies`, async () => {
+    await using server = serve(new Map([[ApiKey.Metadata, echoCorrelation]]));
+    const bad = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
+    const good = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
+    try {
+      await bad.write(request(ApiKey.Metadata, 1, 100));
+      const before = await readFrames(bad, 1);
+      assert.equal(new Reader(before.frames[0]).int32(), 100);
+      await bad.write(bytes);
+      const badResult = await readFrames(bad, 1);
+      assert.equal(badResult.closed, true);
+      assert.equal(badResult.frames.length, 0);
+      await good.write(request(ApiKey.Metadata, 1, 200));
+      const goodResult = await readFrames(good, 1);
+      assert.equal(new Reader(goodResult.frames[0]).int32(), 200);
+      assert.equal(server.errors.length, 1);
+    } finally {
+      bad.close();
+      good.close();
+    }
+  });
+}
+
+Deno.test("a handler failing on a malformed body closes the connection", async () => {
+  const strict: RequestHandler = (request) => {
+    request.body.int64n(); // body too short: throws WireError
+    return echoCorrelation(request);
+  };
+  await using server = serve(new Map([[ApiKey.Metadata, strict]]));
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
+  try {
+    await conn.write(request(ApiKey.Metadata, 1, 1, new Uint8Array(3)));
+    const { frames, closed } = await readFrames(conn, 1);
+    assert.equal(closed, true);
+    assert.equal(frames.length, 0);
+  } finally {
+    conn.close();
+  }
+});
+
+Deno.test("past max in-flight requests the connection stops reading until replies drain", async () => {
+  let started = 0;
+  const releases: (() => void)[] = [];
+  const parked: RequestHandler = async (request) => {
+    started++;
+    await new Promise<void>((resolve) => releases.push(resolve));
+    return echoCorrelation(request);
+  };
+  await using server = serve(new Map([[ApiKey.Fetch, parked]]), 2);
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
+  try {
+    for (let id = 1; id <= 5; id++) await conn.write(request(ApiKey.Fetch, 4, id));
+    // Only two handlers may start while nothing is answered.
+    while (started < 2) await new Promise((resolve) => setTimeout(resolve, 10));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.equal(started, 2);
+    const reading = readFrames(conn, 5);
+    while (started < 5 || releases.length > 0) {
+      releases.shift()?.();
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    const { frames } = await reading;
+    assert.deepEqual(frames.map((frame) => new Reader(frame).int32()), [1, 2, 3, 4, 5]);
+  } finally {
+    conn.close();
+  }
+});

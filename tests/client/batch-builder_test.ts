@@ -1,0 +1,103 @@
+import assert from "node:assert/strict";
+import { BatchBuilder } from "../../src/client/batch-builder.ts";
+import { compressionCodec, compressor } from "../../src/client/compression.ts";
+import { decodeRecords } from "../../src/client/record-decoder.ts";
+import { decodeRecordBatch, encodeRecordBatch } from "../../src/kafka/record-batch.ts";
+
+const text = (bytes: Uint8Array | null) => bytes === null ? null : new TextDecoder().decode(bytes);
+const bytes = (s: string) => new TextEncoder().encode(s);
+const fromHex = (hex: string) =>
+  new Uint8Array(hex.replace(/\s+/g, "").match(/../g)!.map((h) => parseInt(h, 16)));
+
+Deno.test("built batches decode with kafka-core's decoder: keys, nulls, headers, timestamps", () => {
+  const builder = new BatchBuilder(1 << 20);
+  const base = 1_700_000_000_000;
+  assert.equal(builder.append(bytes("k1"), bytes("v1"), base), 0);
+  assert.equal(
+    builder.append(null, bytes("v2"), base + 5, [{ key: "h", value: "x" }, { key: "n", value: null }]),
+    1,
+  );
+  assert.equal(builder.append(bytes("k3"), null, base - 3_000_000_000), 2); // delta needs a varlong
+  const batch = builder.finish();
+  const decoded = decodeRecordBatch(batch, 0, {});
+  assert.equal(decoded.recordsCount, 3);
+  assert.equal(decoded.lastOffsetDelta, 2);
+  assert.equal(decoded.producerId, -1n);
+  assert.equal(decoded.baseTimestamp, base);
+  assert.equal(decoded.maxTimestamp, base + 5);
+  assert.deepEqual(decoded.records.map((r) => [r.offset, r.timestamp, text(r.key), text(r.value)]), [
+    [0, base, "k1", "v1"],
+    [1, base + 5, null, "v2"],
+    [2, base - 3_000_000_000, "k3", null],
+  ]);
+  assert.deepEqual(decoded.records[1].headers.map((h) => [h.key, text(h.value)]), [["h", "x"], ["n", null]]);
+});
+
+Deno.test("builder output matches kafka-core's encoder byte for byte", () => {
+  const builder = new BatchBuilder(1 << 20);
+  const records = [
+    { key: "a", value: "1", timestamp: 1000 },
+    { key: null, value: "two", timestamp: 1002, headers: [{ key: "h", value: "v" }] },
+  ];
+  for (const r of records) {
+    builder.append(r.key === null ? null : bytes(r.key), bytes(r.value), r.timestamp, r.headers);
+  }
+  assert.deepEqual(builder.finish(), encodeRecordBatch({ records }));
+});
+
+Deno.test("every codec round-trips through the builder and the consumer's decoder", () => {
+  for (const name of ["gzip", "snappy", "lz4", "zstd"] as const) {
+    const builder = new BatchBuilder(1 << 20);
+    for (let i = 0; i < 100; i++) builder.append(bytes(`key-${i}`), bytes(`value-${i}`.repeat(10)), 5000 + i);
+    const batch = builder.finish(compressionCodec(name), compressor(name));
+    assert.equal(decodeRecordBatch(batch).compression, compressionCodec(name), name);
+    const { records, nextOffset } = decodeRecords("t", 0, batch, 0);
+    assert.equal(records.length, 100, name);
+    assert.equal(nextOffset, 100);
+    assert.equal(text(records[42].value), "value-42".repeat(10));
+    assert.equal(records[42].timestamp, 5042);
+  }
+});
+
+Deno.test("the batch refuses a record past its limit, except the first", () => {
+  const builder = new BatchBuilder(200);
+  assert.equal(builder.append(null, new Uint8Array(500), 0), 0);
+  assert.equal(builder.append(null, new Uint8Array(10), 0), -1);
+  const small = new BatchBuilder(200);
+  let accepted = 0;
+  while (small.append(null, new Uint8Array(20), 0) >= 0) accepted++;
+  assert.ok(accepted >= 4 && small.sizeBytes <= 200, `accepted ${accepted}, size ${small.sizeBytes}`);
+});
+
+Deno.test("decoder reads the reference kafkajs batch and skips records before the fetch offset", () => {
+  const kafkajs = fromHex(
+    "0000000000000000 0000003a 00000000 02 863650d5 0000 00000000 0000000000000000 0000000000000000 " +
+      "ffffffffffffffff 0000 00000000 00000001 10 00 00 00 02 6b 02 76 00",
+  );
+  const { records } = decodeRecords("t", 3, kafkajs, 0, { checkCrc: true });
+  assert.deepEqual(records.map((r) => [r.topic, r.partition, r.offset, text(r.key), text(r.value)]), [
+    ["t", 3, 0, "k", "v"],
+  ]);
+  const builder = new BatchBuilder(1 << 20);
+  for (let i = 0; i < 10; i++) builder.append(null, bytes(String(i)), 0);
+  const batch = builder.finish();
+  new DataView(batch.buffer, batch.byteOffset).setBigInt64(0, 100n);
+  const later = decodeRecords("t", 0, batch, 105);
+  assert.deepEqual(later.records.map((r) => r.offset), [105, 106, 107, 108, 109]);
+  assert.equal(later.nextOffset, 110);
+});
+
+Deno.test("decoder ignores a batch cut off at the end and rejects lies about lengths", () => {
+  const builder = new BatchBuilder(1 << 20);
+  builder.append(null, bytes("x"), 0);
+  const batch = builder.finish();
+  const two = new Uint8Array(batch.length * 2);
+  two.set(batch);
+  two.set(batch, batch.length);
+  new DataView(two.buffer).setBigInt64(batch.length, 1n);
+  assert.equal(decodeRecords("t", 0, two.subarray(0, two.length - 3), 0).records.length, 1);
+  const bad = batch.slice();
+  bad[61] = 0x7e; // record length varint far past the batch
+  assert.throws(() => decodeRecords("t", 0, bad, 0), /malformed record|Invalid length|outside/);
+  assert.throws(() => decodeRecords("t", 0, bad, 0, { checkCrc: true }), /CRC mismatch/);
+});

@@ -1,0 +1,69 @@
+import assert from "node:assert/strict";
+import {
+  type OffsetFetchResponse,
+  readOffsetFetchRequest,
+  readOffsetFetchResponse,
+  writeOffsetFetchRequest,
+  writeOffsetFetchResponse,
+} from "../../src/kafka/apis/offset-fetch.ts";
+import { WireError } from "../../src/wire/wire-error.ts";
+import { decode, encode, hex, roundTrip, toHex, versions } from "./codec-harness.ts";
+
+const response: OffsetFetchResponse = {
+  throttleTimeMs: 8,
+  topics: [{
+    name: "orders",
+    partitions: [
+      { partitionIndex: 0, committedOffset: 1234, metadata: "", errorCode: 0 },
+      { partitionIndex: 1, committedOffset: -1, metadata: null, errorCode: 0 },
+    ],
+  }],
+  errorCode: 16,
+};
+
+Deno.test("OffsetFetch round-trips every version", () => {
+  const request = { groupId: "g", topics: [{ name: "orders", partitionIndexes: [0, 1, 5] }] };
+  for (const v of versions(0, 4)) {
+    assert.deepEqual(roundTrip(writeOffsetFetchRequest, readOffsetFetchRequest, v, request), request);
+    if (v >= 2) {
+      const all = { groupId: "g", topics: null };
+      assert.deepEqual(roundTrip(writeOffsetFetchRequest, readOffsetFetchRequest, v, all), all);
+    } else {
+      assert.throws(() => encode(writeOffsetFetchRequest, v, { groupId: "g", topics: null }), RangeError);
+    }
+    assert.deepEqual(
+      roundTrip(writeOffsetFetchResponse, readOffsetFetchResponse, v, response),
+      { ...response, throttleTimeMs: v >= 3 ? 8 : 0, errorCode: v >= 2 ? 16 : 0 },
+      `response v${v}`,
+    );
+  }
+});
+
+Deno.test("OffsetFetch matches hand-derived bytes", () => {
+  // v1 request: group "g", topic "t", partitions [0, 1].
+  const request = hex("0001 67 00000001 0001 74 00000002 00000000 00000001");
+  const value = { groupId: "g", topics: [{ name: "t", partitionIndexes: [0, 1] }] };
+  assert.equal(toHex(encode(writeOffsetFetchRequest, 1, value)), toHex(request));
+  assert.deepEqual(decode(readOffsetFetchRequest, 1, request), value);
+  // v2+ null topics = all; v0-1 must not carry null.
+  assert.deepEqual(decode(readOffsetFetchRequest, 2, hex("0001 67 ffffffff")), {
+    groupId: "g",
+    topics: null,
+  });
+  assert.throws(() => decode(readOffsetFetchRequest, 1, hex("0001 67 ffffffff")), WireError);
+  // v3 response: throttle 0, topic "t" partition 0 offset -1 metadata "" error 0, top error 0.
+  const bytes = hex("00000000 00000001 0001 74 00000001 00000000 ffffffffffffffff 0000 0000 0000");
+  const decoded = {
+    throttleTimeMs: 0,
+    topics: [{
+      name: "t",
+      partitions: [{ partitionIndex: 0, committedOffset: -1, metadata: "", errorCode: 0 }],
+    }],
+    errorCode: 0,
+  };
+  assert.equal(toHex(encode(writeOffsetFetchResponse, 3, decoded)), toHex(bytes));
+  assert.deepEqual(decode(readOffsetFetchResponse, 3, bytes), decoded);
+  // v0 response has neither throttle time nor the top-level error.
+  const v0 = hex("00000001 0001 74 00000001 00000000 ffffffffffffffff 0000 0000");
+  assert.deepEqual(decode(readOffsetFetchResponse, 0, v0), decoded);
+});

@@ -1,0 +1,76 @@
+import assert from "node:assert/strict";
+import { readCheckpoint, writeCheckpoint } from "../../src/storage/checkpoint-file.ts";
+import { StorageError } from "../../src/storage/mod.ts";
+import { PartitionLog } from "../../src/storage/mod.ts";
+import { buildBatch, tempLogDir } from "./batches.ts";
+
+Deno.test("checkpoint round-trips entries and reports a missing file as null", () => {
+  using dir = tempLogDir();
+  const file = `${dir.path}/x.checkpoint`;
+  assert.equal(readCheckpoint(file), null);
+  writeCheckpoint(file, [["logStartOffset", 5], ["highWatermark", 2 ** 50]]);
+  assert.deepEqual(readCheckpoint(file), [["logStartOffset", 5], ["highWatermark", 2 ** 50]]);
+  assert.equal(Deno.readTextFileSync(file), `0\n2\nlogStartOffset 5\nhighWatermark ${2 ** 50}\n`);
+  writeCheckpoint(file, []);
+  assert.deepEqual(readCheckpoint(file), []);
+});
+
+Deno.test("checkpoint replacement leaves no temp file; a leftover temp file is never read", () => {
+  using dir = tempLogDir();
+  const file = `${dir.path}/x.checkpoint`;
+  writeCheckpoint(file, [["a", 1]]);
+  assert.deepEqual([...Deno.readDirSync(dir.path)].map((entry) => entry.name), ["x.checkpoint"]);
+  Deno.writeTextFileSync(`${file}.tmp`, "0\n1\na 99"); // a crash mid-replace
+  assert.deepEqual(readCheckpoint(file), [["a", 1]]);
+});
+
+Deno.test("malformed checkpoints are refused with a StorageError", () => {
+  using dir = tempLogDir();
+  const file = `${dir.path}/x.checkpoint`;
+  for (
+    const text of [
+      "",
+      "7\n0\n",
+      "0\n3\na 1\n",
+      "0\n1\na b\n",
+      "0\n1\na 1 2\n",
+      "0\n-1\n",
+      "0\n1\na 99999999999999999\n",
+    ]
+  ) {
+    Deno.writeTextFileSync(file, text);
+    assert.throws(() => readCheckpoint(file), StorageError, JSON.stringify(text));
+  }
+  Deno.writeFileSync(file, new Uint8Array(2 * 1024 * 1024));
+  assert.throws(() => readCheckpoint(file), StorageError);
+});
+
+Deno.test("a partition log ignores and removes a leftover offsets checkpoint temp file", () => {
+  using dir = tempLogDir();
+  const log = PartitionLog.open({ dir: dir.path, logger: () => {} });
+  log.appendAsLeader(buildBatch({ records: 4 }), 0);
+  log.setHighWatermark(3);
+  log.close();
+  Deno.writeTextFileSync(
+    `${dir.path}/offsets.checkpoint.tmp`,
+    "0\n3\nlogStartOffset 0\nrecoveryPoint 0\nhighWatermark 1\n",
+  );
+  const reopened = PartitionLog.open({ dir: dir.path, logger: () => {} });
+  assert.equal(reopened.highWatermark, 3);
+  assert.throws(() => Deno.statSync(`${dir.path}/offsets.checkpoint.tmp`), Deno.errors.NotFound);
+  reopened.close();
+});
+
+Deno.test("a damaged offsets checkpoint makes the log recover everything and say so", () => {
+  using dir = tempLogDir();
+  const log = PartitionLog.open({ dir: dir.path, logger: () => {} });
+  log.appendAsLeader(buildBatch({ records: 4 }), 0);
+  log.close();
+  Deno.writeTextFileSync(`${dir.path}/offsets.checkpoint`, "garbage");
+  const lines: string[] = [];
+  const reopened = PartitionLog.open({ dir: dir.path, logger: (line) => lines.push(line) });
+  assert.equal(reopened.logEndOffset, 4);
+  assert.equal(reopened.highWatermark, 0);
+  assert.match(lines[0], /offsets checkpoint unusable/);
+  reopened.close();
+});
