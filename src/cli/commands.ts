@@ -4,3 +4,4 @@ import "./consume.ts";
 import "./coordinator.ts";
 import "./produce.ts";
 import "./topic.ts";
+import "./zk.ts";
