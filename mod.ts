@@ -7,3 +7,32 @@
 export * from "./src/wire/mod.ts";
 export { VERSION } from "./src/version.ts";
 export { type Coordinator, type CoordinatorOptions, startCoordinator } from "./src/coordinator/mod.ts";
+export {
+  type ClientOptions,
+  type CreateOptions,
+  type NodeData,
+  type PersistentWatch,
+  type SessionEvent,
+  type SessionState,
+  TransactionError,
+  type TransactionResult,
+  type Watcher,
+  type WatchEvent,
+  watchOnce,
+  ZooKeeperClient,
+} from "./src/zk/client/mod.ts";
+export {
+  DistributedLock,
+  type ElectionEvent,
+  GroupMembership,
+  LeaderElection,
+  type MembershipChange,
+} from "./src/zk/recipes/mod.ts";
+export {
+  type ACL,
+  ErrorCode,
+  KeeperError,
+  OPEN_ACL_UNSAFE,
+  Perms,
+  type Stat,
+} from "./src/zk/protocol/mod.ts";

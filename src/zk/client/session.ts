@@ -94,7 +94,7 @@ const CLOSE_TIMEOUT_MS = 5_000;
 /** The connection and session state machine; the client's operations go through submit(). */
 export class Session {
   readonly events: EventStream<SessionEvent>;
-  readonly watches = new WatchRegistry();
+  readonly watches: WatchRegistry = new WatchRegistry();
   readonly chroot: string;
   #hosts: HostPort[];
   #options: ResolvedClientOptions;

@@ -31,7 +31,7 @@ export interface MembershipChange {
 
 /** A view of (and optionally a member of) one group. */
 export class GroupMembership implements AsyncDisposable {
-  readonly events = new EventStream<MembershipChange>(1000);
+  readonly events: EventStream<MembershipChange> = new EventStream<MembershipChange>(1000);
   readonly path: string;
   readonly registryPath: string;
   readonly livePath: string;

@@ -39,7 +39,7 @@ export interface ElectionOptions {
 
 /** One candidate in an election. */
 export class LeaderElection implements AsyncDisposable {
-  readonly events = new EventStream<ElectionEvent>(1000);
+  readonly events: EventStream<ElectionEvent> = new EventStream<ElectionEvent>(1000);
   readonly path: string;
   #client: ZooKeeperClient;
   #node: SequentialQueueNode;
