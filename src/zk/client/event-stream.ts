@@ -1,8 +1,8 @@
 /**
  * EventStream: one producer, many consumers, each either a callback or an async iterator. Every
  * iterator has its own bounded queue: a consumer that stops reading cannot make the process grow
- * without bound; on overflow that iterator fails with a RangeError naming the knob, and the others
- * carry on.
+ * without bound; on overflow that iterator yields what it holds, then fails with a RangeError naming
+ * the knob, and the others carry on.
  *
  * @example
  * ```ts
@@ -100,7 +100,7 @@ class QueueIterator<T> implements AsyncIterator<T> {
       this.#error = new RangeError(
         `Event queue overflowed at ${this.#maxQueuedEvents} unread events (read faster or raise maxQueuedEvents)`,
       );
-      this.#queue = [];
+      // Keep what is queued: the reader gets those events, then the error.
       this.finish();
       return;
     }
