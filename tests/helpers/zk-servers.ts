@@ -19,6 +19,9 @@ export interface ZkServer extends AsyncDisposable {
   readonly connectString: string;
   /** Stop and start again on the same port and data dir, quickly enough that sessions survive. */
   restart(): Promise<void>;
+  /** Kill the server (SIGKILL); start() brings it back on the same port and data dir. */
+  stop(): Promise<void>;
+  start(): Promise<void>;
 }
 
 export type ZkServerKind = "zookeeper" | "coordinator";
@@ -46,6 +49,8 @@ export async function startZkServer(kind: ZkServerKind): Promise<ZkServer> {
       kind,
       connectString: zk.connectString,
       restart: () => zk.restart(),
+      stop: () => zk.kill(),
+      start: () => zk.restart(),
       [Symbol.asyncDispose]: () => zk[Symbol.asyncDispose](),
     };
   }
@@ -68,6 +73,14 @@ async function startCoordinator(): Promise<ZkServer> {
     connectString: `127.0.0.1:${port}`,
     async restart() {
       await program?.stop("SIGTERM");
+      program = await startProgram(args, port);
+    },
+    async stop() {
+      await program?.stop("SIGKILL");
+      program = undefined;
+    },
+    async start() {
+      await program?.stop("SIGKILL");
       program = await startProgram(args, port);
     },
     async [Symbol.asyncDispose]() {

@@ -103,6 +103,28 @@ zkServerTest(
   },
 );
 
+zkServerTest("election: a leader cut off for longer than its session timeout steps down", async (server) => {
+  await using pool = clients();
+  const client = pool.add(await connect(server.connectString, { sessionTimeoutMs: 4_000 }));
+  const election = new LeaderElection(client, "/cut");
+  const events = record(election.events);
+  await election.start();
+  assert.equal(election.isLeader, true);
+
+  await server.stop();
+  // By now the server may have expired the session and another candidate may lead: stop acting.
+  await eventually("leadership lost while cut off", () => !election.isLeader, 60_000);
+  assert.deepEqual(events.at(-1), {
+    type: "lost",
+    reason: "disconnected for longer than the session timeout",
+  });
+
+  // Both servers give a restarted session its whole timeout to re-attach: the node is still ours.
+  await server.start();
+  await eventually("leading again after the re-attach", () => election.isLeader, 60_000);
+  assert.deepEqual(events.map((event) => event.type), ["elected", "lost", "elected"]);
+});
+
 zkServerTest("election: a leader whose node is deleted steps down and queues again", async (server) => {
   await using pool = clients();
   const admin = pool.add(await connect(server.connectString));
