@@ -30,6 +30,7 @@ export {
 } from "./src/zk/recipes/mod.ts";
 export {
   type ACL,
+  type ClientInfo,
   ErrorCode,
   KeeperError,
   OPEN_ACL_UNSAFE,

@@ -14,11 +14,13 @@
  * ```
  */
 export class EventStream<T> implements AsyncIterable<T> {
+  /** Unread events each async iterator may hold. */
   readonly maxQueuedEvents: number;
   #listeners = new Set<(event: T) => void>();
   #iterators = new Set<QueueIterator<T>>();
   #ended = false;
 
+  /** A stream whose iterators hold at most maxQueuedEvents unread events. */
   constructor(maxQueuedEvents = 1000) {
     this.maxQueuedEvents = maxQueuedEvents;
   }
@@ -67,6 +69,7 @@ export class EventStream<T> implements AsyncIterable<T> {
     }
   }
 
+  /** A new iterator that sees events emitted from now on. */
   [Symbol.asyncIterator](): AsyncIterator<T> {
     const iterator = new QueueIterator<T>(this.maxQueuedEvents, () => this.#iterators.delete(iterator));
     if (this.#ended) iterator.finish();

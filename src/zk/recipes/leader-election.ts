@@ -39,7 +39,9 @@ export interface ElectionOptions {
 
 /** One candidate in an election. */
 export class LeaderElection implements AsyncDisposable {
+  /** elected, following and lost, in order. */
   readonly events: EventStream<ElectionEvent> = new EventStream<ElectionEvent>(1000);
+  /** The parent node of the candidates. */
   readonly path: string;
   #client: ZooKeeperClient;
   #node: SequentialQueueNode;
@@ -57,6 +59,7 @@ export class LeaderElection implements AsyncDisposable {
     this.#evaluate();
   };
 
+  /** A candidate in the election at `path` (nothing happens until start()). */
   constructor(client: ZooKeeperClient, path: string, options: ElectionOptions = {}) {
     this.#client = client;
     this.path = path;
@@ -135,6 +138,7 @@ export class LeaderElection implements AsyncDisposable {
     this.events.end();
   }
 
+  /** Leave the election (see stop()). */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.stop();
   }
