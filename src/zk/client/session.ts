@@ -55,7 +55,13 @@ export type SessionState = "connecting" | "connected" | "disconnected" | "expire
 /** Session lifecycle events. */
 export type SessionEvent =
   | { type: "connected"; server: string; sessionId: bigint; timeoutMs: number; reattached: boolean }
-  | { type: "disconnected"; server: string; reason: string }
+  | {
+    type: "disconnected";
+    server: string;
+    reason: string;
+    /** Date.now() when the last bytes came from the server: the session expires a timeout after about then. */
+    lastHeardMs: number;
+  }
   | { type: "expired" }
   | { type: "closed" };
 
@@ -512,7 +518,12 @@ export class Session {
     }
     if (this.#closing || this.#state !== "connected") return;
     this.#state = "disconnected";
-    this.events.emit({ type: "disconnected", server: `${socket.host}:${socket.port}`, reason });
+    this.events.emit({
+      type: "disconnected",
+      server: `${socket.host}:${socket.port}`,
+      reason,
+      lastHeardMs: socket.lastReceivedMs,
+    });
     this.#connectLoop();
   }
 
