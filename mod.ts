@@ -41,3 +41,33 @@ export {
   type ClusterStatus,
   readClusterStatus,
 } from "./src/broker/controller/cluster-status.ts";
+export {
+  type ClientOptions,
+  type CreateOptions,
+  type NodeData,
+  type PersistentWatch,
+  type SessionEvent,
+  type SessionState,
+  TransactionError,
+  type TransactionResult,
+  type Watcher,
+  type WatchEvent,
+  watchOnce,
+  ZooKeeperClient,
+} from "./src/zk/client/mod.ts";
+export {
+  DistributedLock,
+  type ElectionEvent,
+  GroupMembership,
+  LeaderElection,
+  type MembershipChange,
+} from "./src/zk/recipes/mod.ts";
+export {
+  type ACL,
+  type ClientInfo,
+  ErrorCode as KeeperErrorCode,
+  KeeperError,
+  OPEN_ACL_UNSAFE,
+  Perms,
+  type Stat,
+} from "./src/zk/protocol/mod.ts";

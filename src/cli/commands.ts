@@ -2,7 +2,8 @@
 import "./broker.ts";
 import "./consume.ts";
 import "./coordinator.ts";
-import "./produce.ts";
-import "./topic.ts";
 import "./dev.ts";
 import "./group.ts";
+import "./produce.ts";
+import "./topic.ts";
+import "./zk.ts";

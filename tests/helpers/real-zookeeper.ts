@@ -43,8 +43,8 @@ export interface RealZooKeeper extends AsyncDisposable {
   restart(): Promise<void>;
   /** Kill the JVM without restarting it (idempotent). */
   kill(): Promise<void>;
-  /** Send a four-letter word and return the answer. */
-  fourLetterWord(word: string): Promise<string>;
+  /** Send a four-letter word and return the answer (what arrived within timeoutMs, default 5 s). */
+  fourLetterWord(word: string, timeoutMs?: number): Promise<string>;
 }
 
 /** Start a standalone ZooKeeper on 127.0.0.1 and wait until it answers `ruok`. */
@@ -167,8 +167,14 @@ class ServerProcess implements RealZooKeeper {
     await this.start();
   }
 
-  async fourLetterWord(word: string): Promise<string> {
+  async fourLetterWord(word: string, timeoutMs = 5_000): Promise<string> {
     const conn = await Deno.connect({ hostname: this.host, port: this.port });
+    // A JVM that has bound the port but is not serving yet may accept and never answer: bound the wait.
+    const timer = setTimeout(() => {
+      try {
+        conn.close();
+      } catch { /* already closed */ }
+    }, timeoutMs);
     try {
       await conn.write(new TextEncoder().encode(word));
       const chunks: Uint8Array[] = [];
@@ -181,6 +187,7 @@ class ServerProcess implements RealZooKeeper {
       }
       return new TextDecoder().decode(concat(chunks));
     } finally {
+      clearTimeout(timer);
       try {
         conn.close();
       } catch { /* closed by peer */ }

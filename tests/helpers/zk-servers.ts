@@ -8,7 +8,8 @@
  * its module exists in this tree (src/coordinator/server.ts).
  */
 import { PEERS, peerTest } from "./peers.ts";
-import { freePort, type RunningProgram, startProgram, tempDir } from "./program.ts";
+import { ZooKeeperClient } from "../../src/zk/client/mod.ts";
+import { eventually, freePort, type RunningProgram, startProgram, tempDir } from "./program.ts";
 import { startRealZooKeeper } from "./real-zookeeper.ts";
 
 /** A running server for one test. */
@@ -18,6 +19,9 @@ export interface ZkServer extends AsyncDisposable {
   readonly connectString: string;
   /** Stop and start again on the same port and data dir, quickly enough that sessions survive. */
   restart(): Promise<void>;
+  /** Kill the server (SIGKILL); start() brings it back on the same port and data dir. */
+  stop(): Promise<void>;
+  start(): Promise<void>;
 }
 
 export type ZkServerKind = "zookeeper" | "coordinator";
@@ -45,6 +49,8 @@ export async function startZkServer(kind: ZkServerKind): Promise<ZkServer> {
       kind,
       connectString: zk.connectString,
       restart: () => zk.restart(),
+      stop: () => zk.kill(),
+      start: () => zk.restart(),
       [Symbol.asyncDispose]: () => zk[Symbol.asyncDispose](),
     };
   }
@@ -67,6 +73,14 @@ async function startCoordinator(): Promise<ZkServer> {
     connectString: `127.0.0.1:${port}`,
     async restart() {
       await program?.stop("SIGTERM");
+      program = await startProgram(args, port);
+    },
+    async stop() {
+      await program?.stop("SIGKILL");
+      program = undefined;
+    },
+    async start() {
+      await program?.stop("SIGKILL");
       program = await startProgram(args, port);
     },
     async [Symbol.asyncDispose]() {
@@ -104,4 +118,40 @@ async function withTimeout<T>(promise: Promise<T>, timeoutMs: number, what: stri
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * Expire a client's session from outside, the way ZooKeeper's own tests do: attach a second client
+ * to the same session (id + password) and close it. The victim's connection is dropped when the
+ * second one attaches; if the victim re-attaches before the close lands, try again. Give the victim
+ * a reconnectDelayMs of a second or so to make the first try win.
+ */
+export async function expireSession(connectString: string, victim: ZooKeeperClient): Promise<void> {
+  const sessionId = victim.sessionId;
+  const sessionPassword = victim.sessionPassword;
+  await eventually(
+    `session 0x${sessionId.toString(16)} to expire`,
+    async () => {
+      if (victim.state === "expired") return true;
+      const thief = await ZooKeeperClient.connect(connectString, {
+        sessionId,
+        sessionPassword,
+        connectTimeoutMs: 10_000,
+      })
+        .catch(() => undefined);
+      await thief?.close();
+      return await eventuallyState(victim, "expired", 2_000);
+    },
+    60_000,
+    10,
+  );
+}
+
+async function eventuallyState(client: ZooKeeperClient, state: string, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (client.state === state) return true;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return false;
 }

@@ -52,7 +52,9 @@ export type WatchType = "children" | "data" | "any";
 
 /** A persistent (optionally recursive) watch: an async iterator of events until removed. */
 export interface PersistentWatch extends AsyncIterable<WatchEvent>, AsyncDisposable {
+  /** The watched path. */
   readonly path: string;
+  /** Whether descendants are watched too. */
   readonly recursive: boolean;
   /** Remove the watch (locally, and on the server when nothing else watches the path); iteration ends. */
   remove(): Promise<void>;
@@ -108,6 +110,7 @@ export class ZooKeeperClient implements AsyncDisposable {
   get state(): SessionState {
     return this.#session.state;
   }
+  /** The session id the server assigned (0 before the first connect). */
   get sessionId(): bigint {
     return this.#session.sessionId;
   }
@@ -123,6 +126,7 @@ export class ZooKeeperClient implements AsyncDisposable {
   get server(): string {
     return this.#session.server;
   }
+  /** The chroot of the connect string ("" when none). */
   get chroot(): string {
     return this.#session.chroot;
   }
@@ -266,11 +270,13 @@ export class ZooKeeperClient implements AsyncDisposable {
     return this.#strip(reply.path);
   }
 
+  /** The node's ACL and Stat. */
   async getACL(path: string): Promise<{ acl: ACL[]; stat: Stat }> {
     const reply = await this.#session.submit({ op: OpCode.getACL, path: this.#path(path) }, path);
     return { acl: reply.acl, stat: reply.stat };
   }
 
+  /** Replace the node's ACL; version −1 matches any ACL version. Returns the new Stat. */
   async setACL(path: string, acl: readonly ACL[], version = -1): Promise<Stat> {
     const reply = await this.#session.submit(
       { op: OpCode.setACL, path: this.#path(path), acl, version },
@@ -450,6 +456,7 @@ export class ZooKeeperClient implements AsyncDisposable {
     await this.#session.close();
   }
 
+  /** Close the session (see close()). */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }

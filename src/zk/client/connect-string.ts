@@ -12,12 +12,15 @@ import { validatePath } from "./paths.ts";
 
 /** One server address. */
 export interface HostPort {
+  /** Host name or IP address. */
   host: string;
+  /** TCP port. */
   port: number;
 }
 
 /** A parsed connect string. */
 export interface ConnectString {
+  /** Servers in the order they are tried. */
   hosts: HostPort[];
   /** "" when there is no chroot, else a valid absolute path without a trailing slash. */
   chroot: string;

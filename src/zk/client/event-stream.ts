@@ -1,8 +1,8 @@
 /**
  * EventStream: one producer, many consumers, each either a callback or an async iterator. Every
  * iterator has its own bounded queue: a consumer that stops reading cannot make the process grow
- * without bound; on overflow that iterator fails with a RangeError naming the knob, and the others
- * carry on.
+ * without bound; on overflow that iterator yields what it holds, then fails with a RangeError naming
+ * the knob, and the others carry on.
  *
  * @example
  * ```ts
@@ -14,11 +14,13 @@
  * ```
  */
 export class EventStream<T> implements AsyncIterable<T> {
+  /** Unread events each async iterator may hold. */
   readonly maxQueuedEvents: number;
   #listeners = new Set<(event: T) => void>();
   #iterators = new Set<QueueIterator<T>>();
   #ended = false;
 
+  /** A stream whose iterators hold at most maxQueuedEvents unread events. */
   constructor(maxQueuedEvents = 1000) {
     this.maxQueuedEvents = maxQueuedEvents;
   }
@@ -67,6 +69,7 @@ export class EventStream<T> implements AsyncIterable<T> {
     }
   }
 
+  /** A new iterator that sees events emitted from now on. */
   [Symbol.asyncIterator](): AsyncIterator<T> {
     const iterator = new QueueIterator<T>(this.maxQueuedEvents, () => this.#iterators.delete(iterator));
     if (this.#ended) iterator.finish();
@@ -100,7 +103,7 @@ class QueueIterator<T> implements AsyncIterator<T> {
       this.#error = new RangeError(
         `Event queue overflowed at ${this.#maxQueuedEvents} unread events (read faster or raise maxQueuedEvents)`,
       );
-      this.#queue = [];
+      // Keep what is queued: the reader gets those events, then the error.
       this.finish();
       return;
     }

@@ -12,7 +12,7 @@ export interface ClientOptions {
   maxPendingRequests?: number;
   /** Largest reply frame accepted; a bigger one drops the connection. Default 4 MiB. */
   maxFrameBytes?: number;
-  /** First wait before reconnecting after a failed attempt, doubled up to maxReconnectDelayMs. Default 50. */
+  /** Wait before reconnecting, and after each round of failed attempts (doubling up to maxReconnectDelayMs). Default 50. */
   reconnectDelayMs?: number;
   /** Upper bound of the reconnect wait. Default 1000. */
   maxReconnectDelayMs?: number;

@@ -55,7 +55,13 @@ export type SessionState = "connecting" | "connected" | "disconnected" | "expire
 /** Session lifecycle events. */
 export type SessionEvent =
   | { type: "connected"; server: string; sessionId: bigint; timeoutMs: number; reattached: boolean }
-  | { type: "disconnected"; server: string; reason: string }
+  | {
+    type: "disconnected";
+    server: string;
+    reason: string;
+    /** Date.now() when the last bytes came from the server: the session expires a timeout after about then. */
+    lastHeardMs: number;
+  }
   | { type: "expired" }
   | { type: "closed" };
 
@@ -94,7 +100,7 @@ const CLOSE_TIMEOUT_MS = 5_000;
 /** The connection and session state machine; the client's operations go through submit(). */
 export class Session {
   readonly events: EventStream<SessionEvent>;
-  readonly watches = new WatchRegistry();
+  readonly watches: WatchRegistry = new WatchRegistry();
   readonly chroot: string;
   #hosts: HostPort[];
   #options: ResolvedClientOptions;
@@ -197,6 +203,9 @@ export class Session {
   async #connectLoop(): Promise<void> {
     let delayMs = this.#options.reconnectDelayMs;
     let attempts = 0;
+    // A reconnect waits a little first (as the Java client does) so that a server that just dropped
+    // every client is not hit by all of them in the same millisecond.
+    if (this.#state === "disconnected") await this.#sleep(this.#options.reconnectDelayMs);
     while (this.#state === "connecting" || this.#state === "disconnected") {
       if (this.#closing) return;
       const host = this.#hosts[this.#hostIndex % this.#hosts.length];
@@ -509,7 +518,12 @@ export class Session {
     }
     if (this.#closing || this.#state !== "connected") return;
     this.#state = "disconnected";
-    this.events.emit({ type: "disconnected", server: `${socket.host}:${socket.port}`, reason });
+    this.events.emit({
+      type: "disconnected",
+      server: `${socket.host}:${socket.port}`,
+      reason,
+      lastHeardMs: socket.lastReceivedMs,
+    });
     this.#connectLoop();
   }
 

@@ -38,6 +38,7 @@ export class TransactionError extends KeeperError {
   /** Per-op codes: 0 before the failing op, its code, then RUNTIMEINCONSISTENCY (−2). */
   readonly codes: number[];
 
+  /** A failure of op `index` with `code`; `codes` holds every op's result code. */
   constructor(code: number, path: string | undefined, index: number, codes: number[]) {
     super(code, path, `op ${index} of the transaction failed, nothing was applied`);
     this.index = index;
@@ -53,6 +54,7 @@ export class Transaction {
   #ops: MultiOp[] = [];
   #paths: string[] = [];
 
+  /** Used by ZooKeeperClient.transaction(); paths are mapped through the client's chroot. */
   constructor(
     session: Session,
     toServer: (path: string, sequential?: boolean) => string,
@@ -68,6 +70,7 @@ export class Transaction {
     return this.#ops.length;
   }
 
+  /** Create a node (withStat: a create2 result with the new Stat). */
   create(path: string, data?: NodeData, options: CreateOptions & { withStat?: boolean } = {}): this {
     const acl: readonly ACL[] = options.acl ?? OPEN_ACL_UNSAFE;
     const op = options.container ? OpCode.createContainer : options.withStat ? OpCode.create2 : OpCode.create;
@@ -82,12 +85,14 @@ export class Transaction {
     return this;
   }
 
+  /** Delete a node; version −1 matches any version. */
   delete(path: string, version = -1): this {
     this.#ops.push({ op: OpCode.delete, path: this.#toServer(path), version });
     this.#paths.push(path);
     return this;
   }
 
+  /** Replace a node's data; version −1 matches any version. */
   setData(path: string, data: NodeData, version = -1): this {
     this.#ops.push({ op: OpCode.setData, path: this.#toServer(path), data: toBytes(data), version });
     this.#paths.push(path);

@@ -17,7 +17,9 @@ export type WatchEventType = "NodeCreated" | "NodeDeleted" | "NodeDataChanged" |
 
 /** A watch notification, path relative to the client's chroot. */
 export interface WatchEvent {
+  /** What happened. */
   type: WatchEventType;
+  /** Where, relative to the client's chroot. */
   path: string;
 }
 

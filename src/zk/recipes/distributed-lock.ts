@@ -27,6 +27,7 @@ export interface LockOptions {
 
 /** One would-be holder of a lock. */
 export class DistributedLock {
+  /** The parent node under which waiters queue. */
   readonly path: string;
   #client: ZooKeeperClient;
   #node: SequentialQueueNode;
@@ -34,6 +35,7 @@ export class DistributedLock {
   #held = false;
   #acquiring = false;
 
+  /** A lock on `path` for this client's session (nothing happens until acquire()). */
   constructor(client: ZooKeeperClient, path: string, options: LockOptions = {}) {
     this.#client = client;
     this.path = path;

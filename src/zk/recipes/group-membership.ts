@@ -25,15 +25,21 @@ export interface MembershipChange {
   live: string[];
   /** Members ever registered, sorted. */
   registered: string[];
+  /** Members live now that were not before. */
   joined: string[];
+  /** Members live before that are not now. */
   left: string[];
 }
 
 /** A view of (and optionally a member of) one group. */
 export class GroupMembership implements AsyncDisposable {
-  readonly events = new EventStream<MembershipChange>(1000);
+  /** One event per observed change of the live list (after watch()). */
+  readonly events: EventStream<MembershipChange> = new EventStream<MembershipChange>(1000);
+  /** The group's node. */
   readonly path: string;
+  /** `<path>/registry`: a persistent child per member ever seen. */
   readonly registryPath: string;
+  /** `<path>/live`: an ephemeral child per member alive now. */
   readonly livePath: string;
   #client: ZooKeeperClient;
   #memberId: string | undefined;
@@ -44,6 +50,7 @@ export class GroupMembership implements AsyncDisposable {
   #unsubscribe: (() => void) | undefined;
   #watcher: Watcher = () => this.#refresh();
 
+  /** A view of the group at `path` (nothing happens until join() or watch()). */
   constructor(client: ZooKeeperClient, path: string) {
     this.#client = client;
     this.path = path;
@@ -133,6 +140,7 @@ export class GroupMembership implements AsyncDisposable {
     if (this.#client.state === "connected") await this.leave().catch(() => {});
   }
 
+  /** Stop notifications and leave (see stop()). */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.stop();
   }

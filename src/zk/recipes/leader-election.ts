@@ -2,7 +2,7 @@
  * Leader election: every candidate creates an ephemeral sequential node under one parent; the
  * smallest is the leader. Each candidate watches only its predecessor, so when the leader goes only
  * its successor wakes up (no herd). A candidate learns it lost leadership when its node is deleted,
- * when its session expires or is closed, or when it has been disconnected for longer than the
+ * when its session expires or is closed, or when it has not heard from the server for longer than the
  * session timeout (by then the server has expired the session and someone else may lead: stop
  * acting as leader before that can overlap). If the node vanishes while the session lives (an
  * operator deleted it), the candidate joins again at the back of the queue.
@@ -39,7 +39,9 @@ export interface ElectionOptions {
 
 /** One candidate in an election. */
 export class LeaderElection implements AsyncDisposable {
-  readonly events = new EventStream<ElectionEvent>(1000);
+  /** elected, following and lost, in order. */
+  readonly events: EventStream<ElectionEvent> = new EventStream<ElectionEvent>(1000);
+  /** The parent node of the candidates. */
   readonly path: string;
   #client: ZooKeeperClient;
   #node: SequentialQueueNode;
@@ -57,6 +59,7 @@ export class LeaderElection implements AsyncDisposable {
     this.#evaluate();
   };
 
+  /** A candidate in the election at `path` (nothing happens until start()). */
   constructor(client: ZooKeeperClient, path: string, options: ElectionOptions = {}) {
     this.#client = client;
     this.path = path;
@@ -135,6 +138,7 @@ export class LeaderElection implements AsyncDisposable {
     this.events.end();
   }
 
+  /** Leave the election (see stop()). */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.stop();
   }
@@ -202,9 +206,11 @@ export class LeaderElection implements AsyncDisposable {
     switch (event.type) {
       case "disconnected":
         clearTimeout(this.#disconnectTimer);
+        // The server counts the timeout from when it last heard from us, which is about when we last
+        // heard from it, not from when we noticed the connection was gone (up to 2/3 of it later).
         this.#disconnectTimer = setTimeout(
           () => this.#setLost("disconnected for longer than the session timeout"),
-          this.#client.sessionTimeoutMs,
+          Math.max(0, event.lastHeardMs + this.#client.sessionTimeoutMs - Date.now()),
         );
         return;
       case "connected":
