@@ -2,8 +2,7 @@
  * The group coordinator's broker is SIGKILLed in a three-broker cluster: the controller moves
  * leadership of its `__consumer_offsets` partition, the new leader loads the groups from its
  * replica of the log, members find the new coordinator and keep consuming, and the offsets
- * committed before the kill are still there. Needs the controller and replication; until both
- * are in this tree (src/broker/controller), the test is skipped visibly.
+ * committed before the kill are still there.
  */
 import assert from "node:assert/strict";
 import { startCluster } from "../helpers/cluster.ts";
@@ -14,14 +13,9 @@ import { GroupAdmin } from "../../src/client/group-admin.ts";
 
 const ENV = { VLTAVA_GROUP_INITIAL_REBALANCE_DELAY_MS: "500" };
 const LONG = 180_000;
-const hasController = await Deno.stat(new URL("../../src/broker/controller", import.meta.url)).then(
-  () => true,
-  () => false,
-);
 
 Deno.test({
   name: "the coordinator's broker is SIGKILLed among three: the group moves, committed offsets survive",
-  ignore: !hasController,
   sanitizeOps: false,
   sanitizeResources: false,
   fn: async () => {
