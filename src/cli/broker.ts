@@ -8,6 +8,7 @@ import { integerOption } from "./options.ts";
 import { BrokerIdInUseError, startBroker } from "../broker/broker.ts";
 import { DEFAULT_BROKER_CONFIG } from "../broker/config.ts";
 import { groupOptionsFromEnv, groupsExtension } from "../broker/group-service.ts";
+import { exitWithParentOption, stopWhenStdinCloses } from "./parent-watch.ts";
 
 registerCommands((program) => {
   const broker = program.command("broker").description("Run a Kafka-protocol broker");
@@ -89,6 +90,7 @@ registerCommands((program) => {
       integerOption(100, 3_600_000),
       DEFAULT_BROKER_CONFIG.replicaLagTimeMaxMs,
     )
+    .addOption(exitWithParentOption())
     .action(async (options) => {
       let running;
       try {
@@ -125,6 +127,7 @@ registerCommands((program) => {
       const stop = () => void running.close();
       Deno.addSignalListener("SIGTERM", stop);
       Deno.addSignalListener("SIGINT", stop);
+      if (options.exitWithParent) stopWhenStdinCloses(stop);
       console.log(`broker ${options.id} listening on ${running.config.advertisedHost}:${running.port}`);
       const fatal = await running.closed;
       Deno.removeSignalListener("SIGTERM", stop);

@@ -6,6 +6,7 @@ import { registerCommands } from "./program.ts";
 import { CliError } from "./cli-error.ts";
 import { integerOption } from "./options.ts";
 import { startCoordinator } from "../coordinator/server.ts";
+import { exitWithParentOption, stopWhenStdinCloses } from "./parent-watch.ts";
 
 registerCommands((program) => {
   const coordinator = program.command("coordinator").description("the ZooKeeper-compatible coordinator");
@@ -39,6 +40,7 @@ registerCommands((program) => {
       100_000,
     )
     .option("--max-connections <count>", "most client connections at once", integerOption(1), 1024)
+    .addOption(exitWithParentOption())
     .action(async (options) => {
       const tickMs = options.tickMs;
       const minSessionTimeoutMs = options.minSessionTimeoutMs ?? 2 * tickMs;
@@ -78,6 +80,7 @@ registerCommands((program) => {
       const stop = () => void server.close();
       Deno.addSignalListener("SIGINT", stop);
       Deno.addSignalListener("SIGTERM", stop);
+      if (options.exitWithParent) stopWhenStdinCloses(stop);
       console.log(`coordinator listening on ${server.host}:${server.port}`);
       await server.closed;
       Deno.removeSignalListener("SIGINT", stop);

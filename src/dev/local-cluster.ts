@@ -83,9 +83,11 @@ export class LocalCluster {
     const logPath = `${this.options.dataDir}/logs/${name}.log`;
     const log = await Deno.open(logPath, { create: true, append: true });
     const [command, ...prefix] = selfCommand();
+    // stdin is a pipe this process never writes to: when it dies, even by SIGKILL, the child
+    // reads end of file and stops itself (--exit-with-parent).
     const child = new Deno.Command(command, {
-      args: [...prefix, ...args],
-      stdin: "null",
+      args: [...prefix, ...args, "--exit-with-parent"],
+      stdin: "piped",
       stdout: "piped",
       stderr: "piped",
     }).spawn();

@@ -4,15 +4,15 @@
  * child on SIGINT, and finds its data again on the next start. A taken port is a clear error.
  */
 import assert from "node:assert/strict";
-import { freePorts, runCli, RunningProgram, tempDir } from "../helpers/program.ts";
+import { eventually, freePorts, runCli, RunningProgram, tempDir } from "../helpers/program.ts";
 
 const options = { sanitizeOps: false, sanitizeResources: false };
 
-function dev(dataDir: string, basePort: number, coordinatorPort: number): RunningProgram {
+function dev(dataDir: string, basePort: number, coordinatorPort: number, brokers = 2): RunningProgram {
   return new RunningProgram([
     "dev",
     "--brokers",
-    "2",
+    String(brokers),
     "--data-dir",
     dataDir,
     "--base-port",
@@ -32,6 +32,34 @@ function bindable(port: number): boolean {
   }
 }
 
+/** Two consecutive ports for the brokers (both bindable now), one for the coordinator. */
+function devPorts(): { basePort: number; coordinatorPort: number } {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const [a, c] = freePorts(2);
+    if (a < 65535 && c !== a + 1 && bindable(a + 1)) return { basePort: a, coordinatorPort: c };
+  }
+  throw new Error("No two consecutive free ports");
+}
+
+/** Pids of the live children of `parent` (Linux /proc). */
+async function childPids(parent: number): Promise<number[]> {
+  const pids: number[] = [];
+  for await (const entry of Deno.readDir("/proc")) {
+    if (!/^\d+$/.test(entry.name)) continue;
+    const stat = await Deno.readTextFile(`/proc/${entry.name}/stat`).catch(() => "");
+    // "pid (comm) state ppid …": comm may hold spaces, so split after its closing parenthesis.
+    const [, ppid] = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    if (Number(ppid) === parent) pids.push(Number(entry.name));
+  }
+  return pids;
+}
+
+/** Is the process gone (or a zombie nobody has reaped yet)? */
+async function gone(pid: number): Promise<boolean> {
+  const stat = await Deno.readTextFile(`/proc/${pid}/stat`).catch(() => null);
+  return stat === null || stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z");
+}
+
 /** Is anything listening on the port? */
 async function listening(port: number): Promise<boolean> {
   try {
@@ -47,14 +75,7 @@ Deno.test(
   options,
   async () => {
     await using dir = await tempDir("vltava-dev-");
-    // Two consecutive ports for the brokers (both bindable now), one for the coordinator.
-    let basePort = 0;
-    let coordinatorPort = 0;
-    for (let attempt = 0; attempt < 50 && basePort === 0; attempt++) {
-      const [a, c] = freePorts(2);
-      if (a < 65535 && c !== a + 1 && bindable(a + 1)) [basePort, coordinatorPort] = [a, c];
-    }
-    assert.ok(basePort > 0, "no two consecutive free ports");
+    const { basePort, coordinatorPort } = devPorts();
     const bootstrap = `127.0.0.1:${basePort},127.0.0.1:${basePort + 1}`;
     {
       await using first = dev(dir.path, basePort, coordinatorPort);
@@ -124,5 +145,25 @@ Deno.test(
       second.signal("SIGINT");
       assert.equal((await second.status).code, 0);
     }
+  },
+);
+
+Deno.test(
+  "the coordinator and brokers of a SIGKILLed vltava dev stop on their own",
+  { ...options, ignore: Deno.build.os !== "linux" },
+  async () => {
+    await using dir = await tempDir("vltava-dev-");
+    const { basePort, coordinatorPort } = devPorts();
+    await using parent = dev(dir.path, basePort, coordinatorPort, 1);
+    await parent.waitForOutput(/cluster ready/, 120_000);
+    const children = await childPids(parent.pid);
+    assert.equal(children.length, 2, "dev runs a coordinator and one broker");
+
+    parent.signal("SIGKILL");
+    await parent.status;
+    await eventually("every child of the killed dev to exit", async () => {
+      for (const pid of children) if (!(await gone(pid))) return false;
+      return true;
+    }, 60_000);
   },
 );
