@@ -9,26 +9,7 @@ import { freePort, tempDir } from "../helpers/program.ts";
 import { partitionForKey } from "../../src/kafka/murmur2.ts";
 import { CompressionCodec, decodeRecordBatches } from "../../src/kafka/record-batch.ts";
 import { RawKafka, startBrokerProcess, startTestCoordinator } from "../integration/broker-harness.ts";
-
-async function kcat(
-  args: string[],
-  stdin?: string,
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  const child = new Deno.Command("kcat", {
-    args,
-    stdin: stdin === undefined ? "null" : "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  if (stdin !== undefined) {
-    const writer = child.stdin.getWriter();
-    await writer.write(new TextEncoder().encode(stdin));
-    await writer.close();
-  }
-  const output = await child.output();
-  const decoder = new TextDecoder();
-  return { code: output.code, stdout: decoder.decode(output.stdout), stderr: decoder.decode(output.stderr) };
-}
+import { kcat } from "../helpers/command.ts";
 
 peerTest(
   "kcat produces 10,000 keyed records and reads them all back in murmur2's partitions",

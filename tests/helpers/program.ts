@@ -3,6 +3,8 @@
  * `deno run -A main.ts`. Servers run as real child processes on free 127.0.0.1 ports with
  * temporary data directories, and are always killed when the test ends (`await using`).
  */
+import { type CommandResult, runCommand } from "./command.ts";
+
 const MAIN = new URL("../../main.ts", import.meta.url).pathname;
 
 /** The argv prefix that runs the program. */
@@ -191,32 +193,14 @@ export async function startProgram(
   return program;
 }
 
-export interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+/** What a one-shot vltava command printed and how it exited. */
+export type CliResult = CommandResult;
 
 /** Run a one-shot vltava command to completion. */
-export async function runCli(args: string[], options: { stdin?: string; env?: Record<string, string> } = {}) {
+export function runCli(
+  args: string[],
+  options: { stdin?: string; env?: Record<string, string> } = {},
+): Promise<CliResult> {
   const [command, ...rest] = programCommand();
-  const child = new Deno.Command(command, {
-    args: [...rest, ...args],
-    env: { NO_COLOR: "1", ...options.env },
-    stdin: options.stdin === undefined ? "null" : "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  if (options.stdin !== undefined) {
-    const writer = child.stdin.getWriter();
-    await writer.write(new TextEncoder().encode(options.stdin));
-    await writer.close();
-  }
-  const output = await child.output();
-  const decoder = new TextDecoder();
-  return {
-    code: output.code,
-    stdout: decoder.decode(output.stdout),
-    stderr: decoder.decode(output.stderr),
-  } satisfies CliResult;
+  return runCommand(command, [...rest, ...args], options);
 }
