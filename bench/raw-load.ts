@@ -113,7 +113,7 @@ export async function endToEndLatency(
   const consuming = (async () => {
     let offset = 0;
     while (latencies.length < count) {
-      const answer = await consumer.fetch(topic, 0, offset, 5_000, 1);
+      const answer = await consumer.fetch(topic, 0, offset, { maxWaitMs: 5_000, minBytes: 1 });
       if (!answer.records || answer.records.length === 0) continue;
       const now = performance.now();
       for (const slot of iterateBatches(answer.records, { validate: false, maxBatchBytes: 1 << 30 })) {

@@ -88,6 +88,18 @@ export async function startBrokerProcess(options: BrokerProcessOptions): Promise
   return program;
 }
 
+/** Fetch v11 fields a test may set; the defaults are a consumer's. */
+export interface FetchOptions {
+  maxWaitMs?: number;
+  minBytes?: number;
+  maxBytes?: number;
+  partitionMaxBytes?: number;
+  /** -1 = consumer, else the follower broker id. */
+  replicaId?: number;
+  /** -1 = not checked. */
+  currentLeaderEpoch?: number;
+}
+
 /** A sequential raw Kafka connection built on the project's codecs. */
 export class RawKafka implements AsyncDisposable {
   readonly conn: Deno.Conn;
@@ -158,14 +170,31 @@ export class RawKafka implements AsyncDisposable {
     return Promise.resolve();
   }
 
+  /** CreateTopics v4 of one topic with `numPartitions` partitions, replication factor 1. */
   createTopic(name: string, numPartitions: number, configs: Record<string, string> = {}) {
+    return this.#createTopic(name, numPartitions, 1, [], configs);
+  }
+
+  /** CreateTopics v4 of one topic whose partition p lives on assignments[p] (first = leader). */
+  createAssignedTopic(name: string, assignments: number[][], configs: Record<string, string> = {}) {
+    const placed = assignments.map((brokerIds, partitionIndex) => ({ partitionIndex, brokerIds }));
+    return this.#createTopic(name, -1, -1, placed, configs);
+  }
+
+  #createTopic(
+    name: string,
+    numPartitions: number,
+    replicationFactor: number,
+    assignments: { partitionIndex: number; brokerIds: number[] }[],
+    configs: Record<string, string>,
+  ) {
     return this.request(ApiKey.CreateTopics, 4, (w) =>
       writeCreateTopicsRequest(w, 4, {
         topics: [{
           name,
           numPartitions,
-          replicationFactor: 1,
-          assignments: [],
+          replicationFactor,
+          assignments,
           configs: Object.entries(configs).map(([name, value]) => ({ name, value })),
         }],
         timeoutMs: 30_000,
@@ -183,30 +212,30 @@ export class RawKafka implements AsyncDisposable {
   }
 
   /** Produce raw batch bytes to one partition; returns the partition response. */
-  async produce(topic: string, partition: number, records: Uint8Array, acks = 1) {
+  async produce(topic: string, partition: number, records: Uint8Array, acks = 1, timeoutMs = 30_000) {
     const response = await this.request(ApiKey.Produce, 7, (w) =>
       writeProduceRequest(w, 7, {
         transactionalId: null,
         acks,
-        timeoutMs: 30_000,
+        timeoutMs,
         topicData: [{ name: topic, partitionData: [{ index: partition, records }] }],
       }), (r) => readProduceResponse(r, 7));
     return response.responses[0].partitionResponses[0];
   }
 
-  /** One fetch of one partition. */
-  async fetch(
-    topic: string,
-    partition: number,
-    fetchOffset: number,
-    maxWaitMs = 0,
-    minBytes = 0,
-    maxBytes = 64 * 1024 * 1024,
-    partitionMaxBytes = 8 * 1024 * 1024,
-  ) {
+  /** One fetch of one partition (by default as a consumer that does not wait). */
+  async fetch(topic: string, partition: number, fetchOffset: number, options: FetchOptions = {}) {
+    const {
+      maxWaitMs = 0,
+      minBytes = 0,
+      maxBytes = 64 * 1024 * 1024,
+      partitionMaxBytes = 8 * 1024 * 1024,
+      replicaId = -1,
+      currentLeaderEpoch = -1,
+    } = options;
     const response = await this.request(ApiKey.Fetch, 11, (w) =>
       writeFetchRequest(w, 11, {
-        replicaId: -1,
+        replicaId,
         maxWaitMs,
         minBytes,
         maxBytes,
@@ -217,7 +246,7 @@ export class RawKafka implements AsyncDisposable {
           topic,
           partitions: [{
             partition,
-            currentLeaderEpoch: -1,
+            currentLeaderEpoch,
             fetchOffset,
             logStartOffset: -1,
             partitionMaxBytes,

@@ -145,7 +145,7 @@ async function wireScenario(port: number, dataDir: string) {
   assert.deepEqual(records.map((r) => [r.offset, text(r.value)]), [[0, "a"], [1, "b"], [2, "c"], [3, "d"]]);
   assert.equal(text(records[0].key), "k");
   // At least one whole batch even when it exceeds max_bytes, and only whole batches.
-  const tiny = await client.fetch("orders", 1, 0, 0, 0, 10, 10);
+  const tiny = await client.fetch("orders", 1, 0, { maxBytes: 10, partitionMaxBytes: 10 });
   const tinyBatches = decodeRecordBatches(tiny.records!);
   assert.deepEqual(tinyBatches.map((b) => [b.baseOffset, b.records.length]), [[0, 3]]);
   const tail = await client.fetch("orders", 1, 4);
@@ -161,7 +161,7 @@ async function wireScenario(port: number, dataDir: string) {
   assert.equal(outOfRange.errorCode, ErrorCode.OFFSET_OUT_OF_RANGE);
 
   // A long-poll with nothing to return ends at max_wait with error 0 and empty (not null) records.
-  const idle = await client.fetch("orders", 0, 0, 200, 1);
+  const idle = await client.fetch("orders", 0, 0, { maxWaitMs: 200, minBytes: 1 });
   assert.deepEqual([idle.errorCode, idle.records?.length], [0, 0]);
 
   // acks=0 gets no response at all: the next reply on the connection is the next request's.
@@ -177,7 +177,7 @@ async function wireScenario(port: number, dataDir: string) {
 
   // A long-poll waits for data on its own connection while another connection produces.
   await using poller = await RawKafka.connect(port);
-  const polled = poller.fetch("orders", 2, 0, 60_000, 1);
+  const polled = poller.fetch("orders", 2, 0, { maxWaitMs: 60_000, minBytes: 1 });
   await client.produce("orders", 2, batchOf(["late"]));
   const woken = await polled;
   assert.equal(woken.errorCode, 0);
