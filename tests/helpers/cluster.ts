@@ -9,7 +9,8 @@
  * const producer = new Producer({ bootstrap: cluster.bootstrap });
  * ```
  */
-import { freePorts, RunningProgram, tempDir } from "./program.ts";
+import { eventually, freePorts, RunningProgram, tempDir } from "./program.ts";
+import { Admin, type NewTopic } from "../../src/client/admin.ts";
 
 export interface ClusterFixtureOptions {
   /** Number of brokers (ids 1..N). Default 1. */
@@ -138,4 +139,19 @@ async function tempDirIn(parent: string): Promise<{ path: string } & AsyncDispos
       await Deno.remove(path, { recursive: true }).catch(() => {});
     },
   };
+}
+
+/**
+ * Create topics through the project's Admin and wait until every partition has a leader, so
+ * that what a test does next does not race the controller.
+ */
+export async function createTopics(bootstrap: string, topics: NewTopic[], timeoutMs = 60_000): Promise<void> {
+  await using admin = new Admin({ bootstrap });
+  await admin.createTopics(topics);
+  const names = topics.map((topic) => topic.name);
+  await eventually(`leaders for every partition of ${names.join(", ")}`, async () => {
+    const described = await admin.describeTopics(names);
+    return described.length === names.length &&
+      described.every((topic) => topic.partitions.every((partition) => partition.leader >= 0));
+  }, timeoutMs);
 }
