@@ -1,10 +1,9 @@
 /**
- * Test harness for broker integration and compat tests: a coordinator (the built-in one when
- * this checkout has it, else a real ZooKeeper 3.8 — same protocol), brokers as real processes,
- * and a minimal raw Kafka client built on the project's codecs.
+ * Test harness for broker integration tests that manage processes one by one (a coordinator,
+ * brokers restarted on the same data dir) and a minimal raw Kafka client built on the project's
+ * codecs. Whole clusters come from tests/helpers/cluster.ts.
  */
 import { delay, freePort, type RunningProgram, startProgram, tempDir } from "../helpers/program.ts";
-import { startRealZooKeeper } from "../helpers/real-zookeeper.ts";
 import { Reader } from "../../src/wire/reader.ts";
 import { Writer } from "../../src/wire/writer.ts";
 import { FrameDecoder } from "../../src/wire/frame-decoder.ts";
@@ -21,24 +20,27 @@ export interface TestCoordinator extends AsyncDisposable {
   connectString: string;
 }
 
-async function hasBuiltInCoordinator(): Promise<boolean> {
-  const commands = await Deno.readTextFile(new URL("../../src/cli/commands.ts", import.meta.url));
-  return commands.includes("coordinator");
-}
-
-/** Start the built-in coordinator as a process (or a real ZooKeeper when it is not built yet). */
+/** Start the built-in coordinator as a process on a free port with a temporary data dir. */
 export async function startTestCoordinator(): Promise<TestCoordinator> {
-  if (!(await hasBuiltInCoordinator())) {
-    const zk = await startRealZooKeeper();
-    return { connectString: zk.connectString, [Symbol.asyncDispose]: () => zk[Symbol.asyncDispose]() };
-  }
   const dir = await tempDir("vltava-coord-");
   const port = freePort();
-  const program = await startProgram(
-    ["coordinator", "start", "--port", String(port), "--data-dir", dir.path],
-    port,
-  );
-  await program.waitForOutput(/coordinator listening on/);
+  let program: RunningProgram;
+  try {
+    program = await startProgram(
+      ["coordinator", "start", "--port", String(port), "--data-dir", dir.path],
+      port,
+    );
+  } catch (error) {
+    await dir[Symbol.asyncDispose]();
+    throw error;
+  }
+  try {
+    await program.waitForOutput(/coordinator listening on/);
+  } catch (error) {
+    await program.stop("SIGKILL");
+    await dir[Symbol.asyncDispose]();
+    throw error;
+  }
   return {
     connectString: `127.0.0.1:${port}`,
     async [Symbol.asyncDispose]() {
