@@ -4,7 +4,7 @@
  * a corrupted log tail, and hostile input alongside a well-behaved producer.
  */
 import assert from "node:assert/strict";
-import { eventually, freePort, tempDir } from "../helpers/program.ts";
+import { eventually, freePort, freePorts, tempDir } from "../helpers/program.ts";
 import { RunningProgram } from "../helpers/program.ts";
 import { ApiKey } from "../../src/kafka/api-keys.ts";
 import { ErrorCode } from "../../src/kafka/errors.ts";
@@ -516,7 +516,7 @@ Deno.test(
   async () => {
     await using coordinator = await startTestCoordinator();
     await using dir = await tempDir();
-    const [port1, port2] = [freePort(), freePort()];
+    const [port1, port2] = freePorts(2);
     const base = { coordinator: coordinator.connectString };
     await using _b1 = await startBrokerProcess({ ...base, id: 1, port: port1, dataDir: `${dir.path}/b1` });
     await using _b2 = await startBrokerProcess({ ...base, id: 2, port: port2, dataDir: `${dir.path}/b2` });
