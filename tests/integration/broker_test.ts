@@ -566,3 +566,29 @@ Deno.test(
     });
   },
 );
+
+Deno.test(
+  "SIGTERM stops a broker cleanly while its coordinator is down, without waiting out a coordinator timeout",
+  options,
+  async () => {
+    await using dir = await tempDir();
+    const port = freePort();
+    await using broker = await (async () => {
+      await using coordinator = await startTestCoordinator();
+      const started = await startBrokerProcess({
+        id: 1,
+        port,
+        coordinator: coordinator.connectString,
+        dataDir: dir.path,
+      });
+      await started.waitForOutput(/elected controller/);
+      return started;
+    })(); // the coordinator is gone from here on
+    await broker.waitForOutput(/lost the connection to the coordinator/);
+    // Coordinator requests time out after 60 s: a broker that asked anyway would be SIGKILLed here.
+    const status = await broker.stop("SIGTERM", 30_000);
+    assert.equal(status.code, 0, broker.stderr);
+    assert.match(broker.stdout, /broker 1 stopped/);
+    assert.match(broker.stderr, /controlled shutdown skipped/);
+  },
+);
