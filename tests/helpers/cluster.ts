@@ -113,9 +113,7 @@ export class TestCluster implements AsyncDisposable {
 export async function startCluster(options: ClusterFixtureOptions = {}): Promise<TestCluster> {
   const count = options.brokers ?? 1;
   const [coordinatorPort, ...brokerPorts] = freePorts(1 + count);
-  const dataRoot = options.parentDir === undefined
-    ? await tempDir("vltava-cluster-")
-    : await tempDirIn(options.parentDir);
+  const dataRoot = await tempDir("vltava-cluster-", options.parentDir);
   const cluster = new TestCluster(dataRoot, coordinatorPort, options);
   try {
     await cluster.startCoordinator();
@@ -129,16 +127,6 @@ export async function startCluster(options: ClusterFixtureOptions = {}): Promise
     throw new Error(`${(error as Error).message}\n${logs}`);
   }
   return cluster;
-}
-
-async function tempDirIn(parent: string): Promise<{ path: string } & AsyncDisposable> {
-  const path = await Deno.makeTempDir({ dir: parent, prefix: "vltava-cluster-" });
-  return {
-    path,
-    async [Symbol.asyncDispose]() {
-      await Deno.remove(path, { recursive: true }).catch(() => {});
-    },
-  };
 }
 
 /**

@@ -29,9 +29,12 @@ export function freePorts(count: number): number[] {
   return ports;
 }
 
-/** A temporary directory removed on dispose. */
-export async function tempDir(prefix = "vltava-test-"): Promise<{ path: string } & AsyncDisposable> {
-  const path = await Deno.makeTempDir({ prefix });
+/** A temporary directory (in `parent`, default the system temp dir) removed on dispose. */
+export async function tempDir(
+  prefix = "vltava-test-",
+  parent?: string,
+): Promise<{ path: string } & AsyncDisposable> {
+  const path = await Deno.makeTempDir({ prefix, dir: parent });
   return {
     path,
     async [Symbol.asyncDispose]() {
