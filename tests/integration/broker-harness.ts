@@ -74,6 +74,28 @@ export function brokerArgs(options: BrokerProcessOptions): string[] {
   ];
 }
 
+/** A coordinator plus one broker's port and temporary data dir, for tests that start and restart it. */
+export interface BrokerTestBed extends AsyncDisposable {
+  /** Pass to startBrokerProcess (as often as the test restarts the broker). */
+  options: BrokerProcessOptions;
+  coordinator: string;
+}
+
+/** Start a coordinator and pick a port and data dir for broker `id`; dispose stops and removes them. */
+export async function brokerTestBed(id = 1, extra: string[] = []): Promise<BrokerTestBed> {
+  const coordinator = await startTestCoordinator();
+  const dir = await tempDir();
+  const options = { id, port: freePort(), coordinator: coordinator.connectString, dataDir: dir.path, extra };
+  return {
+    options,
+    coordinator: coordinator.connectString,
+    async [Symbol.asyncDispose]() {
+      await coordinator[Symbol.asyncDispose]();
+      await dir[Symbol.asyncDispose]();
+    },
+  };
+}
+
 /** Start a broker process and wait for its ready line. */
 export async function startBrokerProcess(options: BrokerProcessOptions): Promise<RunningProgram> {
   const program = await startProgram(brokerArgs(options), options.port);

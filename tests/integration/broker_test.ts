@@ -28,6 +28,7 @@ import {
 import {
   brokerArgs,
   type BrokerProcessOptions,
+  brokerTestBed,
   RawKafka,
   startBrokerProcess,
   startTestCoordinator,
@@ -54,17 +55,10 @@ Deno.test(
   "topics, produce, long-poll fetch, list offsets, producer ids and delete over the wire",
   options,
   async () => {
-    await using coordinator = await startTestCoordinator();
-    await using dir = await tempDir();
-    const port = freePort();
-    await using broker = await startBrokerProcess({
-      id: 1,
-      port,
-      coordinator: coordinator.connectString,
-      dataDir: dir.path,
-    });
+    await using bed = await brokerTestBed();
+    await using broker = await startBrokerProcess(bed.options);
     try {
-      await wireScenario(port, dir.path);
+      await wireScenario(bed.options.port, bed.options.dataDir);
     } catch (error) {
       console.error(`broker stderr:\n${broker.stderr}`);
       throw error;
@@ -294,16 +288,9 @@ Deno.test(
   "SIGKILL during a produce stream loses no acknowledged record (fsync always)",
   options,
   async () => {
-    await using coordinator = await startTestCoordinator();
-    await using dir = await tempDir();
-    const port = freePort();
-    const brokerOptions = {
-      id: 1,
-      port,
-      coordinator: coordinator.connectString,
-      dataDir: dir.path,
-      extra: ["--fsync", "always", "--session-timeout-ms", "4000"],
-    };
+    await using bed = await brokerTestBed(1, ["--fsync", "always", "--session-timeout-ms", "4000"]);
+    const brokerOptions = bed.options;
+    const port = brokerOptions.port;
     let broker = await startBrokerProcess(brokerOptions);
     const acknowledged: string[] = [];
     try {
@@ -347,16 +334,9 @@ Deno.test(
 );
 
 Deno.test("a corrupted last batch on disk is cut at restart and the rest is served", options, async () => {
-  await using coordinator = await startTestCoordinator();
-  await using dir = await tempDir();
-  const port = freePort();
-  const brokerOptions = {
-    id: 1,
-    port,
-    coordinator: coordinator.connectString,
-    dataDir: dir.path,
-    extra: ["--fsync", "always", "--session-timeout-ms", "4000"],
-  };
+  await using bed = await brokerTestBed(1, ["--fsync", "always", "--session-timeout-ms", "4000"]);
+  const brokerOptions = bed.options;
+  const port = brokerOptions.port;
   {
     await using broker = await startBrokerProcess(brokerOptions);
     await using client = await RawKafka.connect(port);
@@ -367,7 +347,7 @@ Deno.test("a corrupted last batch on disk is cut at restart and the rest is serv
     // A crash (no clean-shutdown marker), so the restart walks and checks the log tail.
     await broker.stop("SIGKILL");
   }
-  const logFile = `${dir.path}/tail-0/00000000000000000000.log`;
+  const logFile = `${brokerOptions.dataDir}/tail-0/00000000000000000000.log`;
   const bytes = await Deno.readFile(logFile);
   bytes[bytes.length - 2] ^= 0xff; // inside the last batch's records: its CRC no longer matches
   await Deno.writeFile(logFile, bytes);
@@ -390,16 +370,9 @@ Deno.test(
   "hostile input closes only its own connection while a producer keeps working",
   options,
   async () => {
-    await using coordinator = await startTestCoordinator();
-    await using dir = await tempDir();
-    const port = freePort();
-    await using broker = await startBrokerProcess({
-      id: 1,
-      port,
-      coordinator: coordinator.connectString,
-      dataDir: dir.path,
-      extra: ["--max-frame-bytes", String(8 * 1024 * 1024)],
-    });
+    await using bed = await brokerTestBed(1, ["--max-frame-bytes", String(8 * 1024 * 1024)]);
+    const port = bed.options.port;
+    await using broker = await startBrokerProcess(bed.options);
     await using setup = await RawKafka.connect(port);
     assert.equal((await setup.createTopic("steady", 1)).topics[0].errorCode, 0);
 
@@ -470,16 +443,9 @@ Deno.test(
   "SIGTERM is a clean shutdown: exit 0, the id is free at once, data served after restart",
   options,
   async () => {
-    await using coordinator = await startTestCoordinator();
-    await using dir = await tempDir();
-    const port = freePort();
-    const brokerOptions = {
-      id: 3,
-      port,
-      coordinator: coordinator.connectString,
-      dataDir: dir.path,
-      extra: ["--auto-create-topics", "--num-partitions", "2"],
-    };
+    await using bed = await brokerTestBed(3, ["--auto-create-topics", "--num-partitions", "2"]);
+    const brokerOptions = bed.options;
+    const port = brokerOptions.port;
     {
       await using broker = await startBrokerProcess(brokerOptions);
       await using client = await RawKafka.connect(port);
