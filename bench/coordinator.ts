@@ -11,9 +11,10 @@
  * run side by side and the rounds alternate between them; each figure is the median over rounds.
  * Knobs: BENCH_SESSIONS, BENCH_IN_FLIGHT, BENCH_ZNODES, BENCH_SINGLE_OPS, BENCH_ROUNDS.
  */
-import { freePort, type RunningProgram, startProgram } from "../tests/helpers/program.ts";
+import type { RunningProgram } from "../tests/helpers/program.ts";
 import { type RealZooKeeper, startRealZooKeeper } from "../tests/helpers/real-zookeeper.ts";
 import { RawZk } from "../tests/helpers/zk-raw.ts";
+import { startCoordinatorProgram } from "../tests/helpers/cluster.ts";
 import { OpCode, OPEN_ACL_UNSAFE, type ZkRequest } from "../src/zk/protocol/mod.ts";
 
 const SESSIONS = Number(Deno.env.get("BENCH_SESSIONS") ?? 16);
@@ -95,16 +96,6 @@ async function workload(port: number, sessions: number, depth: number, znodes: n
   }
 }
 
-async function startVltava(dataDir: string): Promise<{ program: RunningProgram; port: number }> {
-  const port = freePort();
-  const program = await startProgram(
-    ["coordinator", "start", "--port", String(port), "--data-dir", dataDir],
-    port,
-  );
-  await program.waitForOutput(/coordinator listening on/);
-  return { program, port };
-}
-
 /** Per op, the median of each figure over the rounds (the box is shared: single runs are noisy). */
 function median(runs: Results[]): Results {
   const mid = (values: number[]) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)];
@@ -147,7 +138,7 @@ export async function run(): Promise<void> {
   let real: RealZooKeeper | undefined;
   const targets: Target[] = [];
   try {
-    vltava = await startVltava(dir);
+    vltava = await startCoordinatorProgram(dir);
     targets.push({ name: "vltava", port: vltava.port, concurrent: [], single: [] });
     try {
       real = await startRealZooKeeper({ extraConfig: { forceSync: "yes" } });

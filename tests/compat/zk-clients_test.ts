@@ -7,16 +7,7 @@ import { Buffer } from "node:buffer";
 import zookeeper from "node-zookeeper-client";
 import { eventually, freePort, startProgram, tempDir } from "../helpers/program.ts";
 import { KAZOO_PYTHON, PEERS, peerTest } from "../helpers/peers.ts";
-
-async function startCoordinatorProgram(dataDir: string) {
-  const port = freePort();
-  const program = await startProgram(
-    ["coordinator", "start", "--port", String(port), "--data-dir", dataDir],
-    port,
-  );
-  await program.waitForOutput(/coordinator listening on/);
-  return { program, port };
-}
+import { startCoordinatorProgram } from "../helpers/cluster.ts";
 
 // deno-lint-ignore no-explicit-any
 type NodeClient = any;

@@ -3,7 +3,8 @@
  * ZooKeeper protocol over TCP on 127.0.0.1.
  */
 import assert from "node:assert/strict";
-import { eventually, freePort, startProgram, tempDir } from "../helpers/program.ts";
+import { eventually, freePort, tempDir } from "../helpers/program.ts";
+import { startCoordinatorProgram } from "../helpers/cluster.ts";
 import { RawZk } from "../helpers/zk-raw.ts";
 import { Writer } from "../../src/wire/mod.ts";
 import {
@@ -16,13 +17,8 @@ import {
 
 const text = (value: string) => new TextEncoder().encode(value);
 
-async function startCoordinatorProgram(dataDir: string, port = freePort(), extra: string[] = []) {
-  const program = await startProgram(
-    ["coordinator", "start", "--port", String(port), "--data-dir", dataDir, ...extra],
-    port,
-  );
-  await program.waitForOutput(new RegExp(`coordinator listening on 127\\.0\\.0\\.1:${port}`));
-  return { program, port };
+function startCoordinator(dataDir: string, port = freePort(), extra: string[] = []) {
+  return startCoordinatorProgram(dataDir, { port, extra });
 }
 
 /** Send a four-letter word and read until the server closes. */
@@ -50,7 +46,7 @@ const create = (path: string, flags = 0, data: Uint8Array | null = null) => ({
 
 Deno.test("handshake: readOnly byte mirrored, timeout clamped, re-attach moves the session", async () => {
   await using dir = await tempDir();
-  const { program, port } = await startCoordinatorProgram(dir.path);
+  const { program, port } = await startCoordinator(dir.path);
   await using _program = program;
 
   // 45-byte request (readOnly byte) → 37-byte response; 44-byte → 36 bytes.
@@ -139,7 +135,7 @@ Deno.test("handshake: readOnly byte mirrored, timeout clamped, re-attach moves t
 
 Deno.test("ops over TCP: replies in order, notifications before the reply of the write, closeSession removes ephemerals", async () => {
   await using dir = await tempDir();
-  const { program, port } = await startCoordinatorProgram(dir.path);
+  const { program, port } = await startCoordinator(dir.path);
   await using _program = program;
   using writer = await RawZk.connect(port);
   using observer = await RawZk.connect(port);
@@ -208,7 +204,7 @@ Deno.test("ops over TCP: replies in order, notifications before the reply of the
 
 Deno.test("sessions expire in tick buckets: ephemerals deleted, watchers told, socket closed", async () => {
   await using dir = await tempDir();
-  const { program, port } = await startCoordinatorProgram(dir.path, freePort(), [
+  const { program, port } = await startCoordinator(dir.path, freePort(), [
     "--tick-ms",
     "200",
     "--min-session-timeout-ms",
@@ -246,7 +242,7 @@ Deno.test("sessions expire in tick buckets: ephemerals deleted, watchers told, s
 
 Deno.test("bad input closes only that connection (or answers MARSHALLINGERROR) and changes nothing", async () => {
   await using dir = await tempDir();
-  const { program, port } = await startCoordinatorProgram(dir.path, freePort(), [
+  const { program, port } = await startCoordinator(dir.path, freePort(), [
     "--max-frame-bytes",
     "4096",
   ]);
@@ -303,7 +299,7 @@ Deno.test("bad input closes only that connection (or answers MARSHALLINGERROR) a
 
 Deno.test("four-letter words answer in the reference's formats", async () => {
   await using dir = await tempDir();
-  const { program, port } = await startCoordinatorProgram(dir.path);
+  const { program, port } = await startCoordinator(dir.path);
   await using _program = program;
   using client = await RawZk.connect(port);
   await client.request(create("/4lw", 1));
@@ -341,7 +337,7 @@ Deno.test("four-letter words answer in the reference's formats", async () => {
 Deno.test("restart: tree, zxids and sessions survive a clean stop; the client re-attaches", async () => {
   await using dir = await tempDir();
   const port = freePort();
-  let { program } = await startCoordinatorProgram(dir.path, port);
+  let { program } = await startCoordinator(dir.path, port);
   let session: { id: bigint; passwd: Uint8Array; lastZxid: number };
   {
     using client = await RawZk.connect(port, { timeoutMs: 40_000 });
@@ -351,7 +347,7 @@ Deno.test("restart: tree, zxids and sessions survive a clean stop; the client re
   }
   const status = await program.stop("SIGTERM");
   assert.equal(status.code, 0, program.stderr);
-  ({ program } = await startCoordinatorProgram(dir.path, port));
+  ({ program } = await startCoordinator(dir.path, port));
   await using _program = program;
   using back = await RawZk.connect(port, {
     sessionId: session.id,
@@ -369,7 +365,7 @@ Deno.test("restart: tree, zxids and sessions survive a clean stop; the client re
 Deno.test("crash: SIGKILL during writes loses no acknowledged write; a session back in time keeps its ephemerals", async () => {
   await using dir = await tempDir();
   const port = freePort();
-  let { program } = await startCoordinatorProgram(dir.path, port, ["--snapshot-every-txns", "150"]);
+  let { program } = await startCoordinator(dir.path, port, ["--snapshot-every-txns", "150"]);
   const acknowledged: string[] = [];
   let ephemeralSession: { id: bigint; passwd: Uint8Array; lastZxid: number };
   {
@@ -404,7 +400,7 @@ Deno.test("crash: SIGKILL during writes loses no acknowledged write; a session b
     for (const client of writers) client.close();
     owner.close();
   }
-  ({ program } = await startCoordinatorProgram(dir.path, port, ["--snapshot-every-txns", "150"]));
+  ({ program } = await startCoordinator(dir.path, port, ["--snapshot-every-txns", "150"]));
   await using _program = program;
   using back = await RawZk.connect(port, {
     sessionId: ephemeralSession.id,

@@ -9,7 +9,7 @@
  * const producer = new Producer({ bootstrap: cluster.bootstrap });
  * ```
  */
-import { eventually, freePorts, RunningProgram, tempDir } from "./program.ts";
+import { eventually, freePort, freePorts, RunningProgram, startProgram, tempDir } from "./program.ts";
 import { Admin, type NewTopic } from "../../src/client/admin.ts";
 
 export interface ClusterFixtureOptions {
@@ -63,12 +63,12 @@ export class TestCluster implements AsyncDisposable {
 
   /** Start the coordinator (called by startCluster). */
   async startCoordinator(): Promise<void> {
-    const dataDir = `${this.#dataRoot.path}/coordinator`;
-    this.coordinator = new RunningProgram(
-      ["coordinator", "start", "--port", String(this.coordinatorPort), "--data-dir", dataDir],
-      this.#options.env,
-    );
-    await this.coordinator.waitForOutput(/coordinator listening on/, this.#options.timeoutMs ?? 60_000);
+    const started = await startCoordinatorProgram(`${this.#dataRoot.path}/coordinator`, {
+      port: this.coordinatorPort,
+      env: this.#options.env,
+      timeoutMs: this.#options.timeoutMs,
+    });
+    this.coordinator = started.program;
   }
 
   /** Start (or restart) broker `id` on `port`; waits for its "listening" line. */
@@ -107,6 +107,44 @@ export class TestCluster implements AsyncDisposable {
     await this.coordinator?.stop("SIGKILL");
     await this.#dataRoot[Symbol.asyncDispose]();
   }
+}
+
+export interface CoordinatorProgramOptions {
+  /** Default: a free port. */
+  port?: number;
+  /** More `coordinator start` flags. */
+  extra?: string[];
+  env?: Record<string, string>;
+  timeoutMs?: number;
+}
+
+/**
+ * Start `vltava coordinator start` with `dataDir` and wait for its ready line; the caller stops
+ * it (`await using`). Killed here when it does not get ready.
+ */
+export async function startCoordinatorProgram(
+  dataDir: string,
+  options: CoordinatorProgramOptions = {},
+): Promise<{ program: RunningProgram; port: number }> {
+  const port = options.port ?? freePort();
+  const timeoutMs = options.timeoutMs ?? 60_000;
+  const args = [
+    "coordinator",
+    "start",
+    "--port",
+    String(port),
+    "--data-dir",
+    dataDir,
+    ...(options.extra ?? []),
+  ];
+  const program = await startProgram(args, port, options.env, timeoutMs);
+  try {
+    await program.waitForOutput(new RegExp(`coordinator listening on 127\\.0\\.0\\.1:${port}`), timeoutMs);
+  } catch (error) {
+    await program.stop("SIGKILL");
+    throw error;
+  }
+  return { program, port };
 }
 
 /** Start a coordinator and `brokers` brokers (ids 1..N). */

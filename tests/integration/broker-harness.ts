@@ -4,6 +4,7 @@
  * codecs. Whole clusters come from tests/helpers/cluster.ts.
  */
 import { delay, freePort, type RunningProgram, startProgram, tempDir } from "../helpers/program.ts";
+import { startCoordinatorProgram } from "../helpers/cluster.ts";
 import { Reader } from "../../src/wire/reader.ts";
 import { Writer } from "../../src/wire/writer.ts";
 import { FrameDecoder } from "../../src/wire/frame-decoder.ts";
@@ -23,21 +24,11 @@ export interface TestCoordinator extends AsyncDisposable {
 /** Start the built-in coordinator as a process on a free port with a temporary data dir. */
 export async function startTestCoordinator(): Promise<TestCoordinator> {
   const dir = await tempDir("vltava-coord-");
-  const port = freePort();
   let program: RunningProgram;
+  let port: number;
   try {
-    program = await startProgram(
-      ["coordinator", "start", "--port", String(port), "--data-dir", dir.path],
-      port,
-    );
+    ({ program, port } = await startCoordinatorProgram(dir.path));
   } catch (error) {
-    await dir[Symbol.asyncDispose]();
-    throw error;
-  }
-  try {
-    await program.waitForOutput(/coordinator listening on/);
-  } catch (error) {
-    await program.stop("SIGKILL");
     await dir[Symbol.asyncDispose]();
     throw error;
   }
