@@ -152,6 +152,7 @@ Deno.test({
     const port = freePort();
     const args = ["coordinator", "start", "--port", String(port), "--data-dir", dir.path];
     let program = await startProgram(args, port);
+    await using _first = program; // stopped even when connecting fails
     const client = await connectNode(port);
     let other: NodeClient | undefined;
     try {

@@ -338,6 +338,7 @@ Deno.test("restart: tree, zxids and sessions survive a clean stop; the client re
   await using dir = await tempDir();
   const port = freePort();
   let { program } = await startCoordinator(dir.path, port);
+  await using _first = program;
   let session: { id: bigint; passwd: Uint8Array; lastZxid: number };
   {
     using client = await RawZk.connect(port, { timeoutMs: 40_000 });
@@ -366,6 +367,7 @@ Deno.test("crash: SIGKILL during writes loses no acknowledged write; a session b
   await using dir = await tempDir();
   const port = freePort();
   let { program } = await startCoordinator(dir.path, port, ["--snapshot-every-txns", "150"]);
+  await using _first = program;
   const acknowledged: string[] = [];
   let ephemeralSession: { id: bigint; passwd: Uint8Array; lastZxid: number };
   {
