@@ -142,7 +142,7 @@ export async function run(): Promise<void> {
   await joiner.close();
 
   // 3. Rebalance when a member dies: SIGKILL a CLI member, time until its partitions flow again.
-  const victim = new RunningProgram([
+  await using victim = new RunningProgram([
     "consume",
     TOPIC,
     "--group",
