@@ -6,8 +6,7 @@
  * session expiry + the controller's election and LeaderAndIsr + the client finding the leader.
  * `deno task bench cluster-failover` (right after `cluster` in the full run).
  */
-import { TestCluster } from "../tests/helpers/cluster.ts";
-import { freePorts, RunningProgram, tempDir } from "../tests/helpers/program.ts";
+import { startCluster, type TestCluster } from "../tests/helpers/cluster.ts";
 import { RawKafka } from "../tests/integration/broker-harness.ts";
 import { createAssignedTopic, waitForIsr } from "../tests/integration/replication-harness.ts";
 import { ClusterProbe } from "../tests/integration/controller-harness.ts";
@@ -95,28 +94,12 @@ async function measure(
 }
 
 /** The test cluster, with a coordinator ticking every TICK_MS (the default 2 s rounds expiry up). */
-async function startFastCluster(): Promise<TestCluster> {
-  const [coordinatorPort, ...brokerPorts] = freePorts(4);
-  const options = { brokerArgs: ["--session-timeout-ms", String(SESSION_TIMEOUT_MS)] };
-  const cluster = new TestCluster(await tempDir("vltava-bench-"), coordinatorPort, options);
-  try {
-    cluster.coordinator = new RunningProgram([
-      "coordinator",
-      "start",
-      "--port",
-      String(coordinatorPort),
-      "--data-dir",
-      `${cluster.dataRoot}/coordinator`,
-      "--tick-ms",
-      String(TICK_MS),
-    ]);
-    await cluster.coordinator.waitForOutput(/coordinator listening on/, 60_000);
-    await Promise.all(brokerPorts.map((port, i) => cluster.startBroker(i + 1, port)));
-  } catch (error) {
-    await cluster[Symbol.asyncDispose]();
-    throw error;
-  }
-  return cluster;
+function startFastCluster(): Promise<TestCluster> {
+  return startCluster({
+    brokers: 3,
+    brokerArgs: ["--session-timeout-ms", String(SESSION_TIMEOUT_MS)],
+    coordinatorArgs: ["--tick-ms", String(TICK_MS)],
+  });
 }
 
 /** A few acks=all writes first, so the measured one is not the partition's first. */

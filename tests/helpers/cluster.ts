@@ -17,6 +17,8 @@ export interface ClusterFixtureOptions {
   brokers?: number;
   /** Extra arguments for every `broker start`. */
   brokerArgs?: string[];
+  /** Extra arguments for `coordinator start` (e.g. a shorter --tick-ms). */
+  coordinatorArgs?: string[];
   /** Environment for every process. */
   env?: Record<string, string>;
   timeoutMs?: number;
@@ -65,6 +67,7 @@ export class TestCluster implements AsyncDisposable {
   async startCoordinator(): Promise<void> {
     const started = await startCoordinatorProgram(`${this.#dataRoot.path}/coordinator`, {
       port: this.coordinatorPort,
+      extra: this.#options.coordinatorArgs,
       env: this.#options.env,
       timeoutMs: this.#options.timeoutMs,
     });
