@@ -5,9 +5,8 @@
  * committed before the kill are still there.
  */
 import assert from "node:assert/strict";
-import { startCluster } from "../helpers/cluster.ts";
+import { createTopics, startCluster } from "../helpers/cluster.ts";
 import { eventually, RunningProgram } from "../helpers/program.ts";
-import { Admin } from "../../src/client/admin.ts";
 import { Producer } from "../../src/client/producer.ts";
 import { GroupAdmin } from "../../src/client/group-admin.ts";
 
@@ -21,9 +20,7 @@ Deno.test({
   fn: async () => {
     await using cluster = await startCluster({ brokers: 3, env: ENV });
     const bootstrap = cluster.bootstrap;
-    const admin = new Admin({ bootstrap });
-    await admin.createTopics([{ name: "moves", partitions: 6, replicationFactor: 3 }]);
-    admin.close();
+    await createTopics(bootstrap, [{ name: "moves", partitions: 6, replicationFactor: 3 }]);
     const member = (i: number) =>
       new RunningProgram([
         "consume",
