@@ -98,6 +98,23 @@ export class TestCluster implements AsyncDisposable {
     return broker;
   }
 
+  /**
+   * Wait until every broker's metadata lists every broker of this cluster: a broker is ready
+   * before it has seen the others register, and until then it refuses assignments naming them.
+   */
+  async waitForBrokers(timeoutMs = this.#options.timeoutMs ?? 60_000): Promise<void> {
+    const wanted = this.brokers.map((b) => b.id).sort((a, b) => a - b).join(",");
+    await Promise.all(
+      this.brokers.map((broker) =>
+        eventually(`broker ${broker.id} to see brokers ${wanted}`, async () => {
+          await using admin = new Admin({ bootstrap: `127.0.0.1:${broker.port}` });
+          const { brokers } = await admin.describeCluster();
+          return brokers.map((b) => b.nodeId).join(",") === wanted;
+        }, timeoutMs)
+      ),
+    );
+  }
+
   /** The broker process with this id. */
   broker(id: number): BrokerProcess {
     const broker = this.brokers.find((b) => b.id === id);
@@ -159,6 +176,7 @@ export async function startCluster(options: ClusterFixtureOptions = {}): Promise
   try {
     await cluster.startCoordinator();
     await Promise.all(brokerPorts.map((port, i) => cluster.startBroker(i + 1, port)));
+    await cluster.waitForBrokers();
   } catch (error) {
     const logs = [cluster.coordinator, ...cluster.brokers.map((b) => b.program)]
       .filter((p): p is RunningProgram => p !== undefined)

@@ -144,6 +144,7 @@ peerTest(
       brokerArgs: FAST_SESSION_ARGS,
     });
     for (const [i, port] of freePorts(3).entries()) await cluster.startBroker(i + 1, port);
+    await cluster.waitForBrokers();
     await leaderFailover(cluster);
     await controllerFailover(cluster);
   },

@@ -182,6 +182,7 @@ peerTest(
     });
     const ports = freePorts(3);
     for (const [i, brokerPort] of ports.entries()) await cluster.startBroker(i + 1, brokerPort);
+    await cluster.waitForBrokers();
     await failoverRounds(cluster, false);
   },
 );
