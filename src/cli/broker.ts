@@ -1,6 +1,7 @@
 /**
  * `vltava broker start`: run one broker until SIGTERM/SIGINT (clean shutdown).
  */
+import { onStopRequest } from "./stop-signals.ts";
 import { Option } from "@commander-js/extra-typings";
 import { registerCommands } from "./program.ts";
 import { CliError } from "./cli-error.ts";
@@ -122,13 +123,10 @@ registerCommands((program) => {
         }
         throw new CliError(`Broker ${options.id} could not start: ${message}`);
       }
-      const stop = () => void running.close();
-      Deno.addSignalListener("SIGTERM", stop);
-      Deno.addSignalListener("SIGINT", stop);
+      const releaseStopHooks = onStopRequest(() => void running.close());
       console.log(`broker ${options.id} listening on ${running.config.advertisedHost}:${running.port}`);
       const fatal = await running.closed;
-      Deno.removeSignalListener("SIGTERM", stop);
-      Deno.removeSignalListener("SIGINT", stop);
+      releaseStopHooks();
       if (fatal !== null) throw new CliError(`Broker ${options.id} stopped: ${fatal}; restart it`);
       console.log(`broker ${options.id} stopped`);
     });

@@ -2,6 +2,7 @@
  * `vltava coordinator start`: run the ZooKeeper-protocol coordinator in the foreground until
  * SIGINT or SIGTERM, which close it cleanly (journal flushed).
  */
+import { onStopRequest } from "./stop-signals.ts";
 import { registerCommands } from "./program.ts";
 import { CliError } from "./cli-error.ts";
 import { integerOption } from "./options.ts";
@@ -75,13 +76,10 @@ registerCommands((program) => {
         }
         throw new CliError(`cannot start the coordinator: ${message}`);
       }
-      const stop = () => void server.close();
-      Deno.addSignalListener("SIGINT", stop);
-      Deno.addSignalListener("SIGTERM", stop);
+      const releaseStopHooks = onStopRequest(() => void server.close());
       console.log(`coordinator listening on ${server.host}:${server.port}`);
       await server.closed;
-      Deno.removeSignalListener("SIGINT", stop);
-      Deno.removeSignalListener("SIGTERM", stop);
+      releaseStopHooks();
       if (server.failure) {
         throw new CliError(`the coordinator stopped: journal write failed: ${server.failure.message}`);
       }

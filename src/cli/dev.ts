@@ -112,10 +112,6 @@ registerCommands((program) => {
         stopping ??= (async () => {
           clearInterval(timer);
           console.log("\nstopping brokers (controlled shutdown), then the coordinator…");
-          cluster.processes[0]?.child.status.then((st) =>
-            console.log("DEBUG coordinator exit", JSON.stringify(st), Date.now())
-          );
-          console.log("DEBUG stop begins", Date.now());
           await cluster.stop();
           await zk?.close().catch(() => {});
           console.log("stopped");

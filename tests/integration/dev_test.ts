@@ -1,10 +1,11 @@
 /**
  * `vltava dev` as a user runs it: a child process that starts the coordinator and brokers,
  * reports ready with a controller and every broker live, serves produce/consume, stops every
- * child on SIGINT, and finds its data again on the next start. A taken port is a clear error.
+ * child on SIGINT (the children themselves leave a terminal's Ctrl-C to it), stops them too when
+ * it is killed, and finds its data again on the next start. A taken port is a clear error.
  */
 import assert from "node:assert/strict";
-import { freePorts, runCli, RunningProgram, tempDir } from "../helpers/program.ts";
+import { eventually, freePorts, runCli, RunningProgram, tempDir } from "../helpers/program.ts";
 
 const options = { sanitizeOps: false, sanitizeResources: false };
 
@@ -30,6 +31,14 @@ function bindable(port: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** Process ids of the direct children of `pid`. */
+function childPids(pid: number): number[] {
+  const text = new TextDecoder().decode(
+    new Deno.Command("pgrep", { args: ["-P", String(pid)], stdout: "piped" }).outputSync().stdout,
+  );
+  return text.split("\n").filter((line) => line.trim() !== "").map(Number);
 }
 
 /** Is anything listening on the port? */
@@ -80,6 +89,14 @@ Deno.test(
       });
       assert.equal(produced.code, 0, produced.stderr);
 
+      // A terminal's Ctrl-C reaches every process in the group; the children must leave the
+      // shutdown to dev (brokers first, then the coordinator), so they ignore it.
+      const children = childPids(first.pid);
+      assert.equal(children.length, 3, "dev runs a coordinator and two brokers");
+      for (const pid of children) Deno.kill(pid, "SIGINT");
+      for (const port of [basePort, basePort + 1, coordinatorPort]) {
+        assert.equal(await listening(port), true, `port ${port} still served after the children's SIGINT`);
+      }
       first.signal("SIGINT");
       const status = await first.status;
       assert.equal(status.code, 0, first.stderr);
@@ -121,8 +138,15 @@ Deno.test(
       assert.match(clash.stderr, /Port \d+ \(.+\) is in use/);
       assert.equal(clash.stderr.trim().split("\n").length, 1);
 
-      second.signal("SIGINT");
-      assert.equal((await second.status).code, 0);
+      // dev killed outright: its children notice (their stdin pipe closes) and stop too.
+      second.signal("SIGKILL");
+      await second.status;
+      await eventually("every child of a SIGKILLed dev to stop", async () => {
+        for (const port of [basePort, basePort + 1, coordinatorPort]) {
+          if (await listening(port)) return false;
+        }
+        return true;
+      }, 60_000);
     }
   },
 );

@@ -149,6 +149,12 @@ export class ControllerAgent {
     const brokerId = this.#options.brokerId;
     let last: ShutdownOutcome | null = null;
     for (let attempt = 1; attempt <= this.#options.shutdownAttempts && !this.#closed; attempt++) {
+      // Without the coordinator the controller cannot be found nor leaderships moved; waiting
+      // for it would only hold the shutdown up. Session expiry lets the controller move them.
+      if (this.#zk.state !== "connected") {
+        this.#options.log("controlled shutdown skipped: the coordinator is not reachable");
+        return last;
+      }
       try {
         last = this.#controller
           ? await this.#controller.controlledShutdown(brokerId)
