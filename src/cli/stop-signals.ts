@@ -38,11 +38,18 @@ export function onStopRequest(stop: () => void): () => void {
   };
 }
 
+/** Nobody is left to send a SIGKILL when the parent is gone: a clean stop gets this long. */
+const ORPHAN_GRACE_MS = 20_000;
+
 /** The parent holds our stdin open and never writes; end of input means it is gone. */
 async function stopWhenParentGoes(stop: () => void): Promise<void> {
   const buffer = new Uint8Array(64);
   try {
     while ((await Deno.stdin.read(buffer)) !== null) { /* the parent never writes; ignore */ }
   } catch { /* stdin unusable: treat as gone */ }
+  try {
+    console.error("parent process gone (stdin closed): stopping");
+  } catch { /* the parent held our stderr too; nobody reads it now */ }
   stop();
+  Deno.unrefTimer(setTimeout(() => Deno.exit(1), ORPHAN_GRACE_MS));
 }
