@@ -186,7 +186,7 @@ Deno.test({
       }
       assert.equal(
         (await runCli(["produce", "orders", "--partition", "9", ...b], { stdin: "" })).stderr.trim(),
-        `error: topic "orders" has 3 partition(s): --partition must be below 3`,
+        `error: topic "orders" has 3 partition(s): --partition must be below 3 (see: vltava produce --help)`,
       );
     });
 

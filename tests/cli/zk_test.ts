@@ -81,7 +81,7 @@ zkServerTest("vltava zk: --json output, ephemeral nodes, usage and connection er
 
   result = await zk("get", "relative");
   assert.equal(result.code, 2);
-  assert.equal(result.stderr, 'error: path must start with "/": "relative"\n');
+  assert.equal(result.stderr, 'error: path must start with "/": "relative" (see: vltava zk get --help)\n');
   result = await runCli(["zk", "ls", "/", "--server", `127.0.0.1:${freePort()}`, "--timeout-ms", "1000"]);
   assert.equal(result.code, 1);
   assert.match(
