@@ -94,3 +94,11 @@ Deno.test("--help exits 0 on every command of the tree and its usage line names 
     assert.match(stdout, /-h, --help/, path);
   }
 });
+
+Deno.test("every command's description reads the same way: lower-case start, no trailing period", () => {
+  for (const command of commandTree(buildProgram()).slice(1)) {
+    const description = command.description();
+    assert.match(description, /^[a-z]/, `${commandPath(command)}: "${description}"`);
+    assert.doesNotMatch(description, /\.$/, `${commandPath(command)}: "${description}"`);
+  }
+});
