@@ -11,9 +11,9 @@ import { DEFAULT_BROKER_CONFIG } from "../broker/config.ts";
 import { groupOptionsFromEnv, groupsExtension } from "../broker/group-service.ts";
 
 registerCommands((program) => {
-  const broker = program.command("broker").description("Run a Kafka-protocol broker");
+  const broker = program.command("broker").description("run a Kafka-protocol broker");
   broker.command("start")
-    .description("Start a broker and serve until SIGTERM")
+    .description("start a broker and serve until SIGTERM/SIGINT (a clean shutdown)")
     .requiredOption("--id <n>", "broker id (0-1023), unique in the cluster", integerOption(0, 1023))
     .option("--host <host>", "interface to listen on", DEFAULT_BROKER_CONFIG.host)
     .option("--port <port>", "port to listen on", integerOption(0, 65535), DEFAULT_BROKER_CONFIG.port)
@@ -119,15 +119,15 @@ registerCommands((program) => {
         }
         const message = (error as Error).message;
         if ((error as Error).name === "AddrInUse") {
-          throw new CliError(`Port ${options.port} on ${options.host} is in use: pick another --port`);
+          throw new CliError(`port ${options.port} on ${options.host} is in use (pick another with --port)`);
         }
-        throw new CliError(`Broker ${options.id} could not start: ${message}`);
+        throw new CliError(`broker ${options.id} could not start: ${message}`);
       }
       const releaseStopHooks = onStopRequest(() => void running.close());
       console.log(`broker ${options.id} listening on ${running.config.advertisedHost}:${running.port}`);
       const fatal = await running.closed;
       releaseStopHooks();
-      if (fatal !== null) throw new CliError(`Broker ${options.id} stopped: ${fatal}; restart it`);
+      if (fatal !== null) throw new CliError(`broker ${options.id} stopped: ${fatal} (restart it)`);
       console.log(`broker ${options.id} stopped`);
     });
 });
