@@ -9,6 +9,7 @@ import { ZooKeeperClient } from "../../src/zk/client/client.ts";
 import { decodePartitionState, type PartitionState } from "../../src/broker/zk-layout.ts";
 import { eventually } from "../helpers/program.ts";
 import type { TestCluster } from "../helpers/cluster.ts";
+import { RawKafka } from "./broker-harness.ts";
 
 /** The partition state as the controller last wrote it to the coordinator. */
 export async function partitionState(
@@ -48,4 +49,22 @@ export async function waitForControllerFailover(
   assert.ok(state.leaderEpoch > oldEpoch, `leader epoch ${state.leaderEpoch} not above ${oldEpoch}`);
   assert.ok(!state.isr.includes(oldLeader), `dead broker ${oldLeader} still in ISR ${state.isr}`);
   return state;
+}
+
+/**
+ * Wait until broker `via` knows every broker in `ids` as live. A broker prints "listening" before
+ * its registration reaches the others' views, and CreateTopics with an explicit assignment
+ * rightly refuses a broker it does not know yet (INVALID_REPLICA_ASSIGNMENT).
+ */
+export function waitForLiveBrokers(
+  cluster: TestCluster,
+  via: number,
+  ids: number[],
+  timeoutMs = 60_000,
+): Promise<true> {
+  return eventually(`broker ${via} to see brokers ${ids} live`, async () => {
+    await using client = await RawKafka.connect(cluster.broker(via).port);
+    const live = new Set((await client.metadata([])).brokers.map((b) => b.nodeId));
+    return ids.every((id) => live.has(id)) || undefined;
+  }, timeoutMs);
 }

@@ -13,12 +13,13 @@ import { eventually } from "../helpers/program.ts";
 import { PEERS, peerTest } from "../helpers/peers.ts";
 import { RawKafka, text } from "./broker-harness.ts";
 import { clientOf, createAssignedTopic, waitForIsr } from "./replication-harness.ts";
-import { partitionState, waitForControllerFailover } from "./controller-failover.ts";
+import { partitionState, waitForControllerFailover, waitForLiveBrokers } from "./controller-failover.ts";
 
 const options = { sanitizeOps: false, sanitizeResources: false };
 const BROKER_ARGS = ["--replica-lag-time-max-ms", "3000", "--session-timeout-ms", "4000"];
 
 async function prepare(cluster: TestCluster, topic: string): Promise<void> {
+  await waitForLiveBrokers(cluster, 1, [1, 2, 3]);
   await using admin = await clientOf(cluster, 1);
   await createAssignedTopic(admin, topic, [[1, 2, 3]], { "min.insync.replicas": "2" });
   await waitForIsr(admin, topic, 0, [1, 2, 3]);

@@ -17,7 +17,7 @@ import { PEERS, peerTest } from "../helpers/peers.ts";
 import { startRealZooKeeper } from "../helpers/real-zookeeper.ts";
 import { RawKafka, text } from "./broker-harness.ts";
 import { batchOf, createAssignedTopic, describePartition } from "./replication-harness.ts";
-import { partitionState, waitForControllerFailover } from "./controller-failover.ts";
+import { partitionState, waitForControllerFailover, waitForLiveBrokers } from "./controller-failover.ts";
 
 const options = { sanitizeOps: false, sanitizeResources: false };
 const TOPIC = "failover";
@@ -100,6 +100,7 @@ async function controllerOf(cluster: TestCluster, dead: Set<number>): Promise<nu
  */
 async function failoverRounds(cluster: TestCluster): Promise<void> {
   const dead = new Set<number>();
+  await waitForLiveBrokers(cluster, 1, [1, 2, 3]);
   {
     await using admin = await RawKafka.connect(cluster.broker(1).port);
     const assignment = Array.from(
