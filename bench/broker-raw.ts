@@ -15,16 +15,12 @@
  * The project's own producer (src/client) belongs in this table once merged with the client.
  */
 import { Kafka, logLevel } from "kafkajs";
-import { freePort, tempDir } from "../tests/helpers/program.ts";
+import { startCluster } from "../tests/helpers/cluster.ts";
+import { freePort } from "../tests/helpers/program.ts";
 import { hasExecutable } from "../tests/helpers/peers.ts";
-import { RawKafka, startBrokerProcess, startTestCoordinator } from "../tests/integration/broker-harness.ts";
-import { ApiKey } from "../src/kafka/api-keys.ts";
-import { readProduceResponse, writeProduceRequest } from "../src/kafka/apis/produce.ts";
-import { encodeRecordBatch, iterateBatches } from "../src/kafka/record-batch.ts";
-import { FrameDecoder } from "../src/wire/frame-decoder.ts";
-import { Reader } from "../src/wire/reader.ts";
-import { readResponseHeader, writeRequestHeader } from "../src/kafka/header.ts";
-import { Writer } from "../src/wire/writer.ts";
+import { RawKafka } from "../tests/integration/broker-harness.ts";
+import { iterateBatches } from "../src/kafka/record-batch.ts";
+import { benchValue, endToEndLatency, pipelinedProduce, type Row, writeAll } from "./raw-load.ts";
 
 const VALUE_BYTES = 100;
 const RECORDS_PER_BATCH = 600; // ~70 KiB batches
@@ -33,23 +29,10 @@ const KAFKAJS_RECORDS = 200_000;
 const REDIS_RECORDS = 500_000;
 const PIPELINE_DEPTH = 8;
 
-interface Row {
-  name: string;
-  records: number;
-  seconds: number;
-  bytes: number;
-}
-
 export async function run(): Promise<void> {
-  await using coordinator = await startTestCoordinator();
-  await using dir = await tempDir("vltava-bench-broker-");
-  const port = freePort();
-  await using broker = await startBrokerProcess({
-    id: 1,
-    port,
-    coordinator: coordinator.connectString,
-    dataDir: dir.path,
-  });
+  await using cluster = await startCluster();
+  const broker = cluster.broker(1).program;
+  const port = cluster.broker(1).port;
   await using admin = await RawKafka.connect(port);
   for (const topic of ["raw", "js", "latency"]) await admin.createTopic(topic, 1);
 
@@ -58,7 +41,7 @@ export async function run(): Promise<void> {
   rows.push(await rawConsume(port));
   rows.push(await kafkajsProduce(port));
   if (hasExecutable("redis-server")) rows.push(...await redisStreams());
-  const latency = await endToEndLatency(port);
+  const latency = await endToEndLatency(port, "latency", 1, VALUE_BYTES);
   const peakKiB = peakMemoryKiB(broker.pid);
 
   console.log(`${VALUE_BYTES}-byte values; raw batches of ${RECORDS_PER_BATCH} records\n`);
@@ -79,68 +62,17 @@ export async function run(): Promise<void> {
   console.log(`broker peak memory (VmHWM): ${(peakKiB / 1024).toFixed(0)} MiB`);
 }
 
-function value(i: number): Uint8Array {
-  const bytes = new Uint8Array(VALUE_BYTES).fill(97);
-  new TextEncoder().encodeInto(String(i), bytes);
-  return bytes;
-}
-
-function produceFrame(topic: string, records: Uint8Array, correlationId: number): Uint8Array {
-  const body = new Writer(records.length + 256).int32(0);
-  writeRequestHeader(body, { apiKey: ApiKey.Produce, apiVersion: 7, correlationId, clientId: "bench" });
-  writeProduceRequest(body, 7, {
-    transactionalId: null,
-    acks: 1,
-    timeoutMs: 30_000,
-    topicData: [{ name: topic, partitionData: [{ index: 0, records }] }],
-  });
-  const bytes = body.toBytes();
-  new DataView(bytes.buffer, bytes.byteOffset).setInt32(0, bytes.length - 4);
-  return bytes;
-}
-
 async function rawProduce(port: number): Promise<Row> {
-  const batch = encodeRecordBatch({
-    records: Array.from(
-      { length: RECORDS_PER_BATCH },
-      (_, i) => ({ value: value(i), timestamp: Date.now() }),
-    ),
+  const result = await pipelinedProduce({
+    port,
+    topic: "raw",
+    acks: 1,
+    records: RAW_RECORDS,
+    recordsPerBatch: RECORDS_PER_BATCH,
+    pipelineDepth: PIPELINE_DEPTH,
+    valueBytes: VALUE_BYTES,
   });
-  const requests = Math.ceil(RAW_RECORDS / RECORDS_PER_BATCH);
-  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-  conn.setNoDelay(true);
-  const decoder = new FrameDecoder(1 << 20);
-  let answered = 0;
-  let sent = 0;
-  const started = performance.now();
-  const reading = (async () => {
-    while (answered < requests) {
-      const buffer = new Uint8Array(65536);
-      const count = await conn.read(buffer);
-      if (count === null) throw new Error("Broker closed the connection");
-      for (const frame of decoder.push(buffer.subarray(0, count))) {
-        const reader = new Reader(frame);
-        readResponseHeader(reader, ApiKey.Produce, 7);
-        const response = readProduceResponse(reader, 7);
-        const code = response.responses[0].partitionResponses[0].errorCode;
-        if (code !== 0) throw new Error(`Produce error ${code}`);
-        answered++;
-      }
-    }
-  })();
-  while (sent < requests) {
-    while (sent - answered >= PIPELINE_DEPTH) await new Promise((resolve) => setTimeout(resolve, 0));
-    await writeAll(conn, produceFrame("raw", batch, ++sent));
-  }
-  await reading;
-  const seconds = (performance.now() - started) / 1000;
-  conn.close();
-  return {
-    name: "raw producer, acks=1, pipelined",
-    records: requests * RECORDS_PER_BATCH,
-    seconds,
-    bytes: requests * batch.length,
-  };
+  return { name: "raw producer, acks=1, pipelined", ...result };
 }
 
 async function rawConsume(port: number): Promise<Row> {
@@ -166,7 +98,7 @@ async function kafkajsProduce(port: number): Promise<Row> {
   const kafka = new Kafka({ clientId: "bench", brokers: [`127.0.0.1:${port}`], logLevel: logLevel.NOTHING });
   const producer = kafka.producer();
   await producer.connect();
-  const payload = new TextDecoder().decode(value(0));
+  const payload = new TextDecoder().decode(benchValue(0, VALUE_BYTES));
   const messages = Array.from({ length: 500 }, () => ({ value: payload }));
   const started = performance.now();
   for (let sent = 0; sent < KAFKAJS_RECORDS; sent += messages.length) {
@@ -199,7 +131,7 @@ async function redisStreams(): Promise<Row[]> {
       }
     }
     if (!conn) throw new Error("redis-server did not start");
-    const payload = new TextDecoder().decode(value(0));
+    const payload = new TextDecoder().decode(benchValue(0, VALUE_BYTES));
     const command =
       `*5\r\n$4\r\nXADD\r\n$1\r\ns\r\n$1\r\n*\r\n$1\r\nv\r\n$${payload.length}\r\n${payload}\r\n`;
     const chunk = new TextEncoder().encode(command.repeat(1000));
@@ -277,49 +209,6 @@ function parseXrange(text: string): string[] | null {
   return ids;
 }
 
-async function endToEndLatency(port: number): Promise<{ p50: number; p99: number }> {
-  await using producer = await RawKafka.connect(port);
-  await using consumer = await RawKafka.connect(port);
-  const count = 1500;
-  // One producer on a fresh topic: record i gets offset i.
-  const sentAt: number[] = [];
-  const latencies: number[] = [];
-  const consuming = (async () => {
-    let offset = 0;
-    while (latencies.length < count) {
-      const answer = await consumer.fetch("latency", 0, offset, 5_000, 1);
-      if (!answer.records || answer.records.length === 0) continue;
-      const now = performance.now();
-      for (const slot of iterateBatches(answer.records, { validate: false, maxBatchBytes: 1 << 30 })) {
-        for (let o = slot.header.baseOffset; o <= slot.header.baseOffset + slot.header.lastOffsetDelta; o++) {
-          if (o >= offset) latencies.push(now - sentAt[o]);
-        }
-        offset = slot.header.baseOffset + slot.header.lastOffsetDelta + 1;
-      }
-    }
-  })();
-  const intervalMs = 1000 / 500;
-  const started = performance.now();
-  for (let i = 0; i < count; i++) {
-    const due = started + i * intervalMs;
-    const wait = due - performance.now();
-    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-    sentAt[i] = performance.now();
-    const answer = await producer.produce(
-      "latency",
-      0,
-      encodeRecordBatch({ records: [{ value: value(i) }] }),
-    );
-    if (answer.baseOffset !== i) throw new Error(`Latency record ${i} got offset ${answer.baseOffset}`);
-  }
-  await consuming;
-  latencies.sort((a, b) => a - b);
-  return {
-    p50: latencies[Math.floor(latencies.length * 0.5)],
-    p99: latencies[Math.floor(latencies.length * 0.99)],
-  };
-}
-
 function peakMemoryKiB(pid: number): number {
   // The broker is a child of `deno run main.ts`: VmHWM of the process itself.
   try {
@@ -328,11 +217,6 @@ function peakMemoryKiB(pid: number): number {
   } catch {
     return 0;
   }
-}
-
-async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
-  let written = 0;
-  while (written < bytes.length) written += await conn.write(bytes.subarray(written));
 }
 
 if (import.meta.main) await run();

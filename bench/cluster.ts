@@ -14,13 +14,8 @@
 import { startCluster } from "../tests/helpers/cluster.ts";
 import { RawKafka } from "../tests/integration/broker-harness.ts";
 import { createAssignedTopic, moveLeadership, waitForIsr } from "../tests/integration/replication-harness.ts";
-import { ApiKey } from "../src/kafka/api-keys.ts";
-import { readProduceResponse, writeProduceRequest } from "../src/kafka/apis/produce.ts";
-import { encodeRecordBatch, iterateBatches } from "../src/kafka/record-batch.ts";
-import { FrameDecoder } from "../src/wire/frame-decoder.ts";
-import { Reader } from "../src/wire/reader.ts";
-import { Writer } from "../src/wire/writer.ts";
-import { readResponseHeader, writeRequestHeader } from "../src/kafka/header.ts";
+import { encodeRecordBatch } from "../src/kafka/record-batch.ts";
+import { benchValue, endToEndLatency, pipelinedProduce, type Row } from "./raw-load.ts";
 
 const VALUE_BYTES = 100;
 const RECORDS_PER_BATCH = 600;
@@ -36,7 +31,7 @@ export async function run(): Promise<void> {
   }
   const port = cluster.broker(1).port;
   const rows = [await rawProduce(port, "acks1", 1), await rawProduce(port, "acksall", -1)];
-  const latency = await endToEndLatency(port);
+  const latency = await endToEndLatency(port, "latency", -1, VALUE_BYTES);
 
   console.log(
     `3 brokers, replication factor 3, ${VALUE_BYTES}-byte values, batches of ${RECORDS_PER_BATCH}\n`,
@@ -63,109 +58,20 @@ export async function run(): Promise<void> {
   );
 }
 
-function value(i: number): Uint8Array {
-  const bytes = new Uint8Array(VALUE_BYTES).fill(97);
-  new TextEncoder().encodeInto(String(i), bytes);
-  return bytes;
-}
-
-function produceFrame(topic: string, records: Uint8Array, acks: number, correlationId: number): Uint8Array {
-  const body = new Writer(records.length + 256).int32(0);
-  writeRequestHeader(body, { apiKey: ApiKey.Produce, apiVersion: 7, correlationId, clientId: "bench" });
-  writeProduceRequest(body, 7, {
-    transactionalId: null,
+async function rawProduce(port: number, topic: string, acks: number): Promise<Row> {
+  const result = await pipelinedProduce({
+    port,
+    topic,
     acks,
-    timeoutMs: 30_000,
-    topicData: [{ name: topic, partitionData: [{ index: 0, records }] }],
+    records: RECORDS,
+    recordsPerBatch: RECORDS_PER_BATCH,
+    pipelineDepth: PIPELINE_DEPTH,
+    valueBytes: VALUE_BYTES,
   });
-  const bytes = body.toBytes();
-  new DataView(bytes.buffer, bytes.byteOffset).setInt32(0, bytes.length - 4);
-  return bytes;
-}
-
-async function rawProduce(port: number, topic: string, acks: number) {
-  const batch = encodeRecordBatch({
-    records: Array.from(
-      { length: RECORDS_PER_BATCH },
-      (_, i) => ({ value: value(i), timestamp: Date.now() }),
-    ),
-  });
-  const requests = Math.ceil(RECORDS / RECORDS_PER_BATCH);
-  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-  conn.setNoDelay(true);
-  const decoder = new FrameDecoder(1 << 20);
-  let answered = 0;
-  let sent = 0;
-  const writer: { wake: (() => void) | null } = { wake: null };
-  const started = performance.now();
-  const reading = (async () => {
-    const buffer = new Uint8Array(65536);
-    while (answered < requests) {
-      const count = await conn.read(buffer);
-      if (count === null) throw new Error("Broker closed the connection");
-      for (const frame of decoder.push(buffer.subarray(0, count))) {
-        const reader = new Reader(frame);
-        readResponseHeader(reader, ApiKey.Produce, 7);
-        const code = readProduceResponse(reader, 7).responses[0].partitionResponses[0].errorCode;
-        if (code !== 0) throw new Error(`Produce error ${code}`);
-        answered++;
-        writer.wake?.();
-      }
-    }
-  })();
-  while (sent < requests) {
-    while (sent - answered >= PIPELINE_DEPTH) await new Promise<void>((resolve) => writer.wake = resolve);
-    await writeAll(conn, produceFrame(topic, batch, acks, ++sent));
-  }
-  await reading;
-  const seconds = (performance.now() - started) / 1000;
-  conn.close();
   return {
     name: `raw producer, acks=${acks === -1 ? "all" : acks}, pipelined ${PIPELINE_DEPTH} deep`,
-    records: requests * RECORDS_PER_BATCH,
-    seconds,
-    bytes: requests * batch.length,
+    ...result,
   };
-}
-
-async function endToEndLatency(port: number): Promise<{ p50: number; p99: number }> {
-  await using producer = await RawKafka.connect(port);
-  await using consumer = await RawKafka.connect(port);
-  const count = 1500;
-  const sentAt: number[] = [];
-  const latencies: number[] = [];
-  const consuming = (async () => {
-    let offset = 0;
-    while (latencies.length < count) {
-      const answer = await consumer.fetch("latency", 0, offset, 5_000, 1);
-      if (!answer.records || answer.records.length === 0) continue;
-      const now = performance.now();
-      for (const slot of iterateBatches(answer.records, { validate: false, maxBatchBytes: 1 << 30 })) {
-        for (let o = slot.header.baseOffset; o <= slot.header.baseOffset + slot.header.lastOffsetDelta; o++) {
-          if (o >= offset) latencies.push(now - sentAt[o]);
-        }
-        offset = slot.header.baseOffset + slot.header.lastOffsetDelta + 1;
-      }
-    }
-  })();
-  const started = performance.now();
-  for (let i = 0; i < count; i++) {
-    const wait = started + i * 2 - performance.now();
-    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-    sentAt[i] = performance.now();
-    const answer = await producer.produce(
-      "latency",
-      0,
-      encodeRecordBatch({ records: [{ value: value(i) }] }),
-      -1,
-    );
-    if (answer.errorCode !== 0 || answer.baseOffset !== i) {
-      throw new Error(`Latency record ${i}: ${answer.errorCode}`);
-    }
-  }
-  await consuming;
-  latencies.sort((a, b) => a - b);
-  return { p50: latencies[Math.floor(count * 0.5)], p99: latencies[Math.floor(count * 0.99)] };
 }
 
 async function failover(cluster: Awaited<ReturnType<typeof startCluster>>): Promise<number> {
@@ -177,15 +83,10 @@ async function failover(cluster: Awaited<ReturnType<typeof startCluster>>): Prom
     const answer = await client.produce(
       "failover",
       0,
-      encodeRecordBatch({ records: [{ value: value(i) }] }),
+      encodeRecordBatch({ records: [{ value: benchValue(i, VALUE_BYTES) }] }),
       -1,
     );
     if (answer.errorCode === 0) return performance.now() - killedAt;
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
-}
-
-async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
-  let written = 0;
-  while (written < bytes.length) written += await conn.write(bytes.subarray(written));
 }

@@ -3,24 +3,14 @@
  * events, manual commits and where a member starts (committed offset, else autoOffsetReset).
  */
 import assert from "node:assert/strict";
-import { startCluster } from "../helpers/cluster.ts";
+import { createTopics, startCluster } from "../helpers/cluster.ts";
 import { eventually } from "../helpers/program.ts";
-import { Admin } from "../../src/client/admin.ts";
 import { Producer } from "../../src/client/producer.ts";
 import { type AssignmentEvent, GroupConsumer } from "../../src/client/group-consumer.ts";
 import { GroupAdmin } from "../../src/client/group-admin.ts";
 
 const ENV = { VLTAVA_GROUP_INITIAL_REBALANCE_DELAY_MS: "300" };
 const text = (bytes: Uint8Array | null) => new TextDecoder().decode(bytes!);
-
-async function createTopics(bootstrap: string, topics: { name: string; partitions: number }[]) {
-  const admin = new Admin({ bootstrap });
-  try {
-    await admin.createTopics(topics);
-  } finally {
-    admin.close();
-  }
-}
 
 async function produce(bootstrap: string, topic: string, values: string[], partitions: number) {
   await using producer = new Producer({ bootstrap });

@@ -10,26 +10,7 @@ import { keyedPartition } from "../../src/client/partitioner.ts";
 import { Producer } from "../../src/client/producer.ts";
 import { startCluster } from "../helpers/cluster.ts";
 import { PEERS, peerTest } from "../helpers/peers.ts";
-
-async function kcat(
-  args: string[],
-  stdin?: string,
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  const child = new Deno.Command("kcat", {
-    args,
-    stdin: stdin === undefined ? "null" : "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  if (stdin !== undefined) {
-    const writer = child.stdin.getWriter();
-    await writer.write(new TextEncoder().encode(stdin));
-    await writer.close();
-  }
-  const output = await child.output();
-  const decoder = new TextDecoder();
-  return { code: output.code, stdout: decoder.decode(output.stdout), stderr: decoder.decode(output.stderr) };
-}
+import { kcat } from "../helpers/command.ts";
 
 const utf8 = (s: string) => new TextEncoder().encode(s);
 const text = (bytes: Uint8Array | null) => bytes === null ? null : new TextDecoder().decode(bytes);

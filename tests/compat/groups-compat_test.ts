@@ -7,23 +7,17 @@
 import assert from "node:assert/strict";
 import { Kafka, logLevel } from "kafkajs";
 import { Consumer as PlatformaticConsumer, MessagesStreamModes } from "@platformatic/kafka";
-import { startCluster } from "../helpers/cluster.ts";
+import { createTopics, startCluster } from "../helpers/cluster.ts";
 import { eventually } from "../helpers/program.ts";
 import { PEERS, peerTest } from "../helpers/peers.ts";
-import { Admin } from "../../src/client/admin.ts";
 import { Producer } from "../../src/client/producer.ts";
 import { GroupAdmin } from "../../src/client/group-admin.ts";
 
 const ENV = { VLTAVA_GROUP_INITIAL_REBALANCE_DELAY_MS: "500" };
 const LONG = 120_000;
 
-async function setup(bootstrap: string, topic: string) {
-  const admin = new Admin({ bootstrap });
-  try {
-    await admin.createTopics([{ name: topic, partitions: 6 }]);
-  } finally {
-    admin.close();
-  }
+function setup(bootstrap: string, topic: string) {
+  return createTopics(bootstrap, [{ name: topic, partitions: 6 }]);
 }
 
 async function produce(bootstrap: string, topic: string, from: number, to: number) {

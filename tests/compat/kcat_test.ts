@@ -5,44 +5,18 @@
  */
 import assert from "node:assert/strict";
 import { PEERS, peerTest } from "../helpers/peers.ts";
-import { freePort, tempDir } from "../helpers/program.ts";
+import { startCluster } from "../helpers/cluster.ts";
 import { partitionForKey } from "../../src/kafka/murmur2.ts";
 import { CompressionCodec, decodeRecordBatches } from "../../src/kafka/record-batch.ts";
-import { RawKafka, startBrokerProcess, startTestCoordinator } from "../integration/broker-harness.ts";
-
-async function kcat(
-  args: string[],
-  stdin?: string,
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  const child = new Deno.Command("kcat", {
-    args,
-    stdin: stdin === undefined ? "null" : "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  if (stdin !== undefined) {
-    const writer = child.stdin.getWriter();
-    await writer.write(new TextEncoder().encode(stdin));
-    await writer.close();
-  }
-  const output = await child.output();
-  const decoder = new TextDecoder();
-  return { code: output.code, stdout: decoder.decode(output.stdout), stderr: decoder.decode(output.stderr) };
-}
+import { RawKafka } from "../integration/broker-harness.ts";
+import { kcat } from "../helpers/command.ts";
 
 peerTest(
   "kcat produces 10,000 keyed records and reads them all back in murmur2's partitions",
   [PEERS.kcat],
   async () => {
-    await using coordinator = await startTestCoordinator();
-    await using dir = await tempDir();
-    const port = freePort();
-    await using _broker = await startBrokerProcess({
-      id: 1,
-      port,
-      coordinator: coordinator.connectString,
-      dataDir: dir.path,
-    });
+    await using cluster = await startCluster();
+    const port = cluster.broker(1).port;
     const bootstrap = `127.0.0.1:${port}`;
     {
       await using client = await RawKafka.connect(port);

@@ -5,23 +5,16 @@
  */
 import assert from "node:assert/strict";
 import { Admin, Producer, stringSerializers } from "@platformatic/kafka";
-import { freePort, tempDir } from "../helpers/program.ts";
-import { RawKafka, startBrokerProcess, startTestCoordinator, text } from "../integration/broker-harness.ts";
+import { startCluster } from "../helpers/cluster.ts";
+import { RawKafka, text } from "../integration/broker-harness.ts";
 
 Deno.test({
   name: "@platformatic/kafka producer with keys and headers against the broker",
   sanitizeOps: false,
   sanitizeResources: false,
   fn: async () => {
-    await using coordinator = await startTestCoordinator();
-    await using dir = await tempDir();
-    const port = freePort();
-    await using _broker = await startBrokerProcess({
-      id: 1,
-      port,
-      coordinator: coordinator.connectString,
-      dataDir: dir.path,
-    });
+    await using cluster = await startCluster();
+    const port = cluster.broker(1).port;
     const admin = new Admin({ clientId: "compat-admin", bootstrapBrokers: [`127.0.0.1:${port}`] });
     try {
       await admin.createTopics({ topics: ["pk"], partitions: 2, replicas: 1 });

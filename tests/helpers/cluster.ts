@@ -9,7 +9,8 @@
  * const producer = new Producer({ bootstrap: cluster.bootstrap });
  * ```
  */
-import { freePorts, RunningProgram, tempDir } from "./program.ts";
+import { eventually, freePorts, RunningProgram, tempDir } from "./program.ts";
+import { Admin, type NewTopic } from "../../src/client/admin.ts";
 
 export interface ClusterFixtureOptions {
   /** Number of brokers (ids 1..N). Default 1. */
@@ -112,9 +113,7 @@ export class TestCluster implements AsyncDisposable {
 export async function startCluster(options: ClusterFixtureOptions = {}): Promise<TestCluster> {
   const count = options.brokers ?? 1;
   const [coordinatorPort, ...brokerPorts] = freePorts(1 + count);
-  const dataRoot = options.parentDir === undefined
-    ? await tempDir("vltava-cluster-")
-    : await tempDirIn(options.parentDir);
+  const dataRoot = await tempDir("vltava-cluster-", options.parentDir);
   const cluster = new TestCluster(dataRoot, coordinatorPort, options);
   try {
     await cluster.startCoordinator();
@@ -130,12 +129,17 @@ export async function startCluster(options: ClusterFixtureOptions = {}): Promise
   return cluster;
 }
 
-async function tempDirIn(parent: string): Promise<{ path: string } & AsyncDisposable> {
-  const path = await Deno.makeTempDir({ dir: parent, prefix: "vltava-cluster-" });
-  return {
-    path,
-    async [Symbol.asyncDispose]() {
-      await Deno.remove(path, { recursive: true }).catch(() => {});
-    },
-  };
+/**
+ * Create topics through the project's Admin and wait until every partition has a leader, so
+ * that what a test does next does not race the controller.
+ */
+export async function createTopics(bootstrap: string, topics: NewTopic[], timeoutMs = 60_000): Promise<void> {
+  await using admin = new Admin({ bootstrap });
+  await admin.createTopics(topics);
+  const names = topics.map((topic) => topic.name);
+  await eventually(`leaders for every partition of ${names.join(", ")}`, async () => {
+    const described = await admin.describeTopics(names);
+    return described.length === names.length &&
+      described.every((topic) => topic.partitions.every((partition) => partition.leader >= 0));
+  }, timeoutMs);
 }

@@ -3,6 +3,8 @@
  * `deno run -A main.ts`. Servers run as real child processes on free 127.0.0.1 ports with
  * temporary data directories, and are always killed when the test ends (`await using`).
  */
+import { type CommandResult, runCommand } from "./command.ts";
+
 const MAIN = new URL("../../main.ts", import.meta.url).pathname;
 
 /** The argv prefix that runs the program. */
@@ -27,9 +29,12 @@ export function freePorts(count: number): number[] {
   return ports;
 }
 
-/** A temporary directory removed on dispose. */
-export async function tempDir(prefix = "vltava-test-"): Promise<{ path: string } & AsyncDisposable> {
-  const path = await Deno.makeTempDir({ prefix });
+/** A temporary directory (in `parent`, default the system temp dir) removed on dispose. */
+export async function tempDir(
+  prefix = "vltava-test-",
+  parent?: string,
+): Promise<{ path: string } & AsyncDisposable> {
+  const path = await Deno.makeTempDir({ prefix, dir: parent });
   return {
     path,
     async [Symbol.asyncDispose]() {
@@ -191,32 +196,14 @@ export async function startProgram(
   return program;
 }
 
-export interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+/** What a one-shot vltava command printed and how it exited. */
+export type CliResult = CommandResult;
 
 /** Run a one-shot vltava command to completion. */
-export async function runCli(args: string[], options: { stdin?: string; env?: Record<string, string> } = {}) {
+export function runCli(
+  args: string[],
+  options: { stdin?: string; env?: Record<string, string> } = {},
+): Promise<CliResult> {
   const [command, ...rest] = programCommand();
-  const child = new Deno.Command(command, {
-    args: [...rest, ...args],
-    env: { NO_COLOR: "1", ...options.env },
-    stdin: options.stdin === undefined ? "null" : "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  if (options.stdin !== undefined) {
-    const writer = child.stdin.getWriter();
-    await writer.write(new TextEncoder().encode(options.stdin));
-    await writer.close();
-  }
-  const output = await child.output();
-  const decoder = new TextDecoder();
-  return {
-    code: output.code,
-    stdout: decoder.decode(output.stdout),
-    stderr: decoder.decode(output.stderr),
-  } satisfies CliResult;
+  return runCommand(command, [...rest, ...args], options);
 }

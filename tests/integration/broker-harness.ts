@@ -1,10 +1,9 @@
 /**
- * Test harness for broker integration and compat tests: a coordinator (the built-in one when
- * this checkout has it, else a real ZooKeeper 3.8 — same protocol), brokers as real processes,
- * and a minimal raw Kafka client built on the project's codecs.
+ * Test harness for broker integration tests that manage processes one by one (a coordinator,
+ * brokers restarted on the same data dir) and a minimal raw Kafka client built on the project's
+ * codecs. Whole clusters come from tests/helpers/cluster.ts.
  */
 import { delay, freePort, type RunningProgram, startProgram, tempDir } from "../helpers/program.ts";
-import { startRealZooKeeper } from "../helpers/real-zookeeper.ts";
 import { Reader } from "../../src/wire/reader.ts";
 import { Writer } from "../../src/wire/writer.ts";
 import { FrameDecoder } from "../../src/wire/frame-decoder.ts";
@@ -21,24 +20,27 @@ export interface TestCoordinator extends AsyncDisposable {
   connectString: string;
 }
 
-async function hasBuiltInCoordinator(): Promise<boolean> {
-  const commands = await Deno.readTextFile(new URL("../../src/cli/commands.ts", import.meta.url));
-  return commands.includes("coordinator");
-}
-
-/** Start the built-in coordinator as a process (or a real ZooKeeper when it is not built yet). */
+/** Start the built-in coordinator as a process on a free port with a temporary data dir. */
 export async function startTestCoordinator(): Promise<TestCoordinator> {
-  if (!(await hasBuiltInCoordinator())) {
-    const zk = await startRealZooKeeper();
-    return { connectString: zk.connectString, [Symbol.asyncDispose]: () => zk[Symbol.asyncDispose]() };
-  }
   const dir = await tempDir("vltava-coord-");
   const port = freePort();
-  const program = await startProgram(
-    ["coordinator", "start", "--port", String(port), "--data-dir", dir.path],
-    port,
-  );
-  await program.waitForOutput(/coordinator listening on/);
+  let program: RunningProgram;
+  try {
+    program = await startProgram(
+      ["coordinator", "start", "--port", String(port), "--data-dir", dir.path],
+      port,
+    );
+  } catch (error) {
+    await dir[Symbol.asyncDispose]();
+    throw error;
+  }
+  try {
+    await program.waitForOutput(/coordinator listening on/);
+  } catch (error) {
+    await program.stop("SIGKILL");
+    await dir[Symbol.asyncDispose]();
+    throw error;
+  }
   return {
     connectString: `127.0.0.1:${port}`,
     async [Symbol.asyncDispose]() {
@@ -72,6 +74,28 @@ export function brokerArgs(options: BrokerProcessOptions): string[] {
   ];
 }
 
+/** A coordinator plus one broker's port and temporary data dir, for tests that start and restart it. */
+export interface BrokerTestBed extends AsyncDisposable {
+  /** Pass to startBrokerProcess (as often as the test restarts the broker). */
+  options: BrokerProcessOptions;
+  coordinator: string;
+}
+
+/** Start a coordinator and pick a port and data dir for broker `id`; dispose stops and removes them. */
+export async function brokerTestBed(id = 1, extra: string[] = []): Promise<BrokerTestBed> {
+  const coordinator = await startTestCoordinator();
+  const dir = await tempDir();
+  const options = { id, port: freePort(), coordinator: coordinator.connectString, dataDir: dir.path, extra };
+  return {
+    options,
+    coordinator: coordinator.connectString,
+    async [Symbol.asyncDispose]() {
+      await coordinator[Symbol.asyncDispose]();
+      await dir[Symbol.asyncDispose]();
+    },
+  };
+}
+
 /** Start a broker process and wait for its ready line. */
 export async function startBrokerProcess(options: BrokerProcessOptions): Promise<RunningProgram> {
   const program = await startProgram(brokerArgs(options), options.port);
@@ -86,6 +110,18 @@ export async function startBrokerProcess(options: BrokerProcessOptions): Promise
     await delay(50);
   }
   return program;
+}
+
+/** Fetch v11 fields a test may set; the defaults are a consumer's. */
+export interface FetchOptions {
+  maxWaitMs?: number;
+  minBytes?: number;
+  maxBytes?: number;
+  partitionMaxBytes?: number;
+  /** -1 = consumer, else the follower broker id. */
+  replicaId?: number;
+  /** -1 = not checked. */
+  currentLeaderEpoch?: number;
 }
 
 /** A sequential raw Kafka connection built on the project's codecs. */
@@ -158,14 +194,31 @@ export class RawKafka implements AsyncDisposable {
     return Promise.resolve();
   }
 
+  /** CreateTopics v4 of one topic with `numPartitions` partitions, replication factor 1. */
   createTopic(name: string, numPartitions: number, configs: Record<string, string> = {}) {
+    return this.#createTopic(name, numPartitions, 1, [], configs);
+  }
+
+  /** CreateTopics v4 of one topic whose partition p lives on assignments[p] (first = leader). */
+  createAssignedTopic(name: string, assignments: number[][], configs: Record<string, string> = {}) {
+    const placed = assignments.map((brokerIds, partitionIndex) => ({ partitionIndex, brokerIds }));
+    return this.#createTopic(name, -1, -1, placed, configs);
+  }
+
+  #createTopic(
+    name: string,
+    numPartitions: number,
+    replicationFactor: number,
+    assignments: { partitionIndex: number; brokerIds: number[] }[],
+    configs: Record<string, string>,
+  ) {
     return this.request(ApiKey.CreateTopics, 4, (w) =>
       writeCreateTopicsRequest(w, 4, {
         topics: [{
           name,
           numPartitions,
-          replicationFactor: 1,
-          assignments: [],
+          replicationFactor,
+          assignments,
           configs: Object.entries(configs).map(([name, value]) => ({ name, value })),
         }],
         timeoutMs: 30_000,
@@ -183,30 +236,30 @@ export class RawKafka implements AsyncDisposable {
   }
 
   /** Produce raw batch bytes to one partition; returns the partition response. */
-  async produce(topic: string, partition: number, records: Uint8Array, acks = 1) {
+  async produce(topic: string, partition: number, records: Uint8Array, acks = 1, timeoutMs = 30_000) {
     const response = await this.request(ApiKey.Produce, 7, (w) =>
       writeProduceRequest(w, 7, {
         transactionalId: null,
         acks,
-        timeoutMs: 30_000,
+        timeoutMs,
         topicData: [{ name: topic, partitionData: [{ index: partition, records }] }],
       }), (r) => readProduceResponse(r, 7));
     return response.responses[0].partitionResponses[0];
   }
 
-  /** One fetch of one partition. */
-  async fetch(
-    topic: string,
-    partition: number,
-    fetchOffset: number,
-    maxWaitMs = 0,
-    minBytes = 0,
-    maxBytes = 64 * 1024 * 1024,
-    partitionMaxBytes = 8 * 1024 * 1024,
-  ) {
+  /** One fetch of one partition (by default as a consumer that does not wait). */
+  async fetch(topic: string, partition: number, fetchOffset: number, options: FetchOptions = {}) {
+    const {
+      maxWaitMs = 0,
+      minBytes = 0,
+      maxBytes = 64 * 1024 * 1024,
+      partitionMaxBytes = 8 * 1024 * 1024,
+      replicaId = -1,
+      currentLeaderEpoch = -1,
+    } = options;
     const response = await this.request(ApiKey.Fetch, 11, (w) =>
       writeFetchRequest(w, 11, {
-        replicaId: -1,
+        replicaId,
         maxWaitMs,
         minBytes,
         maxBytes,
@@ -217,7 +270,7 @@ export class RawKafka implements AsyncDisposable {
           topic,
           partitions: [{
             partition,
-            currentLeaderEpoch: -1,
+            currentLeaderEpoch,
             fetchOffset,
             logStartOffset: -1,
             partitionMaxBytes,

@@ -4,7 +4,7 @@
  * a corrupted log tail, and hostile input alongside a well-behaved producer.
  */
 import assert from "node:assert/strict";
-import { eventually, freePort, tempDir } from "../helpers/program.ts";
+import { eventually, freePort, freePorts, tempDir } from "../helpers/program.ts";
 import { RunningProgram } from "../helpers/program.ts";
 import { ApiKey } from "../../src/kafka/api-keys.ts";
 import { ErrorCode } from "../../src/kafka/errors.ts";
@@ -28,6 +28,7 @@ import {
 import {
   brokerArgs,
   type BrokerProcessOptions,
+  brokerTestBed,
   RawKafka,
   startBrokerProcess,
   startTestCoordinator,
@@ -54,17 +55,10 @@ Deno.test(
   "topics, produce, long-poll fetch, list offsets, producer ids and delete over the wire",
   options,
   async () => {
-    await using coordinator = await startTestCoordinator();
-    await using dir = await tempDir();
-    const port = freePort();
-    await using broker = await startBrokerProcess({
-      id: 1,
-      port,
-      coordinator: coordinator.connectString,
-      dataDir: dir.path,
-    });
+    await using bed = await brokerTestBed();
+    await using broker = await startBrokerProcess(bed.options);
     try {
-      await wireScenario(port, dir.path);
+      await wireScenario(bed.options.port, bed.options.dataDir);
     } catch (error) {
       console.error(`broker stderr:\n${broker.stderr}`);
       throw error;
@@ -145,7 +139,7 @@ async function wireScenario(port: number, dataDir: string) {
   assert.deepEqual(records.map((r) => [r.offset, text(r.value)]), [[0, "a"], [1, "b"], [2, "c"], [3, "d"]]);
   assert.equal(text(records[0].key), "k");
   // At least one whole batch even when it exceeds max_bytes, and only whole batches.
-  const tiny = await client.fetch("orders", 1, 0, 0, 0, 10, 10);
+  const tiny = await client.fetch("orders", 1, 0, { maxBytes: 10, partitionMaxBytes: 10 });
   const tinyBatches = decodeRecordBatches(tiny.records!);
   assert.deepEqual(tinyBatches.map((b) => [b.baseOffset, b.records.length]), [[0, 3]]);
   const tail = await client.fetch("orders", 1, 4);
@@ -161,7 +155,7 @@ async function wireScenario(port: number, dataDir: string) {
   assert.equal(outOfRange.errorCode, ErrorCode.OFFSET_OUT_OF_RANGE);
 
   // A long-poll with nothing to return ends at max_wait with error 0 and empty (not null) records.
-  const idle = await client.fetch("orders", 0, 0, 200, 1);
+  const idle = await client.fetch("orders", 0, 0, { maxWaitMs: 200, minBytes: 1 });
   assert.deepEqual([idle.errorCode, idle.records?.length], [0, 0]);
 
   // acks=0 gets no response at all: the next reply on the connection is the next request's.
@@ -177,7 +171,7 @@ async function wireScenario(port: number, dataDir: string) {
 
   // A long-poll waits for data on its own connection while another connection produces.
   await using poller = await RawKafka.connect(port);
-  const polled = poller.fetch("orders", 2, 0, 60_000, 1);
+  const polled = poller.fetch("orders", 2, 0, { maxWaitMs: 60_000, minBytes: 1 });
   await client.produce("orders", 2, batchOf(["late"]));
   const woken = await polled;
   assert.equal(woken.errorCode, 0);
@@ -294,16 +288,9 @@ Deno.test(
   "SIGKILL during a produce stream loses no acknowledged record (fsync always)",
   options,
   async () => {
-    await using coordinator = await startTestCoordinator();
-    await using dir = await tempDir();
-    const port = freePort();
-    const brokerOptions = {
-      id: 1,
-      port,
-      coordinator: coordinator.connectString,
-      dataDir: dir.path,
-      extra: ["--fsync", "always", "--session-timeout-ms", "4000"],
-    };
+    await using bed = await brokerTestBed(1, ["--fsync", "always", "--session-timeout-ms", "4000"]);
+    const brokerOptions = bed.options;
+    const port = brokerOptions.port;
     let broker = await startBrokerProcess(brokerOptions);
     const acknowledged: string[] = [];
     try {
@@ -347,16 +334,9 @@ Deno.test(
 );
 
 Deno.test("a corrupted last batch on disk is cut at restart and the rest is served", options, async () => {
-  await using coordinator = await startTestCoordinator();
-  await using dir = await tempDir();
-  const port = freePort();
-  const brokerOptions = {
-    id: 1,
-    port,
-    coordinator: coordinator.connectString,
-    dataDir: dir.path,
-    extra: ["--fsync", "always", "--session-timeout-ms", "4000"],
-  };
+  await using bed = await brokerTestBed(1, ["--fsync", "always", "--session-timeout-ms", "4000"]);
+  const brokerOptions = bed.options;
+  const port = brokerOptions.port;
   {
     await using broker = await startBrokerProcess(brokerOptions);
     await using client = await RawKafka.connect(port);
@@ -367,7 +347,7 @@ Deno.test("a corrupted last batch on disk is cut at restart and the rest is serv
     // A crash (no clean-shutdown marker), so the restart walks and checks the log tail.
     await broker.stop("SIGKILL");
   }
-  const logFile = `${dir.path}/tail-0/00000000000000000000.log`;
+  const logFile = `${brokerOptions.dataDir}/tail-0/00000000000000000000.log`;
   const bytes = await Deno.readFile(logFile);
   bytes[bytes.length - 2] ^= 0xff; // inside the last batch's records: its CRC no longer matches
   await Deno.writeFile(logFile, bytes);
@@ -390,16 +370,9 @@ Deno.test(
   "hostile input closes only its own connection while a producer keeps working",
   options,
   async () => {
-    await using coordinator = await startTestCoordinator();
-    await using dir = await tempDir();
-    const port = freePort();
-    await using broker = await startBrokerProcess({
-      id: 1,
-      port,
-      coordinator: coordinator.connectString,
-      dataDir: dir.path,
-      extra: ["--max-frame-bytes", String(8 * 1024 * 1024)],
-    });
+    await using bed = await brokerTestBed(1, ["--max-frame-bytes", String(8 * 1024 * 1024)]);
+    const port = bed.options.port;
+    await using broker = await startBrokerProcess(bed.options);
     await using setup = await RawKafka.connect(port);
     assert.equal((await setup.createTopic("steady", 1)).topics[0].errorCode, 0);
 
@@ -470,16 +443,9 @@ Deno.test(
   "SIGTERM is a clean shutdown: exit 0, the id is free at once, data served after restart",
   options,
   async () => {
-    await using coordinator = await startTestCoordinator();
-    await using dir = await tempDir();
-    const port = freePort();
-    const brokerOptions = {
-      id: 3,
-      port,
-      coordinator: coordinator.connectString,
-      dataDir: dir.path,
-      extra: ["--auto-create-topics", "--num-partitions", "2"],
-    };
+    await using bed = await brokerTestBed(3, ["--auto-create-topics", "--num-partitions", "2"]);
+    const brokerOptions = bed.options;
+    const port = brokerOptions.port;
     {
       await using broker = await startBrokerProcess(brokerOptions);
       await using client = await RawKafka.connect(port);
@@ -516,7 +482,7 @@ Deno.test(
   async () => {
     await using coordinator = await startTestCoordinator();
     await using dir = await tempDir();
-    const [port1, port2] = [freePort(), freePort()];
+    const [port1, port2] = freePorts(2);
     const base = { coordinator: coordinator.connectString };
     await using _b1 = await startBrokerProcess({ ...base, id: 1, port: port1, dataDir: `${dir.path}/b1` });
     await using _b2 = await startBrokerProcess({ ...base, id: 2, port: port2, dataDir: `${dir.path}/b2` });
@@ -564,5 +530,31 @@ Deno.test(
       }
       return true;
     });
+  },
+);
+
+Deno.test(
+  "SIGTERM stops a broker cleanly while its coordinator is down, without waiting out a coordinator timeout",
+  options,
+  async () => {
+    await using dir = await tempDir();
+    const port = freePort();
+    await using broker = await (async () => {
+      await using coordinator = await startTestCoordinator();
+      const started = await startBrokerProcess({
+        id: 1,
+        port,
+        coordinator: coordinator.connectString,
+        dataDir: dir.path,
+      });
+      await started.waitForOutput(/elected controller/);
+      return started;
+    })(); // the coordinator is gone from here on
+    await broker.waitForOutput(/lost the connection to the coordinator/);
+    // Coordinator requests time out after 60 s: a broker that asked anyway would be SIGKILLed here.
+    const status = await broker.stop("SIGTERM", 30_000);
+    assert.equal(status.code, 0, broker.stderr);
+    assert.match(broker.stdout, /broker 1 stopped/);
+    assert.match(broker.stderr, /controlled shutdown skipped/);
   },
 );

@@ -4,12 +4,11 @@
  * no unclean election by default, controlled shutdown on SIGTERM.
  */
 import assert from "node:assert/strict";
-import { startCluster, TestCluster } from "../helpers/cluster.ts";
+import { createTopics, startCluster, TestCluster } from "../helpers/cluster.ts";
 import { eventually, freePorts, tempDir } from "../helpers/program.ts";
 import { PEERS, peerTest } from "../helpers/peers.ts";
 import { startRealZooKeeper } from "../helpers/real-zookeeper.ts";
 import { Kafka, logLevel } from "kafkajs";
-import { Admin } from "../../src/client/admin.ts";
 import { Producer } from "../../src/client/producer.ts";
 import { Connection } from "../../src/client/connection.ts";
 import { ApiKey } from "../../src/kafka/api-keys.ts";
@@ -27,9 +26,8 @@ async function threeBrokers(): Promise<TestCluster> {
   return await startCluster({ brokers: 3, brokerArgs: FAST_SESSION_ARGS });
 }
 
-async function createTopic(cluster: TestCluster, name: string, partitions: number, configs = {}) {
-  await using admin = new Admin({ bootstrap: cluster.bootstrap });
-  await admin.createTopics([{ name, partitions, replicationFactor: 3, configs }]);
+function createTopic(cluster: TestCluster, name: string, partitions: number, configs = {}) {
+  return createTopics(cluster.bootstrap, [{ name, partitions, replicationFactor: 3, configs }]);
 }
 
 /** LeaderAndIsr with no partitions, as a controller of `epoch`; returns the error code. */

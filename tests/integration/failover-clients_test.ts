@@ -127,6 +127,15 @@ peerTest("kcat keeps producing with acks=all through a leader failover and loses
     stderr: "piped",
   }).spawn();
   const output = child.output();
+  // However the test ends, kcat does not outlive it.
+  await using _kcat = {
+    async [Symbol.asyncDispose]() {
+      try {
+        child.kill("SIGKILL");
+      } catch { /* exited */ }
+      await output.catch(() => {});
+    },
+  };
   const stdin = child.stdin.getWriter();
   const lines = (from: number, to: number) =>
     new TextEncoder().encode(Array.from({ length: to - from }, (_, i) => `kcat-${from + i}\n`).join(""));

@@ -4,9 +4,8 @@
  * killed and restarted, offset resets and group deletion through the CLI.
  */
 import assert from "node:assert/strict";
-import { startCluster, type TestCluster } from "../helpers/cluster.ts";
+import { createTopics, startCluster, type TestCluster } from "../helpers/cluster.ts";
 import { eventually, runCli, RunningProgram } from "../helpers/program.ts";
-import { Admin } from "../../src/client/admin.ts";
 import { Producer } from "../../src/client/producer.ts";
 
 const ENV = { VLTAVA_GROUP_INITIAL_REBALANCE_DELAY_MS: "500" };
@@ -69,13 +68,8 @@ async function produce(bootstrap: string, topic: string, from: number, to: numbe
   }
 }
 
-async function createTopic(bootstrap: string, name: string, partitions: number) {
-  const admin = new Admin({ bootstrap });
-  try {
-    await admin.createTopics([{ name, partitions }]);
-  } finally {
-    admin.close();
-  }
+function createTopic(bootstrap: string, name: string, partitions: number) {
+  return createTopics(bootstrap, [{ name, partitions }]);
 }
 
 function valuesOf(members: RunningProgram[]): string[] {

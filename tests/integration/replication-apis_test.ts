@@ -8,7 +8,6 @@ import { ApiKey } from "../../src/kafka/api-keys.ts";
 import { ErrorCode } from "../../src/kafka/errors.ts";
 import { readLeaderAndIsrResponse, writeLeaderAndIsrRequest } from "../../src/kafka/apis/leader-and-isr.ts";
 import { readStopReplicaResponse, writeStopReplicaRequest } from "../../src/kafka/apis/stop-replica.ts";
-import { readFetchResponse, writeFetchRequest } from "../../src/kafka/apis/fetch.ts";
 import {
   readOffsetForLeaderEpochResponse,
   writeOffsetForLeaderEpochRequest,
@@ -44,30 +43,13 @@ function leaderAndIsr(client: RawKafka, controllerEpoch: number, leaderEpoch: nu
   );
 }
 
-async function fetchWithEpoch(client: RawKafka, currentLeaderEpoch: number, replicaId = -1) {
-  const response = await client.request(ApiKey.Fetch, 11, (w) =>
-    writeFetchRequest(w, 11, {
-      replicaId,
-      maxWaitMs: 0,
-      minBytes: 0,
-      maxBytes: 1_048_576,
-      isolationLevel: 0,
-      sessionId: 0,
-      sessionEpoch: -1,
-      topics: [{
-        topic: "fenced",
-        partitions: [{
-          partition: 0,
-          currentLeaderEpoch,
-          fetchOffset: 0,
-          logStartOffset: -1,
-          partitionMaxBytes: 1_048_576,
-        }],
-      }],
-      forgottenTopicsData: [],
-      rackId: "",
-    }), (r) => readFetchResponse(r, 11));
-  return response.responses[0].partitions[0];
+function fetchWithEpoch(client: RawKafka, currentLeaderEpoch: number, replicaId = -1) {
+  return client.fetch("fenced", 0, 0, {
+    maxBytes: 1_048_576,
+    partitionMaxBytes: 1_048_576,
+    replicaId,
+    currentLeaderEpoch,
+  });
 }
 
 async function endOffsetFor(client: RawKafka, leaderEpoch: number, currentLeaderEpoch = -1) {

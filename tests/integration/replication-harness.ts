@@ -6,10 +6,6 @@
  */
 import { ZooKeeperClient } from "../../src/zk/client/client.ts";
 import { KeeperError } from "../../src/zk/protocol/mod.ts";
-import { ApiKey } from "../../src/kafka/api-keys.ts";
-import { readCreateTopicsResponse, writeCreateTopicsRequest } from "../../src/kafka/apis/create-topics.ts";
-import { readFetchResponse, writeFetchRequest } from "../../src/kafka/apis/fetch.ts";
-import { readProduceResponse, writeProduceRequest } from "../../src/kafka/apis/produce.ts";
 import { encodeRecordBatch } from "../../src/kafka/record-batch.ts";
 import {
   decodePartitionState,
@@ -31,18 +27,7 @@ export async function createAssignedTopic(
   assignments: number[][],
   configs: Record<string, string> = {},
 ): Promise<void> {
-  const response = await client.request(ApiKey.CreateTopics, 4, (w) =>
-    writeCreateTopicsRequest(w, 4, {
-      topics: [{
-        name,
-        numPartitions: -1,
-        replicationFactor: -1,
-        assignments: assignments.map((brokerIds, partitionIndex) => ({ partitionIndex, brokerIds })),
-        configs: Object.entries(configs).map(([name, value]) => ({ name, value })),
-      }],
-      timeoutMs: 30_000,
-      validateOnly: false,
-    }), (r) => readCreateTopicsResponse(r, 4));
+  const response = await client.createAssignedTopic(name, assignments, configs);
   const topic = response.topics[0];
   if (topic.errorCode !== 0) {
     throw new Error(`CreateTopics ${name}: error ${topic.errorCode} ${topic.errorMessage}`);
@@ -127,52 +112,27 @@ export function clientOf(cluster: TestCluster, id: number): Promise<RawKafka> {
 }
 
 /** One Fetch v11 of one partition claiming to be `replicaId` (-1 = consumer). */
-export async function fetchAs(
+export function fetchAs(
   client: RawKafka,
   topic: string,
   partition: number,
   fetchOffset: number,
   replicaId: number,
 ) {
-  const response = await client.request(ApiKey.Fetch, 11, (w) =>
-    writeFetchRequest(w, 11, {
-      replicaId,
-      maxWaitMs: 0,
-      minBytes: 0,
-      maxBytes: 1_048_576,
-      isolationLevel: 0,
-      sessionId: 0,
-      sessionEpoch: -1,
-      topics: [{
-        topic,
-        partitions: [{
-          partition,
-          currentLeaderEpoch: -1,
-          fetchOffset,
-          logStartOffset: -1,
-          partitionMaxBytes: 1_048_576,
-        }],
-      }],
-      forgottenTopicsData: [],
-      rackId: "",
-    }), (r) => readFetchResponse(r, 11));
-  return response.responses[0].partitions[0];
+  return client.fetch(topic, partition, fetchOffset, {
+    maxBytes: 1_048_576,
+    partitionMaxBytes: 1_048_576,
+    replicaId,
+  });
 }
 
 /** Produce v7 with acks=all and this timeout_ms; the partition response. */
-export async function produceWithTimeout(
+export function produceWithTimeout(
   client: RawKafka,
   topic: string,
   partition: number,
   records: Uint8Array,
   timeoutMs: number,
 ) {
-  const response = await client.request(ApiKey.Produce, 7, (w) =>
-    writeProduceRequest(w, 7, {
-      transactionalId: null,
-      acks: -1,
-      timeoutMs,
-      topicData: [{ name: topic, partitionData: [{ index: partition, records }] }],
-    }), (r) => readProduceResponse(r, 7));
-  return response.responses[0].partitionResponses[0];
+  return client.produce(topic, partition, records, -1, timeoutMs);
 }

@@ -11,27 +11,11 @@ import { codecFromName, type CompressionName } from "../../src/kafka/compression
 import { decodeRecordBatches, encodeRecordBatch } from "../../src/kafka/record-batch.ts";
 import { PEERS, peerTest } from "../helpers/peers.ts";
 import { CaptureBroker } from "./capture-broker.ts";
+import { kcat } from "../helpers/command.ts";
 
 const TOPIC = "capture";
 const CODECS: CompressionName[] = ["none", "gzip", "snappy", "lz4", "zstd"];
 const text = (bytes: Uint8Array | null) => bytes === null ? null : new TextDecoder().decode(bytes);
-
-/** Run kcat with a hard time limit so a protocol mistake fails the test instead of hanging it. */
-async function kcat(args: string[], stdin = ""): Promise<{ code: number; stdout: string; stderr: string }> {
-  const child = new Deno.Command("kcat", { args, stdin: "piped", stdout: "piped", stderr: "piped" }).spawn();
-  const timer = setTimeout(() => {
-    try {
-      child.kill("SIGKILL");
-    } catch { /* exited */ }
-  }, 60_000);
-  const writer = child.stdin.getWriter();
-  await writer.write(new TextEncoder().encode(stdin));
-  await writer.close();
-  const output = await child.output();
-  clearTimeout(timer);
-  const decoder = new TextDecoder();
-  return { code: output.code, stdout: decoder.decode(output.stdout), stderr: decoder.decode(output.stderr) };
-}
 
 /** kcat -P the lines into partition 0 with a codec; returns the batches the broker received. */
 async function kcatProduce(codec: CompressionName, lines: string[], produceMinVersion = 0) {

@@ -76,6 +76,9 @@ export class ControllerAgent {
 
   #watchSession(zk: ZooKeeperClient): void {
     zk.sessionEvents.subscribe((event) => {
+      if (event.type === "disconnected" && !this.#closed) {
+        this.#options.log("lost the connection to the coordinator; re-attaching the session");
+      }
       if (event.type === "expired" && !this.#closed) void this.#renewSession();
     });
   }
@@ -143,16 +146,19 @@ export class ControllerAgent {
 
   /**
    * Ask the controller to move this broker's leaderships away; retried up to shutdownAttempts
-   * times while partitions remain. Never throws: shutting down goes on regardless.
+   * times while partitions remain, skipped while the coordinator is unreachable. Never throws:
+   * shutting down goes on regardless.
    */
   async controlledShutdown(): Promise<ShutdownOutcome | null> {
     const brokerId = this.#options.brokerId;
     let last: ShutdownOutcome | null = null;
     for (let attempt = 1; attempt <= this.#options.shutdownAttempts && !this.#closed; attempt++) {
-      // Without the coordinator the controller cannot be found nor leaderships moved; waiting
-      // for it would only hold the shutdown up. Session expiry lets the controller move them.
+      // Without the coordinator no controller can move anything, and each attempt would only
+      // wait out a coordinator timeout (a minute): leaderships move when our session expires.
       if (this.#zk.state !== "connected") {
-        this.#options.log("controlled shutdown skipped: the coordinator is not reachable");
+        this.#options.log(
+          `controlled shutdown skipped: not connected to the coordinator (${this.#zk.state})`,
+        );
         return last;
       }
       try {
