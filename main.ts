@@ -8,7 +8,10 @@
  */
 import "./src/cli/commands.ts";
 import { runProgram } from "./src/cli/program.ts";
+import { installLastResort } from "./src/cli/last-resort.ts";
 
 if (import.meta.main) {
+  // A background task's unhandled rejection or thrown callback must not show a user a stack trace.
+  installLastResort();
   Deno.exit(await runProgram(Deno.args));
 }

@@ -52,6 +52,7 @@ import { controlledShutdownHandler } from "./handlers/controlled-shutdown.ts";
 import { leaderAndIsrHandler } from "./handlers/leader-and-isr.ts";
 import { stopReplicaHandler } from "./handlers/stop-replica.ts";
 import { offsetForLeaderEpochHandler } from "./handlers/offset-for-leader-epoch.ts";
+import { describeLogDirsHandler } from "./handlers/describe-log-dirs.ts";
 
 /** How long past our own session timeout to wait for a previous run's registration to expire. */
 const STALE_REGISTRATION_GRACE_MS = 5_000;
@@ -213,6 +214,7 @@ class Broker implements RunningBroker {
       [ApiKey.UpdateMetadata, updateMetadataHandler(context, this.#fence)],
       [ApiKey.ControlledShutdown, controlledShutdownHandler(() => this.#agent?.controller ?? null)],
       [ApiKey.OffsetForLeaderEpoch, offsetForLeaderEpochHandler(context)],
+      [ApiKey.DescribeLogDirs, describeLogDirsHandler(context)],
     ]);
   }
 

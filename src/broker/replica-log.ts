@@ -18,6 +18,8 @@ export interface ReplicaLog {
   readonly logEndOffset: number;
   /** Offsets below it are committed: consumers read only those. */
   readonly highWatermark: number;
+  /** Bytes in the log's segment files (DescribeLogDirs); absent for logs without files. */
+  readonly sizeBytes?: number;
   /**
    * Append already validated batches (one buffer, consecutive batches), assigning offsets by
    * rewriting baseOffset and partitionLeaderEpoch in place. Resolves once written (and fsynced

@@ -50,6 +50,10 @@ export class StorageLog implements ReplicaLog {
     return this.replica.highWatermark;
   }
 
+  get sizeBytes(): number {
+    return this.replica.log.sizeBytes;
+  }
+
   async appendAsLeader(batches: Uint8Array, leaderEpoch: number): Promise<AppendResult> {
     const info = this.replica.log.appendAsLeader(batches, leaderEpoch);
     // fsync=always: acknowledge only once on disk (concurrent appends share one fsync).

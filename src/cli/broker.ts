@@ -1,6 +1,7 @@
 /**
  * `vltava broker start`: run one broker until SIGTERM/SIGINT (clean shutdown).
  */
+import { onStopRequest } from "./stop-signals.ts";
 import { Option } from "@commander-js/extra-typings";
 import { registerCommands } from "./program.ts";
 import { CliError } from "./cli-error.ts";
@@ -8,12 +9,11 @@ import { integerOption } from "./options.ts";
 import { BrokerIdInUseError, startBroker } from "../broker/broker.ts";
 import { DEFAULT_BROKER_CONFIG } from "../broker/config.ts";
 import { groupOptionsFromEnv, groupsExtension } from "../broker/group-service.ts";
-import { exitWithParentOption, stopWhenStdinCloses } from "./parent-watch.ts";
 
 registerCommands((program) => {
-  const broker = program.command("broker").description("Run a Kafka-protocol broker");
+  const broker = program.command("broker").description("run a Kafka-protocol broker");
   broker.command("start")
-    .description("Start a broker and serve until SIGTERM")
+    .description("start a broker and serve until SIGTERM/SIGINT (a clean shutdown)")
     .requiredOption("--id <n>", "broker id (0-1023), unique in the cluster", integerOption(0, 1023))
     .option("--host <host>", "interface to listen on", DEFAULT_BROKER_CONFIG.host)
     .option("--port <port>", "port to listen on", integerOption(0, 65535), DEFAULT_BROKER_CONFIG.port)
@@ -90,7 +90,6 @@ registerCommands((program) => {
       integerOption(100, 3_600_000),
       DEFAULT_BROKER_CONFIG.replicaLagTimeMaxMs,
     )
-    .addOption(exitWithParentOption())
     .action(async (options) => {
       let running;
       try {
@@ -120,19 +119,15 @@ registerCommands((program) => {
         }
         const message = (error as Error).message;
         if ((error as Error).name === "AddrInUse") {
-          throw new CliError(`Port ${options.port} on ${options.host} is in use: pick another --port`);
+          throw new CliError(`port ${options.port} on ${options.host} is in use (pick another with --port)`);
         }
-        throw new CliError(`Broker ${options.id} could not start: ${message}`);
+        throw new CliError(`broker ${options.id} could not start: ${message}`);
       }
-      const stop = () => void running.close();
-      Deno.addSignalListener("SIGTERM", stop);
-      Deno.addSignalListener("SIGINT", stop);
-      if (options.exitWithParent) stopWhenStdinCloses(stop);
+      const releaseStopHooks = onStopRequest(() => void running.close());
       console.log(`broker ${options.id} listening on ${running.config.advertisedHost}:${running.port}`);
       const fatal = await running.closed;
-      Deno.removeSignalListener("SIGTERM", stop);
-      Deno.removeSignalListener("SIGINT", stop);
-      if (fatal !== null) throw new CliError(`Broker ${options.id} stopped: ${fatal}; restart it`);
+      releaseStopHooks();
+      if (fatal !== null) throw new CliError(`broker ${options.id} stopped: ${fatal} (restart it)`);
       console.log(`broker ${options.id} stopped`);
     });
 });

@@ -15,9 +15,10 @@ import { ErrorCode, KafkaError } from "../kafka/errors.ts";
 
 export const DEFAULT_BOOTSTRAP = "127.0.0.1:9092";
 
-/** Add --bootstrap (default from VLTAVA_BOOTSTRAP or 127.0.0.1:9092) and --json. */
+/** Add --bootstrap (default from VLTAVA_BOOTSTRAP or 127.0.0.1:9092) and --json (jsonHelp: its help line). */
 export function withClientOptions<Args extends unknown[], Opts extends Record<string, unknown>>(
   command: Command<Args, Opts>,
+  jsonHelp = "print JSON instead of text",
 ) {
   return command
     .addOption(
@@ -25,7 +26,7 @@ export function withClientOptions<Args extends unknown[], Opts extends Record<st
         .env("VLTAVA_BOOTSTRAP")
         .default(DEFAULT_BOOTSTRAP),
     )
-    .option("--json", "print JSON instead of text", false);
+    .option("--json", jsonHelp, false);
 }
 
 /** Turn a client failure into a CliError naming the topic or broker and the fix. */

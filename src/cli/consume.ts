@@ -71,8 +71,11 @@ registerCommands((program) => {
       .option("--session-timeout-ms <ms>", "with --group: group session timeout", integerOption(6000))
       .option("--commit-interval-ms <ms>", "with --group: auto-commit period", integerOption(1))
       .addOption(
-        new Option("--format <format>", "output format").choices(["text", "json"] as const).default("text"),
+        new Option("--format <format>", "output format: text, or json (one object per line)")
+          .choices(["text", "json"] as const).default("text"),
       ),
+    // --json is what every other command takes for JSON output; here it means the documented --format json.
+    "same as --format json",
   ).action(async (topic, options) => {
     const starts = [options.fromBeginning, options.offset !== undefined, options.fromTime !== undefined]
       .filter(Boolean).length;

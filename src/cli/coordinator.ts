@@ -2,11 +2,11 @@
  * `vltava coordinator start`: run the ZooKeeper-protocol coordinator in the foreground until
  * SIGINT or SIGTERM, which close it cleanly (journal flushed).
  */
+import { onStopRequest } from "./stop-signals.ts";
 import { registerCommands } from "./program.ts";
 import { CliError } from "./cli-error.ts";
 import { integerOption } from "./options.ts";
 import { startCoordinator } from "../coordinator/server.ts";
-import { exitWithParentOption, stopWhenStdinCloses } from "./parent-watch.ts";
 
 registerCommands((program) => {
   const coordinator = program.command("coordinator").description("the ZooKeeper-compatible coordinator");
@@ -40,7 +40,6 @@ registerCommands((program) => {
       100_000,
     )
     .option("--max-connections <count>", "most client connections at once", integerOption(1), 1024)
-    .addOption(exitWithParentOption())
     .action(async (options) => {
       const tickMs = options.tickMs;
       const minSessionTimeoutMs = options.minSessionTimeoutMs ?? 2 * tickMs;
@@ -77,14 +76,10 @@ registerCommands((program) => {
         }
         throw new CliError(`cannot start the coordinator: ${message}`);
       }
-      const stop = () => void server.close();
-      Deno.addSignalListener("SIGINT", stop);
-      Deno.addSignalListener("SIGTERM", stop);
-      if (options.exitWithParent) stopWhenStdinCloses(stop);
+      const releaseStopHooks = onStopRequest(() => void server.close());
       console.log(`coordinator listening on ${server.host}:${server.port}`);
       await server.closed;
-      Deno.removeSignalListener("SIGINT", stop);
-      Deno.removeSignalListener("SIGTERM", stop);
+      releaseStopHooks();
       if (server.failure) {
         throw new CliError(`the coordinator stopped: journal write failed: ${server.failure.message}`);
       }

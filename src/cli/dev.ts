@@ -182,7 +182,7 @@ registerCommands((program) => {
       } catch (error) {
         await stop();
         if (error instanceof CliError) throw error;
-        throw new CliError(`The local cluster failed: ${(error as Error).message}`);
+        throw new CliError(`the local cluster failed: ${(error as Error).message}`);
       } finally {
         Deno.removeSignalListener("SIGINT", onSignal);
         Deno.removeSignalListener("SIGTERM", onSignal);

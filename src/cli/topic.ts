@@ -40,6 +40,21 @@ async function withAdmin<T>(
 
 const list = (ids: number[]) => ids.join(",");
 
+const SIZE_UNITS = ["KiB", "MiB", "GiB", "TiB", "PiB"];
+
+/** Bytes for people: "512 B", "1.2 MiB"; "?" when unknown (negative). */
+function humanBytes(sizeBytes: number): string {
+  if (sizeBytes < 0) return "?";
+  if (sizeBytes < 1024) return `${sizeBytes} B`;
+  let value = sizeBytes / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < SIZE_UNITS.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${value.toFixed(1)} ${SIZE_UNITS[unit]}`;
+}
+
 function describeTable(topics: TopicDescription[]): string {
   const table = new Table({
     head: [
@@ -53,6 +68,7 @@ function describeTable(topics: TopicDescription[]): string {
       "high watermark",
       "log end",
       "records",
+      "size",
       "under-replicated",
     ],
     style: { head: [], border: [], compact: true },
@@ -63,6 +79,7 @@ function describeTable(topics: TopicDescription[]): string {
       "right",
       "left",
       "left",
+      "right",
       "right",
       "right",
       "right",
@@ -83,6 +100,7 @@ function describeTable(topics: TopicDescription[]): string {
         p.highWatermark < 0 ? "?" : p.highWatermark,
         p.logEndOffset < 0 ? "?" : p.logEndOffset,
         p.logStartOffset < 0 || p.highWatermark < 0 ? "?" : p.highWatermark - p.logStartOffset,
+        humanBytes(p.sizeBytes),
         p.leader < 0 ? "offline" : p.underReplicated ? "yes" : "",
       ]);
     }

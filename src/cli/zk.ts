@@ -15,13 +15,15 @@ import Table from "cli-table3";
 import { registerCommands } from "./program.ts";
 import { CliError, usageError } from "./cli-error.ts";
 import { integerOption } from "./options.ts";
-import { joinPath, parseConnectString, ZooKeeperClient } from "../zk/client/mod.ts";
+import { joinPath, parseConnectString, validatePath, ZooKeeperClient } from "../zk/client/mod.ts";
 import { ErrorCode, errorMessage, KeeperError, type Stat } from "../zk/protocol/mod.ts";
 
 interface CommonOptions {
   server: string;
   json?: boolean;
   timeoutMs: number;
+  /** create -s: a trailing "/" is a valid prefix. */
+  sequential?: boolean;
 }
 
 function serverOption(value: string): string {
@@ -46,12 +48,18 @@ function withCommon<Args extends any[], Opts extends OptionValues>(command: Comm
     .option("--json", "print JSON for scripts");
 }
 
-/** Connect, run body, close; every failure becomes one clear line. */
+/** Check path, connect, run body, close; every failure becomes one clear line. */
 async function withClient<T>(
   options: CommonOptions,
   path: string,
   body: (zk: ZooKeeperClient) => Promise<T>,
 ): Promise<T> {
+  // A bad path is the user's typo: say so before spending a connection (or a connect timeout) on it.
+  try {
+    validatePath(path, options.sequential);
+  } catch (error) {
+    throw usageError(lowerFirst((error as Error).message));
+  }
   let zk: ZooKeeperClient;
   try {
     zk = await ZooKeeperClient.connect(options.server, {

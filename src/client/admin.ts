@@ -1,7 +1,8 @@
 /**
  * Admin: topic and cluster management. Creating and deleting topics goes to the
  * controller; describing combines Metadata (leader, leader epoch, replicas, ISR) with
- * ListOffsets (log start offset, high watermark) per partition.
+ * ListOffsets (log start offset, high watermark) per partition and DescribeLogDirs (size on
+ * the leader's disk).
  *
  * @example
  * ```ts
@@ -18,6 +19,7 @@ import { readDeleteTopicsResponse, writeDeleteTopicsRequest } from "../kafka/api
 import { type BrokerInfo, Cluster, type ClusterOptions } from "./cluster.ts";
 import type { Connection } from "./connection.ts";
 import { DEBUGGING_REPLICA_ID, listOffsets } from "./list-offsets.ts";
+import { leaderLogSizes, sizeKey } from "./log-dir-sizes.ts";
 
 export interface NewTopic {
   name: string;
@@ -39,6 +41,8 @@ export interface PartitionDescription {
   highWatermark: number;
   /** Log end offset on the leader (records not yet replicated included); -1 when unknown. */
   logEndOffset: number;
+  /** Bytes in the partition's segment files on the leader (DescribeLogDirs); -1 when unknown. */
+  sizeBytes: number;
   /** Fewer replicas in sync than assigned. */
   underReplicated: boolean;
   /** Error from the partition's metadata (0 = none), e.g. LEADER_NOT_AVAILABLE. */
@@ -140,7 +144,7 @@ export class Admin {
 
   /**
    * Describe topics (all non-internal ones when `names` is omitted), with each partition's
-   * log start offset and high watermark. A name that does not exist throws
+   * log start offset, high watermark and size on the leader's disk. A name that does not exist throws
    * UNKNOWN_TOPIC_OR_PARTITION.
    */
   async describeTopics(names?: string[]): Promise<TopicDescription[]> {
@@ -152,13 +156,15 @@ export class Admin {
       topic.partitions.filter((p) => p.leader >= 0).map((p) => ({
         topic: topic.name,
         partition: p.partition,
+        leader: p.leader,
       }))
     );
     const latestSpecs = queries.map((q) => ({ ...q, spec: "latest" as const }));
-    const [earliest, latest, logEnd] = await Promise.all([
+    const [earliest, latest, logEnd, sizes] = await Promise.all([
       listOffsets(this.cluster, queries.map((q) => ({ ...q, spec: "earliest" as const }))),
       listOffsets(this.cluster, latestSpecs),
       listOffsets(this.cluster, latestSpecs, DEBUGGING_REPLICA_ID),
+      leaderLogSizes(this.cluster, queries),
     ]);
     const offsets = new Map<
       string,
@@ -184,6 +190,7 @@ export class Admin {
         logStartOffset: offsets.get(`${topic.name}\0${p.partition}`)?.logStartOffset ?? -1,
         highWatermark: offsets.get(`${topic.name}\0${p.partition}`)?.highWatermark ?? -1,
         logEndOffset: offsets.get(`${topic.name}\0${p.partition}`)?.logEndOffset ?? -1,
+        sizeBytes: sizes.get(sizeKey(topic.name, p.partition)) ?? -1,
         underReplicated: p.isr.length < p.replicas.length,
         errorCode: p.errorCode,
       })),

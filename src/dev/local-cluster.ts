@@ -4,6 +4,7 @@
  * Used by `vltava dev`; tests and benchmarks start processes through their own helpers.
  */
 import { selfCommand } from "../cli/self-command.ts";
+import { SUPERVISED_ENV } from "../cli/stop-signals.ts";
 
 export interface LocalClusterOptions {
   brokers: number;
@@ -83,10 +84,11 @@ export class LocalCluster {
     const logPath = `${this.options.dataDir}/logs/${name}.log`;
     const log = await Deno.open(logPath, { create: true, append: true });
     const [command, ...prefix] = selfCommand();
-    // stdin is a pipe this process never writes to: when it dies, even by SIGKILL, the child
-    // reads end of file and stops itself (--exit-with-parent).
+    // Supervised (see src/cli/stop-signals.ts): the child ignores the terminal's Ctrl-C, and the
+    // stdin pipe we hold open (never written) tells it when this process is gone.
     const child = new Deno.Command(command, {
-      args: [...prefix, ...args, "--exit-with-parent"],
+      args: [...prefix, ...args],
+      env: { [SUPERVISED_ENV]: "1" },
       stdin: "piped",
       stdout: "piped",
       stderr: "piped",

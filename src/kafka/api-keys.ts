@@ -27,6 +27,7 @@ export const ApiKey = {
   InitProducerId: 22,
   OffsetForLeaderEpoch: 23,
   DescribeConfigs: 32,
+  DescribeLogDirs: 35,
   CreatePartitions: 37,
   DeleteGroups: 42,
 } as const;
@@ -132,6 +133,13 @@ export const SUPPORTED_APIS: readonly ApiVersionRange[] = [
     minVersion: 0,
     maxVersion: 3,
     firstFlexibleVersion: 4,
+  },
+  {
+    apiKey: ApiKey.DescribeLogDirs,
+    name: "DescribeLogDirs",
+    minVersion: 0,
+    maxVersion: 1,
+    firstFlexibleVersion: 2,
   },
   {
     apiKey: ApiKey.CreatePartitions,

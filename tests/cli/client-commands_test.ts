@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { startCluster } from "../helpers/cluster.ts";
 import { freePort, runCli } from "../helpers/program.ts";
+import { Producer } from "../../src/client/producer.ts";
 
 Deno.test({
   name: "client commands against a real broker",
@@ -117,6 +118,21 @@ Deno.test({
       for (const r of records) partitionOf.set(r.key, (partitionOf.get(r.key) ?? new Set()).add(r.partition));
       for (const partitions of partitionOf.values()) assert.equal(partitions.size, 1);
       assert.match(result.stderr, /consumed 300 record\(s\) from "orders"/);
+
+      // --json is the same as --format json, and its help says so.
+      const viaJson = await runCli([
+        "consume",
+        "orders",
+        "--from-beginning",
+        "--max-messages",
+        "300",
+        "--json",
+        ...b,
+      ]);
+      assert.equal(viaJson.code, 0, viaJson.stderr);
+      assert.deepEqual(viaJson.stdout.trim().split("\n").sort(), result.stdout.trim().split("\n").sort());
+      const help = await runCli(["consume", "--help"]);
+      assert.match(help.stdout, /--json +same as --format json/);
     });
 
     await t.step("consume from an offset of one partition, with key and offset printed", async () => {
@@ -147,6 +163,37 @@ Deno.test({
         ["consume", "single", "--from-time", "2000-01-01T00:00:00Z", "--max-messages", "1", ...b],
       );
       assert.equal(fromTime.stdout, "zero\n");
+    });
+
+    await t.step("consume --from-time starts at the first record at or after the time", async () => {
+      await runCli(["topic", "create", "timed", "--partitions", "1", ...b]);
+      // Known CreateTimes, far from now, so that --from-time cannot be mistaken for --from-beginning
+      // (it must skip the earlier records) or for the end of the log (later records are printed).
+      const base = Date.parse("2026-01-31T12:00:00Z");
+      const producer = new Producer({ bootstrap: cluster.bootstrap });
+      try {
+        for (let i = 0; i < 6; i++) {
+          await producer.send({ topic: "timed", partition: 0, value: `t${i}`, timestamp: base + i * 60_000 });
+        }
+      } finally {
+        await producer.close();
+      }
+      const consumeFrom = async (iso: string) => {
+        const result = await runCli(
+          ["consume", "timed", "--from-time", iso, "--print-offset", "--timeout-ms", "3000", ...b],
+        );
+        assert.equal(result.code, 0, result.stderr);
+        return result.stdout;
+      };
+      // Between t2 (12:02) and t3 (12:03): t3 is the first at or after it.
+      assert.equal(await consumeFrom("2026-01-31T12:02:30Z"), "0:3\tt3\n0:4\tt4\n0:5\tt5\n");
+      // Exactly t4's time: "at or after" includes t4.
+      assert.equal(await consumeFrom("2026-01-31T12:04:00Z"), "0:4\tt4\n0:5\tt5\n");
+      // Before every record: all of them, like --from-beginning.
+      assert.equal(
+        await consumeFrom("2026-01-31T11:00:00Z"),
+        "0:0\tt0\n0:1\tt1\n0:2\tt2\n0:3\tt3\n0:4\tt4\n0:5\tt5\n",
+      );
     });
 
     await t.step("errors are one line that says what to do, usage errors exit 2", async () => {
@@ -186,7 +233,7 @@ Deno.test({
       }
       assert.equal(
         (await runCli(["produce", "orders", "--partition", "9", ...b], { stdin: "" })).stderr.trim(),
-        `error: topic "orders" has 3 partition(s): --partition must be below 3`,
+        `error: topic "orders" has 3 partition(s): --partition must be below 3 (see: vltava produce --help)`,
       );
     });
 

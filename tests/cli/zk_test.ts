@@ -49,6 +49,24 @@ zkServerTest(
     assert.equal(result.stderr, 'error: node "/app" has children (use deleteall, or delete --recursive)\n');
     result = await zk("deleteall", "/app");
     assert.equal(result.stdout, "Deleted /app (4 nodes)\n");
+
+    // delete --recursive removes a whole subtree and nothing beside it.
+    for (const path of ["/tree/a/b", "/tree/a/c", "/tree/d", "/beside"]) {
+      result = await zk("create", path, "-p");
+      assert.equal(result.code, 0, result.stderr);
+    }
+    result = await zk("delete", "/tree", "--recursive");
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.stdout, "Deleted /tree\n");
+    for (const path of ["/tree", "/tree/a", "/tree/a/b"]) {
+      result = await zk("stat", path);
+      assert.equal(result.code, 1, path);
+      assert.equal(result.stderr, `error: node "${path}" does not exist\n`);
+    }
+    result = await zk("get", "/beside");
+    assert.equal(result.code, 0, result.stderr);
+    result = await zk("delete", "/beside");
+    assert.equal(result.code, 0, result.stderr);
     result = await zk("get", "/app");
     assert.equal(result.code, 1);
     assert.equal(result.stderr, 'error: node "/app" does not exist\n');
@@ -81,7 +99,7 @@ zkServerTest("vltava zk: --json output, ephemeral nodes, usage and connection er
 
   result = await zk("get", "relative");
   assert.equal(result.code, 2);
-  assert.equal(result.stderr, 'error: path must start with "/": "relative"\n');
+  assert.equal(result.stderr, 'error: path must start with "/": "relative" (see: vltava zk get --help)\n');
   result = await runCli(["zk", "ls", "/", "--server", `127.0.0.1:${freePort()}`, "--timeout-ms", "1000"]);
   assert.equal(result.code, 1);
   assert.match(
@@ -90,4 +108,23 @@ zkServerTest("vltava zk: --json output, ephemeral nodes, usage and connection er
   );
   result = await runCli(["zk", "ls", "/", "--server", "host:99999"]);
   assert.equal(result.code, 2);
+});
+
+Deno.test("vltava zk: an invalid path is a usage error (exit 2) before any connection is tried", async () => {
+  // No server listens here: a command that tried to connect would fail with exit 1 "cannot connect".
+  const server = `127.0.0.1:${freePort()}`;
+  const cases: [string[], string][] = [
+    [["ls", "relative/path"], 'path must start with "/": "relative/path"'],
+    [["get", "relative/path"], 'path must start with "/": "relative/path"'],
+    [["stat", "/a//b"], 'path has an empty component: "/a//b"'],
+    [["create", "/a/"], 'path must not end with "/": "/a/"'],
+    [["set", "/a/../b", "x"], 'path has a relative component: "/a/../b"'],
+    [["delete", "a"], 'path must start with "/": "a"'],
+    [["deleteall", "/a/./b"], 'path has a relative component: "/a/./b"'],
+  ];
+  for (const [args, message] of cases) {
+    const result = await runCli(["zk", ...args, "--server", server, "--timeout-ms", "60000"]);
+    assert.equal(result.code, 2, `${args.join(" ")}: ${result.stderr}`);
+    assert.equal(result.stderr, `error: ${message} (see: vltava zk ${args[0]} --help)\n`);
+  }
 });

@@ -23,6 +23,29 @@ Deno.test("coordinator start --help lists every flag", async () => {
   }
 });
 
+Deno.test("coordinator start --help shows the documented defaults", async () => {
+  const result = await runCli(["coordinator", "start", "--help"]);
+  assert.equal(result.code, 0, result.stderr);
+  // Help wraps to the terminal width: compare with runs of whitespace collapsed.
+  const help = result.stdout.replace(/\s+/g, " ");
+  const defaults: [string, string][] = [
+    ["--host <host>", '(default: "127.0.0.1")'],
+    ["--port <port>", "(default: 2181)"],
+    ["--data-dir <dir>", '(default: "./vltava-data/coordinator")'],
+    ["--tick-ms <ms>", "(default: 2000)"],
+    ["--min-session-timeout-ms <ms>", "(default 2 x tick)"],
+    ["--max-session-timeout-ms <ms>", "(default 20 x tick)"],
+    ["--max-frame-bytes <bytes>", "(default: 1048575)"],
+  ];
+  for (const [flag, shown] of defaults) {
+    const line = help.slice(help.indexOf(` ${flag} `));
+    assert.ok(help.includes(` ${flag} `), `${flag} missing from help`);
+    const next = line.indexOf(" --", 1);
+    const description = next < 0 ? line : line.slice(0, next);
+    assert.ok(description.endsWith(` ${shown}`), `${flag}: expected ${shown} in "${description}"`);
+  }
+});
+
 Deno.test("bad flag values are usage errors (exit 2) on one line", async () => {
   const result = await runCli(["coordinator", "start", "--port", "http"]);
   assert.equal(result.code, 2);

@@ -1,9 +1,10 @@
 /**
  * Third-party producers through a leader failover: kafkajs and kcat (librdkafka) write with
  * acks=all to a replication-factor-3 topic (min.insync.replicas=2) while its leader is
- * SIGKILLed and leadership moves to a follower (as the controller does; moveLeadership is a
- * no-op when a controller already moved it). They follow the metadata to the new leader, and
- * every record they had acknowledged is read back from it.
+ * SIGKILLed and the controller, once the dead broker's session has expired, elects a follower
+ * (the test only waits for the new leader in the partition state; it never moves leadership).
+ * They follow the metadata to the new leader, and every record they had acknowledged is read
+ * back from it, in the order they were acknowledged.
  */
 import assert from "node:assert/strict";
 import { Kafka, logLevel } from "kafkajs";
@@ -11,22 +12,26 @@ import { startCluster, type TestCluster } from "../helpers/cluster.ts";
 import { eventually } from "../helpers/program.ts";
 import { PEERS, peerTest } from "../helpers/peers.ts";
 import { RawKafka, text } from "./broker-harness.ts";
-import { clientOf, createAssignedTopic, moveLeadership, waitForIsr } from "./replication-harness.ts";
+import { clientOf, createAssignedTopic, waitForIsr } from "./replication-harness.ts";
+import { partitionState, waitForControllerFailover, waitForLiveBrokers } from "./controller-failover.ts";
 
 const options = { sanitizeOps: false, sanitizeResources: false };
 const BROKER_ARGS = ["--replica-lag-time-max-ms", "3000", "--session-timeout-ms", "4000"];
 
 async function prepare(cluster: TestCluster, topic: string): Promise<void> {
+  await waitForLiveBrokers(cluster, 1, [1, 2, 3]);
   await using admin = await clientOf(cluster, 1);
   await createAssignedTopic(admin, topic, [[1, 2, 3]], { "min.insync.replicas": "2" });
   await waitForIsr(admin, topic, 0, [1, 2, 3]);
 }
 
-/** SIGKILL broker 1 (the leader) and move leadership to broker 2. */
+/** SIGKILL broker 1 (the leader) and wait until the controller has elected broker 2 or 3. */
 async function failOver(cluster: TestCluster, topic: string): Promise<void> {
+  const before = await partitionState(cluster, topic, 0);
+  assert.equal(before.leader, 1);
   await cluster.broker(1).program.stop("SIGKILL");
-  const state = await moveLeadership(cluster, topic, 0, 1, 2, [2, 3]);
-  assert.notEqual(state.leader, 1);
+  const after = await waitForControllerFailover(cluster, topic, 0, 1, before.leaderEpoch);
+  assert.ok([2, 3].includes(after.leader));
 }
 
 async function readBack(cluster: TestCluster, topic: string): Promise<string[]> {
@@ -37,6 +42,22 @@ async function readBack(cluster: TestCluster, topic: string): Promise<string[]> 
     } catch { /* not the leader: try the other one */ }
   }
   throw new Error("Neither broker 2 nor 3 serves the partition");
+}
+
+/**
+ * Every acknowledged value is stored, and their first copies are in acknowledgement order (a
+ * retried write may leave an unacknowledged earlier copy, never a reordering).
+ */
+function assertAllInOrder(acked: string[], stored: string[]): void {
+  const firstAt = new Map<string, number>();
+  stored.forEach((value, offset) => firstAt.has(value) || firstAt.set(value, offset));
+  assert.deepEqual(acked.filter((value) => !firstAt.has(value)), [], "acknowledged records lost");
+  for (let i = 1; i < acked.length; i++) {
+    assert.ok(
+      firstAt.get(acked[i])! > firstAt.get(acked[i - 1])!,
+      `${acked[i]} stored before ${acked[i - 1]}`,
+    );
+  }
 }
 
 Deno.test("kafkajs keeps producing with acks=all through a leader failover and loses nothing acknowledged", {
@@ -76,8 +97,7 @@ Deno.test("kafkajs keeps producing with acks=all through a leader failover and l
     await writing;
     await producer.disconnect();
   }
-  const stored = new Set(await readBack(cluster, "js-failover"));
-  assert.deepEqual(acked.filter((value) => !stored.has(value)), [], "acknowledged records lost");
+  assertAllInOrder(acked, await readBack(cluster, "js-failover"));
 });
 
 peerTest("kcat keeps producing with acks=all through a leader failover and loses nothing acknowledged", [
@@ -98,6 +118,9 @@ peerTest("kcat keeps producing with acks=all through a leader failover and loses
       "acks=all",
       "-X",
       "linger.ms=5",
+      // One batch in flight: a retried batch cannot overtake a later one, so order is checkable.
+      "-X",
+      "max.in.flight.requests.per.connection=1",
     ],
     stdin: "piped",
     stdout: "piped",
@@ -128,7 +151,6 @@ peerTest("kcat keeps producing with acks=all through a leader failover and loses
   const stderr = new TextDecoder().decode(result.stderr);
   // kcat exits 0 only when librdkafka reported every message delivered (acknowledged).
   assert.equal(result.code, 0, stderr);
-  const stored = new Set(await readBack(cluster, "kcat-failover"));
-  const missing = Array.from({ length: 1000 }, (_, i) => `kcat-${i}`).filter((value) => !stored.has(value));
-  assert.deepEqual(missing, [], "acknowledged records lost");
+  const acked = Array.from({ length: 1000 }, (_, i) => `kcat-${i}`);
+  assertAllInOrder(acked, await readBack(cluster, "kcat-failover"));
 }, options);

@@ -254,6 +254,54 @@ Deno.test({
     assert.equal(toTime.code, 0, toTime.stderr);
     assert.deepEqual(await consumeAll(10), Array.from({ length: 10 }, (_, i) => `r${10 + i}`).sort());
 
+    // --to-offset, --to-latest and --shift-by (both signs), read back through group describe --json;
+    // each partition's log is [0, 10), and every target is clamped to it.
+    const resetTo = async (...flags: string[]) => {
+      const result = await runCli([
+        "group",
+        "reset-offsets",
+        "audit",
+        "--topic",
+        "events",
+        ...flags,
+        "--bootstrap",
+        bootstrap,
+      ]);
+      assert.equal(result.code, 0, `${flags.join(" ")}: ${result.stderr}`);
+      const described = JSON.parse(
+        (await runCli(["group", "describe", "audit", "--json", "--bootstrap", bootstrap])).stdout,
+      );
+      const offsets = described.offsets as {
+        partition: number;
+        committedOffset: number;
+        logEndOffset?: number;
+      }[];
+      return {
+        committed: [...offsets].sort((x, y) => x.partition - y.partition).map((o) => o.committedOffset),
+        totalLag: described.totalLag as number,
+      };
+    };
+    assert.deepEqual(await resetTo("--to-offset", "3"), { committed: [3, 3], totalLag: 14 });
+    assert.deepEqual(await resetTo("--shift-by", "2"), { committed: [5, 5], totalLag: 10 });
+    assert.deepEqual(await resetTo("--shift-by", "-4"), { committed: [1, 1], totalLag: 18 });
+    assert.deepEqual(
+      await resetTo("--shift-by=-5"),
+      { committed: [0, 0], totalLag: 20 },
+      "clamped to log start",
+    );
+    assert.deepEqual(
+      await resetTo("--shift-by", "100"),
+      { committed: [10, 10], totalLag: 0 },
+      "clamped to log end",
+    );
+    assert.deepEqual(
+      await resetTo("--to-offset", "50"),
+      { committed: [10, 10], totalLag: 0 },
+      "clamped to log end",
+    );
+    assert.deepEqual(await resetTo("--to-offset", "0"), { committed: [0, 0], totalLag: 20 });
+    assert.deepEqual(await resetTo("--to-latest"), { committed: [10, 10], totalLag: 0 });
+
     // While a member is in the group: refused with a clear error; delete refused too.
     await using member = startMember(cluster, "events", "audit");
     await eventually("the member joined", () => assignedTo(member)?.length === 2, LONG, 200);

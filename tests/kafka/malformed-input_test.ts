@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import * as controlledShutdown from "../../src/kafka/apis/controlled-shutdown.ts";
 import * as deleteGroups from "../../src/kafka/apis/delete-groups.ts";
 import * as describeGroups from "../../src/kafka/apis/describe-groups.ts";
+import * as describeLogDirs from "../../src/kafka/apis/describe-log-dirs.ts";
 import * as findCoordinator from "../../src/kafka/apis/find-coordinator.ts";
 import * as heartbeat from "../../src/kafka/apis/heartbeat.ts";
 import * as joinGroup from "../../src/kafka/apis/join-group.ts";
@@ -228,6 +229,27 @@ const CASES: Case[] = [
       [deleteGroups.writeDeleteGroupsResponse, deleteGroups.readDeleteGroupsResponse, {
         throttleTimeMs: 0,
         results: [{ groupId: "a", errorCode: 69 }],
+      }],
+    ],
+  },
+  {
+    name: "DescribeLogDirs",
+    min: 0,
+    max: 1,
+    pairs: [
+      [describeLogDirs.writeDescribeLogDirsRequest, describeLogDirs.readDescribeLogDirsRequest, {
+        topics: [{ topic: "t", partitions: [0, 1] }],
+      }],
+      [describeLogDirs.writeDescribeLogDirsResponse, describeLogDirs.readDescribeLogDirsResponse, {
+        throttleTimeMs: 0,
+        results: [{
+          errorCode: 0,
+          logDir: "/d",
+          topics: [{
+            name: "t",
+            partitions: [{ partitionIndex: 0, partitionSize: 9, offsetLag: 0, isFutureKey: false }],
+          }],
+        }],
       }],
     ],
   },

@@ -364,3 +364,23 @@ function eventuallyEvent(client: ZooKeeperClient, type: SessionEvent["type"]): P
     });
   });
 }
+
+zkServerTest(
+  "zk client: while disconnected, requests wait, bounded in number and in time",
+  async (server) => {
+    await using zk = await connect(server.connectString, { requestTimeoutMs: 1_000, maxPendingRequests: 2 });
+    await zk.create("/b", "1");
+    const disconnected = eventuallyEvent(zk, "disconnected");
+    await server.stop();
+    await disconnected;
+    const first = zk.getData("/b");
+    const second = zk.getData("/b");
+    await assert.rejects(zk.getData("/b"), /Too many pending requests: 2 \(raise maxPendingRequests\)/);
+    await rejectsWith(first, ErrorCode.operationTimeout);
+    await rejectsWith(second, ErrorCode.operationTimeout);
+
+    await server.start();
+    await eventually("re-attached", () => zk.state === "connected", 60_000);
+    assert.equal(text((await zk.getData("/b")).data), "1");
+  },
+);

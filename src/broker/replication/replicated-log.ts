@@ -73,6 +73,11 @@ export class ReplicatedLog implements ReplicationLog {
     return this.#log.highWatermark;
   }
 
+  /** Bytes in the segment .log files. */
+  get sizeBytes(): number {
+    return this.#log.sizeBytes;
+  }
+
   /** The newest leader epoch in the epoch cache, -1 when it is empty. */
   get latestEpoch(): number {
     return this.#log.latestEpoch;

@@ -473,18 +473,21 @@ export class Session {
       else waiter?.reject(new KeeperError(header.err));
       return;
     }
-    const pending = this.#inFlight.shift();
+    // Peek, check and decode before taking: on a mismatch or a malformed body the request must stay
+    // queued, so that closing the connection fails it with CONNECTIONLOSS.
+    const pending = this.#inFlight[0];
     if (!pending || pending.xid !== header.xid) {
       throw new Error(
         `Reply xid ${header.xid} does not match the oldest request (${pending?.xid ?? "none"})`,
       );
     }
+    const body = header.err === 0 ? readResponseBody(reader, pending.request.op) : undefined;
+    this.#inFlight.shift();
     if (header.zxid > 0) this.#lastZxid = header.zxid;
     if (header.err !== 0) {
       pending.onReply?.(header.err);
       return this.#settle(pending, new KeeperError(header.err, pending.path));
     }
-    const body = readResponseBody(reader, pending.request.op);
     pending.onReply?.(0);
     this.#settle(pending, undefined, body);
   }
