@@ -6,16 +6,15 @@
  *   leader, with acks=1 and with acks=all (each acks=all answer waits until both followers
  *   fetched the batch and the high watermark passed it);
  * - end-to-end latency with acks=all: one record per Produce at 500 records/s while a consumer
- *   long-polls the leader (send → received; consumers only see records below the HWM);
- * - replication-side failover: SIGKILL the leader, move leadership at once to a follower (as
- *   the controller does once the leader's session has expired), time to the first acks=all
- *   write acknowledged by the new leader. The full failover adds the session timeout.
+ *   long-polls the leader (send → received; consumers only see records below the HWM).
+ *
+ * Failover time (SIGKILL of a leader to the first acks=all write acknowledged by the new leader,
+ * through the controller) is bench/cluster-failover.ts.
  */
 import { startCluster } from "../tests/helpers/cluster.ts";
 import { RawKafka } from "../tests/integration/broker-harness.ts";
-import { createAssignedTopic, moveLeadership, waitForIsr } from "../tests/integration/replication-harness.ts";
-import { encodeRecordBatch } from "../src/kafka/record-batch.ts";
-import { benchValue, endToEndLatency, pipelinedProduce, type Row } from "./raw-load.ts";
+import { createAssignedTopic, waitForIsr } from "../tests/integration/replication-harness.ts";
+import { endToEndLatency, pipelinedProduce, type Row } from "./raw-load.ts";
 
 const VALUE_BYTES = 100;
 const RECORDS_PER_BATCH = 600;
@@ -25,7 +24,7 @@ const PIPELINE_DEPTH = 16;
 export async function run(): Promise<void> {
   await using cluster = await startCluster({ brokers: 3 });
   await using admin = await RawKafka.connect(cluster.broker(1).port);
-  for (const topic of ["acks1", "acksall", "latency", "failover"]) {
+  for (const topic of ["acks1", "acksall", "latency"]) {
     await createAssignedTopic(admin, topic, [[1, 2, 3]], { "min.insync.replicas": "2" });
     await waitForIsr(admin, topic, 0, [1, 2, 3]);
   }
@@ -51,11 +50,6 @@ export async function run(): Promise<void> {
     } ms`,
   );
   admin.conn.close();
-  const failoverMs = await failover(cluster);
-  console.log(
-    `replication-side failover (SIGKILL leader → first acks=all ack from the new leader, ` +
-      `leadership moved at once): ${failoverMs.toFixed(0)} ms; add the session timeout for the full failover`,
-  );
 }
 
 async function rawProduce(port: number, topic: string, acks: number): Promise<Row> {
@@ -72,21 +66,4 @@ async function rawProduce(port: number, topic: string, acks: number): Promise<Ro
     name: `raw producer, acks=${acks === -1 ? "all" : acks}, pipelined ${PIPELINE_DEPTH} deep`,
     ...result,
   };
-}
-
-async function failover(cluster: Awaited<ReturnType<typeof startCluster>>): Promise<number> {
-  const killedAt = performance.now();
-  await cluster.broker(1).program.stop("SIGKILL");
-  await moveLeadership(cluster, "failover", 0, 1, 2, [2, 3]);
-  await using client = await RawKafka.connect(cluster.broker(2).port);
-  for (let i = 0;; i++) {
-    const answer = await client.produce(
-      "failover",
-      0,
-      encodeRecordBatch({ records: [{ value: benchValue(i, VALUE_BYTES) }] }),
-      -1,
-    );
-    if (answer.errorCode === 0) return performance.now() - killedAt;
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
 }

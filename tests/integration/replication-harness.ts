@@ -1,17 +1,9 @@
 /**
  * Helpers for the replication tests: a cluster of real broker processes (tests/helpers/cluster.ts),
  * topics with explicit replica assignments, the partition state as brokers report it
- * (Metadata), the partition state znode written the way a controller does (for tests that
- * move leadership themselves), and partition segment bytes on disk for byte-for-byte checks.
+ * (Metadata), and partition segment bytes on disk for byte-for-byte checks.
  */
-import { ZooKeeperClient } from "../../src/zk/client/client.ts";
-import { KeeperError } from "../../src/zk/protocol/mod.ts";
 import { encodeRecordBatch } from "../../src/kafka/record-batch.ts";
-import {
-  decodePartitionState,
-  encodePartitionState,
-  type PartitionState,
-} from "../../src/broker/zk-layout.ts";
 import { eventually } from "../helpers/program.ts";
 import type { TestCluster } from "../helpers/cluster.ts";
 import { RawKafka } from "./broker-harness.ts";
@@ -75,35 +67,6 @@ export async function segmentBytes(dataDir: string, topic: string, partition: nu
 
 export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && a.every((byte, i) => byte === b[i]);
-}
-
-/**
- * Move a partition's leadership the way a controller does: bump the leader epoch and CAS-write
- * the state. If leadership already moved off `fromLeader` (a controller was faster), nothing
- * is written. Returns the state in force afterwards.
- */
-export async function moveLeadership(
-  cluster: TestCluster,
-  topic: string,
-  partition: number,
-  fromLeader: number,
-  toLeader: number,
-  isr: number[],
-): Promise<PartitionState> {
-  await using zk = await ZooKeeperClient.connect(cluster.coordinatorAddress, { sessionTimeoutMs: 10_000 });
-  const path = `/brokers/topics/${topic}/partitions/${partition}/state`;
-  for (;;) {
-    const { data, stat } = await zk.getData(path);
-    const state = decodePartitionState(path, data);
-    if (state.leader !== fromLeader) return state;
-    const next = { ...state, leader: toLeader, leaderEpoch: state.leaderEpoch + 1, isr };
-    try {
-      await zk.setData(path, encodePartitionState(next), stat.version);
-      return next;
-    } catch (error) {
-      if (!(error instanceof KeeperError)) throw error;
-    }
-  }
 }
 
 /** A raw client connected to broker `id` of the cluster. */
