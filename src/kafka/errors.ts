@@ -10,7 +10,7 @@ export interface KafkaErrorInfo {
   message: string;
 }
 
-const TABLE: readonly KafkaErrorInfo[] = [
+const TABLE = [
   {
     code: -1,
     name: "UNKNOWN_SERVER_ERROR",
@@ -189,70 +189,16 @@ const TABLE: readonly KafkaErrorInfo[] = [
   { code: 81, name: "GROUP_MAX_SIZE_REACHED", retriable: false, message: "The group is full" },
   { code: 82, name: "FENCED_INSTANCE_ID", retriable: false, message: "The static member was fenced" },
   { code: 87, name: "INVALID_RECORD", retriable: false, message: "A record failed validation" },
-];
+] as const satisfies readonly KafkaErrorInfo[];
 
-const BY_CODE = new Map(TABLE.map((info) => [info.code, info]));
+const BY_CODE = new Map<number, KafkaErrorInfo>(TABLE.map((info) => [info.code, info]));
+
+/** Every error name in the table, e.g. "NOT_LEADER_OR_FOLLOWER". */
+export type ErrorName = typeof TABLE[number]["name"];
 
 /** Error codes by name, e.g. `ErrorCode.NOT_LEADER_OR_FOLLOWER` = 6. */
 export const ErrorCode = Object.fromEntries(TABLE.map((info) => [info.name, info.code])) as Record<
-  | "UNKNOWN_SERVER_ERROR"
-  | "NONE"
-  | "OFFSET_OUT_OF_RANGE"
-  | "CORRUPT_MESSAGE"
-  | "UNKNOWN_TOPIC_OR_PARTITION"
-  | "INVALID_FETCH_SIZE"
-  | "LEADER_NOT_AVAILABLE"
-  | "NOT_LEADER_OR_FOLLOWER"
-  | "REQUEST_TIMED_OUT"
-  | "STALE_CONTROLLER_EPOCH"
-  | "BROKER_NOT_AVAILABLE"
-  | "REPLICA_NOT_AVAILABLE"
-  | "MESSAGE_TOO_LARGE"
-  | "OFFSET_METADATA_TOO_LARGE"
-  | "NETWORK_EXCEPTION"
-  | "COORDINATOR_LOAD_IN_PROGRESS"
-  | "COORDINATOR_NOT_AVAILABLE"
-  | "NOT_COORDINATOR"
-  | "INVALID_TOPIC_EXCEPTION"
-  | "RECORD_LIST_TOO_LARGE"
-  | "NOT_ENOUGH_REPLICAS"
-  | "NOT_ENOUGH_REPLICAS_AFTER_APPEND"
-  | "INVALID_REQUIRED_ACKS"
-  | "ILLEGAL_GENERATION"
-  | "INCONSISTENT_GROUP_PROTOCOL"
-  | "INVALID_GROUP_ID"
-  | "UNKNOWN_MEMBER_ID"
-  | "INVALID_SESSION_TIMEOUT"
-  | "REBALANCE_IN_PROGRESS"
-  | "INVALID_COMMIT_OFFSET_SIZE"
-  | "TOPIC_AUTHORIZATION_FAILED"
-  | "GROUP_AUTHORIZATION_FAILED"
-  | "INVALID_TIMESTAMP"
-  | "UNSUPPORTED_SASL_MECHANISM"
-  | "ILLEGAL_SASL_STATE"
-  | "UNSUPPORTED_VERSION"
-  | "TOPIC_ALREADY_EXISTS"
-  | "INVALID_PARTITIONS"
-  | "INVALID_REPLICATION_FACTOR"
-  | "INVALID_REPLICA_ASSIGNMENT"
-  | "INVALID_CONFIG"
-  | "NOT_CONTROLLER"
-  | "INVALID_REQUEST"
-  | "UNSUPPORTED_FOR_MESSAGE_FORMAT"
-  | "OUT_OF_ORDER_SEQUENCE_NUMBER"
-  | "DUPLICATE_SEQUENCE_NUMBER"
-  | "INVALID_PRODUCER_EPOCH"
-  | "SASL_AUTHENTICATION_FAILED"
-  | "UNKNOWN_PRODUCER_ID"
-  | "NON_EMPTY_GROUP"
-  | "GROUP_ID_NOT_FOUND"
-  | "FENCED_LEADER_EPOCH"
-  | "UNKNOWN_LEADER_EPOCH"
-  | "UNSUPPORTED_COMPRESSION_TYPE"
-  | "MEMBER_ID_REQUIRED"
-  | "GROUP_MAX_SIZE_REACHED"
-  | "FENCED_INSTANCE_ID"
-  | "INVALID_RECORD",
+  ErrorName,
   number
 >;
 
