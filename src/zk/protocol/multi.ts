@@ -15,8 +15,15 @@ import type { Reader } from "../../wire/reader.ts";
 import type { Writer } from "../../wire/writer.ts";
 import { WireError } from "../../wire/wire-error.ts";
 import { OpCode } from "./codes.ts";
-import { readAclVector, readStat, readString, type Stat, writeAclVector, writeStat } from "./records.ts";
-import type { CreateBody, CreateTtlBody, PathVersionBody, SetDataBody } from "./requests.ts";
+import { readStat, readString, type Stat, writeStat } from "./records.ts";
+import {
+  type CreateBody,
+  type CreateTtlBody,
+  type PathVersionBody,
+  readRequestBody,
+  type SetDataBody,
+  writeRequestBody,
+} from "./requests.ts";
 
 /** One op inside a multi request. */
 export type MultiOp =
@@ -44,24 +51,7 @@ function writeHeader(writer: Writer, type: number, done: boolean, err: number): 
 export function writeMultiRequest(writer: Writer, ops: readonly MultiOp[]): void {
   for (const op of ops) {
     writeHeader(writer, op.op, false, -1);
-    switch (op.op) {
-      case OpCode.create:
-      case OpCode.create2:
-      case OpCode.createContainer:
-      case OpCode.createTTL:
-        writer.string32(op.path).bytes(op.data);
-        writeAclVector(writer, op.acl);
-        writer.int32(op.flags);
-        if (op.op === OpCode.createTTL) writer.int64n(op.ttlMs);
-        break;
-      case OpCode.delete:
-      case OpCode.check:
-        writer.string32(op.path).int32(op.version);
-        break;
-      case OpCode.setData:
-        writer.string32(op.path).bytes(op.data).int32(op.version);
-        break;
-    }
+    writeRequestBody(writer, op);
   }
   writeHeader(writer, -1, true, -1);
 }
@@ -78,34 +68,20 @@ export function readMultiRequest(reader: Reader): MultiOp[] {
   }
 }
 
+/** The ops a multi may carry; their bodies are the ordinary request bodies. */
+const MULTI_OPS = new Set<number>([
+  OpCode.create,
+  OpCode.create2,
+  OpCode.createContainer,
+  OpCode.createTTL,
+  OpCode.delete,
+  OpCode.check,
+  OpCode.setData,
+]);
+
 function readMultiOp(reader: Reader, type: number): MultiOp {
-  switch (type) {
-    case OpCode.create:
-    case OpCode.create2:
-    case OpCode.createContainer: {
-      const path = readString(reader, "path");
-      const data = copy(reader.bytes());
-      const acl = readAclVector(reader);
-      return { op: type, path, data, acl, flags: reader.int32() };
-    }
-    case OpCode.createTTL: {
-      const path = readString(reader, "path");
-      const data = copy(reader.bytes());
-      const acl = readAclVector(reader);
-      const flags = reader.int32();
-      return { op: type, path, data, acl, flags, ttlMs: reader.int64n() };
-    }
-    case OpCode.delete:
-    case OpCode.check:
-      return { op: type, path: readString(reader, "path"), version: reader.int32() };
-    case OpCode.setData: {
-      const path = readString(reader, "path");
-      const data = copy(reader.bytes());
-      return { op: type, path, data, version: reader.int32() };
-    }
-    default:
-      throw new WireError(`Op type ${type} is not allowed in a multi`);
-  }
+  if (!MULTI_OPS.has(type)) throw new WireError(`Op type ${type} is not allowed in a multi`);
+  return readRequestBody(reader, type) as MultiOp;
 }
 
 export function writeMultiResponse(writer: Writer, results: readonly MultiResult[]): void {
@@ -160,8 +136,4 @@ export function readMultiResponse(reader: Reader): MultiResult[] {
         throw new WireError(`Unknown multi result type ${type}`);
     }
   }
-}
-
-function copy(bytes: Uint8Array | null): Uint8Array | null {
-  return bytes === null ? null : bytes.slice();
 }
