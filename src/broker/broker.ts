@@ -46,7 +46,6 @@ import { describeConfigsHandler } from "./handlers/describe-configs.ts";
 import { createPartitionsHandler } from "./handlers/create-partitions.ts";
 import { initProducerIdHandler } from "./handlers/init-producer-id.ts";
 import { ControllerAgent } from "./controller/controller-agent.ts";
-import { ControllerEpochFence } from "./controller/controller-epoch-fence.ts";
 import { updateMetadataHandler } from "./handlers/update-metadata.ts";
 import { controlledShutdownHandler } from "./handlers/controlled-shutdown.ts";
 import { leaderAndIsrHandler } from "./handlers/leader-and-isr.ts";
@@ -189,8 +188,6 @@ class Broker implements RunningBroker {
   #fatalReason: string | null = null;
   /** Controller candidacy (and controllership); null until started. */
   #agent: ControllerAgent | null = null;
-  /** Highest controller epoch heard in UpdateMetadata: older controllers' are refused. */
-  readonly #fence = new ControllerEpochFence();
 
   private constructor(config: BrokerConfig, listener: Deno.Listener, port: number, context: BrokerContext) {
     this.config = config;
@@ -211,7 +208,7 @@ class Broker implements RunningBroker {
       [ApiKey.InitProducerId, initProducerIdHandler(context)],
       [ApiKey.LeaderAndIsr, leaderAndIsrHandler(context)],
       [ApiKey.StopReplica, stopReplicaHandler(context)],
-      [ApiKey.UpdateMetadata, updateMetadataHandler(context, this.#fence)],
+      [ApiKey.UpdateMetadata, updateMetadataHandler(context, context.replication.controllerFence)],
       [ApiKey.ControlledShutdown, controlledShutdownHandler(() => this.#agent?.controller ?? null)],
       [ApiKey.OffsetForLeaderEpoch, offsetForLeaderEpochHandler(context)],
       [ApiKey.DescribeLogDirs, describeLogDirsHandler(context)],

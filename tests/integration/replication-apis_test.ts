@@ -1,6 +1,6 @@
 /**
- * The replication APIs of one broker over the wire: LeaderAndIsr and StopReplica fenced by
- * controller epoch, Fetch fenced by current leader epoch, OffsetForLeaderEpoch answering where
+ * The replication APIs of one broker over the wire: LeaderAndIsr, StopReplica and UpdateMetadata
+ * fenced by one controller epoch, Fetch fenced by current leader epoch, OffsetForLeaderEpoch answering where
  * each epoch ended.
  */
 import assert from "node:assert/strict";
@@ -8,6 +8,10 @@ import { ApiKey } from "../../src/kafka/api-keys.ts";
 import { ErrorCode } from "../../src/kafka/errors.ts";
 import { readLeaderAndIsrResponse, writeLeaderAndIsrRequest } from "../../src/kafka/apis/leader-and-isr.ts";
 import { readStopReplicaResponse, writeStopReplicaRequest } from "../../src/kafka/apis/stop-replica.ts";
+import {
+  readUpdateMetadataResponse,
+  writeUpdateMetadataRequest,
+} from "../../src/kafka/apis/update-metadata.ts";
 import {
   readOffsetForLeaderEpochResponse,
   writeOffsetForLeaderEpochRequest,
@@ -40,6 +44,21 @@ function leaderAndIsr(client: RawKafka, controllerEpoch: number, leaderEpoch: nu
     1,
     (w) => writeLeaderAndIsrRequest(w, 1, request),
     (r) => readLeaderAndIsrResponse(r, 1),
+  );
+}
+
+function updateMetadata(client: RawKafka, controllerEpoch: number) {
+  return client.request(
+    ApiKey.UpdateMetadata,
+    4,
+    (w) =>
+      writeUpdateMetadataRequest(w, 4, {
+        controllerId: 1,
+        controllerEpoch,
+        ungroupedPartitionStates: [],
+        liveBrokers: [],
+      }),
+    (r) => readUpdateMetadataResponse(r, 4),
   );
 }
 
@@ -96,6 +115,12 @@ Deno.test(
         ungroupedPartitions: [{ topicName: "fenced", partitionIndex: 0 }],
       }), (r) => readStopReplicaResponse(r, 0));
     assert.equal(staleStop.errorCode, ErrorCode.STALE_CONTROLLER_EPOCH);
+
+    // One fence for every controller request: a newer epoch heard through UpdateMetadata makes an
+    // older controller's LeaderAndIsr stale too, and an older UpdateMetadata is refused.
+    assert.equal((await updateMetadata(client, 7)).errorCode, ErrorCode.NONE);
+    assert.equal((await leaderAndIsr(client, 6, 9)).errorCode, ErrorCode.STALE_CONTROLLER_EPOCH);
+    assert.equal((await updateMetadata(client, 6)).errorCode, ErrorCode.STALE_CONTROLLER_EPOCH);
 
     // Fetch: the current epoch reads; an older one is fenced, a newer one unknown.
     assert.equal((await fetchWithEpoch(client, 3)).errorCode, ErrorCode.NONE);

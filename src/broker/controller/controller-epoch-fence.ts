@@ -1,7 +1,8 @@
 /**
  * The broker side of controller fencing: the highest controller epoch this broker has heard
- * from. UpdateMetadata requests carrying an older epoch come from a deposed controller and are
- * refused with STALE_CONTROLLER_EPOCH (LeaderAndIsr and StopReplica: the replication manager).
+ * from. One fence per broker (owned by the replication manager) serves LeaderAndIsr,
+ * StopReplica and UpdateMetadata alike: a request carrying an older epoch than any of them
+ * comes from a deposed controller and is refused with STALE_CONTROLLER_EPOCH.
  */
 
 export class ControllerEpochFence {

@@ -14,6 +14,7 @@
  * LeaderAndIsr and StopReplica carrying a controller epoch older than the newest seen are
  * refused with STALE_CONTROLLER_EPOCH.
  */
+import { ControllerEpochFence } from "../controller/controller-epoch-fence.ts";
 import { ErrorCode } from "../../kafka/errors.ts";
 import type { LeaderAndIsrRequest, LeaderAndIsrResponse } from "../../kafka/apis/leader-and-isr.ts";
 import type { ClusterMetadata } from "../cluster-metadata.ts";
@@ -87,7 +88,11 @@ export class ReplicationManager implements PartitionStateListener {
   /** Leader endpoints from LeaderAndIsr, for leaders our metadata has not seen register yet. */
   readonly #liveLeaders = new Map<number, BrokerEndpoint>();
   readonly #timer: ReturnType<typeof setInterval>;
-  #controllerEpoch = -1;
+  /**
+   * The broker's one controller-epoch fence, shared with the UpdateMetadata handler: a request
+   * from an older controller than any heard so far, of any kind, is refused.
+   */
+  readonly controllerFence: ControllerEpochFence;
   #closed = false;
 
   constructor(
@@ -96,10 +101,12 @@ export class ReplicationManager implements PartitionStateListener {
       metadata: ClusterMetadata;
       coordination: Coordination;
       purgatory: Purgatory;
+      controllerFence?: ControllerEpochFence;
     },
     options: Partial<ReplicationOptions> = {},
   ) {
     this.brokerId = deps.replicas.brokerId;
+    this.controllerFence = deps.controllerFence ?? new ControllerEpochFence();
     this.#replicas = deps.replicas;
     this.#metadata = deps.metadata;
     this.#coordination = deps.coordination;
@@ -126,9 +133,9 @@ export class ReplicationManager implements PartitionStateListener {
     deps.replicas.setPartitionStateListener(this);
   }
 
-  /** The newest controller epoch seen in a LeaderAndIsr or StopReplica. */
+  /** The newest controller epoch heard from (LeaderAndIsr, StopReplica or UpdateMetadata). */
   get controllerEpoch(): number {
-    return this.#controllerEpoch;
+    return this.controllerFence.highest;
   }
 
   // --- leadership news -------------------------------------------------------------------
@@ -207,9 +214,7 @@ export class ReplicationManager implements PartitionStateListener {
   }
 
   #acceptControllerEpoch(epoch: number): boolean {
-    if (epoch < this.#controllerEpoch) return false;
-    this.#controllerEpoch = epoch;
-    return true;
+    return this.controllerFence.admit(epoch);
   }
 
   /**
