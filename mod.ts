@@ -15,7 +15,6 @@ export {
 } from "./src/broker/broker.ts";
 export type { BrokerConfig, FsyncPolicy } from "./src/broker/config.ts";
 export { parseSnowflake, Snowflake, type SnowflakeOptions } from "./src/ids/snowflake.ts";
-export type { BrokerExtension, BrokerExtensionParts } from "./src/broker/broker.ts";
 export * from "./src/client/mod.ts";
 export {
   AssignmentEvent,
@@ -29,13 +28,6 @@ export {
   GroupNotEmptyError,
   type ResetSpec,
 } from "./src/client/group-admin.ts";
-export {
-  groupOptionsFromEnv,
-  GroupService,
-  groupServiceOf,
-  type GroupServiceOptions,
-  groupsExtension,
-} from "./src/broker/group-service.ts";
 export {
   type BrokerStatus,
   type ClusterStatus,

@@ -1,27 +1,31 @@
 /**
- * What every API handler may use: configuration, the cluster picture, the hosted partitions,
- * the purgatory, the coordinator session and the producer id generator. Handlers are
- * functions of (context, request) so that each API lives in its own module.
+ * What every API handler may use: configuration, the metadata cache, the hosted partitions,
+ * the purgatory, the coordinator session, the group service, the producer id generator and the
+ * controller (when this broker is it). Handlers are functions of (context, request) so that each
+ * API lives in its own module.
  */
 import type { Snowflake } from "../ids/snowflake.ts";
-import type { ClusterMetadata } from "./cluster-metadata.ts";
 import type { BrokerConfig } from "./config.ts";
 import type { Coordination } from "./coordination.ts";
+import type { Controller } from "./controller/controller.ts";
+import type { GroupService } from "./group-service.ts";
+import type { MetadataCache } from "./metadata-cache.ts";
 import type { Purgatory } from "./purgatory.ts";
 import type { ReplicaManager } from "./replica-manager.ts";
-import type { ReplicationManager } from "./replication/replication-manager.ts";
 
 export interface BrokerContext {
   config: BrokerConfig;
   /** The port actually bound (config.port may be 0). */
   port: number;
-  metadata: ClusterMetadata;
+  metadata: MetadataCache;
+  /** The hosted partitions and the entry point for leadership news. */
   replicas: ReplicaManager;
-  /** Leader and follower roles: ISR, high watermark, replica fetchers. */
-  replication: ReplicationManager;
   purgatory: Purgatory;
   coordination: Coordination;
+  groups: GroupService;
   producerIds: Snowflake;
   /** Cluster id reported in Metadata. */
   clusterId: string;
+  /** The running controller when this broker is it, else null. */
+  controller: () => Controller | null;
 }

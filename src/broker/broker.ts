@@ -18,13 +18,13 @@
 import { ApiKey } from "../kafka/api-keys.ts";
 import { Snowflake } from "../ids/snowflake.ts";
 import type { BrokerContext } from "./broker-context.ts";
-import { ClusterMetadata } from "./cluster-metadata.ts";
+import { ClusterTreeReader } from "./cluster-tree.ts";
 import { type BrokerConfig, resolveBrokerConfig } from "./config.ts";
 import { Connection, type RequestHandler } from "./connection.ts";
 import { type Coordination, NodeExistsError } from "./coordination.ts";
-import { StorageLog } from "./storage-log.ts";
-import { ReplicatedLog } from "./replication/replicated-log.ts";
-import { ReplicationManager } from "./replication/replication-manager.ts";
+import { GroupService } from "./group-service.ts";
+import { MetadataCache } from "./metadata-cache.ts";
+import { coordinatorStateStore } from "./partition/isr-writer.ts";
 import { Purgatory } from "./purgatory.ts";
 import { ReplicaManager } from "./replica-manager.ts";
 import { connectCoordination } from "./zk-coordination.ts";
@@ -35,6 +35,7 @@ import {
   encodeBrokerEndpoint,
   PERSISTENT_PATHS,
 } from "./zk-layout.ts";
+import { ControllerAgent } from "./controller/controller-agent.ts";
 import { apiVersionsHandler } from "./handlers/api-versions.ts";
 import { metadataHandler } from "./handlers/metadata.ts";
 import { produceHandler } from "./handlers/produce.ts";
@@ -45,13 +46,13 @@ import { deleteTopicsHandler } from "./handlers/delete-topics.ts";
 import { describeConfigsHandler } from "./handlers/describe-configs.ts";
 import { createPartitionsHandler } from "./handlers/create-partitions.ts";
 import { initProducerIdHandler } from "./handlers/init-producer-id.ts";
-import { ControllerAgent } from "./controller/controller-agent.ts";
 import { updateMetadataHandler } from "./handlers/update-metadata.ts";
 import { controlledShutdownHandler } from "./handlers/controlled-shutdown.ts";
 import { leaderAndIsrHandler } from "./handlers/leader-and-isr.ts";
 import { stopReplicaHandler } from "./handlers/stop-replica.ts";
 import { offsetForLeaderEpochHandler } from "./handlers/offset-for-leader-epoch.ts";
 import { describeLogDirsHandler } from "./handlers/describe-log-dirs.ts";
+import { groupApiHandlers } from "./handlers/group-apis.ts";
 
 /** How long past our own session timeout to wait for a previous run's registration to expire. */
 const STALE_REGISTRATION_GRACE_MS = 5_000;
@@ -63,20 +64,6 @@ const ACCEPT_RETRY_DELAY_MS = 100;
 const MAINTENANCE_INTERVAL_MS = 1000;
 
 export type BrokerOptions = Partial<BrokerConfig> & { brokerId: number };
-
-/**
- * A part of the broker built elsewhere (e.g. the group coordinator): given the broker's context
- * before it serves clients, it returns handlers for more API keys and a close step.
- */
-export type BrokerExtension = (context: BrokerContext) =>
-  | Promise<BrokerExtensionParts>
-  | BrokerExtensionParts;
-
-export interface BrokerExtensionParts {
-  handlers?: Map<number, RequestHandler>;
-  /** Runs at shutdown before the logs close. */
-  close?: () => Promise<void> | void;
-}
 
 /** A broker id already held by a live broker. */
 export class BrokerIdInUseError extends Error {
@@ -101,10 +88,7 @@ export interface RunningBroker {
 }
 
 /** Start a broker in this process; resolves once it serves clients. */
-export async function startBroker(
-  options: BrokerOptions,
-  extensions: readonly BrokerExtension[] = [],
-): Promise<RunningBroker> {
+export async function startBroker(options: BrokerOptions): Promise<RunningBroker> {
   const config = resolveBrokerConfig(options);
   await Deno.mkdir(config.dataDir, { recursive: true });
   const listener = Deno.listen({ hostname: config.host, port: config.port });
@@ -118,7 +102,7 @@ export async function startBroker(
     await coordination?.close();
     throw error;
   }
-  return await Broker.start(config, listener, port, coordination, extensions);
+  return await Broker.start(config, listener, port, coordination);
 }
 
 async function register(coordination: Coordination, config: BrokerConfig, port: number): Promise<void> {
@@ -167,6 +151,7 @@ async function isOwnStaleRegistration(
     const existing = decodeBrokerEndpoint(0, node.data);
     return existing.host === host && existing.port === port;
   } catch {
+    // Unreadable registration: not provably ours, so it counts as another broker's.
     return false;
   }
 }
@@ -177,23 +162,32 @@ class Broker implements RunningBroker {
   readonly closed: Promise<string | null>;
   readonly #listener: Deno.Listener;
   readonly #context: BrokerContext;
+  readonly #tree: ClusterTreeReader;
   readonly #connections = new Set<Connection>();
   readonly #handlers: Map<number, RequestHandler>;
   #accepting: Promise<void> = Promise.resolve();
-  #maintenance: ReturnType<typeof setInterval> | undefined;
+  /** Periodic chores: each log's maintenance, and the reconcile against the coordinator tree. */
+  readonly #timers: ReturnType<typeof setInterval>[] = [];
   #maintaining: Promise<void> | null = null;
-  readonly #extensionClosers: (() => Promise<void> | void)[] = [];
+  #reconciling: Promise<void> | null = null;
   #closing: Promise<void> | null = null;
   #resolveClosed!: (reason: string | null) => void;
   #fatalReason: string | null = null;
   /** Controller candidacy (and controllership); null until started. */
   #agent: ControllerAgent | null = null;
 
-  private constructor(config: BrokerConfig, listener: Deno.Listener, port: number, context: BrokerContext) {
+  private constructor(
+    config: BrokerConfig,
+    listener: Deno.Listener,
+    port: number,
+    context: BrokerContext,
+    tree: ClusterTreeReader,
+  ) {
     this.config = config;
     this.port = port;
     this.#listener = listener;
     this.#context = context;
+    this.#tree = tree;
     this.closed = new Promise((resolve) => this.#resolveClosed = resolve);
     this.#handlers = new Map<number, RequestHandler>([
       [ApiKey.ApiVersions, apiVersionsHandler((apiKey) => this.#handlers.has(apiKey))],
@@ -208,10 +202,11 @@ class Broker implements RunningBroker {
       [ApiKey.InitProducerId, initProducerIdHandler(context)],
       [ApiKey.LeaderAndIsr, leaderAndIsrHandler(context)],
       [ApiKey.StopReplica, stopReplicaHandler(context)],
-      [ApiKey.UpdateMetadata, updateMetadataHandler(context, context.replication.controllerFence)],
-      [ApiKey.ControlledShutdown, controlledShutdownHandler(() => this.#agent?.controller ?? null)],
+      [ApiKey.UpdateMetadata, updateMetadataHandler(context)],
+      [ApiKey.ControlledShutdown, controlledShutdownHandler(context.controller)],
       [ApiKey.OffsetForLeaderEpoch, offsetForLeaderEpochHandler(context)],
       [ApiKey.DescribeLogDirs, describeLogDirsHandler(context)],
+      ...groupApiHandlers(context.groups),
     ]);
   }
 
@@ -220,67 +215,79 @@ class Broker implements RunningBroker {
     listener: Deno.Listener,
     port: number,
     coordination: Coordination,
-    extensions: readonly BrokerExtension[],
   ): Promise<Broker> {
-    const metadata = new ClusterMetadata(coordination);
-    const logsDir = config.dataDir;
-    const replicas = new ReplicaManager(
-      config.brokerId,
-      (topic, partition, configs) => ReplicatedLog.open(logsDir, topic, partition, config.fsync, configs),
-      (topic, partition) =>
-        Deno.remove(`${logsDir}/${StorageLog.dirName(topic, partition)}`, { recursive: true }).catch(
-          () => {},
-        ),
-    );
-    metadata.onChange((snapshot) => replicas.apply(snapshot));
+    const log = (message: string) => console.error(`broker ${config.brokerId}: ${message}`);
+    const tree = new ClusterTreeReader(coordination.client, { log });
+    const metadata = new MetadataCache();
     const purgatory = new Purgatory(config.maxPurgatoryWaiters);
-    const replication = new ReplicationManager(
-      { replicas, metadata, coordination, purgatory },
-      { replicaLagTimeMaxMs: config.replicaLagTimeMaxMs, fetchMaxResponseBytes: config.maxFrameBytes },
-    );
+    const replicas = new ReplicaManager({
+      config,
+      metadata,
+      purgatory,
+      stateStore: coordinatorStateStore(coordination, log),
+      readTopicConfigs: (topic) => tree.readConfigs(topic),
+      log,
+    });
+    const groups = new GroupService({ config, metadata, replicas, coordination });
+    replicas.addObserver(groups);
+    /** Set once the agent runs (the handlers ask for the controller through the context). */
+    let agent: ControllerAgent | null = null;
     const context: BrokerContext = {
       config,
       port,
       metadata,
       replicas,
-      replication,
       purgatory,
       coordination,
+      groups,
       producerIds: new Snowflake(config.brokerId),
       clusterId: "vltava",
+      controller: () => agent?.controller ?? null,
     };
-    const broker = new Broker(config, listener, port, context);
+    const self = new Broker(config, listener, port, context, tree);
+    coordination.client.sessionEvents.subscribe((event) => {
+      if (event.type === "disconnected" && !self.#closing) {
+        log("lost the connection to the coordinator; re-attaching the session");
+      }
+    });
     coordination.onExpired(() => {
-      broker.#fatalReason = "Coordinator session expired: this broker is no longer registered";
-      void broker.close();
+      self.#fatalReason = "Coordinator session expired: this broker is no longer registered";
+      void self.close();
     });
     try {
-      for (const extension of extensions) {
-        const parts = await extension(context);
-        for (const [apiKey, handler] of parts.handlers ?? []) broker.#handlers.set(apiKey, handler);
-        if (parts.close) broker.#extensionClosers.push(parts.close);
-      }
-      await metadata.refresh();
+      await self.#reconcile();
     } catch (error) {
-      await broker.close();
+      await self.close();
       throw error;
     }
-    broker.#accepting = broker.#acceptLoop();
-    broker.#maintenance = setInterval(() => {
-      if (broker.#maintaining) return;
-      broker.#maintaining = replicas.maintain().finally(() => broker.#maintaining = null);
-    }, MAINTENANCE_INTERVAL_MS);
+    self.#accepting = self.#acceptLoop();
+    self.#timers.push(setInterval(() => {
+      self.#maintaining ??= replicas.maintain().finally(() => self.#maintaining = null);
+    }, MAINTENANCE_INTERVAL_MS));
+    self.#timers.push(setInterval(() => {
+      self.#reconciling ??= self.#reconcile()
+        // The next interval tries again; meanwhile LeaderAndIsr and UpdateMetadata keep flowing.
+        .catch((error) => log(`reconcile with the coordinator failed: ${(error as Error).message}`))
+        .finally(() => self.#reconciling = null);
+    }, config.metadataReconcileIntervalMs));
     try {
-      broker.#agent = await ControllerAgent.start({
+      self.#agent = agent = await ControllerAgent.start({
         brokerId: config.brokerId,
-        coordinator: config.coordinator,
-        sessionTimeoutMs: config.sessionTimeoutMs,
+        zk: coordination.client,
       });
     } catch (error) {
-      await broker.close();
+      await self.close();
       throw error;
     }
-    return broker;
+    return self;
+  }
+
+  /** Read the coordinator tree and bring the metadata cache and the hosted partitions in line. */
+  async #reconcile(): Promise<void> {
+    const view = await this.#tree.read();
+    if (this.#closing) return;
+    this.#context.metadata.replaceFromTree(view);
+    await this.#context.replicas.reconcile(view);
   }
 
   async #acceptLoop(): Promise<void> {
@@ -301,7 +308,9 @@ class Broker implements RunningBroker {
       }
       try {
         (conn as Deno.TcpConn).setNoDelay(true);
-      } catch { /* not TCP */ }
+      } catch {
+        // Not a TCP socket (nothing to tune).
+      }
       const connection = new Connection(conn, {
         maxFrameBytes: this.config.maxFrameBytes,
         maxInFlightRequests: this.config.maxInFlightRequests,
@@ -325,21 +334,17 @@ class Broker implements RunningBroker {
     if (this.#fatalReason === null) await this.#agent?.controlledShutdown();
     try {
       this.#listener.close();
-    } catch { /* already closed */ }
+    } catch {
+      // Already closed (the accept loop saw an error first).
+    }
     await this.#accepting;
-    clearInterval(this.#maintenance);
+    for (const timer of this.#timers) clearInterval(timer);
     await this.#maintaining;
+    await this.#reconciling;
     this.#context.purgatory.close();
     for (const connection of this.#connections) connection.close();
     this.#context.metadata.close();
-    await this.#context.replication.close();
-    for (const close of this.#extensionClosers) {
-      try {
-        await close();
-      } catch (error) {
-        console.error(`broker ${this.config.brokerId}: extension close failed: ${(error as Error).message}`);
-      }
-    }
+    this.#context.groups.close();
     await this.#context.replicas.close();
     await this.#agent?.close();
     await this.#context.coordination.close();

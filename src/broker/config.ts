@@ -43,6 +43,22 @@ export interface BrokerConfig {
   sessionTimeoutMs: number;
   /** replica.lag.time.max.ms: a follower not caught up for this long leaves the ISR. */
   replicaLagTimeMaxMs: number;
+  /** How often the broker re-reads the coordinator tree to catch up on anything it missed. */
+  metadataReconcileIntervalMs: number;
+  /** offsets.topic.num.partitions: partitions of `__consumer_offsets`. */
+  offsetsTopicPartitions: number;
+  /** offsets.topic.replication.factor: upper bound (the live broker count caps it). */
+  offsetsTopicReplicationFactor: number;
+  /** offsets.topic.segment.bytes: segment size of the compacted offsets topic. */
+  offsetsTopicSegmentBytes: number;
+  /** offsets.commit.timeout.ms: how long a commit waits for the offsets partition's ISR. */
+  offsetsCommitTimeoutMs: number;
+  /** group.initial.rebalance.delay.ms: how long a new group waits for more members. */
+  groupInitialRebalanceDelayMs: number;
+  /** group.min.session.timeout.ms. */
+  groupMinSessionTimeoutMs: number;
+  /** group.max.session.timeout.ms. */
+  groupMaxSessionTimeoutMs: number;
 }
 
 export const DEFAULT_BROKER_CONFIG: Omit<BrokerConfig, "brokerId" | "advertisedHost" | "dataDir"> = {
@@ -61,6 +77,15 @@ export const DEFAULT_BROKER_CONFIG: Omit<BrokerConfig, "brokerId" | "advertisedH
   maxWaitMs: 300_000,
   sessionTimeoutMs: 10_000,
   replicaLagTimeMaxMs: 10_000,
+  metadataReconcileIntervalMs: 30_000,
+  offsetsTopicPartitions: 10,
+  offsetsTopicReplicationFactor: 3,
+  // Kafka: 100 MiB; smaller here so the cleaner gets closed segments (and loading replays less).
+  offsetsTopicSegmentBytes: 8 * 1024 * 1024,
+  offsetsCommitTimeoutMs: 5_000,
+  groupInitialRebalanceDelayMs: 3_000,
+  groupMinSessionTimeoutMs: 6_000,
+  groupMaxSessionTimeoutMs: 1_800_000,
 };
 
 const MAX_BROKER_ID = 1023;
@@ -88,6 +113,19 @@ export function resolveBrokerConfig(
   checkInt("max-wait-ms", config.maxWaitMs, 0, 3_600_000);
   checkInt("session-timeout-ms", config.sessionTimeoutMs, 1000, 600_000);
   checkInt("replica-lag-time-max-ms", config.replicaLagTimeMaxMs, 100, 3_600_000);
+  checkInt("metadata-reconcile-interval-ms", config.metadataReconcileIntervalMs, 1_000, 3_600_000);
+  checkInt("offsets-topic-partitions", config.offsetsTopicPartitions, 1, 1_000);
+  checkInt("offsets-topic-replication-factor", config.offsetsTopicReplicationFactor, 1, 1000);
+  checkInt("offsets-topic-segment-bytes", config.offsetsTopicSegmentBytes, 1024, 2 ** 31 - 1);
+  checkInt("offsets-commit-timeout-ms", config.offsetsCommitTimeoutMs, 1, 3_600_000);
+  checkInt("group-initial-rebalance-delay-ms", config.groupInitialRebalanceDelayMs, 0, 3_600_000);
+  checkInt("group-min-session-timeout-ms", config.groupMinSessionTimeoutMs, 1, 3_600_000);
+  checkInt(
+    "group-max-session-timeout-ms",
+    config.groupMaxSessionTimeoutMs,
+    config.groupMinSessionTimeoutMs,
+    3_600_000,
+  );
   if (config.fsync !== "always" && config.fsync !== "never") {
     throw new RangeError(`fsync must be "always" or "never": got "${config.fsync}"`);
   }

@@ -209,6 +209,7 @@ export class Connection {
       try {
         await writeAll(this.#conn, framed);
       } catch {
+        // The client went away mid-write: nothing else to send to it.
         this.close();
         return;
       }

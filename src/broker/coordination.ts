@@ -1,8 +1,11 @@
 /**
- * The broker's view of the coordinator: the few ZooKeeper operations it needs, behind one
- * interface, so the implementation (today the npm node-zookeeper-client, later the project's
- * own src/zk/client) can change in one file. Failures that callers act on are typed.
+ * The broker's view of the coordinator: the few ZooKeeper operations its data path needs (ISR
+ * writes, topic administration, registration), with the failures callers act on as typed errors,
+ * so those modules read as intent and unit tests can fake the coordinator in a few lines. The
+ * broker has one coordinator session (zk-coordination.ts); the controller, which needs fenced
+ * multi-op transactions, uses the same session's ZooKeeperClient (`client`).
  */
+import type { ZooKeeperClient } from "../zk/client/mod.ts";
 
 /** The node already exists (e.g. a second broker with the same id). */
 export class NodeExistsError extends Error {
@@ -37,6 +40,8 @@ export interface Coordination {
   create(path: string, data: Uint8Array): Promise<void>;
   /** Create an ephemeral node tied to this session; NodeExistsError if it exists. */
   createEphemeral(path: string, data: Uint8Array): Promise<void>;
+  /** Create a persistent sequential node `prefix` + counter; resolves to its path. */
+  createSequential(prefix: string, data: Uint8Array): Promise<string>;
   /** Create or overwrite a persistent node. */
   put(path: string, data: Uint8Array): Promise<void>;
   /** Data, or null when the node is missing. `watch` fires once on the next change. */
@@ -51,6 +56,8 @@ export interface Coordination {
   multi(ops: MultiOp[]): Promise<void>;
   /** Called once if the session expires (ephemeral nodes are gone). */
   onExpired(listener: () => void): void;
+  /** The session's client, for the controller's fenced transactions and the election recipe. */
+  readonly client: ZooKeeperClient;
   /** Close the session (ephemeral nodes vanish at once). */
   close(): Promise<void>;
 }

@@ -1,63 +1,37 @@
 /**
  * The broker's side of consumer groups: it wires the pure GroupCoordinator (./groups) to this
- * broker's logs and metadata.
+ * broker's partitions and metadata. Built by the broker at start from BrokerConfig and always
+ * present.
  *
  * - `__consumer_offsets` (`offsets.topic.num.partitions` partitions, replication factor
- *   min(3, live brokers)) is created on first use through the same path CreateTopics uses,
- *   compacted by key (cleanup.policy=compact) with smallish segments (`offsets.topic.segment.bytes`,
- *   segment.ms one hour) so the log cleaner gets closed segments to clean: the log holds about
- *   the live keys plus a dirty tail, and loading a partition replays only that.
+ *   min(offsets.topic.replication.factor, live brokers)) is created on first use through the same
+ *   path CreateTopics uses, compacted by key (cleanup.policy=compact) with smallish segments
+ *   (`offsets.topic.segment.bytes`, segment.ms one hour) so the log cleaner gets closed segments
+ *   to clean: the log holds about the live keys plus a dirty tail, and loading a partition
+ *   replays only that.
  * - The coordinator of a group is the leader of partition groupPartition(groupId) of that topic.
  * - Commits and group metadata are appended to that partition as leader and acknowledged once the
  *   high watermark passes them (as acks=all).
- * - Leadership hooks: `becameLeader(p)` replays the partition's log into the coordinator (its
- *   groups answer COORDINATOR_LOAD_IN_PROGRESS meanwhile); `becameFollower(p)` unloads them
- *   (NOT_COORDINATOR). They are driven by the replica manager's leadership notifications, so
- *   whatever moves leadership (metadata today, replication next) moves the groups with it.
- *
- * Plugged into the broker as a BrokerExtension (`groupsExtension()`).
+ * - Leadership: as a PartitionObserver it hears every leadership change; becoming leader of an
+ *   offsets partition replays its log into the coordinator (its groups answer
+ *   COORDINATOR_LOAD_IN_PROGRESS meanwhile); losing it unloads them (NOT_COORDINATOR).
  */
 import { ErrorCode, KafkaError } from "../kafka/errors.ts";
 import { decodeRecordBatches, encodeRecordBatch } from "../kafka/record-batch.ts";
-import type { BrokerContext } from "./broker-context.ts";
-import type { BrokerExtension } from "./broker.ts";
-import {
-  DEFAULT_OFFSETS_TOPIC_PARTITIONS,
-  GroupCoordinator,
-  type GroupStore,
-  OFFSETS_TOPIC,
-  type OffsetsTopicRecord,
-} from "./groups/mod.ts";
-import { appendAsLeader, waitForCommit } from "./handlers/produce.ts";
-import { groupHandlers } from "./group-handlers.ts";
+import type { BrokerConfig } from "./config.ts";
+import type { Coordination } from "./coordination.ts";
+import { GroupCoordinator, type GroupStore, OFFSETS_TOPIC, type OffsetsTopicRecord } from "./groups/mod.ts";
+import type { MetadataCache } from "./metadata-cache.ts";
+import { IGNORE_PARTITION_EVENTS, type Partition, type PartitionObserver } from "./partition/partition.ts";
+import { type ReplicaManager, yieldToEventLoop } from "./replica-manager.ts";
 import { planTopic, writeTopic } from "./topic-admin.ts";
 
-/** The storage engine implements cleanup.policy=compact (src/storage/log-cleaner.ts). */
-const COMPACTION_SUPPORTED = true;
-/** offsets.topic.segment.bytes default (Kafka: 100 MiB; smaller here so cleaning starts sooner). */
-const DEFAULT_OFFSETS_SEGMENT_BYTES = 8 * 1024 * 1024;
 /** segment.ms of the offsets topic: a quiet partition still closes its segment for the cleaner. */
 const OFFSETS_SEGMENT_MS = 60 * 60 * 1000;
-
-/** Knobs of the group service (Kafka's names in the comments). */
-export interface GroupServiceOptions {
-  /** offsets.topic.num.partitions (10). */
-  offsetsTopicPartitions?: number;
-  /** offsets.topic.replication.factor upper bound (3); the live broker count caps it. */
-  offsetsTopicReplicationFactor?: number;
-  /** offsets.commit.timeout.ms (5000): how long an append waits for the ISR. */
-  commitTimeoutMs?: number;
-  /** group.initial.rebalance.delay.ms (3000). */
-  initialRebalanceDelayMs?: number;
-  /** group.min.session.timeout.ms (6000). */
-  minSessionTimeoutMs?: number;
-  /** group.max.session.timeout.ms (1800000). */
-  maxSessionTimeoutMs?: number;
-  /** Bytes read per step while loading a partition (1 MiB). */
-  loadChunkBytes?: number;
-  /** offsets.topic.segment.bytes (8 MiB): segment size of the compacted offsets topic. */
-  offsetsTopicSegmentBytes?: number;
-}
+/** Bytes read per step while loading an offsets partition. */
+const LOAD_CHUNK_BYTES = 1024 * 1024;
+/** How long FindCoordinator waits for a just-created offsets topic to be announced. */
+const OFFSETS_TOPIC_WAIT_MS = 10_000;
 
 /** Where a group's coordinator is, or why it cannot be named yet. */
 export interface CoordinatorLocation {
@@ -67,35 +41,45 @@ export interface CoordinatorLocation {
   port: number;
 }
 
-/** Consumer groups on this broker. */
-export class GroupService {
+/** What the group API handlers use (GroupService; tests give a smaller stand-in). */
+export interface GroupApi {
   readonly coordinator: GroupCoordinator;
-  readonly numPartitions: number;
-  readonly #context: BrokerContext;
-  readonly #replicationFactor: number;
-  readonly #commitTimeoutMs: number;
-  readonly #loadChunkBytes: number;
-  readonly #segmentBytes: number;
-  /** Offsets partitions this broker coordinates (loaded or loading), with the epoch it leads at. */
+  /** FindCoordinator: the leader of the group's offsets partition, or why there is none yet. */
+  findCoordinator(groupId: string): Promise<CoordinatorLocation>;
+  /** Commits to partitions that do not exist answer UNKNOWN_TOPIC_OR_PARTITION (as Kafka). */
+  partitionExists(topic: string, partition: number): boolean;
+}
+
+export interface GroupServiceDeps {
+  config: BrokerConfig;
+  metadata: MetadataCache;
+  replicas: ReplicaManager;
+  coordination: Coordination;
+}
+
+/** Consumer groups on this broker. */
+export class GroupService implements GroupApi, PartitionObserver {
+  readonly coordinator: GroupCoordinator;
+  readonly #deps: GroupServiceDeps;
+  /** Offsets partitions this broker coordinates (loaded or loading), with the epoch it leads in. */
   readonly #led = new Map<number, number>();
   #creating: Promise<void> | null = null;
   #closed = false;
 
-  constructor(context: BrokerContext, options: GroupServiceOptions = {}) {
-    this.#context = context;
-    this.numPartitions = options.offsetsTopicPartitions ?? DEFAULT_OFFSETS_TOPIC_PARTITIONS;
-    this.#replicationFactor = options.offsetsTopicReplicationFactor ?? 3;
-    this.#commitTimeoutMs = options.commitTimeoutMs ?? 5000;
-    this.#loadChunkBytes = options.loadChunkBytes ?? 1024 * 1024;
-    this.#segmentBytes = options.offsetsTopicSegmentBytes ?? DEFAULT_OFFSETS_SEGMENT_BYTES;
+  constructor(deps: GroupServiceDeps) {
+    this.#deps = deps;
     const store: GroupStore = { append: (partition, records) => this.#append(partition, records) };
     this.coordinator = new GroupCoordinator({
       store,
-      numPartitions: this.numPartitions,
-      initialRebalanceDelayMs: options.initialRebalanceDelayMs,
-      minSessionTimeoutMs: options.minSessionTimeoutMs,
-      maxSessionTimeoutMs: options.maxSessionTimeoutMs,
+      numPartitions: deps.config.offsetsTopicPartitions,
+      initialRebalanceDelayMs: deps.config.groupInitialRebalanceDelayMs,
+      minSessionTimeoutMs: deps.config.groupMinSessionTimeoutMs,
+      maxSessionTimeoutMs: deps.config.groupMaxSessionTimeoutMs,
     });
+  }
+
+  partitionExists(topic: string, partition: number): boolean {
+    return this.#deps.metadata.partition(topic, partition) !== undefined;
   }
 
   /**
@@ -104,18 +88,19 @@ export class GroupService {
    */
   async findCoordinator(groupId: string): Promise<CoordinatorLocation> {
     const unavailable = { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, nodeId: -1, host: "", port: -1 };
-    if (!this.#context.metadata.snapshot.topics.has(OFFSETS_TOPIC)) {
+    const metadata = this.#deps.metadata;
+    if (!metadata.topics.has(OFFSETS_TOPIC)) {
       try {
         await this.ensureOffsetsTopic();
       } catch (error) {
-        console.error(`broker ${this.#context.config.brokerId}: creating ${OFFSETS_TOPIC}: ${error}`);
+        // Clients retry FindCoordinator; the next attempt tries to create the topic again.
+        console.error(`broker ${this.#deps.config.brokerId}: creating ${OFFSETS_TOPIC}: ${error}`);
         return unavailable;
       }
     }
-    const snapshot = this.#context.metadata.snapshot;
     const partition = this.coordinator.partitionFor(groupId);
-    const leader = snapshot.topics.get(OFFSETS_TOPIC)?.partitions[partition]?.state?.leader ?? -1;
-    const broker = snapshot.brokers.get(leader);
+    const leader = metadata.partition(OFFSETS_TOPIC, partition)?.state?.leader ?? -1;
+    const broker = metadata.brokers.get(leader);
     if (!broker) return unavailable;
     return { errorCode: 0, nodeId: broker.brokerId, host: broker.host, port: broker.port };
   }
@@ -127,62 +112,74 @@ export class GroupService {
   }
 
   async #createOffsetsTopic(): Promise<void> {
-    const context = this.#context;
-    const snapshot = context.metadata.snapshot;
-    if (snapshot.topics.has(OFFSETS_TOPIC)) return;
+    const { config, metadata, coordination } = this.#deps;
+    if (metadata.topics.has(OFFSETS_TOPIC)) return;
     // Compacted by key: the latest commit of each (group, topic, partition) and group metadata
-    // stay whatever their age (without compaction the topic would need retention.ms=-1).
-    const configs: Record<string, string> = COMPACTION_SUPPORTED
-      ? {
-        "cleanup.policy": "compact",
-        "segment.bytes": String(this.#segmentBytes),
-        "segment.ms": String(OFFSETS_SEGMENT_MS),
-      }
-      : { "retention.ms": "-1" };
-    const plan = planTopic(snapshot, {
+    // stay whatever their age.
+    const configs: Record<string, string> = {
+      "cleanup.policy": "compact",
+      "segment.bytes": String(config.offsetsTopicSegmentBytes),
+      "segment.ms": String(OFFSETS_SEGMENT_MS),
+    };
+    const numPartitions = config.offsetsTopicPartitions;
+    const plan = planTopic(metadata, {
       name: OFFSETS_TOPIC,
-      numPartitions: this.numPartitions,
-      replicationFactor: Math.max(1, Math.min(this.#replicationFactor, snapshot.brokers.size)),
+      numPartitions,
+      replicationFactor: Math.max(1, Math.min(config.offsetsTopicReplicationFactor, metadata.brokers.size)),
       assignments: [],
       configs,
-    }, context.config);
-    if (!("assignment" in plan)) {
-      if (plan.errorCode === ErrorCode.TOPIC_ALREADY_EXISTS) return await context.metadata.refresh();
+    }, config);
+    if ("assignment" in plan) {
+      const outcome = await writeTopic(coordination, metadata, OFFSETS_TOPIC, plan.assignment, configs);
+      if (outcome.errorCode !== 0 && outcome.errorCode !== ErrorCode.TOPIC_ALREADY_EXISTS) {
+        throw new Error(outcome.errorMessage ?? `error ${outcome.errorCode}`);
+      }
+    } else if (plan.errorCode !== ErrorCode.TOPIC_ALREADY_EXISTS) {
       throw new Error(plan.errorMessage ?? `error ${plan.errorCode}`);
     }
-    const outcome = await writeTopic(context.coordination, snapshot, OFFSETS_TOPIC, plan.assignment, configs);
-    if (outcome.errorCode !== 0 && outcome.errorCode !== ErrorCode.TOPIC_ALREADY_EXISTS) {
-      throw new Error(outcome.errorMessage ?? `error ${outcome.errorCode}`);
-    }
-    await context.metadata.refresh();
+    await metadata.waitUntil(
+      (cache) => cache.hasPartitions(OFFSETS_TOPIC, numPartitions),
+      OFFSETS_TOPIC_WAIT_MS,
+    );
   }
 
-  /**
-   * Hook: this broker now leads offsets partition `partition`. Its groups answer
-   * COORDINATOR_LOAD_IN_PROGRESS until the log is replayed.
-   */
-  async becameLeader(partition: number, leaderEpoch = 0): Promise<void> {
+  // --- PartitionObserver: offsets partitions moving here and away ----------------------------
+
+  leadershipChanged(partition: Partition, isLeader: boolean): void {
+    if (partition.topic !== OFFSETS_TOPIC) return;
+    // Loading runs in the background: leadership changes must not wait for it.
+    if (isLeader) void this.#becameLeader(partition);
+    else this.#becameFollower(partition.partition);
+  }
+  isrChanged = IGNORE_PARTITION_EVENTS.isrChanged;
+  highWatermarkAdvanced = IGNORE_PARTITION_EVENTS.highWatermarkAdvanced;
+  appended = IGNORE_PARTITION_EVENTS.appended;
+
+  /** This broker now leads an offsets partition: replay it (its groups wait meanwhile). */
+  async #becameLeader(partition: Partition): Promise<void> {
     if (this.#closed) return;
-    this.#led.set(partition, leaderEpoch);
-    this.coordinator.beginLoading(partition);
+    const index = partition.partition;
+    const epoch = partition.leaderEpoch;
+    this.#led.set(index, epoch);
+    this.coordinator.beginLoading(index);
     try {
       const records = await this.#readPartition(partition);
       // Leadership may have moved on while we read.
-      if (this.#closed || this.#led.get(partition) !== leaderEpoch) return;
-      const loaded = this.coordinator.loadPartition(partition, records);
+      if (this.#closed || this.#led.get(index) !== epoch) return;
+      const loaded = this.coordinator.loadPartition(index, records);
       if (loaded.skipped > 0) {
-        console.error(`${OFFSETS_TOPIC}-${partition}: ${loaded.skipped} undecodable records skipped`);
+        console.error(`${OFFSETS_TOPIC}-${index}: ${loaded.skipped} undecodable records skipped`);
       }
     } catch (error) {
-      console.error(`${OFFSETS_TOPIC}-${partition}: load failed: ${(error as Error).message}`);
-      if (this.#led.get(partition) === leaderEpoch) this.becameFollower(partition);
+      // The partition's groups answer NOT_COORDINATOR; clients look the coordinator up again.
+      console.error(`${OFFSETS_TOPIC}-${index}: load failed: ${(error as Error).message}`);
+      if (this.#led.get(index) === epoch) this.#becameFollower(index);
     }
   }
 
-  /** Hook: this broker no longer leads offsets partition `partition`: its groups are unloaded. */
-  becameFollower(partition: number): void {
-    this.#led.delete(partition);
-    this.coordinator.unloadPartition(partition);
+  #becameFollower(index: number): void {
+    this.#led.delete(index);
+    this.coordinator.unloadPartition(index);
   }
 
   /** Unload everything (broker shutdown). */
@@ -192,15 +189,15 @@ export class GroupService {
     this.coordinator.close();
   }
 
-  /** Every record of the hosted partition, oldest first. */
-  async #readPartition(partition: number): Promise<OffsetsTopicRecord[]> {
-    const hosted = this.#context.replicas.get(OFFSETS_TOPIC, partition);
-    if (!hosted) throw new Error("partition not hosted here");
+  /** Every record of the partition, oldest first, a chunk per turn of the event loop. */
+  async #readPartition(partition: Partition): Promise<OffsetsTopicRecord[]> {
     const records: OffsetsTopicRecord[] = [];
-    const endOffset = hosted.log.logEndOffset;
-    let offset = hosted.log.logStartOffset;
+    const endOffset = partition.logEndOffset;
+    let offset = partition.logStartOffset;
     while (offset < endOffset) {
-      const bytes = await hosted.log.read(offset, this.#loadChunkBytes, endOffset);
+      if (offset > partition.logStartOffset) await yieldToEventLoop();
+      if (this.#closed || !partition.isLeader) break;
+      const bytes = partition.read(offset, LOAD_CHUNK_BYTES, endOffset);
       if (bytes.length === 0) break;
       const batches = decodeRecordBatches(bytes);
       if (batches.length === 0) break;
@@ -219,58 +216,16 @@ export class GroupService {
   }
 
   /** GroupStore.append: one batch to the partition as leader, acknowledged once committed. */
-  async #append(partition: number, records: OffsetsTopicRecord[]): Promise<void> {
+  async #append(index: number, records: OffsetsTopicRecord[]): Promise<void> {
     if (records.length === 0) return;
-    const context = this.#context;
-    const lookup = context.replicas.leaderFor(context.metadata.snapshot, OFFSETS_TOPIC, partition);
+    const lookup = this.#deps.replicas.leaderFor(OFFSETS_TOPIC, index);
     if (lookup.partition === null) throw new KafkaError(ErrorCode.NOT_LEADER_OR_FOLLOWER);
     const batch = encodeRecordBatch({ records: records.map((r) => ({ key: r.key, value: r.value })) });
-    const appended = await appendAsLeader(context, lookup.partition, batch);
-    const errorCode = await waitForCommit(
-      context,
-      lookup.partition,
+    const appended = await lookup.partition.appendAsLeader(batch, { requiredAcks: -1 });
+    const errorCode = await lookup.partition.waitForCommit(
       appended.nextOffset,
-      this.#commitTimeoutMs,
+      this.#deps.config.offsetsCommitTimeoutMs,
     );
     if (errorCode !== 0) throw new KafkaError(errorCode);
   }
-}
-
-const services = new WeakMap<BrokerContext, GroupService>();
-
-/** The group service of a running broker (for replication and tests), if groups are enabled. */
-export function groupServiceOf(context: BrokerContext): GroupService | undefined {
-  return services.get(context);
-}
-
-/**
- * The consumer-group APIs as a broker extension: handlers for FindCoordinator, JoinGroup,
- * SyncGroup, Heartbeat, LeaveGroup, OffsetCommit, OffsetFetch, DescribeGroups, ListGroups and
- * DeleteGroups, and the offsets partitions' leadership hooks.
- */
-export function groupsExtension(options: GroupServiceOptions = {}): BrokerExtension {
-  return (context) => {
-    const service = new GroupService(context, options);
-    services.set(context, service);
-    context.replicas.onLeadershipChange((partition, isLeader) => {
-      if (partition.topic !== OFFSETS_TOPIC) return;
-      // Loading runs in the background: the replica manager must not wait for it.
-      if (isLeader) void service.becameLeader(partition.partition, partition.leaderEpoch);
-      else service.becameFollower(partition.partition);
-    });
-    return { handlers: new Map(groupHandlers(service)), close: () => service.close() };
-  };
-}
-
-/**
- * Group knobs from the environment: VLTAVA_GROUP_INITIAL_REBALANCE_DELAY_MS (tests shorten it),
- * VLTAVA_OFFSETS_TOPIC_SEGMENT_BYTES (tests shrink it so the offsets topic gets cleaned).
- */
-export function groupOptionsFromEnv(): GroupServiceOptions {
-  const options: GroupServiceOptions = {};
-  const delay = Number(Deno.env.get("VLTAVA_GROUP_INITIAL_REBALANCE_DELAY_MS") ?? NaN);
-  if (Number.isInteger(delay) && delay >= 0) options.initialRebalanceDelayMs = delay;
-  const segmentBytes = Number(Deno.env.get("VLTAVA_OFFSETS_TOPIC_SEGMENT_BYTES") ?? NaN);
-  if (Number.isInteger(segmentBytes) && segmentBytes >= 1024) options.offsetsTopicSegmentBytes = segmentBytes;
-  return options;
 }

@@ -1,83 +1,177 @@
 /**
- * ReplicaManager: the partitions this broker hosts. It follows the cluster metadata — opening
- * the log of every partition whose replica list names this broker, recording its leader and
- * leader epoch from the partition state, closing (and, for a topic deleted while we ran,
- * removing) the logs of partitions that went away — and answers "may I serve this partition
- * as leader?" for the handlers.
+ * ReplicaManager: the partitions this broker hosts (a map of Partition), the fetchers that keep
+ * its follower replicas up to date (one per source broker), the ISR timer of the partitions it
+ * leads, and the single entry point for leadership news:
  *
- * A topic missing at startup never causes a deletion: only a topic seen and then gone during
- * this run is removed from disk, so pointing a broker at an empty coordinator cannot wipe it.
+ *   becomeLeaderOrFollower  LeaderAndIsr from the controller (refused with STALE_CONTROLLER_EPOCH
+ *                           when an older controller sent it): host what is named, then each
+ *                           Partition decides (older leader epochs are ignored).
+ *   stopReplicas            StopReplica: stop leading and following, and delete the logs when asked.
+ *   reconcile               the coordinator tree read at start and periodically: the same path as
+ *                           LeaderAndIsr (epoch-fenced), plus partitions of deleted topics and
+ *                           partitions no longer assigned here going away, and topic configs.
+ *
+ * A topic never seen in a tree read of this run is never deleted because of its absence, so
+ * pointing a broker at an empty coordinator cannot wipe its disk.
+ *
+ * Work proportional to the number of partitions in one request runs in slices with a yield to
+ * the event loop between them, so thousands of partition changes never keep the broker from its
+ * coordinator heartbeats or its clients.
  */
 import { ErrorCode } from "../kafka/errors.ts";
-import type { ClusterSnapshot } from "./cluster-metadata.ts";
-import type { PartitionState } from "./zk-layout.ts";
-import type { ReplicaLog } from "./replica-log.ts";
+import type { LeaderAndIsrRequest, LeaderAndIsrResponse } from "../kafka/apis/leader-and-isr.ts";
+import { logConfigFromTopicConfigs } from "../storage/log-config.ts";
+import { PartitionLog } from "../storage/partition-log.ts";
+import { partitionDirName } from "../storage/segment-names.ts";
+import type { ClusterView } from "./cluster-tree.ts";
+import type { BrokerConfig } from "./config.ts";
+import { ControllerEpochFence } from "./controller/controller-epoch-fence.ts";
+import type { MetadataCache } from "./metadata-cache.ts";
+import {
+  type LeadershipNews,
+  Partition,
+  type PartitionDeps,
+  type PartitionObserver,
+} from "./partition/partition.ts";
+import type { PartitionStateStore } from "./partition/isr-writer.ts";
+import type { Purgatory } from "./purgatory.ts";
+import { FetcherPool } from "./replication/fetcher-pool.ts";
+import { partitionKey, type TopicPartition } from "./topic-partition.ts";
+import type { BrokerEndpoint, PartitionState } from "./zk-layout.ts";
 
-/** A partition hosted here. */
-export interface Partition {
-  topic: string;
-  partition: number;
-  /** Purgatory key and map key: "topic:partition". */
-  key: string;
-  log: ReplicaLog;
-  replicas: number[];
-  isr: number[];
-  /** -1 while no leader is known. */
-  leader: number;
-  leaderEpoch: number;
+/** Follower fetch settings (Kafka's replica.fetch.* defaults, except the response bound). */
+export interface ReplicaFetchSettings {
+  /** replica.fetch.wait.max.ms: the follower's long poll. */
+  fetchMaxWaitMs: number;
+  /** replica.fetch.response.max.bytes. */
+  fetchMaxBytes: number;
+  /** replica.fetch.max.bytes: per partition. */
+  fetchPartitionMaxBytes: number;
+  /** replica.fetch.backoff.ms, doubled per failure up to 2 s. */
+  fetchBackoffMs: number;
 }
 
-export type LogOpener = (
-  topic: string,
-  partition: number,
-  configs: Record<string, string>,
-) => Promise<ReplicaLog> | ReplicaLog;
+export const DEFAULT_REPLICA_FETCH_SETTINGS: ReplicaFetchSettings = {
+  fetchMaxWaitMs: 500,
+  fetchMaxBytes: 10 * 1_048_576,
+  fetchPartitionMaxBytes: 1_048_576,
+  fetchBackoffMs: 100,
+};
 
-/**
- * Who decides leadership changes (the replication manager): told of every partition state read
- * from the coordinator, and of every hosted partition that goes away.
- */
-export interface PartitionStateListener {
-  onPartitionState(partition: Partition, state: PartitionState): Promise<void> | void;
-  onRemoved(partition: Partition): Promise<void> | void;
+/** Partitions handled between two yields to the event loop. */
+const PARTITIONS_PER_SLICE = 64;
+
+/** One partition of a StopReplica request. */
+export interface StopReplicaPartition {
+  topicName: string;
+  partitionIndex: number;
 }
-export type LogRemover = (topic: string, partition: number) => Promise<void> | void;
-
-export type LeadershipListener = (partition: Partition, isLeader: boolean) => void | Promise<void>;
-
-export const partitionKey = (topic: string, partition: number) => `${topic}:${partition}`;
-
-/**
- * Purgatory keys of a partition (from its "topic:partition" key): `dataKey` is woken when its log grows (long-poll fetches wait
- * on it), `commitKey` when its high watermark moves (acks=all produces wait on it; replication
- * wakes it as followers catch up).
- */
-export const dataKey = (key: string) => `log:${key}`;
-export const commitKey = (key: string) => `hwm:${key}`;
 
 /** Result of a leader lookup: the partition or the error code to answer with. */
 export type LeaderLookup = { partition: Partition; errorCode: 0 } | { partition: null; errorCode: number };
 
+export interface ReplicaManagerDeps {
+  config: BrokerConfig;
+  metadata: MetadataCache;
+  purgatory: Purgatory;
+  stateStore: PartitionStateStore;
+  /** A topic's config overrides as the coordinator has them now. */
+  readTopicConfigs: (topic: string) => Promise<Record<string, string>>;
+  fetch?: Partial<ReplicaFetchSettings>;
+  log?: (message: string) => void;
+}
+
 export class ReplicaManager {
   readonly brokerId: number;
-  readonly #open: LogOpener;
-  readonly #remove: LogRemover;
+  /**
+   * The broker's one controller-epoch fence: a LeaderAndIsr, StopReplica or UpdateMetadata from
+   * an older controller than any heard so far is refused.
+   */
+  readonly controllerFence = new ControllerEpochFence();
+  readonly #deps: ReplicaManagerDeps;
   readonly #partitions = new Map<string, Partition>();
+  /** Partitions this broker leads (the ISR timer visits only these). */
+  readonly #led = new Set<Partition>();
+  readonly #fetchers: FetcherPool;
+  readonly #observers: PartitionObserver[] = [];
+  /** Topics seen in a tree read of this run: only those may be deleted for being absent. */
   readonly #seenTopics = new Set<string>();
-  readonly #opening = new Map<string, Promise<Partition | null>>();
-  #stateListener: PartitionStateListener | null = null;
+  /** Leader endpoints named by LeaderAndIsr, for leaders the metadata cache has not heard of. */
+  readonly #liveLeaders = new Map<number, BrokerEndpoint>();
+  /** The configs each hosted topic's partitions were opened or last updated with. */
+  readonly #topicConfigs = new Map<string, Record<string, string>>();
+  /** How many partitions of each topic are hosted (its configs are forgotten with the last). */
+  readonly #hostedPerTopic = new Map<string, number>();
+  readonly #timer: ReturnType<typeof setInterval>;
+  readonly #partitionDeps: PartitionDeps;
+  readonly #log: (message: string) => void;
   #closed = false;
-  readonly #leadershipListeners: LeadershipListener[] = [];
 
-  constructor(brokerId: number, open: LogOpener, remove: LogRemover) {
-    this.brokerId = brokerId;
-    this.#open = open;
-    this.#remove = remove;
+  constructor(deps: ReplicaManagerDeps) {
+    this.#deps = deps;
+    this.brokerId = deps.config.brokerId;
+    this.#log = deps.log ?? ((message) => console.error(`broker ${this.brokerId}: ${message}`));
+    const fetch = { ...DEFAULT_REPLICA_FETCH_SETTINGS, ...deps.fetch };
+    this.#fetchers = new FetcherPool(
+      {
+        brokerId: this.brokerId,
+        maxWaitMs: fetch.fetchMaxWaitMs,
+        maxBytes: fetch.fetchMaxBytes,
+        // A response holds at least one whole batch even past maxBytes (KIP-74), and no batch is
+        // larger than a request frame.
+        maxResponseBytes: Math.max(deps.config.maxFrameBytes, fetch.fetchMaxBytes + 1_048_576),
+        partitionMaxBytes: fetch.fetchPartitionMaxBytes,
+        backoffMs: fetch.fetchBackoffMs,
+        maxBackoffMs: 2_000,
+      },
+      (id) => deps.metadata.brokers.get(id) ?? this.#liveLeaders.get(id),
+      this.#log,
+    );
+    const lagMs = deps.config.replicaLagTimeMaxMs;
+    this.#partitionDeps = {
+      brokerId: this.brokerId,
+      purgatory: deps.purgatory,
+      stateStore: deps.stateStore,
+      replicaLagTimeMaxMs: lagMs,
+      isLive: (id) => deps.metadata.brokers.has(id),
+      onNewerState: (partition, state) => this.#followNewerState(partition, state),
+      observer: this.#fanOut(),
+      log: this.#log,
+    };
+    // Half the lag bound (within [50 ms, 1 s]): a lagging member leaves within 1.5 × the bound.
+    const tickMs = Math.max(50, Math.min(1_000, Math.floor(lagMs / 2)));
+    this.#timer = setInterval(() => {
+      for (const partition of this.#led) partition.maybeShrinkIsr();
+    }, tickMs);
   }
 
-  /** Route leadership decisions through the replication manager. */
-  setPartitionStateListener(listener: PartitionStateListener): void {
-    this.#stateListener = listener;
+  /** Be told of every partition's state changes (metrics, events, the group coordinator). */
+  addObserver(observer: PartitionObserver): void {
+    this.#observers.push(observer);
+  }
+
+  #fanOut(): PartitionObserver {
+    const each = (call: (observer: PartitionObserver) => void) => {
+      for (const observer of this.#observers) {
+        try {
+          call(observer);
+        } catch (error) {
+          // An observer's bug must not break replication: report it and go on.
+          this.#log(`partition observer failed: ${(error as Error).stack}`);
+        }
+      }
+    };
+    return {
+      leadershipChanged: (partition, isLeader) => {
+        if (isLeader) this.#led.add(partition);
+        else this.#led.delete(partition);
+        each((o) => o.leadershipChanged(partition, isLeader));
+      },
+      isrChanged: (partition, before, after, reason) =>
+        each((o) => o.isrChanged(partition, before, after, reason)),
+      highWatermarkAdvanced: (partition, value) => each((o) => o.highWatermarkAdvanced(partition, value)),
+      appended: (partition, info) => each((o) => o.appended(partition, info)),
+    };
   }
 
   get(topic: string, partition: number): Partition | undefined {
@@ -90,10 +184,10 @@ export class ReplicaManager {
   }
 
   /** The partition if this broker leads it, else the error a client should see. */
-  leaderFor(snapshot: ClusterSnapshot, topic: string, partition: number): LeaderLookup {
-    const hosted = this.get(topic, partition);
-    if (hosted && hosted.leader === this.brokerId) return { partition: hosted, errorCode: 0 };
-    const known = snapshot.topics.get(topic)?.partitions[partition];
+  leaderFor(topic: string, partition: number): LeaderLookup {
+    const hosted = this.#partitions.get(partitionKey(topic, partition));
+    if (hosted?.isLeader) return { partition: hosted, errorCode: 0 };
+    const known = this.#deps.metadata.partition(topic, partition);
     if (!known) return { partition: null, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
     if (!known.state || known.state.leader < 0) {
       return { partition: null, errorCode: ErrorCode.LEADER_NOT_AVAILABLE };
@@ -101,142 +195,248 @@ export class ReplicaManager {
     return { partition: null, errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER };
   }
 
-  /** Bring the hosted partitions in line with the snapshot. */
-  async apply(snapshot: ClusterSnapshot): Promise<void> {
-    if (this.#closed) return;
-    const wanted = new Set<string>();
-    for (const topic of snapshot.topics.values()) {
-      this.#seenTopics.add(topic.name);
-      for (const meta of topic.partitions) {
-        if (!meta.replicas.includes(this.brokerId)) continue;
-        const key = partitionKey(topic.name, meta.partition);
-        wanted.add(key);
-        const hosted = await this.host(topic.name, meta.partition, meta.replicas, topic.configs);
-        if (hosted === null) return;
-        hosted.replicas = meta.replicas;
-        if (!meta.state) continue;
-        if (this.#stateListener) {
-          // The replication manager decides, and reports leadership flips (notifyLeadership).
-          await this.#stateListener.onPartitionState(hosted, meta.state);
-          continue;
-        }
-        // Never move backwards in leader epoch: a stale read must not undo a newer leadership.
-        const wasLeader = hosted.leader === this.brokerId;
-        if (meta.state.leaderEpoch >= hosted.leaderEpoch) {
-          hosted.leader = meta.state.leader;
-          hosted.leaderEpoch = meta.state.leaderEpoch;
-          hosted.isr = meta.state.isr;
-        }
-        // A leader alone in its ISR has committed everything it holds (also after a restart,
-        // whose checkpointed high watermark may lag the recovered log end).
-        if (hosted.leader === this.brokerId && hosted.isr.every((id) => id === this.brokerId)) {
-          hosted.log.setHighWatermark(hosted.log.logEndOffset);
-        }
-        const isLeader = hosted.leader === this.brokerId;
-        if (isLeader !== wasLeader) await this.notifyLeadership(hosted, isLeader);
-      }
-    }
-    for (const [key, hosted] of [...this.#partitions]) {
-      if (wanted.has(key)) continue;
-      // Opened for a LeaderAndIsr naming a topic our metadata has not caught up with yet.
-      if (!this.#seenTopics.has(hosted.topic)) continue;
-      this.#partitions.delete(key);
-      await this.#stateListener?.onRemoved(hosted);
-      if (hosted.leader === this.brokerId) await this.notifyLeadership(hosted, false);
-      await hosted.log.close();
-      if (this.#seenTopics.has(hosted.topic) && !snapshot.topics.has(hosted.topic)) {
-        await this.#remove(hosted.topic, hosted.partition);
-      }
-    }
-  }
+  // --- leadership news -------------------------------------------------------------------
 
-  /** The hosted partition, opening its log first if needed; null once closed. */
-  host(
-    topic: string,
-    partition: number,
-    replicas: number[],
-    configs: Record<string, string> = {},
-  ): Promise<Partition | null> {
-    const key = partitionKey(topic, partition);
-    const hosted = this.#partitions.get(key);
-    if (hosted) return Promise.resolve(hosted);
-    let opening = this.#opening.get(key);
-    if (!opening) {
-      opening = this.#openPartition(topic, partition, replicas, configs).finally(() =>
-        this.#opening.delete(key)
+  /** LeaderAndIsr (key 4) from the controller. */
+  async becomeLeaderOrFollower(request: LeaderAndIsrRequest): Promise<LeaderAndIsrResponse> {
+    if (!this.controllerFence.admit(request.controllerEpoch)) {
+      return { errorCode: ErrorCode.STALE_CONTROLLER_EPOCH, partitionErrors: [] };
+    }
+    for (const live of request.liveLeaders) {
+      this.#liveLeaders.set(live.brokerId, {
+        brokerId: live.brokerId,
+        host: live.hostName,
+        port: live.port,
+        rack: null,
+      });
+    }
+    const states = request.ungroupedPartitionStates;
+    // One config read per topic new to this broker, all in flight together.
+    const newTopics = [...new Set(states.map((s) => s.topicName))].filter((t) => !this.#topicConfigs.has(t));
+    const configs = new Map(
+      await Promise.all(newTopics.map(async (topic) => [topic, await this.#readConfigs(topic)] as const)),
+    );
+    const partitionErrors = [];
+    for (const [index, state] of states.entries()) {
+      if (index > 0 && index % PARTITIONS_PER_SLICE === 0) await yieldToEventLoop();
+      const error = (errorCode: number) => ({
+        topicName: state.topicName,
+        partitionIndex: state.partitionIndex,
+        errorCode,
+      });
+      if (!state.replicas.includes(this.brokerId)) {
+        partitionErrors.push(error(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION));
+        continue;
+      }
+      const partition = this.#host(
+        { topic: state.topicName, partition: state.partitionIndex },
+        configs.get(state.topicName) ?? this.#topicConfigs.get(state.topicName) ?? {},
       );
-      this.#opening.set(key, opening);
-    }
-    return opening;
-  }
-
-  async #openPartition(
-    topic: string,
-    partition: number,
-    replicas: number[],
-    configs: Record<string, string>,
-  ): Promise<Partition | null> {
-    if (this.#closed) return null;
-    const log = await this.#open(topic, partition, configs);
-    if (this.#closed) {
-      await log.close();
-      return null;
-    }
-    const key = partitionKey(topic, partition);
-    const hosted: Partition = { topic, partition, key, log, replicas, isr: [], leader: -1, leaderEpoch: -1 };
-    this.#partitions.set(key, hosted);
-    return hosted;
-  }
-
-  /** Stop hosting a partition (StopReplica): close its log and, with deleteLog, remove it. */
-  async stop(topic: string, partition: number, deleteLog: boolean): Promise<void> {
-    const key = partitionKey(topic, partition);
-    const hosted = this.#partitions.get(key);
-    if (!hosted) return;
-    this.#partitions.delete(key);
-    await this.#stateListener?.onRemoved(hosted);
-    if (hosted.leader === this.brokerId) await this.notifyLeadership(hosted, false);
-    await hosted.log.close();
-    if (deleteLog) await this.#remove(topic, partition);
-  }
-
-  /** Run every log's periodic chores; a failing log is reported, not fatal. */
-  async maintain(): Promise<void> {
-    for (const hosted of [...this.#partitions.values()]) {
-      try {
-        await hosted.log.maintain();
-      } catch (error) {
-        if (this.#closed) return;
-        console.error(`partition ${hosted.key}: maintenance failed: ${(error as Error).message}`);
+      if (partition === null) {
+        partitionErrors.push(error(ErrorCode.NOT_LEADER_OR_FOLLOWER));
+        continue;
       }
+      const outcome = this.#applyLeadership(partition, state);
+      partitionErrors.push(error(outcome === "stale" ? ErrorCode.FENCED_LEADER_EPOCH : ErrorCode.NONE));
     }
+    return { errorCode: ErrorCode.NONE, partitionErrors };
+  }
+
+  /** StopReplica (key 5): stop following or leading; with deletePartitions remove the logs. */
+  async stopReplicas(
+    controllerEpoch: number,
+    partitions: StopReplicaPartition[],
+    deletePartitions: boolean,
+  ): Promise<{ errorCode: number; partitionErrors: (StopReplicaPartition & { errorCode: number })[] }> {
+    if (!this.controllerFence.admit(controllerEpoch)) {
+      return { errorCode: ErrorCode.STALE_CONTROLLER_EPOCH, partitionErrors: [] };
+    }
+    const partitionErrors = [];
+    for (const [index, wanted] of partitions.entries()) {
+      if (index > 0 && index % PARTITIONS_PER_SLICE === 0) await yieldToEventLoop();
+      const partition = this.get(wanted.topicName, wanted.partitionIndex);
+      if (partition) {
+        if (deletePartitions) this.#remove(partition, true);
+        else this.#stopActing(partition);
+      }
+      partitionErrors.push({ ...wanted, errorCode: ErrorCode.NONE });
+    }
+    return { errorCode: ErrorCode.NONE, partitionErrors };
   }
 
   /**
-   * Called when this broker becomes (true) or stops being (false) the leader of a hosted
-   * partition, after the change is in place (e.g. the group coordinator loads or unloads the
-   * groups of an offsets partition).
+   * Bring the hosted partitions in line with a read of the coordinator tree: host what is
+   * assigned here (applying its state as leadership news), drop what is not, delete the logs of
+   * topics seen earlier in this run and gone now, apply changed topic configs.
    */
-  onLeadershipChange(listener: LeadershipListener): void {
-    this.#leadershipListeners.push(listener);
+  async reconcile(view: ClusterView): Promise<void> {
+    if (this.#closed) return;
+    let handled = 0;
+    for (const topic of view.topics.values()) {
+      this.#seenTopics.add(topic.name);
+      this.#applyTopicConfigs(topic.name, topic.configs);
+      for (const [index, replicas] of topic.assignment.entries()) {
+        if (++handled % PARTITIONS_PER_SLICE === 0) await yieldToEventLoop();
+        if (this.#closed) return;
+        const hosted = this.get(topic.name, index);
+        if (!replicas.includes(this.brokerId)) {
+          if (hosted) this.#remove(hosted, true);
+          continue;
+        }
+        const partition = hosted ?? this.#host({ topic: topic.name, partition: index }, topic.configs);
+        const state = topic.states[index]?.state;
+        if (partition && state) this.#applyLeadership(partition, { ...state, replicas });
+      }
+    }
+    for (const partition of [...this.#partitions.values()]) {
+      if (view.topics.has(partition.topic) || !this.#seenTopics.has(partition.topic)) continue;
+      this.#remove(partition, true);
+    }
   }
 
-  /** Tell the leadership listeners that this broker became (or stopped being) the leader. */
-  async notifyLeadership(partition: Partition, isLeader: boolean): Promise<void> {
-    for (const listener of this.#leadershipListeners) {
+  #applyLeadership(partition: Partition, news: LeadershipNews): ReturnType<Partition["applyLeadership"]> {
+    const outcome = partition.applyLeadership(news);
+    if (outcome === "became-leader") this.#fetchers.stop(partition.key);
+    if (outcome === "became-follower") {
+      this.#fetchers.stop(partition.key);
+      if (news.leader >= 0) this.#fetchers.follow(partition, news.leader, news.leaderEpoch);
+    }
+    return outcome;
+  }
+
+  /** A partition's ISR write or re-read met a newer state: follow it, or stop when it is gone. */
+  #followNewerState(partition: Partition, state: PartitionState | null): void {
+    if (this.#partitions.get(partition.key) !== partition) return;
+    if (state === null) this.#stopActing(partition);
+    else this.#applyLeadership(partition, { ...state, replicas: partition.replicas });
+  }
+
+  #stopActing(partition: Partition): void {
+    this.#fetchers.stop(partition.key);
+    partition.stop();
+  }
+
+  // --- hosting -----------------------------------------------------------------------------
+
+  /** The hosted partition, opening its log first if needed; null once closed or on a disk error. */
+  #host(name: TopicPartition, configs: Record<string, string>): Partition | null {
+    const key = partitionKey(name.topic, name.partition);
+    const hosted = this.#partitions.get(key);
+    if (hosted) return hosted;
+    if (this.#closed) return null;
+    this.#topicConfigs.set(name.topic, configs);
+    let log: PartitionLog;
+    try {
+      log = PartitionLog.open({
+        dir: `${this.#deps.config.dataDir}/${partitionDirName(name.topic, name.partition)}`,
+        config: this.#logConfig(name.topic, configs),
+      });
+    } catch (error) {
+      this.#log(`${key}: cannot open the log: ${(error as Error).message}`);
+      return null;
+    }
+    const partition = new Partition(name, log, this.#partitionDeps);
+    partition.minInsyncReplicas = Number(configs["min.insync.replicas"] ?? 1);
+    this.#partitions.set(key, partition);
+    this.#hostedPerTopic.set(name.topic, (this.#hostedPerTopic.get(name.topic) ?? 0) + 1);
+    return partition;
+  }
+
+  /** The log settings of a topic: its overrides on the broker's defaults (bad values ignored). */
+  #logConfig(topic: string, configs: Record<string, string>) {
+    const defaults = {
+      fsyncAlways: this.#deps.config.fsync === "always",
+      maxBatchBytes: this.#deps.config.maxMessageBytes,
+    };
+    try {
+      return { ...defaults, ...logConfigFromTopicConfigs(configs) };
+    } catch (error) {
+      this.#log(`topic ${topic}: ignoring configs: ${(error as Error).message}`);
+      return defaults;
+    }
+  }
+
+  /** New configs for a hosted topic (seen by a reconcile): applied to its open logs. */
+  #applyTopicConfigs(topic: string, configs: Record<string, string>): void {
+    const known = this.#topicConfigs.get(topic);
+    if (known === undefined || stableJson(known) === stableJson(configs)) return;
+    this.#topicConfigs.set(topic, configs);
+    const logConfig = this.#logConfig(topic, configs);
+    for (const partition of this.#partitions.values()) {
+      if (partition.topic !== topic) continue;
+      partition.log.updateConfig(logConfig);
+      partition.minInsyncReplicas = Number(configs["min.insync.replicas"] ?? 1);
+    }
+  }
+
+  async #readConfigs(topic: string): Promise<Record<string, string>> {
+    try {
+      return await this.#deps.readTopicConfigs(topic);
+    } catch (error) {
+      // The defaults serve until the next reconcile brings the real configs.
+      this.#log(`topic ${topic}: cannot read its configs, using defaults: ${(error as Error).message}`);
+      return {};
+    }
+  }
+
+  /** Stop hosting a partition: close its log and, with deleteLog, remove it from disk. */
+  #remove(partition: Partition, deleteLog: boolean): void {
+    this.#stopActing(partition);
+    partition.close();
+    this.#partitions.delete(partition.key);
+    const left = (this.#hostedPerTopic.get(partition.topic) ?? 1) - 1;
+    if (left > 0) this.#hostedPerTopic.set(partition.topic, left);
+    else {
+      this.#hostedPerTopic.delete(partition.topic);
+      this.#topicConfigs.delete(partition.topic);
+    }
+    try {
+      if (deleteLog) partition.log.delete();
+      else partition.log.close();
+    } catch (error) {
+      this.#log(`${partition.key}: closing the log failed: ${(error as Error).message}`);
+    }
+  }
+
+  /** Run every log's periodic chores, yielding between slices; a failing log is reported, not fatal. */
+  async maintain(): Promise<void> {
+    let handled = 0;
+    for (const partition of [...this.#partitions.values()]) {
+      if (this.#closed) return;
+      if (++handled % PARTITIONS_PER_SLICE === 0) await yieldToEventLoop();
+      if (this.#partitions.get(partition.key) !== partition) continue; // removed meanwhile
       try {
-        await listener(partition, isLeader);
+        await partition.log.maintain();
       } catch (error) {
-        console.error(`partition ${partition.key}: leadership listener failed: ${(error as Error).message}`);
+        this.#log(`partition ${partition.key}: maintenance failed: ${(error as Error).message}`);
       }
     }
   }
 
-  /** Close every log (clean shutdown). */
+  /** Stop every fetcher and the ISR timer, then close every log (clean shutdown). */
   async close(): Promise<void> {
     this.#closed = true;
-    const logs = [...this.#partitions.values()].map((hosted) => hosted.log);
+    clearInterval(this.#timer);
+    await this.#fetchers.close();
+    for (const partition of this.#partitions.values()) {
+      partition.close();
+      try {
+        partition.log.close();
+      } catch (error) {
+        this.#log(`${partition.key}: closing the log failed: ${(error as Error).message}`);
+      }
+    }
     this.#partitions.clear();
-    await Promise.all(logs.map((log) => log.close()));
+    this.#led.clear();
   }
+}
+
+/** Let timers and I/O run before continuing (an await of a resolved promise would not). */
+export function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
+}
+
+/** JSON with sorted keys, to compare config maps. */
+function stableJson(configs: Record<string, string>): string {
+  return JSON.stringify(Object.keys(configs).sort().map((key) => [key, configs[key]]));
 }

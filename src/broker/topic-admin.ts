@@ -1,12 +1,14 @@
 /**
  * Topic administration in the coordinator: create (assignment + config + initial partition
  * state, in one atomic multi), add partitions, delete. Used by CreateTopics, CreatePartitions,
- * DeleteTopics and Metadata auto-creation. Until a controller exists (next issue), the broker
- * that creates a topic writes each partition's initial state: leader = first live replica,
- * leader epoch 0, ISR = the live replicas; a controller will take over leader election.
+ * DeleteTopics, Metadata auto-creation and the group coordinator's offsets topic. The broker
+ * that creates a topic writes each partition's initial state (leader = first live replica,
+ * leader epoch 0, ISR = the live replicas), so a new topic is writable as soon as the
+ * controller, watching the topic list, announces it; every later leadership change is the
+ * controller's. Deleting removes the znodes; the controller then stops the replicas.
  */
 import { ErrorCode } from "../kafka/errors.ts";
-import type { ClusterSnapshot } from "./cluster-metadata.ts";
+import type { ClusterSnapshot } from "./metadata-cache.ts";
 import { BadVersionError, type Coordination, type MultiOp, NodeExistsError } from "./coordination.ts";
 import { validateTopicConfigs } from "./topic-config.ts";
 import {
@@ -250,8 +252,8 @@ export async function addPartitions(
 }
 
 /**
- * Delete a topic's znodes: assignment first (brokers stop serving it when it vanishes), then its
- * config. Until a controller coordinates deletion, this is immediate.
+ * Delete a topic's znodes: assignment first (the controller, watching the topic list, tells its
+ * replicas to stop and delete their logs), then its config.
  */
 export async function deleteTopic(coordination: Coordination, name: string): Promise<AdminOutcome> {
   const node = await coordination.getData(topicPath(name));

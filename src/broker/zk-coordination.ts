@@ -55,6 +55,10 @@ class ZkCoordination implements Coordination {
     this.#client = client;
   }
 
+  get client(): ZooKeeperClient {
+    return this.#client;
+  }
+
   ensurePath(path: string): Promise<void> {
     return this.#client.mkdirp(path);
   }
@@ -74,6 +78,10 @@ class ZkCoordination implements Coordination {
       if (isCode(error, ErrorCode.nodeExists)) throw new NodeExistsError(path);
       throw error;
     }
+  }
+
+  createSequential(prefix: string, data: Uint8Array): Promise<string> {
+    return this.#client.create(prefix, data, { sequential: true });
   }
 
   async put(path: string, data: Uint8Array): Promise<void> {

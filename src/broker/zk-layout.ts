@@ -10,7 +10,10 @@
  *        {"version":1,"leader":1,"leader_epoch":0,"isr":[1,2,3],"controller_epoch":0}
  *        written with the znode version (compare-and-set) by whoever changes leadership
  *   /config/topics/<name>                     {"version":1,"config":{"retention.ms":"..."}}
- *   /controller, /controller_epoch            reserved for the controller (next issue)
+ *   /controller, /controller_epoch            the controller's ephemeral node and its epoch
+ *   /isr_change_notification/isr_change_NNN   persistent sequential, written by a leader after it
+ *        changed an ISR itself: {"version":1,"partitions":[{"topic":"t","partition":0}]}; the
+ *        controller reads and deletes them and tells every broker the new states (UpdateMetadata)
  */
 
 export const BROKER_IDS_PATH = "/brokers/ids";
@@ -19,6 +22,9 @@ export const TOPICS_PATH = "/brokers/topics";
 export const TOPIC_CONFIGS_PATH = "/config/topics";
 export const CONTROLLER_PATH = "/controller";
 export const CONTROLLER_EPOCH_PATH = "/controller_epoch";
+export const ISR_CHANGE_NOTIFICATION_PATH = "/isr_change_notification";
+/** Prefix of the sequential notification nodes under ISR_CHANGE_NOTIFICATION_PATH. */
+export const ISR_CHANGE_PREFIX = `${ISR_CHANGE_NOTIFICATION_PATH}/isr_change_`;
 
 /** Persistent parents the broker creates at start (idempotently). */
 export const PERSISTENT_PATHS = [
@@ -28,6 +34,7 @@ export const PERSISTENT_PATHS = [
   TOPICS_PATH,
   "/config",
   TOPIC_CONFIGS_PATH,
+  ISR_CHANGE_NOTIFICATION_PATH,
 ];
 
 export const brokerIdPath = (brokerId: number) => `${BROKER_IDS_PATH}/${brokerId}`;
@@ -71,6 +78,7 @@ function parseObject(bytes: Uint8Array | null, what: string): Record<string, unk
   try {
     value = JSON.parse(decoder.decode(bytes));
   } catch {
+    // The parser's message adds nothing; say which znode is bad.
     throw new Error(`${what}: not valid JSON`);
   }
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
@@ -178,6 +186,26 @@ export function decodeTopicConfig(topic: string, bytes: Uint8Array | null): Reco
     result[key] = value;
   }
   return result;
+}
+
+/** Partitions whose ISR a leader changed (the body of an ISR change notification). */
+export function encodeIsrChange(partitions: readonly { topic: string; partition: number }[]): Uint8Array {
+  return toBytes({
+    version: 1,
+    partitions: partitions.map(({ topic, partition }) => ({ topic, partition })),
+  });
+}
+
+export function decodeIsrChange(bytes: Uint8Array | null): { topic: string; partition: number }[] {
+  const what = "ISR change notification";
+  const partitions = parseObject(bytes, what).partitions;
+  if (!Array.isArray(partitions)) throw new Error(`${what}: "partitions" must be an array`);
+  return partitions.map((entry) => {
+    if (typeof entry !== "object" || entry === null || typeof entry.topic !== "string") {
+      throw new Error(`${what}: each entry needs a "topic" string`);
+    }
+    return { topic: entry.topic, partition: intField(entry, "partition", what) };
+  });
 }
 
 /** Kafka's topic name rule: 1..249 of [a-zA-Z0-9._-], not "." or "..". */

@@ -8,7 +8,6 @@ import { CliError } from "./cli-error.ts";
 import { integerOption } from "./options.ts";
 import { BrokerIdInUseError, startBroker } from "../broker/broker.ts";
 import { DEFAULT_BROKER_CONFIG } from "../broker/config.ts";
-import { groupOptionsFromEnv, groupsExtension } from "../broker/group-service.ts";
 
 registerCommands((program) => {
   const broker = program.command("broker").description("run a Kafka-protocol broker");
@@ -90,6 +89,54 @@ registerCommands((program) => {
       integerOption(100, 3_600_000),
       DEFAULT_BROKER_CONFIG.replicaLagTimeMaxMs,
     )
+    .option(
+      "--metadata-reconcile-interval-ms <ms>",
+      "how often to re-read the coordinator tree, catching up on anything missed",
+      integerOption(1_000, 3_600_000),
+      DEFAULT_BROKER_CONFIG.metadataReconcileIntervalMs,
+    )
+    .option(
+      "--offsets-topic-partitions <n>",
+      "partitions of __consumer_offsets (offsets.topic.num.partitions)",
+      integerOption(1, 1_000),
+      DEFAULT_BROKER_CONFIG.offsetsTopicPartitions,
+    )
+    .option(
+      "--offsets-topic-replication-factor <n>",
+      "replication factor of __consumer_offsets, capped by the live brokers",
+      integerOption(1, 1000),
+      DEFAULT_BROKER_CONFIG.offsetsTopicReplicationFactor,
+    )
+    .option(
+      "--offsets-topic-segment-bytes <n>",
+      "segment size of the compacted __consumer_offsets",
+      integerOption(1024, 2 ** 31 - 1),
+      DEFAULT_BROKER_CONFIG.offsetsTopicSegmentBytes,
+    )
+    .option(
+      "--offsets-commit-timeout-ms <ms>",
+      "how long an offset commit waits for the offsets partition's ISR",
+      integerOption(1, 3_600_000),
+      DEFAULT_BROKER_CONFIG.offsetsCommitTimeoutMs,
+    )
+    .option(
+      "--group-initial-rebalance-delay-ms <ms>",
+      "how long a new group waits for more members before its first rebalance",
+      integerOption(0, 3_600_000),
+      DEFAULT_BROKER_CONFIG.groupInitialRebalanceDelayMs,
+    )
+    .option(
+      "--group-min-session-timeout-ms <ms>",
+      "smallest session timeout a group member may ask for",
+      integerOption(1, 3_600_000),
+      DEFAULT_BROKER_CONFIG.groupMinSessionTimeoutMs,
+    )
+    .option(
+      "--group-max-session-timeout-ms <ms>",
+      "largest session timeout a group member may ask for",
+      integerOption(1, 3_600_000),
+      DEFAULT_BROKER_CONFIG.groupMaxSessionTimeoutMs,
+    )
     .action(async (options) => {
       let running;
       try {
@@ -112,7 +159,15 @@ registerCommands((program) => {
           replicaLagTimeMaxMs: options.replicaLagTimeMaxMs,
           maxPurgatoryWaiters: options.maxPurgatoryWaiters,
           maxWaitMs: options.maxWaitMs,
-        }, [groupsExtension(groupOptionsFromEnv())]);
+          metadataReconcileIntervalMs: options.metadataReconcileIntervalMs,
+          offsetsTopicPartitions: options.offsetsTopicPartitions,
+          offsetsTopicReplicationFactor: options.offsetsTopicReplicationFactor,
+          offsetsTopicSegmentBytes: options.offsetsTopicSegmentBytes,
+          offsetsCommitTimeoutMs: options.offsetsCommitTimeoutMs,
+          groupInitialRebalanceDelayMs: options.groupInitialRebalanceDelayMs,
+          groupMinSessionTimeoutMs: options.groupMinSessionTimeoutMs,
+          groupMaxSessionTimeoutMs: options.groupMaxSessionTimeoutMs,
+        });
       } catch (error) {
         if (error instanceof BrokerIdInUseError || error instanceof RangeError) {
           throw new CliError(error.message);

@@ -113,7 +113,7 @@ registerCommands((program) => {
           clearInterval(timer);
           console.log("\nstopping brokers (controlled shutdown), then the coordinator…");
           await cluster.stop();
-          await zk?.close().catch(() => {});
+          await zk?.close().catch(() => {}); // the coordinator is gone already: nothing to close
           console.log("stopped");
         })();
         return stopping;

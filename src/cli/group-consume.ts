@@ -71,6 +71,7 @@ export async function consumeInGroup(
       count += records.length;
       if (!await print(records)) break;
     }
+    // The final commit is best effort: uncommitted records are read again (at-least-once).
     await consumer.commit().catch(() => {});
   } catch (error) {
     throw toCliError(error, { topic, bootstrap: options.bootstrap });

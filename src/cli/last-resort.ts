@@ -22,6 +22,7 @@ function safeString(value: unknown): string {
       ? JSON.stringify(value) ?? String(value)
       : String(value);
   } catch {
+    // Not serialisable (a cycle, a BigInt): its plain string form is still worth a line.
     return String(value);
   }
 }

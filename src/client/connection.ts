@@ -297,6 +297,7 @@ export class Connection {
         throw this.#closedError;
       }
     });
+    // The chain only orders writes; each write's own promise reports its failure to its caller.
     this.#writeChain = next.catch(() => {});
     return next;
   }

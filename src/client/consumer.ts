@@ -314,7 +314,7 @@ export class Consumer {
     this.#wakeReader?.();
     this.#wakeFetcher?.();
     this.cluster.close();
-    await this.#loop?.catch(() => {});
+    await this.#loop?.catch(() => {}); // the loop's errors went to the iterator already
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -438,6 +438,7 @@ export class Consumer {
       try {
         leader = this.cluster.leaderFor(state.topic, state.partition);
       } catch {
+        // No leader known: refresh metadata and skip this partition this round.
         this.#metadataStale = true;
         state.backoffUntil = now + this.retry.initialBackoffMs;
         nextWakeMs = Math.min(nextWakeMs, this.retry.initialBackoffMs);

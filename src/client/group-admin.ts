@@ -333,6 +333,7 @@ export class GroupAdmin {
 
   async #offsets(partitions: { topic: string; partition: number }[], spec: OffsetSpec): Promise<number[]> {
     if (partitions.length === 0) return [];
+    // Stale metadata only costs a retry: listOffsets reports what it could not reach.
     await this.cluster.refreshMetadata([...new Set(partitions.map((p) => p.topic))]).catch(() => {});
     const results = await listOffsets(this.cluster, partitions.map((p) => ({ ...p, spec })));
     return results.map((r) => (r.error ? -1 : r.offset));

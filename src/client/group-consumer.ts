@@ -205,16 +205,18 @@ export class GroupConsumer extends EventTarget {
   async close(): Promise<void> {
     if (this.#closed) return;
     try {
-      await this.#joining?.catch(() => {});
+      await this.#joining?.catch(() => {}); // a failed rejoin matters no more: we are leaving
       if (this.#autoCommit && this.generationId >= 0) {
         this.#markProcessed();
+        // Best effort on close: what is not committed is read again (at-least-once).
         await this.#commitProcessed().catch(() => {});
       }
+      // Not leaving cleanly only delays the rebalance until our session times out.
       if (this.memberId !== "") await this.#leave().catch(() => {});
     } finally {
       this.#closed = true;
       this.#wakeBackground?.();
-      await this.#background?.catch(() => {});
+      await this.#background?.catch(() => {}); // the loop reports its own errors as events
       this.#link.close();
       await this.consumer.close();
     }
@@ -243,6 +245,7 @@ export class GroupConsumer extends EventTarget {
 
   /** Commit, revoke, join and sync until it succeeds (retriable errors back off and retry). */
   async #rejoin(): Promise<void> {
+    // Best effort before revoking: a failed commit means those records are read again.
     if (this.generationId >= 0 && this.#autoCommit) await this.#commitProcessed().catch(() => {});
     let backoffMs = this.#options.retryBackoffMs ?? 100;
     while (!this.#closed && this.#needsRejoin) {
@@ -501,6 +504,7 @@ export class GroupConsumer extends EventTarget {
   #requestRejoin(forgetMember: boolean): void {
     if (forgetMember) this.memberId = "";
     this.#needsRejoin = true;
+    // #rejoin retries retriable errors itself and reports fatal ones as events.
     this.#joining ??= this.#rejoin().catch(() => {}).finally(() => this.#joining = undefined);
   }
 
@@ -525,7 +529,7 @@ export class GroupConsumer extends EventTarget {
       const now = Date.now();
       if (this.#autoCommit && now >= nextCommitMs && !this.#needsRejoin) {
         nextCommitMs = now + this.#autoCommitIntervalMs;
-        await this.#commitProcessed().catch(() => {});
+        await this.#commitProcessed().catch(() => {}); // retried at the next interval
       }
       if (!Array.isArray(this.#options.topics) && now >= nextPatternMs) {
         nextPatternMs = now + (this.#options.patternRefreshMs ?? 30_000);

@@ -274,7 +274,7 @@ export class Producer {
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
-    await this.close().catch(() => {});
+    await this.close().catch(() => {}); // disposal must not throw; close() reported the failure
   }
 
   // --- internals ---------------------------------------------------------------------
@@ -449,6 +449,7 @@ export class Producer {
       const attempt = batch.attempts;
       (async () => {
         await sleep(this.retry.backoffMs(attempt));
+        // A failed refresh leaves the old leader; the retry finds out and comes back here.
         await this.cluster.refreshMetadata([batch.topic]).catch(() => {});
         this.#sendBatches([batch]);
       })().finally(() => {

@@ -282,6 +282,7 @@ export class Connection implements Watcher {
         }
       }
     } catch {
+      // The socket failed (peer gone or reset): this connection is over, the session lives on.
       this.close();
     }
   }

@@ -141,9 +141,11 @@ export class Database {
       await writeSnapshot(this.dir, zxid, bytes);
       await this.journal.flush();
       for (const file of await listJournalFiles(this.dir)) {
+        // A file that cannot be removed now is only disk space: the next snapshot retries it.
         if (file.firstZxid <= zxid) await Deno.remove(`${this.dir}/${file.name}`).catch(() => {});
       }
       for (const snapshot of await listSnapshots(this.dir)) {
+        // Likewise: an older snapshot left behind is never read (the newest one wins).
         if (snapshot.zxid < zxid) await Deno.remove(`${this.dir}/${snapshot.name}`).catch(() => {});
       }
       this.snapshotCount++;

@@ -190,6 +190,7 @@ function safe(read: () => string): string {
   try {
     return read();
   } catch {
+    // A statistic the OS will not give (e.g. no /proc): the report says so instead of failing.
     return "unknown";
   }
 }

@@ -136,6 +136,8 @@ export class Journal {
   }
 
   async close(): Promise<void> {
+    // A failed final flush already failed the writes waiting on it (nothing unflushed was
+    // acknowledged); closing must still release the file.
     await this.flush().catch(() => {});
     this.#closed = true;
     try {

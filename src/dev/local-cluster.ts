@@ -102,7 +102,7 @@ export class LocalCluster {
       for await (const chunk of stream) {
         tail = tail.then(async () => {
           for (let at = 0; at < chunk.length;) at += await log.write(chunk.subarray(at));
-        }).catch(() => {});
+        }).catch(() => {}); // a full or broken log file must not stop the child's output pump
       }
     };
     Promise.all([copy(child.stdout), copy(child.stderr)]).finally(() => tail.finally(() => log.close()));
@@ -160,6 +160,7 @@ async function waitForPort(
       (await Deno.connect({ hostname: host, port })).close();
       return;
     } catch {
+      // Not listening yet: try again until the deadline.
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }

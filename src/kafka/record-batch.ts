@@ -670,6 +670,7 @@ function readRecord(cursor: RecordCursor, header: BatchHeader, logAppendTime: bo
     try {
       headerKey = headerKeyDecoder.decode(keyBytes);
     } catch {
+      // The decoder's TypeError is replaced by the wire error callers handle.
       throw new WireError("Invalid UTF-8 in record header key");
     }
     headers.push({ key: headerKey, value: cursor.sizedBytes() });

@@ -37,4 +37,3 @@ export { StorageError } from "./storage-error.ts";
 export type { CleanerStats } from "./log-cleaner.ts";
 export type { StorageLogger } from "./log-loader.ts";
 export { parsePartitionDirName, partitionDirName } from "./segment-names.ts";
-export { PartitionLogReplica, type PartitionLogReplicaOptions } from "./replica-log-adapter.ts";

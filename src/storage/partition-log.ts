@@ -26,6 +26,8 @@ import {
   Attributes,
   BatchOffset,
   batchSizeAt,
+  CompressionCodec,
+  compressionOf,
   CRC_START,
   decodeRecordBatch,
   LOG_OVERHEAD_BYTES,
@@ -82,6 +84,12 @@ export interface LogAppendInfo {
 }
 
 /** What a read found. */
+/** How a producer's batches may be appended. */
+export interface LeaderAppendOptions {
+  /** False for Produce requests before v7, whose clients cannot read zstd (default true). */
+  zstdAllowed?: boolean;
+}
+
 export interface LogReadResult {
   /** Whole stored batches, unchanged; empty when nothing is readable below maxOffset. */
   records: Uint8Array;
@@ -301,7 +309,7 @@ export class PartitionLog {
    * FENCED_LEADER_EPOCH for an epoch older than the log's latest) and appends nothing when any
    * batch is bad.
    */
-  appendAsLeader(bytes: Uint8Array, leaderEpoch: number): LogAppendInfo {
+  appendAsLeader(bytes: Uint8Array, leaderEpoch: number, options: LeaderAppendOptions = {}): LogAppendInfo {
     this.#checkOpen();
     if (!Number.isInteger(leaderEpoch) || leaderEpoch < 0 || leaderEpoch > 0x7fff_ffff) {
       throw new RangeError(`Invalid leader epoch: ${leaderEpoch}`);
@@ -312,7 +320,7 @@ export class PartitionLog {
         `Leader epoch ${leaderEpoch} is older than the log's latest epoch ${this.#epochCache.latestEpoch}`,
       );
     }
-    const info = this.#validate(bytes, this.#config.maxBatchBytes, true);
+    const info = this.#validate(bytes, this.#config.maxBatchBytes, options.zstdAllowed ?? true);
     const logAppendTimeMs = this.#config.logAppendTime ? this.#now() : -1;
     let nextOffset = this.#logEndOffset;
     for (let position = 0; position < bytes.length;) {
@@ -341,7 +349,7 @@ export class PartitionLog {
   appendAsFollower(bytes: Uint8Array): LogAppendInfo {
     this.#checkOpen();
     // A leader may have accepted batches under a larger max.message.bytes; a segment bounds them.
-    const info = this.#validate(bytes, this.#config.segmentBytes, false);
+    const info = this.#validate(bytes, this.#config.segmentBytes, null);
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     let expected = this.#logEndOffset;
     for (let position = 0; position < bytes.length;) {
@@ -362,8 +370,15 @@ export class PartitionLog {
     return info;
   }
 
-  /** Check every batch in bytes; collect counts; throw StorageError for the first bad one. */
-  #validate(bytes: Uint8Array, maxBatchBytes: number, fromProducer: boolean): LogAppendInfo {
+  /**
+   * Check every batch in bytes (the only validation a produced batch gets: magic, lengths, CRC,
+   * size; from a producer also record counts, keys on compacted topics and the codec its request
+   * version may use); collect counts; throw StorageError for the first bad one.
+   * `producerZstdAllowed` is null for a leader's batches (a follower append), else whether zstd
+   * is allowed.
+   */
+  #validate(bytes: Uint8Array, maxBatchBytes: number, producerZstdAllowed: boolean | null): LogAppendInfo {
+    const fromProducer = producerZstdAllowed !== null;
     const info: LogAppendInfo = {
       firstOffset: -1,
       lastOffset: -1,
@@ -389,6 +404,12 @@ export class PartitionLog {
       if (fromProducer && (header.recordsCount === 0 || header.lastOffsetDelta !== header.recordsCount - 1)) {
         throw corruptBatch(
           `Record batch at ${position}: ${header.recordsCount} records but lastOffsetDelta ${header.lastOffsetDelta}`,
+        );
+      }
+      if (producerZstdAllowed === false && compressionOf(header.attributes) === CompressionCodec.zstd) {
+        throw new StorageError(
+          ErrorCode.UNSUPPORTED_COMPRESSION_TYPE,
+          "zstd needs Produce v7 or later (KIP-110): older clients could not read it back",
         );
       }
       if (fromProducer && isCompacted(this.#config)) requireKeys(bytes, position, maxBatchBytes);
@@ -683,7 +704,8 @@ export class PartitionLog {
       this.#cleaner.dirtyState(nowMs).ratio >= Math.max(this.#config.minCleanableDirtyRatio, Number.MIN_VALUE)
     ) {
       backgroundCleanings++;
-      this.#startCleaning(nowMs).catch(() => {}).finally(() => backgroundCleanings--); // errors: logged
+      // #startCleaning logs its own failures; the next maintain() tries again.
+      this.#startCleaning(nowMs).catch(() => {}).finally(() => backgroundCleanings--);
     }
     if (this.#firstUnflushedMs >= 0 && nowMs - this.#firstUnflushedMs >= this.#config.flushMs) {
       await this.flush();
@@ -709,7 +731,7 @@ export class PartitionLog {
 
   /** Resolves once the cleaning pass in flight (if any) has finished; never rejects. */
   async whenCleaned(): Promise<void> {
-    await this.#cleaning?.catch(() => {});
+    await this.#cleaning?.catch(() => {}); // its failure was logged where it happened
   }
 
   /** The dirty ratio the next maintain() compares with min.cleanable.dirty.ratio. */

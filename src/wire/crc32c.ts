@@ -59,6 +59,7 @@ const nativeCrc: NativeCrc | undefined = await (async () => {
     const check = module.crc32c?.(new TextEncoder().encode("123456789"));
     return check !== undefined && check >>> 0 === 0xe3069283 ? module.crc32c : undefined;
   } catch {
+    // The native module is optional: without it the JS and wasm engines serve.
     return undefined;
   }
 })();

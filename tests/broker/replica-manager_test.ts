@@ -1,101 +1,185 @@
+/**
+ * ReplicaManager without a process: real partition logs in a temporary data dir, leadership
+ * news through LeaderAndIsr, StopReplica and reconciles with a tree read.
+ */
 import assert from "node:assert/strict";
+import { setInvariantMode } from "../../src/assert.ts";
+import type { ClusterView, TopicView } from "../../src/broker/cluster-tree.ts";
+import { resolveBrokerConfig } from "../../src/broker/config.ts";
+import { MetadataCache } from "../../src/broker/metadata-cache.ts";
+import type { PartitionStateStore } from "../../src/broker/partition/isr-writer.ts";
+import { IGNORE_PARTITION_EVENTS } from "../../src/broker/partition/partition.ts";
+import { Purgatory } from "../../src/broker/purgatory.ts";
 import { ReplicaManager } from "../../src/broker/replica-manager.ts";
-import type { ClusterSnapshot, TopicMetadata } from "../../src/broker/cluster-metadata.ts";
-import type { ReplicaLog } from "../../src/broker/replica-log.ts";
+import type { LeaderAndIsrPartitionState } from "../../src/kafka/apis/leader-and-isr.ts";
 import { ErrorCode } from "../../src/kafka/errors.ts";
+import { tempDir } from "../helpers/program.ts";
 
-class FakeLog implements ReplicaLog {
-  closed = false;
-  logStartOffset = 0;
-  logEndOffset = 5;
-  highWatermark = 0;
-  appendAsLeader() {
-    return Promise.resolve({ baseOffset: 0, nextOffset: 0, logAppendTimeMs: -1 });
-  }
-  read() {
-    return Promise.resolve(new Uint8Array());
-  }
-  offsetForTimestamp() {
-    return Promise.resolve(null);
-  }
-  setHighWatermark(offset: number) {
-    this.highWatermark = offset;
-  }
-  maintain() {
-    return Promise.resolve();
-  }
-  close() {
-    this.closed = true;
-    return Promise.resolve();
-  }
+setInvariantMode("throw");
+
+const store: PartitionStateStore = {
+  read: () => Promise.resolve(null),
+  writeIsr: () => Promise.reject(new Error("no ISR writes in these tests")),
+};
+
+async function setup() {
+  const dir = await tempDir();
+  const metadata = new MetadataCache();
+  const purgatory = new Purgatory(100);
+  const configReads: string[] = [];
+  const topicConfigs = new Map<string, Record<string, string>>();
+  const replicas = new ReplicaManager({
+    config: resolveBrokerConfig({ brokerId: 1, dataDir: dir.path }),
+    metadata,
+    purgatory,
+    stateStore: store,
+    readTopicConfigs: (topic) => {
+      configReads.push(topic);
+      return Promise.resolve(topicConfigs.get(topic) ?? {});
+    },
+    log: () => {},
+  });
+  const leadership: string[] = [];
+  replicas.addObserver({
+    ...IGNORE_PARTITION_EVENTS,
+    leadershipChanged: (partition, isLeader) => void leadership.push(`${partition.key}=${isLeader}`),
+  });
+  return {
+    dir: dir.path,
+    replicas,
+    metadata,
+    configReads,
+    topicConfigs,
+    leadership,
+    async [Symbol.asyncDispose]() {
+      await replicas.close();
+      purgatory.close();
+      await dir[Symbol.asyncDispose]();
+    },
+  };
 }
 
-function topic(name: string, partitions: [number[], number, number][]): TopicMetadata {
+function state(topic: string, partition: number, replicas: number[], leader: number, leaderEpoch = 1) {
+  return {
+    topicName: topic,
+    partitionIndex: partition,
+    controllerEpoch: 1,
+    leader,
+    leaderEpoch,
+    isr: replicas,
+    zkVersion: 0,
+    replicas,
+    isNew: false,
+  } satisfies LeaderAndIsrPartitionState;
+}
+
+function leaderAndIsr(controllerEpoch: number, ...states: LeaderAndIsrPartitionState[]) {
+  return { controllerId: 1, controllerEpoch, ungroupedPartitionStates: states, liveLeaders: [] };
+}
+
+function topicView(name: string, assignment: number[][], leaders: number[], configs = {}): TopicView {
   return {
     name,
-    configs: {},
-    partitions: partitions.map(([replicas, leader, leaderEpoch], partition) => ({
-      partition,
-      replicas,
-      state: { leader, leaderEpoch, isr: [leader], controllerEpoch: 0 },
+    assignment,
+    configs,
+    states: leaders.map((leader, p) => ({
+      state: { leader, leaderEpoch: 1, isr: assignment[p], controllerEpoch: 1 },
+      version: 0,
     })),
   };
 }
 
-function snapshot(...topics: TopicMetadata[]): ClusterSnapshot {
+function view(...topics: TopicView[]): ClusterView {
   return {
-    brokers: new Map([[1, { brokerId: 1, host: "h", port: 1, rack: null }]]),
+    brokers: new Map(
+      [1, 2].map((id) => [id, { brokerId: id, host: "127.0.0.1", port: 9000 + id, rack: null }]),
+    ),
+    registrations: new Map(),
     topics: new Map(topics.map((t) => [t.name, t])),
     controllerId: 1,
   };
 }
 
-function manager() {
-  const opened: string[] = [];
-  const removed: string[] = [];
-  const logs = new Map<string, FakeLog>();
-  const replicas = new ReplicaManager(1, (t, p) => {
-    opened.push(`${t}-${p}`);
-    const log = new FakeLog();
-    logs.set(`${t}-${p}`, log);
-    return log;
-  }, (t, p) => void removed.push(`${t}-${p}`));
-  const leadership: string[] = [];
-  replicas.onLeadershipChange((partition, isLeader) => void leadership.push(`${partition.key}=${isLeader}`));
-  return { replicas, opened, removed, logs, leadership };
-}
+const exists = (path: string) => Deno.stat(path).then(() => true, () => false);
 
-Deno.test("hosts exactly the partitions naming this broker and reports leadership changes", async () => {
-  const { replicas, opened, logs, leadership } = manager();
-  await replicas.apply(snapshot(topic("t", [[[1], 1, 0], [[2], 2, 0], [[2, 1], 2, 0]])));
-  assert.deepEqual(opened, ["t-0", "t-2"]);
-  assert.deepEqual(leadership, ["t:0=true"]);
-  // Alone in its ISR, the leader commits its whole log (e.g. after a restart).
-  assert.equal(logs.get("t-0")!.highWatermark, 5);
-  const s = snapshot(topic("t", [[[1], 1, 0], [[2], 2, 0], [[2, 1], 1, 1]]));
-  await replicas.apply(s);
-  assert.deepEqual(leadership, ["t:0=true", "t:2=true"]);
-  assert.equal(replicas.leaderFor(s, "t", 2).errorCode, 0);
-  assert.equal(replicas.leaderFor(s, "t", 1).errorCode, ErrorCode.NOT_LEADER_OR_FOLLOWER);
-  assert.equal(replicas.leaderFor(s, "t", 9).errorCode, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
-  assert.equal(replicas.leaderFor(s, "u", 0).errorCode, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+Deno.test("LeaderAndIsr hosts the partitions naming this broker and makes it leader or follower", async () => {
+  await using t = await setup();
+  const response = await t.replicas.becomeLeaderOrFollower(
+    leaderAndIsr(1, state("a", 0, [1, 2], 1), state("a", 1, [2, 1], 2), state("a", 2, [2, 3], 2)),
+  );
+  assert.deepEqual(response.partitionErrors.map((e) => e.errorCode), [
+    0,
+    0,
+    ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+  ]);
+  assert.equal(t.replicas.get("a", 0)?.isLeader, true);
+  assert.equal(t.replicas.get("a", 1)?.leader, 2);
+  assert.equal(t.replicas.get("a", 2), undefined);
+  assert.deepEqual(t.leadership, ["a:0=true"]);
+  assert.ok(await exists(`${t.dir}/a-0`) && await exists(`${t.dir}/a-1`));
+  assert.deepEqual(t.configReads, ["a"], "one config read for the topic, not one per partition");
+  assert.equal(t.replicas.leaderFor("a", 0).errorCode, 0);
 });
 
-Deno.test("a stale partition state never moves the leader epoch backwards", async () => {
-  const { replicas } = manager();
-  await replicas.apply(snapshot(topic("t", [[[1, 2], 2, 5]])));
-  await replicas.apply(snapshot(topic("t", [[[1, 2], 1, 4]])));
-  const hosted = replicas.get("t", 0)!;
-  assert.deepEqual([hosted.leader, hosted.leaderEpoch], [2, 5]);
+Deno.test("an older controller epoch is refused by LeaderAndIsr and StopReplica alike", async () => {
+  await using t = await setup();
+  await t.replicas.becomeLeaderOrFollower(leaderAndIsr(5, state("a", 0, [1, 2], 1)));
+  const stale = await t.replicas.becomeLeaderOrFollower(leaderAndIsr(4, state("a", 0, [1, 2], 2, 9)));
+  assert.equal(stale.errorCode, ErrorCode.STALE_CONTROLLER_EPOCH);
+  assert.equal(t.replicas.get("a", 0)?.leaderEpoch, 1);
+  const stop = await t.replicas.stopReplicas(4, [{ topicName: "a", partitionIndex: 0 }], true);
+  assert.equal(stop.errorCode, ErrorCode.STALE_CONTROLLER_EPOCH);
+  assert.ok(t.replicas.get("a", 0));
 });
 
-Deno.test("only a topic seen and then gone is removed from disk", async () => {
-  const { replicas, removed, logs, leadership } = manager();
-  await replicas.apply(snapshot(topic("a", [[[1], 1, 0]]), topic("b", [[[1], 1, 0]])));
-  await replicas.apply(snapshot(topic("b", [[[1], 1, 0]])));
-  assert.deepEqual(removed, ["a-0"]);
-  assert.equal(logs.get("a-0")!.closed, true);
-  assert.ok(leadership.includes("a:0=false"));
-  await replicas.close();
-  assert.equal(logs.get("b-0")!.closed, true);
+Deno.test("a stale leader epoch in LeaderAndIsr is answered FENCED_LEADER_EPOCH and changes nothing", async () => {
+  await using t = await setup();
+  await t.replicas.becomeLeaderOrFollower(leaderAndIsr(1, state("a", 0, [1, 2], 2, 5)));
+  const response = await t.replicas.becomeLeaderOrFollower(leaderAndIsr(1, state("a", 0, [1, 2], 1, 4)));
+  assert.equal(response.partitionErrors[0].errorCode, ErrorCode.FENCED_LEADER_EPOCH);
+  assert.deepEqual([t.replicas.get("a", 0)?.leader, t.replicas.get("a", 0)?.leaderEpoch], [2, 5]);
+});
+
+Deno.test("StopReplica with delete stops the partition and removes its log", async () => {
+  await using t = await setup();
+  await t.replicas.becomeLeaderOrFollower(leaderAndIsr(1, state("a", 0, [1], 1)));
+  await t.replicas.stopReplicas(1, [{ topicName: "a", partitionIndex: 0 }], true);
+  assert.equal(t.replicas.get("a", 0), undefined);
+  assert.equal(await exists(`${t.dir}/a-0`), false);
+  assert.deepEqual(t.leadership, ["a:0=true", "a:0=false"]);
+});
+
+Deno.test("reconcile: only a topic seen in an earlier read and gone now is deleted from disk", async () => {
+  await using t = await setup();
+  // Hosted through LeaderAndIsr before any tree read saw the topic.
+  await t.replicas.becomeLeaderOrFollower(leaderAndIsr(1, state("early", 0, [1], 1)));
+  await t.replicas.reconcile(view(topicView("a", [[1]], [1]), topicView("b", [[1, 2]], [2])));
+  assert.equal(t.replicas.get("b", 0)?.leader, 2, "the tree's state is applied like LeaderAndIsr");
+  assert.ok(t.replicas.get("early", 0), "a topic never seen in a read is not deleted for its absence");
+  await t.replicas.reconcile(view(topicView("b", [[1, 2]], [2])));
+  assert.equal(t.replicas.get("a", 0), undefined);
+  assert.equal(await exists(`${t.dir}/a-0`), false);
+  assert.ok(await exists(`${t.dir}/early-0`));
+});
+
+Deno.test("reconcile: a partition no longer assigned here goes, and changed topic configs apply live", async () => {
+  await using t = await setup();
+  await t.replicas.reconcile(view(topicView("a", [[1, 2], [1, 2]], [1, 1])));
+  assert.equal(t.replicas.get("a", 0)?.minInsyncReplicas, 1);
+  await t.replicas.reconcile(
+    view(topicView("a", [[1, 2], [2]], [1, 2], { "min.insync.replicas": "2", "retention.ms": "1000" })),
+  );
+  assert.equal(t.replicas.get("a", 1), undefined);
+  assert.equal(await exists(`${t.dir}/a-1`), false);
+  assert.equal(t.replicas.get("a", 0)?.minInsyncReplicas, 2);
+  assert.equal(t.replicas.get("a", 0)?.log.config.retentionMs, 1000);
+});
+
+Deno.test("leaderFor tells a client why this broker cannot serve a partition", async () => {
+  await using t = await setup();
+  t.metadata.replaceFromTree(view(topicView("a", [[1, 2], [2]], [2, -1])));
+  assert.equal(t.replicas.leaderFor("a", 0).errorCode, ErrorCode.NOT_LEADER_OR_FOLLOWER);
+  assert.equal(t.replicas.leaderFor("a", 1).errorCode, ErrorCode.LEADER_NOT_AVAILABLE);
+  assert.equal(t.replicas.leaderFor("a", 2).errorCode, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+  assert.equal(t.replicas.leaderFor("nope", 0).errorCode, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
 });

@@ -1,13 +1,13 @@
 import assert from "node:assert/strict";
 import { assignReplicas, planTopic } from "../../src/broker/topic-admin.ts";
-import type { ClusterSnapshot } from "../../src/broker/cluster-metadata.ts";
+import type { ClusterSnapshot } from "../../src/broker/metadata-cache.ts";
 import { ErrorCode } from "../../src/kafka/errors.ts";
 import { validateTopicConfigs } from "../../src/broker/topic-config.ts";
 
 function snapshot(brokerIds: number[], topics: string[] = []): ClusterSnapshot {
   return {
     brokers: new Map(brokerIds.map((id) => [id, { brokerId: id, host: "h", port: 1, rack: null }])),
-    topics: new Map(topics.map((name) => [name, { name, partitions: [], configs: {} }])),
+    topics: new Map(topics.map((name) => [name, { name, partitions: [] }])),
     controllerId: brokerIds[0] ?? -1,
   };
 }

@@ -9,7 +9,8 @@ import { Producer } from "../../src/client/producer.ts";
 import { type AssignmentEvent, GroupConsumer } from "../../src/client/group-consumer.ts";
 import { GroupAdmin } from "../../src/client/group-admin.ts";
 
-const ENV = { VLTAVA_GROUP_INITIAL_REBALANCE_DELAY_MS: "300" };
+/** Groups start their first rebalance after this, not after the 3 s default. */
+const BROKER_ARGS = ["--group-initial-rebalance-delay-ms", "300"];
 const text = (bytes: Uint8Array | null) => new TextDecoder().decode(bytes!);
 
 async function produce(bootstrap: string, topic: string, values: string[], partitions: number) {
@@ -22,7 +23,7 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   fn: async () => {
-    await using cluster = await startCluster({ brokers: 1, env: ENV });
+    await using cluster = await startCluster({ brokers: 1, brokerArgs: BROKER_ARGS });
     const bootstrap = cluster.bootstrap;
     await createTopics(bootstrap, [
       { name: "metrics.cpu", partitions: 2 },

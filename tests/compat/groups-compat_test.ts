@@ -13,7 +13,8 @@ import { PEERS, peerTest } from "../helpers/peers.ts";
 import { Producer } from "../../src/client/producer.ts";
 import { GroupAdmin } from "../../src/client/group-admin.ts";
 
-const ENV = { VLTAVA_GROUP_INITIAL_REBALANCE_DELAY_MS: "500" };
+/** Groups start their first rebalance after this, not after the 3 s default. */
+const BROKER_ARGS = ["--group-initial-rebalance-delay-ms", "500"];
 const LONG = 120_000;
 
 function setup(bootstrap: string, topic: string) {
@@ -96,7 +97,7 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   fn: async () => {
-    await using cluster = await startCluster({ brokers: 1, env: ENV });
+    await using cluster = await startCluster({ brokers: 1, brokerArgs: BROKER_ARGS });
     await setup(cluster.bootstrap, "js-group");
     const kafka = new Kafka({
       clientId: "compat",
@@ -138,7 +139,7 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   fn: async () => {
-    await using cluster = await startCluster({ brokers: 1, env: ENV });
+    await using cluster = await startCluster({ brokers: 1, brokerArgs: BROKER_ARGS });
     await setup(cluster.bootstrap, "pl-group");
     const values: string[] = [];
     const consumers = Array.from({ length: 2 }, (_, i) =>
@@ -215,7 +216,7 @@ Deno.test({
 peerTest("kcat -G (librdkafka balanced consumer), two members: each record once, then one leaves", [
   PEERS.kcat,
 ], async () => {
-  await using cluster = await startCluster({ brokers: 1, env: ENV });
+  await using cluster = await startCluster({ brokers: 1, brokerArgs: BROKER_ARGS });
   await setup(cluster.bootstrap, "kc-group");
   const start = () =>
     new Deno.Command("kcat", {

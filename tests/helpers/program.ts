@@ -99,7 +99,8 @@ export class RunningProgram implements AsyncDisposable {
     const [command, ...rest] = programCommand();
     this.child = new Deno.Command(command, {
       args: [...rest, ...args],
-      env: { NO_COLOR: "1", ...env },
+      // A violated invariant ends the process (exit 70), so the test that caused it fails.
+      env: { NO_COLOR: "1", VLTAVA_INVARIANTS: "exit", ...env },
       stdin: "null",
       stdout: "piped",
       stderr: "piped",
@@ -205,5 +206,8 @@ export function runCli(
   options: { stdin?: string; env?: Record<string, string> } = {},
 ): Promise<CliResult> {
   const [command, ...rest] = programCommand();
-  return runCommand(command, [...rest, ...args], options);
+  return runCommand(command, [...rest, ...args], {
+    ...options,
+    env: { VLTAVA_INVARIANTS: "exit", ...options.env },
+  });
 }

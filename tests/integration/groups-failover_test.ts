@@ -10,7 +10,8 @@ import { eventually, RunningProgram } from "../helpers/program.ts";
 import { Producer } from "../../src/client/producer.ts";
 import { GroupAdmin } from "../../src/client/group-admin.ts";
 
-const ENV = { VLTAVA_GROUP_INITIAL_REBALANCE_DELAY_MS: "500" };
+/** Groups start their first rebalance after this, not after the 3 s default. */
+const BROKER_ARGS = ["--group-initial-rebalance-delay-ms", "500"];
 const LONG = 180_000;
 
 Deno.test({
@@ -18,7 +19,7 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   fn: async () => {
-    await using cluster = await startCluster({ brokers: 3, env: ENV });
+    await using cluster = await startCluster({ brokers: 3, brokerArgs: BROKER_ARGS });
     const bootstrap = cluster.bootstrap;
     await createTopics(bootstrap, [{ name: "moves", partitions: 6, replicationFactor: 3 }]);
     const member = (i: number) =>
@@ -34,7 +35,7 @@ Deno.test({
         "200",
         "--bootstrap",
         bootstrap,
-      ], { ...ENV, MEMBER: String(i) });
+      ], { MEMBER: String(i) });
     await using a = member(1);
     await using b = member(2);
     const values = () => [a, b].flatMap((m) => m.stdout.split("\n").filter((l) => l !== ""));

@@ -8,7 +8,8 @@ import { createTopics, startCluster, type TestCluster } from "../helpers/cluster
 import { eventually, runCli, RunningProgram } from "../helpers/program.ts";
 import { Producer } from "../../src/client/producer.ts";
 
-const ENV = { VLTAVA_GROUP_INITIAL_REBALANCE_DELAY_MS: "500" };
+/** Groups start their first rebalance after this, not after the 3 s default. */
+const BROKER_ARGS = ["--group-initial-rebalance-delay-ms", "500"];
 const LONG = 120_000;
 
 interface Line {
@@ -39,7 +40,7 @@ function startMember(
     "--bootstrap",
     cluster.bootstrap,
     ...extra,
-  ], ENV);
+  ]);
 }
 
 function linesOf(member: RunningProgram): Line[] {
@@ -95,7 +96,7 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
   fn: async () => {
-    await using cluster = await startCluster({ brokers: 1, env: ENV });
+    await using cluster = await startCluster({ brokers: 1, brokerArgs: BROKER_ARGS });
     await createTopic(cluster.bootstrap, "orders", 6);
     await using a = startMember(cluster, "orders", "billing");
     await using b = startMember(cluster, "orders", "billing");
@@ -160,7 +161,7 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
   fn: async () => {
-    await using cluster = await startCluster({ brokers: 1, env: ENV });
+    await using cluster = await startCluster({ brokers: 1, brokerArgs: BROKER_ARGS });
     const bootstrap = cluster.bootstrap;
     await createTopic(bootstrap, "events", 2);
     await produce(bootstrap, "events", 0, 10, 2);
@@ -185,7 +186,7 @@ Deno.test({
         "15000",
         "--bootstrap",
         bootstrap,
-      ], { env: ENV });
+      ]);
       assert.equal(result.code, 0, result.stderr);
       return result.stdout.trim().split("\n").filter((l) => l !== "").sort();
     };
@@ -342,7 +343,7 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
   fn: async () => {
-    await using cluster = await startCluster({ brokers: 1, env: ENV });
+    await using cluster = await startCluster({ brokers: 1, brokerArgs: BROKER_ARGS });
     await createTopic(cluster.bootstrap, "payments", 3);
     await using member = startMember(cluster, "payments", "ledger");
     await eventually("assigned", () => assignedTo(member)?.length === 3, LONG, 200);

@@ -520,7 +520,7 @@ Deno.test({
   fn: async () => {
     await using cluster = await startCluster({
       brokers: 1,
-      env: { VLTAVA_OFFSETS_TOPIC_SEGMENT_BYTES: "1024" },
+      brokerArgs: ["--offsets-topic-segment-bytes", "1024"],
     });
     const admin = new Admin({ bootstrap: cluster.bootstrap });
     try {

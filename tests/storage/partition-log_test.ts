@@ -334,20 +334,3 @@ Deno.test("a closed log refuses work; delete removes the directory", () => {
   again.delete();
   assert.throws(() => Deno.statSync(partition), Deno.errors.NotFound);
 });
-
-Deno.test("PartitionLogReplica (the broker's ReplicaLog shape) appends, fsyncs under fsync always, reads and reopens", async () => {
-  using dir = tempLogDir();
-  const { PartitionLogReplica } = await import("../../src/storage/mod.ts");
-  const replica = PartitionLogReplica.open(dir.path, { fsync: "always", logger: quiet });
-  assert.deepEqual(await replica.appendAsLeader(buildBatch({ records: 3 }), 1), {
-    baseOffset: 0,
-    nextOffset: 3,
-  });
-  assert.equal(replica.log.recoveryPoint, 3, "fsynced before the append resolved");
-  replica.setHighWatermark(3);
-  assert.deepEqual(batchBaseOffsets(await replica.read(0, 1000, replica.highWatermark)), [0]);
-  await replica.close();
-  const again = PartitionLogReplica.open(dir.path, { fsync: "never", logger: quiet });
-  assert.deepEqual([again.logEndOffset, again.highWatermark], [3, 3]);
-  await again.close();
-});

@@ -12,19 +12,13 @@
  * ```
  */
 import type { ZooKeeperClient } from "../../zk/client/mod.ts";
+import { ClusterTreeReader, mapBounded } from "../cluster-tree.ts";
 import {
-  BROKER_IDS_PATH,
   BROKER_REGISTERED_PATH,
-  brokerIdPath,
   brokerRegisteredPath,
   CONTROLLER_EPOCH_PATH,
   CONTROLLER_PATH,
   decodeBrokerEndpoint,
-  decodePartitionState,
-  decodeTopicAssignment,
-  partitionStatePath,
-  topicPath,
-  TOPICS_PATH,
 } from "../zk-layout.ts";
 import { decodeController, decodeControllerEpoch } from "./controller-znodes.ts";
 
@@ -47,74 +41,67 @@ export interface ClusterStatus {
   underReplicatedPartitions: number;
 }
 
-async function children(zk: ZooKeeperClient, path: string): Promise<string[]> {
-  try {
-    return await zk.getChildren(path);
-  } catch {
-    return [];
-  }
-}
-
+/** Data of a node, or null when it is missing or unreadable (a status read never fails on one). */
 async function data(zk: ZooKeeperClient, path: string): Promise<Uint8Array | null> {
   try {
     return (await zk.getData(path)).data;
   } catch {
+    // Missing or unreadable: the status shows it as unknown.
     return null;
   }
 }
 
 /** Read the status; brokers sorted by id. */
 export async function readClusterStatus(zk: ZooKeeperClient): Promise<ClusterStatus> {
-  const live = new Set((await children(zk, BROKER_IDS_PATH)).map(Number));
-  const ids = new Set([...(await children(zk, BROKER_REGISTERED_PATH)).map(Number), ...live]);
-  const brokers: BrokerStatus[] = [];
-  for (const brokerId of [...ids].filter(Number.isSafeInteger).sort((a, b) => a - b)) {
-    const bytes = await data(
-      zk,
-      live.has(brokerId) ? brokerIdPath(brokerId) : brokerRegisteredPath(brokerId),
-    );
-    try {
-      const endpoint = decodeBrokerEndpoint(brokerId, bytes);
-      brokers.push({
-        brokerId,
-        host: endpoint.host,
-        port: endpoint.port,
-        live: live.has(brokerId),
-        partitionsLed: 0,
-      });
-    } catch {
-      brokers.push({ brokerId, host: "?", port: 0, live: live.has(brokerId), partitionsLed: 0 });
-    }
+  // Malformed znodes are skipped by the reader; the status is for eyes, not for decisions.
+  const view = await new ClusterTreeReader(zk, { log: () => {} }).read();
+  let registered: string[] = [];
+  try {
+    registered = await zk.getChildren(BROKER_REGISTERED_PATH);
+  } catch {
+    // No broker ever registered: only live ones (none) are listed.
   }
+  const offline = registered.map(Number).filter((id) => Number.isSafeInteger(id) && !view.brokers.has(id));
+  const offlineData = await mapBounded(offline, (id) => data(zk, brokerRegisteredPath(id)));
+  const brokers: BrokerStatus[] = [...view.brokers.values()].map((endpoint) => ({
+    brokerId: endpoint.brokerId,
+    host: endpoint.host,
+    port: endpoint.port,
+    live: true,
+    partitionsLed: 0,
+  }));
+  offline.forEach((brokerId, i) => {
+    try {
+      const endpoint = decodeBrokerEndpoint(brokerId, offlineData[i]);
+      brokers.push({ brokerId, host: endpoint.host, port: endpoint.port, live: false, partitionsLed: 0 });
+    } catch {
+      // Unreadable registration: listed with an unknown address rather than hidden.
+      brokers.push({ brokerId, host: "?", port: 0, live: false, partitionsLed: 0 });
+    }
+  });
+  brokers.sort((a, b) => a.brokerId - b.brokerId);
+  const byId = new Map(brokers.map((broker) => [broker.brokerId, broker]));
   let partitions = 0;
   let offlinePartitions = 0;
   let underReplicatedPartitions = 0;
-  for (const topic of await children(zk, TOPICS_PATH)) {
-    let assignment: number[][];
-    try {
-      assignment = decodeTopicAssignment(topic, await data(zk, topicPath(topic)));
-    } catch {
-      continue;
-    }
-    for (let partition = 0; partition < assignment.length; partition++) {
+  for (const topic of view.topics.values()) {
+    topic.assignment.forEach((replicas, partition) => {
       partitions++;
-      let leader = -1;
-      let isrSize = 0;
-      try {
-        const state = decodePartitionState(topic, await data(zk, partitionStatePath(topic, partition)));
-        leader = live.has(state.leader) ? state.leader : -1;
-        isrSize = state.isr.filter((id) => live.has(id)).length;
-      } catch { /* no state yet: offline */ }
+      const state = topic.states[partition]?.state;
+      const leader = state && view.brokers.has(state.leader) ? state.leader : -1;
+      const isrSize = state ? state.isr.filter((id) => view.brokers.has(id)).length : 0;
       if (leader < 0) offlinePartitions++;
-      else if (isrSize < assignment[partition].length) underReplicatedPartitions++;
-      const broker = brokers.find((b) => b.brokerId === leader);
+      else if (isrSize < replicas.length) underReplicatedPartitions++;
+      const broker = byId.get(leader);
       if (broker) broker.partitionsLed++;
-    }
+    });
   }
   let controllerEpoch = -1;
   try {
     controllerEpoch = decodeControllerEpoch(await data(zk, CONTROLLER_EPOCH_PATH));
-  } catch { /* none yet */ }
+  } catch {
+    // No controller was ever elected: -1.
+  }
   const controller = decodeController(await data(zk, CONTROLLER_PATH));
   return { brokers, controller, controllerEpoch, partitions, offlinePartitions, underReplicatedPartitions };
 }

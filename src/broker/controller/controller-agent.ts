@@ -1,16 +1,16 @@
 /**
- * ControllerAgent: what every broker runs for the controller. It holds a coordinator session of
- * its own (the election node and /controller are tied to it), stands as a candidate, runs a
- * Controller while elected and stops it on losing, and before a clean shutdown asks the
- * controller — itself or another broker, over the Kafka port — to move this broker's
- * leaderships away (ControlledShutdown, key 7).
+ * ControllerAgent: what every broker runs for the controller. On the broker's coordinator
+ * session (the election node and /controller are tied to it, like the broker's registration) it
+ * stands as a candidate, runs a Controller while elected and stops it on losing, and before a
+ * clean shutdown asks the controller — itself or another broker, over the Kafka port — to move
+ * this broker's leaderships away (ControlledShutdown, key 7).
  *
- * A session that expires (e.g. the process was stopped for too long) ends the controllership at
- * once; the agent then opens a new session and stands again.
+ * A session that expires ends the candidacy and the controllership at once (the election
+ * recipe reports it lost): the broker decides what happens next.
  *
  * @example
  * ```ts
- * const agent = await ControllerAgent.start({ brokerId: 1, coordinator: "127.0.0.1:2181", sessionTimeoutMs: 10_000 });
+ * const agent = await ControllerAgent.start({ brokerId: 1, zk: coordination.client });
  * await agent.controlledShutdown(); // before closing the broker
  * await agent.close();
  * ```
@@ -21,7 +21,7 @@ import {
   readControlledShutdownResponse,
   writeControlledShutdownRequest,
 } from "../../kafka/apis/controlled-shutdown.ts";
-import { ZooKeeperClient } from "../../zk/client/mod.ts";
+import type { ZooKeeperClient } from "../../zk/client/mod.ts";
 import { brokerIdPath, CONTROLLER_PATH, decodeBrokerEndpoint } from "../zk-layout.ts";
 import { Controller, type ShutdownOutcome } from "./controller.ts";
 import { ControllerCandidate } from "./controller-election.ts";
@@ -29,9 +29,8 @@ import { decodeController } from "./controller-znodes.ts";
 
 export interface ControllerAgentOptions {
   brokerId: number;
-  /** ZooKeeper connect string. */
-  coordinator: string;
-  sessionTimeoutMs: number;
+  /** The broker's coordinator session. */
+  zk: ZooKeeperClient;
   /** Timeout of each controller-to-broker request. Default 10 s. */
   requestTimeoutMs?: number;
   /** Full re-read while controller, in case a watch was missed. Default 30 s. */
@@ -43,17 +42,17 @@ export interface ControllerAgentOptions {
 
 export class ControllerAgent {
   readonly #options: Required<ControllerAgentOptions>;
-  #zk: ZooKeeperClient;
+  readonly #zk: ZooKeeperClient;
   #candidate: ControllerCandidate | null = null;
   #controller: Controller | null = null;
   #closed = false;
 
-  private constructor(zk: ZooKeeperClient, options: Required<ControllerAgentOptions>) {
-    this.#zk = zk;
+  private constructor(options: Required<ControllerAgentOptions>) {
+    this.#zk = options.zk;
     this.#options = options;
   }
 
-  /** Connect a session and join the election. */
+  /** Join the election. */
   static async start(options: ControllerAgentOptions): Promise<ControllerAgent> {
     const resolved: Required<ControllerAgentOptions> = {
       requestTimeoutMs: 10_000,
@@ -62,9 +61,7 @@ export class ControllerAgent {
       log: (message) => console.error(`broker ${options.brokerId}: ${message}`),
       ...options,
     };
-    const zk = await connect(resolved);
-    const agent = new ControllerAgent(zk, resolved);
-    agent.#watchSession(zk);
+    const agent = new ControllerAgent(resolved);
     await agent.#stand();
     return agent;
   }
@@ -72,15 +69,6 @@ export class ControllerAgent {
   /** The running controller when this broker is it. */
   get controller(): Controller | null {
     return this.#controller;
-  }
-
-  #watchSession(zk: ZooKeeperClient): void {
-    zk.sessionEvents.subscribe((event) => {
-      if (event.type === "disconnected" && !this.#closed) {
-        this.#options.log("lost the connection to the coordinator; re-attaching the session");
-      }
-      if (event.type === "expired" && !this.#closed) void this.#renewSession();
-    });
   }
 
   async #stand(): Promise<void> {
@@ -91,24 +79,6 @@ export class ControllerAgent {
       log: this.#options.log,
     });
     await this.#candidate.start();
-  }
-
-  async #renewSession(): Promise<void> {
-    this.#options.log("controller session expired; rejoining the election with a new session");
-    await this.#candidate?.stop().catch(() => {});
-    await this.#zk.close().catch(() => {});
-    for (let attempt = 0; !this.#closed; attempt++) {
-      try {
-        this.#zk = await connect(this.#options);
-        if (this.#closed) return void await this.#zk.close();
-        this.#watchSession(this.#zk);
-        await this.#stand();
-        return;
-      } catch (error) {
-        this.#options.log(`cannot reconnect to the coordinator: ${(error as Error).message}`);
-        await new Promise((resolve) => setTimeout(resolve, Math.min(1000 * (attempt + 1), 10_000)));
-      }
-    }
   }
 
   #becomeController(zk: ZooKeeperClient, epoch: number, epochZkVersion: number): void {
@@ -207,19 +177,11 @@ export class ControllerAgent {
     }
   }
 
-  /** Leave the election and close the session (our /controller and election node vanish). */
+  /** Leave the election (the broker then closes the session: /controller and our node vanish). */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     await this.#resign("broker stopping");
     await this.#candidate?.stop();
-    await this.#zk.close().catch(() => {});
   }
-}
-
-async function connect(options: Required<ControllerAgentOptions>): Promise<ZooKeeperClient> {
-  return await ZooKeeperClient.connect(options.coordinator, {
-    sessionTimeoutMs: options.sessionTimeoutMs,
-    connectTimeoutMs: 30_000,
-  });
 }

@@ -37,6 +37,7 @@ export function decodeController(bytes: Uint8Array | null): ControllerInfo | nul
     if (!Number.isSafeInteger(brokerId) || !Number.isSafeInteger(epoch)) return null;
     return { brokerId, epoch };
   } catch {
+    // Malformed /controller: treated as no controller (the caller waits for a valid one).
     return null;
   }
 }

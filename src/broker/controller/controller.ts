@@ -2,15 +2,21 @@
  * Controller: the active controller's work, for as long as this broker holds the controller
  * epoch. It keeps the cluster's partition leadership in line with the live brokers:
  *
- * 1. read the tree (live brokers, topics, partition states with their versions);
+ * 1. read the tree (live brokers, topics, partition states with their versions) and the ISR
+ *    change notifications leaders left (deleted once read: the read covers them);
  * 2. decide each partition's state with electPartition (new partitions, dead or shutting-down
  *    leaders, dead ISR members, offline partitions coming back);
  * 3. write every changed state with a versioned write inside a multi that also checks the
  *    /controller_epoch version this controller set — a controller that has been replaced fails
  *    the check and stops (fencing in the coordinator, not only on the brokers);
- * 4. tell the brokers: LeaderAndIsr to the replicas of changed partitions (and all its partitions
- *    to a broker that (re)registered), UpdateMetadata with the whole view to every live broker,
- *    StopReplica (delete) to the replicas of topics that were deleted.
+ * 4. tell the brokers, through one queue per broker that the run never waits on (a slow or
+ *    unreachable broker delays only its own messages): LeaderAndIsr to the replicas of
+ *    partitions it changed or never announced
+ *    (and all its partitions to a broker that (re)registered or missed a request),
+ *    UpdateMetadata to every live broker with the partition states that changed since the last
+ *    announcement (leaders' own ISR changes included; deleted partitions with leader -2) or
+ *    everything for a broker new to this controller, StopReplica (delete) to the replicas of
+ *    topics that were deleted.
  *
  * Runs are serialized and coalesced: any number of triggers while a run is active cause exactly
  * one more run. A lost compare-and-set (a leader changed its ISR meanwhile) re-reads and runs
@@ -26,13 +32,16 @@ import {
   type BrokerEndpoint,
   CONTROLLER_EPOCH_PATH,
   encodePartitionState,
+  ISR_CHANGE_NOTIFICATION_PATH,
   partitionPath,
   partitionsPath,
   type PartitionState,
   partitionStatePath,
 } from "../zk-layout.ts";
 import { BrokerChannel } from "./broker-channel.ts";
-import { ClusterReader, type ClusterView, type TopicView } from "./cluster-reader.ts";
+import { ClusterTreeReader, type ClusterView, type TopicView } from "../cluster-tree.ts";
+import { LEADER_DURING_DELETE } from "../metadata-cache.ts";
+import { partitionKey } from "../topic-partition.ts";
 import { electPartition, uncleanElectionEnabled } from "./partition-election.ts";
 
 export interface ControllerOptions {
@@ -61,7 +70,7 @@ export class ControllerFencedError extends Error {
   }
 }
 
-/** Delay before re-sending to a broker that missed a request. */
+/** Delay before re-sending everything to a broker that missed a request. */
 const RETRY_UNTOLD_MS = 1000;
 
 /** How many runs in a row may lose compare-and-set races before waiting for the next trigger. */
@@ -70,12 +79,19 @@ const MAX_CONFLICT_RUNS = 20;
 export class Controller {
   readonly #zk: ZooKeeperClient;
   readonly #options: ControllerOptions;
-  readonly #reader: ClusterReader;
+  readonly #reader: ClusterTreeReader;
   readonly #channel: BrokerChannel;
   readonly #shuttingDown = new Set<number>();
+  /** Paths with a watch armed (one per path, re-armed when it fires). */
+  readonly #armed = new Set<string>();
   /** Brokers told everything, by registration zxid. */
   #announced = new Map<number, number>();
+  /** The live broker ids of the last UpdateMetadata round. */
+  #announcedBrokers = "";
+  /** Znode version of each partition state ("topic:p") as last announced to every broker. */
+  #announcedStates = new Map<string, number>();
   #knownTopics = new Map<string, TopicView>();
+  #resendTimer: ReturnType<typeof setTimeout> | undefined;
   #view: ClusterView | null = null;
   #running: Promise<void> | null = null;
   #again = false;
@@ -88,11 +104,16 @@ export class Controller {
   constructor(zk: ZooKeeperClient, options: ControllerOptions) {
     this.#zk = zk;
     this.#options = options;
-    this.#reader = new ClusterReader(zk, () => void this.trigger(), options.log);
+    this.#reader = new ClusterTreeReader(zk, {
+      watch: (path) => this.#watch(path),
+      unwatch: (path) => this.#armed.delete(path),
+      log: options.log,
+    });
     this.#channel = new BrokerChannel({
       controllerId: options.brokerId,
       controllerEpoch: options.epoch,
       requestTimeoutMs: options.requestTimeoutMs,
+      onUndelivered: (brokerId) => this.#resendEverythingTo(brokerId),
       log: options.log,
     });
   }
@@ -149,10 +170,23 @@ export class Controller {
     } while (this.#again && !this.#stopped);
   }
 
+  /** A watch for path that triggers a run, unless one is already armed there. */
+  #watch(path: string): (() => void) | undefined {
+    if (this.#armed.has(path)) return undefined;
+    this.#armed.add(path);
+    return () => {
+      this.#armed.delete(path);
+      void this.trigger();
+    };
+  }
+
   /** One read-decide-write-announce pass; true when a compare-and-set race calls for another. */
   async #runOnce(): Promise<boolean> {
+    const notifications = await this.#isrChangeNotifications();
     const view = await this.#reader.read();
     if (this.#stopped) return false;
+    // The read above saw every state those notifications announce: they are done.
+    await this.#deleteNotifications(notifications);
     const live = new Set(view.brokers.keys());
     for (const id of this.#shuttingDown) if (!live.has(id)) this.#shuttingDown.delete(id);
     const changed = new Set<string>();
@@ -174,7 +208,7 @@ export class Controller {
         if (version === "conflict") conflict = true;
         if (typeof version !== "number") continue;
         topic.states[partition] = { state: result.state, version };
-        changed.add(`${topic.name}:${partition}`);
+        changed.add(partitionKey(topic.name, partition));
         const { leader, leaderEpoch, isr } = result.state;
         this.#options.log(
           `${topic.name}-${partition}: ${result.reason}: leader ${leader}, leader epoch ${leaderEpoch}, isr [${isr}]`,
@@ -182,7 +216,7 @@ export class Controller {
       }
     }
     this.#view = view;
-    await this.#announce(view, changed);
+    this.#announce(view, changed);
     return conflict;
   }
 
@@ -229,28 +263,68 @@ export class Controller {
     }
   }
 
-  /** Send LeaderAndIsr, UpdateMetadata and StopReplica as the run's changes require. */
-  async #announce(view: ClusterView, changed: Set<string>): Promise<void> {
+  /**
+   * A broker's queue gave up on a message: mark the broker so the next run sends it everything,
+   * and make sure such a run comes (one timer, whatever the number of failures).
+   */
+  #resendEverythingTo(brokerId: number): void {
+    this.#announced.set(brokerId, -1);
+    if (this.#resendTimer !== undefined || this.#stopped) return;
+    this.#resendTimer = setTimeout(() => {
+      this.#resendTimer = undefined;
+      void this.trigger();
+    }, RETRY_UNTOLD_MS);
+  }
+
+  /** Names of the ISR change notifications waiting (a watch re-runs the controller on new ones). */
+  async #isrChangeNotifications(): Promise<string[]> {
+    const watcher = this.#watch(ISR_CHANGE_NOTIFICATION_PATH);
+    try {
+      return await this.#zk.getChildren(ISR_CHANGE_NOTIFICATION_PATH, watcher);
+    } catch (error) {
+      if (watcher) this.#armed.delete(ISR_CHANGE_NOTIFICATION_PATH);
+      if (error instanceof KeeperError && error.code === ZkErrorCode.noNode) return [];
+      throw error;
+    }
+  }
+
+  async #deleteNotifications(names: string[]): Promise<void> {
+    // Pipelined: the client sends them all before the first answer comes back.
+    await Promise.all(
+      names.map((name) =>
+        this.#zk.delete(`${ISR_CHANGE_NOTIFICATION_PATH}/${name}`).catch((error) => {
+          // Gone already (another controller run took it): nothing left to do.
+          if (!(error instanceof KeeperError && error.code === ZkErrorCode.noNode)) throw error;
+        })
+      ),
+    );
+  }
+
+  /**
+   * Queue LeaderAndIsr, UpdateMetadata and StopReplica as the run's changes require. The
+   * decisions are already in the coordinator; delivery is the broker queues' business.
+   */
+  #announce(view: ClusterView, changed: Set<string>): void {
     const liveBrokers = [...view.brokers.values()];
     const fresh = liveBrokers.filter((broker) =>
       this.#announced.get(broker.brokerId) !== view.registrations.get(broker.brokerId)
     );
     const deleted = [...this.#knownTopics.values()].filter((topic) => !view.topics.has(topic.name));
-    const sends: Promise<boolean>[] = [];
-    const untold = new Set<number>();
+    // Partitions a broker must act on: those this run changed, and those never announced (new
+    // topics and partitions, whose first state the admin request wrote).
+    const actOn = new Set(changed);
+    for (const topic of view.topics.values()) {
+      topic.states.forEach((current, partition) => {
+        const key = partitionKey(topic.name, partition);
+        if (current && !this.#announcedStates.has(key)) actOn.add(key);
+      });
+    }
     for (const broker of liveBrokers) {
       const everything = fresh.includes(broker);
-      const states = this.#leaderAndIsrStates(view, broker.brokerId, everything ? null : changed);
+      const states = this.#leaderAndIsrStates(view, broker.brokerId, everything ? null : actOn);
       // A broker new to this controller hears from it even with nothing to lead or follow, so it
       // learns the controller epoch (and refuses older controllers from then on).
-      if (states.length > 0 || everything) {
-        sends.push(
-          this.#channel.leaderAndIsr(broker, states, liveBrokers).then((ok) => {
-            if (!ok) untold.add(broker.brokerId);
-            return ok;
-          }),
-        );
-      }
+      if (states.length > 0 || everything) this.#channel.leaderAndIsr(broker, states, liveBrokers);
     }
     for (const topic of deleted) {
       const byBroker = new Map<number, { topicName: string; partitionIndex: number }[]>();
@@ -263,27 +337,29 @@ export class Controller {
       });
       for (const [id, partitions] of byBroker) {
         const broker = view.brokers.get(id);
-        if (broker) sends.push(this.#channel.stopReplica(broker, partitions, true));
+        if (broker) this.#channel.stopReplica(broker, partitions, true);
       }
     }
-    await Promise.all(sends);
-    if (changed.size > 0 || fresh.length > 0 || deleted.length > 0) {
-      const states = this.#updateMetadataStates(view);
-      const results = await Promise.all(
-        liveBrokers.map((broker) => this.#channel.updateMetadata(broker, states, liveBrokers)),
-      );
-      liveBrokers.forEach((broker, index) => {
-        if (!results[index]) untold.add(broker.brokerId);
+    const delta = this.#updateMetadataStates(view, deleted, false);
+    const brokersNow = liveBrokers.map((broker) => broker.brokerId).sort((a, b) => a - b).join(",");
+    if (delta.length > 0 || fresh.length > 0 || brokersNow !== this.#announcedBrokers) {
+      const all = fresh.length > 0 ? this.#updateMetadataStates(view, deleted, true) : [];
+      for (const broker of liveBrokers) {
+        this.#channel.updateMetadata(broker, fresh.includes(broker) ? all : delta, liveBrokers);
+      }
+    }
+    this.#channel.retain(new Set(view.brokers.keys()));
+    // A queue that gives up later marks its broker again (#resendEverythingTo); #announce runs
+    // without a pause, so no such report can fall between reading #announced and this line.
+    this.#announced = new Map(view.registrations);
+    this.#announcedBrokers = brokersNow;
+    this.#knownTopics = new Map(view.topics);
+    this.#announcedStates = new Map();
+    for (const topic of view.topics.values()) {
+      topic.states.forEach((current, partition) => {
+        if (current) this.#announcedStates.set(partitionKey(topic.name, partition), current.version);
       });
     }
-    // A broker that missed a request is told everything in a run shortly after (it also follows
-    // the coordinator itself, so this only makes it hear sooner).
-    for (const id of untold) view.registrations.set(id, -1);
-    if (untold.size > 0 && !this.#stopped) {
-      setTimeout(() => void this.trigger(), RETRY_UNTOLD_MS);
-    }
-    this.#announced = new Map(view.registrations);
-    this.#knownTopics = new Map(view.topics);
   }
 
   /** The partition states a broker replicates: all of them, or only those in `only`. */
@@ -297,7 +373,7 @@ export class Controller {
       topic.assignment.forEach((replicas, partition) => {
         const current = topic.states[partition];
         if (!current || !replicas.includes(brokerId)) return;
-        if (only && !only.has(`${topic.name}:${partition}`)) return;
+        if (only && !only.has(partitionKey(topic.name, partition))) return;
         states.push({
           topicName: topic.name,
           partitionIndex: partition,
@@ -314,12 +390,23 @@ export class Controller {
     return states;
   }
 
-  #updateMetadataStates(view: ClusterView): UpdateMetadataPartitionState[] {
+  /**
+   * UpdateMetadata partition states: every state (all = true), or those whose znode version
+   * changed since the last announcement; deleted topics' partitions with leader -2 either way.
+   */
+  #updateMetadataStates(
+    view: ClusterView,
+    deleted: TopicView[],
+    all: boolean,
+  ): UpdateMetadataPartitionState[] {
     const states: UpdateMetadataPartitionState[] = [];
     for (const topic of view.topics.values()) {
       topic.assignment.forEach((replicas, partition) => {
         const current = topic.states[partition];
         if (!current) return;
+        if (!all && this.#announcedStates.get(partitionKey(topic.name, partition)) === current.version) {
+          return;
+        }
         states.push({
           topicName: topic.name,
           partitionIndex: partition,
@@ -332,6 +419,21 @@ export class Controller {
           offlineReplicas: replicas.filter((id) => !view.brokers.has(id)),
         });
       });
+    }
+    for (const topic of deleted) {
+      topic.assignment.forEach((replicas, partition) =>
+        states.push({
+          topicName: topic.name,
+          partitionIndex: partition,
+          controllerEpoch: this.#options.epoch,
+          leader: LEADER_DURING_DELETE,
+          leaderEpoch: -1,
+          isr: [],
+          zkVersion: -1,
+          replicas,
+          offlineReplicas: [],
+        })
+      );
     }
     return states;
   }
@@ -346,6 +448,10 @@ export class Controller {
     this.#shuttingDown.add(brokerId);
     this.#options.log(`controlled shutdown of broker ${brokerId}`);
     await this.trigger();
+    // The decisions are written; let the other brokers hear them before the broker stops serving
+    // (bounded: a broker that does not answer catches up later, it must not hold up a shutdown).
+    const others = [...(this.#view?.brokers.keys() ?? [])].filter((id) => id !== brokerId);
+    await this.#channel.idle(others, this.#options.requestTimeoutMs);
     const remaining: ShutdownOutcome["remaining"] = [];
     const view = this.#view;
     for (const topic of view?.topics.values() ?? []) {
@@ -366,8 +472,10 @@ export class Controller {
   async stop(): Promise<void> {
     this.#stopped = true;
     clearInterval(this.#timer);
+    clearTimeout(this.#resendTimer);
     for (const waiter of this.#waiters) waiter.resolve();
     this.#waiters = [];
+    // The run in flight reports its own failures; stopping only waits for it to end.
     await this.#running?.catch(() => {});
     this.#channel.close();
   }

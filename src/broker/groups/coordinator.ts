@@ -21,7 +21,7 @@
  */
 import { ErrorCode, KafkaError } from "../../kafka/errors.ts";
 import { type Clock, systemClock } from "./clock.ts";
-import { Group, type Member, type MemberProtocol } from "./group.ts";
+import { Group, type Member } from "./group.ts";
 import { DEFAULT_OFFSETS_TOPIC_PARTITIONS, groupPartition } from "./group-partition.ts";
 import {
   groupMetadataRecord,
@@ -42,6 +42,7 @@ import type {
   LeaveGroupInput,
   LeaveGroupResult,
   ListedGroup,
+  MemberProtocol,
   OffsetCommitInput,
   OffsetCommitResult,
   OffsetFetchInput,
@@ -821,6 +822,7 @@ export class GroupCoordinator {
     }
     this.#removeGroup(group, ErrorCode.UNKNOWN_MEMBER_ID);
     if (group.persisted) {
+      // Best effort: without the tombstone a reload sees the group empty, which expires again.
       this.#store.append(group.partition, [groupTombstone(group.groupId)]).catch(() => {});
     }
     return true;

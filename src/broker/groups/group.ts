@@ -6,16 +6,7 @@
  */
 import type { TimerId } from "./clock.ts";
 import type { OffsetCommitValue } from "./offsets-records.ts";
-import type { JoinGroupResult, SyncGroupResult } from "./types.ts";
-
-/** Group states of Kafka's classic protocol, spelled as DescribeGroups reports them. */
-export type GroupState = "Empty" | "PreparingRebalance" | "CompletingRebalance" | "Stable" | "Dead";
-
-/** A protocol a member supports, with its metadata (a consumer Subscription). */
-export interface MemberProtocol {
-  name: string;
-  metadata: Uint8Array;
-}
+import type { GroupState, JoinGroupResult, MemberProtocol, SyncGroupResult } from "./types.ts";
 
 /** A joined member. */
 export interface Member {

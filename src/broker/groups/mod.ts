@@ -9,9 +9,8 @@
  * - FindCoordinator(key): the leader of partition `groupPartition(key, numPartitions)`.
  * - On becoming leader of an offsets partition: `beginLoading(p)`, read the partition's records,
  *   `loadPartition(p, records)`. On losing it: `unloadPartition(p)`. On shutdown: `close()`.
- * - Simplest: `groupHandlers(coordinator, { findCoordinator, partitionExists })` returns a
- *   handler per group API key in the broker's RequestHandler shape; register them all.
- * - Or by hand: handlers pass decoded requests straight in (their shapes match the src/kafka/apis codecs):
+ * - The broker's group API handlers (src/broker/handlers/*-group*.ts, offset-*.ts) pass decoded
+ *   requests straight in (their shapes match the src/kafka/apis codecs):
  *   `await join({ ...request, clientId, clientHost, requireKnownMemberId: version >= 4 })`,
  *   `await sync(request)`, `heartbeat(request)` (an error code), `leave(request, version)`,
  *   `await commitOffsets(request)`, `fetchOffsets(request)`, `describeGroups(request.groups)`,
@@ -22,15 +21,6 @@
  */
 export { GroupCoordinator, type GroupCoordinatorOptions, type GroupStore } from "./coordinator.ts";
 export { type Clock, ManualClock, systemClock, type TimerId } from "./clock.ts";
-export {
-  clientHostOf,
-  type GroupHandlerOptions,
-  groupHandlers,
-  type GroupRequestContext,
-  type GroupRequestHandler,
-  type GroupResponseBody,
-} from "./handlers.ts";
-export type { GroupState, MemberProtocol } from "./group.ts";
 export {
   DEFAULT_OFFSETS_TOPIC_PARTITIONS,
   groupPartition,

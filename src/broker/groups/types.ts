@@ -3,7 +3,14 @@
  * response bodies (camelCase, errors as codes) without any wire detail, so a broker handler maps
  * a decoded request to an input and a result to a response field by field.
  */
-import type { GroupState, MemberProtocol } from "./group.ts";
+/** Group states of Kafka's classic protocol, spelled as DescribeGroups reports them. */
+export type GroupState = "Empty" | "PreparingRebalance" | "CompletingRebalance" | "Stable" | "Dead";
+
+/** A protocol a member supports, with its metadata (a consumer Subscription). */
+export interface MemberProtocol {
+  name: string;
+  metadata: Uint8Array;
+}
 
 /** JoinGroup v0-5. */
 export interface JoinGroupInput {

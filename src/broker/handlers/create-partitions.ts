@@ -1,4 +1,7 @@
-/** CreatePartitions: grow a topic to `count` partitions (explicit or staggered assignment). */
+/**
+ * CreatePartitions: grow a topic to `count` partitions (explicit or staggered assignment); waits,
+ * bounded by timeout_ms, until the controller has announced the new partitions to this broker.
+ */
 import {
   type CreatePartitionsTopicResult,
   readCreatePartitionsRequest,
@@ -7,27 +10,35 @@ import {
 import type { BrokerContext } from "../broker-context.ts";
 import type { RequestHandler } from "../connection.ts";
 import { addPartitions } from "../topic-admin.ts";
-import { serverError, withTimeout } from "./create-topics.ts";
+import { boundedTimeoutMs, serverError } from "./common.ts";
+
+/** Longest wait for the new partitions to show up in the metadata cache. */
+const MAX_PROPAGATION_WAIT_MS = 30_000;
 
 export function createPartitionsHandler(context: BrokerContext): RequestHandler {
   return async ({ header, body }) => {
     const version = header.apiVersion;
     const request = readCreatePartitionsRequest(body, version);
     const results: CreatePartitionsTopicResult[] = [];
+    const grown = new Map<string, number>();
     for (const topic of request.topics) {
       const explicit = topic.assignments === null ? null : topic.assignments.map((a) => a.brokerIds);
       const outcome = await addPartitions(
         context.coordination,
-        context.metadata.snapshot,
+        context.metadata,
         topic.name,
         topic.count,
         explicit,
         request.validateOnly,
       ).catch(serverError);
+      if (outcome.errorCode === 0 && !request.validateOnly) grown.set(topic.name, topic.count);
       results.push({ name: topic.name, errorCode: outcome.errorCode, errorMessage: outcome.errorMessage });
     }
-    if (!request.validateOnly) {
-      await withTimeout(context.metadata.refresh(), Math.min(Math.max(request.timeoutMs, 0), 30_000));
+    if (grown.size > 0) {
+      await context.metadata.waitUntil(
+        (cache) => [...grown].every(([name, count]) => cache.hasPartitions(name, count)),
+        boundedTimeoutMs(request.timeoutMs, MAX_PROPAGATION_WAIT_MS),
+      );
     }
     return (writer) => writeCreatePartitionsResponse(writer, version, { throttleTimeMs: 0, results });
   };

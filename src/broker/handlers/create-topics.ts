@@ -1,8 +1,8 @@
 /**
  * CreateTopics: validate each topic (name, partitions, replication factor against live brokers,
  * explicit assignment, configs) and write it to the coordinator; validate_only (v1+) stops
- * after the checks. Waits (bounded by timeout_ms) until this broker's metadata shows the new
- * topics, so a Metadata call right after sees them.
+ * after the checks. Then waits (bounded by timeout_ms) until the controller has announced the
+ * new topics to this broker, so a Metadata call right after sees them.
  */
 import {
   type CreatableTopicResult,
@@ -12,59 +12,66 @@ import {
 import { ErrorCode } from "../../kafka/errors.ts";
 import type { BrokerContext } from "../broker-context.ts";
 import type { RequestHandler } from "../connection.ts";
-import { planTopic, writeTopic } from "../topic-admin.ts";
+import { type AdminOutcome, planTopic, writeTopic } from "../topic-admin.ts";
+import { boundedTimeoutMs, serverError } from "./common.ts";
+
+/** Longest wait for the new topics to show up in the metadata cache. */
+const MAX_PROPAGATION_WAIT_MS = 30_000;
+
+type CreatableTopic = ReturnType<typeof readCreateTopicsRequest>["topics"][number];
 
 export function createTopicsHandler(context: BrokerContext): RequestHandler {
   return async ({ header, body }) => {
     const version = header.apiVersion;
     const request = readCreateTopicsRequest(body, version);
+    const validateOnly = request.validateOnly ?? false;
     const seen = new Set<string>();
     const topics: CreatableTopicResult[] = [];
+    /** Created topics and their partition counts. */
+    const created = new Map<string, number>();
     for (const topic of request.topics) {
       const outcome = seen.has(topic.name)
         ? { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Topic ${topic.name} named twice` }
-        : await createOne(context, topic, request.validateOnly ?? false).catch(serverError);
+        : await createOne(context, topic, validateOnly, created).catch(serverError);
       seen.add(topic.name);
       topics.push({ name: topic.name, errorCode: outcome.errorCode, errorMessage: outcome.errorMessage });
     }
-    if (topics.some((topic) => topic.errorCode === 0) && !request.validateOnly) {
-      await withTimeout(context.metadata.refresh(), Math.min(Math.max(request.timeoutMs, 0), 30_000));
+    if (created.size > 0) {
+      await context.metadata.waitUntil(
+        (cache) => [...created].every(([name, count]) => cache.hasPartitions(name, count)),
+        boundedTimeoutMs(request.timeoutMs, MAX_PROPAGATION_WAIT_MS),
+      );
     }
     return (writer) => writeCreateTopicsResponse(writer, version, { throttleTimeMs: 0, topics });
   };
+}
 
-  async function createOne(
-    context: BrokerContext,
-    topic: ReturnType<typeof readCreateTopicsRequest>["topics"][number],
-    validateOnly: boolean,
-  ) {
-    const snapshot = context.metadata.snapshot;
-    const configs: Record<string, string> = {};
-    for (const config of topic.configs) {
-      if (config.value !== null) configs[config.name] = config.value;
-    }
-    const plan = planTopic(snapshot, {
-      name: topic.name,
-      numPartitions: topic.numPartitions,
-      replicationFactor: topic.replicationFactor,
-      assignments: topic.assignments,
-      configs,
-    }, context.config);
-    if (!("assignment" in plan)) return plan;
-    if (validateOnly) return { errorCode: 0, errorMessage: null };
-    return await writeTopic(context.coordination, snapshot, topic.name, plan.assignment, configs);
+async function createOne(
+  context: BrokerContext,
+  topic: CreatableTopic,
+  validateOnly: boolean,
+  created: Map<string, number>,
+): Promise<AdminOutcome> {
+  const configs: Record<string, string> = {};
+  for (const config of topic.configs) {
+    if (config.value !== null) configs[config.name] = config.value;
   }
-}
-
-/** An unexpected failure (e.g. the coordinator unreachable) as a per-topic error, logged. */
-export function serverError(error: unknown) {
-  console.error(`admin request failed: ${(error as Error).message}`);
-  return { errorCode: ErrorCode.UNKNOWN_SERVER_ERROR, errorMessage: (error as Error).message };
-}
-
-/** Wait for promise, but no longer than timeoutMs. */
-export async function withTimeout(promise: Promise<void>, timeoutMs: number): Promise<void> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  await Promise.race([promise, new Promise<void>((resolve) => timer = setTimeout(resolve, timeoutMs))]);
-  clearTimeout(timer);
+  const plan = planTopic(context.metadata, {
+    name: topic.name,
+    numPartitions: topic.numPartitions,
+    replicationFactor: topic.replicationFactor,
+    assignments: topic.assignments,
+    configs,
+  }, context.config);
+  if (!("assignment" in plan)) return plan;
+  if (validateOnly) return { errorCode: 0, errorMessage: null };
+  const outcome = await writeTopic(
+    context.coordination,
+    context.metadata,
+    topic.name,
+    plan.assignment,
+    configs,
+  );
+  if (outcome.errorCode === 0) created.set(topic.name, plan.assignment.length);
+  return outcome;
 }

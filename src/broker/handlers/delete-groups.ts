@@ -1,9 +1,9 @@
 /** DeleteGroups v0-1: Empty groups are deleted with their offsets (tombstones in the log). */
 import { readDeleteGroupsRequest, writeDeleteGroupsResponse } from "../../kafka/apis/delete-groups.ts";
 import type { RequestHandler } from "../connection.ts";
-import type { GroupService } from "../group-service.ts";
+import type { GroupApi } from "../group-service.ts";
 
-export function deleteGroupsHandler(groups: GroupService): RequestHandler {
+export function deleteGroupsHandler(groups: GroupApi): RequestHandler {
   return async ({ header, body }) => {
     const version = header.apiVersion;
     const request = readDeleteGroupsRequest(body, version);

@@ -1,4 +1,8 @@
-/** DeleteTopics: remove each topic's znodes; brokers close and delete its logs when they see it gone. */
+/**
+ * DeleteTopics: remove each topic's znodes; the controller then stops its replicas (their logs
+ * are deleted) and tells every broker. Waits, bounded by timeout_ms, until this broker's metadata
+ * no longer shows the topics.
+ */
 import {
   type DeletableTopicResult,
   readDeleteTopicsRequest,
@@ -7,18 +11,28 @@ import {
 import type { BrokerContext } from "../broker-context.ts";
 import type { RequestHandler } from "../connection.ts";
 import { deleteTopic } from "../topic-admin.ts";
-import { serverError, withTimeout } from "./create-topics.ts";
+import { boundedTimeoutMs, serverError } from "./common.ts";
+
+/** Longest wait for the deletion to show in the metadata cache. */
+const MAX_PROPAGATION_WAIT_MS = 30_000;
 
 export function deleteTopicsHandler(context: BrokerContext): RequestHandler {
   return async ({ header, body }) => {
     const version = header.apiVersion;
     const request = readDeleteTopicsRequest(body, version);
     const responses: DeletableTopicResult[] = [];
+    const deleted: string[] = [];
     for (const name of request.topicNames) {
       const outcome = await deleteTopic(context.coordination, name).catch(serverError);
+      if (outcome.errorCode === 0) deleted.push(name);
       responses.push({ name, errorCode: outcome.errorCode });
     }
-    await withTimeout(context.metadata.refresh(), Math.min(Math.max(request.timeoutMs, 0), 30_000));
+    if (deleted.length > 0) {
+      await context.metadata.waitUntil(
+        (cache) => deleted.every((name) => !cache.topics.has(name)),
+        boundedTimeoutMs(request.timeoutMs, MAX_PROPAGATION_WAIT_MS),
+      );
+    }
     return (writer) => writeDeleteTopicsResponse(writer, version, { throttleTimeMs: 0, responses });
   };
 }

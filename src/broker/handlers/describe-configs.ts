@@ -1,7 +1,9 @@
 /**
  * DescribeConfigs: topic resources (type 2) list every topic config with its effective value,
  * marking overrides (source 1, TOPIC_CONFIG) and defaults (source 5, DEFAULT_CONFIG); broker
- * resources (type 4) list the broker's own settings read-only.
+ * resources (type 4) list the broker's own settings read-only. Topic overrides are read from the
+ * coordinator for each request (one read per topic, all in flight together), so an answer shows
+ * what is stored now.
  */
 import {
   readDescribeConfigsRequest,
@@ -11,6 +13,7 @@ import { ErrorCode } from "../../kafka/errors.ts";
 import type { BrokerContext } from "../broker-context.ts";
 import type { RequestHandler } from "../connection.ts";
 import { TOPIC_CONFIGS } from "../topic-config.ts";
+import { decodeTopicConfig, topicConfigPath } from "../zk-layout.ts";
 
 const TOPIC_RESOURCE = 2;
 const BROKER_RESOURCE = 4;
@@ -33,16 +36,24 @@ interface ConfigEntry {
 }
 
 export function describeConfigsHandler(context: BrokerContext): RequestHandler {
-  return ({ header, body }) => {
+  return async ({ header, body }) => {
     const version = header.apiVersion;
     const request = readDescribeConfigsRequest(body, version);
-    const snapshot = context.metadata.snapshot;
+    const overrides = new Map(
+      await Promise.all(
+        request.resources
+          .filter((resource) => resource.resourceType === TOPIC_RESOURCE)
+          .map(async (resource) =>
+            [resource.resourceName, await topicOverrides(context, resource.resourceName)] as const
+          ),
+      ),
+    );
     const results = request.resources.map((resource) => {
       const base = { resourceType: resource.resourceType, resourceName: resource.resourceName };
       let entries: ConfigEntry[];
       if (resource.resourceType === TOPIC_RESOURCE) {
-        const topic = snapshot.topics.get(resource.resourceName);
-        if (!topic) {
+        const configs = overrides.get(resource.resourceName);
+        if (!context.metadata.topics.has(resource.resourceName) || configs === undefined) {
           return {
             ...base,
             errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
@@ -51,7 +62,7 @@ export function describeConfigsHandler(context: BrokerContext): RequestHandler {
           };
         }
         entries = Object.entries(TOPIC_CONFIGS).map(([name, spec]) => {
-          const override = topic.configs[name];
+          const override = configs[name];
           return entry(
             name,
             override ?? spec.defaultValue,
@@ -122,4 +133,10 @@ function brokerEntries(context: BrokerContext): ConfigEntry[] {
     ["log.dirs", c.dataDir],
   ];
   return settings.map(([name, value]) => entry(name, value, true, SOURCE_STATIC_BROKER, ""));
+}
+
+/** A topic's stored overrides ({} when it has none). */
+async function topicOverrides(context: BrokerContext, topic: string): Promise<Record<string, string>> {
+  const node = await context.coordination.getData(topicConfigPath(topic));
+  return node === null ? {} : decodeTopicConfig(topic, node.data);
 }

@@ -5,9 +5,9 @@ import {
   writeDescribeGroupsResponse,
 } from "../../kafka/apis/describe-groups.ts";
 import type { RequestHandler } from "../connection.ts";
-import type { GroupService } from "../group-service.ts";
+import type { GroupApi } from "../group-service.ts";
 
-export function describeGroupsHandler(groups: GroupService): RequestHandler {
+export function describeGroupsHandler(groups: GroupApi): RequestHandler {
   return ({ header, body }) => {
     const version = header.apiVersion;
     const request = readDescribeGroupsRequest(body, version);

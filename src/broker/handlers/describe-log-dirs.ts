@@ -15,7 +15,7 @@ import {
 } from "../../kafka/apis/describe-log-dirs.ts";
 import type { BrokerContext } from "../broker-context.ts";
 import type { RequestHandler } from "../connection.ts";
-import type { Partition } from "../replica-manager.ts";
+import type { Partition } from "../partition/partition.ts";
 
 export function describeLogDirsHandler(context: BrokerContext): RequestHandler {
   return ({ header, body }) => {
@@ -51,7 +51,7 @@ function describePartitions(partitions: Partition[]): DescribeLogDirsTopic[] {
     if (entry === undefined) byTopic.set(topic, entry = { name: topic, partitions: [] });
     entry.partitions.push({
       partitionIndex: partition,
-      partitionSize: log.sizeBytes ?? 0,
+      partitionSize: log.sizeBytes,
       offsetLag: Math.max(0, log.highWatermark - log.logEndOffset),
       isFutureKey: false,
     });

@@ -15,7 +15,6 @@ import { readFetchRequest, writeFetchResponse } from "../../kafka/apis/fetch.ts"
 import { ErrorCode } from "../../kafka/errors.ts";
 import type { BrokerContext } from "../broker-context.ts";
 import type { RequestHandler } from "../connection.ts";
-import { commitKey, dataKey, partitionKey } from "../replica-manager.ts";
 
 const EMPTY: Uint8Array = new Uint8Array(0);
 
@@ -37,13 +36,9 @@ export function fetchHandler(context: BrokerContext): RequestHandler {
     const maxBytes = Math.max(0, request.maxBytes ?? 0x7fffffff);
     const minBytes = Math.max(0, request.minBytes);
     const deadline = Date.now() + Math.min(Math.max(request.maxWaitMs, 0), context.config.maxWaitMs);
-    // Followers wait for the log to grow; consumers for the high watermark to move.
-    const waitKey = request.replicaId >= 0 ? dataKey : commitKey;
-    const keys = request.topics.flatMap((topic) =>
-      topic.partitions.map((p) => waitKey(partitionKey(topic.topic, p.partition)))
-    );
+    let keys: string[] | null = null;
     for (;;) {
-      const { responses, totalBytes, anyError } = await readOnce(
+      const { responses, totalBytes, anyError } = readOnce(
         context,
         request.topics,
         maxBytes,
@@ -54,6 +49,9 @@ export function fetchHandler(context: BrokerContext): RequestHandler {
         return (writer) =>
           writeFetchResponse(writer, version, { throttleTimeMs: 0, errorCode: 0, sessionId: 0, responses });
       }
+      // Followers wait for the log to grow; consumers for the high watermark to move. A partition
+      // not hosted here has no key: the answer already carries its error.
+      keys ??= waitKeys(context, request.topics, request.replicaId >= 0);
       const outcome = await context.purgatory.wait(keys, remainingMs);
       if (outcome === "closed") {
         return (writer) =>
@@ -66,8 +64,18 @@ export function fetchHandler(context: BrokerContext): RequestHandler {
 
 type FetchTopics = ReturnType<typeof readFetchRequest>["topics"];
 
-async function readOnce(context: BrokerContext, topics: FetchTopics, maxBytes: number, replicaId: number) {
-  const snapshot = context.metadata.snapshot;
+function waitKeys(context: BrokerContext, topics: FetchTopics, follower: boolean): string[] {
+  const keys: string[] = [];
+  for (const topic of topics) {
+    for (const wanted of topic.partitions) {
+      const partition = context.replicas.get(topic.topic, wanted.partition);
+      if (partition) keys.push(follower ? partition.dataWaitKey : partition.commitWaitKey);
+    }
+  }
+  return keys;
+}
+
+function readOnce(context: BrokerContext, topics: FetchTopics, maxBytes: number, replicaId: number) {
   let budget = maxBytes;
   let totalBytes = 0;
   let anyError = false;
@@ -85,14 +93,13 @@ async function readOnce(context: BrokerContext, topics: FetchTopics, maxBytes: n
         preferredReadReplica: -1,
         records,
       });
-      const lookup = context.replicas.leaderFor(snapshot, topic.topic, wanted.partition);
+      const lookup = context.replicas.leaderFor(topic.topic, wanted.partition);
       if (lookup.partition === null) {
         anyError = true;
         partitions.push(answer(lookup.errorCode));
         continue;
       }
       const partition = lookup.partition;
-      const log = partition.log;
       const currentLeaderEpoch = wanted.currentLeaderEpoch ?? -1;
       if (currentLeaderEpoch >= 0 && currentLeaderEpoch !== partition.leaderEpoch) {
         anyError = true;
@@ -103,9 +110,11 @@ async function readOnce(context: BrokerContext, topics: FetchTopics, maxBytes: n
         ));
         continue;
       }
-      if (wanted.fetchOffset < log.logStartOffset || wanted.fetchOffset > log.logEndOffset) {
+      if (wanted.fetchOffset < partition.logStartOffset || wanted.fetchOffset > partition.logEndOffset) {
         anyError = true;
-        partitions.push(answer(ErrorCode.OFFSET_OUT_OF_RANGE, log.highWatermark, log.logStartOffset));
+        partitions.push(
+          answer(ErrorCode.OFFSET_OUT_OF_RANGE, partition.highWatermark, partition.logStartOffset),
+        );
         continue;
       }
       // A follower's fetch offset is its log end offset: it may move the ISR and the HWM.
@@ -113,17 +122,17 @@ async function readOnce(context: BrokerContext, topics: FetchTopics, maxBytes: n
       // served as a consumer.
       const isFollower = replicaId >= 0 && replicaId !== context.replicas.brokerId &&
         partition.replicas.includes(replicaId);
-      if (isFollower) context.replication.recordFollowerFetch(partition, replicaId, wanted.fetchOffset);
-      const highWatermark = log.highWatermark;
-      const maxOffset = isFollower ? log.logEndOffset : highWatermark;
+      if (isFollower) partition.recordFollowerFetch(replicaId, wanted.fetchOffset);
+      const highWatermark = partition.highWatermark;
+      const maxOffset = isFollower ? partition.logEndOffset : highWatermark;
       let records: Uint8Array = EMPTY;
       if (wanted.fetchOffset < maxOffset && (budget > 0 || totalBytes === 0)) {
         const limit = Math.max(1, Math.min(wanted.partitionMaxBytes, budget));
-        records = await log.read(wanted.fetchOffset, limit, maxOffset);
+        records = partition.read(wanted.fetchOffset, limit, maxOffset);
         budget -= records.length;
         totalBytes += records.length;
       }
-      partitions.push(answer(0, highWatermark, log.logStartOffset, records));
+      partitions.push(answer(0, highWatermark, partition.logStartOffset, records));
     }
     responses.push({ topic: topic.topic, partitions });
   }

@@ -9,9 +9,9 @@ import {
 } from "../../kafka/apis/find-coordinator.ts";
 import { ErrorCode } from "../../kafka/errors.ts";
 import type { RequestHandler } from "../connection.ts";
-import type { GroupService } from "../group-service.ts";
+import type { GroupApi } from "../group-service.ts";
 
-export function findCoordinatorHandler(groups: GroupService): RequestHandler {
+export function findCoordinatorHandler(groups: GroupApi): RequestHandler {
   return async ({ header, body }) => {
     const version = header.apiVersion;
     const request = readFindCoordinatorRequest(body, version);

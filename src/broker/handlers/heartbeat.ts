@@ -1,9 +1,9 @@
 /** Heartbeat v0-3: keeps a member's session; REBALANCE_IN_PROGRESS tells it to rejoin. */
 import { readHeartbeatRequest, writeHeartbeatResponse } from "../../kafka/apis/heartbeat.ts";
 import type { RequestHandler } from "../connection.ts";
-import type { GroupService } from "../group-service.ts";
+import type { GroupApi } from "../group-service.ts";
 
-export function heartbeatHandler(groups: GroupService): RequestHandler {
+export function heartbeatHandler(groups: GroupApi): RequestHandler {
   return ({ header, body }) => {
     const version = header.apiVersion;
     const request = readHeartbeatRequest(body, version);

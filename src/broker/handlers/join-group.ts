@@ -1,9 +1,9 @@
 /** JoinGroup v0-5: parks until the rebalance completes (the coordinator's promise resolves). */
 import { readJoinGroupRequest, writeJoinGroupResponse } from "../../kafka/apis/join-group.ts";
 import type { RequestHandler } from "../connection.ts";
-import type { GroupService } from "../group-service.ts";
+import type { GroupApi } from "../group-service.ts";
 
-export function joinGroupHandler(groups: GroupService): RequestHandler {
+export function joinGroupHandler(groups: GroupApi): RequestHandler {
   return async ({ header, body, remote }) => {
     const version = header.apiVersion;
     const request = readJoinGroupRequest(body, version);
@@ -17,8 +17,9 @@ export function joinGroupHandler(groups: GroupService): RequestHandler {
   };
 }
 
-/** Kafka reports a member's host as "/address" (InetAddress.toString with no name). */
+/** Kafka reports a member's host as "/address" (InetAddress.toString with no name; no IPv6 brackets). */
 export function clientHostOf(remote: string): string {
   const colon = remote.lastIndexOf(":");
-  return `/${colon >= 0 ? remote.slice(0, colon) : remote}`;
+  const host = colon > 0 ? remote.slice(0, colon) : remote;
+  return `/${host.replace(/^\[|\]$/g, "")}`;
 }

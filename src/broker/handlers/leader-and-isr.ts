@@ -1,8 +1,8 @@
 /**
  * LeaderAndIsr (key 4): the controller names each partition's leader, leader epoch and ISR.
- * The replication manager refuses an older controller epoch (STALE_CONTROLLER_EPOCH), ignores
- * partition entries older than the local leader epoch, and makes this broker leader or
- * follower for the rest.
+ * The replica manager refuses an older controller epoch (STALE_CONTROLLER_EPOCH), and each named
+ * partition ignores entries older than its leader epoch and becomes leader or follower for the
+ * rest.
  */
 import { readLeaderAndIsrRequest, writeLeaderAndIsrResponse } from "../../kafka/apis/leader-and-isr.ts";
 import type { BrokerContext } from "../broker-context.ts";
@@ -12,7 +12,7 @@ export function leaderAndIsrHandler(context: BrokerContext): RequestHandler {
   return async ({ header, body }) => {
     const version = header.apiVersion;
     const request = readLeaderAndIsrRequest(body, version);
-    const response = await context.replication.becomeLeaderOrFollower(request);
+    const response = await context.replicas.becomeLeaderOrFollower(request);
     return (writer) => writeLeaderAndIsrResponse(writer, version, response);
   };
 }

@@ -1,9 +1,9 @@
 /** ListGroups v0-2: the groups this broker coordinates (clients ask every broker). */
 import { readListGroupsRequest, writeListGroupsResponse } from "../../kafka/apis/list-groups.ts";
 import type { RequestHandler } from "../connection.ts";
-import type { GroupService } from "../group-service.ts";
+import type { GroupApi } from "../group-service.ts";
 
-export function listGroupsHandler(groups: GroupService): RequestHandler {
+export function listGroupsHandler(groups: GroupApi): RequestHandler {
   return ({ header, body }) => {
     const version = header.apiVersion;
     readListGroupsRequest(body, version);

@@ -16,10 +16,9 @@ const LATEST = -1;
 const EARLIEST = -2;
 
 export function listOffsetsHandler(context: BrokerContext): RequestHandler {
-  return async ({ header, body }) => {
+  return ({ header, body }) => {
     const version = header.apiVersion;
     const request = readListOffsetsRequest(body, version);
-    const snapshot = context.metadata.snapshot;
     const topics: ListOffsetsTopicResponse[] = [];
     for (const topic of request.topics) {
       const partitions = [];
@@ -31,20 +30,22 @@ export function listOffsetsHandler(context: BrokerContext): RequestHandler {
           timestamp,
           offset,
         });
-        const lookup = context.replicas.leaderFor(snapshot, topic.name, wanted.partitionIndex);
+        const lookup = context.replicas.leaderFor(topic.name, wanted.partitionIndex);
         if (lookup.partition === null) {
           partitions.push(answer(lookup.errorCode));
           continue;
         }
-        const log = lookup.partition.log;
+        const partition = lookup.partition;
         if (wanted.timestamp === LATEST) {
-          partitions.push(answer(0, request.replicaId !== -1 ? log.logEndOffset : log.highWatermark));
+          partitions.push(
+            answer(0, request.replicaId !== -1 ? partition.logEndOffset : partition.highWatermark),
+          );
         } else if (wanted.timestamp === EARLIEST) {
-          partitions.push(answer(0, log.logStartOffset));
+          partitions.push(answer(0, partition.logStartOffset));
         } else {
-          const found = await log.offsetForTimestamp(wanted.timestamp);
+          const found = partition.log.offsetForTimestamp(wanted.timestamp);
           // Only committed offsets are visible to consumers.
-          if (found === null || found.offset >= log.highWatermark) partitions.push(answer(0));
+          if (found === null || found.offset >= partition.highWatermark) partitions.push(answer(0));
           else partitions.push(answer(0, found.offset, found.timestampMs));
         }
       }

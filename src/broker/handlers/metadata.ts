@@ -6,10 +6,9 @@
 import { type MetadataTopic, readMetadataRequest, writeMetadataResponse } from "../../kafka/apis/metadata.ts";
 import { ErrorCode } from "../../kafka/errors.ts";
 import type { BrokerContext } from "../broker-context.ts";
-import type { ClusterSnapshot } from "../cluster-metadata.ts";
 import type { RequestHandler } from "../connection.ts";
+import type { ClusterSnapshot } from "../metadata-cache.ts";
 import { planTopic, writeTopic } from "../topic-admin.ts";
-import { withTimeout } from "./create-topics.ts";
 
 /** How long a Metadata call waits to see the topics it auto-created. */
 const AUTO_CREATE_WAIT_MS = 10_000;
@@ -18,13 +17,15 @@ export function metadataHandler(context: BrokerContext): RequestHandler {
   return async ({ header, body }) => {
     const request = readMetadataRequest(body, header.apiVersion);
     const autoCreate = context.config.autoCreateTopics && (request.allowAutoTopicCreation ?? true);
-    let snapshot = context.metadata.snapshot;
+    const snapshot = context.metadata.snapshot;
     if (autoCreate && request.topics) {
       const missing = request.topics.filter((name) => !snapshot.topics.has(name));
       if (missing.length > 0) {
-        for (const name of missing) await autoCreateTopic(context, snapshot, name);
-        await withTimeout(context.metadata.refresh(), AUTO_CREATE_WAIT_MS);
-        snapshot = context.metadata.snapshot;
+        for (const name of missing) await autoCreateTopic(context, name);
+        await context.metadata.waitUntil(
+          (cache) => missing.every((name) => cache.topics.has(name)),
+          AUTO_CREATE_WAIT_MS,
+        );
       }
     }
     const names = request.topics ?? [...snapshot.topics.keys()];
@@ -45,12 +46,8 @@ export function metadataHandler(context: BrokerContext): RequestHandler {
   };
 }
 
-async function autoCreateTopic(
-  context: BrokerContext,
-  snapshot: ClusterSnapshot,
-  name: string,
-): Promise<void> {
-  const plan = planTopic(snapshot, {
+async function autoCreateTopic(context: BrokerContext, name: string): Promise<void> {
+  const plan = planTopic(context.metadata, {
     name,
     numPartitions: -1,
     replicationFactor: -1,
@@ -59,8 +56,9 @@ async function autoCreateTopic(
   }, context.config);
   if (!("assignment" in plan)) return;
   try {
-    await writeTopic(context.coordination, snapshot, name, plan.assignment, {});
+    await writeTopic(context.coordination, context.metadata, name, plan.assignment, {});
   } catch (error) {
+    // The topic stays unknown and the answer says so; the client retries or gives up.
     console.error(`auto-creating topic ${name}: ${(error as Error).message}`);
   }
 }
@@ -74,7 +72,7 @@ function describeTopic(snapshot: ClusterSnapshot, name: string): MetadataTopic {
     errorCode: 0,
     name,
     isInternal: false,
-    partitions: topic.partitions.map((partition) => {
+    partitions: topic.partitions.filter((partition) => partition !== undefined).map((partition) => {
       const leader = partition.state?.leader ?? -1;
       const leaderLive = snapshot.brokers.has(leader);
       return {

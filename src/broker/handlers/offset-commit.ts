@@ -1,17 +1,48 @@
 /**
  * OffsetCommit v0-5: appended to the group's offsets partition; answered once committed there.
- * Stale generations and unknown members are refused; groups with no members accept commits.
+ * Partitions that do not exist answer UNKNOWN_TOPIC_OR_PARTITION and are not stored (as Kafka);
+ * stale generations and unknown members are refused; groups with no members accept commits.
  */
-import { readOffsetCommitRequest, writeOffsetCommitResponse } from "../../kafka/apis/offset-commit.ts";
+import {
+  type OffsetCommitRequest,
+  readOffsetCommitRequest,
+  writeOffsetCommitResponse,
+} from "../../kafka/apis/offset-commit.ts";
+import { ErrorCode } from "../../kafka/errors.ts";
 import type { RequestHandler } from "../connection.ts";
-import type { GroupService } from "../group-service.ts";
+import type { GroupApi } from "../group-service.ts";
 
-export function offsetCommitHandler(groups: GroupService): RequestHandler {
+export function offsetCommitHandler(groups: GroupApi): RequestHandler {
   return async ({ header, body }) => {
     const version = header.apiVersion;
     const request = readOffsetCommitRequest(body, version);
-    const result = await groups.coordinator.commitOffsets(request);
-    return (writer) =>
-      writeOffsetCommitResponse(writer, version, { throttleTimeMs: 0, topics: result.topics });
+    const topics = await commitExisting(groups, request);
+    return (writer) => writeOffsetCommitResponse(writer, version, { throttleTimeMs: 0, topics });
   };
+}
+
+/** Commit the partitions that exist; the others answer UNKNOWN_TOPIC_OR_PARTITION. */
+async function commitExisting(groups: GroupApi, request: OffsetCommitRequest) {
+  const known = request.topics
+    .map((topic) => ({
+      ...topic,
+      partitions: topic.partitions.filter((p) => groups.partitionExists(topic.name, p.partitionIndex)),
+    }))
+    .filter((topic) => topic.partitions.length > 0);
+  const committed = known.length > 0
+    ? await groups.coordinator.commitOffsets({ ...request, topics: known })
+    : { topics: [] };
+  const codes = new Map<string, Map<number, number>>();
+  for (const topic of committed.topics) {
+    const byPartition = codes.get(topic.name) ?? new Map<number, number>();
+    for (const p of topic.partitions) byPartition.set(p.partitionIndex, p.errorCode);
+    codes.set(topic.name, byPartition);
+  }
+  return request.topics.map((topic) => ({
+    name: topic.name,
+    partitions: topic.partitions.map((p) => ({
+      partitionIndex: p.partitionIndex,
+      errorCode: codes.get(topic.name)?.get(p.partitionIndex) ?? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+    })),
+  }));
 }

@@ -11,13 +11,11 @@ import {
 import { ErrorCode } from "../../kafka/errors.ts";
 import type { BrokerContext } from "../broker-context.ts";
 import type { RequestHandler } from "../connection.ts";
-import { replicationLog } from "../replication/replicated-log.ts";
 
 export function offsetForLeaderEpochHandler(context: BrokerContext): RequestHandler {
   return ({ header, body }) => {
     const version = header.apiVersion;
     const request = readOffsetForLeaderEpochRequest(body, version);
-    const snapshot = context.metadata.snapshot;
     const topics = request.topics.map((topic) => ({
       topic: topic.topic,
       partitions: topic.partitions.map((wanted) => {
@@ -27,13 +25,13 @@ export function offsetForLeaderEpochHandler(context: BrokerContext): RequestHand
           leaderEpoch,
           endOffset,
         });
-        const lookup = context.replicas.leaderFor(snapshot, topic.topic, wanted.partition);
+        const lookup = context.replicas.leaderFor(topic.topic, wanted.partition);
         if (lookup.partition === null) return answer(lookup.errorCode);
         const partition = lookup.partition;
         const current = wanted.currentLeaderEpoch ?? -1;
         if (current >= 0 && current < partition.leaderEpoch) return answer(ErrorCode.FENCED_LEADER_EPOCH);
         if (current > partition.leaderEpoch) return answer(ErrorCode.UNKNOWN_LEADER_EPOCH);
-        const end = replicationLog(partition.log).endOffsetForEpoch(wanted.leaderEpoch);
+        const end = partition.endOffsetForEpoch(wanted.leaderEpoch);
         return answer(ErrorCode.NONE, end.leaderEpoch, end.endOffset);
       }),
     }));

@@ -1,29 +1,21 @@
 /**
- * Produce: validate each partition's batches WITHOUT decoding records (magic, lengths, CRC;
- * size against max.message.bytes), append them as leader (offsets and leader epoch written
- * in place), then answer according to acks:
+ * Produce: each partition's batches go to its Partition as leader (validated once, by the log:
+ * magic, lengths, CRC, size against max.message.bytes, zstd only from v7), then the answer
+ * follows acks:
  *   acks=0   no response at all;
  *   acks=1   after the leader's append;
- *   acks=-1  after the high watermark passes the batch (waitForCommit): with a single in-sync
- *            replica the append itself commits; with more it parks in the purgatory until the
- *            ISR has it (followers' fetches advance the HWM) or timeout_ms passes.
- * min.insync.replicas (topic config) guards acks=-1: an ISR smaller than it refuses the write
- * before appending (NOT_ENOUGH_REPLICAS); one that shrank below it while the write waited
- * answers NOT_ENOUGH_REPLICAS_AFTER_APPEND (the records are stored but not acknowledged).
+ *   acks=-1  after the high watermark passes the batch (Partition.waitForCommit): with a single
+ *            in-sync replica the append itself commits; with more it parks in the purgatory until
+ *            the ISR has it (followers' fetches advance the HWM) or timeout_ms passes.
+ * min.insync.replicas guards acks=-1: an ISR smaller than it refuses the write before appending
+ * (NOT_ENOUGH_REPLICAS); one that shrank below it while the write waited answers
+ * NOT_ENOUGH_REPLICAS_AFTER_APPEND (the records are stored but not acknowledged).
  */
 import { readProduceRequest, writeProduceResponse } from "../../kafka/apis/produce.ts";
 import { ErrorCode } from "../../kafka/errors.ts";
-import {
-  CompressionCodec,
-  compressionOf,
-  iterateBatches,
-  RecordBatchError,
-} from "../../kafka/record-batch.ts";
 import type { BrokerContext } from "../broker-context.ts";
 import type { RequestHandler } from "../connection.ts";
-import { commitKey, type Partition } from "../replica-manager.ts";
-import { topicConfigValue } from "../topic-config.ts";
-import { StorageError } from "../../storage/storage-error.ts";
+import { boundedTimeoutMs, partitionErrorCode } from "./common.ts";
 
 interface PartitionResult {
   index: number;
@@ -38,8 +30,7 @@ export function produceHandler(context: BrokerContext): RequestHandler {
     const version = header.apiVersion;
     const request = readProduceRequest(body, version);
     const acks = request.acks;
-    const timeoutMs = Math.min(Math.max(request.timeoutMs, 0), context.config.maxWaitMs);
-    const snapshot = context.metadata.snapshot;
+    const timeoutMs = boundedTimeoutMs(request.timeoutMs, context.config.maxWaitMs);
     const responses = await Promise.all(request.topicData.map(async (topic) => ({
       name: topic.name,
       partitionResponses: await Promise.all(
@@ -52,33 +43,23 @@ export function produceHandler(context: BrokerContext): RequestHandler {
             logStartOffset,
           });
           if (acks !== 0 && acks !== 1 && acks !== -1) return result(ErrorCode.INVALID_REQUIRED_ACKS);
-          const lookup = context.replicas.leaderFor(snapshot, topic.name, data.index);
+          const lookup = context.replicas.leaderFor(topic.name, data.index);
           if (lookup.partition === null) return result(lookup.errorCode);
           const partition = lookup.partition;
-          const maxBatchBytes = maxMessageBytes(context, snapshot.topics.get(topic.name)?.configs ?? {});
-          const problem = checkBatches(data.records, maxBatchBytes, version);
-          if (problem !== 0) return result(problem, -1, partition.log.logStartOffset);
-          const minIsr = minInsyncReplicas(snapshot.topics.get(topic.name)?.configs ?? {});
-          if (acks === -1 && partition.isr.length < minIsr) {
-            return result(ErrorCode.NOT_ENOUGH_REPLICAS, -1, partition.log.logStartOffset);
-          }
+          if (data.records === null) return result(ErrorCode.CORRUPT_MESSAGE, -1, partition.logStartOffset);
           try {
-            const appended = await appendAsLeader(context, partition, data.records!);
-            const errorCode = acks === -1
-              ? await waitForCommit(context, partition, appended.nextOffset, timeoutMs, minIsr)
-              : 0;
-            return result(
-              errorCode,
-              appended.baseOffset,
-              partition.log.logStartOffset,
-              appended.logAppendTimeMs,
-            );
+            const appended = await partition.appendAsLeader(data.records, {
+              requiredAcks: acks,
+              zstdAllowed: version >= 7,
+            });
+            const errorCode = acks === -1 ? await partition.waitForCommit(appended.nextOffset, timeoutMs) : 0;
+            return result(errorCode, appended.baseOffset, partition.logStartOffset, appended.logAppendTimeMs);
           } catch (error) {
-            if (error instanceof StorageError) {
-              return result(error.errorCode, -1, partition.log.logStartOffset);
-            }
-            console.error(`produce ${partition.key}: ${(error as Error).message}`);
-            return result(ErrorCode.UNKNOWN_SERVER_ERROR, -1, partition.log.logStartOffset);
+            return result(
+              partitionErrorCode(error, `produce ${partition.key}`),
+              -1,
+              partition.logStartOffset,
+            );
           }
         }),
       ),
@@ -86,79 +67,4 @@ export function produceHandler(context: BrokerContext): RequestHandler {
     if (acks === 0) return null;
     return (writer) => writeProduceResponse(writer, version, { responses, throttleTimeMs: 0 });
   };
-}
-
-/** 0 when every batch is whole and valid, else the error code to answer. */
-export function checkBatches(records: Uint8Array | null, maxBatchBytes: number, version: number): number {
-  if (records === null || records.length === 0) return ErrorCode.CORRUPT_MESSAGE;
-  let end = 0;
-  try {
-    for (const slot of iterateBatches(records, { maxBatchBytes })) {
-      // zstd needs Produce v7 (KIP-110): older clients could not read it back.
-      if (compressionOf(slot.header.attributes) === CompressionCodec.zstd && version < 7) {
-        return ErrorCode.UNSUPPORTED_COMPRESSION_TYPE;
-      }
-      end = slot.position + slot.sizeBytes;
-    }
-  } catch (error) {
-    if (error instanceof RecordBatchError) {
-      return error.kind === "too-large" ? ErrorCode.MESSAGE_TOO_LARGE : ErrorCode.CORRUPT_MESSAGE;
-    }
-    throw error;
-  }
-  // A trailing partial batch is corrupt input, not something to store.
-  return end === records.length ? 0 : ErrorCode.CORRUPT_MESSAGE;
-}
-
-function maxMessageBytes(context: BrokerContext, overrides: Record<string, string>): number {
-  const configured = overrides["max.message.bytes"] !== undefined
-    ? Number(topicConfigValue(overrides, "max.message.bytes"))
-    : context.config.maxMessageBytes;
-  return Number.isSafeInteger(configured) ? configured : context.config.maxMessageBytes;
-}
-
-function minInsyncReplicas(overrides: Record<string, string>): number {
-  const value = Number(topicConfigValue(overrides, "min.insync.replicas"));
-  return Number.isSafeInteger(value) && value >= 1 ? value : 1;
-}
-
-/**
- * Resolve once the high watermark reaches nextOffset (0, or NOT_ENOUGH_REPLICAS_AFTER_APPEND
- * when the ISR meanwhile shrank below minIsr), when this broker stops leading in the epoch it
- * appended in (NOT_LEADER_OR_FOLLOWER: the new leader may truncate the batch) or when
- * timeoutMs passes (REQUEST_TIMED_OUT).
- */
-export async function waitForCommit(
-  context: BrokerContext,
-  partition: Partition,
-  nextOffset: number,
-  timeoutMs: number,
-  minIsr = 1,
-): Promise<number> {
-  const deadline = Date.now() + timeoutMs;
-  const epoch = partition.leaderEpoch;
-  const stillLeading = () =>
-    partition.leader === context.replicas.brokerId && partition.leaderEpoch === epoch;
-  for (;;) {
-    if (!stillLeading()) return ErrorCode.NOT_LEADER_OR_FOLLOWER;
-    if (partition.log.highWatermark >= nextOffset) {
-      return partition.isr.length < minIsr ? ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND : 0;
-    }
-    const remainingMs = deadline - Date.now();
-    if (remainingMs <= 0) return ErrorCode.REQUEST_TIMED_OUT;
-    const outcome = await context.purgatory.wait([commitKey(partition.key)], remainingMs);
-    if (outcome === "closed") return ErrorCode.REQUEST_TIMED_OUT;
-    if (outcome === "full") await new Promise((resolve) => setTimeout(resolve, Math.min(remainingMs, 10)));
-  }
-}
-
-/**
- * Append as leader, then let replication advance the high watermark (alone in the ISR, the
- * append commits) and wake whoever waits on the partition (followers' and consumers' long
- * polls; acks=all produces are woken when the HWM moves).
- */
-export async function appendAsLeader(context: BrokerContext, partition: Partition, records: Uint8Array) {
-  const appended = await partition.log.appendAsLeader(records, partition.leaderEpoch);
-  context.replication.onLeaderAppend(partition);
-  return appended;
 }

@@ -16,7 +16,7 @@ export function stopReplicaHandler(context: BrokerContext): RequestHandler {
     const version = header.apiVersion;
     const request = readStopReplicaRequest(body, version);
     const partitions = request.ungroupedPartitions ?? flattenStopReplicaTopics(request.topics ?? []);
-    const response = await context.replication.stopReplicas(
+    const response = await context.replicas.stopReplicas(
       request.controllerEpoch,
       partitions,
       request.deletePartitions,

@@ -68,7 +68,6 @@ export class FetcherPool {
         this.#log(`${key}: leader ${sourceId} answered error ${errorCode}; waiting for new leadership`);
         this.stop(key);
       },
-      onAppended: () => {},
       log: this.#log,
     });
     this.#fetchers.set(sourceId, fetcher);

@@ -23,17 +23,26 @@ import {
   readOffsetForLeaderEpochResponse,
   writeOffsetForLeaderEpochRequest,
 } from "../../kafka/apis/offset-for-leader-epoch.ts";
+import type { Partition } from "../partition/partition.ts";
 import type { BrokerEndpoint } from "../zk-layout.ts";
-import type { ReplicationLog } from "./replicated-log.ts";
 import { truncationOffset } from "./truncation.ts";
 
-/** A followed partition, as the fetcher needs it. */
-export interface FollowedPartition {
-  key: string;
-  topic: string;
-  partition: number;
-  log: ReplicationLog;
-}
+/** What the fetcher uses of a followed partition. */
+export type FollowedPartition = Pick<
+  Partition,
+  | "key"
+  | "topic"
+  | "partition"
+  | "logStartOffset"
+  | "logEndOffset"
+  | "highWatermark"
+  | "latestEpoch"
+  | "endOffsetForEpoch"
+  | "truncateTo"
+  | "truncateFullyAndStartAt"
+  | "appendAsFollower"
+  | "updateFollowerHighWatermark"
+>;
 
 interface Target {
   followed: FollowedPartition;
@@ -57,8 +66,6 @@ export interface ReplicaFetcherOptions {
   maxBackoffMs: number;
   /** A partition the leader fenced or disowned: it waits for new leadership news. */
   onDropped: (key: string, errorCode: number) => void;
-  /** A follower append moved the log (the caller may wake waiters). */
-  onAppended: (key: string) => void;
   log: (message: string) => void;
 }
 
@@ -179,11 +186,11 @@ export class ReplicaFetcher {
 
   /** Ask where our latest epoch ended; truncate there. */
   async #truncate(connection: Connection, targets: Target[]): Promise<void> {
-    const asking = targets.filter((t) => t.followed.log.latestEpoch >= 0);
+    const asking = targets.filter((t) => t.followed.latestEpoch >= 0);
     for (const target of targets) {
-      if (target.followed.log.latestEpoch >= 0) continue;
+      if (target.followed.latestEpoch >= 0) continue;
       // No epoch recorded: nothing better than the high watermark (which is all we had then).
-      this.#truncateTo(target, truncationOffset(target.followed.log, null));
+      this.#truncateTo(target, truncationOffset(target.followed, null));
     }
     if (asking.length === 0) return;
     const version = Math.min(3, connection.versionFor(ApiKey.OffsetForLeaderEpoch));
@@ -192,7 +199,7 @@ export class ReplicaFetcher {
       topics: groupByTopic(asking, (t) => ({
         partition: t.followed.partition,
         currentLeaderEpoch: t.leaderEpoch,
-        leaderEpoch: t.followed.log.latestEpoch,
+        leaderEpoch: t.followed.latestEpoch,
       })),
     };
     const response = await connection.request(
@@ -209,7 +216,7 @@ export class ReplicaFetcher {
           this.#onPartitionError(target, answer.errorCode);
           continue;
         }
-        const offset = truncationOffset(target.followed.log, {
+        const offset = truncationOffset(target.followed, {
           leaderEpoch: answer.leaderEpoch ?? -1,
           endOffset: answer.endOffset,
         });
@@ -219,7 +226,7 @@ export class ReplicaFetcher {
   }
 
   #truncateTo(target: Target, offset: number): void {
-    const log = target.followed.log;
+    const log = target.followed;
     const before = log.logEndOffset;
     if (log.truncateTo(offset)) {
       this.#options.log(
@@ -243,14 +250,14 @@ export class ReplicaFetcher {
       topics: groupByTopic(targets, (t) => ({
         partition: t.followed.partition,
         currentLeaderEpoch: t.leaderEpoch,
-        fetchOffset: t.followed.log.logEndOffset,
-        logStartOffset: t.followed.log.logStartOffset,
+        fetchOffset: t.followed.logEndOffset,
+        logStartOffset: t.followed.logStartOffset,
         partitionMaxBytes: this.#options.partitionMaxBytes,
       })),
       forgottenTopicsData: [],
       rackId: "",
     };
-    const offsets = new Map(targets.map((t) => [t, t.followed.log.logEndOffset]));
+    const offsets = new Map(targets.map((t) => [t, t.followed.logEndOffset]));
     const response = await connection.request(
       ApiKey.Fetch,
       version,
@@ -261,7 +268,7 @@ export class ReplicaFetcher {
       for (const answer of topic.partitions) {
         const target = this.#targets.get(`${topic.topic}:${answer.partitionIndex}`);
         if (!target || !offsets.has(target)) continue;
-        const log = target.followed.log;
+        const log = target.followed;
         // The log moved under us (a truncation by a newer leadership): drop this answer.
         if (log.logEndOffset !== offsets.get(target)) continue;
         if (answer.errorCode !== ErrorCode.NONE) {
@@ -279,16 +286,15 @@ export class ReplicaFetcher {
             this.#backoff(target);
             continue;
           }
-          this.#options.onAppended(target.followed.key);
         }
-        if (answer.highWatermark >= 0) log.setHighWatermark(Math.min(answer.highWatermark, log.logEndOffset));
+        if (answer.highWatermark >= 0) log.updateFollowerHighWatermark(answer.highWatermark);
       }
     }
   }
 
   #onFetchError(target: Target, errorCode: number, leaderLogStart: number): void {
     if (errorCode !== ErrorCode.OFFSET_OUT_OF_RANGE) return this.#onPartitionError(target, errorCode);
-    const log = target.followed.log;
+    const log = target.followed;
     if (leaderLogStart >= 0 && log.logEndOffset < leaderLogStart) {
       this.#options.log(
         `${target.followed.key}: behind the leader's log start ${leaderLogStart}; restarting there`,

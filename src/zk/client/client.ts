@@ -327,6 +327,7 @@ export class ZooKeeperClient implements AsyncDisposable {
         { op: OpCode.removeWatches, path: this.#path(path), type: WatcherType.any },
         path,
       )
+        // The local watch is gone either way; a server that keeps it only sends an event we drop.
         .catch(() => {});
     };
     // One queue from the start, so events that arrive before the caller starts iterating are kept;

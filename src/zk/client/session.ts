@@ -556,6 +556,7 @@ export class Session {
     if (this.#closing || this.#state === "closed") return;
     const socket = this.#socket;
     if (this.#state === "connected" && socket) {
+      // A close the server never confirms still ends the session on its side at expiry.
       const done = this.submit({ op: OpCode.closeSession }, undefined).catch(() => {});
       this.#closing = true;
       const timer = new Promise((resolve) => setTimeout(resolve, CLOSE_TIMEOUT_MS));

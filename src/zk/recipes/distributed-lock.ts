@@ -66,10 +66,11 @@ export class DistributedLock {
         this.#held = true;
         return true;
       }
+      // Ephemeral: a node we fail to remove goes with the session (and the timeout stands).
       await this.#node.remove().catch(() => {});
       return false;
     } catch (error) {
-      await this.#node.remove().catch(() => {});
+      await this.#node.remove().catch(() => {}); // as above; the original error is what matters
       throw error;
     } finally {
       this.#acquiring = false;

@@ -137,6 +137,7 @@ export class GroupMembership implements AsyncDisposable {
   /** Stop notifications and leave. */
   async stop(): Promise<void> {
     this.#end();
+    // The live node is ephemeral: if leaving fails, the session's end removes it anyway.
     if (this.#client.state === "connected") await this.leave().catch(() => {});
   }
 

@@ -134,6 +134,7 @@ export class LeaderElection implements AsyncDisposable {
     clearTimeout(this.#disconnectTimer);
     this.#unsubscribe?.();
     this.#setLost("stopped");
+    // Our node is ephemeral: if removing it fails, the session's end removes it anyway.
     if (this.#client.state === "connected") await this.#node.remove().catch(() => {});
     this.events.end();
   }

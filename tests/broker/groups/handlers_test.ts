@@ -1,6 +1,13 @@
 import assert from "node:assert/strict";
-import { groupHandlers, type GroupRequestHandler } from "../../../src/broker/groups/handlers.ts";
-import { clientHostOf } from "../../../src/broker/groups/handlers.ts";
+/**
+ * The broker's live group API handlers, bytes in and bytes out, over a real GroupCoordinator with
+ * an in-memory offsets store (tests/broker/groups/helpers.ts).
+ */
+import type { RequestHandler } from "../../../src/broker/connection.ts";
+import type { GroupApi } from "../../../src/broker/group-service.ts";
+import type { GroupCoordinator } from "../../../src/broker/groups/mod.ts";
+import { groupApiHandlers } from "../../../src/broker/handlers/group-apis.ts";
+import { clientHostOf } from "../../../src/broker/handlers/join-group.ts";
 import { ApiKey } from "../../../src/kafka/api-keys.ts";
 import { readDeleteGroupsResponse, writeDeleteGroupsRequest } from "../../../src/kafka/apis/delete-groups.ts";
 import {
@@ -22,9 +29,17 @@ import { ErrorCode } from "../../../src/kafka/errors.ts";
 import { Reader, Writer } from "../../../src/wire/mod.ts";
 import { setup, subscription } from "./helpers.ts";
 
+/** The group API handlers as the broker registers them, over `groups`. */
+function groupHandlers(
+  coordinator: GroupCoordinator,
+  options: Omit<GroupApi, "coordinator">,
+): Map<number, RequestHandler> {
+  return new Map(groupApiHandlers({ coordinator, ...options }));
+}
+
 /** Call a handler with an encoded body, decode its response body. */
 async function call<Req, Res>(
-  handlers: Map<number, GroupRequestHandler>,
+  handlers: Map<number, RequestHandler>,
   apiKey: number,
   version: number,
   write: (w: Writer, v: number, r: Req) => void,
@@ -33,11 +48,11 @@ async function call<Req, Res>(
 ): Promise<Res> {
   const body = new Writer();
   write(body, version, request);
-  const respond = await handlers.get(apiKey)!({
+  const respond = (await handlers.get(apiKey)!({
     header: { apiKey, apiVersion: version, correlationId: 1, clientId: "kafkajs" },
     body: new Reader(body.toBytes()),
     remote: "127.0.0.1:50000",
-  });
+  }))!;
   const out = new Writer();
   respond(out);
   const reader = new Reader(out.toBytes());
@@ -51,7 +66,7 @@ Deno.test("a kafkajs-shaped session through the group handlers, bytes in and byt
   const handlers = groupHandlers(coordinator, {
     findCoordinator: (key) =>
       Promise.resolve({ errorCode: 0, nodeId: coordinator.partitionFor(key), host: "h", port: 9 }),
-    partitionExists: (topic) => topic === "t",
+    partitionExists: (topic: string) => topic === "t",
   });
   const found = await call(
     handlers,

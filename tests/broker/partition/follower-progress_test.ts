@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import { LeaderState } from "../../../src/broker/replication/leader-state.ts";
+import { FollowerProgress } from "../../../src/broker/partition/follower-progress.ts";
 
 Deno.test("HWM is the smallest LEO in the ISR and unknown until every member fetched", () => {
-  const state = new LeaderState(1, [1, 2, 3], 0);
+  const state = new FollowerProgress(1, [1, 2, 3], 0);
   assert.equal(state.highWatermark([1], 10), 10, "alone in the ISR the leader commits its LEO");
   assert.equal(state.highWatermark([1, 2, 3], 10), -1);
   state.recordFetch(2, 7, 10, 1);
@@ -13,7 +13,7 @@ Deno.test("HWM is the smallest LEO in the ISR and unknown until every member fet
 });
 
 Deno.test("a follower fetching at the LEO it saw last time stays caught up under load", () => {
-  const state = new LeaderState(1, [1, 2], 0);
+  const state = new FollowerProgress(1, [1, 2], 0);
   state.recordFetch(2, 10, 10, 1_000); // at the LEO: caught up at 1000
   state.recordFetch(2, 10, 15, 2_000); // behind the LEO now, but at the one of its last fetch
   assert.equal(state.follower(2, 2_000).lastCaughtUpMs, 1_000);
@@ -24,7 +24,7 @@ Deno.test("a follower fetching at the LEO it saw last time stays caught up under
 });
 
 Deno.test("an ISR member that stops fetching lags after replica.lag.time.max.ms; the leader never", () => {
-  const state = new LeaderState(1, [1, 2, 3], 0);
+  const state = new FollowerProgress(1, [1, 2, 3], 0);
   state.recordFetch(2, 0, 0, 100);
   state.recordFetch(3, 0, 0, 100);
   state.recordFetch(2, 5, 5, 5_000);
@@ -33,7 +33,7 @@ Deno.test("an ISR member that stops fetching lags after replica.lag.time.max.ms;
 });
 
 Deno.test("a follower rejoins only with every committed record and the current epoch's start", () => {
-  const state = new LeaderState(1, [1, 2], 0);
+  const state = new FollowerProgress(1, [1, 2], 0);
   assert.equal(state.mayRejoin(2, 0, 0), false, "never fetched");
   state.recordFetch(2, 8, 12, 1);
   assert.equal(state.mayRejoin(2, 10, 5), false, "below the HWM");

@@ -1,5 +1,5 @@
 /**
- * LeaderState: what the leader of one partition knows about its followers — each replica's
+ * FollowerProgress: what the leader of one partition knows about its followers — each replica's
  * log end offset (the offset of its latest fetch) and when it was last caught up — and the
  * decisions that follow from it: the high watermark (smallest LEO in the ISR), which ISR
  * members fell more than replica.lag.time.max.ms behind, and whether an out-of-sync follower
@@ -21,7 +21,7 @@ export interface FollowerState {
   leaderEndAtLastFetch: number;
 }
 
-export class LeaderState {
+export class FollowerProgress {
   readonly leaderId: number;
   readonly #followers = new Map<number, FollowerState>();
 

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { BadVersionError, type Coordination } from "../../../src/broker/coordination.ts";
-import { writeIsr } from "../../../src/broker/replication/isr-writer.ts";
+import { writeIsr } from "../../../src/broker/partition/isr-writer.ts";
 import {
   decodePartitionState,
   encodePartitionState,
@@ -37,7 +37,11 @@ const base: PartitionState = { leader: 1, leaderEpoch: 4, isr: [1, 2, 3], contro
 Deno.test("the ISR is written with leader, leader epoch and controller epoch kept", async () => {
   const fake = fakeCoordination(base);
   const shrink = (isr: readonly number[]) => isr.filter((id) => id !== 2);
-  assert.deepEqual(await writeIsr(fake.coordination, "t", 0, 1, 4, shrink), { kind: "written", isr: [1, 3] });
+  assert.deepEqual(await writeIsr(fake.coordination, "t", 0, 1, 4, shrink), {
+    kind: "written",
+    isr: [1, 3],
+    changed: true,
+  });
   assert.deepEqual(fake.state(), { ...base, isr: [1, 3] });
 });
 
@@ -46,7 +50,7 @@ Deno.test("a lost race with the same leadership is retried on the new version, m
   const base4 = { ...base, isr: [1, 2, 3] };
   const fake = fakeCoordination(base4, (write) => write({ ...base4, isr: [1, 2], controllerEpoch: 3 }));
   const outcome = await writeIsr(fake.coordination, "t", 0, 1, 4, (isr) => [...isr, 4]);
-  assert.deepEqual(outcome, { kind: "written", isr: [1, 2, 4] });
+  assert.deepEqual(outcome, { kind: "written", isr: [1, 2, 4], changed: true });
   assert.deepEqual(fake.state(), { ...base, controllerEpoch: 3, isr: [1, 2, 4] });
 });
 

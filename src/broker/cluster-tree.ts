@@ -1,0 +1,211 @@
+/**
+ * The one reader of the cluster as the coordinator records it: live brokers (with the zxid of
+ * their registration, so a re-registration is visible), every topic's replica assignment and
+ * config, every partition's state with its znode version (the compare-and-set token of the next
+ * write), and the controller. The controller reads it to decide; a broker reads it at start and
+ * as its periodic reconcile; `cluster describe` and `vltava dev` read it for their tables.
+ *
+ * Reads are pipelined (the client sends many requests before the first answer) with a bound on
+ * how many are in flight. A caller that wants to hear about changes passes `watch`, which names
+ * the watcher to arm for a path (or undefined to arm none). Malformed znodes are logged and
+ * skipped: they are untrusted input.
+ *
+ * @example
+ * ```ts
+ * const view = await new ClusterTreeReader(zk).read();
+ * console.log(view.brokers.size, [...view.topics.keys()], view.controllerId);
+ * ```
+ */
+import type { Watcher, ZooKeeperClient } from "../zk/client/mod.ts";
+import { ErrorCode, KeeperError } from "../zk/protocol/mod.ts";
+import { decodeController } from "./controller/controller-znodes.ts";
+import {
+  BROKER_IDS_PATH,
+  type BrokerEndpoint,
+  brokerIdPath,
+  CONTROLLER_PATH,
+  decodeBrokerEndpoint,
+  decodePartitionState,
+  decodeTopicAssignment,
+  decodeTopicConfig,
+  type PartitionState,
+  partitionStatePath,
+  type ReplicaAssignment,
+  topicConfigPath,
+  topicPath,
+  TOPICS_PATH,
+} from "./zk-layout.ts";
+
+/** A partition's state and the znode version it was read at. */
+export interface VersionedState {
+  state: PartitionState;
+  version: number;
+}
+
+export interface TopicView {
+  name: string;
+  assignment: ReplicaAssignment;
+  configs: Record<string, string>;
+  /** Index = partition; null where no state node exists (or it is unreadable). */
+  states: (VersionedState | null)[];
+}
+
+export interface ClusterView {
+  brokers: Map<number, BrokerEndpoint>;
+  /** Broker id -> creation zxid of its registration: a changed value means it re-registered. */
+  registrations: Map<number, number>;
+  topics: Map<string, TopicView>;
+  /** The controller's broker id, or -1 when none is elected. */
+  controllerId: number;
+}
+
+export interface ClusterTreeReaderOptions {
+  /** The watcher to arm for a path, or undefined for none. */
+  watch?: (path: string) => Watcher | undefined;
+  /** Called when an armed watch could not be set (the read failed); the caller may re-arm. */
+  unwatch?: (path: string) => void;
+  log?: (message: string) => void;
+}
+
+/** Coordinator reads in flight at once during a read of many nodes. */
+const MAX_PARALLEL_READS = 256;
+
+const isNoNode = (error: unknown) => error instanceof KeeperError && error.code === ErrorCode.noNode;
+
+export class ClusterTreeReader {
+  readonly #zk: ZooKeeperClient;
+  readonly #options: ClusterTreeReaderOptions;
+
+  constructor(zk: ZooKeeperClient, options: ClusterTreeReaderOptions = {}) {
+    this.#zk = zk;
+    this.#options = options;
+  }
+
+  #log(message: string): void {
+    (this.#options.log ?? ((line) => console.error(line)))(message);
+  }
+
+  async #children(path: string, watch: boolean): Promise<string[]> {
+    const watcher = watch ? this.#options.watch?.(path) : undefined;
+    try {
+      return await this.#zk.getChildren(path, watcher);
+    } catch (error) {
+      if (watcher) this.#options.unwatch?.(path);
+      if (isNoNode(error)) return [];
+      throw error;
+    }
+  }
+
+  async #data(
+    path: string,
+    watch: boolean,
+  ): Promise<{ data: Uint8Array | null; version: number; czxid: number } | null> {
+    const watcher = watch ? this.#options.watch?.(path) : undefined;
+    try {
+      const { data, stat } = await this.#zk.getData(path, watcher);
+      return { data, version: stat.version, czxid: stat.czxid };
+    } catch (error) {
+      // A missing node sets no data watch in ZooKeeper: the caller may arm it again later.
+      if (watcher) this.#options.unwatch?.(path);
+      if (isNoNode(error)) return null;
+      throw error;
+    }
+  }
+
+  /** Live brokers and their registration zxids. */
+  async readBrokers(): Promise<Pick<ClusterView, "brokers" | "registrations">> {
+    const brokers = new Map<number, BrokerEndpoint>();
+    const registrations = new Map<number, number>();
+    const ids = (await this.#children(BROKER_IDS_PATH, true)).map(Number).filter(Number.isSafeInteger);
+    const nodes = await mapBounded(ids, (brokerId) => this.#data(brokerIdPath(brokerId), false));
+    ids.forEach((brokerId, i) => {
+      const node = nodes[i];
+      if (node === null) return;
+      try {
+        brokers.set(brokerId, decodeBrokerEndpoint(brokerId, node.data));
+        registrations.set(brokerId, node.czxid);
+      } catch (error) {
+        this.#log((error as Error).message);
+      }
+    });
+    return { brokers, registrations };
+  }
+
+  /** Everything: brokers, topics with states and configs, the controller. */
+  async read(): Promise<ClusterView> {
+    const { brokers, registrations } = await this.readBrokers();
+    const topics = new Map<string, TopicView>();
+    const names = await this.#children(TOPICS_PATH, true);
+    // Topics one after another, each topic's partitions pipelined: bounded requests in flight.
+    for (const name of names) {
+      const topic = await this.readTopic(name);
+      if (topic) topics.set(topic.name, topic);
+    }
+    return { brokers, registrations, topics, controllerId: await this.readControllerId() };
+  }
+
+  /** One topic, or null when it is gone or unreadable. */
+  async readTopic(name: string): Promise<TopicView | null> {
+    const node = await this.#data(topicPath(name), true);
+    if (node === null) return null;
+    let assignment: ReplicaAssignment;
+    try {
+      assignment = decodeTopicAssignment(name, node.data);
+    } catch (error) {
+      this.#log((error as Error).message);
+      return null;
+    }
+    const states = await mapBounded(
+      assignment.map((_, partition) => partition),
+      (p) => this.readState(name, p),
+    );
+    return { name, assignment, configs: await this.readConfigs(name), states };
+  }
+
+  /** A partition's state with its version, or null. */
+  async readState(topic: string, partition: number): Promise<VersionedState | null> {
+    const node = await this.#data(partitionStatePath(topic, partition), false);
+    if (node === null) return null;
+    try {
+      return {
+        state: decodePartitionState(`Partition ${topic}-${partition} state`, node.data),
+        version: node.version,
+      };
+    } catch (error) {
+      this.#log((error as Error).message);
+      return null;
+    }
+  }
+
+  /** A topic's config overrides ({} when none or unreadable). */
+  async readConfigs(name: string): Promise<Record<string, string>> {
+    const node = await this.#data(topicConfigPath(name), false);
+    if (node === null) return {};
+    try {
+      return decodeTopicConfig(name, node.data);
+    } catch (error) {
+      this.#log((error as Error).message);
+      return {};
+    }
+  }
+
+  /** The elected controller's id, -1 when there is none (or /controller is unreadable). */
+  async readControllerId(): Promise<number> {
+    const node = await this.#data(CONTROLLER_PATH, false);
+    return decodeController(node?.data ?? null)?.brokerId ?? -1;
+  }
+}
+
+/** map over items with at most MAX_PARALLEL_READS calls pending, results in order. */
+export async function mapBounded<T, R>(items: readonly T[], fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await fn(items[index]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(MAX_PARALLEL_READS, items.length) }, worker));
+  return results;
+}

@@ -1,0 +1,34 @@
+/**
+ * The consumer-group APIs, keyed by API key, over one GroupApi: FindCoordinator, JoinGroup,
+ * SyncGroup, Heartbeat, LeaveGroup, OffsetCommit, OffsetFetch, DescribeGroups, ListGroups and
+ * DeleteGroups. The broker registers them with its other handlers; tests drive them over a
+ * stand-in GroupApi.
+ */
+import { ApiKey } from "../../kafka/api-keys.ts";
+import type { RequestHandler } from "../connection.ts";
+import type { GroupApi } from "../group-service.ts";
+import { deleteGroupsHandler } from "./delete-groups.ts";
+import { describeGroupsHandler } from "./describe-groups.ts";
+import { findCoordinatorHandler } from "./find-coordinator.ts";
+import { heartbeatHandler } from "./heartbeat.ts";
+import { joinGroupHandler } from "./join-group.ts";
+import { leaveGroupHandler } from "./leave-group.ts";
+import { listGroupsHandler } from "./list-groups.ts";
+import { offsetCommitHandler } from "./offset-commit.ts";
+import { offsetFetchHandler } from "./offset-fetch.ts";
+import { syncGroupHandler } from "./sync-group.ts";
+
+export function groupApiHandlers(groups: GroupApi): [number, RequestHandler][] {
+  return [
+    [ApiKey.FindCoordinator, findCoordinatorHandler(groups)],
+    [ApiKey.JoinGroup, joinGroupHandler(groups)],
+    [ApiKey.SyncGroup, syncGroupHandler(groups)],
+    [ApiKey.Heartbeat, heartbeatHandler(groups)],
+    [ApiKey.LeaveGroup, leaveGroupHandler(groups)],
+    [ApiKey.OffsetCommit, offsetCommitHandler(groups)],
+    [ApiKey.OffsetFetch, offsetFetchHandler(groups)],
+    [ApiKey.DescribeGroups, describeGroupsHandler(groups)],
+    [ApiKey.ListGroups, listGroupsHandler(groups)],
+    [ApiKey.DeleteGroups, deleteGroupsHandler(groups)],
+  ];
+}

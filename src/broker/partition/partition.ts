@@ -1,0 +1,535 @@
+/**
+ * Partition: one partition replica hosted by this broker, and the only owner of its state — the
+ * log on disk (a PartitionLog, used directly), who leads and in which leader epoch, the ISR (one
+ * copy, as the coordinator has it, plus the change being written), what the leader knows of its
+ * followers, and the high watermark. Every mechanism of replication is a method here:
+ *
+ *   applyLeadership   leadership news (LeaderAndIsr, a reconcile, or the state an ISR write met):
+ *                     older leader epochs are refused, a newer one makes this replica leader
+ *                     (makeLeader) or follower (makeFollower), the same one refreshes the ISR.
+ *   appendAsLeader    a producer's batches: validated once (by the log), offsets assigned, then
+ *                     the high watermark moves if this replica is alone in the ISR.
+ *   recordFollowerFetch  a follower's fetch offset is its log end: the high watermark may move,
+ *                     and a follower that caught up rejoins the ISR (maybeExpandIsr).
+ *   maybeShrinkIsr    a periodic check: ISR members not caught up for replica.lag.time.max.ms leave.
+ *   waitForCommit     acks=all: until the high watermark passes an offset.
+ *   appendAsFollower, truncateTo, updateFollowerHighWatermark   the follower side, driven by the
+ *                     replica fetcher.
+ *
+ * Every state change is reported to one PartitionObserver (leadership, ISR, high watermark,
+ * appends), so metrics and events hook in at one place. ISR changes are written to the
+ * coordinator (PartitionStateStore) one at a time; until a write is confirmed the high watermark
+ * respects the union of the ISR before and after it, so neither an expansion nor a shrink can
+ * count a record as committed by fewer replicas than an election may pick from.
+ *
+ * Offsets are JS numbers (exact to 2^53: centuries at a million records a second).
+ *
+ * @example
+ * ```ts
+ * const partition = new Partition({ topic: "orders", partition: 0 }, log, deps);
+ * partition.applyLeadership({ leader: 1, leaderEpoch: 3, isr: [1, 2], replicas: [1, 2] });
+ * const appended = await partition.appendAsLeader(batches, { requiredAcks: -1 });
+ * const errorCode = await partition.waitForCommit(appended.nextOffset, 30_000);
+ * ```
+ */
+import { invariant } from "../../assert.ts";
+import { ErrorCode, KafkaError } from "../../kafka/errors.ts";
+import type { LogAppendInfo, PartitionLog } from "../../storage/partition-log.ts";
+import type { Purgatory } from "../purgatory.ts";
+import { partitionKey, sameMembers, type TopicPartition } from "../topic-partition.ts";
+import type { PartitionState } from "../zk-layout.ts";
+import { FollowerProgress } from "./follower-progress.ts";
+import type { PartitionStateStore } from "./isr-writer.ts";
+
+/** What a leader is told: who leads, in which epoch, the ISR and the replica list. */
+export interface LeadershipNews {
+  leader: number;
+  leaderEpoch: number;
+  isr: readonly number[];
+  replicas: readonly number[];
+}
+
+/** What applyLeadership did, so the replica manager can start or stop fetching. */
+export type LeadershipOutcome =
+  /** Older than what the partition knows: refused (FENCED_LEADER_EPOCH). */
+  | "stale"
+  /** Same leader epoch: at most the ISR was refreshed. */
+  | "unchanged"
+  | "became-leader"
+  | "became-follower";
+
+/** Why the ISR changed. */
+export type IsrChangeReason = "shrink" | "expand" | "controller" | "leadership";
+
+/** Told of every state change of a partition (metrics, events, the group coordinator). */
+export interface PartitionObserver {
+  /** This broker became (true) or stopped being (false) the partition's leader. */
+  leadershipChanged(partition: Partition, isLeader: boolean): void;
+  /** The ISR this replica knows changed. */
+  isrChanged(
+    partition: Partition,
+    before: readonly number[],
+    after: readonly number[],
+    reason: IsrChangeReason,
+  ): void;
+  /** The leader's high watermark moved forward. */
+  highWatermarkAdvanced(partition: Partition, highWatermark: number): void;
+  /** A producer's batches were appended (leader only). */
+  appended(partition: Partition, info: LogAppendInfo): void;
+}
+
+/** An observer that ignores everything (tests, tools). */
+export const IGNORE_PARTITION_EVENTS: PartitionObserver = {
+  leadershipChanged: () => {},
+  isrChanged: () => {},
+  highWatermarkAdvanced: () => {},
+  appended: () => {},
+};
+
+/** What a Partition needs from its broker. */
+export interface PartitionDeps {
+  brokerId: number;
+  purgatory: Purgatory;
+  stateStore: PartitionStateStore;
+  observer: PartitionObserver;
+  /** replica.lag.time.max.ms: an ISR member not caught up for this long leaves. */
+  replicaLagTimeMaxMs: number;
+  /** Is a broker registered right now? (a dead ISR member need not be waited for) */
+  isLive: (brokerId: number) => boolean;
+  /** Leadership news an ISR write or re-read ran into (a newer state, or null: node gone). */
+  onNewerState: (partition: Partition, state: PartitionState | null) => void;
+  log: (message: string) => void;
+  now?: () => number;
+}
+
+/** Where an acks=all append stands, or an error code. */
+export interface AppendResult {
+  /** Offset of the first record appended. */
+  baseOffset: number;
+  /** Offset after the last record (the log end it made). */
+  nextOffset: number;
+  /** The LogAppendTime stamped on the batches, else -1. */
+  logAppendTimeMs: number;
+}
+
+/** The leader's bookkeeping, for one leader epoch. */
+interface Leadership {
+  readonly epoch: number;
+  readonly followers: FollowerProgress;
+  /** LEO when this leadership began: a rejoining follower must have everything before it. */
+  readonly epochStartOffset: number;
+  /** While an ISR write is in flight: the ISR it writes (merged with the current one). */
+  pendingIsr: readonly number[] | null;
+  /** Bumped by every ISR write, so a concurrent re-read older than it is not applied. */
+  isrGeneration: number;
+  /** A re-read of the partition state is in flight. */
+  syncing: boolean;
+}
+
+export class Partition implements TopicPartition {
+  readonly topic: string;
+  readonly partition: number;
+  /** "topic:partition", the key of every map of partitions. */
+  readonly key: string;
+  /** Purgatory key woken when the log grows (followers' long polls wait on it). */
+  readonly dataWaitKey: string;
+  /** Purgatory key woken when the high watermark moves or leadership changes (consumers, acks=all). */
+  readonly commitWaitKey: string;
+  readonly log: PartitionLog;
+  #replicas: readonly number[] = [];
+  #leader = -1;
+  #leaderEpoch = -1;
+  #isr: readonly number[] = [];
+  #leadership: Leadership | null = null;
+  /** min.insync.replicas of the topic. */
+  #minInsyncReplicas = 1;
+  #closed = false;
+  readonly #deps: PartitionDeps;
+  readonly #now: () => number;
+
+  constructor(name: TopicPartition, log: PartitionLog, deps: PartitionDeps) {
+    this.topic = name.topic;
+    this.partition = name.partition;
+    this.key = partitionKey(name.topic, name.partition);
+    this.dataWaitKey = `log:${this.key}`;
+    this.commitWaitKey = `hwm:${this.key}`;
+    this.log = log;
+    this.#deps = deps;
+    this.#now = deps.now ?? Date.now;
+  }
+
+  // --- what the partition knows ----------------------------------------------------------
+
+  get replicas(): readonly number[] {
+    return this.#replicas;
+  }
+  /** The leader's broker id, -1 while none is known. */
+  get leader(): number {
+    return this.#leader;
+  }
+  /** -1 until the first leadership news. */
+  get leaderEpoch(): number {
+    return this.#leaderEpoch;
+  }
+  /** The ISR as the coordinator has it (the leader's last confirmed write, or what it was told). */
+  get isr(): readonly number[] {
+    return this.#isr;
+  }
+  /** The ISR change being written, if any (leader only). */
+  get pendingIsr(): readonly number[] | null {
+    return this.#leadership?.pendingIsr ?? null;
+  }
+  get isLeader(): boolean {
+    return this.#leadership !== null;
+  }
+  get highWatermark(): number {
+    return this.log.highWatermark;
+  }
+  get logEndOffset(): number {
+    return this.log.logEndOffset;
+  }
+  get logStartOffset(): number {
+    return this.log.logStartOffset;
+  }
+  /** The newest leader epoch in the log's epoch cache, -1 when it has none. */
+  get latestEpoch(): number {
+    return this.log.latestEpoch;
+  }
+  get minInsyncReplicas(): number {
+    return this.#minInsyncReplicas;
+  }
+  set minInsyncReplicas(value: number) {
+    this.#minInsyncReplicas = Number.isSafeInteger(value) && value >= 1 ? value : 1;
+  }
+
+  // --- leadership ------------------------------------------------------------------------
+
+  /**
+   * Leadership news. Older epochs are refused; the same epoch refreshes the ISR (a follower
+   * takes it as told; the leader re-reads the node, since what it was told may predate its own
+   * latest ISR write); a newer epoch makes this replica leader or follower. Synchronous, so two
+   * sources of news never interleave.
+   */
+  applyLeadership(news: LeadershipNews): LeadershipOutcome {
+    if (this.#closed || news.leaderEpoch < this.#leaderEpoch) return "stale";
+    this.#replicas = [...news.replicas];
+    if (news.leaderEpoch === this.#leaderEpoch) {
+      if (this.#leadership === null) this.#setIsr(news.isr, "controller");
+      else if (!sameMembers(news.isr, this.#isr)) this.#syncIsr(this.#leadership);
+      return "unchanged";
+    }
+    if (news.leader === this.#deps.brokerId) {
+      this.#makeLeader(news);
+      return "became-leader";
+    }
+    this.#makeFollower(news.leader, news.leaderEpoch, news.isr);
+    return "became-follower";
+  }
+
+  #makeLeader(news: LeadershipNews): void {
+    invariant(news.leaderEpoch > this.#leaderEpoch, () => `${this.key}: leader epoch must grow`);
+    const wasLeader = this.isLeader;
+    this.#leader = this.#deps.brokerId;
+    this.#leaderEpoch = news.leaderEpoch;
+    this.log.assignEpochStartOffset(news.leaderEpoch, this.log.logEndOffset);
+    this.#leadership = {
+      epoch: news.leaderEpoch,
+      followers: new FollowerProgress(this.#deps.brokerId, this.#replicas, this.#now()),
+      epochStartOffset: this.log.logEndOffset,
+      pendingIsr: null,
+      isrGeneration: 0,
+      syncing: false,
+    };
+    this.#setIsr(news.isr, "leadership");
+    this.#deps.log(
+      `${this.key}: leader in epoch ${news.leaderEpoch} at offset ${this.log.logEndOffset}, ISR [${news.isr}]`,
+    );
+    // Alone in the ISR, everything held is committed (also after a restart, whose checkpointed
+    // high watermark may lag the recovered log end).
+    this.#maybeAdvanceHighWatermark();
+    this.#wakeAll();
+    if (!wasLeader) this.#deps.observer.leadershipChanged(this, true);
+  }
+
+  #makeFollower(leader: number, leaderEpoch: number, isr: readonly number[]): void {
+    invariant(leaderEpoch > this.#leaderEpoch, () => `${this.key}: leader epoch must grow`);
+    const wasLeader = this.isLeader;
+    this.#leadership = null;
+    this.#leader = leader;
+    this.#leaderEpoch = leaderEpoch;
+    this.#setIsr(isr, "leadership");
+    if (leader >= 0) this.#deps.log(`${this.key}: following broker ${leader} in epoch ${leaderEpoch}`);
+    this.#wakeAll(); // parked produces and fetches see that this replica no longer leads
+    if (wasLeader) this.#deps.observer.leadershipChanged(this, false);
+  }
+
+  /**
+   * Stop leading and following (StopReplica, the partition leaving this broker, shutdown): parked
+   * requests wake and find no leader here. The leader epoch is kept, so older news stays refused.
+   */
+  stop(): void {
+    const wasLeader = this.isLeader;
+    this.#leadership = null;
+    this.#leader = -1;
+    this.#wakeAll();
+    if (wasLeader) this.#deps.observer.leadershipChanged(this, false);
+  }
+
+  /** stop(), and refuse everything from now on (the log is about to close). */
+  close(): void {
+    this.stop();
+    this.#closed = true;
+  }
+
+  // --- leader: appends, commits ----------------------------------------------------------
+
+  /**
+   * Append a producer's batches as leader: KafkaError NOT_LEADER_OR_FOLLOWER when this replica
+   * does not lead, NOT_ENOUGH_REPLICAS for acks=all with an ISR below min.insync.replicas;
+   * StorageError from the log's validation (CORRUPT_MESSAGE, MESSAGE_TOO_LARGE, …). Resolves once
+   * written (and fsynced under fsync=always).
+   */
+  async appendAsLeader(
+    batches: Uint8Array,
+    options: { requiredAcks: number; zstdAllowed?: boolean },
+  ): Promise<AppendResult> {
+    const leadership = this.#leadership;
+    if (leadership === null) throw new KafkaError(ErrorCode.NOT_LEADER_OR_FOLLOWER, this.key);
+    if (options.requiredAcks === -1 && this.#isr.length < this.#minInsyncReplicas) {
+      throw new KafkaError(
+        ErrorCode.NOT_ENOUGH_REPLICAS,
+        `${this.key}: ISR [${this.#isr}] is smaller than min.insync.replicas ${this.#minInsyncReplicas}`,
+      );
+    }
+    const endBefore = this.log.logEndOffset;
+    const info = this.log.appendAsLeader(batches, leadership.epoch, { zstdAllowed: options.zstdAllowed });
+    invariant(
+      info.firstOffset === endBefore && info.lastOffset - info.firstOffset + 1 === info.recordCount,
+      () =>
+        `${this.key}: appended offsets ${info.firstOffset}..${info.lastOffset} are not ` +
+        `${info.recordCount} contiguous offsets from the log end ${endBefore}`,
+    );
+    // fsync=always: acknowledged (and counted towards the HWM) only once on disk; concurrent
+    // appends share one fsync.
+    if (this.log.config.fsyncAlways) await this.log.flush();
+    this.#deps.purgatory.wake(this.dataWaitKey); // followers' long polls
+    this.#deps.observer.appended(this, info);
+    this.#maybeAdvanceHighWatermark();
+    return {
+      baseOffset: info.firstOffset,
+      nextOffset: info.lastOffset + 1,
+      logAppendTimeMs: info.logAppendTimeMs,
+    };
+  }
+
+  /**
+   * Resolve once the high watermark reaches nextOffset: 0, or NOT_ENOUGH_REPLICAS_AFTER_APPEND
+   * when the ISR meanwhile shrank below min.insync.replicas (stored, not acknowledged); when
+   * this broker stops leading in the epoch it appended in, NOT_LEADER_OR_FOLLOWER (the new
+   * leader may truncate the batch); REQUEST_TIMED_OUT when timeoutMs passes.
+   */
+  async waitForCommit(nextOffset: number, timeoutMs: number): Promise<number> {
+    const deadline = this.#now() + timeoutMs;
+    const leadership = this.#leadership;
+    for (;;) {
+      if (leadership === null || this.#leadership !== leadership) return ErrorCode.NOT_LEADER_OR_FOLLOWER;
+      if (this.log.highWatermark >= nextOffset) {
+        return this.#isr.length < this.#minInsyncReplicas ? ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND : 0;
+      }
+      const remainingMs = deadline - this.#now();
+      if (remainingMs <= 0) return ErrorCode.REQUEST_TIMED_OUT;
+      const outcome = await this.#deps.purgatory.wait([this.commitWaitKey], remainingMs);
+      if (outcome === "closed") return ErrorCode.REQUEST_TIMED_OUT;
+      // A full purgatory degrades the wait to polling (bounded memory beats a prompt answer).
+      if (outcome === "full") await new Promise((resolve) => setTimeout(resolve, Math.min(remainingMs, 10)));
+    }
+  }
+
+  /**
+   * Whole stored batches from fetchOffset, at most maxBytes (but at least one batch) and none
+   * reaching maxOffset (the high watermark for consumers, the log end for followers).
+   */
+  read(fetchOffset: number, maxBytes: number, maxOffset: number): Uint8Array {
+    return this.log.read(fetchOffset, maxBytes, maxOffset).records;
+  }
+
+  /**
+   * A follower fetched at fetchOffset (its log end) in this leader's epoch: record it, let it
+   * rejoin the ISR when it caught up, advance the high watermark.
+   */
+  recordFollowerFetch(replicaId: number, fetchOffset: number): void {
+    const leadership = this.#leadership;
+    if (leadership === null || replicaId === this.#deps.brokerId || !this.#replicas.includes(replicaId)) {
+      return;
+    }
+    invariant(
+      fetchOffset <= this.log.logEndOffset,
+      () =>
+        `${this.key}: follower ${replicaId} fetched at ${fetchOffset}, past the log end ${this.log.logEndOffset}`,
+    );
+    leadership.followers.recordFetch(replicaId, fetchOffset, this.log.logEndOffset, this.#now());
+    this.maybeExpandIsr(replicaId);
+    this.#maybeAdvanceHighWatermark();
+  }
+
+  /**
+   * A follower outside the ISR rejoins once it holds every committed record and everything since
+   * this epoch began (so it cannot lack a record the previous leader committed).
+   */
+  maybeExpandIsr(replicaId: number): void {
+    const leadership = this.#leadership;
+    if (leadership === null || this.#isr.includes(replicaId)) return;
+    if (!leadership.followers.mayRejoin(replicaId, this.log.highWatermark, leadership.epochStartOffset)) {
+      return;
+    }
+    this.#changeIsr(leadership, (isr) => [...isr, replicaId], "expand");
+  }
+
+  /** ISR members not caught up for replica.lag.time.max.ms leave the ISR (leader only). */
+  maybeShrinkIsr(): void {
+    const leadership = this.#leadership;
+    if (leadership === null) return;
+    const lagging = leadership.followers.laggingMembers(
+      this.#isr,
+      this.#now(),
+      this.#deps.replicaLagTimeMaxMs,
+    );
+    if (lagging.length > 0) {
+      this.#changeIsr(leadership, (isr) => isr.filter((id) => !lagging.includes(id)), "shrink");
+    }
+  }
+
+  /** The ISR the high watermark must respect: while a change is being written, the union. */
+  #effectiveIsr(leadership: Leadership): readonly number[] {
+    if (leadership.pendingIsr === null) return this.#isr;
+    return [...new Set([...this.#isr, ...leadership.pendingIsr])];
+  }
+
+  #maybeAdvanceHighWatermark(): void {
+    const leadership = this.#leadership;
+    if (leadership === null) return;
+    const logEnd = this.log.logEndOffset;
+    const candidate = leadership.followers.highWatermark(this.#effectiveIsr(leadership), logEnd);
+    const current = this.log.highWatermark;
+    if (candidate <= current) return; // never backwards
+    invariant(
+      candidate <= logEnd,
+      () => `${this.key}: high watermark ${candidate} above the log end ${logEnd}`,
+    );
+    const kept = this.log.setHighWatermark(candidate);
+    invariant(kept === candidate, () => `${this.key}: high watermark ${candidate} was clamped to ${kept}`);
+    this.#deps.observer.highWatermarkAdvanced(this, kept);
+    this.#deps.purgatory.wake(this.commitWaitKey);
+  }
+
+  /** Write change(ISR in the node) to the partition state; one write at a time per partition. */
+  #changeIsr(
+    leadership: Leadership,
+    change: (isr: readonly number[]) => number[],
+    reason: "shrink" | "expand",
+  ): void {
+    // The next fetch or tick retries a change that could not start now.
+    if (leadership.pendingIsr !== null || this.#closed) return;
+    leadership.pendingIsr = change(this.#isr);
+    leadership.isrGeneration++;
+    this.#deps.stateStore.writeIsr(this, this.#deps.brokerId, leadership.epoch, change)
+      .then((outcome) => {
+        if (this.#leadership !== leadership) return;
+        if (outcome.kind === "written") return this.#setIsr(outcome.isr, reason);
+        this.#deps.log(`${this.key}: ISR change refused, leadership moved on; following the new state`);
+        this.#deps.onNewerState(this, outcome.state);
+      })
+      .catch((error) =>
+        // Not fatal: the ISR stays as it was (safe: the HWM respects it) and the next fetch or
+        // tick tries again.
+        this.#deps.log(`${this.key}: ISR write failed, will retry: ${(error as Error).message}`)
+      )
+      .finally(() => {
+        leadership.pendingIsr = null;
+        if (this.#leadership === leadership) this.#maybeAdvanceHighWatermark();
+      });
+  }
+
+  /**
+   * The leader heard of a different ISR in its own epoch (the controller dropped a dead
+   * follower): re-read the node and adopt what it holds — keeping live members, which the
+   * leader tracks itself — unless an ISR write of ours started meanwhile (its outcome is newer).
+   */
+  #syncIsr(leadership: Leadership): void {
+    if (leadership.pendingIsr !== null || leadership.syncing || this.#closed) return;
+    leadership.syncing = true;
+    const generation = leadership.isrGeneration;
+    this.#deps.stateStore.read(this)
+      .then((state) => {
+        if (this.#leadership !== leadership) return;
+        if (leadership.pendingIsr !== null || leadership.isrGeneration !== generation) return;
+        if (state && state.leader === this.#deps.brokerId && state.leaderEpoch === leadership.epoch) {
+          // Drop only members gone from both the node and the live brokers; a live one would
+          // rejoin at its next fetch anyway. Never fewer than the node holds (elections pick from
+          // it, so the high watermark must wait for all of it).
+          const kept = this.#isr.filter((id) => id === this.#deps.brokerId || this.#deps.isLive(id));
+          this.#setIsr([...new Set([...state.isr, ...kept])].sort((a, b) => a - b), "controller");
+          this.#maybeAdvanceHighWatermark();
+        } else {
+          this.#deps.onNewerState(this, state);
+        }
+      })
+      .catch((error) =>
+        // The next news about this partition (or the periodic reconcile) re-reads it.
+        this.#deps.log(`${this.key}: reading the partition state failed: ${(error as Error).message}`)
+      )
+      .finally(() => leadership.syncing = false);
+  }
+
+  #setIsr(isr: readonly number[], reason: IsrChangeReason): void {
+    const before = this.#isr;
+    if (sameMembers(before, isr)) return;
+    this.#isr = [...isr];
+    if (reason !== "leadership") {
+      this.#deps.log(`${this.key}: ISR [${before}] -> [${isr}] (${reason}, epoch ${this.#leaderEpoch})`);
+    }
+    this.#deps.observer.isrChanged(this, before, this.#isr, reason);
+  }
+
+  /** Wake every waiter on the partition: long polls of both kinds and acks=all produces. */
+  #wakeAll(): void {
+    this.#deps.purgatory.wake(this.dataWaitKey);
+    this.#deps.purgatory.wake(this.commitWaitKey);
+  }
+
+  // --- follower --------------------------------------------------------------------------
+
+  /** Append a leader's batches unchanged (offsets and epochs kept); returns the new log end. */
+  appendAsFollower(batches: Uint8Array): number {
+    const endBefore = this.log.logEndOffset;
+    const info = this.log.appendAsFollower(batches);
+    invariant(
+      info.firstOffset >= endBefore,
+      () => `${this.key}: follower append at ${info.firstOffset} below the log end ${endBefore}`,
+    );
+    return this.log.logEndOffset;
+  }
+
+  /** A follower learns the leader's high watermark: min(it, own log end). */
+  updateFollowerHighWatermark(leaderHighWatermark: number): void {
+    if (this.isLeader) return;
+    this.log.setHighWatermark(Math.min(leaderHighWatermark, this.log.logEndOffset));
+  }
+
+  /** Where `epoch` ended in this log (OffsetForLeaderEpoch's answer). */
+  endOffsetForEpoch(epoch: number): { leaderEpoch: number; endOffset: number } {
+    return this.log.endOffsetForEpoch(epoch);
+  }
+
+  /** Remove everything at and after `offset` (follower only); true when something was removed. */
+  truncateTo(offset: number): boolean {
+    invariant(!this.isLeader, () => `${this.key}: a leader never truncates its own log`);
+    return this.log.truncateTo(offset);
+  }
+
+  /** Empty the log and restart it at `offset` (a follower below the leader's log start). */
+  truncateFullyAndStartAt(offset: number): void {
+    invariant(!this.isLeader, () => `${this.key}: a leader never truncates its own log`);
+    this.log.truncateFullyAndStartAt(offset);
+  }
+}
