@@ -1,12 +1,16 @@
 /**
- * The broker: registers in the coordinator, follows the cluster metadata, hosts partition logs
- * and serves the Kafka protocol.
+ * The broker: registers in the coordinator, hosts partition replicas (ReplicaManager), keeps the
+ * cluster picture clients are given (MetadataCache), serves the Kafka protocol, and stands for
+ * controller on the same coordinator session.
  *
  * Start order: bind the port (so port 0 resolves), connect the coordinator session, register
  * /brokers/ids/N (ephemeral — a live broker with the same id makes this fail with a clear error)
- * and /brokers/registered/N, read the metadata and open the hosted logs, then accept clients.
- * close() is the clean shutdown: stop accepting, release parked requests, close connections,
- * close the logs (clean marker), close the session (the ephemeral node vanishes at once).
+ * and /brokers/registered/N, read the coordinator tree once (metadata cache, hosted logs and their
+ * leadership), accept clients, join the controller election. Then LeaderAndIsr and UpdateMetadata
+ * from the controller keep it current, and a periodic re-read of the tree catches up on anything
+ * missed. close() is the clean shutdown: controlled shutdown (leaderships move away), stop
+ * accepting, release parked requests, close connections, close the logs (clean marker), close the
+ * session (the ephemeral nodes vanish at once).
  *
  * @example
  * ```ts

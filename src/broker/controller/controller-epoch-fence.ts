@@ -1,6 +1,6 @@
 /**
  * The broker side of controller fencing: the highest controller epoch this broker has heard
- * from. One fence per broker (owned by the replication manager) serves LeaderAndIsr,
+ * from. One fence per broker (owned by the ReplicaManager) serves LeaderAndIsr,
  * StopReplica and UpdateMetadata alike: a request carrying an older epoch than any of them
  * comes from a deposed controller and is refused with STALE_CONTROLLER_EPOCH.
  */

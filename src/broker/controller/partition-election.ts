@@ -14,6 +14,7 @@
  * - Every change of leader bumps the leader epoch; an ISR-only change keeps it (the leader's
  *   own ISR writes do the same, so both sides agree on what an epoch means).
  */
+import { sameMembers } from "../topic-partition.ts";
 import type { PartitionState } from "../zk-layout.ts";
 
 export interface ElectionInput {
@@ -93,10 +94,6 @@ export function electPartition(input: ElectionInput): ElectionResult | null {
 
 function bump(state: PartitionState, leader: number, isr: number[], controllerEpoch: number): PartitionState {
   return { leader, leaderEpoch: state.leaderEpoch + 1, isr, controllerEpoch };
-}
-
-function sameMembers(a: readonly number[], b: readonly number[]): boolean {
-  return a.length === b.length && a.every((id) => b.includes(id));
 }
 
 /** Topic config value of unclean.leader.election.enable (default false). */

@@ -1,7 +1,7 @@
 /**
  * Fetch: stored batch bytes as they are, up to the high watermark for consumers and up to the
  * log end for followers (replica_id >= 0), whose fetch offset reports their log end offset to
- * the replication manager (ISR, high watermark). A current_leader_epoch older than ours is
+ * their Partition (ISR, high watermark). A current_leader_epoch older than ours is
  * FENCED_LEADER_EPOCH, a newer one UNKNOWN_LEADER_EPOCH. Long-poll: when fewer than min_bytes are ready the
  * request parks in the purgatory on its partitions' keys until an append wakes it or max_wait
  * passes, then answers with whatever is there and error 0 — never blocking another request.

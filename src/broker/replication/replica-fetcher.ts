@@ -11,7 +11,7 @@
  * kept), learn the high watermark. The next fetch's offset tells the leader our log end.
  *
  * Errors: a connection failure closes the connection and retries with backoff; a fenced answer
- * (our epoch is stale) drops the partition until the next LeaderAndIsr (or partition state) says
+ * (our epoch is stale) drops the partition until the next LeaderAndIsr (or reconcile) says
  * who leads; not-leader and unknown (newer) epoch answers — the leader has not heard of its
  * leadership yet — retry after a backoff.
  */
