@@ -6,8 +6,8 @@
  * state.
  *
  * A violated invariant always logs one loud line with the stack. What happens next depends on
- * the mode: "exit" (the processes tests start: VLTAVA_INVARIANTS=exit, set by tests/helpers)
- * ends the process at once with exit code 70, so the test that caused it fails; "throw" (unit
+ * the mode: "exit" (the processes tests start: main.ts reads VLTAVA_INVARIANTS=exit, which
+ * tests/helpers set) ends the process at once with exit code 70, so the test that caused it fails; "throw" (unit
  * tests, setInvariantMode) throws an InvariantError; "log" (production default) lets the process
  * go on serving everything else, since one partition's bug must not take a broker and all its
  * other partitions down.
@@ -29,22 +29,17 @@ export class InvariantError extends Error {
   override name = "InvariantError";
 }
 
-let mode: InvariantMode = readModeFromEnvironment();
+let mode: InvariantMode = "log";
 let violations = 0;
 
-function readModeFromEnvironment(): InvariantMode {
-  try {
-    const mode = Deno.env.get("VLTAVA_INVARIANTS");
-    return mode === "exit" || mode === "throw" ? mode : "log";
-  } catch {
-    // No --allow-env (a library user's sandbox): the production default is the safe choice.
-    return "log";
-  }
-}
-
-/** Switch modes (unit tests use "throw"). */
+/** Switch modes (unit tests use "throw"; the program takes VLTAVA_INVARIANTS). */
 export function setInvariantMode(next: InvariantMode): void {
   mode = next;
+}
+
+/** The mode a VLTAVA_INVARIANTS value names; anything else is the production default. */
+export function parseInvariantMode(value: string | undefined): InvariantMode {
+  return value === "exit" || value === "throw" ? value : "log";
 }
 
 /** How many invariants were violated in this process (tests assert it stays 0). */

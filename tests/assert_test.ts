@@ -14,7 +14,10 @@ Deno.test("a violated invariant throws in throw mode and is counted; a holding o
 
 Deno.test("log mode reports and goes on; exit mode ends the process with code 70", async () => {
   const script = `
-    import { invariant } from ${JSON.stringify(new URL("../src/assert.ts", import.meta.url).href)};
+    import { invariant, parseInvariantMode, setInvariantMode } from ${
+    JSON.stringify(new URL("../src/assert.ts", import.meta.url).href)
+  };
+    setInvariantMode(parseInvariantMode(Deno.env.get("VLTAVA_INVARIANTS")));
     invariant(false, () => "leader epoch went down");
     console.log("still running");
   `;
