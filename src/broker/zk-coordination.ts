@@ -76,6 +76,10 @@ class ZkCoordination implements Coordination {
     }
   }
 
+  createSequential(prefix: string, data: Uint8Array): Promise<string> {
+    return this.#client.create(prefix, data, { sequential: true });
+  }
+
   async put(path: string, data: Uint8Array): Promise<void> {
     for (let attempt = 0; attempt < 10; attempt++) {
       const current = await this.getData(path);
@@ -93,7 +97,7 @@ class ZkCoordination implements Coordination {
   async getData(path: string, watch?: () => void): Promise<VersionedData | null> {
     try {
       const { data, stat } = await this.#client.getData(path, watch ? () => watch() : undefined);
-      return { data: data ?? new Uint8Array(), version: stat.version };
+      return { data: data ?? new Uint8Array(), version: stat.version, createdMs: stat.ctime };
     } catch (error) {
       if (isCode(error, ErrorCode.noNode)) return null;
       throw error;

@@ -22,6 +22,7 @@
  */
 import { BadVersionError, type Coordination, NodeExistsError } from "../broker/coordination.ts";
 import type { CredentialLookup } from "./sasl.ts";
+import { WatchFedUpdates } from "./watch-fed-cache.ts";
 import { formatScramCredential, type ScramCredential } from "./scram.ts";
 import {
   credentialsOf,
@@ -37,8 +38,6 @@ import {
 
 /** Users read at once during a full load. */
 const LOAD_CONCURRENCY = 32;
-/** Pause before the full reload that repairs a failed read. */
-const REPAIR_DELAY_MS = 1000;
 /** Attempts of one compare-and-set write before giving up. */
 const MAX_WRITE_ATTEMPTS = 10;
 
@@ -51,15 +50,14 @@ export interface UserCredentialInfo {
 export class ScramCredentialStore {
   readonly #coordination: Coordination;
   readonly #log: (line: string) => void;
+  readonly #updates: WatchFedUpdates;
   /** sanitized node name → credentials. */
   #users = new Map<string, Map<ScramCredentialMechanism, ScramCredential>>();
-  #queue: Promise<void> = Promise.resolve();
-  #repairTimer: ReturnType<typeof setTimeout> | undefined;
-  #closed = false;
 
   private constructor(coordination: Coordination, log: (line: string) => void) {
     this.#coordination = coordination;
     this.#log = log;
+    this.#updates = new WatchFedUpdates("credential cache", log, () => this.reload());
   }
 
   /** Load every user and start following changes. */
@@ -84,11 +82,11 @@ export class ScramCredentialStore {
     return result.sort((a, b) => a.user < b.user ? -1 : a.user > b.user ? 1 : 0);
   }
 
-  /** Re-read everything (at start, after a new session, to repair a failed read). */
+  /** Re-read everything (at start, after a new coordinator session, to repair a failed read). */
   reload(): Promise<void> {
-    return this.#enqueue(async () => {
-      const nodes = await this.#coordination.getChildren(USERS_CONFIG_PATH, () => this.#childrenChanged()) ??
-        [];
+    return this.#updates.enqueue(async () => {
+      this.#updates.releaseAll();
+      const nodes = await this.#listUsers();
       const users = new Map<string, Map<ScramCredentialMechanism, ScramCredential>>();
       for (let at = 0; at < nodes.length; at += LOAD_CONCURRENCY) {
         const batch = nodes.slice(at, at + LOAD_CONCURRENCY);
@@ -102,15 +100,17 @@ export class ScramCredentialStore {
   }
 
   close(): void {
-    this.#closed = true;
-    clearTimeout(this.#repairTimer);
+    this.#updates.close();
+  }
+
+  #listUsers(): Promise<string[]> {
+    const watch = this.#updates.watcher(USERS_CONFIG_PATH, () => this.#childrenChanged());
+    return this.#coordination.getChildren(USERS_CONFIG_PATH, watch).then((nodes) => nodes ?? []);
   }
 
   #childrenChanged(): void {
-    this.#enqueue(async () => {
-      const nodes = new Set(
-        await this.#coordination.getChildren(USERS_CONFIG_PATH, () => this.#childrenChanged()) ?? [],
-      );
+    this.#updates.enqueue(async () => {
+      const nodes = new Set(await this.#listUsers());
       for (const node of this.#users.keys()) if (!nodes.has(node)) this.#users.delete(node);
       for (const node of nodes) {
         if (this.#users.has(node)) continue;
@@ -121,7 +121,7 @@ export class ScramCredentialStore {
   }
 
   #userChanged(node: string): void {
-    this.#enqueue(async () => {
+    this.#updates.enqueue(async () => {
       const credentials = await this.#readUser(node);
       if (credentials === undefined) this.#users.delete(node);
       else this.#users.set(node, credentials);
@@ -131,8 +131,14 @@ export class ScramCredentialStore {
   /** Read one user with a data watch; undefined when the node is gone. */
   async #readUser(node: string): Promise<Map<ScramCredentialMechanism, ScramCredential> | undefined> {
     const path = `${USERS_CONFIG_PATH}/${node}`;
-    const found = await this.#coordination.getData(path, () => this.#userChanged(node));
-    if (found === null) return undefined;
+    const found = await this.#coordination.getData(
+      path,
+      this.#updates.watcher(path, () => this.#userChanged(node)),
+    );
+    if (found === null) {
+      this.#updates.release(path);
+      return undefined;
+    }
     let config: UserConfig;
     try {
       config = decodeUserConfig(node, found.data);
@@ -145,29 +151,6 @@ export class ScramCredentialStore {
       config,
       (mechanism, error) => this.#log(`ignoring ${mechanism} of ${path}: ${error.message}`),
     );
-  }
-
-  #enqueue(work: () => Promise<void>): Promise<void> {
-    const run = this.#queue.then(async () => {
-      if (this.#closed) return;
-      try {
-        await work();
-      } catch (error) {
-        this.#log(`credential cache: ${(error as Error).message}; reloading in ${REPAIR_DELAY_MS} ms`);
-        this.#scheduleRepair();
-        throw error;
-      }
-    });
-    this.#queue = run.catch(() => {/* reported above; the repair reload follows */});
-    return run;
-  }
-
-  #scheduleRepair(): void {
-    if (this.#repairTimer !== undefined || this.#closed) return;
-    this.#repairTimer = setTimeout(() => {
-      this.#repairTimer = undefined;
-      this.reload().catch(() => {/* reported by #enqueue, which schedules the next try */});
-    }, REPAIR_DELAY_MS);
   }
 }
 

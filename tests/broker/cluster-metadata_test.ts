@@ -25,7 +25,11 @@ class FakeCoordination implements Coordination {
   }
   set(path: string, data: Uint8Array) {
     const existed = this.nodes.get(path);
-    this.nodes.set(path, { data, version: existed ? existed.version + 1 : 0 });
+    this.nodes.set(path, {
+      data,
+      version: existed ? existed.version + 1 : 0,
+      createdMs: existed?.createdMs ?? 0,
+    });
     this.#fire(this.#dataWatches, path);
     if (!existed) this.#fire(this.#childWatches, this.#parent(path));
   }
@@ -45,6 +49,9 @@ class FakeCoordination implements Coordination {
   }
   createEphemeral(path: string, data: Uint8Array) {
     return this.create(path, data);
+  }
+  createSequential(): Promise<string> {
+    return Promise.reject(new Error("not used by ClusterMetadata"));
   }
   put(path: string, data: Uint8Array) {
     return this.create(path, data);
