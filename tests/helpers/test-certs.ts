@@ -72,7 +72,18 @@ async function makeSigned(
   subject: string,
   extensions: string,
 ): Promise<CertificatePair> {
-  await openssl(["req", "-newkey", "rsa:2048", "-nodes", "-subj", subject, "-keyout", `${name}.key`, "-out", `${name}.csr`], dir);
+  await openssl([
+    "req",
+    "-newkey",
+    "rsa:2048",
+    "-nodes",
+    "-subj",
+    subject,
+    "-keyout",
+    `${name}.key`,
+    "-out",
+    `${name}.csr`,
+  ], dir);
   await Deno.writeTextFile(`${dir}/${name}.ext`, extensions);
   await openssl([
     "x509",
@@ -114,9 +125,21 @@ export async function makeTestCertificates(options: { clients?: string[] } = {})
     const clients: Record<string, CertificatePair> = {};
     for (const name of options.clients ?? []) {
       // openssl's -subj lists RDNs most significant first; RFC 2253 prints them the other way.
-      clients[name] = await makeSigned(dir.path, `client-${name}`, "ca", `/O=Vltava Test/CN=${name}`, CLIENT_EXTENSIONS);
+      clients[name] = await makeSigned(
+        dir.path,
+        `client-${name}`,
+        "ca",
+        `/O=Vltava Test/CN=${name}`,
+        CLIENT_EXTENSIONS,
+      );
     }
-    const foreignClient = await makeSigned(dir.path, "mallory", "foreign-ca", "/CN=mallory", CLIENT_EXTENSIONS);
+    const foreignClient = await makeSigned(
+      dir.path,
+      "mallory",
+      "foreign-ca",
+      "/CN=mallory",
+      CLIENT_EXTENSIONS,
+    );
     return {
       dir: dir.path,
       ca: await Deno.readTextFile(`${dir.path}/ca.pem`),
