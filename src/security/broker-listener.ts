@@ -19,7 +19,7 @@
  * console.log(conn.peerCertificate ? "client certificate" : "no client certificate");
  * ```
  */
-import { Buffer } from "node:buffer";
+import type { Buffer } from "node:buffer";
 import tls from "node:tls";
 import type { ServerTlsOptions } from "./tls-options.ts";
 
