@@ -32,6 +32,8 @@ export interface ByteConn {
 }
 
 export interface AcceptedConn extends ByteConn {
+  /** Idempotent: closing a closed connection does nothing. */
+  close(): void;
   /** Resolves once TLS is established (at once for plain TCP); rejects on failure or timeout. */
   handshake(timeoutMs: number): Promise<void>;
   /** The client certificate the handshake verified (DER), or null. */
@@ -97,7 +99,11 @@ class DenoListener implements BrokerListener {
     return {
       read: (buffer) => conn.read(buffer),
       write: (bytes) => conn.write(bytes),
-      close: () => conn.close(),
+      close: () => {
+        try {
+          conn.close();
+        } catch { /* already closed: close() is idempotent */ }
+      },
       remoteAddr: conn.remoteAddr,
       handshake: (timeoutMs) =>
         tlsConn === undefined
