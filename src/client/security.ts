@@ -111,7 +111,9 @@ function tlsFailureMessage(address: string, reason: string): string {
     hint =
       "the broker wants a client certificate it trusts: check ssl.certificate.location and ssl.key.location";
   }
-  if (/corrupt message|InvalidContentType|unexpected (eof|end of file)|close_notify|peer closed/i.test(reason)) {
+  if (
+    /corrupt message|InvalidContentType|unexpected (eof|end of file)|close_notify|peer closed/i.test(reason)
+  ) {
     hint = "is that listener TLS? SSL and SASL_SSL need a TLS listener";
   }
   return `TLS handshake with ${address} failed: ${reason} (${hint})`;
