@@ -15,8 +15,10 @@ import {
   AclOperation,
   AclPermission,
   CLUSTER_RESOURCE_NAME,
+  operationName,
   PatternType,
   ResourceType,
+  resourceTypeName,
   WILDCARD_RESOURCE,
 } from "../kafka/acl.ts";
 import type { AclBinding, AclBindingFilter } from "../kafka/apis/acl-fields.ts";
@@ -132,4 +134,13 @@ export function patternKey(pattern: ResourcePattern): string {
 export function sameEntry(a: AccessControlEntry, b: AccessControlEntry): boolean {
   return a.principal === b.principal && a.host === b.host && a.operation === b.operation &&
     a.permissionType === b.permissionType;
+}
+
+/** `Allow User:alice Write on Topic "orders" from *` (with " (prefixed)" for PREFIXED), for messages. */
+export function describeBinding(binding: AclBinding): string {
+  const permission = binding.permissionType === AclPermission.Deny ? "Deny" : "Allow";
+  const pattern = binding.patternType === PatternType.Prefixed ? " (prefixed)" : "";
+  return `${permission} ${binding.principal} ${operationName(binding.operation)} on ${
+    resourceTypeName(binding.resourceType)
+  } "${binding.resourceName}"${pattern} from ${binding.host}`;
 }

@@ -245,12 +245,13 @@ export function bindingsOf(stored: Map<string, StoredAcls>): AclBinding[] {
 export async function createAcls(
   coordination: Coordination,
   bindings: readonly AclBinding[],
+  onWritten?: WrittenListener,
 ): Promise<(string | undefined)[]> {
   const groups = groupByPattern(bindings);
   const errors = new Map<string, string>();
   for (const { pattern, entries } of groups.values()) {
     try {
-      await updatePatternAcls(coordination, pattern, (current) => {
+      await updatePatternAcls(coordination, pattern, onWritten, (current) => {
         const added = entries.filter((entry, i) =>
           !current.some((existing) => sameEntry(existing, entry)) &&
           entries.findIndex((other) => sameEntry(other, entry)) === i
@@ -274,6 +275,7 @@ export async function deleteAcls(
   coordination: Coordination,
   filters: readonly AclBindingFilter[],
   candidates: readonly AclBinding[],
+  onWritten?: WrittenListener,
 ): Promise<AclBinding[][]> {
   const patterns = new Map<string, ResourcePattern>();
   for (const binding of candidates) {
@@ -288,7 +290,7 @@ export async function deleteAcls(
   const deleted: AclBinding[][] = filters.map(() => []);
   for (const pattern of patterns.values()) {
     let removed: AclBinding[] = [];
-    await updatePatternAcls(coordination, pattern, (current) => {
+    await updatePatternAcls(coordination, pattern, onWritten, (current) => {
       removed = [];
       const kept = current.filter((entry) => {
         const binding = { ...pattern, ...entry };
@@ -324,6 +326,12 @@ function groupByPattern(bindings: readonly AclBinding[]): Map<string, StoredAcls
 }
 
 /**
+ * Told what a pattern's entries became after a write: the broker that wrote applies it to its
+ * own authorizer at once (as Kafka's AclAuthorizer does), without waiting for the notification.
+ */
+export type WrittenListener = (pattern: ResourcePattern, entries: readonly AccessControlEntry[]) => void;
+
+/**
  * Compare-and-set one ACL node: `change` gets the current entries ([] when there is no node)
  * and returns the new ones, or undefined to leave the node alone. Empty → the node is deleted.
  * Every change is announced with a notification.
@@ -331,6 +339,7 @@ function groupByPattern(bindings: readonly AclBinding[]): Map<string, StoredAcls
 async function updatePatternAcls(
   coordination: Coordination,
   pattern: ResourcePattern,
+  onWritten: WrittenListener | undefined,
   change: (entries: AccessControlEntry[]) => AccessControlEntry[] | undefined,
 ): Promise<void> {
   const path = aclPath(pattern);
@@ -354,6 +363,7 @@ async function updatePatternAcls(
     const changes = aclChangesPath(pattern.patternType);
     await coordination.ensurePath(changes);
     await coordination.createSequential(`${changes}/${ACL_CHANGE_PREFIX}`, encodeAclChange(pattern));
+    onWritten?.(pattern, next);
     return;
   }
   throw new Error(`Could not update ${path}: it kept changing under ${MAX_WRITE_ATTEMPTS} attempts`);

@@ -160,16 +160,13 @@ function mechanismsOf(credentials: Map<ScramCredentialMechanism, ScramCredential
 }
 
 /** Set (create or replace) one mechanism's credential of a user. */
-export function upsertScramCredential(
+export async function upsertScramCredential(
   coordination: Coordination,
   user: string,
   mechanism: ScramCredentialMechanism,
   credential: ScramCredential,
 ): Promise<void> {
-  return updateUserConfig(coordination, user, (config) => ({
-    ...config,
-    [mechanism]: formatScramCredential(credential),
-  })).then(() => {});
+  await changeUserCredentials(coordination, user, { set: [[mechanism, credential]] });
 }
 
 /**
@@ -181,14 +178,38 @@ export async function deleteScramCredential(
   user: string,
   mechanism: ScramCredentialMechanism,
 ): Promise<boolean> {
-  let found = false;
+  const { missing } = await changeUserCredentials(coordination, user, { remove: [mechanism] });
+  return missing.length === 0;
+}
+
+/** Credentials to set and mechanisms to remove for one user, applied together or not at all. */
+export interface CredentialChanges {
+  set?: [ScramCredentialMechanism, ScramCredential][];
+  remove?: ScramCredentialMechanism[];
+}
+
+/**
+ * Apply one user's changes in one compare-and-set write. When a mechanism to remove has no
+ * credential, nothing is written and `missing` names it (AlterUserScramCredentials answers
+ * RESOURCE_NOT_FOUND for the whole user).
+ */
+export async function changeUserCredentials(
+  coordination: Coordination,
+  user: string,
+  changes: CredentialChanges,
+): Promise<{ missing: ScramCredentialMechanism[] }> {
+  let missing: ScramCredentialMechanism[] = [];
   await updateUserConfig(coordination, user, (config) => {
-    found = config[mechanism] !== undefined;
-    if (!found) return undefined;
-    const { [mechanism]: _removed, ...rest } = config;
-    return rest;
+    missing = (changes.remove ?? []).filter((mechanism) => config[mechanism] === undefined);
+    if (missing.length > 0) return undefined;
+    const next: UserConfig = { ...config };
+    for (const mechanism of changes.remove ?? []) delete next[mechanism];
+    for (const [mechanism, credential] of changes.set ?? []) {
+      next[mechanism] = formatScramCredential(credential);
+    }
+    return next;
   });
-  return found;
+  return { missing };
 }
 
 /** Read one user's credential info straight from the coordinator (no cache). */

@@ -6,23 +6,14 @@ import assert from "node:assert/strict";
 import { connectCoordination } from "../../src/broker/zk-coordination.ts";
 import { AclOperation as Op, AclPermission, PatternType, ResourceType } from "../../src/kafka/acl.ts";
 import { AclAuthorizer } from "../../src/security/acl-authorizer.ts";
-import { type AclBinding, ANY_ACL_FILTER } from "../../src/security/acl-bindings.ts";
+import { ANY_ACL_FILTER } from "../../src/security/acl-bindings.ts";
 import { AclCache, bindingsOf, createAcls, deleteAcls, readAllAcls } from "../../src/security/acl-store.ts";
 import { ZooKeeperClient } from "../../src/zk/client/mod.ts";
 import { eventually } from "../helpers/program.ts";
 import { zkServerTest } from "../helpers/zk-servers.ts";
+import { binding } from "./acl-fixtures.ts";
 
 const text = (bytes: Uint8Array | null) => new TextDecoder().decode(bytes ?? new Uint8Array());
-const binding = (overrides: Partial<AclBinding>): AclBinding => ({
-  resourceType: ResourceType.Topic,
-  resourceName: "orders",
-  patternType: PatternType.Literal,
-  principal: "User:alice",
-  host: "*",
-  operation: Op.Write,
-  permissionType: AclPermission.Allow,
-  ...overrides,
-});
 const may = (
   authorizer: AclAuthorizer,
   principal: string,

@@ -2,7 +2,8 @@
  * A stand-in for a secured broker listener, built from the security modules a real broker
  * will use (broker-listener.ts, SaslAuthenticator, principals) and our codecs: it answers
  * ApiVersions, SaslHandshake and SaslAuthenticate, records each connection's principal, and
- * closes connections the way the authenticator says. Not a broker: no other API is served.
+ * closes connections the way the authenticator says. Not a broker: it serves only the APIs a
+ * test hands it (e.g. the ACL and SCRAM management APIs through src/security's request logic).
  * It lets the client's TLS and SASL paths be tested over real sockets before the broker core
  * serves these listeners.
  */
@@ -17,8 +18,17 @@ import type { CredentialLookup, SaslMechanismName } from "../../src/security/sas
 import type { ServerTlsOptions } from "../../src/security/tls-options.ts";
 import { FrameDecoder, Reader, Writer } from "../../src/wire/mod.ts";
 
+/** Serves one more API for authenticated connections: reads the body, writes the response body. */
+export type TestHandler = (
+  version: number,
+  body: Reader,
+  caller: { principal: string; host: string },
+) => Promise<(writer: Writer) => void>;
+
 export interface SecureTestBrokerOptions {
   protocol: SecurityProtocol;
+  /** More APIs to serve, by key (advertised with the given versions). */
+  handlers?: { apiKey: number; minVersion: number; maxVersion: number; handle: TestHandler }[];
   tls?: ServerTlsOptions;
   mechanisms?: SaslMechanismName[];
   lookup?: CredentialLookup;
@@ -122,13 +132,21 @@ export class SecureTestBroker implements AsyncDisposable {
           delayMs = reply.delayMs;
         } else if (header.apiKey === ApiKey.ApiVersions) {
           readApiVersionsRequest(reader, header.apiVersion);
-          writeApiVersionsResponse(writer, header.apiVersion, {
-            errorCode: 0,
-            apiKeys: ADVERTISED,
-            throttleTimeMs: 0,
-          });
+          const apiKeys = [...ADVERTISED, ...(this.#options.handlers ?? [])].map((api) => ({
+            apiKey: api.apiKey,
+            minVersion: api.minVersion,
+            maxVersion: api.maxVersion,
+          }));
+          writeApiVersionsResponse(writer, header.apiVersion, { errorCode: 0, apiKeys, throttleTimeMs: 0 });
         } else {
-          return;
+          const handler = this.#options.handlers?.find((h) => h.apiKey === header.apiKey);
+          if (handler === undefined) return;
+          const principal = connectionPrincipal({
+            saslUser: sasl?.user,
+            peerCertificate: conn.peerCertificate,
+          });
+          const host = (conn.remoteAddr as Deno.NetAddr).hostname;
+          (await handler.handle(header.apiVersion, reader, { principal, host }))(writer);
         }
         writer.setInt32At(0, writer.length - 4);
         if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
