@@ -56,4 +56,5 @@ export {
   TlsHandshakeError,
 } from "./errors.ts";
 export type { ClientSecurity, SaslCredentials } from "./security.ts";
+export { SecurityAdmin, type UserScramCredentials } from "./security-admin.ts";
 export { ErrorCode, KafkaError } from "../kafka/errors.ts";
