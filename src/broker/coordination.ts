@@ -25,6 +25,8 @@ export class BadVersionError extends Error {
 export interface VersionedData {
   data: Uint8Array;
   version: number;
+  /** When the node was created, in the server's clock (ms since the epoch). */
+  createdMs: number;
 }
 
 /** One operation of an atomic multi. */
@@ -40,7 +42,10 @@ export interface Coordination {
   create(path: string, data: Uint8Array): Promise<void>;
   /** Create an ephemeral node tied to this session; NodeExistsError if it exists. */
   createEphemeral(path: string, data: Uint8Array): Promise<void>;
-  /** Create a persistent sequential node `prefix` + counter; resolves to its path. */
+  /**
+   * Create a persistent sequential node: the server appends a 10-digit counter to `prefix`.
+   * Resolves to the node's path.
+   */
   createSequential(prefix: string, data: Uint8Array): Promise<string>;
   /** Create or overwrite a persistent node. */
   put(path: string, data: Uint8Array): Promise<void>;

@@ -1,10 +1,13 @@
 /**
  * Coordination over the project's ZooKeeper client (src/zk/client): works against the built-in
  * coordinator or a real ZooKeeper ensemble; the connect string may carry a chroot
- * (`host:port/vltava`). KeeperError codes the broker acts on become typed errors.
+ * (`host:port/vltava`). KeeperError codes the broker acts on become typed errors. With
+ * coordinator credentials the session authenticates (digest) and every node created here gets
+ * the ACL coordinator-acls.ts decides (Kafka's zookeeper.set.acl).
  */
 import { parseConnectString, ZooKeeperClient } from "../zk/client/mod.ts";
-import { ErrorCode, KeeperError } from "../zk/protocol/mod.ts";
+import { type ACL, ErrorCode, KeeperError } from "../zk/protocol/mod.ts";
+import { type CoordinatorAuth, znodeAcl } from "./coordinator-acls.ts";
 import {
   BadVersionError,
   type Coordination,
@@ -20,6 +23,7 @@ export async function connectCoordination(
   connectString: string,
   sessionTimeoutMs: number,
   connectTimeoutMs = 30_000,
+  auth?: CoordinatorAuth,
 ): Promise<Coordination> {
   let parsed;
   try {
@@ -29,8 +33,10 @@ export async function connectCoordination(
   }
   let client: ZooKeeperClient;
   try {
-    if (parsed.chroot !== "") await ensureChroot(connectString, parsed.chroot, connectTimeoutMs);
+    if (parsed.chroot !== "") await ensureChroot(connectString, parsed.chroot, connectTimeoutMs, auth);
     client = await ZooKeeperClient.connect(connectString, { sessionTimeoutMs, connectTimeoutMs });
+    // Replayed by the client after every reconnect, so the identity survives connection loss.
+    if (auth !== undefined) await client.addAuth("digest", `${auth.user}:${auth.password}`);
   } catch (error) {
     throw new Error(
       `Cannot reach the coordinator at ${connectString} (is one running? start it with: vltava coordinator start): ${
@@ -38,21 +44,29 @@ export async function connectCoordination(
       }`,
     );
   }
-  return new ZkCoordination(client);
+  return new ZkCoordination(client, auth);
 }
 
 /** Create the chroot itself (as Kafka does), through a short session without the chroot. */
-async function ensureChroot(connectString: string, chroot: string, connectTimeoutMs: number): Promise<void> {
+async function ensureChroot(
+  connectString: string,
+  chroot: string,
+  connectTimeoutMs: number,
+  auth: CoordinatorAuth | undefined,
+): Promise<void> {
   const root = connectString.slice(0, connectString.indexOf("/"));
   await using client = await ZooKeeperClient.connect(root, { connectTimeoutMs });
-  await client.mkdirp(chroot);
+  if (auth !== undefined) await client.addAuth("digest", `${auth.user}:${auth.password}`);
+  await client.mkdirp(chroot, undefined, (path) => znodeAcl(path, auth));
 }
 
 class ZkCoordination implements Coordination {
   readonly #client: ZooKeeperClient;
+  readonly #acl: (path: string) => readonly ACL[];
 
-  constructor(client: ZooKeeperClient) {
+  constructor(client: ZooKeeperClient, auth: CoordinatorAuth | undefined) {
     this.#client = client;
+    this.#acl = (path) => znodeAcl(path, auth);
   }
 
   get client(): ZooKeeperClient {
@@ -60,7 +74,7 @@ class ZkCoordination implements Coordination {
   }
 
   ensurePath(path: string): Promise<void> {
-    return this.#client.mkdirp(path);
+    return this.#client.mkdirp(path, undefined, this.#acl);
   }
 
   create(path: string, data: Uint8Array): Promise<void> {
@@ -73,7 +87,7 @@ class ZkCoordination implements Coordination {
 
   async #create(path: string, data: Uint8Array, ephemeral: boolean): Promise<void> {
     try {
-      await this.#client.create(path, data, { ephemeral });
+      await this.#client.create(path, data, { ephemeral, acl: this.#acl(path) });
     } catch (error) {
       if (isCode(error, ErrorCode.nodeExists)) throw new NodeExistsError(path);
       throw error;
@@ -81,7 +95,7 @@ class ZkCoordination implements Coordination {
   }
 
   createSequential(prefix: string, data: Uint8Array): Promise<string> {
-    return this.#client.create(prefix, data, { sequential: true });
+    return this.#client.create(prefix, data, { sequential: true, acl: this.#acl(prefix) });
   }
 
   async put(path: string, data: Uint8Array): Promise<void> {
@@ -101,7 +115,7 @@ class ZkCoordination implements Coordination {
   async getData(path: string, watch?: () => void): Promise<VersionedData | null> {
     try {
       const { data, stat } = await this.#client.getData(path, watch ? () => watch() : undefined);
-      return { data: data ?? new Uint8Array(), version: stat.version };
+      return { data: data ?? new Uint8Array(), version: stat.version, createdMs: stat.ctime };
     } catch (error) {
       if (isCode(error, ErrorCode.noNode)) return null;
       throw error;
@@ -133,7 +147,7 @@ class ZkCoordination implements Coordination {
   async multi(ops: MultiOp[]): Promise<void> {
     const transaction = this.#client.transaction();
     for (const op of ops) {
-      if (op.op === "create") transaction.create(op.path, op.data);
+      if (op.op === "create") transaction.create(op.path, op.data, { acl: this.#acl(op.path) });
       else if (op.op === "setData") transaction.setData(op.path, op.data, op.version);
       else transaction.delete(op.path, op.version ?? -1);
     }

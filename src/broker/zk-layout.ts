@@ -68,11 +68,13 @@ export interface PartitionState {
 const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8", { fatal: true });
 
-function toBytes(value: unknown): Uint8Array {
+/** A value as the UTF-8 JSON a znode holds. */
+export function toBytes(value: unknown): Uint8Array {
   return encoder.encode(JSON.stringify(value));
 }
 
-function parseObject(bytes: Uint8Array | null, what: string): Record<string, unknown> {
+/** A znode holding a JSON object; `what` names the znode in errors. */
+export function parseObject(bytes: Uint8Array | null, what: string): Record<string, unknown> {
   if (bytes === null) throw new Error(`${what}: no data`);
   let value: unknown;
   try {
@@ -171,11 +173,20 @@ export function decodePartitionState(what: string, bytes: Uint8Array | null): Pa
 }
 
 export function encodeTopicConfig(config: Record<string, string>): Uint8Array {
-  return toBytes({ version: 1, config });
+  return encodeConfigEntity(config);
 }
 
 export function decodeTopicConfig(topic: string, bytes: Uint8Array | null): Record<string, string> {
-  const what = `Topic ${topic} config`;
+  return decodeConfigEntity(`Topic ${topic} config`, bytes);
+}
+
+/** Kafka's config entity znode (`/config/<type>/<name>`): {"version":1,"config":{"key":"value",...}}. */
+export function encodeConfigEntity(config: Record<string, string>): Uint8Array {
+  return toBytes({ version: 1, config });
+}
+
+/** Read a config entity znode; every value must be a string (`what` names it in errors). */
+export function decodeConfigEntity(what: string, bytes: Uint8Array | null): Record<string, string> {
   const config = parseObject(bytes, what).config ?? {};
   if (typeof config !== "object" || config === null || Array.isArray(config)) {
     throw new Error(`${what}: "config" must be an object`);

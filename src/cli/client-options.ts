@@ -1,5 +1,5 @@
 /**
- * What every client command shares: the `--bootstrap` and `--json` options, and the
+ * What every client command shares: the `--bootstrap`, `--json` and security options, and the
  * translation of client failures into one-line CliErrors that say what to do.
  *
  * @example
@@ -10,17 +10,27 @@
  */
 import { type Command, Option } from "@commander-js/extra-typings";
 import { CliError } from "./cli-error.ts";
-import { BrokerUnreachableError, ConnectionClosedError, RequestTimeoutError } from "../client/errors.ts";
+import {
+  AuthenticationError,
+  BrokerUnreachableError,
+  ConnectionClosedError,
+  RequestTimeoutError,
+  TlsHandshakeError,
+} from "../client/errors.ts";
+import { withSecurityOptions } from "./client-security.ts";
 import { ErrorCode, KafkaError } from "../kafka/errors.ts";
 
 export const DEFAULT_BOOTSTRAP = "127.0.0.1:9092";
 
-/** Add --bootstrap (default from VLTAVA_BOOTSTRAP or 127.0.0.1:9092) and --json (jsonHelp: its help line). */
+/**
+ * Add --bootstrap (default from VLTAVA_BOOTSTRAP or 127.0.0.1:9092), --json (jsonHelp: its
+ * help line) and the security options (client-security.ts).
+ */
 export function withClientOptions<Args extends unknown[], Opts extends Record<string, unknown>>(
   command: Command<Args, Opts>,
   jsonHelp = "print JSON instead of text",
 ) {
-  return command
+  return withSecurityOptions(command)
     .addOption(
       new Option("--bootstrap <hosts>", "brokers to contact first, HOST:PORT[,HOST:PORT]")
         .env("VLTAVA_BOOTSTRAP")
@@ -33,7 +43,12 @@ export function withClientOptions<Args extends unknown[], Opts extends Record<st
 export function toCliError(error: unknown, context: { topic?: string; bootstrap?: string } = {}): CliError {
   if (error instanceof CliError) return error;
   if (error instanceof BrokerUnreachableError) {
-    return new CliError(`cannot reach a broker at ${error.address} (start one with: vltava dev)`);
+    return new CliError(
+      `cannot reach a broker at ${error.address} (${error.hint ?? "start one with: vltava dev"})`,
+    );
+  }
+  if (error instanceof AuthenticationError || error instanceof TlsHandshakeError) {
+    return new CliError(lowerFirst(error.message));
   }
   if (error instanceof ConnectionClosedError || error instanceof RequestTimeoutError) {
     return new CliError(

@@ -1,4 +1,5 @@
 /** Every command group; importing a module registers its commands. */
+import "./acl.ts";
 import "./broker.ts";
 import "./consume.ts";
 import "./coordinator.ts";
@@ -6,4 +7,5 @@ import "./dev.ts";
 import "./group.ts";
 import "./produce.ts";
 import "./topic.ts";
+import "./user.ts";
 import "./zk.ts";

@@ -14,6 +14,7 @@ import { registerCommands } from "./program.ts";
 import { usageError } from "./cli-error.ts";
 import { integerOption } from "./options.ts";
 import { toCliError, withClientOptions } from "./client-options.ts";
+import { clientSecurity } from "./client-security.ts";
 import { Consumer, type ConsumerRecord, type StartPosition } from "../client/consumer.ts";
 import { consumeInGroup } from "./group-consume.ts";
 
@@ -108,6 +109,7 @@ registerCommands((program) => {
     const consumer = new Consumer({
       bootstrap: options.bootstrap,
       clientId: "vltava-cli",
+      security: await clientSecurity(options),
       autoOffsetReset: "earliest",
     });
     const stop = () => void consumer.close();

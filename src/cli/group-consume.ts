@@ -8,8 +8,9 @@ import { GroupConsumer } from "../client/group-consumer.ts";
 import type { ConsumerRecord } from "../client/consumer.ts";
 import { toCliError } from "./client-options.ts";
 import { usageError } from "./cli-error.ts";
+import { clientSecurity, type SecurityFlags } from "./client-security.ts";
 
-export interface GroupConsumeOptions {
+export interface GroupConsumeOptions extends SecurityFlags {
   bootstrap: string;
   group: string;
   fromBeginning?: boolean;
@@ -36,6 +37,7 @@ export async function consumeInGroup(
   }
   const consumer = new GroupConsumer({
     bootstrap: options.bootstrap,
+    security: await clientSecurity(options),
     clientId: "vltava-cli",
     groupId: options.group,
     topics: [topic],

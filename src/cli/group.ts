@@ -12,6 +12,7 @@ import Table from "cli-table3";
 import { registerCommands } from "./program.ts";
 import { CliError, usageError } from "./cli-error.ts";
 import { printJson, toCliError, withClientOptions } from "./client-options.ts";
+import { clientSecurity, type SecurityFlags } from "./client-security.ts";
 import {
   GroupAdmin,
   type GroupDescription,
@@ -21,11 +22,12 @@ import {
 import { ErrorCode, KafkaError } from "../kafka/errors.ts";
 
 async function withGroupAdmin<T>(
-  options: { bootstrap: string },
+  options: { bootstrap: string } & SecurityFlags,
   groupId: string | undefined,
   body: (admin: GroupAdmin) => Promise<T>,
 ): Promise<T> {
-  const admin = new GroupAdmin({ bootstrap: options.bootstrap, clientId: "vltava-cli" });
+  const security = await clientSecurity(options);
+  const admin = new GroupAdmin({ bootstrap: options.bootstrap, clientId: "vltava-cli", security });
   try {
     return await body(admin);
   } catch (error) {

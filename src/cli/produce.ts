@@ -14,6 +14,7 @@ import { registerCommands } from "./program.ts";
 import { CliError, usageError } from "./cli-error.ts";
 import { integerOption } from "./options.ts";
 import { printJson, toCliError, withClientOptions } from "./client-options.ts";
+import { clientSecurity } from "./client-security.ts";
 import { ProduceError, Producer, type RecordHeader } from "../client/producer.ts";
 import { COMPRESSION_NAMES, type CompressionName } from "../client/compression.ts";
 
@@ -93,6 +94,7 @@ registerCommands((program) => {
     const producer = new Producer({
       bootstrap: options.bootstrap,
       clientId: "vltava-cli",
+      security: await clientSecurity(options),
       acks: options.acks,
       compression: options.compression as CompressionName,
       lingerMs: options.lingerMs,

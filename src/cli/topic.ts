@@ -13,6 +13,7 @@ import { registerCommands } from "./program.ts";
 import { CliError, usageError } from "./cli-error.ts";
 import { integerOption } from "./options.ts";
 import { printJson, toCliError, withClientOptions } from "./client-options.ts";
+import { clientSecurity, type SecurityFlags } from "./client-security.ts";
 import { Admin, type TopicDescription } from "../client/admin.ts";
 import { ZooKeeperClient } from "../zk/client/mod.ts";
 import { readClusterStatus } from "../broker/controller/cluster-status.ts";
@@ -24,11 +25,12 @@ function configOption(value: string, previous: Record<string, string>): Record<s
 }
 
 async function withAdmin<T>(
-  options: { bootstrap: string },
+  options: { bootstrap: string } & SecurityFlags,
   topic: string | undefined,
   body: (admin: Admin) => Promise<T>,
 ): Promise<T> {
-  const admin = new Admin({ bootstrap: options.bootstrap, clientId: "vltava-cli" });
+  const security = await clientSecurity(options);
+  const admin = new Admin({ bootstrap: options.bootstrap, clientId: "vltava-cli", security });
   try {
     return await body(admin);
   } catch (error) {

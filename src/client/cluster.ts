@@ -20,7 +20,8 @@ import { ErrorCode, KafkaError } from "../kafka/errors.ts";
 import { readMetadataResponse, writeMetadataRequest } from "../kafka/apis/metadata.ts";
 import type { MetadataResponse } from "../kafka/apis/metadata.ts";
 import { Connection, type ConnectionOptions } from "./connection.ts";
-import { BrokerUnreachableError } from "./errors.ts";
+import { AuthenticationError, BrokerUnreachableError, TlsHandshakeError } from "./errors.ts";
+import type { ClientSecurity } from "./security.ts";
 
 export interface ClusterOptions {
   /** "host:port" or several, comma-separated or as an array. */
@@ -31,6 +32,8 @@ export interface ClusterOptions {
   maxInFlightRequests?: number;
   /** Refresh metadata that is older than this even without an error. */
   metadataMaxAgeMs?: number;
+  /** TLS and SASL settings for every broker connection; default PLAINTEXT. */
+  security?: ClientSecurity;
 }
 
 export interface BrokerInfo {
@@ -95,7 +98,8 @@ export class Cluster {
     return this.bootstrap.map((a) => `${a.host}:${a.port}`).join(",");
   }
 
-  #connectionOptions(host: string, port: number): ConnectionOptions {
+  /** Options for a connection to host:port with this client's settings (security included). */
+  connectionOptions(host: string, port: number): ConnectionOptions {
     return {
       host,
       port,
@@ -103,6 +107,7 @@ export class Cluster {
       connectTimeoutMs: this.options.connectTimeoutMs,
       requestTimeoutMs: this.options.requestTimeoutMs,
       maxInFlightRequests: this.options.maxInFlightRequests,
+      security: this.options.security,
     };
   }
 
@@ -126,8 +131,10 @@ export class Cluster {
     let lastError: unknown;
     for (const address of this.bootstrap) {
       try {
-        return await Connection.connect(this.#connectionOptions(address.host, address.port));
+        return await Connection.connect(this.connectionOptions(address.host, address.port));
       } catch (error) {
+        // Refused credentials or certificates are the same at every broker: say so at once.
+        if (error instanceof AuthenticationError || error instanceof TlsHandshakeError) throw error;
         lastError = error;
       }
     }
@@ -146,7 +153,7 @@ export class Cluster {
         new KafkaError(ErrorCode.BROKER_NOT_AVAILABLE, `broker ${nodeId} is not in the metadata`),
       );
     }
-    const pending = Connection.connect(this.#connectionOptions(broker.host, broker.port));
+    const pending = Connection.connect(this.connectionOptions(broker.host, broker.port));
     this.#connections.set(nodeId, pending);
     pending.then(
       (connection) => connection.onClose(() => this.#forget(nodeId, pending)),

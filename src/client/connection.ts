@@ -1,9 +1,10 @@
 /**
- * Connection: one TCP connection to one Kafka broker. It frames requests (int32 size,
+ * Connection: one TCP (or TLS) connection to one Kafka broker. It frames requests (int32 size,
  * header v1/v2, body), numbers them with correlation ids, pipelines up to
  * `maxInFlightRequests` at once (Kafka answers in order on a connection, so responses are
  * matched against a FIFO and a mismatch closes the connection), times out each request,
- * and on connect negotiates versions with ApiVersions: for each API, min(our max, broker max).
+ * and on connect negotiates versions with ApiVersions: for each API, min(our max, broker max),
+ * then authenticates with SASL when `security` asks for it (see security.ts, sasl-login.ts).
  *
  * Responses are untrusted: a frame longer than `maxResponseBytes` or a mismatched
  * correlation id closes the connection and fails every pending request; a body that does
@@ -26,7 +27,14 @@ import { ApiKey, apiName, apiRange } from "../kafka/api-keys.ts";
 import { readResponseHeader, writeRequestHeader } from "../kafka/header.ts";
 import { ErrorCode, KafkaError } from "../kafka/errors.ts";
 import { readApiVersionsResponse, writeApiVersionsRequest } from "../kafka/apis/api-versions.ts";
-import { BrokerUnreachableError, ConnectionClosedError, RequestTimeoutError } from "./errors.ts";
+import {
+  BrokerUnreachableError,
+  ConnectionClosedError,
+  RequestTimeoutError,
+  TlsHandshakeError,
+} from "./errors.ts";
+import { checkClientSecurity, type ClientSecurity, openTransport } from "./security.ts";
+import { saslLogin } from "./sasl-login.ts";
 import { VERSION } from "../version.ts";
 
 export interface ConnectionOptions {
@@ -42,6 +50,8 @@ export interface ConnectionOptions {
   maxInFlightRequests?: number;
   /** Largest response frame accepted; anything larger closes the connection. */
   maxResponseBytes?: number;
+  /** TLS and SASL settings; default PLAINTEXT. */
+  security?: ClientSecurity;
 }
 
 /** The version range the broker advertised for one API. */
@@ -66,6 +76,7 @@ const DEFAULTS = {
   requestTimeoutMs: 30_000,
   maxInFlightRequests: 32,
   maxResponseBytes: 256 * 1024 * 1024,
+  security: {},
 };
 const READ_CHUNK_BYTES = 256 * 1024;
 
@@ -76,7 +87,7 @@ export class Connection {
   readonly requestTimeoutMs: number;
   readonly maxInFlightRequests: number;
   readonly maxResponseBytes: number;
-  #conn: Deno.TcpConn;
+  #conn: Deno.Conn;
   #nextCorrelationId = 1;
   #pending: Pending[] = [];
   #pendingHead = 0;
@@ -89,7 +100,7 @@ export class Connection {
   #writer = new Writer(64 * 1024);
   #onClose: ((error: Error) => void)[] = [];
 
-  private constructor(conn: Deno.TcpConn, options: Required<ConnectionOptions>) {
+  private constructor(conn: Deno.Conn, options: Required<ConnectionOptions>) {
     this.#conn = conn;
     this.host = options.host;
     this.port = options.port;
@@ -100,30 +111,40 @@ export class Connection {
     this.#readLoop();
   }
 
-  /** Open a connection and negotiate API versions. Throws BrokerUnreachableError if nobody answers. */
+  /**
+   * Open a connection (TLS when the security protocol says so), negotiate API versions and
+   * authenticate (SASL). Throws BrokerUnreachableError if nobody answers, TlsHandshakeError or
+   * AuthenticationError when the broker refuses the client's security settings.
+   */
   static async connect(options: ConnectionOptions): Promise<Connection> {
     const defined = Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined));
     const settings = { ...DEFAULTS, ...defined } as Required<ConnectionOptions>;
     const address = `${settings.host}:${settings.port}`;
-    let conn: Deno.TcpConn;
+    const protocol = checkClientSecurity(settings.security);
+    let conn: Deno.Conn;
     try {
       conn = await withTimeout(
-        Deno.connect({ hostname: settings.host, port: settings.port }),
+        openTransport(settings.host, settings.port, protocol, settings.security.tls),
         settings.connectTimeoutMs,
         () => new Error(`connect timed out after ${settings.connectTimeoutMs} ms`),
         (late) => late.close(),
       );
     } catch (error) {
+      if (error instanceof TlsHandshakeError) throw error;
       throw new BrokerUnreachableError(address, error);
     }
-    conn.setNoDelay(true);
     const connection = new Connection(conn, settings);
     try {
       await connection.#negotiateVersions();
+      if (settings.security.sasl !== undefined) await saslLogin(connection, settings.security.sasl);
     } catch (error) {
       connection.close();
       if (error instanceof ConnectionClosedError || error instanceof RequestTimeoutError) {
-        throw new BrokerUnreachableError(address, error);
+        // A TLS or SASL listener closes on a plaintext client's first bytes, so say what to check.
+        const hint = protocol === "PLAINTEXT"
+          ? "it closed the connection at once: if it is a TLS or SASL listener, set security.protocol to match"
+          : undefined;
+        throw new BrokerUnreachableError(address, error, hint);
       }
       throw error;
     }

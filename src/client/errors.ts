@@ -17,10 +17,13 @@ export class BrokerUnreachableError extends Error {
   override name = "BrokerUnreachableError";
   readonly retriable = true;
   readonly address: string;
+  /** What to check, when the failure suggests it (e.g. a security protocol mismatch). */
+  readonly hint: string | undefined;
 
-  constructor(address: string, cause?: unknown) {
+  constructor(address: string, cause?: unknown, hint?: string) {
     super(`Cannot reach a broker at ${address}${cause instanceof Error ? `: ${cause.message}` : ""}`);
     this.address = address;
+    this.hint = hint;
   }
 }
 
@@ -41,4 +44,16 @@ export function isRetriable(error: unknown): boolean {
   if (error instanceof KafkaError) return error.retriable;
   return error instanceof BrokerUnreachableError || error instanceof ConnectionClosedError ||
     error instanceof RequestTimeoutError;
+}
+
+/** The broker refused the client's SASL credentials or mechanism: retrying will not help. */
+export class AuthenticationError extends Error {
+  override name = "AuthenticationError";
+  readonly retriable = false;
+}
+
+/** The TLS handshake with a broker failed (certificate, CA, or a listener that is not TLS). */
+export class TlsHandshakeError extends Error {
+  override name = "TlsHandshakeError";
+  readonly retriable = false;
 }

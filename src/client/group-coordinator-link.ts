@@ -100,13 +100,7 @@ export class GroupCoordinatorLink {
     for (;;) {
       try {
         const found = await findCoordinator(this.#cluster, this.#groupId);
-        const connection = await Connection.connect({
-          host: found.host,
-          port: found.port,
-          clientId: this.#cluster.options.clientId,
-          connectTimeoutMs: this.#cluster.options.connectTimeoutMs,
-          requestTimeoutMs: this.#cluster.options.requestTimeoutMs,
-        });
+        const connection = await Connection.connect(this.#cluster.connectionOptions(found.host, found.port));
         if (this.#closed) {
           connection.close();
           throw new Error("Client is closed");

@@ -47,5 +47,14 @@ export { Connection, type ConnectionOptions } from "./connection.ts";
 export { keyedPartition, StickyPartitioner } from "./partitioner.ts";
 export { type RetryOptions, RetryPolicy, withRetries } from "./retry.ts";
 export { listOffsets, type OffsetQuery, type OffsetResult, type OffsetSpec } from "./list-offsets.ts";
-export { BrokerUnreachableError, ConnectionClosedError, isRetriable, RequestTimeoutError } from "./errors.ts";
+export {
+  AuthenticationError,
+  BrokerUnreachableError,
+  ConnectionClosedError,
+  isRetriable,
+  RequestTimeoutError,
+  TlsHandshakeError,
+} from "./errors.ts";
+export type { ClientSecurity, SaslCredentials } from "./security.ts";
+export { SecurityAdmin, type UserScramCredentials } from "./security-admin.ts";
 export { ErrorCode, KafkaError } from "../kafka/errors.ts";

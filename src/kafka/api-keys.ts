@@ -1,7 +1,9 @@
 /**
  * Kafka API keys, the versions Vltava implements (every version in each range), and the
  * first flexible version of each (from apache/kafka's message schemas). ApiVersions
- * advertises exactly this table, so a client never picks a version we cannot answer.
+ * advertises exactly SUPPORTED_APIS, so a client never picks a version we cannot answer.
+ * CLIENT_ONLY_APIS have codecs and a client side but no broker handler yet: they are never
+ * advertised, yet the client may use them with a broker that advertises them.
  */
 export const ApiKey = {
   Produce: 0,
@@ -28,8 +30,15 @@ export const ApiKey = {
   OffsetForLeaderEpoch: 23,
   DescribeConfigs: 32,
   DescribeLogDirs: 35,
+  SaslHandshake: 17,
+  DescribeAcls: 29,
+  CreateAcls: 30,
+  DeleteAcls: 31,
+  SaslAuthenticate: 36,
   CreatePartitions: 37,
   DeleteGroups: 42,
+  DescribeUserScramCredentials: 50,
+  AlterUserScramCredentials: 51,
 } as const;
 
 export type ApiKeyValue = typeof ApiKey[keyof typeof ApiKey];
@@ -157,17 +166,64 @@ export const SUPPORTED_APIS: readonly ApiVersionRange[] = [
   },
 ];
 
-const BY_KEY = new Map(SUPPORTED_APIS.map((api) => [api.apiKey, api]));
+/**
+ * Codecs and client exist, the broker does not serve them (yet): not advertised, and a request
+ * for one closes the connection like any key without a handler.
+ */
+export const CLIENT_ONLY_APIS: readonly ApiVersionRange[] = [
+  // No SaslHandshake version is flexible (KAFKA-9577 froze it at 1): 2 lies past the range.
+  {
+    apiKey: ApiKey.SaslHandshake,
+    name: "SaslHandshake",
+    minVersion: 0,
+    maxVersion: 1,
+    firstFlexibleVersion: 2,
+  },
+  {
+    apiKey: ApiKey.SaslAuthenticate,
+    name: "SaslAuthenticate",
+    minVersion: 0,
+    maxVersion: 2,
+    firstFlexibleVersion: 2,
+  },
+  {
+    apiKey: ApiKey.DescribeAcls,
+    name: "DescribeAcls",
+    minVersion: 0,
+    maxVersion: 3,
+    firstFlexibleVersion: 2,
+  },
+  { apiKey: ApiKey.CreateAcls, name: "CreateAcls", minVersion: 0, maxVersion: 3, firstFlexibleVersion: 2 },
+  { apiKey: ApiKey.DeleteAcls, name: "DeleteAcls", minVersion: 0, maxVersion: 3, firstFlexibleVersion: 2 },
+  {
+    apiKey: ApiKey.DescribeUserScramCredentials,
+    name: "DescribeUserScramCredentials",
+    minVersion: 0,
+    maxVersion: 0,
+    firstFlexibleVersion: 0,
+  },
+  {
+    apiKey: ApiKey.AlterUserScramCredentials,
+    name: "AlterUserScramCredentials",
+    minVersion: 0,
+    maxVersion: 0,
+    firstFlexibleVersion: 0,
+  },
+];
 
-/** The supported range for an API key, or undefined for keys we do not implement. */
+const BY_KEY = new Map([...SUPPORTED_APIS, ...CLIENT_ONLY_APIS].map((api) => [api.apiKey, api]));
+const SERVED = new Set(SUPPORTED_APIS.map((api) => api.apiKey));
+
+/** Our range for an API key (served or client-only), or undefined for keys we have no codec for. */
 export function apiRange(apiKey: number): ApiVersionRange | undefined {
   return BY_KEY.get(apiKey);
 }
 
-/** Is this (key, version) one we implement? */
+/** Is this (key, version) one the broker serves? */
 export function isSupported(apiKey: number, apiVersion: number): boolean {
   const range = BY_KEY.get(apiKey);
-  return range !== undefined && apiVersion >= range.minVersion && apiVersion <= range.maxVersion;
+  return SERVED.has(apiKey) && range !== undefined && apiVersion >= range.minVersion &&
+    apiVersion <= range.maxVersion;
 }
 
 /** Does this (key, version) use the flexible encoding (header v2 / v1, compact fields, tags)? */

@@ -128,6 +128,12 @@ const TABLE = [
   },
   { code: 29, name: "TOPIC_AUTHORIZATION_FAILED", retriable: false, message: "Not authorized for the topic" },
   { code: 30, name: "GROUP_AUTHORIZATION_FAILED", retriable: false, message: "Not authorized for the group" },
+  {
+    code: 31,
+    name: "CLUSTER_AUTHORIZATION_FAILED",
+    retriable: false,
+    message: "Not authorized for the cluster",
+  },
   { code: 32, name: "INVALID_TIMESTAMP", retriable: false, message: "The timestamp is out of range" },
   { code: 33, name: "UNSUPPORTED_SASL_MECHANISM", retriable: false, message: "SASL mechanism not supported" },
   { code: 34, name: "ILLEGAL_SASL_STATE", retriable: false, message: "Unexpected SASL request" },
@@ -163,6 +169,13 @@ const TABLE = [
   },
   { code: 46, name: "DUPLICATE_SEQUENCE_NUMBER", retriable: false, message: "Duplicate sequence number" },
   { code: 47, name: "INVALID_PRODUCER_EPOCH", retriable: false, message: "The producer epoch is stale" },
+  {
+    code: 53,
+    name: "TRANSACTIONAL_ID_AUTHORIZATION_FAILED",
+    retriable: false,
+    message: "Not authorized for the transactional id",
+  },
+  { code: 54, name: "SECURITY_DISABLED", retriable: false, message: "Security features are disabled" },
   { code: 58, name: "SASL_AUTHENTICATION_FAILED", retriable: false, message: "SASL authentication failed" },
   { code: 59, name: "UNKNOWN_PRODUCER_ID", retriable: false, message: "The producer id is unknown" },
   { code: 68, name: "NON_EMPTY_GROUP", retriable: false, message: "The group still has members" },
@@ -189,6 +202,14 @@ const TABLE = [
   { code: 81, name: "GROUP_MAX_SIZE_REACHED", retriable: false, message: "The group is full" },
   { code: 82, name: "FENCED_INSTANCE_ID", retriable: false, message: "The static member was fenced" },
   { code: 87, name: "INVALID_RECORD", retriable: false, message: "A record failed validation" },
+  { code: 91, name: "RESOURCE_NOT_FOUND", retriable: false, message: "The resource does not exist" },
+  { code: 92, name: "DUPLICATE_RESOURCE", retriable: false, message: "The resource is named twice" },
+  {
+    code: 93,
+    name: "UNACCEPTABLE_CREDENTIAL",
+    retriable: false,
+    message: "The credential does not meet the broker's requirements",
+  },
 ] as const satisfies readonly KafkaErrorInfo[];
 
 const BY_CODE = new Map<number, KafkaErrorInfo>(TABLE.map((info) => [info.code, info]));

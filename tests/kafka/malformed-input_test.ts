@@ -4,7 +4,14 @@
  * another exception type, never a hang or a huge allocation.
  */
 import assert from "node:assert/strict";
+import * as alterUserScramCredentials from "../../src/kafka/apis/alter-user-scram-credentials.ts";
 import * as controlledShutdown from "../../src/kafka/apis/controlled-shutdown.ts";
+import * as createAcls from "../../src/kafka/apis/create-acls.ts";
+import * as deleteAcls from "../../src/kafka/apis/delete-acls.ts";
+import * as describeAcls from "../../src/kafka/apis/describe-acls.ts";
+import * as describeUserScramCredentials from "../../src/kafka/apis/describe-user-scram-credentials.ts";
+import * as saslAuthenticate from "../../src/kafka/apis/sasl-authenticate.ts";
+import * as saslHandshake from "../../src/kafka/apis/sasl-handshake.ts";
 import * as deleteGroups from "../../src/kafka/apis/delete-groups.ts";
 import * as describeGroups from "../../src/kafka/apis/describe-groups.ts";
 import * as describeLogDirs from "../../src/kafka/apis/describe-log-dirs.ts";
@@ -49,6 +56,16 @@ const partitionState = {
   replicas: [3, 1, 2],
   isNew: true,
   offlineReplicas: [2],
+};
+
+const aclBinding = {
+  resourceType: 2,
+  resourceName: "t",
+  patternType: 3,
+  principal: "User:a",
+  host: "*",
+  operation: 3,
+  permissionType: 3,
 };
 
 const CASES: Case[] = [
@@ -347,6 +364,110 @@ const CASES: Case[] = [
             partitions: [{ errorCode: 0, partition: 0, leaderEpoch: 1, endOffset: 10 }],
           }],
         },
+      ],
+    ],
+  },
+  {
+    name: "SaslHandshake",
+    min: 0,
+    max: 1,
+    pairs: [
+      [saslHandshake.writeSaslHandshakeRequest, saslHandshake.readSaslHandshakeRequest, {
+        mechanism: "PLAIN",
+      }],
+      [saslHandshake.writeSaslHandshakeResponse, saslHandshake.readSaslHandshakeResponse, {
+        errorCode: 0,
+        mechanisms: ["PLAIN", "SCRAM-SHA-512"],
+      }],
+    ],
+  },
+  {
+    name: "SaslAuthenticate",
+    min: 0,
+    max: 2,
+    pairs: [
+      [saslAuthenticate.writeSaslAuthenticateRequest, saslAuthenticate.readSaslAuthenticateRequest, {
+        authBytes: bytesOf(1, 2, 3),
+      }],
+      [saslAuthenticate.writeSaslAuthenticateResponse, saslAuthenticate.readSaslAuthenticateResponse, {
+        errorCode: 58,
+        errorMessage: "no",
+        authBytes: bytesOf(4),
+        sessionLifetimeMs: 1,
+      }],
+    ],
+  },
+  {
+    name: "CreateAcls / DescribeAcls / DeleteAcls",
+    min: 0,
+    max: 3,
+    pairs: [
+      [createAcls.writeCreateAclsRequest, createAcls.readCreateAclsRequest, { creations: [aclBinding] }],
+      [createAcls.writeCreateAclsResponse, createAcls.readCreateAclsResponse, {
+        throttleTimeMs: 0,
+        results: [{ errorCode: 0, errorMessage: "m" }],
+      }],
+      [describeAcls.writeDescribeAclsRequest, describeAcls.readDescribeAclsRequest, { filter: aclBinding }],
+      [describeAcls.writeDescribeAclsResponse, describeAcls.readDescribeAclsResponse, {
+        throttleTimeMs: 0,
+        errorCode: 0,
+        errorMessage: null,
+        resources: [{ ...aclBinding, acls: [aclBinding] }],
+      }],
+      [deleteAcls.writeDeleteAclsRequest, deleteAcls.readDeleteAclsRequest, { filters: [aclBinding] }],
+      [deleteAcls.writeDeleteAclsResponse, deleteAcls.readDeleteAclsResponse, {
+        throttleTimeMs: 0,
+        filterResults: [{
+          errorCode: 0,
+          errorMessage: null,
+          matchingAcls: [{ errorCode: 0, errorMessage: null, ...aclBinding }],
+        }],
+      }],
+    ],
+  },
+  {
+    name: "Describe/AlterUserScramCredentials",
+    min: 0,
+    max: 0,
+    pairs: [
+      [
+        describeUserScramCredentials.writeDescribeUserScramCredentialsRequest,
+        describeUserScramCredentials.readDescribeUserScramCredentialsRequest,
+        { users: ["a"] },
+      ],
+      [
+        describeUserScramCredentials.writeDescribeUserScramCredentialsResponse,
+        describeUserScramCredentials.readDescribeUserScramCredentialsResponse,
+        {
+          throttleTimeMs: 0,
+          errorCode: 0,
+          errorMessage: null,
+          results: [{
+            user: "a",
+            errorCode: 0,
+            errorMessage: null,
+            credentialInfos: [{ mechanism: 2, iterations: 1 }],
+          }],
+        },
+      ],
+      [
+        alterUserScramCredentials.writeAlterUserScramCredentialsRequest,
+        alterUserScramCredentials.readAlterUserScramCredentialsRequest,
+        {
+          deletions: [{ name: "b", mechanism: 1 }],
+          upsertions: [{
+            name: "a",
+            mechanism: 2,
+            iterations: 1,
+            salt: bytesOf(1),
+            saltedPassword: bytesOf(2),
+          }],
+        },
+      ],
+      [
+        alterUserScramCredentials.writeAlterUserScramCredentialsResponse,
+        alterUserScramCredentials.readAlterUserScramCredentialsResponse,
+        { throttleTimeMs: 0, results: [{ user: "a", errorCode: 0, errorMessage: null }] },
       ],
     ],
   },

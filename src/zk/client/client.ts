@@ -390,8 +390,11 @@ export class ZooKeeperClient implements AsyncDisposable {
     return reply.clientInfo;
   }
 
-  /** Create path and every missing ancestor (persistent, empty data; existing ones are fine). */
-  async mkdirp(path: string, data?: NodeData): Promise<void> {
+  /**
+   * Create path and every missing ancestor (persistent, empty data; existing ones are fine).
+   * `acl` gives each created node its ACL (default OPEN_ACL_UNSAFE).
+   */
+  async mkdirp(path: string, data?: NodeData, acl?: (path: string) => readonly ACL[]): Promise<void> {
     validatePath(path);
     if (path === "/" || (await this.exists(path))) return;
     const components = path.slice(1).split("/");
@@ -399,7 +402,7 @@ export class ZooKeeperClient implements AsyncDisposable {
     for (let i = 0; i < components.length; i++) {
       current += `/${components[i]}`;
       try {
-        await this.create(current, i === components.length - 1 ? data : undefined);
+        await this.create(current, i === components.length - 1 ? data : undefined, { acl: acl?.(current) });
       } catch (error) {
         if (!(error instanceof KeeperError && error.code === ErrorCode.nodeExists)) throw error;
       }
