@@ -133,7 +133,6 @@ export class ReplicaManager {
       purgatory: deps.purgatory,
       stateStore: deps.stateStore,
       replicaLagTimeMaxMs: lagMs,
-      isLive: (id) => deps.metadata.brokers.has(id),
       onNewerState: (partition, state) => this.#followNewerState(partition, state),
       observer: this.#fanOut(),
       log: this.#log,

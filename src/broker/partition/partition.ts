@@ -94,8 +94,6 @@ export interface PartitionDeps {
   observer: PartitionObserver;
   /** replica.lag.time.max.ms: an ISR member not caught up for this long leaves. */
   replicaLagTimeMaxMs: number;
-  /** Is a broker registered right now? (a dead ISR member need not be waited for) */
-  isLive: (brokerId: number) => boolean;
   /** Leadership news an ISR write or re-read ran into (a newer state, or null: node gone). */
   onNewerState: (partition: Partition, state: PartitionState | null) => void;
   log: (message: string) => void;
@@ -452,8 +450,11 @@ export class Partition implements TopicPartition {
 
   /**
    * The leader heard of a different ISR in its own epoch (the controller dropped a dead
-   * follower): re-read the node and adopt what it holds — keeping live members, which the
-   * leader tracks itself — unless an ISR write of ours started meanwhile (its outcome is newer).
+   * follower): re-read the node and adopt exactly what it holds, unless an ISR write of ours
+   * started meanwhile (its outcome is newer). A member dropped there that is in fact live
+   * rejoins through maybeExpandIsr at its next fetch, which writes it back: keeping it here
+   * instead (the leader's ISR a superset of the node's) would leave it out of the node for good,
+   * since the leader would see nothing to expand.
    */
   #syncIsr(leadership: Leadership): void {
     if (leadership.pendingIsr !== null || leadership.syncing || this.#closed) return;
@@ -464,11 +465,7 @@ export class Partition implements TopicPartition {
         if (this.#leadership !== leadership) return;
         if (leadership.pendingIsr !== null || leadership.isrGeneration !== generation) return;
         if (state && state.leader === this.#deps.brokerId && state.leaderEpoch === leadership.epoch) {
-          // Drop only members gone from both the node and the live brokers; a live one would
-          // rejoin at its next fetch anyway. Never fewer than the node holds (elections pick from
-          // it, so the high watermark must wait for all of it).
-          const kept = this.#isr.filter((id) => id === this.#deps.brokerId || this.#deps.isLive(id));
-          this.#setIsr([...new Set([...state.isr, ...kept])].sort((a, b) => a - b), "controller");
+          this.#setIsr(state.isr, "controller");
           this.#maybeAdvanceHighWatermark();
         } else {
           this.#deps.onNewerState(this, state);
