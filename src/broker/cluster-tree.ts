@@ -81,6 +81,11 @@ export class ClusterTreeReader {
     this.#options = options;
   }
 
+  /** The session this reader reads through. */
+  get client(): ZooKeeperClient {
+    return this.#zk;
+  }
+
   #log(message: string): void {
     (this.#options.log ?? ((line) => console.error(line)))(message);
   }

@@ -2,6 +2,13 @@
  * Coordination over the project's ZooKeeper client (src/zk/client): works against the built-in
  * coordinator or a real ZooKeeper ensemble; the connect string may carry a chroot
  * (`host:port/vltava`). KeeperError codes the broker acts on become typed errors.
+ *
+ * It owns the broker's one session, and outlives it: the client re-attaches the same session
+ * after a lost connection by itself, but an expired session is gone for good (its ephemeral
+ * nodes with it), so this opens a new one — retrying, with a bounded backoff, for as long as the
+ * coordinator stays away — and tells the broker ("expired", then "renewed") so that it can
+ * register again. Every operation goes to the current session; the few made on the expired one
+ * fail with SESSIONEXPIRED, which their callers already treat as "try again later".
  */
 import { parseConnectString, ZooKeeperClient } from "../zk/client/mod.ts";
 import { ErrorCode, KeeperError } from "../zk/protocol/mod.ts";
@@ -10,6 +17,7 @@ import {
   type Coordination,
   type MultiOp,
   NodeExistsError,
+  type SessionChange,
   type VersionedData,
 } from "./coordination.ts";
 
@@ -20,6 +28,7 @@ export async function connectCoordination(
   connectString: string,
   sessionTimeoutMs: number,
   connectTimeoutMs = 30_000,
+  log: (message: string) => void = (message) => console.error(message),
 ): Promise<Coordination> {
   let parsed;
   try {
@@ -27,19 +36,23 @@ export async function connectCoordination(
   } catch (error) {
     throw new RangeError(`Bad coordinator connect string: ${(error as Error).message}`);
   }
-  let client: ZooKeeperClient;
-  try {
-    if (parsed.chroot !== "") await ensureChroot(connectString, parsed.chroot, connectTimeoutMs);
-    client = await ZooKeeperClient.connect(connectString, { sessionTimeoutMs, connectTimeoutMs });
-  } catch (error) {
-    throw new Error(
-      `Cannot reach the coordinator at ${connectString} (is one running? start it with: vltava coordinator start): ${
-        (error as Error).message
-      }`,
-    );
-  }
-  return new ZkCoordination(client);
+  const open = async () => {
+    try {
+      if (parsed.chroot !== "") await ensureChroot(connectString, parsed.chroot, connectTimeoutMs);
+      return await ZooKeeperClient.connect(connectString, { sessionTimeoutMs, connectTimeoutMs });
+    } catch (error) {
+      throw new Error(
+        `Cannot reach the coordinator at ${connectString} (is one running? start it with: vltava coordinator start): ${
+          (error as Error).message
+        }`,
+      );
+    }
+  };
+  return new ZkCoordination(await open(), open, log);
 }
+
+/** First and largest pause between attempts to open a new session after an expiry. */
+const RENEW_BACKOFF_MS = { first: 250, max: 5_000 };
 
 /** Create the chroot itself (as Kafka does), through a short session without the chroot. */
 async function ensureChroot(connectString: string, chroot: string, connectTimeoutMs: number): Promise<void> {
@@ -49,14 +62,80 @@ async function ensureChroot(connectString: string, chroot: string, connectTimeou
 }
 
 class ZkCoordination implements Coordination {
-  readonly #client: ZooKeeperClient;
+  #client: ZooKeeperClient;
+  readonly #open: () => Promise<ZooKeeperClient>;
+  readonly #log: (message: string) => void;
+  readonly #listeners: ((change: SessionChange) => void)[] = [];
+  #renewing: Promise<void> | null = null;
+  #closed = false;
 
-  constructor(client: ZooKeeperClient) {
+  constructor(client: ZooKeeperClient, open: () => Promise<ZooKeeperClient>, log: (message: string) => void) {
     this.#client = client;
+    this.#open = open;
+    this.#log = log;
+    this.#followExpiry(client);
   }
 
   get client(): ZooKeeperClient {
     return this.#client;
+  }
+
+  #followExpiry(client: ZooKeeperClient): void {
+    const unsubscribe = client.sessionEvents.subscribe((event) => {
+      if (event.type === "closed") unsubscribe();
+      if (event.type !== "expired") return;
+      unsubscribe();
+      if (this.#closed || client !== this.#client) return;
+      this.#emit("expired");
+      this.#renewing ??= this.#renew().finally(() => this.#renewing = null);
+    });
+  }
+
+  /** Open a new session, as long as it takes (or until closed); then say so. */
+  async #renew(): Promise<void> {
+    const expired = this.#client;
+    // Its requests already failed; closing only releases its timers.
+    await expired.close().catch(() => {});
+    let backoffMs = RENEW_BACKOFF_MS.first;
+    for (let attempt = 1; !this.#closed; attempt++) {
+      let client: ZooKeeperClient;
+      try {
+        client = await this.#open();
+      } catch (error) {
+        // Logged once and then every tenth attempt: the coordinator may stay away for long.
+        if (attempt === 1 || attempt % 10 === 0) {
+          this.#log(
+            `cannot open a new coordinator session yet (attempt ${attempt}): ${(error as Error).message}`,
+          );
+        }
+        await new Promise((resolve) => setTimeout(resolve, backoffMs));
+        backoffMs = Math.min(backoffMs * 2, RENEW_BACKOFF_MS.max);
+        continue;
+      }
+      if (this.#closed) {
+        await client.close();
+        return;
+      }
+      this.#client = client;
+      this.#followExpiry(client);
+      this.#emit("renewed");
+      return;
+    }
+  }
+
+  #emit(change: SessionChange): void {
+    for (const listener of this.#listeners) {
+      try {
+        listener(change);
+      } catch (error) {
+        // A listener's bug must not stop the others or the renewal: report it.
+        this.#log(`session listener failed: ${(error as Error).stack}`);
+      }
+    }
+  }
+
+  onSessionChange(listener: (change: SessionChange) => void): void {
+    this.#listeners.push(listener);
   }
 
   ensurePath(path: string): Promise<void> {
@@ -147,13 +226,9 @@ class ZkCoordination implements Coordination {
     }
   }
 
-  onExpired(listener: () => void): void {
-    this.#client.sessionEvents.subscribe((event) => {
-      if (event.type === "expired") listener();
-    });
-  }
-
-  close(): Promise<void> {
-    return this.#client.close();
+  async close(): Promise<void> {
+    this.#closed = true;
+    await this.#client.close();
+    await this.#renewing;
   }
 }

@@ -182,7 +182,7 @@ registerCommands((program) => {
       console.log(`broker ${options.id} listening on ${running.config.advertisedHost}:${running.port}`);
       const fatal = await running.closed;
       releaseStopHooks();
-      if (fatal !== null) throw new CliError(`broker ${options.id} stopped: ${fatal} (restart it)`);
+      if (fatal !== null) throw new CliError(`broker ${options.id} stopped: ${fatal}`);
       console.log(`broker ${options.id} stopped`);
     });
 });

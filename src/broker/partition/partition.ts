@@ -122,7 +122,14 @@ interface Leadership {
   isrGeneration: number;
   /** A re-read of the partition state is in flight. */
   syncing: boolean;
+  /** ISR writes that failed in a row (the coordinator unreachable or the session expired). */
+  isrWriteFailures: number;
+  /** No ISR write starts before this time (ms): failed writes are retried with a backoff. */
+  isrRetryAtMs: number;
 }
+
+/** First and largest pause before retrying a failed ISR write (it doubles in between). */
+const ISR_RETRY_BACKOFF_MS = { first: 250, max: 2_000 };
 
 export class Partition implements TopicPartition {
   readonly topic: string;
@@ -237,6 +244,8 @@ export class Partition implements TopicPartition {
       pendingIsr: null,
       isrGeneration: 0,
       syncing: false,
+      isrWriteFailures: 0,
+      isrRetryAtMs: 0,
     };
     this.#setIsr(news.isr, "leadership");
     this.#deps.log(
@@ -426,22 +435,41 @@ export class Partition implements TopicPartition {
     change: (isr: readonly number[]) => number[],
     reason: "shrink" | "expand",
   ): void {
-    // The next fetch or tick retries a change that could not start now.
-    if (leadership.pendingIsr !== null || this.#closed) return;
+    // The next fetch or tick retries a change that could not start now (or, after failures, once
+    // the backoff passed: every follower fetch would otherwise try and log again).
+    if (leadership.pendingIsr !== null || this.#closed || this.#now() < leadership.isrRetryAtMs) return;
     leadership.pendingIsr = change(this.#isr);
     leadership.isrGeneration++;
     this.#deps.stateStore.writeIsr(this, this.#deps.brokerId, leadership.epoch, change)
       .then((outcome) => {
+        if (leadership.isrWriteFailures > 0) {
+          this.#deps.log(
+            `${this.key}: ISR write went through after ${leadership.isrWriteFailures} failed attempts`,
+          );
+        }
+        leadership.isrWriteFailures = 0;
+        leadership.isrRetryAtMs = 0;
         if (this.#leadership !== leadership) return;
         if (outcome.kind === "written") return this.#setIsr(outcome.isr, reason);
         this.#deps.log(`${this.key}: ISR change refused, leadership moved on; following the new state`);
         this.#deps.onNewerState(this, outcome.state);
       })
-      .catch((error) =>
+      .catch((error) => {
         // Not fatal: the ISR stays as it was (safe: the HWM respects it) and the next fetch or
-        // tick tries again.
-        this.#deps.log(`${this.key}: ISR write failed, will retry: ${(error as Error).message}`)
-      )
+        // tick after the backoff tries again. Logged at the first failure and every tenth.
+        const failures = ++leadership.isrWriteFailures;
+        const backoffMs = Math.min(
+          ISR_RETRY_BACKOFF_MS.first * 2 ** (failures - 1),
+          ISR_RETRY_BACKOFF_MS.max,
+        );
+        leadership.isrRetryAtMs = this.#now() + backoffMs;
+        if (failures === 1 || failures % 10 === 0) {
+          this.#deps.log(
+            `${this.key}: ISR write failed (${failures} in a row), retrying every ${backoffMs} ms at most: ` +
+              (error as Error).message,
+          );
+        }
+      })
       .finally(() => {
         leadership.pendingIsr = null;
         if (this.#leadership === leadership) this.#maybeAdvanceHighWatermark();
