@@ -38,6 +38,7 @@ import { Connection, type RequestHandler } from "./connection.ts";
 import { type Coordination, NodeExistsError } from "./coordination.ts";
 import { GroupService } from "./group-service.ts";
 import { MetadataCache } from "./metadata-cache.ts";
+import { OfflineReplicaPublisher } from "./offline-replicas.ts";
 import { coordinatorStateStore } from "./partition/isr-writer.ts";
 import { Purgatory } from "./purgatory.ts";
 import { ReplicaManager } from "./replica-manager.ts";
@@ -190,6 +191,7 @@ class Broker implements RunningBroker {
   readonly closed: Promise<string | null>;
   readonly #listener: Deno.Listener;
   readonly #context: BrokerContext;
+  readonly #offline: OfflineReplicaPublisher;
   /** The tree reader of the current coordinator session (a new one after an expiry). */
   #tree: ClusterTreeReader;
   readonly #connections = new Set<Connection>();
@@ -213,12 +215,14 @@ class Broker implements RunningBroker {
     port: number,
     context: BrokerContext,
     tree: ClusterTreeReader,
+    offline: OfflineReplicaPublisher,
   ) {
     this.config = config;
     this.port = port;
     this.#listener = listener;
     this.#context = context;
     this.#tree = tree;
+    this.#offline = offline;
     this.closed = new Promise((resolve) => this.#resolveClosed = resolve);
     this.#handlers = new Map<number, RequestHandler>([
       [ApiKey.ApiVersions, apiVersionsHandler((apiKey) => this.#handlers.has(apiKey))],
@@ -252,12 +256,14 @@ class Broker implements RunningBroker {
     const readConfigs = (topic: string) => self.#treeReader().readConfigs(topic);
     const metadata = new MetadataCache();
     const purgatory = new Purgatory(config.maxPurgatoryWaiters);
+    const offline = new OfflineReplicaPublisher(coordination, config.brokerId, log);
     const replicas = new ReplicaManager({
       config,
       metadata,
       purgatory,
       stateStore: coordinatorStateStore(coordination, log),
       readTopicConfigs: readConfigs,
+      onOfflineReplicas: (partitions) => offline.publish(partitions),
       log,
     });
     const groups = new GroupService({ config, metadata, replicas, coordination });
@@ -274,7 +280,7 @@ class Broker implements RunningBroker {
       clusterId: "vltava",
       controller: () => self.#agent?.controller ?? null,
     };
-    const self = new Broker(config, listener, port, context, tree);
+    const self = new Broker(config, listener, port, context, tree, offline);
     coordination.client.sessionEvents.subscribe((event) => {
       if (event.type === "disconnected" && !self.#closing) {
         log("lost the connection to the coordinator; re-attaching the session");
@@ -341,6 +347,7 @@ class Broker implements RunningBroker {
     for (let attempt = 1; !this.#closing && coordination.client === session; attempt++) {
       try {
         await register(coordination, this.config, this.port);
+        this.#offline.republish();
         const previous = this.#agent;
         this.#agent = null;
         // It lost its candidacy with the old session; closing it only stops its timers.
@@ -424,6 +431,7 @@ class Broker implements RunningBroker {
     await this.#maintaining;
     await this.#reconciling;
     await this.#rejoining;
+    this.#offline.close();
     this.#context.purgatory.close();
     for (const connection of this.#connections) connection.close();
     this.#context.metadata.close();

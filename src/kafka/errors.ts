@@ -163,6 +163,12 @@ const TABLE = [
   },
   { code: 46, name: "DUPLICATE_SEQUENCE_NUMBER", retriable: false, message: "Duplicate sequence number" },
   { code: 47, name: "INVALID_PRODUCER_EPOCH", retriable: false, message: "The producer epoch is stale" },
+  {
+    code: 56,
+    name: "KAFKA_STORAGE_ERROR",
+    retriable: true,
+    message: "The broker's disk failed for this partition: another replica must serve it",
+  },
   { code: 58, name: "SASL_AUTHENTICATION_FAILED", retriable: false, message: "SASL authentication failed" },
   { code: 59, name: "UNKNOWN_PRODUCER_ID", retriable: false, message: "The producer id is unknown" },
   { code: 68, name: "NON_EMPTY_GROUP", retriable: false, message: "The group still has members" },

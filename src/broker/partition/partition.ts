@@ -55,6 +55,8 @@ export type LeadershipOutcome =
   | "stale"
   /** Same leader epoch: at most the ISR was refreshed. */
   | "unchanged"
+  /** The log is offline (a disk error, or damage): this replica takes no part until restarted. */
+  | "offline"
   | "became-leader"
   | "became-follower";
 
@@ -196,6 +198,14 @@ export class Partition implements TopicPartition {
   get logStartOffset(): number {
     return this.log.logStartOffset;
   }
+  /** Why the log went offline (a disk error or damage), or null while it serves. */
+  get offline(): string | null {
+    return this.log.offline;
+  }
+  /** Every byte loaded at open has passed its CRC check (a follower fetches only then). */
+  get verified(): boolean {
+    return this.log.verified;
+  }
   /** The newest leader epoch in the log's epoch cache, -1 when it has none. */
   get latestEpoch(): number {
     return this.log.latestEpoch;
@@ -216,6 +226,7 @@ export class Partition implements TopicPartition {
    * sources of news never interleave.
    */
   applyLeadership(news: LeadershipNews): LeadershipOutcome {
+    if (this.log.offline !== null) return "offline";
     if (this.#closed || news.leaderEpoch < this.#leaderEpoch) return "stale";
     this.#replicas = [...news.replicas];
     if (news.leaderEpoch === this.#leaderEpoch) {
@@ -550,6 +561,12 @@ export class Partition implements TopicPartition {
   truncateTo(offset: number): boolean {
     invariant(!this.isLeader, () => `${this.key}: a leader never truncates its own log`);
     return this.log.truncateTo(offset);
+  }
+
+  /** Remove the damage the start-up check found, and everything after it (never a leader). */
+  truncateAtDamage(): void {
+    invariant(!this.isLeader, () => `${this.key}: a leader never truncates its own log`);
+    this.log.truncateAtDamage();
   }
 
   /** Empty the log and restart it at `offset` (a follower below the leader's log start). */

@@ -42,7 +42,11 @@ export type FollowedPartition = Pick<
   | "truncateFullyAndStartAt"
   | "appendAsFollower"
   | "updateFollowerHighWatermark"
+  | "verified"
 >;
+
+/** How often a fetcher looks again at partitions whose logs are still being checked. */
+const UNVERIFIED_POLL_MS = 250;
 
 interface Target {
   followed: FollowedPartition;
@@ -128,9 +132,14 @@ export class ReplicaFetcher {
   async #run(): Promise<void> {
     while (!this.#closed) {
       const now = Date.now();
-      const ready = [...this.#targets.values()].filter((t) => t.notBeforeMs <= now);
+      // A replica whose log is still being checked (start-up CRC check) does not fetch yet: it
+      // could catch up and rejoin the ISR with damage further back.
+      const targets = [...this.#targets.values()];
+      const checked = targets.filter((t) => t.followed.verified);
+      const ready = checked.filter((t) => t.notBeforeMs <= now);
       if (ready.length === 0) {
-        const next = Math.min(...[...this.#targets.values()].map((t) => t.notBeforeMs), now + 1000);
+        const pollMs = checked.length < targets.length ? UNVERIFIED_POLL_MS : 1000;
+        const next = Math.min(...checked.map((t) => t.notBeforeMs), now + pollMs);
         await this.#sleep(Math.max(1, next - now));
         continue;
       }
