@@ -140,6 +140,8 @@ export class ReplicaManager {
         // A response holds at least one whole batch even past maxBytes (KIP-74), and no batch is
         // larger than a request frame.
         maxResponseBytes: Math.max(deps.config.maxFrameBytes, fetch.fetchMaxBytes + 1_048_576),
+        // A follower unanswered this long is out of the ISR anyway: start over on a new connection.
+        requestTimeoutMs: fetch.fetchMaxWaitMs + deps.config.replicaLagTimeMaxMs,
         partitionMaxBytes: fetch.fetchPartitionMaxBytes,
         backoffMs: fetch.fetchBackoffMs,
         maxBackoffMs: 2_000,

@@ -64,6 +64,11 @@ export interface ReplicaFetcherOptions {
   maxBytes: number;
   /** Largest response frame accepted (bounds memory per fetcher). */
   maxResponseBytes: number;
+  /**
+   * How long a request may go unanswered before the connection is given up and made again: a
+   * request sent into a cut link otherwise waits for TCP's retransmissions long after the heal.
+   */
+  requestTimeoutMs: number;
   partitionMaxBytes: number;
   /** Backoff after an error, doubled per consecutive failure up to maxBackoffMs. */
   backoffMs: number;
@@ -177,7 +182,7 @@ export class ReplicaFetcher {
       port: endpoint.port,
       clientId: `replica-fetcher-${this.#options.brokerId}`,
       connectTimeoutMs: 5_000,
-      requestTimeoutMs: this.#options.maxWaitMs + 30_000,
+      requestTimeoutMs: this.#options.requestTimeoutMs,
       maxResponseBytes: this.#options.maxResponseBytes,
     });
     return this.#connection;
