@@ -11,6 +11,7 @@ const BENCHMARKS = [
   "broker",
   "cluster",
   "cluster-failover",
+  "partitions",
   "groups",
   "compaction",
 ] as const;

@@ -12,6 +12,15 @@
  * accepting, release parked requests, close connections, close the logs (clean marker), close the
  * session (the ephemeral nodes vanish at once).
  *
+ * A coordinator session that expires (the broker was cut off, paused, or the coordinator was away
+ * for longer than the session timeout) is an event, not an exit, as in Kafka: the broker keeps
+ * serving meanwhile (its leaderships are safe — acks=all needs followers that take the new
+ * controller's word over its own, and every change it would make is fenced by leader epoch), and
+ * once the coordination layer has a new session it registers again with the same id, stands for
+ * controller again, and reconciles with the tree, which makes it give up through the normal,
+ * epoch-fenced path whatever leadership moved meanwhile. Only a live registration of its id with
+ * another address (a second broker took the id) ends the process.
+ *
  * @example
  * ```ts
  * const broker = await startBroker({ brokerId: 1, port: 0, coordinator: "127.0.0.1:2181" });
@@ -20,6 +29,7 @@
  * ```
  */
 import { ApiKey } from "../kafka/api-keys.ts";
+import { ErrorCode as ZkErrorCode, KeeperError } from "../zk/protocol/mod.ts";
 import { Snowflake } from "../ids/snowflake.ts";
 import type { BrokerContext } from "./broker-context.ts";
 import { ClusterTreeReader } from "./cluster-tree.ts";
@@ -28,6 +38,7 @@ import { Connection, type RequestHandler } from "./connection.ts";
 import { type Coordination, NodeExistsError } from "./coordination.ts";
 import { GroupService } from "./group-service.ts";
 import { MetadataCache } from "./metadata-cache.ts";
+import { OfflineReplicaPublisher } from "./offline-replicas.ts";
 import { coordinatorStateStore } from "./partition/isr-writer.ts";
 import { Purgatory } from "./purgatory.ts";
 import { ReplicaManager } from "./replica-manager.ts";
@@ -83,8 +94,8 @@ export interface RunningBroker {
   /** The bound port. */
   readonly port: number;
   /**
-   * Resolves when the broker stopped: null after close(), or the reason it had to stop
-   * (its coordinator session expired, so it is no longer a registered member of the cluster).
+   * Resolves when the broker stopped: null after close(), or the reason it had to stop (after a
+   * session expiry, another live broker had registered its id with another address).
    */
   readonly closed: Promise<string | null>;
   /** Clean shutdown. */
@@ -99,7 +110,12 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
   const port = (listener.addr as Deno.NetAddr).port;
   let coordination: Coordination | undefined;
   try {
-    coordination = await connectCoordination(config.coordinator, config.sessionTimeoutMs);
+    coordination = await connectCoordination(
+      config.coordinator,
+      config.sessionTimeoutMs,
+      undefined,
+      { log: (message) => console.error(`broker ${config.brokerId}: ${message}`) },
+    );
     await register(coordination, config, port);
   } catch (error) {
     listener.close();
@@ -126,16 +142,14 @@ async function register(coordination: Coordination, config: BrokerConfig, port: 
     } catch (error) {
       if (!(error instanceof NodeExistsError)) throw error;
     }
+    const holder = await registrationHolder(coordination, path, config.advertisedHost, port);
+    // Ours already: an earlier attempt of this session created it but its answer was lost.
+    if (holder === "this-session") break;
     // The node names our own address: it is this broker's previous life (its port is ours now, so
     // that process is gone) whose session has not expired yet. Wait for it; anything else is a
     // live broker with the same id.
-    if (
-      !(await isOwnStaleRegistration(coordination, path, config.advertisedHost, port)) ||
-      Date.now() > deadline
-    ) {
-      throw new BrokerIdInUseError(config.brokerId);
-    }
-    if (attempt === 0) {
+    if (holder === "other" || Date.now() > deadline) throw new BrokerIdInUseError(config.brokerId);
+    if (attempt === 0 && holder === "previous-run") {
       console.error(`broker ${config.brokerId}: waiting for the session of its previous run to expire`);
     }
     await new Promise((resolve) => setTimeout(resolve, 250));
@@ -143,20 +157,31 @@ async function register(coordination: Coordination, config: BrokerConfig, port: 
   await coordination.put(brokerRegisteredPath(config.brokerId), endpoint);
 }
 
-async function isOwnStaleRegistration(
+/**
+ * Who holds the registration node: this session, a previous run of this broker (a session that
+ * has not expired yet, with our own address), another broker, or nobody (vanished meanwhile).
+ */
+async function registrationHolder(
   coordination: Coordination,
   path: string,
   host: string,
   port: number,
-): Promise<boolean> {
-  const node = await coordination.getData(path);
-  if (node === null) return true; // vanished meanwhile: try again
+): Promise<"this-session" | "previous-run" | "other" | "none"> {
+  const client = coordination.client;
+  let node;
   try {
-    const existing = decodeBrokerEndpoint(0, node.data);
-    return existing.host === host && existing.port === port;
+    node = await client.getData(path);
+  } catch (error) {
+    if (error instanceof KeeperError && error.code === ZkErrorCode.noNode) return "none";
+    throw error;
+  }
+  if (node.stat.ephemeralOwner === client.sessionId) return "this-session";
+  try {
+    const existing = decodeBrokerEndpoint(0, node.data ?? new Uint8Array());
+    return existing.host === host && existing.port === port ? "previous-run" : "other";
   } catch {
     // Unreadable registration: not provably ours, so it counts as another broker's.
-    return false;
+    return "other";
   }
 }
 
@@ -166,7 +191,9 @@ class Broker implements RunningBroker {
   readonly closed: Promise<string | null>;
   readonly #listener: Deno.Listener;
   readonly #context: BrokerContext;
-  readonly #tree: ClusterTreeReader;
+  readonly #offline: OfflineReplicaPublisher;
+  /** The tree reader of the current coordinator session (a new one after an expiry). */
+  #tree: ClusterTreeReader;
   readonly #connections = new Set<Connection>();
   readonly #handlers: Map<number, RequestHandler>;
   #accepting: Promise<void> = Promise.resolve();
@@ -177,8 +204,10 @@ class Broker implements RunningBroker {
   #closing: Promise<void> | null = null;
   #resolveClosed!: (reason: string | null) => void;
   #fatalReason: string | null = null;
-  /** Controller candidacy (and controllership); null until started. */
+  /** Controller candidacy (and controllership) on the current session; null until started. */
   #agent: ControllerAgent | null = null;
+  /** Registering again on a new session, once it expired; null when not. */
+  #rejoining: Promise<void> | null = null;
 
   private constructor(
     config: BrokerConfig,
@@ -186,12 +215,14 @@ class Broker implements RunningBroker {
     port: number,
     context: BrokerContext,
     tree: ClusterTreeReader,
+    offline: OfflineReplicaPublisher,
   ) {
     this.config = config;
     this.port = port;
     this.#listener = listener;
     this.#context = context;
     this.#tree = tree;
+    this.#offline = offline;
     this.closed = new Promise((resolve) => this.#resolveClosed = resolve);
     this.#handlers = new Map<number, RequestHandler>([
       [ApiKey.ApiVersions, apiVersionsHandler((apiKey) => this.#handlers.has(apiKey))],
@@ -222,20 +253,21 @@ class Broker implements RunningBroker {
   ): Promise<Broker> {
     const log = (message: string) => console.error(`broker ${config.brokerId}: ${message}`);
     const tree = new ClusterTreeReader(coordination.client, { log });
+    const readConfigs = (topic: string) => self.#treeReader().readConfigs(topic);
     const metadata = new MetadataCache();
     const purgatory = new Purgatory(config.maxPurgatoryWaiters);
+    const offline = new OfflineReplicaPublisher(coordination, config.brokerId, log);
     const replicas = new ReplicaManager({
       config,
       metadata,
       purgatory,
       stateStore: coordinatorStateStore(coordination, log),
-      readTopicConfigs: (topic) => tree.readConfigs(topic),
+      readTopicConfigs: readConfigs,
+      onOfflineReplicas: (partitions) => offline.publish(partitions),
       log,
     });
     const groups = new GroupService({ config, metadata, replicas, coordination });
     replicas.addObserver(groups);
-    /** Set once the agent runs (the handlers ask for the controller through the context). */
-    let agent: ControllerAgent | null = null;
     const context: BrokerContext = {
       config,
       port,
@@ -246,17 +278,24 @@ class Broker implements RunningBroker {
       groups,
       producerIds: new Snowflake(config.brokerId),
       clusterId: "vltava",
-      controller: () => agent?.controller ?? null,
+      controller: () => self.#agent?.controller ?? null,
     };
-    const self = new Broker(config, listener, port, context, tree);
+    const self = new Broker(config, listener, port, context, tree, offline);
     coordination.client.sessionEvents.subscribe((event) => {
       if (event.type === "disconnected" && !self.#closing) {
         log("lost the connection to the coordinator; re-attaching the session");
       }
     });
-    coordination.onExpired(() => {
-      self.#fatalReason = "Coordinator session expired: this broker is no longer registered";
-      void self.close();
+    coordination.onSessionChange((change) => {
+      if (self.#closing) return;
+      if (change === "expired") {
+        log(
+          "coordinator session expired (its registration is gone): serving on, and registering again " +
+            "as soon as a new session is up",
+        );
+      } else {
+        self.#rejoining ??= self.#rejoin().finally(() => self.#rejoining = null);
+      }
     });
     try {
       await self.#reconcile();
@@ -275,10 +314,7 @@ class Broker implements RunningBroker {
         .finally(() => self.#reconciling = null);
     }, config.metadataReconcileIntervalMs));
     try {
-      self.#agent = agent = await ControllerAgent.start({
-        brokerId: config.brokerId,
-        zk: coordination.client,
-      });
+      self.#agent = await ControllerAgent.start({ brokerId: config.brokerId, zk: coordination.client });
     } catch (error) {
       await self.close();
       throw error;
@@ -286,9 +322,58 @@ class Broker implements RunningBroker {
     return self;
   }
 
+  /** The tree reader over the current session. */
+  #treeReader(): ClusterTreeReader {
+    const client = this.#context.coordination.client;
+    if (this.#tree.client !== client) {
+      this.#tree = new ClusterTreeReader(client, { log: (message) => this.#log(message) });
+    }
+    return this.#tree;
+  }
+
+  #log(message: string): void {
+    console.error(`broker ${this.config.brokerId}: ${message}`);
+  }
+
+  /**
+   * A new session after an expiry: register again, stand for controller on it, and reconcile.
+   * Failures (the coordinator went away again) are retried on this session until it is replaced,
+   * whose own renewal starts this again; a live broker holding our id ends the process.
+   */
+  async #rejoin(): Promise<void> {
+    const coordination = this.#context.coordination;
+    const session = coordination.client;
+    const started = Date.now();
+    for (let attempt = 1; !this.#closing && coordination.client === session; attempt++) {
+      try {
+        await register(coordination, this.config, this.port);
+        this.#offline.republish();
+        const previous = this.#agent;
+        this.#agent = null;
+        // It lost its candidacy with the old session; closing it only stops its timers.
+        await previous?.close();
+        if (this.#closing || coordination.client !== session) return;
+        this.#agent = await ControllerAgent.start({ brokerId: this.config.brokerId, zk: session });
+        await this.#reconcile();
+        this.#log(
+          `registered again on a new coordinator session ${Date.now() - started} ms after it came up`,
+        );
+        return;
+      } catch (error) {
+        if (error instanceof BrokerIdInUseError) {
+          this.#fatalReason = error.message;
+          void this.close();
+          return;
+        }
+        this.#log(`registering again failed (attempt ${attempt}), retrying: ${(error as Error).message}`);
+        await new Promise((resolve) => setTimeout(resolve, Math.min(250 * attempt, 2_000)));
+      }
+    }
+  }
+
   /** Read the coordinator tree and bring the metadata cache and the hosted partitions in line. */
   async #reconcile(): Promise<void> {
-    const view = await this.#tree.read();
+    const view = await this.#treeReader().read();
     if (this.#closing) return;
     this.#context.metadata.replaceFromTree(view);
     await this.#context.replicas.reconcile(view);
@@ -345,6 +430,8 @@ class Broker implements RunningBroker {
     for (const timer of this.#timers) clearInterval(timer);
     await this.#maintaining;
     await this.#reconciling;
+    await this.#rejoining;
+    this.#offline.close();
     this.#context.purgatory.close();
     for (const connection of this.#connections) connection.close();
     this.#context.metadata.close();

@@ -1,6 +1,7 @@
 /**
  * The one reader of the cluster as the coordinator records it: live brokers (with the zxid of
- * their registration, so a re-registration is visible), every topic's replica assignment and
+ * their registration, so a re-registration is visible) and the replicas they report offline
+ * (offline-replicas.ts), every topic's replica assignment and
  * config, every partition's state with its znode version (the compare-and-set token of the next
  * write), and the controller. The controller reads it to decide; a broker reads it at start and
  * as its periodic reconcile; `cluster describe` and `vltava dev` read it for their tables.
@@ -19,15 +20,19 @@
 import type { Watcher, ZooKeeperClient } from "../zk/client/mod.ts";
 import { ErrorCode, KeeperError } from "../zk/protocol/mod.ts";
 import { decodeController } from "./controller/controller-znodes.ts";
+import { partitionKey } from "./topic-partition.ts";
 import {
   BROKER_IDS_PATH,
   type BrokerEndpoint,
   brokerIdPath,
   CONTROLLER_PATH,
   decodeBrokerEndpoint,
+  decodePartitionList,
   decodePartitionState,
   decodeTopicAssignment,
   decodeTopicConfig,
+  OFFLINE_REPLICAS_PATH,
+  offlineReplicasPath,
   type PartitionState,
   partitionStatePath,
   type ReplicaAssignment,
@@ -57,6 +62,8 @@ export interface ClusterView {
   topics: Map<string, TopicView>;
   /** The controller's broker id, or -1 when none is elected. */
   controllerId: number;
+  /** Broker id -> the partitions ("topic:partition") whose replica on it is offline (disk faults). */
+  offlineReplicas: Map<number, Set<string>>;
 }
 
 export interface ClusterTreeReaderOptions {
@@ -79,6 +86,11 @@ export class ClusterTreeReader {
   constructor(zk: ZooKeeperClient, options: ClusterTreeReaderOptions = {}) {
     this.#zk = zk;
     this.#options = options;
+  }
+
+  /** The session this reader reads through. */
+  get client(): ZooKeeperClient {
+    return this.#zk;
   }
 
   #log(message: string): void {
@@ -141,7 +153,31 @@ export class ClusterTreeReader {
       const topic = await this.readTopic(name);
       if (topic) topics.set(topic.name, topic);
     }
-    return { brokers, registrations, topics, controllerId: await this.readControllerId() };
+    return {
+      brokers,
+      registrations,
+      topics,
+      controllerId: await this.readControllerId(),
+      offlineReplicas: await this.readOfflineReplicas(),
+    };
+  }
+
+  /** Each broker's offline replicas, as it recorded them (unreadable nodes are skipped). */
+  async readOfflineReplicas(): Promise<Map<number, Set<string>>> {
+    const offline = new Map<number, Set<string>>();
+    const ids = (await this.#children(OFFLINE_REPLICAS_PATH, true)).map(Number).filter(Number.isSafeInteger);
+    const nodes = await mapBounded(ids, (brokerId) => this.#data(offlineReplicasPath(brokerId), true));
+    ids.forEach((brokerId, i) => {
+      const node = nodes[i];
+      if (node === null) return;
+      try {
+        const partitions = decodePartitionList(`Offline replicas of broker ${brokerId}`, node.data);
+        offline.set(brokerId, new Set(partitions.map((p) => partitionKey(p.topic, p.partition))));
+      } catch (error) {
+        this.#log((error as Error).message);
+      }
+    });
+    return offline;
   }
 
   /** One topic, or null when it is gone or unreadable. */

@@ -45,6 +45,11 @@ export interface BrokerConfig {
   replicaLagTimeMaxMs: number;
   /** How often the broker re-reads the coordinator tree to catch up on anything it missed. */
   metadataReconcileIntervalMs: number;
+  /**
+   * How fast the start-up check reads the log bytes an open trusted without a CRC walk (after a
+   * clean shutdown); 0 trusts them as Kafka does. A follower fetches only once its log is checked.
+   */
+  logVerifyBytesPerSecond: number;
   /** offsets.topic.num.partitions: partitions of `__consumer_offsets`. */
   offsetsTopicPartitions: number;
   /** offsets.topic.replication.factor: upper bound (the live broker count caps it). */
@@ -78,6 +83,7 @@ export const DEFAULT_BROKER_CONFIG: Omit<BrokerConfig, "brokerId" | "advertisedH
   sessionTimeoutMs: 10_000,
   replicaLagTimeMaxMs: 10_000,
   metadataReconcileIntervalMs: 30_000,
+  logVerifyBytesPerSecond: 128 * 1024 * 1024,
   offsetsTopicPartitions: 10,
   offsetsTopicReplicationFactor: 3,
   // Kafka: 100 MiB; smaller here so the cleaner gets closed segments (and loading replays less).
@@ -114,6 +120,7 @@ export function resolveBrokerConfig(
   checkInt("session-timeout-ms", config.sessionTimeoutMs, 1000, 600_000);
   checkInt("replica-lag-time-max-ms", config.replicaLagTimeMaxMs, 100, 3_600_000);
   checkInt("metadata-reconcile-interval-ms", config.metadataReconcileIntervalMs, 1_000, 3_600_000);
+  checkInt("log-verify-bytes-per-second", config.logVerifyBytesPerSecond, 0, 2 ** 40);
   checkInt("offsets-topic-partitions", config.offsetsTopicPartitions, 1, 1_000);
   checkInt("offsets-topic-replication-factor", config.offsetsTopicReplicationFactor, 1, 1000);
   checkInt("offsets-topic-segment-bytes", config.offsetsTopicSegmentBytes, 1024, 2 ** 31 - 1);

@@ -2,8 +2,9 @@
  * The broker's view of the coordinator: the few ZooKeeper operations its data path needs (ISR
  * writes, topic administration, registration), with the failures callers act on as typed errors,
  * so those modules read as intent and unit tests can fake the coordinator in a few lines. The
- * broker has one coordinator session (zk-coordination.ts); the controller, which needs fenced
- * multi-op transactions, uses the same session's ZooKeeperClient (`client`).
+ * broker has one coordinator session at a time (zk-coordination.ts; a new one after an expiry);
+ * the controller, which needs fenced multi-op transactions, uses the same session's
+ * ZooKeeperClient (`client`).
  */
 import type { ZooKeeperClient } from "../zk/client/mod.ts";
 
@@ -28,6 +29,9 @@ export interface VersionedData {
   /** When the node was created, in the server's clock (ms since the epoch). */
   createdMs: number;
 }
+
+/** "expired": the session and its ephemeral nodes are gone; "renewed": a new session is up. */
+export type SessionChange = "expired" | "renewed";
 
 /** One operation of an atomic multi. */
 export type MultiOp =
@@ -59,9 +63,15 @@ export interface Coordination {
   deleteRecursive(path: string): Promise<void>;
   /** Apply all ops or none. */
   multi(ops: MultiOp[]): Promise<void>;
-  /** Called once if the session expires (ephemeral nodes are gone). */
-  onExpired(listener: () => void): void;
-  /** The session's client, for the controller's fenced transactions and the election recipe. */
+  /**
+   * Told when the session expires (its ephemeral nodes are gone; a new session is being opened)
+   * and when the new session is up: whatever was tied to the old one must be made again.
+   */
+  onSessionChange(listener: (change: SessionChange) => void): void;
+  /**
+   * The current session's client, for the controller's fenced transactions and the election
+   * recipe; a new one after each expiry (read it again, never keep it).
+   */
   readonly client: ZooKeeperClient;
   /** Close the session (ephemeral nodes vanish at once). */
   close(): Promise<void>;

@@ -14,6 +14,15 @@
  * A topic never seen in a tree read of this run is never deleted because of its absence, so
  * pointing a broker at an empty coordinator cannot wipe its disk.
  *
+ * Disk faults: a log whose files fail (a full disk, an I/O error) goes offline — it answers
+ * KAFKA_STORAGE_ERROR, stops leading and following — and the broker publishes its offline
+ * replicas (onOfflineReplicas) so that the controller moves leadership and shrinks the ISR, as
+ * Kafka's log dir failure handling does; a restart (after recovery has checked the tail) brings
+ * it back. Logs trusted at open after a clean shutdown are checked by CRC in the background at
+ * --log-verify-bytes-per-second, followers first (they fetch only once checked); a follower out
+ * of the ISR with damage truncates below it and fetches it again, a replica that leads or is in
+ * the ISR goes offline instead (the controller moves leadership; a restart repairs it).
+ *
  * Work proportional to the number of partitions in one request runs in slices with a yield to
  * the event loop between them, so thousands of partition changes never keep the broker from its
  * coordinator heartbeats or its clients.
@@ -23,6 +32,7 @@ import type { LeaderAndIsrRequest, LeaderAndIsrResponse } from "../kafka/apis/le
 import { logConfigFromTopicConfigs } from "../storage/log-config.ts";
 import { PartitionLog } from "../storage/partition-log.ts";
 import { partitionDirName } from "../storage/segment-names.ts";
+import { isIoError } from "../storage/file-io.ts";
 import type { ClusterView } from "./cluster-tree.ts";
 import type { BrokerConfig } from "./config.ts";
 import { ControllerEpochFence } from "./controller/controller-epoch-fence.ts";
@@ -78,8 +88,13 @@ export interface ReplicaManagerDeps {
   /** A topic's config overrides as the coordinator has them now. */
   readTopicConfigs: (topic: string) => Promise<Record<string, string>>;
   fetch?: Partial<ReplicaFetchSettings>;
+  /** The replicas whose logs are offline now (all of them, after each change). */
+  onOfflineReplicas?: (partitions: TopicPartition[]) => void;
   log?: (message: string) => void;
 }
+
+/** How often the start-up CRC check runs a slice (its rate is spread over these). */
+const VERIFY_INTERVAL_MS = 100;
 
 export class ReplicaManager {
   readonly brokerId: number;
@@ -103,6 +118,11 @@ export class ReplicaManager {
   /** How many partitions of each topic are hosted (its configs are forgotten with the last). */
   readonly #hostedPerTopic = new Map<string, number>();
   readonly #timer: ReturnType<typeof setInterval>;
+  readonly #verifyTimer: ReturnType<typeof setInterval> | undefined;
+  /** Bytes the start-up CRC check read since it last reported. */
+  #verifiedBytes = 0;
+  /** Replicas whose logs went offline (or could not be opened): never hosted again in this run. */
+  readonly #offline = new Map<string, TopicPartition>();
   readonly #partitionDeps: PartitionDeps;
   readonly #log: (message: string) => void;
   #closed = false;
@@ -120,6 +140,8 @@ export class ReplicaManager {
         // A response holds at least one whole batch even past maxBytes (KIP-74), and no batch is
         // larger than a request frame.
         maxResponseBytes: Math.max(deps.config.maxFrameBytes, fetch.fetchMaxBytes + 1_048_576),
+        // A follower unanswered this long is out of the ISR anyway: start over on a new connection.
+        requestTimeoutMs: fetch.fetchMaxWaitMs + deps.config.replicaLagTimeMaxMs,
         partitionMaxBytes: fetch.fetchPartitionMaxBytes,
         backoffMs: fetch.fetchBackoffMs,
         maxBackoffMs: 2_000,
@@ -133,7 +155,6 @@ export class ReplicaManager {
       purgatory: deps.purgatory,
       stateStore: deps.stateStore,
       replicaLagTimeMaxMs: lagMs,
-      isLive: (id) => deps.metadata.brokers.has(id),
       onNewerState: (partition, state) => this.#followNewerState(partition, state),
       observer: this.#fanOut(),
       log: this.#log,
@@ -143,6 +164,10 @@ export class ReplicaManager {
     this.#timer = setInterval(() => {
       for (const partition of this.#led) partition.maybeShrinkIsr();
     }, tickMs);
+    const verifyBytesPerTick = Math.ceil(deps.config.logVerifyBytesPerSecond * VERIFY_INTERVAL_MS / 1000);
+    if (verifyBytesPerTick > 0) {
+      this.#verifyTimer = setInterval(() => this.#verifySome(verifyBytesPerTick), VERIFY_INTERVAL_MS);
+    }
   }
 
   /** Be told of every partition's state changes (metrics, events, the group coordinator). */
@@ -183,10 +208,17 @@ export class ReplicaManager {
     return this.#partitions.values();
   }
 
+  /** The replicas whose logs are offline. */
+  get offlineReplicas(): TopicPartition[] {
+    return [...this.#offline.values()];
+  }
+
   /** The partition if this broker leads it, else the error a client should see. */
   leaderFor(topic: string, partition: number): LeaderLookup {
-    const hosted = this.#partitions.get(partitionKey(topic, partition));
+    const key = partitionKey(topic, partition);
+    const hosted = this.#partitions.get(key);
     if (hosted?.isLeader) return { partition: hosted, errorCode: 0 };
+    if (this.#offline.has(key)) return { partition: null, errorCode: ErrorCode.KAFKA_STORAGE_ERROR };
     const known = this.#deps.metadata.partition(topic, partition);
     if (!known) return { partition: null, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
     if (!known.state || known.state.leader < 0) {
@@ -233,11 +265,20 @@ export class ReplicaManager {
         configs.get(state.topicName) ?? this.#topicConfigs.get(state.topicName) ?? {},
       );
       if (partition === null) {
-        partitionErrors.push(error(ErrorCode.NOT_LEADER_OR_FOLLOWER));
+        const offline = this.#offline.has(partitionKey(state.topicName, state.partitionIndex));
+        partitionErrors.push(
+          error(offline ? ErrorCode.KAFKA_STORAGE_ERROR : ErrorCode.NOT_LEADER_OR_FOLLOWER),
+        );
         continue;
       }
       const outcome = this.#applyLeadership(partition, state);
-      partitionErrors.push(error(outcome === "stale" ? ErrorCode.FENCED_LEADER_EPOCH : ErrorCode.NONE));
+      partitionErrors.push(error(
+        outcome === "stale"
+          ? ErrorCode.FENCED_LEADER_EPOCH
+          : outcome === "offline"
+          ? ErrorCode.KAFKA_STORAGE_ERROR
+          : ErrorCode.NONE,
+      ));
     }
     return { errorCode: ErrorCode.NONE, partitionErrors };
   }
@@ -323,19 +364,26 @@ export class ReplicaManager {
     const key = partitionKey(name.topic, name.partition);
     const hosted = this.#partitions.get(key);
     if (hosted) return hosted;
-    if (this.#closed) return null;
+    if (this.#closed || this.#offline.has(key)) return null;
     this.#topicConfigs.set(name.topic, configs);
     let log: PartitionLog;
+    // Set right after the open; a log cannot go offline before its first use.
+    let partition: Partition | null = null;
     try {
       log = PartitionLog.open({
         dir: `${this.#deps.config.dataDir}/${partitionDirName(name.topic, name.partition)}`,
         config: this.#logConfig(name.topic, configs),
+        verifyTrusted: this.#verifyTimer !== undefined,
+        // Deferred: the log reports from inside the failing call, whose caller handles the error first.
+        onOffline: () => queueMicrotask(() => partition && this.#logWentOffline(partition)),
       });
     } catch (error) {
       this.#log(`${key}: cannot open the log: ${(error as Error).message}`);
+      // The disk failed under it: the replica is offline (the controller must not pick it).
+      if (isIoError(error)) this.#markOffline(name);
       return null;
     }
-    const partition = new Partition(name, log, this.#partitionDeps);
+    partition = new Partition(name, log, this.#partitionDeps);
     partition.minInsyncReplicas = Number(configs["min.insync.replicas"] ?? 1);
     this.#partitions.set(key, partition);
     this.#hostedPerTopic.set(name.topic, (this.#hostedPerTopic.get(name.topic) ?? 0) + 1);
@@ -379,11 +427,88 @@ export class ReplicaManager {
     }
   }
 
+  /** A hosted log went offline: stop leading and following it, and tell the controller. */
+  #logWentOffline(partition: Partition): void {
+    if (this.#partitions.get(partition.key) !== partition) return;
+    this.#stopActing(partition);
+    this.#markOffline(partition);
+  }
+
+  #markOffline(name: TopicPartition): void {
+    const key = partitionKey(name.topic, name.partition);
+    if (this.#offline.has(key)) return;
+    this.#offline.set(key, { topic: name.topic, partition: name.partition });
+    this.#log(
+      `${key}: replica offline (KAFKA_STORAGE_ERROR) until this broker restarts; telling the controller`,
+    );
+    this.#deps.onOfflineReplicas?.(this.offlineReplicas);
+  }
+
+  /**
+   * One slice of the start-up CRC check: about maxBytes of the logs still unchecked, followers
+   * first (they wait for it before fetching), then the logs this broker leads (they serve
+   * meanwhile: a consumer's own CRC check refuses a bad batch, a follower's append too).
+   */
+  #verifySome(maxBytes: number): void {
+    let budget = maxBytes;
+    const pending = [...this.#partitions.values()].filter((p) => !p.verified && p.offline === null);
+    if (pending.length === 0) {
+      if (this.#verifiedBytes > 0) {
+        this.#log(
+          `start-up CRC check done: ${(this.#verifiedBytes / 1_048_576).toFixed(1)} MiB of logs checked`,
+        );
+        this.#verifiedBytes = 0;
+      }
+      return;
+    }
+    pending.sort((a, b) => Number(a.isLeader) - Number(b.isLeader));
+    for (const partition of pending) {
+      if (budget <= 0) return;
+      try {
+        const read = partition.log.verifySome(budget);
+        budget -= read;
+        this.#verifiedBytes += read;
+      } catch (error) {
+        // A read failed: the log went offline (reported by itself) or was closed meanwhile.
+        this.#log(`${partition.key}: CRC check stopped: ${(error as Error).message}`);
+        continue;
+      }
+      if (partition.log.damage !== null) this.#repairDamage(partition);
+    }
+  }
+
+  /**
+   * The check found a bad batch. A follower out of the ISR removes it and everything after it
+   * and fetches it all again; a replica that leads or is in the ISR must not lose what it may
+   * have acknowledged or be elected with: it goes offline, so the controller moves leadership
+   * and takes it out of the ISR (its next start truncates it as an out-of-sync follower).
+   */
+  #repairDamage(partition: Partition): void {
+    const damage = partition.log.damage!;
+    if (partition.isLeader || partition.isr.includes(this.brokerId)) {
+      partition.log.takeOffline(
+        `damaged batch at offset ${damage.offset} (${damage.reason}) in a replica that leads or is in the ISR`,
+      );
+      return;
+    }
+    try {
+      partition.truncateAtDamage();
+      this.#log(
+        `${partition.key}: removed the damage from offset ${damage.offset} on; fetching it again from the leader`,
+      );
+    } catch (error) {
+      // The truncation's own disk error took the log offline (reported by the log).
+      this.#log(`${partition.key}: removing the damage failed: ${(error as Error).message}`);
+    }
+  }
+
   /** Stop hosting a partition: close its log and, with deleteLog, remove it from disk. */
   #remove(partition: Partition, deleteLog: boolean): void {
     this.#stopActing(partition);
     partition.close();
     this.#partitions.delete(partition.key);
+    // A deleted partition is no longer offline here: the controller forgets it with the topic.
+    if (this.#offline.delete(partition.key)) this.#deps.onOfflineReplicas?.(this.offlineReplicas);
     const left = (this.#hostedPerTopic.get(partition.topic) ?? 1) - 1;
     if (left > 0) this.#hostedPerTopic.set(partition.topic, left);
     else {
@@ -406,6 +531,7 @@ export class ReplicaManager {
       if (++handled % PARTITIONS_PER_SLICE === 0) await yieldToEventLoop();
       if (this.#partitions.get(partition.key) !== partition) continue; // removed meanwhile
       try {
+        // A disk error here takes the log offline (it reports that itself).
         await partition.log.maintain();
       } catch (error) {
         this.#log(`partition ${partition.key}: maintenance failed: ${(error as Error).message}`);
@@ -417,6 +543,7 @@ export class ReplicaManager {
   async close(): Promise<void> {
     this.#closed = true;
     clearInterval(this.#timer);
+    clearInterval(this.#verifyTimer);
     await this.#fetchers.close();
     for (const partition of this.#partitions.values()) {
       partition.close();

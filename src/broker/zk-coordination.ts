@@ -4,6 +4,13 @@
  * (`host:port/vltava`). KeeperError codes the broker acts on become typed errors. With
  * coordinator credentials the session authenticates (digest) and every node created here gets
  * the ACL coordinator-acls.ts decides (Kafka's zookeeper.set.acl).
+ *
+ * It owns the broker's one session, and outlives it: the client re-attaches the same session
+ * after a lost connection by itself, but an expired session is gone for good (its ephemeral
+ * nodes with it), so this opens a new one — retrying, with a bounded backoff, for as long as the
+ * coordinator stays away — and tells the broker ("expired", then "renewed") so that it can
+ * register again. Every operation goes to the current session; the few made on the expired one
+ * fail with SESSIONEXPIRED, which their callers already treat as "try again later".
  */
 import { parseConnectString, ZooKeeperClient } from "../zk/client/mod.ts";
 import { type ACL, ErrorCode, KeeperError } from "../zk/protocol/mod.ts";
@@ -13,17 +20,25 @@ import {
   type Coordination,
   type MultiOp,
   NodeExistsError,
+  type SessionChange,
   type VersionedData,
 } from "./coordination.ts";
 
 const isCode = (error: unknown, code: number) => error instanceof KeeperError && error.code === code;
+
+export interface CoordinationOptions {
+  /** Digest credentials: the session authenticates and protects what it creates. */
+  auth?: CoordinatorAuth;
+  /** Where session renewal reports go (stderr by default). */
+  log?: (message: string) => void;
+}
 
 /** Connect a session; rejects when no server answers within connectTimeoutMs. */
 export async function connectCoordination(
   connectString: string,
   sessionTimeoutMs: number,
   connectTimeoutMs = 30_000,
-  auth?: CoordinatorAuth,
+  options: CoordinationOptions = {},
 ): Promise<Coordination> {
   let parsed;
   try {
@@ -31,21 +46,27 @@ export async function connectCoordination(
   } catch (error) {
     throw new RangeError(`Bad coordinator connect string: ${(error as Error).message}`);
   }
-  let client: ZooKeeperClient;
-  try {
-    if (parsed.chroot !== "") await ensureChroot(connectString, parsed.chroot, connectTimeoutMs, auth);
-    client = await ZooKeeperClient.connect(connectString, { sessionTimeoutMs, connectTimeoutMs });
-    // Replayed by the client after every reconnect, so the identity survives connection loss.
-    if (auth !== undefined) await client.addAuth("digest", `${auth.user}:${auth.password}`);
-  } catch (error) {
-    throw new Error(
-      `Cannot reach the coordinator at ${connectString} (is one running? start it with: vltava coordinator start): ${
-        (error as Error).message
-      }`,
-    );
-  }
-  return new ZkCoordination(client, auth);
+  const { auth, log = (message: string) => console.error(message) } = options;
+  const open = async () => {
+    try {
+      if (parsed.chroot !== "") await ensureChroot(connectString, parsed.chroot, connectTimeoutMs, auth);
+      const client = await ZooKeeperClient.connect(connectString, { sessionTimeoutMs, connectTimeoutMs });
+      // Replayed by the client after every reconnect, so the identity survives connection loss.
+      if (auth !== undefined) await client.addAuth("digest", `${auth.user}:${auth.password}`);
+      return client;
+    } catch (error) {
+      throw new Error(
+        `Cannot reach the coordinator at ${connectString} (is one running? start it with: vltava coordinator start): ${
+          (error as Error).message
+        }`,
+      );
+    }
+  };
+  return new ZkCoordination(await open(), open, log, auth);
 }
+
+/** First and largest pause between attempts to open a new session after an expiry. */
+const RENEW_BACKOFF_MS = { first: 250, max: 5_000 };
 
 /** Create the chroot itself (as Kafka does), through a short session without the chroot. */
 async function ensureChroot(
@@ -61,16 +82,87 @@ async function ensureChroot(
 }
 
 class ZkCoordination implements Coordination {
-  readonly #client: ZooKeeperClient;
+  #client: ZooKeeperClient;
+  readonly #open: () => Promise<ZooKeeperClient>;
+  readonly #log: (message: string) => void;
   readonly #acl: (path: string) => readonly ACL[];
+  readonly #listeners: ((change: SessionChange) => void)[] = [];
+  #renewing: Promise<void> | null = null;
+  #closed = false;
 
-  constructor(client: ZooKeeperClient, auth: CoordinatorAuth | undefined) {
+  constructor(
+    client: ZooKeeperClient,
+    open: () => Promise<ZooKeeperClient>,
+    log: (message: string) => void,
+    auth: CoordinatorAuth | undefined,
+  ) {
     this.#client = client;
+    this.#open = open;
+    this.#log = log;
     this.#acl = (path) => znodeAcl(path, auth);
+    this.#followExpiry(client);
   }
 
   get client(): ZooKeeperClient {
     return this.#client;
+  }
+
+  #followExpiry(client: ZooKeeperClient): void {
+    const unsubscribe = client.sessionEvents.subscribe((event) => {
+      if (event.type === "closed") unsubscribe();
+      if (event.type !== "expired") return;
+      unsubscribe();
+      if (this.#closed || client !== this.#client) return;
+      this.#emit("expired");
+      this.#renewing ??= this.#renew().finally(() => this.#renewing = null);
+    });
+  }
+
+  /** Open a new session, as long as it takes (or until closed); then say so. */
+  async #renew(): Promise<void> {
+    const expired = this.#client;
+    // Its requests already failed; closing only releases its timers.
+    await expired.close().catch(() => {});
+    let backoffMs = RENEW_BACKOFF_MS.first;
+    for (let attempt = 1; !this.#closed; attempt++) {
+      let client: ZooKeeperClient;
+      try {
+        client = await this.#open();
+      } catch (error) {
+        // Logged once and then every tenth attempt: the coordinator may stay away for long.
+        if (attempt === 1 || attempt % 10 === 0) {
+          this.#log(
+            `cannot open a new coordinator session yet (attempt ${attempt}): ${(error as Error).message}`,
+          );
+        }
+        await new Promise((resolve) => setTimeout(resolve, backoffMs));
+        backoffMs = Math.min(backoffMs * 2, RENEW_BACKOFF_MS.max);
+        continue;
+      }
+      if (this.#closed) {
+        await client.close();
+        return;
+      }
+      this.#client = client;
+      this.#followExpiry(client);
+      this.#emit("renewed");
+      return;
+    }
+  }
+
+  #emit(change: SessionChange): void {
+    for (const listener of this.#listeners) {
+      try {
+        listener(change);
+      } catch (error) {
+        // A listener's bug must not stop the others or the renewal: report it.
+        this.#log(`session listener failed: ${(error as Error).stack}`);
+      }
+    }
+  }
+
+  onSessionChange(listener: (change: SessionChange) => void): void {
+    this.#listeners.push(listener);
   }
 
   ensurePath(path: string): Promise<void> {
@@ -161,13 +253,9 @@ class ZkCoordination implements Coordination {
     }
   }
 
-  onExpired(listener: () => void): void {
-    this.#client.sessionEvents.subscribe((event) => {
-      if (event.type === "expired") listener();
-    });
-  }
-
-  close(): Promise<void> {
-    return this.#client.close();
+  async close(): Promise<void> {
+    this.#closed = true;
+    await this.#client.close();
+    await this.#renewing;
   }
 }

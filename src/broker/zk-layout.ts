@@ -25,6 +25,8 @@ export const CONTROLLER_EPOCH_PATH = "/controller_epoch";
 export const ISR_CHANGE_NOTIFICATION_PATH = "/isr_change_notification";
 /** Prefix of the sequential notification nodes under ISR_CHANGE_NOTIFICATION_PATH. */
 export const ISR_CHANGE_PREFIX = `${ISR_CHANGE_NOTIFICATION_PATH}/isr_change_`;
+/** Ephemeral /brokers/offline_replicas/N: broker N's replicas whose logs are offline (disk faults). */
+export const OFFLINE_REPLICAS_PATH = "/brokers/offline_replicas";
 
 /** Persistent parents the broker creates at start (idempotently). */
 export const PERSISTENT_PATHS = [
@@ -35,10 +37,12 @@ export const PERSISTENT_PATHS = [
   "/config",
   TOPIC_CONFIGS_PATH,
   ISR_CHANGE_NOTIFICATION_PATH,
+  OFFLINE_REPLICAS_PATH,
 ];
 
 export const brokerIdPath = (brokerId: number) => `${BROKER_IDS_PATH}/${brokerId}`;
 export const brokerRegisteredPath = (brokerId: number) => `${BROKER_REGISTERED_PATH}/${brokerId}`;
+export const offlineReplicasPath = (brokerId: number) => `${OFFLINE_REPLICAS_PATH}/${brokerId}`;
 export const topicPath = (topic: string) => `${TOPICS_PATH}/${topic}`;
 export const partitionsPath = (topic: string) => `${TOPICS_PATH}/${topic}/partitions`;
 export const partitionPath = (topic: string, partition: number) => `${partitionsPath(topic)}/${partition}`;
@@ -199,16 +203,23 @@ export function decodeConfigEntity(what: string, bytes: Uint8Array | null): Reco
   return result;
 }
 
-/** Partitions whose ISR a leader changed (the body of an ISR change notification). */
-export function encodeIsrChange(partitions: readonly { topic: string; partition: number }[]): Uint8Array {
+/**
+ * A list of partitions `{"version":1,"partitions":[{"topic":…,"partition":…},…]}`: the body of an
+ * ISR change notification (partitions whose ISR a leader changed) and of a broker's offline
+ * replicas node.
+ */
+export function encodePartitionList(partitions: readonly { topic: string; partition: number }[]): Uint8Array {
   return toBytes({
     version: 1,
     partitions: partitions.map(({ topic, partition }) => ({ topic, partition })),
   });
 }
 
-export function decodeIsrChange(bytes: Uint8Array | null): { topic: string; partition: number }[] {
-  const what = "ISR change notification";
+/** Decode encodePartitionList's bytes; `what` names the node in errors. */
+export function decodePartitionList(
+  what: string,
+  bytes: Uint8Array | null,
+): { topic: string; partition: number }[] {
   const partitions = parseObject(bytes, what).partitions;
   if (!Array.isArray(partitions)) throw new Error(`${what}: "partitions" must be an array`);
   return partitions.map((entry) => {

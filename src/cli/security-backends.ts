@@ -94,7 +94,7 @@ async function openCoordination(flags: BackendFlags): Promise<Coordination> {
     }
   }
   try {
-    return await connectCoordination(flags.coordinator!, 10_000, 10_000, auth);
+    return await connectCoordination(flags.coordinator!, 10_000, 10_000, { auth });
   } catch (error) {
     throw new CliError(`cannot reach the coordinator at ${flags.coordinator}: ${(error as Error).message}`);
   }

@@ -7,6 +7,16 @@
  * Bootstrap addresses are used only to fetch metadata; afterwards brokers are addressed
  * by node id through the advertised host and port.
  *
+ * Metadata is asked of the known brokers in turn (each request the next one), never of one that
+ * failed lately (it waits out a growing backoff), and of the bootstrap addresses (again from a
+ * rotating start) only while no broker is known or every known one failed. A broker cut off from
+ * the cluster may still answer, with stale leadership: asking always the same one would keep a
+ * client on a dead leader for as long as the cut lasts, while asking in turn finds the new
+ * leader at the next refresh; and since a partition's cached leader epoch never goes back
+ * (KIP-320: an older answer for the same replicas is ignored), the stale answers that follow
+ * cannot undo it — such a broker is skipped for a while and the next one asked at once. A paused broker that still accepts connections costs one request timeout,
+ * then its backoff, not every refresh.
+ *
  * @example
  * ```ts
  * const cluster = new Cluster({ bootstrap: "127.0.0.1:9092" });
@@ -20,8 +30,32 @@ import { ErrorCode, KafkaError } from "../kafka/errors.ts";
 import { readMetadataResponse, writeMetadataRequest } from "../kafka/apis/metadata.ts";
 import type { MetadataResponse } from "../kafka/apis/metadata.ts";
 import { Connection, type ConnectionOptions } from "./connection.ts";
-import { AuthenticationError, BrokerUnreachableError, TlsHandshakeError } from "./errors.ts";
+import {
+  AuthenticationError,
+  BrokerUnreachableError,
+  RequestTimeoutError,
+  TlsHandshakeError,
+} from "./errors.ts";
 import type { ClientSecurity } from "./security.ts";
+
+/** First and largest pause before a broker that failed is picked for metadata again. */
+const FAILED_BROKER_BACKOFF_MS = { first: 1_000, max: 10_000 };
+/** Addresses whose failures are remembered, at most. */
+const MAX_BACKOFF_ENTRIES = 1_024;
+
+/**
+ * An answer about a partition older than what is cached: a lower leader epoch for the same
+ * replicas (a broker cut off from the controller still naming the leader it knew). Different
+ * replicas mean the topic was recreated, whose epochs start again.
+ */
+function isOlderLeadership(
+  fresh: Pick<PartitionInfo, "leaderEpoch" | "replicas">,
+  cached: Pick<PartitionInfo, "leaderEpoch" | "replicas">,
+): boolean {
+  return fresh.leaderEpoch >= 0 && fresh.leaderEpoch < cached.leaderEpoch &&
+    fresh.replicas.length === cached.replicas.length &&
+    fresh.replicas.every((id, i) => cached.replicas[i] === id);
+}
 
 export interface ClusterOptions {
   /** "host:port" or several, comma-separated or as an array. */
@@ -83,7 +117,12 @@ export class Cluster {
   controllerId = -1;
   clusterId: string | null = null;
   #connections = new Map<number, Promise<Connection>>();
+  /** A connection to a bootstrap address, while no known broker can be asked. */
   #bootstrapConnection: Promise<Connection> | undefined;
+  /** Addresses that failed lately ("host:port"): not picked for metadata before `until`. */
+  #backoff = new Map<string, { failures: number; until: number }>();
+  /** Rotates the broker asked, and the first bootstrap address tried. */
+  #turn = 0;
   #refreshedAt = 0;
   #refreshing: Promise<void> | undefined;
   #closed = false;
@@ -111,35 +150,77 @@ export class Cluster {
     };
   }
 
-  /** Some live connection: a known broker's, else a bootstrap address's (tried in turn). */
+  /**
+   * A connection for a request any broker can answer (Metadata, FindCoordinator): to the next
+   * known broker in turn that has not failed lately, else to a bootstrap address (see the header).
+   */
   async anyConnection(): Promise<Connection> {
     if (this.#closed) throw new Error("Client is closed");
-    for (const [nodeId, pending] of this.#connections) {
-      const connection = await pending.catch(() => undefined);
+    const ids = [...this.brokers.keys()];
+    const now = Date.now();
+    const start = this.#turn++;
+    for (let i = 0; i < ids.length; i++) {
+      const broker = this.brokers.get(ids[(start + i) % ids.length])!;
+      if (this.#backingOff(`${broker.host}:${broker.port}`, now)) continue;
+      const connection = await this.connectionTo(broker.nodeId).catch(() => undefined);
       if (connection && !connection.closed) return connection;
-      this.#connections.delete(nodeId);
     }
-    if (this.#bootstrapConnection) {
-      const connection = await this.#bootstrapConnection.catch(() => undefined);
-      if (connection && !connection.closed) return connection;
-    }
+    const extra = await this.#bootstrapConnection?.catch(() => undefined);
+    if (extra && !extra.closed && !this.#backingOff(extra.address, now)) return extra;
+    extra?.close();
     this.#bootstrapConnection = this.#connectBootstrap();
     return await this.#bootstrapConnection;
   }
 
+  /** A new connection to a bootstrap address, from a rotating start, those that failed lately last. */
   async #connectBootstrap(): Promise<Connection> {
+    const start = this.#turn++ % this.bootstrap.length;
+    const rotated = [...this.bootstrap.slice(start), ...this.bootstrap.slice(0, start)];
+    const now = Date.now();
+    const key = (address: { host: string; port: number }) => `${address.host}:${address.port}`;
+    const ordered = [
+      ...rotated.filter((address) => !this.#backingOff(key(address), now)),
+      ...rotated.filter((address) => this.#backingOff(key(address), now)),
+    ];
     let lastError: unknown;
-    for (const address of this.bootstrap) {
+    for (const address of ordered) {
       try {
-        return await Connection.connect(this.connectionOptions(address.host, address.port));
+        const connection = await Connection.connect(this.connectionOptions(address.host, address.port));
+        this.#watchForFailure(connection);
+        this.#backoff.delete(key(address));
+        return connection;
       } catch (error) {
         // Refused credentials or certificates are the same at every broker: say so at once.
         if (error instanceof AuthenticationError || error instanceof TlsHandshakeError) throw error;
+        this.#failed(key(address));
         lastError = error;
       }
     }
     if (this.bootstrap.length === 1) throw lastError;
     throw new BrokerUnreachableError(this.bootstrapDescription, lastError);
+  }
+
+  #backingOff(address: string, now: number): boolean {
+    return (this.#backoff.get(address)?.until ?? 0) > now;
+  }
+
+  /** An address failed (connect, or a request timed out): skip it for a while, longer each time. */
+  #failed(address: string): void {
+    const failures = (this.#backoff.get(address)?.failures ?? 0) + 1;
+    const waitMs = Math.min(
+      FAILED_BROKER_BACKOFF_MS.first * 2 ** (failures - 1),
+      FAILED_BROKER_BACKOFF_MS.max,
+    );
+    this.#backoff.set(address, { failures, until: Date.now() + waitMs });
+    // Bounded: forget the oldest entry (a broker that stopped failing long ago).
+    if (this.#backoff.size > MAX_BACKOFF_ENTRIES) this.#backoff.delete(this.#backoff.keys().next().value!);
+  }
+
+  /** A request that times out marks its broker as failing (a paused or cut-off broker). */
+  #watchForFailure(connection: Connection): void {
+    connection.onClose((error) => {
+      if (error instanceof RequestTimeoutError) this.#failed(connection.address);
+    });
   }
 
   /** The connection to broker `nodeId` (opened on first use). */
@@ -153,11 +234,27 @@ export class Cluster {
         new KafkaError(ErrorCode.BROKER_NOT_AVAILABLE, `broker ${nodeId} is not in the metadata`),
       );
     }
+    const address = `${broker.host}:${broker.port}`;
+    // It timed out or refused us a moment ago (paused, cut off, down): fail at once rather than wait
+    // out another timeout, so the caller's retry refreshes metadata and finds a new leader sooner.
+    if (this.#backingOff(address, Date.now())) {
+      return Promise.reject(
+        new BrokerUnreachableError(address, new Error("it failed lately; not retried yet")),
+      );
+    }
     const pending = Connection.connect(this.connectionOptions(broker.host, broker.port));
     this.#connections.set(nodeId, pending);
     pending.then(
-      (connection) => connection.onClose(() => this.#forget(nodeId, pending)),
-      () => this.#forget(nodeId, pending),
+      (connection) => {
+        if (this.#connections.get(nodeId) !== pending) return; // forgotten meanwhile
+        this.#backoff.delete(connection.address);
+        this.#watchForFailure(connection);
+        connection.onClose(() => this.#forget(nodeId, pending));
+      },
+      () => {
+        this.#failed(`${broker.host}:${broker.port}`);
+        this.#forget(nodeId, pending);
+      },
     );
     return pending;
   }
@@ -183,7 +280,14 @@ export class Cluster {
   }
 
   async #refresh(topics?: string[]): Promise<void> {
-    const response = await this.metadata(topics);
+    let { response, address } = await this.#metadataFrom(topics);
+    // A broker that answers with an older leader epoch than we know is cut off from the cluster:
+    // it is skipped for a while and the next one asked (each broker once at most).
+    for (let asked = 1; asked < this.brokers.size && this.#isBehind(response); asked++) {
+      this.#failed(address);
+      ({ response, address } = await this.#metadataFrom(topics));
+    }
+    if (this.#isBehind(response)) this.#failed(address);
     this.brokers = new Map(
       response.brokers.map((
         b,
@@ -191,25 +295,31 @@ export class Cluster {
     );
     this.controllerId = response.controllerId ?? -1;
     this.clusterId = response.clusterId ?? null;
-    if (!topics) this.topics.clear();
+    const known = this.topics;
+    if (!topics) this.topics = new Map();
     for (const topic of response.topics) {
       const name = topic.name ?? "";
       if (topic.errorCode !== ErrorCode.NONE) {
         this.topics.delete(name);
         continue;
       }
+      const before = known.get(name)?.partitions;
       this.topics.set(name, {
         name,
         isInternal: topic.isInternal ?? false,
-        partitions: topic.partitions.map((p) => ({
-          partition: p.partitionIndex,
-          leader: p.leaderId,
-          leaderEpoch: p.leaderEpoch ?? -1,
-          replicas: p.replicaNodes,
-          isr: p.isrNodes,
-          offlineReplicas: p.offlineReplicas ?? [],
-          errorCode: p.errorCode,
-        })).sort((a, b) => a.partition - b.partition),
+        partitions: topic.partitions.map((p): PartitionInfo => {
+          const fresh = {
+            partition: p.partitionIndex,
+            leader: p.leaderId,
+            leaderEpoch: p.leaderEpoch ?? -1,
+            replicas: p.replicaNodes,
+            isr: p.isrNodes,
+            offlineReplicas: p.offlineReplicas ?? [],
+            errorCode: p.errorCode,
+          };
+          const cached = before?.find((c) => c.partition === fresh.partition);
+          return cached && isOlderLeadership(fresh, cached) ? cached : fresh;
+        }).sort((a, b) => a.partition - b.partition),
       });
     }
     // Connections to brokers that left the cluster are closed.
@@ -222,11 +332,29 @@ export class Cluster {
     this.#refreshedAt = Date.now();
   }
 
-  /** One raw Metadata request (null topics = all), without touching the cache. */
+  /** Does this answer name an older leadership than the cache holds for some partition? */
+  #isBehind(response: MetadataResponse): boolean {
+    return response.topics.some((topic) => {
+      const cached = this.topics.get(topic.name ?? "")?.partitions;
+      return cached !== undefined && topic.partitions.some((p) => {
+        const known = cached.find((c) => c.partition === p.partitionIndex);
+        return known !== undefined && isOlderLeadership(
+          { leaderEpoch: p.leaderEpoch ?? -1, replicas: p.replicaNodes },
+          known,
+        );
+      });
+    });
+  }
+
+  /** One raw Metadata request (null topics = all) to the next broker in turn, without touching the cache. */
   async metadata(topics?: string[]): Promise<MetadataResponse> {
+    return (await this.#metadataFrom(topics)).response;
+  }
+
+  async #metadataFrom(topics?: string[]): Promise<{ response: MetadataResponse; address: string }> {
     const connection = await this.anyConnection();
     const version = connection.versionFor(ApiKey.Metadata);
-    return await connection.request(
+    const response = await connection.request(
       ApiKey.Metadata,
       version,
       (w) =>
@@ -238,6 +366,7 @@ export class Cluster {
         }),
       (r) => readMetadataResponse(r, version),
     );
+    return { response, address: connection.address };
   }
 
   /** The topic's cached metadata, or a KafkaError UNKNOWN_TOPIC_OR_PARTITION. */

@@ -176,6 +176,12 @@ const TABLE = [
     message: "Not authorized for the transactional id",
   },
   { code: 54, name: "SECURITY_DISABLED", retriable: false, message: "Security features are disabled" },
+  {
+    code: 56,
+    name: "KAFKA_STORAGE_ERROR",
+    retriable: true,
+    message: "The broker's disk failed for this partition: another replica must serve it",
+  },
   { code: 58, name: "SASL_AUTHENTICATION_FAILED", retriable: false, message: "SASL authentication failed" },
   { code: 59, name: "UNKNOWN_PRODUCER_ID", retriable: false, message: "The producer id is unknown" },
   { code: 68, name: "NON_EMPTY_GROUP", retriable: false, message: "The group still has members" },

@@ -27,10 +27,20 @@ export function writeFullyAt(
   let at = position;
   while (offset < end) {
     const written = fs.writeSync(fd, bytes, offset, end - offset, at);
-    if (written <= 0) throw new Error(`Short write at ${at}: wrote ${written} bytes`);
+    if (written <= 0) {
+      throw Object.assign(new Error(`Short write at ${at}: wrote ${written} bytes`), { code: "EIO" });
+    }
     offset += written;
     at += written;
   }
+}
+
+/**
+ * An error the operating system raised about a file or disk (ENOSPC, EIO, EROFS, EDQUOT, …): it
+ * carries an errno-style `code`, which neither validation errors nor bugs (RangeError) have.
+ */
+export function isIoError(error: unknown): boolean {
+  return error instanceof Error && typeof (error as { code?: unknown }).code === "string";
 }
 
 /** Read up to `length` bytes at `position` into target[start…]; returns the bytes read (less at end of file). */

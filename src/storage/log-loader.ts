@@ -3,7 +3,9 @@
  * leader-epoch checkpoint, and either trust the indexes (clean-shutdown marker present, or a
  * segment wholly below the recovery point) or walk the batches from the recovery point on:
  * length, magic, CRC-32C and offset continuity. A torn or corrupt tail is cut, later segments
- * are deleted, and each cut is reported through the logger.
+ * are deleted, and each cut is reported through the logger. The segments trusted without a walk
+ * are listed, so that their bytes can be checked later, at a bounded rate, without holding up
+ * the open (PartitionLog.verifySome).
  *
  * Directory layout:
  *   <20-digit base>.log / .index / .timeindex   segments
@@ -41,6 +43,8 @@ export interface LoadedLog {
   offsets: SavedOffsets;
   /** Whether a walk ran (the caller fsyncs what it validated). */
   recovered: boolean;
+  /** Segments loaded by trusting their indexes: their batches' CRCs were not checked. */
+  trusted: LogSegment[];
 }
 
 /** Open (creating when missing) a partition directory and bring it to a consistent state. */
@@ -70,6 +74,7 @@ export function loadLog(dir: string, config: LogConfig, logger: StorageLogger, n
     : saved.recoveryPoint;
   const baseOffsets = listSegmentBaseOffsets(dir);
   const segments: LogSegment[] = [];
+  const trusted: LogSegment[] = [];
   let recovered = false;
   for (let i = 0; i < baseOffsets.length; i++) {
     const segment = LogSegment.open(dir, baseOffsets[i], config.indexIntervalBytes, nowMs);
@@ -85,7 +90,10 @@ export function loadLog(dir: string, config: LogConfig, logger: StorageLogger, n
     segments.push(segment);
     const nextBase = baseOffsets[i + 1] ?? Infinity;
     const wholeBelowRecoveryPoint = nextBase <= recoverFrom;
-    if (wholeBelowRecoveryPoint && segment.loadIndexes()) continue;
+    if (wholeBelowRecoveryPoint && segment.loadIndexes()) {
+      trusted.push(segment);
+      continue;
+    }
     if (clean && recoverFrom === Infinity) {
       logger(`${dir}: index of segment ${segment.baseOffset} unusable after a clean shutdown; rebuilding it`);
     }
@@ -109,6 +117,7 @@ export function loadLog(dir: string, config: LogConfig, logger: StorageLogger, n
     epochCache,
     offsets: saved ?? { logStartOffset: 0, recoveryPoint: 0, highWatermark: 0 },
     recovered,
+    trusted: trusted.filter((segment) => segments.includes(segment)),
   };
 }
 

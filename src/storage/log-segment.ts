@@ -53,7 +53,24 @@ export interface SegmentRecovery {
 /** Called for every batch kept by a recovery walk, in order (the log feeds its epoch cache). */
 export type RecoveredBatch = (baseOffset: number, partitionLeaderEpoch: number) => void;
 
+/** Where a verification walk of a segment stands. */
+export interface SegmentScan {
+  /** File position of the next batch to check. */
+  position: number;
+  /** The offset after the last good batch (a batch must not start below it). */
+  nextOffset: number;
+}
+
+/** What one verify() call did. */
+export interface SegmentVerification extends SegmentScan {
+  bytesRead: number;
+  /** Why the batch at `position` is bad, or null when every batch read was good. */
+  damage: string | null;
+}
+
 const headerScratch = new Uint8Array(BATCH_HEADER_BYTES);
+/** Reused by verify() for one batch at a time (grown for a larger one). */
+let verifyScratch = new Uint8Array(64 * 1024);
 
 export class LogSegment {
   readonly baseOffset: number;
@@ -271,7 +288,7 @@ export class LogSegment {
         chunkStart = position;
         chunkLength = readFullyAt(this.#fd, chunk, 0, Math.min(chunk.length, fileBytes - position), position);
       }
-      const failure = this.#checkBatch(chunk, position - chunkStart, maxBatchBytes);
+      const failure = this.#checkBatch(chunk, position - chunkStart, maxBatchBytes, this.#nextOffset);
       if (typeof failure === "string") {
         reason = failure;
         break;
@@ -286,8 +303,52 @@ export class LogSegment {
     return { validBytes: position, truncatedBytes, reason };
   }
 
-  /** Validate one batch during recovery; a string says why it is bad. */
-  #checkBatch(chunk: Uint8Array, at: number, maxBatchBytes: number) {
+  /**
+   * Check by CRC the whole batches in [from.position, until) without changing anything (the
+   * start-up scan of a segment trusted after a clean shutdown), reading about maxBytes at most:
+   * the first bad batch (its position, and why) ends the walk. `from.nextOffset` is the offset
+   * the next batch must not go below. Returns where the walk stopped.
+   */
+  verify(from: SegmentScan, until: number, maxBytes: number, maxBatchBytes: number): SegmentVerification {
+    const end = Math.min(until, this.#sizeBytes);
+    let { position, nextOffset } = from;
+    let bytesRead = 0;
+    const damaged = (reason: string) => ({ position, nextOffset, bytesRead, damage: reason });
+    while (position < end && bytesRead < maxBytes) {
+      if (end - position < LOG_OVERHEAD_BYTES) return damaged(`${end - position} trailing bytes`);
+      if (readFullyAt(this.#fd, headerScratch, 0, LOG_OVERHEAD_BYTES, position) !== LOG_OVERHEAD_BYTES) {
+        return damaged("the batch header could not be read");
+      }
+      const sizeBytes = batchSizeAt(headerScratch, 0)!;
+      if (sizeBytes < BATCH_HEADER_BYTES || sizeBytes > maxBatchBytes) {
+        return damaged(`batch length ${sizeBytes - LOG_OVERHEAD_BYTES} is impossible`);
+      }
+      if (sizeBytes > end - position) {
+        return damaged(`torn batch: ${end - position} of ${sizeBytes} bytes present`);
+      }
+      if (verifyScratch.length < sizeBytes) {
+        verifyScratch = new Uint8Array(Math.max(sizeBytes, verifyScratch.length * 2));
+      }
+      if (readFullyAt(this.#fd, verifyScratch, 0, sizeBytes, position) !== sizeBytes) {
+        return damaged("the batch could not be read whole");
+      }
+      const checked = this.#checkBatch(verifyScratch, 0, maxBatchBytes, nextOffset);
+      if (typeof checked === "string") return damaged(checked);
+      nextOffset = checked.lastOffset + 1;
+      position += sizeBytes;
+      bytesRead += sizeBytes;
+    }
+    return { position, nextOffset, bytesRead, damage: null };
+  }
+
+  /** Cut the file at `position`, a batch boundary (below damage found by verify()). */
+  truncateToPosition(position: number): void {
+    if (position >= this.#sizeBytes) return;
+    this.#cutFile(position);
+  }
+
+  /** Validate one batch of a walk; a string says why it is bad. */
+  #checkBatch(chunk: Uint8Array, at: number, maxBatchBytes: number, nextOffset: number) {
     let header;
     try {
       header = validateBatch(chunk, at, { maxBatchBytes });
@@ -296,8 +357,8 @@ export class LogSegment {
       throw error;
     }
     const lastOffset = header.baseOffset + header.lastOffsetDelta;
-    if (header.baseOffset < this.#nextOffset) {
-      return `batch base offset ${header.baseOffset} does not follow ${this.#nextOffset - 1}`;
+    if (header.baseOffset < nextOffset) {
+      return `batch base offset ${header.baseOffset} does not follow ${nextOffset - 1}`;
     }
     if (lastOffset - this.baseOffset > MAX_RELATIVE_OFFSET) {
       return `batch offset ${lastOffset} too far from segment base ${this.baseOffset}`;
@@ -420,6 +481,12 @@ export class LogSegment {
 
   close(): void {
     this.persistIndexes();
+    if (this.#fd >= 0) fs.closeSync(this.#fd);
+    this.#fd = -1;
+  }
+
+  /** Let go of the file without writing the indexes (the log went offline after a disk error). */
+  closeWithoutWriting(): void {
     if (this.#fd >= 0) fs.closeSync(this.#fd);
     this.#fd = -1;
   }

@@ -40,17 +40,18 @@ import { ErrorCode } from "../kafka/errors.ts";
 import { crc32c } from "../wire/crc32c.ts";
 import { WireError } from "../wire/wire-error.ts";
 import { writeCheckpoint } from "./checkpoint-file.ts";
-import { fsyncDirectory, replaceFileAtomically } from "./file-io.ts";
+import { fsyncDirectory, isIoError, replaceFileAtomically } from "./file-io.ts";
 import type { EpochEndOffset, EpochEntry, LeaderEpochCache } from "./leader-epoch-cache.ts";
 import { deletesByRetention, isCompacted, type LogConfig, resolveLogConfig } from "./log-config.ts";
 import { type CleanableLog, type CleanerStats, LogCleaner } from "./log-cleaner.ts";
 import { CLEAN_SHUTDOWN_MARKER, loadLog, OFFSETS_CHECKPOINT, type StorageLogger } from "./log-loader.ts";
-import { LogSegment, MAX_RELATIVE_OFFSET } from "./log-segment.ts";
+import { LogSegment, MAX_RELATIVE_OFFSET, type SegmentScan } from "./log-segment.ts";
 import {
   batchTooLarge,
   corruptBatch,
   offsetOutOfRange,
   StorageError,
+  storageFailure,
   unknownServerError,
   unsupportedFormat,
 } from "./storage-error.ts";
@@ -64,6 +65,27 @@ export interface PartitionLogOptions {
   logger?: StorageLogger;
   /** Clock, for tests of time-based roll and retention; default Date.now. */
   nowMs?: () => number;
+  /**
+   * Called once when the log goes offline: a read or write of its files failed (a full disk, an
+   * I/O error). Every later call throws KAFKA_STORAGE_ERROR; only reopening (a broker restart)
+   * brings the log back, after recovery has checked its tail.
+   */
+  onOffline?: (reason: string) => void;
+  /**
+   * Track the segments trusted at open (a clean shutdown skips the CRC walk) for verifySome to
+   * check; until then `verified` is false. Default false: everything counts as verified.
+   */
+  verifyTrusted?: boolean;
+}
+
+/** Where the start-up verification found a bad batch. */
+export interface LogDamage {
+  /** The log would end here without the damaged batch and everything after it. */
+  offset: number;
+  /** The segment and the file position of the bad batch. */
+  segmentBaseOffset: number;
+  position: number;
+  reason: string;
 }
 
 /** What an append did. */
@@ -112,6 +134,9 @@ export interface TimestampLookup {
 
 const DEFAULT_LOGGER: StorageLogger = (line) => console.error(line);
 
+/** The verification accepts batches up to a segment's size, and never less than this. */
+const MIN_VERIFY_BATCH_BYTES = 16 * 1024 * 1024;
+
 /**
  * Cleanings maintain() may run at once in this process (Kafka's log.cleaner.threads, default 1):
  * each holds an offset map of up to cleanerMaxMapEntries keys, so this bounds their memory.
@@ -144,14 +169,30 @@ export class PartitionLog {
   #cleaning: Promise<CleanerStats | null> | null = null;
   /** Set when cleaning failed (an undecodable batch): the log is not cleaned again until reopened. */
   #uncleanable = false;
+  /** Why the log went offline (an I/O error), or null while it serves. */
+  #offline: string | null = null;
+  readonly #onOffline: (reason: string) => void;
+  /** Segments trusted at open whose CRCs are still to check, oldest first, each up to `until` bytes. */
+  #unverified: { segment: LogSegment; until: number }[];
+  /** Where the check of the first of #unverified stands. */
+  #scan: SegmentScan | null = null;
+  /** The bad batch the check found (it stops there), until truncateAtDamage. */
+  #damage: LogDamage | null = null;
 
   private constructor(options: PartitionLogOptions) {
     this.dir = options.dir;
     this.#config = resolveLogConfig(options.config);
     this.#logger = options.logger ?? DEFAULT_LOGGER;
     this.#now = options.nowMs ?? Date.now;
+    this.#onOffline = options.onOffline ?? (() => {});
     const loaded = loadLog(this.dir, this.#config, this.#logger, this.#now());
     this.#segments = loaded.segments;
+    this.#unverified = options.verifyTrusted
+      ? loaded.trusted.filter((segment) => !segment.isEmpty).map((segment) => ({
+        segment,
+        until: segment.sizeBytes,
+      }))
+      : [];
     this.#epochCache = loaded.epochCache;
     if (this.#segments.length === 0) {
       this.#segments.push(
@@ -336,8 +377,10 @@ export class PartitionLog {
     info.lastOffset = nextOffset - 1;
     if (logAppendTimeMs >= 0) info.maxTimestampMs = logAppendTimeMs;
     info.logAppendTimeMs = logAppendTimeMs;
-    this.#epochCache.assign(leaderEpoch, info.firstOffset);
-    this.#appendValidated(bytes, info);
+    this.#io(() => {
+      this.#epochCache.assign(leaderEpoch, info.firstOffset);
+      this.#appendValidated(bytes, info);
+    });
     return info;
   }
 
@@ -350,6 +393,10 @@ export class PartitionLog {
     this.#checkOpen();
     // A leader may have accepted batches under a larger max.message.bytes; a segment bounds them.
     const info = this.#validate(bytes, this.#config.segmentBytes, null);
+    return this.#io(() => this.#appendFollowerBatches(bytes, info));
+  }
+
+  #appendFollowerBatches(bytes: Uint8Array, info: LogAppendInfo): LogAppendInfo {
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     let expected = this.#logEndOffset;
     for (let position = 0; position < bytes.length;) {
@@ -460,6 +507,10 @@ export class PartitionLog {
     if (baseOffset < this.#logEndOffset) {
       throw new RangeError(`Cannot roll at ${baseOffset} below LEO ${this.#logEndOffset}`);
     }
+    this.#io(() => this.#roll(baseOffset));
+  }
+
+  #roll(baseOffset: number): void {
     const active = this.#active;
     if (active.isEmpty && active.baseOffset === baseOffset) return;
     if (active.isEmpty) {
@@ -482,6 +533,10 @@ export class PartitionLog {
    */
   read(fetchOffset: number, maxBytes: number, maxOffset: number = this.#logEndOffset): LogReadResult {
     this.#checkOpen();
+    return this.#io(() => this.#read(fetchOffset, maxBytes, maxOffset));
+  }
+
+  #read(fetchOffset: number, maxBytes: number, maxOffset: number): LogReadResult {
     const result: LogReadResult = {
       records: EMPTY,
       outOfRange: false,
@@ -586,6 +641,10 @@ export class PartitionLog {
    */
   truncateTo(offset: number): boolean {
     this.#checkOpen();
+    return this.#io(() => this.#truncateTo(offset));
+  }
+
+  #truncateTo(offset: number): boolean {
     if (offset >= this.#logEndOffset) return false;
     if (offset < this.#logStartOffset) {
       this.truncateFullyAndStartAt(offset);
@@ -606,6 +665,10 @@ export class PartitionLog {
   truncateFullyAndStartAt(offset: number): void {
     this.#checkOpen();
     if (!Number.isSafeInteger(offset) || offset < 0) throw new RangeError(`Invalid offset: ${offset}`);
+    this.#io(() => this.#truncateFullyAndStartAt(offset));
+  }
+
+  #truncateFullyAndStartAt(offset: number): void {
     for (const segment of this.#segments) segment.delete();
     this.#segments = [LogSegment.create(this.dir, offset, this.#config.indexIntervalBytes, this.#now())];
     fsyncDirectory(this.dir);
@@ -632,6 +695,10 @@ export class PartitionLog {
    */
   deleteRecordsBefore(offset: number): number {
     this.#checkOpen();
+    return this.#io(() => this.#deleteRecordsBefore(offset));
+  }
+
+  #deleteRecordsBefore(offset: number): number {
     if (offset > this.#highWatermark) {
       throw offsetOutOfRange(
         `Cannot delete records before ${offset}: above the high watermark ${this.#highWatermark}`,
@@ -655,6 +722,10 @@ export class PartitionLog {
    */
   enforceRetention(nowMs: number = this.#now()): number {
     this.#checkOpen();
+    return this.#io(() => this.#enforceRetention(nowMs));
+  }
+
+  #enforceRetention(nowMs: number): number {
     if (!deletesByRetention(this.#config)) return 0;
     const { retentionMs, retentionBytes } = this.#config;
     let excessBytes = retentionBytes < 0 ? -Infinity : this.sizeBytes - retentionBytes;
@@ -694,7 +765,7 @@ export class PartitionLog {
    * offsets checkpoint every checkpointIntervalMs when it changed. A no-op once closed.
    */
   async maintain(nowMs: number = this.#now()): Promise<void> {
-    if (this.#closed) return; // a timer racing shutdown
+    if (this.#closed || this.#offline !== null) return; // a timer racing shutdown, or nothing to keep
     const active = this.#active;
     if (!active.isEmpty && active.timeWaitedForRollMs(nowMs, -1) >= this.#config.segmentMs) this.roll();
     this.enforceRetention(nowMs);
@@ -711,7 +782,7 @@ export class PartitionLog {
       await this.flush();
     }
     if (this.#checkpointDirty && nowMs - this.#lastCheckpointMs >= this.#config.checkpointIntervalMs) {
-      this.#writeOffsetsCheckpoint(nowMs);
+      this.#io(() => this.#writeOffsetsCheckpoint(nowMs));
     }
   }
 
@@ -793,6 +864,7 @@ export class PartitionLog {
         await segment.flush();
       } catch (error) {
         if (this.#closed || !this.#segments.includes(segment)) continue; // deleted meanwhile
+        this.#failIfIo(error);
         throw error;
       }
     }
@@ -820,7 +892,7 @@ export class PartitionLog {
   /** Write the offsets checkpoint (log start, recovery point, HWM) now. */
   checkpoint(): void {
     this.#checkOpen();
-    this.#writeOffsetsCheckpoint();
+    this.#io(() => this.#writeOffsetsCheckpoint());
   }
 
   #writeOffsetsCheckpoint(nowMs: number = this.#now()): void {
@@ -839,10 +911,28 @@ export class PartitionLog {
    */
   close(): void {
     if (this.#closed) return;
-    this.#syncAllSync();
-    this.#writeOffsetsCheckpoint();
-    for (const segment of this.#segments) segment.close();
-    replaceFileAtomically(path.join(this.dir, CLEAN_SHUTDOWN_MARKER), "");
+    if (this.#offline === null) {
+      try {
+        this.#syncAllSync();
+        this.#writeOffsetsCheckpoint();
+        for (const segment of this.#segments) segment.close();
+        replaceFileAtomically(path.join(this.dir, CLEAN_SHUTDOWN_MARKER), "");
+        this.#closed = true;
+        return;
+      } catch (error) {
+        if (!isIoError(error)) throw error;
+        this.#goOffline(error as Error);
+      }
+    }
+    // Offline: no clean marker, so the next open walks the tail and cuts whatever a failed write
+    // left; the files are only let go of (their own errors are moot now).
+    for (const segment of this.#segments) {
+      try {
+        segment.closeWithoutWriting();
+      } catch {
+        // The descriptor is gone either way.
+      }
+    }
     this.#closed = true;
   }
 
@@ -855,6 +945,137 @@ export class PartitionLog {
 
   #checkOpen(): void {
     if (this.#closed) throw new StorageError(-1, `Partition log ${this.dir} is closed`);
+    if (this.#offline !== null) throw this.#offlineError();
+  }
+
+  /** Why the log went offline (an I/O error on its files), or null while it serves. */
+  get offline(): string | null {
+    return this.#offline;
+  }
+
+  #offlineError(): StorageError {
+    return storageFailure(`${this.dir} is offline after a disk error (${this.#offline}); restart the broker`);
+  }
+
+  /** Run fn; an error of the operating system about the files takes the log offline. */
+  #io<T>(fn: () => T): T {
+    try {
+      return fn();
+    } catch (error) {
+      this.#failIfIo(error);
+      throw error;
+    }
+  }
+
+  /** When `error` is the operating system's (not a validation error or a bug), go offline and throw. */
+  #failIfIo(error: unknown): void {
+    if (error instanceof StorageError || !isIoError(error)) return;
+    this.#goOffline(error as Error);
+    throw this.#offlineError();
+  }
+
+  #goOffline(error: Error): void {
+    if (this.#offline !== null) return;
+    this.#offline = error.message;
+    this.#logger(`${this.dir}: the log goes offline until the broker restarts: ${error.message}`);
+    this.#onOffline(error.message);
+  }
+
+  // --- start-up verification ----------------------------------------------------------------
+
+  /** Every byte the open trusted has been checked (and no damage is waiting to be removed). */
+  get verified(): boolean {
+    return this.#unverified.length === 0 && this.#damage === null;
+  }
+
+  /**
+   * Take the log offline on purpose (damage found in a log this replica may not truncate): the
+   * same state as after a disk error, until the broker restarts.
+   */
+  takeOffline(reason: string): void {
+    this.#goOffline(new Error(reason));
+  }
+
+  /** The damage verifySome found, until truncateAtDamage removes it. */
+  get damage(): LogDamage | null {
+    return this.#damage;
+  }
+
+  /**
+   * Check about maxBytes more of what the open trusted, oldest segment first, batch by batch
+   * (length, magic, CRC-32C, offsets). Stops at the first bad batch and reports it (the log is
+   * not changed: a follower truncates below it with truncateAtDamage, a leader must not).
+   * Returns the bytes read.
+   */
+  verifySome(maxBytes: number): number {
+    this.#checkOpen();
+    let bytesRead = 0;
+    while (bytesRead < maxBytes && this.#damage === null && this.#unverified.length > 0) {
+      const { segment, until } = this.#unverified[0];
+      // Deleted by retention or a truncation, or rewritten by the cleaner: nothing left to check.
+      if (!this.#segments.includes(segment)) {
+        this.#unverified.shift();
+        this.#scan = null;
+        continue;
+      }
+      const from = this.#scan ?? { position: 0, nextOffset: segment.baseOffset };
+      const step = this.#io(() =>
+        segment.verify(
+          from,
+          until,
+          maxBytes - bytesRead,
+          Math.max(this.#config.segmentBytes, MIN_VERIFY_BATCH_BYTES),
+        )
+      );
+      bytesRead += step.bytesRead;
+      if (step.damage !== null) {
+        this.#damage = {
+          offset: step.nextOffset,
+          segmentBaseOffset: segment.baseOffset,
+          position: step.position,
+          reason: step.damage,
+        };
+        this.#logger(
+          `${this.dir}: CRC check found a bad batch in segment ${segment.baseOffset} at position ` +
+            `${step.position} (offset ${step.nextOffset}): ${step.damage}`,
+        );
+      } else if (step.position >= Math.min(until, segment.sizeBytes)) {
+        this.#unverified.shift();
+        this.#scan = null;
+      } else {
+        this.#scan = { position: step.position, nextOffset: step.nextOffset };
+      }
+    }
+    return bytesRead;
+  }
+
+  /**
+   * Remove the damaged batch verifySome found and everything after it (a follower, which then
+   * fetches it again from its leader); the rest was checked, so nothing is left to verify.
+   */
+  truncateAtDamage(): void {
+    this.#checkOpen();
+    const damage = this.#damage;
+    if (damage === null) return;
+    this.#io(() => {
+      const index = this.#segments.findIndex((segment) => segment.baseOffset === damage.segmentBaseOffset);
+      if (index >= 0) {
+        while (this.#segments.length > index + 1) {
+          const removed = this.#segments.pop()!;
+          this.#logger(`${this.dir}: removing damage deleted segment ${removed.baseOffset}`);
+          removed.delete();
+        }
+        this.#active.truncateToPosition(damage.position);
+        this.#logger(
+          `${this.dir}: removed the damaged batch and everything after it: log end offset now ${this.#active.nextOffset}`,
+        );
+        this.#afterTruncation(this.#active.nextOffset);
+        this.#cleaner.truncated(this.#logEndOffset);
+      }
+    });
+    this.#damage = null;
+    this.#unverified = [];
+    this.#scan = null;
   }
 }
 

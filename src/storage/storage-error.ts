@@ -46,6 +46,11 @@ export function offsetOutOfRange(message: string): StorageError {
   return new StorageError(ErrorCode.OFFSET_OUT_OF_RANGE, message);
 }
 
+/** The log's files failed (a full disk, an I/O error): Kafka KAFKA_STORAGE_ERROR, retriable elsewhere. */
+export function storageFailure(message: string): StorageError {
+  return new StorageError(ErrorCode.KAFKA_STORAGE_ERROR, message);
+}
+
 /** A follower append whose offsets do not continue the log, or another broken invariant. */
 export function unknownServerError(message: string): StorageError {
   return new StorageError(ErrorCode.UNKNOWN_SERVER_ERROR, message);

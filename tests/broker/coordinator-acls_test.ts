@@ -59,7 +59,7 @@ zkServerTest(
   "brokers' znodes: readable by anyone, changeable only with the brokers' credentials",
   async (server) => {
     const connect = `${server.connectString}/vltava`;
-    const broker = await connectCoordination(connect, 10_000, 30_000, BROKER_AUTH);
+    const broker = await connectCoordination(connect, 10_000, 30_000, { auth: BROKER_AUTH });
     try {
       await broker.ensurePath("/brokers/ids");
       await broker.createEphemeral("/brokers/ids/1", bytes('{"host":"h","port":1}'));

@@ -55,6 +55,7 @@ Deno.test("a tree read replaces the cache but keeps a partition state newer than
   const view: ClusterView = {
     brokers: new Map([[1, { brokerId: 1, host: "h", port: 1, rack: null }]]),
     registrations: new Map(),
+    offlineReplicas: new Map(),
     topics: new Map([["t", {
       name: "t",
       assignment: [[1, 2], [1, 2]],

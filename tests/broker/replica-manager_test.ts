@@ -13,7 +13,9 @@ import { Purgatory } from "../../src/broker/purgatory.ts";
 import { ReplicaManager } from "../../src/broker/replica-manager.ts";
 import type { LeaderAndIsrPartitionState } from "../../src/kafka/apis/leader-and-isr.ts";
 import { ErrorCode } from "../../src/kafka/errors.ts";
-import { tempDir } from "../helpers/program.ts";
+import { eventually, tempDir } from "../helpers/program.ts";
+import { PartitionLog } from "../../src/storage/partition-log.ts";
+import { buildBatch } from "../storage/batches.ts";
 
 setInvariantMode("throw");
 
@@ -95,6 +97,7 @@ function view(...topics: TopicView[]): ClusterView {
       [1, 2].map((id) => [id, { brokerId: id, host: "127.0.0.1", port: 9000 + id, rack: null }]),
     ),
     registrations: new Map(),
+    offlineReplicas: new Map(),
     topics: new Map(topics.map((t) => [t.name, t])),
     controllerId: 1,
   };
@@ -182,4 +185,61 @@ Deno.test("leaderFor tells a client why this broker cannot serve a partition", a
   assert.equal(t.replicas.leaderFor("a", 1).errorCode, ErrorCode.LEADER_NOT_AVAILABLE);
   assert.equal(t.replicas.leaderFor("a", 2).errorCode, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
   assert.equal(t.replicas.leaderFor("nope", 0).errorCode, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+});
+
+/** A cleanly closed log of 30 batches of 10 records in `dir`, with one bit flipped in its second segment. */
+function damagedLog(dir: string): void {
+  const log = PartitionLog.open({ dir, logger: () => {}, config: { segmentBytes: 4096 } });
+  for (let i = 0; i < 30; i++) log.appendAsLeader(buildBatch({ records: 10, fill: i }), 0);
+  log.close();
+  const second = [...Deno.readDirSync(dir)].map((e) => e.name).filter((n) => n.endsWith(".log")).sort()[1];
+  const bytes = Deno.readFileSync(`${dir}/${second}`);
+  bytes[Math.floor(bytes.length / 2)] ^= 0x10;
+  Deno.writeFileSync(`${dir}/${second}`, bytes);
+}
+
+Deno.test("the start-up CRC check: a damaged follower out of the ISR truncates; a damaged leader goes offline and is reported", async () => {
+  await using dir = await tempDir();
+  damagedLog(`${dir.path}/a-0`);
+  damagedLog(`${dir.path}/a-1`);
+  const purgatory = new Purgatory(100);
+  const reported: string[][] = [];
+  const replicas = new ReplicaManager({
+    config: resolveBrokerConfig({ brokerId: 1, dataDir: dir.path }),
+    metadata: new MetadataCache(),
+    purgatory,
+    stateStore: store,
+    readTopicConfigs: () => Promise.resolve({ "segment.bytes": "4096" }),
+    onOfflineReplicas: (partitions) => reported.push(partitions.map((p) => `${p.topic}:${p.partition}`)),
+    log: () => {},
+  });
+  try {
+    // a-0 is led here; this broker follows a-1 and is not in its ISR (it was stopped).
+    await replicas.becomeLeaderOrFollower(leaderAndIsr(1, state("a", 0, [1, 2], 1), {
+      ...state("a", 1, [2, 1], 2),
+      isr: [2],
+    }));
+    const led = replicas.get("a", 0)!;
+    const followed = replicas.get("a", 1)!;
+    assert.equal(followed.verified, false, "not fetched from until checked");
+    await eventually("the check to finish", () => followed.verified && led.offline !== null, 10_000, 20);
+
+    assert.ok(
+      followed.logEndOffset > 0 && followed.logEndOffset < 300,
+      `truncated to ${followed.logEndOffset}`,
+    );
+    assert.equal(followed.logEndOffset % 10, 0);
+    assert.equal(followed.leader, 2, "still following");
+
+    assert.match(led.offline ?? "", /damaged batch at offset \d+/);
+    assert.equal(led.isLeader, false, "gave up leading");
+    assert.equal(led.logEndOffset, 300, "a leader never truncates");
+    assert.equal(replicas.leaderFor("a", 0).errorCode, ErrorCode.KAFKA_STORAGE_ERROR);
+    assert.deepEqual(reported, [["a:0"]]);
+    const again = await replicas.becomeLeaderOrFollower(leaderAndIsr(1, state("a", 0, [1, 2], 1, 2)));
+    assert.deepEqual(again.partitionErrors.map((e) => e.errorCode), [ErrorCode.KAFKA_STORAGE_ERROR]);
+  } finally {
+    await replicas.close();
+    purgatory.close();
+  }
 });

@@ -8,14 +8,14 @@ import assert from "node:assert/strict";
 import { Consumer } from "../../src/client/consumer.ts";
 import { Producer } from "../../src/client/producer.ts";
 import { BatchBuilder } from "../../src/client/batch-builder.ts";
-import { ApiKey, SUPPORTED_APIS } from "../../src/kafka/api-keys.ts";
+import { ApiKey } from "../../src/kafka/api-keys.ts";
 import { ErrorCode } from "../../src/kafka/errors.ts";
-import { readRequestHeader, type RequestHeader, writeResponseHeader } from "../../src/kafka/header.ts";
-import { writeApiVersionsResponse } from "../../src/kafka/apis/api-versions.ts";
-import { readMetadataRequest, writeMetadataResponse } from "../../src/kafka/apis/metadata.ts";
-import { readProduceRequest, writeProduceResponse } from "../../src/kafka/apis/produce.ts";
+import type { RequestHeader } from "../../src/kafka/header.ts";
+import { readMetadataRequest } from "../../src/kafka/apis/metadata.ts";
+import { readProduceRequest } from "../../src/kafka/apis/produce.ts";
 import { readFetchRequest, writeFetchResponse } from "../../src/kafka/apis/fetch.ts";
-import { FrameDecoder, Reader, Writer } from "../../src/wire/mod.ts";
+import type { Reader, Writer } from "../../src/wire/mod.ts";
+import { metadataAnswer, produceAnswer, scriptedBroker } from "../helpers/scripted-broker.ts";
 
 interface FakeCluster {
   /** The broker that really leads. */
@@ -30,44 +30,9 @@ interface FakeCluster {
 
 /** A scripted broker: Metadata from the shared state; Produce/Fetch refused unless it leads. */
 function fakeBroker(nodeId: number, state: FakeCluster, records: Uint8Array) {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  state.ports.set(nodeId, (listener.addr as Deno.NetAddr).port);
-  const connections: Deno.Conn[] = [];
-  (async () => {
-    for await (const conn of listener) {
-      connections.push(conn);
-      (async () => {
-        const decoder = new FrameDecoder(1 << 24);
-        const buffer = new Uint8Array(1 << 16);
-        try {
-          while (true) {
-            const n = await conn.read(buffer);
-            if (n === null) break;
-            for (const frame of decoder.push(buffer.slice(0, n))) {
-              const reader = new Reader(frame);
-              const header = readRequestHeader(reader);
-              const body = answer(nodeId, state, header, reader, records);
-              const w = new Writer().int32(0);
-              writeResponseHeader(w, header.apiKey, header.apiVersion, header.correlationId);
-              body(w);
-              w.setInt32At(0, w.length - 4);
-              await conn.write(w.toBytes());
-            }
-          }
-        } catch { /* closed */ }
-      })();
-    }
-  })().catch(() => {});
-  return {
-    close() {
-      listener.close();
-      for (const conn of connections) {
-        try {
-          conn.close();
-        } catch { /* closed */ }
-      }
-    },
-  };
+  const broker = scriptedBroker((header, reader) => answer(nodeId, state, header, reader, records));
+  state.ports.set(nodeId, broker.port);
+  return broker;
 }
 
 function answer(
@@ -79,67 +44,18 @@ function answer(
 ): (w: Writer) => void {
   const v = header.apiVersion;
   switch (header.apiKey) {
-    case ApiKey.ApiVersions:
-      return (w) =>
-        writeApiVersionsResponse(w, v, {
-          errorCode: 0,
-          apiKeys: SUPPORTED_APIS.map((api) => ({
-            apiKey: api.apiKey,
-            minVersion: api.minVersion,
-            maxVersion: api.maxVersion,
-          })),
-          throttleTimeMs: 0,
-        });
     case ApiKey.Metadata: {
       readMetadataRequest(reader, v);
       state.metadataRequests++;
       const leader = state.advertised;
-      return (w) =>
-        writeMetadataResponse(w, v, {
-          throttleTimeMs: 0,
-          brokers: [...state.ports].map(([id, port]) => ({
-            nodeId: id,
-            host: "127.0.0.1",
-            port,
-            rack: null,
-          })),
-          clusterId: "fake",
-          controllerId: 1,
-          topics: [{
-            errorCode: 0,
-            name: "moving",
-            isInternal: false,
-            partitions: [{
-              errorCode: 0,
-              partitionIndex: 0,
-              leaderId: leader,
-              leaderEpoch: leader,
-              replicaNodes: [1, 2],
-              isrNodes: [1, 2],
-              offlineReplicas: [],
-            }],
-          }],
-        });
+      return metadataAnswer(v, state.ports, "moving", { leader, leaderEpoch: leader, replicas: [1, 2] });
     }
     case ApiKey.Produce: {
       const request = readProduceRequest(reader, v);
       const leads = state.leader === nodeId;
       if (leads) state.produced.set(nodeId, (state.produced.get(nodeId) ?? 0) + 1);
       else state.advertised = state.leader; // the refusal makes the next metadata right
-      return (w) =>
-        writeProduceResponse(w, v, {
-          responses: request.topicData.map((t) => ({
-            name: t.name,
-            partitionResponses: t.partitionData.map((p) => ({
-              index: p.index,
-              errorCode: leads ? 0 : ErrorCode.NOT_LEADER_OR_FOLLOWER,
-              baseOffset: leads ? 42 : -1,
-              logAppendTimeMs: -1,
-              logStartOffset: 0,
-            })),
-          })),
-          throttleTimeMs: 0,
-        });
+      return produceAnswer(v, request, leads ? 0 : ErrorCode.NOT_LEADER_OR_FOLLOWER, 42);
     }
     case ApiKey.Fetch: {
       const request = readFetchRequest(reader, v);

@@ -84,6 +84,16 @@ export async function eventually<T>(
   throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${lastError}` : ""}`);
 }
 
+/** How a RunningProgram's process is started, beyond its arguments. */
+export interface SpawnOptions {
+  /** The argv prefix that runs the program (default: programCommand(), i.e. vltava). */
+  command?: string[];
+  /** Prepended to the whole command line, e.g. `ip netns exec NAME` (which execs, keeping the pid). */
+  wrapper?: string[];
+  /** Start each collected output line with the wall-clock time it arrived (HH:MM:SS.mmm), to order events. */
+  timestamps?: boolean;
+}
+
 /** A running child process with its output collected. */
 export class RunningProgram implements AsyncDisposable {
   readonly child: Deno.ChildProcess;
@@ -94,9 +104,9 @@ export class RunningProgram implements AsyncDisposable {
   readonly status: Promise<Deno.CommandStatus>;
   #pumps: Promise<void>[];
 
-  constructor(args: string[], env: Record<string, string> = {}) {
+  constructor(args: string[], env: Record<string, string> = {}, spawn: SpawnOptions = {}) {
     this.args = args;
-    const [command, ...rest] = programCommand();
+    const [command, ...rest] = [...(spawn.wrapper ?? []), ...(spawn.command ?? programCommand())];
     this.child = new Deno.Command(command, {
       args: [...rest, ...args],
       // A violated invariant ends the process (exit 70), so the test that caused it fails.
@@ -105,9 +115,10 @@ export class RunningProgram implements AsyncDisposable {
       stdout: "piped",
       stderr: "piped",
     }).spawn();
+    const stamp = spawn.timestamps ? stampLines : (sink: (text: string) => void) => sink;
     this.#pumps = [
-      pump(this.child.stdout, (text) => this.#stdout += text),
-      pump(this.child.stderr, (text) => this.#stderr += text),
+      pump(this.child.stdout, stamp((text) => this.#stdout += text)),
+      pump(this.child.stderr, stamp((text) => this.#stderr += text)),
     ];
     this.status = this.child.status.then((status) => {
       this.#exited = true;
@@ -171,6 +182,17 @@ export class RunningProgram implements AsyncDisposable {
   async [Symbol.asyncDispose]() {
     await this.stop("SIGKILL");
   }
+}
+
+/** A sink that passes on whole lines only, each after the time it arrived. */
+function stampLines(sink: (text: string) => void): (text: string) => void {
+  let partial = "";
+  return (text) => {
+    const lines = (partial + text).split("\n");
+    partial = lines.pop()!;
+    const time = new Date().toISOString().slice(11, 23);
+    for (const line of lines) sink(`${time} ${line}\n`);
+  };
 }
 
 async function pump(stream: ReadableStream<Uint8Array>, sink: (text: string) => void): Promise<void> {

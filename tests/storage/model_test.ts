@@ -6,23 +6,13 @@
 import assert from "node:assert/strict";
 import { PartitionLog } from "../../src/storage/mod.ts";
 import { buildBatch, concat, tempLogDir } from "./batches.ts";
+import { seededRandom } from "../helpers/random.ts";
 
 interface ModelBatch {
   baseOffset: number;
   records: number;
   epoch: number;
   bytes: Uint8Array;
-}
-
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
 }
 
 function readAll(log: PartitionLog, next: () => number): Uint8Array {
@@ -43,7 +33,7 @@ function readAll(log: PartitionLog, next: () => number): Uint8Array {
 for (const seed of [1, 2, 3]) {
   Deno.test(`model check, seed ${seed}: appends, truncations, retention, torn writes, crashes and restarts`, () => {
     using dir = tempLogDir();
-    const next = random(seed);
+    const next = seededRandom(seed);
     const config = { segmentBytes: 2048, indexIntervalBytes: 300, retentionMs: -1 };
     let log = PartitionLog.open({ dir: dir.path, config, logger: () => {} });
     let model: ModelBatch[] = [];

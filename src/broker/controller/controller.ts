@@ -70,6 +70,24 @@ export class ControllerFencedError extends Error {
   }
 }
 
+/**
+ * The brokers that count as live for one partition: the registered ones, less those that report
+ * their replica of it offline (its log failed: for this partition the broker is as good as dead).
+ */
+function liveReplicasOf(
+  live: ReadonlySet<number>,
+  offlineReplicas: ReadonlyMap<number, ReadonlySet<string>>,
+): (partitionKey: string) => ReadonlySet<number> {
+  if (offlineReplicas.size === 0) return () => live;
+  return (key) => {
+    const without = [...offlineReplicas].filter(([id, keys]) => live.has(id) && keys.has(key));
+    if (without.length === 0) return live;
+    const less = new Set(live);
+    for (const [id] of without) less.delete(id);
+    return less;
+  };
+}
+
 /** Delay before re-sending everything to a broker that missed a request. */
 const RETRY_UNTOLD_MS = 1000;
 
@@ -189,6 +207,7 @@ export class Controller {
     await this.#deleteNotifications(notifications);
     const live = new Set(view.brokers.keys());
     for (const id of this.#shuttingDown) if (!live.has(id)) this.#shuttingDown.delete(id);
+    const liveFor = liveReplicasOf(live, view.offlineReplicas);
     const changed = new Set<string>();
     let conflict = false;
     for (const topic of view.topics.values()) {
@@ -198,7 +217,7 @@ export class Controller {
         const result = electPartition({
           replicas: topic.assignment[partition],
           state: current?.state ?? null,
-          live,
+          live: liveFor(partitionKey(topic.name, partition)),
           shuttingDown: this.#shuttingDown,
           uncleanAllowed,
           controllerEpoch: this.#options.epoch,
@@ -416,7 +435,9 @@ export class Controller {
           isr: current.state.isr,
           zkVersion: current.version,
           replicas,
-          offlineReplicas: replicas.filter((id) => !view.brokers.has(id)),
+          offlineReplicas: replicas.filter((id) =>
+            !view.brokers.has(id) || view.offlineReplicas.get(id)?.has(partitionKey(topic.name, partition))
+          ),
         });
       });
     }

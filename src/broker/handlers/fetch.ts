@@ -15,6 +15,7 @@ import { readFetchRequest, writeFetchResponse } from "../../kafka/apis/fetch.ts"
 import { ErrorCode } from "../../kafka/errors.ts";
 import type { BrokerContext } from "../broker-context.ts";
 import type { RequestHandler } from "../connection.ts";
+import { partitionErrorCode } from "./common.ts";
 
 const EMPTY: Uint8Array = new Uint8Array(0);
 
@@ -128,7 +129,14 @@ function readOnce(context: BrokerContext, topics: FetchTopics, maxBytes: number,
       let records: Uint8Array = EMPTY;
       if (wanted.fetchOffset < maxOffset && (budget > 0 || totalBytes === 0)) {
         const limit = Math.max(1, Math.min(wanted.partitionMaxBytes, budget));
-        records = partition.read(wanted.fetchOffset, limit, maxOffset);
+        try {
+          records = partition.read(wanted.fetchOffset, limit, maxOffset);
+        } catch (error) {
+          // A disk error took the log offline (KAFKA_STORAGE_ERROR): this partition fails, not the request.
+          anyError = true;
+          partitions.push(answer(partitionErrorCode(error, `fetch ${partition.key}`)));
+          continue;
+        }
         budget -= records.length;
         totalBytes += records.length;
       }

@@ -17,7 +17,7 @@ import { BadVersionError, type Coordination } from "../coordination.ts";
 import { canonicalIsr, sameMembers, type TopicPartition } from "../topic-partition.ts";
 import {
   decodePartitionState,
-  encodeIsrChange,
+  encodePartitionList,
   encodePartitionState,
   ISR_CHANGE_PREFIX,
   type PartitionState,
@@ -62,7 +62,7 @@ export function coordinatorStateStore(
         change,
       );
       if (outcome.kind === "written" && outcome.changed) {
-        coordination.createSequential(ISR_CHANGE_PREFIX, encodeIsrChange([partition])).catch((error) =>
+        coordination.createSequential(ISR_CHANGE_PREFIX, encodePartitionList([partition])).catch((error) =>
           log(
             `ISR change notification for ${partition.topic}-${partition.partition} not written ` +
               `(the controller's resync will find the change): ${(error as Error).message}`,

@@ -55,6 +55,8 @@ export type LeadershipOutcome =
   | "stale"
   /** Same leader epoch: at most the ISR was refreshed. */
   | "unchanged"
+  /** The log is offline (a disk error, or damage): this replica takes no part until restarted. */
+  | "offline"
   | "became-leader"
   | "became-follower";
 
@@ -94,8 +96,6 @@ export interface PartitionDeps {
   observer: PartitionObserver;
   /** replica.lag.time.max.ms: an ISR member not caught up for this long leaves. */
   replicaLagTimeMaxMs: number;
-  /** Is a broker registered right now? (a dead ISR member need not be waited for) */
-  isLive: (brokerId: number) => boolean;
   /** Leadership news an ISR write or re-read ran into (a newer state, or null: node gone). */
   onNewerState: (partition: Partition, state: PartitionState | null) => void;
   log: (message: string) => void;
@@ -124,7 +124,14 @@ interface Leadership {
   isrGeneration: number;
   /** A re-read of the partition state is in flight. */
   syncing: boolean;
+  /** ISR writes that failed in a row (the coordinator unreachable or the session expired). */
+  isrWriteFailures: number;
+  /** No ISR write starts before this time (ms): failed writes are retried with a backoff. */
+  isrRetryAtMs: number;
 }
+
+/** First and largest pause before retrying a failed ISR write (it doubles in between). */
+const ISR_RETRY_BACKOFF_MS = { first: 250, max: 2_000 };
 
 export class Partition implements TopicPartition {
   readonly topic: string;
@@ -191,6 +198,14 @@ export class Partition implements TopicPartition {
   get logStartOffset(): number {
     return this.log.logStartOffset;
   }
+  /** Why the log went offline (a disk error or damage), or null while it serves. */
+  get offline(): string | null {
+    return this.log.offline;
+  }
+  /** Every byte loaded at open has passed its CRC check (a follower fetches only then). */
+  get verified(): boolean {
+    return this.log.verified;
+  }
   /** The newest leader epoch in the log's epoch cache, -1 when it has none. */
   get latestEpoch(): number {
     return this.log.latestEpoch;
@@ -211,6 +226,7 @@ export class Partition implements TopicPartition {
    * sources of news never interleave.
    */
   applyLeadership(news: LeadershipNews): LeadershipOutcome {
+    if (this.log.offline !== null) return "offline";
     if (this.#closed || news.leaderEpoch < this.#leaderEpoch) return "stale";
     this.#replicas = [...news.replicas];
     if (news.leaderEpoch === this.#leaderEpoch) {
@@ -239,6 +255,8 @@ export class Partition implements TopicPartition {
       pendingIsr: null,
       isrGeneration: 0,
       syncing: false,
+      isrWriteFailures: 0,
+      isrRetryAtMs: 0,
     };
     this.#setIsr(news.isr, "leadership");
     this.#deps.log(
@@ -428,22 +446,41 @@ export class Partition implements TopicPartition {
     change: (isr: readonly number[]) => number[],
     reason: "shrink" | "expand",
   ): void {
-    // The next fetch or tick retries a change that could not start now.
-    if (leadership.pendingIsr !== null || this.#closed) return;
+    // The next fetch or tick retries a change that could not start now (or, after failures, once
+    // the backoff passed: every follower fetch would otherwise try and log again).
+    if (leadership.pendingIsr !== null || this.#closed || this.#now() < leadership.isrRetryAtMs) return;
     leadership.pendingIsr = change(this.#isr);
     leadership.isrGeneration++;
     this.#deps.stateStore.writeIsr(this, this.#deps.brokerId, leadership.epoch, change)
       .then((outcome) => {
+        if (leadership.isrWriteFailures > 0) {
+          this.#deps.log(
+            `${this.key}: ISR write went through after ${leadership.isrWriteFailures} failed attempts`,
+          );
+        }
+        leadership.isrWriteFailures = 0;
+        leadership.isrRetryAtMs = 0;
         if (this.#leadership !== leadership) return;
         if (outcome.kind === "written") return this.#setIsr(outcome.isr, reason);
         this.#deps.log(`${this.key}: ISR change refused, leadership moved on; following the new state`);
         this.#deps.onNewerState(this, outcome.state);
       })
-      .catch((error) =>
+      .catch((error) => {
         // Not fatal: the ISR stays as it was (safe: the HWM respects it) and the next fetch or
-        // tick tries again.
-        this.#deps.log(`${this.key}: ISR write failed, will retry: ${(error as Error).message}`)
-      )
+        // tick after the backoff tries again. Logged at the first failure and every tenth.
+        const failures = ++leadership.isrWriteFailures;
+        const backoffMs = Math.min(
+          ISR_RETRY_BACKOFF_MS.first * 2 ** (failures - 1),
+          ISR_RETRY_BACKOFF_MS.max,
+        );
+        leadership.isrRetryAtMs = this.#now() + backoffMs;
+        if (failures === 1 || failures % 10 === 0) {
+          this.#deps.log(
+            `${this.key}: ISR write failed (${failures} in a row), retrying every ${backoffMs} ms at most: ` +
+              (error as Error).message,
+          );
+        }
+      })
       .finally(() => {
         leadership.pendingIsr = null;
         if (this.#leadership === leadership) this.#maybeAdvanceHighWatermark();
@@ -452,8 +489,11 @@ export class Partition implements TopicPartition {
 
   /**
    * The leader heard of a different ISR in its own epoch (the controller dropped a dead
-   * follower): re-read the node and adopt what it holds — keeping live members, which the
-   * leader tracks itself — unless an ISR write of ours started meanwhile (its outcome is newer).
+   * follower): re-read the node and adopt exactly what it holds, unless an ISR write of ours
+   * started meanwhile (its outcome is newer). A member dropped there that is in fact live
+   * rejoins through maybeExpandIsr at its next fetch, which writes it back: keeping it here
+   * instead (the leader's ISR a superset of the node's) would leave it out of the node for good,
+   * since the leader would see nothing to expand.
    */
   #syncIsr(leadership: Leadership): void {
     if (leadership.pendingIsr !== null || leadership.syncing || this.#closed) return;
@@ -464,11 +504,7 @@ export class Partition implements TopicPartition {
         if (this.#leadership !== leadership) return;
         if (leadership.pendingIsr !== null || leadership.isrGeneration !== generation) return;
         if (state && state.leader === this.#deps.brokerId && state.leaderEpoch === leadership.epoch) {
-          // Drop only members gone from both the node and the live brokers; a live one would
-          // rejoin at its next fetch anyway. Never fewer than the node holds (elections pick from
-          // it, so the high watermark must wait for all of it).
-          const kept = this.#isr.filter((id) => id === this.#deps.brokerId || this.#deps.isLive(id));
-          this.#setIsr([...new Set([...state.isr, ...kept])].sort((a, b) => a - b), "controller");
+          this.#setIsr(state.isr, "controller");
           this.#maybeAdvanceHighWatermark();
         } else {
           this.#deps.onNewerState(this, state);
@@ -525,6 +561,12 @@ export class Partition implements TopicPartition {
   truncateTo(offset: number): boolean {
     invariant(!this.isLeader, () => `${this.key}: a leader never truncates its own log`);
     return this.log.truncateTo(offset);
+  }
+
+  /** Remove the damage the start-up check found, and everything after it (never a leader). */
+  truncateAtDamage(): void {
+    invariant(!this.isLeader, () => `${this.key}: a leader never truncates its own log`);
+    this.log.truncateAtDamage();
   }
 
   /** Empty the log and restart it at `offset` (a follower below the leader's log start). */

@@ -12,6 +12,7 @@ export type FetcherSettings = Pick<
   | "maxWaitMs"
   | "maxBytes"
   | "maxResponseBytes"
+  | "requestTimeoutMs"
   | "partitionMaxBytes"
   | "backoffMs"
   | "maxBackoffMs"

@@ -42,7 +42,11 @@ export type FollowedPartition = Pick<
   | "truncateFullyAndStartAt"
   | "appendAsFollower"
   | "updateFollowerHighWatermark"
+  | "verified"
 >;
+
+/** How often a fetcher looks again at partitions whose logs are still being checked. */
+const UNVERIFIED_POLL_MS = 250;
 
 interface Target {
   followed: FollowedPartition;
@@ -60,6 +64,11 @@ export interface ReplicaFetcherOptions {
   maxBytes: number;
   /** Largest response frame accepted (bounds memory per fetcher). */
   maxResponseBytes: number;
+  /**
+   * How long a request may go unanswered before the connection is given up and made again: a
+   * request sent into a cut link otherwise waits for TCP's retransmissions long after the heal.
+   */
+  requestTimeoutMs: number;
   partitionMaxBytes: number;
   /** Backoff after an error, doubled per consecutive failure up to maxBackoffMs. */
   backoffMs: number;
@@ -128,9 +137,14 @@ export class ReplicaFetcher {
   async #run(): Promise<void> {
     while (!this.#closed) {
       const now = Date.now();
-      const ready = [...this.#targets.values()].filter((t) => t.notBeforeMs <= now);
+      // A replica whose log is still being checked (start-up CRC check) does not fetch yet: it
+      // could catch up and rejoin the ISR with damage further back.
+      const targets = [...this.#targets.values()];
+      const checked = targets.filter((t) => t.followed.verified);
+      const ready = checked.filter((t) => t.notBeforeMs <= now);
       if (ready.length === 0) {
-        const next = Math.min(...[...this.#targets.values()].map((t) => t.notBeforeMs), now + 1000);
+        const pollMs = checked.length < targets.length ? UNVERIFIED_POLL_MS : 1000;
+        const next = Math.min(...checked.map((t) => t.notBeforeMs), now + pollMs);
         await this.#sleep(Math.max(1, next - now));
         continue;
       }
@@ -168,7 +182,7 @@ export class ReplicaFetcher {
       port: endpoint.port,
       clientId: `replica-fetcher-${this.#options.brokerId}`,
       connectTimeoutMs: 5_000,
-      requestTimeoutMs: this.#options.maxWaitMs + 30_000,
+      requestTimeoutMs: this.#options.requestTimeoutMs,
       maxResponseBytes: this.#options.maxResponseBytes,
     });
     return this.#connection;
