@@ -14,7 +14,7 @@
  * - peak broker memory (VmHWM of the broker process).
  * The project's own producer (src/client) belongs in this table once merged with the client.
  */
-import { Kafka, logLevel } from "kafkajs";
+import { Kafka, logLevel } from "../tests/helpers/kafkajs.ts";
 import { startCluster } from "../tests/helpers/cluster.ts";
 import { freePort } from "../tests/helpers/program.ts";
 import { hasExecutable } from "../tests/helpers/peers.ts";

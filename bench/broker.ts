@@ -132,7 +132,7 @@ async function latency(
 }
 
 async function kafkajsProduce(bootstrap: string, topic: string, count: number): Promise<number> {
-  const { Kafka, logLevel } = await import("kafkajs");
+  const { Kafka, logLevel } = await import("../tests/helpers/kafkajs.ts");
   const kafka = new Kafka({ clientId: "bench", brokers: bootstrap.split(","), logLevel: logLevel.NOTHING });
   const producer = kafka.producer();
   await producer.connect();
