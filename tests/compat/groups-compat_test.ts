@@ -5,7 +5,7 @@
  * the members; then a member leaves, the others rebalance and consume what follows.
  */
 import assert from "node:assert/strict";
-import { Kafka, logLevel } from "../helpers/kafkajs.ts";
+import { Kafka, logLevel } from "kafkajs";
 import { Consumer as PlatformaticConsumer, MessagesStreamModes } from "@platformatic/kafka";
 import { createTopics, startCluster } from "../helpers/cluster.ts";
 import { eventually } from "../helpers/program.ts";

@@ -5,7 +5,7 @@
  * without a group, so its consumer is left for the group coordinator issue.
  */
 import assert from "node:assert/strict";
-import { Kafka, logLevel } from "../helpers/kafkajs.ts";
+import { Kafka, logLevel } from "kafkajs";
 import { startCluster } from "../helpers/cluster.ts";
 import { RawKafka, text } from "../integration/broker-harness.ts";
 

@@ -1,6 +1,8 @@
 /**
- * kafkajs 2.2.4, the peer client, with one bug of its own corrected before any test or benchmark
- * uses it. Import kafkajs from here, not from "kafkajs".
+ * kafkajs 2.2.4, the peer client, with one bug of its own corrected, for the benchmarks: their
+ * output stays free of the peer's warning and an idle peer connection does not spin. The
+ * compatibility and integration tests import "kafkajs" itself: they prove that the client as
+ * users install it works against Vltava, bug included.
  *
  * The bug: RequestQueue.scheduleCheckPendingRequests arms a timer for `throttledUntil - now`
  * even when no request is waiting. `throttledUntil` starts at -1, so after every response the

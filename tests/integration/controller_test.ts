@@ -8,7 +8,7 @@ import { createTopics, startCluster, TestCluster } from "../helpers/cluster.ts";
 import { eventually, freePorts, tempDir } from "../helpers/program.ts";
 import { PEERS, peerTest } from "../helpers/peers.ts";
 import { startRealZooKeeper } from "../helpers/real-zookeeper.ts";
-import { Kafka, logLevel } from "../helpers/kafkajs.ts";
+import { Kafka, logLevel } from "kafkajs";
 import { Producer } from "../../src/client/producer.ts";
 import { Connection } from "../../src/client/connection.ts";
 import { ApiKey } from "../../src/kafka/api-keys.ts";

@@ -7,7 +7,7 @@
  * back from it, in the order they were acknowledged.
  */
 import assert from "node:assert/strict";
-import { Kafka, logLevel } from "../helpers/kafkajs.ts";
+import { Kafka, logLevel } from "kafkajs";
 import { startCluster, type TestCluster } from "../helpers/cluster.ts";
 import { eventually } from "../helpers/program.ts";
 import { PEERS, peerTest } from "../helpers/peers.ts";
