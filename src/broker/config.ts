@@ -64,6 +64,8 @@ export interface BrokerConfig {
   groupMinSessionTimeoutMs: number;
   /** group.max.session.timeout.ms. */
   groupMaxSessionTimeoutMs: number;
+  /** producer.id.expiration.ms: a partition forgets an idempotent producer idle this long. */
+  producerIdExpirationMs: number;
 }
 
 export const DEFAULT_BROKER_CONFIG: Omit<BrokerConfig, "brokerId" | "advertisedHost" | "dataDir"> = {
@@ -92,6 +94,7 @@ export const DEFAULT_BROKER_CONFIG: Omit<BrokerConfig, "brokerId" | "advertisedH
   groupInitialRebalanceDelayMs: 3_000,
   groupMinSessionTimeoutMs: 6_000,
   groupMaxSessionTimeoutMs: 1_800_000,
+  producerIdExpirationMs: 86_400_000,
 };
 
 const MAX_BROKER_ID = 1023;
@@ -133,6 +136,7 @@ export function resolveBrokerConfig(
     config.groupMinSessionTimeoutMs,
     3_600_000,
   );
+  checkInt("producer-id-expiration-ms", config.producerIdExpirationMs, 1_000, 2 ** 31 - 1);
   if (config.fsync !== "always" && config.fsync !== "never") {
     throw new RangeError(`fsync must be "always" or "never": got "${config.fsync}"`);
   }

@@ -155,6 +155,7 @@ export class ReplicaManager {
       purgatory: deps.purgatory,
       stateStore: deps.stateStore,
       replicaLagTimeMaxMs: lagMs,
+      producerIdExpirationMs: deps.config.producerIdExpirationMs,
       onNewerState: (partition, state) => this.#followNewerState(partition, state),
       observer: this.#fanOut(),
       log: this.#log,
@@ -533,6 +534,7 @@ export class ReplicaManager {
       try {
         // A disk error here takes the log offline (it reports that itself).
         await partition.log.maintain();
+        partition.expireProducers();
       } catch (error) {
         this.#log(`partition ${partition.key}: maintenance failed: ${(error as Error).message}`);
       }

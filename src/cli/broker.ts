@@ -143,6 +143,12 @@ registerCommands((program) => {
       integerOption(1, 3_600_000),
       DEFAULT_BROKER_CONFIG.groupMaxSessionTimeoutMs,
     )
+    .option(
+      "--producer-id-expiration-ms <ms>",
+      "how long a partition remembers an idle idempotent producer (its de-duplication state)",
+      integerOption(1_000, 2 ** 31 - 1),
+      DEFAULT_BROKER_CONFIG.producerIdExpirationMs,
+    )
     .action(async (options) => {
       let running;
       try {
@@ -174,6 +180,7 @@ registerCommands((program) => {
           groupInitialRebalanceDelayMs: options.groupInitialRebalanceDelayMs,
           groupMinSessionTimeoutMs: options.groupMinSessionTimeoutMs,
           groupMaxSessionTimeoutMs: options.groupMaxSessionTimeoutMs,
+          producerIdExpirationMs: options.producerIdExpirationMs,
         });
       } catch (error) {
         if (error instanceof BrokerIdInUseError || error instanceof RangeError) {

@@ -314,6 +314,11 @@ export class PartitionLog {
     return this.#segments.map((segment) => segment.baseOffset);
   }
 
+  /** Base offset of the active (newest) segment: it changes when the log rolls. */
+  get activeSegmentBaseOffset(): number {
+    return this.#active.baseOffset;
+  }
+
   /** The newest leader epoch in the epoch cache, or -1. */
   get latestEpoch(): number {
     return this.#epochCache.latestEpoch;

@@ -16,6 +16,12 @@
  *   appendAsFollower, truncateTo, updateFollowerHighWatermark   the follower side, driven by the
  *                     replica fetcher.
  *
+ * The producer state (idempotence, ProducerState) is part of the partition too: the leader
+ * checks a producer's batches against it before appending (a retried batch is answered with the
+ * offset it got the first time, not appended again), and every replica applies each batch its log
+ * takes, so a new leader de-duplicates as the old one did. It is rebuilt at open from the newest
+ * snapshot plus the log after it; snapshots are written when the log rolls and at close.
+ *
  * Every state change is reported to one PartitionObserver (leadership, ISR, high watermark,
  * appends), so metrics and events hook in at one place. ISR changes are written to the
  * coordinator (PartitionStateStore) one at a time; until a write is confirmed the high watermark
@@ -34,12 +40,19 @@
  */
 import { invariant } from "../../assert.ts";
 import { ErrorCode, KafkaError } from "../../kafka/errors.ts";
+import { LOG_OVERHEAD_BYTES, readBatchHeader } from "../../kafka/record-batch.ts";
 import type { LogAppendInfo, PartitionLog } from "../../storage/partition-log.ts";
 import type { Purgatory } from "../purgatory.ts";
 import { partitionKey, sameMembers, type TopicPartition } from "../topic-partition.ts";
 import type { PartitionState } from "../zk-layout.ts";
 import { FollowerProgress } from "./follower-progress.ts";
 import type { PartitionStateStore } from "./isr-writer.ts";
+import { type ProducerBatchHeader, ProducerState } from "./producer-state.ts";
+import {
+  deleteProducerSnapshotsAbove,
+  loadProducerSnapshot,
+  writeProducerSnapshot,
+} from "./producer-snapshots.ts";
 
 /** What a leader is told: who leads, in which epoch, the ISR and the replica list. */
 export interface LeadershipNews {
@@ -100,7 +113,15 @@ export interface PartitionDeps {
   onNewerState: (partition: Partition, state: PartitionState | null) => void;
   log: (message: string) => void;
   now?: () => number;
+  /** producer.id.expiration.ms: a producer id idle this long is forgotten (default one day). */
+  producerIdExpirationMs?: number;
 }
+
+/** Kafka's producer.id.expiration.ms default: one day. */
+export const DEFAULT_PRODUCER_ID_EXPIRATION_MS = 86_400_000;
+
+/** Bytes read at a time while replaying the log into the producer state. */
+const REPLAY_READ_BYTES = 1024 * 1024;
 
 /** Where an acks=all append stands, or an error code. */
 export interface AppendResult {
@@ -110,6 +131,8 @@ export interface AppendResult {
   nextOffset: number;
   /** The LogAppendTime stamped on the batches, else -1. */
   logAppendTimeMs: number;
+  /** The batch repeated one already in the log (a producer's retry): nothing was appended. */
+  duplicate?: boolean;
 }
 
 /** The leader's bookkeeping, for one leader epoch. */
@@ -153,6 +176,10 @@ export class Partition implements TopicPartition {
   #closed = false;
   readonly #deps: PartitionDeps;
   readonly #now: () => number;
+  /** The idempotent producers this replica knows (rebuilt at open, applied with every append). */
+  #producers: ProducerState;
+  /** The active segment's base offset when last seen: a change means the log rolled. */
+  #activeBase: number;
 
   constructor(name: TopicPartition, log: PartitionLog, deps: PartitionDeps) {
     this.topic = name.topic;
@@ -163,6 +190,8 @@ export class Partition implements TopicPartition {
     this.log = log;
     this.#deps = deps;
     this.#now = deps.now ?? Date.now;
+    this.#producers = this.#recoverProducers();
+    this.#activeBase = log.activeSegmentBaseOffset;
   }
 
   // --- what the partition knows ----------------------------------------------------------
@@ -293,9 +322,13 @@ export class Partition implements TopicPartition {
     if (wasLeader) this.#deps.observer.leadershipChanged(this, false);
   }
 
-  /** stop(), and refuse everything from now on (the log is about to close). */
+  /**
+   * stop(), and refuse everything from now on (the log is about to close). The producer state is
+   * written at the log end, so a clean restart replays nothing.
+   */
   close(): void {
     this.stop();
+    if (!this.#closed && this.log.offline === null) this.#snapshotProducers(this.log.logEndOffset);
     this.#closed = true;
   }
 
@@ -319,8 +352,22 @@ export class Partition implements TopicPartition {
         `${this.key}: ISR [${this.#isr}] is smaller than min.insync.replicas ${this.#minInsyncReplicas}`,
       );
     }
+    const headers = producerHeaders(batches);
+    const verdict = headers.length > 0 ? this.#producers.check(headers) : null;
+    if (verdict?.kind === "error") throw new KafkaError(verdict.errorCode, `${this.key}: ${verdict.message}`);
+    if (verdict?.kind === "duplicate") {
+      // Kafka's answer to a retry: the offset the batch got the first time (the caller still
+      // waits for it to be committed before acknowledging, as for the first attempt).
+      return {
+        baseOffset: verdict.firstOffset,
+        nextOffset: verdict.lastOffset + 1,
+        logAppendTimeMs: -1,
+        duplicate: true,
+      };
+    }
     const endBefore = this.log.logEndOffset;
     const info = this.log.appendAsLeader(batches, leadership.epoch, { zstdAllowed: options.zstdAllowed });
+    this.#applyProducers(batches, info.firstOffset, headers.length > 0);
     invariant(
       info.firstOffset === endBefore && info.lastOffset - info.firstOffset + 1 === info.recordCount,
       () =>
@@ -539,6 +586,7 @@ export class Partition implements TopicPartition {
   appendAsFollower(batches: Uint8Array): number {
     const endBefore = this.log.logEndOffset;
     const info = this.log.appendAsFollower(batches);
+    this.#applyProducers(batches, info.firstOffset, true);
     invariant(
       info.firstOffset >= endBefore,
       () => `${this.key}: follower append at ${info.firstOffset} below the log end ${endBefore}`,
@@ -560,18 +608,118 @@ export class Partition implements TopicPartition {
   /** Remove everything at and after `offset` (follower only); true when something was removed. */
   truncateTo(offset: number): boolean {
     invariant(!this.isLeader, () => `${this.key}: a leader never truncates its own log`);
-    return this.log.truncateTo(offset);
+    const removed = this.log.truncateTo(offset);
+    if (removed) this.#producers = this.#recoverProducers();
+    return removed;
   }
 
   /** Remove the damage the start-up check found, and everything after it (never a leader). */
   truncateAtDamage(): void {
     invariant(!this.isLeader, () => `${this.key}: a leader never truncates its own log`);
     this.log.truncateAtDamage();
+    this.#producers = this.#recoverProducers();
   }
 
   /** Empty the log and restart it at `offset` (a follower below the leader's log start). */
   truncateFullyAndStartAt(offset: number): void {
     invariant(!this.isLeader, () => `${this.key}: a leader never truncates its own log`);
     this.log.truncateFullyAndStartAt(offset);
+    this.#producers = this.#recoverProducers();
   }
+
+  // --- producer state (idempotence) -------------------------------------------------------
+
+  /** The idempotent producers this replica knows (tests, tools): read only. */
+  get producerState(): ProducerState {
+    return this.#producers;
+  }
+
+  /** Forget producers idle for producer.id.expiration.ms (the replica manager's maintenance). */
+  expireProducers(nowMs: number = this.#now()): number {
+    return this.#producers.expire(
+      nowMs,
+      this.#deps.producerIdExpirationMs ?? DEFAULT_PRODUCER_ID_EXPIRATION_MS,
+    );
+  }
+
+  /**
+   * Apply the batches just appended (their offsets as stored). When this append rolled the log,
+   * the state as it was before it (everything below the new segment) is written first.
+   * `hasProducers` false: none of the batches carries a producer id (nothing to apply).
+   */
+  #applyProducers(batches: Uint8Array, firstOffset: number, hasProducers: boolean): void {
+    const activeBase = this.log.activeSegmentBaseOffset;
+    if (activeBase !== this.#activeBase) {
+      this.#activeBase = activeBase;
+      if (activeBase === firstOffset) this.#snapshotProducers(activeBase);
+    }
+    if (!hasProducers) return;
+    for (let position = 0; position + LOG_OVERHEAD_BYTES < batches.length;) {
+      const header = readBatchHeader(batches, position);
+      this.#producers.apply(header);
+      position += LOG_OVERHEAD_BYTES + header.batchLength;
+    }
+  }
+
+  #snapshotProducers(offset: number): void {
+    try {
+      writeProducerSnapshot(this.log.dir, offset, this.#producers);
+    } catch (error) {
+      // Not fatal: a missing snapshot only means a longer replay of the log at the next open.
+      this.#deps.log(
+        `${this.key}: writing the producer snapshot at ${offset} failed: ${(error as Error).message}`,
+      );
+    }
+  }
+
+  /**
+   * The producer state of the log as it stands: the newest snapshot at or below the log end, then
+   * every batch after it. Without a snapshot (a log from before them) the last two segments are
+   * replayed, as Kafka does on upgrade: enough for every producer active recently, and bounded.
+   */
+  #recoverProducers(): ProducerState {
+    const log = this.log;
+    try {
+      const end = log.logEndOffset;
+      deleteProducerSnapshotsAbove(log.dir, end);
+      const loaded = loadProducerSnapshot(log.dir, end, this.#deps.log);
+      const state = loaded?.state ?? new ProducerState();
+      const bases = log.segmentBaseOffsets;
+      let offset = Math.max(log.logStartOffset, loaded?.offset ?? bases[Math.max(0, bases.length - 2)] ?? 0);
+      while (offset < end) {
+        const { records } = log.read(offset, REPLAY_READ_BYTES, end);
+        if (records.length === 0) break; // nothing readable below the end (cannot happen in a sound log)
+        for (let position = 0; position + LOG_OVERHEAD_BYTES < records.length;) {
+          const header = readBatchHeader(records, position);
+          const next = header.baseOffset + header.lastOffsetDelta + 1;
+          if (header.baseOffset >= offset) state.apply(header);
+          if (next > offset) offset = next;
+          position += LOG_OVERHEAD_BYTES + header.batchLength;
+        }
+      }
+      return state;
+    } catch (error) {
+      // The log is unreadable (it goes offline by itself): an empty state refuses nothing wrongly
+      // that a readable log would accept, and the replica serves nothing while offline anyway.
+      this.#deps.log(`${this.key}: rebuilding the producer state failed: ${(error as Error).message}`);
+      return new ProducerState();
+    }
+  }
+}
+
+/** The headers of a produce request's batches that carry a producer id (empty for plain producers). */
+function producerHeaders(batches: Uint8Array): ProducerBatchHeader[] {
+  const headers: ProducerBatchHeader[] = [];
+  for (let position = 0; position + LOG_OVERHEAD_BYTES < batches.length;) {
+    let header;
+    try {
+      header = readBatchHeader(batches, position);
+    } catch {
+      return headers; // a truncated batch: the log's validation refuses it with CORRUPT_MESSAGE
+    }
+    if (header.producerId >= 0n) headers.push(header);
+    if (header.batchLength <= 0) break; // corrupt: the log refuses it
+    position += LOG_OVERHEAD_BYTES + header.batchLength;
+  }
+  return headers;
 }

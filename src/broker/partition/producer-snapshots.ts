@@ -1,0 +1,88 @@
+/**
+ * Producer-state snapshot files in a partition directory (Kafka's `.snapshot` files):
+ * `<20-digit offset>.snapshot` holds the ProducerState of every batch below that offset. One is
+ * written when a segment rolls (at the new segment's base offset) and one at clean shutdown (at
+ * the log end), so a restart replays only the log after the newest snapshot instead of the whole
+ * log. A snapshot above the log end (the log was cut in recovery or truncated) describes records
+ * the log no longer holds and is deleted; a damaged one is skipped (the next older one serves).
+ *
+ * Writes are atomic (temp file, fsync, rename) and few: only the newest KEEP_SNAPSHOTS stay (a
+ * follower's truncation reaches back at most into the last segments; anything older is found by
+ * replaying from the log start).
+ *
+ * @example
+ * ```ts
+ * writeProducerSnapshot(dir, 1200, state);
+ * const loaded = loadProducerSnapshot(dir, log.logEndOffset); // { offset, state } or null
+ * deleteProducerSnapshotsAbove(dir, truncatedTo);
+ * ```
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { removeIfExists, replaceFileAtomically } from "../../storage/file-io.ts";
+import { segmentFileName } from "../../storage/segment-names.ts";
+import { ProducerState } from "./producer-state.ts";
+
+export const SNAPSHOT_SUFFIX = ".snapshot";
+const SNAPSHOT_NAME = /^(\d{20})\.snapshot$/;
+/** Snapshots kept per partition. */
+export const KEEP_SNAPSHOTS = 3;
+
+/** The offsets of the snapshot files in dir, ascending. */
+export function listProducerSnapshots(dir: string): number[] {
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return []; // no directory yet: no snapshot
+  }
+  const offsets: number[] = [];
+  for (const name of names) {
+    const match = SNAPSHOT_NAME.exec(name);
+    if (match) offsets.push(Number(match[1]));
+  }
+  return offsets.sort((a, b) => a - b);
+}
+
+function snapshotFile(dir: string, offset: number): string {
+  return path.join(dir, segmentFileName(offset, SNAPSHOT_SUFFIX));
+}
+
+/** Write the state of everything below `offset`, then drop all but the newest KEEP_SNAPSHOTS. */
+export function writeProducerSnapshot(dir: string, offset: number, state: ProducerState): void {
+  replaceFileAtomically(snapshotFile(dir, offset), state.encode());
+  const offsets = listProducerSnapshots(dir);
+  for (const old of offsets.slice(0, Math.max(0, offsets.length - KEEP_SNAPSHOTS))) {
+    removeIfExists(snapshotFile(dir, old));
+  }
+}
+
+/** Delete the snapshots above `offset` (the log was cut there: they describe records gone). */
+export function deleteProducerSnapshotsAbove(dir: string, offset: number): void {
+  for (const old of listProducerSnapshots(dir)) {
+    if (old > offset) removeIfExists(snapshotFile(dir, old));
+  }
+}
+
+/**
+ * The newest readable snapshot at or below `maxOffset` (the log end), or null. Snapshots above
+ * it are deleted; a damaged one is reported through `log` and skipped.
+ */
+export function loadProducerSnapshot(
+  dir: string,
+  maxOffset: number,
+  log: (message: string) => void,
+): { offset: number; state: ProducerState } | null {
+  deleteProducerSnapshotsAbove(dir, maxOffset);
+  const offsets = listProducerSnapshots(dir);
+  for (let i = offsets.length - 1; i >= 0; i--) {
+    const file = snapshotFile(dir, offsets[i]);
+    try {
+      return { offset: offsets[i], state: ProducerState.decode(fs.readFileSync(file)) };
+    } catch (error) {
+      // Skipped, not fatal: an older snapshot (or the log from its start) rebuilds the same state.
+      log(`${file}: unreadable producer snapshot, using an older one: ${(error as Error).message}`);
+    }
+  }
+  return null;
+}
