@@ -10,12 +10,12 @@
  * vltava zk stat /config --json
  * ```
  */
-import { type Command, InvalidArgumentError, type OptionValues } from "@commander-js/extra-typings";
+import type { Command, OptionValues } from "@commander-js/extra-typings";
 import Table from "cli-table3";
 import { registerCommands } from "./program.ts";
 import { CliError, usageError } from "./cli-error.ts";
-import { integerOption } from "./options.ts";
-import { joinPath, parseConnectString, validatePath, ZooKeeperClient } from "../zk/client/mod.ts";
+import { connectStringOption, integerOption } from "./options.ts";
+import { joinPath, validatePath, ZooKeeperClient } from "../zk/client/mod.ts";
 import { ErrorCode, errorMessage, KeeperError, type Stat } from "../zk/protocol/mod.ts";
 
 interface CommonOptions {
@@ -26,22 +26,13 @@ interface CommonOptions {
   sequential?: boolean;
 }
 
-function serverOption(value: string): string {
-  try {
-    parseConnectString(value);
-  } catch (error) {
-    throw new InvalidArgumentError((error as Error).message);
-  }
-  return value.trim();
-}
-
 // deno-lint-ignore no-explicit-any
 function withCommon<Args extends any[], Opts extends OptionValues>(command: Command<Args, Opts>) {
   return command
     .option(
       "--server <host:port>",
       "server to talk to (a connect string: HOST:PORT[,HOST:PORT][/chroot])",
-      serverOption,
+      connectStringOption,
       "127.0.0.1:2181",
     )
     .option("--timeout-ms <ms>", "give up connecting after this long", integerOption(1, 3_600_000), 10_000)

@@ -1,0 +1,252 @@
+/**
+ * BrokerSampler: the part of the timeline the coordinator tree does not hold — partition progress
+ * and consumer groups — sampled from the brokers over the Kafka protocol. Each round (default every
+ * second) costs one Metadata request, one ListOffsets per partition leader (all its partitions in
+ * it), and per broker one ListGroups plus one DescribeGroups for all its groups: round trips grow
+ * with brokers, never with partitions or groups. It emits `high-watermark` when a partition's
+ * watermark moved since the last round (so at most one per partition per round), and group events
+ * from the difference of two descriptions. A state only seen between two rounds is missed: a
+ * rebalance shorter than the interval shows as its completion alone.
+ *
+ * @example
+ * ```ts
+ * const sampler = new BrokerSampler({ bootstrap: "127.0.0.1:9092" }, emit);
+ * sampler.start(1000);
+ * ```
+ */
+import { ApiKey } from "../kafka/api-keys.ts";
+import { readDescribeGroupsResponse, writeDescribeGroupsRequest } from "../kafka/apis/describe-groups.ts";
+import { readListGroupsResponse, writeListGroupsRequest } from "../kafka/apis/list-groups.ts";
+import { CONSUMER_PROTOCOL_TYPE, decodeAssignment } from "../kafka/consumer-protocol.ts";
+import { Cluster, type ClusterOptions } from "../client/cluster.ts";
+import { listOffsets } from "../client/list-offsets.ts";
+import type { GroupMember, NewEvent } from "./cluster-event.ts";
+
+/** A group as the last round saw it. */
+export interface GroupSnapshot {
+  group: string;
+  state: string;
+  protocolType: string;
+  coordinator: number;
+  members: GroupMember[];
+}
+
+/** Groups followed at most (a bound on memory and on DescribeGroups size); more are ignored. */
+export const MAX_GROUPS = 10_000;
+
+const REBALANCING = new Set(["PreparingRebalance", "CompletingRebalance"]);
+
+/** Group events from two descriptions of one group (pure; exported for tests). */
+export function diffGroup(before: GroupSnapshot | undefined, after: GroupSnapshot, time: number): NewEvent[] {
+  const events: NewEvent[] = [];
+  const group = after.group;
+  const beforeMembers = new Map((before?.members ?? []).map((m) => [m.memberId, m]));
+  const afterMembers = new Map(after.members.map((m) => [m.memberId, m]));
+  for (const [id, m] of afterMembers) {
+    if (!beforeMembers.has(id)) {
+      events.push({
+        type: "member-joined",
+        time,
+        group,
+        member: id,
+        clientId: m.clientId,
+        clientHost: m.clientHost,
+      });
+    }
+  }
+  for (const [id, m] of beforeMembers) {
+    if (!afterMembers.has(id)) {
+      events.push({
+        type: "member-left",
+        time,
+        group,
+        member: id,
+        clientId: m.clientId,
+        clientHost: m.clientHost,
+      });
+    }
+  }
+  const memberIds = after.members.map((m) => m.memberId).sort();
+  if (REBALANCING.has(after.state) && !REBALANCING.has(before?.state ?? "")) {
+    events.push({
+      type: "group-rebalance-started",
+      time,
+      group,
+      state: after.state,
+      generation: null,
+      members: memberIds,
+    });
+  }
+  const assignmentOf = (s: GroupSnapshot | undefined) =>
+    JSON.stringify((s?.members ?? []).map((m) => [m.memberId, m.partitions]).sort());
+  if (
+    after.state === "Stable" &&
+    (before?.state !== "Stable" || assignmentOf(before) !== assignmentOf(after))
+  ) {
+    events.push({
+      type: "group-rebalance-completed",
+      time,
+      group,
+      generation: null,
+      members: memberIds,
+      assignment: Object.fromEntries(after.members.map((m) => [m.memberId, m.partitions])),
+    });
+  }
+  return events;
+}
+
+export class BrokerSampler {
+  readonly cluster: Cluster;
+  readonly #emit: (events: NewEvent[]) => void;
+  /** "topic\0partition" -> the last high watermark seen. */
+  readonly highWatermarks = new Map<string, number>();
+  /** group id -> its last description. */
+  readonly groups = new Map<string, GroupSnapshot>();
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #running: Promise<void> | undefined;
+  #firstGroupRound = true;
+  #firstOffsetRound = true;
+  #log: (message: string) => void;
+  #lastError = "";
+
+  constructor(options: ClusterOptions, emit: (events: NewEvent[]) => void, log?: (message: string) => void) {
+    this.cluster = new Cluster({ clientId: "vltava-events", ...options });
+    this.#emit = emit;
+    this.#log = log ?? ((line) => console.error(line));
+  }
+
+  /** Sample every intervalMs (a round never overlaps the previous one). */
+  start(intervalMs: number): void {
+    const tick = () => {
+      this.#running = this.sample().finally(() => {
+        this.#running = undefined;
+        if (this.#timer !== undefined) this.#timer = setTimeout(tick, intervalMs);
+      });
+    };
+    this.#timer = setTimeout(tick, 0);
+  }
+
+  /** One round: high watermarks, then groups. Failures are logged once per distinct message. */
+  async sample(): Promise<void> {
+    try {
+      await this.cluster.refreshMetadata();
+      await this.#sampleHighWatermarks();
+      await this.#sampleGroups();
+      this.#lastError = "";
+    } catch (error) {
+      // Brokers come and go (that is what the timeline shows): log, and try again next round.
+      const message = (error as Error).message;
+      if (message !== this.#lastError) this.#log(`events: sampling brokers failed: ${message}`);
+      this.#lastError = message;
+    }
+  }
+
+  async #sampleHighWatermarks(): Promise<void> {
+    const queries = [...this.cluster.topics.values()].flatMap((topic) =>
+      topic.partitions.filter((p) => p.leader >= 0).map((p) => ({
+        topic: topic.name,
+        partition: p.partition,
+        spec: "latest" as const,
+        leader: p.leader,
+      }))
+    );
+    // The first round is the baseline, even when it finds no partition (a topic created later moves).
+    const first = this.#firstOffsetRound;
+    this.#firstOffsetRound = false;
+    if (queries.length === 0) return;
+    const results = await listOffsets(this.cluster, queries);
+    const time = Date.now();
+    const events: NewEvent[] = [];
+    results.forEach((result, i) => {
+      if (result.error || result.offset < 0) return;
+      const { topic, partition, leader } = queries[i];
+      const key = `${topic}\0${partition}`;
+      const before = this.highWatermarks.get(key);
+      if (before === result.offset) return;
+      this.highWatermarks.set(key, result.offset);
+      // The first round is the baseline: the current values, not movements.
+      if (!first) {
+        events.push({ type: "high-watermark", time, topic, partition, value: result.offset, leader });
+      }
+    });
+    if (events.length > 0) this.#emit(events);
+  }
+
+  async #sampleGroups(): Promise<void> {
+    const seen = new Set<string>();
+    const events: NewEvent[] = [];
+    const time = Date.now();
+    for (const nodeId of this.cluster.brokers.keys()) {
+      let described;
+      try {
+        described = await this.#describeGroupsOn(nodeId);
+      } catch {
+        // A broker that is down has no groups to tell; its groups move to another coordinator.
+        continue;
+      }
+      for (const snapshot of described) {
+        if (seen.size >= MAX_GROUPS) break;
+        seen.add(snapshot.group);
+        const before = this.groups.get(snapshot.group);
+        this.groups.set(snapshot.group, snapshot);
+        // The first round is the baseline: groups' pasts are unknown, nothing is invented for them.
+        if (!this.#firstGroupRound) events.push(...diffGroup(before, snapshot, time));
+      }
+    }
+    for (const group of [...this.groups.keys()]) if (!seen.has(group)) this.groups.delete(group);
+    this.#firstGroupRound = false;
+    if (events.length > 0) this.#emit(events);
+  }
+
+  async #describeGroupsOn(nodeId: number): Promise<GroupSnapshot[]> {
+    const connection = await this.cluster.connectionTo(nodeId);
+    const version = connection.versionFor(ApiKey.ListGroups);
+    const listed = await connection.request(
+      ApiKey.ListGroups,
+      version,
+      (w) => writeListGroupsRequest(w, version, {}),
+      (r) => readListGroupsResponse(r, version),
+    );
+    if (listed.errorCode !== 0 || listed.groups.length === 0) return [];
+    const groups = listed.groups.slice(0, MAX_GROUPS).map((g) => g.groupId);
+    const dv = connection.versionFor(ApiKey.DescribeGroups);
+    const described = await connection.request(
+      ApiKey.DescribeGroups,
+      dv,
+      (w) => writeDescribeGroupsRequest(w, dv, { groups }),
+      (r) => readDescribeGroupsResponse(r, dv),
+    );
+    return described.groups.filter((g) => g.errorCode === 0).map((g) => ({
+      group: g.groupId,
+      state: g.groupState,
+      protocolType: g.protocolType,
+      coordinator: nodeId,
+      members: g.members.map((m) => ({
+        memberId: m.memberId,
+        clientId: m.clientId,
+        clientHost: m.clientHost,
+        partitions: memberPartitions(g.protocolType, m.memberAssignment),
+      })),
+    }));
+  }
+
+  /** Stop sampling and close the connections (waits for a round in flight). */
+  async stop(): Promise<void> {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    await this.#running;
+    this.cluster.close();
+  }
+}
+
+function memberPartitions(protocolType: string, assignment: Uint8Array): string[] {
+  if (protocolType !== CONSUMER_PROTOCOL_TYPE || assignment.length === 0) return [];
+  try {
+    return decodeAssignment(assignment).assignedPartitions.flatMap((tp) =>
+      tp.partitions.map((p) => `${tp.topic}-${p}`)
+    );
+  } catch {
+    // An assignment this client cannot decode (another protocol's bytes): shown as none.
+    return [];
+  }
+}
