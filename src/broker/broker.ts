@@ -3,7 +3,13 @@
  * cluster picture clients are given (MetadataCache), serves the Kafka protocol, and stands for
  * controller on the same coordinator session.
  *
- * Start order: bind the port (so port 0 resolves), connect the coordinator session, register
+ * Listeners (config.listeners): one socket per listener, plain or TLS (security/broker-listener.ts);
+ * each accepted connection completes its TLS handshake on its own task (a slow or refused one
+ * costs nobody else), then gets a ConnectionSession that knows its listener and principal and
+ * holds SASL listeners' connections to authentication first. The registration lists every
+ * advertised listener as Kafka does; Metadata answers with the listener the client came in on.
+ *
+ * Start order: bind every listener (so port 0 resolves), connect the coordinator session, register
  * /brokers/ids/N (ephemeral — a live broker with the same id makes this fail with a clear error)
  * and /brokers/registered/N, read the coordinator tree once (metadata cache, hosted logs and their
  * leadership), accept clients, join the controller election. Then LeaderAndIsr and UpdateMetadata
@@ -33,8 +39,13 @@ import { ErrorCode as ZkErrorCode, KeeperError } from "../zk/protocol/mod.ts";
 import { Snowflake } from "../ids/snowflake.ts";
 import type { BrokerContext } from "./broker-context.ts";
 import { ClusterTreeReader } from "./cluster-tree.ts";
-import { type BrokerConfig, resolveBrokerConfig } from "./config.ts";
+import { type BrokerConfig, type BrokerSettings, resolveBrokerConfig } from "./config.ts";
 import { Connection, type RequestHandler } from "./connection.ts";
+import { ConnectionSession, saslOnOtherListener } from "./connection-session.ts";
+import { type AcceptedConn, type BrokerListener, listenBroker } from "../security/broker-listener.ts";
+import { endpointString, type Listener, usesSasl, usesTls } from "../security/listeners.ts";
+import { loadServerTls, type ServerTlsOptions } from "../security/tls-options.ts";
+import { ScramCredentialStore } from "../security/credential-store.ts";
 import { type Coordination, NodeExistsError } from "./coordination.ts";
 import { GroupService } from "./group-service.ts";
 import { MetadataCache } from "./metadata-cache.ts";
@@ -44,6 +55,7 @@ import { Purgatory } from "./purgatory.ts";
 import { ReplicaManager } from "./replica-manager.ts";
 import { connectCoordination } from "./zk-coordination.ts";
 import {
+  type BrokerEndpoint,
   brokerIdPath,
   brokerRegisteredPath,
   decodeBrokerEndpoint,
@@ -75,10 +87,20 @@ const STALE_REGISTRATION_GRACE_MS = 5_000;
 /** Pause after a failed accept (e.g. no file descriptors left) before the next. */
 const ACCEPT_RETRY_DELAY_MS = 100;
 
+/** A TLS handshake slower than this fails (that connection only). */
+const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
+
 /** How often each log's roll/retention/flush/checkpoint chores run. */
 const MAINTENANCE_INTERVAL_MS = 1000;
 
-export type BrokerOptions = Partial<BrokerConfig> & { brokerId: number };
+export type BrokerOptions = BrokerSettings;
+
+/** One bound listener: its configuration, what it advertises, and its socket. */
+interface BoundListener {
+  listener: Listener;
+  advertised: Listener;
+  socket: BrokerListener;
+}
 
 /** A broker id already held by a live broker. */
 export class BrokerIdInUseError extends Error {
@@ -91,8 +113,12 @@ export class BrokerIdInUseError extends Error {
 
 export interface RunningBroker {
   readonly config: BrokerConfig;
-  /** The bound port. */
+  /** The bound port of the first listener (the only one without --listeners). */
   readonly port: number;
+  /** Bound port of every listener, by name. */
+  readonly ports: ReadonlyMap<string, number>;
+  /** What each listener advertises (`NAME://host:port`), in --listeners order. */
+  readonly advertised: readonly string[];
   /**
    * Resolves when the broker stopped: null after close(), or the reason it had to stop (after a
    * session expiry, another live broker had registered its id with another address).
@@ -105,9 +131,12 @@ export interface RunningBroker {
 /** Start a broker in this process; resolves once it serves clients. */
 export async function startBroker(options: BrokerOptions): Promise<RunningBroker> {
   const config = resolveBrokerConfig(options);
+  const tls = config.listeners.listeners.some((listener) => usesTls(listener.protocol))
+    ? await loadServerTls(config.tls)
+    : undefined;
   await Deno.mkdir(config.dataDir, { recursive: true });
-  const listener = Deno.listen({ hostname: config.host, port: config.port });
-  const port = (listener.addr as Deno.NetAddr).port;
+  const bound = await bindListeners(config, tls);
+  const registration = registrationOf(config, bound);
   let coordination: Coordination | undefined;
   try {
     coordination = await connectCoordination(
@@ -116,25 +145,86 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
       undefined,
       { log: (message) => console.error(`broker ${config.brokerId}: ${message}`) },
     );
-    await register(coordination, config, port);
+    await register(coordination, registration, config.sessionTimeoutMs);
   } catch (error) {
-    listener.close();
+    for (const { socket } of bound) socket.close();
     await coordination?.close();
     throw error;
   }
-  return await Broker.start(config, listener, port, coordination);
+  return await Broker.start(config, bound, registration, coordination);
 }
 
-async function register(coordination: Coordination, config: BrokerConfig, port: number): Promise<void> {
-  for (const path of PERSISTENT_PATHS) await coordination.ensurePath(path);
-  const endpoint = encodeBrokerEndpoint({
+/** Bind every listener; port 0 resolves here, and what it advertises follows. */
+async function bindListeners(
+  config: BrokerConfig,
+  tls: ServerTlsOptions | undefined,
+): Promise<BoundListener[]> {
+  const bound: BoundListener[] = [];
+  try {
+    for (const [i, listener] of config.listeners.listeners.entries()) {
+      const socket = await listenBroker({
+        host: listener.host,
+        port: listener.port,
+        tls: usesTls(listener.protocol) ? tls : undefined,
+        handshakeTimeoutMs: TLS_HANDSHAKE_TIMEOUT_MS,
+        onHandshakeError: (remote, message) =>
+          console.error(
+            `broker ${config.brokerId}: ${listener.name} ${remote}: TLS handshake refused: ${message}`,
+          ),
+      });
+      const advertised = config.listeners.advertised[i];
+      bound.push({
+        listener,
+        socket,
+        advertised: advertised.port === 0 ? { ...advertised, port: socket.addr.port } : advertised,
+      });
+    }
+  } catch (error) {
+    for (const { socket } of bound) socket.close();
+    if ((error as Error).name === "AddrInUse") {
+      const listener = config.listeners.listeners[bound.length];
+      throw new ListenerInUseError(endpointString(listener));
+    }
+    throw error;
+  }
+  return bound;
+}
+
+/** A listener's address is taken by another process. */
+export class ListenerInUseError extends Error {
+  constructor(readonly endpoint: string) {
+    super(`${endpoint} is in use: pick another port (--port, or --listeners)`);
+  }
+}
+
+/** The registration: every advertised listener; host/port of the inter-broker one. */
+function registrationOf(config: BrokerConfig, bound: BoundListener[]): BrokerEndpoint {
+  const interBroker = bound.find((b) => b.listener.name === config.listeners.interBrokerListener);
+  if (interBroker === undefined) throw new Error("the inter-broker listener is not bound"); // resolveListeners checked it
+  return {
     brokerId: config.brokerId,
-    host: config.advertisedHost,
-    port,
+    host: interBroker.advertised.host,
+    port: interBroker.advertised.port,
     rack: null,
-  });
-  const path = brokerIdPath(config.brokerId);
-  const deadline = Date.now() + config.sessionTimeoutMs + STALE_REGISTRATION_GRACE_MS;
+    listeners: bound.map(({ advertised }) => ({
+      name: advertised.name,
+      host: advertised.host,
+      port: advertised.port,
+      protocol: advertised.protocol,
+    })),
+  };
+}
+
+async function register(
+  coordination: Coordination,
+  registration: BrokerEndpoint,
+  sessionTimeoutMs: number,
+): Promise<void> {
+  for (const path of PERSISTENT_PATHS) await coordination.ensurePath(path);
+  const endpoint = encodeBrokerEndpoint(registration);
+  const { brokerId, host, port } = registration;
+  const path = brokerIdPath(brokerId);
+  const deadline = Date.now() + sessionTimeoutMs + STALE_REGISTRATION_GRACE_MS;
   for (let attempt = 0;; attempt++) {
     try {
       await coordination.createEphemeral(path, endpoint);
@@ -142,19 +232,19 @@ async function register(coordination: Coordination, config: BrokerConfig, port: 
     } catch (error) {
       if (!(error instanceof NodeExistsError)) throw error;
     }
-    const holder = await registrationHolder(coordination, path, config.advertisedHost, port);
+    const holder = await registrationHolder(coordination, path, host, port);
     // Ours already: an earlier attempt of this session created it but its answer was lost.
     if (holder === "this-session") break;
     // The node names our own address: it is this broker's previous life (its port is ours now, so
     // that process is gone) whose session has not expired yet. Wait for it; anything else is a
     // live broker with the same id.
-    if (holder === "other" || Date.now() > deadline) throw new BrokerIdInUseError(config.brokerId);
+    if (holder === "other" || Date.now() > deadline) throw new BrokerIdInUseError(brokerId);
     if (attempt === 0 && holder === "previous-run") {
-      console.error(`broker ${config.brokerId}: waiting for the session of its previous run to expire`);
+      console.error(`broker ${brokerId}: waiting for the session of its previous run to expire`);
     }
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
-  await coordination.put(brokerRegisteredPath(config.brokerId), endpoint);
+  await coordination.put(brokerRegisteredPath(brokerId), endpoint);
 }
 
 /**
@@ -188,15 +278,22 @@ async function registrationHolder(
 class Broker implements RunningBroker {
   readonly config: BrokerConfig;
   readonly port: number;
+  readonly ports: ReadonlyMap<string, number>;
+  readonly advertised: readonly string[];
   readonly closed: Promise<string | null>;
-  readonly #listener: Deno.Listener;
+  readonly #listeners: BoundListener[];
+  readonly #registration: BrokerEndpoint;
+  /** SCRAM credentials for SASL listeners; null when no listener uses SASL. */
+  readonly #credentials: ScramCredentialStore | null;
+  /** Accepted connections still in their TLS handshake (they count against maxConnections). */
+  #handshaking = 0;
   readonly #context: BrokerContext;
   readonly #offline: OfflineReplicaPublisher;
   /** The tree reader of the current coordinator session (a new one after an expiry). */
   #tree: ClusterTreeReader;
   readonly #connections = new Set<Connection>();
   readonly #handlers: Map<number, RequestHandler>;
-  #accepting: Promise<void> = Promise.resolve();
+  #accepting: Promise<void[]> = Promise.resolve([]);
   /** Periodic chores: each log's maintenance, and the reconcile against the coordinator tree. */
   readonly #timers: ReturnType<typeof setInterval>[] = [];
   #maintaining: Promise<void> | null = null;
@@ -211,15 +308,20 @@ class Broker implements RunningBroker {
 
   private constructor(
     config: BrokerConfig,
-    listener: Deno.Listener,
-    port: number,
+    listeners: BoundListener[],
+    registration: BrokerEndpoint,
+    credentials: ScramCredentialStore | null,
     context: BrokerContext,
     tree: ClusterTreeReader,
     offline: OfflineReplicaPublisher,
   ) {
     this.config = config;
-    this.port = port;
-    this.#listener = listener;
+    this.port = listeners[0].socket.addr.port;
+    this.ports = new Map(listeners.map(({ listener, socket }) => [listener.name, socket.addr.port]));
+    this.advertised = listeners.map(({ advertised }) => endpointString(advertised));
+    this.#listeners = listeners;
+    this.#registration = registration;
+    this.#credentials = credentials;
     this.#context = context;
     this.#tree = tree;
     this.#offline = offline;
@@ -242,19 +344,31 @@ class Broker implements RunningBroker {
       [ApiKey.OffsetForLeaderEpoch, offsetForLeaderEpochHandler(context)],
       [ApiKey.DescribeLogDirs, describeLogDirsHandler(context)],
       ...groupApiHandlers(context.groups),
+      [ApiKey.SaslHandshake, saslOnOtherListener],
+      [ApiKey.SaslAuthenticate, saslOnOtherListener],
     ]);
   }
 
   static async start(
     config: BrokerConfig,
-    listener: Deno.Listener,
-    port: number,
+    listeners: BoundListener[],
+    registration: BrokerEndpoint,
     coordination: Coordination,
   ): Promise<Broker> {
     const log = (message: string) => console.error(`broker ${config.brokerId}: ${message}`);
+    let credentials: ScramCredentialStore | null = null;
+    if (listeners.some(({ listener }) => usesSasl(listener.protocol))) {
+      try {
+        credentials = await ScramCredentialStore.start(coordination, log);
+      } catch (error) {
+        for (const { socket } of listeners) socket.close();
+        await coordination.close();
+        throw error;
+      }
+    }
     const tree = new ClusterTreeReader(coordination.client, { log });
     const readConfigs = (topic: string) => self.#treeReader().readConfigs(topic);
-    const metadata = new MetadataCache();
+    const metadata = new MetadataCache({ interBrokerListener: config.listeners.interBrokerListener });
     const purgatory = new Purgatory(config.maxPurgatoryWaiters);
     const offline = new OfflineReplicaPublisher(coordination, config.brokerId, log);
     const replicas = new ReplicaManager({
@@ -270,7 +384,7 @@ class Broker implements RunningBroker {
     replicas.addObserver(groups);
     const context: BrokerContext = {
       config,
-      port,
+      port: listeners[0].socket.addr.port,
       metadata,
       replicas,
       purgatory,
@@ -280,7 +394,7 @@ class Broker implements RunningBroker {
       clusterId: "vltava",
       controller: () => self.#agent?.controller ?? null,
     };
-    const self = new Broker(config, listener, port, context, tree, offline);
+    const self = new Broker(config, listeners, registration, credentials, context, tree, offline);
     coordination.client.sessionEvents.subscribe((event) => {
       if (event.type === "disconnected" && !self.#closing) {
         log("lost the connection to the coordinator; re-attaching the session");
@@ -303,7 +417,7 @@ class Broker implements RunningBroker {
       await self.close();
       throw error;
     }
-    self.#accepting = self.#acceptLoop();
+    self.#accepting = Promise.all(listeners.map((bound) => self.#acceptLoop(bound)));
     self.#timers.push(setInterval(() => {
       self.#maintaining ??= replicas.maintain().finally(() => self.#maintaining = null);
     }, MAINTENANCE_INTERVAL_MS));
@@ -346,7 +460,9 @@ class Broker implements RunningBroker {
     const started = Date.now();
     for (let attempt = 1; !this.#closing && coordination.client === session; attempt++) {
       try {
-        await register(coordination, this.config, this.port);
+        await register(coordination, this.#registration, this.config.sessionTimeoutMs);
+        // Watches died with the old session: read the users again and follow them anew.
+        await this.#credentials?.reload();
         this.#offline.republish();
         const previous = this.#agent;
         this.#agent = null;
@@ -379,37 +495,74 @@ class Broker implements RunningBroker {
     await this.#context.replicas.reconcile(view);
   }
 
-  async #acceptLoop(): Promise<void> {
+  async #acceptLoop({ listener, socket }: BoundListener): Promise<void> {
     for (;;) {
-      let conn: Deno.Conn;
+      let conn: AcceptedConn;
       try {
-        conn = await this.#listener.accept();
+        conn = await socket.accept();
       } catch (error) {
         if (this.#closing || error instanceof Deno.errors.BadResource) return; // listener closed
         // E.g. out of file descriptors: keep the listener, back off, try again.
-        console.error(`broker ${this.config.brokerId}: accept failed: ${(error as Error).message}`);
+        this.#log(`${listener.name}: accept failed: ${(error as Error).message}`);
         await new Promise((resolve) => setTimeout(resolve, ACCEPT_RETRY_DELAY_MS));
         continue;
       }
-      if (this.#connections.size >= this.config.maxConnections) {
+      if (this.#connections.size + this.#handshaking >= this.config.maxConnections) {
         conn.close();
         continue;
       }
-      try {
-        (conn as Deno.TcpConn).setNoDelay(true);
-      } catch {
-        // Not a TCP socket (nothing to tune).
-      }
-      const connection = new Connection(conn, {
-        maxFrameBytes: this.config.maxFrameBytes,
-        maxInFlightRequests: this.config.maxInFlightRequests,
-        handlerFor: (apiKey) => this.#handlers.get(apiKey),
-        onProtocolError: (remote, message) =>
-          console.error(`broker ${this.config.brokerId}: ${remote}: ${message}`),
-      });
-      this.#connections.add(connection);
-      connection.serve().finally(() => this.#connections.delete(connection));
+      this.#handshaking++;
+      void this.#serve(listener, conn);
     }
+  }
+
+  /** Finish the TLS handshake (if any), then serve the connection with its session. */
+  async #serve(listener: Listener, conn: AcceptedConn): Promise<void> {
+    const address = conn.remoteAddr as Deno.NetAddr;
+    try {
+      await conn.handshake(TLS_HANDSHAKE_TIMEOUT_MS);
+    } catch (error) {
+      // A plaintext client on a TLS port, a bad certificate, a timeout: only this connection ends.
+      this.#log(
+        `${listener.name} ${address.hostname}:${address.port}: TLS handshake failed: ${
+          (error as Error).message
+        }`,
+      );
+      conn.close();
+      return;
+    } finally {
+      this.#handshaking--;
+    }
+    if (this.#closing) {
+      conn.close();
+      return;
+    }
+    const session = new ConnectionSession({
+      listener,
+      remoteHost: address.hostname,
+      peerCertificate: conn.peerCertificate,
+      sasl: usesSasl(listener.protocol)
+        ? {
+          enabledMechanisms: this.config.saslEnabledMechanisms,
+          lookup: this.#credentials!.lookup,
+          failedAuthenticationDelayMs: this.config.failedAuthenticationDelayMs,
+          onFailure: (detail) =>
+            this.#log(
+              `${listener.name} ${address.hostname}:${address.port}: authentication failed: ${detail}`,
+            ),
+        }
+        : undefined,
+      handlers: (apiKey) => this.#handlers.get(apiKey),
+    });
+    const connection = new Connection(conn, {
+      maxFrameBytes: this.config.maxFrameBytes,
+      maxInFlightRequests: this.config.maxInFlightRequests,
+      handlerFor: (apiKey) => session.handlerFor(apiKey),
+      session,
+      onProtocolError: (remote, message) => this.#log(`${listener.name} ${remote}: ${message}`),
+    });
+    this.#connections.add(connection);
+    await connection.serve().finally(() => this.#connections.delete(connection));
   }
 
   close(): Promise<void> {
@@ -421,11 +574,7 @@ class Broker implements RunningBroker {
     // Leaderships move away while this broker still serves, so clients only see NOT_LEADER.
     // With an expired session there is no registration left to shut down gracefully.
     if (this.#fatalReason === null) await this.#agent?.controlledShutdown();
-    try {
-      this.#listener.close();
-    } catch {
-      // Already closed (the accept loop saw an error first).
-    }
+    for (const { socket } of this.#listeners) socket.close(); // idempotent
     await this.#accepting;
     for (const timer of this.#timers) clearInterval(timer);
     await this.#maintaining;
@@ -436,6 +585,7 @@ class Broker implements RunningBroker {
     for (const connection of this.#connections) connection.close();
     this.#context.metadata.close();
     this.#context.groups.close();
+    this.#credentials?.close();
     await this.#context.replicas.close();
     await this.#agent?.close();
     await this.#context.coordination.close();

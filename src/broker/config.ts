@@ -2,7 +2,14 @@
  * Broker configuration: every knob with its default and its bound, in one place. The CLI
  * (`vltava broker start`) and startBroker() both go through resolveBrokerConfig, so a bad value
  * is refused the same way whichever door it came through.
+ *
+ * Listeners come in as Kafka's flags (`--listeners`, `--listener-security-protocol-map`,
+ * `--advertised-listeners`, `--inter-broker-listener`) and leave resolved (security/listeners.ts);
+ * without `--listeners`, host/port/advertisedHost make the one PLAINTEXT listener they always did.
  */
+import { type ListenerConfig, resolveListeners, usesSasl, usesTls } from "../security/listeners.ts";
+import { isSaslMechanism, SASL_MECHANISMS, type SaslMechanismName } from "../security/sasl.ts";
+import type { ServerTlsFiles } from "../security/tls-options.ts";
 
 /** When the broker fsyncs appended batches. */
 export type FsyncPolicy = "always" | "never";
@@ -10,12 +17,20 @@ export type FsyncPolicy = "always" | "never";
 export interface BrokerConfig {
   /** Broker id, 0..1023 (it is also the Snowflake node id of the producer ids it mints). */
   brokerId: number;
-  /** Interface to listen on. */
+  /** Interface of the PLAINTEXT shorthand listener (when no `--listeners`). */
   host: string;
-  /** Port to listen on; 0 picks a free one. */
+  /** Port of the PLAINTEXT shorthand listener; 0 picks a free one. */
   port: number;
-  /** Host clients are told to connect to (Metadata); defaults to host. */
+  /** Host advertised for the shorthand listener and for listeners bound to every interface. */
   advertisedHost: string;
+  /** Where to listen, what to advertise, and which listener brokers use among themselves. */
+  listeners: ListenerConfig;
+  /** PEM files of TLS listeners (SSL, SASL_SSL) and whether client certificates are asked for. */
+  tls: ServerTlsFiles;
+  /** Kafka's sasl.enabled.mechanisms, for SASL_PLAINTEXT and SASL_SSL listeners. */
+  saslEnabledMechanisms: SaslMechanismName[];
+  /** connection.failed.authentication.delay.ms: a failed login's answer is held back this long. */
+  failedAuthenticationDelayMs: number;
   /** ZooKeeper connect string, `host:port[,host:port...][/chroot]`. */
   coordinator: string;
   /** Where partition logs live. */
@@ -68,9 +83,15 @@ export interface BrokerConfig {
   producerIdExpirationMs: number;
 }
 
-export const DEFAULT_BROKER_CONFIG: Omit<BrokerConfig, "brokerId" | "advertisedHost" | "dataDir"> = {
+export const DEFAULT_BROKER_CONFIG: Omit<
+  BrokerConfig,
+  "brokerId" | "advertisedHost" | "dataDir" | "listeners"
+> = {
   host: "127.0.0.1",
   port: 9092,
+  tls: {},
+  saslEnabledMechanisms: [...SASL_MECHANISMS],
+  failedAuthenticationDelayMs: 100,
   coordinator: "127.0.0.1:2181",
   numPartitions: 1,
   defaultReplicationFactor: 1,
@@ -99,17 +120,73 @@ export const DEFAULT_BROKER_CONFIG: Omit<BrokerConfig, "brokerId" | "advertisedH
 
 const MAX_BROKER_ID = 1023;
 
+/** The listener flags as given (Kafka's syntax), resolved by resolveBrokerConfig. */
+export interface ListenerFlags {
+  /** `--listeners NAME://HOST:PORT,…`; absent: PLAINTEXT on host:port. */
+  listeners?: string;
+  listenerSecurityProtocolMap?: string;
+  advertisedListeners?: string;
+  interBrokerListener?: string;
+}
+
+/** What startBroker and the CLI hand in: any setting, listeners as flags. */
+export type BrokerSettings = Partial<Omit<BrokerConfig, "listeners">> & ListenerFlags & { brokerId: number };
+
 /** Fill defaults and check bounds; throws RangeError naming the bad setting. */
-export function resolveBrokerConfig(
-  options: Partial<BrokerConfig> & { brokerId: number },
-): BrokerConfig {
+export function resolveBrokerConfig(options: BrokerSettings): BrokerConfig {
+  const { listeners, listenerSecurityProtocolMap, advertisedListeners, interBrokerListener, ...rest } =
+    options;
+  const host = options.host ?? DEFAULT_BROKER_CONFIG.host;
+  const port = options.port ?? DEFAULT_BROKER_CONFIG.port;
+  const advertisedHost = options.advertisedHost ?? host;
+  let listenerConfig: ListenerConfig;
+  try {
+    listenerConfig = resolveListeners({
+      listeners,
+      host,
+      port,
+      protocolMap: listenerSecurityProtocolMap,
+      // The shorthand listener advertises --advertised-host, as it always did.
+      advertisedListeners: advertisedListeners ??
+        (listeners === undefined && options.advertisedHost !== undefined
+          ? `PLAINTEXT://${advertisedHost.includes(":") ? `[${advertisedHost}]` : advertisedHost}:${port}`
+          : undefined),
+      advertisedHost,
+      interBrokerListener,
+    });
+  } catch (error) {
+    throw new RangeError((error as Error).message);
+  }
   const config: BrokerConfig = {
     ...DEFAULT_BROKER_CONFIG,
-    ...withoutUndefined(options),
+    ...withoutUndefined(rest),
     brokerId: options.brokerId,
-    advertisedHost: options.advertisedHost ?? options.host ?? DEFAULT_BROKER_CONFIG.host,
+    advertisedHost,
+    listeners: listenerConfig,
     dataDir: options.dataDir ?? `./vltava-data/broker-${options.brokerId}`,
   };
+  const protocols = listenerConfig.listeners.map((listener) => listener.protocol);
+  if (protocols.some(usesTls) && (config.tls.certFile === undefined || config.tls.keyFile === undefined)) {
+    throw new RangeError("A TLS listener (SSL or SASL_SSL) needs --tls-cert and --tls-key (PEM files)");
+  }
+  if ((config.tls.clientAuth ?? "none") !== "none" && config.tls.caFile === undefined) {
+    throw new RangeError(
+      `--tls-client-auth ${config.tls.clientAuth} needs --tls-ca, the CA that signs client certificates`,
+    );
+  }
+  if (protocols.some(usesSasl) && config.saslEnabledMechanisms.length === 0) {
+    throw new RangeError(
+      `A SASL listener needs at least one of --sasl-enabled-mechanisms ${SASL_MECHANISMS.join(",")}`,
+    );
+  }
+  for (const mechanism of config.saslEnabledMechanisms) {
+    if (!isSaslMechanism(mechanism)) {
+      throw new RangeError(
+        `--sasl-enabled-mechanisms: ${JSON.stringify(mechanism)} is not one of ${SASL_MECHANISMS.join(", ")}`,
+      );
+    }
+  }
+  checkInt("failed-authentication-delay-ms", config.failedAuthenticationDelayMs, 0, 60_000);
   checkInt("broker id", config.brokerId, 0, MAX_BROKER_ID);
   checkInt("port", config.port, 0, 65535);
   checkInt("num-partitions", config.numPartitions, 1, 100_000);

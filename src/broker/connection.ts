@@ -13,7 +13,13 @@
  * (in the v0 body shape every client can read, so it can retry with a lower version); for other
  * keys the body shape of an unknown version is unknowable, so the connection is closed, as
  * Kafka does.
+ *
+ * The socket is any ByteConn (plain TCP or TLS, security/broker-listener.ts). Who the client is
+ * (listener, principal) and what it may send before authenticating is the RequestSession's
+ * business (connection-session.ts): it reaches handlers through the request context, and a
+ * handler may ask for the connection to close once its response is written (a failed login).
  */
+import type { ByteConn } from "../security/broker-listener.ts";
 import { FrameDecoder } from "../wire/frame-decoder.ts";
 import { Reader } from "../wire/reader.ts";
 import { Writer } from "../wire/writer.ts";
@@ -35,6 +41,20 @@ export interface RequestContext {
   body: Reader;
   /** Remote address, for logs. */
   remote: string;
+  /** Who sent it, on which listener; absent for requests not from a client socket. */
+  session?: RequestSession;
+  /** Close the connection once this request's response is written. */
+  closeAfterResponse?: () => void;
+}
+
+/** What handlers see of the connection's identity. */
+export interface RequestSession {
+  /** The listener name the client came in on. */
+  readonly listener: string;
+  /** `User:…` (Kafka's principal string). */
+  readonly principal: string;
+  /** The client's address, as ACLs name hosts. */
+  readonly host: string;
 }
 
 /**
@@ -55,16 +75,20 @@ export interface ConnectionOptions {
   onProtocolError?: (remote: string, message: string) => void;
   /** Read chunk size in bytes. */
   readBufferBytes?: number;
+  /** The connection's identity, passed to every handler. */
+  session?: RequestSession;
 }
 
 interface Slot {
   /** Resolves to the framed response, or null when nothing is sent. */
   done: Promise<Uint8Array | null>;
+  /** Close the connection after writing this slot's response. */
+  closeAfter?: boolean;
 }
 
 /** Serve one connection until the peer closes it, it misbehaves, or close() is called. */
 export class Connection {
-  readonly #conn: Deno.Conn;
+  readonly #conn: ByteConn;
   readonly #options: ConnectionOptions;
   readonly #decoder: FrameDecoder;
   readonly #remote: string;
@@ -73,7 +97,7 @@ export class Connection {
   #slotFreed: (() => void) | null = null;
   #writerWake: (() => void) | null = null;
 
-  constructor(conn: Deno.Conn, options: ConnectionOptions) {
+  constructor(conn: ByteConn, options: ConnectionOptions) {
     this.#conn = conn;
     this.#options = options;
     this.#decoder = new FrameDecoder(options.maxFrameBytes);
@@ -169,19 +193,27 @@ export class Connection {
       this.#push(Promise.resolve(frameResponse(header, 0, unsupportedApiVersionsBody)));
       return true;
     }
-    const context: RequestContext = { header, body: reader, remote: this.#remote };
-    const done = (async () => {
+    const slot: Slot = { done: Promise.resolve(null) };
+    const context: RequestContext = {
+      header,
+      body: reader,
+      remote: this.#remote,
+      session: this.#options.session,
+      closeAfterResponse: () => slot.closeAfter = true,
+    };
+    slot.done = (async () => {
       const body = await handler(context);
       return body === null ? null : frameResponse(header, header.apiVersion, body);
     })();
-    this.#push(done);
+    this.#push(slot);
     return true;
   }
 
-  #push(done: Promise<Uint8Array | null>): void {
+  #push(slot: Slot | Promise<Uint8Array | null>): void {
+    const pushed = slot instanceof Promise ? { done: slot } : slot;
     // Observe rejections now so none is reported as unhandled; the writer handles them in order.
-    done.catch(() => {});
-    this.#slots.push({ done });
+    pushed.done.catch(() => {});
+    this.#slots.push(pushed);
     this.#writerWake?.();
   }
 
@@ -205,11 +237,17 @@ export class Connection {
       this.#slots.shift();
       this.#slotFreed?.();
       this.#slotFreed = null;
-      if (framed === null || this.#closed) continue;
-      try {
-        await writeAll(this.#conn, framed);
-      } catch {
-        // The client went away mid-write: nothing else to send to it.
+      if (this.#closed) continue;
+      if (framed !== null) {
+        try {
+          await writeAll(this.#conn, framed);
+        } catch {
+          // The client went away mid-write: nothing else to send to it.
+          this.close();
+          return;
+        }
+      }
+      if (slot.closeAfter) {
         this.close();
         return;
       }
@@ -248,7 +286,7 @@ function unsupportedApiVersionsBody(writer: Writer): void {
   for (const api of SUPPORTED_APIS) writer.int16(api.apiKey).int16(api.minVersion).int16(api.maxVersion);
 }
 
-async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
+async function writeAll(conn: ByteConn, bytes: Uint8Array): Promise<void> {
   let written = 0;
   while (written < bytes.length) written += await conn.write(bytes.subarray(written));
 }

@@ -25,6 +25,7 @@ import type { MetadataCache } from "./metadata-cache.ts";
 import { IGNORE_PARTITION_EVENTS, type Partition, type PartitionObserver } from "./partition/partition.ts";
 import { type ReplicaManager, yieldToEventLoop } from "./replica-manager.ts";
 import { planTopic, writeTopic } from "./topic-admin.ts";
+import { listenerAddress } from "./zk-layout.ts";
 
 /** segment.ms of the offsets topic: a quiet partition still closes its segment for the cleaner. */
 const OFFSETS_SEGMENT_MS = 60 * 60 * 1000;
@@ -45,7 +46,8 @@ export interface CoordinatorLocation {
 export interface GroupApi {
   readonly coordinator: GroupCoordinator;
   /** FindCoordinator: the leader of the group's offsets partition, or why there is none yet. */
-  findCoordinator(groupId: string): Promise<CoordinatorLocation>;
+  /** `listener`: the one the client came in on (its address is answered); default inter-broker. */
+  findCoordinator(groupId: string, listener?: string): Promise<CoordinatorLocation>;
   /** Commits to partitions that do not exist answer UNKNOWN_TOPIC_OR_PARTITION (as Kafka). */
   partitionExists(topic: string, partition: number): boolean;
 }
@@ -86,7 +88,7 @@ export class GroupService implements GroupApi, PartitionObserver {
    * FindCoordinator: the leader of the group's offsets partition. Creates `__consumer_offsets`
    * when missing; COORDINATOR_NOT_AVAILABLE while it has no live leader (clients retry).
    */
-  async findCoordinator(groupId: string): Promise<CoordinatorLocation> {
+  async findCoordinator(groupId: string, listener?: string): Promise<CoordinatorLocation> {
     const unavailable = { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, nodeId: -1, host: "", port: -1 };
     const metadata = this.#deps.metadata;
     if (!metadata.topics.has(OFFSETS_TOPIC)) {
@@ -101,8 +103,10 @@ export class GroupService implements GroupApi, PartitionObserver {
     const partition = this.coordinator.partitionFor(groupId);
     const leader = metadata.partition(OFFSETS_TOPIC, partition)?.state?.leader ?? -1;
     const broker = metadata.brokers.get(leader);
-    if (!broker) return unavailable;
-    return { errorCode: 0, nodeId: broker.brokerId, host: broker.host, port: broker.port };
+    // A coordinator without the client's listener cannot be reached by it: as unavailable.
+    const address = broker && (listener === undefined ? broker : listenerAddress(broker, listener));
+    if (!broker || !address) return unavailable;
+    return { errorCode: 0, nodeId: broker.brokerId, host: address.host, port: address.port };
   }
 
   /** Create `__consumer_offsets` if no broker did yet (one creation at a time per broker). */

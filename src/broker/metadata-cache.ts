@@ -18,7 +18,8 @@
  */
 import type { UpdateMetadataPartitionState, UpdateMetadataRequest } from "../kafka/apis/update-metadata.ts";
 import type { ClusterView } from "./cluster-tree.ts";
-import type { BrokerEndpoint, PartitionState } from "./zk-layout.ts";
+import type { UpdateMetadataBroker } from "../kafka/apis/update-metadata.ts";
+import type { AdvertisedListener, BrokerEndpoint, PartitionState } from "./zk-layout.ts";
 
 /** Kafka's LeaderDuringDelete: an UpdateMetadata state with this leader removes the partition. */
 export const LEADER_DURING_DELETE = -2;
@@ -53,11 +54,21 @@ interface Waiter {
   timer: ReturnType<typeof setTimeout>;
 }
 
+export interface MetadataCacheOptions {
+  /** The listener brokers reach each other through: an UpdateMetadata broker's host/port. */
+  interBrokerListener?: string;
+}
+
 export class MetadataCache implements ClusterSnapshot {
+  readonly #interBrokerListener: string;
   #brokers = new Map<number, BrokerEndpoint>();
   readonly #topics = new Map<string, TopicMetadata>();
   #controllerId = -1;
   readonly #waiters = new Set<Waiter>();
+
+  constructor(options: MetadataCacheOptions = {}) {
+    this.#interBrokerListener = options.interBrokerListener ?? "PLAINTEXT";
+  }
 
   get brokers(): ReadonlyMap<number, BrokerEndpoint> {
     return this.#brokers;
@@ -99,20 +110,30 @@ export class MetadataCache implements ClusterSnapshot {
   applyUpdateMetadata(request: UpdateMetadataRequest): void {
     this.#controllerId = request.controllerId;
     const brokers = new Map<number, BrokerEndpoint>();
-    for (const broker of request.liveBrokers) {
-      const endpoint = broker.endpoints?.[0];
-      brokers.set(broker.id, {
-        brokerId: broker.id,
-        host: endpoint?.host ?? broker.v0Host ?? "",
-        port: endpoint?.port ?? broker.v0Port ?? 0,
-        rack: broker.rack ?? null,
-      });
-    }
+    for (const broker of request.liveBrokers) brokers.set(broker.id, this.#endpointOf(broker));
     this.#brokers = brokers;
     const states = request.ungroupedPartitionStates ??
       (request.topicStates ?? []).flatMap((topic) => topic.partitionStates);
     for (const state of states) this.#applyPartitionState(state);
     this.#changed();
+  }
+
+  #endpointOf(broker: UpdateMetadataBroker): BrokerEndpoint {
+    const listeners = broker.endpoints?.map((endpoint): AdvertisedListener => ({
+      name: endpoint.listener ?? "PLAINTEXT",
+      host: endpoint.host,
+      port: endpoint.port,
+      protocol: SECURITY_PROTOCOL_NAMES[endpoint.securityProtocol] ?? "PLAINTEXT",
+    }));
+    const interBroker = listeners?.find((listener) => listener.name === this.#interBrokerListener) ??
+      listeners?.[0];
+    return {
+      brokerId: broker.id,
+      host: interBroker?.host ?? broker.v0Host ?? "",
+      port: interBroker?.port ?? broker.v0Port ?? 0,
+      rack: broker.rack ?? null,
+      ...(listeners === undefined ? {} : { listeners }),
+    };
   }
 
   #applyPartitionState(state: UpdateMetadataPartitionState): void {
@@ -195,3 +216,11 @@ export class MetadataCache implements ClusterSnapshot {
     for (const waiter of [...this.#waiters]) waiter.resolve(false);
   }
 }
+
+/** Kafka's security protocol ids, as UpdateMetadata carries them. */
+const SECURITY_PROTOCOL_NAMES: Record<number, string> = {
+  0: "PLAINTEXT",
+  1: "SSL",
+  2: "SASL_PLAINTEXT",
+  3: "SASL_SSL",
+};

@@ -3,7 +3,12 @@
  * Formats follow Kafka's own ZooKeeper layout where one exists, so the tree reads familiar in
  * zkCli. Everything read back is validated: a znode is untrusted input like any socket.
  *
- *   /brokers/ids/N                            ephemeral: the live broker's endpoint
+ *   /brokers/ids/N                            ephemeral: the live broker's endpoints, Kafka's v5 shape:
+ *        {"version":5,"host":…,"port":…,"endpoints":["CLIENT://h:9093",…],
+ *         "listener_security_protocol_map":{"CLIENT":"SASL_SSL",…},"rack":…,"jmx_port":-1,…}
+ *        "host"/"port" name the inter-broker listener's address (Kafka: the PLAINTEXT one, or
+ *        null/-1): every broker of a cluster uses one inter-broker listener name, so readers that
+ *        only need to reach a broker (controller channels, replica fetchers) use them directly
  *   /brokers/registered/N                     persistent: every broker that ever registered
  *   /brokers/topics/<name>                    {"version":2,"partitions":{"0":[1,2,3],...}}
  *   /brokers/topics/<name>/partitions/<p>/state
@@ -50,12 +55,36 @@ export const partitionStatePath = (topic: string, partition: number) =>
   `${partitionPath(topic, partition)}/state`;
 export const topicConfigPath = (topic: string) => `${TOPIC_CONFIGS_PATH}/${topic}`;
 
-/** A broker's advertised endpoint. */
+/** One advertised listener of a broker. */
+export interface AdvertisedListener {
+  /** Listener name, e.g. "PLAINTEXT" or "CLIENT". */
+  name: string;
+  host: string;
+  port: number;
+  /** Kafka's security protocol name (PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL). */
+  protocol: string;
+}
+
+/** A broker's registration: where other brokers reach it, and every listener it advertises. */
 export interface BrokerEndpoint {
   brokerId: number;
+  /** The inter-broker listener's address. */
   host: string;
   port: number;
   rack: string | null;
+  /** Every advertised listener; absent means one PLAINTEXT listener at host:port. */
+  listeners?: AdvertisedListener[];
+}
+
+/** The address a broker advertises on `listener`, or undefined when it has no such listener. */
+export function listenerAddress(
+  endpoint: BrokerEndpoint,
+  listener: string,
+): { host: string; port: number } | undefined {
+  if (endpoint.listeners === undefined) {
+    return listener === "PLAINTEXT" ? { host: endpoint.host, port: endpoint.port } : undefined;
+  }
+  return endpoint.listeners.find((candidate) => candidate.name === listener);
 }
 
 /** partition -> replica broker ids (first = preferred leader). */
@@ -107,16 +136,27 @@ function intArray(value: unknown, what: string): number[] {
 }
 
 export function encodeBrokerEndpoint(endpoint: BrokerEndpoint): Uint8Array {
+  const listeners = endpoint.listeners ??
+    [{ name: "PLAINTEXT", host: endpoint.host, port: endpoint.port, protocol: "PLAINTEXT" }];
   return toBytes({
     version: 5,
     host: endpoint.host,
     port: endpoint.port,
-    endpoints: [`PLAINTEXT://${endpoint.host}:${endpoint.port}`],
+    endpoints: listeners.map((listener) => `${listener.name}://${bracketed(listener.host)}:${listener.port}`),
+    listener_security_protocol_map: Object.fromEntries(
+      listeners.map((listener) => [listener.name, listener.protocol]),
+    ),
     rack: endpoint.rack ?? undefined,
     jmx_port: -1,
     timestamp: String(Date.now()),
   });
 }
+
+function bracketed(host: string): string {
+  return host.includes(":") ? `[${host}]` : host;
+}
+
+const ENDPOINT = /^([^:/\s]+):\/\/(\[[0-9a-fA-F:.%]*\]|[^:/\s]*):(\d{1,5})$/;
 
 export function decodeBrokerEndpoint(brokerId: number, bytes: Uint8Array | null): BrokerEndpoint {
   const what = `Broker ${brokerId} registration`;
@@ -126,7 +166,22 @@ export function decodeBrokerEndpoint(brokerId: number, bytes: Uint8Array | null)
   const port = intField(object, "port", what);
   if (port < 1 || port > 65535) throw new Error(`${what}: port ${port} out of range`);
   const rack = typeof object.rack === "string" ? object.rack : null;
-  return { brokerId, host, port, rack };
+  const endpoint: BrokerEndpoint = { brokerId, host, port, rack };
+  if (object.endpoints === undefined) return endpoint;
+  if (!Array.isArray(object.endpoints)) throw new Error(`${what}: "endpoints" must be an array`);
+  const map = object.listener_security_protocol_map;
+  const protocols = typeof map === "object" && map !== null && !Array.isArray(map)
+    ? map as Record<string, unknown>
+    : {};
+  endpoint.listeners = object.endpoints.map((text): AdvertisedListener => {
+    const match = typeof text === "string" ? ENDPOINT.exec(text) : null;
+    if (match === null) throw new Error(`${what}: endpoint ${JSON.stringify(text)} is not NAME://HOST:PORT`);
+    const name = match[1];
+    const protocol = protocols[name] ?? name; // Kafka: a listener named after a protocol uses it
+    if (typeof protocol !== "string") throw new Error(`${what}: protocol of ${name} must be a string`);
+    return { name, host: match[2].replace(/^\[(.*)\]$/, "$1"), port: Number(match[3]), protocol };
+  });
+  return endpoint;
 }
 
 export function encodeTopicAssignment(assignment: ReplicaAssignment): Uint8Array {

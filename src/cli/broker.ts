@@ -1,22 +1,67 @@
 /**
- * `vltava broker start`: run one broker until SIGTERM/SIGINT (clean shutdown).
+ * `vltava broker start`: run one broker until SIGTERM/SIGINT (clean shutdown). Listener and
+ * security flags are Kafka's settings under their Kafka names (listeners,
+ * listener.security.protocol.map, advertised.listeners, inter.broker.listener.name,
+ * sasl.enabled.mechanisms, ssl.client.auth, connection.failed.authentication.delay.ms).
  */
 import { onStopRequest } from "./stop-signals.ts";
 import { Option } from "@commander-js/extra-typings";
 import { registerCommands } from "./program.ts";
 import { CliError } from "./cli-error.ts";
 import { integerOption } from "./options.ts";
-import { BrokerIdInUseError, startBroker } from "../broker/broker.ts";
+import { BrokerIdInUseError, ListenerInUseError, startBroker } from "../broker/broker.ts";
 import { DEFAULT_BROKER_CONFIG } from "../broker/config.ts";
+import { parseClientAuth } from "../security/tls-options.ts";
+import type { SaslMechanismName } from "../security/sasl.ts";
 
 registerCommands((program) => {
   const broker = program.command("broker").description("run a Kafka-protocol broker");
   broker.command("start")
     .description("start a broker and serve until SIGTERM/SIGINT (a clean shutdown)")
     .requiredOption("--id <n>", "broker id (0-1023), unique in the cluster", integerOption(0, 1023))
-    .option("--host <host>", "interface to listen on", DEFAULT_BROKER_CONFIG.host)
-    .option("--port <port>", "port to listen on", integerOption(0, 65535), DEFAULT_BROKER_CONFIG.port)
-    .option("--advertised-host <host>", "host clients connect to (default: --host)")
+    .option(
+      "--host <host>",
+      "interface of the PLAINTEXT listener (without --listeners)",
+      DEFAULT_BROKER_CONFIG.host,
+    )
+    .option(
+      "--port <port>",
+      "port of the PLAINTEXT listener (without --listeners)",
+      integerOption(0, 65535),
+      DEFAULT_BROKER_CONFIG.port,
+    )
+    .option(
+      "--advertised-host <host>",
+      "host clients connect to (default: --host; with --listeners, for listeners bound to every interface)",
+    )
+    .option(
+      "--listeners <list>",
+      "NAME://HOST:PORT,… to listen on (replaces --host/--port), e.g. SASL_SSL://:9093",
+    )
+    .option(
+      "--listener-security-protocol-map <map>",
+      "NAME:PROTOCOL,… for listener names that are not a protocol (PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL)",
+    )
+    .option("--advertised-listeners <list>", "NAME://HOST:PORT,… clients are told to connect to")
+    .option("--inter-broker-listener <name>", "the listener brokers use among themselves (default PLAINTEXT)")
+    .option("--tls-cert <file>", "PEM certificate chain of SSL and SASL_SSL listeners")
+    .option("--tls-key <file>", "PEM private key of --tls-cert")
+    .option("--tls-ca <file>", "PEM CA that signs client certificates (for --tls-client-auth)")
+    .option(
+      "--tls-client-auth <mode>",
+      "none | requested | required: ask TLS clients for a certificate (its subject becomes the principal)",
+      parseClientAuth,
+    )
+    .option(
+      "--sasl-enabled-mechanisms <list>",
+      "mechanisms of SASL listeners, from PLAIN,SCRAM-SHA-256,SCRAM-SHA-512 (default: all three)",
+    )
+    .option(
+      "--failed-authentication-delay-ms <ms>",
+      "hold back a failed login's answer this long before closing the connection",
+      integerOption(0, 60_000),
+      DEFAULT_BROKER_CONFIG.failedAuthenticationDelayMs,
+    )
     .option(
       "--coordinator <connect>",
       "ZooKeeper connect string, HOST:PORT[,...][/chroot]",
@@ -157,6 +202,20 @@ registerCommands((program) => {
           host: options.host,
           port: options.port,
           advertisedHost: options.advertisedHost,
+          listeners: options.listeners,
+          listenerSecurityProtocolMap: options.listenerSecurityProtocolMap,
+          advertisedListeners: options.advertisedListeners,
+          interBrokerListener: options.interBrokerListener,
+          tls: {
+            certFile: options.tlsCert,
+            keyFile: options.tlsKey,
+            caFile: options.tlsCa,
+            clientAuth: options.tlsClientAuth,
+          },
+          saslEnabledMechanisms: options.saslEnabledMechanisms?.split(",").map((name) =>
+            name.trim() as SaslMechanismName
+          ),
+          failedAuthenticationDelayMs: options.failedAuthenticationDelayMs,
           coordinator: options.coordinator,
           dataDir: options.dataDir,
           numPartitions: options.numPartitions,
@@ -183,7 +242,10 @@ registerCommands((program) => {
           producerIdExpirationMs: options.producerIdExpirationMs,
         });
       } catch (error) {
-        if (error instanceof BrokerIdInUseError || error instanceof RangeError) {
+        if (
+          error instanceof BrokerIdInUseError || error instanceof ListenerInUseError ||
+          error instanceof RangeError || error instanceof TypeError
+        ) {
           throw new CliError(error.message);
         }
         const message = (error as Error).message;
@@ -193,7 +255,12 @@ registerCommands((program) => {
         throw new CliError(`broker ${options.id} could not start: ${message}`);
       }
       const releaseStopHooks = onStopRequest(() => void running.close());
-      console.log(`broker ${options.id} listening on ${running.config.advertisedHost}:${running.port}`);
+      const where = options.listeners === undefined
+        ? `${running.config.advertisedHost}:${running.port}`
+        : running.advertised.map((endpoint, i) =>
+          `${endpoint} (${running.config.listeners.listeners[i].protocol})`
+        ).join(", ");
+      console.log(`broker ${options.id} listening on ${where}`);
       const fatal = await running.closed;
       releaseStopHooks();
       if (fatal !== null) throw new CliError(`broker ${options.id} stopped: ${fatal}`);

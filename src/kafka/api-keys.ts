@@ -164,13 +164,6 @@ export const SUPPORTED_APIS: readonly ApiVersionRange[] = [
     maxVersion: 1,
     firstFlexibleVersion: 2,
   },
-];
-
-/**
- * Codecs and client exist, the broker does not serve them (yet): not advertised, and a request
- * for one closes the connection like any key without a handler.
- */
-export const CLIENT_ONLY_APIS: readonly ApiVersionRange[] = [
   // No SaslHandshake version is flexible (KAFKA-9577 froze it at 1): 2 lies past the range.
   {
     apiKey: ApiKey.SaslHandshake,
@@ -186,6 +179,13 @@ export const CLIENT_ONLY_APIS: readonly ApiVersionRange[] = [
     maxVersion: 2,
     firstFlexibleVersion: 2,
   },
+];
+
+/**
+ * Codecs and client exist, the broker does not serve them (yet): not advertised, and a request
+ * for one closes the connection like any key without a handler.
+ */
+export const CLIENT_ONLY_APIS: readonly ApiVersionRange[] = [
   {
     apiKey: ApiKey.DescribeAcls,
     name: "DescribeAcls",

@@ -110,7 +110,10 @@ export class ScramServerExchange implements SaslServerExchange {
         `${this.mechanism}: channel binding does not match the first message`,
       );
     }
-    if (clientFinal.nonce !== this.#nonce) {
+    // Kafka accepts a final nonce that ends with the server-first one: librdkafka sends its own
+    // nonce again in front of the whole server nonce (which already starts with it). The proof
+    // covers the text the client sent, so this admits nothing a fresh exchange would not.
+    if (!clientFinal.nonce.endsWith(this.#nonce)) {
       throw new SaslAuthenticationError(`${this.mechanism}: nonce does not match`);
     }
     const authMessage = encoder.encode(

@@ -11,12 +11,19 @@
  */
 import { eventually, freePort, freePorts, RunningProgram, startProgram, tempDir } from "./program.ts";
 import { Admin, type NewTopic } from "../../src/client/admin.ts";
+import type { ClientSecurity } from "../../src/client/security.ts";
 
 export interface ClusterFixtureOptions {
   /** Number of brokers (ids 1..N). Default 1. */
   brokers?: number;
   /** Extra arguments for every `broker start`. */
   brokerArgs?: string[];
+  /** More arguments per broker, given its id and the port clients bootstrap from (e.g. --listeners). */
+  brokerArgsFor?: (id: number, port: number) => string[];
+  /** Runs once the coordinator is up, before any broker starts (e.g. create SCRAM users). */
+  beforeBrokers?: (cluster: TestCluster) => Promise<void>;
+  /** How the fixture's own clients (waitForBrokers, createTopics) connect. */
+  clientSecurity?: ClientSecurity;
   /** Extra arguments for `coordinator start` (e.g. a shorter --tick-ms). */
   coordinatorArgs?: string[];
   /** Environment for every process. */
@@ -89,6 +96,7 @@ export class TestCluster implements AsyncDisposable {
       "--data-dir",
       dataDir,
       ...(this.#options.brokerArgs ?? []),
+      ...(this.#options.brokerArgsFor?.(id, port) ?? []),
     ], this.#options.env);
     const broker = { id, port, dataDir, program };
     const index = this.brokers.findIndex((b) => b.id === id);
@@ -107,7 +115,10 @@ export class TestCluster implements AsyncDisposable {
     await Promise.all(
       this.brokers.map((broker) =>
         eventually(`broker ${broker.id} to see brokers ${wanted}`, async () => {
-          await using admin = new Admin({ bootstrap: `127.0.0.1:${broker.port}` });
+          await using admin = new Admin({
+            bootstrap: `127.0.0.1:${broker.port}`,
+            security: this.#options.clientSecurity,
+          });
           const { brokers } = await admin.describeCluster();
           return brokers.map((b) => b.nodeId).join(",") === wanted;
         }, timeoutMs)
@@ -175,6 +186,7 @@ export async function startCluster(options: ClusterFixtureOptions = {}): Promise
   const cluster = new TestCluster(dataRoot, coordinatorPort, options);
   try {
     await cluster.startCoordinator();
+    await options.beforeBrokers?.(cluster);
     await Promise.all(brokerPorts.map((port, i) => cluster.startBroker(i + 1, port)));
     await cluster.waitForBrokers();
   } catch (error) {
@@ -192,8 +204,13 @@ export async function startCluster(options: ClusterFixtureOptions = {}): Promise
  * Create topics through the project's Admin and wait until every partition has a leader, so
  * that what a test does next does not race the controller.
  */
-export async function createTopics(bootstrap: string, topics: NewTopic[], timeoutMs = 60_000): Promise<void> {
-  await using admin = new Admin({ bootstrap });
+export async function createTopics(
+  bootstrap: string,
+  topics: NewTopic[],
+  timeoutMs = 60_000,
+  security?: ClientSecurity,
+): Promise<void> {
+  await using admin = new Admin({ bootstrap, security });
   await admin.createTopics(topics);
   const names = topics.map((topic) => topic.name);
   await eventually(`leaders for every partition of ${names.join(", ")}`, async () => {

@@ -127,12 +127,14 @@ export class BrokerChannel {
               ungroupedPartitionStates: states,
               liveBrokers: liveBrokers.map((broker) => ({
                 id: broker.brokerId,
-                endpoints: [{
-                  port: broker.port,
-                  host: broker.host,
-                  listener: "PLAINTEXT",
-                  securityProtocol: SecurityProtocol.Plaintext,
-                }],
+                endpoints: (broker.listeners ??
+                  [{ name: "PLAINTEXT", host: broker.host, port: broker.port, protocol: "PLAINTEXT" }])
+                  .map((listener) => ({
+                    port: listener.port,
+                    host: listener.host,
+                    listener: listener.name,
+                    securityProtocol: securityProtocolId(listener.protocol),
+                  })),
                 rack: broker.rack,
               })),
             }),
@@ -286,5 +288,19 @@ class BrokerQueue {
     this.#connection?.close();
     this.#connection = null;
     for (const resolve of this.#idleWaiters.splice(0)) resolve();
+  }
+}
+
+/** Kafka's security protocol ids (UpdateMetadata endpoints). */
+function securityProtocolId(name: string): number {
+  switch (name) {
+    case "SSL":
+      return SecurityProtocol.Ssl;
+    case "SASL_PLAINTEXT":
+      return SecurityProtocol.SaslPlaintext;
+    case "SASL_SSL":
+      return SecurityProtocol.SaslSsl;
+    default:
+      return SecurityProtocol.Plaintext;
   }
 }

@@ -12,11 +12,11 @@ import type { RequestHandler } from "../connection.ts";
 import type { GroupApi } from "../group-service.ts";
 
 export function findCoordinatorHandler(groups: GroupApi): RequestHandler {
-  return async ({ header, body }) => {
+  return async ({ header, body, session }) => {
     const version = header.apiVersion;
     const request = readFindCoordinatorRequest(body, version);
     const location = (request.keyType ?? CoordinatorKeyType.Group) === CoordinatorKeyType.Group
-      ? await groups.findCoordinator(request.key)
+      ? await groups.findCoordinator(request.key, session?.listener)
       : { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, nodeId: -1, host: "", port: -1 };
     return (writer) =>
       writeFindCoordinatorResponse(writer, version, {

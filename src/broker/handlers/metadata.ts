@@ -1,7 +1,8 @@
 /**
  * Metadata: live brokers, the controller, and leadership of the requested topics (all topics for
  * a null list). Unknown topics are created when the broker allows auto-creation and the request
- * does too (v4+ flag; older versions always allow it).
+ * does too (v4+ flag; older versions always allow it). Brokers are answered with the address of
+ * the listener the client came in on; a broker without that listener is left out, as Kafka does.
  */
 import { type MetadataTopic, readMetadataRequest, writeMetadataResponse } from "../../kafka/apis/metadata.ts";
 import { ErrorCode } from "../../kafka/errors.ts";
@@ -9,12 +10,13 @@ import type { BrokerContext } from "../broker-context.ts";
 import type { RequestHandler } from "../connection.ts";
 import type { ClusterSnapshot } from "../metadata-cache.ts";
 import { planTopic, writeTopic } from "../topic-admin.ts";
+import { listenerAddress } from "../zk-layout.ts";
 
 /** How long a Metadata call waits to see the topics it auto-created. */
 const AUTO_CREATE_WAIT_MS = 10_000;
 
 export function metadataHandler(context: BrokerContext): RequestHandler {
-  return async ({ header, body }) => {
+  return async ({ header, body, session }) => {
     const request = readMetadataRequest(body, header.apiVersion);
     const autoCreate = context.config.autoCreateTopics && (request.allowAutoTopicCreation ?? true);
     const snapshot = context.metadata.snapshot;
@@ -33,12 +35,12 @@ export function metadataHandler(context: BrokerContext): RequestHandler {
     return (writer) =>
       writeMetadataResponse(writer, header.apiVersion, {
         throttleTimeMs: 0,
-        brokers: [...snapshot.brokers.values()].map((broker) => ({
-          nodeId: broker.brokerId,
-          host: broker.host,
-          port: broker.port,
-          rack: broker.rack,
-        })),
+        brokers: [...snapshot.brokers.values()].flatMap((broker) => {
+          const address = session === undefined ? broker : listenerAddress(broker, session.listener);
+          return address === undefined
+            ? []
+            : [{ nodeId: broker.brokerId, host: address.host, port: address.port, rack: broker.rack }];
+        }),
         clusterId: context.clusterId,
         controllerId: snapshot.controllerId,
         topics,
