@@ -46,6 +46,8 @@ import { type AcceptedConn, type BrokerListener, listenBroker } from "../securit
 import { endpointString, type Listener, usesSasl, usesTls } from "../security/listeners.ts";
 import { loadServerTls, type ServerTlsOptions } from "../security/tls-options.ts";
 import { ScramCredentialStore } from "../security/credential-store.ts";
+import { loadClientSecurity, readSecurityProperties } from "../security/client-properties.ts";
+import type { ClientSecurity } from "../client/security.ts";
 import { type Coordination, NodeExistsError } from "./coordination.ts";
 import { GroupService } from "./group-service.ts";
 import { MetadataCache } from "./metadata-cache.ts";
@@ -131,6 +133,7 @@ export interface RunningBroker {
 /** Start a broker in this process; resolves once it serves clients. */
 export async function startBroker(options: BrokerOptions): Promise<RunningBroker> {
   const config = resolveBrokerConfig(options);
+  config.interBrokerSecurity ??= await loadInterBrokerSecurity(config);
   const tls = config.listeners.listeners.some((listener) => usesTls(listener.protocol))
     ? await loadServerTls(config.tls)
     : undefined;
@@ -152,6 +155,27 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
     throw error;
   }
   return await Broker.start(config, bound, registration, coordination);
+}
+
+/**
+ * The client settings brokers use to reach each other's inter-broker listener (Kafka's client
+ * keys in --inter-broker-config); they must speak that listener's protocol.
+ */
+async function loadInterBrokerSecurity(config: BrokerConfig): Promise<ClientSecurity | undefined> {
+  const name = config.listeners.interBrokerListener;
+  const protocol = config.listeners.listeners.find((listener) => listener.name === name)!.protocol;
+  const security = config.interBrokerConfig === undefined
+    ? undefined
+    : await loadClientSecurity(await readSecurityProperties(config.interBrokerConfig));
+  const configured = security?.protocol ?? "PLAINTEXT";
+  if (configured !== protocol) {
+    throw new RangeError(
+      config.interBrokerConfig === undefined
+        ? `The inter-broker listener ${name} is ${protocol}: give --inter-broker-config FILE with security.protocol=${protocol} and the settings brokers log in with`
+        : `${config.interBrokerConfig} says security.protocol=${configured} but the inter-broker listener ${name} is ${protocol}`,
+    );
+  }
+  return security;
 }
 
 /** Bind every listener; port 0 resolves here, and what it advertises follows. */
@@ -428,7 +452,11 @@ class Broker implements RunningBroker {
         .finally(() => self.#reconciling = null);
     }, config.metadataReconcileIntervalMs));
     try {
-      self.#agent = await ControllerAgent.start({ brokerId: config.brokerId, zk: coordination.client });
+      self.#agent = await ControllerAgent.start({
+        brokerId: config.brokerId,
+        zk: coordination.client,
+        security: config.interBrokerSecurity,
+      });
     } catch (error) {
       await self.close();
       throw error;
@@ -469,7 +497,11 @@ class Broker implements RunningBroker {
         // It lost its candidacy with the old session; closing it only stops its timers.
         await previous?.close();
         if (this.#closing || coordination.client !== session) return;
-        this.#agent = await ControllerAgent.start({ brokerId: this.config.brokerId, zk: session });
+        this.#agent = await ControllerAgent.start({
+          brokerId: this.config.brokerId,
+          zk: session,
+          security: this.config.interBrokerSecurity,
+        });
         await this.#reconcile();
         this.#log(
           `registered again on a new coordinator session ${Date.now() - started} ms after it came up`,

@@ -10,6 +10,7 @@
 import { type ListenerConfig, resolveListeners, usesSasl, usesTls } from "../security/listeners.ts";
 import { isSaslMechanism, SASL_MECHANISMS, type SaslMechanismName } from "../security/sasl.ts";
 import type { ServerTlsFiles } from "../security/tls-options.ts";
+import type { ClientSecurity } from "../client/security.ts";
 
 /** When the broker fsyncs appended batches. */
 export type FsyncPolicy = "always" | "never";
@@ -31,6 +32,10 @@ export interface BrokerConfig {
   saslEnabledMechanisms: SaslMechanismName[];
   /** connection.failed.authentication.delay.ms: a failed login's answer is held back this long. */
   failedAuthenticationDelayMs: number;
+  /** `--inter-broker-config`: a Kafka client properties file for broker-to-broker connections. */
+  interBrokerConfig?: string;
+  /** Loaded from interBrokerConfig by startBroker: how replica fetchers and the controller connect. */
+  interBrokerSecurity?: ClientSecurity;
   /** ZooKeeper connect string, `host:port[,host:port...][/chroot]`. */
   coordinator: string;
   /** Where partition logs live. */

@@ -145,6 +145,7 @@ export class ReplicaManager {
         partitionMaxBytes: fetch.fetchPartitionMaxBytes,
         backoffMs: fetch.fetchBackoffMs,
         maxBackoffMs: 2_000,
+        security: deps.config.interBrokerSecurity,
       },
       (id) => deps.metadata.brokers.get(id) ?? this.#liveLeaders.get(id),
       this.#log,

@@ -57,6 +57,10 @@ registerCommands((program) => {
       "mechanisms of SASL listeners, from PLAIN,SCRAM-SHA-256,SCRAM-SHA-512 (default: all three)",
     )
     .option(
+      "--inter-broker-config <file>",
+      "Kafka client properties brokers connect to each other with (security.protocol, sasl.*, ssl.*)",
+    )
+    .option(
       "--failed-authentication-delay-ms <ms>",
       "hold back a failed login's answer this long before closing the connection",
       integerOption(0, 60_000),
@@ -216,6 +220,7 @@ registerCommands((program) => {
             name.trim() as SaslMechanismName
           ),
           failedAuthenticationDelayMs: options.failedAuthenticationDelayMs,
+          interBrokerConfig: options.interBrokerConfig,
           coordinator: options.coordinator,
           dataDir: options.dataDir,
           numPartitions: options.numPartitions,

@@ -28,6 +28,8 @@ export interface SecureClusterOptions {
   listeners: (id: number, port: number, extra: (i: number) => number) => string[];
   /** More `broker start` flags (after --tls-cert/--tls-key/--tls-ca, which are always given). */
   brokerArgs?: string[];
+  /** Kafka client properties for --inter-broker-config (written next to the certificates). */
+  interBrokerProperties?: (certs: TestCertificates) => string;
   /** How the fixture's own clients connect to the bootstrap port. */
   clientSecurity?: (certs: TestCertificates) => ClientSecurity | undefined;
 }
@@ -42,6 +44,12 @@ export interface SecureCluster extends AsyncDisposable {
 export async function startSecureCluster(options: SecureClusterOptions): Promise<SecureCluster> {
   const certs = await makeTestCertificates({ clients: options.clientCertificates ?? [] });
   const extraPorts = new Map<number, number[]>();
+  const interBroker: string[] = [];
+  if (options.interBrokerProperties !== undefined) {
+    const file = `${certs.dir}/inter-broker.properties`;
+    await Deno.writeTextFile(file, options.interBrokerProperties(certs));
+    interBroker.push("--inter-broker-config", file);
+  }
   const port = (id: number, i: number) => {
     let ports = extraPorts.get(id);
     if (ports === undefined) extraPorts.set(id, ports = freePorts(8));
@@ -57,6 +65,7 @@ export async function startSecureCluster(options: SecureClusterOptions): Promise
         certs.server.keyFile,
         "--tls-ca",
         certs.caFile,
+        ...interBroker,
         ...(options.brokerArgs ?? []),
       ],
       brokerArgsFor: (id, bootstrapPort) => [

@@ -21,6 +21,7 @@
  * ```
  */
 import { Connection } from "../../client/connection.ts";
+import type { ClientSecurity } from "../../client/security.ts";
 import { ApiKey } from "../../kafka/api-keys.ts";
 import {
   type LeaderAndIsrPartitionState,
@@ -46,6 +47,8 @@ export interface BrokerChannelOptions {
   /** A broker missed a message: it needs everything re-sent. */
   onUndelivered: (brokerId: number) => void;
   log: (message: string) => void;
+  /** How to reach brokers' inter-broker listener; undefined = PLAINTEXT. */
+  security?: ClientSecurity;
 }
 
 /** One request to one broker: sends it and resolves to the answer's error code. */
@@ -278,6 +281,7 @@ class BrokerQueue {
       clientId: `controller-${this.#options.controllerId}`,
       connectTimeoutMs: this.#options.requestTimeoutMs,
       requestTimeoutMs: this.#options.requestTimeoutMs,
+      security: this.#options.security,
     });
     return this.#connection;
   }

@@ -15,6 +15,7 @@
  * await agent.close();
  * ```
  */
+import type { ClientSecurity } from "../../client/security.ts";
 import { Connection } from "../../client/connection.ts";
 import { ApiKey } from "../../kafka/api-keys.ts";
 import {
@@ -38,28 +39,35 @@ export interface ControllerAgentOptions {
   /** Controlled shutdown attempts before shutting down anyway. Default 3. */
   shutdownAttempts?: number;
   log?: (message: string) => void;
+  /** How to reach other brokers' inter-broker listener; undefined = PLAINTEXT. */
+  security?: ClientSecurity | undefined;
 }
 
+type ResolvedAgentOptions = Required<Omit<ControllerAgentOptions, "security">> & {
+  security?: ClientSecurity;
+};
+
 export class ControllerAgent {
-  readonly #options: Required<ControllerAgentOptions>;
+  readonly #options: ResolvedAgentOptions;
   readonly #zk: ZooKeeperClient;
   #candidate: ControllerCandidate | null = null;
   #controller: Controller | null = null;
   #closed = false;
 
-  private constructor(options: Required<ControllerAgentOptions>) {
+  private constructor(options: ResolvedAgentOptions) {
     this.#zk = options.zk;
     this.#options = options;
   }
 
   /** Join the election. */
   static async start(options: ControllerAgentOptions): Promise<ControllerAgent> {
-    const resolved: Required<ControllerAgentOptions> = {
+    const resolved: ResolvedAgentOptions = {
       requestTimeoutMs: 10_000,
       resyncIntervalMs: 30_000,
       shutdownAttempts: 3,
       log: (message) => console.error(`broker ${options.brokerId}: ${message}`),
       ...options,
+      security: options.security,
     };
     const agent = new ControllerAgent(resolved);
     await agent.#stand();
@@ -90,6 +98,7 @@ export class ControllerAgent {
       epochZkVersion,
       requestTimeoutMs: this.#options.requestTimeoutMs,
       resyncIntervalMs: this.#options.resyncIntervalMs,
+      security: this.#options.security,
       onFenced: () => void this.#standAgain(`a newer controller epoch than ${epoch} exists`),
       log: (message) => this.#options.log(`controller: ${message}`),
     });
@@ -162,6 +171,7 @@ export class ControllerAgent {
       connectTimeoutMs: this.#options.requestTimeoutMs,
       // Moving leaderships takes coordinator writes and broker round trips: give it time.
       requestTimeoutMs: this.#options.requestTimeoutMs * 3,
+      security: this.#options.security,
     });
     try {
       const version = connection.versionFor(ApiKey.ControlledShutdown);

@@ -22,6 +22,7 @@
  * one more run. A lost compare-and-set (a leader changed its ISR meanwhile) re-reads and runs
  * again. A periodic run (resyncIntervalMs) repairs whatever a lost watch could have missed.
  */
+import type { ClientSecurity } from "../../client/security.ts";
 import type { ZooKeeperClient } from "../../zk/client/mod.ts";
 import { ErrorCode as ZkErrorCode, KeeperError } from "../../zk/protocol/mod.ts";
 import { TransactionError } from "../../zk/client/mod.ts";
@@ -54,6 +55,8 @@ export interface ControllerOptions {
   /** Called once when a write finds a newer controller epoch: this controller must stop. */
   onFenced: () => void;
   log: (message: string) => void;
+  /** How to reach brokers' inter-broker listener; undefined = PLAINTEXT. */
+  security?: ClientSecurity;
 }
 
 /** Outcome of a controlled shutdown request. */
@@ -133,6 +136,7 @@ export class Controller {
       requestTimeoutMs: options.requestTimeoutMs,
       onUndelivered: (brokerId) => this.#resendEverythingTo(brokerId),
       log: options.log,
+      security: options.security,
     });
   }
 

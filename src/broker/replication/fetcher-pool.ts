@@ -16,6 +16,7 @@ export type FetcherSettings = Pick<
   | "partitionMaxBytes"
   | "backoffMs"
   | "maxBackoffMs"
+  | "security"
 >;
 
 export class FetcherPool {

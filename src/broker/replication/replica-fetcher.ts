@@ -16,6 +16,7 @@
  * leadership yet — retry after a backoff.
  */
 import { Connection } from "../../client/connection.ts";
+import type { ClientSecurity } from "../../client/security.ts";
 import { ApiKey } from "../../kafka/api-keys.ts";
 import { ErrorCode } from "../../kafka/errors.ts";
 import { readFetchResponse, writeFetchRequest } from "../../kafka/apis/fetch.ts";
@@ -76,6 +77,8 @@ export interface ReplicaFetcherOptions {
   /** A partition the leader fenced or disowned: it waits for new leadership news. */
   onDropped: (key: string, errorCode: number) => void;
   log: (message: string) => void;
+  /** How to reach the leader's inter-broker listener (TLS, SASL); default PLAINTEXT. */
+  security?: ClientSecurity;
 }
 
 export class ReplicaFetcher {
@@ -184,6 +187,7 @@ export class ReplicaFetcher {
       connectTimeoutMs: 5_000,
       requestTimeoutMs: this.#options.requestTimeoutMs,
       maxResponseBytes: this.#options.maxResponseBytes,
+      security: this.#options.security,
     });
     return this.#connection;
   }
