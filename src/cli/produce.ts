@@ -2,7 +2,9 @@
  * `vltava produce TOPIC`: one record per stdin line. `--key-separator` splits a key off
  * the front of each line; `--headers k=v,k2=v2` adds headers to every record. Prints a
  * summary (records, bytes, rate) on stderr, a progress line on a terminal for big inputs,
- * and exits 1 saying how many records were not acknowledged if any failed.
+ * and exits 1 saying how many records were not acknowledged if any failed. Like the library's
+ * Producer it is idempotent by default (acks=all, retries stored once); `--acks 0|1` or
+ * `--no-idempotence` write without producer ids.
  *
  * @example
  * ```sh
@@ -76,8 +78,10 @@ registerCommands((program) => {
       .option("--key-separator <sep>", "split each line into KEY<sep>VALUE at the first <sep>")
       .option("--headers <list>", "headers for every record: KEY=VALUE[,KEY=VALUE]", parseHeaders)
       .addOption(
-        new Option("--acks <acks>", "0, 1 or all").default(1 as 0 | 1 | -1, "1").argParser(parseAcks),
+        new Option("--acks <acks>", "0, 1 or all (0 and 1 turn idempotence off)")
+          .default(-1 as 0 | 1 | -1, "all").argParser(parseAcks),
       )
+      .option("--no-idempotence", "write without producer ids (a retry may store a record twice)")
       .option("--partition <n>", "write every record to this partition", integerOption(0, 1_000_000))
       .addOption(
         new Option("--compression <codec>", "batch compression").choices(COMPRESSION_NAMES).default("none"),
@@ -96,6 +100,7 @@ registerCommands((program) => {
       clientId: "vltava-cli",
       security: await clientSecurity(options),
       acks: options.acks,
+      idempotent: options.idempotence && options.acks === -1,
       compression: options.compression as CompressionName,
       lingerMs: options.lingerMs,
       batchBytes: options.batchBytes,

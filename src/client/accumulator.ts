@@ -26,6 +26,8 @@ export class ProducerBatch {
   closed = false;
   /** Produce attempts made so far. */
   attempts = 0;
+  /** Idempotent producers: the first sequence stamped on the batch at its first send, else -1. */
+  baseSequence = -1;
   /** Bytes counted against the accumulator's memory bound. */
   accountedBytes = 0;
   #result: Promise<number> | undefined;

@@ -27,6 +27,14 @@ export interface RecordHeader {
 export const BATCH_HEADER_BYTES = 61;
 const textEncoder = new TextEncoder();
 
+/** An idempotent (or transactional) producer's fields of a batch header. */
+export interface ProducerStamp {
+  producerId: bigint;
+  producerEpoch: number;
+  baseSequence: number;
+  transactional?: boolean;
+}
+
 export class BatchBuilder {
   /** Stop accepting records (except the first) once the batch would exceed this. */
   readonly limitBytes: number;
@@ -112,8 +120,13 @@ export class BatchBuilder {
   /**
    * The finished batch. `compressionCodec` is the attributes' low 3 bits (0 none, 1 gzip, 2
    * snappy, 3 lz4, 4 zstd) and `compress` turns the records section into its compressed form.
+   * `producer` stamps an idempotent producer's id, epoch and first sequence (default: none).
    */
-  finish(compressionCodec = 0, compress?: (records: Uint8Array) => Uint8Array): Uint8Array {
+  finish(
+    compressionCodec = 0,
+    compress?: (records: Uint8Array) => Uint8Array,
+    producer?: ProducerStamp,
+  ): Uint8Array {
     let batch = this.#buffer.subarray(0, this.#length);
     if (compressionCodec !== 0 && compress) {
       const compressed = compress(batch.subarray(BATCH_HEADER_BYTES));
@@ -126,13 +139,14 @@ export class BatchBuilder {
     view.setInt32(8, batch.length - 12); // batch length
     view.setInt32(12, -1); // partition leader epoch: the broker writes it
     view.setInt8(16, 2); // magic
-    view.setInt16(21, compressionCodec & 0x07); // attributes: CreateTime, not transactional
+    // attributes: the codec, CreateTime, transactional when the producer says so
+    view.setInt16(21, (compressionCodec & 0x07) | (producer?.transactional ? 0x10 : 0));
     view.setInt32(23, this.#count - 1); // last offset delta
     setInt64(view, 27, this.#baseTimestamp);
     setInt64(view, 35, this.#maxTimestamp);
-    view.setBigInt64(43, -1n); // producer id: none (not idempotent)
-    view.setInt16(51, -1); // producer epoch
-    view.setInt32(53, -1); // base sequence
+    view.setBigInt64(43, producer?.producerId ?? -1n); // -1: not idempotent
+    view.setInt16(51, producer?.producerEpoch ?? -1);
+    view.setInt32(53, producer?.baseSequence ?? -1);
     view.setInt32(57, this.#count);
     view.setUint32(17, crc32c(batch, 21, batch.length));
     return batch;

@@ -6,12 +6,16 @@
  * Retriable errors (leader moved, topic not yet known, connection lost, timeout) refresh
  * metadata and retry with backoff, up to `retries`.
  *
- * Ordering: within a partition records are sent in order; with several requests in flight a
- * retried batch can land after a later one (as with Kafka's non-idempotent producer).
+ * Idempotent by default (as Java's producer since Kafka 3.0): the producer takes a producer id
+ * (InitProducerId) and stamps each batch with per-partition sequence numbers, keeps at most five
+ * batches of a partition in flight, and a retry repeats its batch exactly, so a retry after a lost
+ * answer is stored once and records stay in order (see idempotence.ts). That needs acks=all, the
+ * default. `idempotent: false` (or an explicit acks of 0 or 1) turns it off: then a retried batch
+ * can be stored twice or land after a later one, as with Kafka's non-idempotent producer.
  *
  * @example
  * ```ts
- * const producer = new Producer({ bootstrap: "127.0.0.1:9092", acks: "all" });
+ * const producer = new Producer({ bootstrap: "127.0.0.1:9092" }); // idempotent, acks=all
  * const { partition, offset } = await producer.send({ topic: "orders", key: "o-1", value: "{}" });
  * producer.produce({ topic: "orders", value: "fire and forget" });
  * await producer.flush();
@@ -21,12 +25,14 @@
 import { ApiKey } from "../kafka/api-keys.ts";
 import { ErrorCode, KafkaError } from "../kafka/errors.ts";
 import { readProduceResponse, writeProduceRequest } from "../kafka/apis/produce.ts";
+import { readInitProducerIdResponse, writeInitProducerIdRequest } from "../kafka/apis/init-producer-id.ts";
 import type { ProduceResponse } from "../kafka/apis/produce.ts";
 import { type ProducerBatch, RecordAccumulator } from "./accumulator.ts";
 import type { RecordHeader } from "./batch-builder.ts";
 import { Cluster, type ClusterOptions } from "./cluster.ts";
 import { compressionCodec, type CompressionName, compressor } from "./compression.ts";
 import { isRetriable } from "./errors.ts";
+import { IdempotentSequences } from "./idempotence.ts";
 import { keyedPartition, StickyPartitioner } from "./partitioner.ts";
 import { RetryPolicy } from "./retry.ts";
 
@@ -62,8 +68,16 @@ export type Partitioner = (topic: string, key: Uint8Array | null, partitionCount
 export interface ProducerOptions extends ClusterOptions {
   /** Replace the default (murmur2 for keys, sticky for keyless records). */
   partitioner?: Partitioner;
-  /** 0 = do not wait, 1 = the leader wrote it, "all" / -1 = every in-sync replica has it. */
+  /**
+   * 0 = do not wait, 1 = the leader wrote it, "all" / -1 = every in-sync replica has it (the
+   * default). 0 or 1 turn idempotence off unless `idempotent: true` asks for it (then refused).
+   */
   acks?: 0 | 1 | -1 | "all";
+  /**
+   * De-duplicate retries and keep order with producer ids and sequence numbers (default true;
+   * needs acks=all).
+   */
+  idempotent?: boolean;
   /** Wait up to this long for more records before sending a partial batch. */
   lingerMs?: number;
   /** Largest batch per partition (uncompressed bytes); a bigger single record gets its own batch. */
@@ -116,6 +130,10 @@ export class Producer {
   readonly bufferBytes: number;
   readonly ackTimeoutMs: number;
   readonly retry: RetryPolicy;
+  /** Producer ids and sequence numbers, or null when not idempotent. */
+  readonly #sequences: IdempotentSequences | null;
+  /** InitProducerId in flight. */
+  #fetchingId = false;
   #accumulator: RecordAccumulator;
   #sticky = new StickyPartitioner();
   #partitioner: Partitioner | undefined;
@@ -137,11 +155,18 @@ export class Producer {
 
   constructor(options: ProducerOptions) {
     this.cluster = new Cluster({ maxInFlightRequests: 16, ...options });
-    const acks = options.acks ?? 1;
+    const acks = options.acks ?? -1;
     this.acks = acks === "all" ? -1 : acks;
     if (![0, 1, -1].includes(this.acks)) {
       throw new RangeError(`Invalid acks ${options.acks}: use 0, 1 or "all"`);
     }
+    if (options.idempotent === true && this.acks !== -1) {
+      throw new RangeError(
+        `An idempotent producer needs acks "all", not ${options.acks}: pass idempotent: false`,
+      );
+    }
+    // As Java's producer: idempotent unless turned off, or acks other than all were asked for.
+    this.#sequences = options.idempotent ?? this.acks === -1 ? new IdempotentSequences() : null;
     this.maxRequestBytes = options.maxRequestBytes ?? 4 * 1024 * 1024;
     this.bufferBytes = options.bufferBytes ?? 64 * 1024 * 1024;
     this.ackTimeoutMs = options.ackTimeoutMs ?? 30_000;
@@ -172,6 +197,11 @@ export class Producer {
   /** Records given up on so far. */
   get failedRecords(): number {
     return this.#failed;
+  }
+
+  /** Does this producer de-duplicate its retries (producer id and sequence numbers)? */
+  get idempotent(): boolean {
+    return this.#sequences !== null;
   }
 
   /** Bytes buffered or in flight. */
@@ -250,7 +280,10 @@ export class Producer {
    */
   async flush(): Promise<void> {
     this.#drain(true);
-    while (this.#accumulator.hasPending || this.#inFlight.size > 0 || this.#retrying > 0) {
+    while (
+      this.#accumulator.hasPending || this.#inFlight.size > 0 || this.#retrying > 0 ||
+      this.#sequences?.hasWaiting
+    ) {
       await new Promise<void>((resolve) => this.#flushWaiters.push(resolve));
       this.#drain(true);
     }
@@ -325,10 +358,71 @@ export class Producer {
     this.#draining = true;
     try {
       const batches = this.#accumulator.drain(all);
-      if (batches.length > 0) this.#sendBatches(batches);
+      if (this.#sequences !== null) {
+        for (const batch of batches) this.#sequences.enqueue(batch);
+        this.#pump();
+      } else if (batches.length > 0) this.#sendBatches(batches);
     } finally {
       this.#draining = false;
     }
+  }
+
+  /**
+   * Idempotent: send what the per-partition bounds allow, stamping first sends with the producer
+   * id (fetched first when none is known).
+   */
+  #pump(): void {
+    const sequences = this.#sequences!;
+    if (!sequences.hasWaiting) return;
+    if (sequences.identity === null) {
+      this.#fetchProducerId();
+      // Retries of batches stamped under an earlier id may still go; new ones wait for the id.
+    }
+    const sendable = sequences.takeSendable((batch, stamp) => {
+      batch.bytes = batch.builder.finish(this.#codec, this.#compress, stamp);
+    });
+    if (sendable.length > 0) this.#sendBatches(sendable);
+  }
+
+  /** InitProducerId (once at a time), retried like any request; batches that cannot get one fail. */
+  #fetchProducerId(): void {
+    if (this.#fetchingId) return;
+    this.#fetchingId = true;
+    this.#retrying++; // flush() waits for it
+    (async () => {
+      let attempt = 0;
+      const startedAt = Date.now();
+      for (;;) {
+        try {
+          const connection = await this.cluster.anyConnection();
+          const version = connection.versionFor(ApiKey.InitProducerId);
+          const response = await connection.request(
+            ApiKey.InitProducerId,
+            version,
+            (w) =>
+              writeInitProducerIdRequest(w, version, { transactionalId: null, transactionTimeoutMs: -1 }),
+            (r) => readInitProducerIdResponse(r, version),
+          );
+          if (response.errorCode !== ErrorCode.NONE) {
+            throw new KafkaError(response.errorCode, "InitProducerId");
+          }
+          return response;
+        } catch (error) {
+          if (this.#closed || !this.retry.shouldRetry(error, attempt, startedAt)) throw error;
+          await sleep(this.retry.backoffMs(++attempt));
+        }
+      }
+    })().then(
+      (response) => this.#sequences!.setIdentity(response),
+      (error) => {
+        for (const batch of this.#sequences!.drainUnsent()) this.#fail(batch, error as Error);
+      },
+    ).finally(() => {
+      this.#fetchingId = false;
+      this.#retrying--;
+      this.#pump();
+      this.#wakeFlushers();
+    });
   }
 
   #sendBatches(batches: ProducerBatch[]): void {
@@ -441,9 +535,14 @@ export class Producer {
     this.#acknowledged += batch.recordCount;
     batch.succeed(baseOffset);
     this.#release(batch);
+    if (this.#sequences !== null) {
+      this.#sequences.settled(batch);
+      this.#pump();
+    }
   }
 
   #handleFailure(batch: ProducerBatch, error: Error): void {
+    if (this.#sequences !== null) return this.#handleIdempotentFailure(this.#sequences, batch, error);
     if (!this.#closed && isRetriable(error) && batch.attempts <= this.retry.retries) {
       this.#retrying++;
       const attempt = batch.attempts;
@@ -458,6 +557,41 @@ export class Producer {
       });
       return;
     }
+    this.#fail(batch, error);
+  }
+
+  /**
+   * A retriable failure (or an out-of-order answer caused by an earlier batch's failure) holds the
+   * partition back and sends the batch again, unchanged, after the backoff. A batch that fails
+   * for good leaves a gap in the sequence: later batches take a new producer id.
+   */
+  #handleIdempotentFailure(sequences: IdempotentSequences, batch: ProducerBatch, error: Error): void {
+    const stamped = batch.baseSequence >= 0;
+    const causedByEarlier = error instanceof KafkaError &&
+      error.code === ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER && stamped && !sequences.isEarliest(batch);
+    if (!this.#closed && (isRetriable(error) || causedByEarlier) && batch.attempts <= this.retry.retries) {
+      if (stamped) sequences.backOff(batch);
+      this.#retrying++;
+      const attempt = batch.attempts;
+      (async () => {
+        await sleep(this.retry.backoffMs(attempt));
+        // A failed refresh leaves the old leader; the retry finds out and comes back here.
+        await this.cluster.refreshMetadata([batch.topic]).catch(() => {});
+        if (stamped) sequences.requeue(batch);
+        else sequences.enqueue(batch);
+        this.#pump();
+      })().finally(() => {
+        this.#retrying--;
+        this.#wakeFlushers();
+      });
+      return;
+    }
+    if (stamped) sequences.failedForGood(batch);
+    this.#fail(batch, error);
+    this.#pump();
+  }
+
+  #fail(batch: ProducerBatch, error: Error): void {
     this.#failed += batch.recordCount;
     this.#failedSinceFlush += batch.recordCount;
     this.#lastError = error;

@@ -103,7 +103,14 @@ Deno.test("a producer bootstrapped on a cut-off leader finds the new leader and 
     // Only the cut-off broker's address: it alone answers the first refresh.
     const bootstrap = `127.0.0.1:${isolated.port}`;
     {
-      await using producer = new Producer({ bootstrap, acks: "all", retries: 5, retryBackoffMs: 10 });
+      // The scripted brokers answer no InitProducerId: a plain producer.
+      await using producer = new Producer({
+        bootstrap,
+        acks: "all",
+        idempotent: false,
+        retries: 5,
+        retryBackoffMs: 10,
+      });
       const { offset } = await producer.send({ topic: "cut", partition: 0, value: "x" });
       assert.equal(offset, 7);
       assert.equal(fresh[0].produced, 1, "written on the new leader");

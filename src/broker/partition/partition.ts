@@ -654,9 +654,10 @@ export class Partition implements TopicPartition {
       if (activeBase === firstOffset) this.#snapshotProducers(activeBase);
     }
     if (!hasProducers) return;
+    const nowMs = this.#now();
     for (let position = 0; position + LOG_OVERHEAD_BYTES < batches.length;) {
       const header = readBatchHeader(batches, position);
-      this.#producers.apply(header);
+      this.#producers.apply(header, nowMs);
       position += LOG_OVERHEAD_BYTES + header.batchLength;
     }
   }
@@ -684,6 +685,7 @@ export class Partition implements TopicPartition {
       deleteProducerSnapshotsAbove(log.dir, end);
       const loaded = loadProducerSnapshot(log.dir, end, this.#deps.log);
       const state = loaded?.state ?? new ProducerState();
+      const nowMs = this.#now();
       const bases = log.segmentBaseOffsets;
       let offset = Math.max(log.logStartOffset, loaded?.offset ?? bases[Math.max(0, bases.length - 2)] ?? 0);
       while (offset < end) {
@@ -692,7 +694,7 @@ export class Partition implements TopicPartition {
         for (let position = 0; position + LOG_OVERHEAD_BYTES < records.length;) {
           const header = readBatchHeader(records, position);
           const next = header.baseOffset + header.lastOffsetDelta + 1;
-          if (header.baseOffset >= offset) state.apply(header);
+          if (header.baseOffset >= offset) state.apply(header, nowMs);
           if (next > offset) offset = next;
           position += LOG_OVERHEAD_BYTES + header.batchLength;
         }

@@ -10,7 +10,9 @@
  *   apply   every batch the log holds passes through here, on the leader after its append, on a
  *           follower as it replicates, at start-up as the log tail is replayed: so every replica
  *           holds the same state and de-duplication survives a leader change.
- *   expire  producers idle for producer.id.expiration.ms are forgotten.
+ *   expire  producers idle for producer.id.expiration.ms are forgotten. Idle is measured on this
+ *           broker's clock (when a batch was applied), not by batch timestamps: a producer writing
+ *           records with old CreateTimes is still active.
  *   encode / decode   the snapshot written at segment roll and clean shutdown (see
  *           producer-snapshots.ts), so recovery replays only the log after it.
  *
@@ -44,7 +46,6 @@ export type ProducerBatchHeader = Pick<
   | "baseOffset"
   | "attributes"
   | "lastOffsetDelta"
-  | "maxTimestamp"
   | "producerId"
   | "producerEpoch"
   | "baseSequence"
@@ -63,7 +64,7 @@ export interface ProducerEntry {
   epoch: number;
   /** The last batches, oldest first, at most BATCHES_PER_PRODUCER. */
   batches: BatchMetadata[];
-  /** Largest batch timestamp seen (ms): the producer's last activity, for expiry. */
+  /** When (this broker's clock, ms) a batch of the producer was last applied, for expiry. */
   lastTimestampMs: number;
 }
 
@@ -162,21 +163,23 @@ export class ProducerState {
   /**
    * Record a batch the log now holds (baseOffset is its stored offset). Never refuses: the log
    * is the truth, on the leader after check(), on followers and in recovery as it was written.
+   * `nowMs` is the producer's last activity (recovery passes the time it ran: a replayed producer
+   * gets a full expiration period, never less than it had).
    */
-  apply(header: ProducerBatchHeader): void {
+  apply(header: ProducerBatchHeader, nowMs: number): void {
     const producerId = header.producerId;
     if (producerId < 0n) return;
     let entry = this.#producers.get(producerId);
     const epoch = header.producerEpoch;
     if (entry !== undefined && epoch < entry.epoch) return; // fenced data the leader let through earlier
     if (entry === undefined) {
-      entry = { epoch, batches: [], lastTimestampMs: header.maxTimestamp };
+      entry = { epoch, batches: [], lastTimestampMs: nowMs };
       this.#producers.set(producerId, entry);
     } else if (epoch > entry.epoch) {
       entry.epoch = epoch;
       entry.batches = []; // a new epoch starts its sequences over
     }
-    if (header.maxTimestamp > entry.lastTimestampMs) entry.lastTimestampMs = header.maxTimestamp;
+    if (nowMs > entry.lastTimestampMs) entry.lastTimestampMs = nowMs;
     // A control batch (a transaction marker) carries no sequence: it moves the epoch only.
     if (isControl(header.attributes) || header.baseSequence < 0) return;
     const firstOffset = header.baseOffset;

@@ -17,23 +17,22 @@ function batch(
   baseSequence: number,
   records: number,
   baseOffset: number,
-  options: { producerId?: bigint; epoch?: number; timestamp?: number; attributes?: number } = {},
+  options: { producerId?: bigint; epoch?: number; attributes?: number } = {},
 ): ProducerBatchHeader {
   return {
     baseOffset,
     attributes: options.attributes ?? 0,
     lastOffsetDelta: records - 1,
-    maxTimestamp: options.timestamp ?? 1_000,
     producerId: options.producerId ?? PID,
     producerEpoch: options.epoch ?? 0,
     baseSequence,
   };
 }
 
-/** check, then apply when accepted (what the leader does). */
-function append(state: ProducerState, header: ProducerBatchHeader) {
+/** check, then apply when accepted (what the leader does) at time nowMs. */
+function append(state: ProducerState, header: ProducerBatchHeader, nowMs = 1_000) {
   const verdict = state.check([header]);
-  if (verdict.kind === "append") state.apply(header);
+  if (verdict.kind === "append") state.apply(header, nowMs);
   return verdict;
 }
 
@@ -85,7 +84,7 @@ Deno.test("sequences wrap to 0 after 2^31-1", () => {
   append(state, batch(0, 1, 0, { epoch: 1 }));
   // A producer far along: rebuild it from a batch ending at the largest sequence.
   const far = new ProducerState();
-  far.apply(batch(0x7fff_fffe, 2, 50));
+  far.apply(batch(0x7fff_fffe, 2, 50), 1_000);
   assert.equal(far.entry(PID)?.batches[0].lastSeq, 0x7fff_ffff);
   assert.deepEqual(far.check([batch(0, 1, 52)]), { kind: "append" });
   const wrong = far.check([batch(1, 1, 52)]);
@@ -102,18 +101,21 @@ Deno.test("batches of one request are checked against what the earlier ones leav
 
 Deno.test("control batches move the epoch without a sequence; plain batches are ignored", () => {
   const state = new ProducerState();
-  state.apply(batch(-1, 1, 0, { producerId: -1n }));
+  state.apply(batch(-1, 1, 0, { producerId: -1n }), 1_000);
   assert.equal(state.size, 0);
   append(state, batch(0, 1, 0, { epoch: 1 }));
-  state.apply(batch(-1, 1, 1, { epoch: 2, attributes: Attributes.control | Attributes.transactional }));
+  state.apply(
+    batch(-1, 1, 1, { epoch: 2, attributes: Attributes.control | Attributes.transactional }),
+    1_000,
+  );
   assert.equal(state.entry(PID)?.epoch, 2);
   assert.deepEqual(state.entry(PID)?.batches, []);
 });
 
-Deno.test("expiry forgets producers idle for the expiration time", () => {
+Deno.test("expiry forgets producers idle for the expiration time (on the broker's clock)", () => {
   const state = new ProducerState();
-  append(state, batch(0, 1, 0, { producerId: 1n, timestamp: 1_000 }));
-  append(state, batch(0, 1, 1, { producerId: 2n, timestamp: 5_000 }));
+  append(state, batch(0, 1, 0, { producerId: 1n }), 1_000);
+  append(state, batch(0, 1, 1, { producerId: 2n }), 5_000);
   assert.equal(state.expire(6_000, 5_000), 1);
   assert.equal(state.entry(1n), undefined);
   assert.ok(state.entry(2n));
@@ -124,7 +126,7 @@ Deno.test("expiry forgets producers idle for the expiration time", () => {
 
 Deno.test("a snapshot round-trips and a damaged one is refused", () => {
   const state = new ProducerState();
-  for (let i = 0; i < 7; i++) append(state, batch(i, 1, i, { producerId: 7n, epoch: 2, timestamp: 900 + i }));
+  for (let i = 0; i < 7; i++) append(state, batch(i, 1, i, { producerId: 7n, epoch: 2 }), 900 + i);
   append(state, batch(0, 3, 7, { producerId: 8n }));
   const bytes = state.encode();
   const copy = ProducerState.decode(bytes);
