@@ -9,6 +9,7 @@ import type { BrokerConfig } from "./config.ts";
 import type { Coordination } from "./coordination.ts";
 import type { Controller } from "./controller/controller.ts";
 import type { GroupService } from "./group-service.ts";
+import type { BrokerMetrics } from "./metrics/broker-metrics.ts";
 import type { MetadataCache } from "./metadata-cache.ts";
 import type { Purgatory } from "./purgatory.ts";
 import type { ReplicaManager } from "./replica-manager.ts";
@@ -28,4 +29,6 @@ export interface BrokerContext {
   clusterId: string;
   /** The running controller when this broker is it, else null. */
   controller: () => Controller | null;
+  /** Metrics hooks for handlers (absent in tests that build a context by hand). */
+  metrics?: BrokerMetrics;
 }

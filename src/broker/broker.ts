@@ -82,6 +82,8 @@ import { stopReplicaHandler } from "./handlers/stop-replica.ts";
 import { offsetForLeaderEpochHandler } from "./handlers/offset-for-leader-epoch.ts";
 import { describeLogDirsHandler } from "./handlers/describe-log-dirs.ts";
 import { groupApiHandlers } from "./handlers/group-apis.ts";
+import { BrokerMetrics } from "./metrics/broker-metrics.ts";
+import { type MetricsServer, serveMetrics } from "../metrics/metrics-server.ts";
 
 /** How long past our own session timeout to wait for a previous run's registration to expire. */
 const STALE_REGISTRATION_GRACE_MS = 5_000;
@@ -121,6 +123,8 @@ export interface RunningBroker {
   readonly ports: ReadonlyMap<string, number>;
   /** What each listener advertises (`NAME://host:port`), in --listeners order. */
   readonly advertised: readonly string[];
+  /** The port GET /metrics is served on (config.httpPort resolved), or null when off. */
+  readonly httpPort: number | null;
   /**
    * Resolves when the broker stopped: null after close(), or the reason it had to stop (after a
    * session expiry, another live broker had registered its id with another address).
@@ -329,6 +333,8 @@ class Broker implements RunningBroker {
   #agent: ControllerAgent | null = null;
   /** Registering again on a new session, once it expired; null when not. */
   #rejoining: Promise<void> | null = null;
+  /** GET /metrics, when config.httpPort is set. */
+  #metricsServer: MetricsServer | null = null;
 
   private constructor(
     config: BrokerConfig,
@@ -371,6 +377,17 @@ class Broker implements RunningBroker {
       [ApiKey.SaslHandshake, saslOnOtherListener],
       [ApiKey.SaslAuthenticate, saslOnOtherListener],
     ]);
+    const metrics = context.metrics;
+    if (metrics) {
+      for (const [apiKey, handler] of this.#handlers) {
+        this.#handlers.set(apiKey, metrics.instrument(apiKey, handler));
+      }
+    }
+  }
+
+  /** The port GET /metrics is served on, or null when off. */
+  get httpPort(): number | null {
+    return this.#metricsServer?.port ?? null;
   }
 
   static async start(
@@ -406,6 +423,14 @@ class Broker implements RunningBroker {
     });
     const groups = new GroupService({ config, metadata, replicas, coordination });
     replicas.addObserver(groups);
+    const metrics = new BrokerMetrics({
+      replicas,
+      purgatory,
+      groups,
+      metadata,
+      controller: () => self.#agent?.controller ?? null,
+    });
+    replicas.addObserver(metrics);
     const context: BrokerContext = {
       config,
       port: listeners[0].socket.addr.port,
@@ -417,6 +442,7 @@ class Broker implements RunningBroker {
       producerIds: new Snowflake(config.brokerId),
       clusterId: "vltava",
       controller: () => self.#agent?.controller ?? null,
+      metrics,
     };
     const self = new Broker(config, listeners, registration, credentials, context, tree, offline);
     coordination.client.sessionEvents.subscribe((event) => {
@@ -440,6 +466,20 @@ class Broker implements RunningBroker {
     } catch (error) {
       await self.close();
       throw error;
+    }
+    if (config.httpPort !== undefined) {
+      try {
+        self.#metricsServer = serveMetrics({
+          hostname: config.host,
+          port: config.httpPort,
+          render: () => metrics.render(),
+        });
+      } catch (error) {
+        await self.close();
+        throw new Error(
+          `Cannot serve metrics on ${config.host}:${config.httpPort}: ${(error as Error).message}`,
+        );
+      }
     }
     self.#accepting = Promise.all(listeners.map((bound) => self.#acceptLoop(bound)));
     self.#timers.push(setInterval(() => {
@@ -608,6 +648,7 @@ class Broker implements RunningBroker {
     if (this.#fatalReason === null) await this.#agent?.controlledShutdown();
     for (const { socket } of this.#listeners) socket.close(); // idempotent
     await this.#accepting;
+    await this.#metricsServer?.close();
     for (const timer of this.#timers) clearInterval(timer);
     await this.#maintaining;
     await this.#reconciling;

@@ -86,6 +86,8 @@ export interface BrokerConfig {
   groupMaxSessionTimeoutMs: number;
   /** producer.id.expiration.ms: a partition forgets an idempotent producer idle this long. */
   producerIdExpirationMs: number;
+  /** Port of the HTTP server for GET /metrics (on `host`); undefined: no server. 0 picks a free one. */
+  httpPort?: number;
 }
 
 export const DEFAULT_BROKER_CONFIG: Omit<
@@ -194,6 +196,7 @@ export function resolveBrokerConfig(options: BrokerSettings): BrokerConfig {
   checkInt("failed-authentication-delay-ms", config.failedAuthenticationDelayMs, 0, 60_000);
   checkInt("broker id", config.brokerId, 0, MAX_BROKER_ID);
   checkInt("port", config.port, 0, 65535);
+  if (config.httpPort !== undefined) checkInt("http-port", config.httpPort, 0, 65535);
   checkInt("num-partitions", config.numPartitions, 1, 100_000);
   checkInt("default-replication-factor", config.defaultReplicationFactor, 1, 1000);
   checkInt("max-frame-bytes", config.maxFrameBytes, 1024, 2 ** 31 - 1);

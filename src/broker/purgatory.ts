@@ -42,6 +42,26 @@ export class Purgatory {
     return this.#count;
   }
 
+  /**
+   * Parked waiters by kind: the prefix of their first key before ":" (e.g. "log" for fetches
+   * waiting for the log to grow, "hwm" for those waiting for the high watermark). For metrics;
+   * walks the waiters, so it costs what is parked, only when asked.
+   */
+  sizeByKind(): Map<string, number> {
+    const kinds = new Map<string, number>();
+    const counted = new Set<Waiter>();
+    for (const set of this.#byKey.values()) {
+      for (const waiter of set) {
+        if (counted.has(waiter)) continue;
+        counted.add(waiter);
+        const first = waiter.keys[0] ?? "";
+        const kind = first.includes(":") ? first.slice(0, first.indexOf(":")) : "other";
+        kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
+      }
+    }
+    return kinds;
+  }
+
   /** Park until one of keys is woken or timeoutMs passes. */
   wait(keys: readonly string[], timeoutMs: number): Promise<WaitOutcome> {
     if (this.#closed) return Promise.resolve("closed");

@@ -198,6 +198,11 @@ registerCommands((program) => {
       integerOption(1_000, 2 ** 31 - 1),
       DEFAULT_BROKER_CONFIG.producerIdExpirationMs,
     )
+    .option(
+      "--http-port <port>",
+      "serve Prometheus metrics at http://HOST:PORT/metrics (off unless given; 0 picks a free port)",
+      integerOption(0, 65535),
+    )
     .action(async (options) => {
       let running;
       try {
@@ -245,6 +250,7 @@ registerCommands((program) => {
           groupMinSessionTimeoutMs: options.groupMinSessionTimeoutMs,
           groupMaxSessionTimeoutMs: options.groupMaxSessionTimeoutMs,
           producerIdExpirationMs: options.producerIdExpirationMs,
+          httpPort: options.httpPort,
         });
       } catch (error) {
         if (
@@ -260,6 +266,11 @@ registerCommands((program) => {
         throw new CliError(`broker ${options.id} could not start: ${message}`);
       }
       const releaseStopHooks = onStopRequest(() => void running.close());
+      if (running.httpPort !== null) {
+        console.log(
+          `broker ${options.id} metrics on http://${running.config.host}:${running.httpPort}/metrics`,
+        );
+      }
       const where = options.listeners === undefined
         ? `${running.config.advertisedHost}:${running.port}`
         : running.advertised.map((endpoint, i) =>

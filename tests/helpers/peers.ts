@@ -79,6 +79,7 @@ export const PEERS = {
   },
   kcat: { install: "apt-get install kcat", available: hasExecutable("kcat") },
   redis: { install: "apt-get install redis-server", available: hasExecutable("redis-server") },
+  promtool: { install: "apt-get install prometheus (for promtool)", available: hasExecutable("promtool") },
 } satisfies Record<string, Peer>;
 
 function hasPythonModule(python: string, module: string): boolean {

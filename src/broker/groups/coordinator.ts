@@ -351,6 +351,7 @@ export class GroupCoordinator {
     }
     group.electLeaderIfGone();
     group.generationId++;
+    this.rebalancesCompleted++;
     const nowMs = this.#clock.nowMs();
     if (group.members.size === 0) {
       group.protocolName = null;
@@ -889,6 +890,9 @@ export class GroupCoordinator {
     if (group.joinTimer !== undefined) this.#clock.clearTimer(group.joinTimer);
     group.joinTimer = undefined;
   }
+
+  /** Join phases completed (each a new generation): vltava_group_rebalances_total. */
+  rebalancesCompleted = 0;
 
   /** Number of groups held (for metrics and tests). */
   get groupCount(): number {

@@ -47,6 +47,7 @@ export function fetchHandler(context: BrokerContext): RequestHandler {
       );
       const remainingMs = deadline - Date.now();
       if (totalBytes >= minBytes || anyError || remainingMs <= 0) {
+        if (request.replicaId < 0 && totalBytes > 0) countBytesOut(context, responses);
         return (writer) =>
           writeFetchResponse(writer, version, { throttleTimeMs: 0, errorCode: 0, sessionId: 0, responses });
       }
@@ -64,6 +65,17 @@ export function fetchHandler(context: BrokerContext): RequestHandler {
 }
 
 type FetchTopics = ReturnType<typeof readFetchRequest>["topics"];
+
+/** Consumer bytes out per topic, counted once for the answer actually sent. */
+function countBytesOut(context: BrokerContext, responses: ReturnType<typeof readOnce>["responses"]): void {
+  const metrics = context.metrics;
+  if (!metrics) return;
+  for (const response of responses) {
+    for (const partition of response.partitions) {
+      if (partition.records.length > 0) metrics.bytesOut(response.topic, partition.records.length);
+    }
+  }
+}
 
 function waitKeys(context: BrokerContext, topics: FetchTopics, follower: boolean): string[] {
   const keys: string[] = [];
