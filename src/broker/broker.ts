@@ -84,6 +84,8 @@ import { describeLogDirsHandler } from "./handlers/describe-log-dirs.ts";
 import { groupApiHandlers } from "./handlers/group-apis.ts";
 import { BrokerMetrics } from "./metrics/broker-metrics.ts";
 import { type MetricsServer, serveMetrics } from "../metrics/metrics-server.ts";
+import { alterConfigsHandlers } from "./handlers/alter-configs.ts";
+import { ConfigChangeListener } from "./config-change-listener.ts";
 
 /** How long past our own session timeout to wait for a previous run's registration to expire. */
 const STALE_REGISTRATION_GRACE_MS = 5_000;
@@ -335,6 +337,8 @@ class Broker implements RunningBroker {
   #rejoining: Promise<void> | null = null;
   /** GET /metrics, when config.httpPort is set. */
   #metricsServer: MetricsServer | null = null;
+  /** Applies config changes live (one watch on /config/changes). */
+  readonly #configChanges: ConfigChangeListener;
 
   private constructor(
     config: BrokerConfig,
@@ -356,6 +360,15 @@ class Broker implements RunningBroker {
     this.#tree = tree;
     this.#offline = offline;
     this.closed = new Promise((resolve) => this.#resolveClosed = resolve);
+    this.#configChanges = new ConfigChangeListener({
+      coordination: context.coordination,
+      onChange: async (entity) => {
+        if (entity.type !== "topics") return; // no dynamic broker configs yet
+        const configs = await this.#treeReader().readConfigs(entity.name);
+        context.replicas.applyTopicConfigs(entity.name, configs);
+      },
+      log: (message) => this.#log(message),
+    });
     this.#handlers = new Map<number, RequestHandler>([
       [ApiKey.ApiVersions, apiVersionsHandler((apiKey) => this.#handlers.has(apiKey))],
       [ApiKey.Metadata, metadataHandler(context)],
@@ -376,6 +389,7 @@ class Broker implements RunningBroker {
       ...groupApiHandlers(context.groups),
       [ApiKey.SaslHandshake, saslOnOtherListener],
       [ApiKey.SaslAuthenticate, saslOnOtherListener],
+      ...alterConfigsHandlers(context),
     ]);
     const metrics = context.metrics;
     if (metrics) {
@@ -462,6 +476,8 @@ class Broker implements RunningBroker {
       }
     });
     try {
+      // Before the first read of the tree, so no change falls between that read and the watch.
+      await self.#configChanges.start();
       await self.#reconcile();
     } catch (error) {
       await self.close();
@@ -542,6 +558,7 @@ class Broker implements RunningBroker {
           zk: session,
           security: this.config.interBrokerSecurity,
         });
+        await this.#configChanges.restart();
         await this.#reconcile();
         this.#log(
           `registered again on a new coordinator session ${Date.now() - started} ms after it came up`,
@@ -653,6 +670,7 @@ class Broker implements RunningBroker {
     await this.#maintaining;
     await this.#reconciling;
     await this.#rejoining;
+    await this.#configChanges.close();
     this.#offline.close();
     this.#context.purgatory.close();
     for (const connection of this.#connections) connection.close();

@@ -29,7 +29,7 @@
  */
 import { ErrorCode } from "../kafka/errors.ts";
 import type { LeaderAndIsrRequest, LeaderAndIsrResponse } from "../kafka/apis/leader-and-isr.ts";
-import { logConfigFromTopicConfigs } from "../storage/log-config.ts";
+import { DEFAULT_LOG_CONFIG, logConfigFromTopicConfigs } from "../storage/log-config.ts";
 import { PartitionLog } from "../storage/partition-log.ts";
 import { partitionDirName } from "../storage/segment-names.ts";
 import { isIoError } from "../storage/file-io.ts";
@@ -317,7 +317,7 @@ export class ReplicaManager {
     let handled = 0;
     for (const topic of view.topics.values()) {
       this.#seenTopics.add(topic.name);
-      this.#applyTopicConfigs(topic.name, topic.configs);
+      this.applyTopicConfigs(topic.name, topic.configs);
       for (const [index, replicas] of topic.assignment.entries()) {
         if (++handled % PARTITIONS_PER_SLICE === 0) await yieldToEventLoop();
         if (this.#closed) return;
@@ -406,12 +406,18 @@ export class ReplicaManager {
     }
   }
 
-  /** New configs for a hosted topic (seen by a reconcile): applied to its open logs. */
-  #applyTopicConfigs(topic: string, configs: Record<string, string>): void {
+  /**
+   * New configs for a hosted topic (a config change notification, or a reconcile): applied to its
+   * open logs at once. A topic this broker hosts nothing of is ignored (its logs read the configs
+   * when they open).
+   */
+  applyTopicConfigs(topic: string, configs: Record<string, string>): void {
     const known = this.#topicConfigs.get(topic);
     if (known === undefined || stableJson(known) === stableJson(configs)) return;
     this.#topicConfigs.set(topic, configs);
-    const logConfig = this.#logConfig(topic, configs);
+    // Complete, not partial: an override removed returns to the default instead of staying.
+    const logConfig = { ...DEFAULT_LOG_CONFIG, ...this.#logConfig(topic, configs) };
+    this.#log(`topic ${topic}: configs changed to ${stableJson(configs)}`);
     for (const partition of this.#partitions.values()) {
       if (partition.topic !== topic) continue;
       partition.log.updateConfig(logConfig);

@@ -15,6 +15,10 @@
  *        {"version":1,"leader":1,"leader_epoch":0,"isr":[1,2,3],"controller_epoch":0}
  *        written with the znode version (compare-and-set) by whoever changes leadership
  *   /config/topics/<name>                     {"version":1,"config":{"retention.ms":"..."}}
+ *   /config/brokers/<id>|<default>            dynamic broker configs, same format
+ *   /config/changes/config_change_NNN         persistent sequential, written after a config entity
+ *        changed: {"version":2,"entity_path":"topics/<name>"}; every broker watches the children of
+ *        /config/changes (one watch, not one per topic) and re-reads the entities named
  *   /controller, /controller_epoch            the controller's ephemeral node and its epoch
  *   /isr_change_notification/isr_change_NNN   persistent sequential, written by a leader after it
  *        changed an ISR itself: {"version":1,"partitions":[{"topic":"t","partition":0}]}; the
@@ -25,6 +29,10 @@ export const BROKER_IDS_PATH = "/brokers/ids";
 export const BROKER_REGISTERED_PATH = "/brokers/registered";
 export const TOPICS_PATH = "/brokers/topics";
 export const TOPIC_CONFIGS_PATH = "/config/topics";
+export const BROKER_CONFIGS_PATH = "/config/brokers";
+export const CONFIG_CHANGES_PATH = "/config/changes";
+/** Prefix of the sequential notification nodes under CONFIG_CHANGES_PATH (Kafka's name). */
+export const CONFIG_CHANGE_PREFIX = `${CONFIG_CHANGES_PATH}/config_change_`;
 export const CONTROLLER_PATH = "/controller";
 export const CONTROLLER_EPOCH_PATH = "/controller_epoch";
 export const ISR_CHANGE_NOTIFICATION_PATH = "/isr_change_notification";
@@ -41,6 +49,8 @@ export const PERSISTENT_PATHS = [
   TOPICS_PATH,
   "/config",
   TOPIC_CONFIGS_PATH,
+  BROKER_CONFIGS_PATH,
+  CONFIG_CHANGES_PATH,
   ISR_CHANGE_NOTIFICATION_PATH,
   OFFLINE_REPLICAS_PATH,
 ];
@@ -256,6 +266,32 @@ export function decodeConfigEntity(what: string, bytes: Uint8Array | null): Reco
     result[key] = value;
   }
   return result;
+}
+
+/** A config entity: its type ("topics", "brokers") and name, as in /config/<type>/<name>. */
+export interface ConfigEntity {
+  type: "topics" | "brokers";
+  name: string;
+}
+
+export const configEntityPath = (entity: ConfigEntity) => `/config/${entity.type}/${entity.name}`;
+
+/** Kafka's config change notification (version 2): which entity changed. */
+export function encodeConfigChange(entity: ConfigEntity): Uint8Array {
+  return toBytes({ version: 2, entity_path: `${entity.type}/${entity.name}` });
+}
+
+/** Decode encodeConfigChange's bytes; `what` names the node in errors. */
+export function decodeConfigChange(what: string, bytes: Uint8Array | null): ConfigEntity {
+  const entityPath = parseObject(bytes, what).entity_path;
+  if (typeof entityPath !== "string") throw new Error(`${what}: "entity_path" must be a string`);
+  const slash = entityPath.indexOf("/");
+  const type = entityPath.slice(0, slash);
+  const name = entityPath.slice(slash + 1);
+  if (slash < 0 || (type !== "topics" && type !== "brokers") || name.length === 0) {
+    throw new Error(`${what}: unknown entity "${entityPath}"`);
+  }
+  return { type, name };
 }
 
 /**

@@ -9,6 +9,7 @@
  * ```
  */
 import Table from "cli-table3";
+import type { Command } from "@commander-js/extra-typings";
 import { registerCommands } from "./program.ts";
 import { CliError, usageError } from "./cli-error.ts";
 import { integerOption } from "./options.ts";
@@ -161,6 +162,8 @@ registerCommands((program) => {
     else console.log(`deleted topic "${name}"`);
   });
 
+  registerConfigCommands(topic);
+
   const cluster = program.command("cluster").description("inspect the cluster");
   withClientOptions(
     cluster.command("describe")
@@ -196,6 +199,63 @@ registerCommands((program) => {
     },
   );
 });
+
+/** `topic config get|set|delete`: a topic's configs, changed live. */
+function registerConfigCommands(topic: Command): void {
+  const config = topic.command("config").description("show and change a topic's configs live");
+  withClientOptions(
+    config.command("get")
+      .description("every config of a topic with its value; overrides marked")
+      .argument("<topic>", "topic name")
+      .argument("[keys...]", "only these configs"),
+  ).action(async (name, keys: string[], options) => {
+    const entries = await withAdmin(options, name, (admin) => admin.describeTopicConfigs(name));
+    const shown = keys.length === 0 ? entries : entries.filter((entry) => keys.includes(entry.name));
+    const unknown = keys.filter((key) => !entries.some((entry) => entry.name === key));
+    if (unknown.length > 0) {
+      throw new CliError(`unknown topic config ${unknown.join(", ")}: see vltava topic config get ${name}`);
+    }
+    if (options.json) return printJson(shown);
+    const table = new Table({
+      head: ["config", "value", "source"],
+      style: { head: [], border: [], compact: true },
+    });
+    for (const entry of shown) {
+      table.push([entry.name, entry.value ?? "", entry.override ? "topic" : "default"]);
+    }
+    console.log(table.toString());
+  });
+  withClientOptions(
+    config.command("set")
+      .description("set configs on a live topic (the brokers apply them at once)")
+      .argument("<topic>", "topic name")
+      .argument("<key=value...>", "configs to set"),
+  ).action(async (name, pairs: string[], options) => {
+    const changes = pairs.map((pair) => {
+      const at = pair.indexOf("=");
+      if (at <= 0) throw usageError(`expected KEY=VALUE, got "${pair}"`);
+      return { name: pair.slice(0, at), value: pair.slice(at + 1) };
+    });
+    await withAdmin(options, name, (admin) => admin.alterTopicConfigs(name, changes));
+    if (options.json) {
+      printJson({ topic: name, set: Object.fromEntries(changes.map((c) => [c.name, c.value])) });
+    } else for (const change of changes) console.log(`${name}: ${change.name}=${change.value}`);
+  });
+  withClientOptions(
+    config.command("delete")
+      .description("drop config overrides of a live topic (back to the defaults)")
+      .argument("<topic>", "topic name")
+      .argument("<keys...>", "configs to reset"),
+  ).action(async (name, keys: string[], options) => {
+    await withAdmin(
+      options,
+      name,
+      (admin) => admin.alterTopicConfigs(name, keys.map((key) => ({ name: key, value: null }))),
+    );
+    if (options.json) printJson({ topic: name, deleted: keys });
+    else for (const key of keys) console.log(`${name}: ${key} back to its default`);
+  });
+}
 
 /** `cluster describe --coordinator`: the registry in the coordinator, offline brokers included. */
 async function describeFromCoordinator(connect: string, json: boolean): Promise<void> {

@@ -16,6 +16,17 @@ import { ApiKey } from "../kafka/api-keys.ts";
 import { ErrorCode, KafkaError } from "../kafka/errors.ts";
 import { readCreateTopicsResponse, writeCreateTopicsRequest } from "../kafka/apis/create-topics.ts";
 import { readDeleteTopicsResponse, writeDeleteTopicsRequest } from "../kafka/apis/delete-topics.ts";
+import {
+  ConfigResourceType,
+  ConfigSource,
+  readDescribeConfigsResponse,
+  writeDescribeConfigsRequest,
+} from "../kafka/apis/describe-configs.ts";
+import {
+  ConfigOperation,
+  readIncrementalAlterConfigsResponse,
+  writeIncrementalAlterConfigsRequest,
+} from "../kafka/apis/incremental-alter-configs.ts";
 import { type BrokerInfo, Cluster, type ClusterOptions } from "./cluster.ts";
 import type { Connection } from "./connection.ts";
 import { DEBUGGING_REPLICA_ID, listOffsets } from "./list-offsets.ts";
@@ -59,6 +70,20 @@ export interface ClusterDescription {
   clusterId: string | null;
   controllerId: number;
   brokers: BrokerInfo[];
+}
+
+/** One topic config as DescribeConfigs reports it. */
+export interface TopicConfigEntry {
+  name: string;
+  value: string | null;
+  /** True when the topic overrides the default. */
+  override: boolean;
+}
+
+/** One entry of a topic config change: a new value, or null to return to the default. */
+export interface TopicConfigChange {
+  name: string;
+  value: string | null;
 }
 
 export interface AdminOptions extends ClusterOptions {
@@ -195,6 +220,78 @@ export class Admin {
         errorCode: p.errorCode,
       })),
     }));
+  }
+
+  /** A topic's configs: every known one with its effective value, overrides marked. */
+  async describeTopicConfigs(topic: string): Promise<TopicConfigEntry[]> {
+    await this.cluster.refreshMetadata([]);
+    const connection = await this.cluster.anyConnection();
+    const version = connection.versionFor(ApiKey.DescribeConfigs);
+    const response = await connection.request(
+      ApiKey.DescribeConfigs,
+      version,
+      (w) =>
+        writeDescribeConfigsRequest(w, version, {
+          resources: [{
+            resourceType: ConfigResourceType.topic,
+            resourceName: topic,
+            configurationKeys: null,
+          }],
+        }),
+      (r) => readDescribeConfigsResponse(r, version),
+    );
+    const [result] = response.results;
+    if (result === undefined) {
+      throw new KafkaError(ErrorCode.UNKNOWN_SERVER_ERROR, `topic "${topic}": no answer`);
+    }
+    if (result.errorCode !== ErrorCode.NONE) {
+      throw new KafkaError(
+        result.errorCode,
+        `topic "${topic}"${result.errorMessage ? `: ${result.errorMessage}` : ""}`,
+      );
+    }
+    return result.configs.map((config) => ({
+      name: config.name,
+      value: config.value,
+      override: config.configSource === ConfigSource.dynamicTopicConfig,
+    }));
+  }
+
+  /**
+   * Change some of a topic's configs live (IncrementalAlterConfigs), leaving the others; the
+   * brokers apply them without a restart. Throws INVALID_CONFIG with the reason for a bad one
+   * (nothing is changed then).
+   */
+  async alterTopicConfigs(topic: string, changes: TopicConfigChange[]): Promise<void> {
+    await this.cluster.refreshMetadata([]);
+    const connection = await this.cluster.anyConnection();
+    const version = connection.versionFor(ApiKey.IncrementalAlterConfigs);
+    const response = await connection.request(
+      ApiKey.IncrementalAlterConfigs,
+      version,
+      (w) =>
+        writeIncrementalAlterConfigsRequest(w, version, {
+          resources: [{
+            resourceType: ConfigResourceType.topic,
+            resourceName: topic,
+            configs: changes.map(({ name, value }) => ({
+              name,
+              operation: value === null ? ConfigOperation.delete : ConfigOperation.set,
+              value,
+            })),
+          }],
+          validateOnly: false,
+        }),
+      (r) => readIncrementalAlterConfigsResponse(r, version),
+    );
+    for (const result of response.responses) {
+      if (result.errorCode !== ErrorCode.NONE) {
+        throw new KafkaError(
+          result.errorCode,
+          `topic "${topic}"${result.errorMessage ? `: ${result.errorMessage}` : ""}`,
+        );
+      }
+    }
   }
 
   /** Brokers and the controller. */

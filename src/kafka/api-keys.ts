@@ -29,6 +29,7 @@ export const ApiKey = {
   InitProducerId: 22,
   OffsetForLeaderEpoch: 23,
   DescribeConfigs: 32,
+  AlterConfigs: 33,
   DescribeLogDirs: 35,
   SaslHandshake: 17,
   DescribeAcls: 29,
@@ -37,6 +38,7 @@ export const ApiKey = {
   SaslAuthenticate: 36,
   CreatePartitions: 37,
   DeleteGroups: 42,
+  IncrementalAlterConfigs: 44,
   DescribeUserScramCredentials: 50,
   AlterUserScramCredentials: 51,
 } as const;
@@ -142,6 +144,20 @@ export const SUPPORTED_APIS: readonly ApiVersionRange[] = [
     minVersion: 0,
     maxVersion: 3,
     firstFlexibleVersion: 4,
+  },
+  {
+    apiKey: ApiKey.AlterConfigs,
+    name: "AlterConfigs",
+    minVersion: 0,
+    maxVersion: 2,
+    firstFlexibleVersion: 2,
+  },
+  {
+    apiKey: ApiKey.IncrementalAlterConfigs,
+    name: "IncrementalAlterConfigs",
+    minVersion: 0,
+    maxVersion: 1,
+    firstFlexibleVersion: 1,
   },
   {
     apiKey: ApiKey.DescribeLogDirs,

@@ -1,0 +1,162 @@
+/**
+ * AlterConfigs and IncrementalAlterConfigs for topic resources: the new overrides are computed
+ * from the stored ones (all replaced, or entry by entry), validated as CreateTopics validates
+ * them (INVALID_CONFIG with the reason, nothing written), then written compare-and-set with a
+ * change notification (config-entity-store.ts); every broker applies them live on the
+ * notification. Any broker answers (the coordinator is the one place written), as in Kafka's
+ * ZooKeeper mode. Broker resources have no dynamic configs yet: INVALID_CONFIG says so.
+ */
+import { ApiKey } from "../../kafka/api-keys.ts";
+import {
+  type AlterConfigsResourceResult,
+  readAlterConfigsRequest,
+  writeAlterConfigsResponse,
+} from "../../kafka/apis/alter-configs.ts";
+import { ConfigResourceType } from "../../kafka/apis/describe-configs.ts";
+import {
+  ConfigOperation,
+  type IncrementalConfigEntry,
+  readIncrementalAlterConfigsRequest,
+  writeIncrementalAlterConfigsResponse,
+} from "../../kafka/apis/incremental-alter-configs.ts";
+import { ErrorCode } from "../../kafka/errors.ts";
+import type { BrokerContext } from "../broker-context.ts";
+import { alterEntityConfig } from "../config-entity-store.ts";
+import type { RequestHandler } from "../connection.ts";
+import { TOPIC_CONFIGS, topicConfigValue, validateTopicConfigs } from "../topic-config.ts";
+import { serverError } from "./common.ts";
+
+/** Topic configs whose value is a comma-separated list (APPEND and SUBTRACT apply). */
+const LIST_CONFIGS = new Set(["cleanup.policy"]);
+
+/** A change to a topic's overrides: the new overrides, or why it is refused. */
+type Change = (current: Record<string, string>) => Record<string, string> | string;
+
+interface ResourceChange {
+  resourceType: number;
+  resourceName: string;
+  change: Change;
+}
+
+export function alterConfigsHandler(context: BrokerContext): RequestHandler {
+  return async ({ header, body }) => {
+    const version = header.apiVersion;
+    const request = readAlterConfigsRequest(body, version);
+    const changes = request.resources.map((resource) => ({
+      resourceType: resource.resourceType,
+      resourceName: resource.resourceName,
+      change: replaceAll(resource.configs),
+    }));
+    const responses = await applyChanges(context, changes, request.validateOnly);
+    return (writer) => writeAlterConfigsResponse(writer, version, { throttleTimeMs: 0, responses });
+  };
+}
+
+export function incrementalAlterConfigsHandler(context: BrokerContext): RequestHandler {
+  return async ({ header, body }) => {
+    const version = header.apiVersion;
+    const request = readIncrementalAlterConfigsRequest(body, version);
+    const changes = request.resources.map((resource) => ({
+      resourceType: resource.resourceType,
+      resourceName: resource.resourceName,
+      change: entryByEntry(resource.configs),
+    }));
+    const responses = await applyChanges(context, changes, request.validateOnly);
+    return (writer) =>
+      writeIncrementalAlterConfigsResponse(writer, version, { throttleTimeMs: 0, responses });
+  };
+}
+
+/** AlterConfigs: the entries given become the overrides (a null value drops the entry). */
+function replaceAll(entries: { name: string; value: string | null }[]): Change {
+  return () => {
+    const next: Record<string, string> = {};
+    for (const { name, value } of entries) {
+      if (value !== null) next[name] = value;
+    }
+    return validateTopicConfigs(next) ?? next;
+  };
+}
+
+/** IncrementalAlterConfigs: SET, DELETE, APPEND, SUBTRACT applied to the stored overrides. */
+function entryByEntry(entries: IncrementalConfigEntry[]): Change {
+  return (current) => {
+    const next = { ...current };
+    for (const { name, operation, value } of entries) {
+      if (TOPIC_CONFIGS[name] === undefined) return `Unknown topic config ${name}`;
+      if (operation === ConfigOperation.delete) {
+        delete next[name];
+        continue;
+      }
+      if (value === null) return `No value given for ${name}`;
+      if (operation === ConfigOperation.set) {
+        next[name] = value;
+      } else if (operation === ConfigOperation.append || operation === ConfigOperation.subtract) {
+        if (!LIST_CONFIGS.has(name)) return `${name} is not a list: APPEND and SUBTRACT do not apply`;
+        const items = listItems(topicConfigValue(next, name) ?? "");
+        const given = listItems(value);
+        const result = operation === ConfigOperation.append
+          ? [...items, ...given.filter((item) => !items.includes(item))]
+          : items.filter((item) => !given.includes(item));
+        next[name] = result.join(",");
+      } else {
+        return `Unknown config operation ${operation} for ${name}`;
+      }
+    }
+    return validateTopicConfigs(next) ?? next;
+  };
+}
+
+const listItems = (text: string) => text.split(",").map((item) => item.trim()).filter((item) => item !== "");
+
+async function applyChanges(
+  context: BrokerContext,
+  changes: ResourceChange[],
+  validateOnly: boolean,
+): Promise<AlterConfigsResourceResult[]> {
+  const counts = new Map<string, number>();
+  for (const { resourceType, resourceName } of changes) {
+    const key = `${resourceType}:${resourceName}`;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  return await Promise.all(changes.map(async ({ resourceType, resourceName, change }) => {
+    const result = (errorCode: number, errorMessage: string | null) => ({
+      errorCode,
+      errorMessage,
+      resourceType,
+      resourceName,
+    });
+    if ((counts.get(`${resourceType}:${resourceName}`) ?? 0) > 1) {
+      return result(ErrorCode.INVALID_REQUEST, `Resource ${resourceName} is named more than once`);
+    }
+    if (resourceType === ConfigResourceType.broker) {
+      return result(ErrorCode.INVALID_CONFIG, "This broker has no dynamically changeable broker configs");
+    }
+    if (resourceType !== ConfigResourceType.topic) {
+      return result(ErrorCode.INVALID_REQUEST, `Unsupported resource type ${resourceType}`);
+    }
+    if (!context.metadata.topics.has(resourceName)) {
+      return result(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `Topic ${resourceName} does not exist`);
+    }
+    try {
+      const refused = await alterEntityConfig(
+        context.coordination,
+        { type: "topics", name: resourceName },
+        change,
+        validateOnly,
+      );
+      return refused === null ? result(0, null) : result(ErrorCode.INVALID_CONFIG, refused);
+    } catch (error) {
+      const { errorCode, errorMessage } = serverError(error);
+      return result(errorCode, errorMessage);
+    }
+  }));
+}
+
+/** The two handlers by API key, for the broker's handler table. */
+export function alterConfigsHandlers(context: BrokerContext): [number, RequestHandler][] {
+  return [
+    [ApiKey.AlterConfigs, alterConfigsHandler(context)],
+    [ApiKey.IncrementalAlterConfigs, incrementalAlterConfigsHandler(context)],
+  ];
+}
