@@ -37,7 +37,11 @@ Deno.test("AlterConfigs round-trips every version", () => {
     validateOnly: true,
   };
   for (const v of versions(0, 2)) {
-    assert.deepEqual(roundTrip(writeAlterConfigsRequest, readAlterConfigsRequest, v, request), request, `v${v}`);
+    assert.deepEqual(
+      roundTrip(writeAlterConfigsRequest, readAlterConfigsRequest, v, request),
+      request,
+      `v${v}`,
+    );
     assert.deepEqual(roundTrip(writeAlterConfigsResponse, readAlterConfigsResponse, v, response), response);
   }
 });
