@@ -64,7 +64,7 @@ import {
   encodeBrokerEndpoint,
   PERSISTENT_PATHS,
 } from "./zk-layout.ts";
-import { ControllerAgent } from "./controller/controller-agent.ts";
+import { ControllerAgent, type ControllerAgentOptions } from "./controller/controller-agent.ts";
 import { apiVersionsHandler } from "./handlers/api-versions.ts";
 import { metadataHandler } from "./handlers/metadata.ts";
 import { produceHandler } from "./handlers/produce.ts";
@@ -85,6 +85,7 @@ import { groupApiHandlers } from "./handlers/group-apis.ts";
 import { BrokerMetrics } from "./metrics/broker-metrics.ts";
 import { type MetricsServer, serveMetrics } from "../metrics/metrics-server.ts";
 import { alterConfigsHandlers } from "./handlers/alter-configs.ts";
+import { electLeadersHandler } from "./handlers/elect-leaders.ts";
 import { ConfigChangeListener } from "./config-change-listener.ts";
 
 /** How long past our own session timeout to wait for a previous run's registration to expire. */
@@ -305,6 +306,21 @@ async function registrationHolder(
   }
 }
 
+/** The controller candidacy's settings from the broker's. */
+function agentOptions(config: BrokerConfig, zk: Coordination["client"]): ControllerAgentOptions {
+  return {
+    brokerId: config.brokerId,
+    zk,
+    security: config.interBrokerSecurity,
+    autoLeaderRebalance: config.autoLeaderRebalance
+      ? {
+        intervalMs: config.leaderImbalanceCheckIntervalMs,
+        percentage: config.leaderImbalancePerBrokerPercentage,
+      }
+      : null,
+  };
+}
+
 class Broker implements RunningBroker {
   readonly config: BrokerConfig;
   readonly port: number;
@@ -384,6 +400,7 @@ class Broker implements RunningBroker {
       [ApiKey.StopReplica, stopReplicaHandler(context)],
       [ApiKey.UpdateMetadata, updateMetadataHandler(context)],
       [ApiKey.ControlledShutdown, controlledShutdownHandler(context.controller)],
+      [ApiKey.ElectLeaders, electLeadersHandler(context.controller)],
       [ApiKey.OffsetForLeaderEpoch, offsetForLeaderEpochHandler(context)],
       [ApiKey.DescribeLogDirs, describeLogDirsHandler(context)],
       ...groupApiHandlers(context.groups),
@@ -508,11 +525,7 @@ class Broker implements RunningBroker {
         .finally(() => self.#reconciling = null);
     }, config.metadataReconcileIntervalMs));
     try {
-      self.#agent = await ControllerAgent.start({
-        brokerId: config.brokerId,
-        zk: coordination.client,
-        security: config.interBrokerSecurity,
-      });
+      self.#agent = await ControllerAgent.start(agentOptions(config, coordination.client));
     } catch (error) {
       await self.close();
       throw error;
@@ -553,11 +566,7 @@ class Broker implements RunningBroker {
         // It lost its candidacy with the old session; closing it only stops its timers.
         await previous?.close();
         if (this.#closing || coordination.client !== session) return;
-        this.#agent = await ControllerAgent.start({
-          brokerId: this.config.brokerId,
-          zk: session,
-          security: this.config.interBrokerSecurity,
-        });
+        this.#agent = await ControllerAgent.start(agentOptions(this.config, session));
         await this.#configChanges.restart();
         await this.#reconcile();
         this.#log(

@@ -88,6 +88,12 @@ export interface BrokerConfig {
   producerIdExpirationMs: number;
   /** Port of the HTTP server for GET /metrics (on `host`); undefined: no server. 0 picks a free one. */
   httpPort?: number;
+  /** auto.leader.rebalance.enable: the controller moves leaders back to preferred replicas. */
+  autoLeaderRebalance: boolean;
+  /** leader.imbalance.check.interval.seconds, in ms: how often the controller checks. */
+  leaderImbalanceCheckIntervalMs: number;
+  /** leader.imbalance.per.broker.percentage: a broker's not-led preferred share that triggers it. */
+  leaderImbalancePerBrokerPercentage: number;
 }
 
 export const DEFAULT_BROKER_CONFIG: Omit<
@@ -123,6 +129,9 @@ export const DEFAULT_BROKER_CONFIG: Omit<
   groupMinSessionTimeoutMs: 6_000,
   groupMaxSessionTimeoutMs: 1_800_000,
   producerIdExpirationMs: 86_400_000,
+  autoLeaderRebalance: true,
+  leaderImbalanceCheckIntervalMs: 300_000,
+  leaderImbalancePerBrokerPercentage: 10,
 };
 
 const MAX_BROKER_ID = 1023;
@@ -213,6 +222,13 @@ export function resolveBrokerConfig(options: BrokerSettings): BrokerConfig {
   checkInt("offsets-topic-replication-factor", config.offsetsTopicReplicationFactor, 1, 1000);
   checkInt("offsets-topic-segment-bytes", config.offsetsTopicSegmentBytes, 1024, 2 ** 31 - 1);
   checkInt("offsets-commit-timeout-ms", config.offsetsCommitTimeoutMs, 1, 3_600_000);
+  checkInt(
+    "leader-imbalance-check-interval-seconds",
+    config.leaderImbalanceCheckIntervalMs / 1000,
+    1,
+    86_400,
+  );
+  checkInt("leader-imbalance-per-broker-percentage", config.leaderImbalancePerBrokerPercentage, 0, 100);
   checkInt("group-initial-rebalance-delay-ms", config.groupInitialRebalanceDelayMs, 0, 3_600_000);
   checkInt("group-min-session-timeout-ms", config.groupMinSessionTimeoutMs, 1, 3_600_000);
   checkInt(

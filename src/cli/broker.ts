@@ -203,6 +203,22 @@ registerCommands((program) => {
       "serve Prometheus metrics at http://HOST:PORT/metrics (off unless given; 0 picks a free port)",
       integerOption(0, 65535),
     )
+    .option(
+      "--no-auto-leader-rebalance",
+      "do not move leaders back to their preferred replicas (auto.leader.rebalance.enable=false)",
+    )
+    .option(
+      "--leader-imbalance-check-interval-seconds <s>",
+      "how often the controller checks leader balance",
+      integerOption(1, 86_400),
+      DEFAULT_BROKER_CONFIG.leaderImbalanceCheckIntervalMs / 1000,
+    )
+    .option(
+      "--leader-imbalance-per-broker-percentage <n>",
+      "share of a broker's preferred partitions led elsewhere that triggers a rebalance",
+      integerOption(0, 100),
+      DEFAULT_BROKER_CONFIG.leaderImbalancePerBrokerPercentage,
+    )
     .action(async (options) => {
       let running;
       try {
@@ -251,6 +267,9 @@ registerCommands((program) => {
           groupMaxSessionTimeoutMs: options.groupMaxSessionTimeoutMs,
           producerIdExpirationMs: options.producerIdExpirationMs,
           httpPort: options.httpPort,
+          autoLeaderRebalance: options.autoLeaderRebalance,
+          leaderImbalanceCheckIntervalMs: options.leaderImbalanceCheckIntervalSeconds * 1000,
+          leaderImbalancePerBrokerPercentage: options.leaderImbalancePerBrokerPercentage,
         });
       } catch (error) {
         if (

@@ -16,6 +16,7 @@ import { integerOption } from "./options.ts";
 import { printJson, toCliError, withClientOptions } from "./client-options.ts";
 import { clientSecurity, type SecurityFlags } from "./client-security.ts";
 import { Admin, type TopicDescription } from "../client/admin.ts";
+import { ErrorCode, KafkaError } from "../kafka/errors.ts";
 import { ZooKeeperClient } from "../zk/client/mod.ts";
 import { readClusterStatus } from "../broker/controller/cluster-status.ts";
 
@@ -164,6 +165,48 @@ registerCommands((program) => {
 
   registerConfigCommands(topic);
 
+  withClientOptions(
+    topic.command("elect-leaders")
+      .description("move leadership back to the preferred replicas (or, with --unclean, to any live replica)")
+      .option("--topic <name>", "only this topic (default: every partition of every topic)")
+      .option("--partition <n>", "only this partition (needs --topic)", integerOption(0))
+      .option(
+        "--unclean",
+        "elect a leader for partitions without one, from outside the ISR if need be (may lose data)",
+        false,
+      ),
+  ).action(async (options) => {
+    if (options.partition !== undefined && options.topic === undefined) {
+      throw usageError("--partition needs --topic");
+    }
+    const results = await withAdmin(options, options.topic, async (admin) => {
+      let partitions: { topic: string; partition: number }[] | null = null;
+      if (options.topic !== undefined) {
+        const [described] = await admin.describeTopics([options.topic]);
+        const ids = described.partitions.map((p) => p.partition);
+        if (options.partition !== undefined && !ids.includes(options.partition)) {
+          throw new CliError(
+            `topic "${options.topic}" has no partition ${options.partition} (it has ${ids.length})`,
+          );
+        }
+        partitions = (options.partition === undefined ? ids : [options.partition])
+          .map((partition) => ({ topic: options.topic!, partition }));
+      }
+      return await admin.electLeaders(options.unclean ? "unclean" : "preferred", partitions);
+    });
+    if (options.json) return printJson(results);
+    const table = new Table({
+      head: ["topic", "partition", "result"],
+      style: { head: [], border: [], compact: true },
+    });
+    for (const result of results) {
+      table.push([result.topic, result.partition, electionText(result.errorCode)]);
+    }
+    console.log(table.toString());
+    const elected = results.filter((r) => r.errorCode === 0).length;
+    console.log(`${elected} leader(s) moved, ${results.length - elected} left as they were`);
+  });
+
   const cluster = program.command("cluster").description("inspect the cluster");
   withClientOptions(
     cluster.command("describe")
@@ -199,6 +242,22 @@ registerCommands((program) => {
     },
   );
 });
+
+/** An ElectLeaders outcome for people. */
+function electionText(errorCode: number): string {
+  switch (errorCode) {
+    case 0:
+      return "elected";
+    case ErrorCode.ELECTION_NOT_NEEDED:
+      return "already there";
+    case ErrorCode.PREFERRED_LEADER_NOT_AVAILABLE:
+      return "preferred replica not live or not in sync";
+    case ErrorCode.ELIGIBLE_LEADERS_NOT_AVAILABLE:
+      return "no live replica to elect";
+    default:
+      return new KafkaError(errorCode).message;
+  }
+}
 
 /** `topic config get|set|delete`: a topic's configs, changed live. */
 function registerConfigCommands(topic: Command): void {

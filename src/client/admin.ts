@@ -23,6 +23,11 @@ import {
   writeDescribeConfigsRequest,
 } from "../kafka/apis/describe-configs.ts";
 import {
+  ElectionType,
+  readElectLeadersResponse,
+  writeElectLeadersRequest,
+} from "../kafka/apis/elect-leaders.ts";
+import {
   ConfigOperation,
   readIncrementalAlterConfigsResponse,
   writeIncrementalAlterConfigsRequest,
@@ -78,6 +83,14 @@ export interface TopicConfigEntry {
   value: string | null;
   /** True when the topic overrides the default. */
   override: boolean;
+}
+
+/** One partition's outcome of electLeaders: errorCode 0 = elected. */
+export interface ElectionResult {
+  topic: string;
+  partition: number;
+  errorCode: number;
+  errorMessage: string | null;
 }
 
 /** One entry of a topic config change: a new value, or null to return to the default. */
@@ -292,6 +305,53 @@ export class Admin {
         );
       }
     }
+  }
+
+  /**
+   * Ask the controller to elect leaders (ElectLeaders): "preferred" moves each partition's
+   * leadership to its first assigned replica when that one is live and in sync, "unclean" gives
+   * a partition without a leader any live replica. `partitions` null = every partition. Each
+   * partition's outcome comes back; ELECTION_NOT_NEEDED means it was already as asked.
+   */
+  async electLeaders(
+    type: "preferred" | "unclean",
+    partitions: { topic: string; partition: number }[] | null,
+  ): Promise<ElectionResult[]> {
+    const connection = await this.#controller();
+    const version = connection.versionFor(ApiKey.ElectLeaders);
+    if (version === 0 && type === "unclean") {
+      throw new KafkaError(
+        ErrorCode.UNSUPPORTED_VERSION,
+        "the broker's ElectLeaders has no unclean elections",
+      );
+    }
+    const byTopic = new Map<string, number[]>();
+    for (const { topic, partition } of partitions ?? []) {
+      byTopic.set(topic, [...(byTopic.get(topic) ?? []), partition]);
+    }
+    const response = await connection.request(
+      ApiKey.ElectLeaders,
+      version,
+      (w) =>
+        writeElectLeadersRequest(w, version, {
+          electionType: type === "preferred" ? ElectionType.preferred : ElectionType.unclean,
+          topicPartitions: partitions === null
+            ? null
+            : [...byTopic].map(([topic, ids]) => ({ topic, partitions: ids })),
+          timeoutMs: this.operationTimeoutMs,
+        }),
+      (r) => readElectLeadersResponse(r, version),
+      connection.requestTimeoutMs + this.operationTimeoutMs,
+    );
+    if (response.errorCode !== ErrorCode.NONE) throw new KafkaError(response.errorCode, "electing leaders");
+    return response.replicaElectionResults.flatMap(({ topic, partitionResult }) =>
+      partitionResult.map(({ partitionId, errorCode, errorMessage }) => ({
+        topic,
+        partition: partitionId,
+        errorCode,
+        errorMessage,
+      }))
+    ).sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition);
   }
 
   /** Brokers and the controller. */

@@ -6,6 +6,9 @@
 import { selfCommand } from "../cli/self-command.ts";
 import { SUPERVISED_ENV } from "../cli/stop-signals.ts";
 
+/** How often the dev cluster's controller checks leader balance (Kafka's default: 300). */
+const DEV_LEADER_IMBALANCE_CHECK_SECONDS = 10;
+
 export interface LocalClusterOptions {
   brokers: number;
   dataDir: string;
@@ -75,6 +78,9 @@ export class LocalCluster {
         this.coordinatorAddress,
         "--data-dir",
         `${dataDir}/broker-${id}`,
+        // A laptop cluster restarted with Ctrl-C and `vltava dev` again gets its leaders back soon.
+        "--leader-imbalance-check-interval-seconds",
+        String(DEV_LEADER_IMBALANCE_CHECK_SECONDS),
       ]);
     });
     await Promise.all(brokers);

@@ -38,6 +38,7 @@ export const ApiKey = {
   SaslAuthenticate: 36,
   CreatePartitions: 37,
   DeleteGroups: 42,
+  ElectLeaders: 43,
   IncrementalAlterConfigs: 44,
   DescribeUserScramCredentials: 50,
   AlterUserScramCredentials: 51,
@@ -148,6 +149,13 @@ export const SUPPORTED_APIS: readonly ApiVersionRange[] = [
   {
     apiKey: ApiKey.AlterConfigs,
     name: "AlterConfigs",
+    minVersion: 0,
+    maxVersion: 2,
+    firstFlexibleVersion: 2,
+  },
+  {
+    apiKey: ApiKey.ElectLeaders,
+    name: "ElectLeaders",
     minVersion: 0,
     maxVersion: 2,
     firstFlexibleVersion: 2,

@@ -38,6 +38,8 @@ export interface ControllerAgentOptions {
   resyncIntervalMs?: number;
   /** Controlled shutdown attempts before shutting down anyway. Default 3. */
   shutdownAttempts?: number;
+  /** The automatic leader rebalance while controller; null (the default) for none. */
+  autoLeaderRebalance?: { intervalMs: number; percentage: number } | null;
   log?: (message: string) => void;
   /** How to reach other brokers' inter-broker listener; undefined = PLAINTEXT. */
   security?: ClientSecurity | undefined;
@@ -65,6 +67,7 @@ export class ControllerAgent {
       requestTimeoutMs: 10_000,
       resyncIntervalMs: 30_000,
       shutdownAttempts: 3,
+      autoLeaderRebalance: null,
       log: (message) => console.error(`broker ${options.brokerId}: ${message}`),
       ...options,
       security: options.security,
@@ -99,6 +102,7 @@ export class ControllerAgent {
       requestTimeoutMs: this.#options.requestTimeoutMs,
       resyncIntervalMs: this.#options.resyncIntervalMs,
       security: this.#options.security,
+      autoLeaderRebalance: this.#options.autoLeaderRebalance ?? undefined,
       onFenced: () => void this.#standAgain(`a newer controller epoch than ${epoch} exists`),
       log: (message) => this.#options.log(`controller: ${message}`),
     });

@@ -18,6 +18,10 @@
  *    everything for a broker new to this controller, StopReplica (delete) to the replicas of
  *    topics that were deleted.
  *
+ * 5. elections asked for (ElectLeaders, or the automatic leader rebalance every
+ *    leader.imbalance.check.interval): preferred or unclean, decided by leader-balance.ts on the
+ *    run's fresh view and written like any other change.
+ *
  * Runs are serialized and coalesced: any number of triggers while a run is active cause exactly
  * one more run. A lost compare-and-set (a leader changed its ISR meanwhile) re-reads and runs
  * again. A periodic run (resyncIntervalMs) repairs whatever a lost watch could have missed.
@@ -44,6 +48,7 @@ import { ClusterTreeReader, type ClusterView, type TopicView } from "../cluster-
 import { LEADER_DURING_DELETE } from "../metadata-cache.ts";
 import { partitionKey } from "../topic-partition.ts";
 import { electPartition, uncleanElectionEnabled } from "./partition-election.ts";
+import { electPreferred, electUnclean, imbalancedPartitions, type NoElection } from "./leader-balance.ts";
 
 export interface ControllerOptions {
   brokerId: number;
@@ -54,6 +59,12 @@ export interface ControllerOptions {
   resyncIntervalMs: number;
   /** Called once when a write finds a newer controller epoch: this controller must stop. */
   onFenced: () => void;
+  /**
+   * auto.leader.rebalance.enable: every intervalMs (leader.imbalance.check.interval), elect
+   * preferred leaders back for brokers whose imbalance exceeds percentage
+   * (leader.imbalance.per.broker.percentage). Absent: no automatic rebalance.
+   */
+  autoLeaderRebalance?: { intervalMs: number; percentage: number };
   log: (message: string) => void;
   /** How to reach brokers' inter-broker listener; undefined = PLAINTEXT. */
   security?: ClientSecurity;
@@ -91,6 +102,22 @@ function liveReplicasOf(
   };
 }
 
+/** An election asked for: its partitions (null = all), and per partition the outcome once made. */
+export interface ElectionRequest {
+  type: "preferred" | "unclean";
+  partitions: { topic: string; partition: number }[] | null;
+  /** Filled by the runs that made (or declined) the elections: key "topic:p" → outcome. */
+  outcomes: Map<string, ElectionOutcome>;
+  /** Every partition asked for has its outcome. */
+  complete: boolean;
+}
+
+/** One partition's outcome: elected, declined (why), or unknown partition. */
+export type ElectionOutcome = "elected" | NoElection | "unknown partition";
+
+/** Most election requests waiting for a run; more are refused (the caller retries). */
+const MAX_PENDING_ELECTIONS = 64;
+
 /** Delay before re-sending everything to a broker that missed a request. */
 const RETRY_UNTOLD_MS = 1000;
 
@@ -120,6 +147,9 @@ export class Controller {
   #runsDone = 0;
   #waiters: { atLeast: number; resolve: () => void }[] = [];
   #timer: ReturnType<typeof setInterval> | undefined;
+  #balanceTimer: ReturnType<typeof setInterval> | undefined;
+  /** Elections asked for, made by the next run. */
+  #elections: ElectionRequest[] = [];
   #stopped = false;
 
   constructor(zk: ZooKeeperClient, options: ControllerOptions) {
@@ -147,7 +177,132 @@ export class Controller {
   /** First full run; later runs follow watches and the resync timer. */
   async start(): Promise<void> {
     this.#timer = setInterval(() => void this.trigger(), this.#options.resyncIntervalMs);
+    const balance = this.#options.autoLeaderRebalance;
+    if (balance) {
+      this.#balanceTimer = setInterval(
+        () => this.#checkLeaderBalance(balance.percentage),
+        balance.intervalMs,
+      );
+    }
     await this.trigger();
+  }
+
+  /**
+   * Elect leaders (ElectLeaders): resolves with each partition's outcome once the runs that
+   * follow made the elections; null when this controller stopped first, timeoutMs passed, or too
+   * many requests wait already.
+   */
+  async electLeaders(
+    type: "preferred" | "unclean",
+    partitions: { topic: string; partition: number }[] | null,
+    timeoutMs: number,
+  ): Promise<Map<string, ElectionOutcome> | null> {
+    if (this.#stopped || this.#elections.length >= MAX_PENDING_ELECTIONS) return null;
+    const request: ElectionRequest = { type, partitions, outcomes: new Map(), complete: false };
+    const deadline = Date.now() + timeoutMs;
+    while (!request.complete && !this.#stopped && Date.now() < deadline) {
+      // Queued again when a run lost a race (it does that itself) or failed (then it is gone).
+      if (!this.#elections.includes(request)) this.#elections.push(request);
+      await this.trigger();
+    }
+    return request.complete ? request.outcomes : null;
+  }
+
+  /** The automatic rebalance: preferred elections for the brokers out of balance, if any. */
+  #checkLeaderBalance(percentage: number): void {
+    const view = this.#view;
+    if (view === null || this.#stopped) return;
+    const partitions = [];
+    for (const topic of view.topics.values()) {
+      for (let partition = 0; partition < topic.assignment.length; partition++) {
+        const current = topic.states[partition];
+        if (current) {
+          partitions.push({
+            topic: topic.name,
+            partition,
+            replicas: topic.assignment[partition],
+            state: current.state,
+          });
+        }
+      }
+    }
+    const chosen = imbalancedPartitions(
+      partitions,
+      new Set(view.brokers.keys()),
+      this.#shuttingDown,
+      percentage,
+    );
+    if (chosen.length === 0 || this.#elections.length >= MAX_PENDING_ELECTIONS) return;
+    this.#options.log(`leader imbalance: electing preferred leaders of ${chosen.length} partition(s)`);
+    this.#elections.push({
+      type: "preferred",
+      partitions: chosen.map(({ topic, partition }) => ({ topic, partition })),
+      outcomes: new Map(),
+      complete: false,
+    });
+    void this.trigger();
+  }
+
+  /**
+   * Make the elections asked for on this run's view. Returns true when a write lost a race: the
+   * request goes back for the next run, which decides again on a fresh view.
+   */
+  async #runElections(
+    view: ClusterView,
+    elections: ElectionRequest[],
+    liveFor: (key: string) => ReadonlySet<number>,
+    changed: Set<string>,
+  ): Promise<boolean> {
+    let conflict = false;
+    for (const request of elections) {
+      const outcomes = request.outcomes;
+      const wanted = request.partitions ??
+        [...view.topics.values()].flatMap((topic) =>
+          topic.assignment.map((_, partition) => ({ topic: topic.name, partition }))
+        );
+      let raced = false;
+      for (const { topic: name, partition } of wanted) {
+        const key = partitionKey(name, partition);
+        const topic = view.topics.get(name);
+        const current = topic?.states[partition];
+        if (!topic || !current) {
+          outcomes.set(key, "unknown partition");
+          continue;
+        }
+        const input = {
+          replicas: topic.assignment[partition],
+          state: current.state,
+          live: liveFor(key),
+          shuttingDown: this.#shuttingDown,
+          controllerEpoch: this.#options.epoch,
+        };
+        const decision = request.type === "preferred" ? electPreferred(input) : electUnclean(input);
+        if (typeof decision === "string") {
+          outcomes.set(key, decision);
+          continue;
+        }
+        const version = await this.#write(name, partition, decision, current.version);
+        if (version === "conflict") raced = true;
+        if (typeof version !== "number") continue;
+        topic.states[partition] = { state: decision, version };
+        changed.add(key);
+        outcomes.set(key, "elected");
+        this.#options.log(
+          `${key}: ${request.type} election: leader ${decision.leader}, leader epoch ${decision.leaderEpoch}`,
+        );
+      }
+      if (raced) {
+        // The partitions decided stay decided; the rest wait for the next run's fresh view.
+        conflict = true;
+        request.partitions = wanted.filter(({ topic, partition }) =>
+          !request.outcomes.has(partitionKey(topic, partition))
+        );
+        this.#elections.push(request);
+      } else {
+        request.complete = true;
+      }
+    }
+    return conflict;
   }
 
   /** Resolves after a run that started after this call finished. */
@@ -205,6 +360,8 @@ export class Controller {
   /** One read-decide-write-announce pass; true when a compare-and-set race calls for another. */
   async #runOnce(): Promise<boolean> {
     const notifications = await this.#isrChangeNotifications();
+    // Taken before the read: every election asked for so far is decided on a view read after it.
+    const elections = this.#elections.splice(0);
     const view = await this.#reader.read();
     if (this.#stopped) return false;
     // The read above saw every state those notifications announce: they are done.
@@ -238,6 +395,7 @@ export class Controller {
         );
       }
     }
+    if (elections.length > 0 && await this.#runElections(view, elections, liveFor, changed)) conflict = true;
     this.#view = view;
     this.#announce(view, changed);
     return conflict;
@@ -497,6 +655,7 @@ export class Controller {
   async stop(): Promise<void> {
     this.#stopped = true;
     clearInterval(this.#timer);
+    clearInterval(this.#balanceTimer);
     clearTimeout(this.#resendTimer);
     for (const waiter of this.#waiters) waiter.resolve();
     this.#waiters = [];
