@@ -78,6 +78,7 @@ import { initProducerIdHandler } from "./handlers/init-producer-id.ts";
 import { updateMetadataHandler } from "./handlers/update-metadata.ts";
 import { controlledShutdownHandler } from "./handlers/controlled-shutdown.ts";
 import { leaderAndIsrHandler } from "./handlers/leader-and-isr.ts";
+import { writeTxnMarkersHandler } from "./handlers/write-txn-markers.ts";
 import { stopReplicaHandler } from "./handlers/stop-replica.ts";
 import { offsetForLeaderEpochHandler } from "./handlers/offset-for-leader-epoch.ts";
 import { describeLogDirsHandler } from "./handlers/describe-log-dirs.ts";
@@ -402,6 +403,7 @@ class Broker implements RunningBroker {
       [ApiKey.ControlledShutdown, controlledShutdownHandler(context.controller)],
       [ApiKey.ElectLeaders, electLeadersHandler(context.controller)],
       [ApiKey.OffsetForLeaderEpoch, offsetForLeaderEpochHandler(context)],
+      [ApiKey.WriteTxnMarkers, writeTxnMarkersHandler(context)],
       [ApiKey.DescribeLogDirs, describeLogDirsHandler(context)],
       ...groupApiHandlers(context.groups),
       [ApiKey.SaslHandshake, saslOnOtherListener],

@@ -28,6 +28,7 @@ export const ApiKey = {
   DeleteTopics: 20,
   InitProducerId: 22,
   OffsetForLeaderEpoch: 23,
+  WriteTxnMarkers: 27,
   DescribeConfigs: 32,
   AlterConfigs: 33,
   DescribeLogDirs: 35,
@@ -131,6 +132,13 @@ export const SUPPORTED_APIS: readonly ApiVersionRange[] = [
     minVersion: 0,
     maxVersion: 1,
     firstFlexibleVersion: 2,
+  },
+  {
+    apiKey: ApiKey.WriteTxnMarkers,
+    name: "WriteTxnMarkers",
+    minVersion: 0,
+    maxVersion: 0,
+    firstFlexibleVersion: 1,
   },
   {
     apiKey: ApiKey.OffsetForLeaderEpoch,

@@ -113,6 +113,8 @@ export interface FetchOptions {
   replicaId?: number;
   /** -1 = not checked. */
   currentLeaderEpoch?: number;
+  /** 0 = read_uncommitted (default), 1 = read_committed. */
+  isolationLevel?: number;
 }
 
 /** A sequential raw Kafka connection built on the project's codecs. */
@@ -247,6 +249,7 @@ export class RawKafka implements AsyncDisposable {
       partitionMaxBytes = 8 * 1024 * 1024,
       replicaId = -1,
       currentLeaderEpoch = -1,
+      isolationLevel = 0,
     } = options;
     const response = await this.request(ApiKey.Fetch, 11, (w) =>
       writeFetchRequest(w, 11, {
@@ -254,7 +257,7 @@ export class RawKafka implements AsyncDisposable {
         maxWaitMs,
         minBytes,
         maxBytes,
-        isolationLevel: 0,
+        isolationLevel,
         sessionId: 0,
         sessionEpoch: -1,
         topics: [{

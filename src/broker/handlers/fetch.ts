@@ -8,8 +8,12 @@
  *
  * Sizes: the first partition with data returns at least one whole batch even over max_bytes
  * (KIP-74); after that partitions stop once the response budget is spent. Sessions are not
- * kept: session_id 0 keeps clients on full fetches. last_stable_offset = high watermark (no
- * transactions); preferred_read_replica = -1.
+ * kept: session_id 0 keeps clients on full fetches. preferred_read_replica = -1.
+ *
+ * Transactions: last_stable_offset is the partition's LSO (below the first record of the oldest
+ * open transaction, at most the high watermark). isolation_level 1 (read_committed) reads only
+ * below it and answers the aborted transactions whose records the returned batches may hold, so
+ * the client drops them; read_uncommitted reads to the high watermark.
  */
 import { readFetchRequest, writeFetchResponse } from "../../kafka/apis/fetch.ts";
 import { ErrorCode } from "../../kafka/errors.ts";
@@ -44,6 +48,7 @@ export function fetchHandler(context: BrokerContext): RequestHandler {
         request.topics,
         maxBytes,
         request.replicaId,
+        request.isolationLevel === 1,
       );
       const remainingMs = deadline - Date.now();
       if (totalBytes >= minBytes || anyError || remainingMs <= 0) {
@@ -88,7 +93,13 @@ function waitKeys(context: BrokerContext, topics: FetchTopics, follower: boolean
   return keys;
 }
 
-function readOnce(context: BrokerContext, topics: FetchTopics, maxBytes: number, replicaId: number) {
+function readOnce(
+  context: BrokerContext,
+  topics: FetchTopics,
+  maxBytes: number,
+  replicaId: number,
+  readCommitted: boolean,
+) {
   let budget = maxBytes;
   let totalBytes = 0;
   let anyError = false;
@@ -96,13 +107,20 @@ function readOnce(context: BrokerContext, topics: FetchTopics, maxBytes: number,
   for (const topic of topics) {
     const partitions: PartitionAnswer[] = [];
     for (const wanted of topic.partitions) {
-      const answer = (errorCode: number, highWatermark = -1, logStartOffset = -1, records = EMPTY) => ({
+      const answer = (
+        errorCode: number,
+        highWatermark = -1,
+        logStartOffset = -1,
+        records = EMPTY,
+        lastStableOffset = highWatermark,
+        abortedTransactions: PartitionAnswer["abortedTransactions"] = [],
+      ) => ({
         partitionIndex: wanted.partition,
         errorCode,
         highWatermark,
-        lastStableOffset: highWatermark,
+        lastStableOffset,
         logStartOffset,
-        abortedTransactions: [],
+        abortedTransactions,
         preferredReadReplica: -1,
         records,
       });
@@ -137,7 +155,12 @@ function readOnce(context: BrokerContext, topics: FetchTopics, maxBytes: number,
         partition.replicas.includes(replicaId);
       if (isFollower) partition.recordFollowerFetch(replicaId, wanted.fetchOffset);
       const highWatermark = partition.highWatermark;
-      const maxOffset = isFollower ? partition.logEndOffset : highWatermark;
+      const lastStableOffset = partition.lastStableOffset;
+      const maxOffset = isFollower
+        ? partition.logEndOffset
+        : readCommitted
+        ? lastStableOffset
+        : highWatermark;
       let records: Uint8Array = EMPTY;
       if (wanted.fetchOffset < maxOffset && (budget > 0 || totalBytes === 0)) {
         const limit = Math.max(1, Math.min(wanted.partitionMaxBytes, budget));
@@ -152,7 +175,13 @@ function readOnce(context: BrokerContext, topics: FetchTopics, maxBytes: number,
         budget -= records.length;
         totalBytes += records.length;
       }
-      partitions.push(answer(0, highWatermark, partition.logStartOffset, records));
+      const aborted = readCommitted && !isFollower && records.length > 0
+        ? partition.abortedTransactions(wanted.fetchOffset, maxOffset).map((t) => ({
+          producerId: t.producerId,
+          firstOffset: t.firstOffset,
+        }))
+        : [];
+      partitions.push(answer(0, highWatermark, partition.logStartOffset, records, lastStableOffset, aborted));
     }
     responses.push({ topic: topic.topic, partitions });
   }

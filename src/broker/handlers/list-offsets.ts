@@ -1,6 +1,7 @@
 /**
  * ListOffsets: -1 = latest (the high watermark for consumers, the log end for replicas and the
- * debugging replica id -2 that admin tools use),
+ * debugging replica id -2 that admin tools use; the last stable offset for a read_committed
+ * consumer, isolation_level 1 from v2),
  * -2 = earliest (log start), otherwise the first offset whose batch's max timestamp reaches the
  * target (offset -1 when none). v0 answers in its old-style list of offsets.
  */
@@ -38,7 +39,14 @@ export function listOffsetsHandler(context: BrokerContext): RequestHandler {
         const partition = lookup.partition;
         if (wanted.timestamp === LATEST) {
           partitions.push(
-            answer(0, request.replicaId !== -1 ? partition.logEndOffset : partition.highWatermark),
+            answer(
+              0,
+              request.replicaId !== -1
+                ? partition.logEndOffset
+                : request.isolationLevel === 1
+                ? partition.lastStableOffset
+                : partition.highWatermark,
+            ),
           );
         } else if (wanted.timestamp === EARLIEST) {
           partitions.push(answer(0, partition.logStartOffset));

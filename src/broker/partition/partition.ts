@@ -40,14 +40,20 @@
  */
 import { invariant } from "../../assert.ts";
 import { ErrorCode, KafkaError } from "../../kafka/errors.ts";
-import { LOG_OVERHEAD_BYTES, readBatchHeader } from "../../kafka/record-batch.ts";
+import {
+  Attributes,
+  controlRecordType,
+  decodeRecordBatch,
+  LOG_OVERHEAD_BYTES,
+  readBatchHeader,
+} from "../../kafka/record-batch.ts";
 import type { LogAppendInfo, PartitionLog } from "../../storage/partition-log.ts";
 import type { Purgatory } from "../purgatory.ts";
 import { partitionKey, sameMembers, type TopicPartition } from "../topic-partition.ts";
 import type { PartitionState } from "../zk-layout.ts";
 import { FollowerProgress } from "./follower-progress.ts";
 import type { PartitionStateStore } from "./isr-writer.ts";
-import { type ProducerBatchHeader, ProducerState } from "./producer-state.ts";
+import { type AbortedTransaction, type ProducerBatchHeader, ProducerState } from "./producer-state.ts";
 import {
   deleteProducerSnapshotsAbove,
   loadProducerSnapshot,
@@ -342,7 +348,12 @@ export class Partition implements TopicPartition {
    */
   async appendAsLeader(
     batches: Uint8Array,
-    options: { requiredAcks: number; zstdAllowed?: boolean },
+    options: {
+      requiredAcks: number;
+      zstdAllowed?: boolean;
+      /** "coordinator" for transaction markers (WriteTxnMarkers); a client may not write control batches. */
+      origin?: "client" | "coordinator";
+    },
   ): Promise<AppendResult> {
     const leadership = this.#leadership;
     if (leadership === null) throw new KafkaError(ErrorCode.NOT_LEADER_OR_FOLLOWER, this.key);
@@ -353,6 +364,12 @@ export class Partition implements TopicPartition {
       );
     }
     const headers = producerHeaders(batches);
+    if (options.origin !== "coordinator" && headers.some((h) => (h.attributes & Attributes.control) !== 0)) {
+      throw new KafkaError(
+        ErrorCode.INVALID_RECORD,
+        `${this.key}: control batches are written by the coordinator only`,
+      );
+    }
     const verdict = headers.length > 0 ? this.#producers.check(headers) : null;
     if (verdict?.kind === "error") throw new KafkaError(verdict.errorCode, `${this.key}: ${verdict.message}`);
     if (verdict?.kind === "duplicate") {
@@ -635,7 +652,21 @@ export class Partition implements TopicPartition {
   }
 
   /** Forget producers idle for producer.id.expiration.ms (the replica manager's maintenance). */
+  /**
+   * The last stable offset: below it every transaction has ended (read_committed consumers read
+   * up to here); the high watermark when no transaction is open.
+   */
+  get lastStableOffset(): number {
+    return Math.min(this.log.highWatermark, this.#producers.firstUnstableOffset);
+  }
+
+  /** Aborted transactions whose records may lie in [fromOffset, toOffset) (read_committed fetches). */
+  abortedTransactions(fromOffset: number, toOffset: number): AbortedTransaction[] {
+    return this.#producers.abortedTransactions(fromOffset, toOffset);
+  }
+
   expireProducers(nowMs: number = this.#now()): number {
+    this.#producers.trimAborted(this.log.logStartOffset);
     return this.#producers.expire(
       nowMs,
       this.#deps.producerIdExpirationMs ?? DEFAULT_PRODUCER_ID_EXPIRATION_MS,
@@ -657,7 +688,7 @@ export class Partition implements TopicPartition {
     const nowMs = this.#now();
     for (let position = 0; position + LOG_OVERHEAD_BYTES < batches.length;) {
       const header = readBatchHeader(batches, position);
-      this.#producers.apply(header, nowMs);
+      this.#producers.apply(header, nowMs, controlTypeAt(batches, position, header.attributes));
       position += LOG_OVERHEAD_BYTES + header.batchLength;
     }
   }
@@ -694,7 +725,9 @@ export class Partition implements TopicPartition {
         for (let position = 0; position + LOG_OVERHEAD_BYTES < records.length;) {
           const header = readBatchHeader(records, position);
           const next = header.baseOffset + header.lastOffsetDelta + 1;
-          if (header.baseOffset >= offset) state.apply(header, nowMs);
+          if (header.baseOffset >= offset) {
+            state.apply(header, nowMs, controlTypeAt(records, position, header.attributes));
+          }
           if (next > offset) offset = next;
           position += LOG_OVERHEAD_BYTES + header.batchLength;
         }
@@ -724,4 +757,14 @@ function producerHeaders(batches: Uint8Array): ProducerBatchHeader[] {
     position += LOG_OVERHEAD_BYTES + header.batchLength;
   }
   return headers;
+}
+
+/** The marker type of a control batch (ControlType), -1 for any other batch or an unreadable one. */
+function controlTypeAt(bytes: Uint8Array, position: number, attributes: number): number {
+  if ((attributes & Attributes.control) === 0) return -1;
+  try {
+    return controlRecordType(decodeRecordBatch(bytes, position).records[0]?.key ?? null);
+  } catch {
+    return -1; // an undecodable marker: the transaction ends as neither commit nor abort is known
+  }
 }

@@ -13,6 +13,11 @@
  *   expire  producers idle for producer.id.expiration.ms are forgotten. Idle is measured on this
  *           broker's clock (when a batch was applied), not by batch timestamps: a producer writing
  *           records with old CreateTimes is still active.
+ *   transactions  a transactional batch opens its producer's transaction at its offset (if none
+ *           is open); a control batch (COMMIT / ABORT marker, written by WriteTxnMarkers) closes
+ *           it, and an aborted one is remembered (producer id, first offset, marker offset) for
+ *           read_committed fetches, which need the list to drop aborted records. The first
+ *           offset of the oldest open transaction bounds the last stable offset (LSO).
  *   encode / decode   the snapshot written at segment roll and clean shutdown (see
  *           producer-snapshots.ts), so recovery replays only the log after it.
  *
@@ -69,6 +74,17 @@ export interface ProducerEntry {
 }
 
 /** The leader's answer to a producer's batches. */
+/** An aborted transaction: a read_committed consumer drops its records in [firstOffset, lastOffset). */
+export interface AbortedTransaction {
+  producerId: bigint;
+  firstOffset: number;
+  /** The ABORT marker's offset. */
+  lastOffset: number;
+}
+
+/** Control record types (the marker key's second int16). */
+export const ControlType = { abort: 0, commit: 1 } as const;
+
 export type AppendVerdict =
   | { kind: "append" }
   | { kind: "duplicate"; firstOffset: number; lastOffset: number }
@@ -90,8 +106,16 @@ function isControl(attributes: number): boolean {
   return (attributes & Attributes.control) !== 0;
 }
 
+function isTransactional(attributes: number): boolean {
+  return (attributes & Attributes.transactional) !== 0;
+}
+
 export class ProducerState {
   readonly #producers = new Map<bigint, ProducerEntry>();
+  /** Open transactions: producer id → offset of its first transactional batch. */
+  readonly #ongoing = new Map<bigint, number>();
+  /** Aborted transactions, in marker order (ascending lastOffset). */
+  #aborted: AbortedTransaction[] = [];
 
   /** Producer ids known. */
   get size(): number {
@@ -114,7 +138,18 @@ export class ProducerState {
     let pending: Map<bigint, { epoch: number; lastSeq: number }> | undefined;
     for (const header of headers) {
       const producerId = header.producerId;
-      if (producerId < 0n || isControl(header.attributes)) continue;
+      if (producerId < 0n) continue;
+      if (isControl(header.attributes)) {
+        // A marker from a coordinator that knows an older epoch than the partition: fenced.
+        const known = this.#producers.get(producerId);
+        if (known !== undefined && header.producerEpoch < known.epoch) {
+          return refuse(
+            ErrorCode.INVALID_PRODUCER_EPOCH,
+            `marker for producer ${producerId} epoch ${header.producerEpoch}, older than ${known.epoch}`,
+          );
+        }
+        continue;
+      }
       const epoch = header.producerEpoch;
       const firstSeq = header.baseSequence;
       const lastSeq = lastSequenceOf(firstSeq, header.lastOffsetDelta);
@@ -164,9 +199,10 @@ export class ProducerState {
    * Record a batch the log now holds (baseOffset is its stored offset). Never refuses: the log
    * is the truth, on the leader after check(), on followers and in recovery as it was written.
    * `nowMs` is the producer's last activity (recovery passes the time it ran: a replayed producer
-   * gets a full expiration period, never less than it had).
+   * gets a full expiration period, never less than it had). `controlType` is the marker's type
+   * for a control batch (ControlType), else ignored.
    */
-  apply(header: ProducerBatchHeader, nowMs: number): void {
+  apply(header: ProducerBatchHeader, nowMs: number, controlType = -1): void {
     const producerId = header.producerId;
     if (producerId < 0n) return;
     let entry = this.#producers.get(producerId);
@@ -180,8 +216,19 @@ export class ProducerState {
       entry.batches = []; // a new epoch starts its sequences over
     }
     if (nowMs > entry.lastTimestampMs) entry.lastTimestampMs = nowMs;
-    // A control batch (a transaction marker) carries no sequence: it moves the epoch only.
-    if (isControl(header.attributes) || header.baseSequence < 0) return;
+    // A control batch (a transaction marker) carries no sequence: it ends the open transaction.
+    if (isControl(header.attributes)) {
+      const firstOffset = this.#ongoing.get(producerId);
+      this.#ongoing.delete(producerId);
+      if (controlType === ControlType.abort && firstOffset !== undefined) {
+        this.#aborted.push({ producerId, firstOffset, lastOffset: header.baseOffset });
+      }
+      return;
+    }
+    if (isTransactional(header.attributes) && !this.#ongoing.has(producerId)) {
+      this.#ongoing.set(producerId, header.baseOffset);
+    }
+    if (header.baseSequence < 0) return;
     const firstOffset = header.baseOffset;
     entry.batches.push({
       firstSeq: header.baseSequence,
@@ -196,7 +243,8 @@ export class ProducerState {
   expire(nowMs: number, expirationMs: number): number {
     let expired = 0;
     for (const [producerId, entry] of this.#producers) {
-      if (nowMs - entry.lastTimestampMs >= expirationMs) {
+      // A producer with an open transaction stays until its marker (the coordinator's timeout ends it).
+      if (nowMs - entry.lastTimestampMs >= expirationMs && !this.#ongoing.has(producerId)) {
         this.#producers.delete(producerId);
         expired++;
       }
@@ -204,7 +252,37 @@ export class ProducerState {
     return expired;
   }
 
+  /** The first offset of the oldest open transaction, or Infinity when none is open. */
+  get firstUnstableOffset(): number {
+    let first = Infinity;
+    for (const offset of this.#ongoing.values()) if (offset < first) first = offset;
+    return first;
+  }
+
+  /** Open transactions (producer id → first offset), for tools and tests. */
+  get ongoingTransactions(): ReadonlyMap<bigint, number> {
+    return this.#ongoing;
+  }
+
+  /** Aborted transactions whose records may lie in [fromOffset, toOffset). */
+  abortedTransactions(fromOffset: number, toOffset: number): AbortedTransaction[] {
+    const found: AbortedTransaction[] = [];
+    for (const aborted of this.#aborted) {
+      if (aborted.lastOffset >= fromOffset && aborted.firstOffset < toOffset) found.push(aborted);
+    }
+    return found;
+  }
+
+  /** Forget aborted transactions wholly below the log start (retention removed their records). */
+  trimAborted(logStartOffset: number): void {
+    if (this.#aborted.length > 0 && this.#aborted[0].lastOffset < logStartOffset) {
+      this.#aborted = this.#aborted.filter((aborted) => aborted.lastOffset >= logStartOffset);
+    }
+  }
+
   clear(): void {
+    this.#ongoing.clear();
+    this.#aborted = [];
     this.#producers.clear();
   }
 
@@ -213,6 +291,8 @@ export class ProducerState {
    *   version INT16 count INT32
    *   [producer_id INT64 epoch INT16 last_timestamp INT64 batches INT8
    *     [first_seq INT32 last_seq INT32 first_offset INT64 last_offset INT64]]
+   *   ongoing INT32 [producer_id INT64 first_offset INT64]                       (version 2)
+   *   aborted INT32 [producer_id INT64 first_offset INT64 last_offset INT64]     (version 2)
    *   crc UINT32 (CRC-32C of everything before it)
    */
   encode(): Uint8Array {
@@ -223,6 +303,12 @@ export class ProducerState {
       for (const batch of entry.batches) {
         writer.int32(batch.firstSeq).int32(batch.lastSeq).int64n(batch.firstOffset).int64n(batch.lastOffset);
       }
+    }
+    writer.int32(this.#ongoing.size);
+    for (const [producerId, firstOffset] of this.#ongoing) writer.int64(producerId).int64n(firstOffset);
+    writer.int32(this.#aborted.length);
+    for (const aborted of this.#aborted) {
+      writer.int64(aborted.producerId).int64n(aborted.firstOffset).int64n(aborted.lastOffset);
     }
     const body = writer.view();
     writer.uint32(crc32c(body));
@@ -237,7 +323,9 @@ export class ProducerState {
     if (crc32c(body) !== crc) throw new RangeError("Producer snapshot fails its CRC check");
     const reader = new Reader(body);
     const version = reader.int16();
-    if (version !== SNAPSHOT_VERSION) throw new RangeError(`Producer snapshot version ${version} is unknown`);
+    if (version !== SNAPSHOT_VERSION && version !== 1) {
+      throw new RangeError(`Producer snapshot version ${version} is unknown`);
+    }
     const state = new ProducerState();
     const count = reader.int32();
     for (let i = 0; i < count; i++) {
@@ -259,12 +347,25 @@ export class ProducerState {
       }
       state.#producers.set(producerId, { epoch, batches, lastTimestampMs });
     }
+    if (version >= 2) {
+      const ongoing = reader.int32();
+      for (let i = 0; i < ongoing; i++) state.#ongoing.set(reader.int64(), reader.int64n());
+      const aborted = reader.int32();
+      for (let i = 0; i < aborted; i++) {
+        state.#aborted.push({
+          producerId: reader.int64(),
+          firstOffset: reader.int64n(),
+          lastOffset: reader.int64n(),
+        });
+      }
+    }
     reader.expectEnd("producer snapshot");
     return state;
   }
 }
 
-const SNAPSHOT_VERSION = 1;
+/** 2 adds open and aborted transactions; version 1 files (no transactions) are still read. */
+const SNAPSHOT_VERSION = 2;
 
 function refuse(errorCode: number, message: string): AppendVerdict {
   return { kind: "error", errorCode, message };

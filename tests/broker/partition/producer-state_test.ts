@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import {
   BATCHES_PER_PRODUCER,
+  ControlType,
   type ProducerBatchHeader,
   ProducerState,
 } from "../../../src/broker/partition/producer-state.ts";
@@ -142,4 +143,42 @@ Deno.test("a snapshot round-trips and a damaged one is refused", () => {
   damaged[10] ^= 0xff;
   assert.throws(() => ProducerState.decode(damaged), /CRC/);
   assert.throws(() => ProducerState.decode(bytes.subarray(0, 5)), /truncated/);
+});
+
+const TXN = Attributes.transactional;
+const MARKER = Attributes.transactional | Attributes.control;
+
+Deno.test("transactions: the first transactional batch opens, a marker closes; aborts are remembered", () => {
+  const state = new ProducerState();
+  assert.equal(state.firstUnstableOffset, Infinity);
+  append(state, batch(0, 2, 10, { attributes: TXN }));
+  append(state, batch(2, 2, 12, { attributes: TXN }));
+  append(state, batch(0, 1, 11, { producerId: 5n, attributes: TXN }));
+  assert.equal(state.firstUnstableOffset, 10, "the oldest open transaction's first offset");
+  state.apply(batch(-1, 1, 14, { attributes: MARKER }), 1_000, ControlType.commit);
+  assert.equal(state.firstUnstableOffset, 11);
+  state.apply(batch(-1, 1, 15, { producerId: 5n, attributes: MARKER }), 1_000, ControlType.abort);
+  assert.equal(state.firstUnstableOffset, Infinity);
+  assert.deepEqual(state.abortedTransactions(0, 100), [{ producerId: 5n, firstOffset: 11, lastOffset: 15 }]);
+  assert.deepEqual(state.abortedTransactions(16, 100), [], "ended before the fetch offset");
+  assert.deepEqual(state.abortedTransactions(0, 11), [], "began at or after the read's end");
+  // Sequences continue across transactions in the same epoch.
+  assert.deepEqual(append(state, batch(4, 1, 16, { attributes: TXN })), { kind: "append" });
+  state.trimAborted(16);
+  assert.deepEqual(state.abortedTransactions(0, 100), []);
+});
+
+Deno.test("transactions: a stale marker is refused, an open transaction keeps its producer from expiring", () => {
+  const state = new ProducerState();
+  append(state, batch(0, 1, 0, { epoch: 3, attributes: TXN }));
+  const stale = state.check([batch(-1, 1, 1, { epoch: 2, attributes: MARKER })]);
+  assert.equal(stale.kind === "error" && stale.errorCode, ErrorCode.INVALID_PRODUCER_EPOCH);
+  assert.deepEqual(state.check([batch(-1, 1, 1, { epoch: 3, attributes: MARKER })]), { kind: "append" });
+  assert.equal(state.expire(10_000_000, 1_000), 0);
+  const copy = ProducerState.decode(state.encode());
+  assert.equal(copy.firstUnstableOffset, 0, "the snapshot carries open transactions");
+  copy.apply(batch(-1, 1, 1, { epoch: 3, attributes: MARKER }), 1_000, ControlType.abort);
+  const again = ProducerState.decode(copy.encode());
+  assert.deepEqual(again.abortedTransactions(0, 10), [{ producerId: PID, firstOffset: 0, lastOffset: 1 }]);
+  assert.equal(again.expire(10_000_000, 1_000), 1);
 });

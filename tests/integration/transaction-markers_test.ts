@@ -1,0 +1,182 @@
+/**
+ * Transaction markers, the last stable offset and read_committed against a real broker process,
+ * over the raw protocol (the transaction coordinator that will send the markers is not built yet,
+ * so the test plays it with WriteTxnMarkers): transactional batches hold the LSO at their first
+ * offset, a read_committed fetch stops there while read_uncommitted reads on; a COMMIT marker
+ * releases them; an ABORT marker releases them too, and read_committed fetches name the aborted
+ * transaction so clients drop its records; a client may not write control batches itself; all of
+ * it survives a SIGKILL and restart (snapshots plus the log replay).
+ */
+import assert from "node:assert/strict";
+import { ApiKey } from "../../src/kafka/api-keys.ts";
+import {
+  readInitProducerIdResponse,
+  writeInitProducerIdRequest,
+} from "../../src/kafka/apis/init-producer-id.ts";
+import { readListOffsetsResponse, writeListOffsetsRequest } from "../../src/kafka/apis/list-offsets.ts";
+import {
+  readWriteTxnMarkersResponse,
+  writeWriteTxnMarkersRequest,
+} from "../../src/kafka/apis/write-txn-markers.ts";
+import { ErrorCode } from "../../src/kafka/errors.ts";
+import { decodeRecordBatches, encodeRecordBatch } from "../../src/kafka/record-batch.ts";
+import { markerBatch } from "../../src/broker/handlers/write-txn-markers.ts";
+import { eventually } from "../helpers/program.ts";
+import { brokerTestBed, RawKafka, startBrokerProcess, text } from "./broker-harness.ts";
+
+const options = { sanitizeOps: false, sanitizeResources: false };
+const TOPIC = "txn";
+
+async function initProducerId(client: RawKafka): Promise<bigint> {
+  const response = await client.request(
+    ApiKey.InitProducerId,
+    1,
+    (w) => writeInitProducerIdRequest(w, 1, { transactionalId: null, transactionTimeoutMs: 60_000 }),
+    (r) => readInitProducerIdResponse(r, 1),
+  );
+  return response.producerId;
+}
+
+function transactional(producerId: bigint, sequence: number, values: string[]): Uint8Array {
+  return encodeRecordBatch({
+    records: values.map((value) => ({ value })),
+    producerId,
+    producerEpoch: 0,
+    baseSequence: sequence,
+    transactional: true,
+  });
+}
+
+async function writeMarker(client: RawKafka, producerId: bigint, commit: boolean): Promise<number> {
+  const response = await client.request(
+    ApiKey.WriteTxnMarkers,
+    0,
+    (w) =>
+      writeWriteTxnMarkersRequest(w, 0, {
+        markers: [{
+          producerId,
+          producerEpoch: 0,
+          transactionResult: commit,
+          topics: [{ name: TOPIC, partitionIndexes: [0] }],
+          coordinatorEpoch: 1,
+        }],
+      }),
+    (r) => readWriteTxnMarkersResponse(r, 0),
+  );
+  return response.markers[0].topics[0].partitions[0].errorCode;
+}
+
+/** What a read_committed consumer keeps: data records below the LSO, minus aborted transactions. */
+async function readCommitted(client: RawKafka) {
+  const answer = await client.fetch(TOPIC, 0, 0, { isolationLevel: 1 });
+  assert.equal(answer.errorCode, 0);
+  const aborted = answer.abortedTransactions ?? [];
+  const values: string[] = [];
+  // As clients do: a producer's records are dropped from its aborted transaction's first offset
+  // until its next marker.
+  const pending = [...aborted].sort((x, y) => x.firstOffset - y.firstOffset);
+  const dropping = new Set<bigint>();
+  for (const batch of decodeRecordBatches(answer.records ?? new Uint8Array(0))) {
+    while (pending.length > 0 && pending[0].firstOffset <= batch.baseOffset) {
+      dropping.add(pending.shift()!.producerId);
+    }
+    if (batch.control) {
+      dropping.delete(batch.producerId);
+      continue;
+    }
+    if (!(batch.transactional && dropping.has(batch.producerId))) {
+      values.push(...batch.records.map((r) => text(r.value)!));
+    }
+  }
+  return { values, aborted, lastStableOffset: answer.lastStableOffset, highWatermark: answer.highWatermark };
+}
+
+async function latestOffset(client: RawKafka, isolationLevel: number): Promise<number> {
+  const response = await client.request(
+    ApiKey.ListOffsets,
+    2,
+    (w) =>
+      writeListOffsetsRequest(w, 2, {
+        replicaId: -1,
+        isolationLevel,
+        topics: [{ name: TOPIC, partitions: [{ partitionIndex: 0, timestamp: -1 }] }],
+      }),
+    (r) => readListOffsetsResponse(r, 2),
+  );
+  return response.topics[0].partitions[0].offset ?? -1;
+}
+
+Deno.test(
+  "markers end transactions: the LSO, read_committed, aborted transactions, and a restart",
+  options,
+  async () => {
+    await using bed = await brokerTestBed(1, ["--auto-create-topics"]);
+    let broker = await startBrokerProcess(bed.options);
+    try {
+      await using client = await RawKafka.connect(bed.options.port);
+      await client.metadata([TOPIC], true);
+      const pid = await initProducerId(client);
+      await eventually("the topic's leader", async () =>
+        (await client.produce(
+          TOPIC,
+          0,
+          encodeRecordBatch({
+            records: [{ value: "plain" }],
+          }),
+        )).errorCode === 0);
+
+      // An open transaction holds the LSO at its first offset (1).
+      assert.equal((await client.produce(TOPIC, 0, transactional(pid, 0, ["t1", "t2"]), -1)).errorCode, 0);
+      assert.equal((await client.produce(TOPIC, 0, transactional(pid, 2, ["t3"]), -1)).errorCode, 0);
+      let seen = await readCommitted(client);
+      assert.deepEqual(seen.values, ["plain"]);
+      assert.deepEqual([seen.lastStableOffset, seen.highWatermark], [1, 4]);
+      assert.deepEqual([await latestOffset(client, 1), await latestOffset(client, 0)], [1, 4]);
+      const uncommitted = await client.fetch(TOPIC, 0, 0);
+      assert.equal(decodeRecordBatches(uncommitted.records!).length, 3, "read_uncommitted reads on");
+
+      // A client may not write a marker itself.
+      const forged = await client.produce(TOPIC, 0, markerBatch(pid, 0, true, 0), -1);
+      assert.equal(forged.errorCode, ErrorCode.INVALID_RECORD);
+
+      assert.equal(await writeMarker(client, pid, true), 0);
+      seen = await readCommitted(client);
+      assert.deepEqual(seen.values, ["plain", "t1", "t2", "t3"]);
+      assert.deepEqual([seen.lastStableOffset, seen.highWatermark], [5, 5]);
+
+      // The next transaction is aborted: its records are visible below the LSO but named as aborted.
+      assert.equal((await client.produce(TOPIC, 0, transactional(pid, 3, ["a1", "a2"]), -1)).errorCode, 0);
+      assert.equal(await writeMarker(client, pid, false), 0);
+      seen = await readCommitted(client);
+      assert.deepEqual(seen.aborted, [{ producerId: pid, firstOffset: 5 }]);
+      assert.deepEqual(seen.values, ["plain", "t1", "t2", "t3"]);
+      assert.equal(seen.lastStableOffset, 8);
+
+      // A third one stays open across a SIGKILL and restart.
+      assert.equal((await client.produce(TOPIC, 0, transactional(pid, 5, ["open"]), -1)).errorCode, 0);
+      await broker.stop("SIGKILL");
+      broker = await startBrokerProcess(bed.options);
+      await using after = await RawKafka.connect(bed.options.port);
+      seen = await eventually("the restarted broker to lead", async () => {
+        try {
+          return await readCommitted(after);
+        } catch {
+          return undefined; // not leading yet
+        }
+      });
+      assert.deepEqual(
+        [seen.lastStableOffset, seen.highWatermark],
+        [8, 9],
+        "the open transaction holds the LSO",
+      );
+      assert.deepEqual(seen.aborted, [{ producerId: pid, firstOffset: 5 }], "the abort is remembered");
+      assert.deepEqual(seen.values, ["plain", "t1", "t2", "t3"]);
+      assert.equal(await writeMarker(after, pid, true), 0);
+      seen = await readCommitted(after);
+      assert.deepEqual(seen.values, ["plain", "t1", "t2", "t3", "open"]);
+      assert.equal(seen.lastStableOffset, 10);
+    } finally {
+      await broker.stop("SIGKILL");
+    }
+  },
+);
