@@ -15,7 +15,7 @@ import { InvalidArgumentError } from "@commander-js/extra-typings";
 import { registerCommands } from "./program.ts";
 import { CliError } from "./cli-error.ts";
 import { connectStringOption, integerOption } from "./options.ts";
-import { clientSecurity, withSecurityOptions } from "./client-security.ts";
+import { clientSecurity, type SecurityFlags, withSecurityOptions } from "./client-security.ts";
 import { onStopRequest } from "./stop-signals.ts";
 import { Timeline } from "../events/timeline.ts";
 import { formatEventLine } from "../events/format.ts";
@@ -31,6 +31,27 @@ export function parseDuration(value: string): number {
 }
 
 const encoder = new TextEncoder();
+
+/** Start the timeline for a command's --coordinator / --bootstrap / security flags; one clear line on failure. */
+export async function openTimeline(
+  options: { coordinator: string; bootstrap?: string } & SecurityFlags,
+  sampleIntervalMs: number,
+): Promise<Timeline> {
+  const security = await clientSecurity(options);
+  try {
+    return await Timeline.start({
+      coordinator: options.coordinator,
+      bootstrap: options.bootstrap,
+      security,
+      sampleIntervalMs,
+      log: (line) => console.error(line),
+    });
+  } catch (error) {
+    throw new CliError(
+      `cannot read the coordinator at ${options.coordinator}: ${(error as Error).message} (is it running?)`,
+    );
+  }
+}
 
 registerCommands((program) => {
   withSecurityOptions(
@@ -52,21 +73,7 @@ registerCommands((program) => {
         1000,
       ),
   ).action(async (options) => {
-    const security = await clientSecurity(options);
-    let timeline: Timeline;
-    try {
-      timeline = await Timeline.start({
-        coordinator: options.coordinator,
-        bootstrap: options.bootstrap,
-        security,
-        sampleIntervalMs: options.follow ? options.sampleMs : 0,
-        log: (line) => console.error(line),
-      });
-    } catch (error) {
-      throw new CliError(
-        `cannot read the coordinator at ${options.coordinator}: ${(error as Error).message} (is it running?)`,
-      );
-    }
+    const timeline = await openTimeline(options, options.follow ? options.sampleMs : 0);
     const sinceMs = options.since === undefined ? -Infinity : Date.now() - options.since;
     const print = (event: ClusterEvent) => {
       if (event.time < sinceMs) return;

@@ -7,12 +7,11 @@
  * ZooKeeper 3.8, and once through the library with one-shot watches (servers older than 3.6).
  */
 import assert from "node:assert/strict";
-import { startCluster, TestCluster } from "../helpers/cluster.ts";
+import { produceValues, startCluster, TestCluster } from "../helpers/cluster.ts";
 import { eventually, freePorts, runCli, RunningProgram, tempDir } from "../helpers/program.ts";
 import { PEERS, peerTest } from "../helpers/peers.ts";
 import { startRealZooKeeper } from "../helpers/real-zookeeper.ts";
 import { Admin } from "../../src/client/admin.ts";
-import { Producer } from "../../src/client/producer.ts";
 import { Timeline } from "../../src/events/timeline.ts";
 import type { ClusterEvent } from "../../src/events/cluster-event.ts";
 
@@ -58,13 +57,7 @@ async function failover(cluster: TestCluster, source: Source): Promise<void> {
   assert.ok(first.type === "leader-changed" && first.oldLeader === null && first.newLeader > 0);
   const victim = first.newLeader;
 
-  const producer = new Producer({ bootstrap: cluster.bootstrap, acks: -1 });
-  try {
-    for (let i = 0; i < 5; i++) await producer.send({ topic: TOPIC, partition: 0, value: `v${i}` });
-    await producer.flush();
-  } finally {
-    await producer.close();
-  }
+  await produceValues(cluster.bootstrap, TOPIC, 0, 5);
   await waitFor(
     source,
     "the high watermark of partition 0 at 5",

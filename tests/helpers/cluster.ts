@@ -219,3 +219,15 @@ export async function createTopics(
       described.every((topic) => topic.partitions.every((partition) => partition.leader >= 0));
   }, timeoutMs);
 }
+
+/** Write `count` records "v0", "v1", … to one partition with acks=all, and wait until all are acknowledged. */
+export async function produceValues(bootstrap: string, topic: string, partition: number, count: number) {
+  const { Producer } = await import("../../src/client/producer.ts");
+  const producer = new Producer({ bootstrap, acks: -1 });
+  try {
+    for (let i = 0; i < count; i++) await producer.send({ topic, partition, value: `v${i}` });
+    await producer.flush();
+  } finally {
+    await producer.close();
+  }
+}

@@ -80,6 +80,7 @@ export const PEERS = {
   kcat: { install: "apt-get install kcat", available: hasExecutable("kcat") },
   redis: { install: "apt-get install redis-server", available: hasExecutable("redis-server") },
   promtool: { install: "apt-get install prometheus (for promtool)", available: hasExecutable("promtool") },
+  chromium: { install: "apt-get install chromium", available: hasExecutable("/usr/bin/chromium") },
 } satisfies Record<string, Peer>;
 
 function hasPythonModule(python: string, module: string): boolean {

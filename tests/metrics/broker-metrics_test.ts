@@ -6,12 +6,10 @@
  * outage, an expansion and a full ISR after the restart. Bad paths get 404, other methods 405.
  */
 import assert from "node:assert/strict";
-import { startCluster, type TestCluster } from "../helpers/cluster.ts";
+import { createTopics, produceValues, startCluster, type TestCluster } from "../helpers/cluster.ts";
 import { eventually } from "../helpers/program.ts";
 import { PEERS, peerTest } from "../helpers/peers.ts";
-import { createTopics } from "../helpers/cluster.ts";
 import { Admin } from "../../src/client/admin.ts";
-import { Producer } from "../../src/client/producer.ts";
 
 const BROKER_ARGS = ["--replica-lag-time-max-ms", "2000", "--session-timeout-ms", "4000", "--http-port", "0"];
 const TOPIC = "metered";
@@ -70,13 +68,7 @@ peerTest(
       async () => sample(await scrape(url), `vltava_partition_isr_size${series}`) === 3,
     );
 
-    const producer = new Producer({ bootstrap: cluster.bootstrap, acks: -1 });
-    try {
-      for (let i = 0; i < 10; i++) await producer.send({ topic: TOPIC, partition: 0, value: `record-${i}` });
-      await producer.flush();
-    } finally {
-      await producer.close();
-    }
+    await produceValues(cluster.bootstrap, TOPIC, 0, 10);
     const afterProduce = await scrape(url);
     const checked = await promtool(afterProduce);
     assert.equal(checked.code, 0, `promtool check metrics failed:\n${checked.output}`);

@@ -1,0 +1,210 @@
+/**
+ * The console's HTTP server, served by `vltava console` itself: the page (embedded in the program
+ * as a string module, so a compiled binary carries it; no CDN, nothing fetched at run time), the
+ * JSON API under /api/, and the live feed.
+ *
+ *   GET /                       the page
+ *   GET /api/cluster            brokers live or dead, controller and epoch, partitions led
+ *   GET /api/topics             every partition: leader, epoch, replicas, ISR, out of sync, high watermark
+ *   GET /api/groups             groups: state, members and their partitions
+ *   GET /api/events?since=&type=&limit=   the typed timeline events (since: 10m, ISO time or ms)
+ *   GET /api/stream             server-sent events: one `event` message per timeline event
+ *
+ * Bad requests get a clear 4xx with a JSON body {"error": "..."}: unknown paths 404, malformed
+ * query values 400, other methods 405. Each stream client reads through the event log's bounded
+ * queue: one that falls too far behind (a slow or vanished browser) is disconnected, costing the
+ * server nothing. Binds 127.0.0.1 unless told otherwise.
+ *
+ * @example
+ * ```ts
+ * const server = startConsoleServer({ timeline, port: 8080 });
+ * console.log(`console: http://127.0.0.1:${server.port}`);
+ * ```
+ */
+import type { Timeline } from "../events/timeline.ts";
+import { EVENT_TYPES, type EventType } from "../events/cluster-event.ts";
+import { CONSOLE_PAGE } from "./page.ts";
+import { clusterView, groupsView, topicsView } from "./views.ts";
+
+export interface ConsoleServerOptions {
+  timeline: Timeline;
+  hostname?: string;
+  /** 0 picks a free port. */
+  port: number;
+  /** Events a client may fall behind before it is cut off. Default 10,000 (the log's follow bound). */
+  log?: (message: string) => void;
+}
+
+export interface ConsoleServer {
+  readonly hostname: string;
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+/** Most events one /api/events answer carries. */
+export const MAX_EVENTS_PER_ANSWER = 5_000;
+/** Streams open at once; more are refused with 503. */
+export const MAX_STREAMS = 100;
+
+const UNITS_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+function json(status: number, body: unknown): Response {
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { "content-type": "application/json; charset=utf-8", "cache-control": "no-store" },
+  });
+}
+
+const badRequest = (message: string) => json(400, { error: message });
+
+/** `since`: a duration back from now (10m), an ISO time, or ms since the epoch. */
+export function parseSince(value: string, nowMs = Date.now()): number | null {
+  const duration = /^(\d+)(ms|s|m|h|d)$/.exec(value);
+  if (duration) return nowMs - Number(duration[1]) * UNITS_MS[duration[2]];
+  if (/^\d{1,16}$/.test(value)) return Number(value);
+  if (/^\d{4}-\d\d-\d\dT/.test(value)) {
+    const time = Date.parse(value);
+    return Number.isNaN(time) ? null : time;
+  }
+  return null;
+}
+
+function eventsAnswer(timeline: Timeline, params: URLSearchParams): Response {
+  let sinceMs: number | undefined;
+  const since = params.get("since");
+  if (since !== null) {
+    const parsed = parseSince(since);
+    if (parsed === null) {
+      return badRequest(
+        `since: expected a duration (30s, 10m, 2h), an ISO time or ms since the epoch, got "${since}"`,
+      );
+    }
+    sinceMs = parsed;
+  }
+  let limit = 1000;
+  const limitText = params.get("limit");
+  if (limitText !== null) {
+    if (!/^\d{1,6}$/.test(limitText) || Number(limitText) < 1 || Number(limitText) > MAX_EVENTS_PER_ANSWER) {
+      return badRequest(`limit: expected an integer from 1 to ${MAX_EVENTS_PER_ANSWER}, got "${limitText}"`);
+    }
+    limit = Number(limitText);
+  }
+  const types = params.getAll("type");
+  for (const type of types) {
+    if (!(EVENT_TYPES as readonly string[]).includes(type)) {
+      return badRequest(`type: unknown event type "${type}" (one of ${EVENT_TYPES.join(", ")})`);
+    }
+  }
+  const wanted = new Set(types as EventType[]);
+  const events = timeline.log.query({ sinceMs }).filter((e) => wanted.size === 0 || wanted.has(e.type));
+  return json(200, { events: events.slice(Math.max(0, events.length - limit)) });
+}
+
+export function startConsoleServer(options: ConsoleServerOptions): ConsoleServer {
+  const { timeline } = options;
+  const hostname = options.hostname ?? "127.0.0.1";
+  const knownBrokers = new Map<number, { host: string; port: number }>();
+  const streams = new Set<ReadableStreamDefaultController<Uint8Array>>();
+  const encoder = new TextEncoder();
+
+  const stream = (request: Request): Response => {
+    if (streams.size >= MAX_STREAMS) {
+      return json(503, { error: `too many live streams (${MAX_STREAMS}); close a tab` });
+    }
+    const follower = timeline.log.follow();
+    let controller: ReadableStreamDefaultController<Uint8Array>;
+    let keepAlive: ReturnType<typeof setInterval> | undefined;
+    const stop = () => {
+      clearInterval(keepAlive);
+      streams.delete(controller);
+      void follower.return?.();
+    };
+    const body = new ReadableStream<Uint8Array>({
+      start(c) {
+        controller = c;
+        streams.add(c);
+        c.enqueue(
+          encoder.encode(
+            `retry: 2000\nevent: hello\ndata: ${JSON.stringify({ nextSeq: timeline.log.nextSeq })}\n\n`,
+          ),
+        );
+        // A comment every 15 s keeps proxies from closing an idle stream and finds dead clients.
+        keepAlive = setInterval(() => {
+          try {
+            c.enqueue(encoder.encode(": keep-alive\n\n"));
+          } catch {
+            stop();
+          }
+        }, 15_000);
+        void (async () => {
+          try {
+            for await (const event of follower) {
+              // The browser's socket buffer is full: stop feeding rather than queue without end.
+              if ((c.desiredSize ?? 0) < -1_000_000) throw new RangeError("client too slow");
+              c.enqueue(encoder.encode(`event: event\ndata: ${JSON.stringify(event)}\n\n`));
+            }
+            c.close();
+          } catch {
+            // Fell too far behind (bounded queue) or the client went away: end this stream only.
+            try {
+              c.close();
+            } catch { /* already closed */ }
+          } finally {
+            stop();
+          }
+        })();
+      },
+      cancel() {
+        stop();
+      },
+    });
+    request.signal.addEventListener("abort", stop);
+    return new Response(body, {
+      headers: { "content-type": "text/event-stream", "cache-control": "no-store", connection: "keep-alive" },
+    });
+  };
+
+  const server = Deno.serve({ hostname, port: options.port, onListen: () => {} }, (request) => {
+    const url = new URL(request.url);
+    if (request.method !== "GET" && request.method !== "HEAD") {
+      return json(405, {
+        error: `method ${request.method} not allowed: the console's API is read-only (GET)`,
+      });
+    }
+    switch (url.pathname) {
+      case "/":
+      case "/index.html":
+        return new Response(CONSOLE_PAGE, {
+          headers: { "content-type": "text/html; charset=utf-8", "cache-control": "no-store" },
+        });
+      case "/api/cluster":
+        return json(200, clusterView(timeline, knownBrokers));
+      case "/api/topics":
+        return json(200, { topics: topicsView(timeline) });
+      case "/api/groups":
+        return json(200, { groups: groupsView(timeline) });
+      case "/api/events":
+        return eventsAnswer(timeline, url.searchParams);
+      case "/api/stream":
+        return stream(request);
+      default:
+        return json(404, {
+          error:
+            `no such path ${url.pathname}: try /, /api/cluster, /api/topics, /api/groups, /api/events, /api/stream`,
+        });
+    }
+  });
+  return {
+    hostname,
+    port: server.addr.port,
+    async close() {
+      for (const controller of streams) {
+        try {
+          controller.close();
+        } catch { /* already closed */ }
+      }
+      streams.clear();
+      await server.shutdown();
+    },
+  };
+}

@@ -1,0 +1,210 @@
+/**
+ * The console's page: one HTML document with its CSS and script inline, kept as a string module
+ * so that the program (and a `deno compile` binary) carries it — no CDN, no build step, no asset
+ * fetched at run time. The script is plain browser JavaScript: it loads the views from /api/, opens
+ * /api/stream (server-sent events), appends each event to the timeline and refreshes the views a
+ * moment later (debounced, so a burst of 1,000 events costs one refresh). Every string from the
+ * cluster is escaped before it reaches the DOM.
+ */
+export const CONSOLE_PAGE = `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>Vltava console</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<style>
+  body { font: 14px/1.4 system-ui, sans-serif; margin: 0; color: #1d2330; background: #f6f7f9; }
+  header { background: #1d3557; color: #fff; padding: 10px 18px; display: flex; gap: 18px; align-items: baseline; }
+  header h1 { font-size: 18px; margin: 0; }
+  #status { font-size: 12px; opacity: .85; }
+  main { display: grid; grid-template-columns: minmax(0, 3fr) minmax(0, 2fr); gap: 14px; padding: 14px; }
+  section { background: #fff; border: 1px solid #dde1e7; border-radius: 6px; padding: 10px 14px; overflow: auto; }
+  section h2 { font-size: 15px; margin: 2px 0 6px; }
+  p.explain { font-size: 12.5px; color: #555e6e; margin: 0 0 8px; }
+  table { border-collapse: collapse; width: 100%; font-variant-numeric: tabular-nums; }
+  th, td { text-align: left; padding: 3px 8px; border-bottom: 1px solid #eef0f3; white-space: nowrap; }
+  th { font-size: 12px; color: #555e6e; font-weight: 600; }
+  .dead { color: #b00020; font-weight: 600; }
+  .live { color: #137333; font-weight: 600; }
+  .oos { background: #fde7e9; color: #b00020; border-radius: 3px; padding: 0 3px; }
+  .badge { background: #ffd166; border-radius: 3px; padding: 0 4px; font-size: 11px; }
+  #timeline { max-height: 70vh; overflow: auto; font-family: ui-monospace, monospace; font-size: 12px; }
+  #timeline div.ev { padding: 2px 4px; border-bottom: 1px solid #f0f1f4; cursor: pointer; white-space: pre; }
+  #timeline div.ev:hover { background: #eef4ff; }
+  .t-leader-changed, .t-broker-left, .t-isr-shrunk { color: #b00020; }
+  .t-isr-expanded, .t-broker-joined, .t-controller-elected { color: #137333; }
+  #filters { display: flex; gap: 6px; flex-wrap: wrap; margin-bottom: 6px; }
+  #filters input, #filters select { font-size: 12px; padding: 2px 4px; }
+  #detail { white-space: pre-wrap; font-family: ui-monospace, monospace; font-size: 12px; background: #f6f7f9; padding: 6px; display: none; }
+</style>
+</head>
+<body>
+<header><h1>Vltava console</h1><span id="status">connecting…</span></header>
+<main>
+<div>
+<section id="cluster-view">
+  <h2>Cluster</h2>
+  <p class="explain">Brokers register an ephemeral node in the coordinator; when a broker's session ends the node
+  vanishes and the broker is shown dead. One broker is the <b>controller</b>: it won the election (the
+  smallest ephemeral sequential node) and raised the controller <b>epoch</b>, so that decisions of a deposed
+  controller are refused. It elects partition leaders when brokers come and go.</p>
+  <table><thead><tr><th>broker</th><th>address</th><th>state</th><th>partitions led</th></tr></thead>
+  <tbody id="brokers"></tbody></table>
+</section>
+<section id="topics-view">
+  <h2>Partitions</h2>
+  <p class="explain">Each partition has one <b>leader</b> that takes writes and followers that copy it. The
+  <b>ISR</b> (in-sync replicas) are the replicas caught up with the leader; a replica that falls behind or dies
+  is dropped from it (marked red here) and re-added once it catches up. The <b>high watermark</b> is the offset
+  every ISR member has: consumers stop there, because records above it could still be lost if the leader died.
+  The <b>leader epoch</b> rises with every change of leader, so stale leaders are fenced.</p>
+  <table><thead><tr><th>topic</th><th>partition</th><th>leader</th><th>epoch</th><th>replicas</th><th>ISR</th>
+  <th>out of sync</th><th>high watermark</th></tr></thead><tbody id="partitions"></tbody></table>
+</section>
+<section id="groups-view">
+  <h2>Consumer groups</h2>
+  <p class="explain">A consumer group shares a topic's partitions among its members. When a member joins or
+  leaves, the group's coordinator runs a <b>rebalance</b>: members rejoin (PreparingRebalance), the leader
+  assigns partitions (CompletingRebalance), and the group is Stable again in a new <b>generation</b>; commits
+  from an older generation are refused.</p>
+  <table><thead><tr><th>group</th><th>state</th><th>coordinator</th><th>member</th><th>partitions</th></tr></thead>
+  <tbody id="groups"></tbody></table>
+</section>
+</div>
+<section id="timeline-view">
+  <h2>Timeline</h2>
+  <p class="explain">Every change the cluster makes, as it happens: elections, brokers joining and leaving,
+  leader changes and ISR shrinks and expansions (from the coordinator's tree), high watermarks and group
+  rebalances (sampled from the brokers). Click an event to see its facts.</p>
+  <div id="filters">
+    <select id="f-type"><option value="">all types</option></select>
+    <input id="f-text" placeholder="topic, partition, broker or group" size="28">
+  </div>
+  <div id="detail"></div>
+  <div id="timeline"></div>
+</section>
+</main>
+<script>
+"use strict";
+const TYPES = ["controller-elected","broker-joined","broker-left","topic-created","topic-deleted","leader-changed",
+  "isr-shrunk","isr-expanded","high-watermark","group-rebalance-started","group-rebalance-completed",
+  "member-joined","member-left"];
+const MAX_SHOWN = 2000;
+const events = [];
+const esc = (v) => String(v).replace(/[&<>"']/g, (c) => ({"&":"&amp;","<":"&lt;",">":"&gt;",'"':"&quot;","'":"&#39;"}[c]));
+const $ = (id) => document.getElementById(id);
+for (const t of TYPES) $("f-type").insertAdjacentHTML("beforeend", "<option>" + t + "</option>");
+
+function subject(e) {
+  if ("group" in e) return "group " + e.group;
+  if ("partition" in e) return e.topic + "-" + e.partition;
+  if ("topic" in e) return e.topic;
+  return "broker " + e.broker;
+}
+function details(e) {
+  switch (e.type) {
+    case "controller-elected": return "epoch " + e.epoch;
+    case "broker-joined": return e.host + ":" + e.port;
+    case "broker-left": return e.host + ":" + e.port + " (" + e.how + ")";
+    case "topic-created": return e.partitions + " partition(s), rf " + e.replicationFactor;
+    case "leader-changed": return "leader " + (e.oldLeader ?? "none") + " → " + e.newLeader + ", epoch " + e.leaderEpoch + (e.why ? " (" + e.why + ")" : "");
+    case "isr-shrunk": case "isr-expanded": return "[" + e.oldIsr + "] → [" + e.newIsr + "]";
+    case "high-watermark": return "→ " + e.value;
+    case "member-joined": case "member-left": return e.member;
+    default: return (e.members || []).length + " member(s)";
+  }
+}
+function matches(e) {
+  const type = $("f-type").value, text = $("f-text").value.trim().toLowerCase();
+  if (type && e.type !== type) return false;
+  if (!text) return true;
+  return (subject(e) + " " + JSON.stringify(e)).toLowerCase().includes(text);
+}
+function line(e) {
+  return '<div class="ev t-' + esc(e.type) + '" data-seq="' + e.seq + '">' + esc(new Date(e.time).toISOString().slice(11, 23)) +
+    "  " + esc(e.type.padEnd(25)) + " " + esc(subject(e).padEnd(16)) + " " + esc(details(e)) + "</div>";
+}
+function renderTimeline() {
+  const shown = events.filter(matches).slice(-MAX_SHOWN).reverse();
+  $("timeline").innerHTML = shown.map(line).join("");
+}
+$("f-type").addEventListener("change", renderTimeline);
+$("f-text").addEventListener("input", renderTimeline);
+$("timeline").addEventListener("click", (ev) => {
+  const row = ev.target.closest("div.ev");
+  if (!row) return;
+  const e = events.find((x) => x.seq === Number(row.dataset.seq));
+  $("detail").style.display = "block";
+  $("detail").textContent = JSON.stringify(e, null, 2);
+});
+
+async function getJson(path) {
+  const response = await fetch(path);
+  if (!response.ok) throw new Error(path + ": " + response.status);
+  return await response.json();
+}
+async function refresh() {
+  const [cluster, topics, groups] = await Promise.all([getJson("/api/cluster"), getJson("/api/topics"), getJson("/api/groups")]);
+  $("status").textContent = "controller: " + (cluster.controller ?? "none") + " (epoch " + (cluster.controllerEpoch ?? "-") + ") · " +
+    cluster.brokers.filter((b) => b.live).length + "/" + cluster.brokers.length + " brokers live · watches: " + cluster.watchMode;
+  $("brokers").innerHTML = cluster.brokers.map((b) =>
+    '<tr data-broker="' + b.id + '"><td>' + b.id + (b.controller ? ' <span class="badge">controller</span>' : "") + "</td><td>" +
+    esc(b.host + ":" + b.port) + '</td><td class="' + (b.live ? "live" : "dead") + '">' + (b.live ? "live" : "dead") +
+    "</td><td>" + b.partitionsLed + "</td></tr>").join("");
+  const rows = [];
+  for (const t of topics.topics) {
+    for (const p of t.partitions) {
+      rows.push('<tr data-partition="' + esc(t.name + "-" + p.partition) + '"><td>' + esc(t.name) + "</td><td>" + p.partition +
+        '</td><td class="leader">' + p.leader + "</td><td>" + p.leaderEpoch + "</td><td>" + p.replicas.join(",") +
+        '</td><td class="isr">' + p.isr.join(",") + '</td><td class="out-of-sync">' +
+        p.outOfSync.map((id) => '<span class="oos">' + id + "</span>").join(" ") +
+        '</td><td class="hwm">' + (p.highWatermark ?? "") + "</td></tr>");
+    }
+  }
+  $("partitions").innerHTML = rows.join("");
+  const groupRows = [];
+  for (const g of groups.groups) {
+    const members = g.members.length ? g.members : [{ memberId: "", partitions: [] }];
+    members.forEach((m, i) => groupRows.push("<tr><td>" + (i ? "" : esc(g.group)) + "</td><td>" + (i ? "" : esc(g.state)) +
+      "</td><td>" + (i ? "" : g.coordinator) + "</td><td>" + esc(m.memberId) + "</td><td>" + esc(m.partitions.join(", ")) + "</td></tr>"));
+  }
+  $("groups").innerHTML = groupRows.join("");
+}
+let refreshTimer = null;
+function scheduleRefresh() {
+  if (refreshTimer !== null) return;
+  refreshTimer = setTimeout(() => { refreshTimer = null; refresh().catch((e) => $("status").textContent = String(e)); }, 250);
+}
+let timelineTimer = null;
+function scheduleTimeline() {
+  if (timelineTimer !== null) return;
+  timelineTimer = setTimeout(() => { timelineTimer = null; renderTimeline(); }, 100);
+}
+async function start() {
+  const initial = await getJson("/api/events?limit=5000");
+  events.push(...initial.events);
+  let lastSeq = events.length ? events[events.length - 1].seq : 0;
+  renderTimeline();
+  await refresh();
+  const source = new EventSource("/api/stream");
+  const add = (e) => {
+    if (e.seq <= lastSeq) return;
+    lastSeq = e.seq;
+    events.push(e);
+    if (events.length > 20000) events.splice(0, events.length - 20000);
+    scheduleTimeline();
+    scheduleRefresh();
+  };
+  // (Re)connected: fetch what happened between the first load (or the drop) and the stream's start.
+  source.addEventListener("hello", () => {
+    getJson("/api/events?limit=5000").then((missed) => missed.events.forEach(add)).catch(() => {});
+  });
+  source.addEventListener("event", (message) => add(JSON.parse(message.data)));
+  source.onerror = () => { $("status").textContent = "disconnected: reconnecting…"; };
+  setInterval(scheduleRefresh, 3000);
+}
+start().catch((e) => { $("status").textContent = "failed: " + e; });
+</script>
+</body>
+</html>
+`;

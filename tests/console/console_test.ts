@@ -1,0 +1,161 @@
+/// <reference lib="dom" />
+/**
+ * The web console against real processes: `vltava console` serving a 3-broker cluster. The API
+ * answers the views and refuses bad requests with clear 4xx JSON; in headless Chromium (driven by
+ * playwright-core) the page shows the three brokers and the controller, a produced partition's
+ * high watermark, then — after the test SIGKILLs the partition's leader — the leader change and
+ * the ISR shrink live (no reload), and after the restart the ISR whole again. Screenshots of the
+ * views go to $VLTAVA_ARTIFACTS (default: a temp dir), never into the repository.
+ */
+import assert from "node:assert/strict";
+import { chromium } from "playwright-core";
+import { createTopics, produceValues, startCluster, type TestCluster } from "../helpers/cluster.ts";
+import { eventually, RunningProgram } from "../helpers/program.ts";
+import { PEERS, peerTest } from "../helpers/peers.ts";
+import { Admin } from "../../src/client/admin.ts";
+
+const options = { sanitizeOps: false, sanitizeResources: false };
+const BROKER_ARGS = ["--replica-lag-time-max-ms", "3000", "--session-timeout-ms", "4000"];
+const TOPIC = "shown";
+
+async function startConsole(cluster: TestCluster): Promise<{ program: RunningProgram; url: string }> {
+  const program = new RunningProgram([
+    "console",
+    "--coordinator",
+    cluster.coordinatorAddress,
+    "--port",
+    "0",
+    "--sample-ms",
+    "300",
+  ]);
+  try {
+    const match = await program.waitForOutput(/console: (http:\/\/\S+)/);
+    return { program, url: match[1] };
+  } catch (error) {
+    await program.stop("SIGKILL");
+    throw error;
+  }
+}
+
+async function getJson(
+  url: string,
+  init?: RequestInit,
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  const response = await fetch(url, init);
+  assert.match(response.headers.get("content-type") ?? "", /^application\/json/);
+  return { status: response.status, body: await response.json() };
+}
+
+Deno.test("the console API answers the views and refuses bad requests with clear 4xx", options, async () => {
+  await using cluster = await startCluster({ brokers: 3, brokerArgs: BROKER_ARGS });
+  const { program, url } = await startConsole(cluster);
+  await using _console = program;
+  const cluster1 = await eventually("three live brokers and a controller", async () => {
+    const { body } = await getJson(`${url}/api/cluster`);
+    const brokers = body.brokers as { live: boolean; controller: boolean }[];
+    return brokers.filter((b) => b.live).length === 3 && body.controller !== null ? body : undefined;
+  });
+  assert.equal((cluster1.brokers as { controller: boolean }[]).filter((b) => b.controller).length, 1);
+  const events = await getJson(`${url}/api/events?since=1h&type=broker-joined`);
+  assert.equal((events.body.events as { type: string }[]).length, 3);
+
+  const unknown = await getJson(`${url}/api/nope`);
+  assert.equal(unknown.status, 404);
+  assert.match(String(unknown.body.error), /no such path \/api\/nope: try/);
+  const badSince = await getJson(`${url}/api/events?since=yesterday`);
+  assert.equal(badSince.status, 400);
+  assert.match(String(badSince.body.error), /^since: expected a duration/);
+  assert.equal((await getJson(`${url}/api/events?limit=0`)).status, 400);
+  const badType = await getJson(`${url}/api/events?type=leader-moved`);
+  assert.equal(badType.status, 400);
+  assert.match(String(badType.body.error), /unknown event type "leader-moved"/);
+  assert.equal((await getJson(`${url}/api/cluster`, { method: "POST", body: "{}" })).status, 405);
+
+  // A stream client that connects and vanishes costs nothing: the server still answers.
+  const abort = new AbortController();
+  const stream = await fetch(`${url}/api/stream`, { signal: abort.signal });
+  assert.equal(stream.headers.get("content-type"), "text/event-stream");
+  abort.abort();
+  await stream.body?.cancel().catch(() => {});
+  assert.equal((await getJson(`${url}/api/topics`)).status, 200);
+});
+
+peerTest(
+  "in Chromium the console shows brokers, controller, a leader change and the ISR shrink and expansion live",
+  [PEERS.chromium],
+  async () => {
+    const artifacts = Deno.env.get("VLTAVA_ARTIFACTS") ??
+      await Deno.makeTempDir({ prefix: "vltava-console-shots-" });
+    await Deno.mkdir(artifacts, { recursive: true });
+    const profile = await Deno.makeTempDir({ prefix: "vltava-chromium-" });
+    await using cluster = await startCluster({ brokers: 3, brokerArgs: BROKER_ARGS });
+    const { program, url } = await startConsole(cluster);
+    await using _console = program;
+    const browser = await chromium.launchPersistentContext(profile, {
+      executablePath: "/usr/bin/chromium",
+      headless: true,
+      args: ["--no-sandbox", "--disable-background-networking"],
+    });
+    try {
+      const page = browser.pages()[0] ?? await browser.newPage();
+      await page.goto(url);
+      await page.waitForFunction(() => document.querySelectorAll("#brokers td.live").length === 3);
+      assert.equal(await page.locator("#brokers .badge").count(), 1);
+      assert.match(await page.locator("#status").innerText(), /controller: \d+ \(epoch \d+\)/);
+
+      await createTopics(cluster.bootstrap, [{ name: TOPIC, partitions: 1, replicationFactor: 3 }]);
+      await produceValues(cluster.bootstrap, TOPIC, 0, 5);
+      const row = page.locator(`#partitions tr[data-partition="${TOPIC}-0"]`);
+      await row.locator("td.hwm", { hasText: "5" }).waitFor({ timeout: 60_000 });
+      const victim = Number(await row.locator("td.leader").innerText());
+      assert.equal((await row.locator("td.isr").innerText()).split(",").length, 3);
+      await page.screenshot({ path: `${artifacts}/console-healthy.png`, fullPage: true });
+
+      cluster.broker(victim).program.signal("SIGKILL");
+      await page.waitForFunction(
+        ({ topic, victim }) => {
+          const tr = document.querySelector(`#partitions tr[data-partition="${topic}-0"]`);
+          const leader = Number(tr?.querySelector("td.leader")?.textContent);
+          const oos = tr?.querySelector("td.out-of-sync")?.textContent ?? "";
+          return leader > 0 && leader !== victim && oos.includes(String(victim));
+        },
+        { topic: TOPIC, victim },
+        { timeout: 90_000 },
+      );
+      await page.locator("#timeline .t-leader-changed", { hasText: `${TOPIC}-0` }).first().waitFor();
+      await page.locator("#timeline .t-isr-shrunk", { hasText: `${TOPIC}-0` }).first().waitFor();
+      await page.locator("#brokers td.dead").first().waitFor();
+      // Clicking an event shows its facts.
+      await page.locator("#timeline .t-leader-changed", { hasText: `${TOPIC}-0` }).first().click();
+      const detail = JSON.parse(await page.locator("#detail").innerText());
+      assert.equal(detail.type, "leader-changed");
+      assert.equal(detail.oldLeader, victim);
+      await page.screenshot({ path: `${artifacts}/console-after-kill.png`, fullPage: true });
+
+      await cluster.startBroker(victim, cluster.broker(victim).port);
+      await page.waitForFunction(
+        (topic) => {
+          const tr = document.querySelector(`#partitions tr[data-partition="${topic}-0"]`);
+          return tr !== null && (tr.querySelector("td.out-of-sync")?.textContent ?? "x") === "";
+        },
+        TOPIC,
+        { timeout: 90_000 },
+      );
+      await page.locator("#timeline .t-isr-expanded", { hasText: `${TOPIC}-0` }).first().waitFor();
+      // The type filter keeps only that type.
+      await page.selectOption("#f-type", "isr-expanded");
+      const shown = await page.locator("#timeline div.ev").allInnerTexts();
+      assert.ok(shown.length > 0 && shown.every((text) => text.includes("isr-expanded")));
+      await page.screenshot({ path: `${artifacts}/console-recovered.png`, fullPage: true });
+      console.log(`console screenshots in ${artifacts}`);
+    } finally {
+      await browser.close();
+      await Deno.remove(profile, { recursive: true }).catch(() => {});
+    }
+    {
+      await using admin = new Admin({ bootstrap: cluster.bootstrap });
+      assert.ok((await admin.describeTopics([TOPIC]))[0].partitions[0].isr.length === 3);
+    }
+  },
+  options,
+);
