@@ -9,6 +9,7 @@ const BENCHMARKS = [
   "storage",
   "coordinator",
   "broker",
+  "fetch-sizes",
   "cluster",
   "cluster-failover",
   "partitions",

@@ -59,6 +59,12 @@ export interface BrokerConfig {
   maxPurgatoryWaiters: number;
   /** Upper bound on a Fetch max_wait_ms and a Produce timeout_ms we honour. */
   maxWaitMs: number;
+  /**
+   * fetch.max.bytes: record bytes one Fetch response carries at most, whatever max_bytes and
+   * partition_max_bytes the client asks for (one whole batch more when the first is larger).
+   * Bounds the memory a fetch holds.
+   */
+  fetchMaxBytes: number;
   /** Coordinator session timeout; the broker's liveness in the cluster. */
   sessionTimeoutMs: number;
   /** replica.lag.time.max.ms: a follower not caught up for this long leaves the ISR. */
@@ -116,6 +122,7 @@ export const DEFAULT_BROKER_CONFIG: Omit<
   maxMessageBytes: 1_048_588,
   maxPurgatoryWaiters: 10_000,
   maxWaitMs: 300_000,
+  fetchMaxBytes: 57_671_680, // Kafka's default: 55 MiB
   sessionTimeoutMs: 10_000,
   replicaLagTimeMaxMs: 10_000,
   metadataReconcileIntervalMs: 30_000,
@@ -214,6 +221,7 @@ export function resolveBrokerConfig(options: BrokerSettings): BrokerConfig {
   checkInt("max-message-bytes", config.maxMessageBytes, 1024, config.maxFrameBytes);
   checkInt("max-purgatory-waiters", config.maxPurgatoryWaiters, 0, 10_000_000);
   checkInt("max-wait-ms", config.maxWaitMs, 0, 3_600_000);
+  checkInt("fetch-max-bytes", config.fetchMaxBytes, 1024, 2 ** 30);
   checkInt("session-timeout-ms", config.sessionTimeoutMs, 1000, 600_000);
   checkInt("replica-lag-time-max-ms", config.replicaLagTimeMaxMs, 100, 3_600_000);
   checkInt("metadata-reconcile-interval-ms", config.metadataReconcileIntervalMs, 1_000, 3_600_000);

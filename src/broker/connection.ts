@@ -79,9 +79,15 @@ export interface ConnectionOptions {
   session?: RequestSession;
 }
 
+/**
+ * Largest single socket write: a 64 MiB fetch response goes out as bounded writes (the kernel
+ * takes a few MiB at a time anyway) instead of one call handed the whole region.
+ */
+const MAX_WRITE_BYTES = 1024 * 1024;
+
 interface Slot {
-  /** Resolves to the framed response, or null when nothing is sent. */
-  done: Promise<Uint8Array | null>;
+  /** Resolves to the framed response as consecutive chunks, or null when nothing is sent. */
+  done: Promise<Uint8Array[] | null>;
   /** Close the connection after writing this slot's response. */
   closeAfter?: boolean;
 }
@@ -209,7 +215,7 @@ export class Connection {
     return true;
   }
 
-  #push(slot: Slot | Promise<Uint8Array | null>): void {
+  #push(slot: Slot | Promise<Uint8Array[] | null>): void {
     const pushed = slot instanceof Promise ? { done: slot } : slot;
     // Observe rejections now so none is reported as unhandled; the writer handles them in order.
     pushed.done.catch(() => {});
@@ -226,7 +232,7 @@ export class Connection {
         this.#writerWake = null;
         continue;
       }
-      let framed: Uint8Array | null;
+      let framed: Uint8Array[] | null;
       try {
         framed = await slot.done;
       } catch (error) {
@@ -265,15 +271,20 @@ export class Connection {
   }
 }
 
-/** Size prefix + response header + body, as one buffer. */
-function frameResponse(header: RequestHeader, headerVersion: number, body: ResponseBody): Uint8Array {
+/**
+ * Size prefix + response header + body, as consecutive chunks: the writer's own bytes, and any
+ * large arrays the body shared by reference (a fetch's record batches), never copied again.
+ */
+function frameResponse(header: RequestHeader, headerVersion: number, body: ResponseBody): Uint8Array[] {
   const writer = new Writer(256);
   writer.int32(0);
   writeResponseHeader(writer, header.apiKey, headerVersion, header.correlationId);
   body(writer);
-  const bytes = writer.toBytes();
-  new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).setInt32(0, bytes.length - 4);
-  return bytes;
+  const size = writer.length - 4;
+  const chunks = writer.toChunks();
+  const first = chunks[0];
+  new DataView(first.buffer, first.byteOffset, first.byteLength).setInt32(0, size);
+  return chunks;
 }
 
 /**
@@ -286,7 +297,11 @@ function unsupportedApiVersionsBody(writer: Writer): void {
   for (const api of SUPPORTED_APIS) writer.int16(api.apiKey).int16(api.minVersion).int16(api.maxVersion);
 }
 
-async function writeAll(conn: ByteConn, bytes: Uint8Array): Promise<void> {
-  let written = 0;
-  while (written < bytes.length) written += await conn.write(bytes.subarray(written));
+async function writeAll(conn: ByteConn, chunks: Uint8Array[]): Promise<void> {
+  for (const bytes of chunks) {
+    let written = 0;
+    while (written < bytes.length) {
+      written += await conn.write(bytes.subarray(written, written + MAX_WRITE_BYTES));
+    }
+  }
 }

@@ -127,6 +127,12 @@ registerCommands((program) => {
       DEFAULT_BROKER_CONFIG.maxWaitMs,
     )
     .option(
+      "--fetch-max-bytes <n>",
+      "record bytes one fetch response carries at most (bounds a fetch's memory)",
+      integerOption(1024, 2 ** 30),
+      DEFAULT_BROKER_CONFIG.fetchMaxBytes,
+    )
+    .option(
       "--session-timeout-ms <ms>",
       "coordinator session timeout",
       integerOption(1000, 600_000),
@@ -256,6 +262,7 @@ registerCommands((program) => {
           replicaLagTimeMaxMs: options.replicaLagTimeMaxMs,
           maxPurgatoryWaiters: options.maxPurgatoryWaiters,
           maxWaitMs: options.maxWaitMs,
+          fetchMaxBytes: options.fetchMaxBytes,
           metadataReconcileIntervalMs: options.metadataReconcileIntervalMs,
           logVerifyBytesPerSecond: options.logVerifyBytesPerSecond,
           offsetsTopicPartitions: options.offsetsTopicPartitions,

@@ -11,10 +11,19 @@
  */
 const textEncoder = new TextEncoder();
 
+/** rawShared takes arrays at least this large by reference; smaller ones are cheaper to copy. */
+const SHARE_MIN_BYTES = 64 * 1024;
+
 export class Writer {
   #buffer: Uint8Array;
   #view: DataView;
   #length = 0;
+  /**
+   * Finished parts before #buffer (see rawShared): views of earlier buffers and large byte
+   * arrays taken by reference. Empty for every writer that never calls rawShared.
+   */
+  #parts: Uint8Array[] = [];
+  #partsBytes = 0;
 
   constructor(initialCapacityBytes = 256) {
     this.#buffer = new Uint8Array(initialCapacityBytes);
@@ -23,12 +32,14 @@ export class Writer {
 
   /** Bytes written so far. */
   get length(): number {
-    return this.#length;
+    return this.#partsBytes + this.#length;
   }
 
   /** Forget the contents but keep the allocated capacity. */
   reset(): this {
     this.#length = 0;
+    this.#parts = [];
+    this.#partsBytes = 0;
     return this;
   }
 
@@ -110,6 +121,25 @@ export class Writer {
     this.#ensure(bytes.length);
     this.#buffer.set(bytes, this.#length);
     this.#length += bytes.length;
+    return this;
+  }
+
+  /**
+   * Raw bytes with no length prefix, taken by reference when large: the caller must not change
+   * them until the output (toChunks) is written. A fetch response's record batches go to the
+   * socket this way without being copied into the writer (and without growing it to their
+   * size). Small arrays are copied as raw() does. Positions patched later (setInt32At) must
+   * lie after the last large array.
+   */
+  rawShared(bytes: Uint8Array): this {
+    if (bytes.length < SHARE_MIN_BYTES) return this.raw(bytes);
+    if (this.#length > 0) this.#parts.push(this.#buffer.subarray(0, this.#length));
+    this.#parts.push(bytes);
+    this.#partsBytes += this.#length + bytes.length;
+    // A fresh buffer: the view just taken of the old one must never be written over.
+    this.#buffer = new Uint8Array(256);
+    this.#view = new DataView(this.#buffer.buffer);
+    this.#length = 0;
     return this;
   }
 
@@ -202,22 +232,44 @@ export class Writer {
   // --- Patching (for length and CRC fields written before their contents) ---
 
   setInt32At(position: number, value: number): this {
+    position -= this.#partsBytes;
+    if (position < 0) throw new RangeError("Cannot patch bytes written before a shared array");
     this.#view.setInt32(position, value);
     return this;
   }
 
   setUint32At(position: number, value: number): this {
+    position -= this.#partsBytes;
+    if (position < 0) throw new RangeError("Cannot patch bytes written before a shared array");
     this.#view.setUint32(position, value);
     return this;
   }
 
-  /** A view of the bytes written (valid until the next write). */
+  /** A view of the bytes written (valid until the next write); a copy after rawShared. */
   view(): Uint8Array {
+    if (this.#parts.length > 0) return this.toBytes();
     return this.#buffer.subarray(0, this.#length);
   }
 
   /** A copy of the bytes written. */
   toBytes(): Uint8Array {
-    return this.#buffer.slice(0, this.#length);
+    if (this.#parts.length === 0) return this.#buffer.slice(0, this.#length);
+    const bytes = new Uint8Array(this.length);
+    let at = 0;
+    for (const part of this.toChunks()) {
+      bytes.set(part, at);
+      at += part.length;
+    }
+    return bytes;
+  }
+
+  /**
+   * The bytes written as consecutive views, without copying (large arrays given to rawShared
+   * are among them by reference). Valid until the next write.
+   */
+  toChunks(): Uint8Array[] {
+    const current = this.#buffer.subarray(0, this.#length);
+    if (this.#parts.length === 0) return [current];
+    return this.#length > 0 ? [...this.#parts, current] : [...this.#parts];
   }
 }

@@ -7,7 +7,10 @@
  * passes, then answers with whatever is there and error 0 — never blocking another request.
  *
  * Sizes: the first partition with data returns at least one whole batch even over max_bytes
- * (KIP-74); after that partitions stop once the response budget is spent. Sessions are not
+ * (KIP-74); after that partitions stop once the response budget is spent. The budget is
+ * max_bytes capped by the broker's fetchMaxBytes, so a fetch asking for 2 GiB on a long
+ * partition holds (and sends) at most that much: the batches go from the file read straight
+ * to the socket by reference (Writer.rawShared), in bounded writes. Sessions are not
  * kept: session_id 0 keeps clients on full fetches. preferred_read_replica = -1.
  *
  * Transactions: last_stable_offset is the partition's LSO (below the first record of the oldest
@@ -38,7 +41,8 @@ export function fetchHandler(context: BrokerContext): RequestHandler {
   return async ({ header, body }) => {
     const version = header.apiVersion;
     const request = readFetchRequest(body, version);
-    const maxBytes = Math.max(0, request.maxBytes ?? 0x7fffffff);
+    // The broker's fetch.max.bytes bounds what one response holds, whatever the client asks.
+    const maxBytes = Math.min(Math.max(0, request.maxBytes ?? 0x7fffffff), context.config.fetchMaxBytes);
     const minBytes = Math.max(0, request.minBytes);
     const deadline = Date.now() + Math.min(Math.max(request.maxWaitMs, 0), context.config.maxWaitMs);
     let keys: string[] | null = null;
@@ -172,6 +176,10 @@ function readOnce(
           partitions.push(answer(partitionErrorCode(error, `fetch ${partition.key}`)));
           continue;
         }
+        // Only the response's first data may exceed the budget (one whole batch, KIP-74); a later
+        // partition's batch that does not fit waits for the next fetch. (The log returns at least
+        // one batch, so at the budget's edge this read is wasted: at most one batch.)
+        if (totalBytes > 0 && records.length > budget) records = EMPTY;
         budget -= records.length;
         totalBytes += records.length;
       }

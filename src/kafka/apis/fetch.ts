@@ -180,7 +180,9 @@ function writePartition(writer: Writer, version: number, p: FetchPartitionRespon
   if (version >= 5) writer.int64n(p.logStartOffset ?? -1);
   writer.array(p.abortedTransactions, (w, t) => w.int64(t.producerId).int64n(t.firstOffset));
   if (version >= 11) writer.int32(p.preferredReadReplica ?? -1);
-  writer.bytes(p.records);
+  // The stored batches go out by reference: no copy into the response buffer.
+  if (p.records === null) writer.int32(-1);
+  else writer.int32(p.records.length).rawShared(p.records);
 }
 
 export function readFetchResponse(reader: Reader, version: number): FetchResponse {
