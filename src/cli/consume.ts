@@ -72,6 +72,12 @@ registerCommands((program) => {
       .option("--session-timeout-ms <ms>", "with --group: group session timeout", integerOption(6000))
       .option("--commit-interval-ms <ms>", "with --group: auto-commit period", integerOption(1))
       .addOption(
+        new Option(
+          "--isolation <level>",
+          "read_committed: only committed transactions' records, up to the last stable offset",
+        ).choices(["read_uncommitted", "read_committed"] as const).default("read_uncommitted" as const),
+      )
+      .addOption(
         new Option("--format <format>", "output format: text, or json (one object per line)")
           .choices(["text", "json"] as const).default("text"),
       ),
@@ -111,6 +117,7 @@ registerCommands((program) => {
       clientId: "vltava-cli",
       security: await clientSecurity(options),
       autoOffsetReset: "earliest",
+      isolationLevel: options.isolation,
     });
     const stop = () => void consumer.close();
     Deno.addSignalListener("SIGINT", stop);

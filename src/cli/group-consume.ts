@@ -22,6 +22,7 @@ export interface GroupConsumeOptions extends SecurityFlags {
   partition?: number;
   offset?: number;
   fromTime?: number;
+  isolation?: "read_uncommitted" | "read_committed";
 }
 
 /** Consume `topic` in group `options.group`, printing with `format`; returns how many were printed. */
@@ -45,6 +46,7 @@ export async function consumeInGroup(
     assignors: options.assignor ? [options.assignor] : undefined,
     sessionTimeoutMs: options.sessionTimeoutMs,
     autoCommitIntervalMs: options.commitIntervalMs ?? 1_000,
+    isolationLevel: options.isolation,
     onAssign: (partitions) =>
       console.error(
         `group "${options.group}": assigned ${

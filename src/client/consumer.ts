@@ -56,6 +56,12 @@ export interface ConsumerOptions extends ClusterOptions {
   maxBufferedBytes?: number;
   /** Verify each batch's CRC-32C before decoding it (default on, like the Java client's check.crcs). */
   checkCrc?: boolean;
+  /**
+   * "read_uncommitted" (the default, as Java's) reads up to the high watermark, records of open
+   * and aborted transactions included; "read_committed" reads up to the last stable offset and
+   * drops the records of aborted transactions.
+   */
+  isolationLevel?: "read_uncommitted" | "read_committed";
   retryBackoffMs?: number;
 }
 
@@ -84,6 +90,8 @@ interface Chunk {
   bytes: Uint8Array;
   fetchOffset: number;
   sizeBytes: number;
+  /** read_committed: the aborted transactions the broker listed for these bytes. */
+  abortedTransactions: readonly { producerId: bigint; firstOffset: number }[] | undefined;
 }
 
 const keyOf = (topic: string, partition: number) => `${topic}\0${partition}`;
@@ -107,6 +115,7 @@ export class Consumer {
   readonly partitionMaxBytes: number;
   readonly maxBufferedBytes: number;
   readonly checkCrc: boolean;
+  readonly isolationLevel: "read_uncommitted" | "read_committed";
   readonly retry: RetryPolicy;
   #partitions = new Map<string, PartitionState>();
   #chunks: Chunk[] = [];
@@ -128,6 +137,12 @@ export class Consumer {
     this.partitionMaxBytes = options.partitionMaxBytes ?? 8 * 1024 * 1024;
     this.maxBufferedBytes = options.maxBufferedBytes ?? 128 * 1024 * 1024;
     this.checkCrc = options.checkCrc ?? true;
+    this.isolationLevel = options.isolationLevel ?? "read_uncommitted";
+    if (this.isolationLevel !== "read_uncommitted" && this.isolationLevel !== "read_committed") {
+      throw new RangeError(
+        `Invalid isolationLevel "${options.isolationLevel}": use "read_uncommitted" or "read_committed"`,
+      );
+    }
     this.retry = new RetryPolicy({ initialBackoffMs: options.retryBackoffMs ?? 100 });
   }
 
@@ -269,6 +284,7 @@ export class Consumer {
         try {
           records = decodeRecords(state.topic, state.partition, chunk.bytes, chunk.fetchOffset, {
             checkCrc: this.checkCrc,
+            abortedTransactions: chunk.abortedTransactions,
           }).records;
         } catch (error) {
           // Corrupt data: stop this partition and report it, keep the others going.
@@ -480,7 +496,7 @@ export class Consumer {
         maxWaitMs: this.maxWaitMs,
         minBytes: this.minBytes,
         maxBytes: this.maxBytes,
-        isolationLevel: 0,
+        isolationLevel: this.isolationLevel === "read_committed" ? 1 : 0,
         sessionId: 0,
         sessionEpoch: -1,
         topics: [...topics].map(([topic, items]) => ({
@@ -571,7 +587,16 @@ export class Consumer {
       return;
     }
     state.fetchOffset = nextOffset;
-    this.#chunks.push({ state, generation: state.generation, bytes, fetchOffset, sizeBytes: bytes.length });
+    this.#chunks.push({
+      state,
+      generation: state.generation,
+      bytes,
+      fetchOffset,
+      sizeBytes: bytes.length,
+      abortedTransactions: this.isolationLevel === "read_committed"
+        ? partition.abortedTransactions ?? undefined
+        : undefined,
+    });
     this.#bufferedBytes += bytes.length;
     this.#wakeReader?.();
   }

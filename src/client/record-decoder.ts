@@ -42,6 +42,12 @@ const textDecoder = new TextDecoder();
 export interface DecodeOptions {
   /** Check each batch's CRC-32C (costs a pass over the bytes). */
   checkCrc?: boolean;
+  /**
+   * read_committed: the aborted transactions the fetch response listed. A producer's
+   * transactional records are dropped from its aborted transaction's first offset until its next
+   * control batch (the ABORT marker), as Kafka's clients do.
+   */
+  abortedTransactions?: readonly { producerId: bigint; firstOffset: number }[];
 }
 
 /** Result of decoding: the records at or after `fromOffset`, and where the next fetch starts. */
@@ -86,6 +92,11 @@ export function decodeRecords(
   };
   let nextOffset = fromOffset;
   let at = 0;
+  // read_committed: aborted transactions not reached yet (by first offset), producers being dropped.
+  const pendingAborts = options.abortedTransactions && options.abortedTransactions.length > 0
+    ? [...options.abortedTransactions].sort((a, b) => a.firstOffset - b.firstOffset)
+    : null;
+  const dropping = new Set<bigint>();
   while (bytes.length - at >= HEADER_BYTES) {
     const batchLength = view.getInt32(at + 8);
     const batchEnd = at + 12 + batchLength;
@@ -107,7 +118,16 @@ export function decodeRecords(
     const count = view.getInt32(at + 57);
     const batchNext = baseOffset + lastOffsetDelta + 1;
     const isControl = (attributes & 0x20) !== 0;
-    if (!isControl && batchNext > fromOffset && count > 0) {
+    let aborted = false;
+    if (pendingAborts !== null) {
+      while (pendingAborts.length > 0 && pendingAborts[0].firstOffset <= baseOffset) {
+        dropping.add(pendingAborts.shift()!.producerId);
+      }
+      const producerId = view.getBigInt64(at + 43);
+      if (isControl) dropping.delete(producerId);
+      else aborted = (attributes & 0x10) !== 0 && dropping.has(producerId);
+    }
+    if (!isControl && !aborted && batchNext > fromOffset && count > 0) {
       const codec = attributes & 0x07;
       let data = bytes;
       let start = at + HEADER_BYTES;

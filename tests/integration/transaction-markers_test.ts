@@ -5,7 +5,8 @@
  * offset, a read_committed fetch stops there while read_uncommitted reads on; a COMMIT marker
  * releases them; an ABORT marker releases them too, and read_committed fetches name the aborted
  * transaction so clients drop its records; a client may not write control batches itself; all of
- * it survives a SIGKILL and restart (snapshots plus the log replay).
+ * it survives a SIGKILL and restart (snapshots plus the log replay). The project's Consumer with
+ * isolationLevel read_committed drops aborted records and stops at the LSO.
  */
 import assert from "node:assert/strict";
 import { ApiKey } from "../../src/kafka/api-keys.ts";
@@ -21,6 +22,7 @@ import {
 import { ErrorCode } from "../../src/kafka/errors.ts";
 import { decodeRecordBatches, encodeRecordBatch } from "../../src/kafka/record-batch.ts";
 import { markerBatch } from "../../src/broker/handlers/write-txn-markers.ts";
+import { Consumer } from "../../src/client/consumer.ts";
 import { eventually } from "../helpers/program.ts";
 import { brokerTestBed, RawKafka, startBrokerProcess, text } from "./broker-harness.ts";
 
@@ -106,6 +108,18 @@ async function latestOffset(client: RawKafka, isolationLevel: number): Promise<n
   return response.topics[0].partitions[0].offset ?? -1;
 }
 
+/** Create the topic, write "plain" at offset 0 once it has a leader; returns a producer id. */
+async function prepare(client: RawKafka): Promise<bigint> {
+  await client.metadata([TOPIC], true);
+  const pid = await initProducerId(client);
+  const plain = encodeRecordBatch({ records: [{ value: "plain" }] });
+  await eventually(
+    "the topic's leader",
+    async () => (await client.produce(TOPIC, 0, plain.slice())).errorCode === 0,
+  );
+  return pid;
+}
+
 Deno.test(
   "markers end transactions: the LSO, read_committed, aborted transactions, and a restart",
   options,
@@ -114,16 +128,7 @@ Deno.test(
     let broker = await startBrokerProcess(bed.options);
     try {
       await using client = await RawKafka.connect(bed.options.port);
-      await client.metadata([TOPIC], true);
-      const pid = await initProducerId(client);
-      await eventually("the topic's leader", async () =>
-        (await client.produce(
-          TOPIC,
-          0,
-          encodeRecordBatch({
-            records: [{ value: "plain" }],
-          }),
-        )).errorCode === 0);
+      const pid = await prepare(client);
 
       // An open transaction holds the LSO at its first offset (1).
       assert.equal((await client.produce(TOPIC, 0, transactional(pid, 0, ["t1", "t2"]), -1)).errorCode, 0);
@@ -175,6 +180,62 @@ Deno.test(
       seen = await readCommitted(after);
       assert.deepEqual(seen.values, ["plain", "t1", "t2", "t3", "open"]);
       assert.equal(seen.lastStableOffset, 10);
+    } finally {
+      await broker.stop("SIGKILL");
+    }
+  },
+);
+
+Deno.test(
+  "the Consumer with isolationLevel read_committed sees only committed records; read_uncommitted all",
+  options,
+  async () => {
+    await using bed = await brokerTestBed(1, ["--auto-create-topics"]);
+    const broker = await startBrokerProcess(bed.options);
+    try {
+      await using client = await RawKafka.connect(bed.options.port);
+      const pid = await prepare(client);
+      // Committed, aborted, committed again, then one left open.
+      assert.equal((await client.produce(TOPIC, 0, transactional(pid, 0, ["c1", "c2"]), -1)).errorCode, 0);
+      assert.equal(await writeMarker(client, pid, true), 0);
+      assert.equal((await client.produce(TOPIC, 0, transactional(pid, 2, ["a1"]), -1)).errorCode, 0);
+      assert.equal(
+        (await client.produce(TOPIC, 0, encodeRecordBatch({ records: [{ value: "between" }] }))).errorCode,
+        0,
+      );
+      assert.equal((await client.produce(TOPIC, 0, transactional(pid, 3, ["a2"]), -1)).errorCode, 0);
+      assert.equal(await writeMarker(client, pid, false), 0);
+      assert.equal((await client.produce(TOPIC, 0, transactional(pid, 4, ["c3"]), -1)).errorCode, 0);
+      assert.equal(await writeMarker(client, pid, true), 0);
+      assert.equal((await client.produce(TOPIC, 0, transactional(pid, 5, ["open"]), -1)).errorCode, 0);
+
+      const read = async (isolationLevel: "read_committed" | "read_uncommitted", count: number) => {
+        await using consumer = new Consumer({ bootstrap: `127.0.0.1:${bed.options.port}`, isolationLevel });
+        await consumer.assign([{ topic: TOPIC, partition: 0, from: "earliest" }]);
+        const values: string[] = [];
+        const deadline = Date.now() + 30_000;
+        while (values.length < count && Date.now() < deadline) {
+          values.push(...(await consumer.poll(500)).map((r) => text(r.value)!));
+        }
+        // Nothing more arrives (a read_committed consumer must not get the open transaction).
+        values.push(...(await consumer.poll(500)).map((r) => text(r.value)!));
+        return values;
+      };
+      assert.deepEqual(await read("read_committed", 5), ["plain", "c1", "c2", "between", "c3"]);
+      assert.deepEqual(await read("read_uncommitted", 8), [
+        "plain",
+        "c1",
+        "c2",
+        "a1",
+        "between",
+        "a2",
+        "c3",
+        "open",
+      ]);
+      assert.throws(
+        () => new Consumer({ bootstrap: "127.0.0.1:1", isolationLevel: "dirty" as "read_committed" }),
+        /Invalid isolationLevel/,
+      );
     } finally {
       await broker.stop("SIGKILL");
     }
