@@ -286,8 +286,12 @@ export class Connection {
     writer.int32(0);
     writeRequestHeader(writer, { apiKey, apiVersion, correlationId, clientId: this.clientId });
     write(writer);
-    writer.setInt32At(0, writer.length - 4);
-    return writer.toBytes();
+    const size = writer.length - 4;
+    // The writer is reused by the next request while this one may still be queued for the
+    // socket, so its own bytes are copied; record batches (rawShared) go by reference.
+    const chunks = writer.toChunksCopied();
+    new DataView(chunks[0].buffer, chunks[0].byteOffset, chunks[0].byteLength).setInt32(0, size);
+    return chunks;
   }
 
   async #acquireSlot(): Promise<void> {
@@ -307,12 +311,14 @@ export class Connection {
     if (waiter) waiter();
   }
 
-  #write(bytes: Uint8Array): Promise<void> {
+  #write(chunks: Uint8Array[]): Promise<void> {
     const next = this.#writeChain.then(async () => {
       if (this.#closedError) throw this.#closedError;
-      let written = 0;
       try {
-        while (written < bytes.length) written += await this.#conn.write(bytes.subarray(written));
+        for (const bytes of chunks) {
+          let written = 0;
+          while (written < bytes.length) written += await this.#conn.write(bytes.subarray(written));
+        }
       } catch (error) {
         this.#fail(new ConnectionClosedError(`Write to ${this.address} failed: ${(error as Error).message}`));
         throw this.#closedError;

@@ -24,6 +24,8 @@ export class Writer {
    */
   #parts: Uint8Array[] = [];
   #partsBytes = 0;
+  /** Which of #parts are callers' arrays (the others are views of this writer's buffers). */
+  #shared = new Set<Uint8Array>();
 
   constructor(initialCapacityBytes = 256) {
     this.#buffer = new Uint8Array(initialCapacityBytes);
@@ -38,7 +40,10 @@ export class Writer {
   /** Forget the contents but keep the allocated capacity. */
   reset(): this {
     this.#length = 0;
-    this.#parts = [];
+    if (this.#parts.length > 0) {
+      this.#parts = [];
+      this.#shared.clear();
+    }
     this.#partsBytes = 0;
     return this;
   }
@@ -135,6 +140,7 @@ export class Writer {
     if (bytes.length < SHARE_MIN_BYTES) return this.raw(bytes);
     if (this.#length > 0) this.#parts.push(this.#buffer.subarray(0, this.#length));
     this.#parts.push(bytes);
+    this.#shared.add(bytes);
     this.#partsBytes += this.#length + bytes.length;
     // A fresh buffer: the view just taken of the old one must never be written over.
     this.#buffer = new Uint8Array(256);
@@ -271,5 +277,16 @@ export class Writer {
     const current = this.#buffer.subarray(0, this.#length);
     if (this.#parts.length === 0) return [current];
     return this.#length > 0 ? [...this.#parts, current] : [...this.#parts];
+  }
+
+  /**
+   * Like toChunks, but the writer's own bytes are copied, so the writer can be reset and reused
+   * while the chunks are still being sent; arrays given to rawShared stay by reference.
+   */
+  toChunksCopied(): Uint8Array[] {
+    if (this.#parts.length === 0) return [this.#buffer.slice(0, this.#length)];
+    const chunks = this.#parts.map((part) => this.#shared.has(part) ? part : part.slice());
+    if (this.#length > 0) chunks.push(this.#buffer.slice(0, this.#length));
+    return chunks;
   }
 }

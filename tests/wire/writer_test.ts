@@ -28,3 +28,14 @@ Deno.test("rawShared: patching after it works, patching before it is refused", (
   assert.equal(writer.length, 0);
   assert.deepEqual(writer.int8(5).toBytes(), new Uint8Array([5]));
 });
+
+Deno.test("toChunksCopied: the writer can be reused while its chunks are pending", () => {
+  const big = new Uint8Array(80_000).fill(9);
+  const writer = new Writer().int32(1).rawShared(big).int32(2);
+  const chunks = writer.toChunksCopied();
+  assert.ok(chunks[1] === big);
+  writer.reset().int32(-1).int32(-1).int32(-1);
+  assert.deepEqual([...chunks[0]], [0, 0, 0, 1]);
+  assert.deepEqual([...chunks[2]], [0, 0, 0, 2]);
+  assert.deepEqual(new Writer().int8(3).toChunksCopied(), [new Uint8Array([3])]);
+});

@@ -72,7 +72,12 @@ export function writeProduceRequest(writer: Writer, version: number, request: Pr
   if (version >= 3) writer.string(request.transactionalId);
   writer.int16(request.acks).int32(request.timeoutMs);
   writer.array(request.topicData, (w, topic) => {
-    w.string(topic.name).array(topic.partitionData, (w2, p) => w2.int32(p.index).bytes(p.records));
+    w.string(topic.name).array(topic.partitionData, (w2, p) => {
+      // Batches go out by reference: the request is sent as chunks, not copied into the writer.
+      w2.int32(p.index);
+      if (p.records === null) w2.int32(-1);
+      else w2.int32(p.records.length).rawShared(p.records);
+    });
   });
 }
 
