@@ -87,6 +87,7 @@ import { BrokerMetrics } from "./metrics/broker-metrics.ts";
 import { type MetricsServer, serveMetrics } from "../metrics/metrics-server.ts";
 import { alterConfigsHandlers } from "./handlers/alter-configs.ts";
 import { electLeadersHandler } from "./handlers/elect-leaders.ts";
+import { partitionReassignmentHandlers } from "./handlers/partition-reassignments.ts";
 import { ConfigChangeListener } from "./config-change-listener.ts";
 
 /** How long past our own session timeout to wait for a previous run's registration to expire. */
@@ -409,6 +410,7 @@ class Broker implements RunningBroker {
       [ApiKey.SaslHandshake, saslOnOtherListener],
       [ApiKey.SaslAuthenticate, saslOnOtherListener],
       ...alterConfigsHandlers(context),
+      ...partitionReassignmentHandlers(context.controller),
     ]);
     const metrics = context.metrics;
     if (metrics) {

@@ -29,12 +29,14 @@ import {
   decodeBrokerEndpoint,
   decodePartitionList,
   decodePartitionState,
+  decodeReassignments,
   decodeTopicAssignment,
   decodeTopicConfig,
   OFFLINE_REPLICAS_PATH,
   offlineReplicasPath,
   type PartitionState,
   partitionStatePath,
+  type Reassignment,
   type ReplicaAssignment,
   topicConfigPath,
   topicPath,
@@ -53,6 +55,10 @@ export interface TopicView {
   configs: Record<string, string>;
   /** Index = partition; null where no state node exists (or it is unreadable). */
   states: (VersionedState | null)[];
+  /** Reassignments in progress (partition → replicas being added / removed). */
+  reassignments: Map<number, Reassignment>;
+  /** Version of the assignment node (compare-and-set writes of a reassignment). */
+  assignmentVersion: number;
 }
 
 export interface ClusterView {
@@ -185,8 +191,10 @@ export class ClusterTreeReader {
     const node = await this.#data(topicPath(name), true);
     if (node === null) return null;
     let assignment: ReplicaAssignment;
+    let reassignments: Map<number, Reassignment>;
     try {
       assignment = decodeTopicAssignment(name, node.data);
+      reassignments = decodeReassignments(name, node.data);
     } catch (error) {
       this.#log((error as Error).message);
       return null;
@@ -195,7 +203,14 @@ export class ClusterTreeReader {
       assignment.map((_, partition) => partition),
       (p) => this.readState(name, p),
     );
-    return { name, assignment, configs: await this.readConfigs(name), states };
+    return {
+      name,
+      assignment,
+      configs: await this.readConfigs(name),
+      states,
+      reassignments,
+      assignmentVersion: node.version,
+    };
   }
 
   /** A partition's state with its version, or null. */

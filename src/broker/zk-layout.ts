@@ -10,7 +10,9 @@
  *        null/-1): every broker of a cluster uses one inter-broker listener name, so readers that
  *        only need to reach a broker (controller channels, replica fetchers) use them directly
  *   /brokers/registered/N                     persistent: every broker that ever registered
- *   /brokers/topics/<name>                    {"version":2,"partitions":{"0":[1,2,3],...}}
+ *   /brokers/topics/<name>                    {"version":2,"partitions":{"0":[1,2,3],...},
+ *        "adding_replicas":{"0":[3]},"removing_replicas":{"0":[1]}}  (a reassignment in progress:
+ *        the partition's replicas are target + old, as Kafka's KIP-455 layout keeps them)
  *   /brokers/topics/<name>/partitions/<p>/state
  *        {"version":1,"leader":1,"leader_epoch":0,"isr":[1,2,3],"controller_epoch":0}
  *        written with the znode version (compare-and-set) by whoever changes leadership
@@ -194,10 +196,52 @@ export function decodeBrokerEndpoint(brokerId: number, bytes: Uint8Array | null)
   return endpoint;
 }
 
-export function encodeTopicAssignment(assignment: ReplicaAssignment): Uint8Array {
+/** A partition's reassignment in progress: replicas being added, and being removed at the end. */
+export interface Reassignment {
+  adding: number[];
+  removing: number[];
+}
+
+export function encodeTopicAssignment(
+  assignment: ReplicaAssignment,
+  reassignments: ReadonlyMap<number, Reassignment> = new Map(),
+): Uint8Array {
   const partitions: Record<string, number[]> = {};
   assignment.forEach((replicas, partition) => partitions[String(partition)] = replicas);
-  return toBytes({ version: 2, partitions, adding_replicas: {}, removing_replicas: {} });
+  const adding: Record<string, number[]> = {};
+  const removing: Record<string, number[]> = {};
+  for (const [partition, reassignment] of reassignments) {
+    adding[String(partition)] = reassignment.adding;
+    removing[String(partition)] = reassignment.removing;
+  }
+  return toBytes({ version: 2, partitions, adding_replicas: adding, removing_replicas: removing });
+}
+
+/** The reassignments in progress recorded in a topic's assignment node (partition → sets). */
+export function decodeReassignments(topic: string, bytes: Uint8Array | null): Map<number, Reassignment> {
+  const what = `Topic ${topic} assignment`;
+  const object = parseObject(bytes, what);
+  const field = (key: string): Record<string, unknown> => {
+    const value = object[key] ?? {};
+    if (typeof value !== "object" || value === null || Array.isArray(value)) {
+      throw new Error(`${what}: "${key}" must be an object`);
+    }
+    return value as Record<string, unknown>;
+  };
+  const adding = field("adding_replicas");
+  const removing = field("removing_replicas");
+  const result = new Map<number, Reassignment>();
+  for (const key of new Set([...Object.keys(adding), ...Object.keys(removing)])) {
+    const partition = Number(key);
+    if (!Number.isSafeInteger(partition) || partition < 0) {
+      throw new Error(`${what}: partition "${key}" out of range`);
+    }
+    result.set(partition, {
+      adding: intArray(adding[key] ?? [], `${what} adding_replicas ${key}`),
+      removing: intArray(removing[key] ?? [], `${what} removing_replicas ${key}`),
+    });
+  }
+  return result;
 }
 
 /** Partitions must be numbered 0..n-1 with non-empty replica lists. */

@@ -11,11 +11,12 @@
 import Table from "cli-table3";
 import type { Command } from "@commander-js/extra-typings";
 import { registerCommands } from "./program.ts";
+import { withAdmin } from "./admin-session.ts";
+import { registerMoveCommands } from "./reassign.ts";
 import { CliError, usageError } from "./cli-error.ts";
 import { integerOption } from "./options.ts";
-import { printJson, toCliError, withClientOptions } from "./client-options.ts";
-import { clientSecurity, type SecurityFlags } from "./client-security.ts";
-import { Admin, type TopicDescription } from "../client/admin.ts";
+import { printJson, withClientOptions } from "./client-options.ts";
+import type { TopicDescription } from "../client/admin.ts";
 import { ErrorCode, KafkaError } from "../kafka/errors.ts";
 import { ZooKeeperClient } from "../zk/client/mod.ts";
 import { readClusterStatus } from "../broker/controller/cluster-status.ts";
@@ -24,22 +25,6 @@ function configOption(value: string, previous: Record<string, string>): Record<s
   const at = value.indexOf("=");
   if (at <= 0) throw usageError(`--config expects KEY=VALUE, got "${value}"`);
   return { ...previous, [value.slice(0, at)]: value.slice(at + 1) };
-}
-
-async function withAdmin<T>(
-  options: { bootstrap: string } & SecurityFlags,
-  topic: string | undefined,
-  body: (admin: Admin) => Promise<T>,
-): Promise<T> {
-  const security = await clientSecurity(options);
-  const admin = new Admin({ bootstrap: options.bootstrap, clientId: "vltava-cli", security });
-  try {
-    return await body(admin);
-  } catch (error) {
-    throw toCliError(error, { topic, bootstrap: options.bootstrap });
-  } finally {
-    admin.close();
-  }
 }
 
 const list = (ids: number[]) => ids.join(",");
@@ -207,7 +192,8 @@ registerCommands((program) => {
     console.log(`${elected} leader(s) moved, ${results.length - elected} left as they were`);
   });
 
-  const cluster = program.command("cluster").description("inspect the cluster");
+  const cluster = program.command("cluster").description("inspect the cluster, drain a broker");
+  registerMoveCommands(topic, cluster);
   withClientOptions(
     cluster.command("describe")
       .description("show brokers and the controller")

@@ -28,6 +28,12 @@ import {
   writeElectLeadersRequest,
 } from "../kafka/apis/elect-leaders.ts";
 import {
+  readAlterPartitionReassignmentsResponse,
+  readListPartitionReassignmentsResponse,
+  writeAlterPartitionReassignmentsRequest,
+  writeListPartitionReassignmentsRequest,
+} from "../kafka/apis/partition-reassignments.ts";
+import {
   ConfigOperation,
   readIncrementalAlterConfigsResponse,
   writeIncrementalAlterConfigsRequest,
@@ -91,6 +97,22 @@ export interface ElectionResult {
   partition: number;
   errorCode: number;
   errorMessage: string | null;
+}
+
+/** A partition to move: its target replicas (first = preferred leader), or null to cancel. */
+export interface PartitionMove {
+  topic: string;
+  partition: number;
+  replicas: number[] | null;
+}
+
+/** A reassignment in progress. */
+export interface ReassignmentStatus {
+  topic: string;
+  partition: number;
+  replicas: number[];
+  adding: number[];
+  removing: number[];
 }
 
 /** One entry of a topic config change: a new value, or null to return to the default. */
@@ -352,6 +374,71 @@ export class Admin {
         errorMessage,
       }))
     ).sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition);
+  }
+
+  /**
+   * Start (or, with replicas null, cancel) partition reassignments through the controller
+   * (AlterPartitionReassignments). Resolves once the controller started them; they complete
+   * when the new replicas are in sync (see listPartitionReassignments). Throws the first
+   * partition's error, e.g. INVALID_REPLICA_ASSIGNMENT with the reason (the controller checks
+   * every target before writing a topic's, so a refused partition changes nothing).
+   */
+  async alterPartitionReassignments(moves: PartitionMove[]): Promise<void> {
+    const connection = await this.#controller();
+    const version = connection.versionFor(ApiKey.AlterPartitionReassignments);
+    const byTopic = new Map<string, { partitionIndex: number; replicas: number[] | null }[]>();
+    for (const { topic, partition, replicas } of moves) {
+      byTopic.set(topic, [...(byTopic.get(topic) ?? []), { partitionIndex: partition, replicas }]);
+    }
+    const response = await connection.request(
+      ApiKey.AlterPartitionReassignments,
+      version,
+      (w) =>
+        writeAlterPartitionReassignmentsRequest(w, version, {
+          timeoutMs: this.operationTimeoutMs,
+          topics: [...byTopic].map(([name, partitions]) => ({ name, partitions })),
+        }),
+      (r) => readAlterPartitionReassignmentsResponse(r, version),
+      connection.requestTimeoutMs + this.operationTimeoutMs,
+    );
+    if (response.errorCode !== ErrorCode.NONE) {
+      throw new KafkaError(response.errorCode, response.errorMessage ?? "reassigning partitions");
+    }
+    for (const topic of response.responses) {
+      for (const p of topic.partitions) {
+        if (p.errorCode !== ErrorCode.NONE) {
+          throw new KafkaError(p.errorCode, p.errorMessage ?? `${topic.name}-${p.partitionIndex}`);
+        }
+      }
+    }
+  }
+
+  /** The reassignments in progress (ListPartitionReassignments). */
+  async listPartitionReassignments(): Promise<ReassignmentStatus[]> {
+    const connection = await this.#controller();
+    const version = connection.versionFor(ApiKey.ListPartitionReassignments);
+    const response = await connection.request(
+      ApiKey.ListPartitionReassignments,
+      version,
+      (w) =>
+        writeListPartitionReassignmentsRequest(w, version, {
+          timeoutMs: this.operationTimeoutMs,
+          topics: null,
+        }),
+      (r) => readListPartitionReassignmentsResponse(r, version),
+    );
+    if (response.errorCode !== ErrorCode.NONE) {
+      throw new KafkaError(response.errorCode, response.errorMessage ?? "listing reassignments");
+    }
+    return response.topics.flatMap(({ name, partitions }) =>
+      partitions.map((p) => ({
+        topic: name,
+        partition: p.partitionIndex,
+        replicas: p.replicas,
+        adding: p.addingReplicas,
+        removing: p.removingReplicas,
+      }))
+    );
   }
 
   /** Brokers and the controller. */

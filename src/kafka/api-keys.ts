@@ -41,6 +41,8 @@ export const ApiKey = {
   DeleteGroups: 42,
   ElectLeaders: 43,
   IncrementalAlterConfigs: 44,
+  AlterPartitionReassignments: 45,
+  ListPartitionReassignments: 46,
   DescribeUserScramCredentials: 50,
   AlterUserScramCredentials: 51,
 } as const;
@@ -174,6 +176,20 @@ export const SUPPORTED_APIS: readonly ApiVersionRange[] = [
     minVersion: 0,
     maxVersion: 1,
     firstFlexibleVersion: 1,
+  },
+  {
+    apiKey: ApiKey.AlterPartitionReassignments,
+    name: "AlterPartitionReassignments",
+    minVersion: 0,
+    maxVersion: 0,
+    firstFlexibleVersion: 0,
+  },
+  {
+    apiKey: ApiKey.ListPartitionReassignments,
+    name: "ListPartitionReassignments",
+    minVersion: 0,
+    maxVersion: 0,
+    firstFlexibleVersion: 0,
   },
   {
     apiKey: ApiKey.DescribeLogDirs,

@@ -64,6 +64,8 @@ Deno.test("a tree read replaces the cache but keeps a partition state newer than
         { state: { leader: 1, leaderEpoch: 6, isr: [1], controllerEpoch: 1 }, version: 3 },
         { state: { leader: 1, leaderEpoch: 0, isr: [1, 2], controllerEpoch: 1 }, version: 0 },
       ],
+      reassignments: new Map(),
+      assignmentVersion: 0,
     }]]),
     controllerId: 1,
   };

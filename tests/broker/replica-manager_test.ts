@@ -88,6 +88,8 @@ function topicView(name: string, assignment: number[][], leaders: number[], conf
       state: { leader, leaderEpoch: 1, isr: assignment[p], controllerEpoch: 1 },
       version: 0,
     })),
+    reassignments: new Map(),
+    assignmentVersion: 0,
   };
 }
 

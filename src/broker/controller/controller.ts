@@ -37,11 +37,14 @@ import {
   type BrokerEndpoint,
   CONTROLLER_EPOCH_PATH,
   encodePartitionState,
+  encodeTopicAssignment,
   ISR_CHANGE_NOTIFICATION_PATH,
   partitionPath,
   partitionsPath,
   type PartitionState,
   partitionStatePath,
+  type Reassignment,
+  topicPath,
 } from "../zk-layout.ts";
 import { BrokerChannel } from "./broker-channel.ts";
 import { ClusterTreeReader, type ClusterView, type TopicView } from "../cluster-tree.ts";
@@ -49,6 +52,13 @@ import { LEADER_DURING_DELETE } from "../metadata-cache.ts";
 import { partitionKey } from "../topic-partition.ts";
 import { electPartition, uncleanElectionEnabled } from "./partition-election.ts";
 import { electPreferred, electUnclean, imbalancedPartitions, type NoElection } from "./leader-balance.ts";
+import {
+  cancelReassignment,
+  completeReassignment,
+  startReassignment,
+  type Step,
+  targetProblem,
+} from "./reassignment.ts";
 
 export interface ControllerOptions {
   brokerId: number;
@@ -115,6 +125,23 @@ export interface ElectionRequest {
 /** One partition's outcome: elected, declined (why), or unknown partition. */
 export type ElectionOutcome = "elected" | NoElection | "unknown partition";
 
+/** A reassignment asked for (AlterPartitionReassignments): per partition a target, or null to cancel. */
+export interface ReassignRequest {
+  partitions: { topic: string; partition: number; target: number[] | null }[];
+  /** key "topic:p" → error code (0 = started or cancelled) and message. */
+  outcomes: Map<string, { errorCode: number; errorMessage: string | null }>;
+  complete: boolean;
+}
+
+/** A reassignment in progress, as ListPartitionReassignments reports it. */
+export interface OngoingReassignment {
+  topic: string;
+  partition: number;
+  replicas: number[];
+  adding: number[];
+  removing: number[];
+}
+
 /** Most election requests waiting for a run; more are refused (the caller retries). */
 const MAX_PENDING_ELECTIONS = 64;
 
@@ -150,6 +177,8 @@ export class Controller {
   #balanceTimer: ReturnType<typeof setInterval> | undefined;
   /** Elections asked for, made by the next run. */
   #elections: ElectionRequest[] = [];
+  /** Reassignments asked for, started (or cancelled) by the next run. */
+  #reassigns: ReassignRequest[] = [];
   #stopped = false;
 
   constructor(zk: ZooKeeperClient, options: ControllerOptions) {
@@ -206,6 +235,222 @@ export class Controller {
       await this.trigger();
     }
     return request.complete ? request.outcomes : null;
+  }
+
+  /**
+   * Start or cancel reassignments (AlterPartitionReassignments): resolves with each partition's
+   * outcome once a run wrote them; null when this controller stopped first or timeoutMs passed.
+   * Completion follows later, when the new replicas are in sync (listReassignments shows it).
+   */
+  async reassign(
+    partitions: ReassignRequest["partitions"],
+    timeoutMs: number,
+  ): Promise<ReassignRequest["outcomes"] | null> {
+    if (this.#stopped || this.#reassigns.length >= MAX_PENDING_ELECTIONS) return null;
+    const request: ReassignRequest = { partitions, outcomes: new Map(), complete: false };
+    const deadline = Date.now() + timeoutMs;
+    while (!request.complete && !this.#stopped && Date.now() < deadline) {
+      if (!this.#reassigns.includes(request)) this.#reassigns.push(request);
+      await this.trigger();
+    }
+    return request.complete ? request.outcomes : null;
+  }
+
+  /** The reassignments in progress, as of a run started after this call. */
+  async listReassignments(): Promise<OngoingReassignment[]> {
+    await this.trigger();
+    const ongoing: OngoingReassignment[] = [];
+    for (const topic of this.#view?.topics.values() ?? []) {
+      for (const [partition, { adding, removing }] of topic.reassignments) {
+        ongoing.push({
+          topic: topic.name,
+          partition,
+          replicas: topic.assignment[partition],
+          adding,
+          removing,
+        });
+      }
+    }
+    return ongoing;
+  }
+
+  /** Start or cancel the reassignments asked for; true when a write lost a race (retried next run). */
+  async #startReassignments(
+    view: ClusterView,
+    requests: ReassignRequest[],
+    stops: Map<number, { topicName: string; partitionIndex: number }[]>,
+    changed: Set<string>,
+  ): Promise<boolean> {
+    let conflict = false;
+    const registered = new Set(view.registrations.keys());
+    for (const request of requests) {
+      const byTopic = new Map<string, Map<number, Step>>();
+      for (const { topic: name, partition, target } of request.partitions) {
+        const key = partitionKey(name, partition);
+        const topic = view.topics.get(name);
+        const current = topic?.states[partition];
+        const fail = (errorCode: number, errorMessage: string) =>
+          request.outcomes.set(key, { errorCode, errorMessage });
+        if (!topic || !current) {
+          fail(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `${name} has no partition ${partition}`);
+          continue;
+        }
+        const replicas = topic.assignment[partition];
+        const ongoing = topic.reassignments.get(partition);
+        let step: Step | null;
+        if (target === null) {
+          if (!ongoing) {
+            fail(ErrorCode.NO_REASSIGNMENT_IN_PROGRESS, `${key} is not being reassigned`);
+            continue;
+          }
+          step = cancelReassignment(
+            replicas,
+            ongoing,
+            current.state,
+            liveReplicasOf(new Set(view.brokers.keys()), view.offlineReplicas)(key),
+            this.#options.epoch,
+          );
+          if (step === null) {
+            fail(
+              ErrorCode.ELIGIBLE_LEADERS_NOT_AVAILABLE,
+              `${key}: no original replica is live and in sync to lead`,
+            );
+            continue;
+          }
+        } else {
+          const problem = targetProblem(target, registered);
+          if (problem !== null) {
+            fail(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `${key}: ${problem}`);
+            continue;
+          }
+          step = startReassignment(replicas, ongoing, target, current.state, this.#options.epoch);
+          if (step === null) {
+            request.outcomes.set(key, { errorCode: 0, errorMessage: null });
+            continue;
+          }
+        }
+        const steps = byTopic.get(name) ?? new Map<number, Step>();
+        steps.set(partition, step);
+        byTopic.set(name, steps);
+      }
+      let raced = false;
+      for (const [name, steps] of byTopic) {
+        const topic = view.topics.get(name)!;
+        const outcome = await this.#applySteps(topic, steps, stops, changed);
+        if (outcome === "conflict") raced = true;
+        if (outcome !== "ok") continue;
+        for (const partition of steps.keys()) {
+          request.outcomes.set(partitionKey(name, partition), { errorCode: 0, errorMessage: null });
+        }
+      }
+      if (raced) {
+        conflict = true;
+        request.partitions = request.partitions.filter(({ topic, partition }) =>
+          !request.outcomes.has(partitionKey(topic, partition))
+        );
+        this.#reassigns.push(request);
+      } else {
+        request.complete = true;
+      }
+    }
+    return conflict;
+  }
+
+  /** Finish every reassignment whose target replicas are in sync; true when a write lost a race. */
+  async #advanceReassignments(
+    view: ClusterView,
+    liveFor: (key: string) => ReadonlySet<number>,
+    stops: Map<number, { topicName: string; partitionIndex: number }[]>,
+    changed: Set<string>,
+  ): Promise<boolean> {
+    let conflict = false;
+    for (const topic of view.topics.values()) {
+      if (topic.reassignments.size === 0) continue;
+      const steps = new Map<number, Step>();
+      for (const [partition, reassignment] of topic.reassignments) {
+        const current = topic.states[partition];
+        if (!current) continue;
+        const key = partitionKey(topic.name, partition);
+        const step = completeReassignment(
+          topic.assignment[partition],
+          reassignment,
+          current.state,
+          liveFor(key),
+          this.#options.epoch,
+        );
+        if (step) steps.set(partition, step);
+      }
+      if (steps.size > 0 && await this.#applySteps(topic, steps, stops, changed) === "conflict") {
+        conflict = true;
+      }
+    }
+    return conflict;
+  }
+
+  /**
+   * Write one topic's reassignment steps in one fenced transaction: its assignment node (replicas
+   * and the reassignments still in progress) and each changed partition state, all compare-and-set.
+   * On success the view is updated, the partitions marked changed, and replicas that left queued
+   * for StopReplica (delete).
+   */
+  async #applySteps(
+    topic: TopicView,
+    steps: Map<number, Step>,
+    stops: Map<number, { topicName: string; partitionIndex: number }[]>,
+    changed: Set<string>,
+  ): Promise<"ok" | "conflict" | "skip"> {
+    const assignment = topic.assignment.map((replicas, partition) =>
+      steps.get(partition)?.replicas ?? replicas
+    );
+    const reassignments = new Map<number, Reassignment>(topic.reassignments);
+    for (const [partition, step] of steps) {
+      if (step.reassignment) reassignments.set(partition, step.reassignment);
+      else reassignments.delete(partition);
+    }
+    const transaction = this.#zk.transaction().check(CONTROLLER_EPOCH_PATH, this.#options.epochZkVersion);
+    transaction.setData(
+      topicPath(topic.name),
+      encodeTopicAssignment(assignment, reassignments),
+      topic.assignmentVersion,
+    );
+    for (const [partition, step] of steps) {
+      const version = topic.states[partition]!.version;
+      transaction.setData(
+        partitionStatePath(topic.name, partition),
+        encodePartitionState(step.state),
+        version,
+      );
+    }
+    try {
+      await transaction.commit();
+    } catch (error) {
+      if (error instanceof TransactionError) {
+        if (error.index === 0) throw new ControllerFencedError(this.#options.epoch);
+        if (error.code === ZkErrorCode.badVersion) return "conflict";
+        if (error.code === ZkErrorCode.noNode) return "skip";
+      }
+      throw error;
+    }
+    topic.assignmentVersion++;
+    for (const [partition, step] of steps) {
+      const before = topic.assignment[partition];
+      for (const id of before.filter((id) => !step.replicas.includes(id))) {
+        const list = stops.get(id) ?? [];
+        list.push({ topicName: topic.name, partitionIndex: partition });
+        stops.set(id, list);
+      }
+      topic.states[partition] = { state: step.state, version: topic.states[partition]!.version + 1 };
+      changed.add(partitionKey(topic.name, partition));
+      const phase = step.reassignment
+        ? `reassignment: adding [${step.reassignment.adding}], removing [${step.reassignment.removing}], replicas`
+        : "replicas now";
+      this.#options.log(
+        `${topic.name}-${partition}: ${phase} [${step.replicas}], leader ${step.state.leader}, leader epoch ${step.state.leaderEpoch}, isr [${step.state.isr}]`,
+      );
+    }
+    topic.assignment = assignment;
+    topic.reassignments = reassignments;
+    return "ok";
   }
 
   /** The automatic rebalance: preferred elections for the brokers out of balance, if any. */
@@ -362,6 +607,7 @@ export class Controller {
     const notifications = await this.#isrChangeNotifications();
     // Taken before the read: every election asked for so far is decided on a view read after it.
     const elections = this.#elections.splice(0);
+    const reassigns = this.#reassigns.splice(0);
     const view = await this.#reader.read();
     if (this.#stopped) return false;
     // The read above saw every state those notifications announce: they are done.
@@ -396,8 +642,18 @@ export class Controller {
       }
     }
     if (elections.length > 0 && await this.#runElections(view, elections, liveFor, changed)) conflict = true;
+    const stops = new Map<number, { topicName: string; partitionIndex: number }[]>();
+    if (reassigns.length > 0 && await this.#startReassignments(view, reassigns, stops, changed)) {
+      conflict = true;
+    }
+    if (await this.#advanceReassignments(view, liveFor, stops, changed)) conflict = true;
     this.#view = view;
     this.#announce(view, changed);
+    for (const [brokerId, partitions] of stops) {
+      const broker = view.brokers.get(brokerId);
+      // A removed replica on a dead broker is deleted by the reconcile when it comes back.
+      if (broker) this.#channel.stopReplica(broker, partitions, true);
+    }
     return conflict;
   }
 

@@ -1,0 +1,192 @@
+/**
+ * `vltava topic reassign` and `vltava cluster drain`: show the moves as a table, ask before
+ * moving anything on a terminal (`--yes` skips the question), start them through the controller
+ * (AlterPartitionReassignments), then wait until they are done with a progress line (exit 0), or
+ * return at once with `--no-wait`.
+ *
+ * @example
+ * ```sh
+ * vltava topic reassign orders --partition 0 --replicas 2,3,4
+ * vltava cluster drain 3 --yes
+ * ```
+ */
+import Table from "cli-table3";
+import type { Command } from "@commander-js/extra-typings";
+import { withAdmin } from "./admin-session.ts";
+import { CliError, usageError } from "./cli-error.ts";
+import { printJson, withClientOptions } from "./client-options.ts";
+import { integerOption } from "./options.ts";
+import type { Admin } from "../client/admin.ts";
+import { planDrain, type PlannedMove } from "../client/reassignment-plan.ts";
+
+/** How often the wait asks the controller what is still moving. */
+const POLL_INTERVAL_MS = 500;
+
+function replicaList(value: string): number[] {
+  const ids = value.split(",").map((part) => part.trim());
+  if (ids.some((id) => !/^\d+$/.test(id))) {
+    throw usageError(`--replicas expects broker ids like 2,3,4, got "${value}"`);
+  }
+  return ids.map(Number);
+}
+
+function movesTable(moves: PlannedMove[]): string {
+  const table = new Table({
+    head: ["topic", "partition", "replicas now", "replicas after"],
+    style: { head: [], border: [], compact: true },
+  });
+  for (const move of moves) {
+    table.push([move.topic, move.partition, move.from.join(","), (move.replicas ?? move.from).join(",")]);
+  }
+  return table.toString();
+}
+
+/** On a terminal, ask; in scripts (no terminal) --yes is required so nothing moves by surprise. */
+function confirm(question: string, yes: boolean): void {
+  if (yes) return;
+  if (!Deno.stdin.isTerminal()) throw usageError("not a terminal: add --yes to move replicas without asking");
+  const answer = prompt(`${question} [y/N]`);
+  if (answer?.trim().toLowerCase() !== "y") throw new CliError("nothing moved");
+}
+
+/** Wait until none of `moves` is still being reassigned, printing progress. */
+async function waitForMoves(admin: Admin, moves: PlannedMove[], json: boolean): Promise<void> {
+  const keys = new Set(moves.map((m) => `${m.topic}:${m.partition}`));
+  const started = Date.now();
+  const terminal = Deno.stderr.isTerminal() && !json;
+  let lastShown = -1;
+  for (;;) {
+    const ongoing = (await admin.listPartitionReassignments()).filter((r) =>
+      keys.has(`${r.topic}:${r.partition}`)
+    );
+    const done = keys.size - ongoing.length;
+    if (done !== lastShown && !json) {
+      const line = `${done} of ${keys.size} partition(s) moved (${
+        ((Date.now() - started) / 1000).toFixed(1)
+      } s)`;
+      if (terminal) Deno.stderr.writeSync(new TextEncoder().encode(`\r${line}`));
+      else console.error(line);
+      lastShown = done;
+    }
+    if (ongoing.length === 0) break;
+    await new Promise((resolve) => setTimeout(resolve, POLL_INTERVAL_MS));
+  }
+  if (terminal) console.error("");
+}
+
+async function run(
+  admin: Admin,
+  moves: PlannedMove[],
+  options: { yes: boolean; wait: boolean; json: boolean; dryRun?: boolean },
+): Promise<void> {
+  if (moves.length === 0) {
+    if (options.json) printJson({ moves: [] });
+    else console.log("nothing to move");
+    return;
+  }
+  if (!options.json) console.log(movesTable(moves));
+  if (options.dryRun) {
+    if (options.json) printJson({ moves, started: false });
+    return;
+  }
+  confirm(`move ${moves.length} partition(s)?`, options.yes);
+  await admin.alterPartitionReassignments(
+    moves.map(({ topic, partition, replicas }) => ({ topic, partition, replicas })),
+  );
+  if (options.wait) await waitForMoves(admin, moves, options.json);
+  if (options.json) printJson({ moves, started: true, done: options.wait });
+  else console.log(options.wait ? "done" : "started (follow it with: vltava topic reassign --list)");
+}
+
+export function registerMoveCommands(topic: Command, cluster: Command): void {
+  withClientOptions(
+    topic.command("reassign")
+      .description("move a partition's replicas to other brokers (or change their order or number)")
+      .argument("[topic]", "topic name")
+      .option("--partition <n>", "the partition to move", integerOption(0))
+      .option("--replicas <ids>", "target brokers, preferred leader first, e.g. 2,3,4", replicaList)
+      .option("--cancel", "cancel the partition's reassignment in progress", false)
+      .option("--list", "list the reassignments in progress", false)
+      .option("--yes", "do not ask before moving", false)
+      .option("--no-wait", "return once the move started"),
+  ).action(async (name, options) => {
+    await withAdmin(options, name, async (admin) => {
+      if (options.list) {
+        const ongoing = await admin.listPartitionReassignments();
+        if (options.json) return printJson(ongoing);
+        if (ongoing.length === 0) return console.log("no reassignment in progress");
+        const table = new Table({
+          head: ["topic", "partition", "replicas", "adding", "removing"],
+          style: { head: [], border: [], compact: true },
+        });
+        for (const r of ongoing) {
+          table.push([r.topic, r.partition, r.replicas.join(","), r.adding.join(","), r.removing.join(",")]);
+        }
+        return console.log(table.toString());
+      }
+      if (name === undefined || options.partition === undefined) {
+        throw usageError("give a topic and --partition (or --list)");
+      }
+      if ((options.replicas === undefined) === !options.cancel) {
+        throw usageError("give either --replicas or --cancel");
+      }
+      const [described] = await admin.describeTopics([name]);
+      const current = described.partitions.find((p) => p.partition === options.partition);
+      if (!current) {
+        throw new CliError(
+          `topic "${name}" has no partition ${options.partition} (it has ${described.partitions.length})`,
+        );
+      }
+      const move = {
+        topic: name,
+        partition: options.partition,
+        replicas: options.replicas ?? null,
+        from: current.replicas,
+      };
+      if (options.cancel) {
+        await admin.alterPartitionReassignments([{
+          topic: name,
+          partition: options.partition,
+          replicas: null,
+        }]);
+        return options.json
+          ? printJson({ cancelled: move })
+          : console.log(`${name}-${options.partition}: reassignment cancelled`);
+      }
+      await run(admin, [move as PlannedMove], { yes: options.yes, wait: options.wait, json: options.json });
+    });
+  });
+
+  withClientOptions(
+    cluster.command("drain")
+      .description("move every replica off a broker so it can be retired")
+      .argument("<broker>", "broker id", integerOption(0))
+      .option("--dry-run", "show the moves, move nothing", false)
+      .option("--yes", "do not ask before moving", false)
+      .option("--no-wait", "return once the moves started"),
+  ).action(async (brokerId, options) => {
+    await withAdmin(options, undefined, async (admin) => {
+      const { brokers } = await admin.describeCluster();
+      const live = brokers.map((b) => b.nodeId);
+      if (!live.includes(brokerId)) {
+        throw new CliError(`broker ${brokerId} is not live (live: ${live.join(", ")})`);
+      }
+      const topics = await admin.describeTopics(await admin.listTopics({ includeInternal: true }));
+      let moves: PlannedMove[];
+      try {
+        moves = planDrain(brokerId, topics, live);
+      } catch (error) {
+        if (error instanceof RangeError) {
+          throw new CliError(`cannot drain broker ${brokerId}: ${error.message}`);
+        }
+        throw error;
+      }
+      await run(admin, moves, {
+        yes: options.yes,
+        wait: options.wait,
+        json: options.json,
+        dryRun: options.dryRun,
+      });
+    });
+  });
+}
