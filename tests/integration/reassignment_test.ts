@@ -120,9 +120,30 @@ Deno.test({
     await createTopics(cluster.bootstrap, [{ name: "c", partitions: 1, replicationFactor: 2 }]);
     await using admin = new Admin({ bootstrap: cluster.bootstrap });
     const replicas = async () => (await admin.describeTopics(["c"]))[0].partitions[0].replicas;
+    // The replicas: the controller and one other; the spare (frozen below) must not be the controller.
+    const { controllerId } = await admin.describeCluster();
+    const other = [1, 2, 3].find((id) => id !== controllerId)!;
+    const spare = [1, 2, 3].find((id) => id !== controllerId && id !== other)!;
+    const setUp = await runCli([
+      "topic",
+      "reassign",
+      "c",
+      "--partition",
+      "0",
+      "--replicas",
+      `${controllerId},${other}`,
+      "--yes",
+      ...b,
+    ]);
+    assert.equal(setUp.code, 0, setUp.stderr);
     const original = await replicas();
+    assert.deepEqual(original, [controllerId, other]);
     const [first] = original;
-    const spare = [1, 2, 3].find((id) => !original.includes(id))!;
+    // Clients must not wait on the frozen broker.
+    const reachable = [
+      "--bootstrap",
+      cluster.brokers.filter((x) => x.id !== spare).map((x) => `127.0.0.1:${x.port}`).join(","),
+    ];
 
     const refused = async (args: string[], code: number, pattern: RegExp) => {
       const result = await runCli(["topic", "reassign", "c", ...args, "--yes", ...b]);
@@ -153,7 +174,7 @@ Deno.test({
         ...b,
       ]);
       assert.equal(result.code, 0, result.stderr);
-      const listed = await runCli(["topic", "reassign", "--list", "--json", ...b]);
+      const listed = await runCli(["topic", "reassign", "--list", "--json", ...reachable]);
       assert.equal(listed.code, 0, listed.stderr);
       assert.deepEqual(JSON.parse(listed.stdout), [{
         topic: "c",
@@ -162,10 +183,11 @@ Deno.test({
         adding: [spare],
         removing: [],
       }]);
-      const cancel = await runCli(["topic", "reassign", "c", "--partition", "0", "--cancel", ...b]);
+      const cancel = await runCli(["topic", "reassign", "c", "--partition", "0", "--cancel", ...reachable]);
       assert.equal(cancel.code, 0, cancel.stderr);
-      assert.deepEqual(await replicas(), original);
-      assert.deepEqual(await admin.listPartitionReassignments(), []);
+      await using sparing = new Admin({ bootstrap: reachable[1] });
+      assert.deepEqual((await sparing.describeTopics(["c"]))[0].partitions[0].replicas, original);
+      assert.deepEqual(await sparing.listPartitionReassignments(), []);
     } finally {
       cluster.broker(spare).program.signal("SIGCONT");
     }
