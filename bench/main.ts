@@ -15,6 +15,7 @@ const BENCHMARKS = [
   "partitions",
   "groups",
   "compaction",
+  "exactly-once",
 ] as const;
 
 const requested = Deno.args.length > 0 ? Deno.args : [...BENCHMARKS];
