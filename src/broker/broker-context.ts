@@ -5,6 +5,8 @@
  * API lives in its own module.
  */
 import type { Snowflake } from "../ids/snowflake.ts";
+import type { AclAuthorizer } from "../security/acl-authorizer.ts";
+import type { ScramCredentialStore } from "../security/credential-store.ts";
 import type { BrokerConfig } from "./config.ts";
 import type { Coordination } from "./coordination.ts";
 import type { Controller } from "./controller/controller.ts";
@@ -31,4 +33,8 @@ export interface BrokerContext {
   controller: () => Controller | null;
   /** Metrics hooks for handlers (absent in tests that build a context by hand). */
   metrics?: BrokerMetrics;
+  /** ACL enforcement (`--authorizer acl`); absent: every principal may do everything. */
+  authorizer?: AclAuthorizer;
+  /** SCRAM users, cached by watches (authentication, DescribeUserScramCredentials). */
+  credentials?: ScramCredentialStore;
 }

@@ -46,6 +46,9 @@ import { type AcceptedConn, type BrokerListener, listenBroker } from "../securit
 import { endpointString, type Listener, usesSasl, usesTls } from "../security/listeners.ts";
 import { loadServerTls, type ServerTlsOptions } from "../security/tls-options.ts";
 import { ScramCredentialStore } from "../security/credential-store.ts";
+import { AclAuthorizer } from "../security/acl-authorizer.ts";
+import { AclCache } from "../security/acl-store.ts";
+import { securityApiHandlers } from "./handlers/security-apis.ts";
 import { loadClientSecurity, readSecurityProperties } from "../security/client-properties.ts";
 import type { ClientSecurity } from "../client/security.ts";
 import { type Coordination, NodeExistsError } from "./coordination.ts";
@@ -331,8 +334,10 @@ class Broker implements RunningBroker {
   readonly closed: Promise<string | null>;
   readonly #listeners: BoundListener[];
   readonly #registration: BrokerEndpoint;
-  /** SCRAM credentials for SASL listeners; null when no listener uses SASL. */
-  readonly #credentials: ScramCredentialStore | null;
+  /** SCRAM credentials (SASL listeners, DescribeUserScramCredentials), cached by watches. */
+  readonly #credentials: ScramCredentialStore;
+  /** Keeps the authorizer's ACLs current (`--authorizer acl`); null without an authorizer. */
+  readonly #acls: AclCache | null;
   /** Accepted connections still in their TLS handshake (they count against maxConnections). */
   #handshaking = 0;
   readonly #context: BrokerContext;
@@ -362,7 +367,8 @@ class Broker implements RunningBroker {
     config: BrokerConfig,
     listeners: BoundListener[],
     registration: BrokerEndpoint,
-    credentials: ScramCredentialStore | null,
+    credentials: ScramCredentialStore,
+    acls: AclCache | null,
     context: BrokerContext,
     tree: ClusterTreeReader,
     offline: OfflineReplicaPublisher,
@@ -374,6 +380,7 @@ class Broker implements RunningBroker {
     this.#listeners = listeners;
     this.#registration = registration;
     this.#credentials = credentials;
+    this.#acls = acls;
     this.#context = context;
     this.#tree = tree;
     this.#offline = offline;
@@ -401,12 +408,13 @@ class Broker implements RunningBroker {
       [ApiKey.LeaderAndIsr, leaderAndIsrHandler(context)],
       [ApiKey.StopReplica, stopReplicaHandler(context)],
       [ApiKey.UpdateMetadata, updateMetadataHandler(context)],
-      [ApiKey.ControlledShutdown, controlledShutdownHandler(context.controller)],
+      [ApiKey.ControlledShutdown, controlledShutdownHandler(context.controller, context)],
       [ApiKey.ElectLeaders, electLeadersHandler(context.controller)],
       [ApiKey.OffsetForLeaderEpoch, offsetForLeaderEpochHandler(context)],
       [ApiKey.WriteTxnMarkers, writeTxnMarkersHandler(context)],
       [ApiKey.DescribeLogDirs, describeLogDirsHandler(context)],
-      ...groupApiHandlers(context.groups),
+      ...groupApiHandlers(context.groups, context),
+      ...securityApiHandlers(context),
       [ApiKey.SaslHandshake, saslOnOtherListener],
       [ApiKey.SaslAuthenticate, saslOnOtherListener],
       ...alterConfigsHandlers(context),
@@ -432,15 +440,21 @@ class Broker implements RunningBroker {
     coordination: Coordination,
   ): Promise<Broker> {
     const log = (message: string) => console.error(`broker ${config.brokerId}: ${message}`);
-    let credentials: ScramCredentialStore | null = null;
-    if (listeners.some(({ listener }) => usesSasl(listener.protocol))) {
-      try {
-        credentials = await ScramCredentialStore.start(coordination, log);
-      } catch (error) {
-        for (const { socket } of listeners) socket.close();
-        await coordination.close();
-        throw error;
-      }
+    let credentials: ScramCredentialStore;
+    let acls: AclCache | null = null;
+    const authorizer = config.authorizer === "acl"
+      ? new AclAuthorizer({
+        superUsers: config.superUsers,
+        allowEveryoneIfNoAclFound: config.allowEveryoneIfNoAclFound,
+      })
+      : undefined;
+    try {
+      credentials = await ScramCredentialStore.start(coordination, log);
+      if (authorizer !== undefined) acls = await AclCache.start(coordination, authorizer, log);
+    } catch (error) {
+      for (const { socket } of listeners) socket.close();
+      await coordination.close();
+      throw error;
     }
     const tree = new ClusterTreeReader(coordination.client, { log });
     const readConfigs = (topic: string) => self.#treeReader().readConfigs(topic);
@@ -478,8 +492,10 @@ class Broker implements RunningBroker {
       clusterId: "vltava",
       controller: () => self.#agent?.controller ?? null,
       metrics,
+      authorizer,
+      credentials,
     };
-    const self = new Broker(config, listeners, registration, credentials, context, tree, offline);
+    const self = new Broker(config, listeners, registration, credentials, acls, context, tree, offline);
     coordination.client.sessionEvents.subscribe((event) => {
       if (event.type === "disconnected" && !self.#closing) {
         log("lost the connection to the coordinator; re-attaching the session");
@@ -563,7 +579,8 @@ class Broker implements RunningBroker {
       try {
         await register(coordination, this.#registration, this.config.sessionTimeoutMs);
         // Watches died with the old session: read the users again and follow them anew.
-        await this.#credentials?.reload();
+        await this.#credentials.reload();
+        await this.#acls?.reload();
         this.#offline.republish();
         const previous = this.#agent;
         this.#agent = null;
@@ -646,7 +663,7 @@ class Broker implements RunningBroker {
       sasl: usesSasl(listener.protocol)
         ? {
           enabledMechanisms: this.config.saslEnabledMechanisms,
-          lookup: this.#credentials!.lookup,
+          lookup: this.#credentials.lookup,
           failedAuthenticationDelayMs: this.config.failedAuthenticationDelayMs,
           onFailure: (detail) =>
             this.#log(
@@ -689,7 +706,8 @@ class Broker implements RunningBroker {
     for (const connection of this.#connections) connection.close();
     this.#context.metadata.close();
     this.#context.groups.close();
-    this.#credentials?.close();
+    this.#credentials.close();
+    this.#acls?.close();
     await this.#context.replicas.close();
     await this.#agent?.close();
     await this.#context.coordination.close();

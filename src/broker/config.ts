@@ -32,6 +32,12 @@ export interface BrokerConfig {
   saslEnabledMechanisms: SaslMechanismName[];
   /** connection.failed.authentication.delay.ms: a failed login's answer is held back this long. */
   failedAuthenticationDelayMs: number;
+  /** `--authorizer acl` turns ACL enforcement on; "none" lets every principal do everything. */
+  authorizer: "none" | "acl";
+  /** Principals allowed everything (`--super-users User:admin;User:broker`). */
+  superUsers: string[];
+  /** Kafka's allow.everyone.if.no.acl.found (default false). */
+  allowEveryoneIfNoAclFound: boolean;
   /** `--inter-broker-config`: a Kafka client properties file for broker-to-broker connections. */
   interBrokerConfig?: string;
   /** Loaded from interBrokerConfig by startBroker: how replica fetchers and the controller connect. */
@@ -111,6 +117,9 @@ export const DEFAULT_BROKER_CONFIG: Omit<
   tls: {},
   saslEnabledMechanisms: [...SASL_MECHANISMS],
   failedAuthenticationDelayMs: 100,
+  authorizer: "none",
+  superUsers: [],
+  allowEveryoneIfNoAclFound: false,
   coordinator: "127.0.0.1:2181",
   numPartitions: 1,
   defaultReplicationFactor: 1,
@@ -206,6 +215,16 @@ export function resolveBrokerConfig(options: BrokerSettings): BrokerConfig {
     if (!isSaslMechanism(mechanism)) {
       throw new RangeError(
         `--sasl-enabled-mechanisms: ${JSON.stringify(mechanism)} is not one of ${SASL_MECHANISMS.join(", ")}`,
+      );
+    }
+  }
+  if (config.authorizer !== "none" && config.authorizer !== "acl") {
+    throw new RangeError(`--authorizer must be "acl" (or left out for none): got "${config.authorizer}"`);
+  }
+  for (const principal of config.superUsers) {
+    if (!/^User:.+/.test(principal)) {
+      throw new RangeError(
+        `--super-users: "${principal}" is not a principal like User:admin (separate them with ;)`,
       );
     }
   }

@@ -56,6 +56,19 @@ registerCommands((program) => {
       "--sasl-enabled-mechanisms <list>",
       "mechanisms of SASL listeners, from PLAIN,SCRAM-SHA-256,SCRAM-SHA-512 (default: all three)",
     )
+    .addOption(
+      new Option(
+        "--authorizer <kind>",
+        "acl: enforce ACLs (default: none, every principal may do everything)",
+      )
+        .choices(["acl"] as const),
+    )
+    .option("--super-users <list>", "principals allowed everything, e.g. User:admin;User:broker")
+    .option(
+      "--allow-everyone-if-no-acl-found",
+      "with --authorizer acl: a resource without any ACL is open to all (Kafka's default false)",
+      false,
+    )
     .option(
       "--inter-broker-config <file>",
       "Kafka client properties brokers connect to each other with (security.protocol, sasl.*, ssl.*)",
@@ -248,6 +261,11 @@ registerCommands((program) => {
           ),
           failedAuthenticationDelayMs: options.failedAuthenticationDelayMs,
           interBrokerConfig: options.interBrokerConfig,
+          authorizer: options.authorizer,
+          superUsers: options.superUsers?.split(";").map((principal) => principal.trim()).filter((p) =>
+            p !== ""
+          ),
+          allowEveryoneIfNoAclFound: options.allowEveryoneIfNoAclFound,
           coordinator: options.coordinator,
           dataDir: options.dataDir,
           numPartitions: options.numPartitions,

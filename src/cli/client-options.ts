@@ -39,8 +39,19 @@ export function withClientOptions<Args extends unknown[], Opts extends Record<st
     .option("--json", jsonHelp, false);
 }
 
+/** What the failing command was doing, for the error's what-to-do. */
+export interface CliErrorContext {
+  topic?: string;
+  group?: string;
+  bootstrap?: string;
+  /** The ACL operation it needed on the topic (Read, Write, Describe). */
+  operation?: string;
+  /** The client's principal, e.g. User:alice (from its SASL user). */
+  principal?: string;
+}
+
 /** Turn a client failure into a CliError naming the topic or broker and the fix. */
-export function toCliError(error: unknown, context: { topic?: string; bootstrap?: string } = {}): CliError {
+export function toCliError(error: unknown, context: CliErrorContext = {}): CliError {
   if (error instanceof CliError) return error;
   if (error instanceof BrokerUnreachableError) {
     return new CliError(
@@ -71,6 +82,25 @@ export function toCliError(error: unknown, context: { topic?: string; bootstrap?
         if (topic) {
           return new CliError(
             `topic "${topic}" already exists (see it with: vltava topic describe ${topic})`,
+          );
+        }
+        break;
+      case ErrorCode.TOPIC_AUTHORIZATION_FAILED:
+        if (topic) {
+          const operation = context.operation ?? "Describe";
+          return new CliError(
+            `not allowed to ${operation.toLowerCase()} topic "${topic}" (ask for: vltava acl add --allow ${
+              context.principal ?? "User:<you>"
+            } --operation ${operation} --topic ${topic})`,
+          );
+        }
+        break;
+      case ErrorCode.GROUP_AUTHORIZATION_FAILED:
+        if (context.group) {
+          return new CliError(
+            `not allowed to use group "${context.group}" (ask for: vltava acl add --allow ${
+              context.principal ?? "User:<you>"
+            } --operation Read --group ${context.group})`,
           );
         }
         break;

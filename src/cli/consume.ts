@@ -112,10 +112,12 @@ registerCommands((program) => {
       console.error(`consumed ${printed} record(s) from "${topic}" in group "${options.group}"`);
       return;
     }
+    const security = await clientSecurity(options);
+    const principal = security?.sasl ? `User:${security.sasl.username}` : undefined;
     const consumer = new Consumer({
       bootstrap: options.bootstrap,
       clientId: "vltava-cli",
-      security: await clientSecurity(options),
+      security,
       autoOffsetReset: "earliest",
       isolationLevel: options.isolation,
     });
@@ -153,7 +155,7 @@ registerCommands((program) => {
         }
       }
     } catch (error) {
-      throw toCliError(error, { topic, bootstrap: options.bootstrap });
+      throw toCliError(error, { topic, bootstrap: options.bootstrap, operation: "Read", principal });
     } finally {
       Deno.removeSignalListener("SIGINT", stop);
       await consumer.close();

@@ -36,9 +36,11 @@ export async function consumeInGroup(
       "--group takes its partitions and offsets from the group: drop --partition/--offset/--from-time",
     );
   }
+  const security = await clientSecurity(options);
+  const principal = security?.sasl ? `User:${security.sasl.username}` : undefined;
   const consumer = new GroupConsumer({
     bootstrap: options.bootstrap,
-    security: await clientSecurity(options),
+    security,
     clientId: "vltava-cli",
     groupId: options.group,
     topics: [topic],
@@ -78,7 +80,13 @@ export async function consumeInGroup(
     // The final commit is best effort: uncommitted records are read again (at-least-once).
     await consumer.commit().catch(() => {});
   } catch (error) {
-    throw toCliError(error, { topic, bootstrap: options.bootstrap });
+    throw toCliError(error, {
+      topic,
+      group: options.group,
+      bootstrap: options.bootstrap,
+      operation: "Read",
+      principal,
+    });
   } finally {
     Deno.removeSignalListener("SIGINT", stop);
     Deno.removeSignalListener("SIGTERM", stop);

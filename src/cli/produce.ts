@@ -95,10 +95,12 @@ registerCommands((program) => {
       )
       .option("--no-progress", "never print the progress line"),
   ).action(async (topic, options) => {
+    const security = await clientSecurity(options);
+    const principal = security?.sasl ? `User:${security.sasl.username}` : undefined;
     const producer = new Producer({
       bootstrap: options.bootstrap,
       clientId: "vltava-cli",
-      security: await clientSecurity(options),
+      security,
       acks: options.acks,
       idempotent: options.idempotence && options.acks === -1,
       compression: options.compression as CompressionName,
@@ -161,7 +163,9 @@ registerCommands((program) => {
     const seconds = (performance.now() - startedAt) / 1000;
     const acknowledged = producer.acknowledgedRecords;
     const missing = records - acknowledged;
-    if (failure && records === 0) throw toCliError(failure, { topic, bootstrap: options.bootstrap });
+    if (failure && records === 0) {
+      throw toCliError(failure, { topic, bootstrap: options.bootstrap, operation: "Write", principal });
+    }
     const summary = {
       topic,
       records,

@@ -126,6 +126,8 @@ export class Cluster {
   #refreshedAt = 0;
   #refreshing: Promise<void> | undefined;
   #closed = false;
+  /** Topics the broker answered TOPIC_AUTHORIZATION_FAILED for (last metadata refresh). */
+  readonly #refused = new Set<string>();
 
   constructor(options: ClusterOptions) {
     this.options = options;
@@ -301,8 +303,10 @@ export class Cluster {
       const name = topic.name ?? "";
       if (topic.errorCode !== ErrorCode.NONE) {
         this.topics.delete(name);
+        if (topic.errorCode === ErrorCode.TOPIC_AUTHORIZATION_FAILED) this.#refused.add(name);
         continue;
       }
+      this.#refused.delete(name);
       const before = known.get(name)?.partitions;
       this.topics.set(name, {
         name,
@@ -372,7 +376,13 @@ export class Cluster {
   /** The topic's cached metadata, or a KafkaError UNKNOWN_TOPIC_OR_PARTITION. */
   topic(name: string): TopicInfo {
     const topic = this.topics.get(name);
-    if (!topic) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `topic "${name}"`);
+    if (!topic) {
+      // A topic the broker would not describe to us is not "unknown": say so, it is not retriable.
+      const code = this.#refused.has(name)
+        ? ErrorCode.TOPIC_AUTHORIZATION_FAILED
+        : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+      throw new KafkaError(code, `topic "${name}"`);
+    }
     return topic;
   }
 

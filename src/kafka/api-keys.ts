@@ -2,8 +2,6 @@
  * Kafka API keys, the versions Vltava implements (every version in each range), and the
  * first flexible version of each (from apache/kafka's message schemas). ApiVersions
  * advertises exactly SUPPORTED_APIS, so a client never picks a version we cannot answer.
- * CLIENT_ONLY_APIS have codecs and a client side but no broker handler yet: they are never
- * advertised, yet the client may use them with a broker that advertises them.
  */
 export const ApiKey = {
   Produce: 0,
@@ -227,13 +225,6 @@ export const SUPPORTED_APIS: readonly ApiVersionRange[] = [
     maxVersion: 2,
     firstFlexibleVersion: 2,
   },
-];
-
-/**
- * Codecs and client exist, the broker does not serve them (yet): not advertised, and a request
- * for one closes the connection like any key without a handler.
- */
-export const CLIENT_ONLY_APIS: readonly ApiVersionRange[] = [
   {
     apiKey: ApiKey.DescribeAcls,
     name: "DescribeAcls",
@@ -259,10 +250,10 @@ export const CLIENT_ONLY_APIS: readonly ApiVersionRange[] = [
   },
 ];
 
-const BY_KEY = new Map([...SUPPORTED_APIS, ...CLIENT_ONLY_APIS].map((api) => [api.apiKey, api]));
+const BY_KEY = new Map(SUPPORTED_APIS.map((api) => [api.apiKey, api]));
 const SERVED = new Set(SUPPORTED_APIS.map((api) => api.apiKey));
 
-/** Our range for an API key (served or client-only), or undefined for keys we have no codec for. */
+/** Our range for an API key, or undefined for keys we have no codec for. */
 export function apiRange(apiKey: number): ApiVersionRange | undefined {
   return BY_KEY.get(apiKey);
 }

@@ -7,6 +7,9 @@ import {
   readCreatePartitionsRequest,
   writeCreatePartitionsResponse,
 } from "../../kafka/apis/create-partitions.ts";
+import { allowed } from "../authorization.ts";
+import { AclOperation, ResourceType } from "../../kafka/acl.ts";
+import { ErrorCode } from "../../kafka/errors.ts";
 import type { BrokerContext } from "../broker-context.ts";
 import type { RequestHandler } from "../connection.ts";
 import { addPartitions } from "../topic-admin.ts";
@@ -16,13 +19,22 @@ import { boundedTimeoutMs, serverError } from "./common.ts";
 const MAX_PROPAGATION_WAIT_MS = 30_000;
 
 export function createPartitionsHandler(context: BrokerContext): RequestHandler {
-  return async ({ header, body }) => {
+  return async (context_) => {
+    const { header, body } = context_;
     const version = header.apiVersion;
     const request = readCreatePartitionsRequest(body, version);
     const results: CreatePartitionsTopicResult[] = [];
     const grown = new Map<string, number>();
     for (const topic of request.topics) {
       const explicit = topic.assignments === null ? null : topic.assignments.map((a) => a.brokerIds);
+      if (!allowed(context, context_, AclOperation.Alter, ResourceType.Topic, topic.name)) {
+        results.push({
+          name: topic.name,
+          errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED,
+          errorMessage: `Not allowed to alter topic ${topic.name}`,
+        });
+        continue;
+      }
       const outcome = await addPartitions(
         context.coordination,
         context.metadata,

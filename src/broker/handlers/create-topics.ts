@@ -10,6 +10,8 @@ import {
   writeCreateTopicsResponse,
 } from "../../kafka/apis/create-topics.ts";
 import { ErrorCode } from "../../kafka/errors.ts";
+import { allowed, clusterAllowed } from "../authorization.ts";
+import { AclOperation, ResourceType } from "../../kafka/acl.ts";
 import type { BrokerContext } from "../broker-context.ts";
 import type { RequestHandler } from "../connection.ts";
 import { type AdminOutcome, planTopic, writeTopic } from "../topic-admin.ts";
@@ -21,7 +23,10 @@ const MAX_PROPAGATION_WAIT_MS = 30_000;
 type CreatableTopic = ReturnType<typeof readCreateTopicsRequest>["topics"][number];
 
 export function createTopicsHandler(context: BrokerContext): RequestHandler {
-  return async ({ header, body }) => {
+  return async (context_) => {
+    const { header, body } = context_;
+    // Create on the cluster covers every topic; otherwise Create on the topic itself.
+    const clusterCreate = clusterAllowed(context, context_, AclOperation.Create);
     const version = header.apiVersion;
     const request = readCreateTopicsRequest(body, version);
     const validateOnly = request.validateOnly ?? false;
@@ -32,6 +37,11 @@ export function createTopicsHandler(context: BrokerContext): RequestHandler {
     for (const topic of request.topics) {
       const outcome = seen.has(topic.name)
         ? { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Topic ${topic.name} named twice` }
+        : !clusterCreate && !allowed(context, context_, AclOperation.Create, ResourceType.Topic, topic.name)
+        ? {
+          errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED,
+          errorMessage: `Not allowed to create topic ${topic.name}`,
+        }
         : await createOne(context, topic, validateOnly, created).catch(serverError);
       seen.add(topic.name);
       topics.push({ name: topic.name, errorCode: outcome.errorCode, errorMessage: outcome.errorMessage });

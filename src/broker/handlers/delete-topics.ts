@@ -8,6 +8,9 @@ import {
   readDeleteTopicsRequest,
   writeDeleteTopicsResponse,
 } from "../../kafka/apis/delete-topics.ts";
+import { allowed } from "../authorization.ts";
+import { AclOperation, ResourceType } from "../../kafka/acl.ts";
+import { ErrorCode } from "../../kafka/errors.ts";
 import type { BrokerContext } from "../broker-context.ts";
 import type { RequestHandler } from "../connection.ts";
 import { deleteTopic } from "../topic-admin.ts";
@@ -17,13 +20,16 @@ import { boundedTimeoutMs, serverError } from "./common.ts";
 const MAX_PROPAGATION_WAIT_MS = 30_000;
 
 export function deleteTopicsHandler(context: BrokerContext): RequestHandler {
-  return async ({ header, body }) => {
+  return async (context_) => {
+    const { header, body } = context_;
     const version = header.apiVersion;
     const request = readDeleteTopicsRequest(body, version);
     const responses: DeletableTopicResult[] = [];
     const deleted: string[] = [];
     for (const name of request.topicNames) {
-      const outcome = await deleteTopic(context.coordination, name).catch(serverError);
+      const outcome = allowed(context, context_, AclOperation.Delete, ResourceType.Topic, name)
+        ? await deleteTopic(context.coordination, name).catch(serverError)
+        : { errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED };
       if (outcome.errorCode === 0) deleted.push(name);
       responses.push({ name, errorCode: outcome.errorCode });
     }

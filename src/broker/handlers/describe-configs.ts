@@ -10,6 +10,8 @@ import {
   writeDescribeConfigsResponse,
 } from "../../kafka/apis/describe-configs.ts";
 import { ErrorCode } from "../../kafka/errors.ts";
+import { allowed, clusterAllowed } from "../authorization.ts";
+import { AclOperation, ResourceType } from "../../kafka/acl.ts";
 import type { BrokerContext } from "../broker-context.ts";
 import type { RequestHandler } from "../connection.ts";
 import { TOPIC_CONFIGS } from "../topic-config.ts";
@@ -36,7 +38,8 @@ interface ConfigEntry {
 }
 
 export function describeConfigsHandler(context: BrokerContext): RequestHandler {
-  return async ({ header, body }) => {
+  return async (context_) => {
+    const { header, body } = context_;
     const version = header.apiVersion;
     const request = readDescribeConfigsRequest(body, version);
     const overrides = new Map(
@@ -50,6 +53,19 @@ export function describeConfigsHandler(context: BrokerContext): RequestHandler {
     );
     const results = request.resources.map((resource) => {
       const base = { resourceType: resource.resourceType, resourceName: resource.resourceName };
+      // DescribeConfigs on the topic, or on the cluster for broker configs (as Kafka).
+      const permitted = resource.resourceType === TOPIC_RESOURCE
+        ? allowed(context, context_, AclOperation.DescribeConfigs, ResourceType.Topic, resource.resourceName)
+        : clusterAllowed(context, context_, AclOperation.DescribeConfigs);
+      if (!permitted) {
+        const topic = resource.resourceType === TOPIC_RESOURCE;
+        return {
+          ...base,
+          errorCode: topic ? ErrorCode.TOPIC_AUTHORIZATION_FAILED : ErrorCode.CLUSTER_AUTHORIZATION_FAILED,
+          errorMessage: null,
+          configs: [],
+        };
+      }
       let entries: ConfigEntry[];
       if (resource.resourceType === TOPIC_RESOURCE) {
         const configs = overrides.get(resource.resourceName);

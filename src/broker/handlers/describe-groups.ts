@@ -4,15 +4,33 @@ import {
   readDescribeGroupsRequest,
   writeDescribeGroupsResponse,
 } from "../../kafka/apis/describe-groups.ts";
+import { ErrorCode } from "../../kafka/errors.ts";
+import { allowed, type AuthorizationContext } from "../authorization.ts";
+import { AclOperation, ResourceType } from "../../kafka/acl.ts";
 import type { RequestHandler } from "../connection.ts";
 import type { GroupApi } from "../group-service.ts";
 
-export function describeGroupsHandler(groups: GroupApi): RequestHandler {
-  return ({ header, body }) => {
+export function describeGroupsHandler(groups: GroupApi, auth: AuthorizationContext = {}): RequestHandler {
+  return (request_) => {
+    const { header, body } = request_;
     const version = header.apiVersion;
     const request = readDescribeGroupsRequest(body, version);
-    const described = groups.coordinator.describeGroups(request.groups).map((group) => ({
-      ...group,
+    const describable = (id: string) =>
+      allowed(auth, request_, AclOperation.Describe, ResourceType.Group, id);
+    const known = new Map(
+      groups.coordinator.describeGroups(request.groups.filter(describable)).map((
+        group,
+      ) => [group.groupId, group]),
+    );
+    const described = request.groups.map((groupId) => ({
+      ...(known.get(groupId) ?? {
+        errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED,
+        groupId,
+        groupState: "",
+        protocolType: "",
+        protocolData: "",
+        members: [],
+      }),
       authorizedOperations: AUTHORIZED_OPERATIONS_OMITTED,
     }));
     return (writer) => writeDescribeGroupsResponse(writer, version, { throttleTimeMs: 0, groups: described });

@@ -13,14 +13,21 @@ import {
   readDescribeLogDirsRequest,
   writeDescribeLogDirsResponse,
 } from "../../kafka/apis/describe-log-dirs.ts";
+import { clusterAllowed } from "../authorization.ts";
+import { AclOperation } from "../../kafka/acl.ts";
 import type { BrokerContext } from "../broker-context.ts";
 import type { RequestHandler } from "../connection.ts";
 import type { Partition } from "../partition/partition.ts";
 
 export function describeLogDirsHandler(context: BrokerContext): RequestHandler {
-  return ({ header, body }) => {
+  return (context_) => {
+    const { header, body } = context_;
     const version = header.apiVersion;
     const request = readDescribeLogDirsRequest(body, version);
+    if (!clusterAllowed(context, context_, AclOperation.Describe)) {
+      // v0-1 carry no top-level error: Kafka answers with no log dirs at all.
+      return (writer) => writeDescribeLogDirsResponse(writer, version, { throttleTimeMs: 0, results: [] });
+    }
     const topics = describePartitions(wantedPartitions(context, request));
     const logDir = resolve(context.config.dataDir);
     return (writer) =>

@@ -20,6 +20,8 @@
  */
 import { readFetchRequest, writeFetchResponse } from "../../kafka/apis/fetch.ts";
 import { ErrorCode } from "../../kafka/errors.ts";
+import { allowed, clusterActionAllowed } from "../authorization.ts";
+import { AclOperation, ResourceType } from "../../kafka/acl.ts";
 import type { BrokerContext } from "../broker-context.ts";
 import type { RequestHandler } from "../connection.ts";
 import { partitionErrorCode } from "./common.ts";
@@ -38,9 +40,18 @@ interface PartitionAnswer {
 }
 
 export function fetchHandler(context: BrokerContext): RequestHandler {
-  return async ({ header, body }) => {
+  return async (context_) => {
+    const { header, body } = context_;
     const version = header.apiVersion;
     const request = readFetchRequest(body, version);
+    // Followers need ClusterAction; consumers Read on each topic (Kafka's KafkaApis.handleFetchRequest).
+    const followerAllowed = request.replicaId < 0 || clusterActionAllowed(context, context_);
+    const denied = new Set(
+      request.topics.map((topic) => topic.topic).filter((name) =>
+        !followerAllowed || (request.replicaId < 0 &&
+          !allowed(context, context_, AclOperation.Read, ResourceType.Topic, name))
+      ),
+    );
     // The broker's fetch.max.bytes bounds what one response holds, whatever the client asks.
     const maxBytes = Math.min(Math.max(0, request.maxBytes ?? 0x7fffffff), context.config.fetchMaxBytes);
     const minBytes = Math.max(0, request.minBytes);
@@ -53,6 +64,7 @@ export function fetchHandler(context: BrokerContext): RequestHandler {
         maxBytes,
         request.replicaId,
         request.isolationLevel === 1,
+        denied,
       );
       const remainingMs = deadline - Date.now();
       if (totalBytes >= minBytes || anyError || remainingMs <= 0) {
@@ -103,6 +115,7 @@ function readOnce(
   maxBytes: number,
   replicaId: number,
   readCommitted: boolean,
+  denied: ReadonlySet<string>,
 ) {
   let budget = maxBytes;
   let totalBytes = 0;
@@ -128,6 +141,11 @@ function readOnce(
         preferredReadReplica: -1,
         records,
       });
+      if (denied.has(topic.topic)) {
+        anyError = true;
+        partitions.push(answer(ErrorCode.TOPIC_AUTHORIZATION_FAILED));
+        continue;
+      }
       const lookup = context.replicas.leaderFor(topic.topic, wanted.partition);
       if (lookup.partition === null) {
         anyError = true;

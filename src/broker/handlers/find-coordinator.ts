@@ -8,16 +8,23 @@ import {
   writeFindCoordinatorResponse,
 } from "../../kafka/apis/find-coordinator.ts";
 import { ErrorCode } from "../../kafka/errors.ts";
+import { allowed, type AuthorizationContext } from "../authorization.ts";
+import { AclOperation, ResourceType } from "../../kafka/acl.ts";
 import type { RequestHandler } from "../connection.ts";
 import type { GroupApi } from "../group-service.ts";
 
-export function findCoordinatorHandler(groups: GroupApi): RequestHandler {
-  return async ({ header, body, session }) => {
+export function findCoordinatorHandler(groups: GroupApi, auth: AuthorizationContext = {}): RequestHandler {
+  return async (request_) => {
+    const { header, body, session } = request_;
     const version = header.apiVersion;
     const request = readFindCoordinatorRequest(body, version);
-    const location = (request.keyType ?? CoordinatorKeyType.Group) === CoordinatorKeyType.Group
-      ? await groups.findCoordinator(request.key, session?.listener)
-      : { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, nodeId: -1, host: "", port: -1 };
+    const isGroup = (request.keyType ?? CoordinatorKeyType.Group) === CoordinatorKeyType.Group;
+    const location =
+      isGroup && !allowed(auth, request_, AclOperation.Describe, ResourceType.Group, request.key)
+        ? { errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, nodeId: -1, host: "", port: -1 }
+        : isGroup
+        ? await groups.findCoordinator(request.key, session?.listener)
+        : { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, nodeId: -1, host: "", port: -1 };
     return (writer) =>
       writeFindCoordinatorResponse(writer, version, {
         throttleTimeMs: 0,

@@ -5,6 +5,7 @@
  * stand-in GroupApi.
  */
 import { ApiKey } from "../../kafka/api-keys.ts";
+import type { AuthorizationContext } from "../authorization.ts";
 import type { RequestHandler } from "../connection.ts";
 import type { GroupApi } from "../group-service.ts";
 import { deleteGroupsHandler } from "./delete-groups.ts";
@@ -18,17 +19,20 @@ import { offsetCommitHandler } from "./offset-commit.ts";
 import { offsetFetchHandler } from "./offset-fetch.ts";
 import { syncGroupHandler } from "./sync-group.ts";
 
-export function groupApiHandlers(groups: GroupApi): [number, RequestHandler][] {
+export function groupApiHandlers(
+  groups: GroupApi,
+  auth: AuthorizationContext = {},
+): [number, RequestHandler][] {
   return [
-    [ApiKey.FindCoordinator, findCoordinatorHandler(groups)],
-    [ApiKey.JoinGroup, joinGroupHandler(groups)],
-    [ApiKey.SyncGroup, syncGroupHandler(groups)],
-    [ApiKey.Heartbeat, heartbeatHandler(groups)],
-    [ApiKey.LeaveGroup, leaveGroupHandler(groups)],
-    [ApiKey.OffsetCommit, offsetCommitHandler(groups)],
-    [ApiKey.OffsetFetch, offsetFetchHandler(groups)],
-    [ApiKey.DescribeGroups, describeGroupsHandler(groups)],
-    [ApiKey.ListGroups, listGroupsHandler(groups)],
-    [ApiKey.DeleteGroups, deleteGroupsHandler(groups)],
+    [ApiKey.FindCoordinator, findCoordinatorHandler(groups, auth)],
+    [ApiKey.JoinGroup, joinGroupHandler(groups, auth)],
+    [ApiKey.SyncGroup, syncGroupHandler(groups, auth)],
+    [ApiKey.Heartbeat, heartbeatHandler(groups, auth)],
+    [ApiKey.LeaveGroup, leaveGroupHandler(groups, auth)],
+    [ApiKey.OffsetCommit, offsetCommitHandler(groups, auth)],
+    [ApiKey.OffsetFetch, offsetFetchHandler(groups, auth)],
+    [ApiKey.DescribeGroups, describeGroupsHandler(groups, auth)],
+    [ApiKey.ListGroups, listGroupsHandler(groups, auth)],
+    [ApiKey.DeleteGroups, deleteGroupsHandler(groups, auth)],
   ];
 }

@@ -1,12 +1,28 @@
 /** JoinGroup v0-5: parks until the rebalance completes (the coordinator's promise resolves). */
 import { readJoinGroupRequest, writeJoinGroupResponse } from "../../kafka/apis/join-group.ts";
+import { ErrorCode } from "../../kafka/errors.ts";
+import { allowed, type AuthorizationContext } from "../authorization.ts";
+import { AclOperation, ResourceType } from "../../kafka/acl.ts";
 import type { RequestHandler } from "../connection.ts";
 import type { GroupApi } from "../group-service.ts";
 
-export function joinGroupHandler(groups: GroupApi): RequestHandler {
-  return async ({ header, body, remote }) => {
+export function joinGroupHandler(groups: GroupApi, auth: AuthorizationContext = {}): RequestHandler {
+  return async (request_) => {
+    const { header, body, remote } = request_;
     const version = header.apiVersion;
     const request = readJoinGroupRequest(body, version);
+    if (!allowed(auth, request_, AclOperation.Read, ResourceType.Group, request.groupId)) {
+      return (writer) =>
+        writeJoinGroupResponse(writer, version, {
+          throttleTimeMs: 0,
+          errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED,
+          generationId: -1,
+          protocolName: "",
+          leader: "",
+          memberId: request.memberId ?? "",
+          members: [],
+        });
+    }
     const result = await groups.coordinator.join({
       ...request,
       clientId: header.clientId ?? "",

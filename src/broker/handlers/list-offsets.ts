@@ -10,6 +10,9 @@ import {
   readListOffsetsRequest,
   writeListOffsetsResponse,
 } from "../../kafka/apis/list-offsets.ts";
+import { allowed } from "../authorization.ts";
+import { AclOperation, ResourceType } from "../../kafka/acl.ts";
+import { ErrorCode } from "../../kafka/errors.ts";
 import type { BrokerContext } from "../broker-context.ts";
 import type { RequestHandler } from "../connection.ts";
 
@@ -17,12 +20,14 @@ const LATEST = -1;
 const EARLIEST = -2;
 
 export function listOffsetsHandler(context: BrokerContext): RequestHandler {
-  return ({ header, body }) => {
+  return (context_) => {
+    const { header, body } = context_;
     const version = header.apiVersion;
     const request = readListOffsetsRequest(body, version);
     const topics: ListOffsetsTopicResponse[] = [];
     for (const topic of request.topics) {
       const partitions = [];
+      const describable = allowed(context, context_, AclOperation.Describe, ResourceType.Topic, topic.name);
       for (const wanted of topic.partitions) {
         const answer = (errorCode: number, offset = -1, timestamp = -1) => ({
           partitionIndex: wanted.partitionIndex,
@@ -31,6 +36,10 @@ export function listOffsetsHandler(context: BrokerContext): RequestHandler {
           timestamp,
           offset,
         });
+        if (!describable) {
+          partitions.push(answer(ErrorCode.TOPIC_AUTHORIZATION_FAILED));
+          continue;
+        }
         const lookup = context.replicas.leaderFor(topic.name, wanted.partitionIndex);
         if (lookup.partition === null) {
           partitions.push(answer(lookup.errorCode));

@@ -3,9 +3,12 @@
  * a null list). Unknown topics are created when the broker allows auto-creation and the request
  * does too (v4+ flag; older versions always allow it). Brokers are answered with the address of
  * the listener the client came in on; a broker without that listener is left out, as Kafka does.
+ * With an authorizer, a full listing holds only the topics the principal may Describe.
  */
 import { type MetadataTopic, readMetadataRequest, writeMetadataResponse } from "../../kafka/apis/metadata.ts";
 import { ErrorCode } from "../../kafka/errors.ts";
+import { allowed, clusterAllowed } from "../authorization.ts";
+import { AclOperation, ResourceType } from "../../kafka/acl.ts";
 import type { BrokerContext } from "../broker-context.ts";
 import type { RequestHandler } from "../connection.ts";
 import type { ClusterSnapshot } from "../metadata-cache.ts";
@@ -16,12 +19,21 @@ import { listenerAddress } from "../zk-layout.ts";
 const AUTO_CREATE_WAIT_MS = 10_000;
 
 export function metadataHandler(context: BrokerContext): RequestHandler {
-  return async ({ header, body, session }) => {
+  return async (request_) => {
+    const { header, body, session } = request_;
     const request = readMetadataRequest(body, header.apiVersion);
     const autoCreate = context.config.autoCreateTopics && (request.allowAutoTopicCreation ?? true);
     const snapshot = context.metadata.snapshot;
+    const describable = (name: string) =>
+      allowed(context, request_, AclOperation.Describe, ResourceType.Topic, name);
     if (autoCreate && request.topics) {
-      const missing = request.topics.filter((name) => !snapshot.topics.has(name));
+      // Auto-creation needs Create on the cluster or on the topic, as Kafka.
+      const mayCreate = (name: string) =>
+        clusterAllowed(context, request_, AclOperation.Create) ||
+        allowed(context, request_, AclOperation.Create, ResourceType.Topic, name);
+      const missing = request.topics.filter((name) =>
+        !snapshot.topics.has(name) && describable(name) && mayCreate(name)
+      );
       if (missing.length > 0) {
         for (const name of missing) await autoCreateTopic(context, name);
         await context.metadata.waitUntil(
@@ -30,8 +42,13 @@ export function metadataHandler(context: BrokerContext): RequestHandler {
         );
       }
     }
-    const names = request.topics ?? [...snapshot.topics.keys()];
-    const topics = names.map((name) => describeTopic(snapshot, name));
+    // All topics: only those the principal may describe. Named ones it may not: refused by name.
+    const names = request.topics ?? [...snapshot.topics.keys()].filter(describable);
+    const topics = names.map((name): MetadataTopic =>
+      describable(name)
+        ? describeTopic(snapshot, name)
+        : { errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, name, isInternal: false, partitions: [] }
+    );
     return (writer) =>
       writeMetadataResponse(writer, header.apiVersion, {
         throttleTimeMs: 0,

@@ -9,14 +9,35 @@ import {
   writeOffsetCommitResponse,
 } from "../../kafka/apis/offset-commit.ts";
 import { ErrorCode } from "../../kafka/errors.ts";
+import { allowed, type AuthorizationContext } from "../authorization.ts";
+import { AclOperation, ResourceType } from "../../kafka/acl.ts";
 import type { RequestHandler } from "../connection.ts";
 import type { GroupApi } from "../group-service.ts";
 
-export function offsetCommitHandler(groups: GroupApi): RequestHandler {
-  return async ({ header, body }) => {
+export function offsetCommitHandler(groups: GroupApi, auth: AuthorizationContext = {}): RequestHandler {
+  return async (request_) => {
+    const { header, body } = request_;
     const version = header.apiVersion;
     const request = readOffsetCommitRequest(body, version);
-    const topics = await commitExisting(groups, request);
+    // Read on the group, then Read on each topic (Kafka's KafkaApis.handleOffsetCommitRequest).
+    const refuse = (errorCode: number, topic: OffsetCommitRequest["topics"][number]) => ({
+      name: topic.name,
+      partitions: topic.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode })),
+    });
+    if (!allowed(auth, request_, AclOperation.Read, ResourceType.Group, request.groupId)) {
+      const topics = request.topics.map((topic) => refuse(ErrorCode.GROUP_AUTHORIZATION_FAILED, topic));
+      return (writer) => writeOffsetCommitResponse(writer, version, { throttleTimeMs: 0, topics });
+    }
+    const readable = (name: string) => allowed(auth, request_, AclOperation.Read, ResourceType.Topic, name);
+    const committed = await commitExisting(groups, {
+      ...request,
+      topics: request.topics.filter((topic) => readable(topic.name)),
+    });
+    const topics = request.topics.map((topic) =>
+      readable(topic.name)
+        ? committed.find((done) => done.name === topic.name)!
+        : refuse(ErrorCode.TOPIC_AUTHORIZATION_FAILED, topic)
+    );
     return (writer) => writeOffsetCommitResponse(writer, version, { throttleTimeMs: 0, topics });
   };
 }

@@ -10,21 +10,30 @@ import {
 } from "../../kafka/apis/offset-for-leader-epoch.ts";
 import { ErrorCode } from "../../kafka/errors.ts";
 import type { BrokerContext } from "../broker-context.ts";
+import { allowed, clusterActionAllowed } from "../authorization.ts";
+import { AclOperation, ResourceType } from "../../kafka/acl.ts";
 import type { RequestHandler } from "../connection.ts";
 
 export function offsetForLeaderEpochHandler(context: BrokerContext): RequestHandler {
-  return ({ header, body }) => {
+  return (context_) => {
+    const { header, body } = context_;
     const version = header.apiVersion;
     const request = readOffsetForLeaderEpochRequest(body, version);
+    // Followers (replica_id >= 0, v3+) need ClusterAction; consumers Describe on the topic.
+    const followerAllowed = (request.replicaId ?? -1) < 0 || clusterActionAllowed(context, context_);
     const topics = request.topics.map((topic) => ({
       topic: topic.topic,
       partitions: topic.partitions.map((wanted) => {
+        const permitted = followerAllowed &&
+          ((request.replicaId ?? -1) >= 0 ||
+            allowed(context, context_, AclOperation.Describe, ResourceType.Topic, topic.topic));
         const answer = (errorCode: number, leaderEpoch = -1, endOffset = -1) => ({
           errorCode,
           partition: wanted.partition,
           leaderEpoch,
           endOffset,
         });
+        if (!permitted) return answer(ErrorCode.TOPIC_AUTHORIZATION_FAILED);
         const lookup = context.replicas.leaderFor(topic.topic, wanted.partition);
         if (lookup.partition === null) return answer(lookup.errorCode);
         const partition = lookup.partition;

@@ -7,12 +7,18 @@
 import { readUpdateMetadataRequest, writeUpdateMetadataResponse } from "../../kafka/apis/update-metadata.ts";
 import { ErrorCode } from "../../kafka/errors.ts";
 import type { BrokerContext } from "../broker-context.ts";
+import { clusterActionAllowed } from "../authorization.ts";
 import type { RequestHandler } from "../connection.ts";
 
 export function updateMetadataHandler(context: BrokerContext): RequestHandler {
-  return ({ header, body }) => {
+  return (context_) => {
+    const { header, body } = context_;
     const version = header.apiVersion;
     const request = readUpdateMetadataRequest(body, version);
+    if (!clusterActionAllowed(context, context_)) {
+      return (writer) =>
+        writeUpdateMetadataResponse(writer, version, { errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED });
+    }
     const admitted = context.replicas.controllerFence.admit(request.controllerEpoch);
     if (admitted) context.metadata.applyUpdateMetadata(request);
     const errorCode = admitted ? 0 : ErrorCode.STALE_CONTROLLER_EPOCH;
