@@ -409,7 +409,7 @@ class Broker implements RunningBroker {
       [ApiKey.StopReplica, stopReplicaHandler(context)],
       [ApiKey.UpdateMetadata, updateMetadataHandler(context)],
       [ApiKey.ControlledShutdown, controlledShutdownHandler(context.controller, context)],
-      [ApiKey.ElectLeaders, electLeadersHandler(context.controller)],
+      [ApiKey.ElectLeaders, electLeadersHandler(context.controller, context)],
       [ApiKey.OffsetForLeaderEpoch, offsetForLeaderEpochHandler(context)],
       [ApiKey.WriteTxnMarkers, writeTxnMarkersHandler(context)],
       [ApiKey.DescribeLogDirs, describeLogDirsHandler(context)],

@@ -22,7 +22,9 @@ import {
 import { ErrorCode } from "../../kafka/errors.ts";
 import type { BrokerContext } from "../broker-context.ts";
 import { alterEntityConfig } from "../config-entity-store.ts";
-import type { RequestHandler } from "../connection.ts";
+import type { RequestContext, RequestHandler } from "../connection.ts";
+import { allowed, clusterAllowed } from "../authorization.ts";
+import { AclOperation, ResourceType } from "../../kafka/acl.ts";
 import { TOPIC_CONFIGS, topicConfigValue, validateTopicConfigs } from "../topic-config.ts";
 import { serverError } from "./common.ts";
 
@@ -39,7 +41,8 @@ interface ResourceChange {
 }
 
 export function alterConfigsHandler(context: BrokerContext): RequestHandler {
-  return async ({ header, body }) => {
+  return async (request_) => {
+    const { header, body } = request_;
     const version = header.apiVersion;
     const request = readAlterConfigsRequest(body, version);
     const changes = request.resources.map((resource) => ({
@@ -47,13 +50,14 @@ export function alterConfigsHandler(context: BrokerContext): RequestHandler {
       resourceName: resource.resourceName,
       change: replaceAll(resource.configs),
     }));
-    const responses = await applyChanges(context, changes, request.validateOnly);
+    const responses = await applyPermitted(context, request_, changes, request.validateOnly);
     return (writer) => writeAlterConfigsResponse(writer, version, { throttleTimeMs: 0, responses });
   };
 }
 
 export function incrementalAlterConfigsHandler(context: BrokerContext): RequestHandler {
-  return async ({ header, body }) => {
+  return async (request_) => {
+    const { header, body } = request_;
     const version = header.apiVersion;
     const request = readIncrementalAlterConfigsRequest(body, version);
     const changes = request.resources.map((resource) => ({
@@ -61,7 +65,7 @@ export function incrementalAlterConfigsHandler(context: BrokerContext): RequestH
       resourceName: resource.resourceName,
       change: entryByEntry(resource.configs),
     }));
-    const responses = await applyChanges(context, changes, request.validateOnly);
+    const responses = await applyPermitted(context, request_, changes, request.validateOnly);
     return (writer) =>
       writeIncrementalAlterConfigsResponse(writer, version, { throttleTimeMs: 0, responses });
   };
@@ -108,6 +112,34 @@ function entryByEntry(entries: IncrementalConfigEntry[]): Change {
 }
 
 const listItems = (text: string) => text.split(",").map((item) => item.trim()).filter((item) => item !== "");
+
+/**
+ * AlterConfigs on the topic (broker configs: on the cluster), as Kafka checks it; refused
+ * resources answer TOPIC/CLUSTER_AUTHORIZATION_FAILED and the rest are applied.
+ */
+async function applyPermitted(
+  context: BrokerContext,
+  request: RequestContext,
+  changes: ResourceChange[],
+  validateOnly: boolean,
+): Promise<AlterConfigsResourceResult[]> {
+  const permitted = (change: ResourceChange) =>
+    change.resourceType === ConfigResourceType.topic
+      ? allowed(context, request, AclOperation.AlterConfigs, ResourceType.Topic, change.resourceName)
+      : clusterAllowed(context, request, AclOperation.AlterConfigs);
+  const applied = await applyChanges(context, changes.filter(permitted), validateOnly);
+  let next = 0;
+  return changes.map((change) =>
+    permitted(change) ? applied[next++] : {
+      errorCode: change.resourceType === ConfigResourceType.topic
+        ? ErrorCode.TOPIC_AUTHORIZATION_FAILED
+        : ErrorCode.CLUSTER_AUTHORIZATION_FAILED,
+      errorMessage: null,
+      resourceType: change.resourceType,
+      resourceName: change.resourceName,
+    }
+  );
+}
 
 async function applyChanges(
   context: BrokerContext,

@@ -13,6 +13,8 @@ import {
 } from "../../kafka/apis/elect-leaders.ts";
 import { ErrorCode } from "../../kafka/errors.ts";
 import type { RequestHandler } from "../connection.ts";
+import { type AuthorizationContext, clusterAllowed } from "../authorization.ts";
+import { AclOperation } from "../../kafka/acl.ts";
 import type { Controller, ElectionOutcome } from "../controller/controller.ts";
 import { boundedTimeoutMs } from "./common.ts";
 
@@ -27,8 +29,12 @@ const OUTCOME_CODES: Record<ElectionOutcome, number> = {
   "unknown partition": ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
 };
 
-export function electLeadersHandler(controller: () => Controller | null): RequestHandler {
-  return async ({ header, body }) => {
+export function electLeadersHandler(
+  controller: () => Controller | null,
+  authorization: AuthorizationContext = {},
+): RequestHandler {
+  return async (request_) => {
+    const { header, body } = request_;
     const version = header.apiVersion;
     const request = readElectLeadersRequest(body, version);
     const asked =
@@ -45,6 +51,14 @@ export function electLeadersHandler(controller: () => Controller | null): Reques
         });
     const everyAsked = (errorCode: number, errorMessage: string) =>
       group((asked ?? []).map(({ topic, partition }) => ({ topic, partition, errorCode, errorMessage })));
+    // Alter on the cluster, as Kafka checks it.
+    if (!clusterAllowed(authorization, request_, AclOperation.Alter)) {
+      const message = "Not allowed to elect leaders (needs Alter on the cluster)";
+      return respond(
+        ErrorCode.CLUSTER_AUTHORIZATION_FAILED,
+        everyAsked(ErrorCode.CLUSTER_AUTHORIZATION_FAILED, message),
+      );
+    }
     const active = controller();
     if (active === null) {
       return respond(
