@@ -418,7 +418,7 @@ class Broker implements RunningBroker {
       [ApiKey.SaslHandshake, saslOnOtherListener],
       [ApiKey.SaslAuthenticate, saslOnOtherListener],
       ...alterConfigsHandlers(context),
-      ...partitionReassignmentHandlers(context.controller),
+      ...partitionReassignmentHandlers(context.controller, context),
     ]);
     const metrics = context.metrics;
     if (metrics) {

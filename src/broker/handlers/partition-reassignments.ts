@@ -16,6 +16,8 @@ import {
 } from "../../kafka/apis/partition-reassignments.ts";
 import { ErrorCode } from "../../kafka/errors.ts";
 import type { RequestHandler } from "../connection.ts";
+import { type AuthorizationContext, clusterAllowed } from "../authorization.ts";
+import { AclOperation } from "../../kafka/acl.ts";
 import type { Controller } from "../controller/controller.ts";
 import { partitionKey } from "../topic-partition.ts";
 import { boundedTimeoutMs } from "./common.ts";
@@ -25,8 +27,10 @@ const MAX_REASSIGN_WAIT_MS = 60_000;
 
 export function partitionReassignmentHandlers(
   controller: () => Controller | null,
+  authorization: AuthorizationContext = {},
 ): [number, RequestHandler][] {
-  const alter: RequestHandler = async ({ header, body }) => {
+  const alter: RequestHandler = async (request_) => {
+    const { header, body } = request_;
     const version = header.apiVersion;
     const request = readAlterPartitionReassignmentsRequest(body, version);
     const respond =
@@ -38,6 +42,15 @@ export function partitionReassignmentHandlers(
         name,
         partitions: partitions.map(({ partitionIndex }) => ({ partitionIndex, errorCode, errorMessage })),
       }));
+    // Alter on the cluster, as Kafka checks it.
+    if (!clusterAllowed(authorization, request_, AclOperation.Alter)) {
+      const message = "Not allowed to reassign partitions (needs Alter on the cluster)";
+      return respond({
+        errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED,
+        errorMessage: message,
+        responses: every(ErrorCode.CLUSTER_AUTHORIZATION_FAILED, message),
+      });
+    }
     const active = controller();
     if (active === null) {
       const message = "This broker is not the controller";
@@ -86,13 +99,22 @@ export function partitionReassignmentHandlers(
     return respond({ errorCode: 0, errorMessage: null, responses });
   };
 
-  const list: RequestHandler = async ({ header, body }) => {
+  const list: RequestHandler = async (request_) => {
+    const { header, body } = request_;
     const version = header.apiVersion;
     const request = readListPartitionReassignmentsRequest(body, version);
     const respond =
       (response: Omit<ListPartitionReassignmentsResponse, "throttleTimeMs">) =>
       (w: Parameters<typeof writeListPartitionReassignmentsResponse>[0]) =>
         writeListPartitionReassignmentsResponse(w, version, { throttleTimeMs: 0, ...response });
+    // Describe on the cluster, as Kafka checks it.
+    if (!clusterAllowed(authorization, request_, AclOperation.Describe)) {
+      return respond({
+        errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED,
+        errorMessage: "Not allowed to list reassignments (needs Describe on the cluster)",
+        topics: [],
+      });
+    }
     const active = controller();
     if (active === null) {
       return respond({
