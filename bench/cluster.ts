@@ -6,7 +6,10 @@
  *   leader, with acks=1 and with acks=all (each acks=all answer waits until both followers
  *   fetched the batch and the high watermark passed it);
  * - end-to-end latency with acks=all: one record per Produce at 500 records/s while a consumer
- *   long-polls the leader (send → received; consumers only see records below the HWM).
+ *   long-polls the leader (send → received; consumers only see records below the HWM);
+ * - the same with the project's client at BENCH_LATENCY_RATE (5,000) records/s for
+ *   BENCH_LATENCY_SECONDS (30), acks=1 and acks=all, p50/p99/p99.9/max from a log-linear
+ *   histogram (bench/client-latency.ts).
  *
  * Failover time (SIGKILL of a leader to the first acks=all write acknowledged by the new leader,
  * through the controller) is bench/cluster-failover.ts.
@@ -15,22 +18,36 @@ import { startCluster } from "../tests/helpers/cluster.ts";
 import { RawKafka } from "../tests/integration/broker-harness.ts";
 import { createAssignedTopic, waitForIsr } from "../tests/integration/replication-harness.ts";
 import { endToEndLatency, pipelinedProduce, type Row } from "./raw-load.ts";
+import { clientLatency, describeLatency } from "./client-latency.ts";
 
 const VALUE_BYTES = 100;
 const RECORDS_PER_BATCH = 600;
 const RECORDS = 1_200_000;
 const PIPELINE_DEPTH = 16;
+const LATENCY_RATE = Number(Deno.env.get("BENCH_LATENCY_RATE") ?? 5_000);
+const LATENCY_SECONDS = Number(Deno.env.get("BENCH_LATENCY_SECONDS") ?? 30);
 
 export async function run(): Promise<void> {
   await using cluster = await startCluster({ brokers: 3 });
   await using admin = await RawKafka.connect(cluster.broker(1).port);
-  for (const topic of ["acks1", "acksall", "latency"]) {
+  for (const topic of ["acks1", "acksall", "latency", "latency-client-1", "latency-client-all"]) {
     await createAssignedTopic(admin, topic, [[1, 2, 3]], { "min.insync.replicas": "2" });
     await waitForIsr(admin, topic, 0, [1, 2, 3]);
   }
   const port = cluster.broker(1).port;
   const rows = [await rawProduce(port, "acks1", 1), await rawProduce(port, "acksall", -1)];
   const latency = await endToEndLatency(port, "latency", -1, VALUE_BYTES);
+  const clientRuns = [];
+  for (const acks of [1, -1] as const) {
+    const topic = acks === 1 ? "latency-client-1" : "latency-client-all";
+    const result = await clientLatency(cluster.bootstrap, topic, {
+      acks,
+      rate: LATENCY_RATE,
+      seconds: LATENCY_SECONDS,
+      valueBytes: VALUE_BYTES,
+    });
+    clientRuns.push({ acks, result });
+  }
 
   console.log(
     `3 brokers, replication factor 3, ${VALUE_BYTES}-byte values, batches of ${RECORDS_PER_BATCH}\n`,
@@ -49,6 +66,16 @@ export async function run(): Promise<void> {
       latency.p99.toFixed(2)
     } ms`,
   );
+  for (const { acks, result } of clientRuns) {
+    console.log(describeLatency(
+      `end-to-end latency, own client, acks=${acks === -1 ? "all" : 1}, ${
+        LATENCY_RATE.toLocaleString("en-US")
+      } records/s for ${LATENCY_SECONDS} s`,
+      result,
+    ));
+  }
+  const load = Deno.readTextFileSync("/proc/loadavg").split(" ").slice(0, 3).join(" ");
+  console.log(`load average at the end: ${load}`);
   admin.conn.close();
 }
 
