@@ -4,6 +4,7 @@ import "./broker.ts";
 import "./consume.ts";
 import "./coordinator.ts";
 import "./dev.ts";
+import "./chaos.ts";
 import "./console.ts";
 import "./events.ts";
 import "./group.ts";

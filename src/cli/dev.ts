@@ -14,9 +14,11 @@ import Table from "cli-table3";
 import { registerCommands } from "./program.ts";
 import { CliError } from "./cli-error.ts";
 import { integerOption } from "./options.ts";
-import { LocalCluster } from "../dev/local-cluster.ts";
+import { CHAOS_ACTIONS, type ChaosAction, LocalCluster } from "../dev/local-cluster.ts";
 import { ZooKeeperClient } from "../zk/client/mod.ts";
 import { type ClusterStatus, readClusterStatus } from "../broker/controller/cluster-status.ts";
+import { Timeline } from "../events/timeline.ts";
+import { type ConsoleServer, startConsoleServer } from "../console/console-server.ts";
 
 const HOST = "127.0.0.1";
 const STATUS_INTERVAL_MS = 2000;
@@ -90,6 +92,12 @@ registerCommands((program) => {
       9092,
     )
     .option("--coordinator-port <port>", "port of the coordinator", integerOption(1, 65535), 2181)
+    .option(
+      "--console-port <port>",
+      "port of the web console (with chaos actions) on 127.0.0.1; 0 picks a free one",
+      integerOption(0, 65535),
+      8080,
+    )
     .action(async (options) => {
       const cluster = new LocalCluster({
         brokers: options.brokers,
@@ -104,13 +112,18 @@ registerCommands((program) => {
       }
       checkPortFree(options.coordinatorPort, "coordinator");
       cluster.brokerPorts().forEach((port, index) => checkPortFree(port, `broker ${index + 1}`));
+      if (options.consolePort !== 0) checkPortFree(options.consolePort, "console");
 
       let stopping: Promise<void> | null = null;
       let timer: ReturnType<typeof setInterval> | undefined;
       let zk: ZooKeeperClient | null = null;
+      let timeline: Timeline | null = null;
+      let consoleServer: ConsoleServer | null = null;
       const stop = () => {
         stopping ??= (async () => {
           clearInterval(timer);
+          await consoleServer?.close();
+          await timeline?.stop().catch(() => {}); // only its own session and connections to close
           console.log("\nstopping brokers (controlled shutdown), then the coordinator…");
           await cluster.stop();
           await zk?.close().catch(() => {}); // the coordinator is gone already: nothing to close
@@ -126,11 +139,29 @@ registerCommands((program) => {
         zk = await ZooKeeperClient.connect(cluster.coordinatorAddress, { sessionTimeoutMs: 30_000 });
         console.log("waiting for the controller and every broker…");
         const status = await waitUntilReady(zk, options.brokers, cluster);
+        // The console's own complaints (a killed broker it cannot sample) go to its log, not the table.
+        const consoleLog = `${options.dataDir}/logs/console.log`;
+        timeline = await Timeline.start({
+          coordinator: cluster.coordinatorAddress,
+          log: (line) =>
+            Deno.writeTextFileSync(consoleLog, `${new Date().toISOString()} ${line}\n`, { append: true }),
+        });
+        consoleServer = startConsoleServer({
+          timeline,
+          hostname: HOST,
+          port: options.consolePort,
+          chaos: {
+            actions: CHAOS_ACTIONS,
+            brokers: () => cluster.brokerIds(),
+            act: (action, brokerId) => cluster.chaos(action as ChaosAction, brokerId),
+          },
+        });
         console.log(
           `cluster ready: controller is broker ${status.controller!.brokerId} (epoch ${
             status.controller!.epoch
           })`,
         );
+        console.log(`  console:     http://${HOST}:${consoleServer.port}`);
         console.log(`  bootstrap:   ${cluster.bootstrap}`);
         console.log(`  coordinator: ${cluster.coordinatorAddress}`);
         console.log(`  logs:        ${options.dataDir}/logs`);
@@ -142,6 +173,7 @@ registerCommands((program) => {
         );
         console.log(`  echo hello | vltava produce demo --bootstrap ${cluster.bootstrap}`);
         console.log(`  vltava consume demo --from-beginning --bootstrap ${cluster.bootstrap}`);
+        console.log(`  vltava chaos kill 2 --console http://${HOST}:${consoleServer.port}`);
         console.log("Ctrl-C stops everything.");
         // On a terminal the table is redrawn in place; into a pipe or file only changes are written.
         const terminal = Deno.stdout.isTerminal();

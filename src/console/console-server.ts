@@ -9,6 +9,9 @@
  *   GET /api/groups             groups: state, members and their partitions
  *   GET /api/events?since=&type=&limit=   the typed timeline events (since: 10m, ISO time or ms)
  *   GET /api/stream             server-sent events: one `event` message per timeline event
+ *   POST /api/chaos/ACTION/ID   (vltava dev only) kill | pause | resume | stop | restart broker ID;
+ *                               needs the header `x-vltava-chaos: yes` (a page of another site cannot
+ *                               send it), and ID must be one of the dev cluster's own brokers
  *
  * Bad requests get a clear 4xx with a JSON body {"error": "..."}: unknown paths 404, malformed
  * query values 400, other methods 405. Each stream client reads through the event log's bounded
@@ -26,8 +29,23 @@ import { EVENT_TYPES, type EventType } from "../events/cluster-event.ts";
 import { CONSOLE_PAGE } from "./page.ts";
 import { clusterView, groupsView, topicsView } from "./views.ts";
 
+/** Built-in chaos, given by `vltava dev` (which owns the broker processes). */
+export interface ChaosControl {
+  /** The actions, e.g. kill, pause, resume, stop, restart. */
+  readonly actions: readonly string[];
+  /** The brokers chaos may act on. */
+  brokers(): number[];
+  /** Do it; one line saying what was done. RangeError: refused (e.g. not running). */
+  act(action: string, brokerId: number): Promise<string>;
+}
+
+/** Header a chaos request must carry. */
+export const CHAOS_HEADER = "x-vltava-chaos";
+
 export interface ConsoleServerOptions {
   timeline: Timeline;
+  /** Chaos actions (vltava dev only); absent: /api/chaos answers 404. */
+  chaos?: ChaosControl;
   hostname?: string;
   /** 0 picks a free port. */
   port: number;
@@ -164,8 +182,40 @@ export function startConsoleServer(options: ConsoleServerOptions): ConsoleServer
     });
   };
 
+  const chaos = async (request: Request, path: string): Promise<Response> => {
+    const control = options.chaos;
+    if (!control) return json(404, { error: "chaos is only available in a cluster started by vltava dev" });
+    if (request.method !== "POST") {
+      return json(405, { error: "chaos actions are POST /api/chaos/ACTION/BROKER" });
+    }
+    if (request.headers.get(CHAOS_HEADER) !== "yes") {
+      return json(403, { error: `chaos requests need the header ${CHAOS_HEADER}: yes` });
+    }
+    const match = /^\/api\/chaos\/([a-z]+)\/(\d{1,4})$/.exec(path);
+    if (!match) return json(400, { error: "expected POST /api/chaos/ACTION/BROKER, e.g. /api/chaos/kill/2" });
+    const [, action, id] = match;
+    if (!control.actions.includes(action)) {
+      return json(400, { error: `unknown chaos action "${action}" (one of ${control.actions.join(", ")})` });
+    }
+    const brokerId = Number(id);
+    if (!control.brokers().includes(brokerId)) {
+      return json(404, {
+        error: `broker ${brokerId} is not one of this dev cluster's brokers (${
+          control.brokers().join(", ")
+        })`,
+      });
+    }
+    try {
+      return json(200, { done: await control.act(action, brokerId) });
+    } catch (error) {
+      if (error instanceof RangeError) return json(409, { error: error.message });
+      throw error;
+    }
+  };
+
   const server = Deno.serve({ hostname, port: options.port, onListen: () => {} }, (request) => {
     const url = new URL(request.url);
+    if (url.pathname.startsWith("/api/chaos")) return chaos(request, url.pathname);
     if (request.method !== "GET" && request.method !== "HEAD") {
       return json(405, {
         error: `method ${request.method} not allowed: the console's API is read-only (GET)`,
@@ -178,7 +228,10 @@ export function startConsoleServer(options: ConsoleServerOptions): ConsoleServer
           headers: { "content-type": "text/html; charset=utf-8", "cache-control": "no-store" },
         });
       case "/api/cluster":
-        return json(200, clusterView(timeline, knownBrokers));
+        return json(200, {
+          ...clusterView(timeline, knownBrokers),
+          chaos: options.chaos ? [...options.chaos.actions] : null,
+        });
       case "/api/topics":
         return json(200, { topics: topicsView(timeline) });
       case "/api/groups":

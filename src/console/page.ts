@@ -16,7 +16,7 @@ export const CONSOLE_PAGE = `<!doctype html>
   body { font: 14px/1.4 system-ui, sans-serif; margin: 0; color: #1d2330; background: #f6f7f9; }
   header { background: #1d3557; color: #fff; padding: 10px 18px; display: flex; gap: 18px; align-items: baseline; }
   header h1 { font-size: 18px; margin: 0; }
-  #status { font-size: 12px; opacity: .85; }
+  #status, #chaos-result { font-size: 12px; opacity: .85; }
   main { display: grid; grid-template-columns: minmax(0, 3fr) minmax(0, 2fr); gap: 14px; padding: 14px; }
   section { background: #fff; border: 1px solid #dde1e7; border-radius: 6px; padding: 10px 14px; overflow: auto; }
   section h2 { font-size: 15px; margin: 2px 0 6px; }
@@ -27,6 +27,7 @@ export const CONSOLE_PAGE = `<!doctype html>
   .dead { color: #b00020; font-weight: 600; }
   .live { color: #137333; font-weight: 600; }
   .oos { background: #fde7e9; color: #b00020; border-radius: 3px; padding: 0 3px; }
+  button.chaos { font-size: 11px; padding: 0 5px; margin: 0 1px; }
   .badge { background: #ffd166; border-radius: 3px; padding: 0 4px; font-size: 11px; }
   #timeline { max-height: 70vh; overflow: auto; font-family: ui-monospace, monospace; font-size: 12px; }
   #timeline div.ev { padding: 2px 4px; border-bottom: 1px solid #f0f1f4; cursor: pointer; white-space: pre; }
@@ -39,7 +40,7 @@ export const CONSOLE_PAGE = `<!doctype html>
 </style>
 </head>
 <body>
-<header><h1>Vltava console</h1><span id="status">connecting…</span></header>
+<header><h1>Vltava console</h1><span id="status">connecting…</span><span id="chaos-result"></span></header>
 <main>
 <div>
 <section id="cluster-view">
@@ -48,7 +49,7 @@ export const CONSOLE_PAGE = `<!doctype html>
   vanishes and the broker is shown dead. One broker is the <b>controller</b>: it won the election (the
   smallest ephemeral sequential node) and raised the controller <b>epoch</b>, so that decisions of a deposed
   controller are refused. It elects partition leaders when brokers come and go.</p>
-  <table><thead><tr><th>broker</th><th>address</th><th>state</th><th>partitions led</th></tr></thead>
+  <table><thead><tr><th>broker</th><th>address</th><th>state</th><th>partitions led</th><th></th></tr></thead>
   <tbody id="brokers"></tbody></table>
 </section>
 <section id="topics-view">
@@ -150,7 +151,9 @@ async function refresh() {
   $("brokers").innerHTML = cluster.brokers.map((b) =>
     '<tr data-broker="' + b.id + '"><td>' + b.id + (b.controller ? ' <span class="badge">controller</span>' : "") + "</td><td>" +
     esc(b.host + ":" + b.port) + '</td><td class="' + (b.live ? "live" : "dead") + '">' + (b.live ? "live" : "dead") +
-    "</td><td>" + b.partitionsLed + "</td></tr>").join("");
+    "</td><td>" + b.partitionsLed + "</td><td>" + (cluster.chaos || []).map((a) =>
+      '<button class="chaos" data-action="' + esc(a) + '" data-broker="' + b.id + '">' + esc(a) + "</button>").join(" ") +
+    "</td></tr>").join("");
   const rows = [];
   for (const t of topics.topics) {
     for (const p of t.partitions) {
@@ -170,6 +173,16 @@ async function refresh() {
   }
   $("groups").innerHTML = groupRows.join("");
 }
+$("brokers").addEventListener("click", async (ev) => {
+  const button = ev.target.closest("button.chaos");
+  if (!button) return;
+  const action = button.dataset.action, broker = button.dataset.broker;
+  if (action !== "resume" && !confirm(action + " broker " + broker + "?")) return;
+  const response = await fetch("/api/chaos/" + action + "/" + broker, { method: "POST", headers: { "x-vltava-chaos": "yes" } });
+  const body = await response.json().catch(() => ({}));
+  $("chaos-result").textContent = body.done || body.error || ("chaos: " + response.status);
+  scheduleRefresh();
+});
 let refreshTimer = null;
 function scheduleRefresh() {
   if (refreshTimer !== null) return;

@@ -9,6 +9,10 @@ import { SUPERVISED_ENV } from "../cli/stop-signals.ts";
 /** How often the dev cluster's controller checks leader balance (Kafka's default: 300). */
 const DEV_LEADER_IMBALANCE_CHECK_SECONDS = 10;
 
+/** What built-in chaos can do to a broker. */
+export const CHAOS_ACTIONS = ["kill", "pause", "resume", "stop", "restart"] as const;
+export type ChaosAction = (typeof CHAOS_ACTIONS)[number];
+
 export interface LocalClusterOptions {
   brokers: number;
   dataDir: string;
@@ -22,6 +26,8 @@ export interface LocalClusterOptions {
 export interface ClusterProcess {
   name: string;
   port: number;
+  /** The arguments it was started with (a restart uses them again). */
+  args: string[];
   logPath: string;
   child: Deno.ChildProcess;
   exited: boolean;
@@ -99,8 +105,10 @@ export class LocalCluster {
       stdout: "piped",
       stderr: "piped",
     }).spawn();
-    const entry: ClusterProcess = { name, port, logPath, child, exited: false };
-    this.processes.push(entry);
+    const entry: ClusterProcess = { name, port, args, logPath, child, exited: false };
+    const index = this.processes.findIndex((process) => process.name === name);
+    if (index >= 0) this.processes[index] = entry;
+    else this.processes.push(entry);
     // Both streams go to the process's log file; the terminal is kept for the status table.
     // Direct writes (not log.writable, whose writes only reached the file at close), in order.
     let tail = Promise.resolve();
@@ -121,6 +129,52 @@ export class LocalCluster {
       name,
       logPath,
     );
+  }
+
+  /** Broker ids of this cluster (1..N): the only ones chaos acts on. */
+  brokerIds(): number[] {
+    return Array.from({ length: this.options.brokers }, (_, i) => i + 1);
+  }
+
+  /**
+   * Built-in chaos on broker `id`: SIGKILL it (kill), SIGSTOP it — the "stuck in garbage
+   * collection" case — (pause), SIGCONT it (resume), stop it cleanly with SIGTERM, which makes it
+   * hand its leaderships over first (stop), or start it again (restart; a running one is stopped
+   * cleanly first). Returns one line saying what was done; throws RangeError for a broker that is
+   * not this cluster's.
+   */
+  async chaos(action: ChaosAction, id: number): Promise<string> {
+    const process = this.processes.find((p) => p.name === `broker-${id}`);
+    if (!process || !this.brokerIds().includes(id)) {
+      throw new RangeError(`Broker ${id} is not part of this dev cluster`);
+    }
+    const signal = (name: Deno.Signal) => {
+      if (process.exited) throw new RangeError(`Broker ${id} is not running (restart it first)`);
+      process.child.kill(name);
+    };
+    switch (action) {
+      case "kill":
+        signal("SIGKILL");
+        await process.child.status;
+        return `broker ${id} killed (SIGKILL): its session expires after the session timeout`;
+      case "pause":
+        signal("SIGSTOP");
+        return `broker ${id} paused (SIGSTOP): it answers nothing until resumed`;
+      case "resume":
+        signal("SIGCONT");
+        return `broker ${id} resumed (SIGCONT)`;
+      case "stop":
+        signal("SIGCONT"); // a paused broker cannot shut down cleanly
+        await terminate(process, 15_000);
+        return `broker ${id} stopped cleanly (controlled shutdown)`;
+      case "restart":
+        if (!process.exited) {
+          process.child.kill("SIGCONT");
+          await terminate(process, 15_000);
+        }
+        await this.#spawn(process.name, process.port, process.args);
+        return `broker ${id} restarted on ${this.options.host}:${process.port}`;
+    }
   }
 
   /** Processes that have exited on their own. */

@@ -3,14 +3,17 @@
  * The web console against real processes: `vltava console` serving a 3-broker cluster. The API
  * answers the views and refuses bad requests with clear 4xx JSON; in headless Chromium (driven by
  * playwright-core) the page shows the three brokers and the controller, a produced partition's
- * high watermark, then — after the test SIGKILLs the partition's leader — the leader change and
- * the ISR shrink live (no reload), and after the restart the ISR whole again. Screenshots of the
+ * high watermark, then — after the partition's leader is SIGKILLed — the leader change and
+ * the ISR shrink live (no reload), and after the restart the ISR whole again. The browser test runs
+ * on `vltava dev` and kills and restarts the leader with the page's own chaos buttons (the kill
+ * asks for confirmation). Screenshots of the
  * views go to $VLTAVA_ARTIFACTS (default: a temp dir), never into the repository.
  */
 import assert from "node:assert/strict";
+import { startDev } from "../helpers/dev-cluster.ts";
 import { chromium } from "playwright-core";
 import { createTopics, produceValues, startCluster, type TestCluster } from "../helpers/cluster.ts";
-import { eventually, RunningProgram } from "../helpers/program.ts";
+import { eventually, RunningProgram, tempDir } from "../helpers/program.ts";
 import { PEERS, peerTest } from "../helpers/peers.ts";
 import { Admin } from "../../src/client/admin.ts";
 
@@ -70,6 +73,12 @@ Deno.test("the console API answers the views and refuses bad requests with clear
   assert.equal(badType.status, 400);
   assert.match(String(badType.body.error), /unknown event type "leader-moved"/);
   assert.equal((await getJson(`${url}/api/cluster`, { method: "POST", body: "{}" })).status, 405);
+  const noChaos = await getJson(`${url}/api/chaos/kill/1`, {
+    method: "POST",
+    headers: { "x-vltava-chaos": "yes" },
+  });
+  assert.equal(noChaos.status, 404);
+  assert.match(String(noChaos.body.error), /only available in a cluster started by vltava dev/);
 
   // A stream client that connects and vanishes costs nothing: the server still answers.
   const abort = new AbortController();
@@ -81,16 +90,17 @@ Deno.test("the console API answers the views and refuses bad requests with clear
 });
 
 peerTest(
-  "in Chromium the console shows brokers, controller, a leader change and the ISR shrink and expansion live",
+  "in Chromium, on vltava dev, killing a leader from the page shows the leader change and ISR shrink live; restart expands it",
   [PEERS.chromium],
   async () => {
     const artifacts = Deno.env.get("VLTAVA_ARTIFACTS") ??
       await Deno.makeTempDir({ prefix: "vltava-console-shots-" });
     await Deno.mkdir(artifacts, { recursive: true });
     const profile = await Deno.makeTempDir({ prefix: "vltava-chromium-" });
-    await using cluster = await startCluster({ brokers: 3, brokerArgs: BROKER_ARGS });
-    const { program, url } = await startConsole(cluster);
-    await using _console = program;
+    await using dir = await tempDir("vltava-console-dev-");
+    await using dev = startDev(dir.path, { brokers: 3 });
+    const url = (await dev.waitForOutput(/console: +(http:\/\/\S+)/, 120_000))[1];
+    const bootstrap = (await dev.waitForOutput(/bootstrap: +(\S+)/, 120_000))[1];
     const browser = await chromium.launchPersistentContext(profile, {
       executablePath: "/usr/bin/chromium",
       headless: true,
@@ -103,15 +113,23 @@ peerTest(
       assert.equal(await page.locator("#brokers .badge").count(), 1);
       assert.match(await page.locator("#status").innerText(), /controller: \d+ \(epoch \d+\)/);
 
-      await createTopics(cluster.bootstrap, [{ name: TOPIC, partitions: 1, replicationFactor: 3 }]);
-      await produceValues(cluster.bootstrap, TOPIC, 0, 5);
+      await createTopics(bootstrap, [{ name: TOPIC, partitions: 1, replicationFactor: 3 }]);
+      await produceValues(bootstrap, TOPIC, 0, 5);
       const row = page.locator(`#partitions tr[data-partition="${TOPIC}-0"]`);
       await row.locator("td.hwm", { hasText: "5" }).waitFor({ timeout: 60_000 });
       const victim = Number(await row.locator("td.leader").innerText());
       assert.equal((await row.locator("td.isr").innerText()).split(",").length, 3);
       await page.screenshot({ path: `${artifacts}/console-healthy.png`, fullPage: true });
 
-      cluster.broker(victim).program.signal("SIGKILL");
+      // Kill it from the page: the destructive action asks for confirmation first.
+      const dialogs: string[] = [];
+      page.on("dialog", (dialog) => {
+        dialogs.push(dialog.message());
+        void dialog.accept();
+      });
+      await page.locator(`#brokers button.chaos[data-action="kill"][data-broker="${victim}"]`).click();
+      await page.locator("#chaos-result", { hasText: `broker ${victim} killed` }).waitFor();
+      assert.deepEqual(dialogs, [`kill broker ${victim}?`]);
       await page.waitForFunction(
         ({ topic, victim }) => {
           const tr = document.querySelector(`#partitions tr[data-partition="${topic}-0"]`);
@@ -132,7 +150,7 @@ peerTest(
       assert.equal(detail.oldLeader, victim);
       await page.screenshot({ path: `${artifacts}/console-after-kill.png`, fullPage: true });
 
-      await cluster.startBroker(victim, cluster.broker(victim).port);
+      await page.locator(`#brokers button.chaos[data-action="restart"][data-broker="${victim}"]`).click();
       await page.waitForFunction(
         (topic) => {
           const tr = document.querySelector(`#partitions tr[data-partition="${topic}-0"]`);
@@ -153,7 +171,7 @@ peerTest(
       await Deno.remove(profile, { recursive: true }).catch(() => {});
     }
     {
-      await using admin = new Admin({ bootstrap: cluster.bootstrap });
+      await using admin = new Admin({ bootstrap });
       assert.ok((await admin.describeTopics([TOPIC]))[0].partitions[0].isr.length === 3);
     }
   },

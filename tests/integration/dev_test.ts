@@ -5,22 +5,13 @@
  * it is killed, and finds its data again on the next start. A taken port is a clear error.
  */
 import assert from "node:assert/strict";
-import { eventually, freePorts, runCli, RunningProgram, tempDir } from "../helpers/program.ts";
+import { startDev } from "../helpers/dev-cluster.ts";
+import { eventually, freePorts, runCli, type RunningProgram, tempDir } from "../helpers/program.ts";
 
 const options = { sanitizeOps: false, sanitizeResources: false };
 
 function dev(dataDir: string, basePort: number, coordinatorPort: number): RunningProgram {
-  return new RunningProgram([
-    "dev",
-    "--brokers",
-    "2",
-    "--data-dir",
-    dataDir,
-    "--base-port",
-    String(basePort),
-    "--coordinator-port",
-    String(coordinatorPort),
-  ]);
+  return startDev(dataDir, { brokers: 2, basePort, coordinatorPort });
 }
 
 /** Can this process bind the port right now? */
