@@ -5,10 +5,12 @@
  * (the test only waits for the new leader in the partition state; it never moves leadership).
  * They follow the metadata to the new leader, and every record they had acknowledged is read
  * back from it, in the order they were acknowledged. kafkajs's idempotent producer goes through
- * the same failover without a single duplicate (the new leader knows its sequences).
+ * the same failover without a single duplicate (the new leader knows its sequences), and so does
+ * librdkafka's (kcat with enable.idempotence=true) and @platformatic/kafka's.
  */
 import assert from "node:assert/strict";
 import { Kafka, logLevel } from "kafkajs";
+import { Producer as PlatformaticProducer, stringSerializers } from "@platformatic/kafka";
 import { startCluster, type TestCluster } from "../helpers/cluster.ts";
 import { eventually } from "../helpers/program.ts";
 import { PEERS, peerTest } from "../helpers/peers.ts";
@@ -152,28 +154,71 @@ Deno.test("kafkajs's idempotent producer through a leader failover: no duplicate
   assert.equal(copies, 0, "no record is stored twice");
 });
 
-peerTest("kcat keeps producing with acks=all through a leader failover and loses nothing acknowledged", [
-  PEERS.kcat,
-], async () => {
+Deno.test("@platformatic/kafka's idempotent producer through a leader failover: no duplicates, no loss", {
+  ...options,
+  timeout: 300_000,
+}, async () => {
   await using cluster = await startCluster({ brokers: 3, brokerArgs: BROKER_ARGS });
-  await prepare(cluster, "kcat-failover");
+  await prepare(cluster, "pk-idempotent");
+  const producer = new PlatformaticProducer({
+    clientId: "failover-idempotent",
+    bootstrapBrokers: cluster.bootstrap.split(","),
+    serializers: stringSerializers,
+    idempotent: true,
+    acks: -1,
+    retries: 30,
+    retryDelay: 200,
+  });
+  const acked: string[] = [];
+  const stop = { now: false };
+  const writing = (async () => {
+    for (let i = 0; !stop.now; i++) {
+      const messages = Array.from({ length: 5 }, (_, j) => ({
+        topic: "pk-idempotent",
+        partition: 0,
+        value: `pk-${i * 5 + j}`,
+      }));
+      // Retried here until it goes through: each record is acknowledged once and in order.
+      for (;;) {
+        try {
+          await producer.send({ messages });
+          acked.push(...messages.map((m) => m.value));
+          break;
+        } catch {
+          if (stop.now) return;
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+      }
+    }
+  })();
+  try {
+    await eventually("platformatic to get acks before the failover", () => acked.length >= 100);
+    const before = acked.length;
+    await failOver(cluster, "pk-idempotent");
+    await eventually(
+      "platformatic to get acks from the new leader",
+      () => acked.length >= before + 100,
+      120_000,
+    );
+  } finally {
+    stop.now = true;
+    await writing;
+    await producer.close();
+  }
+  const stored = await readBack(cluster, "pk-idempotent");
+  assertAllInOrder(acked, stored);
+  assert.equal(stored.length - new Set(stored).size, 0, "no record is stored twice");
+});
+
+/**
+ * kcat writes 1,000 records with acks=all to `topic` (500, the failover, 500 more) and must report
+ * every one delivered; returns what the new leader stores. `settings` are librdkafka properties.
+ */
+async function kcatThroughFailover(topic: string, settings: string[]): Promise<string[]> {
+  await using cluster = await startCluster({ brokers: 3, brokerArgs: BROKER_ARGS });
+  await prepare(cluster, topic);
   const child = new Deno.Command("kcat", {
-    args: [
-      "-P",
-      "-b",
-      cluster.bootstrap,
-      "-t",
-      "kcat-failover",
-      "-p",
-      "0",
-      "-X",
-      "acks=all",
-      "-X",
-      "linger.ms=5",
-      // One batch in flight: a retried batch cannot overtake a later one, so order is checkable.
-      "-X",
-      "max.in.flight.requests.per.connection=1",
-    ],
+    args: ["-P", "-b", cluster.bootstrap, "-t", topic, "-p", "0", ...settings.flatMap((s) => ["-X", s])],
     stdin: "piped",
     stdout: "piped",
     stderr: "piped",
@@ -194,15 +239,37 @@ peerTest("kcat keeps producing with acks=all through a leader failover and loses
   await stdin.write(lines(0, 500));
   await eventually("kcat's first records to be stored", async () => {
     await using leader = await clientOf(cluster, 1);
-    return (await leader.readAll("kcat-failover", 0)).length >= 100;
+    return (await leader.readAll(topic, 0)).length >= 100;
   });
-  await failOver(cluster, "kcat-failover");
+  await failOver(cluster, topic);
   await stdin.write(lines(500, 1000));
   await stdin.close();
   const result = await output;
   const stderr = new TextDecoder().decode(result.stderr);
   // kcat exits 0 only when librdkafka reported every message delivered (acknowledged).
   assert.equal(result.code, 0, stderr);
-  const acked = Array.from({ length: 1000 }, (_, i) => `kcat-${i}`);
-  assertAllInOrder(acked, await readBack(cluster, "kcat-failover"));
+  return await readBack(cluster, topic);
+}
+
+const KCAT_ACKED = Array.from({ length: 1000 }, (_, i) => `kcat-${i}`);
+
+peerTest("kcat keeps producing with acks=all through a leader failover and loses nothing acknowledged", [
+  PEERS.kcat,
+], async () => {
+  // One batch in flight: a retried batch cannot overtake a later one, so order is checkable.
+  const stored = await kcatThroughFailover("kcat-failover", [
+    "acks=all",
+    "linger.ms=5",
+    "max.in.flight.requests.per.connection=1",
+  ]);
+  assertAllInOrder(KCAT_ACKED, stored);
+}, options);
+
+peerTest("kcat with enable.idempotence=true through a leader failover: no duplicates, no loss, in order", [
+  PEERS.kcat,
+], async () => {
+  // librdkafka's idempotent producer: acks=all and up to five requests in flight, sequence numbers.
+  const stored = await kcatThroughFailover("kcat-idempotent", ["enable.idempotence=true", "linger.ms=5"]);
+  assertAllInOrder(KCAT_ACKED, stored);
+  assert.equal(stored.length - new Set(stored).size, 0, "no record is stored twice");
 }, options);
