@@ -6,13 +6,16 @@
  * last stable offset may move) and remembers an abort for read_committed fetches. Each marker is
  * answered once replicated (as acks=all): the coordinator may only forget a transaction whose
  * markers a new leader cannot lose. A marker older than the producer epoch the partition knows
- * is INVALID_PRODUCER_EPOCH.
+ * is INVALID_PRODUCER_EPOCH. Only brokers may write markers: ClusterAction on the cluster, else
+ * every partition answers CLUSTER_AUTHORIZATION_FAILED (as Kafka).
  */
 import {
   readWriteTxnMarkersRequest,
   writeWriteTxnMarkersResponse,
 } from "../../kafka/apis/write-txn-markers.ts";
+import { ErrorCode } from "../../kafka/errors.ts";
 import { encodeRecordBatch } from "../../kafka/record-batch.ts";
+import { clusterActionAllowed } from "../authorization.ts";
 import { ControlType } from "../partition/producer-state.ts";
 import type { BrokerContext } from "../broker-context.ts";
 import type { RequestHandler } from "../connection.ts";
@@ -43,15 +46,18 @@ export function markerBatch(
 }
 
 export function writeTxnMarkersHandler(context: BrokerContext): RequestHandler {
-  return async ({ header, body }) => {
+  return async (request_) => {
+    const { header, body } = request_;
     const version = header.apiVersion;
     const request = readWriteTxnMarkersRequest(body, version);
+    const permitted = clusterActionAllowed(context, request_);
     const timeoutMs = Math.min(MARKER_COMMIT_TIMEOUT_MS, context.config.maxWaitMs);
     const markers = await Promise.all(request.markers.map(async (marker) => ({
       producerId: marker.producerId,
       topics: await Promise.all(marker.topics.map(async (topic) => ({
         name: topic.name,
         partitions: await Promise.all(topic.partitionIndexes.map(async (partitionIndex) => {
+          if (!permitted) return { partitionIndex, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED };
           const lookup = context.replicas.leaderFor(topic.name, partitionIndex);
           if (lookup.partition === null) return { partitionIndex, errorCode: lookup.errorCode };
           const partition = lookup.partition;
