@@ -156,25 +156,24 @@ registerCommands((program) => {
             act: (action, brokerId) => cluster.chaos(action as ChaosAction, brokerId),
           },
         });
-        console.log(
+        // One write for the whole block, so a reader never sees "cluster ready" without the addresses.
+        console.log([
           `cluster ready: controller is broker ${status.controller!.brokerId} (epoch ${
             status.controller!.epoch
           })`,
-        );
-        console.log(`  console:     http://${HOST}:${consoleServer.port}`);
-        console.log(`  bootstrap:   ${cluster.bootstrap}`);
-        console.log(`  coordinator: ${cluster.coordinatorAddress}`);
-        console.log(`  logs:        ${options.dataDir}/logs`);
-        console.log("try:");
-        console.log(
+          `  console:     http://${HOST}:${consoleServer.port}`,
+          `  bootstrap:   ${cluster.bootstrap}`,
+          `  coordinator: ${cluster.coordinatorAddress}`,
+          `  logs:        ${options.dataDir}/logs`,
+          "try:",
           `  vltava topic create demo --partitions 3 --replication-factor ${
             Math.min(3, options.brokers)
           } --bootstrap ${cluster.bootstrap}`,
-        );
-        console.log(`  echo hello | vltava produce demo --bootstrap ${cluster.bootstrap}`);
-        console.log(`  vltava consume demo --from-beginning --bootstrap ${cluster.bootstrap}`);
-        console.log(`  vltava chaos kill 2 --console http://${HOST}:${consoleServer.port}`);
-        console.log("Ctrl-C stops everything.");
+          `  echo hello | vltava produce demo --bootstrap ${cluster.bootstrap}`,
+          `  vltava consume demo --from-beginning --bootstrap ${cluster.bootstrap}`,
+          `  vltava chaos kill 2 --console http://${HOST}:${consoleServer.port}`,
+          "Ctrl-C stops everything.",
+        ].join("\n"));
         // On a terminal the table is redrawn in place; into a pipe or file only changes are written.
         const terminal = Deno.stdout.isTerminal();
         let lastText = "";
