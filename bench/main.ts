@@ -16,6 +16,7 @@ const BENCHMARKS = [
   "groups",
   "compaction",
   "exactly-once",
+  "security",
 ] as const;
 
 const requested = Deno.args.length > 0 ? Deno.args : [...BENCHMARKS];

@@ -1,0 +1,247 @@
+/**
+ * `deno task bench security`: what security costs on one broker process.
+ * - Produce and consume throughput (the project's client, 100-byte values, acks=1, batching on)
+ *   over PLAINTEXT, SSL (Deno's TLS, no client certificates) and SASL_SSL on the same broker.
+ * - SCRAM-SHA-512 logins per second: connections opened and authenticated, 4 at a time (each
+ *   costs PBKDF2 with 4,096 iterations on both ends).
+ * - The produce latency ACL checks add: sequential acks=1 sends by a non-super user over
+ *   SASL_PLAINTEXT against a broker without an authorizer and one with `--authorizer acl` and
+ *   an ALLOW for that user (p50/p99 of round trips).
+ * The issue names no peer for these (they compare the broker with itself). Prints markdown.
+ *
+ * Knobs (env): BENCH_SECURITY_RECORDS (default 500,000), BENCH_SECURITY_RUNS (3; best and
+ * median shown), BENCH_SECURITY_SENDS (latency sends, 5,000), BENCH_SECURITY_LOGIN_SECONDS (5).
+ */
+import { Connection } from "../src/client/connection.ts";
+import { Consumer } from "../src/client/consumer.ts";
+import { Producer } from "../src/client/producer.ts";
+import type { ClientSecurity } from "../src/client/security.ts";
+import { createTopics } from "../tests/helpers/cluster.ts";
+import { runCli } from "../tests/helpers/program.ts";
+import { startSecureCluster } from "../tests/helpers/secure-cluster.ts";
+
+const RECORDS = Number(Deno.env.get("BENCH_SECURITY_RECORDS") ?? 500_000);
+const RUNS = Math.max(1, Number(Deno.env.get("BENCH_SECURITY_RUNS") ?? 3));
+const SENDS = Number(Deno.env.get("BENCH_SECURITY_SENDS") ?? 5_000);
+const LOGIN_SECONDS = Number(Deno.env.get("BENCH_SECURITY_LOGIN_SECONDS") ?? 5);
+const VALUE = new Uint8Array(100).map((_, i) => 97 + (i % 26));
+
+async function produce(
+  bootstrap: string,
+  security: ClientSecurity | undefined,
+  topic: string,
+): Promise<number> {
+  await using producer = new Producer({
+    bootstrap,
+    security,
+    acks: 1,
+    lingerMs: 5,
+    batchBytes: 1_000_000,
+    maxRequestBytes: 8 * 1024 * 1024,
+    bufferBytes: 128 * 1024 * 1024,
+    maxInFlightRequests: 32,
+  });
+  await producer.connect([topic]);
+  const record = { topic, value: VALUE, partition: 0 };
+  const started = performance.now();
+  for (let i = 0; i < RECORDS; i++) {
+    if (!producer.produce(record)) await producer.waitForSpace();
+  }
+  await producer.flush();
+  if (producer.acknowledgedRecords !== RECORDS) throw new Error("not every record was acknowledged");
+  return (performance.now() - started) / 1000;
+}
+
+async function consume(
+  bootstrap: string,
+  security: ClientSecurity | undefined,
+  topic: string,
+): Promise<number> {
+  await using consumer = new Consumer({ bootstrap, security, maxWaitMs: 100 });
+  await consumer.assign([{ topic, partition: 0, from: "earliest" }]);
+  const started = performance.now();
+  let seen = 0;
+  while (seen < RECORDS) {
+    const records = await consumer.poll(10_000);
+    if (records.length === 0) throw new Error(`consumer stalled at ${seen}`);
+    seen += records.length;
+  }
+  return (performance.now() - started) / 1000;
+}
+
+const sorted = (values: number[]) => [...values].sort((a, b) => a - b);
+const median = (values: number[]) => sorted(values)[Math.floor(values.length / 2)];
+
+async function throughput(): Promise<string[]> {
+  await using secure = await startSecureCluster({
+    users: { alice: "alice-secret" },
+    listeners: (_id, port, extra) => [
+      `PLAINTEXT://127.0.0.1:${port}`,
+      `SSL://127.0.0.1:${extra(0)}`,
+      `SASL_SSL://127.0.0.1:${extra(1)}`,
+    ],
+  });
+  const { cluster, certs } = secure;
+  const modes: [string, string, ClientSecurity | undefined][] = [
+    ["PLAINTEXT", cluster.bootstrap, undefined],
+    ["SSL", `127.0.0.1:${secure.port(1, 0)}`, { protocol: "SSL", tls: { ca: certs.ca } }],
+    ["SASL_SSL (SCRAM-SHA-512)", `127.0.0.1:${secure.port(1, 1)}`, {
+      protocol: "SASL_SSL",
+      sasl: { mechanism: "SCRAM-SHA-512", username: "alice", password: "alice-secret" },
+      tls: { ca: certs.ca },
+    }],
+  ];
+  const rows: string[] = [];
+  const results = new Map<string, { produce: number[]; consume: number[] }>();
+  for (let run = 0; run < RUNS; run++) {
+    for (const [name, bootstrap, security] of modes) {
+      const topic = `bench-${name.split(" ")[0].toLowerCase()}-${run}`;
+      await createTopics(cluster.bootstrap, [{ name: topic, partitions: 1, replicationFactor: 1 }]);
+      const entry = results.get(name) ?? { produce: [], consume: [] };
+      entry.produce.push(await produce(bootstrap, security, topic));
+      entry.consume.push(await consume(bootstrap, security, topic));
+      results.set(name, entry);
+    }
+  }
+  const plain = results.get("PLAINTEXT")!;
+  const rate = (seconds: number) => RECORDS / seconds;
+  for (const [name] of modes) {
+    const { produce, consume } = results.get(name)!;
+    for (
+      const [operation, times, base] of [["produce", produce, plain.produce], [
+        "consume",
+        consume,
+        plain.consume,
+      ]] as const
+    ) {
+      const best = Math.min(...times);
+      rows.push(
+        `| ${name} | ${operation} | ${Math.round(rate(best)).toLocaleString("en-US")} | ${
+          Math.round(rate(median(times))).toLocaleString("en-US")
+        } | ${(rate(best) * VALUE.length / 1e6).toFixed(1)} | ${
+          Math.round((Math.min(...base) / best) * 100)
+        }% |`,
+      );
+    }
+  }
+  return rows;
+}
+
+async function logins(): Promise<string> {
+  await using secure = await startSecureCluster({
+    users: { alice: "alice-secret" },
+    listeners: (_id, port) => [`SASL_PLAINTEXT://127.0.0.1:${port}`],
+    brokerArgs: ["--sasl-enabled-mechanisms", "SCRAM-SHA-512"],
+    interBrokerProperties: () =>
+      "security.protocol=SASL_PLAINTEXT\nsasl.mechanism=SCRAM-SHA-512\nsasl.username=alice\nsasl.password=alice-secret\n",
+    clientSecurity: () => ({
+      protocol: "SASL_PLAINTEXT",
+      sasl: { mechanism: "SCRAM-SHA-512", username: "alice", password: "alice-secret" },
+    }),
+  });
+  const port = secure.cluster.broker(1).port;
+  const security: ClientSecurity = {
+    protocol: "SASL_PLAINTEXT",
+    sasl: { mechanism: "SCRAM-SHA-512", username: "alice", password: "alice-secret" },
+  };
+  const deadline = performance.now() + LOGIN_SECONDS * 1000;
+  let count = 0;
+  const started = performance.now();
+  await Promise.all(Array.from({ length: 4 }, async () => {
+    while (performance.now() < deadline) {
+      const connection = await Connection.connect({ host: "127.0.0.1", port, security });
+      connection.close();
+      count++;
+    }
+  }));
+  const seconds = (performance.now() - started) / 1000;
+  return `| SCRAM-SHA-512 logins (4 at a time, client and server on this machine) | ${
+    Math.round(count / seconds).toLocaleString("en-US")
+  } /s | ${count} logins in ${seconds.toFixed(1)} s |`;
+}
+
+/** Sequential acks=1 sends as alice; round-trip p50/p99 in ms. */
+async function sendLatency(authorizer: boolean): Promise<{ p50: number; p99: number }> {
+  await using secure = await startSecureCluster({
+    users: { alice: "alice-secret", broker: "broker-secret" },
+    listeners: (_id, port) => [`SASL_PLAINTEXT://127.0.0.1:${port}`],
+    brokerArgs: authorizer ? ["--authorizer", "acl", "--super-users", "User:broker"] : [],
+    interBrokerProperties: () =>
+      "security.protocol=SASL_PLAINTEXT\nsasl.mechanism=SCRAM-SHA-512\nsasl.username=broker\nsasl.password=broker-secret\n",
+    clientSecurity: () => ({
+      protocol: "SASL_PLAINTEXT",
+      sasl: { mechanism: "SCRAM-SHA-512", username: "broker", password: "broker-secret" },
+    }),
+  });
+  const bootstrap = secure.cluster.bootstrap;
+  await createTopics(bootstrap, [{ name: "latency", partitions: 1, replicationFactor: 1 }], 60_000, {
+    protocol: "SASL_PLAINTEXT",
+    sasl: { mechanism: "SCRAM-SHA-512", username: "broker", password: "broker-secret" },
+  });
+  if (authorizer) {
+    const added = await runCli([
+      "acl",
+      "add",
+      "--allow",
+      "User:alice",
+      "--operation",
+      "Write",
+      "--topic",
+      "latency",
+      "--coordinator",
+      secure.cluster.coordinatorAddress,
+    ]);
+    if (added.code !== 0) throw new Error(added.stderr);
+  }
+  await using producer = new Producer({
+    bootstrap,
+    security: {
+      protocol: "SASL_PLAINTEXT",
+      sasl: { mechanism: "SCRAM-SHA-512", username: "alice", password: "alice-secret" },
+    },
+    acks: 1,
+    lingerMs: 0,
+  });
+  // Warm up (and wait for the ACL to reach the broker's cache).
+  for (let i = 0; i < 200; i++) {
+    try {
+      await producer.send({ topic: "latency", partition: 0, value: VALUE });
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+  const times: number[] = [];
+  for (let i = 0; i < SENDS; i++) {
+    const started = performance.now();
+    await producer.send({ topic: "latency", partition: 0, value: VALUE });
+    times.push(performance.now() - started);
+  }
+  const ordered = sorted(times);
+  return { p50: ordered[Math.floor(ordered.length / 2)], p99: ordered[Math.floor(ordered.length * 0.99)] };
+}
+
+export async function run(): Promise<void> {
+  const load = Deno.loadavg().map((value) => value.toFixed(2)).join(" ");
+  console.log(`${new Date().toISOString()}, load average ${load}, ${navigator.hardwareConcurrency} cores`);
+  console.log(`\n${RECORDS.toLocaleString("en-US")} records of 100 bytes, ${RUNS} runs, one broker\n`);
+  console.log(
+    "| listener | operation | records/s (best) | records/s (median) | MB/s (best) | vs PLAINTEXT |",
+  );
+  console.log("| --- | --- | ---: | ---: | ---: | ---: |");
+  for (const row of await throughput()) console.log(row);
+  console.log("\n| measure | value | detail |\n| --- | ---: | --- |");
+  console.log(await logins());
+  const without = await sendLatency(false);
+  const withAcls = await sendLatency(true);
+  const overhead = ((withAcls.p50 - without.p50) / without.p50) * 100;
+  console.log(
+    `| produce round trip, no authorizer (${SENDS} sequential acks=1 sends) | p50 ${
+      without.p50.toFixed(3)
+    } ms | p99 ${without.p99.toFixed(3)} ms |`,
+  );
+  console.log(
+    `| produce round trip, --authorizer acl | p50 ${withAcls.p50.toFixed(3)} ms | p99 ${
+      withAcls.p99.toFixed(3)
+    } ms; p50 difference ${overhead.toFixed(1)}% |`,
+  );
+}
