@@ -3,7 +3,9 @@
  * processes (logs under <data-dir>/logs), ready once the controller is elected and every broker
  * is live; then a status table refreshed every 2 s until Ctrl-C, which stops the brokers
  * (controlled shutdown) and then the coordinator. Data stays in --data-dir, so the next `dev`
- * finds its topics and records again.
+ * finds its topics and records again. With --secure: SASL_SSL listeners with a local CA made
+ * once under <data-dir>/secure, an admin user created before the brokers start, ACLs enforced,
+ * and the client settings printed for kcat, kafkajs and vltava (--command-config).
  *
  * @example
  * ```sh
@@ -15,6 +17,10 @@ import { registerCommands } from "./program.ts";
 import { CliError } from "./cli-error.ts";
 import { integerOption } from "./options.ts";
 import { CHAOS_ACTIONS, type ChaosAction, LocalCluster } from "../dev/local-cluster.ts";
+import { type LocalSecurity, prepareLocalSecurity } from "../dev/local-secure.ts";
+import { connectCoordination } from "../broker/zk-coordination.ts";
+import { upsertScramCredential } from "../security/credential-store.ts";
+import { createScramCredential, SCRAM_SHA_256, SCRAM_SHA_512 } from "../security/scram.ts";
 import { ZooKeeperClient } from "../zk/client/mod.ts";
 import { type ClusterStatus, readClusterStatus } from "../broker/controller/cluster-status.ts";
 import { Timeline } from "../events/timeline.ts";
@@ -80,6 +86,46 @@ function statusTable(status: ClusterStatus): string {
   return `${table.toString()}\n${summary}`;
 }
 
+/** The admin user (SCRAM-SHA-256 and -512), written to the coordinator before any broker starts. */
+async function createAdmin(coordinator: string, secure: LocalSecurity): Promise<void> {
+  const coordination = await connectCoordination(coordinator, 10_000);
+  try {
+    for (
+      const [name, mechanism] of [["SCRAM-SHA-256", SCRAM_SHA_256], ["SCRAM-SHA-512", SCRAM_SHA_512]] as const
+    ) {
+      await upsertScramCredential(
+        coordination,
+        secure.adminUser,
+        name,
+        await createScramCredential(mechanism, secure.adminPassword, 4096),
+      );
+    }
+  } finally {
+    await coordination.close();
+  }
+}
+
+/** What to paste into kcat and kafkajs to reach the secured dev cluster as the admin. */
+function clientSettingLines(bootstrap: string, secure: LocalSecurity): string[] {
+  const ca = secure.caFile;
+  const config = `--bootstrap ${bootstrap} --command-config ${secure.clientProperties}`;
+  return [
+    `  security:    SASL_SSL, SCRAM-SHA-512, user ${secure.adminUser} (super user; ACLs enforced)`,
+    `  settings:    ${secure.clientProperties} (Kafka client properties, with the password)`,
+    `  CA:          ${ca}`,
+    "kcat:",
+    `  kcat -b ${bootstrap} -X security.protocol=SASL_SSL -X sasl.mechanisms=SCRAM-SHA-512 ` +
+    `-X sasl.username=${secure.adminUser} -X sasl.password=${secure.adminPassword} -X ssl.ca.location=${ca} -L`,
+    "kafkajs:",
+    `  new Kafka({ brokers: ${JSON.stringify(bootstrap.split(","))}, ssl: { ca: [readFileSync(${
+      JSON.stringify(ca)
+    })] }, sasl: { mechanism: "scram-sha-512", username: "${secure.adminUser}", password: "${secure.adminPassword}" } })`,
+    "more users:",
+    `  vltava user create alice ${config}`,
+    `  vltava acl add --allow User:alice --operation Write --topic demo ${config}`,
+  ];
+}
+
 registerCommands((program) => {
   program.command("dev")
     .description("run a local cluster (coordinator + brokers) until Ctrl-C")
@@ -98,8 +144,22 @@ registerCommands((program) => {
       integerOption(0, 65535),
       8080,
     )
+    .option(
+      "--secure",
+      "SASL_SSL listeners with a generated local CA (needs openssl), an admin user, ACLs enforced",
+      false,
+    )
     .action(async (options) => {
+      let secure: LocalSecurity | undefined;
+      if (options.secure) {
+        try {
+          secure = await prepareLocalSecurity(options.dataDir, HOST);
+        } catch (error) {
+          throw new CliError((error as Error).message);
+        }
+      }
       const cluster = new LocalCluster({
+        secure,
         brokers: options.brokers,
         dataDir: options.dataDir,
         host: HOST,
@@ -135,7 +195,9 @@ registerCommands((program) => {
       Deno.addSignalListener("SIGINT", onSignal);
       Deno.addSignalListener("SIGTERM", onSignal);
       try {
-        await cluster.start((message) => console.log(message));
+        await cluster.start((message) => console.log(message), async () => {
+          if (secure) await createAdmin(cluster.coordinatorAddress, secure);
+        });
         zk = await ZooKeeperClient.connect(cluster.coordinatorAddress, { sessionTimeoutMs: 30_000 });
         console.log("waiting for the controller and every broker…");
         const status = await waitUntilReady(zk, options.brokers, cluster);
@@ -156,6 +218,7 @@ registerCommands((program) => {
             act: (action, brokerId) => cluster.chaos(action as ChaosAction, brokerId),
           },
         });
+        const config = secure ? ` --command-config ${secure.clientProperties}` : "";
         // One write for the whole block, so a reader never sees "cluster ready" without the addresses.
         console.log([
           `cluster ready: controller is broker ${status.controller!.brokerId} (epoch ${
@@ -165,12 +228,13 @@ registerCommands((program) => {
           `  bootstrap:   ${cluster.bootstrap}`,
           `  coordinator: ${cluster.coordinatorAddress}`,
           `  logs:        ${options.dataDir}/logs`,
+          ...(secure ? clientSettingLines(cluster.bootstrap, secure) : []),
           "try:",
           `  vltava topic create demo --partitions 3 --replication-factor ${
             Math.min(3, options.brokers)
-          } --bootstrap ${cluster.bootstrap}`,
-          `  echo hello | vltava produce demo --bootstrap ${cluster.bootstrap}`,
-          `  vltava consume demo --from-beginning --bootstrap ${cluster.bootstrap}`,
+          } --bootstrap ${cluster.bootstrap}${config}`,
+          `  echo hello | vltava produce demo --bootstrap ${cluster.bootstrap}${config}`,
+          `  vltava consume demo --from-beginning --bootstrap ${cluster.bootstrap}${config}`,
           `  vltava chaos kill 2 --console http://${HOST}:${consoleServer.port}`,
           "Ctrl-C stops everything.",
         ].join("\n"));

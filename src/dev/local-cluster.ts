@@ -5,6 +5,7 @@
  */
 import { selfCommand } from "../cli/self-command.ts";
 import { SUPERVISED_ENV } from "../cli/stop-signals.ts";
+import type { LocalSecurity } from "./local-secure.ts";
 
 /** How often the dev cluster's controller checks leader balance (Kafka's default: 300). */
 const DEV_LEADER_IMBALANCE_CHECK_SECONDS = 10;
@@ -21,6 +22,8 @@ export interface LocalClusterOptions {
   coordinatorPort: number;
   /** How long each process may take to open its port. */
   startTimeoutMs: number;
+  /** `dev --secure`: SASL_SSL listeners, brokers logging in as the admin, ACLs enforced. */
+  secure?: LocalSecurity;
 }
 
 export interface ClusterProcess {
@@ -54,7 +57,10 @@ export class LocalCluster {
   }
 
   /** Start the coordinator, then every broker; resolves when all ports accept connections. */
-  async start(onProgress: (message: string) => void): Promise<void> {
+  async start(
+    onProgress: (message: string) => void,
+    beforeBrokers: () => Promise<void> = () => Promise.resolve(),
+  ): Promise<void> {
     const { dataDir, host } = this.options;
     await Deno.mkdir(`${dataDir}/logs`, { recursive: true });
     onProgress(`starting coordinator on ${this.coordinatorAddress}`);
@@ -68,6 +74,8 @@ export class LocalCluster {
       "--data-dir",
       `${dataDir}/coordinator`,
     ]);
+    await beforeBrokers();
+    const secure = this.options.secure;
     const brokers = this.brokerPorts().map((port, index) => {
       const id = index + 1;
       onProgress(`starting broker ${id} on ${host}:${port}`);
@@ -76,10 +84,20 @@ export class LocalCluster {
         "start",
         "--id",
         String(id),
-        "--host",
-        host,
-        "--port",
-        String(port),
+        ...(secure === undefined ? ["--host", host, "--port", String(port)] : [
+          "--listeners",
+          `SASL_SSL://${host}:${port}`,
+          "--tls-cert",
+          secure.certFile,
+          "--tls-key",
+          secure.keyFile,
+          "--inter-broker-config",
+          secure.clientProperties,
+          "--authorizer",
+          "acl",
+          "--super-users",
+          `User:${secure.adminUser}`,
+        ]),
         "--coordinator",
         this.coordinatorAddress,
         "--data-dir",

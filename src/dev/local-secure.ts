@@ -1,0 +1,164 @@
+/**
+ * What `vltava dev --secure` needs on disk, made once under <data-dir>/secure and reused on the
+ * next start (so clients configured against it keep working): a local CA and a broker
+ * certificate for localhost / 127.0.0.1 signed by it (made with `openssl`, which must be on
+ * PATH — the program does not carry an X.509 writer), an admin password, and a Kafka client
+ * properties file with the admin's settings, which is both what the brokers log in to each other
+ * with (--inter-broker-config) and what the user hands to clients (--command-config).
+ *
+ * The CA's private key never leaves <data-dir>/secure (mode 0600); it is for local development,
+ * like the cluster itself.
+ *
+ * @example
+ * ```ts
+ * const secure = await prepareLocalSecurity("./vltava-data", "127.0.0.1");
+ * console.log(secure.clientProperties); // ./vltava-data/secure/admin.properties
+ * ```
+ */
+import { parseProperties } from "../security/client-properties.ts";
+
+export interface LocalSecurity {
+  dir: string;
+  caFile: string;
+  certFile: string;
+  keyFile: string;
+  adminUser: string;
+  adminPassword: string;
+  /** Kafka client properties for the admin (SASL_SSL, SCRAM-SHA-512, the CA). */
+  clientProperties: string;
+}
+
+const ADMIN = "admin";
+const VALID_DAYS = "825";
+
+async function openssl(args: string[], cwd: string): Promise<void> {
+  let result: Deno.CommandOutput;
+  try {
+    result = await new Deno.Command("openssl", { args, cwd, stdout: "null", stderr: "piped" }).output();
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) {
+      throw new Error(
+        "vltava dev --secure makes its local CA with openssl: install it (apt-get install openssl)",
+      );
+    }
+    throw error;
+  }
+  if (!result.success) {
+    throw new Error(`openssl ${args[0]} failed: ${new TextDecoder().decode(result.stderr).trim()}`);
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return false;
+    throw error;
+  }
+}
+
+/** Make (or find) the CA, the broker certificate and the admin's settings. */
+export async function prepareLocalSecurity(dataDir: string, host: string): Promise<LocalSecurity> {
+  const dir = `${dataDir}/secure`;
+  await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
+  const secure: LocalSecurity = {
+    dir,
+    caFile: `${dir}/ca.pem`,
+    certFile: `${dir}/broker.pem`,
+    keyFile: `${dir}/broker.key`,
+    adminUser: ADMIN,
+    adminPassword: "",
+    clientProperties: `${dir}/admin.properties`,
+  };
+  if (!await exists(secure.caFile) || !await exists(secure.certFile) || !await exists(secure.keyFile)) {
+    await makeCertificates(dir, host);
+  }
+  if (await exists(secure.clientProperties)) {
+    const properties = parseProperties(await Deno.readTextFile(secure.clientProperties));
+    secure.adminPassword = properties.get("sasl.password") ?? "";
+  }
+  if (secure.adminPassword === "") {
+    const random = crypto.getRandomValues(new Uint8Array(18));
+    secure.adminPassword = btoa(String.fromCharCode(...random)).replaceAll("+", "-").replaceAll("/", "_");
+    await Deno.writeTextFile(
+      secure.clientProperties,
+      [
+        "# vltava dev --secure: the admin's client settings (Kafka client properties)",
+        "security.protocol=SASL_SSL",
+        "sasl.mechanism=SCRAM-SHA-512",
+        `sasl.username=${ADMIN}`,
+        `sasl.password=${secure.adminPassword}`,
+        `ssl.ca.location=${await Deno.realPath(secure.caFile)}`,
+        "",
+      ].join("\n"),
+      { mode: 0o600 },
+    );
+  }
+  return secure;
+}
+
+async function makeCertificates(dir: string, host: string): Promise<void> {
+  await openssl([
+    "req",
+    "-x509",
+    "-newkey",
+    "rsa:2048",
+    "-nodes",
+    "-sha256",
+    "-days",
+    VALID_DAYS,
+    "-subj",
+    "/CN=Vltava dev CA",
+    "-addext",
+    "basicConstraints=critical,CA:TRUE",
+    "-addext",
+    "keyUsage=critical,keyCertSign,cRLSign",
+    "-keyout",
+    "ca.key",
+    "-out",
+    "ca.pem",
+  ], dir);
+  await openssl([
+    "req",
+    "-newkey",
+    "rsa:2048",
+    "-nodes",
+    "-subj",
+    "/CN=localhost",
+    "-keyout",
+    "broker.key",
+    "-out",
+    "broker.csr",
+  ], dir);
+  const names = new Set([
+    "DNS:localhost",
+    "IP:127.0.0.1",
+    /^[\d.]+$/.test(host) ? `IP:${host}` : `DNS:${host}`,
+  ]);
+  await Deno.writeTextFile(
+    `${dir}/broker.ext`,
+    "basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n" +
+      `subjectAltName=${[...names].join(",")}\n`,
+  );
+  await openssl([
+    "x509",
+    "-req",
+    "-sha256",
+    "-days",
+    VALID_DAYS,
+    "-in",
+    "broker.csr",
+    "-CA",
+    "ca.pem",
+    "-CAkey",
+    "ca.key",
+    "-CAcreateserial",
+    "-extfile",
+    "broker.ext",
+    "-out",
+    "broker.pem",
+  ], dir);
+  await Deno.chmod(`${dir}/ca.key`, 0o600);
+  await Deno.chmod(`${dir}/broker.key`, 0o600);
+}
