@@ -6,7 +6,8 @@
  *   costs PBKDF2 with 4,096 iterations on both ends).
  * - The produce latency ACL checks add: sequential acks=1 sends by a non-super user over
  *   SASL_PLAINTEXT against a broker without an authorizer and one with `--authorizer acl` and
- *   an ALLOW for that user (p50/p99 of round trips).
+ *   an ALLOW for that user (p50/p99 of round trips; two broker processes one after the other,
+ *   so machine noise shows), and the cost of one check in process.
  * The issue names no peer for these (they compare the broker with itself). Prints markdown.
  *
  * Knobs (env): BENCH_SECURITY_RECORDS (default 500,000), BENCH_SECURITY_RUNS (3; best and
@@ -18,6 +19,8 @@ import { Producer } from "../src/client/producer.ts";
 import type { ClientSecurity } from "../src/client/security.ts";
 import { createTopics } from "../tests/helpers/cluster.ts";
 import { runCli } from "../tests/helpers/program.ts";
+import { AclAuthorizer } from "../src/security/acl-authorizer.ts";
+import { AclOperation, AclPermission, PatternType, ResourceType } from "../src/kafka/acl.ts";
 import { startSecureCluster } from "../tests/helpers/secure-cluster.ts";
 
 const RECORDS = Number(Deno.env.get("BENCH_SECURITY_RECORDS") ?? 500_000);
@@ -220,6 +223,35 @@ async function sendLatency(authorizer: boolean): Promise<{ p50: number; p99: num
   return { p50: ordered[Math.floor(ordered.length / 2)], p99: ordered[Math.floor(ordered.length * 0.99)] };
 }
 
+/** One authorization check as a Produce makes it (memoized decision), in this process: ns. */
+function aclCheckNs(): number {
+  const authorizer = new AclAuthorizer({ superUsers: ["User:broker"] });
+  for (let i = 0; i < 1000; i++) {
+    authorizer.setAcls(
+      { resourceType: ResourceType.Topic, resourceName: `topic-${i}`, patternType: PatternType.Literal },
+      [{
+        principal: `User:user-${i}`,
+        host: "*",
+        operation: AclOperation.Write,
+        permissionType: AclPermission.Allow,
+      }],
+    );
+  }
+  const request = {
+    principal: "User:user-7",
+    host: "127.0.0.1",
+    operation: AclOperation.Write,
+    resourceType: ResourceType.Topic,
+    resourceName: "topic-7",
+  };
+  const checks = 1_000_000;
+  let allowed = 0;
+  const started = performance.now();
+  for (let i = 0; i < checks; i++) if (authorizer.authorize(request)) allowed++;
+  if (allowed !== checks) throw new Error("the check should allow");
+  return ((performance.now() - started) * 1e6) / checks;
+}
+
 export async function run(): Promise<void> {
   const load = Deno.loadavg().map((value) => value.toFixed(2)).join(" ");
   console.log(`${new Date().toISOString()}, load average ${load}, ${navigator.hardwareConcurrency} cores`);
@@ -231,6 +263,12 @@ export async function run(): Promise<void> {
   for (const row of await throughput()) console.log(row);
   console.log("\n| measure | value | detail |\n| --- | ---: | --- |");
   console.log(await logins());
+  const checkNs = aclCheckNs();
+  console.log(
+    `| one ACL check (1,000 ACLs, memoized decision, in process) | ${
+      checkNs.toFixed(0)
+    } ns | one per topic per request |`,
+  );
   const without = await sendLatency(false);
   const withAcls = await sendLatency(true);
   const overhead = ((withAcls.p50 - without.p50) / without.p50) * 100;
