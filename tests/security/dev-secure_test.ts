@@ -25,6 +25,8 @@ peerTest("vltava dev --secure: SASL_SSL with a local CA, an admin user, printed 
     String(basePort),
     "--coordinator-port",
     String(coordinatorPort),
+    "--console-port",
+    "0",
   ]);
   await dev.waitForOutput(/cluster ready/, 120_000);
   const settings = (await dev.waitForOutput(/settings: +(\S+)/, 10_000))[1];
