@@ -17,7 +17,10 @@
  * map's end or its key is absent from the map or it is its key's latest; dropping keyless records
  * (appendAsLeader refuses them on compacted topics, as Kafka does, so they only come from before a
  * policy change) and tombstones (null value) of segments whose newest timestamp is more than
- * delete.retention.ms old; control batches are kept whole. Each group is one synchronous step
+ * delete.retention.ms old; control batches are kept whole. Transactions: the cleanable section ends
+ * at the last stable offset (an open transaction may still abort), and the batches of aborted
+ * transactions are dropped and never enter the key map (an aborted record must not displace the
+ * committed value of its key). Each group is one synchronous step
  * swapped in crash-safely (segment-swap.ts); the cleaner yields to the event loop between
  * segments and groups and gives up the pass when the log was truncated or closed meanwhile.
  * maintain() starts a pass when dirty bytes / cleanable bytes ≥ min.cleanable.dirty.ratio.
@@ -54,12 +57,22 @@ export interface CleanableLog {
   readonly segments: readonly LogSegment[];
   readonly logStartOffset: number;
   readonly highWatermark: number;
+  /** Transactions the log holds (its Partition's producer state); none when absent. */
+  readonly transactions?: TransactionView | null;
   /** Changes whenever the log is truncated. */
   readonly generation: number;
   readonly closed: boolean;
   readonly logger: StorageLogger;
   /** Put `replacement` in place of `group` (adjacent segments of the list). */
   replaceSegments(group: readonly LogSegment[], replacement: LogSegment): void;
+}
+
+/** What the cleaner needs to know of transactions (a Partition's producer state answers). */
+export interface TransactionView {
+  /** The first offset of the oldest open transaction, Infinity when none is open. */
+  firstUnstableOffset(): number;
+  /** Does the batch of this producer at this offset belong to an aborted transaction? */
+  isAborted(producerId: bigint, offset: number): boolean;
 }
 
 /** What one clean() did. */
@@ -141,13 +154,25 @@ export class LogCleaner {
     };
   }
 
+  /** Does the decoded batch belong to an aborted transaction (its records are never visible)? */
+  #aborted(batch: { transactional: boolean; producerId: bigint; baseOffset: number }): boolean {
+    const transactions = this.#log.transactions;
+    return batch.transactional && transactions != null &&
+      transactions.isAborted(batch.producerId, batch.baseOffset);
+  }
+
   /** Base offset of the first segment that may not be cleaned yet. */
   #cleanableEndOffset(nowMs: number): number {
     const segments = this.#log.segments;
     const { minCompactionLagMs } = this.#log.config;
+    // Wholly below the high watermark and below every open transaction (it may still abort).
+    const stableEnd = Math.min(
+      this.#log.highWatermark,
+      this.#log.transactions?.firstUnstableOffset() ?? Infinity,
+    );
     for (let i = 0; i < segments.length - 1; i++) {
       const segment = segments[i];
-      if (segments[i + 1].baseOffset > this.#log.highWatermark) return segment.baseOffset;
+      if (segments[i + 1].baseOffset > stableEnd) return segment.baseOffset;
       if (minCompactionLagMs > 0 && segment.maxTimestampMs > nowMs - minCompactionLagMs) {
         return segment.baseOffset;
       }
@@ -215,7 +240,7 @@ export class LogCleaner {
           maxBatchBytes: batch.length,
           maxDecompressedBytes: MAX_CLEANER_DECOMPRESSED_BYTES,
         });
-        if (decoded.control) continue;
+        if (decoded.control || this.#aborted(decoded)) continue;
         for (const record of decoded.records) {
           if (record.offset < cursor || record.key === null) continue;
           if (record.offset >= endOffset) break scan;
@@ -291,6 +316,12 @@ export class LogCleaner {
           });
           if (decoded.control) {
             writer.append(batch);
+            continue;
+          }
+          if (this.#aborted(decoded)) {
+            stats.recordsRead += decoded.records.length;
+            stats.recordsDropped += decoded.records.length;
+            changed = true;
             continue;
           }
           stats.recordsRead += decoded.records.length;

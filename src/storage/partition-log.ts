@@ -43,7 +43,7 @@ import { writeCheckpoint } from "./checkpoint-file.ts";
 import { fsyncDirectory, isIoError, replaceFileAtomically } from "./file-io.ts";
 import type { EpochEndOffset, EpochEntry, LeaderEpochCache } from "./leader-epoch-cache.ts";
 import { deletesByRetention, isCompacted, type LogConfig, resolveLogConfig } from "./log-config.ts";
-import { type CleanableLog, type CleanerStats, LogCleaner } from "./log-cleaner.ts";
+import { type CleanableLog, type CleanerStats, LogCleaner, type TransactionView } from "./log-cleaner.ts";
 import { CLEAN_SHUTDOWN_MARKER, loadLog, OFFSETS_CHECKPOINT, type StorageLogger } from "./log-loader.ts";
 import { LogSegment, MAX_RELATIVE_OFFSET, type SegmentScan } from "./log-segment.ts";
 import {
@@ -249,6 +249,9 @@ export class PartitionLog {
       get highWatermark() {
         return log.#highWatermark;
       },
+      get transactions() {
+        return log.transactions;
+      },
       get generation() {
         return log.#generation;
       },
@@ -313,6 +316,12 @@ export class PartitionLog {
   get segmentBaseOffsets(): number[] {
     return this.#segments.map((segment) => segment.baseOffset);
   }
+
+  /**
+   * What the cleaner must know of the transactions in this log (open ones bound what it cleans,
+   * aborted ones it drops); set by the Partition that owns the producer state.
+   */
+  transactions: TransactionView | null = null;
 
   /** Base offset of the active (newest) segment: it changes when the log rolls. */
   get activeSegmentBaseOffset(): number {

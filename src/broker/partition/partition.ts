@@ -198,6 +198,11 @@ export class Partition implements TopicPartition {
     this.#now = deps.now ?? Date.now;
     this.#producers = this.#recoverProducers();
     this.#activeBase = log.activeSegmentBaseOffset;
+    // The cleaner asks the current producer state (replaced on truncation) about transactions.
+    log.transactions = {
+      firstUnstableOffset: () => this.#producers.firstUnstableOffset,
+      isAborted: (producerId, offset) => this.#producers.isAborted(producerId, offset),
+    };
   }
 
   // --- what the partition knows ----------------------------------------------------------

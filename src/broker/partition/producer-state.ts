@@ -273,6 +273,16 @@ export class ProducerState {
     return found;
   }
 
+  /** Does the batch of this producer at this offset belong to an aborted transaction? */
+  isAborted(producerId: bigint, offset: number): boolean {
+    for (const aborted of this.#aborted) {
+      if (aborted.producerId === producerId && aborted.firstOffset <= offset && offset < aborted.lastOffset) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   /** Forget aborted transactions wholly below the log start (retention removed their records). */
   trimAborted(logStartOffset: number): void {
     if (this.#aborted.length > 0 && this.#aborted[0].lastOffset < logStartOffset) {
