@@ -52,7 +52,7 @@ function peakRssMiB(pid: number): number | undefined {
   }
 }
 
-async function produceOurs(bootstrap: string, topic: string, count: number): Promise<number> {
+export async function produceOurs(bootstrap: string, topic: string, count: number): Promise<number> {
   await using producer = new Producer({
     bootstrap,
     acks: 1,

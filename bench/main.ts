@@ -17,6 +17,7 @@ const BENCHMARKS = [
   "compaction",
   "exactly-once",
   "security",
+  "console",
 ] as const;
 
 const requested = Deno.args.length > 0 ? Deno.args : [...BENCHMARKS];

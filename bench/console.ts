@@ -1,0 +1,126 @@
+/**
+ * `deno task bench console`: what watching the cluster costs and how fast it tells.
+ *
+ * 1. Produce throughput of one broker (acks=1, 100-byte values, the producer of `bench broker`)
+ *    with its `/metrics` scraped every second against without, runs interleaved (without, with,
+ *    without, …) so that the shared machine's drift hits both alike. Target: within 2 %.
+ * 2. Time from a leader's SIGKILL to the `leader-changed` event in the timeline (the library
+ *    `vltava events` and the console use), on 3 brokers with a 4000 ms session timeout; also when
+ *    the controller wrote the new state (the event's own znode time), so the timeline's own delay
+ *    shows apart from the session timeout.
+ *
+ * Knobs (env): BENCH_RECORDS (default 1,000,000), BENCH_RUNS (4 per side), BENCH_FAILOVERS (3).
+ */
+import { createTopics, startCluster } from "../tests/helpers/cluster.ts";
+import { eventually } from "../tests/helpers/program.ts";
+import { Admin } from "../src/client/admin.ts";
+import { Timeline } from "../src/events/timeline.ts";
+import { produceOurs } from "./broker.ts";
+
+const RECORDS = Number(Deno.env.get("BENCH_RECORDS") ?? 1_000_000);
+const RUNS = Math.max(1, Number(Deno.env.get("BENCH_RUNS") ?? 4));
+const FAILOVERS = Math.max(1, Number(Deno.env.get("BENCH_FAILOVERS") ?? 3));
+
+const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+
+async function scrapedThroughput(): Promise<void> {
+  await using cluster = await startCluster({ brokerArgs: ["--http-port", "0"] });
+  const match = await cluster.brokers[0].program.waitForOutput(/metrics on (http:\/\/\S+\/metrics)/);
+  const url = match[1];
+  const topics = Array.from({ length: RUNS * 2 }, (_, i) => ({ name: `bench-metrics-${i}`, partitions: 1 }));
+  await createTopics(cluster.bootstrap, topics);
+  const plain: number[] = [];
+  const scraped: number[] = [];
+  let scrapes = 0;
+  let scrapeBytes = 0;
+  for (let run = 0; run < RUNS * 2; run++) {
+    const scraping = run % 2 === 1;
+    let timer: ReturnType<typeof setInterval> | undefined;
+    if (scraping) {
+      timer = setInterval(async () => {
+        const text = await (await fetch(url)).text();
+        scrapes++;
+        scrapeBytes = text.length;
+      }, 1000);
+    }
+    try {
+      const seconds = await produceOurs(cluster.bootstrap, topics[run].name, RECORDS);
+      (scraping ? scraped : plain).push(RECORDS / seconds);
+    } finally {
+      clearInterval(timer);
+    }
+  }
+  const best = (values: number[]) => Math.max(...values);
+  console.log(
+    `\n${
+      fmt(RECORDS)
+    } records of 100 bytes per run, acks=1, one partition; ${RUNS} runs per side, interleaved; ` +
+      `${scrapes} scrapes of ~${fmt(scrapeBytes)} bytes\n`,
+  );
+  console.log("| broker | best records/s | median records/s |");
+  console.log("|---|---:|---:|");
+  console.log(`| not scraped | ${fmt(best(plain))} | ${fmt(median(plain))} |`);
+  console.log(`| /metrics scraped every 1 s | ${fmt(best(scraped))} | ${fmt(median(scraped))} |`);
+  const change = (median(scraped) / median(plain) - 1) * 100;
+  console.log(`\nmedian with scraping vs without: ${change >= 0 ? "+" : ""}${change.toFixed(1)} %`);
+}
+
+async function failoverToEvent(): Promise<void> {
+  await using cluster = await startCluster({
+    brokers: 3,
+    brokerArgs: ["--session-timeout-ms", "4000", "--replica-lag-time-max-ms", "3000"],
+  });
+  await using timeline = await Timeline.start({
+    coordinator: cluster.coordinatorAddress,
+    sampleIntervalMs: 0,
+  });
+  const seen: number[] = [];
+  const written: number[] = [];
+  for (let round = 0; round < FAILOVERS; round++) {
+    const topic = `bench-failover-${round}`;
+    await createTopics(cluster.bootstrap, [{ name: topic, partitions: 1, replicationFactor: 3 }]);
+    let leader: number;
+    {
+      await using admin = new Admin({ bootstrap: cluster.bootstrap });
+      leader = (await admin.describeTopics([topic]))[0].partitions[0].leader;
+    }
+    const from = timeline.log.nextSeq;
+    const killedAt = Date.now();
+    cluster.broker(leader).program.signal("SIGKILL");
+    const event = await new Promise<{ time: number }>((resolve) => {
+      const unsubscribe = timeline.log.subscribe((e) => {
+        if (e.seq >= from && e.type === "leader-changed" && e.topic === topic && e.oldLeader === leader) {
+          unsubscribe();
+          resolve(e);
+        }
+      });
+    });
+    seen.push(Date.now() - killedAt);
+    written.push(event.time - killedAt);
+    await cluster.startBroker(leader, cluster.broker(leader).port);
+    await eventually(
+      "the restarted broker back in the timeline",
+      () => timeline.model.brokers.has(leader),
+      60_000,
+    );
+  }
+  console.log(
+    `\n3 brokers, session timeout 4000 ms (coordinator tick default), ${FAILOVERS} leader SIGKILLs; ms from the kill\n`,
+  );
+  console.log("| what | median ms | all (ms) |");
+  console.log("|---|---:|---|");
+  console.log(
+    `| controller wrote the new leader (znode mtime) | ${fmt(median(written))} | ${written.join(", ")} |`,
+  );
+  console.log(
+    `| leader-changed in the timeline (vltava events / console) | ${fmt(median(seen))} | ${
+      seen.join(", ")
+    } |`,
+  );
+}
+
+export async function run(): Promise<void> {
+  await scrapedThroughput();
+  await failoverToEvent();
+}
