@@ -7,6 +7,8 @@ import { registerCommands } from "./program.ts";
 import { CliError } from "./cli-error.ts";
 import { integerOption } from "./options.ts";
 import { startCoordinator } from "../coordinator/server.ts";
+import { coordinatorMetricsText } from "../coordinator/coordinator-metrics.ts";
+import { type MetricsServer, serveMetrics } from "../metrics/metrics-server.ts";
 
 registerCommands((program) => {
   const coordinator = program.command("coordinator").description("the ZooKeeper-compatible coordinator");
@@ -40,6 +42,11 @@ registerCommands((program) => {
       100_000,
     )
     .option("--max-connections <count>", "most client connections at once", integerOption(1), 1024)
+    .option(
+      "--http-port <port>",
+      "serve Prometheus metrics (ZooKeeper's names) at http://HOST:PORT/metrics (off unless given; 0: a free port)",
+      integerOption(0, 65535),
+    )
     .action(async (options) => {
       const tickMs = options.tickMs;
       const minSessionTimeoutMs = options.minSessionTimeoutMs ?? 2 * tickMs;
@@ -76,9 +83,27 @@ registerCommands((program) => {
         }
         throw new CliError(`cannot start the coordinator: ${message}`);
       }
+      let metrics: MetricsServer | undefined;
+      if (options.httpPort !== undefined) {
+        const coordinator = server;
+        try {
+          metrics = serveMetrics({
+            hostname: options.host,
+            port: options.httpPort,
+            render: () => coordinatorMetricsText(coordinator.stats()),
+          });
+        } catch (error) {
+          await server.close();
+          throw new CliError(
+            `cannot serve metrics on ${options.host}:${options.httpPort}: ${(error as Error).message}`,
+          );
+        }
+        console.log(`coordinator metrics on http://${options.host}:${metrics.port}/metrics`);
+      }
       const releaseStopHooks = onStopRequest(() => void server.close());
       console.log(`coordinator listening on ${server.host}:${server.port}`);
       await server.closed;
+      await metrics?.close();
       releaseStopHooks();
       if (server.failure) {
         throw new CliError(`the coordinator stopped: journal write failed: ${server.failure.message}`);

@@ -51,6 +51,8 @@ export interface Coordinator {
   readonly closed: Promise<void>;
   /** Why the server stopped on its own (a journal write or fsync failed), if it did. */
   readonly failure: Error | undefined;
+  /** Counts and latencies, as `mntr` reports them (also the source of /metrics). */
+  stats(): ServerStats;
 }
 
 /** The version reported by four-letter words: the protocol level, then ours. */
