@@ -86,7 +86,12 @@ function describeTable(topics: TopicDescription[]): string {
         list(p.replicas),
         list(p.isr),
         p.logStartOffset < 0 ? "?" : p.logStartOffset,
-        p.highWatermark < 0 ? "?" : p.highWatermark,
+        // The LSO only when an open transaction holds it below the high watermark.
+        p.highWatermark < 0
+          ? "?"
+          : p.lastStableOffset >= 0 && p.lastStableOffset < p.highWatermark
+          ? `${p.highWatermark} (LSO ${p.lastStableOffset})`
+          : p.highWatermark,
         p.logEndOffset < 0 ? "?" : p.logEndOffset,
         p.logStartOffset < 0 || p.highWatermark < 0 ? "?" : p.highWatermark - p.logStartOffset,
         humanBytes(p.sizeBytes),

@@ -61,6 +61,8 @@ export interface PartitionDescription {
   offlineReplicas: number[];
   logStartOffset: number;
   highWatermark: number;
+  /** Last stable offset (below the oldest open transaction; the high watermark when none); -1 when unknown. */
+  lastStableOffset: number;
   /** Log end offset on the leader (records not yet replicated included); -1 when unknown. */
   logEndOffset: number;
   /** Bytes in the partition's segment files on the leader (DescribeLogDirs); -1 when unknown. */
@@ -220,20 +222,22 @@ export class Admin {
       }))
     );
     const latestSpecs = queries.map((q) => ({ ...q, spec: "latest" as const }));
-    const [earliest, latest, logEnd, sizes] = await Promise.all([
+    const [earliest, latest, stable, logEnd, sizes] = await Promise.all([
       listOffsets(this.cluster, queries.map((q) => ({ ...q, spec: "earliest" as const }))),
       listOffsets(this.cluster, latestSpecs),
+      listOffsets(this.cluster, latestSpecs, -1, 1),
       listOffsets(this.cluster, latestSpecs, DEBUGGING_REPLICA_ID),
       leaderLogSizes(this.cluster, queries),
     ]);
     const offsets = new Map<
       string,
-      { logStartOffset: number; highWatermark: number; logEndOffset: number }
+      { logStartOffset: number; highWatermark: number; lastStableOffset: number; logEndOffset: number }
     >();
     queries.forEach((q, i) => {
       offsets.set(`${q.topic}\0${q.partition}`, {
         logStartOffset: earliest[i].error ? -1 : earliest[i].offset,
         highWatermark: latest[i].error ? -1 : latest[i].offset,
+        lastStableOffset: stable[i].error ? -1 : stable[i].offset,
         logEndOffset: logEnd[i].error ? -1 : logEnd[i].offset,
       });
     });
@@ -249,6 +253,7 @@ export class Admin {
         offlineReplicas: p.offlineReplicas,
         logStartOffset: offsets.get(`${topic.name}\0${p.partition}`)?.logStartOffset ?? -1,
         highWatermark: offsets.get(`${topic.name}\0${p.partition}`)?.highWatermark ?? -1,
+        lastStableOffset: offsets.get(`${topic.name}\0${p.partition}`)?.lastStableOffset ?? -1,
         logEndOffset: offsets.get(`${topic.name}\0${p.partition}`)?.logEndOffset ?? -1,
         sizeBytes: sizes.get(sizeKey(topic.name, p.partition)) ?? -1,
         underReplicated: p.isr.length < p.replicas.length,

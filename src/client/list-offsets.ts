@@ -41,12 +41,14 @@ export const DEBUGGING_REPLICA_ID = -2;
 
 /**
  * Look up offsets; the result array lines up with `queries`. Never throws per partition.
- * `replicaId` DEBUGGING_REPLICA_ID asks for log end offsets (for admin views) instead.
+ * `replicaId` DEBUGGING_REPLICA_ID asks for log end offsets (for admin views) instead;
+ * `isolationLevel` 1 (read_committed) makes "latest" the last stable offset.
  */
 export async function listOffsets(
   cluster: Cluster,
   queries: OffsetQuery[],
   replicaId = -1,
+  isolationLevel = 0,
 ): Promise<OffsetResult[]> {
   const results: OffsetResult[] = queries.map(() => ({ offset: -1, timestamp: -1 }));
   const byLeader = new Map<number, number[]>();
@@ -76,7 +78,7 @@ export async function listOffsets(
         (w) =>
           writeListOffsetsRequest(w, version, {
             replicaId,
-            isolationLevel: 0,
+            isolationLevel,
             topics: [...topics].map(([name, list]) => ({
               name,
               partitions: list.map((index) => ({

@@ -6,7 +6,8 @@
  * releases them; an ABORT marker releases them too, and read_committed fetches name the aborted
  * transaction so clients drop its records; a client may not write control batches itself; all of
  * it survives a SIGKILL and restart (snapshots plus the log replay). The project's Consumer with
- * isolationLevel read_committed drops aborted records and stops at the LSO.
+ * isolationLevel read_committed drops aborted records and stops at the LSO; `vltava topic describe`
+ * shows the LSO while a transaction holds it below the high watermark.
  */
 import assert from "node:assert/strict";
 import { ApiKey } from "../../src/kafka/api-keys.ts";
@@ -23,7 +24,7 @@ import { ErrorCode } from "../../src/kafka/errors.ts";
 import { decodeRecordBatches, encodeRecordBatch } from "../../src/kafka/record-batch.ts";
 import { markerBatch } from "../../src/broker/handlers/write-txn-markers.ts";
 import { Consumer } from "../../src/client/consumer.ts";
-import { eventually } from "../helpers/program.ts";
+import { eventually, runCli } from "../helpers/program.ts";
 import { brokerTestBed, RawKafka, startBrokerProcess, text } from "./broker-harness.ts";
 
 const options = { sanitizeOps: false, sanitizeResources: false };
@@ -137,6 +138,15 @@ Deno.test(
       assert.deepEqual(seen.values, ["plain"]);
       assert.deepEqual([seen.lastStableOffset, seen.highWatermark], [1, 4]);
       assert.deepEqual([await latestOffset(client, 1), await latestOffset(client, 0)], [1, 4]);
+      const described = await runCli([
+        "topic",
+        "describe",
+        TOPIC,
+        "--bootstrap",
+        `127.0.0.1:${bed.options.port}`,
+      ]);
+      assert.equal(described.code, 0, described.stderr);
+      assert.match(described.stdout, /4 \(LSO 1\)/, "topic describe shows the LSO below the high watermark");
       const uncommitted = await client.fetch(TOPIC, 0, 0);
       assert.equal(decodeRecordBatches(uncommitted.records!).length, 3, "read_uncommitted reads on");
 
