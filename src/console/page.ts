@@ -67,8 +67,10 @@ export const CONSOLE_PAGE = `<!doctype html>
   <p class="explain">A consumer group shares a topic's partitions among its members. When a member joins or
   leaves, the group's coordinator runs a <b>rebalance</b>: members rejoin (PreparingRebalance), the leader
   assigns partitions (CompletingRebalance), and the group is Stable again in a new <b>generation</b>; commits
-  from an older generation are refused.</p>
-  <table><thead><tr><th>group</th><th>state</th><th>coordinator</th><th>member</th><th>partitions</th></tr></thead>
+  from an older generation are refused. <b>Lag</b> is how far the group's committed offsets trail the high
+  watermark (hover the chart for each partition): it grows while consumers are stopped and falls as they catch up.</p>
+  <table><thead><tr><th>group</th><th>state</th><th>coordinator</th><th>member</th><th>partitions</th><th>lag</th>
+  <th>lag over time</th></tr></thead>
   <tbody id="groups"></tbody></table>
 </section>
 </div>
@@ -166,10 +168,18 @@ async function refresh() {
   }
   $("partitions").innerHTML = rows.join("");
   const groupRows = [];
+  const now = Date.now();
   for (const g of groups.groups) {
+    const history = lagHistory.get(g.group) || [];
+    history.push([now, g.totalLag]);
+    if (history.length > LAG_POINTS) history.splice(0, history.length - LAG_POINTS);
+    lagHistory.set(g.group, history);
     const members = g.members.length ? g.members : [{ memberId: "", partitions: [] }];
-    members.forEach((m, i) => groupRows.push("<tr><td>" + (i ? "" : esc(g.group)) + "</td><td>" + (i ? "" : esc(g.state)) +
-      "</td><td>" + (i ? "" : g.coordinator) + "</td><td>" + esc(m.memberId) + "</td><td>" + esc(m.partitions.join(", ")) + "</td></tr>"));
+    const lags = g.offsets.map((o) => o.topic + "-" + o.partition + ": " + (o.lag ?? "?") + " (at " + o.committed + ")").join(", ");
+    members.forEach((m, i) => groupRows.push('<tr data-group="' + esc(g.group) + '"><td>' + (i ? "" : esc(g.group)) + "</td><td>" +
+      (i ? "" : esc(g.state)) + "</td><td>" + (i ? "" : g.coordinator) + "</td><td>" + esc(m.memberId) + "</td><td>" +
+      esc(m.partitions.join(", ")) + '</td><td class="lag">' + (i ? "" : g.totalLag) + '</td><td title="' + esc(lags) + '">' +
+      (i ? "" : sparkline(history)) + "</td></tr>"));
   }
   $("groups").innerHTML = groupRows.join("");
 }
@@ -183,6 +193,17 @@ $("brokers").addEventListener("click", async (ev) => {
   $("chaos-result").textContent = body.done || body.error || ("chaos: " + response.status);
   scheduleRefresh();
 });
+const LAG_POINTS = 120;
+const lagHistory = new Map();
+/** Total lag over time as a small SVG line (the last LAG_POINTS refreshes). */
+function sparkline(points) {
+  if (points.length < 2) return "";
+  const max = Math.max(1, ...points.map((p) => p[1]));
+  const w = 160, h = 28;
+  const xy = points.map((p, i) => (i * w / (LAG_POINTS - 1)).toFixed(1) + "," + (h - p[1] * (h - 2) / max - 1).toFixed(1));
+  return '<svg class="lag-chart" width="' + w + '" height="' + h + '"><polyline fill="none" stroke="#1d3557" stroke-width="1.5" points="' +
+    xy.join(" ") + '"/></svg> max ' + max;
+}
 let refreshTimer = null;
 function scheduleRefresh() {
   if (refreshTimer !== null) return;

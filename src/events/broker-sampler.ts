@@ -17,6 +17,7 @@
 import { ApiKey } from "../kafka/api-keys.ts";
 import { readDescribeGroupsResponse, writeDescribeGroupsRequest } from "../kafka/apis/describe-groups.ts";
 import { readListGroupsResponse, writeListGroupsRequest } from "../kafka/apis/list-groups.ts";
+import { readOffsetFetchResponse, writeOffsetFetchRequest } from "../kafka/apis/offset-fetch.ts";
 import { CONSUMER_PROTOCOL_TYPE, decodeAssignment } from "../kafka/consumer-protocol.ts";
 import { Cluster, type ClusterOptions } from "../client/cluster.ts";
 import { listOffsets } from "../client/list-offsets.ts";
@@ -29,6 +30,10 @@ export interface GroupSnapshot {
   protocolType: string;
   coordinator: number;
   members: GroupMember[];
+  /** Committed offsets, with lag = high watermark − committed (null until the watermark is sampled). */
+  offsets: { topic: string; partition: number; committed: number; lag: number | null }[];
+  /** Sum of the known lags. */
+  totalLag: number;
 }
 
 /** Groups followed at most (a bound on memory and on DescribeGroups size); more are ignored. */
@@ -216,7 +221,33 @@ export class BrokerSampler {
       (w) => writeDescribeGroupsRequest(w, dv, { groups }),
       (r) => readDescribeGroupsResponse(r, dv),
     );
+    // Committed offsets: one OffsetFetch per group, pipelined on the coordinator's connection.
+    const ov = Math.max(2, connection.versionFor(ApiKey.OffsetFetch));
+    const committed = await Promise.all(groups.map((groupId) =>
+      connection.request(
+        ApiKey.OffsetFetch,
+        ov,
+        (w) => writeOffsetFetchRequest(w, ov, { groupId, topics: null }),
+        (r) => readOffsetFetchResponse(r, ov),
+      ).catch(() => null) // a group whose offsets cannot be read now shows none this round
+    ));
+    const offsetsOf = new Map(groups.map((groupId, i) => {
+      const offsets = (committed[i]?.topics ?? []).flatMap((t) =>
+        t.partitions.filter((p) => p.committedOffset >= 0).map((p) => {
+          const hwm = this.highWatermarks.get(`${t.name}\0${p.partitionIndex}`);
+          return {
+            topic: t.name,
+            partition: p.partitionIndex,
+            committed: p.committedOffset,
+            lag: hwm === undefined ? null : Math.max(0, hwm - p.committedOffset),
+          };
+        })
+      );
+      return [groupId, offsets];
+    }));
     return described.groups.filter((g) => g.errorCode === 0).map((g) => ({
+      offsets: offsetsOf.get(g.groupId) ?? [],
+      totalLag: (offsetsOf.get(g.groupId) ?? []).reduce((sum, o) => sum + (o.lag ?? 0), 0),
       group: g.groupId,
       state: g.groupState,
       protocolType: g.protocolType,

@@ -16,6 +16,7 @@ import { createTopics, produceValues, startCluster, type TestCluster } from "../
 import { eventually, RunningProgram, tempDir } from "../helpers/program.ts";
 import { PEERS, peerTest } from "../helpers/peers.ts";
 import { Admin } from "../../src/client/admin.ts";
+import { GroupAdmin } from "../../src/client/group-admin.ts";
 
 const options = { sanitizeOps: false, sanitizeResources: false };
 const BROKER_ARGS = ["--replica-lag-time-max-ms", "3000", "--session-timeout-ms", "4000"];
@@ -79,6 +80,26 @@ Deno.test("the console API answers the views and refuses bad requests with clear
   });
   assert.equal(noChaos.status, 404);
   assert.match(String(noChaos.body.error), /only available in a cluster started by vltava dev/);
+
+  // Group lag: committed offsets against the sampled high watermark, growing as records arrive.
+  await createTopics(cluster.bootstrap, [{ name: "lagged", partitions: 1, replicationFactor: 3 }]);
+  await produceValues(cluster.bootstrap, "lagged", 0, 5);
+  const groupAdmin = new GroupAdmin({ bootstrap: cluster.bootstrap });
+  try {
+    await groupAdmin.resetOffsets("watchers", "lagged", { kind: "offset", offset: 2 }, false);
+  } finally {
+    groupAdmin.cluster.close();
+  }
+  type GroupBody = { group: string; totalLag: number; offsets: { committed: number; lag: number | null }[] };
+  const lagOf = async () =>
+    ((await getJson(`${url}/api/groups`)).body.groups as GroupBody[]).find((g) => g.group === "watchers");
+  const first = await eventually(
+    "lag 3 for the group",
+    async () => (await lagOf())?.totalLag === 3 ? await lagOf() : undefined,
+  );
+  assert.deepEqual(first!.offsets.map((o) => [o.committed, o.lag]), [[2, 3]]);
+  await produceValues(cluster.bootstrap, "lagged", 0, 4);
+  await eventually("lag 7 after four more records", async () => (await lagOf())?.totalLag === 7);
 
   // A stream client that connects and vanishes costs nothing: the server still answers.
   const abort = new AbortController();

@@ -41,6 +41,8 @@ const group = (state: string, members: ReturnType<typeof member>[]): GroupSnapsh
   protocolType: "consumer",
   coordinator: 1,
   members,
+  offsets: [],
+  totalLag: 0,
 });
 
 Deno.test("group descriptions diff into member and rebalance events", () => {
