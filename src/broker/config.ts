@@ -52,6 +52,8 @@ export interface BrokerConfig {
   defaultReplicationFactor: number;
   /** Create unknown topics on Metadata / Produce. */
   autoCreateTopics: boolean;
+  /** Largest partition count of one topic (creation and CreatePartitions beyond it are refused). */
+  maxPartitionsPerTopic: number;
   fsync: FsyncPolicy;
   /** Largest request frame accepted (Kafka's socket.request.max.bytes). */
   maxFrameBytes: number;
@@ -124,6 +126,7 @@ export const DEFAULT_BROKER_CONFIG: Omit<
   numPartitions: 1,
   defaultReplicationFactor: 1,
   autoCreateTopics: false,
+  maxPartitionsPerTopic: 10_000,
   fsync: "never",
   maxFrameBytes: 104_857_600,
   maxInFlightRequests: 100,
@@ -234,6 +237,7 @@ export function resolveBrokerConfig(options: BrokerSettings): BrokerConfig {
   if (config.httpPort !== undefined) checkInt("http-port", config.httpPort, 0, 65535);
   checkInt("num-partitions", config.numPartitions, 1, 100_000);
   checkInt("default-replication-factor", config.defaultReplicationFactor, 1, 1000);
+  checkInt("max-partitions-per-topic", config.maxPartitionsPerTopic, 1, 100_000);
   checkInt("max-frame-bytes", config.maxFrameBytes, 1024, 2 ** 31 - 1);
   checkInt("max-in-flight-requests", config.maxInFlightRequests, 1, 100_000);
   checkInt("max-connections", config.maxConnections, 1, 1_000_000);

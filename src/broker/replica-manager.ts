@@ -33,6 +33,7 @@ import { DEFAULT_LOG_CONFIG, logConfigFromTopicConfigs } from "../storage/log-co
 import { PartitionLog } from "../storage/partition-log.ts";
 import { partitionDirName } from "../storage/segment-names.ts";
 import { isIoError } from "../storage/file-io.ts";
+import { SliceClock, yieldToEventLoop } from "./event-loop.ts";
 import type { ClusterView } from "./cluster-tree.ts";
 import type { BrokerConfig } from "./config.ts";
 import { ControllerEpochFence } from "./controller/controller-epoch-fence.ts";
@@ -251,8 +252,9 @@ export class ReplicaManager {
       await Promise.all(newTopics.map(async (topic) => [topic, await this.#readConfigs(topic)] as const)),
     );
     const partitionErrors = [];
-    for (const [index, state] of states.entries()) {
-      if (index > 0 && index % PARTITIONS_PER_SLICE === 0) await yieldToEventLoop();
+    const slice = new SliceClock();
+    for (const state of states) {
+      await slice.maybeYield();
       const error = (errorCode: number) => ({
         topicName: state.topicName,
         partitionIndex: state.partitionIndex,
@@ -567,10 +569,7 @@ export class ReplicaManager {
   }
 }
 
-/** Let timers and I/O run before continuing (an await of a resolved promise would not). */
-export function yieldToEventLoop(): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, 0));
-}
+export { yieldToEventLoop } from "./event-loop.ts";
 
 /** JSON with sorted keys, to compare config maps. */
 function stableJson(configs: Record<string, string>): string {

@@ -1,24 +1,26 @@
 /**
- * Topic administration in the coordinator: create (assignment + config + initial partition
- * state, in one atomic multi), add partitions, delete. Used by CreateTopics, CreatePartitions,
- * DeleteTopics, Metadata auto-creation and the group coordinator's offsets topic. The broker
- * that creates a topic writes each partition's initial state (leader = first live replica,
- * leader epoch 0, ISR = the live replicas), so a new topic is writable as soon as the
- * controller, watching the topic list, announces it; every later leadership change is the
- * controller's. Deleting removes the znodes; the controller then stops the replicas.
+ * Topic administration in the coordinator: create (config, then assignment in one multi), add
+ * partitions, delete. Used by CreateTopics, CreatePartitions, DeleteTopics, Metadata
+ * auto-creation and the group coordinator's offsets topic. As in Kafka, the admin writes only
+ * the assignment; the controller, watching the topic list and each topic's assignment, writes
+ * every new partition's first state (leader = first live replica, leader epoch 0, ISR = the live
+ * replicas) in bounded batches and announces it, so a request never turns into one coordinator
+ * write the size of the topic. Deleting removes the znodes; the controller then stops the
+ * replicas.
+ *
+ * Limits are checked before anything is written, so a refused request leaves nothing behind:
+ * --max-partitions-per-topic (INVALID_PARTITIONS) and the size of the assignment znode against
+ * the coordinator's largest write (POLICY_VIOLATION).
  */
 import { ErrorCode } from "../kafka/errors.ts";
 import type { ClusterSnapshot } from "./metadata-cache.ts";
-import { BadVersionError, type Coordination, type MultiOp, NodeExistsError } from "./coordination.ts";
+import { BadVersionError, type Coordination, NodeExistsError } from "./coordination.ts";
 import { validateTopicConfigs } from "./topic-config.ts";
 import {
   decodeTopicAssignment,
-  encodePartitionState,
   encodeTopicAssignment,
   encodeTopicConfig,
-  partitionPath,
   partitionsPath,
-  partitionStatePath,
   type ReplicaAssignment,
   topicConfigPath,
   topicPath,
@@ -34,8 +36,33 @@ export interface AdminOutcome {
 const ok: AdminOutcome = { errorCode: 0, errorMessage: null };
 const fail = (errorCode: number, errorMessage: string): AdminOutcome => ({ errorCode, errorMessage });
 
-/** Largest partition count of one topic we accept (bounds the znodes one request can create). */
+/** Default largest partition count of one topic (--max-partitions-per-topic). */
 export const MAX_PARTITIONS = 10_000;
+
+/**
+ * Largest assignment znode we write: ZooKeeper's default jute.maxbuffer (and the coordinator's
+ * --max-frame-bytes default) is 1 MiB - 1 for a whole request; the rest is left for the path and
+ * the request's framing.
+ */
+export const MAX_ASSIGNMENT_BYTES = 1_048_575 - 16 * 1024;
+
+/** The assignment's znode bytes, or an error when they are over what one coordinator write takes. */
+function encodeWithinLimit(name: string, assignment: ReplicaAssignment): Uint8Array | AdminOutcome {
+  const bytes = encodeTopicAssignment(assignment);
+  if (bytes.length <= MAX_ASSIGNMENT_BYTES) return bytes;
+  return fail(
+    ErrorCode.POLICY_VIOLATION,
+    `Topic ${name}: its assignment of ${assignment.length} partitions is ${bytes.length} bytes, over the ` +
+      `coordinator's limit of ${MAX_ASSIGNMENT_BYTES} bytes for one write; use fewer partitions or replicas`,
+  );
+}
+
+const tooMany = (name: string, partitions: number, limit: number) =>
+  fail(
+    ErrorCode.INVALID_PARTITIONS,
+    `Topic ${name}: ${partitions} partitions is over the limit of ${limit} per topic ` +
+      `(broker setting --max-partitions-per-topic)`,
+  );
 
 /**
  * Kafka's staggered assignment: leaders round-robin from a random start; followers shifted by an
@@ -84,6 +111,8 @@ export interface CreateTopicSpec {
 export interface TopicDefaults {
   numPartitions: number;
   defaultReplicationFactor: number;
+  /** Default MAX_PARTITIONS. */
+  maxPartitionsPerTopic?: number;
 }
 
 /** Check a create request against the live cluster; returns the assignment or an error. */
@@ -101,6 +130,7 @@ export function planTopic(
   const configProblem = validateTopicConfigs(spec.configs);
   if (configProblem) return fail(ErrorCode.INVALID_CONFIG, configProblem);
   const live = [...snapshot.brokers.keys()];
+  const limit = defaults.maxPartitionsPerTopic ?? MAX_PARTITIONS;
   if (spec.assignments.length > 0) {
     if (spec.numPartitions !== -1 || spec.replicationFactor !== -1) {
       return fail(
@@ -124,15 +154,17 @@ export function planTopic(
       }
       assignment[partitionIndex] = brokerIds;
     }
-    if (assignment.length > MAX_PARTITIONS) {
-      return fail(ErrorCode.INVALID_PARTITIONS, `Over ${MAX_PARTITIONS} partitions`);
-    }
+    if (assignment.length > limit) return tooMany(spec.name, assignment.length, limit);
     return { assignment };
   }
   const partitions = spec.numPartitions === -1 ? defaults.numPartitions : spec.numPartitions;
   const factor = spec.replicationFactor === -1 ? defaults.defaultReplicationFactor : spec.replicationFactor;
-  if (partitions < 1 || partitions > MAX_PARTITIONS) {
-    return fail(ErrorCode.INVALID_PARTITIONS, `Partitions must be 1..${MAX_PARTITIONS}: got ${partitions}`);
+  if (partitions > limit) return tooMany(spec.name, partitions, limit);
+  if (partitions < 1) {
+    return fail(
+      ErrorCode.INVALID_PARTITIONS,
+      `Topic ${spec.name}: partitions must be at least 1, got ${partitions}`,
+    );
   }
   if (factor < 1 || factor > live.length) {
     return fail(
@@ -143,46 +175,27 @@ export function planTopic(
   return { assignment: assignReplicas(live, partitions, factor) };
 }
 
-function initialStateOps(
-  snapshot: ClusterSnapshot,
-  topic: string,
-  assignment: ReplicaAssignment,
-  firstPartition: number,
-): MultiOp[] {
-  const ops: MultiOp[] = [];
-  for (let partition = firstPartition; partition < assignment.length; partition++) {
-    const replicas = assignment[partition];
-    const live = replicas.filter((id) => snapshot.brokers.has(id));
-    ops.push({ op: "create", path: partitionPath(topic, partition), data: new Uint8Array() });
-    ops.push({
-      op: "create",
-      path: partitionStatePath(topic, partition),
-      data: encodePartitionState({
-        leader: live[0] ?? -1,
-        leaderEpoch: 0,
-        isr: live,
-        controllerEpoch: 0,
-      }),
-    });
-  }
-  return ops;
-}
-
-/** Write a planned topic. TOPIC_ALREADY_EXISTS if someone else created it meanwhile. */
+/**
+ * Write a planned topic: its config, then its assignment (one multi with its partitions node);
+ * the controller writes the partitions' first states. TOPIC_ALREADY_EXISTS if someone else
+ * created it meanwhile; POLICY_VIOLATION, with nothing written, when the assignment is too big
+ * for one coordinator write.
+ */
 export async function writeTopic(
   coordination: Coordination,
-  snapshot: ClusterSnapshot,
+  _snapshot: ClusterSnapshot,
   name: string,
   assignment: ReplicaAssignment,
   configs: Record<string, string>,
 ): Promise<AdminOutcome> {
+  const data = encodeWithinLimit(name, assignment);
+  if (!(data instanceof Uint8Array)) return data;
   // The config goes first (a put, not part of the multi) so a broker that sees the topic finds it.
   await coordination.put(topicConfigPath(name), encodeTopicConfig(configs));
   try {
     await coordination.multi([
-      { op: "create", path: topicPath(name), data: encodeTopicAssignment(assignment) },
+      { op: "create", path: topicPath(name), data },
       { op: "create", path: partitionsPath(name), data: new Uint8Array() },
-      ...initialStateOps(snapshot, name, assignment, 0),
     ]);
   } catch (error) {
     if (error instanceof NodeExistsError) return fail(ErrorCode.TOPIC_ALREADY_EXISTS, `Topic ${name} exists`);
@@ -199,6 +212,7 @@ export async function addPartitions(
   count: number,
   explicit: number[][] | null,
   validateOnly: boolean,
+  maxPartitions: number = MAX_PARTITIONS,
 ): Promise<AdminOutcome> {
   const node = await coordination.getData(topicPath(name));
   if (node === null) return fail(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `Topic ${name} does not exist`);
@@ -209,7 +223,7 @@ export async function addPartitions(
       `Topic ${name} has ${current.length} partitions; asked for ${count}`,
     );
   }
-  if (count > MAX_PARTITIONS) return fail(ErrorCode.INVALID_PARTITIONS, `Over ${MAX_PARTITIONS} partitions`);
+  if (count > maxPartitions) return tooMany(name, count, maxPartitions);
   const adding = count - current.length;
   let added: number[][];
   if (explicit !== null) {
@@ -230,18 +244,13 @@ export async function addPartitions(
     }
     added = assignReplicas([...snapshot.brokers.keys()], adding, factor, current.length);
   }
-  if (validateOnly) return ok;
   const assignment = [...current, ...added];
+  const data = encodeWithinLimit(name, assignment);
+  if (!(data instanceof Uint8Array)) return data;
+  if (validateOnly) return ok;
   try {
-    await coordination.multi([
-      {
-        op: "setData",
-        path: topicPath(name),
-        data: encodeTopicAssignment(assignment),
-        version: node.version,
-      },
-      ...initialStateOps(snapshot, name, assignment, current.length),
-    ]);
+    // The controller, watching the assignment, writes the new partitions' first states.
+    await coordination.multi([{ op: "setData", path: topicPath(name), data, version: node.version }]);
   } catch (error) {
     if (error instanceof BadVersionError || error instanceof NodeExistsError) {
       return fail(ErrorCode.INVALID_PARTITIONS, `Topic ${name} changed concurrently; retry`);

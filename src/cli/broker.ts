@@ -104,6 +104,12 @@ registerCommands((program) => {
       ),
     )
     .option(
+      "--max-partitions-per-topic <n>",
+      "largest partition count of one topic; bigger creations get INVALID_PARTITIONS",
+      integerOption(1, 100_000),
+      DEFAULT_BROKER_CONFIG.maxPartitionsPerTopic,
+    )
+    .option(
       "--max-frame-bytes <n>",
       "largest request accepted",
       integerOption(1024, 2 ** 31 - 1),
@@ -273,6 +279,7 @@ registerCommands((program) => {
           autoCreateTopics: options.autoCreateTopics,
           fsync: options.fsync,
           maxFrameBytes: options.maxFrameBytes,
+          maxPartitionsPerTopic: options.maxPartitionsPerTopic,
           maxMessageBytes: options.maxMessageBytes,
           maxInFlightRequests: options.maxInFlight,
           maxConnections: options.maxConnections,

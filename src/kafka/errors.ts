@@ -162,6 +162,12 @@ const TABLE = [
     message: "The message format does not support this request",
   },
   {
+    code: 44,
+    name: "POLICY_VIOLATION",
+    retriable: false,
+    message: "The request breaks a limit of the cluster",
+  },
+  {
     code: 45,
     name: "OUT_OF_ORDER_SEQUENCE_NUMBER",
     retriable: false,

@@ -111,10 +111,11 @@ export class LogCleaner {
   readonly #checkpointFile: string;
   #firstDirtyOffset: number;
 
-  constructor(log: CleanableLog) {
+  /** `fresh`: the log's directory was just created, so there is no checkpoint to read. */
+  constructor(log: CleanableLog, fresh = false) {
     this.#log = log;
     this.#checkpointFile = path.join(log.dir, CLEANER_CHECKPOINT);
-    this.#firstDirtyOffset = this.#readCheckpoint();
+    this.#firstDirtyOffset = fresh ? 0 : this.#readCheckpoint();
   }
 
   /** The first offset not yet cleaned (as saved; clamped into the log when used). */

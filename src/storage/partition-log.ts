@@ -159,6 +159,8 @@ export class PartitionLog {
   /** When the oldest unflushed append happened, or -1 when everything is flushed. */
   #firstUnflushedMs = -1;
   #flushing: Promise<void> | null = null;
+  /** The directory has entries (a new first segment) not yet fsynced. */
+  #directoryDirty = false;
   /** Bumped by truncation so an fsync in flight does not move the recovery point past it. */
   #generation = 0;
   #lastCheckpointMs = 0;
@@ -203,7 +205,10 @@ export class PartitionLog {
           this.#now(),
         ),
       );
-      fsyncDirectory(this.dir);
+      // An empty segment lost in a crash is simply created again; the directory is fsynced
+      // before a flush makes anything in it count as durable (#syncPendingMetadata). Opening
+      // thousands of new partitions thus costs no fsync each (Kafka defers it the same way).
+      this.#directoryDirty = true;
     }
     this.#logEndOffset = this.#active.nextOffset;
     this.#logStartOffset = clamp(
@@ -225,7 +230,7 @@ export class PartitionLog {
     ) {
       this.#writeOffsetsCheckpoint();
     }
-    this.#cleaner = new LogCleaner(this.#cleanableView());
+    this.#cleaner = new LogCleaner(this.#cleanableView(), loaded.fresh);
     // A crash may have cut unflushed data the cleaner's checkpoint had already passed.
     this.#cleaner.truncated(this.#logEndOffset);
   }
@@ -873,6 +878,12 @@ export class PartitionLog {
     const generation = this.#generation;
     const unflushedRecords = this.#unflushedRecords;
     const dirty = this.#segments.filter((segment) => segment.nextOffset > this.#recoveryPoint);
+    try {
+      this.#syncPendingMetadata();
+    } catch (error) {
+      this.#failIfIo(error);
+      throw error;
+    }
     for (const segment of dirty) {
       try {
         await segment.flush();
@@ -895,8 +906,22 @@ export class PartitionLog {
     );
   }
 
+  /**
+   * Make what the recovery point is about to cover findable after a crash: a new epoch's entry
+   * (the epoch cache writes assigns lazily) and the directory entries of segments created since
+   * the last flush (a new log's first segment is not fsynced into its directory at open).
+   */
+  #syncPendingMetadata(): void {
+    this.#epochCache.flushIfDirty();
+    if (this.#directoryDirty) {
+      fsyncDirectory(this.dir);
+      this.#directoryDirty = false;
+    }
+  }
+
   /** fsync every segment now, blocking (open after recovery, close). */
   #syncAllSync(): void {
+    this.#syncPendingMetadata();
     for (const segment of this.#segments) segment.flushSync();
     this.#recoveryPoint = this.#logEndOffset;
     this.#unflushedRecords = 0;

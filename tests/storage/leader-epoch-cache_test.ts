@@ -51,17 +51,26 @@ Deno.test("truncateFromEnd drops epochs starting at or after the new end; trunca
   assert.equal(cache.latestEpoch, -1);
 });
 
-Deno.test("the cache persists every change and reloads it; out-of-order files are refused", () => {
+Deno.test("assigns are written on flushIfDirty, truncations at once; the file reloads; out-of-order files are refused", () => {
   using dir = tempLogDir();
   const cache = LeaderEpochCache.open(dir.path);
   cache.assign(1, 0);
+  assert.equal(cache.dirty, true);
+  // Not written yet: a become-leader costs no fsync (the log flushes it before its data).
+  assert.deepEqual(LeaderEpochCache.open(dir.path).entries, []);
+  cache.flushIfDirty();
+  assert.equal(cache.dirty, false);
+  assert.deepEqual(LeaderEpochCache.open(dir.path).entries, [{ epoch: 1, startOffset: 0 }]);
   cache.assign(5, 100);
   cache.truncateFromEnd(100);
   cache.assign(6, 100);
+  cache.flushIfDirty();
   assert.deepEqual(LeaderEpochCache.open(dir.path).entries, [{ epoch: 1, startOffset: 0 }, {
     epoch: 6,
     startOffset: 100,
   }]);
+  cache.truncateFromEnd(50);
+  assert.deepEqual(LeaderEpochCache.open(dir.path).entries, [{ epoch: 1, startOffset: 0 }]);
   Deno.writeTextFileSync(`${dir.path}/leader-epoch-checkpoint`, "0\n2\n5 10\n3 20\n");
   assert.throws(() => LeaderEpochCache.open(dir.path), RangeError);
 });

@@ -51,6 +51,12 @@ export interface BrokerChannelOptions {
   security?: ClientSecurity;
 }
 
+/**
+ * Extra time a request gets per partition it carries: a broker applying 10,000 new partitions on
+ * a busy machine is working, not lost, and a timeout would only make it redo everything.
+ */
+const TIMEOUT_MS_PER_PARTITION = 5;
+
 /** One request to one broker: sends it and resolves to the answer's error code. */
 interface Message {
   what: string;
@@ -102,6 +108,7 @@ export class BrokerChannel {
               liveLeaders,
             }),
           (reader) => readLeaderAndIsrResponse(reader, version),
+          this.#options.requestTimeoutMs + states.length * TIMEOUT_MS_PER_PARTITION,
         );
         return response.errorCode;
       },
@@ -142,6 +149,7 @@ export class BrokerChannel {
               })),
             }),
           (reader) => readUpdateMetadataResponse(reader, version),
+          this.#options.requestTimeoutMs + states.length * TIMEOUT_MS_PER_PARTITION,
         );
         return response.errorCode;
       },
@@ -171,6 +179,7 @@ export class BrokerChannel {
               ungroupedPartitions: partitions,
             }),
           (reader) => readStopReplicaResponse(reader, version),
+          this.#options.requestTimeoutMs + partitions.length * TIMEOUT_MS_PER_PARTITION,
         );
         return response.errorCode;
       },

@@ -50,7 +50,7 @@ import { BrokerChannel } from "./broker-channel.ts";
 import { ClusterTreeReader, type ClusterView, type TopicView } from "../cluster-tree.ts";
 import { LEADER_DURING_DELETE } from "../metadata-cache.ts";
 import { partitionKey } from "../topic-partition.ts";
-import { electPartition, uncleanElectionEnabled } from "./partition-election.ts";
+import { type ElectionResult, electPartition, uncleanElectionEnabled } from "./partition-election.ts";
 import { electPreferred, electUnclean, imbalancedPartitions, type NoElection } from "./leader-balance.ts";
 import {
   cancelReassignment,
@@ -59,6 +59,7 @@ import {
   type Step,
   targetProblem,
 } from "./reassignment.ts";
+import { yieldToEventLoop } from "../event-loop.ts";
 
 export interface ControllerOptions {
   brokerId: number;
@@ -144,6 +145,26 @@ export interface OngoingReassignment {
 
 /** Most election requests waiting for a run; more are refused (the caller retries). */
 const MAX_PENDING_ELECTIONS = 64;
+
+/** One partition's new state, to be written. */
+interface Decision {
+  topic: TopicView;
+  partition: number;
+  result: ElectionResult;
+  /** The state node's version read, or null when it does not exist. */
+  version: number | null;
+}
+
+type WriteOutcome = number | "conflict" | "skip";
+
+/** Partitions per coordinator multi: about 150 bytes each, far below a 1 MiB request. */
+const WRITES_PER_MULTI = 500;
+
+/** Multis in flight at once. */
+const MULTIS_IN_FLIGHT = 4;
+
+/** Partitions decided between two yields to the event loop. */
+const DECISIONS_PER_SLICE = 1000;
 
 /** Delay before re-sending everything to a broker that missed a request. */
 const RETRY_UNTOLD_MS = 1000;
@@ -615,11 +636,12 @@ export class Controller {
     const live = new Set(view.brokers.keys());
     for (const id of this.#shuttingDown) if (!live.has(id)) this.#shuttingDown.delete(id);
     const liveFor = liveReplicasOf(live, view.offlineReplicas);
-    const changed = new Set<string>();
-    let conflict = false;
+    const decisions: Decision[] = [];
+    let handled = 0;
     for (const topic of view.topics.values()) {
       const uncleanAllowed = uncleanElectionEnabled(topic.configs);
       for (let partition = 0; partition < topic.assignment.length; partition++) {
+        if (++handled % DECISIONS_PER_SLICE === 0) await yieldToEventLoop();
         const current = topic.states[partition];
         const result = electPartition({
           replicas: topic.assignment[partition],
@@ -629,18 +651,24 @@ export class Controller {
           uncleanAllowed,
           controllerEpoch: this.#options.epoch,
         });
-        if (result === null) continue;
-        const version = await this.#write(topic.name, partition, result.state, current?.version ?? null);
-        if (version === "conflict") conflict = true;
-        if (typeof version !== "number") continue;
-        topic.states[partition] = { state: result.state, version };
-        changed.add(partitionKey(topic.name, partition));
-        const { leader, leaderEpoch, isr } = result.state;
-        this.#options.log(
-          `${topic.name}-${partition}: ${result.reason}: leader ${leader}, leader epoch ${leaderEpoch}, isr [${isr}]`,
-        );
+        if (result !== null) decisions.push({ topic, partition, result, version: current?.version ?? null });
       }
     }
+    if (this.#stopped) return false;
+    const changed = new Set<string>();
+    let conflict = false;
+    const outcomes = await this.#writeAll(decisions);
+    decisions.forEach(({ topic, partition, result }, index) => {
+      const version = outcomes[index];
+      if (version === "conflict") conflict = true;
+      if (typeof version !== "number") return;
+      topic.states[partition] = { state: result.state, version };
+      changed.add(partitionKey(topic.name, partition));
+      const { leader, leaderEpoch, isr } = result.state;
+      this.#options.log(
+        `${topic.name}-${partition}: ${result.reason}: leader ${leader}, leader epoch ${leaderEpoch}, isr [${isr}]`,
+      );
+    });
     if (elections.length > 0 && await this.#runElections(view, elections, liveFor, changed)) conflict = true;
     const stops = new Map<number, { topicName: string; partitionIndex: number }[]>();
     if (reassigns.length > 0 && await this.#startReassignments(view, reassigns, stops, changed)) {
@@ -655,6 +683,68 @@ export class Controller {
       if (broker) this.#channel.stopReplica(broker, partitions, true);
     }
     return conflict;
+  }
+
+  /**
+   * Write every decision: in multis of at most WRITES_PER_MULTI partitions, each led by the
+   * controller-epoch check, with up to MULTIS_IN_FLIGHT of them pipelined (the coordinator's
+   * group commit makes one fsync cover many). A multi is all or nothing: when one fails for any
+   * reason but the fence (a leader changed an ISR meanwhile, a topic went away), its partitions
+   * are written one by one instead, so one conflict costs only its own partition.
+   */
+  async #writeAll(decisions: Decision[]): Promise<WriteOutcome[]> {
+    const outcomes = new Array<WriteOutcome>(decisions.length);
+    const batches: number[][] = [];
+    for (let start = 0; start < decisions.length; start += WRITES_PER_MULTI) {
+      batches.push(
+        Array.from({ length: Math.min(WRITES_PER_MULTI, decisions.length - start) }, (_, i) => start + i),
+      );
+    }
+    let next = 0;
+    const worker = async () => {
+      while (next < batches.length && !this.#stopped) {
+        const batch = batches[next++];
+        if (batch.length > 1 && await this.#writeMulti(batch.map((i) => decisions[i]))) {
+          for (const i of batch) outcomes[i] = decisions[i].version === null ? 0 : decisions[i].version! + 1;
+          continue;
+        }
+        for (const i of batch) {
+          const { topic, partition, result, version } = decisions[i];
+          outcomes[i] = await this.#write(topic.name, partition, result.state, version);
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(MULTIS_IN_FLIGHT, batches.length) }, worker));
+    for (let i = 0; i < outcomes.length; i++) outcomes[i] ??= "skip";
+    return outcomes;
+  }
+
+  /** One fenced multi for many partitions; false when it failed for a reason other than the fence. */
+  async #writeMulti(decisions: Decision[]): Promise<boolean> {
+    const transaction = this.#zk.transaction().check(CONTROLLER_EPOCH_PATH, this.#options.epochZkVersion);
+    for (const { topic, partition, result, version } of decisions) {
+      const data = encodePartitionState(result.state);
+      const path = partitionStatePath(topic.name, partition);
+      if (version === null) {
+        // A new partition: its parent too (the topic's partitions node is the admin's).
+        transaction.create(partitionPath(topic.name, partition)).create(path, data);
+      } else {
+        transaction.setData(path, data, version);
+      }
+    }
+    try {
+      await transaction.commit();
+      return true;
+    } catch (error) {
+      if (error instanceof TransactionError) {
+        if (error.index === 0) throw new ControllerFencedError(this.#options.epoch);
+        // Any other op failed (a lost compare-and-set, a parent left from an earlier attempt,
+        // a deleted topic): the one-by-one path sorts out each partition.
+        return false;
+      }
+      if (error instanceof KeeperError) return false;
+      throw error;
+    }
   }
 
   /**

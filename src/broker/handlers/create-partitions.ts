@@ -42,6 +42,7 @@ export function createPartitionsHandler(context: BrokerContext): RequestHandler 
         topic.count,
         explicit,
         request.validateOnly,
+        context.config.maxPartitionsPerTopic,
       ).catch(serverError);
       if (outcome.errorCode === 0 && !request.validateOnly) grown.set(topic.name, topic.count);
       results.push({ name: topic.name, errorCode: outcome.errorCode, errorMessage: outcome.errorMessage });
