@@ -14,19 +14,29 @@
  */
 import Table from "cli-table3";
 import { registerCommands } from "./program.ts";
-import { CliError } from "./cli-error.ts";
+import { CliError, usageError } from "./cli-error.ts";
 import { integerOption } from "./options.ts";
 import { CHAOS_ACTIONS, type ChaosAction, LocalCluster } from "../dev/local-cluster.ts";
 import { type LocalSecurity, prepareLocalSecurity } from "../dev/local-secure.ts";
 import { connectCoordination } from "../broker/zk-coordination.ts";
 import { upsertScramCredential } from "../security/credential-store.ts";
 import { createScramCredential, SCRAM_SHA_256, SCRAM_SHA_512 } from "../security/scram.ts";
-import { ZooKeeperClient } from "../zk/client/mod.ts";
+import { parseConnectString, ZooKeeperClient } from "../zk/client/mod.ts";
 import { type ClusterStatus, readClusterStatus } from "../broker/controller/cluster-status.ts";
 import { Timeline } from "../events/timeline.ts";
 import { type ConsoleServer, startConsoleServer } from "../console/console-server.ts";
 
 const HOST = "127.0.0.1";
+
+/** `--zookeeper`: checked by the ZooKeeper client's own parser, so a typo is a usage error here. */
+function hostPortList(value: string): string {
+  try {
+    parseConnectString(value);
+  } catch (error) {
+    throw usageError(`--zookeeper expects host:port[,host:port…][/chroot]: ${(error as Error).message}`);
+  }
+  return value;
+}
 const STATUS_INTERVAL_MS = 2000;
 const READY_TIMEOUT_MS = 120_000;
 
@@ -149,6 +159,11 @@ registerCommands((program) => {
       "SASL_SSL listeners with a generated local CA (needs openssl), an admin user, ACLs enforced",
       false,
     )
+    .option(
+      "--zookeeper <connect>",
+      "use this ZooKeeper ensemble (host:port,…[/chroot]) instead of starting a coordinator",
+      hostPortList,
+    )
     .action(async (options) => {
       let secure: LocalSecurity | undefined;
       if (options.secure) {
@@ -165,12 +180,13 @@ registerCommands((program) => {
         host: HOST,
         basePort: options.basePort,
         coordinatorPort: options.coordinatorPort,
+        zookeeper: options.zookeeper,
         startTimeoutMs: 60_000,
       });
       if (options.basePort + options.brokers - 1 > 65535) {
         throw new CliError("--base-port + --brokers passes 65535");
       }
-      checkPortFree(options.coordinatorPort, "coordinator");
+      if (options.zookeeper === undefined) checkPortFree(options.coordinatorPort, "coordinator");
       cluster.brokerPorts().forEach((port, index) => checkPortFree(port, `broker ${index + 1}`));
       if (options.consolePort !== 0) checkPortFree(options.consolePort, "console");
 

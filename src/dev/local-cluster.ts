@@ -20,6 +20,8 @@ export interface LocalClusterOptions {
   host: string;
   basePort: number;
   coordinatorPort: number;
+  /** An existing ZooKeeper ensemble (`host:port,…[/chroot]`) instead of a built-in coordinator. */
+  zookeeper?: string;
   /** How long each process may take to open its port. */
   startTimeoutMs: number;
   /** `dev --secure`: SASL_SSL listeners, brokers logging in as the admin, ACLs enforced. */
@@ -45,7 +47,7 @@ export class LocalCluster {
   }
 
   get coordinatorAddress(): string {
-    return `${this.options.host}:${this.options.coordinatorPort}`;
+    return this.options.zookeeper ?? `${this.options.host}:${this.options.coordinatorPort}`;
   }
 
   get bootstrap(): string {
@@ -63,17 +65,21 @@ export class LocalCluster {
   ): Promise<void> {
     const { dataDir, host } = this.options;
     await Deno.mkdir(`${dataDir}/logs`, { recursive: true });
-    onProgress(`starting coordinator on ${this.coordinatorAddress}`);
-    await this.#spawn("coordinator", this.options.coordinatorPort, [
-      "coordinator",
-      "start",
-      "--host",
-      host,
-      "--port",
-      String(this.options.coordinatorPort),
-      "--data-dir",
-      `${dataDir}/coordinator`,
-    ]);
+    if (this.options.zookeeper !== undefined) {
+      onProgress(`using the ZooKeeper ensemble at ${this.coordinatorAddress}`);
+    } else onProgress(`starting coordinator on ${this.coordinatorAddress}`);
+    if (this.options.zookeeper === undefined) {
+      await this.#spawn("coordinator", this.options.coordinatorPort, [
+        "coordinator",
+        "start",
+        "--host",
+        host,
+        "--port",
+        String(this.options.coordinatorPort),
+        "--data-dir",
+        `${dataDir}/coordinator`,
+      ]);
+    }
     await beforeBrokers();
     const secure = this.options.secure;
     const brokers = this.brokerPorts().map((port, index) => {

@@ -29,6 +29,8 @@ export interface ClusterFixtureOptions {
   /** Environment for every process. */
   env?: Record<string, string>;
   timeoutMs?: number;
+  /** Brokers connect here instead of 127.0.0.1:coordinatorPort (e.g. an ensemble, with a chroot). */
+  coordinatorConnect?: string;
   /** Parent of the cluster's temporary data directory (default: the system temp dir). */
   parentDir?: string;
 }
@@ -63,7 +65,7 @@ export class TestCluster implements AsyncDisposable {
   }
 
   get coordinatorAddress(): string {
-    return `127.0.0.1:${this.coordinatorPort}`;
+    return this.#options.coordinatorConnect ?? `127.0.0.1:${this.coordinatorPort}`;
   }
 
   get dataRoot(): string {

@@ -19,6 +19,7 @@ const ZOOKEEPER_JAR = "/usr/share/java/zookeeper.jar";
 // slf4j's "no binding" warning. Optional: the server runs without it.
 const SLF4J_SIMPLE_JAR = "/usr/share/java/slf4j-simple.jar";
 const MAIN_CLASS = "org.apache.zookeeper.server.ZooKeeperServerMain";
+const QUORUM_MAIN_CLASS = "org.apache.zookeeper.server.quorum.QuorumPeerMain";
 
 /** Options for {@linkcode startRealZooKeeper}. */
 export interface RealZooKeeperOptions {
@@ -43,6 +44,8 @@ export interface RealZooKeeper extends AsyncDisposable {
   restart(): Promise<void>;
   /** Kill the JVM without restarting it (idempotent). */
   kill(): Promise<void>;
+  /** "leader", "follower", "standalone", or "" when it does not answer. */
+  mode(): Promise<string>;
   /** Send a four-letter word and return the answer (what arrived within timeoutMs, default 5 s). */
   fourLetterWord(word: string, timeoutMs?: number): Promise<string>;
 }
@@ -68,7 +71,7 @@ export async function startRealZooKeeper(options: RealZooKeeperOptions = {}): Pr
     configPath,
     Object.entries(config).map(([key, value]) => `${key}=${value}`).join("\n") + "\n",
   );
-  const server = new ServerProcess(configPath, dir, port, options.startTimeoutMs ?? 60_000);
+  const server = new ServerProcess(configPath, dir, port, options.startTimeoutMs ?? 60_000, MAIN_CLASS);
   try {
     await server.start();
   } catch (error) {
@@ -85,11 +88,13 @@ class ServerProcess implements RealZooKeeper {
   #dir: string;
   #configPath: string;
   #startTimeoutMs: number;
+  #mainClass: string;
   #child: Deno.ChildProcess | undefined;
   #exited: Promise<unknown> = Promise.resolve();
   #log = "";
 
-  constructor(configPath: string, dir: string, port: number, startTimeoutMs: number) {
+  constructor(configPath: string, dir: string, port: number, startTimeoutMs: number, mainClass: string) {
+    this.#mainClass = mainClass;
     this.#configPath = configPath;
     this.#dir = dir;
     this.port = port;
@@ -106,6 +111,12 @@ class ServerProcess implements RealZooKeeper {
   }
 
   async start(): Promise<void> {
+    const running = this.launch();
+    await this.waitReady(running);
+  }
+
+  /** Spawn the JVM; returns whether it still runs (a function: read it later). */
+  launch(): () => boolean {
     const classpath = [ZOOKEEPER_JAR, exists(SLF4J_SIMPLE_JAR) ? SLF4J_SIMPLE_JAR : ""].filter(Boolean);
     const child = new Deno.Command(JAVA, {
       args: [
@@ -116,7 +127,7 @@ class ServerProcess implements RealZooKeeper {
         "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
         "-cp",
         classpath.join(":"),
-        MAIN_CLASS,
+        this.#mainClass,
         this.#configPath,
       ],
       cwd: this.#dir,
@@ -131,9 +142,15 @@ class ServerProcess implements RealZooKeeper {
       running = false;
       await Promise.all(pumps);
     });
+    return () => running;
+  }
+
+  /** Wait until the server answers `ruok` and serves (`srvr` reports a mode). */
+  async waitReady(isRunning: () => boolean): Promise<void> {
+    const running = isRunning;
     const deadline = Date.now() + this.#startTimeoutMs;
     while (Date.now() < deadline) {
-      if (!running) throw new Error(`ZooKeeper exited before it was ready; log:\n${this.#log}`);
+      if (!running()) throw new Error(`ZooKeeper exited before it was ready; log:\n${this.#log}`);
       // `ruok` answers imok as soon as the port is bound; `srvr` tells whether requests are served.
       const answer = await this.fourLetterWord("ruok").catch(() => "");
       if (answer === "imok" && (await this.fourLetterWord("srvr").catch(() => "")).includes("Mode:")) return;
@@ -165,6 +182,12 @@ class ServerProcess implements RealZooKeeper {
   async restart(): Promise<void> {
     await this.kill();
     await this.start();
+  }
+
+  /** "leader", "follower", "standalone", or "" when it does not answer. */
+  async mode(): Promise<string> {
+    const answer = await this.fourLetterWord("srvr", 2_000).catch(() => "");
+    return /Mode: (\w+)/.exec(answer)?.[1] ?? "";
   }
 
   async fourLetterWord(word: string, timeoutMs = 5_000): Promise<string> {
@@ -217,4 +240,85 @@ function concat(chunks: Uint8Array[]): Uint8Array {
     offset += chunk.length;
   }
   return out;
+}
+
+/** A ZooKeeper ensemble of real servers on 127.0.0.1; `await using` stops them all. */
+export interface RealZooKeeperEnsemble extends AsyncDisposable {
+  readonly servers: RealZooKeeper[];
+  /** `127.0.0.1:P1,127.0.0.1:P2,…` (append a chroot as needed). */
+  readonly connectString: string;
+  /** The server currently leading the ensemble (polls until one says so). */
+  leader(timeoutMs?: number): Promise<RealZooKeeper>;
+}
+
+/**
+ * Start a quorum of `size` real ZooKeeper 3.8 servers (QuorumPeerMain), each with its own client,
+ * quorum and election ports and its own data dir (`myid`), and wait until every one serves.
+ */
+export async function startRealZooKeeperEnsemble(
+  size = 3,
+  options: RealZooKeeperOptions = {},
+): Promise<RealZooKeeperEnsemble> {
+  const root = await Deno.makeTempDir({ prefix: "vltava-real-zk-ensemble-" });
+  const ports = Array.from(
+    { length: size },
+    () => ({ client: freePort(), quorum: freePort(), election: freePort() }),
+  );
+  const servers: ServerProcess[] = [];
+  for (let i = 0; i < size; i++) {
+    const dir = `${root}/server-${i + 1}`;
+    await Deno.mkdir(`${dir}/data`, { recursive: true });
+    await Deno.writeTextFile(`${dir}/data/myid`, `${i + 1}\n`);
+    const config: Record<string, string> = {
+      tickTime: String(options.tickTimeMs ?? 2000),
+      initLimit: "10",
+      syncLimit: "5",
+      dataDir: `${dir}/data`,
+      clientPort: String(ports[i].client),
+      clientPortAddress: "127.0.0.1",
+      maxClientCnxns: "0",
+      "admin.enableServer": "false",
+      "4lw.commands.whitelist": "*",
+      ...options.extraConfig,
+    };
+    ports.forEach((p, j) => config[`server.${j + 1}`] = `127.0.0.1:${p.quorum}:${p.election}`);
+    await Deno.writeTextFile(
+      `${dir}/zoo.cfg`,
+      Object.entries(config).map(([key, value]) => `${key}=${value}`).join("\n") + "\n",
+    );
+    servers.push(
+      new ServerProcess(
+        `${dir}/zoo.cfg`,
+        dir,
+        ports[i].client,
+        options.startTimeoutMs ?? 90_000,
+        QUORUM_MAIN_CLASS,
+      ),
+    );
+  }
+  const dispose = async () => {
+    await Promise.all(servers.map((server) => server.kill()));
+    await Deno.remove(root, { recursive: true }).catch(() => {});
+  };
+  try {
+    // All at once: no server serves before a quorum of them is up.
+    const running = servers.map((server) => server.launch());
+    await Promise.all(servers.map((server, i) => server.waitReady(running[i])));
+  } catch (error) {
+    await dispose();
+    throw error;
+  }
+  return {
+    servers,
+    connectString: servers.map((server) => server.connectString).join(","),
+    async leader(timeoutMs = 60_000) {
+      const deadline = Date.now() + timeoutMs;
+      while (Date.now() < deadline) {
+        for (const server of servers) if (await server.mode() === "leader") return server;
+        await delay(200);
+      }
+      throw new Error(`No ZooKeeper server leads after ${timeoutMs} ms`);
+    },
+    [Symbol.asyncDispose]: dispose,
+  };
 }
