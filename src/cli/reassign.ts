@@ -17,7 +17,7 @@ import { CliError, usageError } from "./cli-error.ts";
 import { printJson, withClientOptions } from "./client-options.ts";
 import { integerOption } from "./options.ts";
 import type { Admin } from "../client/admin.ts";
-import { planDrain, type PlannedMove } from "../client/reassignment-plan.ts";
+import { planDrain, type PlannedMove, planReplicationFactor } from "../client/reassignment-plan.ts";
 
 /** How often the wait asks the controller what is still moving. */
 const POLL_INTERVAL_MS = 500;
@@ -154,6 +154,46 @@ export function registerMoveCommands(topic: Command, cluster: Command): void {
           : console.log(`${name}-${options.partition}: reassignment cancelled`);
       }
       await run(admin, [move as PlannedMove], { yes: options.yes, wait: options.wait, json: options.json });
+    });
+  });
+
+  withClientOptions(
+    topic.command("alter")
+      .description("grow a topic's partition count, or change its replication factor (by reassignment)")
+      .argument("<topic>", "topic name")
+      .option("--partitions <n>", "the new, larger partition count", integerOption(1, 100_000))
+      .option("--replication-factor <n>", "the new replication factor", integerOption(1, 1000))
+      .option("--yes", "do not ask before moving replicas", false)
+      .option("--no-wait", "return once the moves started"),
+  ).action(async (name, options) => {
+    if ((options.partitions === undefined) === (options.replicationFactor === undefined)) {
+      throw usageError("give either --partitions or --replication-factor");
+    }
+    await withAdmin(options, name, async (admin) => {
+      if (options.partitions !== undefined) {
+        await admin.createPartitions(name, options.partitions);
+        return options.json
+          ? printJson({ topic: name, partitions: options.partitions })
+          : console.log(`topic "${name}" now has ${options.partitions} partitions`);
+      }
+      const { brokers } = await admin.describeCluster();
+      const topics = await admin.describeTopics(await admin.listTopics({ includeInternal: true }));
+      const described = topics.find((t) => t.name === name) ?? (await admin.describeTopics([name]))[0];
+      let moves: PlannedMove[];
+      try {
+        moves = planReplicationFactor(
+          described,
+          options.replicationFactor!,
+          brokers.map((b) => b.nodeId),
+          topics,
+        );
+      } catch (error) {
+        if (error instanceof RangeError) {
+          throw new CliError(`cannot change the replication factor: ${error.message}`);
+        }
+        throw error;
+      }
+      await run(admin, moves, { yes: options.yes, wait: options.wait, json: options.json });
     });
   });
 

@@ -17,6 +17,10 @@ import { ErrorCode, KafkaError } from "../kafka/errors.ts";
 import { readCreateTopicsResponse, writeCreateTopicsRequest } from "../kafka/apis/create-topics.ts";
 import { readDeleteTopicsResponse, writeDeleteTopicsRequest } from "../kafka/apis/delete-topics.ts";
 import {
+  readCreatePartitionsResponse,
+  writeCreatePartitionsRequest,
+} from "../kafka/apis/create-partitions.ts";
+import {
   ConfigResourceType,
   ConfigSource,
   readDescribeConfigsResponse,
@@ -444,6 +448,32 @@ export class Admin {
         removing: p.removingReplicas,
       }))
     );
+  }
+
+  /** Grow a topic to `count` partitions (CreatePartitions; the new ones placed as for a new topic). */
+  async createPartitions(topic: string, count: number): Promise<void> {
+    const connection = await this.#controller();
+    const version = connection.versionFor(ApiKey.CreatePartitions);
+    const response = await connection.request(
+      ApiKey.CreatePartitions,
+      version,
+      (w) =>
+        writeCreatePartitionsRequest(w, version, {
+          topics: [{ name: topic, count, assignments: null }],
+          timeoutMs: this.operationTimeoutMs,
+          validateOnly: false,
+        }),
+      (r) => readCreatePartitionsResponse(r, version),
+      connection.requestTimeoutMs + this.operationTimeoutMs,
+    );
+    for (const result of response.results) {
+      if (result.errorCode !== ErrorCode.NONE) {
+        throw new KafkaError(
+          result.errorCode,
+          `topic "${topic}"${result.errorMessage ? `: ${result.errorMessage}` : ""}`,
+        );
+      }
+    }
   }
 
   /** Brokers and the controller. */

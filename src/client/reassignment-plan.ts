@@ -50,3 +50,41 @@ export function planDrain(
   }
   return moves;
 }
+
+/**
+ * Change a topic's replication factor: a larger one adds, to each partition, the live brokers
+ * holding the fewest replicas that it lacks (after the current ones, so preferred leaders stay);
+ * a smaller one keeps each partition's first replicas. Throws RangeError when there are too few
+ * live brokers.
+ */
+export function planReplicationFactor(
+  topic: TopicDescription,
+  factor: number,
+  liveBrokers: number[],
+  allTopics: TopicDescription[] = [topic],
+): PlannedMove[] {
+  if (factor < 1 || factor > liveBrokers.length) {
+    throw new RangeError(
+      `replication factor ${factor} needs that many live brokers: ${liveBrokers.length} live`,
+    );
+  }
+  const load = new Map<number, number>(liveBrokers.map((id) => [id, 0]));
+  for (const t of allTopics) {
+    for (const p of t.partitions) {
+      for (const id of p.replicas) if (load.has(id)) load.set(id, load.get(id)! + 1);
+    }
+  }
+  const moves: PlannedMove[] = [];
+  for (const p of topic.partitions) {
+    if (p.replicas.length === factor) continue;
+    const replicas = p.replicas.slice(0, factor);
+    while (replicas.length < factor) {
+      const candidates = liveBrokers.filter((id) => !replicas.includes(id));
+      const next = candidates.reduce((best, id) => load.get(id)! < load.get(best)! ? id : best);
+      load.set(next, load.get(next)! + 1);
+      replicas.push(next);
+    }
+    moves.push({ topic: topic.name, partition: p.partition, replicas, from: p.replicas });
+  }
+  return moves;
+}

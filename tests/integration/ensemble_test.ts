@@ -45,7 +45,7 @@ peerTest(
     })();
     let admin: Admin | undefined;
     try {
-      await eventually("records flowing", () => acknowledged.length > 50);
+      await eventually("records flowing", () => acknowledged.length > 50, 60_000);
       const zkLeader = await ensemble.leader();
       await zkLeader.kill();
       await ensemble.leader(); // the other two elect a new one
@@ -86,7 +86,7 @@ peerTest(
         const [now] = await survivor.describeTopics(["ens"]);
         return (await survivor.listPartitionReassignments()).length === 0 &&
           now.partitions[0].replicas.join(",") === `${frozen},${kept}`;
-      }, 90_000);
+      }, 120_000);
     } finally {
       producing = false;
       await writer;

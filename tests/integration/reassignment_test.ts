@@ -187,3 +187,43 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "topic alter changes the replication factor by reassignment and grows the partition count",
+  ...options,
+  async fn() {
+    await using cluster = await startCluster({ brokers: 3 });
+    await cluster.waitForBrokers();
+    const b = ["--bootstrap", cluster.bootstrap];
+    await createTopics(cluster.bootstrap, [{ name: "rf", partitions: 2, replicationFactor: 1 }]);
+    await using admin = new Admin({ bootstrap: cluster.bootstrap });
+    const producer = new Producer({ bootstrap: cluster.bootstrap, acks: "all" });
+    for (let i = 0; i < 20; i++) await producer.send({ topic: "rf", partition: i % 2, value: `r${i}` });
+    await producer.close();
+    const [before] = await admin.describeTopics(["rf"]);
+
+    let result = await runCli(["topic", "alter", "rf", "--replication-factor", "3", "--yes", ...b]);
+    assert.equal(result.code, 0, result.stderr);
+    let [rf] = await admin.describeTopics(["rf"]);
+    for (const p of rf.partitions) {
+      assert.equal(p.replicas.length, 3);
+      assert.equal(p.replicas[0], before.partitions[p.partition].replicas[0], "the preferred leader stays");
+      assert.equal(p.isr.length, 3);
+      assert.equal(p.highWatermark, 10);
+    }
+    result = await runCli(["topic", "alter", "rf", "--replication-factor", "2", "--yes", ...b]);
+    assert.equal(result.code, 0, result.stderr);
+    [rf] = await admin.describeTopics(["rf"]);
+    assert.deepEqual(rf.partitions.map((p) => p.replicas.length), [2, 2]);
+
+    result = await runCli(["topic", "alter", "rf", "--replication-factor", "5", "--yes", ...b]);
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /replication factor 5 needs that many live brokers: 3 live/);
+    result = await runCli(["topic", "alter", "rf", "--partitions", "4", ...b]);
+    assert.equal(result.code, 0, result.stderr);
+    await eventually(
+      "4 partitions",
+      async () => (await admin.describeTopics(["rf"]))[0].partitions.length === 4,
+    );
+  },
+});
