@@ -58,12 +58,23 @@ peerTest(
 
       // A reassignment whose target is frozen cannot finish; the controller dies meanwhile.
       admin = new Admin({ bootstrap: cluster.bootstrap });
-      const { controllerId } = await admin.describeCluster();
-      const [topic] = await admin.describeTopics(["ens"]);
-      const others = [1, 2, 3].filter((id) => id !== controllerId);
-      const [frozen, kept] = topic.partitions[0].replicas.includes(others[0])
-        ? [others[1], others[0]]
-        : others;
+      const probe = admin;
+      const controllerId = await eventually("a controller", async () => {
+        const { controllerId } = await probe.describeCluster();
+        return controllerId > 0 ? controllerId : false;
+      }, 60_000);
+      const [kept, frozen] = [1, 2, 3].filter((id) => id !== controllerId);
+      // First the partition onto [controller, kept], so that `frozen` is a new replica below.
+      const setUp = admin;
+      await setUp.alterPartitionReassignments([{
+        topic: "ens",
+        partition: 0,
+        replicas: [controllerId, kept],
+      }]);
+      await eventually(
+        "set-up move done",
+        async () => (await setUp.listPartitionReassignments()).length === 0,
+      );
       const reachable = cluster.brokers.filter((b) => b.id !== frozen).map((b) => `127.0.0.1:${b.port}`).join(
         ",",
       );

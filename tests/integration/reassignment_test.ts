@@ -136,8 +136,11 @@ Deno.test({
       ...b,
     ]);
     assert.equal(setUp.code, 0, setUp.stderr);
-    const original = await replicas();
-    assert.deepEqual(original, [controllerId, other]);
+    // Brokers hear of the change through UpdateMetadata, after the controller wrote it.
+    const original = await eventually(
+      "the set-up move in the metadata",
+      async () => (await replicas()).join(",") === `${controllerId},${other}` && await replicas(),
+    );
     const [first] = original;
     // Clients must not wait on the frozen broker.
     const reachable = [
@@ -180,7 +183,11 @@ Deno.test({
       const cancel = await runCli(["topic", "reassign", "c", "--partition", "0", "--cancel", ...reachable]);
       assert.equal(cancel.code, 0, cancel.stderr);
       await using sparing = new Admin({ bootstrap: reachable[1] });
-      assert.deepEqual((await sparing.describeTopics(["c"]))[0].partitions[0].replicas, original);
+      await eventually(
+        "the original replicas back in the metadata",
+        async () =>
+          (await sparing.describeTopics(["c"]))[0].partitions[0].replicas.join(",") === original.join(","),
+      );
       assert.deepEqual(await sparing.listPartitionReassignments(), []);
     } finally {
       cluster.broker(spare).program.signal("SIGCONT");
@@ -204,7 +211,10 @@ Deno.test({
 
     let result = await runCli(["topic", "alter", "rf", "--replication-factor", "3", "--yes", ...b]);
     assert.equal(result.code, 0, result.stderr);
-    let [rf] = await admin.describeTopics(["rf"]);
+    let [rf] = await eventually("3 replicas in sync in the metadata", async () => {
+      const described = await admin.describeTopics(["rf"]);
+      return described[0].partitions.every((p) => p.replicas.length === 3 && p.isr.length === 3) && described;
+    });
     for (const p of rf.partitions) {
       assert.equal(p.replicas.length, 3);
       assert.equal(p.replicas[0], before.partitions[p.partition].replicas[0], "the preferred leader stays");
@@ -213,8 +223,10 @@ Deno.test({
     }
     result = await runCli(["topic", "alter", "rf", "--replication-factor", "2", "--yes", ...b]);
     assert.equal(result.code, 0, result.stderr);
-    [rf] = await admin.describeTopics(["rf"]);
-    assert.deepEqual(rf.partitions.map((p) => p.replicas.length), [2, 2]);
+    await eventually("2 replicas in the metadata", async () => {
+      [rf] = await admin.describeTopics(["rf"]);
+      return rf.partitions.every((p) => p.replicas.length === 2);
+    });
 
     result = await runCli(["topic", "alter", "rf", "--replication-factor", "5", "--yes", ...b]);
     assert.equal(result.code, 1);
