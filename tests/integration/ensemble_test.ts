@@ -124,6 +124,19 @@ peerTest(
   },
 );
 
+/** A free port whose next one is free too (`vltava dev` gives broker N base + N - 1). */
+function twoFreePorts(): number {
+  for (;;) {
+    const base = freePort();
+    try {
+      Deno.listen({ hostname: "127.0.0.1", port: base + 1 }).close();
+      return base;
+    } catch {
+      // Taken: try another base.
+    }
+  }
+}
+
 peerTest(
   "vltava dev --zookeeper runs the dev brokers on an existing ensemble, under its chroot",
   [PEERS.zookeeper],
@@ -135,7 +148,7 @@ peerTest(
       "--brokers",
       "2",
       "--base-port",
-      String(freePort()),
+      String(twoFreePorts()),
       "--data-dir",
       dir.path,
       "--zookeeper",

@@ -121,7 +121,10 @@ Deno.test({
     await using admin = new Admin({ bootstrap: cluster.bootstrap });
     const replicas = async () => (await admin.describeTopics(["c"]))[0].partitions[0].replicas;
     // The replicas: the controller and one other; the spare (frozen below) must not be the controller.
-    const { controllerId } = await admin.describeCluster();
+    const controllerId = await eventually("a controller", async () => {
+      const { controllerId } = await admin.describeCluster();
+      return controllerId > 0 ? controllerId : false;
+    });
     const other = [1, 2, 3].find((id) => id !== controllerId)!;
     const spare = [1, 2, 3].find((id) => id !== controllerId && id !== other)!;
     const setUp = await runCli([
