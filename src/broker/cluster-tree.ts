@@ -153,7 +153,7 @@ export class ClusterTreeReader {
   async read(): Promise<ClusterView> {
     const { brokers, registrations } = await this.readBrokers();
     const topics = new Map<string, TopicView>();
-    const names = await this.#children(TOPICS_PATH, true);
+    const names = await this.readTopicNames();
     // Topics one after another, each topic's partitions pipelined: bounded requests in flight.
     for (const name of names) {
       const topic = await this.readTopic(name);
@@ -166,6 +166,11 @@ export class ClusterTreeReader {
       controllerId: await this.readControllerId(),
       offlineReplicas: await this.readOfflineReplicas(),
     };
+  }
+
+  /** The names of the topics (a watch armed on the list when the caller asks for watches). */
+  readTopicNames(): Promise<string[]> {
+    return this.#children(TOPICS_PATH, true);
   }
 
   /** Each broker's offline replicas, as it recorded them (unreadable nodes are skipped). */

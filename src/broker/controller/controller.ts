@@ -2,13 +2,15 @@
  * Controller: the active controller's work, for as long as this broker holds the controller
  * epoch. It keeps the cluster's partition leadership in line with the live brokers:
  *
- * 1. read the tree (live brokers, topics, partition states with their versions) and the ISR
- *    change notifications leaders left (deleted once read: the read covers them);
+ * 1. bring its in-memory view up to date (ControllerContext: one full read when elected and at
+ *    each resync, otherwise only what watches, the ISR change notifications leaders left —
+ *    deleted once read — and lost compare-and-sets name);
  * 2. decide each partition's state with electPartition (new partitions, dead or shutting-down
  *    leaders, dead ISR members, offline partitions coming back);
  * 3. write every changed state with a versioned write inside a multi that also checks the
  *    /controller_epoch version this controller set — a controller that has been replaced fails
- *    the check and stops (fencing in the coordinator, not only on the brokers);
+ *    the check and stops (fencing in the coordinator, not only on the brokers); up to 500
+ *    partitions per multi, four multis in flight, one by one after a failed multi;
  * 4. tell the brokers, through one queue per broker that the run never waits on (a slow or
  *    unreachable broker delays only its own messages): LeaderAndIsr to the replicas of
  *    partitions it changed or never announced
@@ -23,8 +25,8 @@
  *    run's fresh view and written like any other change.
  *
  * Runs are serialized and coalesced: any number of triggers while a run is active cause exactly
- * one more run. A lost compare-and-set (a leader changed its ISR meanwhile) re-reads and runs
- * again. A periodic run (resyncIntervalMs) repairs whatever a lost watch could have missed.
+ * one more run. A lost compare-and-set (a leader changed its ISR meanwhile) re-reads that
+ * partition and runs again. A periodic run (resyncIntervalMs) repairs whatever a lost watch could have missed.
  */
 import type { ClientSecurity } from "../../client/security.ts";
 import type { ZooKeeperClient } from "../../zk/client/mod.ts";
@@ -36,6 +38,7 @@ import type { UpdateMetadataPartitionState } from "../../kafka/apis/update-metad
 import {
   type BrokerEndpoint,
   CONTROLLER_EPOCH_PATH,
+  decodePartitionList,
   encodePartitionState,
   encodeTopicAssignment,
   ISR_CHANGE_NOTIFICATION_PATH,
@@ -47,7 +50,8 @@ import {
   topicPath,
 } from "../zk-layout.ts";
 import { BrokerChannel } from "./broker-channel.ts";
-import { ClusterTreeReader, type ClusterView, type TopicView } from "../cluster-tree.ts";
+import { ClusterTreeReader, type ClusterView, mapBounded, type TopicView } from "../cluster-tree.ts";
+import { ControllerContext, type PartitionName } from "./controller-context.ts";
 import { LEADER_DURING_DELETE } from "../metadata-cache.ts";
 import { partitionKey } from "../topic-partition.ts";
 import { type ElectionResult, electPartition, uncleanElectionEnabled } from "./partition-election.ts";
@@ -176,6 +180,8 @@ export class Controller {
   readonly #zk: ZooKeeperClient;
   readonly #options: ControllerOptions;
   readonly #reader: ClusterTreeReader;
+  /** The cluster in memory: loaded once, then changed by watches, notifications and our writes. */
+  readonly #context: ControllerContext;
   readonly #channel: BrokerChannel;
   readonly #shuttingDown = new Set<number>();
   /** Paths with a watch armed (one per path, re-armed when it fires). */
@@ -210,6 +216,7 @@ export class Controller {
       unwatch: (path) => this.#armed.delete(path),
       log: options.log,
     });
+    this.#context = new ControllerContext(this.#reader);
     this.#channel = new BrokerChannel({
       controllerId: options.brokerId,
       controllerEpoch: options.epoch,
@@ -226,7 +233,10 @@ export class Controller {
 
   /** First full run; later runs follow watches and the resync timer. */
   async start(): Promise<void> {
-    this.#timer = setInterval(() => void this.trigger(), this.#options.resyncIntervalMs);
+    this.#timer = setInterval(() => {
+      this.#context.requestFullRead();
+      void this.trigger();
+    }, this.#options.resyncIntervalMs);
     const balance = this.#options.autoLeaderRebalance;
     if (balance) {
       this.#balanceTimer = setInterval(
@@ -447,7 +457,11 @@ export class Controller {
     } catch (error) {
       if (error instanceof TransactionError) {
         if (error.index === 0) throw new ControllerFencedError(this.#options.epoch);
-        if (error.code === ZkErrorCode.badVersion) return "conflict";
+        if (error.code === ZkErrorCode.badVersion) {
+          // The assignment or a state changed under us: the next round reads the topic again.
+          this.#context.markDirty(topicPath(topic.name));
+          return "conflict";
+        }
         if (error.code === ZkErrorCode.noNode) return "skip";
       }
       throw error;
@@ -619,6 +633,7 @@ export class Controller {
     this.#armed.add(path);
     return () => {
       this.#armed.delete(path);
+      this.#context.markDirty(path);
       void this.trigger();
     };
   }
@@ -629,7 +644,7 @@ export class Controller {
     // Taken before the read: every election asked for so far is decided on a view read after it.
     const elections = this.#elections.splice(0);
     const reassigns = this.#reassigns.splice(0);
-    const view = await this.#reader.read();
+    const view = await this.#context.refresh(await this.#notifiedPartitions(notifications));
     if (this.#stopped) return false;
     // The read above saw every state those notifications announce: they are done.
     await this.#deleteNotifications(notifications);
@@ -782,7 +797,11 @@ export class Controller {
     } catch (error) {
       if (error instanceof TransactionError) {
         if (error.index === 0) throw new ControllerFencedError(this.#options.epoch);
-        if (error.code === ZkErrorCode.badVersion) return "conflict";
+        if (error.code === ZkErrorCode.badVersion) {
+          // Someone else changed it first: the next round reads its state again.
+          this.#context.markStale(topic, partition);
+          return "conflict";
+        }
         if (error.code === ZkErrorCode.nodeExists || error.code === ZkErrorCode.noNode) return "skip";
       }
       if (error instanceof KeeperError && error.code === ZkErrorCode.noNode) return "skip";
@@ -804,6 +823,26 @@ export class Controller {
   }
 
   /** Names of the ISR change notifications waiting (a watch re-runs the controller on new ones). */
+  /**
+   * The partitions the ISR change notifications name (their states are re-read); a notification
+   * that cannot be read makes the next refresh a full read instead.
+   */
+  async #notifiedPartitions(names: string[]): Promise<PartitionName[]> {
+    const lists = await mapBounded(names, async (name) => {
+      const path = `${ISR_CHANGE_NOTIFICATION_PATH}/${name}`;
+      try {
+        return decodePartitionList(path, (await this.#zk.getData(path)).data);
+      } catch (error) {
+        // Gone (another run took it, and read what it named): nothing to read here.
+        if (error instanceof KeeperError && error.code === ZkErrorCode.noNode) return [];
+        this.#options.log(`${(error as Error).message}; reading every partition state instead`);
+        this.#context.requestFullRead();
+        return [];
+      }
+    });
+    return lists.flat();
+  }
+
   async #isrChangeNotifications(): Promise<string[]> {
     const watcher = this.#watch(ISR_CHANGE_NOTIFICATION_PATH);
     try {
@@ -1008,6 +1047,11 @@ export class Controller {
     // The run in flight reports its own failures; stopping only waits for it to end.
     await this.#running?.catch(() => {});
     this.#channel.close();
+  }
+
+  /** The controller's in-memory view of the cluster as of its last run (tests compare it with a fresh read). */
+  get context(): ClusterView | null {
+    return this.#context.view;
   }
 
   /** Live brokers of the last run (for status output and tests). */
