@@ -16,7 +16,11 @@
  */
 import { apiName } from "../../kafka/api-keys.ts";
 import type { LogAppendInfo } from "../../storage/partition-log.ts";
-import type { BrokerContext } from "../broker-context.ts";
+import type { Controller } from "../controller/controller.ts";
+import type { GroupService } from "../group-service.ts";
+import type { MetadataCache } from "../metadata-cache.ts";
+import type { Purgatory } from "../purgatory.ts";
+import type { ReplicaManager } from "../replica-manager.ts";
 import type { RequestHandler } from "../connection.ts";
 import type { IsrChangeReason, Partition, PartitionObserver } from "../partition/partition.ts";
 import { processMetrics } from "../../metrics/process-metrics.ts";
@@ -25,11 +29,18 @@ import { type Counter, type Exposition, type Histogram, MetricsRegistry } from "
 /** Group lag series exposed at most (groups × partitions), a bound on scrape size. */
 export const MAX_LAG_SERIES = 10_000;
 
-/** What the metrics read at scrape time (a subset of BrokerContext). */
-export type MetricsSources = Pick<
-  BrokerContext,
-  "replicas" | "purgatory" | "groups" | "metadata" | "controller"
->;
+/**
+ * What the metrics read at scrape time: the parts of BrokerContext they need, named here
+ * rather than picked from it, so the context (which holds the metrics) and the metrics do
+ * not import each other.
+ */
+export interface MetricsSources {
+  replicas: ReplicaManager;
+  purgatory: Purgatory;
+  groups: GroupService;
+  metadata: MetadataCache;
+  controller: () => Controller | null;
+}
 
 export class BrokerMetrics implements PartitionObserver {
   readonly registry = new MetricsRegistry();
