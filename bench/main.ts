@@ -13,6 +13,7 @@ const BENCHMARKS = [
   "cluster",
   "cluster-failover",
   "partitions",
+  "scale",
   "groups",
   "compaction",
   "exactly-once",
