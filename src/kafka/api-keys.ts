@@ -26,6 +26,9 @@ export const ApiKey = {
   DeleteTopics: 20,
   InitProducerId: 22,
   OffsetForLeaderEpoch: 23,
+  AddPartitionsToTxn: 24,
+  AddOffsetsToTxn: 25,
+  EndTxn: 26,
   WriteTxnMarkers: 27,
   DescribeConfigs: 32,
   AlterConfigs: 33,
@@ -43,6 +46,8 @@ export const ApiKey = {
   ListPartitionReassignments: 46,
   DescribeUserScramCredentials: 50,
   AlterUserScramCredentials: 51,
+  DescribeTransactions: 65,
+  ListTransactions: 66,
 } as const;
 
 export type ApiKeyValue = typeof ApiKey[keyof typeof ApiKey];
@@ -130,9 +135,24 @@ export const SUPPORTED_APIS: readonly ApiVersionRange[] = [
     apiKey: ApiKey.InitProducerId,
     name: "InitProducerId",
     minVersion: 0,
-    maxVersion: 1,
+    maxVersion: 4,
     firstFlexibleVersion: 2,
   },
+  {
+    apiKey: ApiKey.AddPartitionsToTxn,
+    name: "AddPartitionsToTxn",
+    minVersion: 0,
+    maxVersion: 3,
+    firstFlexibleVersion: 3,
+  },
+  {
+    apiKey: ApiKey.AddOffsetsToTxn,
+    name: "AddOffsetsToTxn",
+    minVersion: 0,
+    maxVersion: 3,
+    firstFlexibleVersion: 3,
+  },
+  { apiKey: ApiKey.EndTxn, name: "EndTxn", minVersion: 0, maxVersion: 3, firstFlexibleVersion: 3 },
   {
     apiKey: ApiKey.WriteTxnMarkers,
     name: "WriteTxnMarkers",
@@ -246,6 +266,20 @@ export const SUPPORTED_APIS: readonly ApiVersionRange[] = [
     name: "AlterUserScramCredentials",
     minVersion: 0,
     maxVersion: 0,
+    firstFlexibleVersion: 0,
+  },
+  {
+    apiKey: ApiKey.DescribeTransactions,
+    name: "DescribeTransactions",
+    minVersion: 0,
+    maxVersion: 0,
+    firstFlexibleVersion: 0,
+  },
+  {
+    apiKey: ApiKey.ListTransactions,
+    name: "ListTransactions",
+    minVersion: 0,
+    maxVersion: 1,
     firstFlexibleVersion: 0,
   },
 ];

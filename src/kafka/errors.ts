@@ -176,6 +176,36 @@ const TABLE = [
   { code: 46, name: "DUPLICATE_SEQUENCE_NUMBER", retriable: false, message: "Duplicate sequence number" },
   { code: 47, name: "INVALID_PRODUCER_EPOCH", retriable: false, message: "The producer epoch is stale" },
   {
+    code: 48,
+    name: "INVALID_TXN_STATE",
+    retriable: false,
+    message: "The request is not valid in the transaction's current state",
+  },
+  {
+    code: 49,
+    name: "INVALID_PRODUCER_ID_MAPPING",
+    retriable: false,
+    message: "The producer id does not belong to the transactional id",
+  },
+  {
+    code: 50,
+    name: "INVALID_TRANSACTION_TIMEOUT",
+    retriable: false,
+    message: "The transaction timeout is larger than transaction.max.timeout.ms",
+  },
+  {
+    code: 51,
+    name: "CONCURRENT_TRANSACTIONS",
+    retriable: true,
+    message: "The previous transaction of this producer is still being completed",
+  },
+  {
+    code: 52,
+    name: "TRANSACTION_COORDINATOR_FENCED",
+    retriable: false,
+    message: "A newer transaction coordinator has taken over",
+  },
+  {
     code: 53,
     name: "TRANSACTIONAL_ID_AUTHORIZATION_FAILED",
     retriable: false,
@@ -233,6 +263,12 @@ const TABLE = [
     message: "No reassignment of the partition is in progress",
   },
   { code: 87, name: "INVALID_RECORD", retriable: false, message: "A record failed validation" },
+  {
+    code: 90,
+    name: "PRODUCER_FENCED",
+    retriable: false,
+    message: "A newer producer with the same transactional id has been started",
+  },
   { code: 91, name: "RESOURCE_NOT_FOUND", retriable: false, message: "The resource does not exist" },
   { code: 92, name: "DUPLICATE_RESOURCE", retriable: false, message: "The resource is named twice" },
   {
@@ -240,6 +276,12 @@ const TABLE = [
     name: "UNACCEPTABLE_CREDENTIAL",
     retriable: false,
     message: "The credential does not meet the broker's requirements",
+  },
+  {
+    code: 105,
+    name: "TRANSACTIONAL_ID_NOT_FOUND",
+    retriable: false,
+    message: "The transactional id is not known",
   },
 ] as const satisfies readonly KafkaErrorInfo[];
 

@@ -12,6 +12,11 @@ import * as deleteTopics from "../../src/kafka/apis/delete-topics.ts";
 import * as describeConfigs from "../../src/kafka/apis/describe-configs.ts";
 import * as fetch from "../../src/kafka/apis/fetch.ts";
 import * as initProducerId from "../../src/kafka/apis/init-producer-id.ts";
+import * as addPartitionsToTxn from "../../src/kafka/apis/add-partitions-to-txn.ts";
+import * as addOffsetsToTxn from "../../src/kafka/apis/add-offsets-to-txn.ts";
+import * as endTxn from "../../src/kafka/apis/end-txn.ts";
+import * as describeTransactions from "../../src/kafka/apis/describe-transactions.ts";
+import * as listTransactions from "../../src/kafka/apis/list-transactions.ts";
 import * as listOffsets from "../../src/kafka/apis/list-offsets.ts";
 import * as metadata from "../../src/kafka/apis/metadata.ts";
 import * as produce from "../../src/kafka/apis/produce.ts";
@@ -246,17 +251,88 @@ const CASES: Case[] = [
   },
   {
     name: "InitProducerIdRequest",
-    versions: [0, 1],
+    versions: [0, 4],
     read: initProducerId.readInitProducerIdRequest,
     write: initProducerId.writeInitProducerIdRequest,
     sample: { transactionalId: "x", transactionTimeoutMs: 1 },
   },
   {
     name: "InitProducerIdResponse",
-    versions: [0, 1],
+    versions: [0, 4],
     read: initProducerId.readInitProducerIdResponse,
     write: initProducerId.writeInitProducerIdResponse,
     sample: { throttleTimeMs: 0, errorCode: 0, producerId: 1n, producerEpoch: 0 },
+  },
+  {
+    name: "AddPartitionsToTxnRequest",
+    versions: [0, 3],
+    read: addPartitionsToTxn.readAddPartitionsToTxnRequest,
+    write: addPartitionsToTxn.writeAddPartitionsToTxnRequest,
+    sample: {
+      transactionalId: "x",
+      producerId: 1n,
+      producerEpoch: 0,
+      topics: [{ name: "t", partitions: [0, 1] }],
+    },
+  },
+  {
+    name: "AddPartitionsToTxnResponse",
+    versions: [0, 3],
+    read: addPartitionsToTxn.readAddPartitionsToTxnResponse,
+    write: addPartitionsToTxn.writeAddPartitionsToTxnResponse,
+    sample: { throttleTimeMs: 0, results: [{ name: "t", results: [{ partitionIndex: 0, errorCode: 0 }] }] },
+  },
+  {
+    name: "AddOffsetsToTxnRequest",
+    versions: [0, 3],
+    read: addOffsetsToTxn.readAddOffsetsToTxnRequest,
+    write: addOffsetsToTxn.writeAddOffsetsToTxnRequest,
+    sample: { transactionalId: "x", producerId: 1n, producerEpoch: 0, groupId: "g" },
+  },
+  {
+    name: "EndTxnRequest",
+    versions: [0, 3],
+    read: endTxn.readEndTxnRequest,
+    write: endTxn.writeEndTxnRequest,
+    sample: { transactionalId: "x", producerId: 1n, producerEpoch: 0, committed: true },
+  },
+  {
+    name: "DescribeTransactionsResponse",
+    versions: [0, 0],
+    read: describeTransactions.readDescribeTransactionsResponse,
+    write: describeTransactions.writeDescribeTransactionsResponse,
+    sample: {
+      throttleTimeMs: 0,
+      transactionStates: [{
+        errorCode: 0,
+        transactionalId: "x",
+        transactionState: "Ongoing",
+        transactionTimeoutMs: 1,
+        transactionStartTimeMs: 2,
+        producerId: 3n,
+        producerEpoch: 4,
+        topics: [{ topic: "t", partitions: [0] }],
+      }],
+    },
+  },
+  {
+    name: "ListTransactionsRequest",
+    versions: [0, 1],
+    read: listTransactions.readListTransactionsRequest,
+    write: listTransactions.writeListTransactionsRequest,
+    sample: { stateFilters: ["Ongoing"], producerIdFilters: [1n], durationFilterMs: 5 },
+  },
+  {
+    name: "ListTransactionsResponse",
+    versions: [0, 1],
+    read: listTransactions.readListTransactionsResponse,
+    write: listTransactions.writeListTransactionsResponse,
+    sample: {
+      throttleTimeMs: 0,
+      errorCode: 0,
+      unknownStateFilters: [],
+      transactionStates: [{ transactionalId: "x", producerId: 1n, transactionState: "Empty" }],
+    },
   },
 ];
 

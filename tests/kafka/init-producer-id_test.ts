@@ -8,9 +8,14 @@ import {
 import { decode, encode, hex, roundTrip, toHex, versions } from "./codec-harness.ts";
 
 Deno.test("InitProducerId round-trips every version", () => {
-  const request = { transactionalId: "tx-1", transactionTimeoutMs: 60000 };
+  const request = {
+    transactionalId: "tx-1",
+    transactionTimeoutMs: 60000,
+    producerId: -1n,
+    producerEpoch: -1,
+  };
   const response = { throttleTimeMs: 0, errorCode: 0, producerId: (1n << 62n) + 12345n, producerEpoch: 7 };
-  for (const v of versions(0, 1)) {
+  for (const v of versions(0, 4)) {
     assert.deepEqual(roundTrip(writeInitProducerIdRequest, readInitProducerIdRequest, v, request), request);
     assert.deepEqual(
       roundTrip(writeInitProducerIdRequest, readInitProducerIdRequest, v, {
@@ -31,6 +36,8 @@ Deno.test("InitProducerId matches hand-derived bytes", () => {
   assert.deepEqual(decode(readInitProducerIdRequest, 0, hex("ffff 0000ea60")), {
     transactionalId: null,
     transactionTimeoutMs: 60000,
+    producerId: -1n,
+    producerEpoch: -1,
   });
   const response = hex("00000000 0000 4000000000003039 0000");
   const value = { throttleTimeMs: 0, errorCode: 0, producerId: (1n << 62n) + 12345n, producerEpoch: 0 };
