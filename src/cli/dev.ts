@@ -54,6 +54,42 @@ function checkPortFree(port: number, what: string): void {
   }
 }
 
+/** A port free right now (the kernel's pick); the child binds it a moment later. */
+function freePort(): number {
+  const listener = Deno.listen({ hostname: HOST, port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  return port;
+}
+
+/**
+ * The /metrics ports: broker N at base + N - 1 and the coordinator at base - 1, base defaulting to
+ * --base-port + 100 (9192… next to 9092…), so a Prometheus configuration stays valid across runs;
+ * 0: free ones picked now (tests). No coordinator port with --zookeeper (not ours to start).
+ */
+function pickMetricsPorts(
+  options: { brokers: number; basePort: number; metricsBasePort?: number; zookeeper?: string },
+): { brokers: number[]; coordinator?: number } {
+  const base = options.metricsBasePort ?? options.basePort + 100;
+  const ownCoordinator = options.zookeeper === undefined;
+  if (base === 0) {
+    return {
+      brokers: Array.from({ length: options.brokers }, freePort),
+      coordinator: ownCoordinator ? freePort() : undefined,
+    };
+  }
+  if (base - 1 < 1 || base + options.brokers - 1 > 65535) {
+    throw usageError(
+      `--metrics-base-port ${base}: the metrics ports ${base - 1}…${base + options.brokers - 1} ` +
+        "must lie within 1…65535 (pick another, or 0 for free ones)",
+    );
+  }
+  return {
+    brokers: Array.from({ length: options.brokers }, (_, i) => base + i),
+    coordinator: ownCoordinator ? base - 1 : undefined,
+  };
+}
+
 /** Poll the coordinator until a controller is elected and all `brokers` are live. */
 async function waitUntilReady(
   zk: ZooKeeperClient,
@@ -94,6 +130,14 @@ function statusTable(status: ClusterStatus): string {
   const summary = `${status.partitions} partitions, ${status.offlinePartitions} offline, ` +
     `${status.underReplicatedPartitions} under-replicated`;
   return `${table.toString()}\n${summary}`;
+}
+
+/** Where each process serves /metrics, one aligned line each. */
+function metricsLines(cluster: LocalCluster): string[] {
+  const rows: [string, string][] = [...cluster.brokerMetricsUrls()].map(([id, url]) => [`broker ${id}`, url]);
+  const coordinator = cluster.coordinatorMetricsUrl();
+  if (coordinator !== undefined) rows.push(["coordinator", coordinator]);
+  return rows.map(([who, url], i) => `  ${i === 0 ? "metrics:" : ""}`.padEnd(15) + who.padEnd(12) + url);
 }
 
 /** The admin user (SCRAM-SHA-256 and -512), written to the coordinator before any broker starts. */
@@ -155,6 +199,12 @@ registerCommands((program) => {
       8080,
     )
     .option(
+      "--metrics-base-port <port>",
+      "port of broker 1's /metrics (broker N: + N - 1; the coordinator's: - 1); default --base-port + 100; " +
+        "0 picks free ones",
+      integerOption(0, 65535),
+    )
+    .option(
       "--secure",
       "SASL_SSL listeners with a generated local CA (needs openssl), an admin user, ACLs enforced",
       false,
@@ -173,7 +223,9 @@ registerCommands((program) => {
           throw new CliError((error as Error).message);
         }
       }
+      const metricsPorts = pickMetricsPorts(options);
       const cluster = new LocalCluster({
+        metricsPorts,
         secure,
         brokers: options.brokers,
         dataDir: options.dataDir,
@@ -189,6 +241,12 @@ registerCommands((program) => {
       if (options.zookeeper === undefined) checkPortFree(options.coordinatorPort, "coordinator");
       cluster.brokerPorts().forEach((port, index) => checkPortFree(port, `broker ${index + 1}`));
       if (options.consolePort !== 0) checkPortFree(options.consolePort, "console");
+      if (options.metricsBasePort !== 0) {
+        metricsPorts.brokers.forEach((port, index) => checkPortFree(port, `broker ${index + 1} metrics`));
+        if (metricsPorts.coordinator !== undefined) {
+          checkPortFree(metricsPorts.coordinator, "coordinator metrics");
+        }
+      }
 
       let stopping: Promise<void> | null = null;
       let timer: ReturnType<typeof setInterval> | undefined;
@@ -228,6 +286,10 @@ registerCommands((program) => {
           timeline,
           hostname: HOST,
           port: options.consolePort,
+          metrics: {
+            brokers: cluster.brokerMetricsUrls(),
+            coordinator: cluster.coordinatorMetricsUrl(),
+          },
           chaos: {
             actions: CHAOS_ACTIONS,
             brokers: () => cluster.brokerIds(),
@@ -243,6 +305,7 @@ registerCommands((program) => {
           `  console:     http://${HOST}:${consoleServer.port}`,
           `  bootstrap:   ${cluster.bootstrap}`,
           `  coordinator: ${cluster.coordinatorAddress}`,
+          ...metricsLines(cluster),
           `  logs:        ${options.dataDir}/logs`,
           ...(secure ? clientSettingLines(cluster.bootstrap, secure) : []),
           "try:",

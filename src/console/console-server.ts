@@ -42,8 +42,17 @@ export interface ChaosControl {
 /** Header a chaos request must carry. */
 export const CHAOS_HEADER = "x-vltava-chaos";
 
+/** Where the cluster's processes serve /metrics (vltava dev knows; a bare console does not). */
+export interface MetricsLinks {
+  /** broker id -> its /metrics URL. */
+  brokers: Map<number, string>;
+  coordinator?: string;
+}
+
 export interface ConsoleServerOptions {
   timeline: Timeline;
+  /** Shown as links in the cluster view and in /api/cluster (`metricsUrl`). */
+  metrics?: MetricsLinks;
   /** Chaos actions (vltava dev only); absent: /api/chaos answers 404. */
   chaos?: ChaosControl;
   hostname?: string;
@@ -229,7 +238,7 @@ export function startConsoleServer(options: ConsoleServerOptions): ConsoleServer
         });
       case "/api/cluster":
         return json(200, {
-          ...clusterView(timeline, knownBrokers),
+          ...clusterView(timeline, knownBrokers, options.metrics),
           chaos: options.chaos ? [...options.chaos.actions] : null,
         });
       case "/api/topics":

@@ -16,7 +16,8 @@ export const CONSOLE_PAGE = `<!doctype html>
   body { font: 14px/1.4 system-ui, sans-serif; margin: 0; color: #1d2330; background: #f6f7f9; }
   header { background: #1d3557; color: #fff; padding: 10px 18px; display: flex; gap: 18px; align-items: baseline; }
   header h1 { font-size: 18px; margin: 0; }
-  #status, #chaos-result { font-size: 12px; opacity: .85; }
+  #status, #chaos-result, #coordinator-metrics { font-size: 12px; opacity: .85; }
+  header a { color: #fff; }
   main { display: grid; grid-template-columns: minmax(0, 3fr) minmax(0, 2fr); gap: 14px; padding: 14px; }
   section { background: #fff; border: 1px solid #dde1e7; border-radius: 6px; padding: 10px 14px; overflow: auto; }
   section h2 { font-size: 15px; margin: 2px 0 6px; }
@@ -40,7 +41,7 @@ export const CONSOLE_PAGE = `<!doctype html>
 </style>
 </head>
 <body>
-<header><h1>Vltava console</h1><span id="status">connecting…</span><span id="chaos-result"></span></header>
+<header><h1>Vltava console</h1><span id="status">connecting…</span><span id="coordinator-metrics"></span><span id="chaos-result"></span></header>
 <main>
 <div>
 <section id="cluster-view">
@@ -48,7 +49,8 @@ export const CONSOLE_PAGE = `<!doctype html>
   <p class="explain">Brokers register an ephemeral node in the coordinator; when a broker's session ends the node
   vanishes and the broker is shown dead. One broker is the <b>controller</b>: it won the election (the
   smallest ephemeral sequential node) and raised the controller <b>epoch</b>, so that decisions of a deposed
-  controller are refused. It elects partition leaders when brokers come and go.</p>
+  controller are refused. It elects partition leaders when brokers come and go. Under <code>vltava dev</code>
+  each broker (and the coordinator) serves Prometheus metrics; the <b>metrics</b> links open them.</p>
   <table><thead><tr><th>broker</th><th>address</th><th>state</th><th>partitions led</th><th></th></tr></thead>
   <tbody id="brokers"></tbody></table>
 </section>
@@ -150,9 +152,12 @@ async function refresh() {
   const [cluster, topics, groups] = await Promise.all([getJson("/api/cluster"), getJson("/api/topics"), getJson("/api/groups")]);
   $("status").textContent = "controller: " + (cluster.controller ?? "none") + " (epoch " + (cluster.controllerEpoch ?? "-") + ") · " +
     cluster.brokers.filter((b) => b.live).length + "/" + cluster.brokers.length + " brokers live · watches: " + cluster.watchMode;
+  $("coordinator-metrics").innerHTML = cluster.coordinatorMetricsUrl
+    ? 'coordinator <a class="metrics" target="_blank" href="' + esc(cluster.coordinatorMetricsUrl) + '">metrics</a>' : "";
   $("brokers").innerHTML = cluster.brokers.map((b) =>
     '<tr data-broker="' + b.id + '"><td>' + b.id + (b.controller ? ' <span class="badge">controller</span>' : "") + "</td><td>" +
-    esc(b.host + ":" + b.port) + '</td><td class="' + (b.live ? "live" : "dead") + '">' + (b.live ? "live" : "dead") +
+    esc(b.host + ":" + b.port) + (b.metricsUrl ? ' <a class="metrics" target="_blank" href="' + esc(b.metricsUrl) + '">metrics</a>' : "") +
+    '</td><td class="' + (b.live ? "live" : "dead") + '">' + (b.live ? "live" : "dead") +
     "</td><td>" + b.partitionsLed + "</td><td>" + (cluster.chaos || []).map((a) =>
       '<button class="chaos" data-action="' + esc(a) + '" data-broker="' + b.id + '">' + esc(a) + "</button>").join(" ") +
     "</td></tr>").join("");

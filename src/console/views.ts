@@ -19,6 +19,8 @@ export interface BrokerView {
   live: boolean;
   controller: boolean;
   partitionsLed: number;
+  /** Its Prometheus /metrics URL when known (vltava dev), else null. */
+  metricsUrl: string | null;
 }
 
 export interface ClusterView {
@@ -26,6 +28,8 @@ export interface ClusterView {
   controllerEpoch: number | null;
   brokers: BrokerView[];
   watchMode: string;
+  /** The coordinator's /metrics URL when known (vltava dev's own coordinator), else null. */
+  coordinatorMetricsUrl: string | null;
 }
 
 export interface PartitionView {
@@ -49,6 +53,7 @@ export interface TopicView {
 export function clusterView(
   timeline: Timeline,
   known: Map<number, { host: string; port: number }>,
+  metrics?: { brokers: Map<number, string>; coordinator?: string },
 ): ClusterView {
   const model = timeline.model;
   for (const [id, endpoint] of model.brokers) known.set(id, { host: endpoint.host, port: endpoint.port });
@@ -59,6 +64,7 @@ export function clusterView(
     controller: controller?.brokerId ?? null,
     controllerEpoch: controller?.epoch ?? null,
     watchMode: timeline.watchMode,
+    coordinatorMetricsUrl: metrics?.coordinator ?? null,
     brokers: [...known.entries()].sort(([a], [b]) => a - b).map(([id, endpoint]) => ({
       id,
       host: endpoint.host,
@@ -66,6 +72,7 @@ export function clusterView(
       live: model.brokers.has(id),
       controller: controller?.brokerId === id,
       partitionsLed: led.get(id) ?? 0,
+      metricsUrl: metrics?.brokers.get(id) ?? null,
     })),
   };
 }

@@ -26,6 +26,11 @@ export interface LocalClusterOptions {
   startTimeoutMs: number;
   /** `dev --secure`: SASL_SSL listeners, brokers logging in as the admin, ACLs enforced. */
   secure?: LocalSecurity;
+  /**
+   * Ports of each broker's /metrics (index i: broker i + 1) and of the coordinator's; absent: no
+   * metrics. Concrete ports (the caller picks free ones for 0), so a restarted broker keeps its own.
+   */
+  metricsPorts?: { brokers: number[]; coordinator?: number };
 }
 
 export interface ClusterProcess {
@@ -54,6 +59,18 @@ export class LocalCluster {
     return this.brokerPorts().map((port) => `${this.options.host}:${port}`).join(",");
   }
 
+  /** Where each broker's /metrics is served (broker id -> URL); empty without metrics. */
+  brokerMetricsUrls(): Map<number, string> {
+    const ports = this.options.metricsPorts?.brokers ?? [];
+    return new Map(ports.map((port, i) => [i + 1, `http://${this.options.host}:${port}/metrics`]));
+  }
+
+  /** The coordinator's /metrics URL, when it has one (not with --zookeeper). */
+  coordinatorMetricsUrl(): string | undefined {
+    const port = this.options.metricsPorts?.coordinator;
+    return port === undefined ? undefined : `http://${this.options.host}:${port}/metrics`;
+  }
+
   brokerPorts(): number[] {
     return Array.from({ length: this.options.brokers }, (_, i) => this.options.basePort + i);
   }
@@ -78,6 +95,9 @@ export class LocalCluster {
         String(this.options.coordinatorPort),
         "--data-dir",
         `${dataDir}/coordinator`,
+        ...(this.options.metricsPorts?.coordinator === undefined
+          ? []
+          : ["--http-port", String(this.options.metricsPorts.coordinator)]),
       ]);
     }
     await beforeBrokers();
@@ -111,6 +131,9 @@ export class LocalCluster {
         // A laptop cluster restarted with Ctrl-C and `vltava dev` again gets its leaders back soon.
         "--leader-imbalance-check-interval-seconds",
         String(DEV_LEADER_IMBALANCE_CHECK_SECONDS),
+        ...(this.options.metricsPorts === undefined
+          ? []
+          : ["--http-port", String(this.options.metricsPorts.brokers[index])]),
       ]);
     });
     await Promise.all(brokers);

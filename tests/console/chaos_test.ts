@@ -1,6 +1,7 @@
 /**
  * Built-in chaos with real processes: `vltava dev` (3 brokers, its console on a free port) and
- * `vltava chaos` against it. A killed broker leaves the timeline (broker-left), a restarted one
+ * `vltava chaos` against it. Each broker and the coordinator serve /metrics where dev prints (and the
+ * console links). A killed broker leaves the timeline (broker-left), a restarted one
  * joins again; pause and resume answer; the endpoint refuses unknown actions, brokers that are not
  * the dev cluster's, and requests without the chaos header.
  */
@@ -23,6 +24,32 @@ Deno.test(
     await using dev = startDev(dir.path, { brokers: 3 });
     const url = (await dev.waitForOutput(/console: +(http:\/\/\S+)/, 120_000))[1];
     await dev.waitForOutput(/Ctrl-C stops everything/, 120_000);
+    // Every process serves /metrics where dev says, and the console links them.
+    const printed = new Map(
+      [...dev.stdout.matchAll(/(broker \d|coordinator) +(http:\/\/\S+\/metrics)/g)].map((m) => [m[1], m[2]]),
+    );
+    assert.deepEqual([...printed.keys()], ["broker 1", "broker 2", "broker 3", "coordinator"]);
+    const scrape = async (metricsUrl: string) => {
+      const response = await fetch(metricsUrl);
+      assert.equal(response.status, 200);
+      return await response.text();
+    };
+    // The elected broker reports itself active once it has loaded the cluster: wait for that, stably.
+    await eventually("exactly one broker reporting vltava_active_controller 1", async () => {
+      const active = await Promise.all(
+        [1, 2, 3].map(async (id) =>
+          /^vltava_active_controller 1$/m.test(await scrape(printed.get(`broker ${id}`)!)) ? 1 : 0
+        ),
+      );
+      return active.filter((a) => a === 1).length === 1;
+    }, 60_000);
+    assert.match(await scrape(printed.get("coordinator")!), /^znode_count \d+$/m);
+    const linked = await (await fetch(`${url}/api/cluster`)).json();
+    assert.deepEqual(
+      linked.brokers.map((b: { metricsUrl: string }) => b.metricsUrl),
+      [1, 2, 3].map((id) => printed.get(`broker ${id}`)),
+    );
+    assert.equal(linked.coordinatorMetricsUrl, printed.get("coordinator"));
 
     const killed = await runCli(["chaos", "kill", "2", "--console", url]);
     assert.equal(killed.code, 0, killed.stderr);
@@ -45,6 +72,12 @@ Deno.test(
         (await events(url)).find((e) => e.type === "broker-joined" && e.broker === 2 && e.seq > left.seq),
       90_000,
     );
+    // The restarted broker serves its metrics at the same address again (opened after its registration).
+    await eventually("broker 2's /metrics at the printed address after the restart", async () => {
+      const response = await fetch(printed.get("broker 2")!).catch(() => undefined);
+      const text = await response?.text();
+      return text !== undefined && /^vltava_partitions\{role="leader"\} \d+$/m.test(text);
+    }, 60_000);
 
     assert.match(
       (await runCli(["chaos", "pause", "3", "--console", url])).stdout,

@@ -1,5 +1,5 @@
 /**
- * `vltava dev` as a child process for tests: free ports unless given, its console on a free port,
+ * `vltava dev` as a child process for tests: free ports unless given, its console and /metrics on free ports,
  * data in `dataDir`. The caller stops it (`await using`).
  */
 import { freePorts, RunningProgram } from "./program.ts";
@@ -24,6 +24,8 @@ export function startDev(dataDir: string, options: DevClusterOptions): RunningPr
     "--coordinator-port",
     String(options.coordinatorPort ?? coordinatorPort),
     "--console-port",
+    "0",
+    "--metrics-base-port",
     "0",
   ]);
 }

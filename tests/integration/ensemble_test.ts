@@ -153,6 +153,10 @@ peerTest(
       dir.path,
       "--zookeeper",
       `${ensemble.connectString}/dev-cluster`,
+      "--console-port",
+      "0",
+      "--metrics-base-port",
+      "0",
     ]);
     try {
       await dev.waitForOutput(/cluster ready: controller is broker \d/, 120_000);

@@ -27,6 +27,8 @@ peerTest("vltava dev --secure: SASL_SSL with a local CA, an admin user, printed 
     String(coordinatorPort),
     "--console-port",
     "0",
+    "--metrics-base-port",
+    "0",
   ]);
   await dev.waitForOutput(/cluster ready/, 120_000);
   const settings = (await dev.waitForOutput(/settings: +(\S+)/, 10_000))[1];
