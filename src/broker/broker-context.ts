@@ -1,6 +1,6 @@
 /**
  * What every API handler may use: configuration, the metadata cache, the hosted partitions,
- * the purgatory, the coordinator session, the group service, the producer id generator and the
+ * the purgatory, the coordinator session, the group and transaction services, the producer id generator and the
  * controller (when this broker is it). Handlers are functions of (context, request) so that each
  * API lives in its own module.
  */
@@ -11,6 +11,7 @@ import type { BrokerConfig } from "./config.ts";
 import type { Coordination } from "./coordination.ts";
 import type { Controller } from "./controller/controller.ts";
 import type { GroupService } from "./group-service.ts";
+import type { TransactionService } from "./transaction-service.ts";
 import type { BrokerMetrics } from "./metrics/broker-metrics.ts";
 import type { MetadataCache } from "./metadata-cache.ts";
 import type { Purgatory } from "./purgatory.ts";
@@ -26,6 +27,8 @@ export interface BrokerContext {
   purgatory: Purgatory;
   coordination: Coordination;
   groups: GroupService;
+  /** The transaction coordinator of the `__transaction_state` partitions this broker leads. */
+  transactions: TransactionService;
   producerIds: Snowflake;
   /** Cluster id reported in Metadata. */
   clusterId: string;

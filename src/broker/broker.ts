@@ -53,6 +53,8 @@ import { loadClientSecurity, readSecurityProperties } from "../security/client-p
 import type { ClientSecurity } from "../client/security.ts";
 import { type Coordination, NodeExistsError } from "./coordination.ts";
 import { GroupService } from "./group-service.ts";
+import { TransactionService } from "./transaction-service.ts";
+import { transactionApiHandlers } from "./handlers/transaction-apis.ts";
 import { MetadataCache } from "./metadata-cache.ts";
 import { OfflineReplicaPublisher } from "./offline-replicas.ts";
 import { coordinatorStateStore } from "./partition/isr-writer.ts";
@@ -413,7 +415,8 @@ class Broker implements RunningBroker {
       [ApiKey.OffsetForLeaderEpoch, offsetForLeaderEpochHandler(context)],
       [ApiKey.WriteTxnMarkers, writeTxnMarkersHandler(context)],
       [ApiKey.DescribeLogDirs, describeLogDirsHandler(context)],
-      ...groupApiHandlers(context.groups, context),
+      ...groupApiHandlers(context.groups, context, context.transactions),
+      ...transactionApiHandlers(context.transactions, context),
       ...securityApiHandlers(context),
       [ApiKey.SaslHandshake, saslOnOtherListener],
       [ApiKey.SaslAuthenticate, saslOnOtherListener],
@@ -472,6 +475,16 @@ class Broker implements RunningBroker {
     });
     const groups = new GroupService({ config, metadata, replicas, coordination });
     replicas.addObserver(groups);
+    const producerIds = new Snowflake(config.brokerId);
+    const transactions = new TransactionService({
+      config,
+      metadata,
+      replicas,
+      coordination,
+      producerIds,
+      security: config.interBrokerSecurity,
+    });
+    replicas.addObserver(transactions);
     const metrics = new BrokerMetrics({
       replicas,
       purgatory,
@@ -488,7 +501,8 @@ class Broker implements RunningBroker {
       purgatory,
       coordination,
       groups,
-      producerIds: new Snowflake(config.brokerId),
+      transactions,
+      producerIds,
       clusterId: "vltava",
       controller: () => self.#agent?.controller ?? null,
       metrics,
@@ -706,6 +720,7 @@ class Broker implements RunningBroker {
     for (const connection of this.#connections) connection.close();
     this.#context.metadata.close();
     this.#context.groups.close();
+    this.#context.transactions.close();
     this.#credentials.close();
     this.#acls?.close();
     await this.#context.replicas.close();

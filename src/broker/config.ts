@@ -100,6 +100,16 @@ export interface BrokerConfig {
   groupMaxSessionTimeoutMs: number;
   /** producer.id.expiration.ms: a partition forgets an idempotent producer idle this long. */
   producerIdExpirationMs: number;
+  /** transaction.state.log.num.partitions: partitions of `__transaction_state`. */
+  transactionStateTopicPartitions: number;
+  /** transaction.state.log.replication.factor: upper bound (the live broker count caps it). */
+  transactionStateReplicationFactor: number;
+  /** transaction.max.timeout.ms: the largest transaction.timeout.ms a producer may ask for. */
+  transactionMaxTimeoutMs: number;
+  /** transaction.abort.timed.out.transaction.cleanup.interval.ms: how often expired ones are aborted. */
+  transactionAbortIntervalMs: number;
+  /** Testing only: hold the markers of each new commit/abort decision this long (0: off). */
+  transactionMarkerDelayMs: number;
   /** Port of the HTTP server for GET /metrics (on `host`); undefined: no server. 0 picks a free one. */
   httpPort?: number;
   /** auto.leader.rebalance.enable: the controller moves leaders back to preferred replicas. */
@@ -148,6 +158,11 @@ export const DEFAULT_BROKER_CONFIG: Omit<
   groupMinSessionTimeoutMs: 6_000,
   groupMaxSessionTimeoutMs: 1_800_000,
   producerIdExpirationMs: 86_400_000,
+  transactionStateTopicPartitions: 50,
+  transactionStateReplicationFactor: 3,
+  transactionMaxTimeoutMs: 900_000,
+  transactionAbortIntervalMs: 10_000,
+  transactionMarkerDelayMs: 0,
   autoLeaderRebalance: true,
   leaderImbalanceCheckIntervalMs: 300_000,
   leaderImbalancePerBrokerPercentage: 10,
@@ -269,6 +284,11 @@ export function resolveBrokerConfig(options: BrokerSettings): BrokerConfig {
     3_600_000,
   );
   checkInt("producer-id-expiration-ms", config.producerIdExpirationMs, 1_000, 2 ** 31 - 1);
+  checkInt("transaction-state-partitions", config.transactionStateTopicPartitions, 1, 1_000);
+  checkInt("transaction-state-replication-factor", config.transactionStateReplicationFactor, 1, 1000);
+  checkInt("transaction-max-timeout-ms", config.transactionMaxTimeoutMs, 1, 2 ** 31 - 1);
+  checkInt("transaction-abort-interval-ms", config.transactionAbortIntervalMs, 10, 3_600_000);
+  checkInt("transaction-marker-delay-ms", config.transactionMarkerDelayMs, 0, 3_600_000);
   if (config.fsync !== "always" && config.fsync !== "never") {
     throw new RangeError(`fsync must be "always" or "never": got "${config.fsync}"`);
   }

@@ -224,6 +224,38 @@ registerCommands((program) => {
       DEFAULT_BROKER_CONFIG.producerIdExpirationMs,
     )
     .option(
+      "--transaction-max-timeout-ms <ms>",
+      "largest transaction.timeout.ms a transactional producer may ask for (transaction.max.timeout.ms)",
+      integerOption(1, 2 ** 31 - 1),
+      DEFAULT_BROKER_CONFIG.transactionMaxTimeoutMs,
+    )
+    .option(
+      "--transaction-abort-interval-ms <ms>",
+      "how often the transaction coordinator aborts transactions past their timeout",
+      integerOption(10, 3_600_000),
+      DEFAULT_BROKER_CONFIG.transactionAbortIntervalMs,
+    )
+    .option(
+      "--transaction-state-partitions <n>",
+      "partitions of __transaction_state (transaction.state.log.num.partitions)",
+      integerOption(1, 1_000),
+      DEFAULT_BROKER_CONFIG.transactionStateTopicPartitions,
+    )
+    .option(
+      "--transaction-state-replication-factor <n>",
+      "replication factor of __transaction_state, capped by the live brokers",
+      integerOption(1, 1000),
+      DEFAULT_BROKER_CONFIG.transactionStateReplicationFactor,
+    )
+    .addOption(
+      // Fault injection for the coordinator-crash tests: a window between decision and markers.
+      new Option(
+        "--transaction-marker-delay-ms <ms>",
+        "testing: hold each new transaction decision's markers",
+      )
+        .argParser(integerOption(0, 3_600_000)).default(0).hideHelp(),
+    )
+    .option(
       "--http-port <port>",
       "serve Prometheus metrics at http://HOST:PORT/metrics (off unless given; 0 picks a free port)",
       integerOption(0, 65535),
@@ -298,6 +330,11 @@ registerCommands((program) => {
           groupMinSessionTimeoutMs: options.groupMinSessionTimeoutMs,
           groupMaxSessionTimeoutMs: options.groupMaxSessionTimeoutMs,
           producerIdExpirationMs: options.producerIdExpirationMs,
+          transactionMaxTimeoutMs: options.transactionMaxTimeoutMs,
+          transactionAbortIntervalMs: options.transactionAbortIntervalMs,
+          transactionStateTopicPartitions: options.transactionStatePartitions,
+          transactionStateReplicationFactor: options.transactionStateReplicationFactor,
+          transactionMarkerDelayMs: options.transactionMarkerDelayMs,
           httpPort: options.httpPort,
           autoLeaderRebalance: options.autoLeaderRebalance,
           leaderImbalanceCheckIntervalMs: options.leaderImbalanceCheckIntervalSeconds * 1000,

@@ -213,6 +213,12 @@ const TABLE = [
   },
   { code: 54, name: "SECURITY_DISABLED", retriable: false, message: "Security features are disabled" },
   {
+    code: 55,
+    name: "OPERATION_NOT_ATTEMPTED",
+    retriable: false,
+    message: "Not attempted because another part of the request failed",
+  },
+  {
     code: 56,
     name: "KAFKA_STORAGE_ERROR",
     retriable: true,

@@ -1,7 +1,7 @@
 /**
  * The consumer-group APIs, keyed by API key, over one GroupApi: FindCoordinator, JoinGroup,
  * SyncGroup, Heartbeat, LeaveGroup, OffsetCommit, OffsetFetch, DescribeGroups, ListGroups and
- * DeleteGroups. The broker registers them with its other handlers; tests drive them over a
+ * DeleteGroups (FindCoordinator also answers for transactional ids when given the locator). The broker registers them with its other handlers; tests drive them over a
  * stand-in GroupApi.
  */
 import { ApiKey } from "../../kafka/api-keys.ts";
@@ -10,7 +10,7 @@ import type { RequestHandler } from "../connection.ts";
 import type { GroupApi } from "../group-service.ts";
 import { deleteGroupsHandler } from "./delete-groups.ts";
 import { describeGroupsHandler } from "./describe-groups.ts";
-import { findCoordinatorHandler } from "./find-coordinator.ts";
+import { findCoordinatorHandler, type TransactionCoordinatorLocator } from "./find-coordinator.ts";
 import { heartbeatHandler } from "./heartbeat.ts";
 import { joinGroupHandler } from "./join-group.ts";
 import { leaveGroupHandler } from "./leave-group.ts";
@@ -22,9 +22,10 @@ import { syncGroupHandler } from "./sync-group.ts";
 export function groupApiHandlers(
   groups: GroupApi,
   auth: AuthorizationContext = {},
+  transactions?: TransactionCoordinatorLocator,
 ): [number, RequestHandler][] {
   return [
-    [ApiKey.FindCoordinator, findCoordinatorHandler(groups, auth)],
+    [ApiKey.FindCoordinator, findCoordinatorHandler(groups, auth, transactions)],
     [ApiKey.JoinGroup, joinGroupHandler(groups, auth)],
     [ApiKey.SyncGroup, syncGroupHandler(groups, auth)],
     [ApiKey.Heartbeat, heartbeatHandler(groups, auth)],

@@ -1,0 +1,256 @@
+/**
+ * The broker's side of transactions: it wires the TransactionCoordinator (./transactions) to
+ * this broker's partitions and metadata, as GroupService does for groups. Built by the broker at
+ * start and always present.
+ *
+ * - `__transaction_state` (transaction.state.log.num.partitions = 50, replication factor
+ *   min(transaction.state.log.replication.factor, live brokers)) is created on first use
+ *   (FindCoordinator with key type 1, or an InitProducerId with a transactional id), compacted
+ *   by key so the log holds about one record per transactional id plus a dirty tail.
+ * - The coordinator of a transactional id leads partition hash(id) % 50 of that topic.
+ * - State changes are appended as leader and acknowledged once the high watermark passes them.
+ * - Becoming leader of a partition replays it into the coordinator (its ids answer
+ *   COORDINATOR_LOAD_IN_PROGRESS meanwhile); losing it unloads them (NOT_COORDINATOR).
+ * - Every transactionAbortIntervalMs the coordinator aborts the transactions past their timeout.
+ */
+import { ErrorCode, KafkaError } from "../kafka/errors.ts";
+import { decodeRecordBatches, encodeRecordBatch } from "../kafka/record-batch.ts";
+import type { ClientSecurity } from "../client/security.ts";
+import type { Snowflake } from "../ids/snowflake.ts";
+import type { BrokerConfig } from "./config.ts";
+import type { Coordination } from "./coordination.ts";
+import type { CoordinatorLocation } from "./group-service.ts";
+import { OFFSETS_TOPIC } from "./groups/mod.ts";
+import type { MetadataCache } from "./metadata-cache.ts";
+import { IGNORE_PARTITION_EVENTS, type Partition, type PartitionObserver } from "./partition/partition.ts";
+import { type ReplicaManager, yieldToEventLoop } from "./replica-manager.ts";
+import { planTopic, writeTopic } from "./topic-admin.ts";
+import { MarkerChannel } from "./transactions/marker-channel.ts";
+import { TransactionCoordinator, type TxnIdentity } from "./transactions/txn-coordinator.ts";
+import { TRANSACTION_STATE_TOPIC, type TxnRecord } from "./transactions/txn-records.ts";
+import { listenerAddress } from "./zk-layout.ts";
+
+/** segment.ms of the state topic: a quiet partition still closes its segment for the cleaner. */
+const STATE_SEGMENT_MS = 60 * 60 * 1000;
+/** Bytes read per step while loading a state partition. */
+const LOAD_CHUNK_BYTES = 1024 * 1024;
+/** How long FindCoordinator waits for a just-created state topic to be announced. */
+const STATE_TOPIC_WAIT_MS = 10_000;
+/** WriteTxnMarkers waits up to 30 s for the partition's ISR: the request gets a little more. */
+const MARKER_REQUEST_TIMEOUT_MS = 35_000;
+
+export interface TransactionServiceDeps {
+  config: BrokerConfig;
+  metadata: MetadataCache;
+  replicas: ReplicaManager;
+  coordination: Coordination;
+  producerIds: Snowflake;
+  /** How to reach other brokers' inter-broker listener; undefined = PLAINTEXT. */
+  security?: ClientSecurity;
+}
+
+/** Transactions on this broker. */
+export class TransactionService implements PartitionObserver {
+  readonly coordinator: TransactionCoordinator;
+  readonly #deps: TransactionServiceDeps;
+  readonly #markers: MarkerChannel;
+  /** State partitions this broker coordinates (loaded or loading), with the epoch it leads in. */
+  readonly #led = new Map<number, number>();
+  readonly #timer: ReturnType<typeof setInterval>;
+  #creating: Promise<void> | null = null;
+  #closed = false;
+
+  constructor(deps: TransactionServiceDeps) {
+    this.#deps = deps;
+    const { config, metadata } = deps;
+    const log = (message: string) => console.error(`broker ${config.brokerId}: ${message}`);
+    this.#markers = new MarkerChannel({
+      routing: {
+        leaderOf: (topic, partition) => {
+          const leader = metadata.partition(topic, partition)?.state?.leader ?? -1;
+          return metadata.brokers.get(leader);
+        },
+        hasTopic: (topic) => metadata.topics.has(topic),
+      },
+      brokerId: config.brokerId,
+      requestTimeoutMs: MARKER_REQUEST_TIMEOUT_MS,
+      security: deps.security,
+      log,
+    });
+    this.coordinator = new TransactionCoordinator({
+      store: { append: (partition, records) => this.#append(partition, records) },
+      markers: this.#markers,
+      newProducerId: () => deps.producerIds.next(),
+      numPartitions: config.transactionStateTopicPartitions,
+      maxTimeoutMs: config.transactionMaxTimeoutMs,
+      markerDelayMs: config.transactionMarkerDelayMs,
+      log,
+    });
+    this.#timer = setInterval(() => this.coordinator.abortTimedOut(), config.transactionAbortIntervalMs);
+  }
+
+  /** FindCoordinator (key type 1): the leader of the id's state partition, creating the topic if missing. */
+  async findCoordinator(transactionalId: string, listener?: string): Promise<CoordinatorLocation> {
+    const unavailable = { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, nodeId: -1, host: "", port: -1 };
+    const metadata = this.#deps.metadata;
+    if (!metadata.topics.has(TRANSACTION_STATE_TOPIC)) {
+      try {
+        await this.ensureStateTopic();
+      } catch (error) {
+        // Clients retry FindCoordinator; the next attempt tries to create the topic again.
+        console.error(`broker ${this.#deps.config.brokerId}: creating ${TRANSACTION_STATE_TOPIC}: ${error}`);
+        return unavailable;
+      }
+    }
+    const partition = this.coordinator.partitionFor(transactionalId);
+    const leader = metadata.partition(TRANSACTION_STATE_TOPIC, partition)?.state?.leader ?? -1;
+    const broker = metadata.brokers.get(leader);
+    const address = broker && (listener === undefined ? broker : listenerAddress(broker, listener));
+    if (!broker || !address) return unavailable;
+    return { errorCode: 0, nodeId: broker.brokerId, host: address.host, port: address.port };
+  }
+
+  /** Does the partition exist (AddPartitionsToTxn answers UNKNOWN_TOPIC_OR_PARTITION otherwise)? */
+  partitionExists(topic: string, partition: number): boolean {
+    return this.#deps.metadata.partition(topic, partition) !== undefined;
+  }
+
+  /** AddOffsetsToTxn: the group's `__consumer_offsets` partition joins the transaction. */
+  addOffsets(identity: TxnIdentity, groupId: string): Promise<number> {
+    return this.coordinator.addOffsets(
+      identity,
+      groupId,
+      OFFSETS_TOPIC,
+      this.#deps.config.offsetsTopicPartitions,
+    );
+  }
+
+  /** Create `__transaction_state` if no broker did yet (one creation at a time per broker). */
+  ensureStateTopic(): Promise<void> {
+    this.#creating ??= this.#createStateTopic().finally(() => this.#creating = null);
+    return this.#creating;
+  }
+
+  async #createStateTopic(): Promise<void> {
+    const { config, metadata, coordination } = this.#deps;
+    if (metadata.topics.has(TRANSACTION_STATE_TOPIC)) return;
+    const configs: Record<string, string> = {
+      "cleanup.policy": "compact",
+      "segment.bytes": String(config.offsetsTopicSegmentBytes),
+      "segment.ms": String(STATE_SEGMENT_MS),
+    };
+    const numPartitions = config.transactionStateTopicPartitions;
+    const plan = planTopic(metadata, {
+      name: TRANSACTION_STATE_TOPIC,
+      numPartitions,
+      replicationFactor: Math.max(
+        1,
+        Math.min(config.transactionStateReplicationFactor, metadata.brokers.size),
+      ),
+      assignments: [],
+      configs,
+    }, config);
+    if ("assignment" in plan) {
+      const outcome = await writeTopic(
+        coordination,
+        metadata,
+        TRANSACTION_STATE_TOPIC,
+        plan.assignment,
+        configs,
+      );
+      if (outcome.errorCode !== 0 && outcome.errorCode !== ErrorCode.TOPIC_ALREADY_EXISTS) {
+        throw new Error(outcome.errorMessage ?? `error ${outcome.errorCode}`);
+      }
+    } else if (plan.errorCode !== ErrorCode.TOPIC_ALREADY_EXISTS) {
+      throw new Error(plan.errorMessage ?? `error ${plan.errorCode}`);
+    }
+    await metadata.waitUntil(
+      (cache) => cache.hasPartitions(TRANSACTION_STATE_TOPIC, numPartitions),
+      STATE_TOPIC_WAIT_MS,
+    );
+  }
+
+  // --- PartitionObserver: state partitions moving here and away ------------------------------
+
+  leadershipChanged(partition: Partition, isLeader: boolean): void {
+    if (partition.topic !== TRANSACTION_STATE_TOPIC) return;
+    // Loading runs in the background: leadership changes must not wait for it.
+    if (isLeader) void this.#becameLeader(partition);
+    else this.#becameFollower(partition.partition);
+  }
+  isrChanged = IGNORE_PARTITION_EVENTS.isrChanged;
+  highWatermarkAdvanced = IGNORE_PARTITION_EVENTS.highWatermarkAdvanced;
+  appended = IGNORE_PARTITION_EVENTS.appended;
+
+  async #becameLeader(partition: Partition): Promise<void> {
+    if (this.#closed) return;
+    const index = partition.partition;
+    const epoch = partition.leaderEpoch;
+    this.#led.set(index, epoch);
+    this.coordinator.beginLoading(index, epoch);
+    try {
+      const records = await this.#readPartition(partition);
+      if (this.#closed || this.#led.get(index) !== epoch) return;
+      const loaded = this.coordinator.loadPartition(index, epoch, records);
+      if (loaded.skipped > 0) {
+        console.error(`${TRANSACTION_STATE_TOPIC}-${index}: ${loaded.skipped} undecodable records skipped`);
+      }
+    } catch (error) {
+      // The partition's ids answer NOT_COORDINATOR; clients look the coordinator up again.
+      console.error(`${TRANSACTION_STATE_TOPIC}-${index}: load failed: ${(error as Error).message}`);
+      if (this.#led.get(index) === epoch) this.#becameFollower(index);
+    }
+  }
+
+  #becameFollower(index: number): void {
+    this.#led.delete(index);
+    this.coordinator.unloadPartition(index);
+  }
+
+  close(): void {
+    this.#closed = true;
+    clearInterval(this.#timer);
+    this.#led.clear();
+    this.coordinator.close();
+    this.#markers.close();
+  }
+
+  /** Every record of the partition up to its high watermark, a chunk per turn of the event loop. */
+  async #readPartition(partition: Partition): Promise<TxnRecord[]> {
+    const records: TxnRecord[] = [];
+    const endOffset = partition.logEndOffset;
+    let offset = partition.logStartOffset;
+    while (offset < endOffset) {
+      if (offset > partition.logStartOffset) await yieldToEventLoop();
+      if (this.#closed || !partition.isLeader) break;
+      const bytes = partition.read(offset, LOAD_CHUNK_BYTES, endOffset);
+      if (bytes.length === 0) break;
+      const batches = decodeRecordBatches(bytes);
+      if (batches.length === 0) break;
+      for (const batch of batches) {
+        if (!batch.control) {
+          for (const record of batch.records) {
+            if (record.key !== null) {
+              records.push({ key: record.key.slice(), value: record.value?.slice() ?? null });
+            }
+          }
+        }
+        offset = batch.baseOffset + batch.lastOffsetDelta + 1;
+      }
+    }
+    return records;
+  }
+
+  /** TxnStore.append: one batch to the partition as leader, acknowledged once committed. */
+  async #append(index: number, records: TxnRecord[]): Promise<void> {
+    const lookup = this.#deps.replicas.leaderFor(TRANSACTION_STATE_TOPIC, index);
+    if (lookup.partition === null) throw new KafkaError(ErrorCode.NOT_LEADER_OR_FOLLOWER);
+    const batch = encodeRecordBatch({ records });
+    const appended = await lookup.partition.appendAsLeader(batch, { requiredAcks: -1 });
+    const errorCode = await lookup.partition.waitForCommit(
+      appended.nextOffset,
+      this.#deps.config.offsetsCommitTimeoutMs,
+    );
+    if (errorCode !== 0) throw new KafkaError(errorCode);
+  }
+}
