@@ -12,6 +12,10 @@
  * - The coordinator of a group is the leader of partition groupPartition(groupId) of that topic.
  * - Commits and group metadata are appended to that partition as leader and acknowledged once the
  *   high watermark passes them (as acks=all).
+ * - Transactional offset commits (TxnOffsetCommit) are appended as a transactional batch of the
+ *   producer (origin "coordinator": its epoch is checked, no sequence), so the partition's last
+ *   stable offset waits for the marker; WriteTxnMarkers settles them in the coordinator
+ *   (completeTransaction) and a replay honours the markers in the log.
  * - Leadership: as a PartitionObserver it hears every leadership change; becoming leader of an
  *   offsets partition replays its log into the coordinator (its groups answer
  *   COORDINATOR_LOAD_IN_PROGRESS meanwhile); losing it unloads them (NOT_COORDINATOR).
@@ -20,7 +24,14 @@ import { ErrorCode, KafkaError } from "../kafka/errors.ts";
 import { decodeRecordBatches, encodeRecordBatch } from "../kafka/record-batch.ts";
 import type { BrokerConfig } from "./config.ts";
 import type { Coordination } from "./coordination.ts";
-import { GroupCoordinator, type GroupStore, OFFSETS_TOPIC, type OffsetsTopicRecord } from "./groups/mod.ts";
+import {
+  GroupCoordinator,
+  type GroupStore,
+  OFFSETS_TOPIC,
+  type OffsetsTopicRecord,
+  type ReplayEntry,
+} from "./groups/mod.ts";
+import { ControlType } from "./partition/producer-state.ts";
 import type { MetadataCache } from "./metadata-cache.ts";
 import { IGNORE_PARTITION_EVENTS, type Partition, type PartitionObserver } from "./partition/partition.ts";
 import { type ReplicaManager, yieldToEventLoop } from "./replica-manager.ts";
@@ -70,7 +81,9 @@ export class GroupService implements GroupApi, PartitionObserver {
 
   constructor(deps: GroupServiceDeps) {
     this.#deps = deps;
-    const store: GroupStore = { append: (partition, records) => this.#append(partition, records) };
+    const store: GroupStore = {
+      append: (partition, records, transaction) => this.#append(partition, records, transaction),
+    };
     this.coordinator = new GroupCoordinator({
       store,
       numPartitions: deps.config.offsetsTopicPartitions,
@@ -193,9 +206,12 @@ export class GroupService implements GroupApi, PartitionObserver {
     this.coordinator.close();
   }
 
-  /** Every record of the partition, oldest first, a chunk per turn of the event loop. */
-  async #readPartition(partition: Partition): Promise<OffsetsTopicRecord[]> {
-    const records: OffsetsTopicRecord[] = [];
+  /**
+   * Every record of the partition, oldest first, with the producer id of transactional batches
+   * and the transaction markers, a chunk per turn of the event loop.
+   */
+  async #readPartition(partition: Partition): Promise<ReplayEntry[]> {
+    const records: ReplayEntry[] = [];
     const endOffset = partition.logEndOffset;
     let offset = partition.logStartOffset;
     while (offset < endOffset) {
@@ -206,10 +222,25 @@ export class GroupService implements GroupApi, PartitionObserver {
       const batches = decodeRecordBatches(bytes);
       if (batches.length === 0) break;
       for (const batch of batches) {
-        if (!batch.control) {
+        if (batch.control) {
+          const type = controlTypeOf(batch.records[0]?.key ?? null);
+          if (batch.transactional && type !== null) {
+            records.push({
+              marker: type === ControlType.commit ? "commit" : "abort",
+              producerId: batch.producerId,
+              offset: batch.baseOffset,
+            });
+          }
+        } else {
+          const producerId = batch.transactional ? batch.producerId : undefined;
           for (const record of batch.records) {
             if (record.key !== null) {
-              records.push({ key: record.key.slice(), value: record.value?.slice() ?? null });
+              records.push({
+                key: record.key.slice(),
+                value: record.value?.slice() ?? null,
+                offset: batch.baseOffset,
+                producerId,
+              });
             }
           }
         }
@@ -219,17 +250,42 @@ export class GroupService implements GroupApi, PartitionObserver {
     return records;
   }
 
-  /** GroupStore.append: one batch to the partition as leader, acknowledged once committed. */
-  async #append(index: number, records: OffsetsTopicRecord[]): Promise<void> {
+  /**
+   * GroupStore.append: one batch to the partition as leader (transactional for a producer's
+   * TxnOffsetCommit), acknowledged once committed; resolves with the batch's base offset.
+   */
+  async #append(
+    index: number,
+    records: OffsetsTopicRecord[],
+    transaction?: { producerId: bigint; producerEpoch: number },
+  ): Promise<number | void> {
     if (records.length === 0) return;
     const lookup = this.#deps.replicas.leaderFor(OFFSETS_TOPIC, index);
     if (lookup.partition === null) throw new KafkaError(ErrorCode.NOT_LEADER_OR_FOLLOWER);
-    const batch = encodeRecordBatch({ records: records.map((r) => ({ key: r.key, value: r.value })) });
-    const appended = await lookup.partition.appendAsLeader(batch, { requiredAcks: -1 });
+    const batch = encodeRecordBatch({
+      records: records.map((r) => ({ key: r.key, value: r.value })),
+      ...(transaction === undefined ? {} : {
+        producerId: transaction.producerId,
+        producerEpoch: transaction.producerEpoch,
+        baseSequence: -1,
+        transactional: true,
+      }),
+    });
+    const appended = await lookup.partition.appendAsLeader(batch, {
+      requiredAcks: -1,
+      ...(transaction === undefined ? {} : { origin: "coordinator" as const }),
+    });
     const errorCode = await lookup.partition.waitForCommit(
       appended.nextOffset,
       this.#deps.config.offsetsCommitTimeoutMs,
     );
     if (errorCode !== 0) throw new KafkaError(errorCode);
+    return appended.baseOffset;
   }
+}
+
+/** The type of a control record (ControlType) from its key (version int16, type int16), or null. */
+function controlTypeOf(key: Uint8Array | null): number | null {
+  if (key === null || key.length < 4) return null;
+  return new DataView(key.buffer, key.byteOffset, key.byteLength).getInt16(2);
 }

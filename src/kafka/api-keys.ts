@@ -30,6 +30,7 @@ export const ApiKey = {
   AddOffsetsToTxn: 25,
   EndTxn: 26,
   WriteTxnMarkers: 27,
+  TxnOffsetCommit: 28,
   DescribeConfigs: 32,
   AlterConfigs: 33,
   DescribeLogDirs: 35,
@@ -96,7 +97,7 @@ export const SUPPORTED_APIS: readonly ApiVersionRange[] = [
     maxVersion: 5,
     firstFlexibleVersion: 8,
   },
-  { apiKey: ApiKey.OffsetFetch, name: "OffsetFetch", minVersion: 0, maxVersion: 4, firstFlexibleVersion: 6 },
+  { apiKey: ApiKey.OffsetFetch, name: "OffsetFetch", minVersion: 0, maxVersion: 7, firstFlexibleVersion: 6 },
   {
     apiKey: ApiKey.FindCoordinator,
     name: "FindCoordinator",
@@ -159,6 +160,13 @@ export const SUPPORTED_APIS: readonly ApiVersionRange[] = [
     minVersion: 0,
     maxVersion: 0,
     firstFlexibleVersion: 1,
+  },
+  {
+    apiKey: ApiKey.TxnOffsetCommit,
+    name: "TxnOffsetCommit",
+    minVersion: 0,
+    maxVersion: 3,
+    firstFlexibleVersion: 3,
   },
   {
     apiKey: ApiKey.OffsetForLeaderEpoch,

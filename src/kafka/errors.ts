@@ -270,6 +270,12 @@ const TABLE = [
   },
   { code: 87, name: "INVALID_RECORD", retriable: false, message: "A record failed validation" },
   {
+    code: 88,
+    name: "UNSTABLE_OFFSET_COMMIT",
+    retriable: true,
+    message: "A transaction holding an offset commit of this partition is still open",
+  },
+  {
     code: 90,
     name: "PRODUCER_FENCED",
     retriable: false,

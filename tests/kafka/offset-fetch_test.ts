@@ -67,3 +67,49 @@ Deno.test("OffsetFetch matches hand-derived bytes", () => {
   const v0 = hex("00000001 0001 74 00000001 00000000 ffffffffffffffff 0000 0000");
   assert.deepEqual(decode(readOffsetFetchResponse, 0, v0), decoded);
 });
+
+Deno.test("OffsetFetch v5-7: leader epochs, the flexible encoding and require_stable", () => {
+  const request = { groupId: "g", topics: [{ name: "orders", partitionIndexes: [0, 1, 5] }] };
+  for (const v of versions(5, 7)) {
+    const withStable = v >= 7 ? { ...request, requireStable: true } : request;
+    assert.deepEqual(roundTrip(writeOffsetFetchRequest, readOffsetFetchRequest, v, withStable), withStable);
+    const all = v >= 7
+      ? { groupId: "g", topics: null, requireStable: false }
+      : { groupId: "g", topics: null };
+    assert.deepEqual(roundTrip(writeOffsetFetchRequest, readOffsetFetchRequest, v, all), all);
+    const withEpochs = {
+      ...response,
+      topics: response.topics.map((t) => ({
+        ...t,
+        partitions: t.partitions.map((p, i) => ({ ...p, committedLeaderEpoch: i === 0 ? 7 : -1 })),
+      })),
+    };
+    assert.deepEqual(
+      roundTrip(writeOffsetFetchResponse, readOffsetFetchResponse, v, withEpochs),
+      withEpochs,
+      `response v${v}`,
+    );
+  }
+  // v7 request: compact group "g" (len+1 = 2), compact topics (1 topic = 2), "t", compact
+  // partitions [0], topic tags, require_stable true, message tags.
+  const v7 = hex("02 67 02 02 74 02 00000000 00 01 00");
+  const value = { groupId: "g", topics: [{ name: "t", partitionIndexes: [0] }], requireStable: true };
+  assert.equal(toHex(encode(writeOffsetFetchRequest, 7, value)), toHex(v7));
+  assert.deepEqual(decode(readOffsetFetchRequest, 7, v7), value);
+  // v6 response: throttle 0, topic "t" partition 0 offset 5 epoch 3 metadata "" error 88, tags.
+  const v6 = hex("00000000 02 02 74 02 00000000 0000000000000005 00000003 01 0058 00 00 0000 00");
+  assert.deepEqual(decode(readOffsetFetchResponse, 6, v6), {
+    throttleTimeMs: 0,
+    topics: [{
+      name: "t",
+      partitions: [{
+        partitionIndex: 0,
+        committedOffset: 5,
+        committedLeaderEpoch: 3,
+        metadata: "",
+        errorCode: 88,
+      }],
+    }],
+    errorCode: 0,
+  });
+});

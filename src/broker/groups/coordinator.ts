@@ -24,6 +24,7 @@ import { type Clock, systemClock } from "./clock.ts";
 import { Group, type Member } from "./group.ts";
 import { DEFAULT_OFFSETS_TOPIC_PARTITIONS, groupPartition } from "./group-partition.ts";
 import {
+  applyCommittedTxn,
   groupMetadataRecord,
   type GroupMetadataValue,
   groupTombstone,
@@ -31,8 +32,11 @@ import {
   loadGroups,
   offsetCommitRecord,
   type OffsetCommitValue,
+  offsetKey,
   type OffsetsTopicRecord,
   offsetTombstone,
+  type PendingTxnOffset,
+  type ReplayEntry,
 } from "./offsets-records.ts";
 import type {
   DescribedGroup,
@@ -50,15 +54,23 @@ import type {
   OffsetFetchResult,
   SyncGroupInput,
   SyncGroupResult,
+  TxnOffsetCommitInput,
 } from "./types.ts";
 
 /** Where the coordinator writes its records: the leader's log of a `__consumer_offsets` partition. */
 export interface GroupStore {
   /**
-   * Append records to the partition and resolve once they are committed (acks=all). Reject with
-   * a KafkaError (e.g. NOT_LEADER_OR_FOLLOWER, NOT_ENOUGH_REPLICAS) when that is impossible.
+   * Append records to the partition (one batch) and resolve once they are committed (acks=all),
+   * with the batch's base offset when known. `transaction`: write a transactional batch of that
+   * producer (TxnOffsetCommit), which its COMMIT or ABORT marker later settles. Reject with a
+   * KafkaError (e.g. NOT_LEADER_OR_FOLLOWER, NOT_ENOUGH_REPLICAS, INVALID_PRODUCER_EPOCH) when
+   * that is impossible.
    */
-  append(partition: number, records: OffsetsTopicRecord[]): Promise<void>;
+  append(
+    partition: number,
+    records: OffsetsTopicRecord[],
+    transaction?: { producerId: bigint; producerEpoch: number },
+  ): Promise<number | void>;
 }
 
 /** Knobs, with Kafka's defaults unless said otherwise. */
@@ -107,6 +119,10 @@ export class GroupCoordinator {
   readonly #groups = new Map<string, Group>();
   /** Owned partitions: "loading" while the log is replayed, "active" once served. */
   readonly #partitions = new Map<number, "loading" | "active">();
+  /** Producer id -> groups holding offsets of its open transaction (may name stale groups). */
+  readonly #txnGroups = new Map<bigint, Set<string>>();
+  /** Transaction markers that reached a partition while it loaded: applied after the load. */
+  readonly #completionsWhileLoading = new Map<number, { producerId: bigint; commit: boolean }[]>();
 
   constructor(options: GroupCoordinatorOptions = {}) {
     this.#clock = options.clock ?? systemClock;
@@ -146,8 +162,9 @@ export class GroupCoordinator {
    */
   loadPartition(
     partition: number,
-    records: Iterable<OffsetsTopicRecord>,
+    records: Iterable<ReplayEntry>,
   ): { groups: number; skipped: number } {
+    const completions = this.#completionsWhileLoading.get(partition) ?? [];
     this.unloadPartition(partition);
     const { groups, skipped } = loadGroups(records);
     let loaded = 0;
@@ -157,6 +174,9 @@ export class GroupCoordinator {
       loaded++;
     }
     this.#partitions.set(partition, "active");
+    // Markers appended after the replay's end: settle them now (one already replayed finds
+    // nothing pending, so applying it again is harmless).
+    for (const { producerId, commit } of completions) this.completeTransaction(partition, producerId, commit);
     return { groups: loaded, skipped };
   }
 
@@ -169,6 +189,7 @@ export class GroupCoordinator {
       if (group.partition === partition) this.#removeGroup(group, ErrorCode.NOT_COORDINATOR);
     }
     this.#partitions.delete(partition);
+    this.#completionsWhileLoading.delete(partition);
   }
 
   /** Unload everything (broker shutdown): timers cleared, waiters answered NOT_COORDINATOR. */
@@ -577,6 +598,87 @@ export class GroupCoordinator {
     return await this.#storeOffsets(group, input);
   }
 
+  /**
+   * TxnOffsetCommit: offsets a transactional producer commits for a group, written to the group's
+   * offsets partition in a transactional batch of that producer and held pending until the
+   * transaction's marker reaches that partition (completeTransaction). A consumer in the group
+   * (v3: member id and generation given) must be a current member of the current generation;
+   * without them (v0-2) any producer may commit, as in Kafka.
+   */
+  async commitTxnOffsets(input: TxnOffsetCommitInput): Promise<OffsetCommitResult> {
+    const everyPartition = (errorCode: number): OffsetCommitResult => ({
+      topics: input.topics.map((topic) => ({
+        name: topic.name,
+        partitions: topic.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode })),
+      })),
+    });
+    const error = this.coordinatorError(input.groupId) ||
+      (input.groupId === "" ? ErrorCode.INVALID_GROUP_ID : 0);
+    if (error) return everyPartition(error);
+    let group = this.#groups.get(input.groupId);
+    if (group === undefined) {
+      if (this.#groups.size >= this.#maxGroups) return everyPartition(ErrorCode.COORDINATOR_NOT_AVAILABLE);
+      group = new Group(input.groupId, this.partitionFor(input.groupId), this.#clock.nowMs());
+      this.#groups.set(input.groupId, group);
+    }
+    const memberId = input.memberId ?? "";
+    const generationId = input.generationId ?? -1;
+    const refusal = group.state === "Dead"
+      ? ErrorCode.COORDINATOR_NOT_AVAILABLE
+      : memberId !== "" && !group.members.has(memberId)
+      ? ErrorCode.UNKNOWN_MEMBER_ID
+      : generationId >= 0 && generationId !== group.generationId
+      ? ErrorCode.ILLEGAL_GENERATION
+      : ErrorCode.NONE;
+    if (refusal) {
+      this.#dropIfUnused(group);
+      return everyPartition(refusal);
+    }
+    return await this.#storeOffsets(group, input, {
+      producerId: input.producerId,
+      producerEpoch: input.producerEpoch,
+    });
+  }
+
+  /**
+   * A transaction marker of `producerId` is committed in offsets partition `partition`: COMMIT
+   * makes the offsets that producer's transaction committed there visible (unless a plain commit
+   * appended later already replaced them), ABORT drops them. Called by the WriteTxnMarkers
+   * handler; a retried marker finds nothing left to do.
+   */
+  completeTransaction(partition: number, producerId: bigint, commit: boolean): void {
+    const status = this.#partitions.get(partition);
+    if (status === "loading") {
+      let queued = this.#completionsWhileLoading.get(partition);
+      if (queued === undefined) this.#completionsWhileLoading.set(partition, queued = []);
+      queued.push({ producerId, commit });
+      return;
+    }
+    if (status !== "active") return; // not ours: the next leader replays the marker from the log
+    const groupIds = this.#txnGroups.get(producerId);
+    if (groupIds === undefined) return;
+    for (const groupId of [...groupIds]) {
+      const group = this.#groups.get(groupId);
+      if (group === undefined || group.partition !== partition) continue;
+      groupIds.delete(groupId);
+      const pending = group.pendingTxnOffsets.get(producerId);
+      if (pending === undefined) continue;
+      group.pendingTxnOffsets.delete(producerId);
+      if (commit) applyCommittedTxn(group.offsets, pending.values());
+      this.#dropIfUnused(group);
+    }
+    if (groupIds.size === 0) this.#txnGroups.delete(producerId);
+  }
+
+  #addPending(group: Group, producerId: bigint, offsets: PendingTxnOffset[]): void {
+    let pending = group.pendingTxnOffsets.get(producerId);
+    if (pending === undefined) group.pendingTxnOffsets.set(producerId, pending = new Map());
+    for (const entry of offsets) pending.set(offsetKey(entry.topic, entry.partition), entry);
+    let groupIds = this.#txnGroups.get(producerId);
+    if (groupIds === undefined) this.#txnGroups.set(producerId, groupIds = new Set());
+    groupIds.add(group.groupId);
+  }
+
   #commitRefusal(group: Group, input: OffsetCommitInput): number {
     const generationId = input.generationId ?? -1;
     if (group.state === "Dead") return ErrorCode.COORDINATOR_NOT_AVAILABLE;
@@ -589,7 +691,11 @@ export class GroupCoordinator {
     return ErrorCode.NONE;
   }
 
-  async #storeOffsets(group: Group, input: OffsetCommitInput): Promise<OffsetCommitResult> {
+  async #storeOffsets(
+    group: Group,
+    input: OffsetCommitInput,
+    transaction?: { producerId: bigint; producerEpoch: number },
+  ): Promise<OffsetCommitResult> {
     const nowMs = this.#clock.nowMs();
     const accepted: { topic: string; partition: number; value: OffsetCommitValue }[] = [];
     const codes = new Map<string, number>();
@@ -622,11 +728,17 @@ export class GroupCoordinator {
     }
     if (accepted.length > 0) {
       try {
-        await this.#store.append(
+        const baseOffset = await this.#store.append(
           group.partition,
           accepted.map((a) => offsetCommitRecord(group.groupId, a.topic, a.partition, a.value)),
+          transaction,
         );
-        if (this.#groups.get(group.groupId) === group) {
+        for (const a of accepted) a.value.appendOffset = typeof baseOffset === "number" ? baseOffset : -1;
+        if (this.#groups.get(group.groupId) !== group) {
+          // The group was unloaded meanwhile: its next coordinator replays the records.
+        } else if (transaction !== undefined) {
+          this.#addPending(group, transaction.producerId, accepted);
+        } else {
           for (const a of accepted) {
             let partitions = group.offsets.get(a.topic);
             if (partitions === undefined) group.offsets.set(a.topic, partitions = new Map());
@@ -650,23 +762,48 @@ export class GroupCoordinator {
     };
   }
 
-  /** OffsetFetch: committed offsets, -1 where none; `topics: null` = all of the group's. */
+  /**
+   * OffsetFetch: committed offsets, -1 where none; `topics: null` = all of the group's. Offsets of
+   * open transactions are never returned; with `requireStable` (v7+) a partition one of them
+   * commits answers UNSTABLE_OFFSET_COMMIT (retriable) instead of its older committed offset.
+   */
   fetchOffsets(input: OffsetFetchInput): OffsetFetchResult {
     const error = this.coordinatorError(input.groupId);
     const group = error ? undefined : this.#groups.get(input.groupId);
-    const entry = (partitionIndex: number, value: OffsetCommitValue | undefined): OffsetFetchPartition => ({
-      partitionIndex,
-      committedOffset: value?.offset ?? -1,
-      committedLeaderEpoch: value?.leaderEpoch ?? -1,
-      metadata: value?.metadata ?? "",
-      errorCode: error,
-    });
+    const unstable = (topic: string, partitionIndex: number): boolean => {
+      if (!input.requireStable || group === undefined) return false;
+      const key = offsetKey(topic, partitionIndex);
+      for (const pending of group.pendingTxnOffsets.values()) if (pending.has(key)) return true;
+      return false;
+    };
+    const entry = (
+      topic: string,
+      partitionIndex: number,
+      value: OffsetCommitValue | undefined,
+    ): OffsetFetchPartition =>
+      unstable(topic, partitionIndex)
+        ? {
+          partitionIndex,
+          committedOffset: -1,
+          committedLeaderEpoch: -1,
+          metadata: "",
+          errorCode: ErrorCode.UNSTABLE_OFFSET_COMMIT,
+        }
+        : {
+          partitionIndex,
+          committedOffset: value?.offset ?? -1,
+          committedLeaderEpoch: value?.leaderEpoch ?? -1,
+          metadata: value?.metadata ?? "",
+          errorCode: error,
+        };
     if (input.topics === null) {
       const topics = [...(group?.offsets ?? new Map<string, Map<number, OffsetCommitValue>>())].map((
         [name, partitions],
       ) => ({
         name,
-        partitions: [...partitions].sort((a, b) => a[0] - b[0]).map(([index, value]) => entry(index, value)),
+        partitions: [...partitions].sort((a, b) => a[0] - b[0]).map(([index, value]) =>
+          entry(name, index, value)
+        ),
       }));
       return { errorCode: error, topics };
     }
@@ -675,7 +812,7 @@ export class GroupCoordinator {
       topics: input.topics.map((topic) => ({
         name: topic.name,
         partitions: topic.partitionIndexes.map((index) =>
-          entry(index, group?.offsets.get(topic.name)?.get(index))
+          entry(topic.name, index, group?.offsets.get(topic.name)?.get(index))
         ),
       })),
     };
@@ -817,7 +954,8 @@ export class GroupCoordinator {
    */
   #dropIfUnused(group: Group): boolean {
     if (
-      group.state !== "Empty" || group.members.size > 0 || group.pending.size > 0 || group.offsets.size > 0
+      group.state !== "Empty" || group.members.size > 0 || group.pending.size > 0 || group.offsets.size > 0 ||
+      group.pendingTxnOffsets.size > 0
     ) {
       return false;
     }
@@ -859,6 +997,9 @@ export class GroupCoordinator {
   #restoreGroup(stored: LoadedGroup, partition: number): Group {
     const group = new Group(stored.groupId, partition, this.#clock.nowMs());
     for (const [topic, partitions] of stored.offsets) group.offsets.set(topic, new Map(partitions));
+    for (const [producerId, pending] of stored.pendingTxnOffsets) {
+      this.#addPending(group, producerId, [...pending.values()]);
+    }
     const metadata = stored.metadata;
     if (metadata === null) return group;
     group.persisted = true;
@@ -906,10 +1047,6 @@ function joinError(memberId: string, errorCode: number): JoinGroupResult {
 
 function syncError(errorCode: number): SyncGroupResult {
   return { errorCode, assignment: EMPTY };
-}
-
-function offsetKey(topic: string, partition: number): string {
-  return `${partition}\u0000${topic}`;
 }
 
 function copyProtocols(protocols: MemberProtocol[]): MemberProtocol[] {

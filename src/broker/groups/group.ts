@@ -1,11 +1,11 @@
 /**
  * One consumer group's in-memory state: members in join order, the generation, the selected
- * protocol, the leader, committed offsets, and the waiters of join and sync requests that are
+ * protocol, the leader, committed offsets, open transactions' pending offsets, and the waiters of join and sync requests that are
  * parked until a rebalance step completes. Pure data plus small queries; the state machine that
  * moves it lives in coordinator.ts.
  */
 import type { TimerId } from "./clock.ts";
-import type { OffsetCommitValue } from "./offsets-records.ts";
+import type { OffsetCommitValue, PendingTxnOffset } from "./offsets-records.ts";
 import type { GroupState, JoinGroupResult, MemberProtocol, SyncGroupResult } from "./types.ts";
 
 /** A joined member. */
@@ -49,6 +49,11 @@ export class Group {
   readonly pending = new Map<string, PendingMember>();
   /** topic -> partition -> committed offset. */
   readonly offsets = new Map<string, Map<number, OffsetCommitValue>>();
+  /**
+   * Offsets committed by still-open transactions (TxnOffsetCommit): producer id ->
+   * offsetKey(topic, partition) -> offset. Invisible to OffsetFetch until the COMMIT marker.
+   */
+  readonly pendingTxnOffsets = new Map<bigint, Map<string, PendingTxnOffset>>();
   /** Timer completing the current join phase (rebalance timeout or initial delay). */
   joinTimer?: TimerId;
   /** True while a new group waits group.initial.rebalance.delay.ms for more members. */

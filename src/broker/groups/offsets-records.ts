@@ -8,6 +8,12 @@
  *   OffsetCommitKey v0/v1 => version int16, group string, topic string, partition int32
  *   GroupMetadataKey v2   => version int16 (2), group string
  *
+ * Transactional offset commits (TxnOffsetCommit) are the same records in a transactional batch
+ * carrying the producer's id and epoch: they count only once a COMMIT marker (a control batch of
+ * that producer id) follows them in the partition, and an ABORT marker drops them, as Kafka's
+ * loader does. Replay therefore sees record entries with the producer id of a transactional batch
+ * and marker entries (see ReplayEntry).
+ *
  * Values (we write the newest version, read every version):
  *   OffsetCommitValue v0-3 => version int16, offset int64, [v3+] leader_epoch int32,
  *                             metadata string, commit_timestamp int64, [v1 only] expire_timestamp int64
@@ -39,6 +45,28 @@ export interface OffsetCommitValue {
   leaderEpoch: number;
   metadata: string;
   commitTimestampMs: number;
+  /**
+   * In memory only (never encoded): where the record sits in `__consumer_offsets`. A transaction's
+   * offsets, materialised by its COMMIT marker, replace a committed offset only if they were
+   * appended after it (a plain commit made while the transaction was open wins, as in Kafka).
+   */
+  appendOffset?: number;
+}
+
+/**
+ * One step of a replay in log order: a record (with the producer id when its batch was
+ * transactional) or a transaction marker. `offset` is the record's log offset (default: its
+ * position in the replay, which orders records the same way).
+ */
+export type ReplayEntry =
+  | OffsetsTopicRecord & { offset?: number; producerId?: bigint }
+  | { marker: "commit" | "abort"; producerId: bigint; offset?: number };
+
+/** An offset committed by a still-open transaction, as held by the coordinator. */
+export interface PendingTxnOffset {
+  topic: string;
+  partition: number;
+  value: OffsetCommitValue;
 }
 
 /** One member of a stored group. */
@@ -199,13 +227,39 @@ export interface LoadedGroup {
   metadata: GroupMetadataValue | null;
   /** topic -> partition -> committed offset. */
   offsets: Map<string, Map<number, OffsetCommitValue>>;
+  /** Open transactions' offsets: producer id -> offsetKey(topic, partition) -> offset. */
+  pendingTxnOffsets: Map<bigint, Map<string, PendingTxnOffset>>;
+}
+
+/** The key a (topic, partition) has in a group's pending transactional offsets. */
+export function offsetKey(topic: string, partition: number): string {
+  return `${partition}\u0000${topic}`;
 }
 
 /**
- * Rebuild groups from a replay of `__consumer_offsets` records in log order: the latest value per
- * key wins and a tombstone deletes the key. Groups left with neither metadata nor offsets are
- * omitted. Records whose key or value does not decode are skipped and counted in `skipped`, so
- * one damaged record never keeps a coordinator from loading.
+ * Materialise a committed transaction's offsets into `offsets`: each replaces the committed offset
+ * unless that one was appended later.
+ */
+export function applyCommittedTxn(
+  offsets: Map<string, Map<number, OffsetCommitValue>>,
+  pending: Iterable<PendingTxnOffset>,
+): void {
+  for (const { topic, partition, value } of pending) {
+    let partitions = offsets.get(topic);
+    if (partitions === undefined) offsets.set(topic, partitions = new Map());
+    const current = partitions.get(partition);
+    if (current === undefined || (current.appendOffset ?? -1) < (value.appendOffset ?? -1)) {
+      partitions.set(partition, value);
+    }
+  }
+}
+
+/**
+ * Rebuild groups from a replay of `__consumer_offsets` in log order: the latest value per key
+ * wins and a tombstone deletes the key; a transactional record waits for its producer's marker
+ * (COMMIT applies it, ABORT drops it; still open at the end = pending in the group). Groups left
+ * with neither metadata nor offsets are omitted. Records whose key or value does not decode are
+ * skipped and counted in `skipped`, so one damaged record never keeps a coordinator from loading.
  *
  * @example
  * ```ts
@@ -214,30 +268,51 @@ export interface LoadedGroup {
  * ```
  */
 export function loadGroups(
-  records: Iterable<OffsetsTopicRecord>,
+  entries: Iterable<ReplayEntry>,
 ): { groups: Map<string, LoadedGroup>; skipped: number } {
   const groups = new Map<string, LoadedGroup>();
   let skipped = 0;
   const groupOf = (groupId: string): LoadedGroup => {
     let group = groups.get(groupId);
     if (group === undefined) {
-      group = { groupId, metadata: null, offsets: new Map() };
+      group = { groupId, metadata: null, offsets: new Map(), pendingTxnOffsets: new Map() };
       groups.set(groupId, group);
     }
     return group;
   };
-  for (const record of records) {
+  let position = 0;
+  for (const entry of entries) {
+    const appendOffset = entry.offset ?? position;
+    position++;
+    if ("marker" in entry) {
+      for (const group of groups.values()) {
+        const pending = group.pendingTxnOffsets.get(entry.producerId);
+        if (pending === undefined) continue;
+        group.pendingTxnOffsets.delete(entry.producerId);
+        if (entry.marker === "commit") applyCommittedTxn(group.offsets, pending.values());
+      }
+      continue;
+    }
     try {
-      const key = decodeOffsetsTopicKey(record.key);
+      const key = decodeOffsetsTopicKey(entry.key);
       const group = groupOf(key.groupId);
       if (key.kind === "group") {
-        group.metadata = record.value === null ? null : decodeGroupValue(record.value);
-      } else if (record.value === null) {
+        group.metadata = entry.value === null ? null : decodeGroupValue(entry.value);
+      } else if (entry.producerId !== undefined) {
+        let pending = group.pendingTxnOffsets.get(entry.producerId);
+        if (pending === undefined) group.pendingTxnOffsets.set(entry.producerId, pending = new Map());
+        const slot = offsetKey(key.topic, key.partition);
+        if (entry.value === null) pending.delete(slot);
+        else {
+          const value = { ...decodeOffsetValue(entry.value), appendOffset };
+          pending.set(slot, { topic: key.topic, partition: key.partition, value });
+        }
+      } else if (entry.value === null) {
         group.offsets.get(key.topic)?.delete(key.partition);
       } else {
         let partitions = group.offsets.get(key.topic);
         if (partitions === undefined) group.offsets.set(key.topic, partitions = new Map());
-        partitions.set(key.partition, decodeOffsetValue(record.value));
+        partitions.set(key.partition, { ...decodeOffsetValue(entry.value), appendOffset });
       }
     } catch (error) {
       if (!(error instanceof WireError)) throw error;
@@ -246,7 +321,12 @@ export function loadGroups(
   }
   for (const [groupId, group] of groups) {
     for (const [topic, partitions] of group.offsets) if (partitions.size === 0) group.offsets.delete(topic);
-    if (group.metadata === null && group.offsets.size === 0) groups.delete(groupId);
+    for (const [producerId, pending] of group.pendingTxnOffsets) {
+      if (pending.size === 0) group.pendingTxnOffsets.delete(producerId);
+    }
+    if (group.metadata === null && group.offsets.size === 0 && group.pendingTxnOffsets.size === 0) {
+      groups.delete(groupId);
+    }
   }
   return { groups, skipped };
 }

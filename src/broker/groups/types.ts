@@ -117,11 +117,20 @@ export interface OffsetCommitResult {
   topics: { name: string; partitions: { partitionIndex: number; errorCode: number }[] }[];
 }
 
-/** OffsetFetch v0-4. */
+/** OffsetFetch v0-7. */
 export interface OffsetFetchInput {
   groupId: string;
   /** null (v2+) = every committed offset of the group. */
   topics: { name: string; partitionIndexes: number[] }[] | null;
+  /** v7+: answer UNSTABLE_OFFSET_COMMIT where an open transaction commits the partition. */
+  requireStable?: boolean;
+}
+
+/** TxnOffsetCommit v0-3: an OffsetCommit made inside a producer's transaction. */
+export interface TxnOffsetCommitInput extends OffsetCommitInput {
+  transactionalId: string;
+  producerId: bigint;
+  producerEpoch: number;
 }
 
 export interface OffsetFetchPartition {

@@ -1,7 +1,8 @@
 /**
  * The consumer-group APIs, keyed by API key, over one GroupApi: FindCoordinator, JoinGroup,
- * SyncGroup, Heartbeat, LeaveGroup, OffsetCommit, OffsetFetch, DescribeGroups, ListGroups and
- * DeleteGroups (FindCoordinator also answers for transactional ids when given the locator). The broker registers them with its other handlers; tests drive them over a
+ * SyncGroup, Heartbeat, LeaveGroup, OffsetCommit, OffsetFetch, DescribeGroups, ListGroups,
+ * DeleteGroups and TxnOffsetCommit (the group side of transactions); FindCoordinator also answers
+ * for transactional ids when given the locator. The broker registers them with its other handlers; tests drive them over a
  * stand-in GroupApi.
  */
 import { ApiKey } from "../../kafka/api-keys.ts";
@@ -18,6 +19,7 @@ import { listGroupsHandler } from "./list-groups.ts";
 import { offsetCommitHandler } from "./offset-commit.ts";
 import { offsetFetchHandler } from "./offset-fetch.ts";
 import { syncGroupHandler } from "./sync-group.ts";
+import { txnOffsetCommitHandler } from "./txn-offset-commit.ts";
 
 export function groupApiHandlers(
   groups: GroupApi,
@@ -35,5 +37,6 @@ export function groupApiHandlers(
     [ApiKey.DescribeGroups, describeGroupsHandler(groups, auth)],
     [ApiKey.ListGroups, listGroupsHandler(groups, auth)],
     [ApiKey.DeleteGroups, deleteGroupsHandler(groups, auth)],
+    [ApiKey.TxnOffsetCommit, txnOffsetCommitHandler(groups, auth)],
   ];
 }

@@ -12,6 +12,7 @@ import { ErrorCode } from "../../kafka/errors.ts";
 import { allowed, type AuthorizationContext } from "../authorization.ts";
 import { AclOperation, ResourceType } from "../../kafka/acl.ts";
 import type { RequestHandler } from "../connection.ts";
+import type { OffsetCommitResult } from "../groups/mod.ts";
 import type { GroupApi } from "../group-service.ts";
 
 export function offsetCommitHandler(groups: GroupApi, auth: AuthorizationContext = {}): RequestHandler {
@@ -42,17 +43,23 @@ export function offsetCommitHandler(groups: GroupApi, auth: AuthorizationContext
   };
 }
 
-/** Commit the partitions that exist; the others answer UNKNOWN_TOPIC_OR_PARTITION. */
-async function commitExisting(groups: GroupApi, request: OffsetCommitRequest) {
+/**
+ * Commit the partitions that exist (through `commit`, OffsetCommit's by default); the others
+ * answer UNKNOWN_TOPIC_OR_PARTITION.
+ */
+export async function commitExisting<R extends Pick<OffsetCommitRequest, "topics">>(
+  groups: GroupApi,
+  request: R,
+  commit: (request: R) => Promise<OffsetCommitResult> = (r) =>
+    groups.coordinator.commitOffsets(r as unknown as OffsetCommitRequest),
+) {
   const known = request.topics
     .map((topic) => ({
       ...topic,
       partitions: topic.partitions.filter((p) => groups.partitionExists(topic.name, p.partitionIndex)),
     }))
     .filter((topic) => topic.partitions.length > 0);
-  const committed = known.length > 0
-    ? await groups.coordinator.commitOffsets({ ...request, topics: known })
-    : { topics: [] };
+  const committed = known.length > 0 ? await commit({ ...request, topics: known }) : { topics: [] };
   const codes = new Map<string, Map<number, number>>();
   for (const topic of committed.topics) {
     const byPartition = codes.get(topic.name) ?? new Map<number, number>();

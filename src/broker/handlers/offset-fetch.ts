@@ -1,4 +1,7 @@
-/** OffsetFetch v0-4: committed offsets (-1 when none); a null topic list (v2+) asks for all. */
+/**
+ * OffsetFetch v0-7: committed offsets (-1 when none); a null topic list (v2+) asks for all;
+ * require_stable (v7) answers UNSTABLE_OFFSET_COMMIT where an open transaction commits a partition.
+ */
 import {
   type OffsetFetchRequestTopic,
   readOffsetFetchRequest,

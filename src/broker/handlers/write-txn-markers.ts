@@ -6,7 +6,9 @@
  * last stable offset may move) and remembers an abort for read_committed fetches. Each marker is
  * answered once replicated (as acks=all): the coordinator may only forget a transaction whose
  * markers a new leader cannot lose. A marker older than the producer epoch the partition knows
- * is INVALID_PRODUCER_EPOCH. Only brokers may write markers: ClusterAction on the cluster, else
+ * is INVALID_PRODUCER_EPOCH. A marker committed on a `__consumer_offsets` partition also settles
+ * the offsets the producer committed there (TxnOffsetCommit) in the group coordinator: visible on
+ * COMMIT, dropped on ABORT (Kafka's onTransactionCompleted). Only brokers may write markers: ClusterAction on the cluster, else
  * every partition answers CLUSTER_AUTHORIZATION_FAILED (as Kafka).
  */
 import {
@@ -20,6 +22,7 @@ import { ControlType } from "../partition/producer-state.ts";
 import type { BrokerContext } from "../broker-context.ts";
 import type { RequestHandler } from "../connection.ts";
 import { partitionErrorCode } from "./common.ts";
+import { OFFSETS_TOPIC } from "../groups/mod.ts";
 
 /** How long a marker waits for its partition's ISR. */
 const MARKER_COMMIT_TIMEOUT_MS = 30_000;
@@ -72,10 +75,16 @@ export function writeTxnMarkersHandler(context: BrokerContext): RequestHandler {
               requiredAcks: -1,
               origin: "coordinator",
             });
-            return {
-              partitionIndex,
-              errorCode: await partition.waitForCommit(appended.nextOffset, timeoutMs),
-            };
+            const errorCode = await partition.waitForCommit(appended.nextOffset, timeoutMs);
+            if (errorCode === 0 && topic.name === OFFSETS_TOPIC) {
+              // The group side of the transaction: its offsets become visible (or are dropped).
+              context.groups.coordinator.completeTransaction(
+                partitionIndex,
+                marker.producerId,
+                marker.transactionResult,
+              );
+            }
+            return { partitionIndex, errorCode };
           } catch (error) {
             return { partitionIndex, errorCode: partitionErrorCode(error, `marker ${partition.key}`) };
           }

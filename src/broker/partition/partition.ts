@@ -356,7 +356,10 @@ export class Partition implements TopicPartition {
     options: {
       requiredAcks: number;
       zstdAllowed?: boolean;
-      /** "coordinator" for transaction markers (WriteTxnMarkers); a client may not write control batches. */
+      /**
+       * "coordinator" for transaction markers (WriteTxnMarkers) and a group coordinator's
+       * transactional offset commits: no sequence checks; a client may not write control batches.
+       */
       origin?: "client" | "coordinator";
     },
   ): Promise<AppendResult> {
@@ -375,7 +378,9 @@ export class Partition implements TopicPartition {
         `${this.key}: control batches are written by the coordinator only`,
       );
     }
-    const verdict = headers.length > 0 ? this.#producers.check(headers) : null;
+    const verdict = headers.length > 0
+      ? this.#producers.check(headers, options.origin === "coordinator")
+      : null;
     if (verdict?.kind === "error") throw new KafkaError(verdict.errorCode, `${this.key}: ${verdict.message}`);
     if (verdict?.kind === "duplicate") {
       // Kafka's answer to a retry: the offset the batch got the first time (the caller still

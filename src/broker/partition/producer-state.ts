@@ -131,21 +131,25 @@ export class ProducerState {
    * May the leader append these batches (one produce request's batches for this partition)?
    * A batch repeating a remembered one makes the whole request a duplicate (a client sends one
    * batch per partition per request); the batches are checked in order, each against the state
-   * the previous ones would leave.
+   * the previous ones would leave. `fromCoordinator`: batches a coordinator writes for the
+   * producer (transaction markers; a group coordinator's transactional offset commits), which
+   * carry the producer's epoch but no sequence: only the epoch is checked.
    */
-  check(headers: readonly ProducerBatchHeader[]): AppendVerdict {
+  check(headers: readonly ProducerBatchHeader[], fromCoordinator = false): AppendVerdict {
     // Sequences the earlier batches of this request would leave, per producer id.
     let pending: Map<bigint, { epoch: number; lastSeq: number }> | undefined;
     for (const header of headers) {
       const producerId = header.producerId;
       if (producerId < 0n) continue;
-      if (isControl(header.attributes)) {
-        // A marker from a coordinator that knows an older epoch than the partition: fenced.
+      if (isControl(header.attributes) || fromCoordinator) {
+        // A marker (or a coordinator's write for the producer) with an older epoch than the partition knows: fenced.
         const known = this.#producers.get(producerId);
         if (known !== undefined && header.producerEpoch < known.epoch) {
           return refuse(
             ErrorCode.INVALID_PRODUCER_EPOCH,
-            `marker for producer ${producerId} epoch ${header.producerEpoch}, older than ${known.epoch}`,
+            `${
+              isControl(header.attributes) ? "marker" : "coordinator batch"
+            } for producer ${producerId} epoch ${header.producerEpoch}, older than ${known.epoch}`,
           );
         }
         continue;

@@ -1,24 +1,52 @@
 /** Shared set-up for the group coordinator tests: a manual clock, a recording store, join inputs. */
 import { GroupCoordinator, type GroupCoordinatorOptions } from "../../../src/broker/groups/coordinator.ts";
 import { ManualClock } from "../../../src/broker/groups/clock.ts";
-import type { OffsetsTopicRecord } from "../../../src/broker/groups/offsets-records.ts";
+import type { OffsetsTopicRecord, ReplayEntry } from "../../../src/broker/groups/offsets-records.ts";
 import type { JoinGroupInput } from "../../../src/broker/groups/types.ts";
 import { encodeSubscription } from "../../../src/kafka/consumer-protocol.ts";
 
-/** A store that keeps every appended record per partition, like the log would. */
+/**
+ * A store that keeps every appended record per partition, like the log would: each record at
+ * its offset, with the producer id when appended for a transaction; transaction markers are
+ * appended by `marker` (as WriteTxnMarkers would). Resolves appends with the batch's base offset.
+ */
 export class RecordingStore {
-  readonly partitions = new Map<number, OffsetsTopicRecord[]>();
+  readonly partitions = new Map<number, ReplayEntry[]>();
   failWith: Error | null = null;
 
-  append(partition: number, records: OffsetsTopicRecord[]): Promise<void> {
+  append(
+    partition: number,
+    records: OffsetsTopicRecord[],
+    transaction?: { producerId: bigint; producerEpoch: number },
+  ): Promise<number> {
     if (this.failWith !== null) return Promise.reject(this.failWith);
-    if (!this.partitions.has(partition)) this.partitions.set(partition, []);
-    this.partitions.get(partition)!.push(...records);
-    return Promise.resolve();
+    const log = this.#log(partition);
+    const baseOffset = log.length;
+    for (const record of records) {
+      log.push({ ...record, offset: log.length, producerId: transaction?.producerId });
+    }
+    return Promise.resolve(baseOffset);
   }
 
-  log(partition: number): OffsetsTopicRecord[] {
+  marker(partition: number, producerId: bigint, commit: boolean): void {
+    const log = this.#log(partition);
+    log.push({ marker: commit ? "commit" : "abort", producerId, offset: log.length });
+  }
+
+  /** The records appended to a partition (markers left out). */
+  log(partition: number): (OffsetsTopicRecord & { producerId?: bigint })[] {
+    return this.replay(partition).filter((entry) => !("marker" in entry)) as OffsetsTopicRecord[];
+  }
+
+  /** Everything in a partition in log order, markers included: what a new coordinator replays. */
+  replay(partition: number): ReplayEntry[] {
     return this.partitions.get(partition) ?? [];
+  }
+
+  #log(partition: number): ReplayEntry[] {
+    let log = this.partitions.get(partition);
+    if (log === undefined) this.partitions.set(partition, log = []);
+    return log;
   }
 }
 
