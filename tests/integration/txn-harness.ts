@@ -26,7 +26,7 @@ import {
 import { ErrorCode } from "../../src/kafka/errors.ts";
 import { decodeRecordBatches, encodeRecordBatch } from "../../src/kafka/record-batch.ts";
 import { eventually } from "../helpers/program.ts";
-import { RawKafka, text } from "./broker-harness.ts";
+import { type RawKafka, text } from "./broker-harness.ts";
 
 export interface TxnProducer {
   transactionalId: string;
