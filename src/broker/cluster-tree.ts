@@ -61,6 +61,14 @@ export interface TopicView {
   assignmentVersion: number;
 }
 
+/** A topic's assignment node as read. */
+export interface TopicAssignmentNode {
+  assignment: ReplicaAssignment;
+  reassignments: Map<number, Reassignment>;
+  version: number;
+  czxid: number;
+}
+
 export interface ClusterView {
   brokers: Map<number, BrokerEndpoint>;
   /** Broker id -> creation zxid of its registration: a changed value means it re-registered. */
@@ -193,29 +201,41 @@ export class ClusterTreeReader {
 
   /** One topic, or null when it is gone or unreadable. */
   async readTopic(name: string): Promise<TopicView | null> {
-    const node = await this.#data(topicPath(name), true);
+    const node = await this.readAssignment(name);
     if (node === null) return null;
-    let assignment: ReplicaAssignment;
-    let reassignments: Map<number, Reassignment>;
-    try {
-      assignment = decodeTopicAssignment(name, node.data);
-      reassignments = decodeReassignments(name, node.data);
-    } catch (error) {
-      this.#log((error as Error).message);
-      return null;
-    }
     const states = await mapBounded(
-      assignment.map((_, partition) => partition),
+      node.assignment.map((_, partition) => partition),
       (p) => this.readState(name, p),
     );
     return {
       name,
-      assignment,
+      assignment: node.assignment,
       configs: await this.readConfigs(name),
       states,
-      reassignments,
+      reassignments: node.reassignments,
       assignmentVersion: node.version,
     };
+  }
+
+  /**
+   * A topic's assignment node alone (replicas, reassignments in progress, version, and the zxid
+   * that created it: a different one means the topic was deleted and created again); null when
+   * it is gone or unreadable.
+   */
+  async readAssignment(name: string): Promise<TopicAssignmentNode | null> {
+    const node = await this.#data(topicPath(name), true);
+    if (node === null) return null;
+    try {
+      return {
+        assignment: decodeTopicAssignment(name, node.data),
+        reassignments: decodeReassignments(name, node.data),
+        version: node.version,
+        czxid: node.czxid,
+      };
+    } catch (error) {
+      this.#log((error as Error).message);
+      return null;
+    }
   }
 
   /** A partition's state with its version, or null. */
@@ -233,10 +253,25 @@ export class ClusterTreeReader {
     }
   }
 
-  /** A topic's config overrides ({} when none or unreadable). */
+  /**
+   * A topic's config overrides ({} when none or unreadable). With watches, one is armed on the
+   * node, also when it does not exist yet (an exists watch, which its creation fires).
+   */
   async readConfigs(name: string): Promise<Record<string, string>> {
-    const node = await this.#data(topicConfigPath(name), false);
-    if (node === null) return {};
+    const path = topicConfigPath(name);
+    let node = await this.#data(path, true);
+    if (node === null) {
+      const watcher = this.#options.watch?.(path);
+      if (watcher === undefined) return {};
+      try {
+        // Created between the two reads: the exists watch is armed; read it (without another).
+        if (await this.#zk.exists(path, watcher) !== null) node = await this.#data(path, false);
+      } catch (error) {
+        this.#options.unwatch?.(path);
+        throw error;
+      }
+      if (node === null) return {};
+    }
     try {
       return decodeTopicConfig(name, node.data);
     } catch (error) {

@@ -18,6 +18,12 @@ export function partitionKey(topic: string, partition: number): string {
   return `${topic}:${partition}`;
 }
 
+/** A key made by partitionKey back to its topic and index. */
+export function parsePartitionKey(key: string): TopicPartition {
+  const colon = key.lastIndexOf(":");
+  return { topic: key.slice(0, colon), partition: Number(key.slice(colon + 1)) };
+}
+
 /** Same broker ids, in any order (replica lists never repeat an id). */
 export function sameMembers(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((id) => b.includes(id));

@@ -1,28 +1,32 @@
 /**
  * Controller: the active controller's work, for as long as this broker holds the controller
- * epoch. It keeps the cluster's partition leadership in line with the live brokers:
+ * epoch. It keeps the cluster's partition leadership in line with the live brokers. Its cost
+ * follows what changed, not the cluster's size: each run acts only on the partitions the
+ * ControllerContext hands it as touched (all of them after a full read, else those whose
+ * assignment, state, replicas' liveness or unclean setting changed) and those it changes itself.
  *
  * 1. bring its in-memory view up to date (ControllerContext: one full read when elected and at
  *    each resync, otherwise only what watches, the ISR change notifications leaders left —
  *    deleted once read — and lost compare-and-sets name);
- * 2. decide each partition's state with electPartition (new partitions, dead or shutting-down
- *    leaders, dead ISR members, offline partitions coming back);
+ * 2. decide each touched partition's state with electPartition (new partitions, dead or
+ *    shutting-down leaders, dead ISR members, offline partitions coming back);
  * 3. write every changed state with a versioned write inside a multi that also checks the
  *    /controller_epoch version this controller set — a controller that has been replaced fails
  *    the check and stops (fencing in the coordinator, not only on the brokers); up to 500
  *    partitions per multi, four multis in flight, one by one after a failed multi;
- * 4. tell the brokers, through one queue per broker that the run never waits on (a slow or
+ * 4. elections asked for (ElectLeaders, or the automatic leader rebalance every
+ *    leader.imbalance.check.interval): preferred or unclean, decided by leader-balance.ts on the
+ *    run's fresh view and written like any other change; reassignments asked for
+ *    (AlterPartitionReassignments) started or cancelled, and those in progress among the
+ *    touched partitions completed once their targets are in sync (reassignment.ts);
+ * 5. tell the brokers, through one queue per broker that the run never waits on (a slow or
  *    unreachable broker delays only its own messages): LeaderAndIsr to the replicas of
  *    partitions it changed or never announced
  *    (and all its partitions to a broker that (re)registered or missed a request),
- *    UpdateMetadata to every live broker with the partition states that changed since the last
- *    announcement (leaders' own ISR changes included; deleted partitions with leader -2) or
- *    everything for a broker new to this controller, StopReplica (delete) to the replicas of
- *    topics that were deleted.
- *
- * 5. elections asked for (ElectLeaders, or the automatic leader rebalance every
- *    leader.imbalance.check.interval): preferred or unclean, decided by leader-balance.ts on the
- *    run's fresh view and written like any other change.
+ *    UpdateMetadata to every live broker with the touched partition states that changed since
+ *    the last announcement (leaders' own ISR changes included; deleted partitions with leader
+ *    -2) or everything for a broker new to this controller, StopReplica (delete) to the replicas
+ *    of topics that were deleted and of replicas a reassignment removed.
  *
  * Runs are serialized and coalesced: any number of triggers while a run is active cause exactly
  * one more run. A lost compare-and-set (a leader changed its ISR meanwhile) re-reads that
@@ -50,10 +54,16 @@ import {
   topicPath,
 } from "../zk-layout.ts";
 import { BrokerChannel } from "./broker-channel.ts";
-import { ClusterTreeReader, type ClusterView, mapBounded, type TopicView } from "../cluster-tree.ts";
-import { ControllerContext, type PartitionName } from "./controller-context.ts";
+import {
+  ClusterTreeReader,
+  type ClusterView,
+  mapBounded,
+  type TopicView,
+  type VersionedState,
+} from "../cluster-tree.ts";
+import { ControllerContext, type PartitionName, type Refreshed } from "./controller-context.ts";
 import { LEADER_DURING_DELETE } from "../metadata-cache.ts";
-import { partitionKey } from "../topic-partition.ts";
+import { parsePartitionKey, partitionKey } from "../topic-partition.ts";
 import { type ElectionResult, electPartition, uncleanElectionEnabled } from "./partition-election.ts";
 import { electPreferred, electUnclean, imbalancedPartitions, type NoElection } from "./leader-balance.ts";
 import {
@@ -176,6 +186,60 @@ const RETRY_UNTOLD_MS = 1000;
 /** How many runs in a row may lose compare-and-set races before waiting for the next trigger. */
 const MAX_CONFLICT_RUNS = 20;
 
+function leaderAndIsrState(
+  topic: TopicView,
+  partition: number,
+  current: VersionedState,
+): LeaderAndIsrPartitionState {
+  return {
+    topicName: topic.name,
+    partitionIndex: partition,
+    controllerEpoch: current.state.controllerEpoch,
+    leader: current.state.leader,
+    leaderEpoch: current.state.leaderEpoch,
+    isr: current.state.isr,
+    zkVersion: current.version,
+    replicas: topic.assignment[partition],
+    isNew: false,
+  };
+}
+
+function updateMetadataState(
+  view: ClusterView,
+  topic: TopicView,
+  partition: number,
+  current: VersionedState,
+): UpdateMetadataPartitionState {
+  const { isNew: _, ...state } = leaderAndIsrState(topic, partition, current);
+  const key = partitionKey(topic.name, partition);
+  return {
+    ...state,
+    offlineReplicas: state.replicas.filter((id) =>
+      !view.brokers.has(id) || view.offlineReplicas.get(id)?.has(key)
+    ),
+  };
+}
+
+/** Deleted topics' partitions, announced with leader -2 (brokers forget them). */
+function deletedStates(
+  deleted: readonly TopicView[],
+  controllerEpoch: number,
+): UpdateMetadataPartitionState[] {
+  return deleted.flatMap((topic) =>
+    topic.assignment.map((replicas, partition) => ({
+      topicName: topic.name,
+      partitionIndex: partition,
+      controllerEpoch,
+      leader: LEADER_DURING_DELETE,
+      leaderEpoch: -1,
+      isr: [],
+      zkVersion: -1,
+      replicas,
+      offlineReplicas: [],
+    }))
+  );
+}
+
 export class Controller {
   readonly #zk: ZooKeeperClient;
   readonly #options: ControllerOptions;
@@ -192,7 +256,6 @@ export class Controller {
   #announcedBrokers = "";
   /** Znode version of each partition state ("topic:p") as last announced to every broker. */
   #announcedStates = new Map<string, number>();
-  #knownTopics = new Map<string, TopicView>();
   #resendTimer: ReturnType<typeof setTimeout> | undefined;
   #view: ClusterView | null = null;
   #running: Promise<void> | null = null;
@@ -207,6 +270,9 @@ export class Controller {
   /** Reassignments asked for, started (or cancelled) by the next run. */
   #reassigns: ReassignRequest[] = [];
   #stopped = false;
+  /** Partitions looked at by the run in progress, and by every run that finished. */
+  #work = 0;
+  #workDone = 0;
 
   constructor(zk: ZooKeeperClient, options: ControllerOptions) {
     this.#zk = zk;
@@ -317,6 +383,7 @@ export class Controller {
     for (const request of requests) {
       const byTopic = new Map<string, Map<number, Step>>();
       for (const { topic: name, partition, target } of request.partitions) {
+        this.#work++;
         const key = partitionKey(name, partition);
         const topic = view.topics.get(name);
         const current = topic?.states[partition];
@@ -387,33 +454,44 @@ export class Controller {
     return conflict;
   }
 
-  /** Finish every reassignment whose target replicas are in sync; true when a write lost a race. */
+  /**
+   * Finish the reassignments whose target replicas are now in sync, looking only at the
+   * partitions given (touched or changed this run: an ISR, a replica's liveness or the
+   * reassignment itself changed); true when a write lost a race.
+   */
   async #advanceReassignments(
     view: ClusterView,
+    keys: Iterable<string>[],
     liveFor: (key: string) => ReadonlySet<number>,
     stops: Map<number, { topicName: string; partitionIndex: number }[]>,
     changed: Set<string>,
   ): Promise<boolean> {
+    const byTopic = new Map<TopicView, Map<number, Step>>();
+    const seen = new Set<string>();
+    for (const key of keys.flatMap((some) => [...some])) {
+      if (seen.has(key)) continue;
+      seen.add(key);
+      this.#work++;
+      const { topic: name, partition } = parsePartitionKey(key);
+      const topic = view.topics.get(name);
+      const reassignment = topic?.reassignments.get(partition);
+      const current = topic?.states[partition];
+      if (!topic || !reassignment || !current) continue;
+      const step = completeReassignment(
+        topic.assignment[partition],
+        reassignment,
+        current.state,
+        liveFor(key),
+        this.#options.epoch,
+      );
+      if (!step) continue;
+      const steps = byTopic.get(topic) ?? new Map<number, Step>();
+      steps.set(partition, step);
+      byTopic.set(topic, steps);
+    }
     let conflict = false;
-    for (const topic of view.topics.values()) {
-      if (topic.reassignments.size === 0) continue;
-      const steps = new Map<number, Step>();
-      for (const [partition, reassignment] of topic.reassignments) {
-        const current = topic.states[partition];
-        if (!current) continue;
-        const key = partitionKey(topic.name, partition);
-        const step = completeReassignment(
-          topic.assignment[partition],
-          reassignment,
-          current.state,
-          liveFor(key),
-          this.#options.epoch,
-        );
-        if (step) steps.set(partition, step);
-      }
-      if (steps.size > 0 && await this.#applySteps(topic, steps, stops, changed) === "conflict") {
-        conflict = true;
-      }
+    for (const [topic, steps] of byTopic) {
+      if (await this.#applySteps(topic, steps, stops, changed) === "conflict") conflict = true;
     }
     return conflict;
   }
@@ -466,7 +544,6 @@ export class Controller {
       }
       throw error;
     }
-    topic.assignmentVersion++;
     for (const [partition, step] of steps) {
       const before = topic.assignment[partition];
       for (const id of before.filter((id) => !step.replicas.includes(id))) {
@@ -483,8 +560,8 @@ export class Controller {
         `${topic.name}-${partition}: ${phase} [${step.replicas}], leader ${step.state.leader}, leader epoch ${step.state.leaderEpoch}, isr [${step.state.isr}]`,
       );
     }
-    topic.assignment = assignment;
-    topic.reassignments = reassignments;
+    // The watch on the assignment node brings this version back: a read that changes nothing.
+    this.#context.replaceAssignment(topic, assignment, reassignments, topic.assignmentVersion + 1);
     return "ok";
   }
 
@@ -542,6 +619,7 @@ export class Controller {
         );
       let raced = false;
       for (const { topic: name, partition } of wanted) {
+        this.#work++;
         const key = partitionKey(name, partition);
         const topic = view.topics.get(name);
         const current = topic?.states[partition];
@@ -644,7 +722,24 @@ export class Controller {
     // Taken before the read: every election asked for so far is decided on a view read after it.
     const elections = this.#elections.splice(0);
     const reassigns = this.#reassigns.splice(0);
-    const view = await this.#context.refresh(await this.#notifiedPartitions(notifications));
+    const refreshed = await this.#context.refresh(await this.#notifiedPartitions(notifications));
+    try {
+      return await this.#act(refreshed, notifications, elections, reassigns);
+    } catch (error) {
+      // Nothing of this run is known to be announced: the next run reconsiders all it was given.
+      this.#context.restore(refreshed);
+      throw error;
+    }
+  }
+
+  /** Decide, write and announce what the refresh found changed (the touched partitions only). */
+  async #act(
+    { view, touched, deleted }: Refreshed,
+    notifications: string[],
+    elections: ElectionRequest[],
+    reassigns: ReassignRequest[],
+  ): Promise<boolean> {
+    this.#work = 0;
     if (this.#stopped) return false;
     // The read above saw every state those notifications announce: they are done.
     await this.#deleteNotifications(notifications);
@@ -652,22 +747,20 @@ export class Controller {
     for (const id of this.#shuttingDown) if (!live.has(id)) this.#shuttingDown.delete(id);
     const liveFor = liveReplicasOf(live, view.offlineReplicas);
     const decisions: Decision[] = [];
-    let handled = 0;
-    for (const topic of view.topics.values()) {
-      const uncleanAllowed = uncleanElectionEnabled(topic.configs);
-      for (let partition = 0; partition < topic.assignment.length; partition++) {
-        if (++handled % DECISIONS_PER_SLICE === 0) await yieldToEventLoop();
-        const current = topic.states[partition];
-        const result = electPartition({
-          replicas: topic.assignment[partition],
-          state: current?.state ?? null,
-          live: liveFor(partitionKey(topic.name, partition)),
-          shuttingDown: this.#shuttingDown,
-          uncleanAllowed,
-          controllerEpoch: this.#options.epoch,
-        });
-        if (result !== null) decisions.push({ topic, partition, result, version: current?.version ?? null });
-      }
+    for (const { topic: name, partition } of touched.values()) {
+      if (++this.#work % DECISIONS_PER_SLICE === 0) await yieldToEventLoop();
+      const topic = view.topics.get(name);
+      if (!topic || partition >= topic.assignment.length) continue;
+      const current = topic.states[partition];
+      const result = electPartition({
+        replicas: topic.assignment[partition],
+        state: current?.state ?? null,
+        live: liveFor(partitionKey(name, partition)),
+        shuttingDown: this.#shuttingDown,
+        uncleanAllowed: uncleanElectionEnabled(topic.configs),
+        controllerEpoch: this.#options.epoch,
+      });
+      if (result !== null) decisions.push({ topic, partition, result, version: current?.version ?? null });
     }
     if (this.#stopped) return false;
     const changed = new Set<string>();
@@ -689,14 +782,17 @@ export class Controller {
     if (reassigns.length > 0 && await this.#startReassignments(view, reassigns, stops, changed)) {
       conflict = true;
     }
-    if (await this.#advanceReassignments(view, liveFor, stops, changed)) conflict = true;
+    if (await this.#advanceReassignments(view, [touched.keys(), changed], liveFor, stops, changed)) {
+      conflict = true;
+    }
     this.#view = view;
-    this.#announce(view, changed);
+    this.#announce(view, changed, touched, deleted);
     for (const [brokerId, partitions] of stops) {
       const broker = view.brokers.get(brokerId);
       // A removed replica on a dead broker is deleted by the reconcile when it comes back.
       if (broker) this.#channel.stopReplica(broker, partitions, true);
     }
+    this.#workDone += this.#work;
     return conflict;
   }
 
@@ -867,27 +963,53 @@ export class Controller {
   }
 
   /**
-   * Queue LeaderAndIsr, UpdateMetadata and StopReplica as the run's changes require. The
-   * decisions are already in the coordinator; delivery is the broker queues' business.
+   * Queue LeaderAndIsr, UpdateMetadata and StopReplica as the run's changes require, looking only
+   * at the partitions the refresh touched and the run changed (plus everything for a broker new
+   * to this controller, which needs everything). The decisions are already in the coordinator;
+   * delivery is the broker queues' business.
    */
-  #announce(view: ClusterView, changed: Set<string>): void {
+  #announce(
+    view: ClusterView,
+    changed: Set<string>,
+    touched: ReadonlyMap<string, PartitionName>,
+    deleted: readonly TopicView[],
+  ): void {
     const liveBrokers = [...view.brokers.values()];
     const fresh = liveBrokers.filter((broker) =>
       this.#announced.get(broker.brokerId) !== view.registrations.get(broker.brokerId)
     );
-    const deleted = [...this.#knownTopics.values()].filter((topic) => !view.topics.has(topic.name));
-    // Partitions a broker must act on: those this run changed, and those never announced (new
-    // topics and partitions, whose first state the admin request wrote).
-    const actOn = new Set(changed);
-    for (const topic of view.topics.values()) {
-      topic.states.forEach((current, partition) => {
-        const key = partitionKey(topic.name, partition);
-        if (current && !this.#announcedStates.has(key)) actOn.add(key);
-      });
+    const looked = new Map(touched);
+    for (const key of changed) if (!looked.has(key)) looked.set(key, parsePartitionKey(key));
+    // LeaderAndIsr for the partitions this run changed and those never announced (new topics
+    // and partitions, whose first state the admin request wrote); UpdateMetadata for every
+    // state whose version is not the one last announced.
+    const leaderAndIsr = new Map<number, LeaderAndIsrPartitionState[]>();
+    const delta: UpdateMetadataPartitionState[] = [];
+    for (const [key, { topic: name, partition }] of looked) {
+      this.#work++;
+      const topic = view.topics.get(name);
+      const current = topic?.states[partition];
+      if (!topic || !current) {
+        this.#announcedStates.delete(key);
+        continue;
+      }
+      const announced = this.#announcedStates.get(key);
+      if (changed.has(key) || announced === undefined) {
+        const state = leaderAndIsrState(topic, partition, current);
+        for (const id of topic.assignment[partition]) {
+          const list = leaderAndIsr.get(id) ?? [];
+          list.push(state);
+          leaderAndIsr.set(id, list);
+        }
+      }
+      if (announced !== current.version) delta.push(updateMetadataState(view, topic, partition, current));
+      this.#announcedStates.set(key, current.version);
     }
     for (const broker of liveBrokers) {
       const everything = fresh.includes(broker);
-      const states = this.#leaderAndIsrStates(view, broker.brokerId, everything ? null : actOn);
+      const states = everything
+        ? this.#leaderAndIsrStates(view, broker.brokerId)
+        : leaderAndIsr.get(broker.brokerId) ?? [];
       // A broker new to this controller hears from it even with nothing to lead or follow, so it
       // learns the controller epoch (and refuses older controllers from then on).
       if (states.length > 0 || everything) this.#channel.leaderAndIsr(broker, states, liveBrokers);
@@ -895,6 +1017,7 @@ export class Controller {
     for (const topic of deleted) {
       const byBroker = new Map<number, { topicName: string; partitionIndex: number }[]>();
       topic.assignment.forEach((replicas, partitionIndex) => {
+        this.#announcedStates.delete(partitionKey(topic.name, partitionIndex));
         for (const id of replicas) {
           const list = byBroker.get(id) ?? [];
           list.push({ topicName: topic.name, partitionIndex });
@@ -906,10 +1029,11 @@ export class Controller {
         if (broker) this.#channel.stopReplica(broker, partitions, true);
       }
     }
-    const delta = this.#updateMetadataStates(view, deleted, false);
+    const gone = deletedStates(deleted, this.#options.epoch);
+    delta.push(...gone);
     const brokersNow = liveBrokers.map((broker) => broker.brokerId).sort((a, b) => a - b).join(",");
     if (delta.length > 0 || fresh.length > 0 || brokersNow !== this.#announcedBrokers) {
-      const all = fresh.length > 0 ? this.#updateMetadataStates(view, deleted, true) : [];
+      const all = fresh.length > 0 ? [...this.#updateMetadataStates(view), ...gone] : [];
       for (const broker of liveBrokers) {
         this.#channel.updateMetadata(broker, fresh.includes(broker) ? all : delta, liveBrokers);
       }
@@ -919,89 +1043,28 @@ export class Controller {
     // without a pause, so no such report can fall between reading #announced and this line.
     this.#announced = new Map(view.registrations);
     this.#announcedBrokers = brokersNow;
-    this.#knownTopics = new Map(view.topics);
-    this.#announcedStates = new Map();
-    for (const topic of view.topics.values()) {
-      topic.states.forEach((current, partition) => {
-        if (current) this.#announcedStates.set(partitionKey(topic.name, partition), current.version);
-      });
-    }
   }
 
-  /** The partition states a broker replicates: all of them, or only those in `only`. */
-  #leaderAndIsrStates(
-    view: ClusterView,
-    brokerId: number,
-    only: Set<string> | null,
-  ): LeaderAndIsrPartitionState[] {
+  /** Every partition state a broker replicates (for a broker new to this controller). */
+  #leaderAndIsrStates(view: ClusterView, brokerId: number): LeaderAndIsrPartitionState[] {
     const states: LeaderAndIsrPartitionState[] = [];
-    for (const topic of view.topics.values()) {
-      topic.assignment.forEach((replicas, partition) => {
-        const current = topic.states[partition];
-        if (!current || !replicas.includes(brokerId)) return;
-        if (only && !only.has(partitionKey(topic.name, partition))) return;
-        states.push({
-          topicName: topic.name,
-          partitionIndex: partition,
-          controllerEpoch: current.state.controllerEpoch,
-          leader: current.state.leader,
-          leaderEpoch: current.state.leaderEpoch,
-          isr: current.state.isr,
-          zkVersion: current.version,
-          replicas,
-          isNew: false,
-        });
-      });
+    for (const { topic: name, partition } of this.#context.partitionsOf(brokerId)) {
+      this.#work++;
+      const topic = view.topics.get(name);
+      const current = topic?.states[partition];
+      if (topic && current) states.push(leaderAndIsrState(topic, partition, current));
     }
     return states;
   }
 
-  /**
-   * UpdateMetadata partition states: every state (all = true), or those whose znode version
-   * changed since the last announcement; deleted topics' partitions with leader -2 either way.
-   */
-  #updateMetadataStates(
-    view: ClusterView,
-    deleted: TopicView[],
-    all: boolean,
-  ): UpdateMetadataPartitionState[] {
+  /** Every partition state (UpdateMetadata for a broker new to this controller). */
+  #updateMetadataStates(view: ClusterView): UpdateMetadataPartitionState[] {
     const states: UpdateMetadataPartitionState[] = [];
     for (const topic of view.topics.values()) {
-      topic.assignment.forEach((replicas, partition) => {
-        const current = topic.states[partition];
-        if (!current) return;
-        if (!all && this.#announcedStates.get(partitionKey(topic.name, partition)) === current.version) {
-          return;
-        }
-        states.push({
-          topicName: topic.name,
-          partitionIndex: partition,
-          controllerEpoch: current.state.controllerEpoch,
-          leader: current.state.leader,
-          leaderEpoch: current.state.leaderEpoch,
-          isr: current.state.isr,
-          zkVersion: current.version,
-          replicas,
-          offlineReplicas: replicas.filter((id) =>
-            !view.brokers.has(id) || view.offlineReplicas.get(id)?.has(partitionKey(topic.name, partition))
-          ),
-        });
+      topic.states.forEach((current, partition) => {
+        this.#work++;
+        if (current) states.push(updateMetadataState(view, topic, partition, current));
       });
-    }
-    for (const topic of deleted) {
-      topic.assignment.forEach((replicas, partition) =>
-        states.push({
-          topicName: topic.name,
-          partitionIndex: partition,
-          controllerEpoch: this.#options.epoch,
-          leader: LEADER_DURING_DELETE,
-          leaderEpoch: -1,
-          isr: [],
-          zkVersion: -1,
-          replicas,
-          offlineReplicas: [],
-        })
-      );
     }
     return states;
   }
@@ -1014,6 +1077,7 @@ export class Controller {
     const { brokers } = await this.#reader.readBrokers();
     if (!brokers.has(brokerId)) return { errorCode: ErrorCode.BROKER_NOT_AVAILABLE, remaining: [] };
     this.#shuttingDown.add(brokerId);
+    this.#context.touchBroker(brokerId);
     this.#options.log(`controlled shutdown of broker ${brokerId}`);
     await this.trigger();
     // The decisions are written; let the other brokers hear them before the broker stops serving
@@ -1022,16 +1086,14 @@ export class Controller {
     await this.#channel.idle(others, this.#options.requestTimeoutMs);
     const remaining: ShutdownOutcome["remaining"] = [];
     const view = this.#view;
-    for (const topic of view?.topics.values() ?? []) {
-      topic.assignment.forEach((_replicas, partitionIndex) => {
-        const state = topic.states[partitionIndex]?.state;
-        // Only a partition that another live in-sync replica could take is worth waiting for;
-        // one with no such replica (a single replica, or every other one gone or leaving) stays.
-        const movable = state?.isr.some((id) =>
-          id !== brokerId && view!.brokers.has(id) && !this.#shuttingDown.has(id)
-        );
-        if (state?.leader === brokerId && movable) remaining.push({ topicName: topic.name, partitionIndex });
-      });
+    for (const { topic: name, partition: partitionIndex } of this.#context.partitionsOf(brokerId)) {
+      const state = view?.topics.get(name)?.states[partitionIndex]?.state;
+      // Only a partition that another live in-sync replica could take is worth waiting for;
+      // one with no such replica (a single replica, or every other one gone or leaving) stays.
+      const movable = state?.isr.some((id) =>
+        id !== brokerId && view!.brokers.has(id) && !this.#shuttingDown.has(id)
+      );
+      if (state?.leader === brokerId && movable) remaining.push({ topicName: name, partitionIndex });
     }
     return { errorCode: 0, remaining };
   }
@@ -1052,6 +1114,14 @@ export class Controller {
   /** The controller's in-memory view of the cluster as of its last run (tests compare it with a fresh read). */
   get context(): ClusterView | null {
     return this.#context.view;
+  }
+
+  /**
+   * Partitions looked at (decided, advanced, announced) by every run so far: it grows with what
+   * changed, not with the cluster's size (tests count it).
+   */
+  get workDone(): number {
+    return this.#workDone;
   }
 
   /** Live brokers of the last run (for status output and tests). */

@@ -2,8 +2,10 @@
  * The controller's in-memory cluster state (ControllerContext) against a real coordinator: it
  * follows every kind of change — brokers leaving, topics created, grown and deleted, a leader's
  * own ISR change — without re-reading the whole tree, and after a controller failover the new
- * controller's state equals a fresh read. The brokers are registrations only: the controller's
- * requests to them fail and are retried, which changes nothing in the coordinator.
+ * controller's state equals a fresh read. Each event costs the controller work in proportion to
+ * what it changed, not to the 2,000 partitions around it. The brokers are registrations only:
+ * the controller's requests to them fail and are retried, which changes nothing in the
+ * coordinator.
  */
 import assert from "node:assert/strict";
 import { startCoordinator } from "../../../src/coordinator/mod.ts";
@@ -17,10 +19,12 @@ import {
   encodePartitionList,
   encodePartitionState,
   encodeTopicAssignment,
+  encodeTopicConfig,
   ISR_CHANGE_PREFIX,
   partitionsPath,
   partitionStatePath,
   PERSISTENT_PATHS,
+  topicConfigPath,
   topicPath,
 } from "../../../src/broker/zk-layout.ts";
 import { eventually } from "../../helpers/program.ts";
@@ -42,12 +46,17 @@ function plain(view: ClusterView | null) {
   };
 }
 
-function startController(zk: ZooKeeperClient, epoch: number, epochZkVersion: number): Controller {
+function startController(
+  zk: ZooKeeperClient,
+  epoch: number,
+  epochZkVersion: number,
+  requestTimeoutMs = 500,
+): Controller {
   return new Controller(zk, {
     brokerId: 1,
     epoch,
     epochZkVersion,
-    requestTimeoutMs: 500,
+    requestTimeoutMs,
     // No periodic full read during the test: only the incremental path can keep it current.
     resyncIntervalMs: 3_600_000,
     onFenced: () => {},
@@ -72,37 +81,52 @@ async function agrees(controller: Controller, reader: ClusterTreeReader, what: s
   }
 }
 
+/** A coordinator with the cluster's paths and brokers registered (sessions only, at brokerPort). */
+async function registered(brokerIds: number[], brokerPort: number) {
+  const dataDir = await Deno.makeTempDir({ prefix: "vltava-context-" });
+  const coordinator = await startCoordinator({ port: 0, dataDir });
+  const clients: ZooKeeperClient[] = [];
+  const connect = async () => {
+    const zk = await ZooKeeperClient.connect(`127.0.0.1:${coordinator.port}`, { sessionTimeoutMs: 10_000 });
+    clients.push(zk);
+    return zk;
+  };
+  const close = async () => {
+    for (const zk of clients) await zk.close().catch(() => {});
+    await coordinator.close();
+    await Deno.remove(dataDir, { recursive: true });
+  };
+  try {
+    const admin = await connect();
+    for (const path of PERSISTENT_PATHS) await admin.mkdirp(path);
+    await admin.create(CONTROLLER_EPOCH_PATH, "1");
+    const brokers = new Map<number, ZooKeeperClient>();
+    for (const id of brokerIds) {
+      const zk = await connect();
+      const endpoint = encodeBrokerEndpoint({
+        brokerId: id,
+        host: "127.0.0.1",
+        port: brokerPort,
+        rack: null,
+      });
+      await zk.create(brokerIdPath(id), endpoint, { ephemeral: true });
+      brokers.set(id, zk);
+    }
+    const reader = new ClusterTreeReader(admin, { log: () => {} });
+    return { admin, connect, brokers, reader, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
 Deno.test(
   "the controller's in-memory state follows every change and equals a fresh read after failover",
   options,
   async () => {
-    const dataDir = await Deno.makeTempDir({ prefix: "vltava-context-" });
-    const coordinator = await startCoordinator({ port: 0, dataDir });
-    const address = `127.0.0.1:${coordinator.port}`;
-    const clients: ZooKeeperClient[] = [];
+    const { admin, connect, brokers, reader, close } = await registered([1, 2, 3], 1);
     const controllers: Controller[] = [];
     try {
-      const connect = async () => {
-        const zk = await ZooKeeperClient.connect(address, { sessionTimeoutMs: 10_000 });
-        clients.push(zk);
-        return zk;
-      };
-      const admin = await connect();
-      for (const path of PERSISTENT_PATHS) await admin.mkdirp(path);
-      await admin.create(CONTROLLER_EPOCH_PATH, "1");
-      const brokers = new Map<number, ZooKeeperClient>();
-      for (const id of [1, 2, 3]) {
-        const zk = await connect();
-        await zk.create(
-          brokerIdPath(id),
-          encodeBrokerEndpoint({ brokerId: id, host: "127.0.0.1", port: 1, rack: null }),
-          {
-            ephemeral: true,
-          },
-        );
-        brokers.set(id, zk);
-      }
-      const reader = new ClusterTreeReader(admin, { log: () => {} });
       const createTopic = async (name: string, assignment: number[][]) => {
         await admin.create(topicPath(name), encodeTopicAssignment(assignment));
         await admin.create(partitionsPath(name));
@@ -158,9 +182,121 @@ Deno.test(
       assert.deepEqual(plain(second.context)!.topics.map(([name]) => name), ["a"]);
     } finally {
       for (const controller of controllers) await controller.stop();
-      for (const zk of clients) await zk.close().catch(() => {});
-      await coordinator.close();
-      await Deno.remove(dataDir, { recursive: true });
+      await close();
+    }
+  },
+);
+
+Deno.test(
+  "a controller event costs work for the partitions it changes, not for the whole cluster",
+  options,
+  async () => {
+    let controller: Controller | undefined;
+    // The brokers' port: takes the controller's requests and never answers within the test, so
+    // no request fails (a failed one makes the controller re-send that broker everything, which
+    // is a cost of the failure, not of the event measured).
+    const sink = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const held: Deno.Conn[] = [];
+    const accepting = (async () => {
+      for await (const conn of sink) {
+        held.push(conn);
+        // Read and drop, so the controller's writes never stall on a full socket.
+        conn.readable.pipeTo(new WritableStream()).catch(() => {});
+      }
+    })();
+    const { admin, connect, brokers, reader, close } = await registered([1, 2, 3, 4], sink.addr.port)
+      .catch((error) => {
+        sink.close();
+        throw error;
+      });
+    try {
+      const big = 2_000;
+      // Broker 3 holds only "small"'s replicas, broker 4 none: events on them touch little.
+      await admin.create(topicConfigPath("big"), encodeTopicConfig({}));
+      await admin.create(topicPath("big"), encodeTopicAssignment(Array.from({ length: big }, () => [1, 2])));
+      await admin.create(partitionsPath("big"));
+      await admin.create(topicConfigPath("small"), encodeTopicConfig({}));
+      await admin.create(topicPath("small"), encodeTopicAssignment([[2, 3], [3, 2]]));
+      await admin.create(partitionsPath("small"));
+
+      controller = startController(await connect(), 1, 0, 600_000);
+      await controller.start();
+      await agrees(controller, reader, "the first run");
+      assert.ok(
+        controller.workDone >= big,
+        `the first run looks at every partition (${controller.workDone})`,
+      );
+      const costs: Record<string, number> = {};
+      const cost = async (what: string, event: () => Promise<void>) => {
+        const before = controller!.workDone;
+        await event();
+        await agrees(controller!, reader, what);
+        costs[what] = controller!.workDone - before;
+      };
+      const setState = async (topic: string, partition: number, leader: number, isr: number[]) => {
+        const { stat } = await admin.getData(partitionStatePath(topic, partition));
+        const state = { leader, leaderEpoch: 5, isr, controllerEpoch: 1 };
+        await admin.setData(partitionStatePath(topic, partition), encodePartitionState(state), stat.version);
+        await admin.create(ISR_CHANGE_PREFIX, encodePartitionList([{ topic, partition }]), {
+          sequential: true,
+        });
+      };
+      const state = (topic: string, partition: number) =>
+        controller!.context!.topics.get(topic)!.states[partition]!.state;
+
+      await cost("a leader's ISR change", () => setState("big", 7, 1, [1]));
+      assert.deepEqual(state("big", 7).isr, [1]);
+
+      await cost("a preferred election of one partition", async () => {
+        await setState("big", 9, 2, [1, 2]);
+        await agrees(controller!, reader, "the leader moved off its preferred replica");
+        const outcomes = await controller!.electLeaders(
+          "preferred",
+          [{ topic: "big", partition: 9 }],
+          20_000,
+        );
+        assert.equal(outcomes?.get("big:9"), "elected");
+      });
+      assert.equal(state("big", 9).leader, 1);
+
+      await cost("a reassignment started", async () => {
+        const outcomes = await controller!.reassign([{ topic: "big", partition: 5, target: [1, 4] }], 20_000);
+        assert.deepEqual(outcomes?.get("big:5"), { errorCode: 0, errorMessage: null });
+      });
+      assert.deepEqual(controller.context!.topics.get("big")!.assignment[5], [1, 4, 2]);
+      // The new replica joins the ISR (its leader says so): the reassignment completes.
+      await cost("a reassignment completed", () => setState("big", 5, 1, [1, 2, 4]));
+      assert.deepEqual(controller.context!.topics.get("big")!.assignment[5], [1, 4]);
+      assert.deepEqual(await controller.listReassignments(), []);
+
+      await cost("a config change", async () => {
+        const { stat } = await admin.getData(topicConfigPath("small"));
+        await admin.setData(
+          topicConfigPath("small"),
+          encodeTopicConfig({ "unclean.leader.election.enable": "true" }),
+          stat.version,
+        );
+      });
+      await cost("a broker leaving", () => brokers.get(3)!.close());
+      assert.equal(state("small", 1).leader, 2, "broker 3's partition led elsewhere");
+      await cost("a broker with no replicas leaving", () => brokers.get(4)!.close());
+
+      // A handful of looks per partition changed (decide, advance, announce), never the cluster.
+      for (const [what, work] of Object.entries(costs)) {
+        assert.ok(work <= 20, `${what} cost ${work} partition looks in a cluster of ${big + 2}`);
+      }
+    } finally {
+      await controller?.stop();
+      sink.close();
+      await accepting.catch(() => {});
+      for (const conn of held) {
+        try {
+          conn.close();
+        } catch {
+          // Closed already by the controller's side going away: nothing to release.
+        }
+      }
+      await close();
     }
   },
 );
