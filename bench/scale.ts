@@ -197,7 +197,8 @@ async function measure(size: number): Promise<Partial<Record<Row, Figure>>> {
   } catch (error) {
     const message = (error as Error).message.split("\n")[0];
     console.log(`  stopped: ${message}`);
-    for (const row of ROWS) figures[row.key] ??= message.slice(0, 40);
+    const short = /timed out/i.test(message) ? "timed out" : "failed";
+    for (const row of ROWS) figures[row.key] ??= short;
   }
   return figures;
 }

@@ -31,6 +31,7 @@ import { ErrorCode } from "../kafka/errors.ts";
 import type { LeaderAndIsrRequest, LeaderAndIsrResponse } from "../kafka/apis/leader-and-isr.ts";
 import { DEFAULT_LOG_CONFIG, logConfigFromTopicConfigs } from "../storage/log-config.ts";
 import { PartitionLog } from "../storage/partition-log.ts";
+import { fileSystemSync } from "../storage/file-system-sync.ts";
 import { partitionDirName } from "../storage/segment-names.ts";
 import { isIoError } from "../storage/file-io.ts";
 import { SliceClock, yieldToEventLoop } from "./event-loop.ts";
@@ -556,14 +557,12 @@ export class ReplicaManager {
     clearInterval(this.#timer);
     clearInterval(this.#verifyTimer);
     await this.#fetchers.close();
-    for (const partition of this.#partitions.values()) {
-      partition.close();
-      try {
-        partition.log.close();
-      } catch (error) {
-        this.#log(`${partition.key}: closing the log failed: ${(error as Error).message}`);
-      }
-    }
+    // All logs at once: two file-system syncs, not ~11 fsyncs per partition (issue 16); the
+    // producer snapshots written here are made durable by closeAll's first sync.
+    const deferSync = fileSystemSync.available();
+    for (const partition of this.#partitions.values()) partition.close(!deferSync);
+    const failures = await PartitionLog.closeAll([...this.#partitions.values()].map((p) => p.log));
+    for (const { log, error } of failures) this.#log(`${log.dir}: closing the log failed: ${error.message}`);
     this.#partitions.clear();
     this.#led.clear();
   }

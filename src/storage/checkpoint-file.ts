@@ -27,7 +27,7 @@ const MAX_CHECKPOINT_BYTES = 1024 * 1024;
 export type CheckpointEntry = readonly [key: string, value: number];
 
 /** Replace `file` atomically with the given entries. */
-export function writeCheckpoint(file: string, entries: readonly CheckpointEntry[]): void {
+export function writeCheckpoint(file: string, entries: readonly CheckpointEntry[], sync = true): void {
   const lines = [String(CHECKPOINT_VERSION), String(entries.length)];
   for (const [key, value] of entries) {
     if (!/^\S+$/.test(key) || !Number.isSafeInteger(value)) {
@@ -35,7 +35,7 @@ export function writeCheckpoint(file: string, entries: readonly CheckpointEntry[
     }
     lines.push(`${key} ${value}`);
   }
-  replaceFileAtomically(file, lines.join("\n") + "\n");
+  replaceFileAtomically(file, lines.join("\n") + "\n", sync);
 }
 
 /** Read a checkpoint; null when the file does not exist; StorageError when it is malformed. */

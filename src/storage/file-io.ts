@@ -72,20 +72,21 @@ export function fsyncDirectory(directory: string): void {
 
 /**
  * Replace `file` with `bytes` so that a crash leaves either the old or the new content: write
- * `file.tmp`, fsync it, rename it over `file`, fsync the directory.
+ * `file.tmp`, fsync it, rename it over `file`, fsync the directory. With `sync` false the two
+ * fsyncs are the caller's: one file-system sync afterwards (file-system-sync.ts) covers them.
  */
-export function replaceFileAtomically(file: string, bytes: Uint8Array | string): void {
+export function replaceFileAtomically(file: string, bytes: Uint8Array | string, sync = true): void {
   const temp = file + TEMP_SUFFIX;
   const fd = fs.openSync(temp, "w");
   try {
     const data = typeof bytes === "string" ? new TextEncoder().encode(bytes) : bytes;
     writeFullyAt(fd, data, 0, data.length, 0);
-    fs.fsyncSync(fd);
+    if (sync) fs.fsyncSync(fd);
   } finally {
     fs.closeSync(fd);
   }
   fs.renameSync(temp, file);
-  fsyncDirectory(path.dirname(file));
+  if (sync) fsyncDirectory(path.dirname(file));
 }
 
 /** Size of a file in bytes, or -1 when it does not exist. */

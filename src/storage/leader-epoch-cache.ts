@@ -171,14 +171,15 @@ export class LeaderEpochCache {
   }
 
   /** Write the file now if an assign has not been written yet (the log calls this before a flush). */
-  flushIfDirty(): void {
-    if (this.#dirty) this.#persist();
+  /** Write the entries if they changed; `sync` false leaves the fsync to a file-system sync. */
+  flushIfDirty(sync = true): void {
+    if (this.#dirty) this.#persist(sync);
   }
 
-  #persist(): void {
+  #persist(sync = true): void {
     this.#dirty = false;
     if (this.#file === null) return;
     const entries: CheckpointEntry[] = this.#entries.map((entry) => [String(entry.epoch), entry.startOffset]);
-    writeCheckpoint(this.#file, entries);
+    writeCheckpoint(this.#file, entries, sync);
   }
 }

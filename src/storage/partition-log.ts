@@ -41,6 +41,7 @@ import { crc32c } from "../wire/crc32c.ts";
 import { WireError } from "../wire/wire-error.ts";
 import { writeCheckpoint } from "./checkpoint-file.ts";
 import { fsyncDirectory, isIoError, replaceFileAtomically } from "./file-io.ts";
+import { fileSystemSync } from "./file-system-sync.ts";
 import type { EpochEndOffset, EpochEntry, LeaderEpochCache } from "./leader-epoch-cache.ts";
 import { deletesByRetention, isCompacted, type LogConfig, resolveLogConfig } from "./log-config.ts";
 import { type CleanableLog, type CleanerStats, LogCleaner, type TransactionView } from "./log-cleaner.ts";
@@ -934,12 +935,12 @@ export class PartitionLog {
     this.#io(() => this.#writeOffsetsCheckpoint());
   }
 
-  #writeOffsetsCheckpoint(nowMs: number = this.#now()): void {
+  #writeOffsetsCheckpoint(nowMs: number = this.#now(), sync = true): void {
     writeCheckpoint(path.join(this.dir, OFFSETS_CHECKPOINT), [
       ["logStartOffset", this.#logStartOffset],
       ["recoveryPoint", this.#recoveryPoint],
       ["highWatermark", this.#highWatermark],
-    ]);
+    ], sync);
     this.#lastCheckpointMs = nowMs;
     this.#checkpointDirty = false;
   }
@@ -973,6 +974,68 @@ export class PartitionLog {
       }
     }
     this.#closed = true;
+  }
+
+  /**
+   * Clean shutdown of many logs at once (a stopping broker's): the same end state as close() on
+   * each, in the same order of durability, with two file-system syncs instead of ~9 fsyncs per
+   * log. First every log writes its indexes and epochs unsynced and lets its files go; one sync
+   * makes data, indexes, epochs and directory entries durable; then each writes its checkpoint
+   * (recovery point = log end, now true on disk), a second sync; then the clean-shutdown markers,
+   * unsynced: a marker lost to a crash only costs a recovery walk, and whatever a marker vouches
+   * for is already durable. Without syncfs here (file-system-sync.ts), each log is close()d.
+   * Resolves with the logs whose close failed and why (they went offline; no marker).
+   */
+  static async closeAll(logs: PartitionLog[]): Promise<{ log: PartitionLog; error: Error }[]> {
+    const failed: { log: PartitionLog; error: Error }[] = [];
+    const failedLogs = new Set<PartitionLog>();
+    const attempt = (log: PartitionLog, step: () => void) => {
+      try {
+        step();
+      } catch (error) {
+        failed.push({ log, error: error as Error });
+        failedLogs.add(log);
+        if (isIoError(error)) log.#goOffline(error as Error);
+      }
+    };
+    if (!fileSystemSync.available()) {
+      for (const log of logs) attempt(log, () => log.close());
+      return failed;
+    }
+    const open = logs.filter((log) => !log.#closed);
+    for (const log of open.filter((log) => log.#offline !== null)) log.close(); // lets go, no marker
+    let online = open.filter((log) => log.#offline === null);
+    for (const log of online) {
+      log.#closed = true; // nothing new starts (a flush in flight stops at its next step)
+      attempt(log, () => {
+        log.#epochCache.flushIfDirty(false);
+        for (const segment of log.#segments) segment.close();
+      });
+    }
+    const roots = [...new Set(online.map((log) => path.dirname(log.dir)))];
+    const syncAll = async () => {
+      for (const root of roots) await fileSystemSync.sync(root);
+    };
+    online = online.filter((log) => log.#offline === null && !failedLogs.has(log));
+    try {
+      await syncAll();
+      for (const log of online) {
+        attempt(log, () => {
+          log.#recoveryPoint = log.#logEndOffset;
+          log.#writeOffsetsCheckpoint(log.#now(), false);
+        });
+      }
+      await syncAll();
+    } catch (error) {
+      // Not durable: no marker anywhere, so every log walks its tail at the next open.
+      for (const log of online) failed.push({ log, error: error as Error });
+      return failed;
+    }
+    for (const log of online) {
+      if (failedLogs.has(log)) continue;
+      attempt(log, () => fs.writeFileSync(path.join(log.dir, CLEAN_SHUTDOWN_MARKER), ""));
+    }
+    return failed;
   }
 
   /** Close without the clean marker and remove the partition directory (StopReplica delete). */

@@ -335,11 +335,12 @@ export class Partition implements TopicPartition {
 
   /**
    * stop(), and refuse everything from now on (the log is about to close). The producer state is
-   * written at the log end, so a clean restart replays nothing.
+   * written at the log end, so a clean restart replays nothing; with `sync` false its fsyncs are
+   * left to the file-system sync of PartitionLog.closeAll, which the caller runs next.
    */
-  close(): void {
+  close(sync = true): void {
     this.stop();
-    if (!this.#closed && this.log.offline === null) this.#snapshotProducers(this.log.logEndOffset);
+    if (!this.#closed && this.log.offline === null) this.#snapshotProducers(this.log.logEndOffset, sync);
     this.#closed = true;
   }
 
@@ -703,9 +704,9 @@ export class Partition implements TopicPartition {
     }
   }
 
-  #snapshotProducers(offset: number): void {
+  #snapshotProducers(offset: number, sync = true): void {
     try {
-      writeProducerSnapshot(this.log.dir, offset, this.#producers);
+      writeProducerSnapshot(this.log.dir, offset, this.#producers, sync);
     } catch (error) {
       // Not fatal: a missing snapshot only means a longer replay of the log at the next open.
       this.#deps.log(

@@ -48,9 +48,13 @@ function snapshotFile(dir: string, offset: number): string {
   return path.join(dir, segmentFileName(offset, SNAPSHOT_SUFFIX));
 }
 
-/** Write the state of everything below `offset`, then drop all but the newest KEEP_SNAPSHOTS. */
-export function writeProducerSnapshot(dir: string, offset: number, state: ProducerState): void {
-  replaceFileAtomically(snapshotFile(dir, offset), state.encode());
+/**
+ * Write the state of everything below `offset`, then drop all but the newest KEEP_SNAPSHOTS.
+ * `sync` false leaves the fsyncs to a file-system sync the caller makes next (a broker closing
+ * all its partitions); until then a crash can lose the file, which costs a longer replay only.
+ */
+export function writeProducerSnapshot(dir: string, offset: number, state: ProducerState, sync = true): void {
+  replaceFileAtomically(snapshotFile(dir, offset), state.encode(), sync);
   const offsets = listProducerSnapshots(dir);
   for (const old of offsets.slice(0, Math.max(0, offsets.length - KEEP_SNAPSHOTS))) {
     removeIfExists(snapshotFile(dir, old));
