@@ -9,6 +9,7 @@
  *   GET /api/groups             groups: state, members and their partitions
  *   GET /api/events?since=&type=&limit=   the typed timeline events (since: 10m, ISO time or ms)
  *   GET /api/stream             server-sent events: one `event` message per timeline event
+ *   GET /api/znodes?path=/…     one znode of the coordinator's tree: data, Stat, children (read-only)
  *   POST /api/chaos/ACTION/ID   (vltava dev only) kill | pause | resume | stop | restart broker ID;
  *                               needs the header `x-vltava-chaos: yes` (a page of another site cannot
  *                               send it), and ID must be one of the dev cluster's own brokers
@@ -28,6 +29,7 @@ import type { Timeline } from "../events/timeline.ts";
 import { EVENT_TYPES, type EventType } from "../events/cluster-event.ts";
 import { CONSOLE_PAGE } from "./page.ts";
 import { clusterView, groupsView, topicsView } from "./views.ts";
+import { znodeView } from "./znode-view.ts";
 
 /** Built-in chaos, given by `vltava dev` (which owns the broker processes). */
 export interface ChaosControl {
@@ -70,6 +72,8 @@ export interface ConsoleServer {
 
 /** Most events one /api/events answer carries. */
 export const MAX_EVENTS_PER_ANSWER = 5_000;
+/** Znode reads in flight at once; more are refused with 503. */
+export const MAX_ZNODE_READS = 16;
 /** Streams open at once; more are refused with 503. */
 export const MAX_STREAMS = 100;
 
@@ -222,6 +226,22 @@ export function startConsoleServer(options: ConsoleServerOptions): ConsoleServer
     }
   };
 
+  // Tree reads in flight at once: a page clicking fast (or a script) cannot queue without bound on the
+  // timeline's session, which also carries the watches.
+  let znodeReads = 0;
+  const znodes = async (params: URLSearchParams): Promise<Response> => {
+    if (znodeReads >= MAX_ZNODE_READS) {
+      return json(503, { error: `too many tree reads at once (${MAX_ZNODE_READS}); try again` });
+    }
+    znodeReads++;
+    try {
+      const { status, body } = await znodeView(timeline.zk, params.get("path") ?? "/");
+      return json(status, body);
+    } finally {
+      znodeReads--;
+    }
+  };
+
   const server = Deno.serve({ hostname, port: options.port, onListen: () => {} }, (request) => {
     const url = new URL(request.url);
     if (url.pathname.startsWith("/api/chaos")) return chaos(request, url.pathname);
@@ -249,10 +269,12 @@ export function startConsoleServer(options: ConsoleServerOptions): ConsoleServer
         return eventsAnswer(timeline, url.searchParams);
       case "/api/stream":
         return stream(request);
+      case "/api/znodes":
+        return znodes(url.searchParams);
       default:
         return json(404, {
           error:
-            `no such path ${url.pathname}: try /, /api/cluster, /api/topics, /api/groups, /api/events, /api/stream`,
+            `no such path ${url.pathname}: try /, /api/cluster, /api/topics, /api/groups, /api/events, /api/stream, /api/znodes`,
         });
     }
   });

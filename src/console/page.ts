@@ -37,6 +37,9 @@ export const CONSOLE_PAGE = `<!doctype html>
   .t-isr-expanded, .t-broker-joined, .t-controller-elected { color: #137333; }
   #filters { display: flex; gap: 6px; flex-wrap: wrap; margin-bottom: 6px; }
   #filters input, #filters select { font-size: 12px; padding: 2px 4px; }
+  #znode-path a, #znode-children a { margin-right: 8px; cursor: pointer; color: #1d3557; }
+  #znode-children { margin: 4px 0; display: flex; flex-wrap: wrap; gap: 2px 0; font-family: ui-monospace, monospace; font-size: 12px; }
+  #znode-data { background: #f6f7f9; padding: 6px; font-size: 12px; white-space: pre-wrap; word-break: break-all; max-height: 30vh; overflow: auto; }
   #detail { white-space: pre-wrap; font-family: ui-monospace, monospace; font-size: 12px; background: #f6f7f9; padding: 6px; display: none; }
 </style>
 </head>
@@ -60,9 +63,13 @@ export const CONSOLE_PAGE = `<!doctype html>
   <b>ISR</b> (in-sync replicas) are the replicas caught up with the leader; a replica that falls behind or dies
   is dropped from it (marked red here) and re-added once it catches up. The <b>high watermark</b> is the offset
   every ISR member has: consumers stop there, because records above it could still be lost if the leader died.
-  The <b>leader epoch</b> rises with every change of leader, so stale leaders are fenced.</p>
+  The <b>leader epoch</b> rises with every change of leader, so stale leaders are fenced. The log runs from
+  <b>log start</b> (older records were removed by retention) to <b>log end</b>, the next offset the leader
+  writes; <b>end − HW</b> is what the leader has and some ISR member still lacks. The <b>LSO</b> (last stable
+  offset) is where read_committed consumers stop: below the first record of a transaction still open.</p>
   <table><thead><tr><th>topic</th><th>partition</th><th>leader</th><th>epoch</th><th>replicas</th><th>ISR</th>
-  <th>out of sync</th><th>high watermark</th></tr></thead><tbody id="partitions"></tbody></table>
+  <th>out of sync</th><th>log start</th><th>high watermark</th><th>LSO</th><th>log end</th><th>end − HW</th></tr></thead>
+  <tbody id="partitions"></tbody></table>
 </section>
 <section id="groups-view">
   <h2>Consumer groups</h2>
@@ -74,6 +81,19 @@ export const CONSOLE_PAGE = `<!doctype html>
   <table><thead><tr><th>group</th><th>state</th><th>coordinator</th><th>member</th><th>partitions</th><th>lag</th>
   <th>lag over time</th></tr></thead>
   <tbody id="groups"></tbody></table>
+</section>
+<section id="znodes-view">
+  <h2>Coordinator tree</h2>
+  <p class="explain">The coordinator (or ZooKeeper) keeps the cluster's source of truth as a tree of
+  <b>znodes</b>: <code>/controller</code> names the controller, <code>/brokers/ids/N</code> are the live
+  brokers' <b>ephemeral</b> nodes (an ephemeral owner is a session: when it ends the node vanishes),
+  <code>/brokers/topics/T</code> holds a topic's replica assignment and
+  <code>/brokers/topics/T/partitions/P/state</code> its leader, epoch and ISR. The <b>Stat</b> tells when a node
+  was created and changed (czxid, mzxid: the coordinator's transaction ids) and its version. Read-only.</p>
+  <div id="znode-path"></div>
+  <div id="znode-children"></div>
+  <pre id="znode-data"></pre>
+  <table><tbody id="znode-stat"></tbody></table>
 </section>
 </div>
 <section id="timeline-view">
@@ -168,7 +188,9 @@ async function refresh() {
         '</td><td class="leader">' + p.leader + "</td><td>" + p.leaderEpoch + "</td><td>" + p.replicas.join(",") +
         '</td><td class="isr">' + p.isr.join(",") + '</td><td class="out-of-sync">' +
         p.outOfSync.map((id) => '<span class="oos">' + id + "</span>").join(" ") +
-        '</td><td class="hwm">' + (p.highWatermark ?? "") + "</td></tr>");
+        '</td><td class="log-start">' + (p.logStart ?? "") + '</td><td class="hwm">' + (p.highWatermark ?? "") +
+        '</td><td class="lso">' + (p.lastStable ?? "") + '</td><td class="log-end">' + (p.logEnd ?? "") +
+        '</td><td class="gap">' + (p.unreplicated ?? "") + "</td></tr>");
     }
   }
   $("partitions").innerHTML = rows.join("");
@@ -242,6 +264,32 @@ async function start() {
   source.onerror = () => { $("status").textContent = "disconnected: reconnecting…"; };
   setInterval(scheduleRefresh, 3000);
 }
+/** The znode browser: one node at a time, read when clicked (the tree is not pushed). */
+async function openZnode(path) {
+  const response = await fetch("/api/znodes?path=" + encodeURIComponent(path));
+  const node = await response.json();
+  if (!response.ok) { $("znode-data").textContent = node.error; return; }
+  const parts = path === "/" ? [] : path.slice(1).split("/");
+  $("znode-path").innerHTML = '<a data-path="/">/</a>' + parts.map((name, i) =>
+    '<a data-path="' + esc("/" + parts.slice(0, i + 1).join("/")) + '">' + esc(name) + "</a>").join("/ ");
+  $("znode-children").innerHTML = node.children.map((name) =>
+    '<a class="child" data-path="' + esc((path === "/" ? "" : path) + "/" + name) + '">' + esc(name) + "</a>").join("") +
+    (node.childrenTotal > node.children.length ? " … " + (node.childrenTotal - node.children.length) + " more" : "");
+  $("znode-data").textContent = node.data === null ? "(no data)" :
+    (node.encoding === "base64" ? "base64: " : "") + node.data + (node.truncated ? " … (cut)" : "");
+  const s = node.stat;
+  $("znode-stat").innerHTML = [["czxid", s.czxid], ["mzxid", s.mzxid], ["created", new Date(s.ctime).toISOString()],
+    ["modified", new Date(s.mtime).toISOString()], ["version", s.version], ["cversion", s.cversion],
+    ["ephemeralOwner", s.ephemeralOwner], ["dataLength", s.dataLength], ["numChildren", s.numChildren]]
+    .map(([k, v]) => "<tr><th>" + k + '</th><td class="stat-' + k + '">' + esc(v) + "</td></tr>").join("");
+}
+for (const id of ["znode-path", "znode-children"]) {
+  $(id).addEventListener("click", (ev) => {
+    const a = ev.target.closest("a[data-path]");
+    if (a) openZnode(a.dataset.path).catch((e) => { $("znode-data").textContent = String(e); });
+  });
+}
+openZnode("/").catch(() => {});
 start().catch((e) => { $("status").textContent = "failed: " + e; });
 </script>
 </body>

@@ -1,7 +1,8 @@
 /**
  * The console's JSON views, built from a Timeline's state: the cluster (brokers live or dead,
  * the controller and its epoch, partitions led), every topic's partitions (leader, epoch, replicas,
- * ISR with out-of-sync replicas marked, high watermark), and consumer groups (state, members and
+ * ISR with out-of-sync replicas marked, log start, high watermark, last stable offset, log end and the
+ * gap between end and watermark), and consumer groups (state, members and
  * their partitions) as the last sample saw them. Pure functions of the state: the HTTP layer only
  * serialises them. These are the shapes `GET /api/cluster|topics|groups` return.
  *
@@ -40,8 +41,16 @@ export interface PartitionView {
   isr: number[];
   /** Replicas not in the ISR. */
   outOfSync: number[];
-  /** From the last broker sample; null before one. */
+  /** From the last broker sample; null before one (or when its leader could not tell). */
   highWatermark: number | null;
+  /** First offset still in the log (retention and deletes move it). */
+  logStart: number | null;
+  /** Last stable offset: read_committed consumers stop here (below an open transaction). */
+  lastStable: number | null;
+  /** Next offset the leader will write. */
+  logEnd: number | null;
+  /** logEnd − highWatermark: records written but not yet on every ISR member. */
+  unreplicated: number | null;
 }
 
 export interface TopicView {
@@ -80,12 +89,17 @@ export function clusterView(
 export function topicsView(timeline: Timeline): TopicView[] {
   const model = timeline.model;
   const hwm = timeline.sampler?.highWatermarks;
+  const progress = timeline.sampler?.progress;
   return [...model.topics.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(
     ([name, assignment]) => ({
       name,
       partitions: assignment.map((replicas, partition) => {
         const state = model.state(name, partition);
         const isr = state?.isr ?? [];
+        const id = `${name}\0${partition}`;
+        const highWatermark = hwm?.get(id) ?? null;
+        const offsets = progress?.get(id);
+        const logEnd = offsets?.logEnd ?? null;
         return {
           partition,
           leader: state?.leader ?? -1,
@@ -93,7 +107,13 @@ export function topicsView(timeline: Timeline): TopicView[] {
           replicas,
           isr,
           outOfSync: replicas.filter((id) => !isr.includes(id)),
-          highWatermark: hwm?.get(`${name}\0${partition}`) ?? null,
+          highWatermark,
+          logStart: offsets?.logStart ?? null,
+          lastStable: offsets?.lastStable ?? null,
+          logEnd,
+          unreplicated: logEnd !== null && highWatermark !== null
+            ? Math.max(0, logEnd - highWatermark)
+            : null,
         };
       }),
     }),

@@ -1,8 +1,8 @@
 /**
  * BrokerSampler: the part of the timeline the coordinator tree does not hold — partition progress
  * and consumer groups — sampled from the brokers over the Kafka protocol. Each round (default every
- * second) costs one Metadata request, one ListOffsets per partition leader (all its partitions in
- * it), and per broker one ListGroups plus one DescribeGroups for all its groups: round trips grow
+ * second) costs one Metadata request, four ListOffsets per partition leader (all its partitions in
+ * each: high watermark, log start, last stable offset, log end), and per broker one ListGroups plus one DescribeGroups for all its groups: round trips grow
  * with brokers, never with partitions or groups. It emits `high-watermark` when a partition's
  * watermark moved since the last round (so at most one per partition per round), and group events
  * from the difference of two descriptions. A state only seen between two rounds is missed: a
@@ -20,7 +20,7 @@ import { readListGroupsResponse, writeListGroupsRequest } from "../kafka/apis/li
 import { readOffsetFetchResponse, writeOffsetFetchRequest } from "../kafka/apis/offset-fetch.ts";
 import { CONSUMER_PROTOCOL_TYPE, decodeAssignment } from "../kafka/consumer-protocol.ts";
 import { Cluster, type ClusterOptions } from "../client/cluster.ts";
-import { listOffsets } from "../client/list-offsets.ts";
+import { DEBUGGING_REPLICA_ID, listOffsets } from "../client/list-offsets.ts";
 import type { GroupMember, NewEvent } from "./cluster-event.ts";
 
 /** A group as the last round saw it. */
@@ -34,6 +34,13 @@ export interface GroupSnapshot {
   offsets: { topic: string; partition: number; committed: number; lag: number | null }[];
   /** Sum of the known lags. */
   totalLag: number;
+}
+
+/** A partition's offsets besides the high watermark (null: its leader could not tell this round). */
+export interface PartitionProgress {
+  logStart: number | null;
+  lastStable: number | null;
+  logEnd: number | null;
 }
 
 /** Groups followed at most (a bound on memory and on DescribeGroups size); more are ignored. */
@@ -105,6 +112,8 @@ export class BrokerSampler {
   readonly #emit: (events: NewEvent[]) => void;
   /** "topic\0partition" -> the last high watermark seen. */
   readonly highWatermarks = new Map<string, number>();
+  /** "topic\0partition" -> log start, last stable offset and log end as the last round saw them. */
+  readonly progress = new Map<string, PartitionProgress>();
   /** group id -> its last description. */
   readonly groups = new Map<string, GroupSnapshot>();
   #timer: ReturnType<typeof setTimeout> | undefined;
@@ -159,7 +168,25 @@ export class BrokerSampler {
     const first = this.#firstOffsetRound;
     this.#firstOffsetRound = false;
     if (queries.length === 0) return;
-    const results = await listOffsets(this.cluster, queries);
+    // The watermark (which drives events and lag), and for the console the log start, the last
+    // stable offset (read_committed "latest") and the log end (the debugging replica id's "latest"):
+    // four requests per leader, in parallel, whatever the number of partitions.
+    const earliest = queries.map((q) => ({ ...q, spec: "earliest" as const }));
+    const [results, starts, stables, ends] = await Promise.all([
+      listOffsets(this.cluster, queries),
+      listOffsets(this.cluster, earliest),
+      listOffsets(this.cluster, queries, -1, 1),
+      listOffsets(this.cluster, queries, DEBUGGING_REPLICA_ID),
+    ]);
+    const valid = (r: { offset: number; error?: unknown }) => (r.error || r.offset < 0 ? null : r.offset);
+    this.progress.clear(); // refilled at once below: deleted partitions go, nobody sees it half full
+    queries.forEach(({ topic, partition }, i) => {
+      this.progress.set(`${topic}\0${partition}`, {
+        logStart: valid(starts[i]),
+        lastStable: valid(stables[i]),
+        logEnd: valid(ends[i]),
+      });
+    });
     const time = Date.now();
     const events: NewEvent[] = [];
     results.forEach((result, i) => {

@@ -1,7 +1,8 @@
 /// <reference lib="dom" />
 /**
  * The web console against real processes: `vltava console` serving a 3-broker cluster. The API
- * answers the views and refuses bad requests with clear 4xx JSON; in headless Chromium (driven by
+ * answers the views (partition progress and the znode browser included) and refuses bad requests with
+ * clear 4xx JSON; in headless Chromium (driven by
  * playwright-core) the page shows the three brokers and the controller, a produced partition's
  * high watermark, then — after the partition's leader is SIGKILLed — the leader change and
  * the ISR shrink live (no reload), and after the restart the ISR whole again. The browser test runs
@@ -101,6 +102,35 @@ Deno.test("the console API answers the views and refuses bad requests with clear
   await produceValues(cluster.bootstrap, "lagged", 0, 4);
   await eventually("lag 7 after four more records", async () => (await lagOf())?.totalLag === 7);
 
+  // The partition's whole progress: log start, high watermark, last stable offset, log end and the gap.
+  type PartitionBody = { partition: number; logStart: number; highWatermark: number; lastStable: number };
+  const progress = await eventually("lagged-0 at 9 everywhere", async () => {
+    const topics = (await getJson(`${url}/api/topics`)).body.topics as {
+      name: string;
+      partitions: (PartitionBody & { logEnd: number; unreplicated: number })[];
+    }[];
+    const p = topics.find((t) => t.name === "lagged")?.partitions[0];
+    return p?.highWatermark === 9 && p.logEnd === 9 && p.lastStable === 9 ? p : undefined;
+  });
+  assert.equal(progress.logStart, 0);
+  assert.equal(progress.unreplicated, 0);
+
+  // The znode browser: a node's data, Stat and children, read-only; bad and missing paths refused.
+  const ids = await getJson(`${url}/api/znodes?path=${encodeURIComponent("/brokers/ids")}`);
+  assert.equal(ids.status, 200);
+  assert.deepEqual(ids.body.children, ["1", "2", "3"]);
+  const one = await getJson(`${url}/api/znodes?path=/brokers/ids/1`);
+  const stat = one.body.stat as { ephemeralOwner: string; numChildren: number };
+  assert.notEqual(stat.ephemeralOwner, "0x0", "a broker's registration is ephemeral");
+  assert.equal(one.body.encoding, "utf-8");
+  assert.equal(JSON.parse(String(one.body.data)).port > 0, true);
+  const missing = await getJson(`${url}/api/znodes?path=/no/such/node`);
+  assert.equal(missing.status, 404);
+  assert.match(String(missing.body.error), /^no znode at \/no\/such\/node/);
+  const malformed = await getJson(`${url}/api/znodes?path=brokers/`);
+  assert.equal(malformed.status, 400);
+  assert.match(String(malformed.body.error), /^path: Path must start with "\/"/);
+
   // A stream client that connects and vanishes costs nothing: the server still answers.
   const abort = new AbortController();
   const stream = await fetch(`${url}/api/stream`, { signal: abort.signal });
@@ -181,6 +211,15 @@ peerTest(
         { timeout: 90_000 },
       );
       await page.locator("#timeline .t-isr-expanded", { hasText: `${TOPIC}-0` }).first().waitFor();
+      // The znode browser: from / down to the brokers' registrations, with their Stat.
+      await page.locator('#znode-children a[data-path="/brokers"]').click();
+      await page.locator('#znode-children a[data-path="/brokers/ids"]').click();
+      await page.locator(`#znode-children a[data-path="/brokers/ids/${victim}"]`).click();
+      // Its registration is ephemeral: the owner is a session (the parents' show 0x0).
+      await page.waitForFunction(() => {
+        const owner = document.querySelector("#znode-stat .stat-ephemeralOwner")?.textContent ?? "0x0";
+        return owner !== "0x0" && document.querySelector("#znode-data")?.textContent?.includes('"port"');
+      });
       // The type filter keeps only that type.
       await page.selectOption("#f-type", "isr-expanded");
       const shown = await page.locator("#timeline div.ev").allInnerTexts();
