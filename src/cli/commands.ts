@@ -10,5 +10,6 @@ import "./events.ts";
 import "./group.ts";
 import "./produce.ts";
 import "./topic.ts";
+import "./transactions.ts";
 import "./user.ts";
 import "./zk.ts";

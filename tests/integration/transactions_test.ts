@@ -13,7 +13,7 @@ import {
   writeListTransactionsRequest,
 } from "../../src/kafka/apis/list-transactions.ts";
 import { ErrorCode } from "../../src/kafka/errors.ts";
-import { eventually } from "../helpers/program.ts";
+import { eventually, runCli } from "../helpers/program.ts";
 import { brokerTestBed, RawKafka, startBrokerProcess } from "./broker-harness.ts";
 import {
   addPartitions,
@@ -136,6 +136,39 @@ Deno.test("transactions over the raw protocol: commit, abort, fencing, timeouts"
       listed.transactionStates.map((t) => `${t.transactionalId} ${t.transactionState}`).sort(),
       ["pay-1 CompleteCommit", "pay-3 CompleteAbort"],
     );
+
+    // The CLI: an open transaction with its partitions, the table, --json, an unknown id.
+    const open = await initTxnProducer(client, "pay-4");
+    assert.deepEqual(await addPartitions(client, open, TOPIC, [1, 0]), [0, 0]);
+    const bootstrap = ["--bootstrap", `127.0.0.1:${bed.options.port}`];
+    const table = await runCli(["transactions", "list", ...bootstrap]);
+    assert.equal(table.code, 0, table.stderr);
+    assert.match(
+      table.stdout,
+      /transactional id[\s│]+state[\s│]+producer id[\s│]+epoch[\s│]+age[\s│]+partitions[\s│]+coordinator/,
+    );
+    assert.match(table.stdout, /pay-1[\s│]+CompleteCommit[\s│]+\d+[\s│]+\d+[\s│]+-[\s│]+-[\s│]+1/);
+    assert.match(
+      table.stdout,
+      /pay-4[\s│]+Ongoing[\s│]+\d+[\s│]+0[\s│]+\d+s[\s│]+payments-0,payments-1[\s│]+1/,
+    );
+    const ongoing = await runCli(["transactions", "list", "--state", "Ongoing", "--json", ...bootstrap]);
+    assert.equal(ongoing.code, 0, ongoing.stderr);
+    assert.deepEqual(JSON.parse(ongoing.stdout).map((t: { transactionalId: string }) => t.transactionalId), [
+      "pay-4",
+    ]);
+    const described = await runCli(["transactions", "describe", "pay-1", "--json", ...bootstrap]);
+    assert.equal(described.code, 0, described.stderr);
+    const pay1 = JSON.parse(described.stdout);
+    assert.equal(pay1.state, "CompleteCommit");
+    assert.equal(pay1.producerId, String(second.producerId));
+    assert.equal(pay1.producerEpoch, second.producerEpoch);
+    const unknown = await runCli(["transactions", "describe", "nope", ...bootstrap]);
+    assert.notEqual(unknown.code, 0);
+    assert.match(unknown.stderr, /transactional id "nope" is not known/);
+    const badState = await runCli(["transactions", "list", "--state", "Open", ...bootstrap]);
+    assert.notEqual(badState.code, 0);
+    assert.match(badState.stderr, /Unknown transaction state: Open/);
   } finally {
     await broker.stop("SIGKILL");
   }
