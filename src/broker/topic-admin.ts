@@ -17,6 +17,7 @@ import type { ClusterSnapshot } from "./metadata-cache.ts";
 import { BadVersionError, type Coordination, NodeExistsError } from "./coordination.ts";
 import { validateTopicConfigs } from "./topic-config.ts";
 import {
+  decodeReassignments,
   decodeTopicAssignment,
   encodeTopicAssignment,
   encodeTopicConfig,
@@ -217,6 +218,16 @@ export async function addPartitions(
   const node = await coordination.getData(topicPath(name));
   if (node === null) return fail(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `Topic ${name} does not exist`);
   const current = decodeTopicAssignment(name, node.data);
+  // As Kafka: the assignment node carries the reassignments in progress, and growing the topic
+  // while they run would have to rewrite them under the controller's feet.
+  const moving = [...decodeReassignments(name, node.data).keys()].sort((a, b) => a - b);
+  if (moving.length > 0) {
+    return fail(
+      ErrorCode.REASSIGNMENT_IN_PROGRESS,
+      `Topic ${name} has a reassignment in progress (partition${moving.length > 1 ? "s" : ""} ` +
+        `${moving.join(", ")}); add partitions once it is done or cancelled (vltava topic reassign --list)`,
+    );
+  }
   if (count <= current.length) {
     return fail(
       ErrorCode.INVALID_PARTITIONS,

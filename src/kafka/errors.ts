@@ -226,6 +226,12 @@ const TABLE = [
   },
   { code: 58, name: "SASL_AUTHENTICATION_FAILED", retriable: false, message: "SASL authentication failed" },
   { code: 59, name: "UNKNOWN_PRODUCER_ID", retriable: false, message: "The producer id is unknown" },
+  {
+    code: 60,
+    name: "REASSIGNMENT_IN_PROGRESS",
+    retriable: false,
+    message: "A partition reassignment is in progress",
+  },
   { code: 68, name: "NON_EMPTY_GROUP", retriable: false, message: "The group still has members" },
   { code: 69, name: "GROUP_ID_NOT_FOUND", retriable: false, message: "The group does not exist" },
   {

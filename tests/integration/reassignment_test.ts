@@ -4,7 +4,8 @@
  * producer writes; nothing acknowledged is lost, the moved replicas are byte-identical to their
  * leaders', the removed replicas' logs are deleted, and broker 3 then stops with no partition
  * under-replicated. A reassignment held up by a frozen target is listed and cancelled back to
- * the old replicas. Bad targets get a one-line error and change nothing.
+ * the old replicas; growing the topic meanwhile is refused (REASSIGNMENT_IN_PROGRESS) and works
+ * once it is cancelled. Bad targets get a one-line error and change nothing.
  */
 import assert from "node:assert/strict";
 import { Admin } from "../../src/client/admin.ts";
@@ -183,6 +184,13 @@ Deno.test({
         adding: [spare],
         removing: [],
       }]);
+      // Growing the topic meanwhile is refused (as Kafka) and leaves the reassignment as it was.
+      const grow = await runCli(["topic", "alter", "c", "--partitions", "2", ...reachable]);
+      assert.equal(grow.code, 1, grow.stderr);
+      assert.match(grow.stderr, /REASSIGNMENT_IN_PROGRESS.*reassignment in progress \(partition 0\)/);
+      assert.equal(grow.stderr.trim().split("\n").length, 1, "one line");
+      const still = await runCli(["topic", "reassign", "--list", "--json", ...reachable]);
+      assert.deepEqual(JSON.parse(still.stdout), JSON.parse(listed.stdout));
       const cancel = await runCli(["topic", "reassign", "c", "--partition", "0", "--cancel", ...reachable]);
       assert.equal(cancel.code, 0, cancel.stderr);
       await using sparing = new Admin({ bootstrap: reachable[1] });
@@ -195,6 +203,13 @@ Deno.test({
     } finally {
       cluster.broker(spare).program.signal("SIGCONT");
     }
+    // Once nothing moves, the topic grows.
+    const grow = await runCli(["topic", "alter", "c", "--partitions", "2", ...b]);
+    assert.equal(grow.code, 0, grow.stderr);
+    await eventually(
+      "2 partitions",
+      async () => (await admin.describeTopics(["c"]))[0].partitions.length === 2,
+    );
   },
 });
 

@@ -18,7 +18,13 @@ export function targetProblem(target: readonly number[], registered: ReadonlySet
   if (target.length === 0) return "the replica list is empty";
   if (new Set(target).size !== target.length) return `replicas [${target}] name a broker twice`;
   const unknown = target.filter((id) => !registered.has(id));
-  if (unknown.length > 0) return `unknown broker${unknown.length > 1 ? "s" : ""} ${unknown.join(", ")}`;
+  if (unknown.length > 0) {
+    // The brokers the controller knows, so an operator (or a failing test) sees what it saw.
+    const known = [...registered].sort((a, b) => a - b).join(", ");
+    return `unknown broker${unknown.length > 1 ? "s" : ""} ${unknown.join(", ")} (registered: ${
+      known || "none"
+    })`;
+  }
   return null;
 }
 

@@ -63,6 +63,6 @@ Deno.test("bad targets are named", () => {
   const registered = new Set([1, 2, 3]);
   assert.equal(targetProblem([], registered), "the replica list is empty");
   assert.match(targetProblem([1, 1], registered)!, /twice/);
-  assert.equal(targetProblem([1, 7, 8], registered), "unknown brokers 7, 8");
+  assert.equal(targetProblem([1, 7, 8], registered), "unknown brokers 7, 8 (registered: 1, 2, 3)");
   assert.equal(targetProblem([3, 1], registered), null);
 });
