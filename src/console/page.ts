@@ -40,6 +40,8 @@ export const CONSOLE_PAGE = `<!doctype html>
   #znode-path a, #znode-children a { margin-right: 8px; cursor: pointer; color: #1d3557; }
   #znode-children { margin: 4px 0; display: flex; flex-wrap: wrap; gap: 2px 0; font-family: ui-monospace, monospace; font-size: 12px; }
   #znode-data { background: #f6f7f9; padding: 6px; font-size: 12px; white-space: pre-wrap; word-break: break-all; max-height: 30vh; overflow: auto; }
+  #detail-ba td.changed { background: #fff3c4; font-weight: 600; }
+  #detail-json { margin: 4px 0 0; }
   #detail { white-space: pre-wrap; font-family: ui-monospace, monospace; font-size: 12px; background: #f6f7f9; padding: 6px; display: none; }
 </style>
 </head>
@@ -100,12 +102,13 @@ export const CONSOLE_PAGE = `<!doctype html>
   <h2>Timeline</h2>
   <p class="explain">Every change the cluster makes, as it happens: elections, brokers joining and leaving,
   leader changes and ISR shrinks and expansions (from the coordinator's tree), high watermarks and group
-  rebalances (sampled from the brokers). Click an event to see its facts.</p>
+  rebalances (sampled from the brokers). Click an event to see its facts and the state it changed, before and
+  after: a partition's leader, leader epoch and ISR, the set of live brokers, or the controller.</p>
   <div id="filters">
     <select id="f-type"><option value="">all types</option></select>
     <input id="f-text" placeholder="topic, partition, broker or group" size="28">
   </div>
-  <div id="detail"></div>
+  <div id="detail"><table id="detail-ba"></table><pre id="detail-json"></pre></div>
   <div id="timeline"></div>
 </section>
 </main>
@@ -160,8 +163,30 @@ $("timeline").addEventListener("click", (ev) => {
   if (!row) return;
   const e = events.find((x) => x.seq === Number(row.dataset.seq));
   $("detail").style.display = "block";
-  $("detail").textContent = JSON.stringify(e, null, 2);
+  const rows = beforeAfter(e);
+  $("detail-ba").innerHTML = rows.length === 0 ? "" : "<tr><th></th><th>before</th><th>after</th></tr>" +
+    rows.map(([what, before, after]) => '<tr class="ba-' + esc(what.replace(/ /g, "-")) + '"><th>' + esc(what) +
+      '</th><td class="before">' + esc(before) + '</td><td class="after' + (before === after ? "" : " changed") + '">' +
+      esc(after) + "</td></tr>").join("");
+  $("detail-json").textContent = JSON.stringify(e, null, 2);
 });
+/** The state an event changed, before and after it: [what, before, after] rows. */
+function beforeAfter(e) {
+  const list = (ids) => "[" + ids.join(", ") + "]";
+  if (e.after && "isr" in e.after) {
+    const b = e.before;
+    return [["leader", b ? String(b.leader) : "none", String(e.after.leader)],
+      ["leader epoch", b ? String(b.leaderEpoch) : "none", String(e.after.leaderEpoch)],
+      ["ISR", b ? list(b.isr) : "none", list(e.after.isr)]];
+  }
+  if (e.liveAfter) return [["live brokers", list(e.liveBefore), list(e.liveAfter)]];
+  if (e.type === "controller-elected" && e.previous !== undefined) {
+    const p = e.previous;
+    return [["controller", p ? "broker " + p.broker + " (epoch " + p.epoch + ")" : "none known",
+      "broker " + e.broker + " (epoch " + e.epoch + ")"]];
+  }
+  return [];
+}
 
 async function getJson(path) {
   const response = await fetch(path);

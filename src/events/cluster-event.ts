@@ -24,11 +24,20 @@ interface EventBase {
   replayed?: boolean;
 }
 
+/** A partition's state as its state node holds it: what `before` / `after` of an event show. */
+export interface PartitionStateFacts {
+  leader: number;
+  leaderEpoch: number;
+  isr: number[];
+}
+
 /** A broker won the controller election (a new /controller node, or a new epoch in it). */
 export interface ControllerElected extends EventBase {
   type: "controller-elected";
   broker: number;
   epoch: number;
+  /** The controller the timeline knew before (null: none, or this is the first it saw). */
+  previous?: { broker: number; epoch: number } | null;
 }
 
 /** A broker registered (its ephemeral /brokers/ids/N appeared). */
@@ -37,6 +46,9 @@ export interface BrokerJoined extends EventBase {
   broker: number;
   host: string;
   port: number;
+  /** Live broker ids just before and just after (sorted). */
+  liveBefore?: number[];
+  liveAfter?: number[];
 }
 
 /**
@@ -51,6 +63,9 @@ export interface BrokerLeft extends EventBase {
   host: string;
   port: number;
   how: "clean" | "expired" | "unknown";
+  /** Live broker ids just before and just after (sorted). */
+  liveBefore?: number[];
+  liveAfter?: number[];
 }
 
 /** A topic's assignment node appeared. */
@@ -79,6 +94,9 @@ export interface LeaderChanged extends EventBase {
   leaderEpoch: number;
   /** Why, when the tree tells: e.g. "old leader offline", "partition created". */
   why?: string;
+  /** The partition's whole state before (null: it had none) and after the change. */
+  before?: PartitionStateFacts | null;
+  after?: PartitionStateFacts;
 }
 
 /** A partition's ISR lost (isr-shrunk) or gained (isr-expanded) members. */
@@ -90,6 +108,9 @@ export interface IsrChanged extends EventBase {
   newIsr: number[];
   leader: number;
   leaderEpoch: number;
+  /** The partition's whole state before and after the state node's change. */
+  before?: PartitionStateFacts;
+  after?: PartitionStateFacts;
 }
 
 /** A partition's high watermark moved (sampled from its leader; at most one per sample interval). */

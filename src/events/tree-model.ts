@@ -28,6 +28,7 @@ export class TreeModel {
   readonly brokers = new Map<number, BrokerEndpoint>();
   readonly topics = new Map<string, ReplicaAssignment>();
   readonly #states = new Map<string, PartitionRecord>();
+  #lastController: ControllerInfo | null = null;
 
   /** The state of one partition, or undefined. */
   state(topic: string, partition: number): PartitionState | undefined {
@@ -45,12 +46,22 @@ export class TreeModel {
     this.controller = info;
     if (info === null) return [];
     if (before && before.brokerId === info.brokerId && before.epoch === info.epoch) return [];
-    return [{ type: "controller-elected", time, broker: info.brokerId, epoch: info.epoch }];
+    // The previous controller is the last one known, even when /controller was empty in between.
+    const previous = this.#lastController;
+    this.#lastController = info;
+    return [{
+      type: "controller-elected",
+      time,
+      broker: info.brokerId,
+      epoch: info.epoch,
+      previous: previous ? { broker: previous.brokerId, epoch: previous.epoch } : null,
+    }];
   }
 
   /** /brokers/ids/N now holds `endpoint` (null: the registration is gone). */
   applyBroker(brokerId: number, endpoint: BrokerEndpoint | null, time: number): NewEvent[] {
     const before = this.brokers.get(brokerId);
+    const liveBefore = this.#liveIds();
     if (endpoint === null) {
       if (!before) return [];
       this.brokers.delete(brokerId);
@@ -61,11 +72,25 @@ export class TreeModel {
         host: before.host,
         port: before.port,
         how: this.#howLeft(brokerId),
+        liveBefore,
+        liveAfter: this.#liveIds(),
       }];
     }
     this.brokers.set(brokerId, endpoint);
     if (before && before.host === endpoint.host && before.port === endpoint.port) return [];
-    return [{ type: "broker-joined", time, broker: brokerId, host: endpoint.host, port: endpoint.port }];
+    return [{
+      type: "broker-joined",
+      time,
+      broker: brokerId,
+      host: endpoint.host,
+      port: endpoint.port,
+      liveBefore,
+      liveAfter: this.#liveIds(),
+    }];
+  }
+
+  #liveIds(): number[] {
+    return [...this.brokers.keys()].sort((a, b) => a - b);
   }
 
   /** See BrokerLeft: a controlled shutdown has moved leadership and ISR membership away first. */
@@ -111,6 +136,8 @@ export class TreeModel {
     }
     this.#states.set(id, { topic, partition, state });
     const events: NewEvent[] = [];
+    const facts = (s: PartitionState) => ({ leader: s.leader, leaderEpoch: s.leaderEpoch, isr: [...s.isr] });
+    const after = facts(state);
     if (!before || before.leader !== state.leader || before.leaderEpoch !== state.leaderEpoch) {
       events.push({
         type: "leader-changed",
@@ -121,12 +148,22 @@ export class TreeModel {
         newLeader: state.leader,
         leaderEpoch: state.leaderEpoch,
         why: this.#whyLeaderChanged(before, state, this.topics.get(topic)?.[partition]?.[0]),
+        before: before ? facts(before) : null,
+        after,
       });
     }
     if (before) {
       const removed = before.isr.filter((id) => !state.isr.includes(id));
       const added = state.isr.filter((id) => !before.isr.includes(id));
-      const base = { time, topic, partition, leader: state.leader, leaderEpoch: state.leaderEpoch };
+      const base = {
+        time,
+        topic,
+        partition,
+        leader: state.leader,
+        leaderEpoch: state.leaderEpoch,
+        before: facts(before),
+        after,
+      };
       const oldIsr = [...before.isr];
       // A change that both drops and adds members is told as the shrink, then the expansion.
       if (removed.length > 0) {

@@ -194,11 +194,24 @@ peerTest(
       await page.locator("#timeline .t-leader-changed", { hasText: `${TOPIC}-0` }).first().waitFor();
       await page.locator("#timeline .t-isr-shrunk", { hasText: `${TOPIC}-0` }).first().waitFor();
       await page.locator("#brokers td.dead").first().waitFor();
-      // Clicking an event shows its facts.
+      // Clicking an event shows its facts and the partition's state before and after it.
       await page.locator("#timeline .t-leader-changed", { hasText: `${TOPIC}-0` }).first().click();
-      const detail = JSON.parse(await page.locator("#detail").innerText());
+      const detail = JSON.parse(await page.locator("#detail-json").innerText());
       assert.equal(detail.type, "leader-changed");
       assert.equal(detail.oldLeader, victim);
+      assert.equal(await page.locator("#detail-ba tr.ba-leader td.before").innerText(), String(victim));
+      assert.equal(
+        await page.locator("#detail-ba tr.ba-leader td.after").innerText(),
+        String(detail.newLeader),
+      );
+      assert.match(
+        await page.locator("#detail-ba tr.ba-ISR td.before").innerText(),
+        new RegExp(`\\b${victim}\\b`),
+      );
+      assert.doesNotMatch(
+        await page.locator("#detail-ba tr.ba-ISR td.after").innerText(),
+        new RegExp(`\\b${victim}\\b`),
+      );
       await page.screenshot({ path: `${artifacts}/console-after-kill.png`, fullPage: true });
 
       await page.locator(`#brokers button.chaos[data-action="restart"][data-broker="${victim}"]`).click();

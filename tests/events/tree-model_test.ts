@@ -31,6 +31,8 @@ Deno.test("a killed leader's broker-left is 'expired', then the controller's wri
     host: "127.0.0.1",
     port: 9091,
     how: "expired",
+    liveBefore: [1, 2, 3],
+    liveAfter: [2, 3],
   }]);
   const events = model.applyState("orders", 0, state(2, 1, [2, 3]), 11);
   assert.deepEqual(types(events), ["leader-changed", "isr-shrunk"]);
@@ -43,6 +45,8 @@ Deno.test("a killed leader's broker-left is 'expired', then the controller's wri
     newLeader: 2,
     leaderEpoch: 1,
     why: "old leader offline",
+    before: { leader: 1, leaderEpoch: 0, isr: [1, 2, 3] },
+    after: { leader: 2, leaderEpoch: 1, isr: [2, 3] },
   });
   assert.deepEqual(events[1], {
     type: "isr-shrunk",
@@ -53,9 +57,15 @@ Deno.test("a killed leader's broker-left is 'expired', then the controller's wri
     newIsr: [2, 3],
     leader: 2,
     leaderEpoch: 1,
+    before: { leader: 1, leaderEpoch: 0, isr: [1, 2, 3] },
+    after: { leader: 2, leaderEpoch: 1, isr: [2, 3] },
   });
   // The restarted broker catches up: the leader adds it back.
-  assert.deepEqual(types(model.applyBroker(1, endpoint(1), 12)), ["broker-joined"]);
+  const joined = model.applyBroker(1, endpoint(1), 12);
+  assert.deepEqual(
+    joined.map((e) => e.type === "broker-joined" && [e.liveBefore, e.liveAfter]),
+    [[[2, 3], [1, 2, 3]]],
+  );
   const back = model.applyState("orders", 0, state(2, 1, [2, 3, 1]), 13);
   assert.deepEqual(back.map((e) => e.type === "isr-expanded" && e.newIsr), [[2, 3, 1]]);
 });
@@ -82,6 +92,8 @@ Deno.test("rewriting the same content emits nothing; a new epoch of the same con
     time: 8,
     broker: 1,
     epoch: 2,
+    // The controller before, even though /controller was empty in between (the old one died).
+    previous: { broker: 1, epoch: 1 },
   });
 });
 
