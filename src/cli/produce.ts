@@ -4,7 +4,9 @@
  * summary (records, bytes, rate) on stderr, a progress line on a terminal for big inputs,
  * and exits 1 saying how many records were not acknowledged if any failed. Like the library's
  * Producer it is idempotent by default (acks=all, retries stored once); `--acks 0|1` or
- * `--no-idempotence` write without producer ids.
+ * `--no-idempotence` write without producer ids. `--transactional-id ID` writes each chunk of input
+ * read from stdin (each batch of lines) as one transaction, committed before the next is read:
+ * read_committed consumers see a chunk whole or not at all.
  *
  * @example
  * ```sh
@@ -93,16 +95,25 @@ registerCommands((program) => {
         integerOption(1024, 64 * 1024 * 1024),
         512 * 1024,
       )
+      .option(
+        "--transactional-id <id>",
+        "write each input batch as one transaction under this id (fences an older producer with it)",
+      )
       .option("--no-progress", "never print the progress line"),
   ).action(async (topic, options) => {
     const security = await clientSecurity(options);
     const principal = security?.sasl ? `User:${security.sasl.username}` : undefined;
+    const transactional = options.transactionalId !== undefined;
+    if (transactional && (!options.idempotence || options.acks !== -1)) {
+      throw usageError("--transactional-id needs idempotence: drop --no-idempotence and --acks 0 / 1");
+    }
     const producer = new Producer({
       bootstrap: options.bootstrap,
       clientId: "vltava-cli",
       security,
       acks: options.acks,
       idempotent: options.idempotence && options.acks === -1,
+      transactionalId: options.transactionalId,
       compression: options.compression as CompressionName,
       lingerMs: options.lingerMs,
       batchBytes: options.batchBytes,
@@ -117,6 +128,8 @@ registerCommands((program) => {
     const showProgress = options.progress && Deno.stderr.isTerminal();
     let lastProgressAt = startedAt;
     let failure: unknown;
+    let committed = 0;
+    let transactions = 0;
     try {
       await producer.cluster.refreshMetadata([topic]);
       const partitions = producer.cluster.topic(topic).partitions.length;
@@ -126,6 +139,7 @@ registerCommands((program) => {
         );
       }
       for await (const batch of lines(Deno.stdin.readable)) {
+        if (transactional) await producer.beginTransaction();
         for (const line of batch) {
           let key: Uint8Array | null = null;
           let value = line;
@@ -144,6 +158,11 @@ registerCommands((program) => {
             await producer.waitForSpace();
           }
         }
+        if (transactional) {
+          await producer.commit();
+          committed += batch.length;
+          transactions++;
+        }
         if (showProgress && performance.now() - lastProgressAt > PROGRESS_INTERVAL_MS) {
           lastProgressAt = performance.now();
           Deno.stderr.writeSync(
@@ -161,7 +180,8 @@ registerCommands((program) => {
     }
     if (showProgress && records > 0) Deno.stderr.writeSync(new TextEncoder().encode("\r\x1b[K"));
     const seconds = (performance.now() - startedAt) / 1000;
-    const acknowledged = producer.acknowledgedRecords;
+    // In transactions a record counts once its transaction committed (close() aborts an open one).
+    const acknowledged = transactional ? committed : producer.acknowledgedRecords;
     const missing = records - acknowledged;
     if (failure && records === 0) {
       throw toCliError(failure, { topic, bootstrap: options.bootstrap, operation: "Write", principal });
@@ -174,6 +194,7 @@ registerCommands((program) => {
       bytes,
       seconds: Number(seconds.toFixed(3)),
       recordsPerSecond: Math.round(records / Math.max(seconds, 1e-6)),
+      ...(transactional ? { transactions } : {}),
     };
     if (options.json) printJson(summary);
     else {
@@ -181,7 +202,8 @@ registerCommands((program) => {
         `produced ${acknowledged} of ${records} records (${bytes} bytes) to "${topic}" in ${
           seconds.toFixed(2)
         } s` +
-          ` (${summary.recordsPerSecond} records/s)`,
+          ` (${summary.recordsPerSecond} records/s)` +
+          (transactional ? `, ${transactions} transaction(s) committed` : ""),
       );
     }
     if (missing > 0 || failure) {

@@ -40,6 +40,12 @@ import { Consumer, type ConsumerOptions, type ConsumerRecord } from "./consumer.
 import { isRetriable } from "./errors.ts";
 import { COORDINATOR_MOVED, GroupCoordinatorLink } from "./group-coordinator-link.ts";
 
+/**
+ * How long a read_committed member waits for open transactions holding its partitions' offsets
+ * (the transaction timeout ends them; Kafka's default is one minute).
+ */
+const UNSTABLE_OFFSETS_WAIT_MS = 120_000;
+
 export interface GroupConsumerOptions extends ConsumerOptions {
   groupId: string;
   /** Topic names, or a pattern matched against every non-internal topic. */
@@ -402,25 +408,47 @@ export class GroupConsumer extends EventTarget {
     this.dispatchEvent(new AssignmentEvent("assigned", this.assignment(), this.generationId));
   }
 
+  /**
+   * The group's committed offsets of these partitions. A read_committed consumer asks for stable
+   * offsets only (require_stable): while a transaction that commits one of them is open the
+   * coordinator answers UNSTABLE_OFFSET_COMMIT and we ask again, so processing resumes after what
+   * that transaction committed, or after what it aborted (as Java's consumer does).
+   */
   async #fetchCommitted(partitions: TopicPartition[]): Promise<Map<string, number>> {
-    const response = await this.#link.request(
-      ApiKey.OffsetFetch,
-      (w, v) =>
-        writeOffsetFetchRequest(w, v, {
-          groupId: this.groupId,
-          topics: groupByTopic(partitions).map((tp) => ({ name: tp.topic, partitionIndexes: tp.partitions })),
-        }),
-      readOffsetFetchResponse,
-    );
-    if (response.errorCode) throw new KafkaError(response.errorCode, `fetching offsets of "${this.groupId}"`);
-    const offsets = new Map<string, number>();
-    for (const topic of response.topics) {
-      for (const p of topic.partitions) {
-        if (p.errorCode) throw new KafkaError(p.errorCode, `offset of ${topic.name}-${p.partitionIndex}`);
-        offsets.set(keyOf(topic.name, p.partitionIndex), p.committedOffset);
+    const requireStable = this.consumer.isolationLevel === "read_committed";
+    const deadline = Date.now() + UNSTABLE_OFFSETS_WAIT_MS;
+    for (let backoffMs = 100;; backoffMs = Math.min(backoffMs * 2, 1000)) {
+      const response = await this.#link.request(
+        ApiKey.OffsetFetch,
+        (w, v) =>
+          writeOffsetFetchRequest(w, v, {
+            groupId: this.groupId,
+            topics: groupByTopic(partitions).map((tp) => ({
+              name: tp.topic,
+              partitionIndexes: tp.partitions,
+            })),
+            requireStable,
+          }),
+        readOffsetFetchResponse,
+      );
+      if (response.errorCode) {
+        throw new KafkaError(response.errorCode, `fetching offsets of "${this.groupId}"`);
       }
+      const offsets = new Map<string, number>();
+      let unstable = false;
+      for (const topic of response.topics) {
+        for (const p of topic.partitions) {
+          if (p.errorCode === ErrorCode.UNSTABLE_OFFSET_COMMIT && Date.now() < deadline && !this.#closed) {
+            unstable = true;
+          } else if (p.errorCode) {
+            throw new KafkaError(p.errorCode, `offset of ${topic.name}-${p.partitionIndex}`);
+          }
+          offsets.set(keyOf(topic.name, p.partitionIndex), p.committedOffset);
+        }
+      }
+      if (!unstable) return offsets;
+      await new Promise((resolve) => setTimeout(resolve, backoffMs));
     }
-    return offsets;
   }
 
   async #leave(): Promise<void> {

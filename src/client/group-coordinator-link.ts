@@ -2,7 +2,8 @@
  * A client's link to a group's coordinator: FindCoordinator (retried while the broker answers
  * COORDINATOR_NOT_AVAILABLE / COORDINATOR_LOAD_IN_PROGRESS), a dedicated connection to it (so a
  * parked JoinGroup never queues behind fetches, nor fetches behind it), and the group requests
- * sent on it. Used by the group consumer and the group admin.
+ * sent on it. Used by the group consumer and the group admin, and (with keyType Transaction) by a
+ * transactional producer for its transaction coordinator.
  */
 import { ApiKey } from "../kafka/api-keys.ts";
 import { ErrorCode, KafkaError } from "../kafka/errors.ts";
@@ -28,6 +29,7 @@ export class GroupCoordinatorLink {
   readonly #groupId: string;
   readonly #retryBackoffMs: number;
   readonly #lookupTimeoutMs: number;
+  readonly #keyType: number;
   #connection: Promise<Connection> | undefined;
   #closed = false;
   /** The coordinator's node id, -1 until found. */
@@ -36,12 +38,13 @@ export class GroupCoordinatorLink {
   constructor(
     cluster: Cluster,
     groupId: string,
-    options: { retryBackoffMs?: number; lookupTimeoutMs?: number } = {},
+    options: { retryBackoffMs?: number; lookupTimeoutMs?: number; keyType?: number } = {},
   ) {
     this.#cluster = cluster;
     this.#groupId = groupId;
     this.#retryBackoffMs = options.retryBackoffMs ?? 100;
     this.#lookupTimeoutMs = options.lookupTimeoutMs ?? 30_000;
+    this.#keyType = options.keyType ?? CoordinatorKeyType.Group;
   }
 
   /** The connection to the coordinator, finding it first if needed. */
@@ -99,7 +102,7 @@ export class GroupCoordinatorLink {
     let backoffMs = this.#retryBackoffMs;
     for (;;) {
       try {
-        const found = await findCoordinator(this.#cluster, this.#groupId);
+        const found = await findCoordinator(this.#cluster, this.#groupId, this.#keyType);
         const connection = await Connection.connect(this.#cluster.connectionOptions(found.host, found.port));
         if (this.#closed) {
           connection.close();
@@ -123,17 +126,19 @@ export class GroupCoordinatorLink {
 export async function findCoordinator(
   cluster: Cluster,
   groupId: string,
+  keyType: number = CoordinatorKeyType.Group,
 ): Promise<{ nodeId: number; host: string; port: number }> {
   const connection = await cluster.anyConnection();
   const version = connection.versionFor(ApiKey.FindCoordinator);
   const response = await connection.request(
     ApiKey.FindCoordinator,
     version,
-    (w) => writeFindCoordinatorRequest(w, version, { key: groupId, keyType: CoordinatorKeyType.Group }),
+    (w) => writeFindCoordinatorRequest(w, version, { key: groupId, keyType }),
     (r) => readFindCoordinatorResponse(r, version),
   );
   if (response.errorCode !== ErrorCode.NONE) {
-    throw new KafkaError(response.errorCode, `finding the coordinator of group "${groupId}"`);
+    const what = keyType === CoordinatorKeyType.Transaction ? "transactional id" : "group";
+    throw new KafkaError(response.errorCode, `finding the coordinator of ${what} "${groupId}"`);
   }
   return { nodeId: response.nodeId, host: response.host, port: response.port };
 }

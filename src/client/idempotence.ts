@@ -98,9 +98,13 @@ export class IdempotentSequences {
 
   /**
    * The batches that may go now, each stamped on its first send (`stamp` encodes it with the
-   * producer fields). Batches never sent wait while no identity is known.
+   * producer fields). Batches never sent wait while no identity is known, and while `mayStart`
+   * says no (a transactional producer's partition not yet added to its transaction).
    */
-  takeSendable(stamp: (batch: ProducerBatch, fields: ProducerStamp) => void): ProducerBatch[] {
+  takeSendable(
+    stamp: (batch: ProducerBatch, fields: ProducerStamp) => void,
+    mayStart?: (batch: ProducerBatch) => boolean,
+  ): ProducerBatch[] {
     const out: ProducerBatch[] = [];
     for (const sequence of this.#ready) {
       while (
@@ -110,7 +114,7 @@ export class IdempotentSequences {
         const batch = sequence.waiting[0];
         if (batch.baseSequence < 0) {
           const identity = this.#identity;
-          if (identity === null) break;
+          if (identity === null || (mayStart !== undefined && !mayStart(batch))) break;
           if (sequence.generation !== identity.generation) {
             sequence.generation = identity.generation;
             sequence.nextSequence = 0;

@@ -13,6 +13,15 @@
  * default. `idempotent: false` (or an explicit acks of 0 or 1) turns it off: then a retried batch
  * can be stored twice or land after a later one, as with Kafka's non-idempotent producer.
  *
+ * Transactional with `transactionalId` (Kafka's exactly-once): records are sent only inside a
+ * transaction, `transaction(async (tx) => …)` commits when the function returns and aborts when
+ * it throws (or `beginTransaction` / `sendOffsets` / `commit` / `abort` by hand). The first
+ * transaction takes the id's producer id and epoch from its transaction coordinator, fencing any
+ * older instance with the same id; each partition is added to the transaction (AddPartitionsToTxn)
+ * before its first batch goes; `sendOffsets` commits a consumer group's offsets as part of the
+ * transaction (consume-transform-produce). read_committed consumers see the records only after
+ * the commit, and never those of an aborted transaction.
+ *
  * @example
  * ```ts
  * const producer = new Producer({ bootstrap: "127.0.0.1:9092" }); // idempotent, acks=all
@@ -35,6 +44,13 @@ import { isRetriable } from "./errors.ts";
 import { IdempotentSequences } from "./idempotence.ts";
 import { keyedPartition, StickyPartitioner } from "./partitioner.ts";
 import { RetryPolicy } from "./retry.ts";
+import {
+  TransactionCoordinatorClient,
+  type TransactionIdentity,
+  type TransactionOffsets,
+} from "./transactions.ts";
+
+export type { TransactionOffsets } from "./transactions.ts";
 
 export type { RecordHeader } from "./batch-builder.ts";
 export type { CompressionName } from "./compression.ts";
@@ -92,6 +108,34 @@ export interface ProducerOptions extends ClusterOptions {
   maxRetryBackoffMs?: number;
   /** How long the broker may take to replicate for acks=all (Produce timeout_ms). */
   ackTimeoutMs?: number;
+  /**
+   * Make the producer transactional under this id (needs idempotence, the default): records go
+   * only inside transactions. One id per producer instance that must fence its predecessor.
+   */
+  transactionalId?: string;
+  /** transaction.timeout.ms: the coordinator aborts a transaction open longer (60000). */
+  transactionTimeoutMs?: number;
+}
+
+/** What a transaction's work gets: send records and commit consumer offsets in the transaction. */
+export interface Transaction {
+  send(record: ProducerRecord): Promise<RecordMetadata>;
+  /** Queue without waiting (see Producer.produce); the commit waits for every record. */
+  produce(record: ProducerRecord): boolean;
+  /** Commit a consumer group's offsets (the next offset to read) when the transaction commits. */
+  sendOffsets(offsets: TransactionOffsets): Promise<void>;
+}
+
+/** The open transaction's bookkeeping. */
+interface OpenTransaction {
+  identity: TransactionIdentity;
+  /** Partitions (`topic\0partition`) the coordinator has added to the transaction. */
+  added: Set<string>;
+  /** Partitions waiting for the next AddPartitionsToTxn. */
+  toAdd: Set<string>;
+  adding: boolean;
+  /** Set when the transaction can only be aborted (a partition could not be added). */
+  error: Error | null;
 }
 
 /** flush() saw records that could not be delivered. */
@@ -152,6 +196,10 @@ export class Producer {
   #clockMs = 0;
   #clockUses = 0;
   #clockFresh = false;
+  /** The transaction coordinator's client, or null when not transactional. */
+  readonly #transactions: TransactionCoordinatorClient | null;
+  #transaction: OpenTransaction | null = null;
+  #beginning = false;
 
   constructor(options: ProducerOptions) {
     this.cluster = new Cluster({ maxInFlightRequests: 16, ...options });
@@ -175,6 +223,18 @@ export class Producer {
       initialBackoffMs: options.retryBackoffMs ?? 100,
       maxBackoffMs: options.maxRetryBackoffMs ?? 1_000,
     });
+    if (options.transactionalId !== undefined) {
+      if (this.#sequences === null) {
+        throw new RangeError("A transactional producer is idempotent: drop idempotent: false and acks 0 / 1");
+      }
+      if (options.transactionalId === "") throw new RangeError("The transactional id must not be empty");
+    }
+    this.#transactions = options.transactionalId === undefined
+      ? null
+      : new TransactionCoordinatorClient(this.cluster, options.transactionalId, {
+        transactionTimeoutMs: options.transactionTimeoutMs ?? 60_000,
+        retry: this.retry,
+      });
     this.#partitioner = options.partitioner;
     this.#codec = compressionCodec(options.compression ?? "none");
     this.#compress = compressor(options.compression ?? "none");
@@ -204,6 +264,125 @@ export class Producer {
     return this.#sequences !== null;
   }
 
+  /** Is this producer transactional (a `transactionalId`)? */
+  get transactional(): boolean {
+    return this.#transactions !== null;
+  }
+
+  /** Is a transaction open? */
+  get inTransaction(): boolean {
+    return this.#transaction !== null;
+  }
+
+  /**
+   * Run `work` in a transaction: committed when it resolves, aborted when it throws (the error
+   * is rethrown). Returns what `work` returned.
+   *
+   * @example
+   * ```ts
+   * await producer.transaction(async (tx) => {
+   *   tx.produce({ topic: "payments", key: order.customer, value: JSON.stringify(payment) });
+   *   await tx.sendOffsets({ groupId: "payments", offsets: [{ topic: "orders", partition: 0, offset: next }] });
+   * });
+   * ```
+   */
+  async transaction<T>(work: (tx: Transaction) => Promise<T>): Promise<T> {
+    await this.beginTransaction();
+    const tx: Transaction = {
+      send: (record) => this.send(record),
+      produce: (record) => this.produce(record),
+      sendOffsets: (offsets) => this.sendOffsets(offsets),
+    };
+    try {
+      const result = await work(tx);
+      await this.commit();
+      return result;
+    } catch (error) {
+      if (this.#transaction !== null) {
+        // The work's (or the commit's) error is what the caller must see; an abort that fails
+        // too leaves the transaction to the coordinator's timeout, which aborts it.
+        await this.abort().catch(() => {});
+      }
+      throw error;
+    }
+  }
+
+  /**
+   * Open a transaction. The first one (and the first after a failure) takes the transactional
+   * id's producer id and a new epoch, which fences any older producer with the same id.
+   */
+  async beginTransaction(): Promise<void> {
+    const transactions = this.#transactionsOrThrow();
+    if (this.#transaction !== null || this.#beginning) throw new Error("A transaction is already open");
+    this.#beginning = true;
+    try {
+      const sequences = this.#sequences!;
+      if (sequences.identity === null) sequences.setIdentity(await transactions.initProducerId());
+      const { producerId, producerEpoch } = sequences.identity!;
+      this.#transaction = {
+        identity: { producerId, producerEpoch },
+        added: new Set(),
+        toAdd: new Set(),
+        adding: false,
+        error: null,
+      };
+    } finally {
+      this.#beginning = false;
+    }
+  }
+
+  /** Commit a consumer group's offsets as part of the open transaction. */
+  async sendOffsets(offsets: TransactionOffsets): Promise<void> {
+    const transactions = this.#transactionsOrThrow();
+    const open = this.#openTransaction();
+    await transactions.sendOffsets(open.identity, offsets);
+  }
+
+  /**
+   * Send what is buffered, then commit the open transaction. Throws (leaving the transaction
+   * open, to be aborted) when a record could not be written.
+   */
+  async commit(): Promise<void> {
+    const transactions = this.#transactionsOrThrow();
+    const open = this.#openTransaction();
+    await this.flush();
+    if (open.error !== null) throw open.error;
+    await transactions.endTxn(open.identity, true);
+    this.#transaction = null;
+  }
+
+  /** Abort the open transaction: read_committed consumers never see its records or offsets. */
+  async abort(): Promise<void> {
+    const transactions = this.#transactionsOrThrow();
+    const open = this.#openTransaction();
+    // Records that failed belong to the aborted transaction anyway: their errors change nothing.
+    await this.flush().catch(() => {});
+    try {
+      await transactions.endTxn(open.identity, false);
+    } finally {
+      this.#transaction = null;
+    }
+  }
+
+  #transactionsOrThrow(): TransactionCoordinatorClient {
+    if (this.#transactions === null) {
+      throw new Error("This producer is not transactional: give it a transactionalId");
+    }
+    return this.#transactions;
+  }
+
+  /** A transactional producer sends only inside a transaction. */
+  #requireTransaction(): void {
+    if (this.#transactions !== null && this.#transaction === null) {
+      throw new Error("No transaction is open: send inside transaction() or after beginTransaction()");
+    }
+  }
+
+  #openTransaction(): OpenTransaction {
+    if (this.#transaction === null) throw new Error("No transaction is open: call beginTransaction() first");
+    return this.#transaction;
+  }
+
   /** Bytes buffered or in flight. */
   get bufferedBytes(): number {
     return this.#accumulator.bufferedBytes;
@@ -217,6 +396,7 @@ export class Producer {
 
   /** Send one record; resolves when it is acknowledged as `acks` asks. */
   async send(record: ProducerRecord): Promise<RecordMetadata> {
+    this.#requireTransaction();
     if (this.#accumulator.bufferedBytes >= this.bufferBytes || this.#spaceWaiters.length > 0) {
       await this.waitForSpace();
     }
@@ -298,10 +478,14 @@ export class Producer {
   async close(): Promise<void> {
     if (this.#closed) return;
     try {
-      await this.flush();
+      // An open transaction is aborted rather than left holding its partitions' LSO until its
+      // timeout; abort() flushes first.
+      if (this.#transaction !== null) await this.abort();
+      else await this.flush();
     } finally {
       this.#closed = true;
       this.#accumulator.stop();
+      this.#transactions?.close();
       this.cluster.close();
     }
   }
@@ -330,6 +514,7 @@ export class Producer {
   /** Append a record; returns its offset delta in the accumulator's `lastBatch`. */
   #append(record: ProducerRecord, timestamp: number): number {
     if (this.#closed) throw new Error("Producer is closed");
+    this.#requireTransaction();
     const key = toBytes(record.key);
     const value = toBytes(record.value);
     const partition = record.partition ?? this.#choosePartition(record.topic, key);
@@ -374,14 +559,60 @@ export class Producer {
   #pump(): void {
     const sequences = this.#sequences!;
     if (!sequences.hasWaiting) return;
-    if (sequences.identity === null) {
+    const open = this.#transaction;
+    if (this.#transactions !== null) {
+      // Transactional: the id comes from beginTransaction(); without it (a batch failed for good)
+      // or with a partition that could not be added, the transaction can only abort.
+      const error = open?.error ??
+        (sequences.identity === null ? this.#lastError ?? new Error("The transaction failed") : null);
+      if (error !== null) {
+        for (const batch of sequences.drainUnsent()) this.#fail(batch, error);
+      }
+    } else if (sequences.identity === null) {
       this.#fetchProducerId();
       // Retries of batches stamped under an earlier id may still go; new ones wait for the id.
     }
-    const sendable = sequences.takeSendable((batch, stamp) => {
-      batch.bytes = batch.builder.finish(this.#codec, this.#compress, stamp);
-    });
+    const transactional = open !== null;
+    const sendable = sequences.takeSendable(
+      (batch, stamp) => {
+        batch.bytes = batch.builder.finish(this.#codec, this.#compress, { ...stamp, transactional });
+      },
+      open === null ? undefined : (batch) => {
+        const key = `${batch.topic}\0${batch.partition}`;
+        if (open.added.has(key)) return true;
+        open.toAdd.add(key);
+        this.#addPartitions(open);
+        return false;
+      },
+    );
     if (sendable.length > 0) this.#sendBatches(sendable);
+  }
+
+  /** AddPartitionsToTxn for the partitions waiting (one request at a time), then send their batches. */
+  #addPartitions(open: OpenTransaction): void {
+    if (open.adding || open.toAdd.size === 0) return;
+    open.adding = true;
+    this.#retrying++; // flush() waits for it
+    const keys = [...open.toAdd];
+    open.toAdd.clear();
+    const partitions = keys.map((key) => {
+      const at = key.lastIndexOf("\0");
+      return { topic: key.slice(0, at), partition: Number(key.slice(at + 1)) };
+    });
+    this.#transactions!.addPartitions(open.identity, partitions).then(
+      () => {
+        for (const key of keys) open.added.add(key);
+      },
+      (error) => {
+        open.error = error as Error;
+        this.#lastError = open.error;
+      },
+    ).finally(() => {
+      open.adding = false;
+      this.#retrying--;
+      if (this.#transaction === open) this.#pump();
+      this.#wakeFlushers();
+    });
   }
 
   /** InitProducerId (once at a time), retried like any request; batches that cannot get one fail. */
