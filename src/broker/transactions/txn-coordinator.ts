@@ -11,16 +11,17 @@
  *
  *   InitProducerId  Empty or Complete* → Empty with epoch + 1 (a new producer id when the epoch
  *                   would overflow): the previous instance is fenced. Ongoing → the open
- *                   transaction is aborted with the epoch bumped (fencing its producer) and the
- *                   caller told CONCURRENT_TRANSACTIONS (it retries, as clients do). Prepare* →
- *                   CONCURRENT_TRANSACTIONS.
+ *                   transaction is aborted with the epoch bumped (fencing its producer), then the
+ *                   epoch is bumped once more for the caller; if the abort takes longer than
+ *                   endTxnWaitMs the caller gets CONCURRENT_TRANSACTIONS (it retries, as clients do).
  *   AddPartitions   Empty, Complete* or Ongoing → Ongoing with the partitions added (the start time
  *                   is that of the first AddPartitions).
  *   EndTxn          Ongoing → PrepareCommit/PrepareAbort (the decision, durable) → markers to every
  *                   partition's leader → CompleteCommit/CompleteAbort. The answer waits for the
  *                   markers (bounded by endTxnWaitMs, then it answers anyway: the decision holds
- *                   and the markers continue), so the producer's next transaction does not bounce
- *                   on CONCURRENT_TRANSACTIONS; Kafka answers at the decision.
+ *                   and the markers continue), not for the Complete* record; Kafka answers at the
+ *                   decision. A request of the same id arriving while the transaction completes
+ *                   waits for it (bounded) instead of bouncing on CONCURRENT_TRANSACTIONS.
  *   timeout         an Ongoing transaction older than its timeout is aborted with the epoch bumped.
  *   load            Prepare* transactions get their markers (again: markers are idempotent on
  *                   the partitions) and complete; Ongoing ones stay open for their producer to end
@@ -245,6 +246,7 @@ export class TransactionCoordinator {
     if (input.transactionTimeoutMs <= 0 || input.transactionTimeoutMs > this.#maxTimeoutMs) {
       return refuse(ErrorCode.INVALID_TRANSACTION_TIMEOUT);
     }
+    await this.#settle(transactionalId);
     let meta = this.#txns.get(transactionalId);
     if (meta === undefined) {
       if (this.#txns.size >= this.#maxIds) return refuse(ErrorCode.COORDINATOR_NOT_AVAILABLE);
@@ -275,9 +277,16 @@ export class TransactionCoordinator {
       return refuse(ErrorCode.PRODUCER_FENCED);
     }
     if (meta.state === "Ongoing") {
-      // A new instance of the producer: fence the old one and abort what it left open.
-      void this.#endTransaction(meta, false, this.#bumpedEpoch(meta.producerEpoch));
-      return refuse(ErrorCode.CONCURRENT_TRANSACTIONS);
+      // A new instance of the producer: fence the old one and abort what it left open. The caller
+      // waits for the abort (bounded); if it is not complete by then, it retries.
+      const aborting = meta;
+      const errorCode = await this.#endTransaction(meta, false, this.#bumpedEpoch(meta.producerEpoch));
+      if (errorCode !== 0) return refuse(errorCode);
+      await this.#settle(transactionalId);
+      if (this.#txns.get(transactionalId) !== aborting) return refuse(ErrorCode.NOT_COORDINATOR);
+      if (aborting.busy || aborting.state !== "CompleteAbort") {
+        return refuse(ErrorCode.CONCURRENT_TRANSACTIONS);
+      }
     }
     const nextEpoch = meta.producerEpoch + 1;
     const renew = nextEpoch > MAX_PRODUCER_EPOCH;
@@ -308,6 +317,8 @@ export class TransactionCoordinator {
     identity: TxnIdentity,
     partitions: { topic: string; partition: number }[],
   ): Promise<number> {
+    // The previous transaction may still be completing: wait for it rather than bounce the client.
+    await this.#settle(identity.transactionalId);
     const meta = this.#identified(identity);
     if (typeof meta === "number") return meta;
     if (meta.state === "PrepareCommit" || meta.state === "PrepareAbort") {
@@ -453,6 +464,12 @@ export class TransactionCoordinator {
     return epoch >= MAX_PRODUCER_EPOCH ? epoch : epoch + 1;
   }
 
+  /** Wait (at most endTxnWaitMs) for the id's transaction being completed, if one is. */
+  async #settle(transactionalId: string): Promise<void> {
+    const completion = this.#txns.get(transactionalId)?.completion;
+    if (completion) await bounded(completion, this.#endTxnWaitMs);
+  }
+
   /**
    * Ongoing → Prepare* (durable) → markers → Complete*. Resolves with the error of the Prepare
    * write, once the markers are written or waitMs passed (0: at once).
@@ -467,18 +484,23 @@ export class TransactionCoordinator {
       startMs: meta.startMs,
     });
     if (errorCode !== 0) return errorCode;
-    const completion = this.#completeTransaction(meta, commit, true);
+    let markersWritten!: () => void;
+    const written = new Promise<void>((resolve) => markersWritten = resolve);
+    const completion = this.#completeTransaction(meta, commit, true, markersWritten);
     meta.completion = completion;
-    if (waitMs > 0) {
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      await Promise.race([completion, new Promise((resolve) => timer = setTimeout(resolve, waitMs))]);
-      clearTimeout(timer);
-    }
+    // The answer needs the markers, not the Complete* record after them (a request arriving
+    // meanwhile waits for that in #settle).
+    if (waitMs > 0) await bounded(Promise.race([written, completion]), waitMs);
     return 0;
   }
 
   /** Markers to every partition, then the Complete* record; retried while this coordinator owns it. */
-  async #completeTransaction(meta: TxnMetadata, commit: boolean, newDecision: boolean): Promise<void> {
+  async #completeTransaction(
+    meta: TxnMetadata,
+    commit: boolean,
+    newDecision: boolean,
+    markersWritten?: () => void,
+  ): Promise<void> {
     const owner = this.#partitions.get(meta.partition);
     if (owner === undefined) return;
     const coordinatorEpoch = owner.epoch;
@@ -507,6 +529,7 @@ export class TransactionCoordinator {
       );
       return;
     }
+    markersWritten?.();
     for (let attempt = 0; isCurrent(); attempt++) {
       const errorCode = await this.#persist(meta, {
         producerId: meta.producerId,
@@ -547,6 +570,13 @@ export class TransactionCoordinator {
     meta.lastUpdateMs = lastUpdateMs;
     return 0;
   }
+}
+
+/** Wait for the promise, at most waitMs (it keeps running after). */
+async function bounded(promise: Promise<unknown>, waitMs: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([promise, new Promise((resolve) => timer = setTimeout(resolve, waitMs))]);
+  clearTimeout(timer);
 }
 
 function toLists(partitions: Map<string, Set<number>>): Map<string, number[]> {
