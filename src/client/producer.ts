@@ -134,6 +134,8 @@ interface OpenTransaction {
   /** Partitions waiting for the next AddPartitionsToTxn. */
   toAdd: Set<string>;
   adding: boolean;
+  /** Did the coordinator hear of this transaction (a partition or a group's offsets added)? */
+  touched: boolean;
   /** Set when the transaction can only be aborted (a partition could not be added). */
   error: Error | null;
 }
@@ -312,18 +314,17 @@ export class Producer {
    * id's producer id and a new epoch, which fences any older producer with the same id.
    */
   async beginTransaction(): Promise<void> {
-    const transactions = this.#transactionsOrThrow();
     if (this.#transaction !== null || this.#beginning) throw new Error("A transaction is already open");
     this.#beginning = true;
     try {
-      const sequences = this.#sequences!;
-      if (sequences.identity === null) sequences.setIdentity(await transactions.initProducerId());
-      const { producerId, producerEpoch } = sequences.identity!;
+      await this.initTransactions();
+      const { producerId, producerEpoch } = this.#sequences!.identity!;
       this.#transaction = {
         identity: { producerId, producerEpoch },
         added: new Set(),
         toAdd: new Set(),
         adding: false,
+        touched: false,
         error: null,
       };
     } finally {
@@ -331,10 +332,23 @@ export class Producer {
     }
   }
 
+  /**
+   * Take the transactional id's producer id and a new epoch now (beginTransaction does it when
+   * needed). This fences an older producer with the same id and aborts the transaction it left
+   * open, so call it at start-up: a successor then frees the partitions (and the group offsets)
+   * its crashed predecessor held without waiting for the transaction timeout.
+   */
+  async initTransactions(): Promise<void> {
+    const transactions = this.#transactionsOrThrow();
+    const sequences = this.#sequences!;
+    if (sequences.identity === null) sequences.setIdentity(await transactions.initProducerId());
+  }
+
   /** Commit a consumer group's offsets as part of the open transaction. */
   async sendOffsets(offsets: TransactionOffsets): Promise<void> {
     const transactions = this.#transactionsOrThrow();
     const open = this.#openTransaction();
+    open.touched = true;
     await transactions.sendOffsets(open.identity, offsets);
   }
 
@@ -347,7 +361,8 @@ export class Producer {
     const open = this.#openTransaction();
     await this.flush();
     if (open.error !== null) throw open.error;
-    await transactions.endTxn(open.identity, true);
+    // Nothing was sent: the coordinator knows of no transaction to end (Java's producer skips it too).
+    if (open.touched) await transactions.endTxn(open.identity, true);
     this.#transaction = null;
   }
 
@@ -358,7 +373,7 @@ export class Producer {
     // Records that failed belong to the aborted transaction anyway: their errors change nothing.
     await this.flush().catch(() => {});
     try {
-      await transactions.endTxn(open.identity, false);
+      if (open.touched) await transactions.endTxn(open.identity, false);
     } finally {
       this.#transaction = null;
     }
@@ -592,6 +607,7 @@ export class Producer {
   #addPartitions(open: OpenTransaction): void {
     if (open.adding || open.toAdd.size === 0) return;
     open.adding = true;
+    open.touched = true;
     this.#retrying++; // flush() waits for it
     const keys = [...open.toAdd];
     open.toAdd.clear();
