@@ -93,6 +93,8 @@ import { type MetricsServer, serveMetrics } from "../metrics/metrics-server.ts";
 import { alterConfigsHandlers } from "./handlers/alter-configs.ts";
 import { electLeadersHandler } from "./handlers/elect-leaders.ts";
 import { partitionReassignmentHandlers } from "./handlers/partition-reassignments.ts";
+import { DEFAULT_BROKER_ENTITY, effectiveBrokerConfig } from "./dynamic-broker-config.ts";
+import { readEntityConfig } from "./config-entity-store.ts";
 import { ConfigChangeListener } from "./config-change-listener.ts";
 
 /** How long past our own session timeout to wait for a previous run's registration to expire. */
@@ -390,7 +392,13 @@ class Broker implements RunningBroker {
     this.#configChanges = new ConfigChangeListener({
       coordination: context.coordination,
       onChange: async (entity) => {
-        if (entity.type !== "topics") return; // no dynamic broker configs yet
+        if (entity.type === "brokers") {
+          // Another broker's own entry changes nothing here.
+          if (entity.name === DEFAULT_BROKER_ENTITY || entity.name === String(config.brokerId)) {
+            await this.#applyDynamicConfig();
+          }
+          return;
+        }
         const configs = await this.#treeReader().readConfigs(entity.name);
         context.replicas.applyTopicConfigs(entity.name, configs);
       },
@@ -529,6 +537,7 @@ class Broker implements RunningBroker {
     try {
       // Before the first read of the tree, so no change falls between that read and the watch.
       await self.#configChanges.start();
+      await self.#applyDynamicConfig();
       await self.#reconcile();
     } catch (error) {
       await self.close();
@@ -574,6 +583,26 @@ class Broker implements RunningBroker {
       this.#tree = new ClusterTreeReader(client, { log: (message) => this.#log(message) });
     }
     return this.#tree;
+  }
+
+  /** Read this broker's dynamic config (its own entries over the default's) and apply it. */
+  async #applyDynamicConfig(): Promise<void> {
+    const coordination = this.#context.coordination;
+    const [own, defaults] = await Promise.all([
+      readEntityConfig(coordination, { type: "brokers", name: String(this.config.brokerId) }),
+      readEntityConfig(coordination, { type: "brokers", name: DEFAULT_BROKER_ENTITY }),
+    ]);
+    const effective = effectiveBrokerConfig(own.config, defaults.config);
+    const before = JSON.stringify([
+      this.#context.replicas.quotas.leader.rate,
+      this.#context.replicas.quotas.follower.rate,
+    ]);
+    this.#context.replicas.quotas.apply(effective);
+    const after = JSON.stringify([
+      this.#context.replicas.quotas.leader.rate,
+      this.#context.replicas.quotas.follower.rate,
+    ]);
+    if (before !== after) this.#log(`dynamic config: ${JSON.stringify(effective)}`);
   }
 
   #log(message: string): void {

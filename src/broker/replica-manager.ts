@@ -27,6 +27,12 @@
  * the event loop between them, so thousands of partition changes never keep the broker from its
  * coordinator heartbeats or its clients.
  */
+import {
+  FOLLOWER_THROTTLED_REPLICAS,
+  LEADER_THROTTLED_REPLICAS,
+  ReplicationQuotas,
+  throttledReplicas,
+} from "./replication/replication-quota.ts";
 import { ErrorCode } from "../kafka/errors.ts";
 import type { LeaderAndIsrRequest, LeaderAndIsrResponse } from "../kafka/apis/leader-and-isr.ts";
 import { DEFAULT_LOG_CONFIG, logConfigFromTopicConfigs } from "../storage/log-config.ts";
@@ -48,7 +54,7 @@ import {
 import type { PartitionStateStore } from "./partition/isr-writer.ts";
 import type { Purgatory } from "./purgatory.ts";
 import { FetcherPool } from "./replication/fetcher-pool.ts";
-import { partitionKey, type TopicPartition } from "./topic-partition.ts";
+import { parsePartitionKey, partitionKey, type TopicPartition } from "./topic-partition.ts";
 import type { BrokerEndpoint, PartitionState } from "./zk-layout.ts";
 
 /** Follower fetch settings (Kafka's replica.fetch.* defaults, except the response bound). */
@@ -98,6 +104,8 @@ export interface ReplicaManagerDeps {
 /** How often the start-up CRC check runs a slice (its rate is spread over these). */
 const VERIFY_INTERVAL_MS = 100;
 
+type Throttled = (partition: number, brokerId: number) => boolean;
+
 export class ReplicaManager {
   readonly brokerId: number;
   /**
@@ -128,6 +136,10 @@ export class ReplicaManager {
   readonly #partitionDeps: PartitionDeps;
   readonly #log: (message: string) => void;
   #closed = false;
+  /** The replication throttles' byte rates (dynamic broker configs; replication-quota.ts). */
+  readonly quotas = new ReplicationQuotas();
+  /** Each topic config's throttled-replica predicates, parsed once per config object. */
+  readonly #throttled = new WeakMap<Record<string, string>, { leader: Throttled; follower: Throttled }>();
 
   constructor(deps: ReplicaManagerDeps) {
     this.#deps = deps;
@@ -148,6 +160,13 @@ export class ReplicaManager {
         backoffMs: fetch.fetchBackoffMs,
         maxBackoffMs: 2_000,
         security: deps.config.interBrokerSecurity,
+        throttle: {
+          quota: this.quotas.follower,
+          throttled: (key) => {
+            const { topic, partition } = parsePartitionKey(key);
+            return this.#throttles(topic)?.follower(partition, this.brokerId) ?? false;
+          },
+        },
       },
       (id) => deps.metadata.brokers.get(id) ?? this.#liveLeaders.get(id),
       this.#log,
@@ -414,6 +433,28 @@ export class ReplicaManager {
    * open logs at once. A topic this broker hosts nothing of is ignored (its logs read the configs
    * when they open).
    */
+  /**
+   * Whether this broker's replica of topic-partition is throttled as a leader (its topic's
+   * leader.replication.throttled.replicas names partition:thisBroker, or is *).
+   */
+  leaderThrottled(topic: string, partition: number): boolean {
+    return this.#throttles(topic)?.leader(partition, this.brokerId) ?? false;
+  }
+
+  #throttles(topic: string): { leader: Throttled; follower: Throttled } | undefined {
+    const configs = this.#topicConfigs.get(topic);
+    if (configs === undefined) return undefined;
+    let throttles = this.#throttled.get(configs);
+    if (!throttles) {
+      throttles = {
+        leader: throttledReplicas(configs[LEADER_THROTTLED_REPLICAS]),
+        follower: throttledReplicas(configs[FOLLOWER_THROTTLED_REPLICAS]),
+      };
+      this.#throttled.set(configs, throttles);
+    }
+    return throttles;
+  }
+
   applyTopicConfigs(topic: string, configs: Record<string, string>): void {
     const known = this.#topicConfigs.get(topic);
     if (known === undefined || stableJson(known) === stableJson(configs)) return;

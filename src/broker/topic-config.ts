@@ -4,6 +4,11 @@
  * refuses unknown names and bad values with INVALID_CONFIG.
  */
 import { parseCleanupPolicy } from "../storage/log-config.ts";
+import {
+  FOLLOWER_THROTTLED_REPLICAS,
+  LEADER_THROTTLED_REPLICAS,
+  throttledReplicasProblem,
+} from "./replication/replication-quota.ts";
 
 interface ConfigSpec {
   defaultValue: string;
@@ -35,6 +40,17 @@ export const TOPIC_CONFIGS: Record<string, ConfigSpec> = {
     defaultValue: "86400000",
     check: integerFrom(0),
     documentation: "How long tombstones survive compaction",
+  },
+  [FOLLOWER_THROTTLED_REPLICAS]: {
+    defaultValue: "",
+    check: throttledReplicasProblem,
+    documentation:
+      "Replicas (partition:broker, or *) whose fetching follower.replication.throttled.rate limits",
+  },
+  [LEADER_THROTTLED_REPLICAS]: {
+    defaultValue: "",
+    check: throttledReplicasProblem,
+    documentation: "Replicas (partition:broker, or *) served at most leader.replication.throttled.rate",
   },
   "max.message.bytes": {
     defaultValue: "1048588",

@@ -15,7 +15,7 @@ import type { Command } from "@commander-js/extra-typings";
 import { withAdmin } from "./admin-session.ts";
 import { CliError, usageError } from "./cli-error.ts";
 import { printJson, withClientOptions } from "./client-options.ts";
-import { integerOption } from "./options.ts";
+import { byteRateOption, integerOption } from "./options.ts";
 import type { Admin } from "../client/admin.ts";
 import { planDrain, type PlannedMove, planReplicationFactor } from "../client/reassignment-plan.ts";
 
@@ -74,10 +74,53 @@ async function waitForMoves(admin: Admin, moves: PlannedMove[], json: boolean): 
   if (terminal) console.error("");
 }
 
+/**
+ * Kafka's reassignment throttle: the moving partitions' current replicas are throttled as
+ * leaders, their new replicas as followers (topic configs *.replication.throttled.replicas),
+ * and every broker involved gets the rate (dynamic broker configs *.replication.throttled.rate).
+ * Returns what to remove once the moves are done.
+ */
+async function setThrottle(admin: Admin, moves: PlannedMove[], rate: number): Promise<() => Promise<void>> {
+  const byTopic = new Map<string, { leaders: string[]; followers: string[] }>();
+  const brokers = new Set<number>();
+  for (const { topic, partition, from, replicas } of moves) {
+    const target = replicas ?? from;
+    const entry = byTopic.get(topic) ?? { leaders: [], followers: [] };
+    entry.leaders.push(...from.map((id) => `${partition}:${id}`));
+    entry.followers.push(...target.filter((id) => !from.includes(id)).map((id) => `${partition}:${id}`));
+    byTopic.set(topic, entry);
+    for (const id of [...from, ...target]) brokers.add(id);
+  }
+  const rates = [LEADER_RATE, FOLLOWER_RATE].map((name) => ({ name, value: String(rate) }));
+  for (const id of brokers) await admin.alterBrokerConfigs(id, rates);
+  for (const [topic, { leaders, followers }] of byTopic) {
+    await admin.alterTopicConfigs(topic, [
+      { name: LEADER_REPLICAS, value: leaders.join(",") },
+      { name: FOLLOWER_REPLICAS, value: followers.join(",") },
+    ]);
+  }
+  return async () => {
+    for (const topic of byTopic.keys()) {
+      await admin.alterTopicConfigs(
+        topic,
+        [LEADER_REPLICAS, FOLLOWER_REPLICAS].map((name) => ({ name, value: null })),
+      );
+    }
+    for (const id of brokers) {
+      await admin.alterBrokerConfigs(id, [LEADER_RATE, FOLLOWER_RATE].map((name) => ({ name, value: null })));
+    }
+  };
+}
+
+const LEADER_RATE = "leader.replication.throttled.rate";
+const FOLLOWER_RATE = "follower.replication.throttled.rate";
+const LEADER_REPLICAS = "leader.replication.throttled.replicas";
+const FOLLOWER_REPLICAS = "follower.replication.throttled.replicas";
+
 async function run(
   admin: Admin,
   moves: PlannedMove[],
-  options: { yes: boolean; wait: boolean; json: boolean; dryRun?: boolean },
+  options: { yes: boolean; wait: boolean; json: boolean; dryRun?: boolean; throttle?: number },
 ): Promise<void> {
   if (moves.length === 0) {
     if (options.json) printJson({ moves: [] });
@@ -90,10 +133,31 @@ async function run(
     return;
   }
   confirm(`move ${moves.length} partition(s)?`, options.yes);
-  await admin.alterPartitionReassignments(
-    moves.map(({ topic, partition, replicas }) => ({ topic, partition, replicas })),
-  );
-  if (options.wait) await waitForMoves(admin, moves, options.json);
+  const unthrottle = options.throttle === undefined
+    ? null
+    : await setThrottle(admin, moves, options.throttle);
+  if (options.throttle !== undefined && !options.json) {
+    console.error(`replication throttled to ${options.throttle} bytes/s for these moves`);
+  }
+  try {
+    await admin.alterPartitionReassignments(
+      moves.map(({ topic, partition, replicas }) => ({ topic, partition, replicas })),
+    );
+  } catch (error) {
+    // Nothing moves: the throttle set for it goes again.
+    await unthrottle?.();
+    throw error;
+  }
+  if (options.wait) {
+    await waitForMoves(admin, moves, options.json);
+    // Done: the throttle goes with the moves (Kafka's tool does this on --verify).
+    await unthrottle?.();
+  } else if (unthrottle !== null && !options.json) {
+    console.error(
+      `the throttle stays until removed: vltava cluster config delete ${LEADER_RATE} ${FOLLOWER_RATE} --broker N ` +
+        `(each broker moved) and vltava topic config delete TOPIC ${LEADER_REPLICAS} ${FOLLOWER_REPLICAS}`,
+    );
+  }
   if (options.json) printJson({ moves, started: true, done: options.wait });
   else console.log(options.wait ? "done" : "started (follow it with: vltava topic reassign --list)");
 }
@@ -108,6 +172,11 @@ export function registerMoveCommands(topic: Command, cluster: Command): void {
       .option("--cancel", "cancel the partition's reassignment in progress", false)
       .option("--list", "list the reassignments in progress", false)
       .option("--yes", "do not ask before moving", false)
+      .option(
+        "--throttle <rate>",
+        "limit the copy to this many bytes/s, e.g. 10MB (removed when done)",
+        byteRateOption,
+      )
       .option("--no-wait", "return once the move started"),
   ).action(async (name, options) => {
     await withAdmin(options, name, async (admin) => {
@@ -153,7 +222,12 @@ export function registerMoveCommands(topic: Command, cluster: Command): void {
           ? printJson({ cancelled: move })
           : console.log(`${name}-${options.partition}: reassignment cancelled`);
       }
-      await run(admin, [move as PlannedMove], { yes: options.yes, wait: options.wait, json: options.json });
+      await run(admin, [move as PlannedMove], {
+        yes: options.yes,
+        wait: options.wait,
+        json: options.json,
+        throttle: options.throttle,
+      });
     });
   });
 
@@ -164,6 +238,11 @@ export function registerMoveCommands(topic: Command, cluster: Command): void {
       .option("--partitions <n>", "the new, larger partition count", integerOption(1, 100_000))
       .option("--replication-factor <n>", "the new replication factor", integerOption(1, 1000))
       .option("--yes", "do not ask before moving replicas", false)
+      .option(
+        "--throttle <rate>",
+        "limit the copy to this many bytes/s, e.g. 10MB (removed when done)",
+        byteRateOption,
+      )
       .option("--no-wait", "return once the moves started"),
   ).action(async (name, options) => {
     if ((options.partitions === undefined) === (options.replicationFactor === undefined)) {
@@ -193,7 +272,12 @@ export function registerMoveCommands(topic: Command, cluster: Command): void {
         }
         throw error;
       }
-      await run(admin, moves, { yes: options.yes, wait: options.wait, json: options.json });
+      await run(admin, moves, {
+        yes: options.yes,
+        wait: options.wait,
+        json: options.json,
+        throttle: options.throttle,
+      });
     });
   });
 
@@ -203,6 +287,11 @@ export function registerMoveCommands(topic: Command, cluster: Command): void {
       .argument("<broker>", "broker id", integerOption(0))
       .option("--dry-run", "show the moves, move nothing", false)
       .option("--yes", "do not ask before moving", false)
+      .option(
+        "--throttle <rate>",
+        "limit the copy to this many bytes/s, e.g. 10MB (removed when done)",
+        byteRateOption,
+      )
       .option("--no-wait", "return once the moves started"),
   ).action(async (brokerId, options) => {
     await withAdmin(options, undefined, async (admin) => {
@@ -226,6 +315,7 @@ export function registerMoveCommands(topic: Command, cluster: Command): void {
         wait: options.wait,
         json: options.json,
         dryRun: options.dryRun,
+        throttle: options.throttle,
       });
     });
   });

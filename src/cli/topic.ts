@@ -13,6 +13,7 @@ import type { Command } from "@commander-js/extra-typings";
 import { registerCommands } from "./program.ts";
 import { withAdmin } from "./admin-session.ts";
 import { registerMoveCommands } from "./reassign.ts";
+import { keyValuePairs, registerClusterConfigCommands } from "./cluster-config.ts";
 import { CliError, usageError } from "./cli-error.ts";
 import { integerOption } from "./options.ts";
 import { printJson, withClientOptions } from "./client-options.ts";
@@ -197,8 +198,11 @@ registerCommands((program) => {
     console.log(`${elected} leader(s) moved, ${results.length - elected} left as they were`);
   });
 
-  const cluster = program.command("cluster").description("inspect the cluster, drain a broker");
+  const cluster = program.command("cluster").description(
+    "inspect the cluster, drain a broker, change dynamic broker configs",
+  );
   registerMoveCommands(topic, cluster);
+  registerClusterConfigCommands(cluster);
   withClientOptions(
     cluster.command("describe")
       .description("show brokers and the controller")
@@ -281,11 +285,7 @@ function registerConfigCommands(topic: Command): void {
       .argument("<topic>", "topic name")
       .argument("<key=value...>", "configs to set"),
   ).action(async (name, pairs: string[], options) => {
-    const changes = pairs.map((pair) => {
-      const at = pair.indexOf("=");
-      if (at <= 0) throw usageError(`expected KEY=VALUE, got "${pair}"`);
-      return { name: pair.slice(0, at), value: pair.slice(at + 1) };
-    });
+    const changes = keyValuePairs(pairs);
     await withAdmin(options, name, (admin) => admin.alterTopicConfigs(name, changes));
     if (options.json) {
       printJson({ topic: name, set: Object.fromEntries(changes.map((c) => [c.name, c.value])) });

@@ -97,6 +97,20 @@ export interface TopicConfigEntry {
   override: boolean;
 }
 
+/** One broker config as DescribeConfigs reports it, with where its value comes from. */
+export interface BrokerConfigEntry {
+  name: string;
+  value: string | null;
+  source: "broker" | "default for every broker" | "static" | "default" | "unknown";
+}
+
+const BROKER_CONFIG_SOURCES: Record<number, BrokerConfigEntry["source"]> = {
+  [ConfigSource.dynamicBrokerConfig]: "broker",
+  [ConfigSource.dynamicDefaultBrokerConfig]: "default for every broker",
+  [ConfigSource.staticBrokerConfig]: "static",
+  [ConfigSource.defaultConfig]: "default",
+};
+
 /** One partition's outcome of electLeaders: errorCode 0 = elected. */
 export interface ElectionResult {
   topic: string;
@@ -268,33 +282,8 @@ export class Admin {
 
   /** A topic's configs: every known one with its effective value, overrides marked. */
   async describeTopicConfigs(topic: string): Promise<TopicConfigEntry[]> {
-    await this.cluster.refreshMetadata([]);
-    const connection = await this.cluster.anyConnection();
-    const version = connection.versionFor(ApiKey.DescribeConfigs);
-    const response = await connection.request(
-      ApiKey.DescribeConfigs,
-      version,
-      (w) =>
-        writeDescribeConfigsRequest(w, version, {
-          resources: [{
-            resourceType: ConfigResourceType.topic,
-            resourceName: topic,
-            configurationKeys: null,
-          }],
-        }),
-      (r) => readDescribeConfigsResponse(r, version),
-    );
-    const [result] = response.results;
-    if (result === undefined) {
-      throw new KafkaError(ErrorCode.UNKNOWN_SERVER_ERROR, `topic "${topic}": no answer`);
-    }
-    if (result.errorCode !== ErrorCode.NONE) {
-      throw new KafkaError(
-        result.errorCode,
-        `topic "${topic}"${result.errorMessage ? `: ${result.errorMessage}` : ""}`,
-      );
-    }
-    return result.configs.map((config) => ({
+    const configs = await this.#describeConfigs(ConfigResourceType.topic, topic, `topic "${topic}"`, null);
+    return configs.map((config) => ({
       name: config.name,
       value: config.value,
       override: config.configSource === ConfigSource.dynamicTopicConfig,
@@ -302,11 +291,83 @@ export class Admin {
   }
 
   /**
+   * A broker's configs as it reports them (static ones and the dynamic ones with where each
+   * comes from), or with broker null the dynamic defaults every broker shares.
+   */
+  async describeBrokerConfigs(broker: number | null): Promise<BrokerConfigEntry[]> {
+    const what = broker === null ? "the broker default" : `broker ${broker}`;
+    const configs = await this.#describeConfigs(
+      ConfigResourceType.broker,
+      broker === null ? "" : String(broker),
+      what,
+      broker,
+    );
+    return configs.map((config) => ({
+      name: config.name,
+      value: config.value,
+      source: BROKER_CONFIG_SOURCES[config.configSource ?? ConfigSource.unknown] ?? "unknown",
+    }));
+  }
+
+  async #describeConfigs(resourceType: number, resourceName: string, what: string, via: number | null) {
+    await this.cluster.refreshMetadata([]);
+    // A broker describes its own configs: ask that one.
+    const connection = via === null
+      ? await this.cluster.anyConnection()
+      : await this.cluster.connectionTo(via);
+    const version = connection.versionFor(ApiKey.DescribeConfigs);
+    const response = await connection.request(
+      ApiKey.DescribeConfigs,
+      version,
+      (w) =>
+        writeDescribeConfigsRequest(w, version, {
+          resources: [{ resourceType, resourceName, configurationKeys: null }],
+        }),
+      (r) => readDescribeConfigsResponse(r, version),
+    );
+    const [result] = response.results;
+    if (result === undefined) {
+      throw new KafkaError(ErrorCode.UNKNOWN_SERVER_ERROR, `${what}: no answer`);
+    }
+    if (result.errorCode !== ErrorCode.NONE) {
+      throw new KafkaError(
+        result.errorCode,
+        `${what}${result.errorMessage ? `: ${result.errorMessage}` : ""}`,
+      );
+    }
+    return result.configs;
+  }
+
+  /**
    * Change some of a topic's configs live (IncrementalAlterConfigs), leaving the others; the
    * brokers apply them without a restart. Throws INVALID_CONFIG with the reason for a bad one
    * (nothing is changed then).
    */
-  async alterTopicConfigs(topic: string, changes: TopicConfigChange[]): Promise<void> {
+  alterTopicConfigs(topic: string, changes: TopicConfigChange[]): Promise<void> {
+    return this.#alterConfigs(ConfigResourceType.topic, topic, `topic "${topic}"`, changes);
+  }
+
+  /**
+   * Change dynamic broker configs live (IncrementalAlterConfigs on a BROKER resource): one
+   * broker's, or with broker null the default every broker without its own value uses. A null
+   * value deletes the entry.
+   */
+  alterBrokerConfigs(broker: number | null, changes: TopicConfigChange[]): Promise<void> {
+    const what = broker === null ? "the broker default" : `broker ${broker}`;
+    return this.#alterConfigs(
+      ConfigResourceType.broker,
+      broker === null ? "" : String(broker),
+      what,
+      changes,
+    );
+  }
+
+  async #alterConfigs(
+    resourceType: number,
+    resourceName: string,
+    what: string,
+    changes: TopicConfigChange[],
+  ): Promise<void> {
     await this.cluster.refreshMetadata([]);
     const connection = await this.cluster.anyConnection();
     const version = connection.versionFor(ApiKey.IncrementalAlterConfigs);
@@ -316,8 +377,8 @@ export class Admin {
       (w) =>
         writeIncrementalAlterConfigsRequest(w, version, {
           resources: [{
-            resourceType: ConfigResourceType.topic,
-            resourceName: topic,
+            resourceType,
+            resourceName,
             configs: changes.map(({ name, value }) => ({
               name,
               operation: value === null ? ConfigOperation.delete : ConfigOperation.set,
@@ -332,7 +393,7 @@ export class Admin {
       if (result.errorCode !== ErrorCode.NONE) {
         throw new KafkaError(
           result.errorCode,
-          `topic "${topic}"${result.errorMessage ? `: ${result.errorMessage}` : ""}`,
+          `${what}${result.errorMessage ? `: ${result.errorMessage}` : ""}`,
         );
       }
     }

@@ -41,8 +41,12 @@ Deno.test({
       assert.deepEqual(after.partitions[0].replicas, target);
 
       await admin.createPartitions({ topicPartitions: [{ topic: "js-move", count: 3 }] });
-      const metadata = await admin.fetchTopicMetadata({ topics: ["js-move"] });
-      assert.equal(metadata.topics[0].partitions.length, 3);
+      // The brokers learn of the new partitions from the controller's UpdateMetadata, after it
+      // wrote their states: asynchronously, as in Kafka.
+      await eventually("3 partitions in the metadata", async () => {
+        const metadata = await admin.fetchTopicMetadata({ topics: ["js-move"] });
+        return metadata.topics[0].partitions.length === 3;
+      });
     } finally {
       await admin.disconnect();
     }

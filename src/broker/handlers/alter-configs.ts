@@ -4,7 +4,9 @@
  * them (INVALID_CONFIG with the reason, nothing written), then written compare-and-set with a
  * change notification (config-entity-store.ts); every broker applies them live on the
  * notification. Any broker answers (the coordinator is the one place written), as in Kafka's
- * ZooKeeper mode. Broker resources have no dynamic configs yet: INVALID_CONFIG says so.
+ * ZooKeeper mode. Broker resources ("" = every broker's default, or a broker id) take the dynamic
+ * broker configs (dynamic-broker-config.ts), stored in /config/brokers/<id | <default>> and
+ * applied live the same way; other broker configs get INVALID_CONFIG naming the dynamic ones.
  */
 import { ApiKey } from "../../kafka/api-keys.ts";
 import {
@@ -26,7 +28,9 @@ import type { RequestContext, RequestHandler } from "../connection.ts";
 import { allowed, clusterAllowed } from "../authorization.ts";
 import { AclOperation, ResourceType } from "../../kafka/acl.ts";
 import { TOPIC_CONFIGS, topicConfigValue, validateTopicConfigs } from "../topic-config.ts";
+import { brokerEntityName, DYNAMIC_BROKER_CONFIGS, validateBrokerConfigs } from "../dynamic-broker-config.ts";
 import { serverError } from "./common.ts";
+import type { ConfigEntity } from "../zk-layout.ts";
 
 /** Topic configs whose value is a comma-separated list (APPEND and SUBTRACT apply). */
 const LIST_CONFIGS = new Set(["cleanup.policy"]);
@@ -48,7 +52,7 @@ export function alterConfigsHandler(context: BrokerContext): RequestHandler {
     const changes = request.resources.map((resource) => ({
       resourceType: resource.resourceType,
       resourceName: resource.resourceName,
-      change: replaceAll(resource.configs),
+      change: replaceAll(resource.configs, rulesFor(resource.resourceType)),
     }));
     const responses = await applyPermitted(context, request_, changes, request.validateOnly);
     return (writer) => writeAlterConfigsResponse(writer, version, { throttleTimeMs: 0, responses });
@@ -63,7 +67,7 @@ export function incrementalAlterConfigsHandler(context: BrokerContext): RequestH
     const changes = request.resources.map((resource) => ({
       resourceType: resource.resourceType,
       resourceName: resource.resourceName,
-      change: entryByEntry(resource.configs),
+      change: entryByEntry(resource.configs, rulesFor(resource.resourceType)),
     }));
     const responses = await applyPermitted(context, request_, changes, request.validateOnly);
     return (writer) =>
@@ -71,23 +75,46 @@ export function incrementalAlterConfigsHandler(context: BrokerContext): RequestH
   };
 }
 
+/** What a resource type's overrides may hold. */
+interface Rules {
+  /** Why the overrides are refused, or null. */
+  validate: (config: Record<string, string>) => string | null;
+  /** Why this key is refused, or null. */
+  unknown: (name: string) => string | null;
+}
+
+const TOPIC_RULES: Rules = {
+  validate: validateTopicConfigs,
+  unknown: (name) => TOPIC_CONFIGS[name] === undefined ? `Unknown topic config ${name}` : null,
+};
+
+const BROKER_RULES: Rules = {
+  validate: validateBrokerConfigs,
+  unknown: (name) =>
+    DYNAMIC_BROKER_CONFIGS[name] === undefined ? validateBrokerConfigs({ [name]: "" }) : null,
+};
+
+const rulesFor = (resourceType: number) =>
+  resourceType === ConfigResourceType.broker ? BROKER_RULES : TOPIC_RULES;
+
 /** AlterConfigs: the entries given become the overrides (a null value drops the entry). */
-function replaceAll(entries: { name: string; value: string | null }[]): Change {
+function replaceAll(entries: { name: string; value: string | null }[], rules: Rules): Change {
   return () => {
     const next: Record<string, string> = {};
     for (const { name, value } of entries) {
       if (value !== null) next[name] = value;
     }
-    return validateTopicConfigs(next) ?? next;
+    return rules.validate(next) ?? next;
   };
 }
 
 /** IncrementalAlterConfigs: SET, DELETE, APPEND, SUBTRACT applied to the stored overrides. */
-function entryByEntry(entries: IncrementalConfigEntry[]): Change {
+function entryByEntry(entries: IncrementalConfigEntry[], rules: Rules): Change {
   return (current) => {
     const next = { ...current };
     for (const { name, operation, value } of entries) {
-      if (TOPIC_CONFIGS[name] === undefined) return `Unknown topic config ${name}`;
+      const unknown = rules.unknown(name);
+      if (unknown !== null) return unknown;
       if (operation === ConfigOperation.delete) {
         delete next[name];
         continue;
@@ -107,7 +134,7 @@ function entryByEntry(entries: IncrementalConfigEntry[]): Change {
         return `Unknown config operation ${operation} for ${name}`;
       }
     }
-    return validateTopicConfigs(next) ?? next;
+    return rules.validate(next) ?? next;
   };
 }
 
@@ -162,7 +189,14 @@ async function applyChanges(
       return result(ErrorCode.INVALID_REQUEST, `Resource ${resourceName} is named more than once`);
     }
     if (resourceType === ConfigResourceType.broker) {
-      return result(ErrorCode.INVALID_CONFIG, "This broker has no dynamically changeable broker configs");
+      const name = brokerEntityName(resourceName);
+      if (name === null) {
+        return result(
+          ErrorCode.INVALID_REQUEST,
+          `Broker resource "${resourceName}" is neither a broker id nor ""`,
+        );
+      }
+      return await alter({ type: "brokers", name }, change, validateOnly, result);
     }
     if (resourceType !== ConfigResourceType.topic) {
       return result(ErrorCode.INVALID_REQUEST, `Unsupported resource type ${resourceType}`);
@@ -170,19 +204,23 @@ async function applyChanges(
     if (!context.metadata.topics.has(resourceName)) {
       return result(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `Topic ${resourceName} does not exist`);
     }
+    return await alter({ type: "topics", name: resourceName }, change, validateOnly, result);
+  }));
+
+  async function alter(
+    entity: ConfigEntity,
+    change: Change,
+    validateOnly: boolean,
+    result: (errorCode: number, errorMessage: string | null) => AlterConfigsResourceResult,
+  ): Promise<AlterConfigsResourceResult> {
     try {
-      const refused = await alterEntityConfig(
-        context.coordination,
-        { type: "topics", name: resourceName },
-        change,
-        validateOnly,
-      );
+      const refused = await alterEntityConfig(context.coordination, entity, change, validateOnly);
       return refused === null ? result(0, null) : result(ErrorCode.INVALID_CONFIG, refused);
     } catch (error) {
       const { errorCode, errorMessage } = serverError(error);
       return result(errorCode, errorMessage);
     }
-  }));
+  }
 }
 
 /** The two handlers by API key, for the broker's handler table. */

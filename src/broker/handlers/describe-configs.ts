@@ -1,9 +1,11 @@
 /**
  * DescribeConfigs: topic resources (type 2) list every topic config with its effective value,
  * marking overrides (source 1, TOPIC_CONFIG) and defaults (source 5, DEFAULT_CONFIG); broker
- * resources (type 4) list the broker's own settings read-only. Topic overrides are read from the
- * coordinator for each request (one read per topic, all in flight together), so an answer shows
- * what is stored now.
+ * resources (type 4) list the broker's own settings read-only and its dynamic configs (source 2,
+ * DYNAMIC_BROKER_CONFIG, or 3, DYNAMIC_DEFAULT_BROKER_CONFIG, when the value is the default
+ * every broker shares); the resource "" lists those defaults alone. Overrides are read from the
+ * coordinator for each request (one read per entity, all in flight together), so an answer
+ * shows what is stored now.
  */
 import {
   readDescribeConfigsRequest,
@@ -15,11 +17,19 @@ import { AclOperation, ResourceType } from "../../kafka/acl.ts";
 import type { BrokerContext } from "../broker-context.ts";
 import type { RequestHandler } from "../connection.ts";
 import { TOPIC_CONFIGS } from "../topic-config.ts";
+import { readEntityConfig } from "../config-entity-store.ts";
+import {
+  DEFAULT_BROKER_ENTITY,
+  DYNAMIC_BROKER_CONFIGS,
+  effectiveBrokerConfig,
+} from "../dynamic-broker-config.ts";
 import { decodeTopicConfig, topicConfigPath } from "../zk-layout.ts";
 
 const TOPIC_RESOURCE = 2;
 const BROKER_RESOURCE = 4;
 const SOURCE_TOPIC = 1;
+const SOURCE_DYNAMIC_BROKER = 2;
+const SOURCE_DYNAMIC_DEFAULT = 3;
 const SOURCE_STATIC_BROKER = 4;
 const SOURCE_DEFAULT = 5;
 /** ConfigType STRING (v3 field). */
@@ -51,6 +61,8 @@ export function describeConfigsHandler(context: BrokerContext): RequestHandler {
           ),
       ),
     );
+    const wantsBroker = request.resources.some((resource) => resource.resourceType === BROKER_RESOURCE);
+    const dynamic = wantsBroker ? await dynamicBrokerConfigs(context) : null;
     const results = request.resources.map((resource) => {
       const base = { resourceType: resource.resourceType, resourceName: resource.resourceName };
       // DescribeConfigs on the topic, or on the cluster for broker configs (as Kafka).
@@ -87,8 +99,12 @@ export function describeConfigsHandler(context: BrokerContext): RequestHandler {
             spec.documentation,
           );
         });
+      } else if (resource.resourceType === BROKER_RESOURCE && resource.resourceName === "") {
+        entries = Object.entries(dynamic!.defaults).map(([name, value]) =>
+          entry(name, value, false, SOURCE_DYNAMIC_DEFAULT, DYNAMIC_BROKER_CONFIGS[name]?.documentation ?? "")
+        );
       } else if (resource.resourceType === BROKER_RESOURCE) {
-        if (resource.resourceName !== "" && resource.resourceName !== String(context.config.brokerId)) {
+        if (resource.resourceName !== String(context.config.brokerId)) {
           return {
             ...base,
             errorCode: ErrorCode.INVALID_REQUEST,
@@ -96,7 +112,19 @@ export function describeConfigsHandler(context: BrokerContext): RequestHandler {
             configs: [],
           };
         }
-        entries = brokerEntries(context);
+        const { own, defaults } = dynamic!;
+        entries = [
+          ...brokerEntries(context),
+          ...Object.entries(effectiveBrokerConfig(own, defaults)).map(([name, value]) =>
+            entry(
+              name,
+              value,
+              false,
+              name in own ? SOURCE_DYNAMIC_BROKER : SOURCE_DYNAMIC_DEFAULT,
+              DYNAMIC_BROKER_CONFIGS[name]?.documentation ?? "",
+            )
+          ),
+        ];
       } else {
         return {
           ...base,
@@ -149,6 +177,15 @@ function brokerEntries(context: BrokerContext): ConfigEntry[] {
     ["log.dirs", c.dataDir],
   ];
   return settings.map(([name, value]) => entry(name, value, true, SOURCE_STATIC_BROKER, ""));
+}
+
+/** This broker's stored dynamic configs and the defaults every broker shares. */
+async function dynamicBrokerConfigs(context: BrokerContext) {
+  const [own, defaults] = await Promise.all([
+    readEntityConfig(context.coordination, { type: "brokers", name: String(context.config.brokerId) }),
+    readEntityConfig(context.coordination, { type: "brokers", name: DEFAULT_BROKER_ENTITY }),
+  ]);
+  return { own: own.config, defaults: defaults.config };
 }
 
 /** A topic's stored overrides ({} when it has none). */

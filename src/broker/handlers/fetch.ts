@@ -184,8 +184,23 @@ function readOnce(
         ? lastStableOffset
         : highWatermark;
       let records: Uint8Array = EMPTY;
+      // A throttled partition's out-of-sync follower (a reassignment's copy) gets nothing while the
+      // leader's rate is spent; in-sync followers are never held back (as Kafka).
+      const throttled = isFollower && !partition.isr.includes(replicaId) &&
+        context.replicas.leaderThrottled(topic.topic, wanted.partition);
+      if (throttled && context.replicas.quotas.leader.delayMs() > 0) {
+        partitions.push(answer(0, highWatermark, partition.logStartOffset, EMPTY, lastStableOffset, []));
+        continue;
+      }
       if (wanted.fetchOffset < maxOffset && (budget > 0 || totalBytes === 0)) {
-        const limit = Math.max(1, Math.min(wanted.partitionMaxBytes, budget));
+        const limit = Math.max(
+          1,
+          Math.min(
+            wanted.partitionMaxBytes,
+            budget,
+            throttled ? context.replicas.quotas.leader.available() : Infinity,
+          ),
+        );
         try {
           records = partition.read(wanted.fetchOffset, limit, maxOffset);
         } catch (error) {
@@ -200,6 +215,7 @@ function readOnce(
         if (totalBytes > 0 && records.length > budget) records = EMPTY;
         budget -= records.length;
         totalBytes += records.length;
+        if (throttled) context.replicas.quotas.leader.record(records.length);
       }
       const aborted = readCommitted && !isFollower && records.length > 0
         ? partition.abortedTransactions(wanted.fetchOffset, maxOffset).map((t) => ({

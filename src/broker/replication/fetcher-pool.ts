@@ -17,6 +17,7 @@ export type FetcherSettings = Pick<
   | "backoffMs"
   | "maxBackoffMs"
   | "security"
+  | "throttle"
 >;
 
 export class FetcherPool {

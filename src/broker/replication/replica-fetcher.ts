@@ -15,6 +15,7 @@
  * who leads; not-leader and unknown (newer) epoch answers — the leader has not heard of its
  * leadership yet — retry after a backoff.
  */
+import type { ByteRateQuota } from "./replication-quota.ts";
 import { Connection } from "../../client/connection.ts";
 import type { ClientSecurity } from "../../client/security.ts";
 import { ApiKey } from "../../kafka/api-keys.ts";
@@ -79,6 +80,11 @@ export interface ReplicaFetcherOptions {
   log: (message: string) => void;
   /** How to reach the leader's inter-broker listener (TLS, SASL); default PLAINTEXT. */
   security?: ClientSecurity;
+  /**
+   * The follower replication throttle: partitions `throttled` names fetch only while `quota`
+   * has bytes left (follower.replication.throttled.rate); the others are never held back.
+   */
+  throttle?: { quota: ByteRateQuota; throttled: (key: string) => boolean };
 }
 
 export class ReplicaFetcher {
@@ -155,7 +161,9 @@ export class ReplicaFetcher {
         const connection = await this.#connect();
         const truncating = ready.filter((t) => t.phase === "truncate");
         if (truncating.length > 0) await this.#truncate(connection, truncating);
-        const fetching = ready.filter((t) => t.phase === "fetch" && this.#targets.get(t.followed.key) === t);
+        const fetching = this.#unthrottled(
+          ready.filter((t) => t.phase === "fetch" && this.#targets.get(t.followed.key) === t),
+        );
         if (fetching.length > 0) await this.#fetch(connection, fetching);
         this.#failures = 0;
       } catch (error) {
@@ -190,6 +198,19 @@ export class ReplicaFetcher {
       security: this.#options.security,
     });
     return this.#connection;
+  }
+
+  /** The targets that may fetch now; throttled ones over the rate wait until it allows them. */
+  #unthrottled(targets: Target[]): Target[] {
+    const throttle = this.#options.throttle;
+    if (!throttle || targets.length === 0) return targets;
+    const delayMs = throttle.quota.delayMs();
+    if (delayMs === 0) return targets;
+    return targets.filter((target) => {
+      if (!throttle.throttled(target.followed.key)) return true;
+      target.notBeforeMs = Date.now() + delayMs;
+      return false;
+    });
   }
 
   #backoff(target: Target): void {
@@ -295,6 +316,9 @@ export class ReplicaFetcher {
         }
         const records = answer.records;
         if (records && records.length > 0) {
+          if (this.#options.throttle?.throttled(target.followed.key)) {
+            this.#options.throttle.quota.record(records.length);
+          }
           try {
             log.appendAsFollower(records);
           } catch (error) {
