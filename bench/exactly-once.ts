@@ -7,12 +7,12 @@
  *   `idempotent: false`, each run twice, alternating, on fresh topics;
  * - the project's Consumer reading the idempotent topic with read_committed against
  *   read_uncommitted (no transaction open: the cost of the isolation level itself), alternating,
- *   twice.
- *
- * - transactions of 10 and of 1,000 records (kafkajs 2.2.4's transactional producer: each one
- *   AddPartitionsToTxn, one Produce of the records, EndTxn with its markers) against the same kafkajs
- *   producer idempotent without transactions sending the same batches (the project's Producer has no
- *   transaction API yet); records/s and transactions/s.
+ *   twice;
+ * - transactions of 10 and of 1,000 records, one after the other on one partition (each:
+ *   AddPartitionsToTxn, the records with acks=all, EndTxn with its markers), by the project's
+ *   Producer (`producer.transaction(...)`) and by kafkajs 2.2.4's transactional producer, each next
+ *   to the same producer idempotent without transactions sending the same batches and waiting for
+ *   each; records/s and transactions (batches)/s.
  */
 import { Kafka, logLevel } from "kafkajs";
 import { Consumer } from "../src/client/consumer.ts";
@@ -34,6 +34,42 @@ interface Row {
 
 /** Transactions per run: enough to last a few seconds at either size. */
 const TRANSACTIONS: Record<number, number> = { 10: 300, 1000: 40 };
+
+/** The project's Producer sending `count` batches of `size` records to partition 0, in a transaction each or not. */
+async function producerBatches(
+  bootstrap: string,
+  topic: string,
+  size: number,
+  count: number,
+  transactional: boolean,
+): Promise<Row> {
+  await using producer = new Producer({
+    bootstrap,
+    acks: "all",
+    ...(transactional ? { transactionalId: `bench-${topic}` } : {}),
+  });
+  await producer.connect([topic]);
+  const value = new Uint8Array(VALUE_BYTES).fill(0x61);
+  const batch = async () => {
+    for (let i = 0; i < size; i++) {
+      if (!producer.produce({ topic, partition: 0, value })) await producer.waitForSpace();
+    }
+    await producer.flush();
+  };
+  const started = performance.now();
+  for (let i = 0; i < count; i++) {
+    if (transactional) await producer.transaction(batch);
+    else await batch();
+  }
+  return {
+    name: `Producer ${transactional ? "transactions" : "idempotent batches"} of ${
+      size.toLocaleString("en-US")
+    }`,
+    records: size * count,
+    seconds: (performance.now() - started) / 1000,
+    transactions: count,
+  };
+}
 
 /** kafkajs sending `count` batches of `size` records to partition 0, in a transaction each or not. */
 async function kafkajsBatches(
@@ -127,12 +163,16 @@ export async function run(): Promise<void> {
   });
   for (const size of [10, 1000]) {
     for (const round of [1, 2]) {
-      for (const transactional of [true, false]) {
-        const topic = `eos-${transactional ? "txn" : "batch"}-${size}-${round}`;
-        await createAssignedTopic(admin, topic, [[1, 2, 3]], { "min.insync.replicas": "2" });
-        await waitForIsr(admin, topic, 0, [1, 2, 3]);
-        const row = await kafkajsBatches(kafka, topic, size, TRANSACTIONS[size], transactional);
-        rows.push({ ...row, name: `${row.name} (round ${round})` });
+      for (const client of ["vltava", "kafkajs"] as const) {
+        for (const transactional of [true, false]) {
+          const topic = `eos-${client}-${transactional ? "txn" : "batch"}-${size}-${round}`;
+          await createAssignedTopic(admin, topic, [[1, 2, 3]], { "min.insync.replicas": "2" });
+          await waitForIsr(admin, topic, 0, [1, 2, 3]);
+          const row = client === "vltava"
+            ? await producerBatches(cluster.bootstrap, topic, size, TRANSACTIONS[size], transactional)
+            : await kafkajsBatches(kafka, topic, size, TRANSACTIONS[size], transactional);
+          rows.push({ ...row, name: `${row.name} (round ${round})` });
+        }
       }
     }
   }
