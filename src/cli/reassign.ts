@@ -17,10 +17,33 @@ import { CliError, usageError } from "./cli-error.ts";
 import { printJson, withClientOptions } from "./client-options.ts";
 import { byteRateOption, integerOption } from "./options.ts";
 import type { Admin } from "../client/admin.ts";
-import { planDrain, type PlannedMove, planReplicationFactor } from "../client/reassignment-plan.ts";
+import {
+  planDrain,
+  type PlannedMove,
+  planRebalance,
+  planReplicationFactor,
+} from "../client/reassignment-plan.ts";
 
 /** How often the wait asks the controller what is still moving. */
 const POLL_INTERVAL_MS = 500;
+
+/** A plan, or the planner's RangeError as a one-line CLI error starting with `what`. */
+function planned(what: string, plan: () => PlannedMove[]): PlannedMove[] {
+  try {
+    return plan();
+  } catch (error) {
+    if (error instanceof RangeError) throw new CliError(`${what}: ${error.message}`);
+    throw error;
+  }
+}
+
+function brokerList(value: string): number[] {
+  const ids = value.split(",").map((part) => part.trim());
+  if (ids.some((id) => !/^\d+$/.test(id))) {
+    throw usageError(`--brokers expects broker ids like 1,2,3, got "${value}"`);
+  }
+  return ids.map(Number);
+}
 
 function replicaList(value: string): number[] {
   const ids = value.split(",").map((part) => part.trim());
@@ -301,15 +324,7 @@ export function registerMoveCommands(topic: Command, cluster: Command): void {
         throw new CliError(`broker ${brokerId} is not live (live: ${live.join(", ")})`);
       }
       const topics = await admin.describeTopics(await admin.listTopics({ includeInternal: true }));
-      let moves: PlannedMove[];
-      try {
-        moves = planDrain(brokerId, topics, live);
-      } catch (error) {
-        if (error instanceof RangeError) {
-          throw new CliError(`cannot drain broker ${brokerId}: ${error.message}`);
-        }
-        throw error;
-      }
+      const moves = planned(`cannot drain broker ${brokerId}`, () => planDrain(brokerId, topics, live));
       await run(admin, moves, {
         yes: options.yes,
         wait: options.wait,
@@ -317,6 +332,54 @@ export function registerMoveCommands(topic: Command, cluster: Command): void {
         dryRun: options.dryRun,
         throttle: options.throttle,
       });
+    });
+  });
+
+  withClientOptions(
+    cluster.command("rebalance")
+      .description("spread replicas and preferred leaders evenly over the brokers (by reassignment)")
+      .option(
+        "--brokers <ids>",
+        "the brokers to spread over, e.g. 1,2,3,4 (default: every live one)",
+        brokerList,
+      )
+      .option("--dry-run", "show the moves, move nothing", false)
+      .option("--yes", "do not ask before moving", false)
+      .option(
+        "--throttle <rate>",
+        "limit the copy to this many bytes/s, e.g. 10MB (removed when done)",
+        byteRateOption,
+      )
+      .option("--no-wait", "return once the moves started"),
+  ).action(async (options) => {
+    await withAdmin(options, undefined, async (admin) => {
+      const live = (await admin.describeCluster()).brokers.map((b) => b.nodeId);
+      const brokers = options.brokers ?? live;
+      const dead = brokers.filter((id) => !live.includes(id));
+      if (dead.length > 0) {
+        throw new CliError(`broker(s) ${dead.join(", ")} not live (live: ${live.join(", ")})`);
+      }
+      const topics = await admin.describeTopics(await admin.listTopics({ includeInternal: true }));
+      const moves = planned("cannot rebalance", () => planRebalance(topics, brokers));
+      await run(admin, moves, {
+        yes: options.yes,
+        wait: options.wait,
+        json: options.json,
+        dryRun: options.dryRun,
+        throttle: options.throttle,
+      });
+      if (!options.wait || options.dryRun || moves.length === 0) return;
+      // The moves are done; leadership follows the new preferred replicas now, not at the next
+      // automatic check.
+      const elected = await admin.electLeaders(
+        "preferred",
+        moves.map(({ topic, partition }) => ({ topic, partition })),
+      );
+      if (!options.json) {
+        console.log(
+          `${elected.filter((r) => r.errorCode === 0).length} leader(s) moved to their preferred replicas`,
+        );
+      }
     });
   });
 }

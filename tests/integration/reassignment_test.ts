@@ -1,6 +1,7 @@
 /**
  * Moving replicas on a live cluster (issue 12), with real processes: a 4th broker joins and a
- * partition moves onto it, then `cluster drain 3` empties broker 3, all while an acks=all
+ * partition moves onto it, then `cluster drain 3` empties broker 3 and `cluster rebalance`
+ * evens the replicas over brokers 1, 2 and 4, all while an acks=all
  * producer writes; nothing acknowledged is lost, the moved replicas are byte-identical to their
  * leaders', the removed replicas' logs are deleted, and broker 3 then stops with no partition
  * under-replicated. A reassignment held up by a frozen target is listed and cancelled back to
@@ -63,6 +64,15 @@ Deno.test({
       const moved = acknowledged.length;
       result = await runCli(["cluster", "drain", "3", "--yes", ...b]);
       assert.equal(result.code, 0, result.stderr);
+      // Then an even spread over the brokers that stay: shown first, then done.
+      const rebalance = ["cluster", "rebalance", "--brokers", "1,2,4"];
+      result = await runCli([...rebalance, "--dry-run", "--json", ...b]);
+      assert.equal(result.code, 0, result.stderr);
+      const planned = JSON.parse(result.stdout);
+      assert.equal(planned.started, false);
+      result = await runCli([...rebalance, "--yes", ...b]);
+      assert.equal(result.code, 0, result.stderr);
+      assert.match(result.stdout, planned.moves.length > 0 ? /done/ : /nothing to move/);
       await eventually("more records after the moves", () => acknowledged.length > moved + 50);
     } finally {
       producing = false;
@@ -77,8 +87,11 @@ Deno.test({
         assert.ok(!p.replicas.includes(3), `${topic.name}-${p.partition} left on 3`);
       }
     }
+    const spread = [1, 2, 4].map((id) =>
+      topics.flatMap((topic) => topic.partitions).filter((p) => p.replicas.includes(id)).length
+    );
+    assert.ok(Math.max(...spread) - Math.min(...spread) <= 1, `replicas on brokers 1, 2, 4: ${spread}`);
     const [flow] = await admin.describeTopics(["flow"]);
-    assert.deepEqual(flow.partitions[0].replicas.slice(0, 1), [4]);
     for (const p of flow.partitions) {
       const leader = cluster.broker(p.leader);
       await using raw = await RawKafka.connect(leader.port);
