@@ -19,6 +19,7 @@ const BENCHMARKS = [
   "exactly-once",
   "security",
   "console",
+  "reassign",
 ] as const;
 
 const requested = Deno.args.length > 0 ? Deno.args : [...BENCHMARKS];
