@@ -13,6 +13,7 @@ import { Producer } from "../src/client/producer.ts";
 import { Admin } from "../src/client/admin.ts";
 import { startCluster } from "../tests/helpers/cluster.ts";
 import { hasExecutable } from "../tests/helpers/peers.ts";
+import { cpuSeconds } from "./process-cpu.ts";
 
 const RECORDS = Number(Deno.env.get("BENCH_FETCH_RECORDS") ?? 1_000_000);
 const RUNS = Math.max(1, Number(Deno.env.get("BENCH_RUNS") ?? 3));
@@ -33,14 +34,6 @@ const CASES: { mib: number; raisedQueue: boolean }[] = [
   { mib: 16, raisedQueue: true },
   { mib: 64, raisedQueue: true },
 ];
-
-/** CPU seconds (user + system) a process has used so far. */
-function cpuSeconds(pid: number): number {
-  const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  const ticks = Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14, 15)
-  return ticks / 100; // USER_HZ is 100 on Linux
-}
 
 async function kcatRead(
   port: number,

@@ -10,6 +10,7 @@
  * const replies = await redis.pipeline(RespClient.encode(["PING"]), 1);
  * ```
  */
+import { concatBytes } from "../src/wire/concat-bytes.ts";
 const encoder = new TextEncoder();
 const CR = 0x0d;
 
@@ -43,7 +44,7 @@ export class RespClient {
       const bytes = typeof arg === "string" ? encoder.encode(arg) : arg;
       parts.push(encoder.encode(`$${bytes.length}\r\n`), bytes, encoder.encode("\r\n"));
     }
-    return concat(parts);
+    return concatBytes(parts);
   }
 
   /** Write already-encoded commands and read `count` replies; returns them. */
@@ -89,7 +90,7 @@ export class RespClient {
     if (n === null) throw new Error("Redis closed the connection");
     const rest = this.#buffer.subarray(this.#position);
     // Copy out of the reused read buffer: replies handed out are views of #buffer.
-    this.#buffer = concat([rest, chunk.subarray(0, n)]);
+    this.#buffer = concatBytes([rest, chunk.subarray(0, n)]);
     this.#position = 0;
   }
 }
@@ -143,16 +144,4 @@ function integer(buffer: Uint8Array, start: number, end: number): number {
     else value = value * 10 + (buffer[i] - 48);
   }
   return sign * value;
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  let length = 0;
-  for (const part of parts) length += part.length;
-  const out = new Uint8Array(length);
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
 }

@@ -9,9 +9,13 @@
  *   an ALLOW for that user (p50/p99 of round trips; two broker processes one after the other,
  *   so machine noise shows), and the cost of one check in process.
  * The issue names no peer for these (they compare the broker with itself). Prints markdown.
+ * Beside wall-clock rates, the broker's CPU time per record (from /proc): on a shared, loaded
+ * machine the rates swing run to run while the CPU a record costs the broker does not.
  *
  * Knobs (env): BENCH_SECURITY_RECORDS (default 500,000), BENCH_SECURITY_RUNS (3; best and
- * median shown), BENCH_SECURITY_SENDS (latency sends, 5,000), BENCH_SECURITY_LOGIN_SECONDS (5).
+ * median shown), BENCH_SECURITY_SENDS (latency sends, 5,000), BENCH_SECURITY_LOGIN_SECONDS (5),
+ * BENCH_SECURITY_BASELINE (another build's program, as VLTAVA_BIN: its broker is measured too,
+ * run by run in turn with this one's, for before/after figures from the same moment).
  */
 import { Connection } from "../src/client/connection.ts";
 import { Consumer } from "../src/client/consumer.ts";
@@ -21,7 +25,8 @@ import { createTopics } from "../tests/helpers/cluster.ts";
 import { runCli } from "../tests/helpers/program.ts";
 import { AclAuthorizer } from "../src/security/acl-authorizer.ts";
 import { AclOperation, AclPermission, PatternType, ResourceType } from "../src/kafka/acl.ts";
-import { startSecureCluster } from "../tests/helpers/secure-cluster.ts";
+import { type SecureCluster, startSecureCluster } from "../tests/helpers/secure-cluster.ts";
+import { cpuSeconds } from "./process-cpu.ts";
 
 const RECORDS = Number(Deno.env.get("BENCH_SECURITY_RECORDS") ?? 500_000);
 const RUNS = Math.max(1, Number(Deno.env.get("BENCH_SECURITY_RUNS") ?? 3));
@@ -75,17 +80,37 @@ async function consume(
 const sorted = (values: number[]) => [...values].sort((a, b) => a - b);
 const median = (values: number[]) => sorted(values)[Math.floor(values.length / 2)];
 
-async function throughput(): Promise<string[]> {
-  await using secure = await startSecureCluster({
-    users: { alice: "alice-secret" },
-    listeners: (_id, port, extra) => [
-      `PLAINTEXT://127.0.0.1:${port}`,
-      `SSL://127.0.0.1:${extra(0)}`,
-      `SASL_SSL://127.0.0.1:${extra(1)}`,
-    ],
-  });
+/** One broker build's cluster with its three listeners, and what was measured on it. */
+interface Variant {
+  label: string;
+  secure: SecureCluster;
+  /** listener → operation → seconds per run, and broker CPU seconds per run. */
+  results: Map<string, { seconds: number[]; cpu: number[] }>;
+}
+
+/** A cluster whose broker runs `program` (a VLTAVA_BIN-style path; undefined: this checkout). */
+async function startVariant(label: string, program: string | undefined): Promise<Variant> {
+  const saved = Deno.env.get("VLTAVA_BIN");
+  if (program !== undefined) Deno.env.set("VLTAVA_BIN", program);
+  try {
+    const secure = await startSecureCluster({
+      users: { alice: "alice-secret" },
+      listeners: (_id, port, extra) => [
+        `PLAINTEXT://127.0.0.1:${port}`,
+        `SSL://127.0.0.1:${extra(0)}`,
+        `SASL_SSL://127.0.0.1:${extra(1)}`,
+      ],
+    });
+    return { label, secure, results: new Map() };
+  } finally {
+    if (saved === undefined) Deno.env.delete("VLTAVA_BIN");
+    else Deno.env.set("VLTAVA_BIN", saved);
+  }
+}
+
+function modesOf(secure: SecureCluster): [string, string, ClientSecurity | undefined][] {
   const { cluster, certs } = secure;
-  const modes: [string, string, ClientSecurity | undefined][] = [
+  return [
     ["PLAINTEXT", cluster.bootstrap, undefined],
     ["SSL", `127.0.0.1:${secure.port(1, 0)}`, { protocol: "SSL", tls: { ca: certs.ca } }],
     ["SASL_SSL (SCRAM-SHA-512)", `127.0.0.1:${secure.port(1, 1)}`, {
@@ -94,37 +119,65 @@ async function throughput(): Promise<string[]> {
       tls: { ca: certs.ca },
     }],
   ];
-  const rows: string[] = [];
-  const results = new Map<string, { produce: number[]; consume: number[] }>();
-  for (let run = 0; run < RUNS; run++) {
-    for (const [name, bootstrap, security] of modes) {
-      const topic = `bench-${name.split(" ")[0].toLowerCase()}-${run}`;
-      await createTopics(cluster.bootstrap, [{ name: topic, partitions: 1, replicationFactor: 1 }]);
-      const entry = results.get(name) ?? { produce: [], consume: [] };
-      entry.produce.push(await produce(bootstrap, security, topic));
-      entry.consume.push(await consume(bootstrap, security, topic));
-      results.set(name, entry);
+}
+
+/**
+ * Produce then consume over each listener, RUNS times; with BENCH_SECURITY_BASELINE (another
+ * build's program, e.g. a script running an older checkout's main.ts) the same on that build's
+ * broker, run by run in turn, so a before/after comparison shares the machine's moment.
+ */
+async function throughput(): Promise<string[]> {
+  const baseline = Deno.env.get("BENCH_SECURITY_BASELINE");
+  const variants: Variant[] = [];
+  try {
+    if (baseline) variants.push(await startVariant("baseline", baseline));
+    variants.push(await startVariant(baseline ? "this build" : "", undefined));
+    for (let run = 0; run < RUNS; run++) {
+      for (const variant of variants) {
+        const pid = variant.secure.cluster.broker(1).program.pid;
+        for (const [name, bootstrap, security] of modesOf(variant.secure)) {
+          const topic = `bench-${name.split(" ")[0].toLowerCase()}-${run}`;
+          await createTopics(variant.secure.cluster.bootstrap, [{
+            name: topic,
+            partitions: 1,
+            replicationFactor: 1,
+          }]);
+          for (const operation of ["produce", "consume"] as const) {
+            const cpuBefore = cpuSeconds(pid);
+            const seconds = operation === "produce"
+              ? await produce(bootstrap, security, topic)
+              : await consume(bootstrap, security, topic);
+            const key = `${name}|${operation}`;
+            const entry = variant.results.get(key) ?? { seconds: [], cpu: [] };
+            entry.seconds.push(seconds);
+            entry.cpu.push(cpuSeconds(pid) - cpuBefore);
+            variant.results.set(key, entry);
+          }
+        }
+      }
     }
+  } finally {
+    for (const variant of variants) await variant.secure[Symbol.asyncDispose]();
   }
-  const plain = results.get("PLAINTEXT")!;
   const rate = (seconds: number) => RECORDS / seconds;
-  for (const [name] of modes) {
-    const { produce, consume } = results.get(name)!;
-    for (
-      const [operation, times, base] of [["produce", produce, plain.produce], [
-        "consume",
-        consume,
-        plain.consume,
-      ]] as const
-    ) {
-      const best = Math.min(...times);
-      rows.push(
-        `| ${name} | ${operation} | ${Math.round(rate(best)).toLocaleString("en-US")} | ${
-          Math.round(rate(median(times))).toLocaleString("en-US")
-        } | ${(rate(best) * VALUE.length / 1e6).toFixed(1)} | ${
-          Math.round((Math.min(...base) / best) * 100)
-        }% |`,
-      );
+  const rows: string[] = [];
+  for (const variant of variants) {
+    for (const [name] of modesOf(variant.secure)) {
+      for (const operation of ["produce", "consume"] as const) {
+        const { seconds, cpu } = variant.results.get(`${name}|${operation}`)!;
+        const plain = variant.results.get(`PLAINTEXT|${operation}`)!.seconds;
+        const best = Math.min(...seconds);
+        const label = variant.label ? `${name} (${variant.label})` : name;
+        rows.push(
+          `| ${label} | ${operation} | ${Math.round(rate(best)).toLocaleString("en-US")} | ${
+            Math.round(rate(median(seconds))).toLocaleString("en-US")
+          } | ${(rate(best) * VALUE.length / 1e6).toFixed(1)} | ${
+            Math.round((Math.min(...plain) / best) * 100)
+          }% | ${Math.round((median(plain) / median(seconds)) * 100)}% | ${
+            ((Math.min(...cpu) * 1e6) / RECORDS).toFixed(2)
+          } |`,
+        );
+      }
     }
   }
   return rows;
@@ -257,9 +310,10 @@ export async function run(): Promise<void> {
   console.log(`${new Date().toISOString()}, load average ${load}, ${navigator.hardwareConcurrency} cores`);
   console.log(`\n${RECORDS.toLocaleString("en-US")} records of 100 bytes, ${RUNS} runs, one broker\n`);
   console.log(
-    "| listener | operation | records/s (best) | records/s (median) | MB/s (best) | vs PLAINTEXT |",
+    "| listener | operation | records/s (best) | records/s (median) | MB/s (best) | vs PLAINTEXT (best) " +
+      "| vs PLAINTEXT (median) | broker CPU µs/record (least) |",
   );
-  console.log("| --- | --- | ---: | ---: | ---: | ---: |");
+  console.log("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |");
   for (const row of await throughput()) console.log(row);
   console.log("\n| measure | value | detail |\n| --- | ---: | --- |");
   console.log(await logins());

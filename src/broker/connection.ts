@@ -27,8 +27,9 @@ import { WireError } from "../wire/wire-error.ts";
 import { ApiKey, apiName, apiRange, isSupported, SUPPORTED_APIS } from "../kafka/api-keys.ts";
 import { readRequestHeader, type RequestHeader, writeResponseHeader } from "../kafka/header.ts";
 import { ErrorCode } from "../kafka/errors.ts";
+import { concatBytes } from "../wire/concat-bytes.ts";
 
-/** Upper bound of one read buffer while a large frame arrives. */
+/** Upper bound of one read straight into a large frame's buffer. */
 const MAX_READ_CHUNK_BYTES = 16 * 1024 * 1024;
 
 /** Writes one response body (the header is the connection's job). */
@@ -88,6 +89,8 @@ const MAX_WRITE_BYTES = 1024 * 1024;
 interface Slot {
   /** Resolves to the framed response as consecutive chunks, or null when nothing is sent. */
   done: Promise<Uint8Array[] | null>;
+  /** Set once `done` has resolved, so the writer can take ready responses without waiting. */
+  ready?: { framed: Uint8Array[] | null };
   /** Close the connection after writing this slot's response. */
   closeAfter?: boolean;
 }
@@ -144,22 +147,38 @@ export class Connection {
   }
 
   async #readLoop(): Promise<void> {
-    const chunkBytes = this.#options.readBufferBytes ?? 65_536;
+    const slabBytes = this.#options.readBufferBytes ?? 65_536;
+    // Small reads go into the free tail of a slab; decoded frames may be views into the slab's
+    // filled part while handlers run, so that part is never written again, and a new slab is
+    // taken when the tail gets short. (TLS reads return 16 KiB at most: a fresh buffer per read
+    // would allocate four times what arrives.)
+    let slab = new Uint8Array(slabBytes);
+    let slabUsed = 0;
     while (!this.#closed) {
-      // A fresh buffer per read: decoded frames may be views into it while handlers run.
-      // While a large frame is arriving, read in chunks as big as what is already buffered, so
-      // the decoder's re-concatenation stays linear in the frame size instead of quadratic.
-      const buffer = new Uint8Array(
-        Math.min(Math.max(chunkBytes, this.#decoder.bufferedBytes), MAX_READ_CHUNK_BYTES),
-      );
+      // A frame larger than a slab is read straight into its own buffer (no copy, no join).
+      const space = this.#decoder.frameSpace();
+      const direct = space !== undefined && space.length >= slabBytes / 4;
+      if (!direct && slab.length - slabUsed < slabBytes / 4) {
+        slab = new Uint8Array(slabBytes);
+        slabUsed = 0;
+      }
+      const target = direct ? space.subarray(0, MAX_READ_CHUNK_BYTES) : slab.subarray(slabUsed);
       let count: number | null;
       try {
-        count = await this.#conn.read(buffer);
+        count = await this.#conn.read(target);
       } catch {
         return; // reset by peer or closed under us
       }
       if (count === null) return;
-      for (const payload of this.#decoder.push(buffer.subarray(0, count))) {
+      let frames: Uint8Array[];
+      if (direct) {
+        const frame = this.#decoder.filled(count);
+        frames = frame === undefined ? [] : [frame];
+      } else {
+        frames = this.#decoder.push(target.subarray(0, count));
+        slabUsed += count;
+      }
+      for (const payload of frames) {
         // The bound holds per request, even when one read brought many.
         while (this.#slots.length >= this.#options.maxInFlightRequests && !this.#closed) {
           await new Promise<void>((resolve) => this.#slotFreed = resolve);
@@ -216,9 +235,9 @@ export class Connection {
   }
 
   #push(slot: Slot | Promise<Uint8Array[] | null>): void {
-    const pushed = slot instanceof Promise ? { done: slot } : slot;
+    const pushed: Slot = slot instanceof Promise ? { done: slot } : slot;
     // Observe rejections now so none is reported as unhandled; the writer handles them in order.
-    pushed.done.catch(() => {});
+    pushed.done.then((framed) => pushed.ready = { framed }, () => {});
     this.#slots.push(pushed);
     this.#writerWake?.();
   }
@@ -240,20 +259,35 @@ export class Connection {
         this.close();
         return;
       }
-      this.#slots.shift();
+      // Responses that are ready behind the head go out in the same writes (pipelined produce
+      // answers), up to a bound, never past one that closes the connection.
+      const taken = [slot];
+      const chunks = framed === null ? [] : [...framed];
+      let bytes = chunks.reduce((sum, chunk) => sum + chunk.length, 0);
+      while (!slot.closeAfter && taken.length < this.#slots.length && bytes < MAX_WRITE_BYTES) {
+        const next = this.#slots[taken.length];
+        if (next.ready === undefined) break;
+        taken.push(next);
+        for (const chunk of next.ready.framed ?? []) {
+          chunks.push(chunk);
+          bytes += chunk.length;
+        }
+        if (next.closeAfter) break;
+      }
+      this.#slots.splice(0, taken.length);
       this.#slotFreed?.();
       this.#slotFreed = null;
       if (this.#closed) continue;
-      if (framed !== null) {
+      if (chunks.length > 0) {
         try {
-          await writeAll(this.#conn, framed);
+          await writeAll(this.#conn, chunks);
         } catch {
           // The client went away mid-write: nothing else to send to it.
           this.close();
           return;
         }
       }
-      if (slot.closeAfter) {
+      if (taken[taken.length - 1].closeAfter) {
         this.close();
         return;
       }
@@ -297,11 +331,45 @@ function unsupportedApiVersionsBody(writer: Writer): void {
   for (const api of SUPPORTED_APIS) writer.int16(api.apiKey).int16(api.minVersion).int16(api.maxVersion);
 }
 
+/** Chunks smaller than this are joined with their neighbours into one write (a copy is cheaper than a call). */
+const JOIN_BELOW_BYTES = 16 * 1024;
+
 async function writeAll(conn: ByteConn, chunks: Uint8Array[]): Promise<void> {
-  for (const bytes of chunks) {
+  for (const bytes of writesOf(chunks, conn.joinWrites === true)) {
     let written = 0;
-    while (written < bytes.length) {
-      written += await conn.write(bytes.subarray(written, written + MAX_WRITE_BYTES));
+    while (written < bytes.length) written += await conn.write(bytes.subarray(written));
+  }
+}
+
+/**
+ * The writes that send `chunks`: each at most MAX_WRITE_BYTES; small chunks joined with their
+ * neighbours; with `joinAll` (TLS) every chunk joined, so a response ends in one write rather
+ * than a small trailing one that Nagle's algorithm would hold back.
+ */
+export function* writesOf(chunks: Uint8Array[], joinAll: boolean): Generator<Uint8Array> {
+  let pack: Uint8Array[] = [];
+  let packBytes = 0;
+  const flush = () => {
+    const out = pack.length === 1 ? pack[0] : concatBytes(pack);
+    pack = [];
+    packBytes = 0;
+    return out;
+  };
+  for (const chunk of chunks) {
+    if (!joinAll && chunk.length >= JOIN_BELOW_BYTES) {
+      if (packBytes > 0) yield flush();
+      for (let at = 0; at < chunk.length; at += MAX_WRITE_BYTES) {
+        yield chunk.subarray(at, at + MAX_WRITE_BYTES);
+      }
+      continue;
+    }
+    for (let at = 0; at < chunk.length;) {
+      const take = Math.min(chunk.length - at, MAX_WRITE_BYTES - packBytes);
+      pack.push(chunk.subarray(at, at + take));
+      packBytes += take;
+      at += take;
+      if (packBytes === MAX_WRITE_BYTES) yield flush();
     }
   }
+  if (packBytes > 0) yield flush();
 }

@@ -33,9 +33,10 @@ import {
   RequestTimeoutError,
   TlsHandshakeError,
 } from "./errors.ts";
-import { checkClientSecurity, type ClientSecurity, openTransport } from "./security.ts";
+import { checkClientSecurity, type ClientSecurity, keepsNagle, openTransport } from "./security.ts";
 import { saslLogin } from "./sasl-login.ts";
 import { VERSION } from "../version.ts";
+import { concatBytes } from "../wire/concat-bytes.ts";
 
 export interface ConnectionOptions {
   host: string;
@@ -99,9 +100,12 @@ export class Connection {
   #brokerApis = new Map<number, BrokerApiRange>();
   #writer = new Writer(64 * 1024);
   #onClose: ((error: Error) => void)[] = [];
+  /** Send each request in one write (the socket keeps Nagle's algorithm: see keepsNagle). */
+  readonly #joinWrites: boolean;
 
-  private constructor(conn: Deno.Conn, options: Required<ConnectionOptions>) {
+  private constructor(conn: Deno.Conn, options: Required<ConnectionOptions>, joinWrites: boolean) {
     this.#conn = conn;
+    this.#joinWrites = joinWrites;
     this.host = options.host;
     this.port = options.port;
     this.clientId = options.clientId;
@@ -133,7 +137,7 @@ export class Connection {
       if (error instanceof TlsHandshakeError) throw error;
       throw new BrokerUnreachableError(address, error);
     }
-    const connection = new Connection(conn, settings);
+    const connection = new Connection(conn, settings, keepsNagle(protocol, settings.security.tls));
     try {
       await connection.#negotiateVersions();
       if (settings.security.sasl !== undefined) await saslLogin(connection, settings.security.sasl);
@@ -315,7 +319,7 @@ export class Connection {
     const next = this.#writeChain.then(async () => {
       if (this.#closedError) throw this.#closedError;
       try {
-        for (const bytes of chunks) {
+        for (const bytes of this.#joinWrites && chunks.length > 1 ? [concatBytes(chunks)] : chunks) {
           let written = 0;
           while (written < bytes.length) written += await this.#conn.write(bytes.subarray(written));
         }

@@ -2,8 +2,9 @@
  * How the client library reaches a secured broker: the `security` option of every client
  * (`{ protocol, sasl: { mechanism, username, password }, tls: { ca, cert, key } }`, PEM text,
  * Kafka's security.protocol semantics), checked once, and the transport it opens — TCP, or TLS
- * with the CA and client certificate given (Deno.connectTls, which verifies the broker's
- * certificate and, by default, that it names the host connected to).
+ * with the CA and client certificate given (Deno.startTls over a TCP_NODELAY socket, or
+ * Deno.connectTls when a client certificate is given; both verify the broker's certificate and,
+ * by default, that it names the host connected to).
  *
  * @example
  * ```ts
@@ -68,6 +69,15 @@ export function checkClientSecurity(security: ClientSecurity | undefined): Secur
   return protocol;
 }
 
+/**
+ * Whether openTransport's socket keeps Nagle's algorithm: TLS with a client certificate, which
+ * only Deno.connectTls can present and whose socket offers no setNoDelay. Writers then send
+ * each message in one write, so no small trailing write waits for the peer's delayed ACK.
+ */
+export function keepsNagle(protocol: SecurityProtocol, tls: ClientTlsOptions | undefined): boolean {
+  return usesTls(protocol) && tls?.cert !== undefined && tls.key !== undefined;
+}
+
 /** Open TCP or TLS to host:port; TLS completes its handshake here, so certificate problems surface now. */
 export async function openTransport(
   host: string,
@@ -80,13 +90,29 @@ export async function openTransport(
     conn.setNoDelay(true);
     return conn;
   }
-  const conn = await Deno.connectTls({
+  const verify = {
     hostname: host,
-    port,
     caCerts: tls?.ca ? [tls.ca] : undefined,
     unsafelyDisableHostnameVerification: tls?.verifyHostname === false,
-    ...(tls?.cert && tls.key ? { cert: tls.cert, key: tls.key } : {}),
-  });
+  };
+  let conn: Deno.TlsConn;
+  if (tls?.cert !== undefined && tls.key !== undefined && keepsNagle(protocol, tls)) {
+    // Deno.startTls cannot present a client certificate, so this socket keeps Nagle's algorithm.
+    conn = await Deno.connectTls({ ...verify, port, cert: tls.cert, key: tls.key });
+  } else {
+    // TCP first, so the socket gets TCP_NODELAY (Deno's TlsConn has no setNoDelay): with Nagle's
+    // algorithm a request's last small write would wait for the broker's delayed ACK.
+    const tcp = await Deno.connect({ hostname: host, port });
+    tcp.setNoDelay(true);
+    try {
+      conn = await Deno.startTls(tcp, verify);
+    } catch (error) {
+      try {
+        tcp.close();
+      } catch { /* startTls took the socket over and closed it already */ }
+      throw new TlsHandshakeError(tlsFailureMessage(`${host}:${port}`, (error as Error).message));
+    }
+  }
   try {
     await conn.handshake();
   } catch (error) {

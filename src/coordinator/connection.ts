@@ -21,6 +21,7 @@ import { encodeNotification, encodeReply } from "../zk/protocol/frames.ts";
 import type { Watcher } from "./watches.ts";
 import type { CoordinatorServer } from "./server.ts";
 import { FOUR_LETTER_WORDS } from "./four-letter-words.ts";
+import { concatBytes } from "../wire/concat-bytes.ts";
 
 interface Output {
   bytes: Uint8Array;
@@ -270,7 +271,7 @@ export class Connection implements Watcher {
           this.#head = 0;
         }
         if (batch.length === 0) break;
-        await writeAll(this.#conn, batch.length === 1 ? batch[0] : concat(batch, size));
+        await writeAll(this.#conn, batch.length === 1 ? batch[0] : concatBytes(batch));
         this.#queuedBytes -= size;
         this.sent += batch.length;
         this.#server.packetsSent += batch.length;
@@ -323,16 +324,6 @@ export class Connection implements Watcher {
 async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
   let offset = 0;
   while (offset < bytes.length) offset += await conn.write(bytes.subarray(offset));
-}
-
-function concat(parts: Uint8Array[], size: number): Uint8Array {
-  const joined = new Uint8Array(size);
-  let offset = 0;
-  for (const part of parts) {
-    joined.set(part, offset);
-    offset += part.length;
-  }
-  return joined;
 }
 
 function isConnectionError(error: unknown): boolean {

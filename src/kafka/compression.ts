@@ -24,6 +24,7 @@ import * as zlib from "node:zlib";
 import snappy from "snappyjs";
 import lz4 from "lz4js";
 import { WireError } from "../wire/wire-error.ts";
+import { concatBytes } from "../wire/concat-bytes.ts";
 
 /** Compression codec ids (attributes bits 0-2). */
 export const CompressionCodec = { none: 0, gzip: 1, snappy: 2, lz4: 3, zstd: 4 } as const;
@@ -204,7 +205,7 @@ function snappyDecompress(data: Uint8Array, maxOutputBytes: number): Uint8Array 
     total += part.length;
     at += 4 + length;
   }
-  return join(parts, total);
+  return parts.length === 1 ? parts[0] : concatBytes(parts);
 }
 
 function snappyBlock(block: Uint8Array, maxOutputBytes: number): Uint8Array {
@@ -226,17 +227,6 @@ function snappyDeclaredLength(block: Uint8Array): number {
     if ((block[i] & 0x80) === 0) return result;
   }
   return -1;
-}
-
-function join(parts: Uint8Array[], total: number): Uint8Array {
-  if (parts.length === 1) return parts[0];
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
 }
 
 // --- lz4 (frame format) -----------------------------------------------------------------------

@@ -29,6 +29,13 @@ export interface ByteConn {
   write(bytes: Uint8Array): Promise<number>;
   close(): void;
   readonly remoteAddr: Deno.Addr;
+  /**
+   * Join a response's chunks (and responses ready together) into few large writes: set where
+   * the socket keeps Nagle's algorithm (Deno's TlsConn has no setNoDelay) and every write
+   * becomes TLS records of its own, so a small trailing write would wait for the client's
+   * delayed ACK; TLS copies the bytes while encrypting anyway.
+   */
+  readonly joinWrites?: boolean;
 }
 
 export interface AcceptedConn extends ByteConn {
@@ -105,6 +112,7 @@ class DenoListener implements BrokerListener {
         } catch { /* already closed: close() is idempotent */ }
       },
       remoteAddr: conn.remoteAddr,
+      joinWrites: tlsConn !== undefined,
       handshake: (timeoutMs) =>
         tlsConn === undefined
           ? Promise.resolve()

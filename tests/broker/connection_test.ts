@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
-import { Connection, type RequestHandler } from "../../src/broker/connection.ts";
+import { Connection, type RequestHandler, writesOf } from "../../src/broker/connection.ts";
+import { listenBroker } from "../../src/security/broker-listener.ts";
+import { makeTestCertificates } from "../helpers/test-certs.ts";
 import { ApiKey } from "../../src/kafka/api-keys.ts";
 import { writeRequestHeader } from "../../src/kafka/header.ts";
 import { Reader } from "../../src/wire/reader.ts";
@@ -46,7 +48,7 @@ function request(apiKey: number, apiVersion: number, correlationId: number, body
 
 /** Read frames until `count` arrived or the peer closed; returns the frames and whether it closed. */
 async function readFrames(conn: Deno.Conn, count: number) {
-  const decoder = new FrameDecoder(1 << 20);
+  const decoder = new FrameDecoder(1 << 22);
   const frames: Uint8Array[] = [];
   while (frames.length < count) {
     const buffer = new Uint8Array(4096);
@@ -182,5 +184,70 @@ Deno.test("past max in-flight requests the connection stops reading until replie
     assert.deepEqual(frames.map((frame) => new Reader(frame).int32()), [1, 2, 3, 4, 5]);
   } finally {
     conn.close();
+  }
+});
+
+Deno.test("writesOf: small chunks are joined, large ones go by reference, nothing exceeds 1 MiB", () => {
+  const bytes = (length: number, seed: number) => new Uint8Array(length).map((_, i) => (i + seed) & 0xff);
+  const chunks = [bytes(10, 1), bytes(20, 2), bytes(3 * 1024 * 1024 + 5, 3), bytes(1, 4)];
+  const flat = (list: Uint8Array[]) => {
+    const out = new Uint8Array(list.reduce((sum, chunk) => sum + chunk.length, 0));
+    list.reduce((at, chunk) => (out.set(chunk, at), at + chunk.length), 0);
+    return out;
+  };
+  const plain = [...writesOf(chunks, false)];
+  assert.deepEqual(plain.map((w) => w.length), [30, 1024 * 1024, 1024 * 1024, 1024 * 1024, 5, 1]);
+  assert.equal(plain[1].buffer, chunks[2].buffer, "a large chunk is written without a copy");
+  assert.deepEqual(flat(plain), flat(chunks));
+  // Joined (TLS): the small trailer rides with the rest, in writes of 1 MiB.
+  const joined = [...writesOf(chunks, true)];
+  assert.deepEqual(joined.map((w) => w.length), [1024 * 1024, 1024 * 1024, 1024 * 1024, 36]);
+  assert.deepEqual(flat(joined), flat(chunks));
+  assert.deepEqual([...writesOf([], true)], []);
+});
+
+Deno.test("over TLS, large pipelined requests arrive whole and their answers come back in order", async () => {
+  await using certs = await makeTestCertificates({ clients: [] });
+  await using listener = await listenBroker({
+    host: "127.0.0.1",
+    port: 0,
+    tls: { cert: certs.server.cert, key: certs.server.key, clientAuth: "none" },
+  });
+  // Echo the body back (by reference when large) followed by a one-byte trailer, as a fetch
+  // response ends with tagged fields after its records.
+  const echo: RequestHandler = ({ body }) => (writer) => writer.rawShared(body.raw(body.remaining)).int8(7);
+  const served = (async () => {
+    const conn = await listener.accept();
+    await conn.handshake(10_000);
+    await new Connection(conn, {
+      maxFrameBytes: 4 * 1024 * 1024,
+      maxInFlightRequests: 8,
+      handlerFor: (key) => key === ApiKey.Produce ? echo : undefined,
+    }).serve();
+  })();
+  const conn = await Deno.connectTls({
+    hostname: "127.0.0.1",
+    port: listener.addr.port,
+    caCerts: [certs.ca],
+  });
+  try {
+    const sizes = [1_500_000, 10, 300_000, 0, 70_000];
+    const bodies = sizes.map((size, i) => new Uint8Array(size).map((_, j) => (j * 13 + i) & 0xff));
+    for (const [i, body] of bodies.entries()) {
+      // A TLS write takes one record (16 KiB) at a time: write until all is taken.
+      const bytes = request(ApiKey.Produce, 3, i + 1, body);
+      for (let written = 0; written < bytes.length;) written += await conn.write(bytes.subarray(written));
+    }
+    const { frames } = await readFrames(conn, bodies.length);
+    for (const [i, frame] of frames.entries()) {
+      const reader = new Reader(frame);
+      assert.equal(reader.int32(), i + 1);
+      assert.deepEqual(reader.raw(sizes[i]), bodies[i], `body ${i}`);
+      assert.equal(reader.int8(), 7);
+      assert.equal(reader.remaining, 0);
+    }
+  } finally {
+    conn.close();
+    await served;
   }
 });

@@ -6,6 +6,7 @@
  * close exactly once.
  */
 import { frame, FrameDecoder } from "../../wire/mod.ts";
+import { concatBytes } from "../../wire/concat-bytes.ts";
 
 /** Callbacks of a FramedSocket. */
 export interface FramedSocketHandlers {
@@ -100,7 +101,7 @@ export class FramedSocket {
     this.#writing = true;
     try {
       while (this.#outgoing.length > 0 && !this.#closed) {
-        const batch = this.#outgoing.length === 1 ? this.#outgoing[0] : concat(this.#outgoing);
+        const batch = this.#outgoing.length === 1 ? this.#outgoing[0] : concatBytes(this.#outgoing);
         this.#outgoing = [];
         for (let written = 0; written < batch.length;) {
           written += await this.#conn.write(batch.subarray(written));
@@ -142,14 +143,4 @@ export class FramedSocket {
 function asError(error: unknown, context: string): Error {
   const message = error instanceof Error ? error.message : String(error);
   return new Error(`${context}: ${message}`);
-}
-
-function concat(chunks: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(chunks.reduce((sum, chunk) => sum + chunk.length, 0));
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return out;
 }

@@ -1,0 +1,77 @@
+/**
+ * FrameDecoder beyond the basics in wire_test.ts: any split of a stream gives the same frames
+ * (TLS delivers 16 KiB pieces, plain TCP whatever it likes), a caller may read a large frame
+ * straight into the decoder's buffer, and an announced length costs memory only as bytes come.
+ */
+import assert from "node:assert/strict";
+import { frame, FrameDecoder } from "../../src/wire/frame-decoder.ts";
+import { WireError } from "../../src/wire/wire-error.ts";
+import { seededRandom } from "../helpers/random.ts";
+
+function pattern(length: number, seed: number): Uint8Array {
+  return new Uint8Array(length).map((_, i) => (i * 7 + seed) & 0xff);
+}
+
+const sizes = [0, 1, 3, 4, 100, 16_383, 16_384, 65_536, 65_537, 300_000, 1_048_576];
+
+Deno.test("frame decoder: every split of a stream yields the same frames, reused chunks included", () => {
+  const payloads = sizes.map((size, i) => pattern(size, i));
+  const stream = new Uint8Array(payloads.reduce((sum, p) => sum + 4 + p.length, 0));
+  let at = 0;
+  for (const payload of payloads) {
+    stream.set(frame(payload), at);
+    at += 4 + payload.length;
+  }
+  const random = seededRandom(13);
+  for (const maxPiece of [1, 3, 16_384, 70_000, stream.length]) {
+    const decoder = new FrameDecoder(2 * 1024 * 1024);
+    const got: Uint8Array[] = [];
+    // One scratch buffer for every piece, as the coordinator reads: frames must be used before
+    // the next push, and bytes of unfinished frames must have been copied out of it.
+    const scratch = new Uint8Array(maxPiece);
+    for (let position = 0; position < stream.length;) {
+      const piece = Math.max(1, Math.min(stream.length - position, Math.ceil(random() * maxPiece)));
+      scratch.set(stream.subarray(position, position + piece));
+      for (const f of decoder.push(scratch.subarray(0, piece))) got.push(f.slice());
+      position += piece;
+    }
+    assert.equal(got.length, payloads.length, `pieces up to ${maxPiece}`);
+    got.forEach((f, i) => assert.deepEqual(f, payloads[i], `frame ${i}, pieces up to ${maxPiece}`));
+    assert.equal(decoder.bufferedBytes, 0);
+  }
+});
+
+Deno.test("frame decoder: a large frame can be read straight into its buffer", () => {
+  const payload = pattern(1_000_000, 5);
+  const framed = frame(payload);
+  const decoder = new FrameDecoder(2 * 1024 * 1024);
+  assert.equal(decoder.frameSpace(), undefined, "no frame open yet");
+  assert.deepEqual(decoder.push(framed.subarray(0, 10_000)), []);
+  let position = 10_000;
+  let complete: Uint8Array | undefined;
+  while (complete === undefined) {
+    const space = decoder.frameSpace();
+    assert.ok(space !== undefined && space.length > 0);
+    const take = Math.min(space.length, 16_384, framed.length - position); // a TLS-sized read
+    space.set(framed.subarray(position, position + take));
+    position += take;
+    complete = decoder.filled(take);
+  }
+  assert.equal(position, framed.length);
+  assert.deepEqual(complete, payload);
+  assert.equal(decoder.frameSpace(), undefined);
+  assert.throws(() => decoder.filled(1), RangeError);
+});
+
+Deno.test("frame decoder: a huge announced frame holds only a small buffer until its bytes come", () => {
+  const decoder = new FrameDecoder(100 * 1024 * 1024);
+  const header = new Uint8Array(4);
+  new DataView(header.buffer).setInt32(0, 100 * 1024 * 1024);
+  assert.deepEqual(decoder.push(header), []);
+  assert.ok(decoder.frameSpace()!.length <= 64 * 1024, "room is not the announced length");
+  assert.throws(() => new FrameDecoder(10).push(frame(new Uint8Array(11))), WireError);
+  // A length prefix split across pushes is checked too.
+  const split = new FrameDecoder(10);
+  assert.deepEqual(split.push(frame(new Uint8Array(11)).subarray(0, 2)), []);
+  assert.throws(() => split.push(frame(new Uint8Array(11)).subarray(2, 4)), WireError);
+});
