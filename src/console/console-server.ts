@@ -5,7 +5,8 @@
  *
  *   GET /                       the page
  *   GET /api/cluster            brokers live or dead, controller and epoch, partitions led
- *   GET /api/topics             every partition: leader, epoch, replicas, ISR, out of sync, high watermark
+ *   GET /api/topics?topic=&offset=&limit=   partitions (all, or a page): leader, epoch, replicas, ISR,
+ *                               out of sync, log start, high watermark, LSO, log end
  *   GET /api/groups             groups: state, members and their partitions
  *   GET /api/events?since=&type=&limit=   the typed timeline events (since: 10m, ISO time or ms)
  *   GET /api/stream             server-sent events: one `event` message per timeline event
@@ -129,6 +130,43 @@ function eventsAnswer(timeline: Timeline, params: URLSearchParams): Response {
   const wanted = new Set(types as EventType[]);
   const events = timeline.log.query({ sinceMs }).filter((e) => wanted.size === 0 || wanted.has(e.type));
   return json(200, { events: events.slice(Math.max(0, events.length - limit)) });
+}
+
+/** Most partitions one /api/topics page carries. */
+export const MAX_PARTITIONS_PER_PAGE = 10_000;
+
+/**
+ * `/api/topics`: every topic, or a page of partitions — `topic` keeps topics whose name contains it,
+ * `offset` / `limit` cut the partitions in (topic, partition) order — so a page of 1,000 partitions
+ * asks for the hundred it shows, not all of them each refresh. `partitions` is how many matched.
+ */
+function topicsAnswer(timeline: Timeline, params: URLSearchParams): Response {
+  const integer = (name: string, fallback: number, max: number): number | string => {
+    const text = params.get(name);
+    if (text === null) return fallback;
+    if (!/^\d{1,9}$/.test(text) || Number(text) > max) {
+      return `${name}: expected an integer from 0 to ${max}, got "${text}"`;
+    }
+    return Number(text);
+  };
+  const offset = integer("offset", 0, 1e9);
+  const limit = integer("limit", MAX_PARTITIONS_PER_PAGE, MAX_PARTITIONS_PER_PAGE);
+  if (typeof offset === "string") return badRequest(offset);
+  if (typeof limit === "string") return badRequest(limit);
+  const filter = params.get("topic") ?? "";
+  const matching = topicsView(timeline, (name) => name.includes(filter));
+  const total = matching.reduce((sum, topic) => sum + topic.partitions.length, 0);
+  const page = [];
+  let position = 0; // partitions of the topics before this one
+  for (const topic of matching) {
+    const count = topic.partitions.length;
+    const from = Math.max(0, offset - position);
+    const to = Math.min(count, offset + limit - position);
+    position += count;
+    if (from < to) page.push({ name: topic.name, partitions: topic.partitions.slice(from, to) });
+    if (position >= offset + limit) break;
+  }
+  return json(200, { topics: page, partitions: total, offset, limit });
 }
 
 export function startConsoleServer(options: ConsoleServerOptions): ConsoleServer {
@@ -262,7 +300,7 @@ export function startConsoleServer(options: ConsoleServerOptions): ConsoleServer
           chaos: options.chaos ? [...options.chaos.actions] : null,
         });
       case "/api/topics":
-        return json(200, { topics: topicsView(timeline) });
+        return topicsAnswer(timeline, url.searchParams);
       case "/api/groups":
         return json(200, { groups: groupsView(timeline) });
       case "/api/events":

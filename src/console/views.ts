@@ -86,11 +86,15 @@ export function clusterView(
   };
 }
 
-export function topicsView(timeline: Timeline): TopicView[] {
+/** Topics (those `wanted` keeps; default all) in name order, with every partition's view. */
+export function topicsView(timeline: Timeline, wanted: (name: string) => boolean = () => true): TopicView[] {
   const model = timeline.model;
   const hwm = timeline.sampler?.highWatermarks;
   const progress = timeline.sampler?.progress;
-  return [...model.topics.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(
+  return [...model.topics.entries()].filter(([name]) => wanted(name)).sort((
+    [a],
+    [b],
+  ) => (a < b ? -1 : a > b ? 1 : 0)).map(
     ([name, assignment]) => ({
       name,
       partitions: assignment.map((replicas, partition) => {

@@ -115,6 +115,24 @@ Deno.test("the console API answers the views and refuses bad requests with clear
   assert.equal(progress.logStart, 0);
   assert.equal(progress.unreplicated, 0);
 
+  // A page of partitions: filtered by topic, cut by offset and limit, with the number that matched.
+  type TopicsBody = { topics: { name: string; partitions: { partition: number }[] }[]; partitions: number };
+  const all = (await getJson(`${url}/api/topics`)).body as unknown as TopicsBody;
+  const flat = all.topics.flatMap((t) => t.partitions.map((p) => `${t.name}-${p.partition}`));
+  assert.equal(all.partitions, flat.length);
+  assert.ok(flat.length > 3, "__consumer_offsets and lagged");
+  const page = (await getJson(`${url}/api/topics?offset=1&limit=2`)).body as unknown as TopicsBody;
+  assert.deepEqual(
+    page.topics.flatMap((t) => t.partitions.map((p) => `${t.name}-${p.partition}`)),
+    flat.slice(1, 3),
+  );
+  assert.equal(page.partitions, flat.length);
+  const filtered = (await getJson(`${url}/api/topics?topic=lagg`)).body as unknown as TopicsBody;
+  assert.deepEqual(filtered.topics.map((t) => t.name), ["lagged"]);
+  const badLimit = await getJson(`${url}/api/topics?limit=-1`);
+  assert.equal(badLimit.status, 400);
+  assert.match(String(badLimit.body.error), /^limit: expected an integer from 0 to 10000/);
+
   // The znode browser: a node's data, Stat and children, read-only; bad and missing paths refused.
   const ids = await getJson(`${url}/api/znodes?path=${encodeURIComponent("/brokers/ids")}`);
   assert.equal(ids.status, 200);
