@@ -9,10 +9,16 @@
  *    the controller wrote the new state (the event's own znode time), so the timeline's own delay
  *    shows apart from the session timeout.
  *
- * Knobs (env): BENCH_RECORDS (default 1,000,000), BENCH_RUNS (4 per side), BENCH_FAILOVERS (3).
+ * 3. The console server at scale: 1,000 partitions (10 topics × 100, one broker) and 100 groups
+ *    with committed offsets; `vltava console` sampling every second: its resident memory after 15 s,
+ *    and how long its answers take (the whole /api/topics, one page of 100, /api/groups).
+ *
+ * Knobs (env): BENCH_RECORDS (default 1,000,000), BENCH_RUNS (4 per side), BENCH_FAILOVERS (3);
+ * BENCH_CONSOLE_PART=scale runs part 3 only.
  */
 import { createTopics, startCluster } from "../tests/helpers/cluster.ts";
-import { eventually } from "../tests/helpers/program.ts";
+import { eventually, RunningProgram } from "../tests/helpers/program.ts";
+import { GroupAdmin } from "../src/client/group-admin.ts";
 import { Admin } from "../src/client/admin.ts";
 import { Timeline } from "../src/events/timeline.ts";
 import { produceOurs } from "./broker.ts";
@@ -120,7 +126,65 @@ async function failoverToEvent(): Promise<void> {
   );
 }
 
+async function consoleAtScale(): Promise<void> {
+  await using cluster = await startCluster();
+  const topics = Array.from({ length: 10 }, (_, i) => ({ name: `bench-scale-${i}`, partitions: 100 }));
+  await createTopics(cluster.bootstrap, topics);
+  const groupAdmin = new GroupAdmin({ bootstrap: cluster.bootstrap });
+  try {
+    for (let g = 0; g < 100; g++) {
+      await groupAdmin.resetOffsets(
+        `bench-group-${g}`,
+        topics[g % 10].name,
+        { kind: "offset", offset: 0 },
+        false,
+      );
+    }
+  } finally {
+    groupAdmin.cluster.close();
+  }
+  await using server = new RunningProgram([
+    "console",
+    "--coordinator",
+    cluster.coordinatorAddress,
+    "--port",
+    "0",
+    "--sample-ms",
+    "1000",
+  ]);
+  const url = (await server.waitForOutput(/console: (http:\/\/\S+)/, 60_000))[1];
+  await eventually("100 groups in the console", async () => {
+    const body = await (await fetch(`${url}/api/groups`)).json();
+    return body.groups.length >= 100;
+  }, 120_000);
+  await new Promise((resolve) => setTimeout(resolve, 15_000));
+  const status = await Deno.readTextFile(`/proc/${server.pid}/status`);
+  const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1]);
+  const timed = async (path: string) => {
+    const ms: number[] = [];
+    let bytes = 0;
+    for (let i = 0; i < 10; i++) {
+      const start = performance.now();
+      bytes = (await (await fetch(`${url}${path}`)).text()).length;
+      ms.push(performance.now() - start);
+    }
+    return `| ${path} | ${median(ms).toFixed(1)} | ${fmt(bytes)} |`;
+  };
+  console.log(
+    `\n1 broker, 1,000 partitions (10 topics × 100), 100 groups with committed offsets; console sampling every 1 s\n`,
+  );
+  console.log(`console server resident memory after 15 s: ${fmt(rssKb / 1024)} MiB\n`);
+  console.log("| answer | median ms (10) | bytes |");
+  console.log("|---|---:|---:|");
+  console.log(await timed("/api/topics"));
+  console.log(await timed("/api/topics?limit=100&offset=500"));
+  console.log(await timed("/api/groups"));
+}
+
 export async function run(): Promise<void> {
-  await scrapedThroughput();
-  await failoverToEvent();
+  if (Deno.env.get("BENCH_CONSOLE_PART") !== "scale") {
+    await scrapedThroughput();
+    await failoverToEvent();
+  }
+  await consoleAtScale();
 }
