@@ -79,6 +79,14 @@ abstract class IndexFile {
 
   /** Write entries not yet on disk (and cut the file after a truncation); fsync when asked. */
   persist(fsync: boolean): void {
+    if (this.#count === 0) {
+      // An empty index needs no file (an empty segment loads without one): a new partition
+      // creates none, and a file left from before is removed rather than cut (same meaning).
+      if (this.#fileDirty || this.#persistedCount > 0) removeIfExists(this.file);
+      this.#persistedCount = 0;
+      this.#fileDirty = false;
+      return;
+    }
     if (this.#persistedCount === this.#count && !this.#fileDirty && !fsync) return;
     const fd = fs.openSync(this.file, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o644);
     try {

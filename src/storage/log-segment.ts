@@ -114,10 +114,12 @@ export class LogSegment {
     const file = path.join(dir, segmentFileName(baseOffset, LOG_SUFFIX));
     const fd = fs.openSync(file, fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_TRUNC, 0o644);
     const segment = new LogSegment(dir, baseOffset, fd, indexIntervalBytes, nowMs);
+    // The index files are created by their first persist (a flush, a roll, close), not here: two
+    // file creations fewer per new partition (thousands arrive in one LeaderAndIsr). reset() marks
+    // them dirty, so that persist also truncates a file left by an earlier segment of this base.
+    // No open trusts them before then: a segment is below the recovery point only once flushed.
     segment.offsetIndex.reset();
     segment.timeIndex.reset();
-    segment.offsetIndex.persist(false);
-    segment.timeIndex.persist(false);
     return segment;
   }
 
@@ -207,6 +209,12 @@ export class LogSegment {
    * timestamp. Returns false when an index file is unusable; the caller then calls recover().
    */
   loadIndexes(): boolean {
+    if (this.#sizeBytes === 0) {
+      // Nothing to index: whatever index files say is moot (and an empty one has none).
+      this.offsetIndex.reset();
+      this.timeIndex.reset();
+      return true;
+    }
     // Every indexed batch is at least a header long, which bounds an honest index file.
     const maxEntries = Math.floor(this.#sizeBytes / BATCH_HEADER_BYTES) + 1;
     if (
