@@ -35,7 +35,7 @@ import { ControlType } from "./partition/producer-state.ts";
 import type { MetadataCache } from "./metadata-cache.ts";
 import { IGNORE_PARTITION_EVENTS, type Partition, type PartitionObserver } from "./partition/partition.ts";
 import { type ReplicaManager, yieldToEventLoop } from "./replica-manager.ts";
-import { planTopic, writeTopic } from "./topic-admin.ts";
+import { createInternalTopic } from "./topic-admin.ts";
 import { listenerAddress } from "./zk-layout.ts";
 
 /** segment.ms of the offsets topic: a quiet partition still closes its segment for the cleaner. */
@@ -130,7 +130,6 @@ export class GroupService implements GroupApi, PartitionObserver {
 
   async #createOffsetsTopic(): Promise<void> {
     const { config, metadata, coordination } = this.#deps;
-    if (metadata.topics.has(OFFSETS_TOPIC)) return;
     // Compacted by key: the latest commit of each (group, topic, partition) and group metadata
     // stay whatever their age.
     const configs: Record<string, string> = {
@@ -138,26 +137,13 @@ export class GroupService implements GroupApi, PartitionObserver {
       "segment.bytes": String(config.offsetsTopicSegmentBytes),
       "segment.ms": String(OFFSETS_SEGMENT_MS),
     };
-    const numPartitions = config.offsetsTopicPartitions;
-    const plan = planTopic(metadata, {
+    await createInternalTopic(coordination, metadata, config, {
       name: OFFSETS_TOPIC,
-      numPartitions,
-      replicationFactor: Math.max(1, Math.min(config.offsetsTopicReplicationFactor, metadata.brokers.size)),
-      assignments: [],
+      numPartitions: config.offsetsTopicPartitions,
+      replicationFactor: config.offsetsTopicReplicationFactor,
       configs,
-    }, config);
-    if ("assignment" in plan) {
-      const outcome = await writeTopic(coordination, metadata, OFFSETS_TOPIC, plan.assignment, configs);
-      if (outcome.errorCode !== 0 && outcome.errorCode !== ErrorCode.TOPIC_ALREADY_EXISTS) {
-        throw new Error(outcome.errorMessage ?? `error ${outcome.errorCode}`);
-      }
-    } else if (plan.errorCode !== ErrorCode.TOPIC_ALREADY_EXISTS) {
-      throw new Error(plan.errorMessage ?? `error ${plan.errorCode}`);
-    }
-    await metadata.waitUntil(
-      (cache) => cache.hasPartitions(OFFSETS_TOPIC, numPartitions),
-      OFFSETS_TOPIC_WAIT_MS,
-    );
+      waitMs: OFFSETS_TOPIC_WAIT_MS,
+    });
   }
 
   // --- PartitionObserver: offsets partitions moving here and away ----------------------------

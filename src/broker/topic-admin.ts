@@ -13,7 +13,7 @@
  * the coordinator's largest write (POLICY_VIOLATION).
  */
 import { ErrorCode } from "../kafka/errors.ts";
-import type { ClusterSnapshot } from "./metadata-cache.ts";
+import type { ClusterSnapshot, MetadataCache } from "./metadata-cache.ts";
 import { BadVersionError, type Coordination, NodeExistsError } from "./coordination.ts";
 import { validateTopicConfigs } from "./topic-config.ts";
 import {
@@ -203,6 +203,47 @@ export async function writeTopic(
     throw error;
   }
   return ok;
+}
+
+/** An internal topic a coordinator keeps its state in (`__consumer_offsets`, `__transaction_state`). */
+export interface InternalTopicSpec {
+  name: string;
+  numPartitions: number;
+  /** Wanted replication factor; fewer live brokers give fewer replicas (at least one). */
+  replicationFactor: number;
+  configs: Record<string, string>;
+  /** How long to wait for this broker's metadata to show every partition. */
+  waitMs: number;
+}
+
+/**
+ * Create an internal topic unless it exists, then wait until this broker's metadata has its
+ * partitions. Another broker creating it at the same moment is not an error: either creation
+ * serves.
+ */
+export async function createInternalTopic(
+  coordination: Coordination,
+  metadata: MetadataCache,
+  defaults: TopicDefaults,
+  topic: InternalTopicSpec,
+): Promise<void> {
+  if (metadata.topics.has(topic.name)) return;
+  const plan = planTopic(metadata, {
+    name: topic.name,
+    numPartitions: topic.numPartitions,
+    replicationFactor: Math.max(1, Math.min(topic.replicationFactor, metadata.brokers.size)),
+    assignments: [],
+    configs: topic.configs,
+  }, defaults);
+  if ("assignment" in plan) {
+    const outcome = await writeTopic(coordination, metadata, topic.name, plan.assignment, topic.configs);
+    if (outcome.errorCode !== 0 && outcome.errorCode !== ErrorCode.TOPIC_ALREADY_EXISTS) {
+      throw new Error(outcome.errorMessage ?? `error ${outcome.errorCode}`);
+    }
+  } else if (plan.errorCode !== ErrorCode.TOPIC_ALREADY_EXISTS) {
+    throw new Error(plan.errorMessage ?? `error ${plan.errorCode}`);
+  }
+  await metadata.waitUntil((cache) => cache.hasPartitions(topic.name, topic.numPartitions), topic.waitMs);
 }
 
 /** Add partitions to a topic (versioned write of its assignment). */

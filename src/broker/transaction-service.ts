@@ -24,7 +24,7 @@ import { OFFSETS_TOPIC } from "./groups/mod.ts";
 import type { MetadataCache } from "./metadata-cache.ts";
 import { IGNORE_PARTITION_EVENTS, type Partition, type PartitionObserver } from "./partition/partition.ts";
 import { type ReplicaManager, yieldToEventLoop } from "./replica-manager.ts";
-import { planTopic, writeTopic } from "./topic-admin.ts";
+import { createInternalTopic } from "./topic-admin.ts";
 import { MarkerChannel } from "./transactions/marker-channel.ts";
 import { TransactionCoordinator, type TxnIdentity } from "./transactions/txn-coordinator.ts";
 import { TRANSACTION_STATE_TOPIC, type TxnRecord } from "./transactions/txn-records.ts";
@@ -133,41 +133,18 @@ export class TransactionService implements PartitionObserver {
 
   async #createStateTopic(): Promise<void> {
     const { config, metadata, coordination } = this.#deps;
-    if (metadata.topics.has(TRANSACTION_STATE_TOPIC)) return;
     const configs: Record<string, string> = {
       "cleanup.policy": "compact",
       "segment.bytes": String(config.offsetsTopicSegmentBytes),
       "segment.ms": String(STATE_SEGMENT_MS),
     };
-    const numPartitions = config.transactionStateTopicPartitions;
-    const plan = planTopic(metadata, {
+    await createInternalTopic(coordination, metadata, config, {
       name: TRANSACTION_STATE_TOPIC,
-      numPartitions,
-      replicationFactor: Math.max(
-        1,
-        Math.min(config.transactionStateReplicationFactor, metadata.brokers.size),
-      ),
-      assignments: [],
+      numPartitions: config.transactionStateTopicPartitions,
+      replicationFactor: config.transactionStateReplicationFactor,
       configs,
-    }, config);
-    if ("assignment" in plan) {
-      const outcome = await writeTopic(
-        coordination,
-        metadata,
-        TRANSACTION_STATE_TOPIC,
-        plan.assignment,
-        configs,
-      );
-      if (outcome.errorCode !== 0 && outcome.errorCode !== ErrorCode.TOPIC_ALREADY_EXISTS) {
-        throw new Error(outcome.errorMessage ?? `error ${outcome.errorCode}`);
-      }
-    } else if (plan.errorCode !== ErrorCode.TOPIC_ALREADY_EXISTS) {
-      throw new Error(plan.errorMessage ?? `error ${plan.errorCode}`);
-    }
-    await metadata.waitUntil(
-      (cache) => cache.hasPartitions(TRANSACTION_STATE_TOPIC, numPartitions),
-      STATE_TOPIC_WAIT_MS,
-    );
+      waitMs: STATE_TOPIC_WAIT_MS,
+    });
   }
 
   // --- PartitionObserver: state partitions moving here and away ------------------------------
