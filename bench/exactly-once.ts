@@ -14,7 +14,7 @@
  *   to the same producer idempotent without transactions sending the same batches and waiting for
  *   each; records/s and transactions (batches)/s.
  */
-import { Kafka, logLevel } from "kafkajs";
+import { Kafka, logLevel } from "../tests/helpers/kafkajs.ts";
 import { Consumer } from "../src/client/consumer.ts";
 import { Producer } from "../src/client/producer.ts";
 import { startCluster } from "../tests/helpers/cluster.ts";
