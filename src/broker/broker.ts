@@ -245,7 +245,7 @@ function registrationOf(config: BrokerConfig, bound: BoundListener[]): BrokerEnd
     brokerId: config.brokerId,
     host: interBroker.advertised.host,
     port: interBroker.advertised.port,
-    rack: null,
+    rack: config.rack ?? null,
     listeners: bound.map(({ advertised }) => ({
       name: advertised.name,
       host: advertised.host,

@@ -18,6 +18,8 @@ export type FsyncPolicy = "always" | "never";
 export interface BrokerConfig {
   /** Broker id, 0..1023 (it is also the Snowflake node id of the producer ids it mints). */
   brokerId: number;
+  /** Kafka's broker.rack: where the broker sits (rack, zone); replicas of a partition spread over racks. */
+  rack?: string;
   /** Interface of the PLAINTEXT shorthand listener (when no `--listeners`). */
   host: string;
   /** Port of the PLAINTEXT shorthand listener; 0 picks a free one. */
@@ -182,6 +184,11 @@ export interface ListenerFlags {
 /** What startBroker and the CLI hand in: any setting, listeners as flags. */
 export type BrokerSettings = Partial<Omit<BrokerConfig, "listeners">> & ListenerFlags & { brokerId: number };
 
+/** A rack name as --rack takes it: 1 to 255 printable ASCII characters, no spaces. */
+export function validRackName(rack: string): boolean {
+  return /^[\x21-\x7e]{1,255}$/.test(rack);
+}
+
 /** Fill defaults and check bounds; throws RangeError naming the bad setting. */
 export function resolveBrokerConfig(options: BrokerSettings): BrokerConfig {
   const { listeners, listenerSecurityProtocolMap, advertisedListeners, interBrokerListener, ...rest } =
@@ -248,6 +255,11 @@ export function resolveBrokerConfig(options: BrokerSettings): BrokerConfig {
   }
   checkInt("failed-authentication-delay-ms", config.failedAuthenticationDelayMs, 0, 60_000);
   checkInt("broker id", config.brokerId, 0, MAX_BROKER_ID);
+  if (config.rack !== undefined && !validRackName(config.rack)) {
+    throw new RangeError(
+      `--rack: ${JSON.stringify(config.rack)} is not a rack name (1 to 255 printable characters, no spaces)`,
+    );
+  }
   checkInt("port", config.port, 0, 65535);
   if (config.httpPort !== undefined) checkInt("http-port", config.httpPort, 0, 65535);
   checkInt("num-partitions", config.numPartitions, 1, 100_000);

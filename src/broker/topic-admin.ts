@@ -16,6 +16,7 @@ import { ErrorCode } from "../kafka/errors.ts";
 import type { ClusterSnapshot, MetadataCache } from "./metadata-cache.ts";
 import { BadVersionError, type Coordination, NodeExistsError } from "./coordination.ts";
 import { validateTopicConfigs } from "./topic-config.ts";
+import { MissingRackError, placeReplicas, type RackAwareMode } from "./replica-placement.ts";
 import {
   decodeReassignments,
   decodeTopicAssignment,
@@ -65,37 +66,25 @@ const tooMany = (name: string, partitions: number, limit: number) =>
       `(broker setting --max-partitions-per-topic)`,
   );
 
-/**
- * Kafka's staggered assignment: leaders round-robin from a random start; followers shifted by an
- * amount that grows each time the partitions wrap around the broker list, so that followers of
- * one broker's leaders spread over all the others.
- */
-export function assignReplicas(
-  brokerIds: number[],
+/** Broker id -> rack of the live brokers, what replica placement works from. */
+export function rackMap(snapshot: ClusterSnapshot): Map<number, string | null> {
+  return new Map([...snapshot.brokers].map(([id, broker]) => [id, broker.rack]));
+}
+
+/** Place new partitions' replicas, or the error Kafka gives when racks are mixed. */
+function place(
+  snapshot: ClusterSnapshot,
   partitionCount: number,
-  replicationFactor: number,
-  firstPartition = 0,
-  random: () => number = Math.random,
-): ReplicaAssignment {
-  const brokers = [...brokerIds].sort((a, b) => a - b);
-  const n = brokers.length;
-  if (replicationFactor > n) {
-    throw new RangeError(`Replication factor ${replicationFactor} over ${n} live brokers`);
+  factor: number,
+  firstPartition: number,
+  mode: RackAwareMode,
+): ReplicaAssignment | AdminOutcome {
+  try {
+    return placeReplicas(rackMap(snapshot), partitionCount, factor, firstPartition, mode);
+  } catch (error) {
+    if (error instanceof MissingRackError) return fail(ErrorCode.INVALID_REPLICATION_FACTOR, error.message);
+    throw error;
   }
-  const startIndex = Math.floor(random() * n);
-  let shift = Math.floor(random() * n);
-  const assignment: ReplicaAssignment = [];
-  for (let index = 0; index < partitionCount; index++) {
-    const partition = firstPartition + index;
-    if (partition > 0 && partition % n === 0) shift++;
-    const first = (partition + startIndex) % n;
-    const replicas = [brokers[first]];
-    for (let j = 0; j < replicationFactor - 1; j++) {
-      replicas.push(brokers[(first + 1 + (shift + j) % (n - 1)) % n]);
-    }
-    assignment.push(replicas);
-  }
-  return assignment;
 }
 
 export interface CreateTopicSpec {
@@ -107,6 +96,8 @@ export interface CreateTopicSpec {
   /** Explicit assignment (partition -> brokers), or empty. */
   assignments: { partitionIndex: number; brokerIds: number[] }[];
   configs: Record<string, string>;
+  /** Mixed racked and unracked brokers: refuse ("enforced", the default) or ignore racks ("safe"). */
+  rackAwareMode?: RackAwareMode;
 }
 
 export interface TopicDefaults {
@@ -173,7 +164,8 @@ export function planTopic(
       `Replication factor ${factor} needs that many live brokers: ${live.length} live`,
     );
   }
-  return { assignment: assignReplicas(live, partitions, factor) };
+  const assignment = place(snapshot, partitions, factor, 0, spec.rackAwareMode ?? "enforced");
+  return Array.isArray(assignment) ? { assignment } : assignment;
 }
 
 /**
@@ -234,6 +226,7 @@ export async function createInternalTopic(
     replicationFactor: Math.max(1, Math.min(topic.replicationFactor, metadata.brokers.size)),
     assignments: [],
     configs: topic.configs,
+    rackAwareMode: "safe",
   }, defaults);
   if ("assignment" in plan) {
     const outcome = await writeTopic(coordination, metadata, topic.name, plan.assignment, topic.configs);
@@ -294,7 +287,9 @@ export async function addPartitions(
     if (factor > snapshot.brokers.size) {
       return fail(ErrorCode.INVALID_REPLICATION_FACTOR, `Replication factor ${factor} over live brokers`);
     }
-    added = assignReplicas([...snapshot.brokers.keys()], adding, factor, current.length);
+    const placed = place(snapshot, adding, factor, current.length, "enforced");
+    if (!Array.isArray(placed)) return placed;
+    added = placed;
   }
   const assignment = [...current, ...added];
   const data = encodeWithinLimit(name, assignment);

@@ -19,6 +19,7 @@ registerCommands((program) => {
   broker.command("start")
     .description("start a broker and serve until SIGTERM/SIGINT (a clean shutdown)")
     .requiredOption("--id <n>", "broker id (0-1023), unique in the cluster", integerOption(0, 1023))
+    .option("--rack <rack>", "rack or zone of this broker: a partition's replicas spread over racks")
     .option(
       "--host <host>",
       "interface of the PLAINTEXT listener (without --listeners)",
@@ -281,6 +282,7 @@ registerCommands((program) => {
       try {
         running = await startBroker({
           brokerId: options.id,
+          rack: options.rack,
           host: options.host,
           port: options.port,
           advertisedHost: options.advertisedHost,

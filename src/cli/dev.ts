@@ -16,6 +16,7 @@ import Table from "cli-table3";
 import { registerCommands } from "./program.ts";
 import { CliError, usageError } from "./cli-error.ts";
 import { integerOption } from "./options.ts";
+import { validRackName } from "../broker/config.ts";
 import { CHAOS_ACTIONS, type ChaosAction, LocalCluster } from "../dev/local-cluster.ts";
 import { type LocalSecurity, prepareLocalSecurity } from "../dev/local-secure.ts";
 import { connectCoordination } from "../broker/zk-coordination.ts";
@@ -180,6 +181,15 @@ function clientSettingLines(bootstrap: string, secure: LocalSecurity): string[] 
   ];
 }
 
+/** `--racks a,b,c`: distinct names, as `broker start --rack` takes them. */
+function rackList(text: string): string[] {
+  const racks = text.split(",").map((rack) => rack.trim());
+  if (!racks.every(validRackName) || new Set(racks).size !== racks.length) {
+    throw usageError(`--racks expects distinct rack names separated by commas, e.g. a,b,c: got "${text}"`);
+  }
+  return racks;
+}
+
 registerCommands((program) => {
   program.command("dev")
     .description("run a local cluster (coordinator + brokers) until Ctrl-C")
@@ -214,6 +224,11 @@ registerCommands((program) => {
       "use this ZooKeeper ensemble (host:port,…[/chroot]) instead of starting a coordinator",
       hostPortList,
     )
+    .option(
+      "--racks <list>",
+      "racks to spread the brokers over, e.g. a,b,c (broker 1 in a, 2 in b, 3 in c, 4 in a, …)",
+      rackList,
+    )
     .action(async (options) => {
       let secure: LocalSecurity | undefined;
       if (options.secure) {
@@ -233,6 +248,7 @@ registerCommands((program) => {
         basePort: options.basePort,
         coordinatorPort: options.coordinatorPort,
         zookeeper: options.zookeeper,
+        racks: options.racks,
         startTimeoutMs: 60_000,
       });
       if (options.basePort + options.brokers - 1 > 65535) {

@@ -31,6 +31,8 @@ export interface LocalClusterOptions {
    * metrics. Concrete ports (the caller picks free ones for 0), so a restarted broker keeps its own.
    */
   metricsPorts?: { brokers: number[]; coordinator?: number };
+  /** `dev --racks a,b,c`: broker N sits in rack N-1 mod the count (a, b, c, a, …); absent: no racks. */
+  racks?: string[];
 }
 
 export interface ClusterProcess {
@@ -110,6 +112,9 @@ export class LocalCluster {
         "start",
         "--id",
         String(id),
+        ...(this.options.racks === undefined
+          ? []
+          : ["--rack", this.options.racks[index % this.options.racks.length]]),
         ...(secure === undefined ? ["--host", host, "--port", String(port)] : [
           "--listeners",
           `SASL_SSL://${host}:${port}`,

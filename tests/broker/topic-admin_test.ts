@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { assignReplicas, planTopic } from "../../src/broker/topic-admin.ts";
+import { planTopic } from "../../src/broker/topic-admin.ts";
+import { assignReplicas } from "../../src/broker/replica-placement.ts";
 import type { ClusterSnapshot } from "../../src/broker/metadata-cache.ts";
 import { ErrorCode } from "../../src/kafka/errors.ts";
 import { validateTopicConfigs } from "../../src/broker/topic-config.ts";

@@ -72,6 +72,7 @@ async function autoCreateTopic(context: BrokerContext, name: string): Promise<vo
     replicationFactor: -1,
     assignments: [],
     configs: {},
+    rackAwareMode: "safe", // as Kafka's auto-creation: mixed racks fall back to ignoring them
   }, context.config);
   if (!("assignment" in plan)) return;
   try {
