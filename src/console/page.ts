@@ -85,9 +85,10 @@ export const CONSOLE_PAGE = `<!doctype html>
   <p class="explain">A consumer group shares a topic's partitions among its members. When a member joins or
   leaves, the group's coordinator runs a <b>rebalance</b>: members rejoin (PreparingRebalance), the leader
   assigns partitions (CompletingRebalance), and the group is Stable again in a new <b>generation</b>; commits
-  from an older generation are refused. <b>Lag</b> is how far the group's committed offsets trail the high
+  from an older generation are refused (the coordinator records each generation in <code>__consumer_offsets</code>,
+  which is where this page reads it). <b>Lag</b> is how far the group's committed offsets trail the high
   watermark (hover the chart for each partition): it grows while consumers are stopped and falls as they catch up.</p>
-  <table><thead><tr><th>group</th><th>state</th><th>coordinator</th><th>member</th><th>partitions</th><th>lag</th>
+  <table><thead><tr><th>group</th><th>state</th><th>generation</th><th>coordinator</th><th>member</th><th>partitions</th><th>lag</th>
   <th>lag over time</th></tr></thead>
   <tbody id="groups"></tbody></table>
 </section>
@@ -149,6 +150,8 @@ function details(e) {
     case "isr-shrunk": case "isr-expanded": return "[" + e.oldIsr + "] → [" + e.newIsr + "]";
     case "high-watermark": return "→ " + e.value;
     case "member-joined": case "member-left": return e.member;
+    case "group-rebalance-started": return e.state + " from generation " + (e.generation ?? "?") + ", " + e.members.length + " member(s)";
+    case "group-rebalance-completed": return "generation " + (e.generation ?? "?") + ", " + e.members.length + " member(s)";
     default: return (e.members || []).length + " member(s)";
   }
 }
@@ -190,6 +193,11 @@ function beforeAfter(e) {
       ["ISR", b ? list(b.isr) : "none", list(e.after.isr)]];
   }
   if (e.liveAfter) return [["live brokers", list(e.liveBefore), list(e.liveAfter)]];
+  if (e.type === "group-rebalance-completed" && e.generation !== null) {
+    const previous = events.filter((x) => x.seq < e.seq && x.group === e.group && x.type === "group-rebalance-completed").pop();
+    return [["generation", previous && previous.generation !== null ? String(previous.generation) : "not seen", String(e.generation)],
+      ["members", previous ? String(previous.members.length) : "not seen", String(e.members.length)]];
+  }
   if (e.type === "controller-elected" && e.previous !== undefined) {
     const p = e.previous;
     return [["controller", p ? "broker " + p.broker + " (epoch " + p.epoch + ")" : "none known",
@@ -246,7 +254,7 @@ async function refresh() {
     const members = g.members.length ? g.members : [{ memberId: "", partitions: [] }];
     const lags = g.offsets.map((o) => o.topic + "-" + o.partition + ": " + (o.lag ?? "?") + " (at " + o.committed + ")").join(", ");
     members.forEach((m, i) => groupRows.push('<tr data-group="' + esc(g.group) + '"><td>' + (i ? "" : esc(g.group)) + "</td><td>" +
-      (i ? "" : esc(g.state)) + "</td><td>" + (i ? "" : g.coordinator) + "</td><td>" + esc(m.memberId) + "</td><td>" +
+      (i ? "" : esc(g.state)) + '</td><td class="generation">' + (i ? "" : g.generation ?? "?") + "</td><td>" + (i ? "" : g.coordinator) + "</td><td>" + esc(m.memberId) + "</td><td>" +
       esc(m.partitions.join(", ")) + '</td><td class="lag">' + (i ? "" : g.totalLag) + '</td><td title="' + esc(lags) + '">' +
       (i ? "" : sparkline(history)) + "</td></tr>"));
   }

@@ -2,11 +2,14 @@
  * BrokerSampler: the part of the timeline the coordinator tree does not hold — partition progress
  * and consumer groups — sampled from the brokers over the Kafka protocol. Each round (default every
  * second) costs one Metadata request, four ListOffsets per partition leader (all its partitions in
- * each: high watermark, log start, last stable offset, log end), and per broker one ListGroups plus one DescribeGroups for all its groups: round trips grow
- * with brokers, never with partitions or groups. It emits `high-watermark` when a partition's
+ * each: high watermark, log start, last stable offset, log end); per broker one ListGroups, one
+ * DescribeGroups for all its groups and one OffsetFetch per group, pipelined on one connection; and
+ * one Fetch per leader of `__consumer_offsets` for what was appended there since the last round
+ * (the groups' generations, see GroupGenerations). It emits `high-watermark` when a partition's
  * watermark moved since the last round (so at most one per partition per round), and group events
  * from the difference of two descriptions. A state only seen between two rounds is missed: a
- * rebalance shorter than the interval shows as its completion alone.
+ * rebalance shorter than the interval shows as its completion alone (found by its new generation
+ * even when the members and assignment came out the same).
  *
  * @example
  * ```ts
@@ -22,6 +25,7 @@ import { CONSUMER_PROTOCOL_TYPE, decodeAssignment } from "../kafka/consumer-prot
 import { Cluster, type ClusterOptions } from "../client/cluster.ts";
 import { DEBUGGING_REPLICA_ID, listOffsets } from "../client/list-offsets.ts";
 import type { GroupMember, NewEvent } from "./cluster-event.ts";
+import { GroupGenerations } from "./group-generations.ts";
 
 /** A group as the last round saw it. */
 export interface GroupSnapshot {
@@ -29,6 +33,11 @@ export interface GroupSnapshot {
   state: string;
   protocolType: string;
   coordinator: number;
+  /**
+   * The generation of its last completed rebalance, read from the group metadata record its
+   * coordinator wrote to `__consumer_offsets` (see GroupGenerations); null when not known.
+   */
+  generation: number | null;
   members: GroupMember[];
   /** Committed offsets, with lag = high watermark − committed (null until the watermark is sampled). */
   offsets: { topic: string; partition: number; committed: number; lag: number | null }[];
@@ -85,21 +94,25 @@ export function diffGroup(before: GroupSnapshot | undefined, after: GroupSnapsho
       time,
       group,
       state: after.state,
-      generation: null,
+      // The generation being rebalanced away from: the next one exists once the rebalance completes.
+      generation: after.generation,
       members: memberIds,
     });
   }
   const assignmentOf = (s: GroupSnapshot | undefined) =>
     JSON.stringify((s?.members ?? []).map((m) => [m.memberId, m.partitions]).sort());
+  // A new generation while Stable in both rounds: a whole rebalance happened between two samples.
+  const newGeneration = before !== undefined && before.generation !== null && after.generation !== null &&
+    before.generation !== after.generation;
   if (
     after.state === "Stable" &&
-    (before?.state !== "Stable" || assignmentOf(before) !== assignmentOf(after))
+    (before?.state !== "Stable" || assignmentOf(before) !== assignmentOf(after) || newGeneration)
   ) {
     events.push({
       type: "group-rebalance-completed",
       time,
       group,
-      generation: null,
+      generation: after.generation,
       members: memberIds,
       assignment: Object.fromEntries(after.members.map((m) => [m.memberId, m.partitions])),
     });
@@ -116,6 +129,8 @@ export class BrokerSampler {
   readonly progress = new Map<string, PartitionProgress>();
   /** group id -> its last description. */
   readonly groups = new Map<string, GroupSnapshot>();
+  /** Groups' generations, from their metadata records in __consumer_offsets. */
+  readonly generations: GroupGenerations;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #running: Promise<void> | undefined;
   #firstGroupRound = true;
@@ -125,6 +140,7 @@ export class BrokerSampler {
 
   constructor(options: ClusterOptions, emit: (events: NewEvent[]) => void, log?: (message: string) => void) {
     this.cluster = new Cluster({ clientId: "vltava-events", ...options });
+    this.generations = new GroupGenerations(this.cluster);
     this.#emit = emit;
     this.#log = log ?? ((line) => console.error(line));
   }
@@ -206,24 +222,32 @@ export class BrokerSampler {
 
   async #sampleGroups(): Promise<void> {
     const seen = new Set<string>();
-    const events: NewEvent[] = [];
+    const described: GroupSnapshot[] = [];
     const time = Date.now();
     for (const nodeId of this.cluster.brokers.keys()) {
-      let described;
+      let snapshots;
       try {
-        described = await this.#describeGroupsOn(nodeId);
+        snapshots = await this.#describeGroupsOn(nodeId);
       } catch {
         // A broker that is down has no groups to tell; its groups move to another coordinator.
         continue;
       }
-      for (const snapshot of described) {
+      for (const snapshot of snapshots) {
         if (seen.size >= MAX_GROUPS) break;
         seen.add(snapshot.group);
-        const before = this.groups.get(snapshot.group);
-        this.groups.set(snapshot.group, snapshot);
-        // The first round is the baseline: groups' pasts are unknown, nothing is invented for them.
-        if (!this.#firstGroupRound) events.push(...diffGroup(before, snapshot, time));
+        described.push(snapshot);
       }
+    }
+    // After the descriptions: a group described Stable has its generation's record committed, so
+    // reading __consumer_offsets now finds it (the coordinator commits it before going Stable).
+    await this.generations.catchUp();
+    const events: NewEvent[] = [];
+    for (const snapshot of described) {
+      snapshot.generation = this.generations.generation(snapshot.group);
+      const before = this.groups.get(snapshot.group);
+      this.groups.set(snapshot.group, snapshot);
+      // The first round is the baseline: groups' pasts are unknown, nothing is invented for them.
+      if (!this.#firstGroupRound) events.push(...diffGroup(before, snapshot, time));
     }
     for (const group of [...this.groups.keys()]) if (!seen.has(group)) this.groups.delete(group);
     this.#firstGroupRound = false;
@@ -277,6 +301,7 @@ export class BrokerSampler {
       totalLag: (offsetsOf.get(g.groupId) ?? []).reduce((sum, o) => sum + (o.lag ?? 0), 0),
       group: g.groupId,
       state: g.groupState,
+      generation: null, // filled in by #sampleGroups from __consumer_offsets
       protocolType: g.protocolType,
       coordinator: nodeId,
       members: g.members.map((m) => ({

@@ -136,7 +136,10 @@ export interface GroupRebalanceStarted extends EventBase {
   type: "group-rebalance-started";
   group: string;
   state: string;
-  /** Kafka's DescribeGroups does not carry the generation: null unless a source tells it. */
+  /**
+   * The generation being rebalanced away from (its last completed one; DescribeGroups does not
+   * carry it: read from the group metadata record in `__consumer_offsets`). null: not known.
+   */
   generation: number | null;
   members: string[];
 }
@@ -145,6 +148,7 @@ export interface GroupRebalanceStarted extends EventBase {
 export interface GroupRebalanceCompleted extends EventBase {
   type: "group-rebalance-completed";
   group: string;
+  /** The new generation (from the record the coordinator committed before going Stable); null: not known. */
   generation: number | null;
   members: string[];
   /** member id -> "topic-partition" strings. */

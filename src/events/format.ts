@@ -59,9 +59,9 @@ export function eventDetails(event: ClusterEvent): string {
     case "high-watermark":
       return `high watermark ${event.value} (leader ${event.leader})`;
     case "group-rebalance-started":
-      return `${event.state}, ${event.members.length} member(s)`;
+      return `${event.state} from generation ${event.generation ?? "?"}, ${event.members.length} member(s)`;
     case "group-rebalance-completed":
-      return `Stable, ${event.members.length} member(s): ` +
+      return `Stable, generation ${event.generation ?? "?"}, ${event.members.length} member(s): ` +
         Object.entries(event.assignment).map(([member, parts]) => `${member.slice(0, 12)}=${parts.join(",")}`)
           .join(" ");
     case "member-joined":

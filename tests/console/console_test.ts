@@ -18,6 +18,7 @@ import { eventually, RunningProgram, tempDir } from "../helpers/program.ts";
 import { PEERS, peerTest } from "../helpers/peers.ts";
 import { Admin } from "../../src/client/admin.ts";
 import { GroupAdmin } from "../../src/client/group-admin.ts";
+import { GroupConsumer } from "../../src/client/group-consumer.ts";
 
 const options = { sanitizeOps: false, sanitizeResources: false };
 const BROKER_ARGS = ["--replica-lag-time-max-ms", "3000", "--session-timeout-ms", "4000"];
@@ -101,6 +102,67 @@ Deno.test("the console API answers the views and refuses bad requests with clear
   assert.deepEqual(first!.offsets.map((o) => [o.committed, o.lag]), [[2, 3]]);
   await produceValues(cluster.bootstrap, "lagged", 0, 4);
   await eventually("lag 7 after four more records", async () => (await lagOf())?.totalLag === 7);
+
+  // Generations: a rebalance bumps the one the console shows and the one `vltava events` tells.
+  await using follower = new RunningProgram([
+    "events",
+    "--coordinator",
+    cluster.coordinatorAddress,
+    "--follow",
+    "--json",
+    "--sample-ms",
+    "300",
+  ]);
+  type Completed = { type: string; group: string; generation: number | null; members: string[] };
+  const completedEvents = () =>
+    follower.stdout.split("\n").filter((line) => line.startsWith("{")).map((line) =>
+      JSON.parse(line) as Completed
+    )
+      .filter((e) => e.type === "group-rebalance-completed" && e.group === "rebalancers");
+  type GenerationBody = { group: string; state: string; generation: number | null; members: unknown[] };
+  const rebalancers = async () =>
+    ((await getJson(`${url}/api/groups`)).body.groups as GenerationBody[]).find((g) =>
+      g.group === "rebalancers"
+    );
+  const consumerOptions = { bootstrap: cluster.bootstrap, groupId: "rebalancers", topics: ["lagged"] };
+  await using firstMember = new GroupConsumer({ ...consumerOptions, clientId: "first" });
+  await firstMember.start();
+  const oneMember = await eventually(
+    "a completed rebalance with one member, generation known",
+    () => completedEvents().find((e) => e.members.length === 1 && e.generation !== null),
+    60_000,
+  );
+  assert.equal(oneMember.generation, firstMember.generationId);
+  await eventually("the console shows that generation", async () => {
+    const g = await rebalancers();
+    return g?.state === "Stable" && g.generation === firstMember.generationId;
+  }, 60_000);
+  // A second member: the first must rejoin (it does so while polling).
+  let polling = true;
+  const pollFirst = (async () => {
+    while (polling) await firstMember.poll(100);
+  })();
+  await using secondMember = new GroupConsumer({ ...consumerOptions, clientId: "second" });
+  try {
+    await secondMember.start();
+  } finally {
+    polling = false;
+    await pollFirst;
+  }
+  const twoMembers = await eventually(
+    "a completed rebalance with two members",
+    () => completedEvents().find((e) => e.members.length === 2 && e.generation !== null),
+    60_000,
+  );
+  assert.ok(
+    twoMembers.generation! > oneMember.generation!,
+    `generation ${oneMember.generation} -> ${twoMembers.generation}`,
+  );
+  assert.equal(twoMembers.generation, secondMember.generationId);
+  await eventually("the console shows the new generation with two members", async () => {
+    const g = await rebalancers();
+    return g?.state === "Stable" && g.generation === twoMembers.generation && g.members.length === 2;
+  }, 60_000);
 
   // The partition's whole progress: log start, high watermark, last stable offset, log end and the gap.
   type PartitionBody = { partition: number; logStart: number; highWatermark: number; lastStable: number };

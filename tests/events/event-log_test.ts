@@ -35,30 +35,38 @@ const member = (memberId: string, partitions: string[] = []) => ({
   clientHost: "/127.0.0.1",
   partitions,
 });
-const group = (state: string, members: ReturnType<typeof member>[]): GroupSnapshot => ({
+const group = (
+  state: string,
+  members: ReturnType<typeof member>[],
+  generation: number | null = null,
+): GroupSnapshot => ({
   group: "g",
   state,
   protocolType: "consumer",
   coordinator: 1,
+  generation,
   members,
   offsets: [],
   totalLag: 0,
 });
 
-Deno.test("group descriptions diff into member and rebalance events", () => {
-  const stable = group("Stable", [member("a", ["t-0", "t-1"])]);
-  const joining = group("PreparingRebalance", [member("a"), member("b")]);
-  const balanced = group("Stable", [member("a", ["t-0"]), member("b", ["t-1"])]);
-  assert.deepEqual(diffGroup(stable, joining, 1).map((e) => e.type), [
-    "member-joined",
-    "group-rebalance-started",
-  ]);
+Deno.test("group descriptions diff into member and rebalance events, with the generations read", () => {
+  const stable = group("Stable", [member("a", ["t-0", "t-1"])], 1);
+  const joining = group("PreparingRebalance", [member("a"), member("b")], 1);
+  const balanced = group("Stable", [member("a", ["t-0"]), member("b", ["t-1"])], 2);
+  const started = diffGroup(stable, joining, 1);
+  assert.deepEqual(started.map((e) => e.type), ["member-joined", "group-rebalance-started"]);
+  assert.equal(
+    started[1].type === "group-rebalance-started" && started[1].generation,
+    1,
+    "the generation left",
+  );
   const completed = diffGroup(joining, balanced, 2);
   assert.deepEqual(completed, [{
     type: "group-rebalance-completed",
     time: 2,
     group: "g",
-    generation: null,
+    generation: 2,
     members: ["a", "b"],
     assignment: { a: ["t-0"], b: ["t-1"] },
   }]);
@@ -68,7 +76,14 @@ Deno.test("group descriptions diff into member and rebalance events", () => {
     "member-joined",
     "group-rebalance-completed",
   ]);
-  assert.deepEqual(diffGroup(balanced, group("Empty", []), 5).map((e) => e.type), [
+  // ... even when it gave the same members the same partitions: the generation tells.
+  const again = { ...balanced, generation: 3 };
+  assert.deepEqual(diffGroup(balanced, again, 5).map((e) => [e.type, "generation" in e && e.generation]), [
+    ["group-rebalance-completed", 3],
+  ]);
+  // A generation that became known (or unknown) is no rebalance.
+  assert.deepEqual(diffGroup({ ...balanced, generation: null }, balanced, 6), []);
+  assert.deepEqual(diffGroup(balanced, group("Empty", []), 7).map((e) => e.type), [
     "member-left",
     "member-left",
   ]);
