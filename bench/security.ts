@@ -8,13 +8,18 @@
  *   SASL_PLAINTEXT against a broker without an authorizer and one with `--authorizer acl` and
  *   an ALLOW for that user (p50/p99 of round trips; two broker processes one after the other,
  *   so machine noise shows), and the cost of one check in process.
+ * - Authenticated produce round trips (p50/p99, sequential acks=1 sends over SASL_PLAINTEXT)
+ *   without and during a storm of failed logins (raw clients, 20 at a time, PLAIN with a wrong
+ *   password and SCRAM-SHA-512 with a wrong proof; tests/helpers/failed-login.ts), with the
+ *   broker's failed-authentication delay at its default 100 ms.
  * The issue names no peer for these (they compare the broker with itself). Prints markdown.
  * Beside wall-clock rates, the broker's CPU time per record (from /proc): on a shared, loaded
  * machine the rates swing run to run while the CPU a record costs the broker does not.
  *
  * Knobs (env): BENCH_SECURITY_RECORDS (default 500,000), BENCH_SECURITY_RUNS (3; best and
  * median shown), BENCH_SECURITY_SENDS (latency sends, 5,000), BENCH_SECURITY_LOGIN_SECONDS (5),
- * BENCH_SECURITY_BASELINE (another build's program, as VLTAVA_BIN: its broker is measured too,
+ * BENCH_SECURITY_PARTS (throughput,logins,acl,storm: which to run), BENCH_SECURITY_BASELINE
+ * (another build's program, as VLTAVA_BIN: its broker is measured too,
  * run by run in turn with this one's, for before/after figures from the same moment).
  */
 import { Connection } from "../src/client/connection.ts";
@@ -22,16 +27,30 @@ import { Consumer } from "../src/client/consumer.ts";
 import { Producer } from "../src/client/producer.ts";
 import type { ClientSecurity } from "../src/client/security.ts";
 import { createTopics } from "../tests/helpers/cluster.ts";
+import { failedLogin } from "../tests/helpers/failed-login.ts";
 import { runCli } from "../tests/helpers/program.ts";
 import { AclAuthorizer } from "../src/security/acl-authorizer.ts";
 import { AclOperation, AclPermission, PatternType, ResourceType } from "../src/kafka/acl.ts";
-import { type SecureCluster, startSecureCluster } from "../tests/helpers/secure-cluster.ts";
+import {
+  PLAINTEXT_AND_SASL_PLAINTEXT,
+  type SecureCluster,
+  startSecureCluster,
+} from "../tests/helpers/secure-cluster.ts";
 import { cpuSeconds } from "./process-cpu.ts";
 
 const RECORDS = Number(Deno.env.get("BENCH_SECURITY_RECORDS") ?? 500_000);
 const RUNS = Math.max(1, Number(Deno.env.get("BENCH_SECURITY_RUNS") ?? 3));
 const SENDS = Number(Deno.env.get("BENCH_SECURITY_SENDS") ?? 5_000);
 const LOGIN_SECONDS = Number(Deno.env.get("BENCH_SECURITY_LOGIN_SECONDS") ?? 5);
+const STORM_PARALLEL = 20;
+/** Failed logins the storm makes at least (sends go on until then). */
+const STORM_LOGINS = 1_000;
+/** Which parts to run (BENCH_SECURITY_PARTS, comma-separated; default all). */
+const PARTS = new Set(
+  (Deno.env.get("BENCH_SECURITY_PARTS") ?? "throughput,logins,acl,storm").split(",").map((part) =>
+    part.trim()
+  ),
+);
 const VALUE = new Uint8Array(100).map((_, i) => 97 + (i % 26));
 
 async function produce(
@@ -266,14 +285,87 @@ async function sendLatency(authorizer: boolean): Promise<{ p50: number; p99: num
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
   }
+  const times = await roundTrips(producer, "latency", SENDS);
+  return { p50: percentile(times, 0.5), p99: percentile(times, 0.99) };
+}
+
+/** Sequential acks=1 round trips of `producer` (ms, in the order sent): `count`, and while `more()`. */
+async function roundTrips(
+  producer: Producer,
+  topic: string,
+  count: number,
+  more: () => boolean = () => false,
+): Promise<number[]> {
   const times: number[] = [];
-  for (let i = 0; i < SENDS; i++) {
+  for (let i = 0; i < count || more(); i++) {
     const started = performance.now();
-    await producer.send({ topic: "latency", partition: 0, value: VALUE });
+    await producer.send({ topic, partition: 0, value: VALUE });
     times.push(performance.now() - started);
   }
-  const ordered = sorted(times);
-  return { p50: ordered[Math.floor(ordered.length / 2)], p99: ordered[Math.floor(ordered.length * 0.99)] };
+  return times;
+}
+
+const percentile = (values: number[], p: number) => sorted(values)[Math.floor(values.length * p)];
+
+/**
+ * Alice's produce round trips alone, then while STORM_PARALLEL raw clients fail logins back to
+ * back (each waits for the broker to close it, as the delay makes it do): SENDS sends, and on
+ * until the storm has failed STORM_LOGINS logins.
+ */
+async function stormLatency(): Promise<string[]> {
+  await using secure = await startSecureCluster({
+    users: { alice: "alice-secret" },
+    listeners: PLAINTEXT_AND_SASL_PLAINTEXT,
+  });
+  const port = secure.port(1, 0);
+  await createTopics(secure.cluster.bootstrap, [{ name: "storm", partitions: 1, replicationFactor: 1 }]);
+  await using producer = new Producer({
+    bootstrap: `127.0.0.1:${port}`,
+    security: {
+      protocol: "SASL_PLAINTEXT",
+      sasl: { mechanism: "SCRAM-SHA-512", username: "alice", password: "alice-secret" },
+    },
+    acks: 1,
+    lingerMs: 0,
+  });
+  await roundTrips(producer, "storm", 200); // warm up
+  const quiet = await roundTrips(producer, "storm", SENDS);
+  let stormOver = false;
+  let failed = 0;
+  const stormStarted = performance.now();
+  const storm = Promise.all(Array.from({ length: STORM_PARALLEL }, async (_, worker) => {
+    for (let attempt = worker; !stormOver; attempt += STORM_PARALLEL) {
+      const mechanism = attempt % 2 === 0 ? "PLAIN" : "SCRAM-SHA-512";
+      const result = await failedLogin({ host: "127.0.0.1", port, user: "alice", mechanism });
+      if (result.errorCode !== 58 || !result.closedByBroker) {
+        throw new Error(`unexpected: ${JSON.stringify(result)}`);
+      }
+      failed++;
+    }
+  }));
+  let during: number[];
+  try {
+    // Let the storm reach its full parallelism first.
+    while (failed < STORM_PARALLEL) await new Promise((resolve) => setTimeout(resolve, 10));
+    during = await roundTrips(producer, "storm", SENDS, () => failed < STORM_LOGINS);
+  } finally {
+    stormOver = true;
+    await storm;
+  }
+  const stormSeconds = (performance.now() - stormStarted) / 1000;
+  const row = (label: string, times: number[]) =>
+    `| produce round trip, ${label} | p50 ${percentile(times, 0.5).toFixed(3)} ms | p99 ${
+      percentile(times, 0.99).toFixed(3)
+    } ms |`;
+  return [
+    row(`authenticated (SCRAM-SHA-512), no storm (${SENDS} sequential acks=1 sends)`, quiet),
+    row(
+      `the same during a failed-login storm (${STORM_PARALLEL} at a time, ${
+        failed.toLocaleString("en-US")
+      } failed in ${stormSeconds.toFixed(1)} s, delay 100 ms)`,
+      during,
+    ),
+  ];
 }
 
 /** One authorization check as a Produce makes it (memoized decision), in this process: ns. */
@@ -308,32 +400,37 @@ function aclCheckNs(): number {
 export async function run(): Promise<void> {
   const load = Deno.loadavg().map((value) => value.toFixed(2)).join(" ");
   console.log(`${new Date().toISOString()}, load average ${load}, ${navigator.hardwareConcurrency} cores`);
-  console.log(`\n${RECORDS.toLocaleString("en-US")} records of 100 bytes, ${RUNS} runs, one broker\n`);
-  console.log(
-    "| listener | operation | records/s (best) | records/s (median) | MB/s (best) | vs PLAINTEXT (best) " +
-      "| vs PLAINTEXT (median) | broker CPU µs/record (least) |",
-  );
-  console.log("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |");
-  for (const row of await throughput()) console.log(row);
+  if (PARTS.has("throughput")) {
+    console.log(`\n${RECORDS.toLocaleString("en-US")} records of 100 bytes, ${RUNS} runs, one broker\n`);
+    console.log(
+      "| listener | operation | records/s (best) | records/s (median) | MB/s (best) | vs PLAINTEXT (best) " +
+        "| vs PLAINTEXT (median) | broker CPU µs/record (least) |",
+    );
+    console.log("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |");
+    for (const row of await throughput()) console.log(row);
+  }
   console.log("\n| measure | value | detail |\n| --- | ---: | --- |");
-  console.log(await logins());
-  const checkNs = aclCheckNs();
-  console.log(
-    `| one ACL check (1,000 ACLs, memoized decision, in process) | ${
-      checkNs.toFixed(0)
-    } ns | one per topic per request |`,
-  );
-  const without = await sendLatency(false);
-  const withAcls = await sendLatency(true);
-  const overhead = ((withAcls.p50 - without.p50) / without.p50) * 100;
-  console.log(
-    `| produce round trip, no authorizer (${SENDS} sequential acks=1 sends) | p50 ${
-      without.p50.toFixed(3)
-    } ms | p99 ${without.p99.toFixed(3)} ms |`,
-  );
-  console.log(
-    `| produce round trip, --authorizer acl | p50 ${withAcls.p50.toFixed(3)} ms | p99 ${
-      withAcls.p99.toFixed(3)
-    } ms; p50 difference ${overhead.toFixed(1)}% |`,
-  );
+  if (PARTS.has("logins")) console.log(await logins());
+  if (PARTS.has("acl")) {
+    const checkNs = aclCheckNs();
+    console.log(
+      `| one ACL check (1,000 ACLs, memoized decision, in process) | ${
+        checkNs.toFixed(0)
+      } ns | one per topic per request |`,
+    );
+    const without = await sendLatency(false);
+    const withAcls = await sendLatency(true);
+    const overhead = ((withAcls.p50 - without.p50) / without.p50) * 100;
+    console.log(
+      `| produce round trip, no authorizer (${SENDS} sequential acks=1 sends) | p50 ${
+        without.p50.toFixed(3)
+      } ms | p99 ${without.p99.toFixed(3)} ms |`,
+    );
+    console.log(
+      `| produce round trip, --authorizer acl | p50 ${withAcls.p50.toFixed(3)} ms | p99 ${
+        withAcls.p99.toFixed(3)
+      } ms; p50 difference ${overhead.toFixed(1)}% |`,
+    );
+  }
+  if (PARTS.has("storm")) { for (const row of await stormLatency()) console.log(row); }
 }

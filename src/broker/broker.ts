@@ -349,6 +349,8 @@ class Broker implements RunningBroker {
   /** The tree reader of the current coordinator session (a new one after an expiry). */
   #tree: ClusterTreeReader;
   readonly #connections = new Set<Connection>();
+  /** Open connections by listener name, from accept to close (the vltava_connections gauge). */
+  readonly #openByListener = new Map<string, number>();
   readonly #handlers: Map<number, RequestHandler>;
   #accepting: Promise<void[]> = Promise.resolve([]);
   /** Periodic chores: each log's maintenance, and the reconcile against the coordinator tree. */
@@ -499,6 +501,7 @@ class Broker implements RunningBroker {
       groups,
       metadata,
       controller: () => self.#agent?.controller ?? null,
+      connections: () => self.#openByListener,
     });
     replicas.addObserver(metrics);
     const context: BrokerContext = {
@@ -674,7 +677,10 @@ class Broker implements RunningBroker {
         continue;
       }
       this.#handshaking++;
-      void this.#serve(listener, conn);
+      this.#openByListener.set(listener.name, (this.#openByListener.get(listener.name) ?? 0) + 1);
+      void this.#serve(listener, conn).finally(() =>
+        this.#openByListener.set(listener.name, this.#openByListener.get(listener.name)! - 1)
+      );
     }
   }
 
@@ -708,10 +714,12 @@ class Broker implements RunningBroker {
           enabledMechanisms: this.config.saslEnabledMechanisms,
           lookup: this.#credentials.lookup,
           failedAuthenticationDelayMs: this.config.failedAuthenticationDelayMs,
-          onFailure: (detail) =>
+          onFailure: (detail) => {
+            this.#context.metrics?.failedAuthentication(listener.name);
             this.#log(
               `${listener.name} ${address.hostname}:${address.port}: authentication failed: ${detail}`,
-            ),
+            );
+          },
         }
         : undefined,
       handlers: (apiKey) => this.#handlers.get(apiKey),

@@ -34,6 +34,12 @@ export interface SecureClusterOptions {
   clientSecurity?: (certs: TestCertificates) => ClientSecurity | undefined;
 }
 
+/** Listeners: PLAINTEXT on the bootstrap port (for set-up) and SASL_PLAINTEXT on extra port 0. */
+export const PLAINTEXT_AND_SASL_PLAINTEXT: SecureClusterOptions["listeners"] = (_id, port, extra) => [
+  `PLAINTEXT://127.0.0.1:${port}`,
+  `SASL_PLAINTEXT://127.0.0.1:${extra(0)}`,
+];
+
 export interface SecureCluster extends AsyncDisposable {
   cluster: TestCluster;
   certs: TestCertificates;

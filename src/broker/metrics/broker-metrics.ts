@@ -1,7 +1,8 @@
 /**
  * BrokerMetrics: the broker's Prometheus metrics. Counters are bumped where the state changes —
  * as a PartitionObserver (ISR shrinks and expands, leaderships won, records and bytes appended),
- * by the request wrapper (durations per API) and by the fetch handler (bytes out) — each a number
+ * by the request wrapper (durations per API), by the fetch handler (bytes out) and by the broker's
+ * SASL sessions (failed logins) — each a number
  * addition on a child looked up by one string. Everything that already lives in the broker
  * (partition counts by role, under-replicated and under-min-ISR partitions, high watermarks and log
  * ends, purgatory sizes, controller status, group lag) is read at scrape time, so keeping it costs
@@ -40,6 +41,8 @@ export interface MetricsSources {
   groups: GroupService;
   metadata: MetadataCache;
   controller: () => Controller | null;
+  /** Open client connections by listener name (TLS handshakes in progress included). */
+  connections: () => ReadonlyMap<string, number>;
 }
 
 export class BrokerMetrics implements PartitionObserver {
@@ -52,6 +55,7 @@ export class BrokerMetrics implements PartitionObserver {
   readonly #bytesIn: Counter;
   readonly #bytesOut: Counter;
   readonly #requestDuration: Histogram;
+  readonly #failedAuthentications: Counter;
 
   constructor(sources: MetricsSources) {
     this.#sources = sources;
@@ -76,7 +80,13 @@ export class BrokerMetrics implements PartitionObserver {
       "Time from a request's arrival to its response being ready (long-poll waits included).",
       ["api"],
     );
+    this.#failedAuthentications = r.counter(
+      "vltava_failed_authentications_total",
+      "SASL logins refused (wrong password, unknown user, mechanism not enabled), by listener.",
+      ["listener"],
+    );
     r.collect((out) => this.#collectPartitions(out));
+    r.collect((out) => this.#collectConnections(out));
     r.collect((out) => this.#collectController(out));
     r.collect((out) => this.#collectGroups(out));
     r.collect(processMetrics);
@@ -117,6 +127,11 @@ export class BrokerMetrics implements PartitionObserver {
   /** Bytes of one topic returned to a consumer fetch. */
   bytesOut(topic: string, sizeBytes: number): void {
     this.#bytesOut.labels(topic).inc(sizeBytes);
+  }
+
+  /** A SASL login refused on `listener`. */
+  failedAuthentication(listener: string): void {
+    this.#failedAuthentications.labels(listener).inc();
   }
 
   /** Wrap a request handler so that its duration is observed under its API's name. */
@@ -174,6 +189,14 @@ export class BrokerMetrics implements PartitionObserver {
     );
     const kinds = this.#sources.purgatory.sizeByKind();
     for (const kind of ["log", "hwm"]) purgatory.sample({ kind }, kinds.get(kind) ?? 0);
+  }
+
+  #collectConnections(out: Exposition): void {
+    const open = out.gauge(
+      "vltava_connections",
+      "Open client connections by listener (TLS handshakes in progress included).",
+    );
+    for (const [listener, count] of this.#sources.connections()) open.sample({ listener }, count);
   }
 
   #collectController(out: Exposition): void {
