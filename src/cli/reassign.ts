@@ -281,6 +281,7 @@ export function registerMoveCommands(topic: Command, cluster: Command): void {
       const { brokers } = await admin.describeCluster();
       const topics = await admin.describeTopics(await admin.listTopics({ includeInternal: true }));
       const described = topics.find((t) => t.name === name) ?? (await admin.describeTopics([name]))[0];
+      const racks = new Map(brokers.map((b) => [b.nodeId, b.rack]));
       let moves: PlannedMove[];
       try {
         moves = planReplicationFactor(
@@ -288,6 +289,7 @@ export function registerMoveCommands(topic: Command, cluster: Command): void {
           options.replicationFactor!,
           brokers.map((b) => b.nodeId),
           topics,
+          racks,
         );
       } catch (error) {
         if (error instanceof RangeError) {
@@ -320,11 +322,15 @@ export function registerMoveCommands(topic: Command, cluster: Command): void {
     await withAdmin(options, undefined, async (admin) => {
       const { brokers } = await admin.describeCluster();
       const live = brokers.map((b) => b.nodeId);
+      const racks = new Map(brokers.map((b) => [b.nodeId, b.rack]));
       if (!live.includes(brokerId)) {
         throw new CliError(`broker ${brokerId} is not live (live: ${live.join(", ")})`);
       }
       const topics = await admin.describeTopics(await admin.listTopics({ includeInternal: true }));
-      const moves = planned(`cannot drain broker ${brokerId}`, () => planDrain(brokerId, topics, live));
+      const moves = planned(
+        `cannot drain broker ${brokerId}`,
+        () => planDrain(brokerId, topics, live, racks),
+      );
       await run(admin, moves, {
         yes: options.yes,
         wait: options.wait,
@@ -353,14 +359,16 @@ export function registerMoveCommands(topic: Command, cluster: Command): void {
       .option("--no-wait", "return once the moves started"),
   ).action(async (options) => {
     await withAdmin(options, undefined, async (admin) => {
-      const live = (await admin.describeCluster()).brokers.map((b) => b.nodeId);
+      const described = (await admin.describeCluster()).brokers;
+      const live = described.map((b) => b.nodeId);
+      const racks = new Map(described.map((b) => [b.nodeId, b.rack]));
       const brokers = options.brokers ?? live;
       const dead = brokers.filter((id) => !live.includes(id));
       if (dead.length > 0) {
         throw new CliError(`broker(s) ${dead.join(", ")} not live (live: ${live.join(", ")})`);
       }
       const topics = await admin.describeTopics(await admin.listTopics({ includeInternal: true }));
-      const moves = planned("cannot rebalance", () => planRebalance(topics, brokers));
+      const moves = planned("cannot rebalance", () => planRebalance(topics, brokers, racks));
       await run(admin, moves, {
         yes: options.yes,
         wait: options.wait,
