@@ -4,7 +4,13 @@
  *
  * - the project's Producer with acks=all, idempotent (the default: producer id, sequence numbers,
  *   at most five batches per partition in flight, the leader checking every batch) against
- *   `idempotent: false`, each run twice, alternating, on fresh topics;
+ *   `idempotent: false`, each on a fresh topic: one pair to warm up (not counted: the first run
+ *   on a new cluster also pays for compiling the brokers' and the client's hot code, which made
+ *   whichever mode ran first look slower), then PRODUCE_ROUNDS pairs in alternating order (a
+ *   mode that always ran first or second would carry any drift of the machine's load); each
+ *   run's records/s and CPU (the brokers' and this process's, from /proc) per record, and the
+ *   medians: on a shared machine the wall-clock rates swing with other work, the CPU per record
+ *   much less;
  * - the project's Consumer reading the idempotent topic with read_committed against
  *   read_uncommitted (no transaction open: the cost of the isolation level itself), alternating,
  *   twice;
@@ -20,9 +26,12 @@ import { Producer } from "../src/client/producer.ts";
 import { startCluster } from "../tests/helpers/cluster.ts";
 import { RawKafka } from "../tests/integration/broker-harness.ts";
 import { createAssignedTopic, waitForIsr } from "../tests/integration/replication-harness.ts";
+import { cpuSeconds } from "./process-cpu.ts";
 
 const VALUE_BYTES = 100;
 const RECORDS = 400_000;
+/** Counted idempotent / plain pairs after the warm-up pair. */
+const PRODUCE_ROUNDS = 3;
 
 interface Row {
   name: string;
@@ -30,6 +39,8 @@ interface Row {
   seconds: number;
   /** Transactions (or batches) in the run, for transactions/s. */
   transactions?: number;
+  /** CPU seconds the brokers and this process spent in the run. */
+  cpuSeconds?: number;
 }
 
 /** Transactions per run: enough to last a few seconds at either size. */
@@ -116,23 +127,33 @@ export async function run(): Promise<void> {
   await using admin = await RawKafka.connect(cluster.broker(1).port);
   const rows: Row[] = [];
   const value = new Uint8Array(VALUE_BYTES).fill(0x61);
-  for (const round of [1, 2]) {
-    for (const idempotent of [true, false]) {
+  const produceRuns: { idempotent: boolean; row: Row }[] = [];
+  const cpuNow = () =>
+    cluster.brokers.reduce((sum, broker) => sum + cpuSeconds(broker.program.pid), cpuSeconds(Deno.pid));
+  for (let round = 0; round <= PRODUCE_ROUNDS; round++) {
+    // Round 0 warms up; then idempotent first in odd rounds, plain first in even ones.
+    for (const idempotent of round % 2 === 0 ? [false, true] : [true, false]) {
       const topic = `eos-${idempotent ? "idem" : "plain"}-${round}`;
       await createAssignedTopic(admin, topic, [[1, 2, 3]], { "min.insync.replicas": "2" });
       await waitForIsr(admin, topic, 0, [1, 2, 3]);
       await using producer = new Producer({ bootstrap: cluster.bootstrap, acks: "all", idempotent });
       await producer.connect([topic]);
+      const cpuBefore = cpuNow();
       const started = performance.now();
       for (let i = 0; i < RECORDS; i++) {
         if (!producer.produce({ topic, partition: 0, value })) await producer.waitForSpace();
       }
       await producer.flush();
-      rows.push({
-        name: `Producer acks=all, ${idempotent ? "idempotent" : "not idempotent"} (round ${round})`,
+      const row = {
+        name: `Producer acks=all, ${idempotent ? "idempotent" : "not idempotent"} (${
+          round === 0 ? "warm-up" : `round ${round}`
+        })`,
         records: RECORDS,
         seconds: (performance.now() - started) / 1000,
-      });
+        cpuSeconds: cpuNow() - cpuBefore,
+      };
+      rows.push(row);
+      if (round > 0) produceRuns.push({ idempotent, row });
     }
   }
   // Alternating, twice: the first read of a topic is cold, later ones find it in the page cache.
@@ -145,7 +166,7 @@ export async function run(): Promise<void> {
     ] as const
   ) {
     await using consumer = new Consumer({ bootstrap: cluster.bootstrap, isolationLevel });
-    await consumer.assign([{ topic: "eos-idem-1", partition: 0, from: "earliest" }]);
+    await consumer.assign([{ topic: "eos-idem-0", partition: 0, from: "earliest" }]);
     const started = performance.now();
     let read = 0;
     while (read < RECORDS) read += (await consumer.poll(1_000)).length;
@@ -178,15 +199,35 @@ export async function run(): Promise<void> {
   }
 
   console.log(`3 brokers, replication factor 3, min.insync.replicas 2, ${VALUE_BYTES}-byte values\n`);
-  console.log("| workload | records | records/s | transactions (batches)/s |");
-  console.log("|---|---:|---:|---:|");
+  console.log("| workload | records | records/s | transactions (batches)/s | CPU µs/record |");
+  console.log("|---|---:|---:|---:|---:|");
   for (const r of rows) {
     const perSecond = (n: number) => Math.round(n / r.seconds).toLocaleString("en-US");
     console.log(
       `| ${r.name} | ${r.records.toLocaleString("en-US")} | ${perSecond(r.records)} | ${
         r.transactions === undefined ? "" : perSecond(r.transactions)
-      } |`,
+      } | ${r.cpuSeconds === undefined ? "" : (r.cpuSeconds / r.records * 1e6).toFixed(2)} |`,
     );
   }
+  const medianOf = (idempotent: boolean, of: (row: Row) => number) =>
+    median(produceRuns.filter((run) => run.idempotent === idempotent).map((run) => of(run.row)));
+  const rate = (row: Row) => row.records / row.seconds;
+  const cpu = (row: Row) => row.cpuSeconds! / row.records * 1e6;
+  const [idempotentRate, plainRate] = [medianOf(true, rate), medianOf(false, rate)];
+  console.log(
+    `\nProducer medians of ${PRODUCE_ROUNDS} runs each: idempotent ${
+      Math.round(idempotentRate).toLocaleString("en-US")
+    } records/s (${medianOf(true, cpu).toFixed(2)} µs CPU/record), not idempotent ${
+      Math.round(plainRate).toLocaleString("en-US")
+    } records/s (${medianOf(false, cpu).toFixed(2)} µs CPU/record): idempotent ${
+      ((idempotentRate / plainRate - 1) * 100).toFixed(1)
+    } %; load average ${Deno.loadavg().map((load) => load.toFixed(1)).join(" ")}`,
+  );
   admin.conn.close();
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }
