@@ -61,6 +61,7 @@ import { coordinatorStateStore } from "./partition/isr-writer.ts";
 import { Purgatory } from "./purgatory.ts";
 import { ReplicaManager } from "./replica-manager.ts";
 import { connectCoordination } from "./zk-coordination.ts";
+import { readCoordinatorAuth } from "./coordinator-acls.ts";
 import {
   type BrokerEndpoint,
   brokerIdPath,
@@ -158,11 +159,14 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
   const registration = registrationOf(config, bound);
   let coordination: Coordination | undefined;
   try {
+    const auth = config.coordinatorAuth === undefined
+      ? undefined
+      : await readCoordinatorAuth(config.coordinatorAuth);
     coordination = await connectCoordination(
       config.coordinator,
       config.sessionTimeoutMs,
       undefined,
-      { log: (message) => console.error(`broker ${config.brokerId}: ${message}`) },
+      { auth, log: (message) => console.error(`broker ${config.brokerId}: ${message}`) },
     );
     await register(coordination, registration, config.sessionTimeoutMs);
   } catch (error) {

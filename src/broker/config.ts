@@ -46,6 +46,12 @@ export interface BrokerConfig {
   interBrokerSecurity?: ClientSecurity;
   /** ZooKeeper connect string, `host:port[,host:port...][/chroot]`. */
   coordinator: string;
+  /**
+   * `--coordinator-auth`: `USER:PASSWORD` or `@FILE` holding that line. The broker's coordinator
+   * session authenticates with it (digest) and protects every znode it creates
+   * (coordinator-acls.ts, Kafka's zookeeper.set.acl).
+   */
+  coordinatorAuth?: string;
   /** Where partition logs live. */
   dataDir: string;
   /** Partitions of an auto-created topic or a CreateTopics request with -1. */

@@ -2,8 +2,10 @@
  * Coordination over the project's ZooKeeper client (src/zk/client): works against the built-in
  * coordinator or a real ZooKeeper ensemble; the connect string may carry a chroot
  * (`host:port/vltava`). KeeperError codes the broker acts on become typed errors. With
- * coordinator credentials the session authenticates (digest) and every node created here gets
- * the ACL coordinator-acls.ts decides (Kafka's zookeeper.set.acl).
+ * coordinator credentials the session authenticates (digest) and every node created through it
+ * gets the ACL coordinator-acls.ts decides (Kafka's zookeeper.set.acl): set as the client's
+ * defaultAcl, so it holds also for what the controller, the election recipe and the ACL and
+ * credential stores create through `client` directly, not only for the methods here.
  *
  * It owns the broker's one session, and outlives it: the client re-attaches the same session
  * after a lost connection by itself, but an expired session is gone for good (its ephemeral
@@ -13,7 +15,7 @@
  * fail with SESSIONEXPIRED, which their callers already treat as "try again later".
  */
 import { parseConnectString, ZooKeeperClient } from "../zk/client/mod.ts";
-import { type ACL, ErrorCode, KeeperError } from "../zk/protocol/mod.ts";
+import { ErrorCode, KeeperError } from "../zk/protocol/mod.ts";
 import { type CoordinatorAuth, znodeAcl } from "./coordinator-acls.ts";
 import {
   BadVersionError,
@@ -50,7 +52,11 @@ export async function connectCoordination(
   const open = async () => {
     try {
       if (parsed.chroot !== "") await ensureChroot(connectString, parsed.chroot, connectTimeoutMs, auth);
-      const client = await ZooKeeperClient.connect(connectString, { sessionTimeoutMs, connectTimeoutMs });
+      const client = await ZooKeeperClient.connect(connectString, {
+        sessionTimeoutMs,
+        connectTimeoutMs,
+        defaultAcl: (path) => znodeAcl(path, auth),
+      });
       // Replayed by the client after every reconnect, so the identity survives connection loss.
       if (auth !== undefined) await client.addAuth("digest", `${auth.user}:${auth.password}`);
       return client;
@@ -62,7 +68,7 @@ export async function connectCoordination(
       );
     }
   };
-  return new ZkCoordination(await open(), open, log, auth);
+  return new ZkCoordination(await open(), open, log);
 }
 
 /** First and largest pause between attempts to open a new session after an expiry. */
@@ -85,7 +91,6 @@ class ZkCoordination implements Coordination {
   #client: ZooKeeperClient;
   readonly #open: () => Promise<ZooKeeperClient>;
   readonly #log: (message: string) => void;
-  readonly #acl: (path: string) => readonly ACL[];
   readonly #listeners: ((change: SessionChange) => void)[] = [];
   #renewing: Promise<void> | null = null;
   #closed = false;
@@ -94,12 +99,10 @@ class ZkCoordination implements Coordination {
     client: ZooKeeperClient,
     open: () => Promise<ZooKeeperClient>,
     log: (message: string) => void,
-    auth: CoordinatorAuth | undefined,
   ) {
     this.#client = client;
     this.#open = open;
     this.#log = log;
-    this.#acl = (path) => znodeAcl(path, auth);
     this.#followExpiry(client);
   }
 
@@ -166,7 +169,7 @@ class ZkCoordination implements Coordination {
   }
 
   ensurePath(path: string): Promise<void> {
-    return this.#client.mkdirp(path, undefined, this.#acl);
+    return this.#client.mkdirp(path);
   }
 
   create(path: string, data: Uint8Array): Promise<void> {
@@ -179,7 +182,7 @@ class ZkCoordination implements Coordination {
 
   async #create(path: string, data: Uint8Array, ephemeral: boolean): Promise<void> {
     try {
-      await this.#client.create(path, data, { ephemeral, acl: this.#acl(path) });
+      await this.#client.create(path, data, { ephemeral });
     } catch (error) {
       if (isCode(error, ErrorCode.nodeExists)) throw new NodeExistsError(path);
       throw error;
@@ -187,7 +190,7 @@ class ZkCoordination implements Coordination {
   }
 
   createSequential(prefix: string, data: Uint8Array): Promise<string> {
-    return this.#client.create(prefix, data, { sequential: true, acl: this.#acl(prefix) });
+    return this.#client.create(prefix, data, { sequential: true });
   }
 
   async put(path: string, data: Uint8Array): Promise<void> {
@@ -239,7 +242,7 @@ class ZkCoordination implements Coordination {
   async multi(ops: MultiOp[]): Promise<void> {
     const transaction = this.#client.transaction();
     for (const op of ops) {
-      if (op.op === "create") transaction.create(op.path, op.data, { acl: this.#acl(op.path) });
+      if (op.op === "create") transaction.create(op.path, op.data);
       else if (op.op === "setData") transaction.setData(op.path, op.data, op.version);
       else transaction.delete(op.path, op.version ?? -1);
     }

@@ -85,6 +85,10 @@ registerCommands((program) => {
       "ZooKeeper connect string, HOST:PORT[,...][/chroot]",
       DEFAULT_BROKER_CONFIG.coordinator,
     )
+    .option(
+      "--coordinator-auth <user:password>",
+      "authenticate to the coordinator (digest) and protect every znode written (or @FILE holding it)",
+    )
     .option("--data-dir <dir>", "where partition logs live (default ./vltava-data/broker-N)")
     .option(
       "--num-partitions <n>",
@@ -307,6 +311,7 @@ registerCommands((program) => {
           ),
           allowEveryoneIfNoAclFound: options.allowEveryoneIfNoAclFound,
           coordinator: options.coordinator,
+          coordinatorAuth: options.coordinatorAuth,
           dataDir: options.dataDir,
           numPartitions: options.numPartitions,
           defaultReplicationFactor: options.defaultReplicationFactor,

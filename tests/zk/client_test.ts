@@ -268,6 +268,53 @@ zkServerTest("zk client: ACLs, digest auth, whoAmI, counts, mkdirp and deleteRec
   await zk.deleteRecursive("/deep"); // already gone: fine
 });
 
+zkServerTest(
+  "zk client: defaultAcl protects every node created without an ACL of its own",
+  async (server) => {
+    const world = (perms: number) => ({ perms, id: { scheme: "world", id: "anyone" } });
+    const creator = { perms: Perms.all, id: { scheme: "auth", id: "" } };
+    // The creator may do all, others only read; the path decides (as a broker's coordinator-acls.ts does).
+    const asked: string[] = [];
+    await using zk = await connect(server.connectString, {
+      defaultAcl: (path) => {
+        asked.push(path);
+        return path === "/guarded/open" ? OPEN_ACL_UNSAFE : [creator, world(Perms.read)];
+      },
+    });
+    await zk.addAuth("digest", "owner:secret");
+    await zk.mkdirp("/guarded/a/b");
+    await zk.create("/guarded/c", "c");
+    await zk.create2("/guarded/d", "d");
+    await zk.create("/guarded/seq-", "s", { sequential: true });
+    await zk.create("/guarded/open", "o");
+    await zk.create("/guarded/own", "x", { acl: OPEN_ACL_UNSAFE }); // an explicit ACL wins
+    await zk.transaction().create("/guarded/t", "t").commit();
+    assert.deepEqual(asked, [
+      "/guarded",
+      "/guarded/a",
+      "/guarded/a/b",
+      "/guarded/c",
+      "/guarded/d",
+      "/guarded/seq-",
+      "/guarded/open",
+      "/guarded/t",
+    ]);
+    await using stranger = await connect(server.connectString);
+    const children = (await stranger.getChildren("/guarded")).map((child) => `/guarded/${child}`);
+    assert.equal(children.length, 7);
+    for (const path of ["/guarded", "/guarded/a/b", ...children]) {
+      const { acl } = await stranger.getACL(path);
+      const shown = acl.map((entry) => `${entry.id.scheme}:${entry.id.id.split(":")[0]}:${entry.perms}`)
+        .sort();
+      const open = path === "/guarded/open" || path === "/guarded/own";
+      assert.deepEqual(shown, open ? ["world:anyone:31"] : ["digest:owner:31", "world:anyone:1"], path);
+    }
+    await rejectsWith(stranger.setData("/guarded/t", "changed"), ErrorCode.noAuth);
+    await rejectsWith(stranger.create("/guarded/a/intruder", ""), ErrorCode.noAuth);
+    await stranger.setData("/guarded/open", "changed");
+  },
+);
+
 zkServerTest("zk client: pipelined requests come back in order", async (server) => {
   await using zk = await connect(server.connectString);
   await zk.create("/pipe");

@@ -43,7 +43,7 @@ export interface CreateOptions {
   sequential?: boolean;
   /** Deleted by the server once its last child is gone (not with ephemeral/sequential). */
   container?: boolean;
-  /** Default: OPEN_ACL_UNSAFE (everyone may do everything). */
+  /** Default: the client's defaultAcl option, else OPEN_ACL_UNSAFE (everyone may do everything). */
   acl?: readonly ACL[];
 }
 
@@ -85,9 +85,11 @@ export function createFlags(options: CreateOptions): number {
 /** A ZooKeeper session with its operations. Create one with {@linkcode ZooKeeperClient.connect}. */
 export class ZooKeeperClient implements AsyncDisposable {
   #session: Session;
+  readonly #defaultAcl: (path: string) => readonly ACL[];
 
-  private constructor(session: Session) {
+  private constructor(session: Session, defaultAcl: ((path: string) => readonly ACL[]) | undefined) {
     this.#session = session;
+    this.#defaultAcl = defaultAcl ?? (() => OPEN_ACL_UNSAFE);
   }
 
   /**
@@ -103,7 +105,7 @@ export class ZooKeeperClient implements AsyncDisposable {
     };
     const session = new Session(hosts, chroot, resolved, existing);
     await session.start();
-    return new ZooKeeperClient(session);
+    return new ZooKeeperClient(session, options.defaultAcl);
   }
 
   /** connecting, connected, disconnected (re-attaching), expired or closed. */
@@ -163,7 +165,7 @@ export class ZooKeeperClient implements AsyncDisposable {
       op: OpCode.create,
       path: this.#path(path, options.sequential),
       data: toBytes(data),
-      acl: options.acl ?? OPEN_ACL_UNSAFE,
+      acl: options.acl ?? this.#defaultAcl(path),
       flags: createFlags(options),
     }, path);
     return this.#strip(reply.path);
@@ -180,7 +182,7 @@ export class ZooKeeperClient implements AsyncDisposable {
       op: options.container ? OpCode.createContainer : OpCode.create2,
       path: this.#path(path, options.sequential),
       data: toBytes(data),
-      acl: options.acl ?? OPEN_ACL_UNSAFE,
+      acl: options.acl ?? this.#defaultAcl(path),
       flags,
     }, path);
     return { path: this.#strip(reply.path), stat: reply.stat };
@@ -261,6 +263,7 @@ export class ZooKeeperClient implements AsyncDisposable {
       this.#session,
       (path, sequential) => this.#path(path, sequential),
       (path) => this.#strip(path),
+      this.#defaultAcl,
     );
   }
 
@@ -392,7 +395,7 @@ export class ZooKeeperClient implements AsyncDisposable {
 
   /**
    * Create path and every missing ancestor (persistent, empty data; existing ones are fine).
-   * `acl` gives each created node its ACL (default OPEN_ACL_UNSAFE).
+   * `acl` gives each created node its ACL (default: the client's defaultAcl).
    */
   async mkdirp(path: string, data?: NodeData, acl?: (path: string) => readonly ACL[]): Promise<void> {
     validatePath(path);

@@ -1,4 +1,5 @@
 /** Knobs of the ZooKeeper client, each with a bounded default. */
+import type { ACL } from "../protocol/mod.ts";
 
 /** Options for {@linkcode ZooKeeperClient.connect}. */
 export interface ClientOptions {
@@ -22,10 +23,19 @@ export interface ClientOptions {
   sessionId?: bigint;
   /** The 16-byte password of sessionId. */
   sessionPassword?: Uint8Array;
+  /**
+   * The ACL of every node this client creates without naming one (create, create2, mkdirp,
+   * transaction creates), given the path as the caller wrote it (a sequential node: its prefix).
+   * Default: OPEN_ACL_UNSAFE. Lets a program protect all it writes in one place, as Kafka's
+   * zookeeper.set.acl does, instead of at every call.
+   */
+  defaultAcl?: (path: string) => readonly ACL[];
 }
 
 /** Options with every default filled in. */
-export type ResolvedClientOptions = Required<Omit<ClientOptions, "sessionId" | "sessionPassword">>;
+export type ResolvedClientOptions = Required<
+  Omit<ClientOptions, "sessionId" | "sessionPassword" | "defaultAcl">
+>;
 
 /** Fill in defaults and check ranges (RangeError names the bad knob). */
 export function resolveOptions(options: ClientOptions): ResolvedClientOptions {

@@ -51,6 +51,7 @@ export class Transaction {
   #session: Session;
   #toServer: (path: string, sequential?: boolean) => string;
   #toClient: (path: string) => string;
+  #defaultAcl: (path: string) => readonly ACL[];
   #ops: MultiOp[] = [];
   #paths: string[] = [];
 
@@ -59,8 +60,10 @@ export class Transaction {
     session: Session,
     toServer: (path: string, sequential?: boolean) => string,
     toClient: (path: string) => string,
+    defaultAcl: (path: string) => readonly ACL[] = () => OPEN_ACL_UNSAFE,
   ) {
     this.#session = session;
+    this.#defaultAcl = defaultAcl;
     this.#toServer = toServer;
     this.#toClient = toClient;
   }
@@ -72,7 +75,7 @@ export class Transaction {
 
   /** Create a node (withStat: a create2 result with the new Stat). */
   create(path: string, data?: NodeData, options: CreateOptions & { withStat?: boolean } = {}): this {
-    const acl: readonly ACL[] = options.acl ?? OPEN_ACL_UNSAFE;
+    const acl: readonly ACL[] = options.acl ?? this.#defaultAcl(path);
     const op = options.container ? OpCode.createContainer : options.withStat ? OpCode.create2 : OpCode.create;
     this.#ops.push({
       op,
