@@ -11,6 +11,7 @@
  * default the system temp dir — /dev/shm takes the disk out of the measurement on a machine
  * whose disk is shared).
  */
+import type { ClientSecurity } from "../src/client/security.ts";
 import { Producer } from "../src/client/producer.ts";
 import { Consumer } from "../src/client/consumer.ts";
 import { Admin } from "../src/client/admin.ts";
@@ -52,9 +53,16 @@ function peakRssMiB(pid: number): number | undefined {
   }
 }
 
-export async function produceOurs(bootstrap: string, topic: string, count: number): Promise<number> {
+/** Seconds to produce `count` 100-byte records through the project's client (acks=1, batching on). */
+export async function produceOurs(
+  bootstrap: string,
+  topic: string,
+  count: number,
+  security?: ClientSecurity,
+): Promise<number> {
   await using producer = new Producer({
     bootstrap,
+    security,
     acks: 1,
     lingerMs: 5,
     batchBytes: 1_000_000,
@@ -77,8 +85,14 @@ export async function produceOurs(bootstrap: string, topic: string, count: numbe
   return seconds;
 }
 
-async function consumeOurs(bootstrap: string, topic: string, count: number): Promise<number> {
-  await using consumer = new Consumer({ bootstrap, maxWaitMs: 100 });
+/** Seconds to read `count` records of partition 0 from the start through the project's client. */
+export async function consumeOurs(
+  bootstrap: string,
+  topic: string,
+  count: number,
+  security?: ClientSecurity,
+): Promise<number> {
+  await using consumer = new Consumer({ bootstrap, security, maxWaitMs: 100 });
   await consumer.assign([{ topic, partition: 0, from: "earliest" }]);
   const started = performance.now();
   let seen = 0;

@@ -23,7 +23,6 @@
  * run by run in turn with this one's, for before/after figures from the same moment).
  */
 import { Connection } from "../src/client/connection.ts";
-import { Consumer } from "../src/client/consumer.ts";
 import { Producer } from "../src/client/producer.ts";
 import type { ClientSecurity } from "../src/client/security.ts";
 import { createTopics } from "../tests/helpers/cluster.ts";
@@ -36,6 +35,7 @@ import {
   type SecureCluster,
   startSecureCluster,
 } from "../tests/helpers/secure-cluster.ts";
+import { consumeOurs, produceOurs } from "./broker.ts";
 import { cpuSeconds } from "./process-cpu.ts";
 
 const RECORDS = Number(Deno.env.get("BENCH_SECURITY_RECORDS") ?? 500_000);
@@ -52,49 +52,6 @@ const PARTS = new Set(
   ),
 );
 const VALUE = new Uint8Array(100).map((_, i) => 97 + (i % 26));
-
-async function produce(
-  bootstrap: string,
-  security: ClientSecurity | undefined,
-  topic: string,
-): Promise<number> {
-  await using producer = new Producer({
-    bootstrap,
-    security,
-    acks: 1,
-    lingerMs: 5,
-    batchBytes: 1_000_000,
-    maxRequestBytes: 8 * 1024 * 1024,
-    bufferBytes: 128 * 1024 * 1024,
-    maxInFlightRequests: 32,
-  });
-  await producer.connect([topic]);
-  const record = { topic, value: VALUE, partition: 0 };
-  const started = performance.now();
-  for (let i = 0; i < RECORDS; i++) {
-    if (!producer.produce(record)) await producer.waitForSpace();
-  }
-  await producer.flush();
-  if (producer.acknowledgedRecords !== RECORDS) throw new Error("not every record was acknowledged");
-  return (performance.now() - started) / 1000;
-}
-
-async function consume(
-  bootstrap: string,
-  security: ClientSecurity | undefined,
-  topic: string,
-): Promise<number> {
-  await using consumer = new Consumer({ bootstrap, security, maxWaitMs: 100 });
-  await consumer.assign([{ topic, partition: 0, from: "earliest" }]);
-  const started = performance.now();
-  let seen = 0;
-  while (seen < RECORDS) {
-    const records = await consumer.poll(10_000);
-    if (records.length === 0) throw new Error(`consumer stalled at ${seen}`);
-    seen += records.length;
-  }
-  return (performance.now() - started) / 1000;
-}
 
 const sorted = (values: number[]) => [...values].sort((a, b) => a - b);
 const median = (values: number[]) => sorted(values)[Math.floor(values.length / 2)];
@@ -164,8 +121,8 @@ async function throughput(): Promise<string[]> {
           for (const operation of ["produce", "consume"] as const) {
             const cpuBefore = cpuSeconds(pid);
             const seconds = operation === "produce"
-              ? await produce(bootstrap, security, topic)
-              : await consume(bootstrap, security, topic);
+              ? await produceOurs(bootstrap, topic, RECORDS, security)
+              : await consumeOurs(bootstrap, topic, RECORDS, security);
             const key = `${name}|${operation}`;
             const entry = variant.results.get(key) ?? { seconds: [], cpu: [] };
             entry.seconds.push(seconds);

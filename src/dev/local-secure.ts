@@ -1,8 +1,8 @@
 /**
  * What `vltava dev --secure` needs on disk, made once under <data-dir>/secure and reused on the
  * next start (so clients configured against it keep working): a local CA and a broker
- * certificate for localhost / 127.0.0.1 signed by it (made with `openssl`, which must be on
- * PATH — the program does not carry an X.509 writer), an admin password, and a Kafka client
+ * certificate for localhost / 127.0.0.1 signed by it (openssl-certificates.ts: made with
+ * `openssl`, which must be on PATH), an admin password, and a Kafka client
  * properties file with the admin's settings, which is both what the brokers log in to each other
  * with (--inter-broker-config) and what the user hands to clients (--command-config).
  *
@@ -16,6 +16,7 @@
  * ```
  */
 import { parseProperties } from "../security/client-properties.ts";
+import { makeCa, makeSigned, serverExtensions } from "./openssl-certificates.ts";
 
 export interface LocalSecurity {
   dir: string;
@@ -29,24 +30,7 @@ export interface LocalSecurity {
 }
 
 const ADMIN = "admin";
-const VALID_DAYS = "825";
-
-async function openssl(args: string[], cwd: string): Promise<void> {
-  let result: Deno.CommandOutput;
-  try {
-    result = await new Deno.Command("openssl", { args, cwd, stdout: "null", stderr: "piped" }).output();
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) {
-      throw new Error(
-        "vltava dev --secure makes its local CA with openssl: install it (apt-get install openssl)",
-      );
-    }
-    throw error;
-  }
-  if (!result.success) {
-    throw new Error(`openssl ${args[0]} failed: ${new TextDecoder().decode(result.stderr).trim()}`);
-  }
-}
+const VALID_DAYS = 825;
 
 async function exists(path: string): Promise<boolean> {
   try {
@@ -99,66 +83,11 @@ export async function prepareLocalSecurity(dataDir: string, host: string): Promi
 }
 
 async function makeCertificates(dir: string, host: string): Promise<void> {
-  await openssl([
-    "req",
-    "-x509",
-    "-newkey",
-    "rsa:2048",
-    "-nodes",
-    "-sha256",
-    "-days",
-    VALID_DAYS,
-    "-subj",
-    "/CN=Vltava dev CA",
-    "-addext",
-    "basicConstraints=critical,CA:TRUE",
-    "-addext",
-    "keyUsage=critical,keyCertSign,cRLSign",
-    "-keyout",
-    "ca.key",
-    "-out",
-    "ca.pem",
-  ], dir);
-  await openssl([
-    "req",
-    "-newkey",
-    "rsa:2048",
-    "-nodes",
-    "-subj",
-    "/CN=localhost",
-    "-keyout",
-    "broker.key",
-    "-out",
-    "broker.csr",
-  ], dir);
+  await makeCa(dir, "ca", "/CN=Vltava dev CA", VALID_DAYS);
   const names = new Set([
     "DNS:localhost",
     "IP:127.0.0.1",
     /^[\d.]+$/.test(host) ? `IP:${host}` : `DNS:${host}`,
   ]);
-  await Deno.writeTextFile(
-    `${dir}/broker.ext`,
-    "basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n" +
-      `subjectAltName=${[...names].join(",")}\n`,
-  );
-  await openssl([
-    "x509",
-    "-req",
-    "-sha256",
-    "-days",
-    VALID_DAYS,
-    "-in",
-    "broker.csr",
-    "-CA",
-    "ca.pem",
-    "-CAkey",
-    "ca.key",
-    "-CAcreateserial",
-    "-extfile",
-    "broker.ext",
-    "-out",
-    "broker.pem",
-  ], dir);
-  await Deno.chmod(`${dir}/ca.key`, 0o600);
-  await Deno.chmod(`${dir}/broker.key`, 0o600);
+  await makeSigned(dir, "broker", "ca", "/CN=localhost", serverExtensions([...names]), VALID_DAYS);
 }
