@@ -746,8 +746,13 @@ class Broker implements RunningBroker {
 
   async #shutdown(): Promise<void> {
     // Leaderships move away while this broker still serves, so clients only see NOT_LEADER.
-    // With an expired session there is no registration left to shut down gracefully.
-    if (this.#fatalReason === null) await this.#agent?.controlledShutdown();
+    // With an expired session there is no registration left to shut down gracefully. Fetching
+    // stops first, so the leaders never add this broker back to the ISRs the controller takes
+    // it out of (replica-manager.ts, stopFollowing).
+    if (this.#fatalReason === null) {
+      await this.#context.replicas.stopFollowing();
+      await this.#agent?.controlledShutdown();
+    }
     for (const { socket } of this.#listeners) socket.close(); // idempotent
     await this.#accepting;
     await this.#metricsServer?.close();

@@ -1,10 +1,12 @@
 /**
  * Ten thousand partitions (issue 16): a request of any size costs no broker its coordinator
- * session, and a request beyond a limit gets a clear error and leaves nothing behind. Real
- * processes over TCP; no timings are asserted (they live in `deno task bench scale`).
+ * session, a request beyond a limit gets a clear error and leaves nothing behind, and a
+ * controlled shutdown moves many partitions with one LeaderAndIsr per broker and never has the
+ * stopping broker added back to an ISR. Real processes over TCP; no timings are asserted (they
+ * live in `deno task bench scale`).
  */
 import assert from "node:assert/strict";
-import { startCluster } from "../helpers/cluster.ts";
+import { createTopics, startCluster, type TestCluster } from "../helpers/cluster.ts";
 import { eventually } from "../helpers/program.ts";
 import { Admin } from "../../src/client/admin.ts";
 import { ErrorCode, KafkaError } from "../../src/kafka/errors.ts";
@@ -92,5 +94,73 @@ Deno.test(
     // The broker and its coordinator connection are unharmed: a topic within the limits works.
     await admin.createTopics([{ name: "fine", partitions: 3, replicationFactor: 1 }]);
     assert.doesNotMatch(cluster.broker(1).program.stderr, /lost the connection to the coordinator/);
+  },
+);
+
+/** LeaderAndIsr requests a broker has handled, from its /metrics (the request-duration count). */
+async function leaderAndIsrCount(cluster: TestCluster, id: number): Promise<number> {
+  const [, url] = await cluster.broker(id).program.waitForOutput(
+    /broker \d+ metrics on (http:\/\/\S+\/metrics)/,
+  );
+  const text = await (await fetch(url)).text();
+  const line = text.split("\n").find((l) =>
+    /^vltava_request_duration_seconds_count\{.*api="LeaderAndIsr"/.test(l)
+  );
+  return line === undefined ? 0 : Number(line.slice(line.lastIndexOf(" ") + 1));
+}
+
+/** ISR expansions a broker logged that added `id` (lines "t:p: ISR [a,b] -> [a,b,id] (expand, …)"). */
+function expansionsAdding(output: string, id: number): string[] {
+  return [...output.matchAll(/^.*ISR \[([\d,]*)\] -> \[([\d,]*)\] \(expand.*$/gm)]
+    .filter(([, before, after]) =>
+      !before.split(",").includes(String(id)) && after.split(",").includes(String(id))
+    )
+    .map(([line]) => line);
+}
+
+Deno.test(
+  "controlled shutdown: each other broker gets one LeaderAndIsr for all moved partitions, and the stopping broker is never added back to an ISR",
+  options,
+  async () => {
+    const PARTITIONS = 60;
+    // A long replica lag bound: only the controller changes ISRs here, however slow the machine.
+    await using cluster = await startCluster({
+      brokers: 3,
+      brokerArgs: ["--http-port", "0", "--replica-lag-time-max-ms", "120000"],
+    });
+    await using probe = await ClusterProbe.connect(cluster.coordinatorAddress);
+    const controller = (await probe.waitForController()).brokerId;
+    await createTopics(cluster.bootstrap, [{ name: "moving", partitions: PARTITIONS, replicationFactor: 3 }]);
+    const partitions = Array.from({ length: PARTITIONS }, (_, p) => p);
+    await eventually("every partition led, all three replicas in sync", async () => {
+      const states = await Promise.all(partitions.map((p) => probe.state("moving", p)));
+      return states.every((s) => s && s.leader > 0 && s.isr.length === 3);
+    }, 120_000);
+    const victim = [1, 2, 3].find((id) => id !== controller)!;
+    const others = [1, 2, 3].filter((id) => id !== victim);
+    const before = new Map(
+      await Promise.all(others.map(async (id) => [id, await leaderAndIsrCount(cluster, id)] as const)),
+    );
+    const outputFrom = new Map(others.map((id) => [id, cluster.broker(id).program.stderr.length]));
+
+    const status = await cluster.broker(victim).program.stop("SIGTERM", 120_000);
+    assert.equal(status.code, 0);
+    // Stable once the stopping broker is gone: it leads nothing and is in no ISR.
+    await eventually("no partition led by or in sync on the stopped broker", async () => {
+      const states = await Promise.all(partitions.map((p) => probe.state("moving", p)));
+      return states.every((s) => s && s.leader > 0 && s.leader !== victim && !s.isr.includes(victim));
+    }, 60_000);
+    const controllerOutput = cluster.broker(controller).program.stderr;
+    assert.match(controllerOutput, new RegExp(`controlled shutdown of broker ${victim}`));
+
+    for (const id of others) {
+      // Every partition changed (the victim left all 60 ISRs, a third changed leader): batched,
+      // that is one request per broker for the shutdown's decision round (a second only if a
+      // delivery had to be retried), where one per partition would be 60.
+      const received = await leaderAndIsrCount(cluster, id) - before.get(id)!;
+      assert.ok(received >= 1 && received <= 2, `broker ${id} got ${received} LeaderAndIsr requests`);
+      const readded = expansionsAdding(cluster.broker(id).program.stderr.slice(outputFrom.get(id)), victim);
+      assert.deepEqual(readded, [], `broker ${id} added the stopping broker ${victim} back`);
+    }
   },
 );

@@ -1,7 +1,10 @@
 /**
  * Fetch: stored batch bytes as they are, up to the high watermark for consumers and up to the
  * log end for followers (replica_id >= 0), whose fetch offset reports their log end offset to
- * their Partition (ISR, high watermark). A current_leader_epoch older than ours is
+ * their Partition (ISR, high watermark) once, when the request arrives: a parked request that
+ * reads again after its wait reports nothing more (its offset is the same), so a follower whose
+ * broker stopped fetching — a controlled shutdown, after the controller took it out of the ISR —
+ * is not added back by a request it sent before. A current_leader_epoch older than ours is
  * FENCED_LEADER_EPOCH, a newer one UNKNOWN_LEADER_EPOCH. Long-poll: when fewer than min_bytes are ready the
  * request parks in the purgatory on its partitions' keys until an append wakes it or max_wait
  * passes, then answers with whatever is there and error 0 — never blocking another request.
@@ -57,6 +60,7 @@ export function fetchHandler(context: BrokerContext): RequestHandler {
     const minBytes = Math.max(0, request.minBytes);
     const deadline = Date.now() + Math.min(Math.max(request.maxWaitMs, 0), context.config.maxWaitMs);
     let keys: string[] | null = null;
+    let arrived = true;
     for (;;) {
       const { responses, totalBytes, anyError } = readOnce(
         context,
@@ -65,7 +69,9 @@ export function fetchHandler(context: BrokerContext): RequestHandler {
         request.replicaId,
         request.isolationLevel === 1,
         denied,
+        arrived,
       );
+      arrived = false;
       const remainingMs = deadline - Date.now();
       if (totalBytes >= minBytes || anyError || remainingMs <= 0) {
         if (request.replicaId < 0 && totalBytes > 0) countBytesOut(context, responses);
@@ -116,6 +122,8 @@ function readOnce(
   replicaId: number,
   readCommitted: boolean,
   denied: ReadonlySet<string>,
+  /** The request's first read: its follower fetch offsets are recorded (only then). */
+  recordFollowers: boolean,
 ) {
   let budget = maxBytes;
   let totalBytes = 0;
@@ -175,7 +183,7 @@ function readOnce(
       // served as a consumer.
       const isFollower = replicaId >= 0 && replicaId !== context.replicas.brokerId &&
         partition.replicas.includes(replicaId);
-      if (isFollower) partition.recordFollowerFetch(replicaId, wanted.fetchOffset);
+      if (isFollower && recordFollowers) partition.recordFollowerFetch(replicaId, wanted.fetchOffset);
       const highWatermark = partition.highWatermark;
       const lastStableOffset = partition.lastStableOffset;
       const maxOffset = isFollower
