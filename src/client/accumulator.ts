@@ -215,14 +215,21 @@ export class RecordAccumulator {
   /**
    * Take the batches to send: every full batch, plus the open ones when `all` is set or
    * their linger time is up. Open batches still lingering stay (and keep a timer).
+   *
+   * `holdBack` keeps an open batch whose linger is up open (filling until full) while its
+   * partition could not send it anyway (an idempotent producer's five batches in flight):
+   * closed, it would only wait, smaller than it need be. The caller drains again when the
+   * partition can send; no timer is kept for such a batch.
    */
-  drain(all: boolean): ProducerBatch[] {
+  drain(all: boolean, holdBack?: (batch: ProducerBatch) => boolean): ProducerBatch[] {
     const now = this.#now();
     let earliestOpen = Infinity;
     for (const partitions of this.#open.values()) {
       for (const batch of partitions.values()) {
-        if (all || now - batch.createdAt >= this.lingerMs) this.#close(partitions, batch);
-        else earliestOpen = Math.min(earliestOpen, batch.createdAt);
+        if (all) this.#close(partitions, batch);
+        else if (now - batch.createdAt < this.lingerMs) {
+          earliestOpen = Math.min(earliestOpen, batch.createdAt);
+        } else if (holdBack === undefined || !holdBack(batch)) this.#close(partitions, batch);
       }
     }
     if (earliestOpen !== Infinity && this.#lingerTimer === undefined) {

@@ -138,6 +138,19 @@ export class IdempotentSequences {
     return out;
   }
 
+  /**
+   * Would a new batch of this batch's partition have to wait (batches already waiting, five in
+   * flight, or one backing off)? Then the producer keeps it open to fill (Kafka's batches fill
+   * while the window is full). Each of these ends with an answer, a requeue, a producer id or a
+   * partition added to the transaction, and the producer drains the accumulator again after each.
+   */
+  isBusy(batch: ProducerBatch): boolean {
+    const sequence = this.#partitions.get(`${batch.topic}\0${batch.partition}`);
+    return sequence !== undefined &&
+      (sequence.waiting.length > 0 || sequence.inFlight >= MAX_IN_FLIGHT_PER_PARTITION ||
+        sequence.backingOff > 0);
+  }
+
   /** Is this the partition's earliest unsettled batch (so an out-of-order answer is real)? */
   isEarliest(batch: ProducerBatch): boolean {
     return this.#partition(batch).unsettled[0] === batch;

@@ -8,7 +8,8 @@
  *
  * Idempotent by default (as Java's producer since Kafka 3.0): the producer takes a producer id
  * (InitProducerId) and stamps each batch with per-partition sequence numbers, keeps at most five
- * batches of a partition in flight, and a retry repeats its batch exactly, so a retry after a lost
+ * batches of a partition in flight (meanwhile the partition's open batch keeps filling past
+ * `lingerMs`, as Kafka's do), and a retry repeats its batch exactly, so a retry after a lost
  * answer is stored once and records stay in order (see idempotence.ts). That needs acks=all, the
  * default. `idempotent: false` (or an explicit acks of 0 or 1) turns it off: then a retried batch
  * can be stored twice or land after a later one, as with Kafka's non-idempotent producer.
@@ -198,6 +199,8 @@ export class Producer {
   #clockMs = 0;
   #clockUses = 0;
   #clockFresh = false;
+  /** Keep a lingering batch open while its partition cannot send (see #pump). */
+  readonly #holdBack = (batch: ProducerBatch) => this.#sequences!.isBusy(batch);
   /** The transaction coordinator's client, or null when not transactional. */
   readonly #transactions: TransactionCoordinatorClient | null;
   #transaction: OpenTransaction | null = null;
@@ -557,22 +560,27 @@ export class Producer {
     if (this.#draining) return;
     this.#draining = true;
     try {
-      const batches = this.#accumulator.drain(all);
-      if (this.#sequences !== null) {
-        for (const batch of batches) this.#sequences.enqueue(batch);
-        this.#pump();
-      } else if (batches.length > 0) this.#sendBatches(batches);
+      if (this.#sequences !== null) this.#pump(all);
+      else {
+        const batches = this.#accumulator.drain(all);
+        if (batches.length > 0) this.#sendBatches(batches);
+      }
     } finally {
       this.#draining = false;
     }
   }
 
   /**
-   * Idempotent: send what the per-partition bounds allow, stamping first sends with the producer
-   * id (fetched first when none is known).
+   * Idempotent: take the accumulator's ready batches, then send what the per-partition bounds
+   * allow, stamping first sends with the producer id (fetched first when none is known). A
+   * lingering batch of a partition that cannot send now stays open and keeps filling (as Kafka's
+   * do while five batches are in flight): with at most five batches per partition in flight,
+   * full batches are what keeps acks=all throughput up. Everything that lets a partition send
+   * again calls this, which drains such a batch then.
    */
-  #pump(): void {
+  #pump(all = false): void {
     const sequences = this.#sequences!;
+    for (const batch of this.#accumulator.drain(all, this.#holdBack)) sequences.enqueue(batch);
     if (!sequences.hasWaiting) return;
     const open = this.#transaction;
     if (this.#transactions !== null) {
@@ -776,16 +784,16 @@ export class Producer {
         this.#complete(batch, result.baseOffset);
       }
     }
+    // Once per answer, not per batch: a pump drains the accumulator, which walks its open batches.
+    if (this.#sequences !== null) this.#pump();
   }
 
+  /** The caller pumps afterwards when idempotent (the batch's partition may send again). */
   #complete(batch: ProducerBatch, baseOffset: number): void {
     this.#acknowledged += batch.recordCount;
     batch.succeed(baseOffset);
     this.#release(batch);
-    if (this.#sequences !== null) {
-      this.#sequences.settled(batch);
-      this.#pump();
-    }
+    this.#sequences?.settled(batch);
   }
 
   #handleFailure(batch: ProducerBatch, error: Error): void {

@@ -62,6 +62,44 @@ Deno.test("linger: open batches become ready after lingerMs", async () => {
   }
 });
 
+Deno.test("holdBack: a lingering batch whose partition cannot send stays open and keeps filling", async () => {
+  let now = 1_000;
+  let readyCalls = 0;
+  let held = true;
+  const accumulator = new RecordAccumulator({
+    batchBytes: 1 << 20,
+    lingerMs: 20,
+    // As the producer does: every onReady drains, holding back while the partition is busy.
+    onReady: () => {
+      readyCalls++;
+      accumulator.drain(false, () => held);
+    },
+    now: () => now,
+  });
+  try {
+    accumulator.append("t", 0, null, value, 0);
+    const batch = accumulator.lastBatch!;
+    now += 20;
+    assert.deepEqual(accumulator.drain(false, () => held), [], "linger is up, but the partition is busy");
+    assert.equal(accumulator.append("t", 0, null, value, 0), 1, "the held batch takes the next record");
+    assert.equal(accumulator.lastBatch, batch);
+    // No timer for a held batch: the caller drains again when the partition can send. A timer
+    // re-armed for an overdue batch would call onReady over and over.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.ok(readyCalls <= 1, `onReady called ${readyCalls} times`);
+    held = false;
+    assert.deepEqual(accumulator.drain(false, () => held), [batch]);
+    assert.equal(batch.recordCount, 2);
+    // A flush (all) closes held batches too.
+    accumulator.append("t", 0, null, value, 0);
+    held = true;
+    assert.equal(accumulator.drain(true, () => held).length, 1);
+    assert.ok(!accumulator.hasPending);
+  } finally {
+    accumulator.stop();
+  }
+});
+
 Deno.test("buffered bytes count from append to release; batch results settle once", async () => {
   const accumulator = new RecordAccumulator({ batchBytes: 1 << 20, lingerMs: 0, onReady: () => {} });
   for (let i = 0; i < 10; i++) accumulator.append("t", 0, null, value, 0);

@@ -88,3 +88,27 @@ Deno.test("a batch failed for good takes a new producer id once; sequences resta
   take(sequences, stamps);
   assert.deepEqual([stamps.get(c)?.producerId, stamps.get(c)?.baseSequence], [2n, 0]);
 });
+
+Deno.test("a partition is busy while batches wait, five are in flight or one backs off", () => {
+  const sequences = new IdempotentSequences();
+  const stamps = new Map<ProducerBatch, ProducerStamp>();
+  const probe = batchOf(1);
+  assert.equal(sequences.isBusy(probe), false, "a partition never seen can send");
+  const batches = Array.from({ length: MAX_IN_FLIGHT_PER_PARTITION + 1 }, () => batchOf(1));
+  sequences.enqueue(batches[0]);
+  assert.equal(sequences.isBusy(probe), true, "waiting for the producer id");
+  sequences.setIdentity({ producerId: 1n, producerEpoch: 0 });
+  take(sequences, stamps);
+  assert.equal(sequences.isBusy(probe), false, "one in flight");
+  for (const batch of batches.slice(1, MAX_IN_FLIGHT_PER_PARTITION)) sequences.enqueue(batch);
+  take(sequences, stamps);
+  assert.equal(sequences.isBusy(probe), true, "five in flight");
+  assert.equal(sequences.isBusy(batchOf(1, 1)), false, "another partition is not held");
+  sequences.settled(batches[0]);
+  assert.equal(sequences.isBusy(probe), false);
+  sequences.backOff(batches[1]);
+  assert.equal(sequences.isBusy(probe), true, "a retry backing off holds the partition");
+  sequences.requeue(batches[1]);
+  take(sequences, stamps);
+  assert.equal(sequences.isBusy(probe), false);
+});
