@@ -1,6 +1,7 @@
 /**
  * The broker serving TLS and SASL listeners, as a real process: the project's client, kcat
- * (librdkafka), kafkajs and @platformatic/kafka produce and consume through SASL_SSL,
+ * (librdkafka), kafkajs (also its group consumer over PLAIN) and @platformatic/kafka (producer
+ * and consumer) produce and consume through SASL_SSL,
  * SASL_PLAINTEXT and SSL (with a client certificate); Metadata answers with the listener the
  * client came in on. Refusals (wrong password, unknown user, a mechanism not enabled, the wrong
  * protocol on a port, a certificate from another CA, a missing client certificate) each end
@@ -8,7 +9,13 @@
  */
 import assert from "node:assert/strict";
 import { Kafka, logLevel } from "kafkajs";
-import { Producer as PlatformaticProducer, stringSerializers } from "@platformatic/kafka";
+import {
+  Consumer as PlatformaticConsumer,
+  MessagesStreamModes,
+  Producer as PlatformaticProducer,
+  stringDeserializers,
+  stringSerializers,
+} from "@platformatic/kafka";
 import { Admin } from "../../src/client/admin.ts";
 import { Consumer } from "../../src/client/consumer.ts";
 import { AuthenticationError, TlsHandshakeError } from "../../src/client/errors.ts";
@@ -161,24 +168,51 @@ peerTest(
     assert.deepEqual(consumed.stdout.trim().split("\n"), expected);
     assert.deepEqual(await readValues(`127.0.0.1:${ssl}`, "secure", expected.length, mtls), expected);
 
-    const consumer = viaTls.consumer({ groupId: "secure-readers" });
-    await consumer.connect();
-    try {
-      await consumer.subscribe({ topic: "secure", fromBeginning: true });
-      const seen: string[] = [];
-      const done = new Promise<void>((resolve) => {
-        consumer.run({
-          eachMessage: ({ message }) => {
-            seen.push(message.value!.toString());
-            if (seen.length === expected.length) resolve();
-            return Promise.resolve();
-          },
+    // kafkajs group consumers over both: SSL + SCRAM-SHA-256 and SASL_PLAINTEXT + PLAIN.
+    for (const [kafka, groupId] of [[viaTls, "secure-readers"], [viaPlain, "plain-readers"]] as const) {
+      const consumer = kafka.consumer({ groupId });
+      await consumer.connect();
+      try {
+        await consumer.subscribe({ topic: "secure", fromBeginning: true });
+        const seen: string[] = [];
+        const done = new Promise<void>((resolve) => {
+          consumer.run({
+            eachMessage: ({ message }) => {
+              seen.push(message.value!.toString());
+              if (seen.length === expected.length) resolve();
+              return Promise.resolve();
+            },
+          });
         });
+        await done;
+        assert.deepEqual(seen, expected, groupId);
+      } finally {
+        await consumer.disconnect();
+      }
+    }
+
+    // @platformatic/kafka consumer over SASL_PLAINTEXT with SCRAM-SHA-512.
+    const platformaticConsumer = new PlatformaticConsumer({
+      groupId: "platformatic-readers",
+      clientId: "platformatic-consumer",
+      bootstrapBrokers: [`127.0.0.1:${saslPlain}`],
+      sasl: { mechanism: "SCRAM-SHA-512", username: "alice", password: "alice-secret" },
+      deserializers: stringDeserializers,
+    });
+    try {
+      const stream = await platformaticConsumer.consume({
+        topics: ["secure"],
+        mode: MessagesStreamModes.EARLIEST,
       });
-      await done;
-      assert.deepEqual(seen, expected);
+      const seen: string[] = [];
+      for await (const message of stream) {
+        seen.push(message.value as string);
+        if (seen.length === expected.length) break;
+      }
+      await stream.close();
+      assert.deepEqual(seen, expected, "platformatic");
     } finally {
-      await consumer.disconnect();
+      await platformaticConsumer.close(true);
     }
   },
 );
