@@ -7,7 +7,8 @@
  *   GET /api/cluster            brokers live or dead, controller and epoch, partitions led
  *   GET /api/topics?topic=&offset=&limit=   partitions (all, or a page): leader, epoch, replicas, ISR,
  *                               out of sync, log start, high watermark, LSO, log end
- *   GET /api/groups             groups: state, members and their partitions
+ *   GET /api/groups?group=&offset=&limit=   groups (all, or a page): state, generation, members and
+ *                               their partitions, committed offsets and lag
  *   GET /api/events?since=&type=&limit=   the typed timeline events (since: 10m, ISO time or ms)
  *   GET /api/stream             server-sent events: one `event` message per timeline event
  *   GET /api/znodes?path=/…     one znode of the coordinator's tree: data, Stat, children (read-only)
@@ -134,6 +135,25 @@ function eventsAnswer(timeline: Timeline, params: URLSearchParams): Response {
 
 /** Most partitions one /api/topics page carries. */
 export const MAX_PARTITIONS_PER_PAGE = 10_000;
+/** Most groups one /api/groups page carries (as many as the sampler follows). */
+export const MAX_GROUPS_PER_PAGE = 10_000;
+
+/** `offset` and `limit` of a paged answer (default: from 0, `max`), or the 400 that refuses them. */
+function pageParams(params: URLSearchParams, max: number): { offset: number; limit: number } | Response {
+  const integer = (name: string, fallback: number, most: number): number | string => {
+    const text = params.get(name);
+    if (text === null) return fallback;
+    if (!/^\d{1,9}$/.test(text) || Number(text) > most) {
+      return `${name}: expected an integer from 0 to ${most}, got "${text}"`;
+    }
+    return Number(text);
+  };
+  const offset = integer("offset", 0, 1e9);
+  const limit = integer("limit", max, max);
+  if (typeof offset === "string") return badRequest(offset);
+  if (typeof limit === "string") return badRequest(limit);
+  return { offset, limit };
+}
 
 /**
  * `/api/topics`: every topic, or a page of partitions — `topic` keeps topics whose name contains it,
@@ -141,32 +161,37 @@ export const MAX_PARTITIONS_PER_PAGE = 10_000;
  * asks for the hundred it shows, not all of them each refresh. `partitions` is how many matched.
  */
 function topicsAnswer(timeline: Timeline, params: URLSearchParams): Response {
-  const integer = (name: string, fallback: number, max: number): number | string => {
-    const text = params.get(name);
-    if (text === null) return fallback;
-    if (!/^\d{1,9}$/.test(text) || Number(text) > max) {
-      return `${name}: expected an integer from 0 to ${max}, got "${text}"`;
-    }
-    return Number(text);
-  };
-  const offset = integer("offset", 0, 1e9);
-  const limit = integer("limit", MAX_PARTITIONS_PER_PAGE, MAX_PARTITIONS_PER_PAGE);
-  if (typeof offset === "string") return badRequest(offset);
-  if (typeof limit === "string") return badRequest(limit);
+  const page = pageParams(params, MAX_PARTITIONS_PER_PAGE);
+  if (page instanceof Response) return page;
+  const { offset, limit } = page;
   const filter = params.get("topic") ?? "";
   const matching = topicsView(timeline, (name) => name.includes(filter));
   const total = matching.reduce((sum, topic) => sum + topic.partitions.length, 0);
-  const page = [];
+  const topics = [];
   let position = 0; // partitions of the topics before this one
   for (const topic of matching) {
     const count = topic.partitions.length;
     const from = Math.max(0, offset - position);
     const to = Math.min(count, offset + limit - position);
     position += count;
-    if (from < to) page.push({ name: topic.name, partitions: topic.partitions.slice(from, to) });
+    if (from < to) topics.push({ name: topic.name, partitions: topic.partitions.slice(from, to) });
     if (position >= offset + limit) break;
   }
-  return json(200, { topics: page, partitions: total, offset, limit });
+  return json(200, { topics, partitions: total, offset, limit });
+}
+
+/**
+ * `/api/groups`: every group, or a page of them in name order — `group` keeps groups whose id
+ * contains it, `offset` / `limit` cut the list — so a page showing 25 of 100 groups carries their
+ * members and committed offsets only. `count` is how many matched.
+ */
+function groupsAnswer(timeline: Timeline, params: URLSearchParams): Response {
+  const page = pageParams(params, MAX_GROUPS_PER_PAGE);
+  if (page instanceof Response) return page;
+  const { offset, limit } = page;
+  const filter = params.get("group") ?? "";
+  const matching = groupsView(timeline).filter((g) => g.group.includes(filter));
+  return json(200, { groups: matching.slice(offset, offset + limit), count: matching.length, offset, limit });
 }
 
 export function startConsoleServer(options: ConsoleServerOptions): ConsoleServer {
@@ -302,7 +327,7 @@ export function startConsoleServer(options: ConsoleServerOptions): ConsoleServer
       case "/api/topics":
         return topicsAnswer(timeline, url.searchParams);
       case "/api/groups":
-        return json(200, { groups: groupsView(timeline) });
+        return groupsAnswer(timeline, url.searchParams);
       case "/api/events":
         return eventsAnswer(timeline, url.searchParams);
       case "/api/stream":

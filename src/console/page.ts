@@ -5,7 +5,7 @@
  * /api/stream (server-sent events), appends each event to the timeline and refreshes the views a
  * moment later (debounced, so a burst of 1,000 events costs one refresh). High-watermark events,
  * the bulk on a busy cluster, only patch their cell; the partitions view shows one page of 100 rows
- * (asked of the server as such), and the timeline the last 500 matching events, so the page stays
+ * and the groups view one of 25 groups (each asked of the server as such), and the timeline the last 500 matching events, so the page stays
  * responsive with 1,000 partitions and 100 groups. Every string from the
  * cluster is escaped before it reaches the DOM.
  */
@@ -38,8 +38,8 @@ export const CONSOLE_PAGE = `<!doctype html>
   #timeline div.ev:hover { background: #eef4ff; }
   .t-leader-changed, .t-broker-left, .t-isr-shrunk { color: #b00020; }
   .t-isr-expanded, .t-broker-joined, .t-controller-elected { color: #137333; }
-  #pager { margin-top: 6px; font-size: 12px; }
-  #pager button, #pager input { font-size: 12px; }
+  .pager { margin-top: 6px; font-size: 12px; }
+  .pager button, .pager input { font-size: 12px; }
   #filters { display: flex; gap: 6px; flex-wrap: wrap; margin-bottom: 6px; }
   #filters input, #filters select { font-size: 12px; padding: 2px 4px; }
   #znode-path a, #znode-children a { margin-right: 8px; cursor: pointer; color: #1d3557; }
@@ -77,7 +77,7 @@ export const CONSOLE_PAGE = `<!doctype html>
   <table><thead><tr><th>topic</th><th>partition</th><th>leader</th><th>epoch</th><th>replicas</th><th>ISR</th>
   <th>out of sync</th><th>log start</th><th>high watermark</th><th>LSO</th><th>log end</th><th>end − HW</th></tr></thead>
   <tbody id="partitions"></tbody></table>
-  <div id="pager"><input id="p-topic" placeholder="topic contains…" size="18">
+  <div id="pager" class="pager"><input id="p-topic" placeholder="topic contains…" size="18">
   <button id="p-prev">‹ previous</button> <span id="p-range"></span> <button id="p-next">next ›</button></div>
 </section>
 <section id="groups-view">
@@ -91,6 +91,8 @@ export const CONSOLE_PAGE = `<!doctype html>
   <table><thead><tr><th>group</th><th>state</th><th>generation</th><th>coordinator</th><th>member</th><th>partitions</th><th>lag</th>
   <th>lag over time</th></tr></thead>
   <tbody id="groups"></tbody></table>
+  <div id="group-pager" class="pager"><input id="g-group" placeholder="group contains…" size="18">
+  <button id="g-prev">‹ previous</button> <span id="g-range"></span> <button id="g-next">next ›</button></div>
 </section>
 <section id="znodes-view">
   <h2>Coordinator tree</h2>
@@ -129,6 +131,9 @@ const MAX_SHOWN = 500;
 /** Partition rows per page: the page asks the server for these only (1,000 partitions stay cheap). */
 const PAGE = 100;
 let pageOffset = 0;
+/** Groups per page, asked of the server as such (100 groups with their members stay cheap). */
+const GROUP_PAGE = 25;
+let groupOffset = 0;
 const events = [];
 const esc = (v) => String(v).replace(/[&<>"']/g, (c) => ({"&":"&amp;","<":"&lt;",">":"&gt;",'"':"&quot;","'":"&#39;"}[c]));
 const $ = (id) => document.getElementById(id);
@@ -214,8 +219,14 @@ async function getJson(path) {
 async function refresh() {
   const started = performance.now();
   const topicsPath = "/api/topics?limit=" + PAGE + "&offset=" + pageOffset + "&topic=" + encodeURIComponent($("p-topic").value.trim());
-  const [cluster, topics, groups] = await Promise.all([getJson("/api/cluster"), getJson(topicsPath), getJson("/api/groups")]);
+  const groupsPath = "/api/groups?limit=" + GROUP_PAGE + "&offset=" + groupOffset + "&group=" + encodeURIComponent($("g-group").value.trim());
+  const [cluster, topics, groups] = await Promise.all([getJson("/api/cluster"), getJson(topicsPath), getJson(groupsPath)]);
   if (pageOffset > 0 && pageOffset >= topics.partitions) { pageOffset = 0; return refresh(); }
+  if (groupOffset > 0 && groupOffset >= groups.count) { groupOffset = 0; return refresh(); }
+  $("g-range").textContent = groups.count === 0 ? "no groups" :
+    (groupOffset + 1) + "–" + Math.min(groups.count, groupOffset + GROUP_PAGE) + " of " + groups.count;
+  $("g-prev").disabled = groupOffset === 0;
+  $("g-next").disabled = groupOffset + GROUP_PAGE >= groups.count;
   $("p-range").textContent = topics.partitions === 0 ? "no partitions" :
     (pageOffset + 1) + "–" + Math.min(topics.partitions, pageOffset + PAGE) + " of " + topics.partitions;
   $("p-prev").disabled = pageOffset === 0;
@@ -266,6 +277,9 @@ async function refresh() {
 $("p-prev").addEventListener("click", () => { pageOffset = Math.max(0, pageOffset - PAGE); scheduleRefresh(); });
 $("p-next").addEventListener("click", () => { pageOffset += PAGE; scheduleRefresh(); });
 $("p-topic").addEventListener("input", () => { pageOffset = 0; scheduleRefresh(); });
+$("g-prev").addEventListener("click", () => { groupOffset = Math.max(0, groupOffset - GROUP_PAGE); scheduleRefresh(); });
+$("g-next").addEventListener("click", () => { groupOffset += GROUP_PAGE; scheduleRefresh(); });
+$("g-group").addEventListener("input", () => { groupOffset = 0; scheduleRefresh(); });
 /** A high-watermark event is a delta: patch that partition's cell if it is on this page, no refetch. */
 function patchWatermark(e) {
   const row = document.querySelector('#partitions tr[data-partition="' + CSS.escape(e.topic + "-" + e.partition) + '"]');

@@ -195,6 +195,22 @@ Deno.test("the console API answers the views and refuses bad requests with clear
   assert.equal(badLimit.status, 400);
   assert.match(String(badLimit.body.error), /^limit: expected an integer from 0 to 10000/);
 
+  // A page of groups, the same way: filtered by group id, cut by offset and limit, with the count matched.
+  type GroupsBody = { groups: { group: string }[]; count: number; offset: number; limit: number };
+  const allGroups = (await getJson(`${url}/api/groups`)).body as unknown as GroupsBody;
+  assert.deepEqual(allGroups.groups.map((g) => g.group), ["rebalancers", "watchers"]);
+  assert.equal(allGroups.count, 2);
+  const secondGroup = (await getJson(`${url}/api/groups?offset=1&limit=1`)).body as unknown as GroupsBody;
+  assert.deepEqual([secondGroup.groups.map((g) => g.group), secondGroup.count], [["watchers"], 2]);
+  const watchersOnly = (await getJson(`${url}/api/groups?group=watch`)).body as unknown as GroupsBody;
+  assert.deepEqual([watchersOnly.groups.map((g) => g.group), watchersOnly.count], [["watchers"], 1]);
+  const beyond = (await getJson(`${url}/api/groups?offset=5`)).body as unknown as GroupsBody;
+  assert.deepEqual([beyond.groups, beyond.count], [[], 2]);
+  const badOffset = await getJson(`${url}/api/groups?offset=two`);
+  assert.equal(badOffset.status, 400);
+  assert.match(String(badOffset.body.error), /^offset: expected an integer from 0 to/);
+  assert.equal((await getJson(`${url}/api/groups?limit=10001`)).status, 400);
+
   // The znode browser: a node's data, Stat and children, read-only; bad and missing paths refused.
   const ids = await getJson(`${url}/api/znodes?path=${encodeURIComponent("/brokers/ids")}`);
   assert.equal(ids.status, 200);
