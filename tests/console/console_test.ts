@@ -103,6 +103,37 @@ Deno.test("the console API answers the views and refuses bad requests with clear
   await produceValues(cluster.bootstrap, "lagged", 0, 4);
   await eventually("lag 7 after four more records", async () => (await lagOf())?.totalLag === 7);
 
+  // The partition's whole progress: log start, high watermark, last stable offset, log end and the gap.
+  type PartitionBody = { partition: number; logStart: number; highWatermark: number; lastStable: number };
+  const progress = await eventually("lagged-0 at 9 everywhere", async () => {
+    const topics = (await getJson(`${url}/api/topics`)).body.topics as {
+      name: string;
+      partitions: (PartitionBody & { logEnd: number; unreplicated: number })[];
+    }[];
+    const p = topics.find((t) => t.name === "lagged")?.partitions[0];
+    return p?.highWatermark === 9 && p.logEnd === 9 && p.lastStable === 9 ? p : undefined;
+  });
+  assert.equal(progress.logStart, 0);
+  assert.equal(progress.unreplicated, 0);
+
+  // A page of partitions: filtered by topic, cut by offset and limit, with the number that matched.
+  type TopicsBody = { topics: { name: string; partitions: { partition: number }[] }[]; partitions: number };
+  const all = (await getJson(`${url}/api/topics`)).body as unknown as TopicsBody;
+  const flat = all.topics.flatMap((t) => t.partitions.map((p) => `${t.name}-${p.partition}`));
+  assert.equal(all.partitions, flat.length);
+  assert.ok(flat.length > 3, "__consumer_offsets and lagged");
+  const page = (await getJson(`${url}/api/topics?offset=1&limit=2`)).body as unknown as TopicsBody;
+  assert.deepEqual(
+    page.topics.flatMap((t) => t.partitions.map((p) => `${t.name}-${p.partition}`)),
+    flat.slice(1, 3),
+  );
+  assert.equal(page.partitions, flat.length);
+  const filtered = (await getJson(`${url}/api/topics?topic=lagg`)).body as unknown as TopicsBody;
+  assert.deepEqual(filtered.topics.map((t) => t.name), ["lagged"]);
+  const badLimit = await getJson(`${url}/api/topics?limit=-1`);
+  assert.equal(badLimit.status, 400);
+  assert.match(String(badLimit.body.error), /^limit: expected an integer from 0 to 10000/);
+
   // Generations: a rebalance bumps the one the console shows and the one `vltava events` tells.
   await using follower = new RunningProgram([
     "events",
@@ -113,6 +144,21 @@ Deno.test("the console API answers the views and refuses bad requests with clear
     "--sample-ms",
     "300",
   ]);
+  // Its first sampling round is a baseline that emits nothing: once it tells a watermark move, later
+  // rounds tell rebalances. (A record produced before that round would move nothing: produce until one
+  // is told.)
+  await eventually(
+    "vltava events past its baseline round",
+    async () => {
+      await produceValues(cluster.bootstrap, "lagged", 0, 1);
+      return follower.stdout.split("\n").filter((line) => line.startsWith("{")).map((line) =>
+        JSON.parse(line)
+      )
+        .some((e) => e.type === "high-watermark" && e.topic === "lagged");
+    },
+    60_000,
+    1000,
+  );
   type Completed = { type: string; group: string; generation: number | null; members: string[] };
   const completedEvents = () =>
     follower.stdout.split("\n").filter((line) => line.startsWith("{")).map((line) =>
@@ -163,37 +209,6 @@ Deno.test("the console API answers the views and refuses bad requests with clear
     const g = await rebalancers();
     return g?.state === "Stable" && g.generation === twoMembers.generation && g.members.length === 2;
   }, 60_000);
-
-  // The partition's whole progress: log start, high watermark, last stable offset, log end and the gap.
-  type PartitionBody = { partition: number; logStart: number; highWatermark: number; lastStable: number };
-  const progress = await eventually("lagged-0 at 9 everywhere", async () => {
-    const topics = (await getJson(`${url}/api/topics`)).body.topics as {
-      name: string;
-      partitions: (PartitionBody & { logEnd: number; unreplicated: number })[];
-    }[];
-    const p = topics.find((t) => t.name === "lagged")?.partitions[0];
-    return p?.highWatermark === 9 && p.logEnd === 9 && p.lastStable === 9 ? p : undefined;
-  });
-  assert.equal(progress.logStart, 0);
-  assert.equal(progress.unreplicated, 0);
-
-  // A page of partitions: filtered by topic, cut by offset and limit, with the number that matched.
-  type TopicsBody = { topics: { name: string; partitions: { partition: number }[] }[]; partitions: number };
-  const all = (await getJson(`${url}/api/topics`)).body as unknown as TopicsBody;
-  const flat = all.topics.flatMap((t) => t.partitions.map((p) => `${t.name}-${p.partition}`));
-  assert.equal(all.partitions, flat.length);
-  assert.ok(flat.length > 3, "__consumer_offsets and lagged");
-  const page = (await getJson(`${url}/api/topics?offset=1&limit=2`)).body as unknown as TopicsBody;
-  assert.deepEqual(
-    page.topics.flatMap((t) => t.partitions.map((p) => `${t.name}-${p.partition}`)),
-    flat.slice(1, 3),
-  );
-  assert.equal(page.partitions, flat.length);
-  const filtered = (await getJson(`${url}/api/topics?topic=lagg`)).body as unknown as TopicsBody;
-  assert.deepEqual(filtered.topics.map((t) => t.name), ["lagged"]);
-  const badLimit = await getJson(`${url}/api/topics?limit=-1`);
-  assert.equal(badLimit.status, 400);
-  assert.match(String(badLimit.body.error), /^limit: expected an integer from 0 to 10000/);
 
   // A page of groups, the same way: filtered by group id, cut by offset and limit, with the count matched.
   type GroupsBody = { groups: { group: string }[]; count: number; offset: number; limit: number };
@@ -334,6 +349,7 @@ peerTest(
       const shown = await page.locator("#timeline div.ev").allInnerTexts();
       assert.ok(shown.length > 0 && shown.every((text) => text.includes("isr-expanded")));
       await page.screenshot({ path: `${artifacts}/console-recovered.png`, fullPage: true });
+
       console.log(`console screenshots in ${artifacts}`);
     } finally {
       await browser.close();
