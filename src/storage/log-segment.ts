@@ -94,6 +94,8 @@ export class LogSegment {
     fd: number,
     indexIntervalBytes: number,
     nowMs: number,
+    /** Known size of the file (a file created or emptied just now: 0); read from it when absent. */
+    sizeBytes?: number,
   ) {
     this.baseOffset = baseOffset;
     this.logFile = path.join(dir, segmentFileName(baseOffset, LOG_SUFFIX));
@@ -104,22 +106,35 @@ export class LogSegment {
     );
     this.#indexIntervalBytes = indexIntervalBytes;
     this.#fd = fd;
-    this.#sizeBytes = fs.fstatSync(fd).size;
+    this.#sizeBytes = sizeBytes ?? fs.fstatSync(fd).size;
     this.#nextOffset = baseOffset;
     this.createdAtMs = nowMs;
   }
 
-  /** A new, empty segment (an existing file of that name is emptied). */
-  static create(dir: string, baseOffset: number, indexIntervalBytes: number, nowMs = Date.now()): LogSegment {
+  /**
+   * A new, empty segment (an existing file of that name is emptied). `newDirectory`: dir was
+   * created just now, so no earlier file of this base can exist.
+   */
+  static create(
+    dir: string,
+    baseOffset: number,
+    indexIntervalBytes: number,
+    nowMs = Date.now(),
+    newDirectory = false,
+  ): LogSegment {
     const file = path.join(dir, segmentFileName(baseOffset, LOG_SUFFIX));
     const fd = fs.openSync(file, fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_TRUNC, 0o644);
-    const segment = new LogSegment(dir, baseOffset, fd, indexIntervalBytes, nowMs);
+    // O_TRUNC: the file is empty, no fstat needed (one syscall per new partition saved).
+    const segment = new LogSegment(dir, baseOffset, fd, indexIntervalBytes, nowMs, 0);
     // The index files are created by their first persist (a flush, a roll, close), not here: two
     // file creations fewer per new partition (thousands arrive in one LeaderAndIsr). reset() marks
-    // them dirty, so that persist also truncates a file left by an earlier segment of this base.
+    // them dirty, so that persist also truncates a file left by an earlier segment of this base;
+    // in a new directory there is none, and an empty index then persists as no file at all.
     // No open trusts them before then: a segment is below the recovery point only once flushed.
-    segment.offsetIndex.reset();
-    segment.timeIndex.reset();
+    if (!newDirectory) {
+      segment.offsetIndex.reset();
+      segment.timeIndex.reset();
+    }
     return segment;
   }
 

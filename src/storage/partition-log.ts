@@ -147,6 +147,12 @@ let backgroundCleanings = 0;
 
 export class PartitionLog {
   readonly dir: string;
+  /**
+   * This open created the directory: it holds nothing (no snapshots, checkpoints or segments but
+   * the first), so whoever opens a new partition can skip looking for any (issue 16: thousands
+   * arrive in one LeaderAndIsr).
+   */
+  readonly created: boolean;
   #config: LogConfig;
   readonly #logger: StorageLogger;
   readonly #now: () => number;
@@ -166,6 +172,12 @@ export class PartitionLog {
   #generation = 0;
   #lastCheckpointMs = 0;
   #checkpointDirty = false;
+  /**
+   * The offsets as the checkpoint file holds them (checkpointKey), when known: written by this
+   * process, or a new directory's defaults (no file means all zero). closeAll skips a checkpoint
+   * that would write the same again (an idle partition's, thousands of them at a shutdown).
+   */
+  #checkpointed: string | null = null;
   #closed = false;
   readonly #cleaner: LogCleaner;
   /** The cleaning pass in flight (started by maintain() or compact()), or null. */
@@ -189,6 +201,7 @@ export class PartitionLog {
     this.#now = options.nowMs ?? Date.now;
     this.#onOffline = options.onOffline ?? (() => {});
     const loaded = loadLog(this.dir, this.#config, this.#logger, this.#now());
+    this.created = loaded.fresh;
     this.#segments = loaded.segments;
     this.#unverified = options.verifyTrusted
       ? loaded.trusted.filter((segment) => !segment.isEmpty).map((segment) => ({
@@ -204,6 +217,7 @@ export class PartitionLog {
           loaded.offsets.logStartOffset,
           this.#config.indexIntervalBytes,
           this.#now(),
+          loaded.fresh,
         ),
       );
       // An empty segment lost in a crash is simply created again; the directory is fsynced
@@ -230,6 +244,8 @@ export class PartitionLog {
       saved.highWatermark !== this.#highWatermark
     ) {
       this.#writeOffsetsCheckpoint();
+    } else if (loaded.fresh) {
+      this.#checkpointed = this.#checkpointKey();
     }
     this.#cleaner = new LogCleaner(this.#cleanableView(), loaded.fresh);
     // A crash may have cut unflushed data the cleaner's checkpoint had already passed.
@@ -943,6 +959,11 @@ export class PartitionLog {
     ], sync);
     this.#lastCheckpointMs = nowMs;
     this.#checkpointDirty = false;
+    this.#checkpointed = this.#checkpointKey();
+  }
+
+  #checkpointKey(): string {
+    return `${this.#logStartOffset} ${this.#recoveryPoint} ${this.#highWatermark}`;
   }
 
   /**
@@ -1022,7 +1043,7 @@ export class PartitionLog {
       for (const log of online) {
         attempt(log, () => {
           log.#recoveryPoint = log.#logEndOffset;
-          log.#writeOffsetsCheckpoint(log.#now(), false);
+          if (log.#checkpointKey() !== log.#checkpointed) log.#writeOffsetsCheckpoint(log.#now(), false);
         });
       }
       await syncAll();

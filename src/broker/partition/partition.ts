@@ -196,7 +196,9 @@ export class Partition implements TopicPartition {
     this.log = log;
     this.#deps = deps;
     this.#now = deps.now ?? Date.now;
-    this.#producers = this.#recoverProducers();
+    // A new partition's directory holds no snapshot and no batch: two directory reads saved on
+    // each of the thousands a LeaderAndIsr may create.
+    this.#producers = log.created ? new ProducerState() : this.#recoverProducers();
     this.#activeBase = log.activeSegmentBaseOffset;
     // The cleaner asks the current producer state (replaced on truncation) about transactions.
     log.transactions = {
@@ -340,7 +342,12 @@ export class Partition implements TopicPartition {
    */
   close(sync = true): void {
     this.stop();
-    if (!this.#closed && this.log.offline === null) this.#snapshotProducers(this.log.logEndOffset, sync);
+    // An empty log (end 0) has no producer to remember and nothing to replay at the next open:
+    // its snapshot would be a file written and fsynced per idle partition for nothing.
+    const empty = this.log.logEndOffset === 0 && this.#producers.size === 0;
+    if (!this.#closed && this.log.offline === null && !empty) {
+      this.#snapshotProducers(this.log.logEndOffset, sync);
+    }
     this.#closed = true;
   }
 
