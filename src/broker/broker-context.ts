@@ -15,6 +15,7 @@ import type { TransactionService } from "./transaction-service.ts";
 import type { BrokerMetrics } from "./metrics/broker-metrics.ts";
 import type { MetadataCache } from "./metadata-cache.ts";
 import type { Purgatory } from "./purgatory.ts";
+import type { FetchSessionCache } from "./fetch-sessions.ts";
 import type { ReplicaManager } from "./replica-manager.ts";
 
 export interface BrokerContext {
@@ -25,6 +26,8 @@ export interface BrokerContext {
   /** The hosted partitions and the entry point for leadership news. */
   replicas: ReplicaManager;
   purgatory: Purgatory;
+  /** Incremental fetch sessions (KIP-227) of the fetchers of partitions led here. */
+  fetchSessions: FetchSessionCache;
   coordination: Coordination;
   groups: GroupService;
   /** The transaction coordinator of the `__transaction_state` partitions this broker leads. */

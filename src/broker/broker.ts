@@ -59,6 +59,7 @@ import { MetadataCache } from "./metadata-cache.ts";
 import { OfflineReplicaPublisher } from "./offline-replicas.ts";
 import { coordinatorStateStore } from "./partition/isr-writer.ts";
 import { Purgatory } from "./purgatory.ts";
+import { FetchSessionCache } from "./fetch-sessions.ts";
 import { ReplicaManager } from "./replica-manager.ts";
 import { connectCoordination } from "./zk-coordination.ts";
 import { readCoordinatorAuth } from "./coordinator-acls.ts";
@@ -109,6 +110,8 @@ const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
 
 /** How often each log's roll/retention/flush/checkpoint chores run. */
 const MAINTENANCE_INTERVAL_MS = 1000;
+/** A fetch session unused this long may give its slot to a new one (Kafka's min.incremental.fetch.session.eviction.ms). */
+const FETCH_SESSION_EVICTION_MS = 120_000;
 
 export type BrokerOptions = BrokerSettings;
 
@@ -514,6 +517,10 @@ class Broker implements RunningBroker {
       metadata,
       replicas,
       purgatory,
+      fetchSessions: new FetchSessionCache({
+        maxSessions: config.maxFetchSessions,
+        evictionMs: FETCH_SESSION_EVICTION_MS,
+      }),
       coordination,
       groups,
       transactions,

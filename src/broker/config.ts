@@ -73,6 +73,8 @@ export interface BrokerConfig {
   maxMessageBytes: number;
   /** Parked long-poll fetches (and later acks=all produces). */
   maxPurgatoryWaiters: number;
+  /** Incremental fetch sessions kept (Kafka's max.incremental.fetch.session.cache.slots); 0 = none. */
+  maxFetchSessions: number;
   /** Upper bound on a Fetch max_wait_ms and a Produce timeout_ms we honour. */
   maxWaitMs: number;
   /**
@@ -151,6 +153,7 @@ export const DEFAULT_BROKER_CONFIG: Omit<
   maxConnections: 10_000,
   maxMessageBytes: 1_048_588,
   maxPurgatoryWaiters: 10_000,
+  maxFetchSessions: 1_000,
   maxWaitMs: 300_000,
   fetchMaxBytes: 57_671_680, // Kafka's default: 55 MiB
   sessionTimeoutMs: 10_000,
@@ -276,6 +279,7 @@ export function resolveBrokerConfig(options: BrokerSettings): BrokerConfig {
   checkInt("max-connections", config.maxConnections, 1, 1_000_000);
   checkInt("max-message-bytes", config.maxMessageBytes, 1024, config.maxFrameBytes);
   checkInt("max-purgatory-waiters", config.maxPurgatoryWaiters, 0, 10_000_000);
+  checkInt("max-fetch-sessions", config.maxFetchSessions, 0, 1_000_000);
   checkInt("max-wait-ms", config.maxWaitMs, 0, 3_600_000);
   checkInt("fetch-max-bytes", config.fetchMaxBytes, 1024, 2 ** 30);
   checkInt("session-timeout-ms", config.sessionTimeoutMs, 1000, 600_000);

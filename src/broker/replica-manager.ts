@@ -131,6 +131,11 @@ export class ReplicaManager {
   readonly #verifyTimer: ReturnType<typeof setInterval> | undefined;
   /** Bytes the start-up CRC check read since it last reported. */
   #verifiedBytes = 0;
+  /**
+   * Some hosted log may still be unchecked: set when one is opened unchecked, cleared when a
+   * tick finds none, so an idle broker's tick does not walk every partition.
+   */
+  #uncheckedLogs = false;
   /** Replicas whose logs went offline (or could not be opened): never hosted again in this run. */
   readonly #offline = new Map<string, TopicPartition>();
   readonly #partitionDeps: PartitionDeps;
@@ -238,9 +243,11 @@ export class ReplicaManager {
     return [...this.#offline.values()];
   }
 
-  /** The partition if this broker leads it, else the error a client should see. */
-  leaderFor(topic: string, partition: number): LeaderLookup {
-    const key = partitionKey(topic, partition);
+  /**
+   * The partition if this broker leads it, else the error a client should see. `key` may be
+   * passed when the caller keeps it (a fetch session), saving a string per lookup.
+   */
+  leaderFor(topic: string, partition: number, key: string = partitionKey(topic, partition)): LeaderLookup {
     const hosted = this.#partitions.get(key);
     if (hosted?.isLeader) return { partition: hosted, errorCode: 0 };
     if (this.#offline.has(key)) return { partition: null, errorCode: ErrorCode.KAFKA_STORAGE_ERROR };
@@ -414,6 +421,7 @@ export class ReplicaManager {
     partition = new Partition(name, log, this.#partitionDeps);
     partition.minInsyncReplicas = Number(configs["min.insync.replicas"] ?? 1);
     this.#partitions.set(key, partition);
+    if (!partition.verified) this.#uncheckedLogs = true;
     this.#hostedPerTopic.set(name.topic, (this.#hostedPerTopic.get(name.topic) ?? 0) + 1);
     return partition;
   }
@@ -506,9 +514,11 @@ export class ReplicaManager {
    * meanwhile: a consumer's own CRC check refuses a bad batch, a follower's append too).
    */
   #verifySome(maxBytes: number): void {
+    if (!this.#uncheckedLogs) return;
     let budget = maxBytes;
     const pending = [...this.#partitions.values()].filter((p) => !p.verified && p.offline === null);
     if (pending.length === 0) {
+      this.#uncheckedLogs = false;
       if (this.#verifiedBytes > 0) {
         this.#log(
           `start-up CRC check done: ${(this.#verifiedBytes / 1_048_576).toFixed(1)} MiB of logs checked`,

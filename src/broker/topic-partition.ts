@@ -18,6 +18,19 @@ export function partitionKey(topic: string, partition: number): string {
   return `${topic}:${partition}`;
 }
 
+/**
+ * The purgatory keys of a partition (by its partitionKey): followers' long polls wait on "log:"
+ * (its log grew), consumers' and acks=all produces on "hwm:" (its high watermark moved).
+ */
+export function logWaitKey(key: string): string {
+  return `log:${key}`;
+}
+
+/** See logWaitKey. */
+export function hwmWaitKey(key: string): string {
+  return `hwm:${key}`;
+}
+
 /** A key made by partitionKey back to its topic and index. */
 export function parsePartitionKey(key: string): TopicPartition {
   const colon = key.lastIndexOf(":");

@@ -145,6 +145,12 @@ registerCommands((program) => {
       DEFAULT_BROKER_CONFIG.maxPurgatoryWaiters,
     )
     .option(
+      "--max-fetch-sessions <n>",
+      "incremental fetch sessions kept (KIP-227); 0 keeps every fetcher on full fetches",
+      integerOption(0, 1_000_000),
+      DEFAULT_BROKER_CONFIG.maxFetchSessions,
+    )
+    .option(
       "--max-wait-ms <ms>",
       "cap on a fetch's max_wait_ms and a produce's timeout_ms",
       integerOption(0, 3_600_000),
@@ -325,6 +331,7 @@ registerCommands((program) => {
           sessionTimeoutMs: options.sessionTimeoutMs,
           replicaLagTimeMaxMs: options.replicaLagTimeMaxMs,
           maxPurgatoryWaiters: options.maxPurgatoryWaiters,
+          maxFetchSessions: options.maxFetchSessions,
           maxWaitMs: options.maxWaitMs,
           fetchMaxBytes: options.fetchMaxBytes,
           metadataReconcileIntervalMs: options.metadataReconcileIntervalMs,

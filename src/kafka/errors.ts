@@ -235,6 +235,18 @@ const TABLE = [
   { code: 68, name: "NON_EMPTY_GROUP", retriable: false, message: "The group still has members" },
   { code: 69, name: "GROUP_ID_NOT_FOUND", retriable: false, message: "The group does not exist" },
   {
+    code: 70,
+    name: "FETCH_SESSION_ID_NOT_FOUND",
+    retriable: true,
+    message: "The fetch session is unknown (evicted or closed): start a new one with a full fetch",
+  },
+  {
+    code: 71,
+    name: "INVALID_FETCH_SESSION_EPOCH",
+    retriable: true,
+    message: "The fetch session epoch is not the expected one: start a new session with a full fetch",
+  },
+  {
     code: 74,
     name: "FENCED_LEADER_EPOCH",
     retriable: true,

@@ -13,8 +13,13 @@
  * (KIP-74); after that partitions stop once the response budget is spent. The budget is
  * max_bytes capped by the broker's fetchMaxBytes, so a fetch asking for 2 GiB on a long
  * partition holds (and sends) at most that much: the batches go from the file read straight
- * to the socket by reference (Writer.rawShared), in bounded writes. Sessions are not
- * kept: session_id 0 keeps clients on full fetches. preferred_read_replica = -1.
+ * to the socket by reference (Writer.rawShared), in bounded writes. preferred_read_replica = -1.
+ *
+ * Fetch sessions (KIP-227, v7+; the state lives in ../fetch-sessions.ts): a full fetch with
+ * epoch 0 creates one when a slot is free; an incremental fetch reads every partition of its
+ * session (a follower's fetch offset keeps counting as its log end, so the ISR and the high
+ * watermark work as before) but answers only those with something new, and an unknown session
+ * or wrong epoch gets the top-level error and no partitions.
  *
  * Transactions: last_stable_offset is the partition's LSO (below the first record of the oldest
  * open transaction, at most the high watermark). isolation_level 1 (read_committed) reads only
@@ -28,6 +33,13 @@ import { AclOperation, ResourceType } from "../../kafka/acl.ts";
 import type { BrokerContext } from "../broker-context.ts";
 import type { RequestHandler } from "../connection.ts";
 import { partitionErrorCode } from "./common.ts";
+import {
+  type FetchSession,
+  INITIAL_EPOCH,
+  type OpenedSession,
+  type RequestedPartition,
+  type SessionPartition,
+} from "../fetch-sessions.ts";
 
 const EMPTY: Uint8Array = new Uint8Array(0);
 
@@ -47,10 +59,20 @@ export function fetchHandler(context: BrokerContext): RequestHandler {
     const { header, body } = context_;
     const version = header.apiVersion;
     const request = readFetchRequest(body, version);
+    const sessions = context.fetchSessions;
+    const opened = version >= 7 ? sessions.open(request) : NO_SESSION;
+    if (opened.errorCode !== 0) {
+      const errorCode = opened.errorCode;
+      return (writer) =>
+        writeFetchResponse(writer, version, { throttleTimeMs: 0, errorCode, sessionId: 0, responses: [] });
+    }
+    const session = opened.session;
+    // An incremental fetch reads its whole session; a full one what it names.
+    const topics: FetchTopics = session ? session.topics() : request.topics;
     // Followers need ClusterAction; consumers Read on each topic (Kafka's KafkaApis.handleFetchRequest).
     const followerAllowed = request.replicaId < 0 || clusterActionAllowed(context, context_);
     const denied = new Set(
-      request.topics.map((topic) => topic.topic).filter((name) =>
+      topics.map((topic) => topic.topic).filter((name) =>
         !followerAllowed || (request.replicaId < 0 &&
           !allowed(context, context_, AclOperation.Read, ResourceType.Topic, name))
       ),
@@ -59,40 +81,73 @@ export function fetchHandler(context: BrokerContext): RequestHandler {
     const maxBytes = Math.min(Math.max(0, request.maxBytes ?? 0x7fffffff), context.config.fetchMaxBytes);
     const minBytes = Math.max(0, request.minBytes);
     const deadline = Date.now() + Math.min(Math.max(request.maxWaitMs, 0), context.config.maxWaitMs);
-    let keys: string[] | null = null;
+    const follower = request.replicaId >= 0;
+    let keys: readonly string[] | null = null;
     let arrived = true;
     for (;;) {
       const { responses, totalBytes, anyError } = readOnce(
         context,
-        request.topics,
+        topics,
         maxBytes,
         request.replicaId,
         request.isolationLevel === 1,
         denied,
         arrived,
+        session !== null,
       );
       arrived = false;
       const remainingMs = deadline - Date.now();
-      if (totalBytes >= minBytes || anyError || remainingMs <= 0) {
-        if (request.replicaId < 0 && totalBytes > 0) countBytesOut(context, responses);
-        return (writer) =>
-          writeFetchResponse(writer, version, { throttleTimeMs: 0, errorCode: 0, sessionId: 0, responses });
+      if (totalBytes < minBytes && !anyError && remainingMs > 0) {
+        // Followers wait for the log to grow; consumers for the high watermark to move. A
+        // partition not hosted here needs no key: its answer carries an error, so no wait.
+        keys ??= session ? session.waitKeys(follower) : waitKeys(context, topics, follower);
+        const outcome = await context.purgatory.wait(keys, remainingMs);
+        if (outcome !== "closed") {
+          if (outcome === "full") {
+            await new Promise((resolve) => setTimeout(resolve, Math.min(remainingMs, 10)));
+          }
+          continue;
+        }
       }
-      // Followers wait for the log to grow; consumers for the high watermark to move. A partition
-      // not hosted here has no key: the answer already carries its error.
-      keys ??= waitKeys(context, request.topics, request.replicaId >= 0);
-      const outcome = await context.purgatory.wait(keys, remainingMs);
-      if (outcome === "closed") {
-        return (writer) =>
-          writeFetchResponse(writer, version, { throttleTimeMs: 0, errorCode: 0, sessionId: 0, responses });
+      if (follower === false && totalBytes > 0) countBytesOut(context, responses);
+      let sessionId = 0;
+      if (session !== null) {
+        recordAnswered(session, responses);
+        sessionId = session.id;
+      } else if (version >= 7 && request.sessionEpoch === INITIAL_EPOCH) {
+        const created = sessions.create(follower, request.topics);
+        if (created !== null) {
+          recordAnswered(created, responses);
+          sessionId = created.id;
+        }
       }
-      if (outcome === "full") await new Promise((resolve) => setTimeout(resolve, Math.min(remainingMs, 10)));
+      return (writer) =>
+        writeFetchResponse(writer, version, { throttleTimeMs: 0, errorCode: 0, sessionId, responses });
     }
   };
 }
 
-type FetchTopics = ReturnType<typeof readFetchRequest>["topics"];
+const NO_SESSION: OpenedSession = { errorCode: 0, session: null, incremental: false };
 
+type FetchTopics = readonly { topic: string; partitions: readonly Wanted[] }[];
+
+/** One partition to read: as a request names it, or as a session remembers it. */
+type Wanted = RequestedPartition & Partial<SessionPartition>;
+
+/** What an answer told the fetcher, so the next incremental answer can leave it out if unchanged. */
+function recordAnswered(session: FetchSession, responses: ReturnType<typeof readOnce>["responses"]): void {
+  for (const response of responses) {
+    for (const answer of response.partitions) {
+      const known = session.get(response.topic, answer.partitionIndex);
+      if (known === undefined) continue;
+      // After an error the partition is answered again as soon as it has no error (Kafka does the same).
+      const failed = answer.errorCode !== 0;
+      known.sentHighWatermark = failed ? -1 : answer.highWatermark;
+      known.sentLastStableOffset = failed ? -1 : answer.lastStableOffset;
+      known.sentLogStartOffset = failed ? -1 : answer.logStartOffset;
+    }
+  }
+}
 /** Consumer bytes out per topic, counted once for the answer actually sent. */
 function countBytesOut(context: BrokerContext, responses: ReturnType<typeof readOnce>["responses"]): void {
   const metrics = context.metrics;
@@ -124,47 +179,32 @@ function readOnce(
   denied: ReadonlySet<string>,
   /** The request's first read: its follower fetch offsets are recorded (only then). */
   recordFollowers: boolean,
+  incremental: boolean,
 ) {
   let budget = maxBytes;
   let totalBytes = 0;
   let anyError = false;
-  const responses = [];
+  const responses: { topic: string; partitions: PartitionAnswer[] }[] = [];
   for (const topic of topics) {
     const partitions: PartitionAnswer[] = [];
     for (const wanted of topic.partitions) {
-      const answer = (
-        errorCode: number,
-        highWatermark = -1,
-        logStartOffset = -1,
-        records = EMPTY,
-        lastStableOffset = highWatermark,
-        abortedTransactions: PartitionAnswer["abortedTransactions"] = [],
-      ) => ({
-        partitionIndex: wanted.partition,
-        errorCode,
-        highWatermark,
-        lastStableOffset,
-        logStartOffset,
-        abortedTransactions,
-        preferredReadReplica: -1,
-        records,
-      });
       if (denied.has(topic.topic)) {
         anyError = true;
-        partitions.push(answer(ErrorCode.TOPIC_AUTHORIZATION_FAILED));
+        partitions.push(failure(wanted, ErrorCode.TOPIC_AUTHORIZATION_FAILED));
         continue;
       }
-      const lookup = context.replicas.leaderFor(topic.topic, wanted.partition);
+      const lookup = context.replicas.leaderFor(topic.topic, wanted.partition, wanted.key);
       if (lookup.partition === null) {
         anyError = true;
-        partitions.push(answer(lookup.errorCode));
+        partitions.push(failure(wanted, lookup.errorCode));
         continue;
       }
       const partition = lookup.partition;
       const currentLeaderEpoch = wanted.currentLeaderEpoch ?? -1;
       if (currentLeaderEpoch >= 0 && currentLeaderEpoch !== partition.leaderEpoch) {
         anyError = true;
-        partitions.push(answer(
+        partitions.push(failure(
+          wanted,
           currentLeaderEpoch < partition.leaderEpoch
             ? ErrorCode.FENCED_LEADER_EPOCH
             : ErrorCode.UNKNOWN_LEADER_EPOCH,
@@ -174,7 +214,7 @@ function readOnce(
       if (wanted.fetchOffset < partition.logStartOffset || wanted.fetchOffset > partition.logEndOffset) {
         anyError = true;
         partitions.push(
-          answer(ErrorCode.OFFSET_OUT_OF_RANGE, partition.highWatermark, partition.logStartOffset),
+          failure(wanted, ErrorCode.OFFSET_OUT_OF_RANGE, partition.highWatermark, partition.logStartOffset),
         );
         continue;
       }
@@ -186,6 +226,7 @@ function readOnce(
       if (isFollower && recordFollowers) partition.recordFollowerFetch(replicaId, wanted.fetchOffset);
       const highWatermark = partition.highWatermark;
       const lastStableOffset = partition.lastStableOffset;
+      const logStartOffset = partition.logStartOffset;
       const maxOffset = isFollower
         ? partition.logEndOffset
         : readCommitted
@@ -196,11 +237,10 @@ function readOnce(
       // leader's rate is spent; in-sync followers are never held back (as Kafka).
       const throttled = isFollower && !partition.isr.includes(replicaId) &&
         context.replicas.leaderThrottled(topic.topic, wanted.partition);
-      if (throttled && context.replicas.quotas.leader.delayMs() > 0) {
-        partitions.push(answer(0, highWatermark, partition.logStartOffset, EMPTY, lastStableOffset, []));
-        continue;
-      }
-      if (wanted.fetchOffset < maxOffset && (budget > 0 || totalBytes === 0)) {
+      if (
+        !(throttled && context.replicas.quotas.leader.delayMs() > 0) &&
+        wanted.fetchOffset < maxOffset && (budget > 0 || totalBytes === 0)
+      ) {
         const limit = Math.max(
           1,
           Math.min(
@@ -214,7 +254,7 @@ function readOnce(
         } catch (error) {
           // A disk error took the log offline (KAFKA_STORAGE_ERROR): this partition fails, not the request.
           anyError = true;
-          partitions.push(answer(partitionErrorCode(error, `fetch ${partition.key}`)));
+          partitions.push(failure(wanted, partitionErrorCode(error, `fetch ${partition.key}`)));
           continue;
         }
         // Only the response's first data may exceed the budget (one whole batch, KIP-74); a later
@@ -225,15 +265,48 @@ function readOnce(
         totalBytes += records.length;
         if (throttled) context.replicas.quotas.leader.record(records.length);
       }
+      // An incremental answer leaves out a partition with nothing new for the fetcher.
+      if (
+        incremental && records.length === 0 && wanted.sentHighWatermark === highWatermark &&
+        wanted.sentLastStableOffset === lastStableOffset && wanted.sentLogStartOffset === logStartOffset
+      ) continue;
       const aborted = readCommitted && !isFollower && records.length > 0
         ? partition.abortedTransactions(wanted.fetchOffset, maxOffset).map((t) => ({
           producerId: t.producerId,
           firstOffset: t.firstOffset,
         }))
         : [];
-      partitions.push(answer(0, highWatermark, partition.logStartOffset, records, lastStableOffset, aborted));
+      partitions.push({
+        partitionIndex: wanted.partition,
+        errorCode: 0,
+        highWatermark,
+        lastStableOffset,
+        logStartOffset,
+        abortedTransactions: aborted,
+        preferredReadReplica: -1,
+        records,
+      });
     }
-    responses.push({ topic: topic.topic, partitions });
+    if (partitions.length > 0 || !incremental) responses.push({ topic: topic.topic, partitions });
   }
   return { responses, totalBytes, anyError };
+}
+
+/** The answer for a partition that cannot be read. */
+function failure(
+  wanted: Wanted,
+  errorCode: number,
+  highWatermark = -1,
+  logStartOffset = -1,
+): PartitionAnswer {
+  return {
+    partitionIndex: wanted.partition,
+    errorCode,
+    highWatermark,
+    lastStableOffset: highWatermark,
+    logStartOffset,
+    abortedTransactions: [],
+    preferredReadReplica: -1,
+    records: EMPTY,
+  };
 }

@@ -49,7 +49,13 @@ import {
 } from "../../kafka/record-batch.ts";
 import type { LogAppendInfo, PartitionLog } from "../../storage/partition-log.ts";
 import type { Purgatory } from "../purgatory.ts";
-import { partitionKey, sameMembers, type TopicPartition } from "../topic-partition.ts";
+import {
+  hwmWaitKey,
+  logWaitKey,
+  partitionKey,
+  sameMembers,
+  type TopicPartition,
+} from "../topic-partition.ts";
 import type { PartitionState } from "../zk-layout.ts";
 import { FollowerProgress } from "./follower-progress.ts";
 import type { PartitionStateStore } from "./isr-writer.ts";
@@ -191,8 +197,8 @@ export class Partition implements TopicPartition {
     this.topic = name.topic;
     this.partition = name.partition;
     this.key = partitionKey(name.topic, name.partition);
-    this.dataWaitKey = `log:${this.key}`;
-    this.commitWaitKey = `hwm:${this.key}`;
+    this.dataWaitKey = logWaitKey(this.key);
+    this.commitWaitKey = hwmWaitKey(this.key);
     this.log = log;
     this.#deps = deps;
     this.#now = deps.now ?? Date.now;
@@ -467,9 +473,14 @@ export class Partition implements TopicPartition {
       () =>
         `${this.key}: follower ${replicaId} fetched at ${fetchOffset}, past the log end ${this.log.logEndOffset}`,
     );
-    leadership.followers.recordFetch(replicaId, fetchOffset, this.log.logEndOffset, this.#now());
+    const now = this.#now();
+    // The high watermark follows the followers' log ends: when this one's did not move (an idle
+    // follower's every fetch), it cannot advance from this fetch (the ISR changes and appends
+    // that could move it recompute it themselves).
+    const moved = leadership.followers.follower(replicaId, now).logEndOffset !== fetchOffset;
+    leadership.followers.recordFetch(replicaId, fetchOffset, this.log.logEndOffset, now);
     this.maybeExpandIsr(replicaId);
-    this.#maybeAdvanceHighWatermark();
+    if (moved) this.#maybeAdvanceHighWatermark();
   }
 
   /**

@@ -10,6 +10,13 @@
  * with replica_id = own id and the current leader epoch, append as follower (offsets and epochs
  * kept), learn the high watermark. The next fetch's offset tells the leader our log end.
  *
+ * Fetch sessions (KIP-227): the first fetch is full and asks for a session; while the leader
+ * keeps it, each fetch names only the partitions whose position (offset, epoch, log start)
+ * changed since the last one and forgets those no longer fetched (backing off, truncating,
+ * throttled, removed), and the leader answers only partitions with something new. So an idle
+ * round costs a few bytes whatever the number of partitions. Any failure (a session error, a
+ * lost connection, an unexpected answer) starts over with a full fetch in a new session.
+ *
  * Errors: a connection failure closes the connection and retries with backoff; a fenced answer
  * (our epoch is stale) drops the partition until the next LeaderAndIsr (or reconcile) says
  * who leads; not-leader and unknown (newer) epoch answers — the leader has not heard of its
@@ -19,7 +26,8 @@ import type { ByteRateQuota } from "./replication-quota.ts";
 import { Connection } from "../../client/connection.ts";
 import type { ClientSecurity } from "../../client/security.ts";
 import { ApiKey } from "../../kafka/api-keys.ts";
-import { ErrorCode } from "../../kafka/errors.ts";
+import { ErrorCode, errorInfo } from "../../kafka/errors.ts";
+import { INITIAL_EPOCH, nextEpoch } from "../fetch-sessions.ts";
 import { readFetchResponse, writeFetchRequest } from "../../kafka/apis/fetch.ts";
 import {
   readOffsetForLeaderEpochResponse,
@@ -28,6 +36,7 @@ import {
 import type { Partition } from "../partition/partition.ts";
 import type { BrokerEndpoint } from "../zk-layout.ts";
 import { truncationOffset } from "./truncation.ts";
+import { partitionKey } from "../topic-partition.ts";
 
 /** What the fetcher uses of a followed partition. */
 export type FollowedPartition = Pick<
@@ -49,6 +58,25 @@ export type FollowedPartition = Pick<
 
 /** How often a fetcher looks again at partitions whose logs are still being checked. */
 const UNVERIFIED_POLL_MS = 250;
+
+/** What the leader's session holds for one of our partitions (as last sent). */
+interface SentPosition {
+  topic: string;
+  partition: number;
+  fetchOffset: number;
+  leaderEpoch: number;
+  logStartOffset: number;
+  /** The target it was last sent for, in which fetch round. */
+  target: Target;
+  round: number;
+}
+
+/** Our side of the fetch session with the leader (id 0: none yet, the next fetch is full). */
+interface SessionState {
+  id: number;
+  epoch: number;
+  sent: Map<string, SentPosition>;
+}
 
 interface Target {
   followed: FollowedPartition;
@@ -95,6 +123,8 @@ export class ReplicaFetcher {
   #closed = false;
   #wakeUp: (() => void) | null = null;
   #failures = 0;
+  #session: SessionState = { id: 0, epoch: INITIAL_EPOCH, sent: new Map() };
+  #round = 0;
   readonly done: Promise<void>;
 
   constructor(options: ReplicaFetcherOptions) {
@@ -168,6 +198,7 @@ export class ReplicaFetcher {
         this.#failures = 0;
       } catch (error) {
         if (this.#closed) break;
+        this.#resetSession();
         this.#connection?.close();
         this.#connection = null;
         this.#failures++;
@@ -235,7 +266,7 @@ export class ReplicaFetcher {
     const version = Math.min(3, connection.versionFor(ApiKey.OffsetForLeaderEpoch));
     const request = {
       replicaId: this.#options.brokerId,
-      topics: groupByTopic(asking, (t) => ({
+      topics: groupByTopic(asking.map((t) => ({ topic: t.followed.topic, t })), ({ t }) => ({
         partition: t.followed.partition,
         currentLeaderEpoch: t.leaderEpoch,
         leaderEpoch: t.followed.latestEpoch,
@@ -275,41 +306,108 @@ export class ReplicaFetcher {
     target.phase = "fetch";
   }
 
+  /** Start over: the next fetch is full and asks for a new session (closing the old one). */
+  #resetSession(): void {
+    this.#session = { id: this.#session.id, epoch: INITIAL_EPOCH, sent: new Map() };
+  }
+
   async #fetch(connection: Connection, targets: Target[]): Promise<void> {
     const version = connection.versionFor(ApiKey.Fetch);
     if (version < 9) throw new Error(`Broker ${this.sourceId} does not support Fetch v9+ (leader epochs)`);
+    const session = this.#session;
+    const full = session.epoch === INITIAL_EPOCH;
+    if (full) session.sent.clear();
+    const round = ++this.#round;
+    // A full fetch names everything; an incremental one what changed, and forgets the rest. The
+    // positions are updated in place: an idle round allocates nothing per partition.
+    const changed: SentPosition[] = [];
+    for (const target of targets) {
+      const followed = target.followed;
+      let sent = session.sent.get(followed.key);
+      if (sent === undefined) {
+        sent = {
+          topic: followed.topic,
+          partition: followed.partition,
+          fetchOffset: followed.logEndOffset,
+          leaderEpoch: target.leaderEpoch,
+          logStartOffset: followed.logStartOffset,
+          target,
+          round,
+        };
+        session.sent.set(followed.key, sent);
+        changed.push(sent);
+        continue;
+      }
+      sent.target = target;
+      sent.round = round;
+      if (
+        sent.fetchOffset !== followed.logEndOffset || sent.leaderEpoch !== target.leaderEpoch ||
+        sent.logStartOffset !== followed.logStartOffset
+      ) {
+        sent.fetchOffset = followed.logEndOffset;
+        sent.leaderEpoch = target.leaderEpoch;
+        sent.logStartOffset = followed.logStartOffset;
+        changed.push(sent);
+      }
+    }
+    const forgotten: SentPosition[] = [];
+    if (session.sent.size > targets.length) {
+      for (const [key, sent] of session.sent) {
+        if (sent.round === round) continue;
+        forgotten.push(sent);
+        session.sent.delete(key);
+      }
+    }
     const request = {
       replicaId: this.#options.brokerId,
       maxWaitMs: this.#options.maxWaitMs,
       minBytes: 1,
       maxBytes: this.#options.maxBytes,
       isolationLevel: 0,
-      sessionId: 0,
-      sessionEpoch: -1,
-      topics: groupByTopic(targets, (t) => ({
-        partition: t.followed.partition,
-        currentLeaderEpoch: t.leaderEpoch,
-        fetchOffset: t.followed.logEndOffset,
-        logStartOffset: t.followed.logStartOffset,
+      sessionId: session.id,
+      sessionEpoch: session.epoch,
+      topics: groupByTopic(changed, (p) => ({
+        partition: p.partition,
+        currentLeaderEpoch: p.leaderEpoch,
+        fetchOffset: p.fetchOffset,
+        logStartOffset: p.logStartOffset,
         partitionMaxBytes: this.#options.partitionMaxBytes,
       })),
-      forgottenTopicsData: [],
+      forgottenTopicsData: groupByTopic(forgotten, (p) => p.partition),
       rackId: "",
     };
-    const offsets = new Map(targets.map((t) => [t, t.followed.logEndOffset]));
     const response = await connection.request(
       ApiKey.Fetch,
       version,
       (w) => writeFetchRequest(w, version, request),
       (r) => readFetchResponse(r, version),
     );
+    if ((response.errorCode ?? 0) !== ErrorCode.NONE) {
+      // FETCH_SESSION_ID_NOT_FOUND (evicted, or the leader restarted), INVALID_FETCH_SESSION_EPOCH:
+      // no partition was read; the next fetch is full, in a new session.
+      this.#options.log(
+        `fetch session ${session.id} with broker ${this.sourceId}: ${errorInfo(response.errorCode!).name}`,
+      );
+      if (response.errorCode === ErrorCode.FETCH_SESSION_ID_NOT_FOUND) {
+        this.#session = { id: 0, epoch: INITIAL_EPOCH, sent: new Map() };
+      } else this.#resetSession(); // closes the session it names and opens a new one
+      return;
+    }
+    // The leader holds what this request told it; the next epoch follows (or, without a session
+    // id in the answer, the next fetch is full again and asks once more).
+    this.#session = (response.sessionId ?? 0) === 0
+      ? { id: 0, epoch: INITIAL_EPOCH, sent: new Map() }
+      : { id: response.sessionId!, epoch: full ? 1 : nextEpoch(session.epoch), sent: session.sent };
     for (const topic of response.responses) {
       for (const answer of topic.partitions) {
-        const target = this.#targets.get(`${topic.topic}:${answer.partitionIndex}`);
-        if (!target || !offsets.has(target)) continue;
+        const key = partitionKey(topic.topic, answer.partitionIndex);
+        const sent = session.sent.get(key);
+        const target = this.#targets.get(key);
+        // Only an answer for what this request asked of a target still followed the same way.
+        if (sent === undefined || sent.round !== round || target !== sent.target) continue;
         const log = target.followed;
         // The log moved under us (a truncation by a newer leadership): drop this answer.
-        if (log.logEndOffset !== offsets.get(target)) continue;
+        if (log.logEndOffset !== sent.fetchOffset) continue;
         if (answer.errorCode !== ErrorCode.NONE) {
           this.#onFetchError(target, answer.errorCode, answer.logStartOffset ?? -1);
           continue;
@@ -359,15 +457,15 @@ export class ReplicaFetcher {
   }
 }
 
-function groupByTopic<P>(
-  targets: Target[],
-  partitionOf: (t: Target) => P,
+function groupByTopic<T extends { topic: string }, P>(
+  items: Iterable<T>,
+  partitionOf: (item: T) => P,
 ): { topic: string; partitions: P[] }[] {
   const byTopic = new Map<string, P[]>();
-  for (const target of targets) {
-    const list = byTopic.get(target.followed.topic) ?? [];
-    list.push(partitionOf(target));
-    byTopic.set(target.followed.topic, list);
+  for (const item of items) {
+    const list = byTopic.get(item.topic) ?? [];
+    list.push(partitionOf(item));
+    byTopic.set(item.topic, list);
   }
   return [...byTopic].map(([topic, partitions]) => ({ topic, partitions }));
 }

@@ -1,0 +1,113 @@
+/**
+ * Fetch sessions (KIP-227) over the wire against a real broker: a full fetch with epoch 0 gets a
+ * session; an incremental fetch with nothing new carries no partition; a produced record brings
+ * back only its partition; a forgotten partition stays out; a wrong epoch and an unknown session
+ * get their top-level errors and no partitions; epoch -1 closes the session.
+ */
+import assert from "node:assert/strict";
+import { ApiKey } from "../../src/kafka/api-keys.ts";
+import { ErrorCode } from "../../src/kafka/errors.ts";
+import { type FetchRequest, readFetchResponse, writeFetchRequest } from "../../src/kafka/apis/fetch.ts";
+import { startCluster } from "../helpers/cluster.ts";
+import type { RawKafka } from "./broker-harness.ts";
+import { batchOf, clientOf, createAssignedTopic, waitForIsr } from "./replication-harness.ts";
+
+const options = { sanitizeOps: false, sanitizeResources: false };
+
+function sessionFetch(
+  client: RawKafka,
+  sessionId: number,
+  sessionEpoch: number,
+  partitions: { partition: number; fetchOffset: number }[],
+  forgotten: number[] = [],
+) {
+  const request: FetchRequest = {
+    replicaId: -1,
+    maxWaitMs: 0,
+    minBytes: 0,
+    maxBytes: 1_048_576,
+    isolationLevel: 0,
+    sessionId,
+    sessionEpoch,
+    topics: partitions.length === 0 ? [] : [{
+      topic: "sessions",
+      partitions: partitions.map((p) => ({
+        ...p,
+        currentLeaderEpoch: -1,
+        logStartOffset: -1,
+        partitionMaxBytes: 1_048_576,
+      })),
+    }],
+    forgottenTopicsData: forgotten.length === 0 ? [] : [{ topic: "sessions", partitions: forgotten }],
+    rackId: "",
+  };
+  return client.request(
+    ApiKey.Fetch,
+    11,
+    (w) => writeFetchRequest(w, 11, request),
+    (r) => readFetchResponse(r, 11),
+  );
+}
+
+/** The partition indexes an answer carries, sorted. */
+function answered(response: Awaited<ReturnType<typeof sessionFetch>>): number[] {
+  return response.responses.flatMap((t) => t.partitions.map((p) => p.partitionIndex)).sort((a, b) => a - b);
+}
+
+Deno.test(
+  "fetch sessions: created, incremental answers carry only what changed, bad epochs refused",
+  options,
+  async () => {
+    await using cluster = await startCluster({ brokers: 1 });
+    await using client = await clientOf(cluster, 1);
+    await createAssignedTopic(client, "sessions", [[1], [1], [1]]);
+    for (const partition of [0, 1, 2]) await waitForIsr(client, "sessions", partition, [1]);
+
+    // Without a session (epoch -1) nothing is kept: the answer names no session.
+    const sessionless = await sessionFetch(client, 0, -1, [{ partition: 0, fetchOffset: 0 }]);
+    assert.equal(sessionless.sessionId, 0);
+
+    const full = await sessionFetch(
+      client,
+      0,
+      0,
+      [0, 1, 2].map((partition) => ({ partition, fetchOffset: 0 })),
+    );
+    assert.equal(full.errorCode, 0);
+    assert.ok(full.sessionId! > 0, "a full fetch with epoch 0 creates a session");
+    assert.deepEqual(answered(full), [0, 1, 2], "a full answer carries every partition");
+    const id = full.sessionId!;
+
+    const idle = await sessionFetch(client, id, 1, []);
+    assert.equal(idle.errorCode, 0);
+    assert.equal(idle.sessionId, id);
+    assert.deepEqual(answered(idle), [], "nothing changed: no partition in the answer");
+
+    assert.equal((await client.produce("sessions", 1, batchOf(["one"]))).errorCode, 0);
+    const changed = await sessionFetch(client, id, 2, []);
+    assert.deepEqual(answered(changed), [1], "only the partition that got a record");
+    const one = changed.responses[0].partitions[0];
+    assert.equal(one.highWatermark, 1);
+    assert.ok((one.records?.length ?? 0) > 0, "the record comes with it");
+
+    // The fetcher moves on in partition 1 and forgets partition 2: a record there stays unsaid.
+    assert.equal((await client.produce("sessions", 2, batchOf(["two"]))).errorCode, 0);
+    const moved = await sessionFetch(client, id, 3, [{ partition: 1, fetchOffset: 1 }], [2]);
+    assert.deepEqual(answered(moved), [], "partition 1 is caught up, partition 2 is forgotten");
+
+    const replayed = await sessionFetch(client, id, 3, []);
+    assert.equal(replayed.errorCode, ErrorCode.INVALID_FETCH_SESSION_EPOCH);
+    assert.deepEqual(answered(replayed), []);
+    const unknown = await sessionFetch(client, id + 1, 1, []);
+    assert.equal(unknown.errorCode, ErrorCode.FETCH_SESSION_ID_NOT_FOUND);
+
+    // The refused request did not move the epoch: 4 is still the one expected.
+    assert.deepEqual(answered(await sessionFetch(client, id, 4, [])), []);
+    // Epoch -1 closes the session (a full fetch without one); it is gone afterwards.
+    const closing = await sessionFetch(client, id, -1, [{ partition: 2, fetchOffset: 0 }]);
+    assert.equal(closing.sessionId, 0);
+    assert.deepEqual(answered(closing), [2]);
+    const closed = await sessionFetch(client, id, 5, []);
+    assert.equal(closed.errorCode, ErrorCode.FETCH_SESSION_ID_NOT_FOUND);
+  },
+);
