@@ -175,6 +175,15 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
   } catch (error) {
     for (const { socket } of bound) socket.close();
     await coordination?.close();
+    if (error instanceof KeeperError && error.code === ZkErrorCode.noAuth) {
+      // The other brokers protect the tree (--coordinator-auth): say what this one lacks.
+      throw new Error(
+        `the coordinator refuses this broker's writes (NOAUTH on ${
+          error.path ?? "/"
+        }): the cluster's znodes are ` +
+          "protected; start it with the brokers' --coordinator-auth USER:PASSWORD (or @FILE)",
+      );
+    }
     throw error;
   }
   return await Broker.start(config, bound, registration, coordination);

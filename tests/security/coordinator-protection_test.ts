@@ -9,7 +9,7 @@
  * chroot must carry the brokers' digest identity with all permissions and at most world READ
  * (nothing at all for others under /config/users and /config/brokers). A session without the credentials reads the
  * cluster state but cannot change /brokers/…, partition state, /controller or configs; one with
- * them can; the CLI without them is refused with a line saying what to pass.
+ * them can; the CLI and a broker without them are refused with a line saying what to pass.
  */
 import assert from "node:assert/strict";
 import { Admin } from "../../src/client/admin.ts";
@@ -194,6 +194,21 @@ zkServerTest(
     const refused = await runCli(["user", "create", "mallory", "--password", "x", "--coordinator", connect]);
     assert.notEqual(refused.code, 0);
     assert.match(refused.stderr, /--coordinator-auth/);
+    // A broker without the credentials cannot join, and is told what to pass.
+    const intruder = await runCli([
+      "broker",
+      "start",
+      "--id",
+      "3",
+      "--port",
+      "0",
+      "--coordinator",
+      connect,
+      "--data-dir",
+      `${cluster.dataRoot}/broker-3`,
+    ]);
+    assert.notEqual(intruder.code, 0);
+    assert.match(intruder.stderr, /NOAUTH on \/brokers\/ids\/3.*--coordinator-auth/);
     // With the credentials, a session may change what the brokers wrote (here: the same bytes back).
     const config = await insider.getData("/config/topics/orders");
     await insider.setData("/config/topics/orders", config.data, config.stat.version);
