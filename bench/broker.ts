@@ -19,7 +19,12 @@ import { startCluster } from "../tests/helpers/cluster.ts";
 import { freePort, tempDir, waitForPort } from "../tests/helpers/program.ts";
 import { hasExecutable } from "../tests/helpers/peers.ts";
 import { RespClient } from "./resp-client.ts";
-import { clientLatency, describeLatency, type LatencyResult } from "./client-latency.ts";
+import {
+  clientLatency,
+  describeLatency,
+  LATENCY_TOPIC_CONFIGS,
+  type LatencyResult,
+} from "./client-latency.ts";
 
 const RECORDS = Number(Deno.env.get("BENCH_RECORDS") ?? 2_000_000);
 const KAFKAJS_RECORDS = Number(Deno.env.get("BENCH_KAFKAJS_RECORDS") ?? 200_000);
@@ -232,7 +237,7 @@ export async function run(): Promise<void> {
     const admin = new Admin({ bootstrap });
     await admin.createTopics([
       ...Array.from({ length: RUNS }, (_, run) => ({ name: `bench-${run}`, partitions: 1 })),
-      { name: "bench-latency", partitions: 1 },
+      { name: "bench-latency", partitions: 1, configs: LATENCY_TOPIC_CONFIGS },
       { name: "bench-kafkajs", partitions: 1 },
     ]);
     admin.close();
@@ -248,6 +253,7 @@ export async function run(): Promise<void> {
       rate: LATENCY_RATE,
       seconds: LATENCY_SECONDS,
       valueBytes: VALUE_BYTES,
+      logAppendTime: true,
     });
     kafkajs.push(await kafkajsProduce(bootstrap, "bench-kafkajs", KAFKAJS_RECORDS));
     rssMiB = peakRssMiB(cluster.brokers[0].program.pid);

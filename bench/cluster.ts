@@ -9,7 +9,8 @@
  *   long-polls the leader (send → received; consumers only see records below the HWM);
  * - the same with the project's client at BENCH_LATENCY_RATE (5,000) records/s for
  *   BENCH_LATENCY_SECONDS (30), acks=1 and acks=all, p50/p99/p99.9/max from a log-linear
- *   histogram (bench/client-latency.ts).
+ *   histogram (bench/client-latency.ts), and where the slowest records' time went (before
+ *   and after the leader's append, from LogAppendTime).
  *
  * Failover time (SIGKILL of a leader to the first acks=all write acknowledged by the new leader,
  * through the controller) is bench/cluster-failover.ts.
@@ -18,7 +19,7 @@ import { startCluster } from "../tests/helpers/cluster.ts";
 import { RawKafka } from "../tests/integration/broker-harness.ts";
 import { createAssignedTopic, waitForIsr } from "../tests/integration/replication-harness.ts";
 import { endToEndLatency, pipelinedProduce, type Row } from "./raw-load.ts";
-import { clientLatency, describeLatency } from "./client-latency.ts";
+import { clientLatency, describeLatency, LATENCY_TOPIC_CONFIGS } from "./client-latency.ts";
 
 const VALUE_BYTES = 100;
 const RECORDS_PER_BATCH = 600;
@@ -31,7 +32,8 @@ export async function run(): Promise<void> {
   await using cluster = await startCluster({ brokers: 3 });
   await using admin = await RawKafka.connect(cluster.broker(1).port);
   for (const topic of ["acks1", "acksall", "latency", "latency-client-1", "latency-client-all"]) {
-    await createAssignedTopic(admin, topic, [[1, 2, 3]], { "min.insync.replicas": "2" });
+    const configs = topic.startsWith("latency-client") ? LATENCY_TOPIC_CONFIGS : {};
+    await createAssignedTopic(admin, topic, [[1, 2, 3]], { "min.insync.replicas": "2", ...configs });
     await waitForIsr(admin, topic, 0, [1, 2, 3]);
   }
   const port = cluster.broker(1).port;
@@ -45,6 +47,7 @@ export async function run(): Promise<void> {
       rate: LATENCY_RATE,
       seconds: LATENCY_SECONDS,
       valueBytes: VALUE_BYTES,
+      logAppendTime: true,
     });
     clientRuns.push({ acks, result });
   }
