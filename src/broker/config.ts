@@ -116,6 +116,8 @@ export interface BrokerConfig {
   transactionStateReplicationFactor: number;
   /** transaction.max.timeout.ms: the largest transaction.timeout.ms a producer may ask for. */
   transactionMaxTimeoutMs: number;
+  /** transactional.id.expiration.ms: an id idle this long with no transaction open is forgotten. */
+  transactionalIdExpirationMs: number;
   /** transaction.abort.timed.out.transaction.cleanup.interval.ms: how often expired ones are aborted. */
   transactionAbortIntervalMs: number;
   /** Testing only: hold the markers of each new commit/abort decision this long (0: off). */
@@ -172,6 +174,7 @@ export const DEFAULT_BROKER_CONFIG: Omit<
   transactionStateTopicPartitions: 50,
   transactionStateReplicationFactor: 3,
   transactionMaxTimeoutMs: 900_000,
+  transactionalIdExpirationMs: 604_800_000, // Kafka's default: 7 days
   transactionAbortIntervalMs: 10_000,
   transactionMarkerDelayMs: 0,
   autoLeaderRebalance: true,
@@ -309,6 +312,7 @@ export function resolveBrokerConfig(options: BrokerSettings): BrokerConfig {
   checkInt("transaction-state-partitions", config.transactionStateTopicPartitions, 1, 1_000);
   checkInt("transaction-state-replication-factor", config.transactionStateReplicationFactor, 1, 1000);
   checkInt("transaction-max-timeout-ms", config.transactionMaxTimeoutMs, 1, 2 ** 31 - 1);
+  checkInt("transactional-id-expiration-ms", config.transactionalIdExpirationMs, 1, 2 ** 31 - 1);
   checkInt("transaction-abort-interval-ms", config.transactionAbortIntervalMs, 10, 3_600_000);
   checkInt("transaction-marker-delay-ms", config.transactionMarkerDelayMs, 0, 3_600_000);
   if (config.fsync !== "always" && config.fsync !== "never") {

@@ -11,7 +11,8 @@
  * - State changes are appended as leader and acknowledged once the high watermark passes them.
  * - Becoming leader of a partition replays it into the coordinator (its ids answer
  *   COORDINATOR_LOAD_IN_PROGRESS meanwhile); losing it unloads them (NOT_COORDINATOR).
- * - Every transactionAbortIntervalMs the coordinator aborts the transactions past their timeout.
+ * - Every transactionAbortIntervalMs the coordinator aborts the transactions past their timeout
+ *   and forgets the ids idle past transactional.id.expiration.ms with no transaction open.
  */
 import { ErrorCode, KafkaError } from "../kafka/errors.ts";
 import { decodeRecordBatches, encodeRecordBatch } from "../kafka/record-batch.ts";
@@ -83,10 +84,15 @@ export class TransactionService implements PartitionObserver {
       newProducerId: () => deps.producerIds.next(),
       numPartitions: config.transactionStateTopicPartitions,
       maxTimeoutMs: config.transactionMaxTimeoutMs,
+      transactionalIdExpirationMs: config.transactionalIdExpirationMs,
       markerDelayMs: config.transactionMarkerDelayMs,
       log,
     });
-    this.#timer = setInterval(() => this.coordinator.abortTimedOut(), config.transactionAbortIntervalMs);
+    // One sweep does both: abort what is past its timeout, forget ids idle past their expiration.
+    this.#timer = setInterval(() => {
+      this.coordinator.abortTimedOut();
+      this.coordinator.expireTransactionalIds();
+    }, config.transactionAbortIntervalMs);
   }
 
   /** FindCoordinator (key type 1): the leader of the id's state partition, creating the topic if missing. */

@@ -241,8 +241,14 @@ registerCommands((program) => {
       DEFAULT_BROKER_CONFIG.transactionMaxTimeoutMs,
     )
     .option(
+      "--transactional-id-expiration-ms <ms>",
+      "forget a transactional id idle this long with no transaction open (transactional.id.expiration.ms)",
+      integerOption(1, 2 ** 31 - 1),
+      DEFAULT_BROKER_CONFIG.transactionalIdExpirationMs,
+    )
+    .option(
       "--transaction-abort-interval-ms <ms>",
-      "how often the transaction coordinator aborts transactions past their timeout",
+      "how often the transaction coordinator aborts transactions past their timeout and expires idle ids",
       integerOption(10, 3_600_000),
       DEFAULT_BROKER_CONFIG.transactionAbortIntervalMs,
     )
@@ -345,6 +351,7 @@ registerCommands((program) => {
           groupMaxSessionTimeoutMs: options.groupMaxSessionTimeoutMs,
           producerIdExpirationMs: options.producerIdExpirationMs,
           transactionMaxTimeoutMs: options.transactionMaxTimeoutMs,
+          transactionalIdExpirationMs: options.transactionalIdExpirationMs,
           transactionAbortIntervalMs: options.transactionAbortIntervalMs,
           transactionStateTopicPartitions: options.transactionStatePartitions,
           transactionStateReplicationFactor: options.transactionStateReplicationFactor,

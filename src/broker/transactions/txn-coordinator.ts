@@ -23,6 +23,10 @@
  *                   decision. A request of the same id arriving while the transaction completes
  *                   waits for it (bounded) instead of bouncing on CONCURRENT_TRANSACTIONS.
  *   timeout         an Ongoing transaction older than its timeout is aborted with the epoch bumped.
+ *   expiry          an id with no open transaction (Empty or Complete*) not updated for
+ *                   transactional.id.expiration.ms is forgotten: a tombstone in the log, then gone
+ *                   from memory; its next InitProducerId starts afresh with a new producer id
+ *                   (Kafka's rule; an id with a transaction open or completing never expires).
  *   load            Prepare* transactions get their markers (again: markers are idempotent on
  *                   the partitions) and complete; Ongoing ones stay open for their producer to end
  *                   (or the timeout to abort), as Kafka's coordinator does.
@@ -40,7 +44,11 @@ import {
   type TxnStateName,
   txnStateRecord,
   type TxnStateValue,
+  txnTombstone,
 } from "./txn-records.ts";
+
+/** transactional.id.expiration.ms: Kafka's default, 7 days. */
+export const DEFAULT_TRANSACTIONAL_ID_EXPIRATION_MS = 604_800_000;
 
 /** Largest producer epoch handed out; the next bump takes a new producer id (as Kafka). */
 const MAX_PRODUCER_EPOCH = 32_766;
@@ -76,6 +84,8 @@ export interface TxnCoordinatorOptions {
   maxTimeoutMs?: number;
   /** How long EndTxn waits for the markers before answering anyway (5000). */
   endTxnWaitMs?: number;
+  /** transactional.id.expiration.ms: an id idle this long without a transaction open is forgotten (7 days). */
+  transactionalIdExpirationMs?: number;
   /** Transactional ids held in memory at most (not a Kafka knob; 100000). */
   maxTransactionalIds?: number;
   /** Testing: hold the markers of a new decision this long (recovered decisions are not held). */
@@ -141,6 +151,7 @@ export class TransactionCoordinator {
   readonly #maxTimeoutMs: number;
   readonly #endTxnWaitMs: number;
   readonly #maxIds: number;
+  readonly #expirationMs: number;
   readonly #markerDelayMs: number;
   readonly #now: () => number;
   readonly #log: (message: string) => void;
@@ -156,6 +167,7 @@ export class TransactionCoordinator {
     this.#maxTimeoutMs = options.maxTimeoutMs ?? 900_000;
     this.#endTxnWaitMs = options.endTxnWaitMs ?? 5_000;
     this.#maxIds = options.maxTransactionalIds ?? 100_000;
+    this.#expirationMs = options.transactionalIdExpirationMs ?? DEFAULT_TRANSACTIONAL_ID_EXPIRATION_MS;
     this.#markerDelayMs = options.markerDelayMs ?? 0;
     this.#now = options.nowMs ?? Date.now;
     this.#log = options.log ?? ((message) => console.error(message));
@@ -393,6 +405,27 @@ export class TransactionCoordinator {
     return aborted;
   }
 
+  /**
+   * Forget every id idle longer than transactional.id.expiration.ms with no transaction open or
+   * completing: a tombstone each (written in the background), then out of memory. Returns how many
+   * were started.
+   */
+  expireTransactionalIds(): number {
+    const now = this.#now();
+    let expiring = 0;
+    for (const meta of this.#txns.values()) {
+      const idle = meta.state === "Empty" || meta.state === "CompleteCommit" ||
+        meta.state === "CompleteAbort";
+      if (!idle || meta.busy || meta.completion !== null || meta.producerEpoch < 0) continue;
+      if (now - meta.lastUpdateMs <= this.#expirationMs || this.coordinatorError(meta.transactionalId)) {
+        continue;
+      }
+      void this.#forget(meta);
+      expiring++;
+    }
+    return expiring;
+  }
+
   // ---- Describe / List ----
 
   describe(transactionalId: string): DescribedTxn {
@@ -544,6 +577,23 @@ export class TransactionCoordinator {
       await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 50 * 2 ** attempt)));
     }
     meta.completion = null;
+  }
+
+  /** Write the id's tombstone (committed), then drop it; requests meanwhile get CONCURRENT_TRANSACTIONS. */
+  async #forget(meta: TxnMetadata): Promise<void> {
+    invariant(!meta.busy, () => `one state write at a time for ${meta.transactionalId}`);
+    meta.busy = true;
+    try {
+      await this.#store.append(meta.partition, [txnTombstone(meta.transactionalId)]);
+    } catch (error) {
+      // The id stays as it was; the next sweep tries again (or a new leader's, after a move).
+      this.#log(`transactional id ${meta.transactionalId} not expired: ${(error as Error).message}`);
+      return;
+    } finally {
+      meta.busy = false;
+    }
+    if (this.#txns.get(meta.transactionalId) === meta) this.#txns.delete(meta.transactionalId);
+    this.#log(`transactional id ${meta.transactionalId} expired (idle over ${this.#expirationMs} ms)`);
   }
 
   /** Write the next state (committed), then apply it; the error code the request answers with. */

@@ -51,7 +51,7 @@ export interface TxnRecord {
 }
 
 export function txnStateRecord(transactionalId: string, value: TxnStateValue): TxnRecord {
-  const key = new Writer(8 + transactionalId.length * 3).int16(0).string(transactionalId).toBytes();
+  const key = txnKey(transactionalId);
   const writer = new Writer(64);
   writer.int16(0).int64(value.producerId).int16(value.producerEpoch).int32(value.timeoutMs)
     .int8(TXN_STATES.indexOf(value.state));
@@ -61,6 +61,15 @@ export function txnStateRecord(transactionalId: string, value: TxnStateValue): T
   );
   writer.int64n(value.lastUpdateMs).int64n(value.startMs);
   return { key, value: writer.toBytes() };
+}
+
+/** The record that forgets an id (an expired one): compaction drops its earlier states, then it. */
+export function txnTombstone(transactionalId: string): TxnRecord {
+  return { key: txnKey(transactionalId), value: null };
+}
+
+function txnKey(transactionalId: string): Uint8Array {
+  return new Writer(8 + transactionalId.length * 3).int16(0).string(transactionalId).toBytes();
 }
 
 /** Decode a record; null value = tombstone. Throws WireError on bytes that are not one. */
