@@ -83,6 +83,8 @@ interface Target {
   leaderEpoch: number;
   phase: "truncate" | "fetch";
   notBeforeMs: number;
+  /** The leader's high watermark in its last fetch answer; -1 before the first. */
+  leaderHighWatermark: number;
 }
 
 export interface ReplicaFetcherOptions {
@@ -110,7 +112,9 @@ export interface ReplicaFetcherOptions {
   security?: ClientSecurity;
   /**
    * The follower replication throttle: partitions `throttled` names fetch only while `quota`
-   * has bytes left (follower.replication.throttled.rate); the others are never held back.
+   * has bytes left (follower.replication.throttled.rate) — unless this replica is in sync (caught
+   * up to the leader's high watermark), as Kafka's: a throttle is for copies being made, and
+   * holding back an in-sync replica would hold back acks=all. The others are never held back.
    */
   throttle?: { quota: ByteRateQuota; throttled: (key: string) => boolean };
 }
@@ -139,7 +143,13 @@ export class ReplicaFetcher {
 
   /** Follow `followed` in `leaderEpoch`, starting with truncation. */
   add(followed: FollowedPartition, leaderEpoch: number): void {
-    this.#targets.set(followed.key, { followed, leaderEpoch, phase: "truncate", notBeforeMs: 0 });
+    this.#targets.set(followed.key, {
+      followed,
+      leaderEpoch,
+      phase: "truncate",
+      notBeforeMs: 0,
+      leaderHighWatermark: -1,
+    });
     this.#wake();
   }
 
@@ -238,10 +248,17 @@ export class ReplicaFetcher {
     const delayMs = throttle.quota.delayMs();
     if (delayMs === 0) return targets;
     return targets.filter((target) => {
-      if (!throttle.throttled(target.followed.key)) return true;
+      if (!this.#throttledNow(target)) return true;
       target.notBeforeMs = Date.now() + delayMs;
       return false;
     });
+  }
+
+  /** Whether the follower throttle applies to `target`: named by it and not caught up. */
+  #throttledNow(target: Target): boolean {
+    const caughtUp = target.leaderHighWatermark >= 0 &&
+      target.followed.logEndOffset >= target.leaderHighWatermark;
+    return !caughtUp && (this.#options.throttle?.throttled(target.followed.key) ?? false);
   }
 
   #backoff(target: Target): void {
@@ -414,9 +431,8 @@ export class ReplicaFetcher {
         }
         const records = answer.records;
         if (records && records.length > 0) {
-          if (this.#options.throttle?.throttled(target.followed.key)) {
-            this.#options.throttle.quota.record(records.length);
-          }
+          // Judged on the state this fetch was sent in: bytes fetched while behind count.
+          if (this.#throttledNow(target)) this.#options.throttle!.quota.record(records.length);
           try {
             log.appendAsFollower(records);
           } catch (error) {
@@ -427,7 +443,10 @@ export class ReplicaFetcher {
             continue;
           }
         }
-        if (answer.highWatermark >= 0) log.updateFollowerHighWatermark(answer.highWatermark);
+        if (answer.highWatermark >= 0) {
+          log.updateFollowerHighWatermark(answer.highWatermark);
+          target.leaderHighWatermark = answer.highWatermark;
+        }
       }
     }
   }
