@@ -185,23 +185,33 @@ async function run(
   else console.log(options.wait ? "done" : "started (follow it with: vltava topic reassign --list)");
 }
 
+/**
+ * The options every moving command shares: --yes (do not ask), --throttle RATE (Kafka's
+ * reassignment throttle, removed when done) and --no-wait (return once the moves started).
+ */
+function withMoveOptions<Args extends unknown[], Opts extends Record<string, unknown>>(
+  command: Command<Args, Opts>,
+) {
+  return command
+    .option("--yes", "do not ask before moving replicas", false)
+    .option(
+      "--throttle <rate>",
+      "limit the copy to this many bytes/s, e.g. 10MB (removed when done)",
+      byteRateOption,
+    )
+    .option("--no-wait", "return once the moves started");
+}
+
 export function registerMoveCommands(topic: Command, cluster: Command): void {
-  withClientOptions(
+  withClientOptions(withMoveOptions(
     topic.command("reassign")
       .description("move a partition's replicas to other brokers (or change their order or number)")
       .argument("[topic]", "topic name")
       .option("--partition <n>", "the partition to move", integerOption(0))
       .option("--replicas <ids>", "target brokers, preferred leader first, e.g. 2,3,4", replicaList)
       .option("--cancel", "cancel the partition's reassignment in progress", false)
-      .option("--list", "list the reassignments in progress", false)
-      .option("--yes", "do not ask before moving", false)
-      .option(
-        "--throttle <rate>",
-        "limit the copy to this many bytes/s, e.g. 10MB (removed when done)",
-        byteRateOption,
-      )
-      .option("--no-wait", "return once the move started"),
-  ).action(async (name, options) => {
+      .option("--list", "list the reassignments in progress", false),
+  )).action(async (name, options) => {
     await withAdmin(options, name, async (admin) => {
       if (options.list) {
         const ongoing = await admin.listPartitionReassignments();
@@ -254,20 +264,13 @@ export function registerMoveCommands(topic: Command, cluster: Command): void {
     });
   });
 
-  withClientOptions(
+  withClientOptions(withMoveOptions(
     topic.command("alter")
       .description("grow a topic's partition count, or change its replication factor (by reassignment)")
       .argument("<topic>", "topic name")
       .option("--partitions <n>", "the new, larger partition count", integerOption(1, 100_000))
-      .option("--replication-factor <n>", "the new replication factor", integerOption(1, 1000))
-      .option("--yes", "do not ask before moving replicas", false)
-      .option(
-        "--throttle <rate>",
-        "limit the copy to this many bytes/s, e.g. 10MB (removed when done)",
-        byteRateOption,
-      )
-      .option("--no-wait", "return once the moves started"),
-  ).action(async (name, options) => {
+      .option("--replication-factor <n>", "the new replication factor", integerOption(1, 1000)),
+  )).action(async (name, options) => {
     if ((options.partitions === undefined) === (options.replicationFactor === undefined)) {
       throw usageError("give either --partitions or --replication-factor");
     }
@@ -306,19 +309,12 @@ export function registerMoveCommands(topic: Command, cluster: Command): void {
     });
   });
 
-  withClientOptions(
+  withClientOptions(withMoveOptions(
     cluster.command("drain")
       .description("move every replica off a broker so it can be retired")
       .argument("<broker>", "broker id", integerOption(0))
-      .option("--dry-run", "show the moves, move nothing", false)
-      .option("--yes", "do not ask before moving", false)
-      .option(
-        "--throttle <rate>",
-        "limit the copy to this many bytes/s, e.g. 10MB (removed when done)",
-        byteRateOption,
-      )
-      .option("--no-wait", "return once the moves started"),
-  ).action(async (brokerId, options) => {
+      .option("--dry-run", "show the moves, move nothing", false),
+  )).action(async (brokerId, options) => {
     await withAdmin(options, undefined, async (admin) => {
       const { brokers } = await admin.describeCluster();
       const live = brokers.map((b) => b.nodeId);
@@ -341,7 +337,7 @@ export function registerMoveCommands(topic: Command, cluster: Command): void {
     });
   });
 
-  withClientOptions(
+  withClientOptions(withMoveOptions(
     cluster.command("rebalance")
       .description("spread replicas and preferred leaders evenly over the brokers (by reassignment)")
       .option(
@@ -349,15 +345,8 @@ export function registerMoveCommands(topic: Command, cluster: Command): void {
         "the brokers to spread over, e.g. 1,2,3,4 (default: every live one)",
         brokerList,
       )
-      .option("--dry-run", "show the moves, move nothing", false)
-      .option("--yes", "do not ask before moving", false)
-      .option(
-        "--throttle <rate>",
-        "limit the copy to this many bytes/s, e.g. 10MB (removed when done)",
-        byteRateOption,
-      )
-      .option("--no-wait", "return once the moves started"),
-  ).action(async (options) => {
+      .option("--dry-run", "show the moves, move nothing", false),
+  )).action(async (options) => {
     await withAdmin(options, undefined, async (admin) => {
       const described = (await admin.describeCluster()).brokers;
       const live = described.map((b) => b.nodeId);
