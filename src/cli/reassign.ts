@@ -146,7 +146,7 @@ async function run(
   options: { yes: boolean; wait: boolean; json: boolean; dryRun?: boolean; throttle?: number },
 ): Promise<void> {
   if (moves.length === 0) {
-    if (options.json) printJson({ moves: [] });
+    if (options.json) printJson({ moves: [], started: false }); // the same shape as a plan shown
     else console.log("nothing to move");
     return;
   }
