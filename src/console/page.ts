@@ -265,7 +265,7 @@ async function refresh() {
     const members = g.members.length ? g.members : [{ memberId: "", partitions: [] }];
     const lags = g.offsets.map((o) => o.topic + "-" + o.partition + ": " + (o.lag ?? "?") + " (at " + o.committed + ")").join(", ");
     members.forEach((m, i) => groupRows.push('<tr data-group="' + esc(g.group) + '"><td>' + (i ? "" : esc(g.group)) + "</td><td>" +
-      (i ? "" : esc(g.state)) + '</td><td class="generation">' + (i ? "" : g.generation ?? "?") + "</td><td>" + (i ? "" : g.coordinator) + "</td><td>" + esc(m.memberId) + "</td><td>" +
+      (i ? "" : esc(g.state)) + '</td><td class="generation">' + (i ? "" : g.generation ?? "?") + "</td><td>" + (i ? "" : g.coordinator) + '</td><td title="' + esc(m.memberId) + '">' + esc(m.memberId.length > 20 ? m.memberId.slice(0, 19) + "…" : m.memberId) + "</td><td>" +
       esc(m.partitions.join(", ")) + '</td><td class="lag">' + (i ? "" : g.totalLag) + '</td><td title="' + esc(lags) + '">' +
       (i ? "" : sparkline(history)) + "</td></tr>"));
   }
@@ -297,13 +297,14 @@ $("brokers").addEventListener("click", async (ev) => {
 });
 const LAG_POINTS = 120;
 const lagHistory = new Map();
-/** Total lag over time as a small SVG line (the last LAG_POINTS refreshes). */
+/** Total lag over time as a small SVG line across its width (the last LAG_POINTS refreshes, or fewer so far). */
 function sparkline(points) {
   if (points.length < 2) return "";
   const max = Math.max(1, ...points.map((p) => p[1]));
   const w = 160, h = 28;
-  const xy = points.map((p, i) => (i * w / (LAG_POINTS - 1)).toFixed(1) + "," + (h - p[1] * (h - 2) / max - 1).toFixed(1));
-  return '<svg class="lag-chart" width="' + w + '" height="' + h + '"><polyline fill="none" stroke="#1d3557" stroke-width="1.5" points="' +
+  const xy = points.map((p, i) => (i * w / (points.length - 1)).toFixed(1) + "," + (h - p[1] * (h - 2) / max - 1).toFixed(1));
+  // data-lags: the values drawn, oldest first (for tests and for reading them off the page).
+  return '<svg class="lag-chart" data-lags="' + points.map((p) => p[1]).join(",") + '" width="' + w + '" height="' + h + '"><polyline fill="none" stroke="#1d3557" stroke-width="1.5" points="' +
     xy.join(" ") + '"/></svg> max ' + max;
 }
 let refreshTimer = null;

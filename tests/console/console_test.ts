@@ -5,7 +5,10 @@
  * clear 4xx JSON; in headless Chromium (driven by
  * playwright-core) the page shows the three brokers and the controller, a produced partition's
  * high watermark, then — after the partition's leader is SIGKILLed — the leader change and
- * the ISR shrink live (no reload), and after the restart the ISR whole again. The browser test runs
+ * the ISR shrink live (no reload), after the restart the ISR whole again, and a group's lag chart
+ * rising while its consumer is paused and falling when it resumes (read off the values the chart
+ * draws). The API test also sees a rebalance bump the group's generation in /api/groups and in
+ * `vltava events --json`, and pages /api/groups. The browser test runs
  * on `vltava dev` and kills and restarts the leader with the page's own chaos buttons (the kill
  * asks for confirmation). Screenshots of the
  * views go to $VLTAVA_ARTIFACTS (default: a temp dir), never into the repository.
@@ -23,6 +26,7 @@ import { GroupConsumer } from "../../src/client/group-consumer.ts";
 const options = { sanitizeOps: false, sanitizeResources: false };
 const BROKER_ARGS = ["--replica-lag-time-max-ms", "3000", "--session-timeout-ms", "4000"];
 const TOPIC = "shown";
+const LAGGING = "lagging";
 
 async function startConsole(cluster: TestCluster): Promise<{ program: RunningProgram; url: string }> {
   const program = new RunningProgram([
@@ -267,6 +271,7 @@ peerTest(
       executablePath: "/usr/bin/chromium",
       headless: true,
       args: ["--no-sandbox", "--disable-background-networking"],
+      viewport: { width: 1600, height: 900 },
     });
     try {
       const page = browser.pages()[0] ?? await browser.newPage();
@@ -323,7 +328,7 @@ peerTest(
         await page.locator("#detail-ba tr.ba-ISR td.after").innerText(),
         new RegExp(`\\b${victim}\\b`),
       );
-      await page.screenshot({ path: `${artifacts}/console-after-kill.png`, fullPage: true });
+      await page.screenshot({ path: `${artifacts}/console-after-kill.png` }); // the viewport: README shows it
 
       await page.locator(`#brokers button.chaos[data-action="restart"][data-broker="${victim}"]`).click();
       await page.waitForFunction(
@@ -350,6 +355,54 @@ peerTest(
       assert.ok(shown.length > 0 && shown.every((text) => text.includes("isr-expanded")));
       await page.screenshot({ path: `${artifacts}/console-recovered.png`, fullPage: true });
 
+      // A group's lag chart grows while its consumer is paused and falls when it resumes.
+      await createTopics(bootstrap, [{ name: LAGGING, partitions: 1, replicationFactor: 3 }]);
+      await using consumer = new GroupConsumer({
+        bootstrap,
+        groupId: "charted",
+        clientId: "charted",
+        topics: [LAGGING],
+        autoOffsetReset: "earliest",
+      });
+      const readAll = async (count: number) => {
+        let read = 0;
+        await eventually(`the consumer reads ${count} records`, async () => {
+          read += (await consumer.poll(500)).length;
+          return read >= count;
+        }, 60_000);
+        await consumer.commit();
+      };
+      /** The lag values the group's chart draws, oldest first. */
+      const drawn = async () =>
+        (await page.locator('#groups tr[data-group="charted"] svg.lag-chart').getAttribute("data-lags"))
+          ?.split(",").map(Number) ?? [];
+      const chartEndsAt = (lag: number) =>
+        page.waitForFunction(
+          (lag) => {
+            const svg = document.querySelector('#groups tr[data-group="charted"] svg.lag-chart');
+            return svg?.getAttribute("data-lags")?.split(",").map(Number).at(-1) === lag;
+          },
+          lag,
+          { timeout: 60_000 },
+        );
+      await produceValues(bootstrap, LAGGING, 0, 5);
+      await readAll(5);
+      await chartEndsAt(0);
+      // Paused: no poll (the background heartbeat keeps it a member) while records keep coming.
+      await produceValues(bootstrap, LAGGING, 0, 10);
+      await chartEndsAt(10);
+      await produceValues(bootstrap, LAGGING, 0, 10);
+      await chartEndsAt(20);
+      const grown = await drawn();
+      const rise = grown.slice(grown.lastIndexOf(0));
+      assert.ok(rise.includes(10) && rise.every((v, i) => i === 0 || v >= rise[i - 1]), `drawn: ${grown}`);
+      await page.locator("#groups-view").screenshot({ path: `${artifacts}/console-lag-paused.png` });
+      // Resumed: it reads the twenty and commits; the chart falls back to 0.
+      await readAll(20);
+      await chartEndsAt(0);
+      const fallen = await drawn();
+      assert.ok(fallen.indexOf(20) >= 0 && fallen.indexOf(20) < fallen.length - 1, `drawn: ${fallen}`);
+      await page.locator("#groups-view").screenshot({ path: `${artifacts}/console-lag-resumed.png` });
       console.log(`console screenshots in ${artifacts}`);
     } finally {
       await browser.close();
