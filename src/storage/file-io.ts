@@ -60,8 +60,15 @@ export function readFullyAt(
   return done;
 }
 
+/**
+ * Directory fsyncs and blocking segment syncs made by this process: tests observe which
+ * operations cost one (an idle log's open must cost none).
+ */
+export const syncCounts = { directories: 0, segments: 0 };
+
 /** fsync a directory so that creates, renames and deletes in it survive a power loss. */
 export function fsyncDirectory(directory: string): void {
+  syncCounts.directories++;
   const fd = fs.openSync(directory, "r");
   try {
     fs.fsyncSync(fd);

@@ -7,6 +7,12 @@
  * are listed, so that their bytes can be checked later, at a bounded rate, without holding up
  * the open (PartitionLog.verifySome).
  *
+ * Opening costs no fsync when nothing in the directory changed but the clean-shutdown marker's
+ * removal: the log makes that removal durable before its first change (PartitionLog), so a
+ * broker restarting with 10,000 idle logs does not wait for 10,000 directory fsyncs. And a walk
+ * that found nothing past the recovery point (no cut, no bytes beyond it) says so: what it read
+ * was already durable, so the log need not fsync its segments again.
+ *
  * Directory layout:
  *   <20-digit base>.log / .index / .timeindex   segments
  *   offsets.checkpoint                            logStartOffset, recoveryPoint, highWatermark
@@ -41,8 +47,13 @@ export interface LoadedLog {
   segments: LogSegment[];
   epochCache: LeaderEpochCache;
   offsets: SavedOffsets;
-  /** Whether a walk ran (the caller fsyncs what it validated). */
+  /**
+   * Whether a walk found bytes past the recovery point or cut a tail: the caller fsyncs what it
+   * validated (a walk of bytes all below the recovery point leaves nothing to sync).
+   */
   recovered: boolean;
+  /** The clean-shutdown marker was removed and that removal is not durable yet. */
+  markerRemovalPending: boolean;
   /** Segments loaded by trusting their indexes: their batches' CRCs were not checked. */
   trusted: LogSegment[];
   /** The directory was created by this load: it held nothing. */
@@ -59,12 +70,17 @@ export function loadLog(dir: string, config: LogConfig, logger: StorageLogger, n
       epochCache: LeaderEpochCache.empty(dir),
       offsets: { logStartOffset: 0, recoveryPoint: 0, highWatermark: 0 },
       recovered: false,
+      markerRemovalPending: false,
       trusted: [],
       fresh: true,
     };
   }
-  removeLeftoverTempFiles(dir);
-  for (const line of recoverInterruptedSwaps(dir, config, nowMs)) logger(`${dir}: ${line}`);
+  // Any change to the directory's entries but the marker's removal is fsynced before returning.
+  let changed = removeLeftoverTempFiles(dir);
+  for (const line of recoverInterruptedSwaps(dir, config, nowMs)) {
+    logger(`${dir}: ${line}`);
+    changed = true;
+  }
   const clean = fs.existsSync(path.join(dir, CLEAN_SHUTDOWN_MARKER));
   const saved = readSavedOffsets(dir, logger);
   let epochCache: LeaderEpochCache;
@@ -88,7 +104,8 @@ export function loadLog(dir: string, config: LogConfig, logger: StorageLogger, n
   const baseOffsets = listSegmentBaseOffsets(dir);
   const segments: LogSegment[] = [];
   const trusted: LogSegment[] = [];
-  let recovered = false;
+  let walked = false;
+  let cut = false;
   for (let i = 0; i < baseOffsets.length; i++) {
     const segment = LogSegment.open(dir, baseOffsets[i], config.indexIntervalBytes, nowMs);
     const previous = segments.at(-1);
@@ -98,6 +115,7 @@ export function loadLog(dir: string, config: LogConfig, logger: StorageLogger, n
       );
       segment.delete();
       deleteSegments(dir, baseOffsets.slice(i + 1), config, nowMs, logger);
+      changed = true;
       break;
     }
     segments.push(segment);
@@ -110,7 +128,7 @@ export function loadLog(dir: string, config: LogConfig, logger: StorageLogger, n
     if (clean && recoverFrom === Infinity) {
       logger(`${dir}: index of segment ${segment.baseOffset} unusable after a clean shutdown; rebuilding it`);
     }
-    recovered = true;
+    walked = true;
     const result = segment.recover(config.segmentBytes, (baseOffset, epoch) => {
       if (epoch >= 0 && epoch > epochCache.latestEpoch) epochCache.assign(epoch, baseOffset);
     });
@@ -120,16 +138,23 @@ export function loadLog(dir: string, config: LogConfig, logger: StorageLogger, n
           `${result.validBytes} (log end offset now ${segment.nextOffset}): ${result.reason}`,
       );
       deleteSegments(dir, baseOffsets.slice(i + 1), config, nowMs, logger);
+      cut = true;
+      changed = true;
       break;
     }
   }
-  removeIfExists(path.join(dir, CLEAN_SHUTDOWN_MARKER));
-  fsyncDirectory(dir);
+  if (clean) removeIfExists(path.join(dir, CLEAN_SHUTDOWN_MARKER));
+  if (changed) fsyncDirectory(dir);
+  // Bytes up to the recovery point were flushed before it was checkpointed: a walk that found
+  // nothing beyond it has nothing to make durable.
+  const logEnd = segments.at(-1)?.nextOffset ?? 0;
+  const recovered = walked && (cut || recoverFrom === 0 || logEnd > recoverFrom);
   return {
     segments,
     epochCache,
     offsets: saved ?? { logStartOffset: 0, recoveryPoint: 0, highWatermark: 0 },
     recovered,
+    markerRemovalPending: clean && !changed,
     trusted: trusted.filter((segment) => segments.includes(segment)),
     fresh: false,
   };
@@ -148,10 +173,16 @@ function createDirectory(dir: string): boolean {
   return fs.mkdirSync(dir, { recursive: true }) !== undefined;
 }
 
-function removeLeftoverTempFiles(dir: string): void {
+/** Remove what an interrupted atomic replace left; true when something was removed. */
+function removeLeftoverTempFiles(dir: string): boolean {
+  let removed = false;
   for (const name of fs.readdirSync(dir)) {
-    if (name.endsWith(TEMP_SUFFIX)) removeIfExists(path.join(dir, name));
+    if (name.endsWith(TEMP_SUFFIX)) {
+      removeIfExists(path.join(dir, name));
+      removed = true;
+    }
   }
+  return removed;
 }
 
 function listSegmentBaseOffsets(dir: string): number[] {

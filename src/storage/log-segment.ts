@@ -22,7 +22,7 @@ import {
   RecordBatchError,
   validateBatch,
 } from "../kafka/record-batch.ts";
-import { fdatasyncAsync, readFullyAt, removeIfExists, writeFullyAt } from "./file-io.ts";
+import { fdatasyncAsync, readFullyAt, removeIfExists, syncCounts, writeFullyAt } from "./file-io.ts";
 import { OffsetIndex, TimeIndex } from "./index-file.ts";
 import { INDEX_SUFFIX, LOG_SUFFIX, segmentFileName, TIME_INDEX_SUFFIX } from "./segment-names.ts";
 
@@ -491,6 +491,7 @@ export class LogSegment {
 
   /** Blocking flush for open-after-recovery and close. */
   flushSync(): void {
+    syncCounts.segments++;
     if (this.#fd >= 0) fs.fdatasyncSync(this.#fd);
     this.offsetIndex.persist(true);
     this.timeIndex.persist(true);

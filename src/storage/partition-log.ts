@@ -168,6 +168,12 @@ export class PartitionLog {
   #flushing: Promise<void> | null = null;
   /** The directory has entries (a new first segment) not yet fsynced. */
   #directoryDirty = false;
+  /**
+   * The clean-shutdown marker was removed at open without an fsync: the directory is fsynced
+   * before the log's first change (#beforeChange), so a crash after a change can never find the
+   * marker and trust a torn tail. An idle log never pays that fsync.
+   */
+  #markerRemovalPending = false;
   /** Bumped by truncation so an fsync in flight does not move the recovery point past it. */
   #generation = 0;
   #lastCheckpointMs = 0;
@@ -202,6 +208,7 @@ export class PartitionLog {
     this.#onOffline = options.onOffline ?? (() => {});
     const loaded = loadLog(this.dir, this.#config, this.#logger, this.#now());
     this.created = loaded.fresh;
+    this.#markerRemovalPending = loaded.markerRemovalPending;
     this.#segments = loaded.segments;
     this.#unverified = options.verifyTrusted
       ? loaded.trusted.filter((segment) => !segment.isEmpty).map((segment) => ({
@@ -504,8 +511,17 @@ export class PartitionLog {
     return info;
   }
 
+  /** Before anything changes the log's files: the marker's removal becomes durable first. */
+  #beforeChange(): void {
+    if (!this.#markerRemovalPending) return;
+    fsyncDirectory(this.dir);
+    this.#markerRemovalPending = false;
+    this.#directoryDirty = false;
+  }
+
   /** Roll when needed, write, advance the LEO, apply the flush policy. */
   #appendValidated(bytes: Uint8Array, info: LogAppendInfo): void {
+    this.#beforeChange();
     if (info.lastOffset - info.firstOffset > MAX_RELATIVE_OFFSET) {
       throw corruptBatch(
         `Append spans ${info.lastOffset - info.firstOffset + 1} offsets, too many for one segment`,
@@ -547,6 +563,7 @@ export class PartitionLog {
   }
 
   #roll(baseOffset: number): void {
+    this.#beforeChange();
     const active = this.#active;
     if (active.isEmpty && active.baseOffset === baseOffset) return;
     if (active.isEmpty) {
@@ -682,6 +699,7 @@ export class PartitionLog {
 
   #truncateTo(offset: number): boolean {
     if (offset >= this.#logEndOffset) return false;
+    this.#beforeChange();
     if (offset < this.#logStartOffset) {
       this.truncateFullyAndStartAt(offset);
       return true;
@@ -705,6 +723,7 @@ export class PartitionLog {
   }
 
   #truncateFullyAndStartAt(offset: number): void {
+    this.#beforeChange();
     for (const segment of this.#segments) segment.delete();
     this.#segments = [LogSegment.create(this.dir, offset, this.#config.indexIntervalBytes, this.#now())];
     fsyncDirectory(this.dir);
@@ -785,6 +804,7 @@ export class PartitionLog {
   }
 
   #deleteOldestSegment(reason: string): void {
+    this.#beforeChange();
     const oldest = this.#segments.shift()!;
     oldest.delete();
     this.#logStartOffset = Math.max(this.#logStartOffset, this.#segments[0].baseOffset);
@@ -852,6 +872,7 @@ export class PartitionLog {
   }
 
   #startCleaning(nowMs: number): Promise<CleanerStats | null> {
+    this.#beforeChange();
     const run = this.#cleaner.clean(nowMs).then((stats) => {
       if (stats !== null && stats.groupsRewritten > 0) {
         this.#logger(
@@ -1181,6 +1202,7 @@ export class PartitionLog {
     const damage = this.#damage;
     if (damage === null) return;
     this.#io(() => {
+      this.#beforeChange();
       const index = this.#segments.findIndex((segment) => segment.baseOffset === damage.segmentBaseOffset);
       if (index >= 0) {
         while (this.#segments.length > index + 1) {
