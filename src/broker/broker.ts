@@ -83,6 +83,7 @@ import { describeConfigsHandler } from "./handlers/describe-configs.ts";
 import { createPartitionsHandler } from "./handlers/create-partitions.ts";
 import { initProducerIdHandler } from "./handlers/init-producer-id.ts";
 import { updateMetadataHandler } from "./handlers/update-metadata.ts";
+import { logLine } from "./log-lines.ts";
 import { controlledShutdownHandler } from "./handlers/controlled-shutdown.ts";
 import { leaderAndIsrHandler } from "./handlers/leader-and-isr.ts";
 import { writeTxnMarkersHandler } from "./handlers/write-txn-markers.ts";
@@ -169,7 +170,7 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
       config.coordinator,
       config.sessionTimeoutMs,
       undefined,
-      { auth, log: (message) => console.error(`broker ${config.brokerId}: ${message}`) },
+      { auth, log: (message) => logLine(`broker ${config.brokerId}: ${message}`) },
     );
     await register(coordination, registration, config.sessionTimeoutMs);
   } catch (error) {
@@ -224,9 +225,7 @@ async function bindListeners(
         tls: usesTls(listener.protocol) ? tls : undefined,
         handshakeTimeoutMs: TLS_HANDSHAKE_TIMEOUT_MS,
         onHandshakeError: (remote, message) =>
-          console.error(
-            `broker ${config.brokerId}: ${listener.name} ${remote}: TLS handshake refused: ${message}`,
-          ),
+          logLine(`broker ${config.brokerId}: ${listener.name} ${remote}: TLS handshake refused: ${message}`),
       });
       const advertised = config.listeners.advertised[i];
       bound.push({
@@ -296,7 +295,7 @@ async function register(
     // live broker with the same id.
     if (holder === "other" || Date.now() > deadline) throw new BrokerIdInUseError(brokerId);
     if (attempt === 0 && holder === "previous-run") {
-      console.error(`broker ${brokerId}: waiting for the session of its previous run to expire`);
+      logLine(`broker ${brokerId}: waiting for the session of its previous run to expire`);
     }
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
@@ -468,7 +467,7 @@ class Broker implements RunningBroker {
     registration: BrokerEndpoint,
     coordination: Coordination,
   ): Promise<Broker> {
-    const log = (message: string) => console.error(`broker ${config.brokerId}: ${message}`);
+    const log = (message: string) => logLine(`broker ${config.brokerId}: ${message}`);
     let credentials: ScramCredentialStore;
     let acls: AclCache | null = null;
     const authorizer = config.authorizer === "acl"
@@ -629,7 +628,7 @@ class Broker implements RunningBroker {
   }
 
   #log(message: string): void {
-    console.error(`broker ${this.config.brokerId}: ${message}`);
+    logLine(`broker ${this.config.brokerId}: ${message}`);
   }
 
   /**
