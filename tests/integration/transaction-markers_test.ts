@@ -11,34 +11,21 @@
  */
 import assert from "node:assert/strict";
 import { ApiKey } from "../../src/kafka/api-keys.ts";
-import {
-  readInitProducerIdResponse,
-  writeInitProducerIdRequest,
-} from "../../src/kafka/apis/init-producer-id.ts";
 import { readListOffsetsResponse, writeListOffsetsRequest } from "../../src/kafka/apis/list-offsets.ts";
-import {
-  readWriteTxnMarkersResponse,
-  writeWriteTxnMarkersRequest,
-} from "../../src/kafka/apis/write-txn-markers.ts";
 import { ErrorCode } from "../../src/kafka/errors.ts";
 import { decodeRecordBatches, encodeRecordBatch } from "../../src/kafka/record-batch.ts";
 import { markerBatch } from "../../src/broker/handlers/write-txn-markers.ts";
 import { Consumer } from "../../src/client/consumer.ts";
 import { eventually, runCli } from "../helpers/program.ts";
 import { brokerTestBed, RawKafka, startBrokerProcess, text } from "./broker-harness.ts";
+import {
+  initProducerId,
+  readCommitted as readCommittedOf,
+  writeMarker as writeMarkerOf,
+} from "./txn-harness.ts";
 
 const options = { sanitizeOps: false, sanitizeResources: false };
 const TOPIC = "txn";
-
-async function initProducerId(client: RawKafka): Promise<bigint> {
-  const response = await client.request(
-    ApiKey.InitProducerId,
-    1,
-    (w) => writeInitProducerIdRequest(w, 1, { transactionalId: null, transactionTimeoutMs: 60_000 }),
-    (r) => readInitProducerIdResponse(r, 1),
-  );
-  return response.producerId;
-}
 
 function transactional(producerId: bigint, sequence: number, values: string[]): Uint8Array {
   return encodeRecordBatch({
@@ -50,48 +37,14 @@ function transactional(producerId: bigint, sequence: number, values: string[]): 
   });
 }
 
-async function writeMarker(client: RawKafka, producerId: bigint, commit: boolean): Promise<number> {
-  const response = await client.request(
-    ApiKey.WriteTxnMarkers,
-    0,
-    (w) =>
-      writeWriteTxnMarkersRequest(w, 0, {
-        markers: [{
-          producerId,
-          producerEpoch: 0,
-          transactionResult: commit,
-          topics: [{ name: TOPIC, partitionIndexes: [0] }],
-          coordinatorEpoch: 1,
-        }],
-      }),
-    (r) => readWriteTxnMarkersResponse(r, 0),
-  );
-  return response.markers[0].topics[0].partitions[0].errorCode;
+/** The marker a coordinator would send for the producer's transaction on the test's partition. */
+function writeMarker(client: RawKafka, producerId: bigint, commit: boolean): Promise<number> {
+  return writeMarkerOf(client, { producerId, commit, topic: TOPIC, partition: 0 });
 }
 
-/** What a read_committed consumer keeps: data records below the LSO, minus aborted transactions. */
-async function readCommitted(client: RawKafka) {
-  const answer = await client.fetch(TOPIC, 0, 0, { isolationLevel: 1 });
-  assert.equal(answer.errorCode, 0);
-  const aborted = answer.abortedTransactions ?? [];
-  const values: string[] = [];
-  // As clients do: a producer's records are dropped from its aborted transaction's first offset
-  // until its next marker.
-  const pending = [...aborted].sort((x, y) => x.firstOffset - y.firstOffset);
-  const dropping = new Set<bigint>();
-  for (const batch of decodeRecordBatches(answer.records ?? new Uint8Array(0))) {
-    while (pending.length > 0 && pending[0].firstOffset <= batch.baseOffset) {
-      dropping.add(pending.shift()!.producerId);
-    }
-    if (batch.control) {
-      dropping.delete(batch.producerId);
-      continue;
-    }
-    if (!(batch.transactional && dropping.has(batch.producerId))) {
-      values.push(...batch.records.map((r) => text(r.value)!));
-    }
-  }
-  return { values, aborted, lastStableOffset: answer.lastStableOffset, highWatermark: answer.highWatermark };
+/** What a read_committed consumer keeps of the test's partition. */
+function readCommitted(client: RawKafka) {
+  return readCommittedOf(client, TOPIC, 0);
 }
 
 async function latestOffset(client: RawKafka, isolationLevel: number): Promise<number> {
@@ -112,7 +65,7 @@ async function latestOffset(client: RawKafka, isolationLevel: number): Promise<n
 /** Create the topic, write "plain" at offset 0 once it has a leader; returns a producer id. */
 async function prepare(client: RawKafka): Promise<bigint> {
   await client.metadata([TOPIC], true);
-  const pid = await initProducerId(client);
+  const { producerId: pid } = await initProducerId(client, null);
   const plain = encodeRecordBatch({ records: [{ value: "plain" }] });
   await eventually(
     "the topic's leader",

@@ -1,7 +1,7 @@
 /**
  * Raw-protocol steps of a transactional producer, for the transaction tests: find the
- * coordinator, InitProducerId, AddPartitionsToTxn, transactional produce, EndTxn, describe — and
- * what a read_committed consumer keeps of a partition. Each step is one request, so a test can
+ * coordinator, InitProducerId, AddPartitionsToTxn, transactional produce, EndTxn, describe, a
+ * coordinator's WriteTxnMarkers — and what a read_committed consumer keeps of a partition. Each step is one request, so a test can
  * stop between any two (and kill a broker there).
  */
 import assert from "node:assert/strict";
@@ -23,6 +23,10 @@ import {
   readInitProducerIdResponse,
   writeInitProducerIdRequest,
 } from "../../src/kafka/apis/init-producer-id.ts";
+import {
+  readWriteTxnMarkersResponse,
+  writeWriteTxnMarkersRequest,
+} from "../../src/kafka/apis/write-txn-markers.ts";
 import { ErrorCode } from "../../src/kafka/errors.ts";
 import { decodeRecordBatches, encodeRecordBatch } from "../../src/kafka/record-batch.ts";
 import { eventually } from "../helpers/program.ts";
@@ -52,8 +56,13 @@ export async function findTxnCoordinator(client: RawKafka, transactionalId: stri
   );
 }
 
-/** One InitProducerId; the raw answer. */
-export function initProducerId(client: RawKafka, transactionalId: string, timeoutMs = 60_000, version = 1) {
+/** One InitProducerId (a null id: a plain idempotent producer's); the raw answer. */
+export function initProducerId(
+  client: RawKafka,
+  transactionalId: string | null,
+  timeoutMs = 60_000,
+  version = 1,
+) {
   return client.request(
     ApiKey.InitProducerId,
     version,
@@ -145,7 +154,8 @@ export function txnBatch(producer: TxnProducer, sequence: number, values: string
 export async function readCommitted(client: RawKafka, topic: string, partition: number) {
   const answer = await client.fetch(topic, partition, 0, { isolationLevel: 1 });
   assert.equal(answer.errorCode, 0, `read_committed fetch of ${topic}-${partition}`);
-  const pending = [...(answer.abortedTransactions ?? [])].sort((x, y) => x.firstOffset - y.firstOffset);
+  const aborted = answer.abortedTransactions ?? [];
+  const pending = [...aborted].sort((x, y) => x.firstOffset - y.firstOffset);
   const dropping = new Set<bigint>();
   const values: string[] = [];
   for (const batch of decodeRecordBatches(answer.records ?? new Uint8Array(0))) {
@@ -160,7 +170,33 @@ export async function readCommitted(client: RawKafka, topic: string, partition: 
       values.push(...batch.records.map((r) => text(r.value)!));
     }
   }
-  return { values, lastStableOffset: answer.lastStableOffset, highWatermark: answer.highWatermark };
+  return { values, aborted, lastStableOffset: answer.lastStableOffset, highWatermark: answer.highWatermark };
+}
+
+/**
+ * WriteTxnMarkers v0 with one marker for one partition, as a transaction coordinator sends it (the
+ * tests play the coordinator); the partition's error code.
+ */
+export async function writeMarker(
+  client: RawKafka,
+  marker: { producerId: bigint; commit: boolean; topic: string; partition: number; producerEpoch?: number },
+): Promise<number> {
+  const response = await client.request(
+    ApiKey.WriteTxnMarkers,
+    0,
+    (w) =>
+      writeWriteTxnMarkersRequest(w, 0, {
+        markers: [{
+          producerId: marker.producerId,
+          producerEpoch: marker.producerEpoch ?? 0,
+          transactionResult: marker.commit,
+          topics: [{ name: marker.topic, partitionIndexes: [marker.partition] }],
+          coordinatorEpoch: 1,
+        }],
+      }),
+    (r) => readWriteTxnMarkersResponse(r, 0),
+  );
+  return response.markers[0].topics[0].partitions[0].errorCode;
 }
 
 /** Every data record of a partition below the high watermark (read_uncommitted). */

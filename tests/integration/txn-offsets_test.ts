@@ -12,24 +12,17 @@ import {
   readFindCoordinatorResponse,
   writeFindCoordinatorRequest,
 } from "../../src/kafka/apis/find-coordinator.ts";
-import {
-  readInitProducerIdResponse,
-  writeInitProducerIdRequest,
-} from "../../src/kafka/apis/init-producer-id.ts";
 import { readOffsetCommitResponse, writeOffsetCommitRequest } from "../../src/kafka/apis/offset-commit.ts";
 import { readOffsetFetchResponse, writeOffsetFetchRequest } from "../../src/kafka/apis/offset-fetch.ts";
 import {
   readTxnOffsetCommitResponse,
   writeTxnOffsetCommitRequest,
 } from "../../src/kafka/apis/txn-offset-commit.ts";
-import {
-  readWriteTxnMarkersResponse,
-  writeWriteTxnMarkersRequest,
-} from "../../src/kafka/apis/write-txn-markers.ts";
 import { ErrorCode } from "../../src/kafka/errors.ts";
 import { encodeRecordBatch } from "../../src/kafka/record-batch.ts";
 import { eventually } from "../helpers/program.ts";
 import { brokerTestBed, RawKafka, startBrokerProcess } from "./broker-harness.ts";
+import { initProducerId, writeMarker } from "./txn-harness.ts";
 
 const options = { sanitizeOps: false, sanitizeResources: false };
 const TOPIC = "orders";
@@ -73,23 +66,9 @@ async function txnCommit(client: RawKafka, version: number, producerId: bigint, 
   return response.topics[0].partitions[0].errorCode;
 }
 
-async function marker(client: RawKafka, producerId: bigint, commit: boolean) {
-  const response = await client.request(
-    ApiKey.WriteTxnMarkers,
-    0,
-    (w) =>
-      writeWriteTxnMarkersRequest(w, 0, {
-        markers: [{
-          producerId,
-          producerEpoch: 0,
-          transactionResult: commit,
-          topics: [{ name: "__consumer_offsets", partitionIndexes: [0] }],
-          coordinatorEpoch: 1,
-        }],
-      }),
-    (r) => readWriteTxnMarkersResponse(r, 0),
-  );
-  return response.markers[0].topics[0].partitions[0].errorCode;
+/** The marker a coordinator would send for the producer's transaction on the group's offsets partition. */
+function marker(client: RawKafka, producerId: bigint, commit: boolean): Promise<number> {
+  return writeMarker(client, { producerId, commit, topic: "__consumer_offsets", partition: 0 });
 }
 
 /** Wait until the broker coordinates the group (offsets topic created and loaded). */
@@ -139,13 +118,7 @@ Deno.test(
         (r) => readOffsetCommitResponse(r, 2),
       );
       assert.equal(plain.topics[0].partitions[0].errorCode, 0);
-      const init = await client.request(
-        ApiKey.InitProducerId,
-        1,
-        (w) => writeInitProducerIdRequest(w, 1, { transactionalId: null, transactionTimeoutMs: 60_000 }),
-        (r) => readInitProducerIdResponse(r, 1),
-      );
-      const pid = init.producerId;
+      const { producerId: pid } = await initProducerId(client, null);
 
       // Committed transaction (v3 request, the flexible encoding).
       assert.equal(await txnCommit(client, 3, pid, 10), 0);
