@@ -41,7 +41,9 @@ abstract class IndexFile {
     this.file = file;
     this.baseOffset = baseOffset;
     this.entryBytes = entryBytes;
-    this.bytes = new Uint8Array(INITIAL_CAPACITY_BYTES);
+    // No room until the first entry: an idle partition's two indexes then cost no buffer (at
+    // 10,000 replicas 1 KiB each was 20 MB of a broker's memory).
+    this.bytes = new Uint8Array(0);
     this.view = new DataView(this.bytes.buffer);
   }
 
@@ -53,7 +55,7 @@ abstract class IndexFile {
   protected reserve(): number {
     const at = this.#count * this.entryBytes;
     if (at + this.entryBytes > this.bytes.length) {
-      const grown = new Uint8Array(this.bytes.length * 2);
+      const grown = new Uint8Array(Math.max(INITIAL_CAPACITY_BYTES, this.bytes.length * 2));
       grown.set(this.bytes.subarray(0, at));
       this.bytes = grown;
       this.view = new DataView(grown.buffer);
@@ -111,7 +113,7 @@ abstract class IndexFile {
     if (size < 0 || size > maxBytes || size % this.entryBytes !== 0) return false;
     const image = fs.readFileSync(this.file);
     if (image.length !== size) return false;
-    this.bytes = new Uint8Array(Math.max(INITIAL_CAPACITY_BYTES, size * 2));
+    this.bytes = new Uint8Array(size === 0 ? 0 : Math.max(INITIAL_CAPACITY_BYTES, size * 2));
     this.bytes.set(image);
     this.view = new DataView(this.bytes.buffer);
     this.#count = size / this.entryBytes;
