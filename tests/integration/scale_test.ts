@@ -97,14 +97,14 @@ Deno.test(
   },
 );
 
-/** LeaderAndIsr requests a broker has handled, from its /metrics (the request-duration count). */
-async function leaderAndIsrCount(cluster: TestCluster, id: number): Promise<number> {
+/** Requests of one API a broker has handled, from its /metrics (the request-duration count). */
+async function requestCount(cluster: TestCluster, id: number, api: string): Promise<number> {
   const [, url] = await cluster.broker(id).program.waitForOutput(
     /broker \d+ metrics on (http:\/\/\S+\/metrics)/,
   );
   const text = await (await fetch(url)).text();
   const line = text.split("\n").find((l) =>
-    /^vltava_request_duration_seconds_count\{.*api="LeaderAndIsr"/.test(l)
+    l.startsWith("vltava_request_duration_seconds_count{") && l.includes(`api="${api}"`)
   );
   return line === undefined ? 0 : Number(line.slice(line.lastIndexOf(" ") + 1));
 }
@@ -119,7 +119,7 @@ function expansionsAdding(output: string, id: number): string[] {
 }
 
 Deno.test(
-  "controlled shutdown: each other broker gets one LeaderAndIsr for all moved partitions, and the stopping broker is never added back to an ISR",
+  "controlled shutdown: each other broker gets one LeaderAndIsr and UpdateMetadata for all moved partitions, and the stopping broker is never added back to an ISR",
   options,
   async () => {
     const PARTITIONS = 60;
@@ -138,9 +138,12 @@ Deno.test(
     }, 120_000);
     const victim = [1, 2, 3].find((id) => id !== controller)!;
     const others = [1, 2, 3].filter((id) => id !== victim);
-    const before = new Map(
-      await Promise.all(others.map(async (id) => [id, await leaderAndIsrCount(cluster, id)] as const)),
-    );
+    const counts = (api: string) =>
+      Promise.all(others.map(async (id) => [id, await requestCount(cluster, id, api)] as const));
+    const before = {
+      leaderAndIsr: new Map(await counts("LeaderAndIsr")),
+      updateMetadata: new Map(await counts("UpdateMetadata")),
+    };
     const outputFrom = new Map(others.map((id) => [id, cluster.broker(id).program.stderr.length]));
 
     const status = await cluster.broker(victim).program.stop("SIGTERM", 120_000);
@@ -157,8 +160,11 @@ Deno.test(
       // Every partition changed (the victim left all 60 ISRs, a third changed leader): batched,
       // that is one request per broker for the shutdown's decision round (a second only if a
       // delivery had to be retried), where one per partition would be 60.
-      const received = await leaderAndIsrCount(cluster, id) - before.get(id)!;
+      const received = await requestCount(cluster, id, "LeaderAndIsr") - before.leaderAndIsr.get(id)!;
       assert.ok(received >= 1 && received <= 2, `broker ${id} got ${received} LeaderAndIsr requests`);
+      // UpdateMetadata: the shutdown's round, and the one for the broker list once it left.
+      const told = await requestCount(cluster, id, "UpdateMetadata") - before.updateMetadata.get(id)!;
+      assert.ok(told >= 1 && told <= 3, `broker ${id} got ${told} UpdateMetadata requests`);
       const readded = expansionsAdding(cluster.broker(id).program.stderr.slice(outputFrom.get(id)), victim);
       assert.deepEqual(readded, [], `broker ${id} added the stopping broker ${victim} back`);
     }
