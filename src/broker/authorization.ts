@@ -17,7 +17,8 @@
  * }
  * ```
  */
-import { AclOperation, CLUSTER_RESOURCE_NAME, ResourceType } from "../kafka/acl.ts";
+import { AclOperation, CLUSTER_RESOURCE_NAME, ResourceType, SUPPORTED_OPERATIONS } from "../kafka/acl.ts";
+import { invariant } from "../assert.ts";
 import type { AclAuthorizer } from "../security/acl-authorizer.ts";
 import type { RequestContext } from "./connection.ts";
 
@@ -55,6 +56,25 @@ export function allowedOnAny(
   const session = request.session;
   if (context.authorizer === undefined || session === undefined) return true;
   return context.authorizer.authorizeAny(session.principal, session.host, operation, resourceType);
+}
+
+/**
+ * The operations this request's principal may do on the resource, as Kafka's 32-bit field (bit
+ * n = operation code n). Without an authorizer: every reported operation, as Kafka.
+ */
+export function authorizedOperations(
+  context: AuthorizationContext,
+  request: Pick<RequestContext, "session">,
+  resourceType: number,
+  resourceName: string,
+): number {
+  const operations = SUPPORTED_OPERATIONS[resourceType];
+  invariant(operations !== undefined, () => `no reported operations for resource type ${resourceType}`);
+  let bits = 0;
+  for (const operation of operations ?? []) {
+    if (allowed(context, request, operation, resourceType, resourceName)) bits |= 1 << operation;
+  }
+  return bits;
 }
 
 /** May this request do `operation` on the Cluster resource? */

@@ -39,6 +39,7 @@ import {
   permissionName,
   ResourceType,
   resourceTypeName,
+  SUPPORTED_OPERATIONS,
 } from "../kafka/acl.ts";
 import {
   type AclBinding,
@@ -46,37 +47,6 @@ import {
   ANY_ACL_FILTER,
   describeBinding,
 } from "../security/acl-bindings.ts";
-
-/** Operations Kafka's tools accept per resource type (AclEntry.supportedOperations), All aside. */
-const SUPPORTED_OPERATIONS: Record<number, number[]> = {
-  [ResourceType.Topic]: [
-    AclOperation.Read,
-    AclOperation.Write,
-    AclOperation.Create,
-    AclOperation.Describe,
-    AclOperation.Delete,
-    AclOperation.Alter,
-    AclOperation.DescribeConfigs,
-    AclOperation.AlterConfigs,
-  ],
-  [ResourceType.Group]: [
-    AclOperation.Read,
-    AclOperation.Describe,
-    AclOperation.Delete,
-    AclOperation.DescribeConfigs,
-    AclOperation.AlterConfigs,
-  ],
-  [ResourceType.Cluster]: [
-    AclOperation.Create,
-    AclOperation.ClusterAction,
-    AclOperation.DescribeConfigs,
-    AclOperation.AlterConfigs,
-    AclOperation.IdempotentWrite,
-    AclOperation.Alter,
-    AclOperation.Describe,
-  ],
-  [ResourceType.TransactionalId]: [AclOperation.Describe, AclOperation.Write],
-};
 
 const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
 

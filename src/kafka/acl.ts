@@ -43,6 +43,40 @@ export const AclOperation = {
   DescribeTokens: 14,
 } as const;
 
+/**
+ * The operations of each resource type (Kafka's AclEntry.supportedOperations), All aside: what
+ * its tools accept in an ACL, and what Metadata and DescribeGroups report as authorized.
+ */
+export const SUPPORTED_OPERATIONS: Readonly<Record<number, readonly number[]>> = {
+  [ResourceType.Topic]: [
+    AclOperation.Read,
+    AclOperation.Write,
+    AclOperation.Create,
+    AclOperation.Describe,
+    AclOperation.Delete,
+    AclOperation.Alter,
+    AclOperation.DescribeConfigs,
+    AclOperation.AlterConfigs,
+  ],
+  [ResourceType.Group]: [
+    AclOperation.Read,
+    AclOperation.Describe,
+    AclOperation.Delete,
+    AclOperation.DescribeConfigs,
+    AclOperation.AlterConfigs,
+  ],
+  [ResourceType.Cluster]: [
+    AclOperation.Create,
+    AclOperation.ClusterAction,
+    AclOperation.DescribeConfigs,
+    AclOperation.AlterConfigs,
+    AclOperation.IdempotentWrite,
+    AclOperation.Alter,
+    AclOperation.Describe,
+  ],
+  [ResourceType.TransactionalId]: [AclOperation.Describe, AclOperation.Write],
+};
+
 /** Permission types (ANY only in filters). */
 export const AclPermission = { Any: 1, Deny: 2, Allow: 3 } as const;
 

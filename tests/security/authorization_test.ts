@@ -15,6 +15,14 @@ import {
   ResourcePatternTypes,
 } from "kafkajs";
 import { Admin } from "../../src/client/admin.ts";
+import { Connection } from "../../src/client/connection.ts";
+import { AclOperation } from "../../src/kafka/acl.ts";
+import { ApiKey } from "../../src/kafka/api-keys.ts";
+import {
+  readDescribeGroupsResponse,
+  writeDescribeGroupsRequest,
+} from "../../src/kafka/apis/describe-groups.ts";
+import { readMetadataResponse, writeMetadataRequest } from "../../src/kafka/apis/metadata.ts";
 import { Consumer } from "../../src/client/consumer.ts";
 import { Producer } from "../../src/client/producer.ts";
 import type { ClientSecurity } from "../../src/client/security.ts";
@@ -64,6 +72,54 @@ async function read(bootstrap: string, user: string, topic: string): Promise<num
   return await codeOf(async () => {
     await consumer.assign([{ topic, partition: 0, from: "earliest" }]);
     await consumer.poll(2_000);
+  });
+}
+
+/** A connection to the (one) broker as `user`, closed after `body`. */
+async function withConnection<T>(bootstrap: string, user: string, body: (c: Connection) => Promise<T>) {
+  const [host, port] = bootstrap.split(",")[0].split(":");
+  const connection = await Connection.connect({ host, port: Number(port), security: sasl(user) });
+  try {
+    return await body(connection);
+  } finally {
+    connection.close();
+  }
+}
+
+/** DescribeGroups v3 of one group as `user`, asking for authorized operations: [error, operations]. */
+function groupOperations(bootstrap: string, user: string, group: string) {
+  return withConnection(bootstrap, user, async (connection) => {
+    const response = await connection.request(
+      ApiKey.DescribeGroups,
+      3,
+      (w) => writeDescribeGroupsRequest(w, 3, { groups: [group], includeAuthorizedOperations: true }),
+      (r) => readDescribeGroupsResponse(r, 3),
+    );
+    return [response.groups[0].errorCode, response.groups[0].authorizedOperations];
+  });
+}
+
+/** Metadata v8 for all topics as `user`, asking for topic and cluster authorized operations. */
+function authorizedOperations(bootstrap: string, user: string) {
+  return withConnection(bootstrap, user, async (connection) => {
+    const response = await connection.request(
+      ApiKey.Metadata,
+      8,
+      (w) =>
+        writeMetadataRequest(w, 8, {
+          topics: null,
+          allowAutoTopicCreation: false,
+          includeClusterAuthorizedOperations: true,
+          includeTopicAuthorizedOperations: true,
+        }),
+      (r) => readMetadataResponse(r, 8),
+    );
+    return {
+      cluster: response.clusterAuthorizedOperations,
+      topics: Object.fromEntries(
+        response.topics.map((topic) => [topic.name, topic.topicAuthorizedOperations]),
+      ),
+    };
   });
 }
 
@@ -162,6 +218,35 @@ Deno.test({
         await using alice = new Admin({ bootstrap, security: sasl("alice") });
         assert.deepEqual((await alice.listTopics()).sort(), ["billing-eu", "orders", "public"]);
       }
+      // Metadata v8's authorized operations, when asked for: bit n = operation code n.
+      const bits = (...operations: number[]) => operations.reduce((field, op) => field | (1 << op), 0);
+      assert.deepEqual(await authorizedOperations(bootstrap, "alice"), {
+        cluster: 0,
+        topics: {
+          "billing-eu": bits(AclOperation.Write, AclOperation.Describe),
+          orders: bits(AclOperation.Write, AclOperation.Describe),
+          public: bits(AclOperation.Read, AclOperation.Describe),
+        },
+      });
+      const everyTopicOperation = bits(3, 4, 5, 6, 7, 8, 10, 11); // Read … AlterConfigs, as Kafka reports them
+      assert.deepEqual(await authorizedOperations(bootstrap, "admin"), {
+        cluster: bits(5, 7, 8, 9, 10, 11, 12), // Create, Alter, Describe, ClusterAction, …Configs, IdempotentWrite
+        topics: Object.fromEntries(topics.map((name) => [name, everyTopicOperation])),
+      });
+      // DescribeGroups v3 likewise: the super user may do every group operation; alice
+      // may not describe it, so nothing is reported (Integer.MIN_VALUE, "omitted").
+      // (whatever the group's own error, e.g. NOT_COORDINATOR before the offsets topic exists, as Kafka).
+      assert.equal(
+        (await groupOperations(bootstrap, "admin", "audit-group"))[1],
+        bits(
+          AclOperation.Read,
+          AclOperation.Describe,
+          AclOperation.Delete,
+          AclOperation.DescribeConfigs,
+          AclOperation.AlterConfigs,
+        ),
+      );
+      assert.deepEqual(await groupOperations(bootstrap, "alice", "audit-group"), [30, -2147483648]);
       // bob may read orders, but his group is not his: GROUP_AUTHORIZATION_FAILED.
       assert.equal(await read(bootstrap, "bob", "orders"), 0);
       const bobsGroup = await cliAs("bob", bootstrap, [

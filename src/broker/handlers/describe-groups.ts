@@ -1,11 +1,14 @@
-/** DescribeGroups v0-4: state, protocol and members of groups this broker coordinates. */
+/**
+ * DescribeGroups v0-4: state, protocol and members of groups this broker coordinates; with
+ * include_authorized_operations (v3+), what the principal may do with each group it may describe.
+ */
 import {
   AUTHORIZED_OPERATIONS_OMITTED,
   readDescribeGroupsRequest,
   writeDescribeGroupsResponse,
 } from "../../kafka/apis/describe-groups.ts";
 import { ErrorCode } from "../../kafka/errors.ts";
-import { allowed, type AuthorizationContext } from "../authorization.ts";
+import { allowed, type AuthorizationContext, authorizedOperations } from "../authorization.ts";
 import { AclOperation, ResourceType } from "../../kafka/acl.ts";
 import type { RequestHandler } from "../connection.ts";
 import type { GroupApi } from "../group-service.ts";
@@ -31,7 +34,10 @@ export function describeGroupsHandler(groups: GroupApi, auth: AuthorizationConte
         protocolData: "",
         members: [],
       }),
-      authorizedOperations: AUTHORIZED_OPERATIONS_OMITTED,
+      // Asked for (v3+): what this principal may do with a group it may describe, as Kafka.
+      authorizedOperations: request.includeAuthorizedOperations && known.has(groupId)
+        ? authorizedOperations(auth, request_, ResourceType.Group, groupId)
+        : AUTHORIZED_OPERATIONS_OMITTED,
     }));
     return (writer) => writeDescribeGroupsResponse(writer, version, { throttleTimeMs: 0, groups: described });
   };

@@ -3,12 +3,13 @@
  * a null list). Unknown topics are created when the broker allows auto-creation and the request
  * does too (v4+ flag; older versions always allow it). Brokers are answered with the address of
  * the listener the client came in on; a broker without that listener is left out, as Kafka does.
- * With an authorizer, a full listing holds only the topics the principal may Describe.
+ * With an authorizer, a full listing holds only the topics the principal may Describe. Topic and
+ * cluster authorized operations (v8+; cluster v8–10) are answered when asked for.
  */
 import { type MetadataTopic, readMetadataRequest, writeMetadataResponse } from "../../kafka/apis/metadata.ts";
 import { ErrorCode } from "../../kafka/errors.ts";
-import { allowed, clusterAllowed } from "../authorization.ts";
-import { AclOperation, ResourceType } from "../../kafka/acl.ts";
+import { allowed, authorizedOperations, clusterAllowed } from "../authorization.ts";
+import { AclOperation, CLUSTER_RESOURCE_NAME, ResourceType } from "../../kafka/acl.ts";
 import type { BrokerContext } from "../broker-context.ts";
 import type { RequestHandler } from "../connection.ts";
 import type { ClusterSnapshot } from "../metadata-cache.ts";
@@ -46,9 +47,18 @@ export function metadataHandler(context: BrokerContext): RequestHandler {
     const names = request.topics ?? [...snapshot.topics.keys()].filter(describable);
     const topics = names.map((name): MetadataTopic =>
       describable(name)
-        ? describeTopic(snapshot, name)
+        ? {
+          ...describeTopic(snapshot, name),
+          // Asked for (v8+): what this principal may do with each topic it may describe, as Kafka.
+          ...(request.includeTopicAuthorizedOperations
+            ? { topicAuthorizedOperations: authorizedOperations(context, request_, ResourceType.Topic, name) }
+            : {}),
+        }
         : { errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, name, isInternal: false, partitions: [] }
     );
+    const clusterAuthorizedOperations = request.includeClusterAuthorizedOperations
+      ? authorizedOperations(context, request_, ResourceType.Cluster, CLUSTER_RESOURCE_NAME)
+      : undefined;
     return (writer) =>
       writeMetadataResponse(writer, header.apiVersion, {
         throttleTimeMs: 0,
@@ -61,6 +71,7 @@ export function metadataHandler(context: BrokerContext): RequestHandler {
         clusterId: context.clusterId,
         controllerId: snapshot.controllerId,
         topics,
+        clusterAuthorizedOperations,
       });
   };
 }
