@@ -7,7 +7,8 @@
  * (bigger fetches costing more, not less) shows next to the 1 MiB figure of the same run.
  *
  * Knobs (env): BENCH_FETCH_RECORDS (1,000,000), BENCH_RUNS (3; best and median),
- * BENCH_DATA_DIR (parent of the broker's data directory).
+ * BENCH_DATA_DIR (parent of the broker's data directory), BENCH_BROKER_FETCH_MAX_BYTES (the
+ * broker's --fetch-max-bytes, the bound of one fetch response; default the broker's own).
  */
 import { Producer } from "../src/client/producer.ts";
 import { Admin } from "../src/client/admin.ts";
@@ -18,6 +19,7 @@ import { cpuSeconds } from "./process-cpu.ts";
 const RECORDS = Number(Deno.env.get("BENCH_FETCH_RECORDS") ?? 1_000_000);
 const RUNS = Math.max(1, Number(Deno.env.get("BENCH_RUNS") ?? 3));
 const MiB = 1024 * 1024;
+const BROKER_FETCH_MAX_BYTES = Deno.env.get("BENCH_BROKER_FETCH_MAX_BYTES");
 /**
  * fetch.message.max.bytes in MiB, with librdkafka's defaults and with its pre-fetch queue
  * threshold raised: by default librdkafka stops fetching for fetch.queue.backoff.ms (1 s) once
@@ -82,7 +84,10 @@ export async function run(): Promise<void> {
     console.log("skipped: needs kcat (apt-get install kcat)");
     return;
   }
-  await using cluster = await startCluster({ parentDir: Deno.env.get("BENCH_DATA_DIR") });
+  await using cluster = await startCluster({
+    parentDir: Deno.env.get("BENCH_DATA_DIR"),
+    brokerArgs: BROKER_FETCH_MAX_BYTES ? ["--fetch-max-bytes", BROKER_FETCH_MAX_BYTES] : [],
+  });
   const broker = cluster.brokers[0];
   const topic = "bench-fetch-sizes";
   {
@@ -116,7 +121,9 @@ export async function run(): Promise<void> {
   const load = Deno.readTextFileSync("/proc/loadavg").split(" ").slice(0, 3).join(" ");
   console.log(
     `\nkcat (librdkafka) reading ${RECORDS.toLocaleString("en-US")} records of 100 bytes from one ` +
-      `partition; best and median of ${RUNS} runs; load average ${load}\n`,
+      `partition; best and median of ${RUNS} runs; broker --fetch-max-bytes ${
+        BROKER_FETCH_MAX_BYTES ?? "default"
+      }; load average ${load}\n`,
   );
   console.log(
     "| fetch.message.max.bytes | librdkafka queue | best s | median s | best records/s | broker CPU s (median) |",
