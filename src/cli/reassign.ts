@@ -17,6 +17,8 @@ import { CliError, usageError } from "./cli-error.ts";
 import { printJson, withClientOptions } from "./client-options.ts";
 import { byteRateOption, integerOption } from "./options.ts";
 import type { Admin } from "../client/admin.ts";
+import { replicaLogSizes } from "../client/log-dir-sizes.ts";
+import { moveKey, MoveProgress, type ProgressFigures, progressLine } from "../client/move-progress.ts";
 import {
   planDrain,
   type PlannedMove,
@@ -72,29 +74,54 @@ function confirm(question: string, yes: boolean): void {
   if (answer?.trim().toLowerCase() !== "y") throw new CliError("nothing moved");
 }
 
-/** Wait until none of `moves` is still being reassigned, printing progress. */
-async function waitForMoves(admin: Admin, moves: PlannedMove[], json: boolean): Promise<void> {
-  const keys = new Set(moves.map((m) => `${m.topic}:${m.partition}`));
-  const started = Date.now();
+/** How often a plain (not a terminal) progress report repeats while nothing finishes. */
+const PLAIN_REPORT_INTERVAL_MS = 10_000;
+
+/**
+ * Wait until none of `moves` is still being reassigned, printing progress: partitions moved, bytes
+ * copied of the total, rate and time left (move-progress.ts). One line redrawn on a terminal;
+ * plain lines otherwise, when a partition finishes and every 10 s; nothing with --json. Returns
+ * the last figures.
+ */
+async function waitForMoves(admin: Admin, moves: PlannedMove[], json: boolean): Promise<ProgressFigures> {
+  const keys = new Set(moves.map((m) => moveKey(m.topic, m.partition)));
+  const topics = [...new Set(moves.map((m) => m.topic))];
+  const progress = new MoveProgress(moves, Date.now());
   const terminal = Deno.stderr.isTerminal() && !json;
-  let lastShown = -1;
-  for (;;) {
-    const ongoing = (await admin.listPartitionReassignments()).filter((r) =>
-      keys.has(`${r.topic}:${r.partition}`)
-    );
-    const done = keys.size - ongoing.length;
-    if (done !== lastShown && !json) {
-      const line = `${done} of ${keys.size} partition(s) moved (${
-        ((Date.now() - started) / 1000).toFixed(1)
-      } s)`;
-      if (terminal) Deno.stderr.writeSync(new TextEncoder().encode(`\r${line}`));
-      else console.error(line);
-      lastShown = done;
+  const leaderOf = (topic: string, partition: number) => {
+    try {
+      return admin.cluster.leaderFor(topic, partition);
+    } catch {
+      return -1; // no leader right now (an election in the move): its size is asked next time
     }
-    if (ongoing.length === 0) break;
+  };
+  let lastDone = -1;
+  let lastReportMs = 0;
+  for (;;) {
+    const ongoing = new Set(
+      (await admin.listPartitionReassignments()).map((r) => moveKey(r.topic, r.partition))
+        .filter((key) => keys.has(key)),
+    );
+    await admin.cluster.refreshMetadata(topics);
+    const sizes = await replicaLogSizes(admin.cluster, progress.replicasToMeasure(leaderOf));
+    progress.update(ongoing, leaderOf, sizes);
+    const now = Date.now();
+    const figures = progress.figures(now);
+    if (terminal) {
+      Deno.stderr.writeSync(new TextEncoder().encode(`\r${progressLine(figures)}\x1b[K`));
+    } else if (
+      !json && (figures.partitionsDone !== lastDone || now - lastReportMs >= PLAIN_REPORT_INTERVAL_MS)
+    ) {
+      console.error(progressLine(figures));
+      lastDone = figures.partitionsDone;
+      lastReportMs = now;
+    }
+    if (ongoing.size === 0) {
+      if (terminal) console.error("");
+      return figures;
+    }
     await new Promise((resolve) => setTimeout(resolve, POLL_INTERVAL_MS));
   }
-  if (terminal) console.error("");
 }
 
 /**
@@ -171,8 +198,9 @@ async function run(
     await unthrottle?.();
     throw error;
   }
+  let copiedBytes: number | undefined;
   if (options.wait) {
-    await waitForMoves(admin, moves, options.json);
+    copiedBytes = (await waitForMoves(admin, moves, options.json)).copiedBytes;
     // Done: the throttle goes with the moves (Kafka's tool does this on --verify).
     await unthrottle?.();
   } else if (unthrottle !== null && !options.json) {
@@ -181,7 +209,7 @@ async function run(
         `(each broker moved) and vltava topic config delete TOPIC ${LEADER_REPLICAS} ${FOLLOWER_REPLICAS}`,
     );
   }
-  if (options.json) printJson({ moves, started: true, done: options.wait });
+  if (options.json) printJson({ moves, started: true, done: options.wait, copiedBytes });
   else console.log(options.wait ? "done" : "started (follow it with: vltava topic reassign --list)");
 }
 

@@ -1,6 +1,7 @@
 /**
- * Partition sizes on disk from DescribeLogDirs: each leader is asked, in parallel, for the
- * partitions it leads, and reports the bytes in their segment files. A broker that cannot
+ * Partition sizes on disk from DescribeLogDirs: each broker is asked, in parallel, for the
+ * replicas it holds (each leader for the partitions it leads, for describe; the brokers receiving
+ * copies, for reassignment progress), and reports the bytes in their segment files. A broker that cannot
  * answer (unreachable, or too old to offer DescribeLogDirs) leaves its partitions out: the
  * admin shows their size as unknown rather than failing the whole describe.
  *
@@ -20,26 +21,56 @@ export interface LeaderPartition {
   leader: number;
 }
 
+/** One replica: a partition on a broker. */
+export interface ReplicaOnBroker {
+  topic: string;
+  partition: number;
+  broker: number;
+}
+
 /** Map key for a partition in leaderLogSizes' result. */
 export const sizeKey = (topic: string, partition: number) => `${topic}\0${partition}`;
+
+/** Map key for a replica in replicaLogSizes' result. */
+export const replicaKey = (broker: number, topic: string, partition: number) =>
+  `${broker}\0${topic}\0${partition}`;
 
 /** Size in bytes of each partition's log on its leader, keyed by sizeKey; never throws. */
 export async function leaderLogSizes(
   cluster: Cluster,
   partitions: LeaderPartition[],
 ): Promise<Map<string, number>> {
-  const byLeader = new Map<number, Map<string, number[]>>();
-  for (const { topic, partition, leader } of partitions) {
-    let topics = byLeader.get(leader);
-    if (!topics) byLeader.set(leader, topics = new Map());
+  const sizes = await replicaLogSizes(
+    cluster,
+    partitions.map(({ topic, partition, leader }) => ({ topic, partition, broker: leader })),
+  );
+  return new Map(partitions.flatMap(({ topic, partition, leader }) => {
+    const size = sizes.get(replicaKey(leader, topic, partition));
+    return size === undefined ? [] : [[sizeKey(topic, partition), size]];
+  }));
+}
+
+/**
+ * Size in bytes of each replica's log on its broker (every broker asked once, all in parallel),
+ * keyed by replicaKey; a replica its broker does not hold (yet) or cannot report is absent.
+ * Never throws. Reassignment progress uses it for the copies being made.
+ */
+export async function replicaLogSizes(
+  cluster: Cluster,
+  replicas: ReplicaOnBroker[],
+): Promise<Map<string, number>> {
+  const byBroker = new Map<number, Map<string, number[]>>();
+  for (const { topic, partition, broker } of replicas) {
+    let topics = byBroker.get(broker);
+    if (!topics) byBroker.set(broker, topics = new Map());
     let indexes = topics.get(topic);
     if (!indexes) topics.set(topic, indexes = []);
     indexes.push(partition);
   }
   const sizes = new Map<string, number>();
-  await Promise.all([...byLeader].map(async ([leader, topics]) => {
+  await Promise.all([...byBroker].map(async ([broker, topics]) => {
     try {
-      const connection = await cluster.connectionTo(leader);
+      const connection = await cluster.connectionTo(broker);
       const version = connection.versionFor(ApiKey.DescribeLogDirs);
       const response = await connection.request(
         ApiKey.DescribeLogDirs,
@@ -53,17 +84,17 @@ export async function leaderLogSizes(
       for (const result of response.results) {
         if (result.errorCode !== 0) continue;
         for (const topic of result.topics) {
-          // Only the partitions this broker leads: a reply may also cover others it hosts.
-          const led = topics.get(topic.name);
+          // Only the partitions asked for: a reply may also cover others it hosts.
+          const asked = topics.get(topic.name);
           for (const p of topic.partitions) {
-            if (p.isFutureKey || !led?.includes(p.partitionIndex)) continue;
-            const key = sizeKey(topic.name, p.partitionIndex);
+            if (p.isFutureKey || !asked?.includes(p.partitionIndex)) continue;
+            const key = replicaKey(broker, topic.name, p.partitionIndex);
             sizes.set(key, (sizes.get(key) ?? 0) + p.partitionSize);
           }
         }
       }
     } catch {
-      // Unknown sizes for this leader's partitions; the rest of the describe still stands.
+      // Unknown sizes for this broker's replicas; the caller shows them as unknown.
     }
   }));
   return sizes;

@@ -242,6 +242,9 @@ Deno.test({
 
     let result = await runCli(["topic", "alter", "rf", "--replication-factor", "3", "--yes", ...b]);
     assert.equal(result.code, 0, result.stderr);
+    // Progress in bytes (not a terminal: plain lines); the last one: everything moved and copied.
+    const last = result.stderr.trim().split("\n").filter((line) => / moved/.test(line)).at(-1) ?? "";
+    assert.match(last, /^(\d+) of \1 partition\(s\) moved, ([\d.]+ k?B) of \2 copied/, result.stderr);
     let [rf] = await eventually("3 replicas in sync in the metadata", async () => {
       const described = await admin.describeTopics(["rf"]);
       return described[0].partitions.every((p) => p.replicas.length === 3 && p.isr.length === 3) && described;
