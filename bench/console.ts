@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 /**
  * `deno task bench console`: what watching the cluster costs and how fast it tells.
  *
@@ -11,7 +12,11 @@
  *
  * 3. The console server at scale: 1,000 partitions (10 topics × 100, one broker) and 100 groups
  *    with committed offsets; `vltava console` sampling every second: its resident memory after 15 s,
- *    and how long its answers take (the whole /api/topics, one page of 100, /api/groups).
+ *    and how long its answers take (the whole /api/topics, one page of 100, /api/groups whole and one
+ *    page of 25); then the page itself in headless Chromium (playwright-core, /usr/bin/chromium): the
+ *    `vltava-refresh` user-timing measure the page records for each update (three fetches — cluster,
+ *    one page of partitions, one page of groups — and the redraw), over 30 updates, and the time from
+ *    opening the page to its first full view.
  *
  * Knobs (env): BENCH_RECORDS (default 1,000,000), BENCH_RUNS (4 per side), BENCH_FAILOVERS (3);
  * BENCH_CONSOLE_PART=scale runs part 3 only.
@@ -22,6 +27,8 @@ import { GroupAdmin } from "../src/client/group-admin.ts";
 import { Admin } from "../src/client/admin.ts";
 import { Timeline } from "../src/events/timeline.ts";
 import { produceOurs } from "./broker.ts";
+import { PEERS } from "../tests/helpers/peers.ts";
+import { openChromium } from "../tests/helpers/chromium.ts";
 
 const RECORDS = Number(Deno.env.get("BENCH_RECORDS") ?? 1_000_000);
 const RUNS = Math.max(1, Number(Deno.env.get("BENCH_RUNS") ?? 4));
@@ -179,6 +186,55 @@ async function consoleAtScale(): Promise<void> {
   console.log(await timed("/api/topics"));
   console.log(await timed("/api/topics?limit=100&offset=500"));
   console.log(await timed("/api/groups"));
+  console.log(await timed("/api/groups?limit=25&offset=50"));
+  await pageUpdateTime(url);
+}
+
+/** The page's own update time in Chromium, read from its `vltava-refresh` measures. */
+async function pageUpdateTime(url: string): Promise<void> {
+  if (!PEERS.chromium.available) {
+    console.log(`
+page update time: not measured, Chromium is missing (${PEERS.chromium.install})`);
+    return;
+  }
+  const browser = await openChromium();
+  try {
+    const page = browser.page;
+    const opened = performance.now();
+    await page.goto(url);
+    // The first full view: the pager counts every partition and every group.
+    await page.waitForFunction(
+      () =>
+        /of 1,?0\d\d$/.test(document.getElementById("p-range")?.textContent ?? "") &&
+        / of 100$/.test(document.getElementById("g-range")?.textContent ?? ""),
+      undefined,
+      { timeout: 120_000 },
+    );
+    const firstViewMs = performance.now() - opened;
+    // 30 updates, one after another (the page's own refresh(), as its timer and the live feed call it).
+    const durations = await page.evaluate(async () => {
+      performance.clearMeasures("vltava-refresh");
+      // deno-lint-ignore no-explicit-any
+      const refresh = (globalThis as any).refresh as () => Promise<void>;
+      for (let i = 0; i < 30; i++) await refresh();
+      return performance.getEntriesByName("vltava-refresh").map((e) => e.duration);
+    });
+    const sorted = [...durations].sort((a, b) => a - b);
+    const rows = await page.locator("#partitions tr").count();
+    const groupRows = await page.locator("#groups tr").count();
+    console.log(
+      `
+the page in headless Chromium (${rows} partition rows and ${groupRows} group rows shown a page)
+`,
+    );
+    console.log("| page | ms |");
+    console.log("|---|---:|");
+    console.log(`| open to first full view | ${firstViewMs.toFixed(0)} |`);
+    console.log(`| one update (vltava-refresh), median of ${sorted.length} | ${median(sorted).toFixed(1)} |`);
+    console.log(`| one update, slowest | ${sorted[sorted.length - 1].toFixed(1)} |`);
+  } finally {
+    await browser.close();
+  }
 }
 
 export async function run(): Promise<void> {

@@ -15,7 +15,7 @@
  */
 import assert from "node:assert/strict";
 import { startDev } from "../helpers/dev-cluster.ts";
-import { chromium } from "playwright-core";
+import { openChromium } from "../helpers/chromium.ts";
 import { createTopics, produceValues, startCluster, type TestCluster } from "../helpers/cluster.ts";
 import { eventually, RunningProgram, tempDir } from "../helpers/program.ts";
 import { PEERS, peerTest } from "../helpers/peers.ts";
@@ -262,19 +262,13 @@ peerTest(
     const artifacts = Deno.env.get("VLTAVA_ARTIFACTS") ??
       await Deno.makeTempDir({ prefix: "vltava-console-shots-" });
     await Deno.mkdir(artifacts, { recursive: true });
-    const profile = await Deno.makeTempDir({ prefix: "vltava-chromium-" });
     await using dir = await tempDir("vltava-console-dev-");
     await using dev = startDev(dir.path, { brokers: 3 });
     const url = (await dev.waitForOutput(/console: +(http:\/\/\S+)/, 120_000))[1];
     const bootstrap = (await dev.waitForOutput(/bootstrap: +(\S+)/, 120_000))[1];
-    const browser = await chromium.launchPersistentContext(profile, {
-      executablePath: "/usr/bin/chromium",
-      headless: true,
-      args: ["--no-sandbox", "--disable-background-networking"],
-      viewport: { width: 1600, height: 900 },
-    });
+    const browser = await openChromium();
     try {
-      const page = browser.pages()[0] ?? await browser.newPage();
+      const page = browser.page;
       await page.goto(url);
       await page.waitForFunction(() => document.querySelectorAll("#brokers td.live").length === 3);
       assert.equal(await page.locator("#brokers .badge").count(), 1);
@@ -406,7 +400,6 @@ peerTest(
       console.log(`console screenshots in ${artifacts}`);
     } finally {
       await browser.close();
-      await Deno.remove(profile, { recursive: true }).catch(() => {});
     }
     {
       await using admin = new Admin({ bootstrap });
