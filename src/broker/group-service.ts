@@ -21,7 +21,7 @@
  *   COORDINATOR_LOAD_IN_PROGRESS meanwhile); losing it unloads them (NOT_COORDINATOR).
  */
 import { ErrorCode, KafkaError } from "../kafka/errors.ts";
-import { decodeRecordBatches, encodeRecordBatch } from "../kafka/record-batch.ts";
+import { type DecodedBatch, encodeRecordBatch } from "../kafka/record-batch.ts";
 import type { BrokerConfig } from "./config.ts";
 import type { Coordination } from "./coordination.ts";
 import {
@@ -34,14 +34,13 @@ import {
 import { ControlType } from "./partition/producer-state.ts";
 import type { MetadataCache } from "./metadata-cache.ts";
 import { IGNORE_PARTITION_EVENTS, type Partition, type PartitionObserver } from "./partition/partition.ts";
-import { type ReplicaManager, yieldToEventLoop } from "./replica-manager.ts";
+import type { ReplicaManager } from "./replica-manager.ts";
+import { StateTopicLoader } from "./state-topic-loader.ts";
 import { createInternalTopic } from "./topic-admin.ts";
 import { listenerAddress } from "./zk-layout.ts";
 
 /** segment.ms of the offsets topic: a quiet partition still closes its segment for the cleaner. */
 const OFFSETS_SEGMENT_MS = 60 * 60 * 1000;
-/** Bytes read per step while loading an offsets partition. */
-const LOAD_CHUNK_BYTES = 1024 * 1024;
 /** How long FindCoordinator waits for a just-created offsets topic to be announced. */
 const OFFSETS_TOPIC_WAIT_MS = 10_000;
 
@@ -74,10 +73,9 @@ export interface GroupServiceDeps {
 export class GroupService implements GroupApi, PartitionObserver {
   readonly coordinator: GroupCoordinator;
   readonly #deps: GroupServiceDeps;
-  /** Offsets partitions this broker coordinates (loaded or loading), with the epoch it leads in. */
-  readonly #led = new Map<number, number>();
+  /** Replays an offsets partition when this broker comes to lead it (its groups wait meanwhile). */
+  readonly #loader: StateTopicLoader<ReplayEntry>;
   #creating: Promise<void> | null = null;
-  #closed = false;
 
   constructor(deps: GroupServiceDeps) {
     this.#deps = deps;
@@ -90,6 +88,11 @@ export class GroupService implements GroupApi, PartitionObserver {
       initialRebalanceDelayMs: deps.config.groupInitialRebalanceDelayMs,
       minSessionTimeoutMs: deps.config.groupMinSessionTimeoutMs,
       maxSessionTimeoutMs: deps.config.groupMaxSessionTimeoutMs,
+    });
+    this.#loader = new StateTopicLoader(OFFSETS_TOPIC, collectReplayEntries, {
+      beginLoading: (index) => this.coordinator.beginLoading(index),
+      load: (index, _epoch, entries) => this.coordinator.loadPartition(index, entries),
+      unload: (index) => this.coordinator.unloadPartition(index),
     });
   }
 
@@ -149,91 +152,16 @@ export class GroupService implements GroupApi, PartitionObserver {
   // --- PartitionObserver: offsets partitions moving here and away ----------------------------
 
   leadershipChanged(partition: Partition, isLeader: boolean): void {
-    if (partition.topic !== OFFSETS_TOPIC) return;
-    // Loading runs in the background: leadership changes must not wait for it.
-    if (isLeader) void this.#becameLeader(partition);
-    else this.#becameFollower(partition.partition);
+    this.#loader.leadershipChanged(partition, isLeader);
   }
   isrChanged = IGNORE_PARTITION_EVENTS.isrChanged;
   highWatermarkAdvanced = IGNORE_PARTITION_EVENTS.highWatermarkAdvanced;
   appended = IGNORE_PARTITION_EVENTS.appended;
 
-  /** This broker now leads an offsets partition: replay it (its groups wait meanwhile). */
-  async #becameLeader(partition: Partition): Promise<void> {
-    if (this.#closed) return;
-    const index = partition.partition;
-    const epoch = partition.leaderEpoch;
-    this.#led.set(index, epoch);
-    this.coordinator.beginLoading(index);
-    try {
-      const records = await this.#readPartition(partition);
-      // Leadership may have moved on while we read.
-      if (this.#closed || this.#led.get(index) !== epoch) return;
-      const loaded = this.coordinator.loadPartition(index, records);
-      if (loaded.skipped > 0) {
-        console.error(`${OFFSETS_TOPIC}-${index}: ${loaded.skipped} undecodable records skipped`);
-      }
-    } catch (error) {
-      // The partition's groups answer NOT_COORDINATOR; clients look the coordinator up again.
-      console.error(`${OFFSETS_TOPIC}-${index}: load failed: ${(error as Error).message}`);
-      if (this.#led.get(index) === epoch) this.#becameFollower(index);
-    }
-  }
-
-  #becameFollower(index: number): void {
-    this.#led.delete(index);
-    this.coordinator.unloadPartition(index);
-  }
-
   /** Unload everything (broker shutdown). */
   close(): void {
-    this.#closed = true;
-    this.#led.clear();
+    this.#loader.close();
     this.coordinator.close();
-  }
-
-  /**
-   * Every record of the partition, oldest first, with the producer id of transactional batches
-   * and the transaction markers, a chunk per turn of the event loop.
-   */
-  async #readPartition(partition: Partition): Promise<ReplayEntry[]> {
-    const records: ReplayEntry[] = [];
-    const endOffset = partition.logEndOffset;
-    let offset = partition.logStartOffset;
-    while (offset < endOffset) {
-      if (offset > partition.logStartOffset) await yieldToEventLoop();
-      if (this.#closed || !partition.isLeader) break;
-      const bytes = partition.read(offset, LOAD_CHUNK_BYTES, endOffset);
-      if (bytes.length === 0) break;
-      const batches = decodeRecordBatches(bytes);
-      if (batches.length === 0) break;
-      for (const batch of batches) {
-        if (batch.control) {
-          const type = controlTypeOf(batch.records[0]?.key ?? null);
-          if (batch.transactional && type !== null) {
-            records.push({
-              marker: type === ControlType.commit ? "commit" : "abort",
-              producerId: batch.producerId,
-              offset: batch.baseOffset,
-            });
-          }
-        } else {
-          const producerId = batch.transactional ? batch.producerId : undefined;
-          for (const record of batch.records) {
-            if (record.key !== null) {
-              records.push({
-                key: record.key.slice(),
-                value: record.value?.slice() ?? null,
-                offset: batch.baseOffset,
-                producerId,
-              });
-            }
-          }
-        }
-        offset = batch.baseOffset + batch.lastOffsetDelta + 1;
-      }
-    }
-    return records;
   }
 
   /**
@@ -274,4 +202,33 @@ export class GroupService implements GroupApi, PartitionObserver {
 function controlTypeOf(key: Uint8Array | null): number | null {
   if (key === null || key.length < 4) return null;
   return new DataView(key.buffer, key.byteOffset, key.byteLength).getInt16(2);
+}
+
+/**
+ * A batch's replay entries: keyed records with the producer id of a transactional batch, and
+ * transaction markers (which settle that producer's pending offsets).
+ */
+function collectReplayEntries(batch: DecodedBatch, into: ReplayEntry[]): void {
+  if (batch.control) {
+    const type = controlTypeOf(batch.records[0]?.key ?? null);
+    if (batch.transactional && type !== null) {
+      into.push({
+        marker: type === ControlType.commit ? "commit" : "abort",
+        producerId: batch.producerId,
+        offset: batch.baseOffset,
+      });
+    }
+    return;
+  }
+  const producerId = batch.transactional ? batch.producerId : undefined;
+  for (const record of batch.records) {
+    if (record.key !== null) {
+      into.push({
+        key: record.key.slice(),
+        value: record.value?.slice() ?? null,
+        offset: batch.baseOffset,
+        producerId,
+      });
+    }
+  }
 }

@@ -15,7 +15,7 @@
  *   and forgets the ids idle past transactional.id.expiration.ms with no transaction open.
  */
 import { ErrorCode, KafkaError } from "../kafka/errors.ts";
-import { decodeRecordBatches, encodeRecordBatch } from "../kafka/record-batch.ts";
+import { type DecodedBatch, encodeRecordBatch } from "../kafka/record-batch.ts";
 import type { ClientSecurity } from "../client/security.ts";
 import type { Snowflake } from "../ids/snowflake.ts";
 import type { BrokerConfig } from "./config.ts";
@@ -24,7 +24,8 @@ import type { CoordinatorLocation } from "./group-service.ts";
 import { OFFSETS_TOPIC } from "./groups/mod.ts";
 import type { MetadataCache } from "./metadata-cache.ts";
 import { IGNORE_PARTITION_EVENTS, type Partition, type PartitionObserver } from "./partition/partition.ts";
-import { type ReplicaManager, yieldToEventLoop } from "./replica-manager.ts";
+import type { ReplicaManager } from "./replica-manager.ts";
+import { StateTopicLoader } from "./state-topic-loader.ts";
 import { createInternalTopic } from "./topic-admin.ts";
 import { MarkerChannel } from "./transactions/marker-channel.ts";
 import { TransactionCoordinator, type TxnIdentity } from "./transactions/txn-coordinator.ts";
@@ -33,8 +34,6 @@ import { listenerAddress } from "./zk-layout.ts";
 
 /** segment.ms of the state topic: a quiet partition still closes its segment for the cleaner. */
 const STATE_SEGMENT_MS = 60 * 60 * 1000;
-/** Bytes read per step while loading a state partition. */
-const LOAD_CHUNK_BYTES = 1024 * 1024;
 /** How long FindCoordinator waits for a just-created state topic to be announced. */
 const STATE_TOPIC_WAIT_MS = 10_000;
 /** WriteTxnMarkers waits up to 30 s for the partition's ISR: the request gets a little more. */
@@ -55,11 +54,10 @@ export class TransactionService implements PartitionObserver {
   readonly coordinator: TransactionCoordinator;
   readonly #deps: TransactionServiceDeps;
   readonly #markers: MarkerChannel;
-  /** State partitions this broker coordinates (loaded or loading), with the epoch it leads in. */
-  readonly #led = new Map<number, number>();
+  /** Replays a `__transaction_state` partition when this broker comes to lead it. */
+  readonly #loader: StateTopicLoader<TxnRecord>;
   readonly #timer: ReturnType<typeof setInterval>;
   #creating: Promise<void> | null = null;
-  #closed = false;
 
   constructor(deps: TransactionServiceDeps) {
     this.#deps = deps;
@@ -89,6 +87,11 @@ export class TransactionService implements PartitionObserver {
       log,
     });
     // One sweep does both: abort what is past its timeout, forget ids idle past their expiration.
+    this.#loader = new StateTopicLoader(TRANSACTION_STATE_TOPIC, collectTxnRecords, {
+      beginLoading: (index, epoch) => this.coordinator.beginLoading(index, epoch),
+      load: (index, epoch, records) => this.coordinator.loadPartition(index, epoch, records),
+      unload: (index) => this.coordinator.unloadPartition(index),
+    });
     this.#timer = setInterval(() => {
       this.coordinator.abortTimedOut();
       this.coordinator.expireTransactionalIds();
@@ -156,72 +159,17 @@ export class TransactionService implements PartitionObserver {
   // --- PartitionObserver: state partitions moving here and away ------------------------------
 
   leadershipChanged(partition: Partition, isLeader: boolean): void {
-    if (partition.topic !== TRANSACTION_STATE_TOPIC) return;
-    // Loading runs in the background: leadership changes must not wait for it.
-    if (isLeader) void this.#becameLeader(partition);
-    else this.#becameFollower(partition.partition);
+    this.#loader.leadershipChanged(partition, isLeader);
   }
   isrChanged = IGNORE_PARTITION_EVENTS.isrChanged;
   highWatermarkAdvanced = IGNORE_PARTITION_EVENTS.highWatermarkAdvanced;
   appended = IGNORE_PARTITION_EVENTS.appended;
 
-  async #becameLeader(partition: Partition): Promise<void> {
-    if (this.#closed) return;
-    const index = partition.partition;
-    const epoch = partition.leaderEpoch;
-    this.#led.set(index, epoch);
-    this.coordinator.beginLoading(index, epoch);
-    try {
-      const records = await this.#readPartition(partition);
-      if (this.#closed || this.#led.get(index) !== epoch) return;
-      const loaded = this.coordinator.loadPartition(index, epoch, records);
-      if (loaded.skipped > 0) {
-        console.error(`${TRANSACTION_STATE_TOPIC}-${index}: ${loaded.skipped} undecodable records skipped`);
-      }
-    } catch (error) {
-      // The partition's ids answer NOT_COORDINATOR; clients look the coordinator up again.
-      console.error(`${TRANSACTION_STATE_TOPIC}-${index}: load failed: ${(error as Error).message}`);
-      if (this.#led.get(index) === epoch) this.#becameFollower(index);
-    }
-  }
-
-  #becameFollower(index: number): void {
-    this.#led.delete(index);
-    this.coordinator.unloadPartition(index);
-  }
-
   close(): void {
-    this.#closed = true;
     clearInterval(this.#timer);
-    this.#led.clear();
+    this.#loader.close();
     this.coordinator.close();
     this.#markers.close();
-  }
-
-  /** Every record of the partition up to its high watermark, a chunk per turn of the event loop. */
-  async #readPartition(partition: Partition): Promise<TxnRecord[]> {
-    const records: TxnRecord[] = [];
-    const endOffset = partition.logEndOffset;
-    let offset = partition.logStartOffset;
-    while (offset < endOffset) {
-      if (offset > partition.logStartOffset) await yieldToEventLoop();
-      if (this.#closed || !partition.isLeader) break;
-      const bytes = partition.read(offset, LOAD_CHUNK_BYTES, endOffset);
-      if (bytes.length === 0) break;
-      const batches = decodeRecordBatches(bytes);
-      if (batches.length === 0) break;
-      for (const batch of batches) {
-        if (!batch.control) {
-          for (const record of batch.records) {
-            if (record.key !== null) {
-              records.push({ key: record.key.slice(), value: record.value?.slice() ?? null });
-            }
-          }
-        }
-        offset = batch.baseOffset + batch.lastOffsetDelta + 1;
-      }
-    }
-    return records;
   }
 
   /** TxnStore.append: one batch to the partition as leader, acknowledged once committed. */
@@ -235,5 +183,13 @@ export class TransactionService implements PartitionObserver {
       this.#deps.config.offsetsCommitTimeoutMs,
     );
     if (errorCode !== 0) throw new KafkaError(errorCode);
+  }
+}
+
+/** A batch's state records (keyed; markers and keyless records carry no transaction state). */
+function collectTxnRecords(batch: DecodedBatch, into: TxnRecord[]): void {
+  if (batch.control) return;
+  for (const record of batch.records) {
+    if (record.key !== null) into.push({ key: record.key.slice(), value: record.value?.slice() ?? null });
   }
 }
