@@ -40,6 +40,7 @@ import { ErrorCode } from "../../kafka/errors.ts";
 import type { LeaderAndIsrPartitionState } from "../../kafka/apis/leader-and-isr.ts";
 import type { UpdateMetadataPartitionState } from "../../kafka/apis/update-metadata.ts";
 import {
+  BROKER_IDS_PATH,
   type BrokerEndpoint,
   CONTROLLER_EPOCH_PATH,
   decodePartitionList,
@@ -722,6 +723,16 @@ export class Controller {
     // Taken before the read: every election asked for so far is decided on a view read after it.
     const elections = this.#elections.splice(0);
     const reassigns = this.#reassigns.splice(0);
+    // A target naming a broker this controller has not seen register may only be ahead of its
+    // /brokers/ids watch (a broker's metadata can show a newcomer first: every broker re-reads the
+    // tree at start and at its periodic reconcile): read the registrations again before refusing.
+    // One read, and only then.
+    const known = this.#context.view?.registrations;
+    if (
+      known && reassigns.some((r) => r.partitions.some(({ target }) => target?.some((id) => !known.has(id))))
+    ) {
+      this.#context.markDirty(BROKER_IDS_PATH);
+    }
     const refreshed = await this.#context.refresh(await this.#notifiedPartitions(notifications));
     try {
       return await this.#act(refreshed, notifications, elections, reassigns);
