@@ -5,10 +5,11 @@
  * 1. Produce throughput of one broker (acks=1, 100-byte values, the producer of `bench broker`)
  *    with its `/metrics` scraped every second against without, runs interleaved (without, with,
  *    without, …) so that the shared machine's drift hits both alike. Target: within 2 %.
- * 2. Time from a leader's SIGKILL to the `leader-changed` event in the timeline (the library
- *    `vltava events` and the console use), on 3 brokers with a 4000 ms session timeout; also when
- *    the controller wrote the new state (the event's own znode time), so the timeline's own delay
- *    shows apart from the session timeout.
+ * 2. Time from a leader's SIGKILL to the `leader-changed` event: in the timeline library, in the
+ *    output of a running `vltava events --follow --json`, and on the page of a running `vltava
+ *    console` in headless Chromium (its timeline row drawn), on 3 brokers with a 4000 ms session
+ *    timeout; also when the controller wrote the new state (the event's own znode time), so the
+ *    timeline's own delay shows apart from the session timeout.
  *
  * 3. The console server at scale: 1,000 partitions (10 topics × 100, one broker) and 100 groups
  *    with committed offsets; `vltava console` sampling every second: its resident memory after 15 s,
@@ -19,7 +20,7 @@
  *    opening the page to its first full view.
  *
  * Knobs (env): BENCH_RECORDS (default 1,000,000), BENCH_RUNS (4 per side), BENCH_FAILOVERS (3);
- * BENCH_CONSOLE_PART=scale runs part 3 only.
+ * BENCH_CONSOLE_PART=scale runs part 3 only, =failover part 2 only.
  */
 import { createTopics, startCluster } from "../tests/helpers/cluster.ts";
 import { eventually, RunningProgram } from "../tests/helpers/program.ts";
@@ -34,6 +35,8 @@ const RECORDS = Number(Deno.env.get("BENCH_RECORDS") ?? 1_000_000);
 const RUNS = Math.max(1, Number(Deno.env.get("BENCH_RUNS") ?? 4));
 const FAILOVERS = Math.max(1, Number(Deno.env.get("BENCH_FAILOVERS") ?? 3));
 
+/** `vltava console` on a free port, sampling the brokers every second (its default). */
+const consoleArgs = (coordinator: string) => ["console", "--coordinator", coordinator, "--port", "0"];
 const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
@@ -90,6 +93,19 @@ async function failoverToEvent(): Promise<void> {
   });
   const seen: number[] = [];
   const written: number[] = [];
+  const printed: number[] = [];
+  const drawn: number[] = [];
+  await using events = new RunningProgram([
+    "events",
+    "--coordinator",
+    cluster.coordinatorAddress,
+    "--follow",
+    "--json",
+  ]);
+  await using server = new RunningProgram(consoleArgs(cluster.coordinatorAddress));
+  const url = (await server.waitForOutput(/console: (http:\/\/\S+)/, 60_000))[1];
+  await using browser = PEERS.chromium.available ? await openChromium() : undefined;
+  await browser?.page.goto(url);
   for (let round = 0; round < FAILOVERS; round++) {
     const topic = `bench-failover-${round}`;
     await createTopics(cluster.bootstrap, [{ name: topic, partitions: 1, replicationFactor: 3 }]);
@@ -98,19 +114,44 @@ async function failoverToEvent(): Promise<void> {
       await using admin = new Admin({ bootstrap: cluster.bootstrap });
       leader = (await admin.describeTopics([topic]))[0].partitions[0].leader;
     }
+    // The page shows the topic's first leader before the kill (so its row is the one to wait for).
+    await browser?.page.locator("#timeline .t-leader-changed", { hasText: `${topic}-0` }).first()
+      .waitFor({ timeout: 60_000 });
     const from = timeline.log.nextSeq;
+    const printedFrom = events.stdout.length;
     const killedAt = Date.now();
     cluster.broker(leader).program.signal("SIGKILL");
-    const event = await new Promise<{ time: number }>((resolve) => {
+    const inLibrary = new Promise<{ time: number }>((resolve) => {
       const unsubscribe = timeline.log.subscribe((e) => {
         if (e.seq >= from && e.type === "leader-changed" && e.topic === topic && e.oldLeader === leader) {
           unsubscribe();
           resolve(e);
         }
       });
+    }).then((e) => {
+      seen.push(Date.now() - killedAt);
+      written.push(e.time - killedAt);
     });
-    seen.push(Date.now() - killedAt);
-    written.push(event.time - killedAt);
+    const inCli = eventually(
+      "leader-changed printed by vltava events",
+      () => {
+        const line = events.stdout.slice(printedFrom).split("\n").find((l) =>
+          l.includes('"leader-changed"') && l.includes(`"${topic}"`) && l.includes(`"oldLeader":${leader}`)
+        );
+        return line !== undefined;
+      },
+      60_000,
+      10,
+    ).then(() => printed.push(Date.now() - killedAt));
+    const onPage = browser?.page.waitForFunction(
+      ({ topic, leader }) =>
+        [...document.querySelectorAll("#timeline .t-leader-changed")].some((row) =>
+          row.textContent?.includes(`${topic}-0`) && row.textContent.includes(`leader ${leader} →`)
+        ),
+      { topic, leader },
+      { timeout: 60_000, polling: 10 },
+    ).then(() => drawn.push(Date.now() - killedAt));
+    await Promise.all([inLibrary, inCli, onPage]);
     await cluster.startBroker(leader, cluster.broker(leader).port);
     await eventually(
       "the restarted broker back in the timeline",
@@ -127,9 +168,19 @@ async function failoverToEvent(): Promise<void> {
     `| controller wrote the new leader (znode mtime) | ${fmt(median(written))} | ${written.join(", ")} |`,
   );
   console.log(
-    `| leader-changed in the timeline (vltava events / console) | ${fmt(median(seen))} | ${
-      seen.join(", ")
+    `| leader-changed in the timeline library | ${fmt(median(seen))} | ${seen.join(", ")} |`,
+  );
+  console.log(
+    `| leader-changed printed by vltava events --follow --json | ${fmt(median(printed))} | ${
+      printed.join(", ")
     } |`,
+  );
+  console.log(
+    drawn.length > 0
+      ? `| leader-changed drawn on the vltava console page (Chromium) | ${fmt(median(drawn))} | ${
+        drawn.join(", ")
+      } |`
+      : `| leader-changed on the page | not measured: Chromium is missing (${PEERS.chromium.install}) | |`,
   );
 }
 
@@ -150,15 +201,7 @@ async function consoleAtScale(): Promise<void> {
   } finally {
     groupAdmin.cluster.close();
   }
-  await using server = new RunningProgram([
-    "console",
-    "--coordinator",
-    cluster.coordinatorAddress,
-    "--port",
-    "0",
-    "--sample-ms",
-    "1000",
-  ]);
+  await using server = new RunningProgram(consoleArgs(cluster.coordinatorAddress));
   const url = (await server.waitForOutput(/console: (http:\/\/\S+)/, 60_000))[1];
   await eventually("100 groups in the console", async () => {
     const body = await (await fetch(`${url}/api/groups`)).json();
@@ -238,9 +281,8 @@ the page in headless Chromium (${rows} partition rows and ${groupRows} group row
 }
 
 export async function run(): Promise<void> {
-  if (Deno.env.get("BENCH_CONSOLE_PART") !== "scale") {
-    await scrapedThroughput();
-    await failoverToEvent();
-  }
-  await consoleAtScale();
+  const part = Deno.env.get("BENCH_CONSOLE_PART");
+  if (part === undefined) await scrapedThroughput();
+  if (part === undefined || part === "failover") await failoverToEvent();
+  if (part === undefined || part === "scale") await consoleAtScale();
 }
