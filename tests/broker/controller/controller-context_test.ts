@@ -5,14 +5,17 @@
  * controller's state equals a fresh read. Each event costs the controller work in proportion to
  * what it changed, not to the 2,000 partitions around it. The brokers are registrations only:
  * the controller's requests to them fail and are retried, which changes nothing in the
- * coordinator.
+ * coordinator. A reassignment naming a broker registered after the controller's last look at
+ * /brokers/ids is accepted (the controller reads the brokers again before refusing).
  */
 import assert from "node:assert/strict";
 import { startCoordinator } from "../../../src/coordinator/mod.ts";
 import { ZooKeeperClient } from "../../../src/zk/client/mod.ts";
 import { Controller } from "../../../src/broker/controller/controller.ts";
 import { ClusterTreeReader, type ClusterView } from "../../../src/broker/cluster-tree.ts";
+import { ErrorCode } from "../../../src/kafka/errors.ts";
 import {
+  BROKER_IDS_PATH,
   brokerIdPath,
   CONTROLLER_EPOCH_PATH,
   encodeBrokerEndpoint,
@@ -296,6 +299,49 @@ Deno.test(
           // Closed already by the controller's side going away: nothing to release.
         }
       }
+      await close();
+    }
+  },
+);
+
+Deno.test(
+  "a reassignment to a broker registered after the controller's last look re-reads the brokers first",
+  options,
+  async () => {
+    const { admin, connect, reader, close } = await registered([1, 2, 3], 1);
+    let controller: Controller | undefined;
+    try {
+      await admin.create(topicPath("m"), encodeTopicAssignment([[1, 2]]));
+      await admin.create(partitionsPath("m"));
+      // The controller's client never hears of /brokers/ids changes: its view lags the tree, as it
+      // does for a moment whenever a broker registers (its metadata can show the newcomer first).
+      const zk = await connect();
+      const deaf = new Proxy(zk, {
+        get(target, property) {
+          if (property === "getChildren") {
+            return (path: string, watcher?: unknown) =>
+              target.getChildren(path, path === BROKER_IDS_PATH ? undefined : watcher as never);
+          }
+          const value = Reflect.get(target, property, target);
+          return typeof value === "function" ? value.bind(target) : value;
+        },
+      });
+      controller = startController(deaf, 1, 0);
+      await controller.start();
+      await agrees(controller, reader, "the first run");
+      const newcomer = await connect();
+      await newcomer.create(
+        brokerIdPath(4),
+        encodeBrokerEndpoint({ brokerId: 4, host: "127.0.0.1", port: 1, rack: null }),
+        { ephemeral: true },
+      );
+      const started = await controller.reassign([{ topic: "m", partition: 0, target: [4, 1] }], 20_000);
+      assert.deepEqual(started?.get("m:0"), { errorCode: 0, errorMessage: null });
+      const refused = await controller.reassign([{ topic: "m", partition: 0, target: [9, 1] }], 20_000);
+      assert.equal(refused?.get("m:0")?.errorCode, ErrorCode.INVALID_REPLICA_ASSIGNMENT);
+      assert.match(refused?.get("m:0")?.errorMessage ?? "", /unknown broker 9 \(registered: 1, 2, 3, 4\)/);
+    } finally {
+      await controller?.stop();
       await close();
     }
   },
