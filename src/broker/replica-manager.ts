@@ -639,8 +639,6 @@ export class ReplicaManager {
   }
 }
 
-export { yieldToEventLoop } from "./event-loop.ts";
-
 /** JSON with sorted keys, to compare config maps. */
 function stableJson(configs: Record<string, string>): string {
   return JSON.stringify(Object.keys(configs).sort().map((key) => [key, configs[key]]));
