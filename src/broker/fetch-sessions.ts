@@ -28,7 +28,9 @@
  * @example
  * ```ts
  * const sessions = new FetchSessionCache({ maxSessions: 1000, evictionMs: 120_000 });
- * const opened = sessions.open({ sessionId: 0, sessionEpoch: 0 }, true); // { session, errorCode: 0 }
+ * sessions.open({ sessionId: 0, sessionEpoch: 0 }); // { errorCode: 0, session: null }: a full fetch
+ * const session = sessions.create(true, request.topics); // after the full answer; null: no slot free
+ * sessions.open({ sessionId: session!.id, sessionEpoch: 1 }); // { errorCode: 0, session, incremental: true }
  * ```
  */
 import { ErrorCode } from "../kafka/errors.ts";
