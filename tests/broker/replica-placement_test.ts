@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import {
+  assignReplicas,
   interleaveRacks,
   MissingRackError,
   placeReplicas,
@@ -102,4 +103,15 @@ Deno.test("without racks placement is the staggered one; mixed racks are refused
   const assignment = placeReplicas(mixed, 4, 2, 0, safe, fixed(0, 0));
   assert.deepEqual(assignment, [[1, 2], [2, 3], [3, 4], [4, 1]]);
   assert.throws(() => placeReplicas(none, 1, 4), RangeError);
+});
+
+Deno.test("without racks every partition gets distinct replicas and leaders spread evenly", () => {
+  const brokers = [1, 2, 3, 4, 5];
+  const assignment = assignReplicas(brokers, 20, 3);
+  const leaders = new Map<number, number>();
+  for (const replicas of assignment) {
+    assert.equal(new Set(replicas).size, 3);
+    leaders.set(replicas[0], (leaders.get(replicas[0]) ?? 0) + 1);
+  }
+  assert.deepEqual([...leaders.values()], [4, 4, 4, 4, 4]);
 });

@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
 import { planTopic } from "../../src/broker/topic-admin.ts";
-import { assignReplicas } from "../../src/broker/replica-placement.ts";
 import type { ClusterSnapshot } from "../../src/broker/metadata-cache.ts";
 import { ErrorCode } from "../../src/kafka/errors.ts";
 import { validateTopicConfigs } from "../../src/broker/topic-config.ts";
@@ -12,28 +11,6 @@ function snapshot(brokerIds: number[], topics: string[] = []): ClusterSnapshot {
     controllerId: brokerIds[0] ?? -1,
   };
 }
-
-const fixed = (...values: number[]) => {
-  let i = 0;
-  return () => values[i++ % values.length];
-};
-
-Deno.test("replica assignment is staggered like Kafka's: leaders round-robin, followers shift per wrap", () => {
-  // startIndex 0, shift 0 over brokers [1, 2, 3]
-  const assignment = assignReplicas([3, 1, 2], 6, 2, 0, fixed(0, 0));
-  assert.deepEqual(assignment, [[1, 2], [2, 3], [3, 1], [1, 3], [2, 1], [3, 2]]);
-});
-
-Deno.test("every partition gets distinct replicas and leaders spread evenly", () => {
-  const brokers = [1, 2, 3, 4, 5];
-  const assignment = assignReplicas(brokers, 20, 3);
-  const leaders = new Map<number, number>();
-  for (const replicas of assignment) {
-    assert.equal(new Set(replicas).size, 3);
-    leaders.set(replicas[0], (leaders.get(replicas[0]) ?? 0) + 1);
-  }
-  assert.deepEqual([...leaders.values()], [4, 4, 4, 4, 4]);
-});
 
 Deno.test("planTopic refuses what Kafka refuses", () => {
   const defaults = { numPartitions: 1, defaultReplicationFactor: 1 };
