@@ -114,4 +114,9 @@ Deno.test("without racks every partition gets distinct replicas and leaders spre
     leaders.set(replicas[0], (leaders.get(replicas[0]) ?? 0) + 1);
   }
   assert.deepEqual([...leaders.values()], [4, 4, 4, 4, 4]);
+  // The walk runs over the brokers sorted by id, whatever order they are given in.
+  assert.deepEqual(assignReplicas([3, 1, 2], 6, 2, 0, fixed(0, 0)), [[1, 2], [2, 3], [3, 1], [1, 3], [2, 1], [
+    3,
+    2,
+  ]]);
 });
