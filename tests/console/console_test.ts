@@ -382,6 +382,13 @@ peerTest(
       await produceValues(bootstrap, LAGGING, 0, 5);
       await readAll(5);
       await chartEndsAt(0);
+      // The group's generation, as its coordinator recorded it, is the one the consumer joined with.
+      // (A round that could not read the group's __consumer_offsets partition up to date shows it
+      // unknown, as "?", e.g. right after that topic was created: wait for the value, then it stays.)
+      await page.locator('#groups tr[data-group="charted"] td.generation', {
+        hasText: new RegExp(`^${consumer.generationId}$`),
+      }).waitFor({ timeout: 60_000 });
+      assert.equal(await page.locator("#g-range").innerText(), "1–1 of 1");
       // Paused: no poll (the background heartbeat keeps it a member) while records keep coming.
       await produceValues(bootstrap, LAGGING, 0, 10);
       await chartEndsAt(10);
