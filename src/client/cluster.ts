@@ -232,8 +232,12 @@ export class Cluster {
     if (existing) return existing;
     const broker = this.brokers.get(nodeId);
     if (!broker) {
+      // Metadata named a leader (or coordinator) its broker list does not hold: a broker's view
+      // during a failover, e.g. the dead leader still named while it is already gone from the
+      // live brokers. Kafka's clients treat such a leader as unknown and wait for new metadata,
+      // so this is retriable (the caller refreshes and tries again), not a lasting failure.
       return Promise.reject(
-        new KafkaError(ErrorCode.BROKER_NOT_AVAILABLE, `broker ${nodeId} is not in the metadata`),
+        new KafkaError(ErrorCode.LEADER_NOT_AVAILABLE, `broker ${nodeId} is not in the metadata (yet)`),
       );
     }
     const address = `${broker.host}:${broker.port}`;

@@ -159,3 +159,32 @@ Deno.test("a paused broker is tried once, then skipped while the others answer",
     for (const broker of [paused, ...live]) broker.close();
   }
 });
+
+Deno.test("a leader its broker list does not name yet (a broker's view mid-failover) is retried after new metadata, not a failed send", async () => {
+  const ports = new Map<number, number>();
+  let metadataAnswers = 0;
+  // The first two Metadata answers name broker 5 as leader, which the broker list lacks (the
+  // dead leader still named while it is gone from the live brokers); later ones name broker 1.
+  const script: Scripted = {
+    get believes() {
+      return metadataAnswers++ < 2 ? { leader: 5, epoch: 3 } : { leader: 1, epoch: 4 };
+    },
+    produce: 0,
+  };
+  const broker = fakeBroker(script, ports, 1);
+  try {
+    await using producer = new Producer({
+      bootstrap: `127.0.0.1:${broker.port}`,
+      acks: 1,
+      idempotent: false,
+      retries: 5,
+      retryBackoffMs: 10,
+    });
+    const { offset } = await producer.send({ topic: "cut", partition: 0, value: "x" });
+    assert.equal(offset, 7);
+    assert.equal(broker.produced, 1);
+    assert.ok(metadataAnswers >= 3, "the client asked again after the unknown leader");
+  } finally {
+    broker.close();
+  }
+});
