@@ -104,7 +104,11 @@ peerTest(
       // Records refused while leaders moved were not acknowledged; the check below is what counts.
       await producer.close().catch(() => undefined);
     }
-    const [topic] = await admin.describeTopics(["ens"]);
+    // A partition the killed controller led may still be between leaders: wait until each has one.
+    const topic = await eventually("every partition of ens led", async () => {
+      const [described] = await admin.describeTopics(["ens"]);
+      return described.partitions.every((p) => p.leader >= 0) ? described : undefined;
+    }, 60_000);
     for (const p of topic.partitions) {
       const leader = cluster.broker(p.leader);
       await using raw = await RawKafka.connect(leader.port);
