@@ -18,13 +18,14 @@ import { printJson, withClientOptions } from "./client-options.ts";
 import { byteRateOption, integerOption } from "./options.ts";
 import type { Admin } from "../client/admin.ts";
 import { replicaLogSizes } from "../client/log-dir-sizes.ts";
-import { moveKey, MoveProgress, type ProgressFigures, progressLine } from "../client/move-progress.ts";
+import { MoveProgress, type ProgressFigures, progressLine } from "../client/move-progress.ts";
 import {
   planDrain,
   type PlannedMove,
   planRebalance,
   planReplicationFactor,
 } from "../client/reassignment-plan.ts";
+import { partitionKey } from "../client/partition-key.ts";
 
 /** How often the wait asks the controller what is still moving. */
 const POLL_INTERVAL_MS = 500;
@@ -84,7 +85,7 @@ const PLAIN_REPORT_INTERVAL_MS = 10_000;
  * the last figures.
  */
 async function waitForMoves(admin: Admin, moves: PlannedMove[], json: boolean): Promise<ProgressFigures> {
-  const keys = new Set(moves.map((m) => moveKey(m.topic, m.partition)));
+  const keys = new Set(moves.map((m) => partitionKey(m.topic, m.partition)));
   const topics = [...new Set(moves.map((m) => m.topic))];
   const progress = new MoveProgress(moves, Date.now());
   const terminal = Deno.stderr.isTerminal() && !json;
@@ -99,7 +100,7 @@ async function waitForMoves(admin: Admin, moves: PlannedMove[], json: boolean): 
   let lastReportMs = 0;
   for (;;) {
     const ongoing = new Set(
-      (await admin.listPartitionReassignments()).map((r) => moveKey(r.topic, r.partition))
+      (await admin.listPartitionReassignments()).map((r) => partitionKey(r.topic, r.partition))
         .filter((key) => keys.has(key)),
     );
     await admin.cluster.refreshMetadata(topics);

@@ -45,7 +45,8 @@ import {
 import { type BrokerInfo, Cluster, type ClusterOptions } from "./cluster.ts";
 import type { Connection } from "./connection.ts";
 import { DEBUGGING_REPLICA_ID, listOffsets } from "./list-offsets.ts";
-import { leaderLogSizes, sizeKey } from "./log-dir-sizes.ts";
+import { leaderLogSizes } from "./log-dir-sizes.ts";
+import { partitionKey } from "./partition-key.ts";
 
 export interface NewTopic {
   name: string;
@@ -252,7 +253,7 @@ export class Admin {
       { logStartOffset: number; highWatermark: number; lastStableOffset: number; logEndOffset: number }
     >();
     queries.forEach((q, i) => {
-      offsets.set(`${q.topic}\0${q.partition}`, {
+      offsets.set(partitionKey(q.topic, q.partition), {
         logStartOffset: earliest[i].error ? -1 : earliest[i].offset,
         highWatermark: latest[i].error ? -1 : latest[i].offset,
         lastStableOffset: stable[i].error ? -1 : stable[i].offset,
@@ -269,11 +270,11 @@ export class Admin {
         replicas: p.replicas,
         isr: p.isr,
         offlineReplicas: p.offlineReplicas,
-        logStartOffset: offsets.get(`${topic.name}\0${p.partition}`)?.logStartOffset ?? -1,
-        highWatermark: offsets.get(`${topic.name}\0${p.partition}`)?.highWatermark ?? -1,
-        lastStableOffset: offsets.get(`${topic.name}\0${p.partition}`)?.lastStableOffset ?? -1,
-        logEndOffset: offsets.get(`${topic.name}\0${p.partition}`)?.logEndOffset ?? -1,
-        sizeBytes: sizes.get(sizeKey(topic.name, p.partition)) ?? -1,
+        logStartOffset: offsets.get(partitionKey(topic.name, p.partition))?.logStartOffset ?? -1,
+        highWatermark: offsets.get(partitionKey(topic.name, p.partition))?.highWatermark ?? -1,
+        lastStableOffset: offsets.get(partitionKey(topic.name, p.partition))?.lastStableOffset ?? -1,
+        logEndOffset: offsets.get(partitionKey(topic.name, p.partition))?.logEndOffset ?? -1,
+        sizeBytes: sizes.get(partitionKey(topic.name, p.partition)) ?? -1,
         underReplicated: p.isr.length < p.replicas.length,
         errorCode: p.errorCode,
       })),

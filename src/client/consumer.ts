@@ -29,6 +29,7 @@ import { isRetriable } from "./errors.ts";
 import { type ConsumerRecord, decodeRecords, nextFetchOffset } from "./record-decoder.ts";
 import { listOffsets, type OffsetSpec } from "./list-offsets.ts";
 import { RetryPolicy } from "./retry.ts";
+import { partitionKey } from "./partition-key.ts";
 
 export type { ConsumerRecord, ConsumerRecordHeader } from "./record-decoder.ts";
 
@@ -93,8 +94,6 @@ interface Chunk {
   /** read_committed: the aborted transactions the broker listed for these bytes. */
   abortedTransactions: readonly { producerId: bigint; firstOffset: number }[] | undefined;
 }
-
-const keyOf = (topic: string, partition: number) => `${topic}\0${partition}`;
 
 /**
  * Reads assigned partitions from a start position, with pipelined fetches.
@@ -161,7 +160,7 @@ export class Consumer {
     }
     for (const a of assignments) {
       const reset = a.from ?? (this.autoOffsetReset === "none" ? "latest" : this.autoOffsetReset);
-      const key = keyOf(a.topic, a.partition);
+      const key = partitionKey(a.topic, a.partition);
       const existing = this.#partitions.get(key);
       if (existing) this.#reposition(existing, reset);
       else {
@@ -196,10 +195,10 @@ export class Consumer {
   /** Stop reading these partitions; buffered records of theirs are dropped. */
   unassign(partitions: { topic: string; partition: number }[]): void {
     for (const p of partitions) {
-      const state = this.#partitions.get(keyOf(p.topic, p.partition));
+      const state = this.#partitions.get(partitionKey(p.topic, p.partition));
       if (!state) continue;
       state.generation++;
-      this.#partitions.delete(keyOf(p.topic, p.partition));
+      this.#partitions.delete(partitionKey(p.topic, p.partition));
     }
     this.#dropStaleChunks();
   }
@@ -220,7 +219,7 @@ export class Consumer {
    */
   pause(partitions: { topic: string; partition: number }[]): void {
     for (const p of partitions) {
-      const state = this.#partitions.get(keyOf(p.topic, p.partition));
+      const state = this.#partitions.get(partitionKey(p.topic, p.partition));
       if (state) state.paused = true;
     }
   }
@@ -228,7 +227,7 @@ export class Consumer {
   /** Fetch paused partitions again from where they stopped. */
   resume(partitions: { topic: string; partition: number }[]): void {
     for (const p of partitions) {
-      const state = this.#partitions.get(keyOf(p.topic, p.partition));
+      const state = this.#partitions.get(partitionKey(p.topic, p.partition));
       if (state) state.paused = false;
     }
     this.#kick();
@@ -244,7 +243,7 @@ export class Consumer {
 
   /** Move an assigned partition to a new start; buffered records of it are dropped. */
   seek(topic: string, partition: number, from: StartPosition): void {
-    const state = this.#partitions.get(keyOf(topic, partition));
+    const state = this.#partitions.get(partitionKey(topic, partition));
     if (!state) throw new Error(`${topic}-${partition} is not assigned`);
     this.#reposition(state, from);
     this.#kick();
@@ -252,12 +251,12 @@ export class Consumer {
 
   /** The offset of the next record the caller will get (undefined until resolved). */
   position(topic: string, partition: number): number | undefined {
-    return this.#partitions.get(keyOf(topic, partition))?.position;
+    return this.#partitions.get(partitionKey(topic, partition))?.position;
   }
 
   /** The last high watermark the broker reported for a partition (-1 before any fetch). */
   highWatermark(topic: string, partition: number): number {
-    return this.#partitions.get(keyOf(topic, partition))?.highWatermark ?? -1;
+    return this.#partitions.get(partitionKey(topic, partition))?.highWatermark ?? -1;
   }
 
   /**
@@ -351,7 +350,7 @@ export class Consumer {
   #dropStaleChunks(): void {
     this.#chunks = this.#chunks.filter((chunk) => {
       const keep = chunk.generation === chunk.state.generation &&
-        this.#partitions.has(keyOf(chunk.state.topic, chunk.state.partition));
+        this.#partitions.has(partitionKey(chunk.state.topic, chunk.state.partition));
       if (!keep) this.#bufferedBytes -= chunk.sizeBytes;
       return keep;
     });
@@ -529,10 +528,10 @@ export class Consumer {
       this.#raise(new KafkaError(response.errorCode, `fetch from broker ${leader}`));
       return;
     }
-    const byKey = new Map(sent.map((item) => [keyOf(item.state.topic, item.state.partition), item]));
+    const byKey = new Map(sent.map((item) => [partitionKey(item.state.topic, item.state.partition), item]));
     for (const topic of response.responses) {
       for (const partition of topic.partitions) {
-        const item = byKey.get(keyOf(topic.topic, partition.partitionIndex));
+        const item = byKey.get(partitionKey(topic.topic, partition.partitionIndex));
         if (!item || item.state.generation !== item.generation) continue;
         this.#handlePartition(item.state, item.fetchOffset, partition);
       }

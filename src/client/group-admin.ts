@@ -22,6 +22,7 @@ import { CONSUMER_PROTOCOL_TYPE, decodeAssignment } from "../kafka/consumer-prot
 import { Cluster, type ClusterOptions } from "./cluster.ts";
 import { GroupCoordinatorLink } from "./group-coordinator-link.ts";
 import { listOffsets, type OffsetSpec } from "./list-offsets.ts";
+import { partitionKey } from "./partition-key.ts";
 
 export interface GroupListing {
   groupId: string;
@@ -147,13 +148,13 @@ export class GroupAdmin {
       const committed = await this.#committed(link, groupId);
       const owners = new Map<string, string>();
       for (const m of members) {
-        for (const p of m.partitions) owners.set(`${p.topic}\0${p.partition}`, m.memberId);
+        for (const p of m.partitions) owners.set(partitionKey(p.topic, p.partition), m.memberId);
       }
       const keys = new Map<string, { topic: string; partition: number }>();
       for (const c of committed) {
-        keys.set(`${c.topic}\0${c.partition}`, { topic: c.topic, partition: c.partition });
+        keys.set(partitionKey(c.topic, c.partition), { topic: c.topic, partition: c.partition });
       }
-      for (const m of members) for (const p of m.partitions) keys.set(`${p.topic}\0${p.partition}`, p);
+      for (const m of members) for (const p of m.partitions) keys.set(partitionKey(p.topic, p.partition), p);
       const list = [...keys.values()].sort((a, b) =>
         a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : a.partition - b.partition
       );
@@ -170,7 +171,7 @@ export class GroupAdmin {
           committedOffset,
           logEndOffset,
           lag,
-          memberId: owners.get(`${tp.topic}\0${tp.partition}`) ?? null,
+          memberId: owners.get(partitionKey(tp.topic, tp.partition)) ?? null,
         };
       });
       return {

@@ -39,6 +39,7 @@ import { type Assignor, assignorByName, encodeGroupAssignment } from "./assignor
 import { Consumer, type ConsumerOptions, type ConsumerRecord } from "./consumer.ts";
 import { isRetriable } from "./errors.ts";
 import { COORDINATOR_MOVED, GroupCoordinatorLink } from "./group-coordinator-link.ts";
+import { partitionKey } from "./partition-key.ts";
 
 /**
  * How long a read_committed member waits for open transactions holding its partitions' offsets
@@ -85,7 +86,6 @@ export class AssignmentEvent extends Event {
   }
 }
 
-const keyOf = (topic: string, partition: number) => `${topic}\0${partition}`;
 const REJOIN_CODES = new Set<number>([
   ErrorCode.REBALANCE_IN_PROGRESS,
   ErrorCode.ILLEGAL_GENERATION,
@@ -174,7 +174,7 @@ export class GroupConsumer extends EventTarget {
       records = records.slice(0, maxRecords);
     }
     for (const record of records) {
-      this.#delivered.set(keyOf(record.topic, record.partition), {
+      this.#delivered.set(partitionKey(record.topic, record.partition), {
         topic: record.topic,
         partition: record.partition,
         offset: record.offset + 1,
@@ -376,31 +376,31 @@ export class GroupConsumer extends EventTarget {
 
   /** Stop reading revoked partitions, start the new ones at their committed offsets. */
   async #applyAssignment(assigned: TopicPartition[]): Promise<void> {
-    const keep = new Set(assigned.map((tp) => keyOf(tp.topic, tp.partition)));
-    const revoked = this.#assigned.filter((tp) => !keep.has(keyOf(tp.topic, tp.partition)));
-    const had = new Set(this.#assigned.map((tp) => keyOf(tp.topic, tp.partition)));
-    const added = assigned.filter((tp) => !had.has(keyOf(tp.topic, tp.partition)));
+    const keep = new Set(assigned.map((tp) => partitionKey(tp.topic, tp.partition)));
+    const revoked = this.#assigned.filter((tp) => !keep.has(partitionKey(tp.topic, tp.partition)));
+    const had = new Set(this.#assigned.map((tp) => partitionKey(tp.topic, tp.partition)));
+    const added = assigned.filter((tp) => !had.has(partitionKey(tp.topic, tp.partition)));
     if (revoked.length > 0) {
       this.consumer.unassign(revoked);
       for (const tp of revoked) {
-        const key = keyOf(tp.topic, tp.partition);
+        const key = partitionKey(tp.topic, tp.partition);
         this.#delivered.delete(key);
         this.#processed.delete(key);
         this.#committed.delete(key);
       }
-      this.#assigned = this.#assigned.filter((tp) => keep.has(keyOf(tp.topic, tp.partition)));
+      this.#assigned = this.#assigned.filter((tp) => keep.has(partitionKey(tp.topic, tp.partition)));
       await this.#options.onRevoke?.(revoked);
       this.dispatchEvent(new AssignmentEvent("revoked", revoked, this.generationId));
     }
     if (added.length > 0) {
       const committed = await this.#fetchCommitted(added);
       await this.consumer.assign(added.map((tp) => {
-        const offset = committed.get(keyOf(tp.topic, tp.partition)) ?? -1;
+        const offset = committed.get(partitionKey(tp.topic, tp.partition)) ?? -1;
         return { ...tp, from: offset >= 0 ? offset : undefined };
       }));
       for (const tp of added) {
-        const offset = committed.get(keyOf(tp.topic, tp.partition)) ?? -1;
-        if (offset >= 0) this.#committed.set(keyOf(tp.topic, tp.partition), offset);
+        const offset = committed.get(partitionKey(tp.topic, tp.partition)) ?? -1;
+        if (offset >= 0) this.#committed.set(partitionKey(tp.topic, tp.partition), offset);
       }
     }
     this.#assigned = [...assigned];
@@ -443,7 +443,7 @@ export class GroupConsumer extends EventTarget {
           } else if (p.errorCode) {
             throw new KafkaError(p.errorCode, `offset of ${topic.name}-${p.partitionIndex}`);
           }
-          offsets.set(keyOf(topic.name, p.partitionIndex), p.committedOffset);
+          offsets.set(partitionKey(topic.name, p.partitionIndex), p.committedOffset);
         }
       }
       if (!unstable) return offsets;
@@ -472,7 +472,7 @@ export class GroupConsumer extends EventTarget {
 
   #commitProcessed(): Promise<void> {
     const offsets = [...this.#processed.values()].filter((o) =>
-      this.#committed.get(keyOf(o.topic, o.partition)) !== o.offset
+      this.#committed.get(partitionKey(o.topic, o.partition)) !== o.offset
     );
     return this.#commitOffsets(offsets, false);
   }
@@ -512,7 +512,7 @@ export class GroupConsumer extends EventTarget {
       }
       const failed = response.topics.flatMap((t) => t.partitions).find((p) => p.errorCode !== 0);
       if (failed === undefined) {
-        for (const o of offsets) this.#committed.set(keyOf(o.topic, o.partition), o.offset);
+        for (const o of offsets) this.#committed.set(partitionKey(o.topic, o.partition), o.offset);
         return;
       }
       const code = failed.errorCode;

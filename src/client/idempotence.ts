@@ -28,6 +28,7 @@
  */
 import type { ProducerStamp } from "./batch-builder.ts";
 import type { ProducerBatch } from "./accumulator.ts";
+import { partitionKey } from "./partition-key.ts";
 
 /** The broker remembers the last five batches per producer and partition. */
 export const MAX_IN_FLIGHT_PER_PARTITION = 5;
@@ -145,7 +146,7 @@ export class IdempotentSequences {
    * partition added to the transaction, and the producer drains the accumulator again after each.
    */
   isBusy(batch: ProducerBatch): boolean {
-    const sequence = this.#partitions.get(`${batch.topic}\0${batch.partition}`);
+    const sequence = this.#partitions.get(partitionKey(batch.topic, batch.partition));
     return sequence !== undefined &&
       (sequence.waiting.length > 0 || sequence.inFlight >= MAX_IN_FLIGHT_PER_PARTITION ||
         sequence.backingOff > 0);
@@ -196,7 +197,7 @@ export class IdempotentSequences {
   }
 
   #partition(batch: ProducerBatch): PartitionSequence {
-    const key = `${batch.topic}\0${batch.partition}`;
+    const key = partitionKey(batch.topic, batch.partition);
     let sequence = this.#partitions.get(key);
     if (sequence === undefined) {
       sequence = { generation: -1, nextSequence: 0, waiting: [], unsettled: [], inFlight: 0, backingOff: 0 };

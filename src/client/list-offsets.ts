@@ -13,6 +13,7 @@ import { ApiKey } from "../kafka/api-keys.ts";
 import { ErrorCode, KafkaError } from "../kafka/errors.ts";
 import { readListOffsetsResponse, writeListOffsetsRequest } from "../kafka/apis/list-offsets.ts";
 import type { Cluster } from "./cluster.ts";
+import { partitionKey } from "./partition-key.ts";
 
 export type OffsetSpec = "earliest" | "latest" | { timestamp: number };
 
@@ -94,7 +95,7 @@ export async function listOffsets(
       for (const topic of response.topics) {
         for (const p of topic.partitions) {
           const offset = p.offset ?? p.oldStyleOffsets?.[0] ?? -1;
-          answers.set(`${topic.name}\0${p.partitionIndex}`, {
+          answers.set(partitionKey(topic.name, p.partitionIndex), {
             offset,
             timestamp: p.timestamp ?? -1,
             error: p.errorCode === ErrorCode.NONE
@@ -104,7 +105,7 @@ export async function listOffsets(
         }
       }
       for (const index of indexes) {
-        const answer = answers.get(`${queries[index].topic}\0${queries[index].partition}`);
+        const answer = answers.get(partitionKey(queries[index].topic, queries[index].partition));
         results[index] = answer ??
           {
             offset: -1,

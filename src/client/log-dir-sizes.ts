@@ -8,12 +8,13 @@
  * @example
  * ```ts
  * const sizes = await leaderLogSizes(cluster, [{ topic: "orders", partition: 0, leader: 1 }]);
- * sizes.get(sizeKey("orders", 0)); // bytes, or undefined when unknown
+ * sizes.get(partitionKey("orders", 0)); // bytes, or undefined when unknown
  * ```
  */
 import { ApiKey } from "../kafka/api-keys.ts";
 import { readDescribeLogDirsResponse, writeDescribeLogDirsRequest } from "../kafka/apis/describe-log-dirs.ts";
 import type { Cluster } from "./cluster.ts";
+import { partitionKey } from "./partition-key.ts";
 
 export interface LeaderPartition {
   topic: string;
@@ -28,14 +29,11 @@ export interface ReplicaOnBroker {
   broker: number;
 }
 
-/** Map key for a partition in leaderLogSizes' result. */
-export const sizeKey = (topic: string, partition: number) => `${topic}\0${partition}`;
-
 /** Map key for a replica in replicaLogSizes' result. */
 export const replicaKey = (broker: number, topic: string, partition: number) =>
   `${broker}\0${topic}\0${partition}`;
 
-/** Size in bytes of each partition's log on its leader, keyed by sizeKey; never throws. */
+/** Size in bytes of each partition's log on its leader, keyed by partitionKey; never throws. */
 export async function leaderLogSizes(
   cluster: Cluster,
   partitions: LeaderPartition[],
@@ -46,7 +44,7 @@ export async function leaderLogSizes(
   );
   return new Map(partitions.flatMap(({ topic, partition, leader }) => {
     const size = sizes.get(replicaKey(leader, topic, partition));
-    return size === undefined ? [] : [[sizeKey(topic, partition), size]];
+    return size === undefined ? [] : [[partitionKey(topic, partition), size]];
   }));
 }
 

@@ -15,6 +15,7 @@
  * ```
  */
 import { replicaKey, type ReplicaOnBroker } from "./log-dir-sizes.ts";
+import { partitionKey } from "./partition-key.ts";
 
 /** A move as planned: the replicas before it and after it. */
 export interface ProgressMove {
@@ -37,9 +38,6 @@ export interface ProgressFigures {
   secondsLeft: number | null;
   elapsedSeconds: number;
 }
-
-/** Key of a move in `update`'s ongoing set. */
-export const moveKey = (topic: string, partition: number) => `${topic}\0${partition}`;
 
 export class MoveProgress {
   readonly #moves: {
@@ -76,7 +74,7 @@ export class MoveProgress {
   }
 
   /**
-   * Take a measurement: `ongoing` holds the moves still in progress (moveKey), `sizes` the replica
+   * Take a measurement: `ongoing` holds the moves still in progress (partitionKey), `sizes` the replica
    * sizes asked for (replicaKey; absent = unknown, or not created yet).
    */
   update(
@@ -90,7 +88,7 @@ export class MoveProgress {
       const leaderSize = sizes.get(replicaKey(leaderOf(topic, partition), topic, partition));
       // A leader that moved or did not answer keeps the size last seen.
       if (leaderSize !== undefined) m.leaderBytes = leaderSize;
-      if (!ongoing.has(moveKey(topic, partition))) {
+      if (!ongoing.has(partitionKey(topic, partition))) {
         m.done = true;
         m.copied = m.leaderBytes * m.adding.length;
         continue;

@@ -50,6 +50,7 @@ import {
   type TransactionIdentity,
   type TransactionOffsets,
 } from "./transactions.ts";
+import { parsePartitionKey, partitionKey } from "./partition-key.ts";
 
 export type { TransactionOffsets } from "./transactions.ts";
 
@@ -130,7 +131,7 @@ export interface Transaction {
 /** The open transaction's bookkeeping. */
 interface OpenTransaction {
   identity: TransactionIdentity;
-  /** Partitions (`topic\0partition`) the coordinator has added to the transaction. */
+  /** Partitions (partitionKey) the coordinator has added to the transaction. */
   added: Set<string>;
   /** Partitions waiting for the next AddPartitionsToTxn. */
   toAdd: Set<string>;
@@ -601,7 +602,7 @@ export class Producer {
         batch.bytes = batch.builder.finish(this.#codec, this.#compress, { ...stamp, transactional });
       },
       open === null ? undefined : (batch) => {
-        const key = `${batch.topic}\0${batch.partition}`;
+        const key = partitionKey(batch.topic, batch.partition);
         if (open.added.has(key)) return true;
         open.toAdd.add(key);
         this.#addPartitions(open);
@@ -619,10 +620,7 @@ export class Producer {
     this.#retrying++; // flush() waits for it
     const keys = [...open.toAdd];
     open.toAdd.clear();
-    const partitions = keys.map((key) => {
-      const at = key.lastIndexOf("\0");
-      return { topic: key.slice(0, at), partition: Number(key.slice(at + 1)) };
-    });
+    const partitions = keys.map(parsePartitionKey);
     this.#transactions!.addPartitions(open.identity, partitions).then(
       () => {
         for (const key of keys) open.added.add(key);
@@ -703,7 +701,7 @@ export class Producer {
       let partitions = new Set<string>();
       let requestBytes = 0;
       for (const batch of group) {
-        const key = `${batch.topic}\0${batch.partition}`;
+        const key = partitionKey(batch.topic, batch.partition);
         const full = request.length > 0 && requestBytes + batch.bytes!.length > this.maxRequestBytes;
         if (full || partitions.has(key)) {
           this.#track(this.#sendRequest(leader, request));
@@ -768,11 +766,11 @@ export class Producer {
     const results = new Map<string, { errorCode: number; baseOffset: number }>();
     for (const topic of response.responses) {
       for (const partition of topic.partitionResponses) {
-        results.set(`${topic.name}\0${partition.index}`, partition);
+        results.set(partitionKey(topic.name, partition.index), partition);
       }
     }
     for (const batch of batches) {
-      const result = results.get(`${batch.topic}\0${batch.partition}`);
+      const result = results.get(partitionKey(batch.topic, batch.partition));
       if (!result) {
         this.#handleFailure(
           batch,

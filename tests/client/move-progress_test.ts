@@ -6,7 +6,8 @@
  */
 import assert from "node:assert/strict";
 import { replicaKey } from "../../src/client/log-dir-sizes.ts";
-import { bytesText, moveKey, MoveProgress, progressLine } from "../../src/client/move-progress.ts";
+import { bytesText, MoveProgress, progressLine } from "../../src/client/move-progress.ts";
+import { partitionKey } from "../../src/client/partition-key.ts";
 
 const moves = [
   // Two replicas added: 2 x 10 MB to copy.
@@ -17,7 +18,7 @@ const moves = [
   { topic: "b", partition: 0, from: [1, 2], replicas: [2, 1] },
 ];
 const leaders: Record<string, number> = { "a\u00000": 1, "a\u00001": 1, "b\u00000": 1 };
-const leaderOf = (topic: string, partition: number) => leaders[moveKey(topic, partition)];
+const leaderOf = (topic: string, partition: number) => leaders[partitionKey(topic, partition)];
 
 Deno.test("move progress: bytes copied of the total, rate and time left", () => {
   const progress = new MoveProgress(moves, 0);
@@ -25,7 +26,7 @@ Deno.test("move progress: bytes copied of the total, rate and time left", () => 
     progress.replicasToMeasure(leaderOf).map((r) => `${r.broker}:${r.topic}-${r.partition}`),
     ["1:a-0", "2:a-0", "3:a-0", "1:a-1", "3:a-1"],
   );
-  const all = new Set(moves.map((m) => moveKey(m.topic, m.partition)));
+  const all = new Set(moves.map((m) => partitionKey(m.topic, m.partition)));
   progress.update(
     all,
     leaderOf,
@@ -41,7 +42,7 @@ Deno.test("move progress: bytes copied of the total, rate and time left", () => 
 
   // 10 s in: a-0 done (counts fully), a-1's new replica at 6 MB, b-0 done (nothing to copy).
   progress.update(
-    new Set([moveKey("a", 1)]),
+    new Set([partitionKey("a", 1)]),
     leaderOf,
     new Map([[replicaKey(1, "a", 1), 20e6], [replicaKey(3, "a", 1), 6e6]]),
   );
