@@ -11,7 +11,7 @@
  * ```ts
  * const progress = new MoveProgress(moves, Date.now());
  * progress.update(ongoing, leaderOf, sizes);
- * console.error(progress.line(Date.now()));
+ * console.error(progressLine(progress.figures(Date.now())));
  * ```
  */
 import { replicaKey, type ReplicaOnBroker } from "./log-dir-sizes.ts";
@@ -120,11 +120,6 @@ export class MoveProgress {
       secondsLeft: bytesPerSecond === null ? null : Math.max(0, totalBytes - copiedBytes) / bytesPerSecond,
       elapsedSeconds,
     };
-  }
-
-  /** One line: partitions moved, bytes copied of the total, rate and time left when known. */
-  line(nowMs: number): string {
-    return progressLine(this.figures(nowMs));
   }
 }
 

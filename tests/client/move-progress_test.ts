@@ -38,7 +38,7 @@ Deno.test("move progress: bytes copied of the total, rate and time left", () => 
   );
   let f = progress.figures(1000);
   assert.deepEqual([f.copiedBytes, f.totalBytes, f.partitionsDone, f.bytesPerSecond], [2e6, 40e6, 0, null]);
-  assert.equal(progress.line(1000), "0 of 3 partition(s) moved, 2.0 MB of 40.0 MB copied (1.0 s)");
+  assert.equal(progressLine(f), "0 of 3 partition(s) moved, 2.0 MB of 40.0 MB copied (1.0 s)");
 
   // 10 s in: a-0 done (counts fully), a-1's new replica at 6 MB, b-0 done (nothing to copy).
   progress.update(
