@@ -78,6 +78,14 @@ interface SessionState {
   sent: Map<string, SentPosition>;
 }
 
+/**
+ * A session at its start: the next fetch is full. With id 0 it asks for a new session; with the id
+ * of the current one it also closes that one on the leader.
+ */
+function freshSession(id = 0): SessionState {
+  return { id, epoch: INITIAL_EPOCH, sent: new Map() };
+}
+
 interface Target {
   followed: FollowedPartition;
   leaderEpoch: number;
@@ -127,7 +135,7 @@ export class ReplicaFetcher {
   #closed = false;
   #wakeUp: (() => void) | null = null;
   #failures = 0;
-  #session: SessionState = { id: 0, epoch: INITIAL_EPOCH, sent: new Map() };
+  #session: SessionState = freshSession();
   #round = 0;
   readonly done: Promise<void>;
 
@@ -325,7 +333,7 @@ export class ReplicaFetcher {
 
   /** Start over: the next fetch is full and asks for a new session (closing the old one). */
   #resetSession(): void {
-    this.#session = { id: this.#session.id, epoch: INITIAL_EPOCH, sent: new Map() };
+    this.#session = freshSession(this.#session.id);
   }
 
   async #fetch(connection: Connection, targets: Target[]): Promise<void> {
@@ -406,14 +414,14 @@ export class ReplicaFetcher {
         `fetch session ${session.id} with broker ${this.sourceId}: ${errorInfo(response.errorCode!).name}`,
       );
       if (response.errorCode === ErrorCode.FETCH_SESSION_ID_NOT_FOUND) {
-        this.#session = { id: 0, epoch: INITIAL_EPOCH, sent: new Map() };
+        this.#session = freshSession();
       } else this.#resetSession(); // closes the session it names and opens a new one
       return;
     }
     // The leader holds what this request told it; the next epoch follows (or, without a session
     // id in the answer, the next fetch is full again and asks once more).
     this.#session = (response.sessionId ?? 0) === 0
-      ? { id: 0, epoch: INITIAL_EPOCH, sent: new Map() }
+      ? freshSession()
       : { id: response.sessionId!, epoch: full ? 1 : nextEpoch(session.epoch), sent: session.sent };
     for (const topic of response.responses) {
       for (const answer of topic.partitions) {
