@@ -2,7 +2,7 @@
  * `vltava dev` as a child process for tests: free ports unless given, its console and /metrics on free ports,
  * data in `dataDir`. The caller stops it (`await using`).
  */
-import { freePorts, RunningProgram } from "./program.ts";
+import { freePort, freePortRun, RunningProgram } from "./program.ts";
 
 export interface DevClusterOptions {
   brokers: number;
@@ -12,7 +12,6 @@ export interface DevClusterOptions {
 
 /** Start `vltava dev`; wait for its lines with waitForOutput (e.g. /console: +(http:\/\/\S+)/). */
 export function startDev(dataDir: string, options: DevClusterOptions): RunningProgram {
-  const [coordinatorPort, basePort] = freePorts(2);
   return new RunningProgram([
     "dev",
     "--brokers",
@@ -20,9 +19,9 @@ export function startDev(dataDir: string, options: DevClusterOptions): RunningPr
     "--data-dir",
     dataDir,
     "--base-port",
-    String(options.basePort ?? basePort),
+    String(options.basePort ?? freePortRun(options.brokers)),
     "--coordinator-port",
-    String(options.coordinatorPort ?? coordinatorPort),
+    String(options.coordinatorPort ?? freePort()),
     "--console-port",
     "0",
     "--metrics-base-port",

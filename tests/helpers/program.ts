@@ -29,6 +29,32 @@ export function freePorts(count: number): number[] {
   return ports;
 }
 
+/**
+ * The first of `count` consecutive ports on 127.0.0.1 that were all free a moment ago, for commands that take a
+ * base port and count up from it (`vltava dev --base-port`). Chosen below the kernel's ephemeral range
+ * (32768 and up on Linux), where freePort() and every outgoing connection get their ports: a run taken from
+ * that range could lose one of its ports to a connection before the command binds it (CI saw it happen).
+ */
+export function freePortRun(count: number): number {
+  const low = 10_000;
+  const high = 32_768 - count;
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const base = low + Math.floor(Math.random() * (high - low));
+    const listeners: Deno.Listener[] = [];
+    try {
+      for (let port = base; port < base + count; port++) {
+        listeners.push(Deno.listen({ hostname: "127.0.0.1", port }));
+      }
+      return base;
+    } catch {
+      // One of them is taken: try another run.
+    } finally {
+      for (const listener of listeners) listener.close();
+    }
+  }
+  throw new Error(`no ${count} consecutive free ports between ${low} and ${high + count}`);
+}
+
 /** A temporary directory (in `parent`, default the system temp dir) removed on dispose. */
 export async function tempDir(
   prefix = "vltava-test-",

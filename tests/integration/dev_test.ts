@@ -6,22 +6,19 @@
  */
 import assert from "node:assert/strict";
 import { startDev } from "../helpers/dev-cluster.ts";
-import { eventually, freePorts, runCli, type RunningProgram, tempDir } from "../helpers/program.ts";
+import {
+  eventually,
+  freePort,
+  freePortRun,
+  runCli,
+  type RunningProgram,
+  tempDir,
+} from "../helpers/program.ts";
 
 const options = { sanitizeOps: false, sanitizeResources: false };
 
 function dev(dataDir: string, basePort: number, coordinatorPort: number): RunningProgram {
   return startDev(dataDir, { brokers: 2, basePort, coordinatorPort });
-}
-
-/** Can this process bind the port right now? */
-function bindable(port: number): boolean {
-  try {
-    Deno.listen({ hostname: "127.0.0.1", port }).close();
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** Process ids of the direct children of `pid`. */
@@ -47,14 +44,8 @@ Deno.test(
   options,
   async () => {
     await using dir = await tempDir("vltava-dev-");
-    // Two consecutive ports for the brokers (both bindable now), one for the coordinator.
-    let basePort = 0;
-    let coordinatorPort = 0;
-    for (let attempt = 0; attempt < 50 && basePort === 0; attempt++) {
-      const [a, c] = freePorts(2);
-      if (a < 65535 && c !== a + 1 && bindable(a + 1)) [basePort, coordinatorPort] = [a, c];
-    }
-    assert.ok(basePort > 0, "no two consecutive free ports");
+    const basePort = freePortRun(2);
+    const coordinatorPort = freePort();
     const bootstrap = `127.0.0.1:${basePort},127.0.0.1:${basePort + 1}`;
     {
       await using first = dev(dir.path, basePort, coordinatorPort);

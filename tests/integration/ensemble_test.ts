@@ -11,7 +11,7 @@ import { Producer } from "../../src/client/producer.ts";
 import { ZooKeeperClient } from "../../src/zk/client/mod.ts";
 import { createTopics, TestCluster } from "../helpers/cluster.ts";
 import { PEERS, peerTest } from "../helpers/peers.ts";
-import { eventually, freePort, freePorts, RunningProgram, tempDir } from "../helpers/program.ts";
+import { eventually, freePortRun, freePorts, RunningProgram, tempDir } from "../helpers/program.ts";
 import { startRealZooKeeperEnsemble } from "../helpers/real-zookeeper.ts";
 import { RawKafka, text } from "./broker-harness.ts";
 
@@ -129,18 +129,6 @@ peerTest(
 );
 
 /** A free port whose next one is free too (`vltava dev` gives broker N base + N - 1). */
-function twoFreePorts(): number {
-  for (;;) {
-    const base = freePort();
-    try {
-      Deno.listen({ hostname: "127.0.0.1", port: base + 1 }).close();
-      return base;
-    } catch {
-      // Taken: try another base.
-    }
-  }
-}
-
 peerTest(
   "vltava dev --zookeeper runs the dev brokers on an existing ensemble, under its chroot",
   [PEERS.zookeeper],
@@ -152,7 +140,7 @@ peerTest(
       "--brokers",
       "2",
       "--base-port",
-      String(twoFreePorts()),
+      String(freePortRun(2)),
       "--data-dir",
       dir.path,
       "--zookeeper",

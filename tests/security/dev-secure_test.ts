@@ -6,14 +6,15 @@
  */
 import assert from "node:assert/strict";
 import { kcat } from "../helpers/command.ts";
-import { freePorts, runCli, RunningProgram, tempDir } from "../helpers/program.ts";
+import { freePort, freePortRun, runCli, RunningProgram, tempDir } from "../helpers/program.ts";
 import { PEERS, peerTest } from "../helpers/peers.ts";
 
 peerTest("vltava dev --secure: SASL_SSL with a local CA, an admin user, printed client settings", [
   PEERS.kcat,
 ], async () => {
   await using dir = await tempDir("vltava-dev-secure-");
-  const [basePort, coordinatorPort] = freePorts(2);
+  const basePort = freePortRun(1);
+  const coordinatorPort = freePort();
   await using dev = new RunningProgram([
     "dev",
     "--secure",
