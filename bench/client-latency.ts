@@ -9,11 +9,11 @@
  * Where the slowest records' time goes: the latency topics use message.timestamp.type
  * LogAppendTime, so each consumed record carries the wall-clock millisecond the leader appended
  * it. Send time and arrival are wall-clock here too (performance.timeOrigin + now, one machine,
- * one clock), which splits each record's latency in two: send → leader's append (client
- * batching, the producer's in-flight bound, the socket, the broker's request queue) and
- * append → arrival (acks=all: the followers' fetches and the high watermark; then the consumer's
- * long-poll wake-up, the response and the decode). Reported as means over the slowest 1% and
- * 0.1% of records (two Float64Arrays of the run's record count; nothing per record on the heap).
+ * one clock), and the producer reports each acknowledged batch's client-side stage times
+ * (`onBatchStages`: per batch, nothing per record); each record is matched to its batch by
+ * offset, which splits its latency into the stages of SlowestStages. Reported as means over the
+ * slowest 1% and 0.1% of records (typed arrays of the run's record count; nothing per record
+ * on the heap).
  */
 import { Producer } from "../src/client/producer.ts";
 import { Consumer } from "../src/client/consumer.ts";
@@ -27,12 +27,57 @@ export interface LatencyResult {
   count: number;
   /** Timer ticks of the sending loop that fired more than 5 ms late. */
   lateTicks: number;
-  /** Mean ms of the slowest records before and after the leader's append; absent without LogAppendTime. */
-  stages?: { share: string; toAppendMs: number; afterAppendMs: number }[];
+  /** Mean ms of the slowest records in each stage; absent without LogAppendTime. */
+  stages?: SlowestStages[];
+  /** Batches acknowledged, and how many of them were retried; absent without LogAppendTime. */
+  batches?: { count: number; retried: number };
+}
+
+/**
+ * Where the slowest records' time went, mean ms per stage: in the open batch (send() until the
+ * batch closed: linger, or kept filling while its partition's in-flight window was full), closed
+ * until its produce request was handed to a connection (the idempotent producer's window of five
+ * batches per partition, a producer id), until the connection wrote it to the socket (an
+ * in-flight slot, this process's event loop), socket until the leader appended it (the kernel,
+ * the broker's event loop and request queue), the
+ * append until the producer handled the answer (acks=all: replication and the high watermark),
+ * and the append until the consumer had it (commit, the fetch's wake-up, decode). Also when the
+ * slowest records were sent (seconds into the run): a few moments mean a few stalls.
+ */
+export interface SlowestStages {
+  share: string;
+  inBatchMs: number;
+  toRequestMs: number;
+  toWrittenMs: number;
+  toAppendMs: number;
+  toAnswerMs: number;
+  toConsumerMs: number;
+  sentAtSeconds: number[];
 }
 
 /** Topic configuration the latency runs need (the append time in every record). */
 export const LATENCY_TOPIC_CONFIGS: Record<string, string> = { "message.timestamp.type": "LogAppendTime" };
+
+/** Per-record and per-batch times of one run (typed arrays: nothing per record on the heap). */
+class StageLog {
+  readonly sentAt: Float64Array;
+  readonly latency: Float64Array;
+  readonly appendedAt: Float64Array;
+  readonly offset: Float64Array;
+  /** Acknowledged batches: base offset, then five stage times, wall-clock ms. */
+  batches: number[] = [];
+  /** Batches that needed more than one produce request. */
+  retriedBatches = 0;
+
+  constructor(total: number) {
+    this.sentAt = new Float64Array(total);
+    this.latency = new Float64Array(total).fill(NaN);
+    this.appendedAt = new Float64Array(total).fill(NaN);
+    this.offset = new Float64Array(total).fill(NaN);
+  }
+}
+
+const BATCH_FIELDS = 6;
 
 export async function clientLatency(
   bootstrap: string,
@@ -46,17 +91,34 @@ export async function clientLatency(
     logAppendTime?: boolean;
   },
 ): Promise<LatencyResult> {
-  await using producer = new Producer({ bootstrap, acks: options.acks, lingerMs: 0 });
+  const total = Math.round(options.rate * options.seconds);
+  const log = new StageLog(total);
+  const origin = performance.timeOrigin;
+  await using producer = new Producer({
+    bootstrap,
+    acks: options.acks,
+    lingerMs: 0,
+    onBatchStages: options.logAppendTime
+      ? ({ baseOffset, attempts, stages }) => {
+        if (attempts > 1) log.retriedBatches++;
+        log.batches.push(
+          baseOffset,
+          origin + stages.createdMs,
+          origin + stages.closedMs,
+          origin + stages.sentMs,
+          origin + stages.writtenMs,
+          origin + stages.answeredMs,
+        );
+      }
+      : undefined,
+  });
   await using consumer = new Consumer({ bootstrap, maxWaitMs: 100 });
   await producer.connect([topic]);
   await consumer.assign([{ topic, partition: 0, from: "latest" }]);
   await consumer.poll(200); // resolve the start position before the clock starts
-  const total = Math.round(options.rate * options.seconds);
   const histogram = new LatencyHistogram();
-  const wallNow = () => performance.timeOrigin + performance.now();
-  const sentAt = new Float64Array(total);
-  const latency = new Float64Array(total).fill(NaN);
-  const appendedAt = new Float64Array(total).fill(NaN);
+  const wallNow = () => origin + performance.now();
+  const { sentAt, latency, appendedAt, offset } = log;
   const reading = (async () => {
     while (histogram.count < total) {
       const records = await consumer.poll(5_000);
@@ -67,6 +129,7 @@ export async function clientLatency(
         if (index >= total) continue;
         latency[index] = now - sentAt[index];
         appendedAt[index] = Number(record.timestamp);
+        offset[index] = record.offset;
         histogram.record(latency[index]);
       }
     }
@@ -99,30 +162,57 @@ export async function clientLatency(
     max: histogram.maxMs,
     count: histogram.count,
     lateTicks,
-    stages: options.logAppendTime ? stagesOfSlowest(sentAt, latency, appendedAt) : undefined,
+    stages: options.logAppendTime ? stagesOfSlowest(log, origin + started) : undefined,
+    batches: options.logAppendTime
+      ? { count: log.batches.length / BATCH_FIELDS, retried: log.retriedBatches }
+      : undefined,
   };
 }
 
 /**
- * Mean time before and after the leader's append of the slowest 1% and 0.1% of the records
- * received (their timestamps are the leader's LogAppendTime, whole milliseconds).
+ * Mean stage times of the slowest 1% and 0.1% of the records received (the append times are
+ * the leader's LogAppendTime, whole milliseconds), each record matched to its batch by offset.
  */
-function stagesOfSlowest(
-  sentAt: Float64Array,
-  latency: Float64Array,
-  appendedAt: Float64Array,
-): LatencyResult["stages"] {
+function stagesOfSlowest(log: StageLog, startedAt: number): SlowestStages[] | undefined {
+  const { sentAt, latency, appendedAt, offset } = log;
   const received: number[] = [];
   for (let i = 0; i < latency.length; i++) if (!Number.isNaN(latency[i])) received.push(i);
   if (received.length === 0) return undefined;
   received.sort((a, b) => latency[b] - latency[a]);
+  const order: number[] = [];
+  for (let b = 0; b < log.batches.length; b += BATCH_FIELDS) order.push(b);
+  order.sort((a, b) => log.batches[a] - log.batches[b]);
+  /** The batch holding an offset: the last one whose base offset is not above it. */
+  const batchOf = (recordOffset: number): number => {
+    let low = 0;
+    let high = order.length - 1;
+    let found = -1;
+    while (low <= high) {
+      const middle = (low + high) >> 1;
+      if (log.batches[order[middle]] <= recordOffset) {
+        found = order[middle];
+        low = middle + 1;
+      } else high = middle - 1;
+    }
+    return found;
+  };
   return [["1%", 0.01], ["0.1%", 0.001]].map(([share, fraction]) => {
     const slowest = received.slice(0, Math.max(1, Math.floor(received.length * (fraction as number))));
-    const mean = (f: (i: number) => number) => slowest.reduce((sum, i) => sum + f(i), 0) / slowest.length;
+    const withBatch = slowest.map((i) => ({ i, b: batchOf(offset[i]) })).filter(({ b }) => b >= 0);
+    const mean = (f: (i: number, b: number) => number) =>
+      withBatch.length === 0 ? NaN : withBatch.reduce((sum, { i, b }) => sum + f(i, b), 0) / withBatch.length;
+    const at = (b: number, stage: number) => log.batches[b + stage];
+    const moments = [...new Set(slowest.map((i) => Math.round((sentAt[i] - startedAt) / 100) / 10))]
+      .sort((a, b) => a - b);
     return {
       share: share as string,
-      toAppendMs: mean((i) => appendedAt[i] - sentAt[i]),
-      afterAppendMs: mean((i) => sentAt[i] + latency[i] - appendedAt[i]),
+      inBatchMs: mean((i, b) => at(b, 2) - sentAt[i]),
+      toRequestMs: mean((_, b) => at(b, 3) - at(b, 2)),
+      toWrittenMs: mean((_, b) => at(b, 4) - at(b, 3)),
+      toAppendMs: mean((i, b) => appendedAt[i] - at(b, 4)),
+      toAnswerMs: mean((i, b) => at(b, 5) - appendedAt[i]),
+      toConsumerMs: mean((i) => sentAt[i] + latency[i] - appendedAt[i]),
+      sentAtSeconds: moments,
     };
   });
 }
@@ -132,9 +222,23 @@ export function describeLatency(label: string, result: LatencyResult): string {
   return `${label}: p50 ${result.p50.toFixed(2)} ms, p99 ${result.p99.toFixed(2)} ms, p99.9 ${
     result.p999.toFixed(2)
   } ms, max ${result.max.toFixed(1)} ms (${result.count.toLocaleString("en-US")} records; ` +
-    `${result.lateTicks} sender ticks over 5 ms late)` +
+    `${result.lateTicks} sender ticks over 5 ms late` +
+    (result.batches === undefined
+      ? ""
+      : `; ${result.batches.count.toLocaleString("en-US")} batches, ${result.batches.retried} retried`) +
+    ")" +
     (result.stages ?? []).map((stage) =>
-      `\n  slowest ${stage.share}: ${stage.toAppendMs.toFixed(2)} ms from send to the leader's append, ` +
-      `${stage.afterAppendMs.toFixed(2)} ms from the append to the consumer (commit, fetch wake-up, decode)`
+      `\n  slowest ${stage.share}, mean ms: ${stage.inBatchMs.toFixed(1)} in the open batch, ` +
+      `${stage.toRequestMs.toFixed(1)} closed to request, ${stage.toWrittenMs.toFixed(1)} request to ` +
+      `socket, ${stage.toAppendMs.toFixed(1)} socket to the leader's append, then ${
+        stage.toAnswerMs.toFixed(1)
+      } to the producer's answer and ` +
+      `${stage.toConsumerMs.toFixed(1)} to the consumer; sent at ${describeMoments(stage.sentAtSeconds)} s`
     ).join("");
+}
+
+/** "1.2, 1.3, 7.9" for a few moments, the first and last few with a count between for many. */
+function describeMoments(seconds: number[]): string {
+  if (seconds.length <= 8) return seconds.join(", ");
+  return `${seconds.slice(0, 4).join(", ")} … (${seconds.length - 8} more) … ${seconds.slice(-4).join(", ")}`;
 }

@@ -14,6 +14,20 @@
  */
 import { BatchBuilder, type RecordHeader } from "./batch-builder.ts";
 
+/**
+ * When one traced batch passed the producer's stages, in performance.now() milliseconds: its
+ * first record appended, the batch closed (no more records), its produce request handed to the
+ * connection and written to the socket (the last attempt's), and the answer handled. NaN for a
+ * stage not reached.
+ */
+export interface BatchStages {
+  createdMs: number;
+  closedMs: number;
+  sentMs: number;
+  writtenMs: number;
+  answeredMs: number;
+}
+
 /** One batch for one partition, from the first append until its produce request completes. */
 export class ProducerBatch {
   readonly topic: string;
@@ -30,6 +44,8 @@ export class ProducerBatch {
   baseSequence = -1;
   /** Bytes counted against the accumulator's memory bound. */
   accountedBytes = 0;
+  /** Stage times, only when the producer traces batches (a benchmark's option). */
+  stages: BatchStages | undefined;
   #result: Promise<number> | undefined;
   #resolve: ((baseOffset: number) => void) | undefined;
   #reject: ((error: Error) => void) | undefined;
@@ -94,6 +110,8 @@ export interface AccumulatorOptions {
   /** Called when an open batch closes (the sticky partitioner moves on). */
   onBatchClosed?: (batch: ProducerBatch) => void;
   now?: () => number;
+  /** Give each batch `stages` (five performance.now() calls per batch; nothing per record). */
+  traceStages?: boolean;
 }
 
 export class RecordAccumulator {
@@ -174,6 +192,15 @@ export class RecordAccumulator {
       this.#now(),
       full ? this.batchBytes + 1024 : undefined,
     );
+    if (this.#options.traceStages) {
+      batch.stages = {
+        createdMs: performance.now(),
+        closedMs: NaN,
+        sentMs: NaN,
+        writtenMs: NaN,
+        answeredMs: NaN,
+      };
+    }
     partitions.set(partition, batch);
     this.#openCount++;
     const offsetDelta = batch.builder.append(key, value, timestamp, headers);
@@ -196,6 +223,7 @@ export class RecordAccumulator {
 
   #close(partitions: Map<number, ProducerBatch>, batch: ProducerBatch): void {
     batch.closed = true;
+    if (batch.stages !== undefined) batch.stages.closedMs = performance.now();
     partitions.delete(batch.partition);
     this.#openCount--;
     this.#ready.push(batch);

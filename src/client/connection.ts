@@ -207,6 +207,7 @@ export class Connection {
   /**
    * Send a request and wait for its response. `write` writes the body; `read` parses the
    * body of the response (the header is handled here). Waits for an in-flight slot first.
+   * `onWritten` is called once the request's bytes are handed to the socket (stage tracing).
    */
   async request<T>(
     apiKey: number,
@@ -214,6 +215,7 @@ export class Connection {
     write: (writer: Writer) => void,
     read: (reader: Reader) => T,
     timeoutMs = this.requestTimeoutMs,
+    onWritten?: () => void,
   ): Promise<T> {
     await this.#acquireSlot();
     const correlationId = this.#takeCorrelationId();
@@ -236,7 +238,7 @@ export class Connection {
         timer,
       });
     });
-    this.#write(bytes).catch(() => {/* #fail already rejected every pending request */});
+    this.#write(bytes).then(onWritten, () => {/* #fail already rejected every pending request */});
     return await response;
   }
 

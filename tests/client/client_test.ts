@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { Admin } from "../../src/client/admin.ts";
 import { Consumer, type ConsumerRecord } from "../../src/client/consumer.ts";
-import { Producer, type ProducerRecord } from "../../src/client/producer.ts";
+import { type AcknowledgedBatch, Producer, type ProducerRecord } from "../../src/client/producer.ts";
 import { keyedPartition } from "../../src/client/partitioner.ts";
 import { BrokerUnreachableError } from "../../src/client/errors.ts";
 import { KafkaError } from "../../src/kafka/errors.ts";
@@ -251,6 +251,33 @@ Deno.test({
           assert.deepEqual([...offsets].sort((a, b) => a - b), offsets.map((_, i) => i));
         }
         assert.equal(total, 5000);
+      });
+
+      await t.step("onBatchStages reports every acknowledged batch once, its stages in order", async () => {
+        const topic = "staged";
+        await admin.createTopics([{ name: topic, partitions: 1 }]);
+        const reported: AcknowledgedBatch[] = [];
+        await using producer = new Producer({
+          bootstrap,
+          batchBytes: 2048,
+          onBatchStages: (batch) => reported.push(structuredClone(batch)),
+        });
+        await producer.connect([topic]);
+        for (let i = 0; i < 500; i++) producer.produce({ topic, partition: 0, value: `s${i}` });
+        await producer.flush();
+        assert.ok(reported.length > 1, `${reported.length} batches`); // 2 KiB batches: several
+        reported.sort((a, b) => a.baseOffset - b.baseOffset);
+        let next = 0;
+        for (const { topic: name, partition, baseOffset, recordCount, attempts, stages } of reported) {
+          assert.deepEqual([name, partition, baseOffset, attempts], [topic, 0, next, 1]);
+          next += recordCount;
+          const { createdMs, closedMs, sentMs, writtenMs, answeredMs } = stages;
+          assert.ok(
+            createdMs <= closedMs && closedMs <= sentMs && sentMs <= writtenMs && writtenMs <= answeredMs,
+            JSON.stringify(stages),
+          );
+        }
+        assert.equal(next, 500);
       });
     } finally {
       admin.close();
