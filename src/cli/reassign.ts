@@ -129,9 +129,14 @@ async function waitForMoves(admin: Admin, moves: PlannedMove[], json: boolean): 
  * Kafka's reassignment throttle: the moving partitions' current replicas are throttled as
  * leaders, their new replicas as followers (topic configs *.replication.throttled.replicas),
  * and every broker involved gets the rate (dynamic broker configs *.replication.throttled.rate).
- * Returns what to remove once the moves are done.
+ * Returns how to remove it once the moves are done: a function, and the same as the CLI commands
+ * an operator runs after `--no-wait`.
  */
-async function setThrottle(admin: Admin, moves: PlannedMove[], rate: number): Promise<() => Promise<void>> {
+async function setThrottle(
+  admin: Admin,
+  moves: PlannedMove[],
+  rate: number,
+): Promise<{ remove: () => Promise<void>; commands: string[] }> {
   const byTopic = new Map<string, { leaders: string[]; followers: string[] }>();
   const brokers = new Set<number>();
   for (const { topic, partition, from, replicas } of moves) {
@@ -150,7 +155,7 @@ async function setThrottle(admin: Admin, moves: PlannedMove[], rate: number): Pr
       { name: FOLLOWER_REPLICAS, value: followers.join(",") },
     ]);
   }
-  return async () => {
+  const remove = async () => {
     for (const topic of byTopic.keys()) {
       await admin.alterTopicConfigs(
         topic,
@@ -161,6 +166,16 @@ async function setThrottle(admin: Admin, moves: PlannedMove[], rate: number): Pr
       await admin.alterBrokerConfigs(id, [LEADER_RATE, FOLLOWER_RATE].map((name) => ({ name, value: null })));
     }
   };
+  // Topic names hold no spaces or quotes (Kafka's rule, checked at creation): safe to print as is.
+  const commands = [
+    ...[...byTopic.keys()].map((topic) =>
+      `vltava topic config delete ${topic} ${LEADER_REPLICAS} ${FOLLOWER_REPLICAS}`
+    ),
+    ...[...brokers].sort((a, b) => a - b).map((id) =>
+      `vltava cluster config delete ${LEADER_RATE} ${FOLLOWER_RATE} --broker ${id}`
+    ),
+  ];
+  return { remove, commands };
 }
 
 const LEADER_RATE = "leader.replication.throttled.rate";
@@ -184,9 +199,7 @@ async function run(
     return;
   }
   confirm(`move ${moves.length} partition(s)?`, options.yes);
-  const unthrottle = options.throttle === undefined
-    ? null
-    : await setThrottle(admin, moves, options.throttle);
+  const throttle = options.throttle === undefined ? null : await setThrottle(admin, moves, options.throttle);
   if (options.throttle !== undefined && !options.json) {
     console.error(`replication throttled to ${options.throttle} bytes/s for these moves`);
   }
@@ -196,22 +209,25 @@ async function run(
     );
   } catch (error) {
     // Nothing moves: the throttle set for it goes again.
-    await unthrottle?.();
+    await throttle?.remove();
     throw error;
   }
   let copiedBytes: number | undefined;
   if (options.wait) {
     copiedBytes = (await waitForMoves(admin, moves, options.json)).copiedBytes;
     // Done: the throttle goes with the moves (Kafka's tool does this on --verify).
-    await unthrottle?.();
-  } else if (unthrottle !== null && !options.json) {
+    await throttle?.remove();
+  } else if (throttle !== null && !options.json) {
+    // Printed without --bootstrap or security flags: the operator adds the ones given to this command.
     console.error(
-      `the throttle stays until removed: vltava cluster config delete ${LEADER_RATE} ${FOLLOWER_RATE} --broker N ` +
-        `(each broker moved) and vltava topic config delete TOPIC ${LEADER_REPLICAS} ${FOLLOWER_REPLICAS}`,
+      `the throttle stays until removed; once the moves are done (vltava topic reassign --list shows none), run:\n` +
+        throttle.commands.map((command) => `  ${command}`).join("\n"),
     );
   }
-  if (options.json) printJson({ moves, started: true, done: options.wait, copiedBytes });
-  else console.log(options.wait ? "done" : "started (follow it with: vltava topic reassign --list)");
+  if (options.json) {
+    const unthrottle = !options.wait && throttle !== null ? { unthrottle: throttle.commands } : {};
+    printJson({ moves, started: true, done: options.wait, copiedBytes, ...unthrottle });
+  } else console.log(options.wait ? "done" : "started (follow it with: vltava topic reassign --list)");
 }
 
 /**

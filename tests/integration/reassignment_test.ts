@@ -1,32 +1,147 @@
 /**
- * Moving replicas on a live cluster (issue 12), with real processes: a 4th broker joins and a
- * partition moves onto it, then `cluster drain 3` empties broker 3 and `cluster rebalance`
- * evens the replicas over brokers 1, 2 and 4, all while an acks=all
- * producer writes; nothing acknowledged is lost, the moved replicas are byte-identical to their
- * leaders', the removed replicas' logs are deleted, and broker 3 then stops with no partition
- * under-replicated. A reassignment held up by a frozen target is listed and cancelled back to
- * the old replicas; growing the topic meanwhile is refused (REASSIGNMENT_IN_PROGRESS) and works
- * once it is cancelled. Bad targets get a one-line error and change nothing.
+ * Moving replicas on a live cluster (issue 12), with real processes, all while an acks=all
+ * producer writes: a 4th broker joins and `cluster rebalance --throttle --no-wait` starts moving
+ * a fair share of replicas and preferred leaders onto it; the controller is SIGKILLed with the
+ * copies held in flight by the throttle, the next controller lists them from the coordinator and
+ * finishes them once the operator lifts the throttle with the commands the rebalance printed. Then
+ * `cluster drain 3` empties broker 3 and `cluster rebalance` evens the replicas over brokers 1, 2
+ * and 4. Every acknowledged record is read back exactly once and in order, every replica is
+ * byte-identical to its leader's, the removed replicas' logs are deleted, and broker 3 then stops
+ * with no partition under-replicated. A reassignment held up by a frozen target is listed and
+ * cancelled back to the old replicas; growing the topic meanwhile is refused
+ * (REASSIGNMENT_IN_PROGRESS) and works once it is cancelled. Bad targets get a one-line error and
+ * change nothing.
  */
 import assert from "node:assert/strict";
 import { Admin } from "../../src/client/admin.ts";
 import { Producer } from "../../src/client/producer.ts";
-import { createTopics, startCluster } from "../helpers/cluster.ts";
+import { createTopics, startCluster, type TestCluster } from "../helpers/cluster.ts";
 import { delay, eventually, freePort, runCli } from "../helpers/program.ts";
 import { RawKafka, text } from "./broker-harness.ts";
 import { sameBytes, segmentBytes } from "./replication-harness.ts";
 
 const options = { sanitizeOps: false, sanitizeResources: false };
+const LEADER_RATE = "leader.replication.throttled.rate";
+const LEADER_REPLICAS = "leader.replication.throttled.replicas";
+
+/** An Admin bootstrapping from these brokers only (not from one that is down). */
+function adminOf(cluster: TestCluster, ids: number[]): Admin {
+  const bootstrap = ids.map((id) => `127.0.0.1:${cluster.broker(id).port}`).join(",");
+  return new Admin({ bootstrap });
+}
+
+/**
+ * Start `cluster rebalance --throttle 1 --no-wait` onto the new broker 4 and SIGKILL the
+ * controller while the copies are in flight; the next controller finishes them once the
+ * throttle is lifted.
+ */
+async function rebalanceThroughControllerKill(cluster: TestCluster, admin: Admin): Promise<void> {
+  const b = ["--bootstrap", cluster.bootstrap];
+  const flowHosts = new Set((await admin.describeTopics(["flow"]))[0].partitions.flatMap((p) => p.replicas));
+  // The rebalance sets its throttle just before it starts the moves, and brokers apply configs on
+  // a notification: a copy could outrun it. The same throttle set ahead (leaders of flow at 1
+  // byte/s to out-of-sync followers only, so the producer is not held back) and seen applied keeps
+  // the copies onto broker 4 in flight until lifted, whatever the timing.
+  for (
+    const args of [["cluster", "config", "set", `${LEADER_RATE}=1`], [
+      "topic",
+      "config",
+      "set",
+      "flow",
+      `${LEADER_REPLICAS}=*`,
+    ]]
+  ) {
+    const result = await runCli([...args, ...b]);
+    assert.equal(result.code, 0, result.stderr);
+  }
+  await eventually(
+    "every broker applying the rate and flow's hosts its throttled replicas",
+    () =>
+      cluster.brokers.every(({ id, program }) =>
+        program.stderr.includes(`dynamic config: {"${LEADER_RATE}":"1"}`) &&
+        (!flowHosts.has(id) ||
+          /topic flow: configs changed to .*\["leader\.replication\.throttled\.replicas","\*"\]/.test(
+            program.stderr,
+          ))
+      ),
+    60_000,
+  );
+
+  const result = await runCli([
+    "cluster",
+    "rebalance",
+    "--yes",
+    "--throttle",
+    "1",
+    "--no-wait",
+    "--json",
+    ...b,
+  ]);
+  assert.equal(result.code, 0, result.stderr);
+  const started = JSON.parse(result.stdout) as {
+    moves: { topic: string; replicas: number[]; from: number[] }[];
+    started: boolean;
+    unthrottle: string[];
+  };
+  assert.equal(started.started, true);
+  assert.ok(
+    started.moves.some((m) => m.topic === "flow" && m.replicas.includes(4) && !m.from.includes(4)),
+    `a replica of flow planned onto broker 4: ${result.stdout}`,
+  );
+  const copyingOnto4 = async (via: Admin) =>
+    (await via.listPartitionReassignments()).some((r) => r.topic === "flow" && r.adding.includes(4));
+  await eventually("copies onto broker 4 in flight", () => copyingOnto4(admin), 60_000);
+
+  const killed = await eventually("a controller", async () => {
+    const { controllerId } = await admin.describeCluster();
+    return controllerId > 0 ? controllerId : false;
+  }, 60_000);
+  await cluster.broker(killed).program.stop("SIGKILL");
+  await using survivors = adminOf(cluster, [1, 2, 3, 4].filter((id) => id !== killed));
+  await eventually("another controller", async () => {
+    const { controllerId } = await survivors.describeCluster();
+    return controllerId > 0 && controllerId !== killed;
+  }, 60_000);
+  // The moves live in the coordinator: the new controller lists what the dead one had started.
+  await eventually(
+    "the new controller listing the copies onto broker 4",
+    () => copyingOnto4(survivors),
+    60_000,
+  );
+  // The killed broker comes back as an operator would bring it back (a target may name it).
+  await cluster.startBroker(killed, cluster.broker(killed).port);
+  await cluster.waitForBrokers();
+
+  // Lift the throttle: the one set ahead, then what the rebalance printed to run.
+  assert.ok(started.unthrottle.length > 0, result.stdout);
+  for (const command of [`vltava cluster config delete ${LEADER_RATE}`, ...started.unthrottle]) {
+    const [program, ...args] = command.split(" ");
+    assert.equal(program, "vltava");
+    const lifted = await runCli([...args, ...b]);
+    assert.equal(lifted.code, 0, `${command}: ${lifted.stderr}`);
+  }
+  await eventually(
+    "every move done under the new controller",
+    async () => (await admin.listPartitionReassignments()).length === 0,
+    120_000,
+  );
+}
+
+/** Every partition's replicas, of every topic (internal ones too: the rebalance plans them). */
+async function allPartitions(admin: Admin) {
+  const topics = await admin.describeTopics(await admin.listTopics({ includeInternal: true }));
+  return topics.flatMap((topic) => topic.partitions.map((p) => ({ topic: topic.name, ...p })));
+}
 
 Deno.test({
-  name: "a broker added and a broker drained under an acks=all producer: nothing acknowledged is lost",
+  name:
+    "rebalance onto a 4th broker survives the controller's SIGKILL, then a broker is drained, under an acks=all producer",
   ...options,
   async fn() {
     await using cluster = await startCluster({ brokers: 3 });
     await cluster.waitForBrokers();
     const b = ["--bootstrap", cluster.bootstrap];
-    await createTopics(cluster.bootstrap, [{ name: "flow", partitions: 3, replicationFactor: 2 }]);
-    await using admin = new Admin({ bootstrap: cluster.bootstrap });
+    await createTopics(cluster.bootstrap, [{ name: "flow", partitions: 4, replicationFactor: 2 }]);
 
     const acknowledged: { partition: number; value: string }[] = [];
     let producing = true;
@@ -35,34 +150,53 @@ Deno.test({
       for (let i = 0; producing; i++) {
         const value = `v${i}`;
         try {
-          const metadata = await producer.send({ topic: "flow", partition: i % 3, value });
+          const metadata = await producer.send({ topic: "flow", partition: i % 4, value });
           acknowledged.push({ partition: metadata.partition, value });
         } catch {
-          // Not acknowledged (a move made it fail past its retries): not promised either.
+          // Not acknowledged (a move or the kill made it fail past its retries): not promised either.
         }
       }
     })();
+    let admin: Admin | undefined;
     try {
       await eventually("records flowing", () => acknowledged.length > 50);
       await cluster.startBroker(4, freePort());
       await cluster.waitForBrokers();
-      const [before] = await admin.describeTopics(["flow"]);
-      const keep = before.partitions[0].replicas[0];
-      let result = await runCli([
-        "topic",
-        "reassign",
-        "flow",
-        "--partition",
-        "0",
-        "--replicas",
-        `4,${keep}`,
-        "--yes",
-        ...b,
-      ]);
-      assert.equal(result.code, 0, result.stderr);
-      assert.match(result.stdout, /done/);
+      admin = adminOf(cluster, [1, 2, 3, 4]);
+      await rebalanceThroughControllerKill(cluster, admin);
+
+      // A fair share on broker 4: the replicas within one of each other's counts, and as many
+      // preferred leaders as a quarter of the partitions.
+      let partitions = await allPartitions(admin);
+      const replicasOn = [1, 2, 3, 4].map((id) => partitions.filter((p) => p.replicas.includes(id)).length);
+      assert.ok(
+        Math.max(...replicasOn) - Math.min(...replicasOn) <= 1,
+        `replicas on brokers 1-4: ${replicasOn}`,
+      );
+      const fairLeaders = Math.floor(partitions.length / 4);
+      const preferredOn4 = partitions.filter((p) => p.replicas[0] === 4).length;
+      assert.ok(
+        preferredOn4 >= fairLeaders,
+        `broker 4 preferred for ${preferredOn4} of ${partitions.length}`,
+      );
+      // Leadership follows once asked (the killed broker must be back in its ISRs first).
+      const probe = admin;
+      partitions = await eventually(
+        "every partition led by its preferred replica",
+        async () => {
+          await probe.electLeaders("preferred", null);
+          const now = await allPartitions(probe);
+          return now.every((p) => p.leader === p.replicas[0]) && now;
+        },
+        120_000,
+        1_000,
+      );
+      assert.ok(partitions.filter((p) => p.leader === 4).length >= fairLeaders, "broker 4 leads its share");
+      const [flow] = await admin.describeTopics(["flow"]);
+      assert.ok(flow.partitions.some((p) => p.replicas.includes(4)), "flow has replicas on broker 4");
+
       const moved = acknowledged.length;
-      result = await runCli(["cluster", "drain", "3", "--yes", ...b]);
+      let result = await runCli(["cluster", "drain", "3", "--yes", ...b]);
       assert.equal(result.code, 0, result.stderr);
       // Then an even spread over the brokers that stay: shown first, then done.
       const rebalance = ["cluster", "rebalance", "--brokers", "1,2,4"];
@@ -79,28 +213,33 @@ Deno.test({
       await writer;
       // Records refused during the moves were never acknowledged; the check below is what counts.
       await producer.close().catch(() => undefined);
+      admin?.close();
     }
 
-    const topics = await admin.describeTopics(await admin.listTopics({ includeInternal: true }));
-    for (const topic of topics) {
-      for (const p of topic.partitions) {
-        assert.ok(!p.replicas.includes(3), `${topic.name}-${p.partition} left on 3`);
-      }
-    }
-    const spread = [1, 2, 4].map((id) =>
-      topics.flatMap((topic) => topic.partitions).filter((p) => p.replicas.includes(id)).length
+    await using final = adminOf(cluster, [1, 2, 3, 4]);
+    const partitions = await allPartitions(final);
+    assert.deepEqual(
+      partitions.filter((p) => p.replicas.includes(3)).map((p) => `${p.topic}-${p.partition}`),
+      [],
     );
+    const spread = [1, 2, 4].map((id) => partitions.filter((p) => p.replicas.includes(id)).length);
     assert.ok(Math.max(...spread) - Math.min(...spread) <= 1, `replicas on brokers 1, 2, 4: ${spread}`);
-    const [flow] = await admin.describeTopics(["flow"]);
+    // A partition whose leader just moved can be between leaders: wait until each has one.
+    const flow = await eventually("every partition of flow led", async () => {
+      const [described] = await final.describeTopics(["flow"]);
+      return described.partitions.every((p) => p.leader > 0) ? described : undefined;
+    }, 60_000);
     for (const p of flow.partitions) {
       const leader = cluster.broker(p.leader);
       await using raw = await RawKafka.connect(leader.port);
-      const stored = new Set((await raw.readAll("flow", p.partition)).map((record) => text(record.value)));
-      const mine = acknowledged.filter((a) => a.partition === p.partition);
+      const mine = acknowledged.filter((a) => a.partition === p.partition).map((a) => a.value);
+      const wanted = new Set(mine);
+      const stored = (await raw.readAll("flow", p.partition)).map((record) => text(record.value) ?? "");
+      // Each acknowledged record once, in the order acknowledged (the producer is idempotent).
       assert.deepEqual(
-        mine.filter((a) => !stored.has(a.value)),
-        [],
-        `acknowledged records of flow-${p.partition} lost`,
+        stored.filter((value) => wanted.has(value)),
+        mine,
+        `flow-${p.partition} as acknowledged`,
       );
       // Every replica holds the same bytes once the followers caught up.
       await eventually(`flow-${p.partition} replicas identical`, async () => {
@@ -119,7 +258,7 @@ Deno.test({
 
     await cluster.broker(3).program.stop("SIGTERM");
     await delay(500);
-    const after = await admin.describeTopics(["flow"]);
+    const after = await final.describeTopics(["flow"]);
     assert.deepEqual(after[0].partitions.filter((p) => p.underReplicated), [], "nothing under-replicated");
   },
 });
