@@ -19,6 +19,14 @@
  * Kafka's tools), while auto-creation and the internal topics fall back to ignoring racks
  * ("safe", as Kafka's auto-creation), so a half-upgraded cluster still gets its offsets topic.
  *
+ * Partitions added to a topic (CreatePartitions) do not start at a random broker: as Kafka's
+ * (AdminZkClient.createNewPartitionsAssignment), the walk starts at partition 0's preferred
+ * leader's position (its first replica), so partition p's leader is the one a topic created with
+ * p + 1 partitions would have had, and leaders stay spread over the brokers the topic already
+ * uses. (With racks, Kafka takes that index in the id-sorted list and applies it to the
+ * rack-interleaved one; here it is the leader's own position in the walk, which is what
+ * continuing the rotation needs.)
+ *
  * @example
  * ```ts
  * const racks = new Map([[1, "a"], [2, "b"], [3, "a"], [4, "b"]]);
@@ -44,8 +52,10 @@ export class MissingRackError extends RangeError {
 
 /**
  * Replicas for `partitionCount` new partitions numbered from `firstPartition`, over the brokers of
- * `racks` (broker id -> rack, null for none). Throws RangeError when the factor is over the
- * broker count, MissingRackError for mixed racks in "enforced" mode.
+ * `racks` (broker id -> rack, null for none). `partitionZeroLeader`, for partitions added to a
+ * topic, is its partition 0's preferred leader (first replica): the walk starts there instead of at random. Throws
+ * RangeError when the factor is over the broker count, MissingRackError for mixed racks in
+ * "enforced" mode.
  */
 export function placeReplicas(
   racks: ReadonlyMap<number, string | null>,
@@ -54,11 +64,19 @@ export function placeReplicas(
   firstPartition = 0,
   mode: RackAwareMode = "enforced",
   random: () => number = Math.random,
+  partitionZeroLeader: number | null = null,
 ): ReplicaAssignment {
   const ids = [...racks.keys()];
   const unracked = ids.filter((id) => racks.get(id) === null).sort((a, b) => a - b);
   if (unracked.length === ids.length || (unracked.length > 0 && mode === "safe")) {
-    return assignReplicas(ids, partitionCount, replicationFactor, firstPartition, random);
+    return assignReplicas(
+      ids,
+      partitionCount,
+      replicationFactor,
+      firstPartition,
+      random,
+      partitionZeroLeader,
+    );
   }
   if (unracked.length > 0) throw new MissingRackError(unracked);
   return assignReplicasRackAware(
@@ -67,6 +85,7 @@ export function placeReplicas(
     replicationFactor,
     firstPartition,
     random,
+    partitionZeroLeader,
   );
 }
 
@@ -77,10 +96,12 @@ export function assignReplicas(
   replicationFactor: number,
   firstPartition = 0,
   random: () => number = Math.random,
+  partitionZeroLeader: number | null = null,
 ): ReplicaAssignment {
   const brokers = [...brokerIds].sort((a, b) => a - b);
   const n = brokers.length;
-  return stagger(brokers, partitionCount, replicationFactor, firstPartition, random, (first, shift) => {
+  const start = { random, partitionZeroLeader };
+  return stagger(brokers, partitionCount, replicationFactor, firstPartition, start, (first, shift) => {
     const replicas = [brokers[first]];
     for (let j = 0; j < replicationFactor - 1; j++) {
       replicas.push(brokers[followerIndex(first, shift, j, n)]);
@@ -96,11 +117,13 @@ export function assignReplicasRackAware(
   replicationFactor: number,
   firstPartition = 0,
   random: () => number = Math.random,
+  partitionZeroLeader: number | null = null,
 ): ReplicaAssignment {
   const brokers = interleaveRacks(racks);
   const n = brokers.length;
   const rackCount = new Set(racks.values()).size;
-  return stagger(brokers, partitionCount, replicationFactor, firstPartition, random, (first, shift) => {
+  const start = { random, partitionZeroLeader };
+  return stagger(brokers, partitionCount, replicationFactor, firstPartition, start, (first, shift) => {
     const replicas = [brokers[first]];
     const racksUsed = new Set([racks.get(brokers[first])!]);
     // Each step looks at the next broker of the walk; within 2n steps every broker has been seen
@@ -122,25 +145,34 @@ export function assignReplicasRackAware(
   });
 }
 
+/** Where the walk starts: at random for a new topic, at partition 0's preferred leader for added partitions. */
+interface WalkStart {
+  random: () => number;
+  partitionZeroLeader: number | null;
+}
+
 /**
  * The walk both placements share: partition p's leader is broker (p + start) mod n of `brokers`,
  * and the followers' shift grows by one each time the partitions wrap around the list (start and
- * first shift random, so topics do not all pile on the same brokers).
+ * first shift random, so topics do not all pile on the same brokers; for added partitions both are
+ * partition 0's preferred leader's index, as Kafka's fixed start index).
  */
 function stagger(
   brokers: number[],
   partitionCount: number,
   replicationFactor: number,
   firstPartition: number,
-  random: () => number,
+  start: WalkStart,
   replicasOf: (first: number, shift: number) => number[],
 ): ReplicaAssignment {
   const n = brokers.length;
   if (replicationFactor > n) {
     throw new RangeError(`Replication factor ${replicationFactor} over ${n} live brokers`);
   }
-  const startIndex = Math.floor(random() * n);
-  let shift = Math.floor(random() * n);
+  const startIndex = start.partitionZeroLeader === null
+    ? Math.floor(start.random() * n)
+    : indexOfLeader(brokers, start.partitionZeroLeader);
+  let shift = start.partitionZeroLeader === null ? Math.floor(start.random() * n) : startIndex;
   const assignment: ReplicaAssignment = [];
   for (let index = 0; index < partitionCount; index++) {
     const partition = firstPartition + index;
@@ -148,6 +180,15 @@ function stagger(
     assignment.push(replicasOf((partition + startIndex) % n, shift));
   }
   return assignment;
+}
+
+/**
+ * The index of `leader` in the walk; when it is no longer a broker, that of the next higher id,
+ * and the first broker when none is higher (Kafka's indexWhere(id >= leader), at least 0).
+ */
+function indexOfLeader(brokers: number[], leader: number): number {
+  const next = brokers.filter((id) => id >= leader).sort((a, b) => a - b)[0];
+  return next === undefined ? 0 : brokers.indexOf(next);
 }
 
 /** Brokers listed rack by rack in turn: racks and ids sorted, the i-th broker of every rack before any (i+1)-th. */

@@ -78,9 +78,18 @@ function place(
   factor: number,
   firstPartition: number,
   mode: RackAwareMode,
+  partitionZeroLeader: number | null = null,
 ): ReplicaAssignment | AdminOutcome {
   try {
-    return placeReplicas(rackMap(snapshot), partitionCount, factor, firstPartition, mode);
+    return placeReplicas(
+      rackMap(snapshot),
+      partitionCount,
+      factor,
+      firstPartition,
+      mode,
+      Math.random,
+      partitionZeroLeader,
+    );
   } catch (error) {
     if (error instanceof MissingRackError) return fail(ErrorCode.INVALID_REPLICATION_FACTOR, error.message);
     throw error;
@@ -287,7 +296,8 @@ export async function addPartitions(
     if (factor > snapshot.brokers.size) {
       return fail(ErrorCode.INVALID_REPLICATION_FACTOR, `Replication factor ${factor} over live brokers`);
     }
-    const placed = place(snapshot, adding, factor, current.length, "enforced");
+    // The rotation goes on from partition 0's preferred leader (its first replica), as Kafka's.
+    const placed = place(snapshot, adding, factor, current.length, "enforced", current[0][0]);
     if (!Array.isArray(placed)) return placed;
     added = placed;
   }

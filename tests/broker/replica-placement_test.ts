@@ -120,3 +120,38 @@ Deno.test("without racks every partition gets distinct replicas and leaders spre
     2,
   ]]);
 });
+
+Deno.test("added partitions continue from partition 0's leader, whatever the random start would be", () => {
+  const brokers = [1, 2, 3, 4];
+  for (let seed = 0; seed < 4; seed++) {
+    // A topic created with 3 partitions from a random start (seed), then grown to 8.
+    const created = assignReplicas(brokers, 3, 2, 0, fixed(seed / 4, 0));
+    const p0 = created[0][0];
+    for (const random of [fixed(0, 0), fixed(0.5, 0.3), fixed(0.99, 0.99)]) {
+      const added = assignReplicas(brokers, 5, 2, 3, random, p0);
+      const leaders = [...created, ...added].map((replicas) => replicas[0]);
+      // Partition p is led by the p-th broker after partition 0's leader: a round-robin with no gap.
+      assert.deepEqual(leaders, [0, 1, 2, 3, 4, 5, 6, 7].map((p) => brokers[(brokers.indexOf(p0) + p) % 4]));
+      for (const replicas of added) assert.equal(new Set(replicas).size, 2, `${replicas}`);
+    }
+  }
+  // Kafka's followers for a fixed start: the shift is the start index too. Partition 0 on broker 2
+  // (index 1) of [1, 2, 3]: partition 3 wraps the list, so its shift is 2 and its follower index
+  // 1 + 1 + (2 % 2) = 2.
+  assert.deepEqual(assignReplicas([1, 2, 3], 3, 2, 3, fixed(0), 2), [[2, 3], [3, 1], [1, 2]]);
+});
+
+Deno.test("added partitions: a partition 0 leader no longer a broker gives way to the next higher id", () => {
+  // Broker 2 is gone: start at 3; broker 9 is gone and none is higher: start at the first.
+  assert.deepEqual(assignReplicas([1, 3, 4], 3, 1, 3, fixed(0.99), 2), [[3], [4], [1]]);
+  assert.deepEqual(assignReplicas([1, 3, 4], 3, 1, 3, fixed(0.99), 9), [[1], [3], [4]]);
+});
+
+Deno.test("added partitions on racks continue the rack-interleaved walk from partition 0's leader", () => {
+  const racks = new Map([[1, "a"], [2, "a"], [3, "b"], [4, "b"]]); // walk: 1, 3, 2, 4
+  const created = placeReplicas(racks, 2, 2, 0, "enforced", fixed(0.5, 0)); // starts at index 2: broker 2
+  assert.equal(created[0][0], 2);
+  const added = placeReplicas(racks, 4, 2, 2, "enforced", fixed(0, 0), created[0][0]);
+  assert.deepEqual([...created, ...added].map((replicas) => replicas[0]), [2, 4, 1, 3, 2, 4]);
+  checkRackSpread(racks, [...created, ...added], 2);
+});

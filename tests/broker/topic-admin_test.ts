@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
-import { planTopic } from "../../src/broker/topic-admin.ts";
+import { addPartitions, planTopic } from "../../src/broker/topic-admin.ts";
 import type { ClusterSnapshot } from "../../src/broker/metadata-cache.ts";
+import type { Coordination, MultiOp } from "../../src/broker/coordination.ts";
+import { decodeTopicAssignment, encodeTopicAssignment, topicPath } from "../../src/broker/zk-layout.ts";
 import { ErrorCode } from "../../src/kafka/errors.ts";
 import { validateTopicConfigs } from "../../src/broker/topic-config.ts";
 
@@ -54,4 +56,27 @@ Deno.test("topic configs: known names with valid values only", () => {
   assert.equal(validateTopicConfigs({ "retention.ms": "-1", "cleanup.policy": "delete" }), null);
   assert.match(validateTopicConfigs({ "retention.msx": "1" })!, /Unknown topic config/);
   assert.match(validateTopicConfigs({ "min.insync.replicas": "0" })!, /min.insync.replicas/);
+});
+
+Deno.test("CreatePartitions places the new leaders after partition 0's, as Kafka, never at random", async () => {
+  // Created from broker 3 on brokers 1-4 (leaders 3, 4, 1); grown to 7 partitions, ten times over.
+  const current = [[3, 4], [4, 1], [1, 2]];
+  for (let run = 0; run < 10; run++) {
+    const writes: MultiOp[] = [];
+    const coordination = {
+      getData: (path: string) =>
+        Promise.resolve(
+          path === topicPath("t") ? { data: encodeTopicAssignment(current), version: 7, createdMs: 0 } : null,
+        ),
+      multi: (ops: MultiOp[]) => Promise.resolve(void writes.push(...ops)),
+    } as unknown as Coordination;
+    const outcome = await addPartitions(coordination, snapshot([1, 2, 3, 4], ["t"]), "t", 7, null, false);
+    assert.equal(outcome.errorCode, 0);
+    assert.equal(writes.length, 1);
+    const written = writes[0];
+    assert.ok(written.op === "setData" && written.version === 7);
+    const assignment = decodeTopicAssignment("t", written.data);
+    assert.deepEqual(assignment.slice(0, 3), current, "existing partitions unchanged");
+    assert.deepEqual(assignment.map((replicas) => replicas[0]), [3, 4, 1, 2, 3, 4, 1]);
+  }
 });
