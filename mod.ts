@@ -57,6 +57,7 @@ export {
 export {
   type ACL,
   type ClientInfo,
+  CREATOR_ALL_ACL,
   ErrorCode as KeeperErrorCode,
   KeeperError,
   OPEN_ACL_UNSAFE,

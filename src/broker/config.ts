@@ -11,6 +11,8 @@ import { type ListenerConfig, resolveListeners, usesSasl, usesTls } from "../sec
 import { isSaslMechanism, SASL_MECHANISMS, type SaslMechanismName } from "../security/sasl.ts";
 import type { ServerTlsFiles } from "../security/tls-options.ts";
 import type { ClientSecurity } from "../client/security.ts";
+import { DEFAULT_OFFSETS_TOPIC_PARTITIONS } from "./groups/group-partition.ts";
+import { DEFAULT_TRANSACTION_STATE_PARTITIONS } from "./transactions/txn-records.ts";
 
 /** When the broker fsyncs appended batches. */
 export type FsyncPolicy = "always" | "never";
@@ -162,7 +164,7 @@ export const DEFAULT_BROKER_CONFIG: Omit<
   replicaLagTimeMaxMs: 10_000,
   metadataReconcileIntervalMs: 30_000,
   logVerifyBytesPerSecond: 128 * 1024 * 1024,
-  offsetsTopicPartitions: 10,
+  offsetsTopicPartitions: DEFAULT_OFFSETS_TOPIC_PARTITIONS,
   offsetsTopicReplicationFactor: 3,
   // Kafka: 100 MiB; smaller here so the cleaner gets closed segments (and loading replays less).
   offsetsTopicSegmentBytes: 8 * 1024 * 1024,
@@ -171,7 +173,7 @@ export const DEFAULT_BROKER_CONFIG: Omit<
   groupMinSessionTimeoutMs: 6_000,
   groupMaxSessionTimeoutMs: 1_800_000,
   producerIdExpirationMs: 86_400_000,
-  transactionStateTopicPartitions: 50,
+  transactionStateTopicPartitions: DEFAULT_TRANSACTION_STATE_PARTITIONS,
   transactionStateReplicationFactor: 3,
   transactionMaxTimeoutMs: 900_000,
   transactionalIdExpirationMs: 604_800_000, // Kafka's default: 7 days

@@ -14,15 +14,6 @@ export function integerOption(min: number, max = Number.MAX_SAFE_INTEGER): (valu
   };
 }
 
-/** Parse HOST:PORT. */
-export function hostPortOption(value: string): string {
-  const match = /^(.+):(\d{1,5})$/.exec(value.trim());
-  if (!match || Number(match[2]) > 65535) {
-    throw new InvalidArgumentError(`expected HOST:PORT, got "${value}"`);
-  }
-  return value.trim();
-}
-
 /** Parse a ZooKeeper connect string HOST:PORT[,HOST:PORT][/chroot]. */
 export function connectStringOption(value: string): string {
   try {

@@ -4,7 +4,6 @@
  * changes state, both live and during replay, so both give the same tree.
  */
 import { EventType } from "../zk/protocol/codes.ts";
-import { Reader } from "../wire/reader.ts";
 import { DataTree, type Undo } from "./tree.ts";
 import { Journal, listJournalFiles, replayJournal } from "./journal.ts";
 import {
@@ -14,7 +13,7 @@ import {
   type SessionRecord,
   writeSnapshot,
 } from "./snapshot.ts";
-import { readTxnEntry, type Txn, type TxnEntry, writeTxnEntry } from "./txn.ts";
+import { decodeTxnEntry, type Txn, type TxnEntry, writeTxnEntry } from "./txn.ts";
 import { parentOf } from "./paths.ts";
 
 /** An event a txn causes, for the watch manager: [type, path]. */
@@ -89,7 +88,7 @@ export class Database {
     };
     const snapshotZxid = state.lastZxid;
     const replay = await replayJournal(dir, snapshotZxid, (payload) => {
-      const entry = readTxnEntry(new Reader(payload));
+      const entry = decodeTxnEntry(payload);
       applyTxn(state.tree, state.sessions, entry, []);
       return entry.zxid;
     });

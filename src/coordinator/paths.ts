@@ -34,10 +34,6 @@ export function invalidPathReason(path: string): string | undefined {
   return undefined;
 }
 
-export function isValidPath(path: string): boolean {
-  return invalidPathReason(path) === undefined;
-}
-
 /** "/a/b" → "/a"; "/a" → "/". */
 export function parentOf(path: string): string {
   const slash = path.lastIndexOf("/");
@@ -52,10 +48,4 @@ export function baseName(path: string): string {
 /** "/" + "a" → "/a"; "/a" + "b" → "/a/b". */
 export function childPath(parent: string, name: string): string {
   return parent === "/" ? `/${name}` : `${parent}/${name}`;
-}
-
-/** Is `path` equal to `ancestor` or below it? */
-export function isAtOrBelow(path: string, ancestor: string): boolean {
-  if (ancestor === "/") return true;
-  return path === ancestor || (path.startsWith(ancestor) && path.charCodeAt(ancestor.length) === 0x2f);
 }

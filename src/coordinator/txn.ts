@@ -13,7 +13,7 @@
  *     closeSession (-11)  => sessionId long
  */
 import { Reader } from "../wire/reader.ts";
-import { Writer } from "../wire/writer.ts";
+import type { Writer } from "../wire/writer.ts";
 import { WireError } from "../wire/wire-error.ts";
 import { type ACL, readAclVector, readString, writeAclVector } from "../zk/protocol/records.ts";
 
@@ -78,7 +78,7 @@ function writeTxn(writer: Writer, txn: Txn): void {
   }
 }
 
-export function readTxnEntry(reader: Reader): TxnEntry {
+function readTxnEntry(reader: Reader): TxnEntry {
   const zxid = reader.int64n();
   const timeMs = reader.int64n();
   return { zxid, timeMs, txn: readTxn(reader, 0) };
@@ -120,13 +120,7 @@ function readTxn(reader: Reader, depth: number): Txn {
   }
 }
 
-/** Encode one entry into a fresh buffer (tests, tools). */
-export function encodeTxnEntry(entry: TxnEntry): Uint8Array {
-  const writer = new Writer();
-  writeTxnEntry(writer, entry);
-  return writer.toBytes();
-}
-
+/** A journal payload: exactly one entry (trailing bytes are a WireError, not ignored). */
 export function decodeTxnEntry(bytes: Uint8Array): TxnEntry {
   const reader = new Reader(bytes);
   const entry = readTxnEntry(reader);

@@ -51,8 +51,6 @@ export const ApiKey = {
   ListTransactions: 66,
 } as const;
 
-export type ApiKeyValue = typeof ApiKey[keyof typeof ApiKey];
-
 export interface ApiVersionRange {
   apiKey: number;
   name: string;

@@ -66,12 +66,6 @@ export function codecFromName(name: string): CompressionCodecId {
   return id as CompressionCodecId;
 }
 
-/** The name of a codec id ("codec-5" for ids no codec has). */
-export function codecName(codec: number): string {
-  const entry = Object.entries(CompressionCodec).find(([, id]) => id === codec);
-  return entry ? entry[0] : `codec-${codec}`;
-}
-
 /** Can this runtime compress and decompress with this codec? */
 export function isCodecSupported(codec: number): boolean {
   if (codec === CompressionCodec.zstd) return ZSTD_SUPPORTED;

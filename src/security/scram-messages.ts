@@ -178,10 +178,6 @@ export function formatServerFinal(signature: Uint8Array): string {
   return `v=${encodeBase64(signature)}`;
 }
 
-export function formatServerError(error: string): string {
-  return `e=${error}`;
-}
-
 export function parseServerFinal(text: string): ServerFinal {
   const what = "SCRAM server-final message";
   const [first] = attributes(text, what);

@@ -215,11 +215,6 @@ export class OffsetIndex extends IndexFile {
   }
 }
 
-export interface TimestampOffset {
-  timestampMs: number;
-  offset: number;
-}
-
 /** Sparse map from the segment's running max timestamp to the batch where it was reached. */
 export class TimeIndex extends IndexFile {
   static readonly ENTRY_BYTES = 12;

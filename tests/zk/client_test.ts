@@ -11,7 +11,13 @@ import {
   watchOnce,
   ZooKeeperClient,
 } from "../../src/zk/client/mod.ts";
-import { ErrorCode, KeeperError, OPEN_ACL_UNSAFE, Perms } from "../../src/zk/protocol/mod.ts";
+import {
+  CREATOR_ALL_ACL,
+  ErrorCode,
+  KeeperError,
+  OPEN_ACL_UNSAFE,
+  Perms,
+} from "../../src/zk/protocol/mod.ts";
 import { eventually } from "../helpers/program.ts";
 import { expireSession, zkServerTest } from "../helpers/zk-servers.ts";
 
@@ -248,7 +254,7 @@ zkServerTest("zk client: ACLs, digest auth, whoAmI, counts, mkdirp and deleteRec
   const who = await zk.whoAmI();
   assert.ok(who.some((info) => info.authScheme === "digest" && info.user === "alice"), JSON.stringify(who));
 
-  await zk.create("/private", "s", { acl: [{ perms: Perms.all, id: { scheme: "auth", id: "" } }] });
+  await zk.create("/private", "s", { acl: CREATOR_ALL_ACL });
   const { acl } = await zk.getACL("/private");
   assert.equal(acl.length, 1);
   assert.equal(acl[0].id.scheme, "digest");

@@ -177,8 +177,3 @@ export interface ListedGroup {
   protocolType: string;
   groupState: GroupState;
 }
-
-/** Per-partition result of resetOffsets. */
-export interface ResetOffsetsResult {
-  errorCode: number;
-}

@@ -40,6 +40,7 @@ import { invariant } from "../../assert.ts";
 import { groupPartition } from "../groups/group-partition.ts";
 import {
   decodeTxnRecord,
+  DEFAULT_TRANSACTION_STATE_PARTITIONS,
   type TxnRecord,
   type TxnStateName,
   txnStateRecord,
@@ -163,7 +164,7 @@ export class TransactionCoordinator {
     this.#store = options.store;
     this.#markers = options.markers;
     this.#newProducerId = options.newProducerId;
-    this.#numPartitions = options.numPartitions ?? 50;
+    this.#numPartitions = options.numPartitions ?? DEFAULT_TRANSACTION_STATE_PARTITIONS;
     this.#maxTimeoutMs = options.maxTimeoutMs ?? 900_000;
     this.#endTxnWaitMs = options.endTxnWaitMs ?? 5_000;
     this.#maxIds = options.maxTransactionalIds ?? 100_000;

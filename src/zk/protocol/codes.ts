@@ -140,8 +140,5 @@ export type AddWatchMode = typeof AddWatchMode[keyof typeof AddWatchMode];
 /** ephemeralOwner of a container node; session ids must never take this value. */
 export const CONTAINER_EPHEMERAL_OWNER = -0x8000_0000_0000_0000n;
 
-/** A TTL node's ephemeralOwner has this high byte; session ids must avoid it. */
-export const TTL_HIGH_BYTE = 0xff;
-
 /** Default jute.maxbuffer: the largest frame a server accepts. */
 export const DEFAULT_MAX_FRAME_BYTES = 0xfffff;

@@ -63,11 +63,6 @@ export interface ClientInfo {
   user: string;
 }
 
-/** Size of an encoded Stat. */
-export const STAT_BYTES = 68;
-/** Size of an encoded ReplyHeader. */
-export const REPLY_HEADER_BYTES = 16;
-
 /** [{ALL, world:anyone}], what all clients send by default. */
 export const OPEN_ACL_UNSAFE: readonly ACL[] = Object.freeze([
   { perms: 31, id: { scheme: "world", id: "anyone" } },
