@@ -12,7 +12,8 @@
  * for (const ready of accumulator.drain(false)) send(ready);
  * ```
  */
-import { BatchBuilder, type RecordHeader } from "./batch-builder.ts";
+import { BatchBuilder, type ProducerStamp, type RecordHeader } from "./batch-builder.ts";
+import { invariant } from "../assert.ts";
 
 /**
  * When one traced batch passed the producer's stages, in performance.now() milliseconds: its
@@ -46,6 +47,10 @@ export class ProducerBatch {
   accountedBytes = 0;
   /** Stage times, only when the producer traces batches (a benchmark's option). */
   stages: BatchStages | undefined;
+  /** Idempotent producers: the producer fields stamped on the batch (its pieces carry them on). */
+  stamp: ProducerStamp | undefined;
+  /** Set once the broker refused the batch as too large: its records went on in these. */
+  #pieces: { fromDelta: number; batch: ProducerBatch }[] | undefined;
   #result: Promise<number> | undefined;
   #resolve: ((baseOffset: number) => void) | undefined;
   #reject: ((error: Error) => void) | undefined;
@@ -54,14 +59,56 @@ export class ProducerBatch {
   constructor(
     topic: string,
     partition: number,
-    batchBytes: number,
+    batchBytes: number | BatchBuilder,
     now: number,
     initialCapacityBytes?: number,
   ) {
     this.topic = topic;
     this.partition = partition;
-    this.builder = new BatchBuilder(batchBytes, initialCapacityBytes);
+    this.builder = typeof batchBytes === "number"
+      ? new BatchBuilder(batchBytes, initialCapacityBytes)
+      : batchBytes;
     this.createdAt = now;
+  }
+
+  /**
+   * The broker refused this batch as over the topic's max.message.bytes: its records, in order,
+   * in new batches of at most limitBytes (at least two, as the batch holds more than one record
+   * and is larger than the limit). The batch settles when they all have (see offsetOf).
+   */
+  split(limitBytes: number): ProducerBatch[] {
+    invariant(
+      this.#pieces === undefined && this.recordCount > 1,
+      () => "split: a batch of several records, once",
+    );
+    const builders = this.builder.split(limitBytes);
+    invariant(builders.length >= 2, () => "split: at least two pieces");
+    let fromDelta = 0;
+    this.#pieces = builders.map((builder) => {
+      const piece = {
+        fromDelta,
+        batch: new ProducerBatch(this.topic, this.partition, builder, this.createdAt),
+      };
+      fromDelta += builder.recordCount;
+      return piece;
+    });
+    return this.#pieces.map((piece) => piece.batch);
+  }
+
+  /**
+   * The offset of the record at offsetDelta, once the batch (or, after a split, the piece that
+   * took the record) succeeded; -1 with acks=0. Pieces of one batch need not be adjacent in the
+   * log (a non-idempotent producer's, or another producer's batches in between).
+   */
+  offsetOf(offsetDelta: number): number {
+    if (this.#pieces === undefined) {
+      const baseOffset = this.#settled?.baseOffset ?? -1;
+      invariant(this.#settled?.baseOffset !== undefined, () => "offsetOf: the batch succeeded");
+      return baseOffset < 0 ? -1 : baseOffset + offsetDelta;
+    }
+    let at = this.#pieces.length - 1;
+    while (this.#pieces[at].fromDelta > offsetDelta) at--;
+    return this.#pieces[at].batch.offsetOf(offsetDelta - this.#pieces[at].fromDelta);
   }
 
   get recordCount(): number {
@@ -121,6 +168,8 @@ export class RecordAccumulator {
   /** The batch the last append went to. */
   lastBatch: ProducerBatch | undefined;
   #openCount = 0;
+  /** Topics whose batches the broker found too large, and the smaller bound they get now. */
+  readonly #topicBatchBytes = new Map<string, number>();
   #ready: ProducerBatch[] = [];
   #bufferedBytes = 0;
   #lingerTimer: ReturnType<typeof setTimeout> | undefined;
@@ -185,12 +234,15 @@ export class RecordAccumulator {
       partitions = new Map();
       this.#open.set(topic, partitions);
     }
+    const batchBytes = this.#topicBatchBytes.size === 0
+      ? this.batchBytes
+      : this.#topicBatchBytes.get(topic) ?? this.batchBytes;
     batch = new ProducerBatch(
       topic,
       partition,
-      this.batchBytes,
+      batchBytes,
       this.#now(),
-      full ? this.batchBytes + 1024 : undefined,
+      full ? batchBytes + 1024 : undefined,
     );
     if (this.#options.traceStages) {
       batch.stages = {
@@ -269,6 +321,16 @@ export class RecordAccumulator {
     const ready = this.#ready;
     this.#ready = [];
     return ready;
+  }
+
+  /**
+   * The broker refused a batch of this topic as too large: the topic's later batches hold at
+   * most limitBytes (the producer's batchBytes stays the bound for the others).
+   */
+  lowerBatchBytes(topic: string, limitBytes: number): void {
+    if (limitBytes < (this.#topicBatchBytes.get(topic) ?? this.batchBytes)) {
+      this.#topicBatchBytes.set(topic, limitBytes);
+    }
   }
 
   /** The batch's bytes no longer count against the bound (sent and answered, or failed). */

@@ -118,6 +118,54 @@ export class BatchBuilder {
   }
 
   /**
+   * The same records, in order, in new batches of at most limitBytes each (a record over it gets
+   * one of its own): for a batch the broker refused as over the topic's max.message.bytes. Each
+   * record keeps its timestamp, key, value and headers, copied as encoded; only its offset and
+   * timestamp deltas are written anew for its new batch.
+   */
+  split(limitBytes: number): BatchBuilder[] {
+    const pieces: BatchBuilder[] = [];
+    let piece = new BatchBuilder(limitBytes);
+    const buffer = this.#buffer;
+    let at = BATCH_HEADER_BYTES;
+    while (at < this.#length) {
+      const body = readVarint(buffer, at);
+      const end = body.next + body.value;
+      const timestampDelta = readVarlong(buffer, body.next + 1); // after the attributes byte
+      const offsetDelta = readVarint(buffer, timestampDelta.next);
+      const rest = buffer.subarray(offsetDelta.next, end); // key, value and headers as encoded
+      const timestamp = this.#baseTimestamp + timestampDelta.value;
+      if (!piece.#appendEncoded(buffer[body.next], timestamp, rest)) {
+        pieces.push(piece);
+        piece = new BatchBuilder(limitBytes);
+        piece.#appendEncoded(buffer[body.next], timestamp, rest);
+      }
+      at = end;
+    }
+    if (piece.recordCount > 0) pieces.push(piece);
+    return pieces;
+  }
+
+  /** Append a record whose key, value and headers are already encoded (split()); false when full. */
+  #appendEncoded(attributes: number, timestamp: number, rest: Uint8Array): boolean {
+    if (this.#count === 0) this.#baseTimestamp = timestamp;
+    const timestampDelta = timestamp - this.#baseTimestamp;
+    const bodySize = 1 + varlongSize(timestampDelta) + varintSize(this.#count) + rest.length;
+    const recordSize = varintSize(bodySize) + bodySize;
+    if (this.#count > 0 && this.#length + recordSize > this.limitBytes) return false;
+    this.#ensure(recordSize);
+    let at = putVarint(this.#buffer, this.#length, bodySize);
+    this.#buffer[at++] = attributes;
+    at = putVarlong(this.#buffer, at, timestampDelta);
+    at = putVarint(this.#buffer, at, this.#count);
+    this.#buffer.set(rest, at);
+    this.#length = at + rest.length;
+    this.#count++;
+    if (timestamp > this.#maxTimestamp) this.#maxTimestamp = timestamp;
+    return true;
+  }
+
+  /**
    * The finished batch. `compressionCodec` is the attributes' low 3 bits (0 none, 1 gzip, 2
    * snappy, 3 lz4, 4 zstd) and `compress` turns the records section into its compressed form.
    * `producer` stamps an idempotent producer's id, epoch and first sequence (default: none).
@@ -216,6 +264,33 @@ function putVarint(buffer: Uint8Array, at: number, value: number): number {
   }
   buffer[at++] = zigzag;
   return at;
+}
+
+/** A zigzag varint this builder wrote, and where the next field starts. */
+function readVarint(buffer: Uint8Array, at: number): { value: number; next: number } {
+  let raw = 0;
+  let shift = 0;
+  let byte: number;
+  do {
+    byte = buffer[at++];
+    raw |= (byte & 0x7f) << shift;
+    shift += 7;
+  } while (byte & 0x80);
+  raw >>>= 0;
+  return { value: (raw >>> 1) ^ -(raw & 1), next: at };
+}
+
+/** A zigzag varlong this builder wrote (|value| < 2^52, as putVarlong), and where the next field starts. */
+function readVarlong(buffer: Uint8Array, at: number): { value: number; next: number } {
+  let raw = 0;
+  let scale = 1;
+  let byte: number;
+  do {
+    byte = buffer[at++];
+    raw += (byte & 0x7f) * scale;
+    scale *= 128;
+  } while (byte & 0x80);
+  return { value: raw % 2 === 0 ? raw / 2 : -(raw + 1) / 2, next: at };
 }
 
 /** Zigzag varlong for |value| < 2^52 with plain arithmetic (timestamps deltas fit easily). */

@@ -29,6 +29,7 @@
 import type { ProducerStamp } from "./batch-builder.ts";
 import type { ProducerBatch } from "./accumulator.ts";
 import { partitionKey } from "./partition-key.ts";
+import { invariant } from "../assert.ts";
 
 /** The broker remembers the last five batches per producer and partition. */
 export const MAX_IN_FLIGHT_PER_PARTITION = 5;
@@ -181,6 +182,42 @@ export class IdempotentSequences {
     );
     if (position < 0) sequence.waiting.push(batch);
     else sequence.waiting.splice(position, 0, batch);
+    this.#ready.add(sequence);
+  }
+
+  /**
+   * The broker refused a stamped batch as too large (so stored none of it) and it was split: the
+   * pieces take its place and its sequence numbers, in order, under the same producer id and
+   * epoch (`stamp` encodes a piece with its first sequence), and go before every later batch of
+   * the partition. Those later batches were or will be refused as out of order (the broker still
+   * waits for the refused batch's first sequence) and are retried after the pieces.
+   */
+  replace(
+    batch: ProducerBatch,
+    pieces: readonly ProducerBatch[],
+    stamp: (piece: ProducerBatch, baseSequence: number) => void,
+  ): void {
+    const sequence = this.#partition(batch);
+    const at = sequence.unsettled.indexOf(batch);
+    invariant(at >= 0 && batch.baseSequence >= 0, () => "replace: a stamped, unsettled batch");
+    sequence.inFlight--;
+    const generation = this.#stampedIn.get(batch)!;
+    let next = batch.baseSequence;
+    for (const piece of pieces) {
+      piece.baseSequence = next;
+      this.#stampedIn.set(piece, generation);
+      stamp(piece, next);
+      next = (next + piece.recordCount) % (MAX_SEQUENCE + 1);
+    }
+    invariant(
+      next === (batch.baseSequence + batch.recordCount) % (MAX_SEQUENCE + 1),
+      () => "replace: the pieces cover the batch's sequence numbers exactly",
+    );
+    sequence.unsettled.splice(at, 1, ...pieces);
+    const position = sequence.waiting.findIndex((other) =>
+      other.baseSequence < 0 || sequence.unsettled.indexOf(other) > at
+    );
+    sequence.waiting.splice(position < 0 ? sequence.waiting.length : position, 0, ...pieces);
     this.#ready.add(sequence);
   }
 

@@ -4,7 +4,8 @@
  * Produce request, and many requests are kept in flight per broker. Keyed records go to
  * the Java-compatible murmur2 partition; keyless ones stick to one partition per batch.
  * Retriable errors (leader moved, topic not yet known, connection lost, timeout) refresh
- * metadata and retry with backoff, up to `retries`.
+ * metadata and retry with backoff, up to `retries`. A batch over the topic's max.message.bytes
+ * (MESSAGE_TOO_LARGE) is split and its records sent again in smaller batches.
  *
  * Idempotent by default (as Java's producer since Kafka 3.0): the producer takes a producer id
  * (InitProducerId) and stamps each batch with per-partition sequence numbers, keeps at most five
@@ -444,11 +445,11 @@ export class Producer {
     const timestamp = record.timestamp ?? Date.now();
     const offsetDelta = this.#append(record, timestamp);
     const batch = this.#accumulator.lastBatch!;
-    const baseOffset = await batch.result;
+    await batch.result;
     return {
       topic: record.topic,
       partition: batch.partition,
-      offset: baseOffset < 0 ? -1 : baseOffset + offsetDelta,
+      offset: batch.offsetOf(offsetDelta),
       timestamp,
     };
   }
@@ -620,7 +621,8 @@ export class Producer {
     const transactional = open !== null;
     const sendable = sequences.takeSendable(
       (batch, stamp) => {
-        batch.bytes = batch.builder.finish(this.#codec, this.#compress, { ...stamp, transactional });
+        batch.stamp = { ...stamp, transactional };
+        batch.bytes = batch.builder.finish(this.#codec, this.#compress, batch.stamp);
       },
       open === null ? undefined : (batch) => {
         const key = partitionKey(batch.topic, batch.partition);
@@ -826,6 +828,7 @@ export class Producer {
   }
 
   #handleFailure(batch: ProducerBatch, error: Error): void {
+    if (this.#mustSplit(batch, error)) return this.#split(batch);
     if (this.#sequences !== null) return this.#handleIdempotentFailure(this.#sequences, batch, error);
     if (!this.#closed && isRetriable(error) && batch.attempts <= this.retry.retries) {
       this.#retrying++;
@@ -845,14 +848,22 @@ export class Producer {
   }
 
   /**
-   * A retriable failure (or an out-of-order answer caused by an earlier batch's failure) holds the
+   * A retriable failure (or an out-of-order or unknown-producer answer caused by an earlier batch's failure) holds the
    * partition back and sends the batch again, unchanged, after the backoff. A batch that fails
    * for good leaves a gap in the sequence: later batches take a new producer id.
    */
   #handleIdempotentFailure(sequences: IdempotentSequences, batch: ProducerBatch, error: Error): void {
     const stamped = batch.baseSequence >= 0;
+    // Out of order, or an unknown producer id (the partition has stored nothing of this id yet),
+    // for a batch behind an unsettled one: that earlier batch's failure explains it.
     const causedByEarlier = error instanceof KafkaError &&
-      error.code === ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER && stamped && !sequences.isEarliest(batch);
+      (error.code === ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER ||
+        error.code === ErrorCode.UNKNOWN_PRODUCER_ID) &&
+      stamped && !sequences.isEarliest(batch);
+    // Not this batch's failure, so not one of its retries: the earlier batch's own retries are
+    // bounded, and once it settles this one is the earliest and counts again. (Behind a batch
+    // split several times, a later one is refused many times over.)
+    if (causedByEarlier) batch.attempts--;
     if (!this.#closed && (isRetriable(error) || causedByEarlier) && batch.attempts <= this.retry.retries) {
       if (stamped) sequences.backOff(batch);
       this.#retrying++;
@@ -872,6 +883,44 @@ export class Producer {
     }
     if (stamped) sequences.failedForGood(batch);
     this.#fail(batch, error);
+    this.#pump();
+  }
+
+  /** MESSAGE_TOO_LARGE for a batch of several records: the topic's max.message.bytes is lower. */
+  #mustSplit(batch: ProducerBatch, error: Error): boolean {
+    return !this.#closed && error instanceof KafkaError && error.code === ErrorCode.MESSAGE_TOO_LARGE &&
+      batch.recordCount > 1;
+  }
+
+  /**
+   * The broker refused the batch as over the topic's max.message.bytes (and stored none of it):
+   * send its records again in batches of half its size, and build the topic's later batches no
+   * larger (as Kafka's producer splits such a batch). A piece still too large is split again; a
+   * single record too large fails. Idempotent: the pieces keep the batch's sequence numbers and
+   * go before the partition's later batches (see IdempotentSequences.replace). The batch settles
+   * when its pieces have, and its records' offsets are where the pieces landed.
+   */
+  #split(batch: ProducerBatch): void {
+    const limitBytes = Math.ceil(batch.builder.sizeBytes / 2);
+    const pieces = batch.split(limitBytes);
+    this.#accumulator.lowerBatchBytes(batch.topic, limitBytes);
+    this.#retrying++; // flush() waits for the pieces from now on
+    Promise.allSettled(pieces.map((piece) => piece.result)).then((results) => {
+      const failure = results.find((result) => result.status === "rejected");
+      // The pieces counted their records as acknowledged or failed; the batch only settles.
+      if (failure) batch.fail(failure.reason as Error);
+      else batch.succeed(batch.offsetOf(0));
+      this.#release(batch);
+      this.#retrying--;
+      this.#wakeFlushers();
+    });
+    const sequences = this.#sequences;
+    if (sequences === null) return this.#sendBatches(pieces);
+    const stamp = batch.stamp!;
+    sequences.replace(batch, pieces, (piece, baseSequence) => {
+      piece.stamp = { ...stamp, baseSequence };
+      piece.bytes = piece.builder.finish(this.#codec, this.#compress, piece.stamp);
+    });
     this.#pump();
   }
 

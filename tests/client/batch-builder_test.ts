@@ -101,3 +101,39 @@ Deno.test("decoder ignores a batch cut off at the end and rejects lies about len
   assert.throws(() => decodeRecords("t", 0, bad, 0), /malformed record|Invalid length|outside/);
   assert.throws(() => decodeRecords("t", 0, bad, 0, { checkCrc: true }), /CRC mismatch/);
 });
+
+Deno.test("split: the same records in order, in batches within the limit, each as if built anew", () => {
+  const base = 1_700_000_000_000;
+  const records = Array.from({ length: 40 }, (_, i) => ({
+    key: i % 3 === 0 ? null : `key-${i}`,
+    value: i % 7 === 0 ? null : `value-${i}`.repeat(1 + (i % 5)),
+    // Deltas that need a varlong (the 10th record is far in the past), then small ones.
+    timestamp: i === 10 ? base - 3_000_000_000 : base + i,
+    headers: i % 4 === 0 ? [{ key: "h", value: `${i}` }, { key: "n", value: null }] : undefined,
+  }));
+  const whole = new BatchBuilder(1 << 20);
+  for (const r of records) {
+    whole.append(
+      r.key === null ? null : bytes(r.key),
+      r.value === null ? null : bytes(r.value),
+      r.timestamp,
+      r.headers,
+    );
+  }
+  const limitBytes = Math.ceil(whole.sizeBytes / 3);
+  const pieces = whole.split(limitBytes);
+  assert.ok(pieces.length >= 3, `${pieces.length} pieces`);
+  let next = 0;
+  for (const piece of pieces) {
+    assert.ok(piece.sizeBytes <= limitBytes, `${piece.sizeBytes} <= ${limitBytes}`);
+    const own = records.slice(next, next + piece.recordCount);
+    assert.deepEqual(piece.finish(), encodeRecordBatch({ records: own }));
+    next += piece.recordCount;
+  }
+  assert.equal(next, records.length);
+
+  // A record over the limit gets a batch of its own.
+  const big = new BatchBuilder(1 << 20);
+  for (const size of [10, 500, 10]) big.append(null, new Uint8Array(size).fill(1), base);
+  assert.deepEqual(big.split(200).map((piece) => piece.recordCount), [1, 1, 1]);
+});

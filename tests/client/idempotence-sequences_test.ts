@@ -112,3 +112,37 @@ Deno.test("a partition is busy while batches wait, five are in flight or one bac
   take(sequences, stamps);
   assert.equal(sequences.isBusy(probe), false);
 });
+
+Deno.test("a batch refused as too large: its pieces take its sequences and go before later batches", () => {
+  const sequences = new IdempotentSequences();
+  sequences.setIdentity({ producerId: 1n, producerEpoch: 0 });
+  const stamps = new Map<ProducerBatch, ProducerStamp>();
+  const [a, b, c] = [batchOf(10), batchOf(4), batchOf(2)];
+  for (const batch of [a, b]) sequences.enqueue(batch);
+  take(sequences, stamps); // a (0..9) and b (10..13) in flight
+  sequences.enqueue(c); // c waits, unstamped, behind them
+  const pieces = a.split(Math.ceil(a.builder.sizeBytes / 2));
+  const pieceSequences = new Map<ProducerBatch, number>();
+  sequences.replace(a, pieces, (piece, baseSequence) => pieceSequences.set(piece, baseSequence));
+  assert.ok(pieces.length >= 2);
+  // Each piece starts where the one before it ended: together exactly a's 0..9.
+  const starts = pieces.map((_, i) => pieces.slice(0, i).reduce((sum, piece) => sum + piece.recordCount, 0));
+  assert.deepEqual(pieces.map((piece) => pieceSequences.get(piece)), starts);
+  assert.deepEqual(pieces.map((piece) => piece.baseSequence), starts);
+  assert.equal(pieces.reduce((sum, piece) => sum + piece.recordCount, 0), 10);
+  assert.equal(sequences.isEarliest(pieces[0]), true);
+  assert.equal(sequences.isEarliest(b), false, "b's out-of-order answer comes from a's refusal");
+  // b is refused meanwhile (out of order) and backs off: nothing goes until it is back.
+  sequences.backOff(b);
+  assert.deepEqual(take(sequences, stamps), []);
+  sequences.requeue(b);
+  // The pieces first, then b again with its old stamp, then c stamped after b (five at a time).
+  const sent: ProducerBatch[] = [];
+  for (let round = 0; round < 10 && sequences.hasWaiting; round++) {
+    const now = take(sequences, stamps);
+    sent.push(...now);
+    for (const batch of now) sequences.settled(batch);
+  }
+  assert.deepEqual(sent, [...pieces, b, c]);
+  assert.equal(stamps.get(c)?.baseSequence, 14);
+});
