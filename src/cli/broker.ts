@@ -11,6 +11,7 @@ import { CliError } from "./cli-error.ts";
 import { integerOption } from "./options.ts";
 import { BrokerIdInUseError, ListenerInUseError, startBroker } from "../broker/broker.ts";
 import { DEFAULT_BROKER_CONFIG } from "../broker/config.ts";
+import { logLinesWritten } from "../broker/log-lines.ts";
 import { parseClientAuth } from "../security/tls-options.ts";
 import type { SaslMechanismName } from "../security/sasl.ts";
 
@@ -388,6 +389,9 @@ registerCommands((program) => {
       console.log(`broker ${options.id} listening on ${where}`);
       const fatal = await running.closed;
       releaseStopHooks();
+      // The log is written asynchronously: let its last lines out before the process exits
+      // (bounded: a stderr nobody reads must not keep a stopped broker alive).
+      await logLinesWritten(2000);
       if (fatal !== null) throw new CliError(`broker ${options.id} stopped: ${fatal}`);
       console.log(`broker ${options.id} stopped`);
     });
