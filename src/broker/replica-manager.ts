@@ -358,8 +358,10 @@ export class ReplicaManager {
           continue;
         }
         const partition = hosted ?? this.#host({ topic: topic.name, partition: index }, topic.configs);
-        const state = topic.states[index]?.state;
-        if (partition && state) this.#applyLeadership(partition, { ...state, replicas });
+        const current = topic.states[index];
+        if (partition && current) {
+          this.#applyLeadership(partition, { ...current.state, replicas, zkVersion: current.version });
+        }
       }
     }
     for (const partition of [...this.#partitions.values()]) {

@@ -25,8 +25,8 @@ import {
 } from "../zk-layout.ts";
 
 export type IsrWriteOutcome =
-  /** The ISR now in the node (written, or already as wanted). */
-  | { kind: "written"; isr: number[] }
+  /** The ISR now in the node (written, or already as wanted) and the node's version holding it. */
+  | { kind: "written"; isr: number[]; version?: number }
   /** The node names another leader or epoch (or is gone): leadership moved on. */
   | { kind: "fenced"; state: PartitionState | null };
 
@@ -69,7 +69,9 @@ export function coordinatorStateStore(
           )
         );
       }
-      return outcome.kind === "written" ? { kind: "written", isr: outcome.isr } : outcome;
+      return outcome.kind === "written"
+        ? { kind: "written", isr: outcome.isr, version: outcome.version }
+        : outcome;
     },
   };
 }
@@ -94,7 +96,8 @@ export async function writeIsr(
   leaderEpoch: number,
   change: (current: readonly number[]) => number[],
 ): Promise<
-  { kind: "written"; isr: number[]; changed: boolean } | { kind: "fenced"; state: PartitionState | null }
+  | { kind: "written"; isr: number[]; changed: boolean; version: number }
+  | { kind: "fenced"; state: PartitionState | null }
 > {
   const path = partitionStatePath(topic, partition);
   for (let attempt = 1;; attempt++) {
@@ -103,10 +106,12 @@ export async function writeIsr(
     const state = decodePartitionState(path, current.data);
     if (state.leader !== leaderId || state.leaderEpoch !== leaderEpoch) return { kind: "fenced", state };
     const isr = canonicalIsr(change(state.isr));
-    if (sameMembers(isr, state.isr)) return { kind: "written", isr, changed: false };
+    if (sameMembers(isr, state.isr)) {
+      return { kind: "written", isr, changed: false, version: current.version };
+    }
     try {
       await coordination.setData(path, encodePartitionState({ ...state, isr }), current.version);
-      return { kind: "written", isr, changed: true };
+      return { kind: "written", isr, changed: true, version: current.version + 1 };
     } catch (error) {
       if (!(error instanceof BadVersionError) || attempt >= MAX_ATTEMPTS) throw error;
     }

@@ -72,6 +72,12 @@ export interface LeadershipNews {
   leaderEpoch: number;
   isr: readonly number[];
   replicas: readonly number[];
+  /**
+   * The version of the partition state node this news was read from (LeaderAndIsr's zk_version),
+   * when known: a leader adopts a same-epoch ISR carrying a version newer than the one it knows
+   * without reading the node again (as Kafka's brokers trust the controller's fenced state).
+   */
+  zkVersion?: number;
 }
 
 /** What applyLeadership did, so the replica manager can start or stop fetching. */
@@ -159,6 +165,12 @@ interface Leadership {
   isrGeneration: number;
   /** A re-read of the partition state is in flight. */
   syncing: boolean;
+  /**
+   * Version of the state node whose ISR this leader holds, -1 when unknown (after a re-read, or
+   * news that carried none): same-epoch news with a newer version is adopted as it is; with an
+   * unknown one, the node is read again.
+   */
+  stateVersion: number;
   /** ISR writes that failed in a row (the coordinator unreachable or the session expired). */
   isrWriteFailures: number;
   /** No ISR write starts before this time (ms): failed writes are retried with a backoff. */
@@ -279,7 +291,7 @@ export class Partition implements TopicPartition {
     this.#replicas = [...news.replicas];
     if (news.leaderEpoch === this.#leaderEpoch) {
       if (this.#leadership === null) this.#setIsr(news.isr, "controller");
-      else if (!sameMembers(news.isr, this.#isr)) this.#syncIsr(this.#leadership);
+      else this.#sameEpochNews(this.#leadership, news);
       return "unchanged";
     }
     if (news.leader === this.#deps.brokerId) {
@@ -303,6 +315,7 @@ export class Partition implements TopicPartition {
       pendingIsr: null,
       isrGeneration: 0,
       syncing: false,
+      stateVersion: news.zkVersion ?? -1,
       isrWriteFailures: 0,
       isrRetryAtMs: 0,
     };
@@ -554,7 +567,10 @@ export class Partition implements TopicPartition {
         leadership.isrWriteFailures = 0;
         leadership.isrRetryAtMs = 0;
         if (this.#leadership !== leadership) return;
-        if (outcome.kind === "written") return this.#setIsr(outcome.isr, reason);
+        if (outcome.kind === "written") {
+          leadership.stateVersion = outcome.version ?? -1;
+          return this.#setIsr(outcome.isr, reason);
+        }
         this.#deps.log(`${this.key}: ISR change refused, leadership moved on; following the new state`);
         this.#deps.onNewerState(this, outcome.state);
       })
@@ -581,6 +597,27 @@ export class Partition implements TopicPartition {
   }
 
   /**
+   * The leader heard its own epoch's state again (the controller changed the ISR: a dead or
+   * stopping follower dropped). News from a newer version of the node than the one this leader
+   * knows, with no ISR write or re-read of its own in flight, holds exactly the node's ISR: adopt
+   * it, no read. News from an older version (the leader wrote since) changes nothing. Anything
+   * less certain (no version known on either side, a write or a read in flight) re-reads the node.
+   */
+  #sameEpochNews(leadership: Leadership, news: LeadershipNews): void {
+    const version = news.zkVersion;
+    const settled = leadership.pendingIsr === null && !leadership.syncing;
+    if (version !== undefined && version >= 0 && leadership.stateVersion >= 0 && settled) {
+      if (version <= leadership.stateVersion) return;
+      leadership.stateVersion = version;
+      if (sameMembers(news.isr, this.#isr)) return;
+      this.#setIsr(news.isr, "controller");
+      this.#maybeAdvanceHighWatermark();
+      return;
+    }
+    if (!sameMembers(news.isr, this.#isr)) this.#syncIsr(leadership);
+  }
+
+  /**
    * The leader heard of a different ISR in its own epoch (the controller dropped a dead
    * follower): re-read the node and adopt exactly what it holds, unless an ISR write of ours
    * started meanwhile (its outcome is newer). A member dropped there that is in fact live
@@ -597,6 +634,8 @@ export class Partition implements TopicPartition {
         if (this.#leadership !== leadership) return;
         if (leadership.pendingIsr !== null || leadership.isrGeneration !== generation) return;
         if (state && state.leader === this.#deps.brokerId && state.leaderEpoch === leadership.epoch) {
+          // The read's version is not known here: later news is checked against the node again.
+          leadership.stateVersion = -1;
           this.#setIsr(state.isr, "controller");
           this.#maybeAdvanceHighWatermark();
         } else {

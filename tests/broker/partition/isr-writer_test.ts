@@ -41,6 +41,7 @@ Deno.test("the ISR is written with leader, leader epoch and controller epoch kep
     kind: "written",
     isr: [1, 3],
     changed: true,
+    version: 1,
   });
   assert.deepEqual(fake.state(), { ...base, isr: [1, 3] });
 });
@@ -50,7 +51,8 @@ Deno.test("a lost race with the same leadership is retried on the new version, m
   const base4 = { ...base, isr: [1, 2, 3] };
   const fake = fakeCoordination(base4, (write) => write({ ...base4, isr: [1, 2], controllerEpoch: 3 }));
   const outcome = await writeIsr(fake.coordination, "t", 0, 1, 4, (isr) => [...isr, 4]);
-  assert.deepEqual(outcome, { kind: "written", isr: [1, 2, 4], changed: true });
+  // Version 1 was the controller's write; the leader's retry made version 2.
+  assert.deepEqual(outcome, { kind: "written", isr: [1, 2, 4], changed: true, version: 2 });
   assert.deepEqual(fake.state(), { ...base, controllerEpoch: 3, isr: [1, 2, 4] });
 });
 

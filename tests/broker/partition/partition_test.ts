@@ -33,6 +33,7 @@ class StateNode {
   data: Uint8Array;
   version = 0;
   writes = 0;
+  reads = 0;
   notifications = 0;
   #held: { release: () => void; gate: Promise<void> } | null = null;
   /** Runs once just before the next setData compares versions (a concurrent writer). */
@@ -60,7 +61,10 @@ class StateNode {
 
   coordination(): Coordination {
     return {
-      getData: () => Promise.resolve({ data: this.data, version: this.version }),
+      getData: () => {
+        this.reads++;
+        return Promise.resolve({ data: this.data, version: this.version });
+      },
       setData: async (path: string, data: Uint8Array, expected: number) => {
         const held = this.#held;
         this.#held = null;
@@ -294,6 +298,42 @@ Deno.test("the leader told of a smaller ISR in its own epoch re-reads the node a
   await settle();
   assert.deepEqual(t.partition.isr, [1, 2]);
   assert.equal(t.partition.highWatermark, appended.nextOffset);
+});
+
+Deno.test("a leader adopts a same-epoch ISR from news of a newer node version without reading the node", async () => {
+  using t = setup();
+  t.partition.applyLeadership({ ...leadNews([1, 2, 3]), zkVersion: 0 });
+  const appended = await t.partition.appendAsLeader(buildBatch(), { requiredAcks: -1 });
+  t.partition.recordFollowerFetch(2, 1);
+  assert.equal(t.partition.highWatermark, 0, "3 never fetched");
+  // The controller removed dead broker 3 in the leader's epoch (version 1) and says so.
+  t.node.set({ ...t.node.state, isr: [1, 2] });
+  assert.equal(t.partition.applyLeadership({ ...leadNews([1, 2]), zkVersion: 1 }), "unchanged");
+  assert.deepEqual(t.partition.isr, [1, 2], "adopted at once");
+  assert.equal(t.partition.highWatermark, appended.nextOffset, "the high watermark no longer waits for 3");
+  await settle();
+  assert.equal(t.node.reads, 0, "the node was not read");
+  assert.deepEqual(t.events.isr.at(-1), [[1, 2, 3], [1, 2], "controller"]);
+});
+
+Deno.test("news older than the leader's own ISR write changes nothing; news of unknown version re-reads", async () => {
+  using t = setup();
+  t.partition.applyLeadership({ ...leadNews([1, 2, 3]), zkVersion: 0 });
+  t.advance(LAG_MS + 1);
+  t.partition.recordFollowerFetch(2, 0);
+  t.partition.maybeShrinkIsr(); // 3 lags: the leader writes [1, 2] (version 1)
+  await settle();
+  assert.deepEqual([t.node.state.isr, t.node.version], [[1, 2], 1]);
+  // A LeaderAndIsr built from version 0 (sent before the leader's write) arrives late.
+  t.partition.applyLeadership({ ...leadNews([1, 2, 3]), zkVersion: 0 });
+  assert.deepEqual(t.partition.isr, [1, 2], "stale news does not bring 3 back");
+  const readsBefore = t.node.reads;
+  // News without a version (an older controller's path) is checked against the node.
+  t.node.set({ ...t.node.state, isr: [1] });
+  t.partition.applyLeadership(leadNews([1]));
+  await settle();
+  assert.equal(t.node.reads, readsBefore + 1, "read once");
+  assert.deepEqual(t.partition.isr, [1]);
 });
 
 Deno.test("a member the controller dropped while the leader still saw it is written back when it fetches again", async () => {
