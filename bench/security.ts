@@ -13,8 +13,9 @@
  *   password and SCRAM-SHA-512 with a wrong proof; tests/helpers/failed-login.ts), with the
  *   broker's failed-authentication delay at its default 100 ms.
  * The issue names no peer for these (they compare the broker with itself). Prints markdown.
- * Beside wall-clock rates, the broker's CPU time per record (from /proc): on a shared, loaded
- * machine the rates swing run to run while the CPU a record costs the broker does not.
+ * Beside wall-clock rates, the broker's and the client's (this process's) CPU time per record
+ * (from /proc): on a shared, loaded machine the rates swing run to run while the CPU a record
+ * costs each side does not, and on two cores the busier side bounds the rate.
  *
  * Knobs (env): BENCH_SECURITY_RECORDS (default 500,000), BENCH_SECURITY_RUNS (3; best and
  * median shown), BENCH_SECURITY_SENDS (latency sends, 5,000), BENCH_SECURITY_LOGIN_SECONDS (5),
@@ -60,8 +61,8 @@ const median = (values: number[]) => sorted(values)[Math.floor(values.length / 2
 interface Variant {
   label: string;
   secure: SecureCluster;
-  /** listener → operation → seconds per run, and broker CPU seconds per run. */
-  results: Map<string, { seconds: number[]; cpu: number[] }>;
+  /** listener → operation → seconds per run, and broker and client (this process) CPU seconds per run. */
+  results: Map<string, { seconds: number[]; cpu: number[]; clientCpu: number[] }>;
 }
 
 /** A cluster whose broker runs `program` (a VLTAVA_BIN-style path; undefined: this checkout). */
@@ -120,13 +121,15 @@ async function throughput(): Promise<string[]> {
           }]);
           for (const operation of ["produce", "consume"] as const) {
             const cpuBefore = cpuSeconds(pid);
+            const clientCpuBefore = cpuSeconds(Deno.pid);
             const seconds = operation === "produce"
               ? await produceOurs(bootstrap, topic, RECORDS, security)
               : await consumeOurs(bootstrap, topic, RECORDS, security);
             const key = `${name}|${operation}`;
-            const entry = variant.results.get(key) ?? { seconds: [], cpu: [] };
+            const entry = variant.results.get(key) ?? { seconds: [], cpu: [], clientCpu: [] };
             entry.seconds.push(seconds);
             entry.cpu.push(cpuSeconds(pid) - cpuBefore);
+            entry.clientCpu.push(cpuSeconds(Deno.pid) - clientCpuBefore);
             variant.results.set(key, entry);
           }
         }
@@ -140,7 +143,7 @@ async function throughput(): Promise<string[]> {
   for (const variant of variants) {
     for (const [name] of modesOf(variant.secure)) {
       for (const operation of ["produce", "consume"] as const) {
-        const { seconds, cpu } = variant.results.get(`${name}|${operation}`)!;
+        const { seconds, cpu, clientCpu } = variant.results.get(`${name}|${operation}`)!;
         const plain = variant.results.get(`PLAINTEXT|${operation}`)!.seconds;
         const best = Math.min(...seconds);
         const label = variant.label ? `${name} (${variant.label})` : name;
@@ -151,7 +154,7 @@ async function throughput(): Promise<string[]> {
             Math.round((Math.min(...plain) / best) * 100)
           }% | ${Math.round((median(plain) / median(seconds)) * 100)}% | ${
             ((Math.min(...cpu) * 1e6) / RECORDS).toFixed(2)
-          } |`,
+          } | ${((Math.min(...clientCpu) * 1e6) / RECORDS).toFixed(2)} |`,
         );
       }
     }
@@ -361,9 +364,9 @@ export async function run(): Promise<void> {
     console.log(`\n${RECORDS.toLocaleString("en-US")} records of 100 bytes, ${RUNS} runs, one broker\n`);
     console.log(
       "| listener | operation | records/s (best) | records/s (median) | MB/s (best) | vs PLAINTEXT (best) " +
-        "| vs PLAINTEXT (median) | broker CPU µs/record (least) |",
+        "| vs PLAINTEXT (median) | broker CPU µs/record (least) | client CPU µs/record (least) |",
     );
-    console.log("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |");
+    console.log("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
     for (const row of await throughput()) console.log(row);
   }
   console.log("\n| measure | value | detail |\n| --- | ---: | --- |");

@@ -226,6 +226,10 @@ async function bindListeners(
         handshakeTimeoutMs: TLS_HANDSHAKE_TIMEOUT_MS,
         onHandshakeError: (remote, message) =>
           logLine(`broker ${config.brokerId}: ${listener.name} ${remote}: TLS handshake refused: ${message}`),
+        onNagleKept: (reason) =>
+          logLine(
+            `broker ${config.brokerId}: ${listener.name}: TCP_NODELAY not set (${reason}): TLS responses may wait for delayed ACKs`,
+          ),
       });
       const advertised = config.listeners.advertised[i];
       bound.push({

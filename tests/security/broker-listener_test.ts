@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { type AcceptedConn, type BrokerListener, listenBroker } from "../../src/security/broker-listener.ts";
 import type { ClientAuth } from "../../src/security/tls-options.ts";
+import { connectionNoDelay } from "../../src/security/tcp-nodelay.ts";
 import { subjectDistinguishedName } from "../../src/security/x509-subject.ts";
 import { makeTestCertificates, type TestCertificates } from "../helpers/test-certs.ts";
 
@@ -173,5 +174,38 @@ Deno.test({
       assert.deepEqual(seen, [null, "CN=bob,O=Vltava Test"]);
       assert.ok(refusals.some((message) => /client certificate refused/.test(message)), refusals.join(" | "));
     });
+  },
+});
+
+Deno.test({
+  name: "A Deno TLS listener's accepted sockets have TCP_NODELAY (responses never wait for a delayed ACK)",
+  ignore: Deno.build.os !== "linux",
+  fn: async () => {
+    await using certs = await makeTestCertificates();
+    const kept: string[] = [];
+    const listener = await listenBroker({
+      host: "127.0.0.1",
+      port: 0,
+      tls: { cert: certs.server.cert, key: certs.server.key, ca: certs.ca, clientAuth: "none" },
+      onNagleKept: (reason) => kept.push(reason),
+    });
+    try {
+      assert.deepEqual(kept, []);
+      const connecting = connectTls(listener.addr.port, certs);
+      const accepted = await listener.accept();
+      const client = await connecting;
+      try {
+        await Promise.all([accepted.handshake(5_000), client.handshake()]);
+        const clientPort = (client.localAddr as Deno.NetAddr).port;
+        assert.equal(connectionNoDelay(listener.addr.port, clientPort), true);
+        // The check can fail: the client's own socket (Deno.connectTls) keeps Nagle's algorithm.
+        assert.equal(connectionNoDelay(clientPort, listener.addr.port), false);
+      } finally {
+        client.close();
+        accepted.close();
+      }
+    } finally {
+      listener.close();
+    }
   },
 });
