@@ -28,6 +28,7 @@ import { ApiKey, apiName, apiRange, isSupported, SUPPORTED_APIS } from "../kafka
 import { readRequestHeader, type RequestHeader, writeResponseHeader } from "../kafka/header.ts";
 import { ErrorCode } from "../kafka/errors.ts";
 import { concatBytes } from "../wire/concat-bytes.ts";
+import { logLine } from "./log-lines.ts";
 
 /** Upper bound of one read straight into a large frame's buffer. */
 const MAX_READ_CHUNK_BYTES = 16 * 1024 * 1024;
@@ -297,7 +298,7 @@ export class Connection {
   #protocolError(error: unknown): void {
     const message = error instanceof Error ? error.message : String(error);
     if (!(error instanceof WireError)) {
-      console.error(
+      logLine(
         `connection ${this.#remote}: handler failed: ${error instanceof Error ? error.stack : message}`,
       );
     }

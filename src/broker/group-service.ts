@@ -38,6 +38,7 @@ import type { ReplicaManager } from "./replica-manager.ts";
 import { StateTopicLoader } from "./state-topic-loader.ts";
 import { createInternalTopic } from "./topic-admin.ts";
 import { listenerAddress } from "./zk-layout.ts";
+import { logLine } from "./log-lines.ts";
 
 /** segment.ms of the offsets topic: a quiet partition still closes its segment for the cleaner. */
 const OFFSETS_SEGMENT_MS = 60 * 60 * 1000;
@@ -112,7 +113,7 @@ export class GroupService implements GroupApi, PartitionObserver {
         await this.ensureOffsetsTopic();
       } catch (error) {
         // Clients retry FindCoordinator; the next attempt tries to create the topic again.
-        console.error(`broker ${this.#deps.config.brokerId}: creating ${OFFSETS_TOPIC}: ${error}`);
+        logLine(`broker ${this.#deps.config.brokerId}: creating ${OFFSETS_TOPIC}: ${error}`);
         return unavailable;
       }
     }

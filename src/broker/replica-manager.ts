@@ -56,6 +56,7 @@ import type { Purgatory } from "./purgatory.ts";
 import { FetcherPool } from "./replication/fetcher-pool.ts";
 import { parsePartitionKey, partitionKey, type TopicPartition } from "./topic-partition.ts";
 import type { BrokerEndpoint, PartitionState } from "./zk-layout.ts";
+import { logLine } from "./log-lines.ts";
 
 /** Follower fetch settings (Kafka's replica.fetch.* defaults, except the response bound). */
 export interface ReplicaFetchSettings {
@@ -151,7 +152,7 @@ export class ReplicaManager {
   constructor(deps: ReplicaManagerDeps) {
     this.#deps = deps;
     this.brokerId = deps.config.brokerId;
-    this.#log = deps.log ?? ((message) => console.error(`broker ${this.brokerId}: ${message}`));
+    this.#log = deps.log ?? ((message) => logLine(`broker ${this.brokerId}: ${message}`));
     const fetch = { ...DEFAULT_REPLICA_FETCH_SETTINGS, ...deps.fetch };
     this.#fetchers = new FetcherPool(
       {
@@ -411,6 +412,7 @@ export class ReplicaManager {
         dir: `${this.#deps.config.dataDir}/${partitionDirName(name.topic, name.partition)}`,
         config: this.#logConfig(name.topic, configs),
         verifyTrusted: this.#verifyTimer !== undefined,
+        logger: this.#log,
         // Deferred: the log reports from inside the failing call, whose caller handles the error first.
         onOffline: () => queueMicrotask(() => partition && this.#logWentOffline(partition)),
       });

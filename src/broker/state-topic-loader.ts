@@ -24,6 +24,7 @@
 import { type DecodedBatch, decodeRecordBatches } from "../kafka/record-batch.ts";
 import type { Partition } from "./partition/partition.ts";
 import { yieldToEventLoop } from "./event-loop.ts";
+import { logLine } from "./log-lines.ts";
 
 /** Bytes read per turn of the event loop while replaying. */
 const LOAD_CHUNK_BYTES = 1024 * 1024;
@@ -79,11 +80,11 @@ export class StateTopicLoader<T> {
       if (this.#closed || this.#led.get(index) !== epoch) return;
       const loaded = this.#coordinator.load(index, epoch, entries);
       if (loaded.skipped > 0) {
-        console.error(`${this.topic}-${index}: ${loaded.skipped} undecodable records skipped`);
+        logLine(`${this.topic}-${index}: ${loaded.skipped} undecodable records skipped`);
       }
     } catch (error) {
       // The partition's keys answer NOT_COORDINATOR; clients look the coordinator up again.
-      console.error(`${this.topic}-${index}: load failed: ${(error as Error).message}`);
+      logLine(`${this.topic}-${index}: load failed: ${(error as Error).message}`);
       if (this.#led.get(index) === epoch) this.#becameFollower(index);
     }
   }

@@ -31,6 +31,7 @@ import { MarkerChannel } from "./transactions/marker-channel.ts";
 import { TransactionCoordinator, type TxnIdentity } from "./transactions/txn-coordinator.ts";
 import { TRANSACTION_STATE_TOPIC, type TxnRecord } from "./transactions/txn-records.ts";
 import { listenerAddress } from "./zk-layout.ts";
+import { logLine } from "./log-lines.ts";
 
 /** segment.ms of the state topic: a quiet partition still closes its segment for the cleaner. */
 const STATE_SEGMENT_MS = 60 * 60 * 1000;
@@ -62,7 +63,7 @@ export class TransactionService implements PartitionObserver {
   constructor(deps: TransactionServiceDeps) {
     this.#deps = deps;
     const { config, metadata } = deps;
-    const log = (message: string) => console.error(`broker ${config.brokerId}: ${message}`);
+    const log = (message: string) => logLine(`broker ${config.brokerId}: ${message}`);
     this.#markers = new MarkerChannel({
       routing: {
         leaderOf: (topic, partition) => {
@@ -107,7 +108,7 @@ export class TransactionService implements PartitionObserver {
         await this.ensureStateTopic();
       } catch (error) {
         // Clients retry FindCoordinator; the next attempt tries to create the topic again.
-        console.error(`broker ${this.#deps.config.brokerId}: creating ${TRANSACTION_STATE_TOPIC}: ${error}`);
+        logLine(`broker ${this.#deps.config.brokerId}: creating ${TRANSACTION_STATE_TOPIC}: ${error}`);
         return unavailable;
       }
     }

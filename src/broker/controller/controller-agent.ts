@@ -27,6 +27,7 @@ import { brokerIdPath, CONTROLLER_PATH, decodeBrokerEndpoint } from "../zk-layou
 import { Controller, type ShutdownOutcome } from "./controller.ts";
 import { ControllerCandidate } from "./controller-election.ts";
 import { decodeController } from "./controller-znodes.ts";
+import { logLine } from "../log-lines.ts";
 
 export interface ControllerAgentOptions {
   brokerId: number;
@@ -68,7 +69,7 @@ export class ControllerAgent {
       resyncIntervalMs: 30_000,
       shutdownAttempts: 3,
       autoLeaderRebalance: null,
-      log: (message) => console.error(`broker ${options.brokerId}: ${message}`),
+      log: (message) => logLine(`broker ${options.brokerId}: ${message}`),
       ...options,
       security: options.security,
     };

@@ -5,10 +5,11 @@
 import { ErrorCode, KafkaError } from "../../kafka/errors.ts";
 import { StorageError } from "../../storage/storage-error.ts";
 import type { AdminOutcome } from "../topic-admin.ts";
+import { logLine } from "../log-lines.ts";
 
 /** An unexpected failure (e.g. the coordinator unreachable) as a per-topic error, logged. */
 export function serverError(error: unknown): AdminOutcome {
-  console.error(`admin request failed: ${(error as Error).message}`);
+  logLine(`admin request failed: ${(error as Error).message}`);
   return { errorCode: ErrorCode.UNKNOWN_SERVER_ERROR, errorMessage: (error as Error).message };
 }
 
@@ -19,7 +20,7 @@ export function serverError(error: unknown): AdminOutcome {
 export function partitionErrorCode(error: unknown, what: string): number {
   if (error instanceof KafkaError) return error.code;
   if (error instanceof StorageError) return error.errorCode;
-  console.error(`${what}: ${(error as Error).stack ?? error}`);
+  logLine(`${what}: ${(error as Error).stack ?? error}`);
   return ErrorCode.UNKNOWN_SERVER_ERROR;
 }
 

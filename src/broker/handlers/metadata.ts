@@ -15,6 +15,7 @@ import type { RequestHandler } from "../connection.ts";
 import type { ClusterSnapshot } from "../metadata-cache.ts";
 import { planTopic, writeTopic } from "../topic-admin.ts";
 import { listenerAddress } from "../zk-layout.ts";
+import { logLine } from "../log-lines.ts";
 
 /** How long a Metadata call waits to see the topics it auto-created. */
 const AUTO_CREATE_WAIT_MS = 10_000;
@@ -90,7 +91,7 @@ async function autoCreateTopic(context: BrokerContext, name: string): Promise<vo
     await writeTopic(context.coordination, context.metadata, name, plan.assignment, {});
   } catch (error) {
     // The topic stays unknown and the answer says so; the client retries or gives up.
-    console.error(`auto-creating topic ${name}: ${(error as Error).message}`);
+    logLine(`auto-creating topic ${name}: ${(error as Error).message}`);
   }
 }
 

@@ -47,6 +47,7 @@ import {
   type TxnStateValue,
   txnTombstone,
 } from "./txn-records.ts";
+import { logLine } from "../log-lines.ts";
 
 /** transactional.id.expiration.ms: Kafka's default, 7 days. */
 export const DEFAULT_TRANSACTIONAL_ID_EXPIRATION_MS = 604_800_000;
@@ -171,7 +172,7 @@ export class TransactionCoordinator {
     this.#expirationMs = options.transactionalIdExpirationMs ?? DEFAULT_TRANSACTIONAL_ID_EXPIRATION_MS;
     this.#markerDelayMs = options.markerDelayMs ?? 0;
     this.#now = options.nowMs ?? Date.now;
-    this.#log = options.log ?? ((message) => console.error(message));
+    this.#log = options.log ?? logLine;
   }
 
   /** The `__transaction_state` partition of a transactional id (as Kafka: Java hashCode). */
@@ -637,7 +638,7 @@ function toLists(partitions: Map<string, Set<number>>): Map<string, number[]> {
 /** A failed state write as the code a client understands (retriable where the client should retry). */
 function storeErrorCode(error: unknown): number {
   if (!(error instanceof KafkaError)) {
-    console.error(`transaction state write failed: ${(error as Error).stack ?? error}`);
+    logLine(`transaction state write failed: ${(error as Error).stack ?? error}`);
     return ErrorCode.COORDINATOR_NOT_AVAILABLE;
   }
   return error.code === ErrorCode.NOT_LEADER_OR_FOLLOWER
