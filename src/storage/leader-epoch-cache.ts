@@ -170,10 +170,15 @@ export class LeaderEpochCache {
     return this.#dirty;
   }
 
-  /** Write the file now if an assign has not been written yet (the log calls this before a flush). */
-  /** Write the entries if they changed; `sync` false leaves the fsync to a file-system sync. */
-  flushIfDirty(sync = true): void {
-    if (this.#dirty) this.#persist(sync);
+  /**
+   * Write the entries if an assign has not been written yet (the log calls this before a flush);
+   * `sync` false leaves the fsyncs to a file-system sync. Returns whether it wrote (with `sync`,
+   * the directory was fsynced too).
+   */
+  flushIfDirty(sync = true): boolean {
+    if (!this.#dirty) return false;
+    this.#persist(sync);
+    return this.#file !== null;
   }
 
   #persist(sync = true): void {

@@ -56,15 +56,19 @@ export interface LoadedLog {
   markerRemovalPending: boolean;
   /** Segments loaded by trusting their indexes: their batches' CRCs were not checked. */
   trusted: LogSegment[];
-  /** The directory was created by this load: it held nothing. */
+  /** There was no directory: the log is new and empty, and nothing of it is on disk yet. */
   fresh: boolean;
 }
 
-/** Open (creating when missing) a partition directory and bring it to a consistent state. */
+/**
+ * Open a partition directory and bring it to a consistent state; a missing directory is a new,
+ * empty log (`fresh`), left for the caller to create when it first writes.
+ */
 export function loadLog(dir: string, config: LogConfig, logger: StorageLogger, nowMs: number): LoadedLog {
-  // A directory created just now holds nothing to recover, remove or fsync: a new partition's
-  // open costs a mkdir, not a walk of files and fsyncs (thousands arrive in one LeaderAndIsr).
-  if (createDirectory(dir)) {
+  // No directory: a new log, with nothing to recover, remove or fsync. Its directory is made at
+  // its first write (PartitionLog), so a new partition's open costs one stat, not a walk of files
+  // and fsyncs, nor even a mkdir (thousands arrive in one LeaderAndIsr).
+  if (!fs.existsSync(dir)) {
     return {
       segments: [],
       epochCache: LeaderEpochCache.empty(dir),
@@ -160,8 +164,8 @@ export function loadLog(dir: string, config: LogConfig, logger: StorageLogger, n
   };
 }
 
-/** mkdir; true when the directory is new (one syscall in the usual case: the parent exists). */
-function createDirectory(dir: string): boolean {
+/** mkdir (one syscall in the usual case: the parent exists); false when it already existed. */
+export function createDirectory(dir: string): boolean {
   try {
     fs.mkdirSync(dir);
     return true;

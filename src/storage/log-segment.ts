@@ -85,6 +85,8 @@ export class LogSegment {
   /** maxTimestamp of the first batch (segment.ms rolls by it, as Kafka does), or -1. */
   #firstBatchTimestampMs = -1;
   #bytesSinceIndexEntry = 0;
+  /** No file yet (planned()): nothing to read, sync, persist or close until createFile(). */
+  #planned = false;
   /** Wall-clock time the segment object was made; segment.ms falls back to it. */
   readonly createdAtMs: number;
 
@@ -111,31 +113,58 @@ export class LogSegment {
     this.createdAtMs = nowMs;
   }
 
+  /** A new, empty segment (an existing file of that name is emptied). */
+  static create(dir: string, baseOffset: number, indexIntervalBytes: number, nowMs = Date.now()): LogSegment {
+    const file = path.join(dir, segmentFileName(baseOffset, LOG_SUFFIX));
+    const fd = fs.openSync(file, fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_TRUNC, 0o644);
+    // O_TRUNC: the file is empty, no fstat needed.
+    const segment = new LogSegment(dir, baseOffset, fd, indexIntervalBytes, nowMs, 0);
+    // The index files are created by their first persist (a flush, a roll, close), not here.
+    // reset() marks them dirty, so that persist also truncates a file left by an earlier segment
+    // of this base. No open trusts them before then: a segment is below the recovery point only
+    // once flushed.
+    segment.offsetIndex.reset();
+    segment.timeIndex.reset();
+    return segment;
+  }
+
   /**
-   * A new, empty segment (an existing file of that name is emptied). `newDirectory`: dir was
-   * created just now, so no earlier file of this base can exist.
+   * A new log's first segment before its file exists: empty, with nothing on disk until
+   * createFile() (the log's first write; see PartitionLog). Its indexes have no files either.
    */
-  static create(
+  static planned(
     dir: string,
     baseOffset: number,
     indexIntervalBytes: number,
     nowMs = Date.now(),
-    newDirectory = false,
   ): LogSegment {
-    const file = path.join(dir, segmentFileName(baseOffset, LOG_SUFFIX));
-    const fd = fs.openSync(file, fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_TRUNC, 0o644);
-    // O_TRUNC: the file is empty, no fstat needed (one syscall per new partition saved).
-    const segment = new LogSegment(dir, baseOffset, fd, indexIntervalBytes, nowMs, 0);
-    // The index files are created by their first persist (a flush, a roll, close), not here: two
-    // file creations fewer per new partition (thousands arrive in one LeaderAndIsr). reset() marks
-    // them dirty, so that persist also truncates a file left by an earlier segment of this base;
-    // in a new directory there is none, and an empty index then persists as no file at all.
-    // No open trusts them before then: a segment is below the recovery point only once flushed.
-    if (!newDirectory) {
-      segment.offsetIndex.reset();
-      segment.timeIndex.reset();
-    }
+    const segment = new LogSegment(dir, baseOffset, -1, indexIntervalBytes, nowMs, 0);
+    segment.#planned = true;
     return segment;
+  }
+
+  /** Whether the file is still to be created (a planned segment). */
+  get planned(): boolean {
+    return this.#planned;
+  }
+
+  /**
+   * Create a planned segment's file (emptying one of that name). `newDirectory`: its directory
+   * was created just now, so no earlier file of this base can exist: its indexes need no reset,
+   * and an empty index persists as no file at all (two file creations fewer per new partition).
+   */
+  createFile(newDirectory: boolean): void {
+    if (!this.#planned) throw new Error(`Segment ${this.logFile} already has its file`);
+    this.#fd = fs.openSync(
+      this.logFile,
+      fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_TRUNC,
+      0o644,
+    );
+    this.#planned = false;
+    if (!newDirectory) {
+      this.offsetIndex.reset();
+      this.timeIndex.reset();
+    }
   }
 
   /** Open an existing segment; call loadIndexes() or recover() next. */
@@ -180,6 +209,7 @@ export class LogSegment {
    * positional write, and index them. The caller checks sizes and offset continuity.
    */
   append(bytes: Uint8Array, start: number, end: number): void {
+    if (this.#planned) throw new Error(`Segment ${this.logFile}: append before its file was created`);
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     writeFullyAt(this.#fd, bytes, start, end, this.#sizeBytes);
     let position = start;
@@ -491,6 +521,7 @@ export class LogSegment {
 
   /** Blocking flush for open-after-recovery and close. */
   flushSync(): void {
+    if (this.#planned) return;
     syncCounts.segments++;
     if (this.#fd >= 0) fs.fdatasyncSync(this.#fd);
     this.offsetIndex.persist(true);
@@ -499,11 +530,13 @@ export class LogSegment {
 
   /** Write pending index entries without fsync (roll, close). */
   persistIndexes(): void {
+    if (this.#planned) return;
     this.offsetIndex.persist(false);
     this.timeIndex.persist(false);
   }
 
   close(): void {
+    if (this.#planned) return;
     this.persistIndexes();
     if (this.#fd >= 0) fs.closeSync(this.#fd);
     this.#fd = -1;
@@ -519,6 +552,7 @@ export class LogSegment {
   delete(): void {
     if (this.#fd >= 0) fs.closeSync(this.#fd);
     this.#fd = -1;
+    if (this.#planned) return;
     removeIfExists(this.logFile);
     this.offsetIndex.delete();
     this.timeIndex.delete();

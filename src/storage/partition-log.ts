@@ -9,6 +9,14 @@
  * share one fsync) and maintain(). Offsets are JS numbers: exact up to 2^53, which at a million
  * records a second lasts 285 years.
  *
+ * A new log costs nothing on disk until its first write (issue 16: creating thousands of
+ * partitions was mostly mkdir and file creation): opening a missing directory gives an empty log
+ * whose directory and first segment file are made by the first change (append, roll, truncation
+ * to a new start). A log that never held a record leaves nothing behind, not even at close, and
+ * reopens as the same empty log; what it knew of leader epochs (only where empty epochs began)
+ * is assigned again by the next leader. A created directory's entry in the data directory is
+ * fsynced, with the segment's entry in it, before the recovery point first passes an append.
+ *
  * @example
  * ```ts
  * const log = PartitionLog.open({ dir: "/data/orders-0" });
@@ -45,7 +53,13 @@ import { fileSystemSync } from "./file-system-sync.ts";
 import type { EpochEndOffset, EpochEntry, LeaderEpochCache } from "./leader-epoch-cache.ts";
 import { deletesByRetention, isCompacted, type LogConfig, resolveLogConfig } from "./log-config.ts";
 import { type CleanableLog, type CleanerStats, LogCleaner, type TransactionView } from "./log-cleaner.ts";
-import { CLEAN_SHUTDOWN_MARKER, loadLog, OFFSETS_CHECKPOINT, type StorageLogger } from "./log-loader.ts";
+import {
+  CLEAN_SHUTDOWN_MARKER,
+  createDirectory,
+  loadLog,
+  OFFSETS_CHECKPOINT,
+  type StorageLogger,
+} from "./log-loader.ts";
 import { LogSegment, MAX_RELATIVE_OFFSET, type SegmentScan } from "./log-segment.ts";
 import {
   batchTooLarge,
@@ -58,7 +72,7 @@ import {
 } from "./storage-error.ts";
 
 export interface PartitionLogOptions {
-  /** The partition directory, created when missing. */
+  /** The partition directory; a missing one is a new log, created at its first write. */
   dir: string;
   /** Overrides of the defaults (Kafka's); see LogConfig. */
   config?: Partial<LogConfig>;
@@ -148,8 +162,8 @@ let backgroundCleanings = 0;
 export class PartitionLog {
   readonly dir: string;
   /**
-   * This open created the directory: it holds nothing (no snapshots, checkpoints or segments but
-   * the first), so whoever opens a new partition can skip looking for any (issue 16: thousands
+   * This open found no directory: the log is new and holds nothing (no snapshots, checkpoints or
+   * segments), so whoever opens a new partition can skip looking for any (issue 16: thousands
    * arrive in one LeaderAndIsr).
    */
   readonly created: boolean;
@@ -168,6 +182,13 @@ export class PartitionLog {
   #flushing: Promise<void> | null = null;
   /** The directory has entries (a new first segment) not yet fsynced. */
   #directoryDirty = false;
+  /**
+   * The directory and the first segment's file exist. False for a new log until its first change
+   * (#materialize): until then it is empty and nothing of it is on disk.
+   */
+  #onDisk = true;
+  /** The directory was created by this process and its entry in the parent is not fsynced yet. */
+  #parentDirty = false;
   /**
    * The clean-shutdown marker was removed at open without an fsync: the directory is fsynced
    * before the log's first change (#beforeChange), so a crash after a change can never find the
@@ -217,14 +238,17 @@ export class PartitionLog {
       }))
       : [];
     this.#epochCache = loaded.epochCache;
-    if (this.#segments.length === 0) {
+    if (loaded.fresh) {
+      // Nothing on disk until the first change: a planned segment stands for the empty log.
+      this.#onDisk = false;
+      this.#segments.push(LogSegment.planned(this.dir, 0, this.#config.indexIntervalBytes, this.#now()));
+    } else if (this.#segments.length === 0) {
       this.#segments.push(
         LogSegment.create(
           this.dir,
           loaded.offsets.logStartOffset,
           this.#config.indexIntervalBytes,
           this.#now(),
-          loaded.fresh,
         ),
       );
       // An empty segment lost in a crash is simply created again; the directory is fsynced
@@ -511,12 +535,30 @@ export class PartitionLog {
     return info;
   }
 
-  /** Before anything changes the log's files: the marker's removal becomes durable first. */
+  /**
+   * Before anything changes the log's files: a new log's directory and first segment file are
+   * created, and the marker's removal becomes durable first.
+   */
   #beforeChange(): void {
+    this.#materialize();
     if (!this.#markerRemovalPending) return;
     fsyncDirectory(this.dir);
     this.#markerRemovalPending = false;
     this.#directoryDirty = false;
+  }
+
+  /**
+   * Create a new log's directory and first segment file (its first change). Neither is fsynced
+   * here: an empty directory or segment lost in a crash is the same empty log, and both entries
+   * are synced before a flush lets the recovery point pass what is written in them.
+   */
+  #materialize(): void {
+    if (this.#onDisk) return;
+    const created = createDirectory(this.dir);
+    this.#active.createFile(created);
+    this.#onDisk = true;
+    this.#directoryDirty = true;
+    this.#parentDirty = created;
   }
 
   /** Roll when needed, write, advance the LEO, apply the flush policy. */
@@ -950,7 +992,13 @@ export class PartitionLog {
    * the last flush (a new log's first segment is not fsynced into its directory at open).
    */
   #syncPendingMetadata(): void {
-    this.#epochCache.flushIfDirty();
+    if (!this.#onDisk) return; // nothing written yet, so nothing the recovery point could pass
+    if (this.#parentDirty) {
+      fsyncDirectory(path.dirname(this.dir));
+      this.#parentDirty = false;
+    }
+    // Writing the epochs fsyncs the directory, and with it the entries of new segments.
+    if (this.#epochCache.flushIfDirty()) this.#directoryDirty = false;
     if (this.#directoryDirty) {
       fsyncDirectory(this.dir);
       this.#directoryDirty = false;
@@ -973,14 +1021,19 @@ export class PartitionLog {
   }
 
   #writeOffsetsCheckpoint(nowMs: number = this.#now(), sync = true): void {
+    // A log not on disk is empty at offset 0: what a missing checkpoint file says already.
+    if (this.#onDisk) this.#writeOffsetsFile(sync);
+    this.#lastCheckpointMs = nowMs;
+    this.#checkpointDirty = false;
+    this.#checkpointed = this.#checkpointKey();
+  }
+
+  #writeOffsetsFile(sync: boolean): void {
     writeCheckpoint(path.join(this.dir, OFFSETS_CHECKPOINT), [
       ["logStartOffset", this.#logStartOffset],
       ["recoveryPoint", this.#recoveryPoint],
       ["highWatermark", this.#highWatermark],
     ], sync);
-    this.#lastCheckpointMs = nowMs;
-    this.#checkpointDirty = false;
-    this.#checkpointed = this.#checkpointKey();
   }
 
   #checkpointKey(): string {
@@ -993,6 +1046,11 @@ export class PartitionLog {
    */
   close(): void {
     if (this.#closed) return;
+    if (!this.#onDisk) {
+      // Never written: nothing to sync or mark, and a reopen finds the same empty log.
+      this.#closed = true;
+      return;
+    }
     if (this.#offline === null) {
       try {
         this.#syncAllSync();
@@ -1044,6 +1102,9 @@ export class PartitionLog {
       for (const log of logs) attempt(log, () => log.close());
       return failed;
     }
+    for (const log of logs) {
+      if (!log.#onDisk) log.close(); // never written: nothing on disk to close
+    }
     const open = logs.filter((log) => !log.#closed);
     for (const log of open.filter((log) => log.#offline !== null)) log.close(); // lets go, no marker
     let online = open.filter((log) => log.#offline === null);
@@ -1084,6 +1145,7 @@ export class PartitionLog {
   delete(): void {
     if (!this.#closed) { for (const segment of this.#segments) segment.close(); }
     this.#closed = true;
+    if (!this.#onDisk) return;
     fs.rmSync(this.dir, { recursive: true, force: true });
   }
 
