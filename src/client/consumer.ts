@@ -55,6 +55,12 @@ export interface ConsumerOptions extends ClusterOptions {
   partitionMaxBytes?: number;
   /** Fetched bytes not yet handed to the caller; fetching pauses above it. */
   maxBufferedBytes?: number;
+  /**
+   * Records one poll() hands out at most, in whole batches (a batch larger than this comes whole):
+   * the rest of a fetched response waits for the next poll, undecoded. Kept small, the records of a
+   * poll die young, which keeps garbage collection cheap (Kafka's max.poll.records; default 10,000).
+   */
+  maxPollRecords?: number;
   /** Verify each batch's CRC-32C before decoding it (default on, like the Java client's check.crcs). */
   checkCrc?: boolean;
   /**
@@ -113,6 +119,7 @@ export class Consumer {
   readonly maxBytes: number;
   readonly partitionMaxBytes: number;
   readonly maxBufferedBytes: number;
+  readonly maxPollRecords: number;
   readonly checkCrc: boolean;
   readonly isolationLevel: "read_uncommitted" | "read_committed";
   readonly retry: RetryPolicy;
@@ -135,6 +142,10 @@ export class Consumer {
     this.maxBytes = options.maxBytes ?? 64 * 1024 * 1024;
     this.partitionMaxBytes = options.partitionMaxBytes ?? 8 * 1024 * 1024;
     this.maxBufferedBytes = options.maxBufferedBytes ?? 128 * 1024 * 1024;
+    this.maxPollRecords = options.maxPollRecords ?? 10_000;
+    if (!(this.maxPollRecords >= 1)) {
+      throw new RangeError(`Invalid maxPollRecords ${options.maxPollRecords}: use 1 or more`);
+    }
     this.checkCrc = options.checkCrc ?? true;
     this.isolationLevel = options.isolationLevel ?? "read_uncommitted";
     if (this.isolationLevel !== "read_uncommitted" && this.isolationLevel !== "read_committed") {
@@ -275,17 +286,32 @@ export class Consumer {
       }
       const chunk = this.#chunks.shift();
       if (chunk) {
-        this.#bufferedBytes -= chunk.sizeBytes;
-        this.#kick();
-        if (chunk.generation !== chunk.state.generation) continue;
+        if (chunk.generation !== chunk.state.generation) {
+          this.#bufferedBytes -= chunk.sizeBytes;
+          this.#kick();
+          continue;
+        }
         const { state } = chunk;
         let records: ConsumerRecord[];
         try {
-          records = decodeRecords(state.topic, state.partition, chunk.bytes, chunk.fetchOffset, {
+          const decoded = decodeRecords(state.topic, state.partition, chunk.bytes, chunk.fetchOffset, {
             checkCrc: this.checkCrc,
             abortedTransactions: chunk.abortedTransactions,
-          }).records;
+            maxRecords: this.maxPollRecords,
+          });
+          records = decoded.records;
+          if (decoded.bytesRead < chunk.bytes.length) {
+            // The rest goes first at the next poll (the partition's order), still counted as buffered.
+            this.#bufferedBytes -= decoded.bytesRead;
+            chunk.bytes = chunk.bytes.subarray(decoded.bytesRead);
+            chunk.sizeBytes -= decoded.bytesRead;
+            chunk.fetchOffset = decoded.nextOffset;
+            this.#chunks.unshift(chunk);
+          } else this.#bufferedBytes -= chunk.sizeBytes;
+          this.#kick();
         } catch (error) {
+          this.#bufferedBytes -= chunk.sizeBytes;
+          this.#kick();
           // Corrupt data: stop this partition and report it, keep the others going.
           state.generation++;
           state.backoffUntil = Infinity;

@@ -48,6 +48,12 @@ export interface DecodeOptions {
    * control batch (the ABORT marker), as Kafka's clients do.
    */
   abortedTransactions?: readonly { producerId: bigint; firstOffset: number }[];
+  /**
+   * Stop after the whole batch that brings the records decoded to at least this many (a batch is
+   * never split); `bytesRead` then says where to go on. Ignored with `abortedTransactions`, whose
+   * state (the producers being dropped) spans the whole response.
+   */
+  maxRecords?: number;
 }
 
 /** Result of decoding: the records at or after `fromOffset`, and where the next fetch starts. */
@@ -55,6 +61,8 @@ export interface DecodedRecords {
   records: ConsumerRecord[];
   /** Offset after the last whole batch seen (fromOffset when none). */
   nextOffset: number;
+  /** Bytes of `bytes` gone through: all of it, or less when `maxRecords` stopped early. */
+  bytesRead: number;
 }
 
 /**
@@ -84,20 +92,21 @@ export function decodeRecords(
   options: DecodeOptions = {},
 ): DecodedRecords {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  // Size the array once from the batch headers (growing it by push showed in profiles); the
-  // counts are untrusted, so the estimate is capped.
-  const sink: Sink = {
-    records: new Array(Math.min(estimateCount(bytes, view), MAX_PREALLOCATED_RECORDS)),
-    length: 0,
-  };
-  let nextOffset = fromOffset;
-  let at = 0;
   // read_committed: aborted transactions not reached yet (by first offset), producers being dropped.
   const pendingAborts = options.abortedTransactions && options.abortedTransactions.length > 0
     ? [...options.abortedTransactions].sort((a, b) => a.firstOffset - b.firstOffset)
     : null;
+  const maxRecords = pendingAborts === null ? Math.max(1, options.maxRecords ?? Infinity) : Infinity;
+  // Size the array once from the batch headers (growing it by push showed in profiles); the
+  // counts are untrusted, so the estimate is capped.
+  const sink: Sink = {
+    records: new Array(Math.min(estimateCount(bytes, view, maxRecords), MAX_PREALLOCATED_RECORDS)),
+    length: 0,
+  };
+  let nextOffset = fromOffset;
+  let at = 0;
   const dropping = new Set<bigint>();
-  while (bytes.length - at >= HEADER_BYTES) {
+  while (bytes.length - at >= HEADER_BYTES && sink.length < maxRecords) {
     const batchLength = view.getInt32(at + 8);
     const batchEnd = at + 12 + batchLength;
     if (batchLength < HEADER_BYTES - 12) {
@@ -157,7 +166,7 @@ export function decodeRecords(
     at = batchEnd;
   }
   sink.records.length = sink.length;
-  return { records: sink.records, nextOffset };
+  return { records: sink.records, nextOffset, bytesRead: sink.length < maxRecords ? bytes.length : at };
 }
 
 const MAX_PREALLOCATED_RECORDS = 1 << 20;
@@ -168,11 +177,14 @@ interface Sink {
   length: number;
 }
 
-/** Sum of the whole batches' record counts (an estimate: nothing is validated yet). */
-function estimateCount(bytes: Uint8Array, view: DataView): number {
+/**
+ * Sum of the whole batches' record counts (an estimate: nothing is validated yet), up to the
+ * batch that reaches `maxRecords`.
+ */
+function estimateCount(bytes: Uint8Array, view: DataView, maxRecords: number): number {
   let total = 0;
   let at = 0;
-  while (bytes.length - at >= HEADER_BYTES) {
+  while (bytes.length - at >= HEADER_BYTES && total < maxRecords) {
     const batchLength = view.getInt32(at + 8);
     if (batchLength < HEADER_BYTES - 12 || at + 12 + batchLength > bytes.length) break;
     total += Math.max(0, view.getInt32(at + 57));

@@ -137,3 +137,36 @@ Deno.test("split: the same records in order, in batches within the limit, each a
   for (const size of [10, 500, 10]) big.append(null, new Uint8Array(size).fill(1), base);
   assert.deepEqual(big.split(200).map((piece) => piece.recordCount), [1, 1, 1]);
 });
+
+Deno.test("decoder stops after the whole batch that reaches maxRecords and says where to go on", () => {
+  // Three batches of 4 records at offsets 0, 4 and 8.
+  const batches = [0, 4, 8].map((base) => {
+    const builder = new BatchBuilder(1 << 20);
+    for (let i = 0; i < 4; i++) builder.append(null, bytes(String(base + i)), 0);
+    const batch = builder.finish();
+    new DataView(batch.buffer, batch.byteOffset).setBigInt64(0, BigInt(base));
+    return batch;
+  });
+  const all = new Uint8Array(batches.reduce((sum, batch) => sum + batch.length, 0));
+  let at = 0;
+  for (const batch of batches) {
+    all.set(batch, at);
+    at += batch.length;
+  }
+  // 5 records asked: the second batch brings it to 8, and no batch is split.
+  const first = decodeRecords("t", 0, all, 1, { maxRecords: 5, checkCrc: true });
+  assert.deepEqual(first.records.map((r) => text(r.value)), ["1", "2", "3", "4", "5", "6", "7"]);
+  assert.equal(first.nextOffset, 8);
+  assert.equal(first.bytesRead, batches[0].length + batches[1].length);
+  const rest = decodeRecords("t", 0, all.subarray(first.bytesRead), first.nextOffset, { maxRecords: 5 });
+  assert.deepEqual(rest.records.map((r) => r.offset), [8, 9, 10, 11]);
+  assert.equal(rest.bytesRead, all.length - first.bytesRead);
+  // Without a bound, or with read_committed's aborted transactions (state over the whole
+  // response), everything is decoded at once.
+  assert.equal(decodeRecords("t", 0, all, 0).records.length, 12);
+  const committed = decodeRecords("t", 0, all, 0, {
+    maxRecords: 1,
+    abortedTransactions: [{ producerId: 99n, firstOffset: 0 }],
+  });
+  assert.deepEqual([committed.records.length, committed.bytesRead], [12, all.length]);
+});

@@ -253,6 +253,34 @@ Deno.test({
         assert.equal(total, 5000);
       });
 
+      await t.step("maxPollRecords: polls hand out whole batches up to the bound, all in order", async () => {
+        const topic = "poll-bound";
+        await admin.createTopics([{ name: topic, partitions: 1 }]);
+        await using producer = new Producer({ bootstrap, acks: 1 });
+        await producer.connect([topic]);
+        for (let batch = 0; batch < 3; batch++) {
+          for (let i = 0; i < 100; i++) {
+            producer.produce({ topic, partition: 0, value: `p${batch * 100 + i}` });
+          }
+          await producer.flush(); // one stored batch of 100 each time
+        }
+        assert.throws(() => new Consumer({ bootstrap, maxPollRecords: 0 }), /maxPollRecords/);
+        await using consumer = new Consumer({ bootstrap, maxPollRecords: 150 });
+        await consumer.assign([{ topic, partition: 0, from: "earliest" }]);
+        const sizes: number[] = [];
+        const offsets: number[] = [];
+        const deadline = Date.now() + 60_000;
+        while (offsets.length < 300 && Date.now() < deadline) {
+          const records = await consumer.poll(1_000);
+          if (records.length > 0) sizes.push(records.length);
+          offsets.push(...records.map((r) => r.offset));
+        }
+        assert.deepEqual(offsets, Array.from({ length: 300 }, (_, i) => i));
+        // Whole batches of 100: a poll stops at the batch that reaches 150.
+        for (const size of sizes) assert.ok(size === 100 || size === 200, sizes.join(","));
+        assert.equal(consumer.position(topic, 0), 300);
+      });
+
       await t.step("onBatchStages reports every acknowledged batch once, its stages in order", async () => {
         const topic = "staged";
         await admin.createTopics([{ name: topic, partitions: 1 }]);
