@@ -618,9 +618,12 @@ export class Controller {
         [...view.topics.values()].flatMap((topic) =>
           topic.assignment.map((_, partition) => ({ topic: topic.name, partition }))
         );
-      let raced = false;
+      // Decide every partition first, then write them all pipelined in fenced multis (no
+      // awaited round trip per partition: a preferred election after a restart moves a third
+      // of the cluster's leaders).
+      const decisions: Decision[] = [];
       for (const { topic: name, partition } of wanted) {
-        this.#work++;
+        if (++this.#work % DECISIONS_PER_SLICE === 0) await yieldToEventLoop();
         const key = partitionKey(name, partition);
         const topic = view.topics.get(name);
         const current = topic?.states[partition];
@@ -640,16 +643,30 @@ export class Controller {
           outcomes.set(key, decision);
           continue;
         }
-        const version = await this.#write(name, partition, decision, current.version);
+        decisions.push({
+          topic,
+          partition,
+          result: {
+            state: decision,
+            reason: request.type === "preferred" ? "preferred election" : "unclean election",
+          },
+          version: current.version,
+        });
+      }
+      let raced = false;
+      const written = decisions.length > 0 ? await this.#writeAll(decisions) : [];
+      decisions.forEach(({ topic, partition, result }, index) => {
+        const version = written[index];
         if (version === "conflict") raced = true;
-        if (typeof version !== "number") continue;
-        topic.states[partition] = { state: decision, version };
+        if (typeof version !== "number") return;
+        const key = partitionKey(topic.name, partition);
+        topic.states[partition] = { state: result.state, version };
         changed.add(key);
         outcomes.set(key, "elected");
         this.#options.log(
-          `${key}: ${request.type} election: leader ${decision.leader}, leader epoch ${decision.leaderEpoch}`,
+          `${key}: ${request.type} election: leader ${result.state.leader}, leader epoch ${result.state.leaderEpoch}`,
         );
-      }
+      });
       if (raced) {
         // The partitions decided stay decided; the rest wait for the next run's fresh view.
         conflict = true;

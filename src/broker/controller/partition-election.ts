@@ -38,6 +38,7 @@ export type ElectionReason =
   | "leader unavailable"
   | "leader shutting down"
   | "unclean election"
+  | "preferred election"
   | "offline"
   | "isr shrink";
 
