@@ -20,6 +20,7 @@ import { usesSasl, usesTls } from "../security/listeners.ts";
 import { isSaslMechanism, type SaslMechanismName } from "../security/sasl.ts";
 import type { ClientTlsOptions } from "../security/tls-options.ts";
 import { TlsHandshakeError } from "./errors.ts";
+import { setConnectionNoDelay } from "../security/tcp-nodelay.ts";
 
 export interface SaslCredentials {
   mechanism: SaslMechanismName;
@@ -70,8 +71,9 @@ export function checkClientSecurity(security: ClientSecurity | undefined): Secur
 }
 
 /**
- * Whether openTransport's socket keeps Nagle's algorithm: TLS with a client certificate, which
- * only Deno.connectTls can present and whose socket offers no setNoDelay. Writers then send
+ * Whether openTransport's socket may keep Nagle's algorithm: TLS with a client certificate, which
+ * only Deno.connectTls can present and whose socket offers no setNoDelay (set through the OS
+ * where possible, see openTransport). Writers then send
  * each message in one write, so no small trailing write waits for the peer's delayed ACK.
  */
 export function keepsNagle(protocol: SecurityProtocol, tls: ClientTlsOptions | undefined): boolean {
@@ -97,8 +99,11 @@ export async function openTransport(
   };
   let conn: Deno.TlsConn;
   if (tls?.cert !== undefined && tls.key !== undefined && keepsNagle(protocol, tls)) {
-    // Deno.startTls cannot present a client certificate, so this socket keeps Nagle's algorithm.
+    // Deno.startTls cannot present a client certificate, and Deno.connectTls's socket has no
+    // setNoDelay: TCP_NODELAY is set through the OS where it can be (tcp-nodelay.ts); where it
+    // cannot, the socket keeps Nagle's algorithm and the connection joins its writes.
     conn = await Deno.connectTls({ ...verify, port, cert: tls.cert, key: tls.key });
+    setConnectionNoDelay((conn.localAddr as Deno.NetAddr).port, (conn.remoteAddr as Deno.NetAddr).port);
   } else {
     // TCP first, so the socket gets TCP_NODELAY (Deno's TlsConn has no setNoDelay): with Nagle's
     // algorithm a request's last small write would wait for the broker's delayed ACK.

@@ -118,6 +118,28 @@ export function setListenerNoDelay(port: number): NoDelayResult {
 }
 
 /**
+ * Set TCP_NODELAY on this process's connection from local `port` to remote `remotePort` (a
+ * socket Deno.connectTls opened, which has no setNoDelay either).
+ */
+export function setConnectionNoDelay(port: number, remotePort: number): NoDelayResult {
+  const lib = loadLibc();
+  if (typeof lib === "string") return { ok: false, reason: lib };
+  let descriptors: number[];
+  try {
+    descriptors = descriptorsOf(socketInodes((local, remote) => local === port && remote === remotePort));
+  } catch (error) {
+    return { ok: false, reason: `cannot read /proc: ${(error as Error).message}` };
+  }
+  const [fd] = descriptors;
+  if (fd === undefined) return { ok: false, reason: `no connection from port ${port} found` };
+  const one = new Uint8Array(new Int32Array([1]).buffer);
+  if (lib.symbols.setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, one, 4) !== 0) {
+    return { ok: false, reason: `setsockopt failed on descriptor ${fd}` };
+  }
+  return { ok: true };
+}
+
+/**
  * Whether this process's connection from local `port` to remote `remotePort` has TCP_NODELAY
  * (undefined when it cannot tell): for tests, which check what accepted sockets inherit.
  */

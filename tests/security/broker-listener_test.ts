@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { type AcceptedConn, type BrokerListener, listenBroker } from "../../src/security/broker-listener.ts";
 import type { ClientAuth } from "../../src/security/tls-options.ts";
 import { connectionNoDelay } from "../../src/security/tcp-nodelay.ts";
+import { openTransport } from "../../src/client/security.ts";
 import { subjectDistinguishedName } from "../../src/security/x509-subject.ts";
 import { makeTestCertificates, type TestCertificates } from "../helpers/test-certs.ts";
 
@@ -207,5 +208,30 @@ Deno.test({
     } finally {
       listener.close();
     }
+  },
+});
+
+Deno.test({
+  name: "A client presenting a certificate (Deno.connectTls) gets TCP_NODELAY on its socket too",
+  ignore: Deno.build.os !== "linux",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    await using certs = await makeTestCertificates({ clients: ["alice"] });
+    await withListener(certs, "required", async (port, seen) => {
+      const alice = certs.clients.alice;
+      const conn = await openTransport("127.0.0.1", port, "SSL", {
+        ca: certs.ca,
+        cert: alice.cert,
+        key: alice.key,
+      });
+      try {
+        assert.equal(new TextDecoder().decode(await echo(conn, new TextEncoder().encode("ping"))), "ping");
+        assert.equal(connectionNoDelay((conn.localAddr as Deno.NetAddr).port, port), true);
+        assert.equal(seen.length, 1);
+      } finally {
+        conn.close();
+      }
+    });
   },
 });
