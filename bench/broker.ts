@@ -3,7 +3,8 @@
  * acks=1, batching on. Measures producer records/s and MB/s, one consumer reading them back,
  * end-to-end latency (p50/p99/p99.9/max from a log-linear histogram) at a fixed rate, and the broker's peak RSS (VmHWM).
  * The broker's CPU per record (utime+stime from /proc, median over the runs) for producing and
- * for serving each read: the figure that stays meaningful when the shared machine is busy.
+ * for serving each read, and the consuming client's (this process) for each read: the figures
+ * that stay meaningful when the shared machine is busy.
  * Side by side in the same run: Redis 7 Streams (XADD pipelined, XRANGE) for the same
  * records, and kafkajs's producer against the same broker. Prints a markdown table.
  *
@@ -236,6 +237,8 @@ export async function run(): Promise<void> {
   let rssMiB: number | undefined;
   /** Broker CPU µs per record, one entry per run. */
   const cpu = { produce: [] as number[], cold: [] as number[], warm: [] as number[] };
+  /** This process's (the consuming client's) CPU µs per record read, one entry per run. */
+  const clientCpu = { cold: [] as number[], warm: [] as number[] };
   {
     await using cluster = await startCluster({ parentDir: Deno.env.get("BENCH_DATA_DIR") });
     const bootstrap = cluster.bootstrap;
@@ -249,16 +252,18 @@ export async function run(): Promise<void> {
     for (let run = 0; run < RUNS; run++) {
       const topic = `bench-${run}`;
       const pid = cluster.brokers[0].program.pid;
-      const brokerCpu = async (into: number[], work: () => Promise<number>) => {
+      const brokerCpu = async (into: number[], work: () => Promise<number>, client?: number[]) => {
         const before = cpuSeconds(pid);
+        const clientBefore = cpuSeconds(Deno.pid);
         const seconds = await work();
         into.push((cpuSeconds(pid) - before) * 1e6 / RECORDS);
+        client?.push((cpuSeconds(Deno.pid) - clientBefore) * 1e6 / RECORDS);
         return seconds;
       };
       produced.push(await brokerCpu(cpu.produce, () => produceOurs(bootstrap, topic, RECORDS)));
       // The first read of a topic runs colder (fresh memory, less JIT feedback) than the second.
-      cold.push(await brokerCpu(cpu.cold, () => consumeOurs(bootstrap, topic, RECORDS)));
-      warm.push(await brokerCpu(cpu.warm, () => consumeOurs(bootstrap, topic, RECORDS)));
+      cold.push(await brokerCpu(cpu.cold, () => consumeOurs(bootstrap, topic, RECORDS), clientCpu.cold));
+      warm.push(await brokerCpu(cpu.warm, () => consumeOurs(bootstrap, topic, RECORDS), clientCpu.warm));
     }
     latencyResult = await clientLatency(bootstrap, "bench-latency", {
       acks: 1,
@@ -312,6 +317,11 @@ export async function run(): Promise<void> {
         `served on the first read ${median(cpu.cold).toFixed(2)} µs, second read ${
           median(cpu.warm).toFixed(2)
         } µs (target <= 0.2 µs served; /proc counts in 10 ms ticks: ±${(1e4 / RECORDS).toFixed(3)} µs)`,
+    );
+    console.log(
+      `consuming client CPU per record (median of ${clientCpu.cold.length}): first read ${
+        median(clientCpu.cold).toFixed(2)
+      } µs, second read ${median(clientCpu.warm).toFixed(2)} µs`,
     );
   }
   if (redis) {
