@@ -42,7 +42,7 @@ import {
   readIncrementalAlterConfigsResponse,
   writeIncrementalAlterConfigsRequest,
 } from "../kafka/apis/incremental-alter-configs.ts";
-import { type BrokerInfo, Cluster, type ClusterOptions } from "./cluster.ts";
+import { type BrokerInfo, Cluster, type ClusterOptions, type PartitionInfo } from "./cluster.ts";
 import type { Connection } from "./connection.ts";
 import { DEBUGGING_REPLICA_ID, listOffsets } from "./list-offsets.ts";
 import { leaderLogSizes } from "./log-dir-sizes.ts";
@@ -57,13 +57,8 @@ export interface NewTopic {
   configs?: Record<string, string>;
 }
 
-export interface PartitionDescription {
-  partition: number;
-  leader: number;
-  leaderEpoch: number;
-  replicas: number[];
-  isr: number[];
-  offlineReplicas: number[];
+/** A partition as metadata names it (PartitionInfo), with its offsets and size on the leader. */
+export interface PartitionDescription extends PartitionInfo {
   logStartOffset: number;
   highWatermark: number;
   /** Last stable offset (below the oldest open transaction; the high watermark when none); -1 when unknown. */
@@ -74,8 +69,6 @@ export interface PartitionDescription {
   sizeBytes: number;
   /** Fewer replicas in sync than assigned. */
   underReplicated: boolean;
-  /** Error from the partition's metadata (0 = none), e.g. LEADER_NOT_AVAILABLE. */
-  errorCode: number;
 }
 
 export interface TopicDescription {

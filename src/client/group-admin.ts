@@ -127,14 +127,8 @@ export class GroupAdmin {
   /** State, members with their partitions, and committed offset / log end / lag per partition. */
   async describeGroup(groupId: string): Promise<GroupDescription> {
     return await this.#withLink(groupId, async (link) => {
-      const described = await link.request(
-        ApiKey.DescribeGroups,
-        (w, v) => writeDescribeGroupsRequest(w, v, { groups: [groupId] }),
-        readDescribeGroupsResponse,
-      );
-      const group = described.groups[0];
+      const group = await this.#describe(link, groupId);
       if (!group) throw new KafkaError(ErrorCode.UNKNOWN_SERVER_ERROR, "empty DescribeGroups answer");
-      if (group.errorCode) throw new KafkaError(group.errorCode, `describing group "${groupId}"`);
       const members = group.members.map((m) => ({
         memberId: m.memberId,
         clientId: m.clientId,
@@ -199,13 +193,7 @@ export class GroupAdmin {
     dryRun: boolean,
   ): Promise<PlannedReset[]> {
     return await this.#withLink(groupId, async (link) => {
-      const described = await link.request(
-        ApiKey.DescribeGroups,
-        (w, v) => writeDescribeGroupsRequest(w, v, { groups: [groupId] }),
-        readDescribeGroupsResponse,
-      );
-      const group = described.groups[0];
-      if (group?.errorCode) throw new KafkaError(group.errorCode, `describing group "${groupId}"`);
+      const group = await this.#describe(link, groupId);
       if (group && group.members.length > 0) {
         throw new GroupNotEmptyError(groupId, group.groupState, group.members.length);
       }
@@ -310,6 +298,18 @@ export class GroupAdmin {
     } finally {
       link.close();
     }
+  }
+
+  /** The group as its coordinator describes it (undefined for an empty answer); throws its error. */
+  async #describe(link: GroupCoordinatorLink, groupId: string) {
+    const described = await link.request(
+      ApiKey.DescribeGroups,
+      (w, v) => writeDescribeGroupsRequest(w, v, { groups: [groupId] }),
+      readDescribeGroupsResponse,
+    );
+    const group = described.groups[0];
+    if (group?.errorCode) throw new KafkaError(group.errorCode, `describing group "${groupId}"`);
+    return group;
   }
 
   /** Every committed offset of the group. */
