@@ -44,6 +44,7 @@ peerTest(
       }
     })();
     let admin: Admin | undefined;
+    let killed = -1;
     try {
       await eventually("records flowing", () => acknowledged.length > 50, 60_000);
       const zkLeader = await ensemble.leader();
@@ -85,6 +86,7 @@ peerTest(
         await starter.alterPartitionReassignments([{ topic: "ens", partition: 0, replicas: [frozen, kept] }]);
         assert.equal((await starter.listPartitionReassignments()).length, 1, "in progress");
         await cluster.broker(controllerId).program.stop("SIGKILL");
+        killed = controllerId;
       } finally {
         cluster.broker(frozen).program.signal("SIGCONT");
       }
@@ -104,6 +106,9 @@ peerTest(
       // Records refused while leaders moved were not acknowledged; the check below is what counts.
       await producer.close().catch(() => undefined);
     }
+    // The killed broker comes back: a partition whose ISR had shrunk to it alone (a follower
+    // lagging on a loaded machine) has no other leader to elect, and holds records it acknowledged.
+    await cluster.startBroker(killed, cluster.broker(killed).port);
     // A partition the killed controller led may still be between leaders: wait until each has one.
     const topic = await eventually("every partition of ens led", async () => {
       const [described] = await admin.describeTopics(["ens"]);
