@@ -11,7 +11,12 @@
  */
 import { ApiKey } from "../kafka/api-keys.ts";
 import { ErrorCode, KafkaError } from "../kafka/errors.ts";
-import { readListOffsetsResponse, writeListOffsetsRequest } from "../kafka/apis/list-offsets.ts";
+import {
+  EARLIEST_TIMESTAMP,
+  LATEST_TIMESTAMP,
+  readListOffsetsResponse,
+  writeListOffsetsRequest,
+} from "../kafka/apis/list-offsets.ts";
 import type { Cluster } from "./cluster.ts";
 import { partitionKey } from "./partition-key.ts";
 
@@ -30,11 +35,8 @@ export interface OffsetResult {
   error?: KafkaError | Error;
 }
 
-const LATEST = -1;
-const EARLIEST = -2;
-
 function specTimestamp(spec: OffsetSpec): number {
-  return spec === "latest" ? LATEST : spec === "earliest" ? EARLIEST : spec.timestamp;
+  return spec === "latest" ? LATEST_TIMESTAMP : spec === "earliest" ? EARLIEST_TIMESTAMP : spec.timestamp;
 }
 
 /** Kafka's debugging replica id: "latest" then means the log end offset, not the high watermark. */

@@ -6,6 +6,8 @@
  * target (offset -1 when none). v0 answers in its old-style list of offsets.
  */
 import {
+  EARLIEST_TIMESTAMP,
+  LATEST_TIMESTAMP,
   type ListOffsetsTopicResponse,
   readListOffsetsRequest,
   writeListOffsetsResponse,
@@ -15,9 +17,6 @@ import { AclOperation, ResourceType } from "../../kafka/acl.ts";
 import { ErrorCode } from "../../kafka/errors.ts";
 import type { BrokerContext } from "../broker-context.ts";
 import type { RequestHandler } from "../connection.ts";
-
-const LATEST = -1;
-const EARLIEST = -2;
 
 export function listOffsetsHandler(context: BrokerContext): RequestHandler {
   return (context_) => {
@@ -46,7 +45,7 @@ export function listOffsetsHandler(context: BrokerContext): RequestHandler {
           continue;
         }
         const partition = lookup.partition;
-        if (wanted.timestamp === LATEST) {
+        if (wanted.timestamp === LATEST_TIMESTAMP) {
           partitions.push(
             answer(
               0,
@@ -57,7 +56,7 @@ export function listOffsetsHandler(context: BrokerContext): RequestHandler {
                 : partition.highWatermark,
             ),
           );
-        } else if (wanted.timestamp === EARLIEST) {
+        } else if (wanted.timestamp === EARLIEST_TIMESTAMP) {
           partitions.push(answer(0, partition.logStartOffset));
         } else {
           const found = partition.log.offsetForTimestamp(wanted.timestamp);
