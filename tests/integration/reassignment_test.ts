@@ -16,7 +16,7 @@ import assert from "node:assert/strict";
 import { Admin } from "../../src/client/admin.ts";
 import { Producer } from "../../src/client/producer.ts";
 import { createTopics, startCluster, type TestCluster } from "../helpers/cluster.ts";
-import { delay, eventually, freePort, runCli } from "../helpers/program.ts";
+import { delay, eventually, freePort, programCommand, runCli } from "../helpers/program.ts";
 import { RawKafka, text } from "./broker-harness.ts";
 import { sameBytes, segmentBytes } from "./replication-harness.ts";
 
@@ -125,6 +125,25 @@ async function rebalanceThroughControllerKill(cluster: TestCluster, admin: Admin
     async () => (await admin.listPartitionReassignments()).length === 0,
     120_000,
   );
+}
+
+/**
+ * Run the CLI on a terminal (a pseudo-terminal from util-linux `script`) typing `input`; its
+ * exit code and everything it wrote (the terminal mixes stdout and stderr).
+ */
+async function onTerminal(args: string[], input: string): Promise<{ code: number; output: string }> {
+  const line = [...programCommand(), ...args].map((arg) => `'${arg.replaceAll("'", `'\\''`)}'`).join(" ");
+  const child = new Deno.Command("script", {
+    args: ["-qec", line, "/dev/null"],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const writer = child.stdin.getWriter();
+  await writer.write(new TextEncoder().encode(input));
+  await writer.close();
+  const { code, stdout, stderr } = await child.output();
+  return { code, output: new TextDecoder().decode(stdout) + new TextDecoder().decode(stderr) };
 }
 
 /** Every partition's replicas, of every topic (internal ones too: the rebalance plans them). */
@@ -315,6 +334,16 @@ Deno.test({
     await refused(["--partition", "0", "--replicas", ""], 2, /--replicas expects broker ids/);
     await refused(["--partition", "5", "--replicas", `${first}`], 1, /has no partition 5/);
     await refused(["--partition", "0", "--cancel"], 1, /not being reassigned/);
+    assert.deepEqual(await replicas(), original);
+    // On a terminal a move is shown and asked about first; "n" moves nothing.
+    const reordered = [...original].reverse().join(",");
+    const asked = await onTerminal(
+      ["topic", "reassign", "c", "--partition", "0", "--replicas", reordered, ...b],
+      "n\n",
+    );
+    assert.equal(asked.code, 1, asked.output);
+    assert.match(asked.output, /replicas after[\s\S]*move 1 partition\(s\)\? \[y\/N\][\s\S]*nothing moved/);
+    assert.deepEqual(await admin.listPartitionReassignments(), []);
     assert.deepEqual(await replicas(), original);
 
     // A frozen target cannot catch up: the reassignment stays in progress until cancelled.
