@@ -37,7 +37,7 @@ import { IGNORE_PARTITION_EVENTS, type Partition, type PartitionObserver } from 
 import type { ReplicaManager } from "./replica-manager.ts";
 import { StateTopicLoader } from "./state-topic-loader.ts";
 import { createInternalTopic } from "./topic-admin.ts";
-import { listenerAddress } from "./zk-layout.ts";
+import { locateCoordinator } from "./coordinator-location.ts";
 import { logLine } from "./log-lines.ts";
 
 /** segment.ms of the offsets topic: a quiet partition still closes its segment for the cleaner. */
@@ -105,25 +105,15 @@ export class GroupService implements GroupApi, PartitionObserver {
    * FindCoordinator: the leader of the group's offsets partition. Creates `__consumer_offsets`
    * when missing; COORDINATOR_NOT_AVAILABLE while it has no live leader (clients retry).
    */
-  async findCoordinator(groupId: string, listener?: string): Promise<CoordinatorLocation> {
-    const unavailable = { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, nodeId: -1, host: "", port: -1 };
-    const metadata = this.#deps.metadata;
-    if (!metadata.topics.has(OFFSETS_TOPIC)) {
-      try {
-        await this.ensureOffsetsTopic();
-      } catch (error) {
-        // Clients retry FindCoordinator; the next attempt tries to create the topic again.
-        logLine(`broker ${this.#deps.config.brokerId}: creating ${OFFSETS_TOPIC}: ${error}`);
-        return unavailable;
-      }
-    }
-    const partition = this.coordinator.partitionFor(groupId);
-    const leader = metadata.partition(OFFSETS_TOPIC, partition)?.state?.leader ?? -1;
-    const broker = metadata.brokers.get(leader);
-    // A coordinator without the client's listener cannot be reached by it: as unavailable.
-    const address = broker && (listener === undefined ? broker : listenerAddress(broker, listener));
-    if (!broker || !address) return unavailable;
-    return { errorCode: 0, nodeId: broker.brokerId, host: address.host, port: address.port };
+  findCoordinator(groupId: string, listener?: string): Promise<CoordinatorLocation> {
+    return locateCoordinator(
+      this.#deps.metadata,
+      OFFSETS_TOPIC,
+      this.coordinator.partitionFor(groupId),
+      listener,
+      () => this.ensureOffsetsTopic(),
+      (message) => logLine(`broker ${this.#deps.config.brokerId}: ${message}`),
+    );
   }
 
   /** Create `__consumer_offsets` if no broker did yet (one creation at a time per broker). */

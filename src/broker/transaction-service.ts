@@ -30,7 +30,7 @@ import { createInternalTopic } from "./topic-admin.ts";
 import { MarkerChannel } from "./transactions/marker-channel.ts";
 import { TransactionCoordinator, type TxnIdentity } from "./transactions/txn-coordinator.ts";
 import { TRANSACTION_STATE_TOPIC, type TxnRecord } from "./transactions/txn-records.ts";
-import { listenerAddress } from "./zk-layout.ts";
+import { locateCoordinator } from "./coordinator-location.ts";
 import { logLine } from "./log-lines.ts";
 
 /** segment.ms of the state topic: a quiet partition still closes its segment for the cleaner. */
@@ -100,24 +100,15 @@ export class TransactionService implements PartitionObserver {
   }
 
   /** FindCoordinator (key type 1): the leader of the id's state partition, creating the topic if missing. */
-  async findCoordinator(transactionalId: string, listener?: string): Promise<CoordinatorLocation> {
-    const unavailable = { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, nodeId: -1, host: "", port: -1 };
-    const metadata = this.#deps.metadata;
-    if (!metadata.topics.has(TRANSACTION_STATE_TOPIC)) {
-      try {
-        await this.ensureStateTopic();
-      } catch (error) {
-        // Clients retry FindCoordinator; the next attempt tries to create the topic again.
-        logLine(`broker ${this.#deps.config.brokerId}: creating ${TRANSACTION_STATE_TOPIC}: ${error}`);
-        return unavailable;
-      }
-    }
-    const partition = this.coordinator.partitionFor(transactionalId);
-    const leader = metadata.partition(TRANSACTION_STATE_TOPIC, partition)?.state?.leader ?? -1;
-    const broker = metadata.brokers.get(leader);
-    const address = broker && (listener === undefined ? broker : listenerAddress(broker, listener));
-    if (!broker || !address) return unavailable;
-    return { errorCode: 0, nodeId: broker.brokerId, host: address.host, port: address.port };
+  findCoordinator(transactionalId: string, listener?: string): Promise<CoordinatorLocation> {
+    return locateCoordinator(
+      this.#deps.metadata,
+      TRANSACTION_STATE_TOPIC,
+      this.coordinator.partitionFor(transactionalId),
+      listener,
+      () => this.ensureStateTopic(),
+      (message) => logLine(`broker ${this.#deps.config.brokerId}: ${message}`),
+    );
   }
 
   /** Does the partition exist (AddPartitionsToTxn answers UNKNOWN_TOPIC_OR_PARTITION otherwise)? */
