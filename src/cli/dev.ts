@@ -20,6 +20,7 @@ import { validRackName } from "../broker/config.ts";
 import { CHAOS_ACTIONS, type ChaosAction, LocalCluster } from "../dev/local-cluster.ts";
 import { type LocalSecurity, prepareLocalSecurity } from "../dev/local-secure.ts";
 import { connectCoordination } from "../broker/zk-coordination.ts";
+import { readCoordinatorAuth } from "../broker/coordinator-acls.ts";
 import { upsertScramCredential } from "../security/credential-store.ts";
 import { createScramCredential, SCRAM_SHA_256, SCRAM_SHA_512 } from "../security/scram.ts";
 import { parseConnectString, ZooKeeperClient } from "../zk/client/mod.ts";
@@ -143,7 +144,9 @@ function metricsLines(cluster: LocalCluster): string[] {
 
 /** The admin user (SCRAM-SHA-256 and -512), written to the coordinator before any broker starts. */
 async function createAdmin(coordinator: string, secure: LocalSecurity): Promise<void> {
-  const coordination = await connectCoordination(coordinator, 10_000);
+  // As the brokers' identity, so the admin's credential nodes are protected like what they write.
+  const auth = await readCoordinatorAuth(`@${secure.coordinatorAuthFile}`);
+  const coordination = await connectCoordination(coordinator, 10_000, undefined, { auth });
   try {
     for (
       const [name, mechanism] of [["SCRAM-SHA-256", SCRAM_SHA_256], ["SCRAM-SHA-512", SCRAM_SHA_512]] as const
@@ -168,6 +171,8 @@ function clientSettingLines(bootstrap: string, secure: LocalSecurity): string[] 
     `  security:    SASL_SSL, SCRAM-SHA-512, user ${secure.adminUser} (super user; ACLs enforced)`,
     `  settings:    ${secure.clientProperties} (Kafka client properties, with the password)`,
     `  CA:          ${ca}`,
+    `  coordinator: protected: brokers write as ${secure.coordinatorAuthFile} (add --coordinator-auth @FILE ` +
+    "to commands that take --coordinator)",
     "kcat:",
     `  kcat -b ${bootstrap} -X security.protocol=SASL_SSL -X sasl.mechanisms=SCRAM-SHA-512 ` +
     `-X sasl.username=${secure.adminUser} -X sasl.password=${secure.adminPassword} -X ssl.ca.location=${ca} -L`,

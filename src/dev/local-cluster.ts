@@ -128,6 +128,8 @@ export class LocalCluster {
           "acl",
           "--super-users",
           `User:${secure.adminUser}`,
+          "--coordinator-auth",
+          `@${secure.coordinatorAuthFile}`,
         ]),
         "--coordinator",
         this.coordinatorAddress,

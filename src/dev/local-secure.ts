@@ -4,7 +4,10 @@
  * certificate for localhost / 127.0.0.1 signed by it (openssl-certificates.ts: made with
  * `openssl`, which must be on PATH), an admin password, and a Kafka client
  * properties file with the admin's settings, which is both what the brokers log in to each other
- * with (--inter-broker-config) and what the user hands to clients (--command-config).
+ * with (--inter-broker-config) and what the user hands to clients (--command-config), and the
+ * brokers' coordinator credentials (--coordinator-auth @FILE): a secured cluster whose
+ * coordinator anyone could rewrite (ACLs, users, partition state) would not be secured, so the
+ * brokers protect what they write there, as `broker start --coordinator-auth` does.
  *
  * The CA's private key never leaves <data-dir>/secure (mode 0600); it is for local development,
  * like the cluster itself.
@@ -27,6 +30,8 @@ export interface LocalSecurity {
   adminPassword: string;
   /** Kafka client properties for the admin (SASL_SSL, SCRAM-SHA-512, the CA). */
   clientProperties: string;
+  /** `broker:<password>`, the brokers' digest identity at the coordinator (mode 0600). */
+  coordinatorAuthFile: string;
 }
 
 const ADMIN = "admin";
@@ -54,6 +59,7 @@ export async function prepareLocalSecurity(dataDir: string, host: string): Promi
     adminUser: ADMIN,
     adminPassword: "",
     clientProperties: `${dir}/admin.properties`,
+    coordinatorAuthFile: `${dir}/coordinator-auth`,
   };
   if (!await exists(secure.caFile) || !await exists(secure.certFile) || !await exists(secure.keyFile)) {
     await makeCertificates(dir, host);
@@ -62,9 +68,11 @@ export async function prepareLocalSecurity(dataDir: string, host: string): Promi
     const properties = parseProperties(await Deno.readTextFile(secure.clientProperties));
     secure.adminPassword = properties.get("sasl.password") ?? "";
   }
+  if (!await exists(secure.coordinatorAuthFile)) {
+    await Deno.writeTextFile(secure.coordinatorAuthFile, `broker:${randomSecret()}\n`, { mode: 0o600 });
+  }
   if (secure.adminPassword === "") {
-    const random = crypto.getRandomValues(new Uint8Array(18));
-    secure.adminPassword = btoa(String.fromCharCode(...random)).replaceAll("+", "-").replaceAll("/", "_");
+    secure.adminPassword = randomSecret();
     await Deno.writeTextFile(
       secure.clientProperties,
       [
@@ -80,6 +88,12 @@ export async function prepareLocalSecurity(dataDir: string, host: string): Promi
     );
   }
   return secure;
+}
+
+/** 24 URL-safe characters from 18 random bytes. */
+function randomSecret(): string {
+  const random = crypto.getRandomValues(new Uint8Array(18));
+  return btoa(String.fromCharCode(...random)).replaceAll("+", "-").replaceAll("/", "_");
 }
 
 async function makeCertificates(dir: string, host: string): Promise<void> {

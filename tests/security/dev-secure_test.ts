@@ -8,6 +8,16 @@ import assert from "node:assert/strict";
 import { kcat } from "../helpers/command.ts";
 import { freePort, freePortRun, runCli, RunningProgram, tempDir } from "../helpers/program.ts";
 import { PEERS, peerTest } from "../helpers/peers.ts";
+import { ZooKeeperClient } from "../../src/zk/client/mod.ts";
+import { ErrorCode, KeeperError } from "../../src/zk/protocol/mod.ts";
+
+async function expectNoAuth(what: string, action: () => Promise<unknown>): Promise<void> {
+  const error = await action().then(() => undefined, (e) => e);
+  assert.ok(
+    error instanceof KeeperError && error.code === ErrorCode.noAuth,
+    `${what}: expected NOAUTH, got ${error}`,
+  );
+}
 
 peerTest("vltava dev --secure: SASL_SSL with a local CA, an admin user, printed client settings", [
   PEERS.kcat,
@@ -47,6 +57,19 @@ peerTest("vltava dev --secure: SASL_SSL with a local CA, an admin user, printed 
   const listed = await kcat(args);
   assert.equal(listed.code, 0, listed.stderr);
   assert.match(listed.stdout, /topic "demo"/);
+
+  // The coordinator is protected too: the brokers' nodes and the admin's credentials cannot be
+  // rewritten (or the credentials read) by a session without the brokers' digest identity.
+  const auth = (await Deno.readTextFile(`${dir.path}/secure/coordinator-auth`)).trim();
+  assert.match(dev.stdout, /coordinator: protected/);
+  {
+    await using outsider = await ZooKeeperClient.connect(`127.0.0.1:${coordinatorPort}`);
+    await expectNoAuth("rewrite a registration", () => outsider.setData("/brokers/ids/1", "{}"));
+    await expectNoAuth("read the admin's credentials", () => outsider.getData("/config/users/admin"));
+    await using insider = await ZooKeeperClient.connect(`127.0.0.1:${coordinatorPort}`);
+    await insider.addAuth("digest", auth);
+    assert.ok(((await insider.getData("/config/users/admin")).data?.length ?? 0) > 0);
+  }
 
   // Without credentials: refused.
   const anonymous = await runCli(["topic", "list", "--bootstrap", bootstrap]);
