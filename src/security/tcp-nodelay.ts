@@ -43,6 +43,14 @@ let libc: Libc | string | undefined;
 function loadLibc(): Libc | string {
   if (libc !== undefined) return libc;
   if (Deno.build.os !== "linux") return libc = `not available on ${Deno.build.os}`;
+  // Ask, never prompt: a library user who granted no FFI or /proc access keeps Nagle silently
+  // rather than meeting a permission prompt on connect.
+  if (
+    Deno.permissions.querySync({ name: "ffi" }).state !== "granted" ||
+    Deno.permissions.querySync({ name: "read", path: "/proc" }).state !== "granted"
+  ) {
+    return libc = "needs --allow-ffi and read access to /proc";
+  }
   try {
     libc = Deno.dlopen("libc.so.6", {
       setsockopt: { parameters: ["i32", "i32", "i32", "buffer", "u32"], result: "i32" },
