@@ -600,6 +600,9 @@ export class ReplicaManager {
       if (this.#closed) return;
       if (++handled % PARTITIONS_PER_SLICE === 0) await yieldToEventLoop();
       if (this.#partitions.get(partition.key) !== partition) continue; // removed meanwhile
+      // Never written: no segment, no producer, nothing to do (most of an idle cluster's
+      // partitions; this loop runs every second over all of them).
+      if (!partition.log.written) continue;
       try {
         // A disk error here takes the log offline (it reports that itself).
         await partition.log.maintain();

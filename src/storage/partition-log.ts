@@ -329,6 +329,14 @@ export class PartitionLog {
     return new PartitionLog(options);
   }
 
+  /**
+   * Whether the log has its files: false for a new log until its first write, which until then
+   * is empty at offset 0 with nothing to roll, retain, flush, clean or checkpoint.
+   */
+  get written(): boolean {
+    return this.#onDisk;
+  }
+
   get config(): Readonly<LogConfig> {
     return this.#config;
   }

@@ -27,6 +27,7 @@ Deno.test("a new log that never gets a record leaves nothing on disk and reopens
   const before = { ...syncCounts };
   const log = PartitionLog.open({ dir, logger: () => {} });
   assert.equal(log.created, true);
+  assert.equal(log.written, false);
   log.assignEpochStartOffset(3); // becoming leader
   log.setHighWatermark(0);
   await log.maintain();
@@ -58,6 +59,7 @@ Deno.test("the first append creates the log; flushed, it survives a crash with i
   log.assignEpochStartOffset(2);
   log.appendAsLeader(buildBatch({ records: 4 }), 2);
   assert.equal(exists(dir), true);
+  assert.equal(log.written, true);
   const before = { ...syncCounts };
   await log.flush();
   // The parent's entry for the new directory, then the directory (with the segment's entry) as
