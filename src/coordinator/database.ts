@@ -14,7 +14,7 @@ import {
   writeSnapshot,
 } from "./snapshot.ts";
 import { decodeTxnEntry, type Txn, type TxnEntry, writeTxnEntry } from "./txn.ts";
-import { parentOf } from "./paths.ts";
+import { parentPath } from "../zk/protocol/paths.ts";
 
 /** An event a txn causes, for the watch manager: [type, path]. */
 export type Trigger = [type: number, path: string];
@@ -182,12 +182,12 @@ function applyTxn(
   switch (txn.type) {
     case "create": {
       const undo = tree.create(txn.path, txn.data, txn.acl, txn.ephemeralOwner, zxid, timeMs);
-      triggers.push([EventType.nodeCreated, txn.path], [EventType.nodeChildrenChanged, parentOf(txn.path)]);
+      triggers.push([EventType.nodeCreated, txn.path], [EventType.nodeChildrenChanged, parentPath(txn.path)]);
       return undo;
     }
     case "delete": {
       const undo = tree.remove(txn.path, zxid);
-      triggers.push([EventType.nodeDeleted, txn.path], [EventType.nodeChildrenChanged, parentOf(txn.path)]);
+      triggers.push([EventType.nodeDeleted, txn.path], [EventType.nodeChildrenChanged, parentPath(txn.path)]);
       return undo;
     }
     case "setData": {
@@ -210,7 +210,7 @@ function applyTxn(
       const paths = [...(tree.ephemerals.get(txn.sessionId) ?? [])].sort();
       for (const path of paths) {
         tree.remove(path, zxid);
-        triggers.push([EventType.nodeDeleted, path], [EventType.nodeChildrenChanged, parentOf(path)]);
+        triggers.push([EventType.nodeDeleted, path], [EventType.nodeChildrenChanged, parentPath(path)]);
       }
       sessions.delete(txn.sessionId);
       return noop;

@@ -25,7 +25,8 @@ import type { CreateBody, SetWatches2Body, SetWatchesBody, ZkRequest } from "../
 import type { ZkResponse } from "../zk/protocol/responses.ts";
 import { fixupAcl, hasPermission } from "./acl.ts";
 import type { Database, Trigger } from "./database.ts";
-import { invalidPathReason, parentOf } from "./paths.ts";
+import { invalidPathReason } from "./paths.ts";
+import { parentPath } from "../zk/protocol/paths.ts";
 import { statOf, type Undo } from "./tree.ts";
 import type { Txn } from "./txn.ts";
 import { type Watcher, type WatchManager, WatchMode } from "./watches.ts";
@@ -259,7 +260,7 @@ export class Processor {
     if (invalidPathReason(sequential ? `${body.path}1` : body.path)) return { err: ErrorCode.badArguments };
     const acl = fixupAcl(body.acl, ctx.authIds);
     if (acl === undefined) return { err: ErrorCode.invalidAcl };
-    const parent = this.db.tree.get(parentOf(body.path));
+    const parent = this.db.tree.get(parentPath(body.path));
     if (parent === undefined) return { err: ErrorCode.noNode };
     if (!hasPermission(parent.acl, Perms.create, ctx.authIds)) return { err: ErrorCode.noAuth };
     const path = sequential ? body.path + sequenceSuffix(parent.childCreates) : body.path;
@@ -280,7 +281,7 @@ export class Processor {
     if (!path.includes("/") || path.includes("\0") || PROTECTED.has(path)) {
       return { err: ErrorCode.badArguments };
     }
-    const parent = this.db.tree.get(parentOf(path));
+    const parent = this.db.tree.get(parentPath(path));
     if (parent === undefined) return { err: ErrorCode.noNode };
     if (!hasPermission(parent.acl, Perms.delete, ctx.authIds)) return { err: ErrorCode.noAuth };
     const node = this.db.tree.get(path);

@@ -33,19 +33,3 @@ export function invalidPathReason(path: string): string | undefined {
   }
   return undefined;
 }
-
-/** "/a/b" → "/a"; "/a" → "/". */
-export function parentOf(path: string): string {
-  const slash = path.lastIndexOf("/");
-  return slash <= 0 ? "/" : path.slice(0, slash);
-}
-
-/** "/a/b" → "b". */
-export function baseName(path: string): string {
-  return path.slice(path.lastIndexOf("/") + 1);
-}
-
-/** "/" + "a" → "/a"; "/a" + "b" → "/a/b". */
-export function childPath(parent: string, name: string): string {
-  return parent === "/" ? `/${name}` : `${parent}/${name}`;
-}

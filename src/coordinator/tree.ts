@@ -9,7 +9,7 @@
  */
 import { CONTAINER_EPHEMERAL_OWNER } from "../zk/protocol/codes.ts";
 import { type ACL, OPEN_ACL_UNSAFE, READ_ACL_UNSAFE, type Stat } from "../zk/protocol/records.ts";
-import { baseName, childPath, parentOf } from "./paths.ts";
+import { baseName, joinPath, parentPath } from "../zk/protocol/paths.ts";
 
 export interface ZNode {
   data: Uint8Array | null;
@@ -87,7 +87,7 @@ export class DataTree {
 
   /** System nodes exist from zxid 0 and do not count as child creates. */
   #insertSystem(path: string, data: Uint8Array | null, acl: readonly ACL[]): void {
-    this.nodes.get(parentOf(path))!.children.add(baseName(path));
+    this.nodes.get(parentPath(path))!.children.add(baseName(path));
     this.nodes.set(path, newNode(data, acl, 0n, 0, 0));
   }
 
@@ -114,7 +114,7 @@ export class DataTree {
     zxid: number,
     timeMs: number,
   ): Undo {
-    const parent = this.nodes.get(parentOf(path));
+    const parent = this.nodes.get(parentPath(path));
     if (parent === undefined) throw new Error(`Tree invariant: parent of ${path} missing`);
     const previous = { childCreates: parent.childCreates, pzxid: parent.pzxid };
     const name = baseName(path);
@@ -135,7 +135,7 @@ export class DataTree {
   /** Delete a leaf node. */
   remove(path: string, zxid: number): Undo {
     const node = this.nodes.get(path);
-    const parent = this.nodes.get(parentOf(path));
+    const parent = this.nodes.get(parentPath(path));
     if (node === undefined || parent === undefined) throw new Error(`Tree invariant: ${path} missing`);
     const previousPzxid = parent.pzxid;
     const name = baseName(path);
@@ -181,7 +181,7 @@ export class DataTree {
       const current = stack.pop()!;
       for (const name of this.nodes.get(current)!.children) {
         count++;
-        stack.push(childPath(current, name));
+        stack.push(joinPath(current, name));
       }
     }
     return count;
@@ -197,7 +197,7 @@ export class DataTree {
   /** Restore a node exactly as a snapshot recorded it, parents first (its children set starts empty). */
   restore(path: string, node: ZNode): void {
     if (path !== "/") {
-      const parent = this.nodes.get(parentOf(path));
+      const parent = this.nodes.get(parentPath(path));
       if (parent === undefined) throw new Error(`Snapshot: parent of ${path} missing`);
       parent.children.add(baseName(path));
     }
@@ -211,7 +211,7 @@ export class DataTree {
     while (stack.length > 0) {
       const path = stack.pop()!;
       yield path;
-      for (const name of this.nodes.get(path)!.children) stack.push(childPath(path, name));
+      for (const name of this.nodes.get(path)!.children) stack.push(joinPath(path, name));
     }
   }
 

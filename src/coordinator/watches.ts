@@ -11,7 +11,7 @@
  */
 import { EventType, KeeperState } from "../zk/protocol/codes.ts";
 import type { WatcherEvent } from "../zk/protocol/records.ts";
-import { parentOf } from "./paths.ts";
+import { parentPath } from "../zk/protocol/paths.ts";
 
 export const WatchMode = { standard: 0, persistent: 1, recursive: 2 } as const;
 export type WatchMode = typeof WatchMode[keyof typeof WatchMode];
@@ -91,7 +91,7 @@ export class WatchTable {
     if (this.#recursiveCount === 0 || type === EventType.nodeChildrenChanged || path === "/") return;
     let ancestor = path;
     do {
-      ancestor = parentOf(ancestor);
+      ancestor = parentPath(ancestor);
       const watchers = this.#byPath.get(ancestor);
       if (watchers === undefined) continue;
       for (const [watcher, mode] of watchers) {

@@ -2,8 +2,10 @@
  * Znode paths on the client side: validation before anything goes on the wire (so a typo fails
  * fast with a clear message rather than a BADARGUMENTS round trip) and the chroot mapping. With
  * chroot "/app", the client's "/x" is the server's "/app/x" and the client's "/" is "/app"; paths
- * coming back (created names, events, ephemerals) have the prefix stripped again.
+ * coming back (created names, events, ephemerals) have the prefix stripped again. The path
+ * arithmetic shared with the coordinator lives in ../protocol/paths.ts and is re-exported here.
  */
+export { baseName, joinPath, parentPath } from "../protocol/paths.ts";
 
 /**
  * Throw TypeError unless path is a valid znode path: starts with "/", no empty component, no
@@ -40,20 +42,4 @@ export function stripChroot(chroot: string, path: string): string {
   if (path === chroot) return "/";
   if (path.startsWith(chroot + "/")) return path.slice(chroot.length);
   return path;
-}
-
-/** "/a/b/c" → "/a/b"; "/a" → "/". */
-export function parentPath(path: string): string {
-  const index = path.lastIndexOf("/");
-  return index <= 0 ? "/" : path.slice(0, index);
-}
-
-/** "/a/b" + "c" → "/a/b/c"; "/" + "c" → "/c". */
-export function joinPath(parent: string, child: string): string {
-  return parent === "/" ? `/${child}` : `${parent}/${child}`;
-}
-
-/** The last component: "/a/b" → "b". */
-export function baseName(path: string): string {
-  return path.slice(path.lastIndexOf("/") + 1);
 }
