@@ -40,11 +40,6 @@ import { createInternalTopic } from "./topic-admin.ts";
 import { locateCoordinator } from "./coordinator-location.ts";
 import { logLine } from "./log-lines.ts";
 
-/** segment.ms of the offsets topic: a quiet partition still closes its segment for the cleaner. */
-const OFFSETS_SEGMENT_MS = 60 * 60 * 1000;
-/** How long FindCoordinator waits for a just-created offsets topic to be announced. */
-const OFFSETS_TOPIC_WAIT_MS = 10_000;
-
 /** Where a group's coordinator is, or why it cannot be named yet. */
 export interface CoordinatorLocation {
   errorCode: number;
@@ -124,19 +119,11 @@ export class GroupService implements GroupApi, PartitionObserver {
 
   async #createOffsetsTopic(): Promise<void> {
     const { config, metadata, coordination } = this.#deps;
-    // Compacted by key: the latest commit of each (group, topic, partition) and group metadata
-    // stay whatever their age.
-    const configs: Record<string, string> = {
-      "cleanup.policy": "compact",
-      "segment.bytes": String(config.offsetsTopicSegmentBytes),
-      "segment.ms": String(OFFSETS_SEGMENT_MS),
-    };
     await createInternalTopic(coordination, metadata, config, {
       name: OFFSETS_TOPIC,
       numPartitions: config.offsetsTopicPartitions,
       replicationFactor: config.offsetsTopicReplicationFactor,
-      configs,
-      waitMs: OFFSETS_TOPIC_WAIT_MS,
+      segmentBytes: config.offsetsTopicSegmentBytes,
     });
   }
 

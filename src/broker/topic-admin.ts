@@ -212,10 +212,14 @@ export interface InternalTopicSpec {
   numPartitions: number;
   /** Wanted replication factor; fewer live brokers give fewer replicas (at least one). */
   replicationFactor: number;
-  configs: Record<string, string>;
-  /** How long to wait for this broker's metadata to show every partition. */
-  waitMs: number;
+  /** segment.bytes (offsets.topic.segment.bytes serves both topics here). */
+  segmentBytes: number;
 }
+
+/** segment.ms of an internal topic: a quiet partition still closes its segment for the cleaner. */
+const INTERNAL_SEGMENT_MS = 60 * 60 * 1000;
+/** How long FindCoordinator waits for a just-created internal topic to be announced. */
+const INTERNAL_TOPIC_WAIT_MS = 10_000;
 
 /**
  * Create an internal topic unless it exists, then wait until this broker's metadata has its
@@ -229,23 +233,33 @@ export async function createInternalTopic(
   topic: InternalTopicSpec,
 ): Promise<void> {
   if (metadata.topics.has(topic.name)) return;
+  // Compacted by key: the latest value of each key (a group's commit and metadata, a
+  // transactional id's state) stays whatever its age.
+  const configs: Record<string, string> = {
+    "cleanup.policy": "compact",
+    "segment.bytes": String(topic.segmentBytes),
+    "segment.ms": String(INTERNAL_SEGMENT_MS),
+  };
   const plan = planTopic(metadata, {
     name: topic.name,
     numPartitions: topic.numPartitions,
     replicationFactor: Math.max(1, Math.min(topic.replicationFactor, metadata.brokers.size)),
     assignments: [],
-    configs: topic.configs,
+    configs,
     rackAwareMode: "safe",
   }, defaults);
   if ("assignment" in plan) {
-    const outcome = await writeTopic(coordination, metadata, topic.name, plan.assignment, topic.configs);
+    const outcome = await writeTopic(coordination, metadata, topic.name, plan.assignment, configs);
     if (outcome.errorCode !== 0 && outcome.errorCode !== ErrorCode.TOPIC_ALREADY_EXISTS) {
       throw new Error(outcome.errorMessage ?? `error ${outcome.errorCode}`);
     }
   } else if (plan.errorCode !== ErrorCode.TOPIC_ALREADY_EXISTS) {
     throw new Error(plan.errorMessage ?? `error ${plan.errorCode}`);
   }
-  await metadata.waitUntil((cache) => cache.hasPartitions(topic.name, topic.numPartitions), topic.waitMs);
+  await metadata.waitUntil(
+    (cache) => cache.hasPartitions(topic.name, topic.numPartitions),
+    INTERNAL_TOPIC_WAIT_MS,
+  );
 }
 
 /** Add partitions to a topic (versioned write of its assignment). */

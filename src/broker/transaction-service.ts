@@ -33,10 +33,6 @@ import { TRANSACTION_STATE_TOPIC, type TxnRecord } from "./transactions/txn-reco
 import { locateCoordinator } from "./coordinator-location.ts";
 import { logLine } from "./log-lines.ts";
 
-/** segment.ms of the state topic: a quiet partition still closes its segment for the cleaner. */
-const STATE_SEGMENT_MS = 60 * 60 * 1000;
-/** How long FindCoordinator waits for a just-created state topic to be announced. */
-const STATE_TOPIC_WAIT_MS = 10_000;
 /** WriteTxnMarkers waits up to 30 s for the partition's ISR: the request gets a little more. */
 const MARKER_REQUEST_TIMEOUT_MS = 35_000;
 
@@ -134,17 +130,11 @@ export class TransactionService implements PartitionObserver {
 
   async #createStateTopic(): Promise<void> {
     const { config, metadata, coordination } = this.#deps;
-    const configs: Record<string, string> = {
-      "cleanup.policy": "compact",
-      "segment.bytes": String(config.offsetsTopicSegmentBytes),
-      "segment.ms": String(STATE_SEGMENT_MS),
-    };
     await createInternalTopic(coordination, metadata, config, {
       name: TRANSACTION_STATE_TOPIC,
       numPartitions: config.transactionStateTopicPartitions,
       replicationFactor: config.transactionStateReplicationFactor,
-      configs,
-      waitMs: STATE_TOPIC_WAIT_MS,
+      segmentBytes: config.offsetsTopicSegmentBytes,
     });
   }
 
