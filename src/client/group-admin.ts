@@ -153,10 +153,10 @@ export class GroupAdmin {
         a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : a.partition - b.partition
       );
       const ends = await this.#offsets(list, "latest");
+      const committedAt = offsetsByPartition(committed);
       let totalLag = 0;
       const offsets = list.map((tp, i): GroupPartitionOffsets => {
-        const committedOffset = committed.find((c) => c.topic === tp.topic && c.partition === tp.partition)
-          ?.offset ?? -1;
+        const committedOffset = committedAt.get(partitionKey(tp.topic, tp.partition)) ?? -1;
         const logEndOffset = ends[i];
         const lag = logEndOffset < 0 ? -1 : Math.max(0, logEndOffset - Math.max(committedOffset, 0));
         if (lag > 0) totalLag += lag;
@@ -199,15 +199,14 @@ export class GroupAdmin {
       }
       await this.cluster.refreshMetadata([topic]);
       const partitions = this.cluster.topic(topic).partitions.map((p) => ({ topic, partition: p.partition }));
-      const committed = await this.#committed(link, groupId);
+      const committedAt = offsetsByPartition(await this.#committed(link, groupId));
       const starts = await this.#offsets(partitions, "earliest");
       const ends = await this.#offsets(partitions, "latest");
       const times = spec.kind === "time"
         ? await this.#offsets(partitions, { timestamp: spec.timestampMs })
         : [];
       const plan = partitions.map((tp, i): PlannedReset => {
-        const current = committed.find((c) => c.topic === topic && c.partition === tp.partition)?.offset ??
-          -1;
+        const current = committedAt.get(partitionKey(topic, tp.partition)) ?? -1;
         let target: number;
         switch (spec.kind) {
           case "earliest":
@@ -339,4 +338,11 @@ export class GroupAdmin {
     const results = await listOffsets(this.cluster, partitions.map((p) => ({ ...p, spec })));
     return results.map((r) => (r.error ? -1 : r.offset));
   }
+}
+
+/** Committed offsets by partitionKey: one lookup per partition instead of a scan of the list. */
+function offsetsByPartition(
+  committed: readonly { topic: string; partition: number; offset: number }[],
+): Map<string, number> {
+  return new Map(committed.map((c) => [partitionKey(c.topic, c.partition), c.offset]));
 }
