@@ -8,6 +8,7 @@ import { onStopRequest } from "./stop-signals.ts";
 import { Option } from "@commander-js/extra-typings";
 import { registerCommands } from "./program.ts";
 import { CliError } from "./cli-error.ts";
+import { registerClusterConfigCommands } from "./cluster-config.ts";
 import { integerOption } from "./options.ts";
 import { BrokerIdInUseError, ListenerInUseError, startBroker } from "../broker/broker.ts";
 import { DEFAULT_BROKER_CONFIG } from "../broker/config.ts";
@@ -16,7 +17,11 @@ import { parseClientAuth } from "../security/tls-options.ts";
 import type { SaslMechanismName } from "../security/sasl.ts";
 
 registerCommands((program) => {
-  const broker = program.command("broker").description("run a Kafka-protocol broker");
+  const broker = program.command("broker").description(
+    "run a Kafka-protocol broker, or change brokers' configs live",
+  );
+  // The same commands as `cluster config`, under the name Kafka's kafka-configs users look for.
+  registerClusterConfigCommands(broker);
   broker.command("start")
     .description("start a broker and serve until SIGTERM/SIGINT (a clean shutdown)")
     .requiredOption("--id <n>", "broker id (0-1023), unique in the cluster", integerOption(0, 1023))

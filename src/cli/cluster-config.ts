@@ -1,6 +1,6 @@
 /**
- * `vltava cluster config get|set|delete`: the dynamic broker configs (the replication
- * throttles), live, Kafka's way (kafka-configs --entity-type brokers): one broker's with
+ * `vltava cluster config get|set|delete` (also `vltava broker config …`): the dynamic broker
+ * configs (the replication throttles), live, Kafka's way (kafka-configs --entity-type brokers): one broker's with
  * `--broker N`, else the default every broker without its own value uses. The brokers apply a
  * change at once; nothing restarts.
  *

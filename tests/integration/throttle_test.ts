@@ -71,7 +71,8 @@ Deno.test({
         leader.stderr.includes(`dynamic config: {"${RATE}":"1"}`) &&
         /topic slow: configs changed/.test(leader.stderr),
     );
-    result = await runCli(["cluster", "config", "get", "--broker", String(slowFrom), "--json", ...b]);
+    // `broker config` is the same command under Kafka's name: it reads what `cluster config` set.
+    result = await runCli(["broker", "config", "get", "--broker", String(slowFrom), "--json", ...b]);
     assert.equal(result.code, 0, result.stderr);
     assert.deepEqual(
       JSON.parse(result.stdout).filter((entry: { name: string }) => entry.name === RATE),
