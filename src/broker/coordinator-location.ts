@@ -11,9 +11,16 @@
  * ```
  */
 import { ErrorCode } from "../kafka/errors.ts";
-import type { CoordinatorLocation } from "./group-service.ts";
 import type { MetadataCache } from "./metadata-cache.ts";
 import { listenerAddress } from "./zk-layout.ts";
+
+/** Where a group's or transactional id's coordinator is, or why it cannot be named yet. */
+export interface CoordinatorLocation {
+  errorCode: number;
+  nodeId: number;
+  host: string;
+  port: number;
+}
 
 const UNAVAILABLE: Readonly<CoordinatorLocation> = Object.freeze({
   errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE,

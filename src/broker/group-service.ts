@@ -37,16 +37,8 @@ import { IGNORE_PARTITION_EVENTS, type Partition, type PartitionObserver } from 
 import type { ReplicaManager } from "./replica-manager.ts";
 import { StateTopicLoader } from "./state-topic-loader.ts";
 import { createInternalTopic } from "./topic-admin.ts";
-import { locateCoordinator } from "./coordinator-location.ts";
+import { type CoordinatorLocation, locateCoordinator } from "./coordinator-location.ts";
 import { logLine } from "./log-lines.ts";
-
-/** Where a group's coordinator is, or why it cannot be named yet. */
-export interface CoordinatorLocation {
-  errorCode: number;
-  nodeId: number;
-  host: string;
-  port: number;
-}
 
 /** What the group API handlers use (GroupService; tests give a smaller stand-in). */
 export interface GroupApi {

@@ -20,7 +20,7 @@ import type { ClientSecurity } from "../client/security.ts";
 import type { Snowflake } from "../ids/snowflake.ts";
 import type { BrokerConfig } from "./config.ts";
 import type { Coordination } from "./coordination.ts";
-import type { CoordinatorLocation } from "./group-service.ts";
+import type { CoordinatorLocation } from "./coordinator-location.ts";
 import { OFFSETS_TOPIC } from "./groups/mod.ts";
 import type { MetadataCache } from "./metadata-cache.ts";
 import { IGNORE_PARTITION_EVENTS, type Partition, type PartitionObserver } from "./partition/partition.ts";

@@ -13,7 +13,8 @@ import { ErrorCode } from "../../kafka/errors.ts";
 import { allowed, type AuthorizationContext } from "../authorization.ts";
 import { AclOperation, ResourceType } from "../../kafka/acl.ts";
 import type { RequestHandler } from "../connection.ts";
-import type { CoordinatorLocation, GroupApi } from "../group-service.ts";
+import type { CoordinatorLocation } from "../coordinator-location.ts";
+import type { GroupApi } from "../group-service.ts";
 
 /** What FindCoordinator needs for transactional ids (TransactionService; absent: unavailable). */
 export interface TransactionCoordinatorLocator {
