@@ -17,7 +17,7 @@ import { registerCommands } from "./program.ts";
 import { CliError, usageError } from "./cli-error.ts";
 import { integerOption } from "./options.ts";
 import { validRackName } from "../broker/config.ts";
-import { CHAOS_ACTIONS, type ChaosAction, LocalCluster } from "../dev/local-cluster.ts";
+import { CHAOS_ACTIONS, type ChaosAction, LocalCluster, startupFailure } from "../dev/local-cluster.ts";
 import { type LocalSecurity, prepareLocalSecurity } from "../dev/local-secure.ts";
 import { connectCoordination } from "../broker/zk-coordination.ts";
 import { readCoordinatorAuth } from "../broker/coordinator-acls.ts";
@@ -102,7 +102,7 @@ async function waitUntilReady(
   for (;;) {
     const failed = cluster.failed();
     if (failed.length > 0) {
-      throw new CliError(`${failed[0].name} exited during start-up (see ${failed[0].logPath})`);
+      throw new CliError(await startupFailure(failed[0]));
     }
     const status = await readClusterStatus(zk);
     if (status.controller && status.brokers.filter((b) => b.live).length >= brokers) return status;

@@ -43,6 +43,25 @@ export interface ClusterProcess {
   logPath: string;
   child: Deno.ChildProcess;
   exited: boolean;
+  /** The end of what it wrote (at most TAIL_BYTES), so a failed start can say why without the log. */
+  tail: string;
+  /** Settles when its output has been copied to the log (both streams ended). */
+  outputCopied: Promise<void>;
+}
+
+/** How much of a process's latest output a start-up failure quotes. */
+const TAIL_BYTES = 2048;
+
+/**
+ * Why `process` failed to start, for the person running dev: its last lines (the broker's own
+ * error, e.g. a port in use) and where the whole log is. Waits briefly for the output still in
+ * the pipes when the process has just exited.
+ */
+export async function startupFailure(process: ClusterProcess): Promise<string> {
+  await Promise.race([process.outputCopied, new Promise((resolve) => setTimeout(resolve, 1_000))]);
+  const lines = process.tail.split("\n").map((line) => line.trim()).filter((line) => line !== "");
+  const last = lines.slice(-3).join(" | ");
+  return `${process.name} exited during start-up${last === "" ? "" : `: ${last}`} (see ${process.logPath})`;
 }
 
 export class LocalCluster {
@@ -159,30 +178,36 @@ export class LocalCluster {
       stdout: "piped",
       stderr: "piped",
     }).spawn();
-    const entry: ClusterProcess = { name, port, args, logPath, child, exited: false };
+    const entry: ClusterProcess = {
+      name,
+      port,
+      args,
+      logPath,
+      child,
+      exited: false,
+      tail: "",
+      outputCopied: Promise.resolve(),
+    };
     const index = this.processes.findIndex((process) => process.name === name);
     if (index >= 0) this.processes[index] = entry;
     else this.processes.push(entry);
     // Both streams go to the process's log file; the terminal is kept for the status table.
     // Direct writes (not log.writable, whose writes only reached the file at close), in order.
-    let tail = Promise.resolve();
+    let writes = Promise.resolve();
+    const decoder = new TextDecoder();
     const copy = async (stream: ReadableStream<Uint8Array>) => {
       for await (const chunk of stream) {
-        tail = tail.then(async () => {
+        entry.tail = (entry.tail + decoder.decode(chunk, { stream: true })).slice(-TAIL_BYTES);
+        writes = writes.then(async () => {
           for (let at = 0; at < chunk.length;) at += await log.write(chunk.subarray(at));
         }).catch(() => {}); // a full or broken log file must not stop the child's output pump
       }
     };
-    Promise.all([copy(child.stdout), copy(child.stderr)]).finally(() => tail.finally(() => log.close()));
+    entry.outputCopied = Promise.all([copy(child.stdout), copy(child.stderr)])
+      .then(() => writes)
+      .finally(() => log.close());
     child.status.then(() => entry.exited = true);
-    await waitForPort(
-      this.options.host,
-      port,
-      this.options.startTimeoutMs,
-      () => entry.exited,
-      name,
-      logPath,
-    );
+    await waitForPort(this.options.host, port, this.options.startTimeoutMs, entry);
   }
 
   /** Broker ids of this cluster (1..N): the only ones chaos acts on. */
@@ -263,13 +288,12 @@ async function waitForPort(
   host: string,
   port: number,
   timeoutMs: number,
-  exited: () => boolean,
-  name: string,
-  logPath: string,
+  process: ClusterProcess,
 ): Promise<void> {
+  const { name, logPath } = process;
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (exited()) throw new Error(`${name} exited during start-up (see ${logPath})`);
+    if (process.exited) throw new Error(await startupFailure(process));
     try {
       (await Deno.connect({ hostname: host, port })).close();
       return;

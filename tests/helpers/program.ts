@@ -168,19 +168,25 @@ export class RunningProgram implements AsyncDisposable {
     return this.#stderr;
   }
 
-  /** Wait for a line of stdout/stderr matching pattern. */
+  /**
+   * Wait for a line of stdout/stderr matching pattern. A process that exits without writing it
+   * fails the wait at once, with what it wrote on stderr (not after the whole timeout).
+   */
   async waitForOutput(pattern: RegExp, timeoutMs = 30_000): Promise<RegExpMatchArray> {
-    return await eventually(
-      `output matching ${pattern} from vltava ${this.args.join(" ")}`,
-      () => {
-        const match = (this.#stdout + this.#stderr).match(pattern);
-        if (match) return match;
-        if (this.#exited) throw new Error(`exited; stderr: ${this.#stderr}`);
-        return undefined;
-      },
-      timeoutMs,
-      50,
-    );
+    const what = `output matching ${pattern} from vltava ${this.args.join(" ")}`;
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const match = (this.#stdout + this.#stderr).match(pattern);
+      if (match) return match;
+      if (this.#exited) {
+        await Promise.all(this.#pumps); // its last words may still be in the pipes
+        const late = (this.#stdout + this.#stderr).match(pattern);
+        if (late) return late;
+        throw new Error(`Waiting for ${what}: it exited; stderr: ${this.#stderr}`);
+      }
+      if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
+      await delay(50);
+    }
   }
 
   signal(signal: Deno.Signal): void {

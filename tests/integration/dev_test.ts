@@ -132,3 +132,29 @@ Deno.test(
     }
   },
 );
+
+Deno.test(
+  "a broker that fails to start: dev exits 1 quoting the broker's own error and its log",
+  options,
+  async () => {
+    await using dir = await tempDir("vltava-dev-");
+    // A file where broker 1's data directory belongs: the broker itself refuses to start.
+    await Deno.writeTextFile(`${dir.path}/broker-1`, "not a directory\n");
+    const failed = await runCli([
+      "dev",
+      "--brokers",
+      "1",
+      "--data-dir",
+      dir.path,
+      "--base-port",
+      String(freePortRun(1)),
+      "--coordinator-port",
+      String(freePort()),
+      "--console-port",
+      "0",
+    ]);
+    assert.equal(failed.code, 1);
+    assert.match(failed.stderr, /broker-1 exited during start-up: .*broker 1 could not start: .*broker-1/);
+    assert.match(failed.stderr, new RegExp(`\\(see ${dir.path}/logs/broker-1\\.log\\)`));
+  },
+);
