@@ -56,6 +56,9 @@ export type FollowedPartition = Pick<
   | "verified"
 >;
 
+/** The longest a throttled partition waits before the fetcher looks at the quota again. */
+const THROTTLE_RECHECK_MS = 1_000;
+
 /** How often a fetcher looks again at partitions whose logs are still being checked. */
 const UNVERIFIED_POLL_MS = 250;
 
@@ -249,7 +252,12 @@ export class ReplicaFetcher {
     return this.#connection;
   }
 
-  /** The targets that may fetch now; throttled ones over the rate wait until it allows them. */
+  /**
+   * The targets that may fetch now; throttled ones over the rate wait until it allows them, or
+   * at most THROTTLE_RECHECK_MS before they ask again: the wait was computed at the rate of the
+   * moment, and a throttle raised or lifted meanwhile (the end of a reassignment) must not leave
+   * a copy parked for what a batch costs at 1 byte/s.
+   */
   #unthrottled(targets: Target[]): Target[] {
     const throttle = this.#options.throttle;
     if (!throttle || targets.length === 0) return targets;
@@ -257,7 +265,7 @@ export class ReplicaFetcher {
     if (delayMs === 0) return targets;
     return targets.filter((target) => {
       if (!this.#throttledNow(target)) return true;
-      target.notBeforeMs = Date.now() + delayMs;
+      target.notBeforeMs = Date.now() + Math.min(delayMs, THROTTLE_RECHECK_MS);
       return false;
     });
   }

@@ -3,7 +3,8 @@
  * copy being made, never an in-sync replica, or acks=all would wait on the throttle). A
  * ReplicaFetcher follows two throttled partitions from a scripted leader on a real socket, with
  * the follower quota spent by the first batch: the partition that is behind gets nothing more,
- * the one caught up to the leader's high watermark keeps fetching.
+ * the one caught up to the leader's high watermark keeps fetching; once the throttle is lifted the
+ * one behind fetches again at once.
  */
 import assert from "node:assert/strict";
 import { type FollowedPartition, ReplicaFetcher } from "../../../src/broker/replication/replica-fetcher.ts";
@@ -100,6 +101,15 @@ Deno.test("the follower throttle holds back a replica that is behind, never one 
     assert.equal(fetches[0], 1);
     assert.ok(quota.delayMs() > 0, "the quota is spent");
     assert.equal(inSync.appended, 0);
+
+    // The throttle lifted (a reassignment's end): the replica behind fetches again within about
+    // a second, not after the 999 s its batch cost at the old rate.
+    quota.setRate(null);
+    await eventually(
+      "the replica behind to fetch again once the throttle is lifted",
+      () => behind.appended >= 3,
+      10_000,
+    );
   } finally {
     await fetcher.close();
     leader.close();
