@@ -89,6 +89,8 @@ export interface BrokerConfig {
   sessionTimeoutMs: number;
   /** replica.lag.time.max.ms: a follower not caught up for this long leaves the ISR. */
   replicaLagTimeMaxMs: number;
+  /** replica.fetch.wait.max.ms: how long this broker's follower fetches park at a leader with nothing new. */
+  replicaFetchWaitMaxMs: number;
   /** How often the broker re-reads the coordinator tree to catch up on anything it missed. */
   metadataReconcileIntervalMs: number;
   /**
@@ -162,6 +164,7 @@ export const DEFAULT_BROKER_CONFIG: Omit<
   fetchMaxBytes: 57_671_680, // Kafka's default: 55 MiB
   sessionTimeoutMs: 10_000,
   replicaLagTimeMaxMs: 10_000,
+  replicaFetchWaitMaxMs: 500,
   metadataReconcileIntervalMs: 30_000,
   logVerifyBytesPerSecond: 128 * 1024 * 1024,
   offsetsTopicPartitions: DEFAULT_OFFSETS_TOPIC_PARTITIONS,
@@ -289,6 +292,8 @@ export function resolveBrokerConfig(options: BrokerSettings): BrokerConfig {
   checkInt("fetch-max-bytes", config.fetchMaxBytes, 1024, 2 ** 30);
   checkInt("session-timeout-ms", config.sessionTimeoutMs, 1000, 600_000);
   checkInt("replica-lag-time-max-ms", config.replicaLagTimeMaxMs, 100, 3_600_000);
+  // As Kafka requires: a follower that parks longer than the lag bound would drop out of the ISR.
+  checkInt("replica-fetch-wait-max-ms", config.replicaFetchWaitMaxMs, 0, config.replicaLagTimeMaxMs);
   checkInt("metadata-reconcile-interval-ms", config.metadataReconcileIntervalMs, 1_000, 3_600_000);
   checkInt("log-verify-bytes-per-second", config.logVerifyBytesPerSecond, 0, 2 ** 40);
   checkInt("offsets-topic-partitions", config.offsetsTopicPartitions, 1, 1_000);

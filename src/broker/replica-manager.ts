@@ -54,11 +54,15 @@ import {
 import type { PartitionStateStore } from "./partition/isr-writer.ts";
 import type { Purgatory } from "./purgatory.ts";
 import { FetcherPool } from "./replication/fetcher-pool.ts";
+import { FollowerJoins } from "./replication/follower-joins.ts";
 import { parsePartitionKey, partitionKey, type TopicPartition } from "./topic-partition.ts";
 import type { BrokerEndpoint, PartitionState } from "./zk-layout.ts";
 import { logLine } from "./log-lines.ts";
 
-/** Follower fetch settings (Kafka's replica.fetch.* defaults, except the response bound). */
+/**
+ * Follower fetch settings (Kafka's replica.fetch.* defaults, except the response bound); the long
+ * poll comes from the broker's config (--replica-fetch-wait-max-ms), the rest only from tests.
+ */
 export interface ReplicaFetchSettings {
   /** replica.fetch.wait.max.ms: the follower's long poll. */
   fetchMaxWaitMs: number;
@@ -70,8 +74,7 @@ export interface ReplicaFetchSettings {
   fetchBackoffMs: number;
 }
 
-export const DEFAULT_REPLICA_FETCH_SETTINGS: ReplicaFetchSettings = {
-  fetchMaxWaitMs: 500,
+export const DEFAULT_REPLICA_FETCH_SETTINGS: Omit<ReplicaFetchSettings, "fetchMaxWaitMs"> = {
   fetchMaxBytes: 10 * 1_048_576,
   fetchPartitionMaxBytes: 1_048_576,
   fetchBackoffMs: 100,
@@ -146,14 +149,21 @@ export class ReplicaManager {
   #followingStopped = false;
   /** The replication throttles' byte rates (dynamic broker configs; replication-quota.ts). */
   readonly quotas = new ReplicationQuotas();
+  /** Followers to fetch promptly from partitions this broker starts leading (the fetch handler's). */
+  readonly followerJoins: FollowerJoins;
   /** Each topic config's throttled-replica predicates, parsed once per config object. */
   readonly #throttled = new WeakMap<Record<string, string>, { leader: Throttled; follower: Throttled }>();
 
   constructor(deps: ReplicaManagerDeps) {
     this.#deps = deps;
     this.brokerId = deps.config.brokerId;
+    this.followerJoins = new FollowerJoins(deps.purgatory);
     this.#log = deps.log ?? ((message) => logLine(`broker ${this.brokerId}: ${message}`));
-    const fetch = { ...DEFAULT_REPLICA_FETCH_SETTINGS, ...deps.fetch };
+    const fetch = {
+      ...DEFAULT_REPLICA_FETCH_SETTINGS,
+      fetchMaxWaitMs: deps.config.replicaFetchWaitMaxMs,
+      ...deps.fetch,
+    };
     this.#fetchers = new FetcherPool(
       {
         brokerId: this.brokerId,
@@ -187,6 +197,7 @@ export class ReplicaManager {
       replicaLagTimeMaxMs: lagMs,
       producerIdExpirationMs: deps.config.producerIdExpirationMs,
       onNewerState: (partition, state) => this.#followNewerState(partition, state),
+      onLeading: (followers) => this.followerJoins.expect(followers),
       observer: this.#fanOut(),
       log: this.#log,
     };

@@ -181,6 +181,12 @@ registerCommands((program) => {
       DEFAULT_BROKER_CONFIG.replicaLagTimeMaxMs,
     )
     .option(
+      "--replica-fetch-wait-max-ms <ms>",
+      "how long a follower's fetch waits at its leader when nothing is new (at most the lag time)",
+      integerOption(0, 3_600_000),
+      DEFAULT_BROKER_CONFIG.replicaFetchWaitMaxMs,
+    )
+    .option(
       "--metadata-reconcile-interval-ms <ms>",
       "how often to re-read the coordinator tree, catching up on anything missed",
       integerOption(1_000, 3_600_000),
@@ -342,6 +348,7 @@ registerCommands((program) => {
           maxConnections: options.maxConnections,
           sessionTimeoutMs: options.sessionTimeoutMs,
           replicaLagTimeMaxMs: options.replicaLagTimeMaxMs,
+          replicaFetchWaitMaxMs: options.replicaFetchWaitMaxMs,
           maxPurgatoryWaiters: options.maxPurgatoryWaiters,
           maxFetchSessions: options.maxFetchSessions,
           maxWaitMs: options.maxWaitMs,

@@ -33,6 +33,7 @@ import { AclOperation, ResourceType } from "../../kafka/acl.ts";
 import type { BrokerContext } from "../broker-context.ts";
 import type { RequestHandler } from "../connection.ts";
 import { partitionErrorCode } from "./common.ts";
+import { FollowerJoins } from "../replication/follower-joins.ts";
 import {
   type FetchSession,
   INITIAL_EPOCH,
@@ -80,8 +81,9 @@ export function fetchHandler(context: BrokerContext): RequestHandler {
     // The broker's fetch.max.bytes bounds what one response holds, whatever the client asks.
     const maxBytes = Math.min(Math.max(0, request.maxBytes ?? 0x7fffffff), context.config.fetchMaxBytes);
     const minBytes = Math.max(0, request.minBytes);
-    const deadline = Date.now() + Math.min(Math.max(request.maxWaitMs, 0), context.config.maxWaitMs);
+    let deadline = Date.now() + Math.min(Math.max(request.maxWaitMs, 0), context.config.maxWaitMs);
     const follower = request.replicaId >= 0;
+    const joins = context.replicas.followerJoins;
     let keys: readonly string[] | null = null;
     let arrived = true;
     for (;;) {
@@ -96,11 +98,17 @@ export function fetchHandler(context: BrokerContext): RequestHandler {
         session !== null,
       );
       arrived = false;
+      // A follower about to add a partition led here parks only briefly (follower-joins.ts).
+      if (follower) deadline = Math.min(deadline, Date.now() + joins.waitCapMs(request.replicaId));
       const remainingMs = deadline - Date.now();
       if (totalBytes < minBytes && !anyError && remainingMs > 0) {
         // Followers wait for the log to grow; consumers for the high watermark to move. A
         // partition not hosted here needs no key: its answer carries an error, so no wait.
-        keys ??= session ? session.waitKeys(follower) : waitKeys(context, topics, follower);
+        if (keys === null) {
+          const partitionKeys = session ? session.waitKeys(follower) : waitKeys(context, topics, follower);
+          // A follower's fetch also wakes when this broker starts leading a partition it must add.
+          keys = follower ? [...partitionKeys, FollowerJoins.key(request.replicaId)] : partitionKeys;
+        }
         const outcome = await context.purgatory.wait(keys, remainingMs);
         if (outcome !== "closed") {
           if (outcome === "full") {

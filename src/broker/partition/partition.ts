@@ -133,6 +133,8 @@ export interface PartitionDeps {
   now?: () => number;
   /** producer.id.expiration.ms: a producer id idle this long is forgotten (default one day). */
   producerIdExpirationMs?: number;
+  /** This replica became leader: its followers must (re)start fetching from it (follower-joins.ts). */
+  onLeading?: (followers: number[]) => void;
 }
 
 /** Kafka's producer.id.expiration.ms default: one day. */
@@ -327,6 +329,7 @@ export class Partition implements TopicPartition {
     // high watermark may lag the recovered log end).
     this.#maybeAdvanceHighWatermark();
     this.#wakeAll();
+    this.#deps.onLeading?.(this.#replicas.filter((id) => id !== this.#deps.brokerId));
     if (!wasLeader) this.#deps.observer.leadershipChanged(this, true);
   }
 
