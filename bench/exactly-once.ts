@@ -4,13 +4,13 @@
  *
  * - the project's Producer with acks=all, idempotent (the default: producer id, sequence numbers,
  *   at most five batches per partition in flight, the leader checking every batch) against
- *   `idempotent: false`, each on a fresh topic: one pair to warm up (not counted: the first run
- *   on a new cluster also pays for compiling the brokers' and the client's hot code, which made
- *   whichever mode ran first look slower), then PRODUCE_ROUNDS pairs in alternating order (a
- *   mode that always ran first or second would carry any drift of the machine's load); each
- *   run's records/s and CPU (the brokers' and this process's, from /proc) per record, and the
- *   medians: on a shared machine the wall-clock rates swing with other work, the CPU per record
- *   much less;
+ *   `idempotent: false` as it comes and with 5 requests in flight (PRODUCE_MODES), each on a
+ *   fresh topic: one round to warm up (not counted: the first run on a new cluster also pays for
+ *   compiling the brokers' and the client's hot code, which made whichever mode ran first look
+ *   slower), then PRODUCE_ROUNDS rounds, each starting with the next mode (a mode that always ran
+ *   first or last would carry any drift of the machine's load); each run's records/s and CPU (the
+ *   brokers' and this process's, from /proc) per record, and the medians: on a shared machine the
+ *   wall-clock rates swing with other work, the CPU per record much less;
  * - the project's Consumer reading the idempotent topic with read_committed against
  *   read_uncommitted (no transaction open: the cost of the isolation level itself), alternating,
  *   twice;
@@ -30,8 +30,24 @@ import { cpuSeconds } from "./process-cpu.ts";
 
 const VALUE_BYTES = 100;
 const RECORDS = 400_000;
-/** Counted idempotent / plain pairs after the warm-up pair. */
+/** Counted rounds of every mode after the warm-up round. */
 const PRODUCE_ROUNDS = 3;
+
+/**
+ * The producers compared: idempotent (at most five batches of a partition in flight); not
+ * idempotent as it comes (up to 16 requests in flight per connection, so on one partition the
+ * whole run can be on the wire at once); and not idempotent with 5 requests in flight per
+ * connection (Java's default max.in.flight.requests.per.connection), the same window on one
+ * partition as the idempotent producer's: the difference between those two is what the sequence
+ * numbers and the leader's checks cost.
+ */
+const PRODUCE_MODES = ["idempotent", "not idempotent", "not idempotent, 5 in flight"] as const;
+type ProduceMode = typeof PRODUCE_MODES[number];
+const MODE_TOPIC: Record<ProduceMode, string> = {
+  "idempotent": "idem",
+  "not idempotent": "plain",
+  "not idempotent, 5 in flight": "plain5",
+};
 
 interface Row {
   name: string;
@@ -127,16 +143,22 @@ export async function run(): Promise<void> {
   await using admin = await RawKafka.connect(cluster.broker(1).port);
   const rows: Row[] = [];
   const value = new Uint8Array(VALUE_BYTES).fill(0x61);
-  const produceRuns: { idempotent: boolean; row: Row }[] = [];
+  const produceRuns: { mode: ProduceMode; row: Row }[] = [];
   const cpuNow = () =>
     cluster.brokers.reduce((sum, broker) => sum + cpuSeconds(broker.program.pid), cpuSeconds(Deno.pid));
   for (let round = 0; round <= PRODUCE_ROUNDS; round++) {
-    // Round 0 warms up; then idempotent first in odd rounds, plain first in even ones.
-    for (const idempotent of round % 2 === 0 ? [false, true] : [true, false]) {
-      const topic = `eos-${idempotent ? "idem" : "plain"}-${round}`;
+    // Round 0 warms up; then each round starts with the next mode, so none always runs first.
+    const order = PRODUCE_MODES.map((_, i) => PRODUCE_MODES[(i + round) % PRODUCE_MODES.length]);
+    for (const mode of order) {
+      const topic = `eos-${MODE_TOPIC[mode]}-${round}`;
       await createAssignedTopic(admin, topic, [[1, 2, 3]], { "min.insync.replicas": "2" });
       await waitForIsr(admin, topic, 0, [1, 2, 3]);
-      await using producer = new Producer({ bootstrap: cluster.bootstrap, acks: "all", idempotent });
+      await using producer = new Producer({
+        bootstrap: cluster.bootstrap,
+        acks: "all",
+        idempotent: mode === "idempotent",
+        ...(mode === "not idempotent, 5 in flight" ? { maxInFlightRequests: 5 } : {}),
+      });
       await producer.connect([topic]);
       const cpuBefore = cpuNow();
       const started = performance.now();
@@ -145,15 +167,13 @@ export async function run(): Promise<void> {
       }
       await producer.flush();
       const row = {
-        name: `Producer acks=all, ${idempotent ? "idempotent" : "not idempotent"} (${
-          round === 0 ? "warm-up" : `round ${round}`
-        })`,
+        name: `Producer acks=all, ${mode} (${round === 0 ? "warm-up" : `round ${round}`})`,
         records: RECORDS,
         seconds: (performance.now() - started) / 1000,
         cpuSeconds: cpuNow() - cpuBefore,
       };
       rows.push(row);
-      if (round > 0) produceRuns.push({ idempotent, row });
+      if (round > 0) produceRuns.push({ mode, row });
     }
   }
   // Alternating, twice: the first read of a topic is cold, later ones find it in the page cache.
@@ -209,20 +229,24 @@ export async function run(): Promise<void> {
       } | ${r.cpuSeconds === undefined ? "" : (r.cpuSeconds / r.records * 1e6).toFixed(2)} |`,
     );
   }
-  const medianOf = (idempotent: boolean, of: (row: Row) => number) =>
-    median(produceRuns.filter((run) => run.idempotent === idempotent).map((run) => of(run.row)));
+  const medianOf = (mode: ProduceMode, of: (row: Row) => number) =>
+    median(produceRuns.filter((run) => run.mode === mode).map((run) => of(run.row)));
   const rate = (row: Row) => row.records / row.seconds;
   const cpu = (row: Row) => row.cpuSeconds! / row.records * 1e6;
-  const [idempotentRate, plainRate] = [medianOf(true, rate), medianOf(false, rate)];
-  console.log(
-    `\nProducer medians of ${PRODUCE_ROUNDS} runs each: idempotent ${
-      Math.round(idempotentRate).toLocaleString("en-US")
-    } records/s (${medianOf(true, cpu).toFixed(2)} µs CPU/record), not idempotent ${
-      Math.round(plainRate).toLocaleString("en-US")
-    } records/s (${medianOf(false, cpu).toFixed(2)} µs CPU/record): idempotent ${
-      ((idempotentRate / plainRate - 1) * 100).toFixed(1)
-    } %; load average ${Deno.loadavg().map((load) => load.toFixed(1)).join(" ")}`,
-  );
+  const idempotentRate = medianOf("idempotent", rate);
+  console.log(`\nProducer medians of ${PRODUCE_ROUNDS} runs each:`);
+  for (const mode of PRODUCE_MODES) {
+    const modeRate = medianOf(mode, rate);
+    const versus = mode === "idempotent"
+      ? ""
+      : `; idempotent ${((idempotentRate / modeRate - 1) * 100).toFixed(1)} % against it`;
+    console.log(
+      `- ${mode}: ${Math.round(modeRate).toLocaleString("en-US")} records/s, ${
+        medianOf(mode, cpu).toFixed(2)
+      } µs CPU/record${versus}`,
+    );
+  }
+  console.log(`load average ${Deno.loadavg().map((load) => load.toFixed(1)).join(" ")}`);
   admin.conn.close();
 }
 
