@@ -17,7 +17,8 @@
  * (from /proc): on a shared, loaded machine the rates swing run to run while the CPU a record
  * costs each side does not, and on two cores the busier side bounds the rate.
  *
- * Knobs (env): BENCH_SECURITY_RECORDS (default 500,000), BENCH_SECURITY_RUNS (3; best and
+ * Knobs (env): BENCH_SECURITY_RECORDS (default 2,000,000: at 3-4.5 M records/s a run of
+ * 500,000 lasted 0.11-0.17 s and one outlier decided a ratio), BENCH_SECURITY_RUNS (3; best and
  * median shown), BENCH_SECURITY_SENDS (latency sends, 5,000), BENCH_SECURITY_LOGIN_SECONDS (5),
  * BENCH_SECURITY_PARTS (throughput,logins,acl,storm: which to run), BENCH_SECURITY_BASELINE
  * (another build's program, as VLTAVA_BIN: its broker is measured too,
@@ -39,7 +40,7 @@ import {
 import { consumeOurs, produceOurs } from "./broker.ts";
 import { cpuSeconds } from "./process-cpu.ts";
 
-const RECORDS = Number(Deno.env.get("BENCH_SECURITY_RECORDS") ?? 500_000);
+const RECORDS = Number(Deno.env.get("BENCH_SECURITY_RECORDS") ?? 2_000_000);
 const RUNS = Math.max(1, Number(Deno.env.get("BENCH_SECURITY_RUNS") ?? 3));
 const SENDS = Number(Deno.env.get("BENCH_SECURITY_SENDS") ?? 5_000);
 const LOGIN_SECONDS = Number(Deno.env.get("BENCH_SECURITY_LOGIN_SECONDS") ?? 5);
@@ -195,24 +196,28 @@ async function logins(): Promise<string> {
   } /s | ${count} logins in ${seconds.toFixed(1)} s |`;
 }
 
-/** Sequential acks=1 sends as alice; round-trip p50/p99 in ms. */
-async function sendLatency(authorizer: boolean): Promise<{ p50: number; p99: number }> {
-  await using secure = await startSecureCluster({
+const SCRAM = (username: string, password: string): ClientSecurity => ({
+  protocol: "SASL_PLAINTEXT",
+  sasl: { mechanism: "SCRAM-SHA-512", username, password },
+});
+
+/** One SASL_PLAINTEXT broker (with the ACL authorizer or without), topic "latency", and alice's producer. */
+async function latencyBroker(authorizer: boolean) {
+  const secure = await startSecureCluster({
     users: { alice: "alice-secret", broker: "broker-secret" },
     listeners: (_id, port) => [`SASL_PLAINTEXT://127.0.0.1:${port}`],
     brokerArgs: authorizer ? ["--authorizer", "acl", "--super-users", "User:broker"] : [],
     interBrokerProperties: () =>
       "security.protocol=SASL_PLAINTEXT\nsasl.mechanism=SCRAM-SHA-512\nsasl.username=broker\nsasl.password=broker-secret\n",
-    clientSecurity: () => ({
-      protocol: "SASL_PLAINTEXT",
-      sasl: { mechanism: "SCRAM-SHA-512", username: "broker", password: "broker-secret" },
-    }),
+    clientSecurity: () => SCRAM("broker", "broker-secret"),
   });
   const bootstrap = secure.cluster.bootstrap;
-  await createTopics(bootstrap, [{ name: "latency", partitions: 1, replicationFactor: 1 }], 60_000, {
-    protocol: "SASL_PLAINTEXT",
-    sasl: { mechanism: "SCRAM-SHA-512", username: "broker", password: "broker-secret" },
-  });
+  await createTopics(
+    bootstrap,
+    [{ name: "latency", partitions: 1, replicationFactor: 1 }],
+    60_000,
+    SCRAM("broker", "broker-secret"),
+  );
   if (authorizer) {
     const added = await runCli([
       "acl",
@@ -228,16 +233,13 @@ async function sendLatency(authorizer: boolean): Promise<{ p50: number; p99: num
     ]);
     if (added.code !== 0) throw new Error(added.stderr);
   }
-  await using producer = new Producer({
-    bootstrap,
-    security: {
-      protocol: "SASL_PLAINTEXT",
-      sasl: { mechanism: "SCRAM-SHA-512", username: "alice", password: "alice-secret" },
-    },
-    acks: 1,
-    lingerMs: 0,
-  });
-  // Warm up (and wait for the ACL to reach the broker's cache).
+  const producerAs = (username: string, password: string) =>
+    new Producer({ bootstrap, security: SCRAM(username, password), acks: 1, lingerMs: 0 });
+  return { secure, producerAs };
+}
+
+/** Sends until they go through (the ACL reaching the broker's cache) and the paths are warm. */
+async function warmUp(producer: Producer): Promise<void> {
   for (let i = 0; i < 200; i++) {
     try {
       await producer.send({ topic: "latency", partition: 0, value: VALUE });
@@ -245,8 +247,45 @@ async function sendLatency(authorizer: boolean): Promise<{ p50: number; p99: num
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
   }
+}
+
+/** Sequential acks=1 sends as alice; round-trip p50/p99 in ms. */
+async function sendLatency(authorizer: boolean): Promise<{ p50: number; p99: number }> {
+  const { secure, producerAs } = await latencyBroker(authorizer);
+  await using _secure = secure;
+  await using producer = producerAs("alice", "alice-secret");
+  await warmUp(producer);
   const times = await roundTrips(producer, "latency", SENDS);
   return { p50: percentile(times, 0.5), p99: percentile(times, 0.99) };
+}
+
+/**
+ * The ACL check's share of a round trip on one broker at one moment: alice (checked against the
+ * ACLs on every request) and the super user (allowed before any ACL is looked at) send in turn,
+ * one acks=1 send each, SENDS each; their p50/p99 in ms. Two brokers run one after the other
+ * differ by more than the check costs (the row above), in turn on one broker they do not.
+ */
+async function interleavedAclLatency(): Promise<{ checked: number[]; superUser: number[] }> {
+  const { secure, producerAs } = await latencyBroker(true);
+  await using _secure = secure;
+  await using alice = producerAs("alice", "alice-secret");
+  await using superUser = producerAs("broker", "broker-secret");
+  await warmUp(alice);
+  await warmUp(superUser);
+  const checked: number[] = [];
+  const unchecked: number[] = [];
+  for (let i = 0; i < SENDS; i++) {
+    for (
+      const [producer, times] of i % 2 === 0
+        ? [[alice, checked], [superUser, unchecked]] as const
+        : [[superUser, unchecked], [alice, checked]] as const
+    ) {
+      const started = performance.now();
+      await producer.send({ topic: "latency", partition: 0, value: VALUE });
+      times.push(performance.now() - started);
+    }
+  }
+  return { checked, superUser: unchecked };
 }
 
 /** Sequential acks=1 round trips of `producer` (ms, in the order sent): `count`, and while `more()`. */
@@ -390,6 +429,15 @@ export async function run(): Promise<void> {
       `| produce round trip, --authorizer acl | p50 ${withAcls.p50.toFixed(3)} ms | p99 ${
         withAcls.p99.toFixed(3)
       } ms; p50 difference ${overhead.toFixed(1)}% |`,
+    );
+    const { checked, superUser } = await interleavedAclLatency();
+    const [checkedP50, superP50] = [percentile(checked, 0.5), percentile(superUser, 0.5)];
+    console.log(
+      `| produce round trip, one --authorizer acl broker, in turn: ACL-checked user / super user (${SENDS} each) | p50 ${
+        checkedP50.toFixed(3)
+      } / ${superP50.toFixed(3)} ms | p99 ${percentile(checked, 0.99).toFixed(3)} / ${
+        percentile(superUser, 0.99).toFixed(3)
+      } ms; p50 difference ${((checkedP50 / superP50 - 1) * 100).toFixed(1)}% |`,
     );
   }
   if (PARTS.has("storm")) { for (const row of await stormLatency()) console.log(row); }
