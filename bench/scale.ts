@@ -8,8 +8,12 @@
  *   SIGTERM (controlled shutdown) of a broker leading a third → its process exits;
  *   that broker restarted → back in every ISR (from its "listening" line);
  *   preferred election (leadership back to the first replica), then SIGKILL of that broker
- *   → every partition led by a live broker (its session must expire first: 6 s + up to a tick).
- * The broker stopped is never the controller, and the observer is the controller's broker.
+ *   → every partition led by a live broker (its session must expire first: 6 s + up to a tick);
+ *   that broker restarted and back in every ISR, then SIGKILL of the controller → every partition
+ *   led by a live broker, counted from the next controller's election (the creation time of its
+ *   /controller node): the new controller's own work, which issue 16 bounds at 2 s.
+ * The broker stopped first is never the controller, and the observer is the controller's broker
+ * (then, for the last step, the broker that was stopped first).
  * Each row prints beside the previous run's figure (bench/results/scale.json, committed so the
  * comparison survives between worktrees; the first run compares with issue 16's table).
  * `deno task bench scale`.
@@ -29,7 +33,7 @@ const IDLE_SAMPLE_MS = 10_000;
 const STEP_TIMEOUT_MS = 300_000;
 const RESULTS = new URL("./results/scale.json", import.meta.url);
 
-type Row = "create" | "shutdown" | "rejoin" | "failover" | "rss" | "cpu";
+type Row = "create" | "shutdown" | "rejoin" | "failover" | "controller" | "rss" | "cpu";
 const ROWS: { key: Row; what: string; unit: string }[] = [
   { key: "create", what: "create → every partition led", unit: "s" },
   { key: "shutdown", what: "SIGTERM (controlled shutdown) of a broker leading a third → exit", unit: "s" },
@@ -37,6 +41,11 @@ const ROWS: { key: Row; what: string; unit: string }[] = [
   {
     key: "failover",
     what: "SIGKILL of a broker leading a third → every partition led by a live broker",
+    unit: "s",
+  },
+  {
+    key: "controller",
+    what: "SIGKILL of the controller (leading a third) → the next one's election → every partition led",
     unit: "s",
   },
   { key: "rss", what: "broker RSS, idle (min–max of 3)", unit: "MB" },
@@ -188,8 +197,41 @@ async function measure(size: number): Promise<Partial<Record<Row, Figure>>> {
     });
     figures.failover = seconds(start);
     console.log(`  SIGKILL of broker ${target}, which led ${ledNow}`);
+
+    // The controller's turn: the other broker comes back first, so every partition has a live ISR member.
+    await cluster.startBroker(target, cluster.broker(target).port);
+    await until("the restarted broker in every ISR again", async () => {
+      const all = await partitions();
+      return all.length === size && all.every((p) => p.isr.length === 3);
+    });
+    await observer.electLeaders("preferred", null); // the restarted broker leads its third again
+    await until("preferred leaders back again", async () => {
+      const all = await partitions();
+      return all.every((p) => p.leader === p.replicas[0]);
+    });
+    const ledByController = (await partitions()).filter((p) => p.leader === controller).length;
+    await using survivor = new Admin({
+      bootstrap: `127.0.0.1:${cluster.broker(target).port}`,
+      operationTimeoutMs: STEP_TIMEOUT_MS,
+    });
+    await survivor.cluster.refreshMetadata(names);
+    const killedAt = Date.now();
+    await cluster.broker(controller).program.stop("SIGKILL");
+    const next = await probe.waitForController((c) => c.brokerId !== controller, STEP_TIMEOUT_MS);
+    const electedAt = Number((await probe.zk.getData("/controller")).stat.ctime);
+    await until("every partition led by a live broker after the controller's death", async () => {
+      await survivor.cluster.refreshMetadata(names);
+      const all = names.flatMap((name) => survivor.cluster.topic(name)?.partitions ?? []);
+      return all.length === size && all.every((p) => p.leader >= 0 && p.leader !== controller);
+    });
+    figures.controller = (Date.now() - electedAt) / 1000;
+    console.log(
+      `  SIGKILL of the controller, broker ${controller}, which led ${ledByController}: broker ${next.brokerId} ` +
+        `elected ${((electedAt - killedAt) / 1000).toFixed(1)} s after the kill`,
+    );
     const lost = cluster.brokers.filter((b) =>
-      /lost the connection to the coordinator|session expired/i.test(b.program.stderr) && b.id !== target
+      /lost the connection to the coordinator|session expired/i.test(b.program.stderr) && b.id !== target &&
+      b.id !== controller
     );
     if (lost.length > 0) {
       console.log(`  note: broker(s) ${lost.map((b) => b.id)} lost their coordinator connection`);
