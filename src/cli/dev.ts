@@ -19,6 +19,7 @@ import { integerOption } from "./options.ts";
 import { validRackName } from "../broker/config.ts";
 import { CHAOS_ACTIONS, type ChaosAction, LocalCluster, startupFailure } from "../dev/local-cluster.ts";
 import { type LocalSecurity, prepareLocalSecurity } from "../dev/local-secure.ts";
+import { freePortRun } from "../dev/free-ports.ts";
 import { connectCoordination } from "../broker/zk-coordination.ts";
 import { readCoordinatorAuth } from "../broker/coordinator-acls.ts";
 import { upsertScramCredential } from "../security/credential-store.ts";
@@ -56,40 +57,9 @@ function checkPortFree(port: number, what: string): void {
   }
 }
 
-/** Where the kernel's ephemeral ports (outgoing connections, port 0) start; Linux's default where unreadable. */
-function ephemeralPortsStart(): number {
-  try {
-    const start = Number(
-      Deno.readTextFileSync("/proc/sys/net/ipv4/ip_local_port_range").trim().split(/\s+/)[0],
-    );
-    return Number.isInteger(start) && start > 1024 ? start : 32_768;
-  } catch {
-    return 32_768; // not Linux, or /proc not readable: Linux's default is the best guess
-  }
-}
-
-/**
- * A port free right now, which the child binds a moment later. Picked below the kernel's ephemeral
- * range, where only an explicit bind takes a port: the kernel's own pick (port 0) comes from that
- * range, and any outgoing connection in the moment before the child binds could take it (a broker
- * then failed at start-up). Falls back to the kernel's pick when no such port is found.
- */
+/** A port free right now, which the child binds a moment later (free-ports.ts: why below the ephemeral range). */
 function freePort(): number {
-  const high = ephemeralPortsStart();
-  const low = Math.min(10_000, high - 1_000);
-  for (let attempt = 0; attempt < 100; attempt++) {
-    const port = low + Math.floor(Math.random() * (high - low));
-    try {
-      Deno.listen({ hostname: HOST, port }).close();
-      return port;
-    } catch {
-      // Taken (or not ours to bind): try another.
-    }
-  }
-  const listener = Deno.listen({ hostname: HOST, port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
+  return freePortRun(1, HOST);
 }
 
 /**

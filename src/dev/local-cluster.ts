@@ -58,7 +58,9 @@ const TAIL_BYTES = 2048;
  * the pipes when the process has just exited.
  */
 export async function startupFailure(process: ClusterProcess): Promise<string> {
-  await Promise.race([process.outputCopied, new Promise((resolve) => setTimeout(resolve, 1_000))]);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([process.outputCopied, new Promise((resolve) => timer = setTimeout(resolve, 1_000))]);
+  clearTimeout(timer);
   const lines = process.tail.split("\n").map((line) => line.trim()).filter((line) => line !== "");
   const last = lines.slice(-3).join(" | ");
   return `${process.name} exited during start-up${last === "" ? "" : `: ${last}`} (see ${process.logPath})`;
@@ -194,8 +196,8 @@ export class LocalCluster {
     // Both streams go to the process's log file; the terminal is kept for the status table.
     // Direct writes (not log.writable, whose writes only reached the file at close), in order.
     let writes = Promise.resolve();
-    const decoder = new TextDecoder();
     const copy = async (stream: ReadableStream<Uint8Array>) => {
+      const decoder = new TextDecoder(); // one per stream: a character may span two of its chunks
       for await (const chunk of stream) {
         entry.tail = (entry.tail + decoder.decode(chunk, { stream: true })).slice(-TAIL_BYTES);
         writes = writes.then(async () => {

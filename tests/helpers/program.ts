@@ -4,6 +4,7 @@
  * temporary data directories, and are always killed when the test ends (`await using`).
  */
 import { type CommandResult, runCommand } from "./command.ts";
+import { freePortRun as freePortRunOn } from "../../src/dev/free-ports.ts";
 
 const MAIN = new URL("../../main.ts", import.meta.url).pathname;
 
@@ -31,28 +32,11 @@ export function freePorts(count: number): number[] {
 
 /**
  * The first of `count` consecutive ports on 127.0.0.1 that were all free a moment ago, for commands that take a
- * base port and count up from it (`vltava dev --base-port`). Chosen below the kernel's ephemeral range
- * (32768 and up on Linux), where freePort() and every outgoing connection get their ports: a run taken from
- * that range could lose one of its ports to a connection before the command binds it (CI saw it happen).
+ * base port and count up from it (`vltava dev --base-port`); below the kernel's ephemeral range, where
+ * freePort() and every outgoing connection get their ports (src/dev/free-ports.ts).
  */
 export function freePortRun(count: number): number {
-  const low = 10_000;
-  const high = 32_768 - count;
-  for (let attempt = 0; attempt < 200; attempt++) {
-    const base = low + Math.floor(Math.random() * (high - low));
-    const listeners: Deno.Listener[] = [];
-    try {
-      for (let port = base; port < base + count; port++) {
-        listeners.push(Deno.listen({ hostname: "127.0.0.1", port }));
-      }
-      return base;
-    } catch {
-      // One of them is taken: try another run.
-    } finally {
-      for (const listener of listeners) listener.close();
-    }
-  }
-  throw new Error(`no ${count} consecutive free ports between ${low} and ${high + count}`);
+  return freePortRunOn(count, "127.0.0.1");
 }
 
 /** A temporary directory (in `parent`, default the system temp dir) removed on dispose. */
