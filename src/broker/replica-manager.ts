@@ -198,6 +198,8 @@ export class ReplicaManager {
       producerIdExpirationMs: deps.config.producerIdExpirationMs,
       onNewerState: (partition, state) => this.#followNewerState(partition, state),
       onLeading: (followers) => this.followerJoins.expect(followers),
+      // Before the first UpdateMetadata nobody is known dead: the old rule (any caught-up follower).
+      isLiveBroker: (id) => deps.metadata.brokers.size === 0 || deps.metadata.brokers.has(id),
       observer: this.#fanOut(),
       log: this.#log,
     };

@@ -135,6 +135,11 @@ export interface PartitionDeps {
   producerIdExpirationMs?: number;
   /** This replica became leader: its followers must (re)start fetching from it (follower-joins.ts). */
   onLeading?: (followers: number[]) => void;
+  /**
+   * Whether the cluster counts a broker live (registered, in the controller's last UpdateMetadata):
+   * only such a follower may rejoin the ISR. Default: every broker.
+   */
+  isLiveBroker?: (brokerId: number) => boolean;
 }
 
 /** Kafka's producer.id.expiration.ms default: one day. */
@@ -501,11 +506,19 @@ export class Partition implements TopicPartition {
 
   /**
    * A follower outside the ISR rejoins once it holds every committed record and everything since
-   * this epoch began (so it cannot lack a record the previous leader committed).
+   * this epoch began (so it cannot lack a record the previous leader committed), and only while
+   * the cluster counts it live (as Kafka's leaders since KIP-841). A follower whose coordinator
+   * session expired can still be fetching here (cut from the coordinator only); the controller
+   * drops a dead broker from every ISR, and a leader that wrote it back at its next fetch would
+   * start a shrink-expand loop of coordinator writes, tens per second, for as long as the cut
+   * lasts. It rejoins at its first fetch after it registered again and the controller said so
+   * (only a fetch: the progress this leader holds for a broker that was away may be stale, e.g. a
+   * log it truncated on restart).
    */
   maybeExpandIsr(replicaId: number): void {
     const leadership = this.#leadership;
     if (leadership === null || this.#isr.includes(replicaId)) return;
+    if (this.#deps.isLiveBroker && !this.#deps.isLiveBroker(replicaId)) return;
     if (!leadership.followers.mayRejoin(replicaId, this.log.highWatermark, leadership.epochStartOffset)) {
       return;
     }

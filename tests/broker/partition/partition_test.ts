@@ -92,7 +92,9 @@ interface Events {
   newerStates: (PartitionState | null)[];
 }
 
-function setup(options: { leaderEpoch?: number; isr?: number[]; fsyncAlways?: boolean } = {}) {
+function setup(
+  options: { leaderEpoch?: number; isr?: number[]; fsyncAlways?: boolean; live?: Set<number> } = {},
+) {
   const dir = tempLogDir();
   const log = PartitionLog.open({ dir: dir.path, config: { fsyncAlways: options.fsyncAlways ?? false } });
   const node = new StateNode({
@@ -119,6 +121,7 @@ function setup(options: { leaderEpoch?: number; isr?: number[]; fsyncAlways?: bo
     onNewerState: (_p, state) => void events.newerStates.push(state),
     log: () => {},
     now: () => nowMs,
+    isLiveBroker: options.live ? (id) => options.live!.has(id) : undefined,
   });
   return {
     partition,
@@ -260,6 +263,23 @@ Deno.test("a follower that caught up rejoins; the expansion merges with the cont
   assert.deepEqual(t.node.state.isr, [1, 3], "the write re-read the node and kept the controller's change");
   assert.deepEqual(t.partition.isr, [1, 3]);
   assert.deepEqual(t.events.isr.at(-1), [[1, 2], [1, 3], "expand"]);
+});
+
+Deno.test("a caught-up follower the cluster counts dead does not rejoin until it is live again", async () => {
+  // Broker 3 is cut from the coordinator only: its session expired, the controller dropped it
+  // from the ISR, and it still fetches here.
+  const live = new Set([1, 2]);
+  using t = setup({ isr: [1, 2], live });
+  t.partition.applyLeadership(leadNews([1, 2]));
+  t.partition.recordFollowerFetch(3, 0);
+  await settle();
+  assert.deepEqual(t.partition.isr, [1, 2], "not live: not written back into the ISR");
+  assert.equal(t.node.writes, 0, "no ISR write for a dead broker");
+  live.add(3); // it registered again and the controller's UpdateMetadata said so
+  t.partition.recordFollowerFetch(3, 0);
+  await settle();
+  assert.deepEqual(t.partition.isr, [1, 2, 3]);
+  assert.deepEqual(t.events.isr.at(-1), [[1, 2], [1, 2, 3], "expand"]);
 });
 
 Deno.test("a follower missing records of this epoch's start may not rejoin", async () => {
