@@ -17,7 +17,7 @@
  * ```
  */
 import * as fs from "node:fs";
-import { replaceFileAtomically } from "./file-io.ts";
+import { replaceFileAtomically, replaceFileAtomicallyInBackground } from "./file-io.ts";
 import { unknownServerError } from "./storage-error.ts";
 
 export const CHECKPOINT_VERSION = 0;
@@ -28,6 +28,22 @@ export type CheckpointEntry = readonly [key: string, value: number];
 
 /** Replace `file` atomically with the given entries. */
 export function writeCheckpoint(file: string, entries: readonly CheckpointEntry[], sync = true): void {
+  replaceFileAtomically(file, checkpointText(entries), sync);
+}
+
+/**
+ * writeCheckpoint with its fsyncs off the event loop; the file is replaced only if `stillWanted()`
+ * once the new content is durable (see replaceFileAtomicallyInBackground). Resolves true when it was.
+ */
+export function writeCheckpointInBackground(
+  file: string,
+  entries: readonly CheckpointEntry[],
+  stillWanted: () => boolean,
+): Promise<boolean> {
+  return replaceFileAtomicallyInBackground(file, checkpointText(entries), stillWanted);
+}
+
+function checkpointText(entries: readonly CheckpointEntry[]): string {
   const lines = [String(CHECKPOINT_VERSION), String(entries.length)];
   for (const [key, value] of entries) {
     if (!/^\S+$/.test(key) || !Number.isSafeInteger(value)) {
@@ -35,7 +51,7 @@ export function writeCheckpoint(file: string, entries: readonly CheckpointEntry[
     }
     lines.push(`${key} ${value}`);
   }
-  replaceFileAtomically(file, lines.join("\n") + "\n", sync);
+  return lines.join("\n") + "\n";
 }
 
 /** Read a checkpoint; null when the file does not exist; StorageError when it is malformed. */

@@ -1,5 +1,9 @@
 import assert from "node:assert/strict";
-import { readCheckpoint, writeCheckpoint } from "../../src/storage/checkpoint-file.ts";
+import {
+  readCheckpoint,
+  writeCheckpoint,
+  writeCheckpointInBackground,
+} from "../../src/storage/checkpoint-file.ts";
 import { StorageError } from "../../src/storage/mod.ts";
 import { PartitionLog } from "../../src/storage/mod.ts";
 import { buildBatch, tempLogDir } from "./batches.ts";
@@ -22,6 +26,40 @@ Deno.test("checkpoint replacement leaves no temp file; a leftover temp file is n
   assert.deepEqual([...Deno.readDirSync(dir.path)].map((entry) => entry.name), ["x.checkpoint"]);
   Deno.writeTextFileSync(`${file}.tmp`, "0\n1\na 99"); // a crash mid-replace
   assert.deepEqual(readCheckpoint(file), [["a", 1]]);
+});
+
+Deno.test("a checkpoint written in the background replaces the file only while still wanted", async () => {
+  using dir = tempLogDir();
+  const file = `${dir.path}/x.checkpoint`;
+  writeCheckpoint(file, [["a", 1]]);
+  assert.equal(await writeCheckpointInBackground(file, [["a", 2]], () => true), true);
+  assert.deepEqual(readCheckpoint(file), [["a", 2]]);
+  // Someone wrote newer content meanwhile: the older one is dropped, temp file included.
+  assert.equal(await writeCheckpointInBackground(file, [["a", 3]], () => false), false);
+  assert.deepEqual(readCheckpoint(file), [["a", 2]]);
+  assert.deepEqual([...Deno.readDirSync(dir.path)].map((entry) => entry.name), ["x.checkpoint"]);
+});
+
+Deno.test("maintain's checkpoint in the background never replaces a newer one written meanwhile", async () => {
+  using dir = tempLogDir();
+  let now = 1_000_000;
+  const log = PartitionLog.open({ dir: dir.path, config: { checkpointIntervalMs: 1_000 }, nowMs: () => now });
+  log.appendAsLeader(buildBatch({ records: 10 }), 0);
+  log.setHighWatermark(4);
+  now += 2_000;
+  await log.maintain(); // starts the background write of high watermark 4, not waiting for its fsyncs
+  log.setHighWatermark(9);
+  log.checkpoint(); // a synchronous write (as truncation, retention and close make): newer
+  await log.checkpointSettled();
+  const saved = new Map(readCheckpoint(`${dir.path}/offsets.checkpoint`));
+  assert.equal(saved.get("highWatermark"), 9, "the older background write did not land over the newer one");
+  now += 2_000;
+  log.setHighWatermark(10);
+  await log.maintain();
+  await log.checkpointSettled();
+  assert.equal(new Map(readCheckpoint(`${dir.path}/offsets.checkpoint`)).get("highWatermark"), 10);
+  assert.deepEqual([...Deno.readDirSync(dir.path)].filter((e) => e.name.endsWith(".tmp")), []);
+  log.close();
 });
 
 Deno.test("malformed checkpoints are refused with a StorageError", () => {
