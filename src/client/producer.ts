@@ -85,6 +85,9 @@ export interface RecordMetadata {
  */
 export type Partitioner = (topic: string, key: Uint8Array | null, partitionCount: number) => number;
 
+/** Produce requests in flight per broker connection unless `maxInFlightRequests` says otherwise. */
+export const DEFAULT_MAX_IN_FLIGHT_REQUESTS = 5;
+
 export interface ProducerOptions extends ClusterOptions {
   /** Replace the default (murmur2 for keys, sticky for keyless records). */
   partitioner?: Partitioner;
@@ -228,7 +231,10 @@ export class Producer {
   readonly #onBatchStages: ((batch: AcknowledgedBatch) => void) | undefined;
 
   constructor(options: ProducerOptions) {
-    this.cluster = new Cluster({ maxInFlightRequests: 16, ...options });
+    // Five requests in flight per broker connection, as Java's max.in.flight.requests.per.connection:
+    // the idempotent producer's window on one partition (five batches) and the plain one's alike,
+    // so turning idempotence off changes the checks, not the pipelining. A deeper window is an option.
+    this.cluster = new Cluster({ maxInFlightRequests: DEFAULT_MAX_IN_FLIGHT_REQUESTS, ...options });
     const acks = options.acks ?? -1;
     this.acks = acks === "all" ? -1 : acks;
     if (![0, 1, -1].includes(this.acks)) {
