@@ -138,6 +138,17 @@ export async function replaceFileAtomicallyInBackground(
 /** Temp file of replaceFileAtomicallyInBackground: its own, so a synchronous replace never shares it. */
 const BACKGROUND_TEMP_SUFFIX = ".background" + TEMP_SUFFIX;
 
+/**
+ * `path.join(...parts)` as one flat string, for paths a log keeps for its lifetime. node:path
+ * builds a join piece by piece, and V8 keeps such a string as a tree of its pieces until
+ * something reads it whole: 483 bytes of heap per segment path instead of 104 (measured with
+ * 50,000 paths), about 2 KB per partition replica for its directory, segment, index and
+ * checkpoint paths; 20 MB at 10,000 replicas (issue 16).
+ */
+export function lastingPath(...parts: string[]): string {
+  return JSON.parse(JSON.stringify(path.join(...parts)));
+}
+
 /** Size of a file in bytes, or -1 when it does not exist. */
 export function fileSizeOrMissing(file: string): number {
   try {

@@ -19,7 +19,7 @@
  * cache.endOffsetFor(4, logEndOffset); // { leaderEpoch: 4 or lower, endOffset: 100 }
  * ```
  */
-import * as path from "node:path";
+import { lastingPath } from "./file-io.ts";
 import { type CheckpointEntry, readCheckpoint, writeCheckpoint } from "./checkpoint-file.ts";
 
 export const LEADER_EPOCH_CHECKPOINT = "leader-epoch-checkpoint";
@@ -56,7 +56,7 @@ export class LeaderEpochCache {
 
   /** An empty cache persisted in a directory just created (nothing there to read). */
   static empty(dir: string): LeaderEpochCache {
-    return new LeaderEpochCache(path.join(dir, LEADER_EPOCH_CHECKPOINT), []);
+    return new LeaderEpochCache(lastingPath(dir, LEADER_EPOCH_CHECKPOINT), []);
   }
 
   /**
@@ -64,7 +64,7 @@ export class LeaderEpochCache {
    * is malformed or its entries are out of order; the log then rebuilds it from batch epochs.
    */
   static open(dir: string): LeaderEpochCache {
-    const file = path.join(dir, LEADER_EPOCH_CHECKPOINT);
+    const file = lastingPath(dir, LEADER_EPOCH_CHECKPOINT);
     const entries = (readCheckpoint(file) ?? []).map(([key, value]) => ({
       epoch: Number(key),
       startOffset: value,

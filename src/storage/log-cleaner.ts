@@ -31,7 +31,7 @@
  * if (cleaner.dirtyRatio(now) >= 0.5) await cleaner.clean(now);
  * ```
  */
-import * as path from "node:path";
+import { lastingPath } from "./file-io.ts";
 import {
   BATCH_HEADER_BYTES,
   batchSizeAt,
@@ -114,7 +114,7 @@ export class LogCleaner {
   /** `fresh`: the log's directory was just created, so there is no checkpoint to read. */
   constructor(log: CleanableLog, fresh = false) {
     this.#log = log;
-    this.#checkpointFile = path.join(log.dir, CLEANER_CHECKPOINT);
+    this.#checkpointFile = lastingPath(log.dir, CLEANER_CHECKPOINT);
     this.#firstDirtyOffset = fresh ? 0 : this.#readCheckpoint();
   }
 

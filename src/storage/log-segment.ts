@@ -22,7 +22,14 @@ import {
   RecordBatchError,
   validateBatch,
 } from "../kafka/record-batch.ts";
-import { fdatasyncAsync, readFullyAt, removeIfExists, syncCounts, writeFullyAt } from "./file-io.ts";
+import {
+  fdatasyncAsync,
+  lastingPath,
+  readFullyAt,
+  removeIfExists,
+  syncCounts,
+  writeFullyAt,
+} from "./file-io.ts";
 import { OffsetIndex, TimeIndex } from "./index-file.ts";
 import { INDEX_SUFFIX, LOG_SUFFIX, segmentFileName, TIME_INDEX_SUFFIX } from "./segment-names.ts";
 
@@ -100,10 +107,13 @@ export class LogSegment {
     sizeBytes?: number,
   ) {
     this.baseOffset = baseOffset;
-    this.logFile = path.join(dir, segmentFileName(baseOffset, LOG_SUFFIX));
-    this.offsetIndex = new OffsetIndex(path.join(dir, segmentFileName(baseOffset, INDEX_SUFFIX)), baseOffset);
+    this.logFile = lastingPath(dir, segmentFileName(baseOffset, LOG_SUFFIX));
+    this.offsetIndex = new OffsetIndex(
+      lastingPath(dir, segmentFileName(baseOffset, INDEX_SUFFIX)),
+      baseOffset,
+    );
     this.timeIndex = new TimeIndex(
-      path.join(dir, segmentFileName(baseOffset, TIME_INDEX_SUFFIX)),
+      lastingPath(dir, segmentFileName(baseOffset, TIME_INDEX_SUFFIX)),
       baseOffset,
     );
     this.#indexIntervalBytes = indexIntervalBytes;

@@ -48,7 +48,7 @@ import { ErrorCode } from "../kafka/errors.ts";
 import { crc32c } from "../wire/crc32c.ts";
 import { WireError } from "../wire/wire-error.ts";
 import { type CheckpointEntry, writeCheckpoint, writeCheckpointInBackground } from "./checkpoint-file.ts";
-import { fsyncDirectory, isIoError, replaceFileAtomically } from "./file-io.ts";
+import { fsyncDirectory, isIoError, lastingPath, replaceFileAtomically } from "./file-io.ts";
 import { fileSystemSync } from "./file-system-sync.ts";
 import type { EpochEndOffset, EpochEntry, LeaderEpochCache } from "./leader-epoch-cache.ts";
 import { deletesByRetention, isCompacted, type LogConfig, resolveLogConfig } from "./log-config.ts";
@@ -226,7 +226,7 @@ export class PartitionLog {
   #damage: LogDamage | null = null;
 
   private constructor(options: PartitionLogOptions) {
-    this.dir = options.dir;
+    this.dir = lastingPath(options.dir);
     this.#config = resolveLogConfig(options.config);
     this.#logger = options.logger ?? DEFAULT_LOGGER;
     this.#now = options.nowMs ?? Date.now;
@@ -288,42 +288,52 @@ export class PartitionLog {
   }
 
   /** The cleaner's window on this log's private state. */
+  /**
+   * What the cleaner sees of this log: an object whose only own field is the log, its getters on
+   * one prototype shared by every log (a literal with getters made eight closures per log, ~0.5 KB
+   * each log, 5 MB at 10,000 replicas).
+   */
   #cleanableView(): CleanableLog {
-    // deno-lint-ignore no-this-alias
-    const log = this;
-    return {
-      dir: this.dir,
-      logger: this.#logger,
-      get config() {
-        return log.#config;
-      },
-      get segments() {
-        return log.#segments;
-      },
-      get logStartOffset() {
-        return log.#logStartOffset;
-      },
-      get highWatermark() {
-        return log.#highWatermark;
-      },
-      get transactions() {
-        return log.transactions;
-      },
-      get generation() {
-        return log.#generation;
-      },
-      get closed() {
-        return log.#closed;
-      },
-      replaceSegments(group, replacement) {
-        const start = log.#segments.indexOf(group[0]);
-        if (start < 0 || group.some((segment, i) => log.#segments[start + i] !== segment)) {
-          throw new Error(`${log.dir}: cleaned segments are no longer in the log`);
-        }
-        log.#segments.splice(start, group.length, replacement);
-      },
-    };
+    return Object.create(PartitionLog.#cleanableProto, { log: { value: this } });
   }
+
+  static readonly #cleanableProto: Omit<CleanableLog, never> & { log?: PartitionLog } = {
+    get dir() {
+      return this.log!.dir;
+    },
+    get logger() {
+      return this.log!.#logger;
+    },
+    get config() {
+      return this.log!.#config;
+    },
+    get segments() {
+      return this.log!.#segments;
+    },
+    get logStartOffset() {
+      return this.log!.#logStartOffset;
+    },
+    get highWatermark() {
+      return this.log!.#highWatermark;
+    },
+    get transactions() {
+      return this.log!.transactions;
+    },
+    get generation() {
+      return this.log!.#generation;
+    },
+    get closed() {
+      return this.log!.#closed;
+    },
+    replaceSegments(group, replacement) {
+      const log = this.log!;
+      const start = log.#segments.indexOf(group[0]);
+      if (start < 0 || group.some((segment, i) => log.#segments[start + i] !== segment)) {
+        throw new Error(`${log.dir}: cleaned segments are no longer in the log`);
+      }
+      log.#segments.splice(start, group.length, replacement);
+    },
+  };
 
   /**
    * Open the log in `options.dir` (creating it when missing). After an unclean shutdown this
