@@ -64,6 +64,7 @@ import {
   deleteProducerSnapshotsAbove,
   loadProducerSnapshot,
   writeProducerSnapshot,
+  writeProducerSnapshotInBackground,
 } from "./producer-snapshots.ts";
 
 /** What a leader is told: who leads, in which epoch, the ISR and the replica list. */
@@ -205,6 +206,10 @@ export class Partition implements TopicPartition {
   /** min.insync.replicas of the topic. */
   #minInsyncReplicas = 1;
   #closed = false;
+  /** Bumped by every rebuild of the producer state (a truncation): older roll snapshots are dropped. */
+  #producerRebuilds = 0;
+  /** The roll snapshots being written in the background, chained (snapshotsSettled). */
+  #snapshotWrites: Promise<void> = Promise.resolve();
   readonly #deps: PartitionDeps;
   readonly #now: () => number;
   /** The idempotent producers this replica knows (rebuilt at open, applied with every append). */
@@ -766,7 +771,7 @@ export class Partition implements TopicPartition {
     const activeBase = this.log.activeSegmentBaseOffset;
     if (activeBase !== this.#activeBase) {
       this.#activeBase = activeBase;
-      if (activeBase === firstOffset) this.#snapshotProducers(activeBase);
+      if (activeBase === firstOffset) this.#snapshotProducersInBackground(activeBase);
     }
     if (!hasProducers) return;
     const nowMs = this.#now();
@@ -775,6 +780,32 @@ export class Partition implements TopicPartition {
       this.#producers.apply(header, nowMs, controlTypeAt(batches, position, header.attributes));
       position += LOG_OVERHEAD_BYTES + header.batchLength;
     }
+  }
+
+  /** The roll's snapshot (producer-snapshots.ts): the state now, written off the event loop. */
+  #snapshotProducersInBackground(offset: number): void {
+    const rebuilds = this.#producerRebuilds;
+    const written = writeProducerSnapshotInBackground(
+      this.log.dir,
+      offset,
+      this.#producers.encode(),
+      () => !this.#closed && this.#producerRebuilds === rebuilds,
+    ).then(
+      () => {},
+      (error) => {
+        // Not fatal: a missing snapshot only means a longer replay of the log at the next open.
+        if (this.#closed) return; // the partition was deleted or closed meanwhile
+        this.#deps.log(
+          `${this.key}: writing the producer snapshot at ${offset} failed: ${(error as Error).message}`,
+        );
+      },
+    );
+    this.#snapshotWrites = this.#snapshotWrites.then(() => written);
+  }
+
+  /** Resolves once the roll snapshots started so far have been written or dropped. */
+  snapshotsSettled(): Promise<void> {
+    return this.#snapshotWrites;
   }
 
   #snapshotProducers(offset: number, sync = true): void {
@@ -794,6 +825,7 @@ export class Partition implements TopicPartition {
    * replayed, as Kafka does on upgrade: enough for every producer active recently, and bounded.
    */
   #recoverProducers(): ProducerState {
+    this.#producerRebuilds++; // a roll snapshot still being written is of the state before
     const log = this.log;
     try {
       const end = log.logEndOffset;

@@ -19,7 +19,11 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { removeIfExists, replaceFileAtomically } from "../../storage/file-io.ts";
+import {
+  removeIfExists,
+  replaceFileAtomically,
+  replaceFileAtomicallyInBackground,
+} from "../../storage/file-io.ts";
 import { segmentFileName } from "../../storage/segment-names.ts";
 import { ProducerState } from "./producer-state.ts";
 
@@ -55,6 +59,29 @@ function snapshotFile(dir: string, offset: number): string {
  */
 export function writeProducerSnapshot(dir: string, offset: number, state: ProducerState, sync = true): void {
   replaceFileAtomically(snapshotFile(dir, offset), state.encode(), sync);
+  keepNewest(dir);
+}
+
+/**
+ * writeProducerSnapshot for a segment roll, with the file's creation and fsyncs off the event
+ * loop (a roll comes every segment.bytes of appends: on a busy broker about once a second, and
+ * its three fsyncs held every answer): `encoded` is the state at the roll, taken then; the file
+ * appears only if `stillWanted()` once it is durable (a truncation meanwhile rebuilt the state,
+ * and a snapshot of the log it cut must not appear after it). Resolves true when written.
+ */
+export async function writeProducerSnapshotInBackground(
+  dir: string,
+  offset: number,
+  encoded: Uint8Array,
+  stillWanted: () => boolean,
+): Promise<boolean> {
+  const written = await replaceFileAtomicallyInBackground(snapshotFile(dir, offset), encoded, stillWanted);
+  if (written) keepNewest(dir);
+  return written;
+}
+
+/** Drop all but the newest KEEP_SNAPSHOTS snapshot files. */
+function keepNewest(dir: string): void {
   const offsets = listProducerSnapshots(dir);
   for (const old of offsets.slice(0, Math.max(0, offsets.length - KEEP_SNAPSHOTS))) {
     removeIfExists(snapshotFile(dir, old));

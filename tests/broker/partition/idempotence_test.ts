@@ -174,6 +174,27 @@ Deno.test("after a clean close the state comes back from the snapshot at the log
   }
 });
 
+Deno.test("a roll's snapshot still being written when the log is truncated below it never appears", async () => {
+  using dir = tempLogDir();
+  const replica = open(dir.path, 1, 1024);
+  try {
+    lead(replica.partition, 1);
+    let seq = 0;
+    const rolled = () => replica.log.segmentBaseOffsets.length > 1;
+    while (!rolled()) await append(replica.partition, idempotentBatch((seq += 2) - 2));
+    const roll = replica.log.segmentBaseOffsets[1];
+    assert.deepEqual(listProducerSnapshots(dir.path), [], "the roll's snapshot is still being written");
+    // Leadership moves and the new leader's log diverges below the roll: this replica truncates.
+    replica.partition.applyLeadership({ leader: 2, leaderEpoch: 2, isr: [2], replicas: [1, 2] });
+    replica.partition.truncateTo(2);
+    await replica.partition.snapshotsSettled();
+    assert.ok(roll > 2);
+    assert.deepEqual(listProducerSnapshots(dir.path), [], "no snapshot of records the log no longer holds");
+  } finally {
+    replica.close();
+  }
+});
+
 Deno.test("after a crash the state comes back from the snapshot at the last roll plus the log tail", async () => {
   using dir = tempLogDir();
   // Small segments: every few batches roll the log and write a snapshot.
@@ -182,6 +203,7 @@ Deno.test("after a crash the state comes back from the snapshot at the last roll
   for (let seq = 0; seq < 40; seq += 2) await append(first.partition, idempotentBatch(seq));
   const rolls = first.log.segmentBaseOffsets.slice(1);
   assert.ok(rolls.length >= 3, `the log rolled (${first.log.segmentBaseOffsets})`);
+  await first.partition.snapshotsSettled(); // written off the event loop; a crash before loses only replay time
   first.crash();
   const snapshots = listProducerSnapshots(dir.path);
   assert.ok(snapshots.length > 0 && snapshots.length <= 3, `snapshots kept: ${snapshots}`);
