@@ -11,7 +11,7 @@
  * console.log(zk.connectString); // "127.0.0.1:40123"
  * ```
  */
-import { delay, freePort } from "./program.ts";
+import { delay, freePort, freePortRun } from "./program.ts";
 
 const JAVA = "java";
 const ZOOKEEPER_JAR = "/usr/share/java/zookeeper.jar";
@@ -260,9 +260,13 @@ export async function startRealZooKeeperEnsemble(
   options: RealZooKeeperOptions = {},
 ): Promise<RealZooKeeperEnsemble> {
   const root = await Deno.makeTempDir({ prefix: "vltava-real-zk-ensemble-" });
+  // One run of 3 × size consecutive ports below the ephemeral range: separate freePort() calls
+  // can return the same port twice (each is free again once its probe closes), and ZooKeeper
+  // refuses a server whose client and election ports are equal (seen in a full run).
+  const base = freePortRun(3 * size);
   const ports = Array.from(
     { length: size },
-    () => ({ client: freePort(), quorum: freePort(), election: freePort() }),
+    (_, i) => ({ client: base + 3 * i, quorum: base + 3 * i + 1, election: base + 3 * i + 2 }),
   );
   const servers: ServerProcess[] = [];
   for (let i = 0; i < size; i++) {
