@@ -41,6 +41,8 @@ export class ProducerBatch {
   closed = false;
   /** Produce attempts made so far. */
   attempts = 0;
+  /** The broker its last attempt went to (-1 before the first): a retry asks another who leads. */
+  lastLeader = -1;
   /** Idempotent producers: the first sequence stamped on the batch at its first send, else -1. */
   baseSequence = -1;
   /** Bytes counted against the accumulator's memory bound. */

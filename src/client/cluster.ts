@@ -154,11 +154,14 @@ export class Cluster {
 
   /**
    * A connection for a request any broker can answer (Metadata, FindCoordinator): to the next
-   * known broker in turn that has not failed lately, else to a bootstrap address (see the header).
+   * known broker in turn that has not failed lately (and is not `avoid`), else to a bootstrap
+   * address (see the header).
    */
-  async anyConnection(): Promise<Connection> {
+  async anyConnection(avoid = -1): Promise<Connection> {
     if (this.#closed) throw new Error("Client is closed");
-    const ids = [...this.brokers.keys()];
+    // Broker `avoid` (a leader that just failed a request) is asked only when nobody else is known.
+    const all = [...this.brokers.keys()];
+    const ids = all.length > 1 ? all.filter((id) => id !== avoid) : all;
     const now = Date.now();
     const start = this.#turn++;
     for (let i = 0; i < ids.length; i++) {
@@ -273,9 +276,9 @@ export class Cluster {
    * Fetch metadata for `topics` (all topics when omitted) and merge it into the cache.
    * Concurrent callers share one request.
    */
-  async refreshMetadata(topics?: string[]): Promise<void> {
+  async refreshMetadata(topics?: string[], avoid = -1): Promise<void> {
     if (this.#refreshing) return await this.#refreshing;
-    this.#refreshing = this.#refresh(topics).finally(() => this.#refreshing = undefined);
+    this.#refreshing = this.#refresh(topics, avoid).finally(() => this.#refreshing = undefined);
     return await this.#refreshing;
   }
 
@@ -285,8 +288,8 @@ export class Cluster {
     if (stale || topics.some((topic) => !this.topics.has(topic))) await this.refreshMetadata(topics);
   }
 
-  async #refresh(topics?: string[]): Promise<void> {
-    let { response, address } = await this.#metadataFrom(topics);
+  async #refresh(topics?: string[], avoid = -1): Promise<void> {
+    let { response, address } = await this.#metadataFrom(topics, avoid);
     // A broker that answers with an older leader epoch than we know is cut off from the cluster:
     // it is skipped for a while and the next one asked (each broker once at most).
     for (let asked = 1; asked < this.brokers.size && this.#isBehind(response); asked++) {
@@ -359,8 +362,11 @@ export class Cluster {
     return (await this.#metadataFrom(topics)).response;
   }
 
-  async #metadataFrom(topics?: string[]): Promise<{ response: MetadataResponse; address: string }> {
-    const connection = await this.anyConnection();
+  async #metadataFrom(
+    topics?: string[],
+    avoid = -1,
+  ): Promise<{ response: MetadataResponse; address: string }> {
+    const connection = await this.anyConnection(avoid);
     const version = connection.versionFor(ApiKey.Metadata);
     const response = await connection.request(
       ApiKey.Metadata,

@@ -719,6 +719,7 @@ export class Producer {
         this.#handleFailure(batch, error as Error);
         continue;
       }
+      batch.lastLeader = leader;
       let group = byLeader.get(leader);
       if (!group) byLeader.set(leader, group = []);
       group.push(batch);
@@ -841,8 +842,9 @@ export class Producer {
       const attempt = batch.attempts;
       (async () => {
         await sleep(this.retry.backoffMs(attempt));
-        // A failed refresh leaves the old leader; the retry finds out and comes back here.
-        await this.cluster.refreshMetadata([batch.topic]).catch(() => {});
+        // A failed refresh leaves the old leader; the retry finds out and comes back here. Not
+        // asked of the leader that just failed us: one cut off from the controller still names itself.
+        await this.cluster.refreshMetadata([batch.topic], batch.lastLeader).catch(() => {});
         this.#sendBatches([batch]);
       })().finally(() => {
         this.#retrying--;
@@ -876,8 +878,9 @@ export class Producer {
       const attempt = batch.attempts;
       (async () => {
         await sleep(this.retry.backoffMs(attempt));
-        // A failed refresh leaves the old leader; the retry finds out and comes back here.
-        await this.cluster.refreshMetadata([batch.topic]).catch(() => {});
+        // A failed refresh leaves the old leader; the retry finds out and comes back here. Not
+        // asked of the leader that just failed us: one cut off from the controller still names itself.
+        await this.cluster.refreshMetadata([batch.topic], batch.lastLeader).catch(() => {});
         if (stamped) sequences.requeue(batch);
         else sequences.enqueue(batch);
         this.#pump();

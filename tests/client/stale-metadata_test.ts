@@ -188,3 +188,36 @@ Deno.test("a leader its broker list does not name yet (a broker's view mid-failo
     broker.close();
   }
 });
+
+Deno.test("after its leader times a write out, the producer asks another broker who leads", async () => {
+  const ports = new Map<number, number>();
+  const scripts: Scripted[] = [1, 2, 3].map(() => ({ believes: { leader: 1, epoch: 1 }, produce: 0 }));
+  const brokers = scripts.map((script, i) => fakeBroker(script, ports, i + 1));
+  try {
+    await using producer = new Producer({
+      bootstrap: brokers.map((b) => `127.0.0.1:${b.port}`),
+      acks: "all",
+      idempotent: false,
+      retries: 1,
+      retryBackoffMs: 10,
+    });
+    for (let i = 0; i < 3; i++) await producer.send({ topic: "cut", partition: 0, value: "before" });
+    // Broker 1 is cut off from the controller: 2 was elected in epoch 2, and 1 still names itself
+    // leader (its metadata is stale) while its acks=all writes time out.
+    scripts[0].produce = ErrorCode.REQUEST_TIMED_OUT;
+    for (const script of scripts.slice(1)) script.believes = { leader: 2, epoch: 2 };
+    for (let i = 0; i < 3; i++) {
+      const asked = brokers[0].metadataRequests;
+      await producer.send({ topic: "cut", partition: 0, value: `after-${i}` });
+      assert.equal(brokers[0].metadataRequests, asked, "the leader that timed out was not asked who leads");
+      // Back to the old state for the next round: the producer knows leader 1 again.
+      scripts[0].believes = { leader: 1, epoch: 3 + i };
+      for (const script of scripts.slice(1)) script.believes = { leader: 1, epoch: 3 + i };
+      await producer.cluster.refreshMetadata(["cut"]);
+      for (const script of scripts.slice(1)) script.believes = { leader: 2, epoch: 4 + i };
+    }
+    assert.equal(brokers[1].produced, 3, "every write after the cut landed on the new leader");
+  } finally {
+    for (const broker of brokers) broker.close();
+  }
+});
