@@ -297,7 +297,7 @@ export class PartitionLog {
     return Object.create(PartitionLog.#cleanableProto, { log: { value: this } });
   }
 
-  static readonly #cleanableProto: Omit<CleanableLog, never> & { log?: PartitionLog } = {
+  static readonly #cleanableProto: CleanableLog & { log?: PartitionLog } = {
     get dir() {
       return this.log!.dir;
     },

@@ -808,7 +808,7 @@ export class Partition implements TopicPartition {
     return this.#snapshotWrites;
   }
 
-  #snapshotProducers(offset: number, sync = true): void {
+  #snapshotProducers(offset: number, sync: boolean): void {
     try {
       writeProducerSnapshot(this.log.dir, offset, this.#producers, sync);
     } catch (error) {
