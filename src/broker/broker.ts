@@ -492,6 +492,19 @@ class Broker implements RunningBroker {
     const readConfigs = (topic: string) => self.#treeReader().readConfigs(topic);
     const metadata = new MetadataCache({ interBrokerListener: config.listeners.interBrokerListener });
     const purgatory = new Purgatory(config.maxPurgatoryWaiters);
+    // Fetch sessions and partitions know of each other: a session hears of its partitions' changes
+    // (through the purgatory) and vouches for a follower it leaves out as unchanged.
+    const fetchSessions: FetchSessionCache = new FetchSessionCache({
+      maxSessions: config.maxFetchSessions,
+      evictionMs: FETCH_SESSION_EVICTION_MS,
+      watches: {
+        watch: (key, watcher) => purgatory.watch(key, watcher),
+        unwatch: (key, watcher) => purgatory.unwatch(key, watcher),
+        wake: (key) => purgatory.wake(key),
+        followerStillAt: (replicaId, entry, atMs) =>
+          replicas.get(entry.topic, entry.partition)?.followerStillAt(replicaId, atMs),
+      },
+    });
     const offline = new OfflineReplicaPublisher(coordination, config.brokerId, log);
     const replicas = new ReplicaManager({
       config,
@@ -500,6 +513,7 @@ class Broker implements RunningBroker {
       stateStore: coordinatorStateStore(coordination, log),
       readTopicConfigs: readConfigs,
       onOfflineReplicas: (partitions) => offline.publish(partitions),
+      followerSeenAt: (replicaId, topic, partition) => fetchSessions.stillAt(replicaId, topic, partition),
       log,
     });
     const groups = new GroupService({ config, metadata, replicas, coordination });
@@ -529,10 +543,7 @@ class Broker implements RunningBroker {
       metadata,
       replicas,
       purgatory,
-      fetchSessions: new FetchSessionCache({
-        maxSessions: config.maxFetchSessions,
-        evictionMs: FETCH_SESSION_EVICTION_MS,
-      }),
+      fetchSessions,
       coordination,
       groups,
       transactions,

@@ -27,30 +27,15 @@
  *
  * @example
  * ```ts
- * const sessions = new FetchSessionCache({ maxSessions: 1000, evictionMs: 120_000 });
+ * const sessions = new FetchSessionCache({ maxSessions: 1000, evictionMs: 120_000, watches: purgatory });
  * sessions.open({ sessionId: 0, sessionEpoch: 0 }); // { errorCode: 0, session: null }: a full fetch
- * const session = sessions.create(true, request.topics); // after the full answer; null: no slot free
+ * const session = sessions.create(2, request.topics); // broker 2's; after the full answer; null: no slot free
  * sessions.open({ sessionId: session!.id, sessionEpoch: 1 }); // { errorCode: 0, session, incremental: true }
  * ```
  */
 import { ErrorCode } from "../kafka/errors.ts";
+import type { KeyWatcher } from "./purgatory.ts";
 import { hwmWaitKey, logWaitKey, partitionKey } from "./topic-partition.ts";
-
-/** What a session remembers of one partition: the fetch position and what was last answered. */
-export interface SessionPartition {
-  topic: string;
-  partition: number;
-  /** partitionKey(topic, partition), made once. */
-  key: string;
-  currentLeaderEpoch: number;
-  fetchOffset: number;
-  logStartOffset: number;
-  partitionMaxBytes: number;
-  /** The high watermark last answered; -1 after an error, so the partition is answered again. */
-  sentHighWatermark: number;
-  sentLastStableOffset: number;
-  sentLogStartOffset: number;
-}
 
 /** The per-partition fields of a request, as the Fetch codec reads them. */
 export interface RequestedPartition {
@@ -61,54 +46,124 @@ export interface RequestedPartition {
   partitionMaxBytes: number;
 }
 
+/**
+ * How sessions hear of changes to their partitions: the purgatory's wake keys (a Purgatory
+ * serves), and the hook that tells a leader a follower was still fetching an unchanged partition.
+ */
+export interface SessionWatches {
+  watch(key: string, watcher: KeyWatcher): void;
+  unwatch(key: string, watcher: KeyWatcher): void;
+  wake(key: string): void;
+  /**
+   * A follower's settled partition changed here (an append, a moved high watermark, new
+   * leadership): the follower was at its recorded log end when its session last fetched, at
+   * atMs. Called before anything can judge the follower by the change (Partition.followerStillAt).
+   */
+  followerStillAt?(replicaId: number, partition: SessionPartition, atMs: number): void;
+}
+
+/**
+ * What a session remembers of one partition: the fetch position and what was last answered. It
+ * watches the partition's wake keys for as long as the session holds it.
+ */
+export class SessionPartition implements KeyWatcher {
+  readonly topic: string;
+  readonly partition: number;
+  /** partitionKey(topic, partition), made once. */
+  readonly key: string;
+  currentLeaderEpoch: number;
+  fetchOffset: number;
+  logStartOffset: number;
+  partitionMaxBytes: number;
+  /** The high watermark last answered; -1 after an error, so the partition is answered again. */
+  sentHighWatermark = -1;
+  sentLastStableOffset = -1;
+  sentLogStartOffset = -1;
+  /**
+   * Nothing to read or answer (see FetchSession): left out of fetches until the partition
+   * changes or the fetcher names it again.
+   */
+  settled = false;
+  readonly #session: FetchSession;
+
+  constructor(session: FetchSession, topic: string, wanted: RequestedPartition) {
+    this.#session = session;
+    this.topic = topic;
+    this.partition = wanted.partition;
+    this.key = partitionKey(topic, wanted.partition);
+    this.currentLeaderEpoch = wanted.currentLeaderEpoch ?? -1;
+    this.fetchOffset = wanted.fetchOffset;
+    this.logStartOffset = wanted.logStartOffset ?? -1;
+    this.partitionMaxBytes = wanted.partitionMaxBytes;
+  }
+
+  keyWoken(): void {
+    this.#session.changed(this);
+  }
+}
+
 export const INITIAL_EPOCH = 0;
 export const FINAL_EPOCH = -1;
 
+/**
+ * One fetcher's session. Cost follows the change: a partition whose last read had nothing for
+ * the fetcher — no error, no records, its fetch offset at the end it may read (the log end for a
+ * follower, the high watermark or last stable offset for a consumer), answered as it is now, and
+ * (a follower's) in the ISR — is settled, and a fetch reads only the unsettled ones. A settled
+ * partition is unsettled again by the fetcher naming it (its position moved) or by a change to it
+ * here: the session watches its partitions' purgatory keys (followers: the log growing and the
+ * high watermark; consumers: the high watermark, which carries the last stable offset), and
+ * leadership and ISR changes wake both. So an idle follower's fetch reads nothing, records
+ * nothing and waits on one key, whatever the number of partitions. Not reported until the next
+ * change: a log start moved by retention alone (followers do not use it; consumers see it with
+ * their next records).
+ */
 export class FetchSession {
   readonly id: number;
-  readonly privileged: boolean;
+  /** The fetcher's replica id: a broker id for a follower, -1 for a consumer. */
+  readonly replicaId: number;
+  /** The purgatory key a long poll of this session waits on. */
+  readonly waitKey: string;
   /** The epoch the next incremental request must carry. */
   epoch = 1;
   lastUsedMs: number;
+  readonly #watches: SessionWatches;
   readonly #byTopic = new Map<string, Map<number, SessionPartition>>();
+  readonly #unsettled = new Set<SessionPartition>();
   #count = 0;
-  /** The partitions grouped by topic, rebuilt only when membership changes (not per fetch). */
-  #topics: { topic: string; partitions: SessionPartition[] }[] | null = null;
-  #waitKeys: string[] | null = null;
-  #waitKeysForFollower = false;
+  #closed = false;
 
-  constructor(id: number, privileged: boolean, nowMs: number) {
+  constructor(id: number, replicaId: number, nowMs: number, watches: SessionWatches) {
     this.id = id;
-    this.privileged = privileged;
+    this.replicaId = replicaId;
+    this.waitKey = `session:${id}`;
     this.lastUsedMs = nowMs;
+    this.#watches = watches;
+  }
+
+  /** A follower's session: privileged in the cache (replication must not lose its session). */
+  get privileged(): boolean {
+    return this.replicaId >= 0;
   }
 
   get size(): number {
     return this.#count;
   }
 
-  /** Every partition of the session, grouped by topic (the same array until membership changes). */
-  topics(): readonly { topic: string; partitions: SessionPartition[] }[] {
-    this.#topics ??= [...this.#byTopic].map(([topic, partitions]) => ({
-      topic,
-      partitions: [...partitions.values()],
-    }));
-    return this.#topics;
+  /** Partitions a fetch must read now. */
+  get unsettledCount(): number {
+    return this.#unsettled.size;
   }
 
-  /**
-   * The purgatory keys a long poll of this session waits on (followers: the logs growing;
-   * consumers: the high watermarks), kept until membership changes.
-   */
-  waitKeys(follower: boolean): readonly string[] {
-    if (this.#waitKeys === null || this.#waitKeysForFollower !== follower) {
-      const keyOf = follower ? logWaitKey : hwmWaitKey;
-      this.#waitKeys = this.topics().flatMap((t) =>
-        t.partitions.map((p) => keyOf(partitionKey(t.topic, p.partition)))
-      );
-      this.#waitKeysForFollower = follower;
+  /** The partitions a fetch must read now, grouped by topic (made per call: what changed). */
+  unsettledTopics(): { topic: string; partitions: SessionPartition[] }[] {
+    const byTopic = new Map<string, SessionPartition[]>();
+    for (const entry of this.#unsettled) {
+      const partitions = byTopic.get(entry.topic);
+      if (partitions === undefined) byTopic.set(entry.topic, [entry]);
+      else partitions.push(entry);
     }
-    return this.#waitKeys;
+    return [...byTopic].map(([topic, partitions]) => ({ topic, partitions }));
   }
 
   get(topic: string, partition: number): SessionPartition | undefined {
@@ -133,33 +188,69 @@ export class FetchSession {
       known.fetchOffset = wanted.fetchOffset;
       known.logStartOffset = wanted.logStartOffset ?? -1;
       known.partitionMaxBytes = wanted.partitionMaxBytes;
+      this.#unsettle(known);
       return;
     }
-    partitions.set(wanted.partition, {
-      topic,
-      partition: wanted.partition,
-      key: partitionKey(topic, wanted.partition),
-      currentLeaderEpoch: wanted.currentLeaderEpoch ?? -1,
-      fetchOffset: wanted.fetchOffset,
-      logStartOffset: wanted.logStartOffset ?? -1,
-      partitionMaxBytes: wanted.partitionMaxBytes,
-      sentHighWatermark: -1,
-      sentLastStableOffset: -1,
-      sentLogStartOffset: -1,
-    });
+    const entry = new SessionPartition(this, topic, wanted);
+    partitions.set(wanted.partition, entry);
     this.#count++;
-    this.#topics = null;
-    this.#waitKeys = null;
+    this.#unsettled.add(entry);
+    if (!this.#closed) { for (const key of this.#watchKeys(entry)) this.#watches.watch(key, entry); }
   }
 
   /** Forget a partition (forgotten_topics_data). */
   forget(topic: string, partition: number): void {
     const partitions = this.#byTopic.get(topic);
-    if (!partitions?.delete(partition)) return;
-    if (partitions.size === 0) this.#byTopic.delete(topic);
+    const entry = partitions?.get(partition);
+    if (entry === undefined) return;
+    partitions!.delete(partition);
+    if (partitions!.size === 0) this.#byTopic.delete(topic);
     this.#count--;
-    this.#topics = null;
-    this.#waitKeys = null;
+    this.#unsettled.delete(entry);
+    if (!this.#closed) { for (const key of this.#watchKeys(entry)) this.#watches.unwatch(key, entry); }
+  }
+
+  /**
+   * Something changed for entry here (its watched key woke): read it at the next fetch, and wake
+   * a fetch of this session parked meanwhile.
+   */
+  changed(entry: SessionPartition): void {
+    if (entry.settled) {
+      this.#unsettle(entry);
+      // The fetcher's requests left it out as unchanged: it was still at fetchOffset when it
+      // last fetched.
+      if (this.replicaId >= 0) this.#watches.followerStillAt?.(this.replicaId, entry, this.lastUsedMs);
+    }
+    this.#watches.wake(this.waitKey);
+  }
+
+  /** These partitions' last read had nothing for the fetcher (see the class): leave them out. */
+  settle(entries: readonly SessionPartition[]): void {
+    for (const entry of entries) {
+      entry.settled = true;
+      this.#unsettled.delete(entry);
+    }
+  }
+
+  /** The session is gone (closed by its fetcher, evicted): stop watching its partitions. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const partitions of this.#byTopic.values()) {
+      for (const entry of partitions.values()) {
+        for (const key of this.#watchKeys(entry)) this.#watches.unwatch(key, entry);
+      }
+    }
+  }
+
+  #unsettle(entry: SessionPartition): void {
+    entry.settled = false;
+    this.#unsettled.add(entry);
+  }
+
+  /** Followers hear of the log growing and the high watermark; consumers of the latter. */
+  #watchKeys(entry: SessionPartition): string[] {
+    return this.replicaId >= 0 ? [logWaitKey(entry.key), hwmWaitKey(entry.key)] : [hwmWaitKey(entry.key)];
   }
 }
 
@@ -171,6 +262,8 @@ export type OpenedSession =
 export interface FetchSessionCacheOptions {
   maxSessions: number;
   evictionMs: number;
+  /** How sessions hear of changes to their partitions (the broker's purgatory, wired to its partitions). */
+  watches: SessionWatches;
   now?: () => number;
 }
 
@@ -179,6 +272,9 @@ export class FetchSessionCache {
   readonly #maxSessions: number;
   readonly #evictionMs: number;
   readonly #now: () => number;
+  readonly #watches: SessionWatches;
+  /** Each follower's newest session (a follower broker fetches from this one in one session). */
+  readonly #byFollower = new Map<number, FetchSession>();
   /** Sessions evicted to make room for another (for tests and metrics). */
   evictions = 0;
 
@@ -189,6 +285,7 @@ export class FetchSessionCache {
     this.#maxSessions = options.maxSessions;
     this.#evictionMs = options.evictionMs;
     this.#now = options.now ?? Date.now;
+    this.#watches = options.watches;
   }
 
   get size(): number {
@@ -215,7 +312,7 @@ export class FetchSessionCache {
     const id = request.sessionId ?? 0;
     const epoch = request.sessionEpoch ?? FINAL_EPOCH;
     if (epoch === INITIAL_EPOCH || epoch === FINAL_EPOCH) {
-      if (id !== 0) this.#sessions.delete(id);
+      if (id !== 0) this.#remove(id);
       return { errorCode: 0, session: null, incremental: false };
     }
     const session = this.#sessions.get(id);
@@ -241,12 +338,12 @@ export class FetchSessionCache {
    * then goes on with full fetches).
    */
   create(
-    privileged: boolean,
+    replicaId: number,
     topics: readonly { topic: string; partitions: readonly RequestedPartition[] }[],
   ): FetchSession | null {
     if (this.#maxSessions === 0) return null;
     const now = this.#now();
-    if (this.#sessions.size >= this.#maxSessions && !this.#evictOne(privileged, now)) return null;
+    if (this.#sessions.size >= this.#maxSessions && !this.#evictOne(replicaId >= 0, now)) return null;
     let id = 0;
     // A random positive int32 not in use; the cache is far smaller than the id space, so this
     // ends after a try or two (bounded anyway).
@@ -254,12 +351,23 @@ export class FetchSessionCache {
       id = 1 + Math.floor(Math.random() * 0x7ffffffe);
     }
     if (this.#sessions.has(id)) return null;
-    const session = new FetchSession(id, privileged, now);
+    const session = new FetchSession(id, replicaId, now, this.#watches);
     for (const topic of topics) {
       for (const wanted of topic.partitions) session.upsert(topic.topic, wanted);
     }
     this.#sessions.set(id, session);
+    if (replicaId >= 0) this.#byFollower.set(replicaId, session);
     return session;
+  }
+
+  /**
+   * When follower replicaId's session last fetched while holding this partition settled (left
+   * out of its requests as unchanged), or undefined: the follower was still at its recorded log
+   * end then, which the partition's lag check counts as a fetch (FollowerProgress.stillAt).
+   */
+  stillAt(replicaId: number, topic: string, partition: number): number | undefined {
+    const session = this.#byFollower.get(replicaId);
+    return session?.get(topic, partition)?.settled ? session.lastUsedMs : undefined;
   }
 
   /** The least recently used session, if it may give way to a new one. */
@@ -267,12 +375,20 @@ export class FetchSessionCache {
     for (const session of this.#sessions.values()) {
       const idle = now - session.lastUsedMs >= this.#evictionMs;
       if (idle || (privileged && !session.privileged)) {
-        this.#sessions.delete(session.id);
+        this.#remove(session.id);
         this.evictions++;
         return true;
       }
     }
     return false;
+  }
+
+  #remove(id: number): void {
+    const session = this.#sessions.get(id);
+    if (session === undefined) return;
+    session.close();
+    this.#sessions.delete(id);
+    if (this.#byFollower.get(session.replicaId) === session) this.#byFollower.delete(session.replicaId);
   }
 
   #touch(session: FetchSession): void {

@@ -9,6 +9,11 @@
  * "full" at once and the caller falls back to re-checking on a short timer, which degrades
  * long-poll to polling under overload rather than growing the waiter sets without bound.
  *
+ * A watcher is a standing interest in a key that outlives requests: a fetch session's partition
+ * (../fetch-sessions.ts), which must hear of every change to it between its fetcher's requests.
+ * wake(key) calls each watcher of the key synchronously, before it returns; watchers are bounded
+ * by the fetch sessions that hold them (sessions × partitions), not by this class.
+ *
  * @example
  * ```ts
  * const purgatory = new Purgatory(10_000);
@@ -20,6 +25,12 @@
 /** Why wait() returned. */
 export type WaitOutcome = "woken" | "timeout" | "full" | "closed";
 
+/** A standing interest in keys (see watch). */
+export interface KeyWatcher {
+  /** wake(key) was called: something changed for this key. Synchronous; must not throw. */
+  keyWoken(key: string): void;
+}
+
 interface Waiter {
   keys: readonly string[];
   timer: ReturnType<typeof setTimeout> | undefined;
@@ -29,6 +40,8 @@ interface Waiter {
 export class Purgatory {
   readonly maxWaiters: number;
   readonly #byKey = new Map<string, Set<Waiter>>();
+  /** Most keys have one or two watchers (a partition's followers): arrays, not sets. */
+  readonly #watchers = new Map<string, KeyWatcher[]>();
   #count = 0;
   #closed = false;
 
@@ -86,11 +99,37 @@ export class Purgatory {
     });
   }
 
-  /** Release every waiter on key. */
+  /** Release every waiter on key and tell its watchers. */
   wake(key: string): void {
+    const watchers = this.#watchers.get(key);
+    if (watchers !== undefined) {
+      // A watcher may wake other keys, never unwatch this one (keyWoken's contract), so the array
+      // is not copied.
+      for (const watcher of watchers) watcher.keyWoken(key);
+    }
     const set = this.#byKey.get(key);
     if (set === undefined) return;
     for (const waiter of [...set]) waiter.resolve("woken");
+  }
+
+  /** Call watcher.keyWoken at every wake(key) until unwatch (watching twice calls it twice). */
+  watch(key: string, watcher: KeyWatcher): void {
+    const watchers = this.#watchers.get(key);
+    if (watchers === undefined) this.#watchers.set(key, [watcher]);
+    else watchers.push(watcher);
+  }
+
+  unwatch(key: string, watcher: KeyWatcher): void {
+    const watchers = this.#watchers.get(key);
+    const index = watchers?.indexOf(watcher) ?? -1;
+    if (index < 0) return;
+    if (watchers!.length === 1) this.#watchers.delete(key);
+    else watchers!.splice(index, 1);
+  }
+
+  /** Watchers of key right now (for tests and checks). */
+  watcherCount(key: string): number {
+    return this.#watchers.get(key)?.length ?? 0;
   }
 
   /** Release everyone (shutdown); later waits return "closed" at once. */

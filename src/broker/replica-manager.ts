@@ -102,6 +102,8 @@ export interface ReplicaManagerDeps {
   fetch?: Partial<ReplicaFetchSettings>;
   /** The replicas whose logs are offline now (all of them, after each change). */
   onOfflineReplicas?: (partitions: TopicPartition[]) => void;
+  /** When a follower's fetch session last showed it still fetching a partition (PartitionDeps.followerSeenAt). */
+  followerSeenAt?: (replicaId: number, topic: string, partition: number) => number | undefined;
   log?: (message: string) => void;
 }
 
@@ -200,6 +202,7 @@ export class ReplicaManager {
       onLeading: (followers) => this.followerJoins.expect(followers),
       // Before the first UpdateMetadata nobody is known dead: the old rule (any caught-up follower).
       isLiveBroker: (id) => deps.metadata.brokers.size === 0 || deps.metadata.brokers.has(id),
+      followerSeenAt: deps.followerSeenAt,
       observer: this.#fanOut(),
       log: this.#log,
     };

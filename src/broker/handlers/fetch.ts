@@ -16,10 +16,11 @@
  * to the socket by reference (Writer.rawShared), in bounded writes. preferred_read_replica = -1.
  *
  * Fetch sessions (KIP-227, v7+; the state lives in ../fetch-sessions.ts): a full fetch with
- * epoch 0 creates one when a slot is free; an incremental fetch reads every partition of its
- * session (a follower's fetch offset keeps counting as its log end, so the ISR and the high
- * watermark work as before) but answers only those with something new, and an unknown session
- * or wrong epoch gets the top-level error and no partitions.
+ * epoch 0 creates one when a slot is free; an incremental fetch reads only its session's
+ * unsettled partitions — those named by the request, changed here since, or with something
+ * still to read — answers only those with something new, and long-polls on the session's one
+ * key; the partitions a read found with nothing for the fetcher settle. An unknown session or
+ * wrong epoch gets the top-level error and no partitions.
  *
  * Transactions: last_stable_offset is the partition's LSO (below the first record of the oldest
  * open transaction, at most the high watermark). isolation_level 1 (read_committed) reads only
@@ -68,16 +69,18 @@ export function fetchHandler(context: BrokerContext): RequestHandler {
         writeFetchResponse(writer, version, { throttleTimeMs: 0, errorCode, sessionId: 0, responses: [] });
     }
     const session = opened.session;
-    // An incremental fetch reads its whole session; a full one what it names.
-    const topics: FetchTopics = session ? session.topics() : request.topics;
     // Followers need ClusterAction; consumers Read on each topic (Kafka's KafkaApis.handleFetchRequest).
     const followerAllowed = request.replicaId < 0 || clusterActionAllowed(context, context_);
-    const denied = new Set(
-      topics.map((topic) => topic.topic).filter((name) =>
-        !followerAllowed || (request.replicaId < 0 &&
-          !allowed(context, context_, AclOperation.Read, ResourceType.Topic, name))
-      ),
-    );
+    const deniedTopics = new Map<string, boolean>();
+    const denied = (name: string): boolean => {
+      let verdict = deniedTopics.get(name);
+      if (verdict === undefined) {
+        verdict = !followerAllowed ||
+          (request.replicaId < 0 && !allowed(context, context_, AclOperation.Read, ResourceType.Topic, name));
+        deniedTopics.set(name, verdict);
+      }
+      return verdict;
+    };
     // The broker's fetch.max.bytes bounds what one response holds, whatever the client asks.
     const maxBytes = Math.min(Math.max(0, request.maxBytes ?? 0x7fffffff), context.config.fetchMaxBytes);
     const minBytes = Math.max(0, request.minBytes);
@@ -87,7 +90,10 @@ export function fetchHandler(context: BrokerContext): RequestHandler {
     let keys: readonly string[] | null = null;
     let arrived = true;
     for (;;) {
-      const { responses, totalBytes, anyError } = readOnce(
+      // An incremental fetch reads what is unsettled in its session (again after each wait: a
+      // change may have unsettled more); a full one what it names.
+      const topics: FetchTopics = session ? session.unsettledTopics() : request.topics;
+      const { responses, totalBytes, anyError, settled } = readOnce(
         context,
         topics,
         maxBytes,
@@ -102,10 +108,11 @@ export function fetchHandler(context: BrokerContext): RequestHandler {
       if (follower) deadline = Math.min(deadline, Date.now() + joins.waitCapMs(request.replicaId));
       const remainingMs = deadline - Date.now();
       if (totalBytes < minBytes && !anyError && remainingMs > 0) {
-        // Followers wait for the log to grow; consumers for the high watermark to move. A
+        // A session's fetch waits for a change to its partitions (FetchSession); without one,
+        // followers wait for the logs to grow, consumers for the high watermarks to move. A
         // partition not hosted here needs no key: its answer carries an error, so no wait.
         if (keys === null) {
-          const partitionKeys = session ? session.waitKeys(follower) : waitKeys(context, topics, follower);
+          const partitionKeys = session ? [session.waitKey] : waitKeys(context, topics, follower);
           // A follower's fetch also wakes when this broker starts leading a partition it must add.
           keys = follower ? [...partitionKeys, FollowerJoins.key(request.replicaId)] : partitionKeys;
         }
@@ -121,9 +128,10 @@ export function fetchHandler(context: BrokerContext): RequestHandler {
       let sessionId = 0;
       if (session !== null) {
         recordAnswered(session, responses);
+        session.settle(settled);
         sessionId = session.id;
       } else if (version >= 7 && request.sessionEpoch === INITIAL_EPOCH) {
-        const created = sessions.create(follower, request.topics);
+        const created = sessions.create(follower ? request.replicaId : -1, request.topics);
         if (created !== null) {
           recordAnswered(created, responses);
           sessionId = created.id;
@@ -184,7 +192,7 @@ function readOnce(
   maxBytes: number,
   replicaId: number,
   readCommitted: boolean,
-  denied: ReadonlySet<string>,
+  denied: (topic: string) => boolean,
   /** The request's first read: its follower fetch offsets are recorded (only then). */
   recordFollowers: boolean,
   incremental: boolean,
@@ -192,11 +200,13 @@ function readOnce(
   let budget = maxBytes;
   let totalBytes = 0;
   let anyError = false;
+  /** Session partitions read with nothing for the fetcher (FetchSession.settle). */
+  const settled: Wanted[] = [];
   const responses: { topic: string; partitions: PartitionAnswer[] }[] = [];
   for (const topic of topics) {
     const partitions: PartitionAnswer[] = [];
     for (const wanted of topic.partitions) {
-      if (denied.has(topic.topic)) {
+      if (denied(topic.topic)) {
         anyError = true;
         partitions.push(failure(wanted, ErrorCode.TOPIC_AUTHORIZATION_FAILED));
         continue;
@@ -273,6 +283,14 @@ function readOnce(
         totalBytes += records.length;
         if (throttled) context.replicas.quotas.leader.record(records.length);
       }
+      // Nothing to read and (below) nothing new to answer: settled until something changes. A
+      // follower also only once the leader holds its position (recorded in this leadership) and
+      // while it is in the ISR (one outside it is read at every fetch, so it may rejoin).
+      if (
+        incremental && records.length === 0 && wanted.fetchOffset >= maxOffset &&
+        (!isFollower ||
+          (partition.isr.includes(replicaId) && partition.followerLogEnd(replicaId) === wanted.fetchOffset))
+      ) settled.push(wanted);
       // An incremental answer leaves out a partition with nothing new for the fetcher.
       if (
         incremental && records.length === 0 && wanted.sentHighWatermark === highWatermark &&
@@ -297,7 +315,7 @@ function readOnce(
     }
     if (partitions.length > 0 || !incremental) responses.push({ topic: topic.topic, partitions });
   }
-  return { responses, totalBytes, anyError };
+  return { responses, totalBytes, anyError, settled: settled as SessionPartition[] };
 }
 
 /** The answer for a partition that cannot be read. */

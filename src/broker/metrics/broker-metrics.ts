@@ -185,10 +185,11 @@ export class BrokerMetrics implements PartitionObserver {
       .sample({}, underMinIsr);
     const purgatory = out.gauge(
       "vltava_purgatory_size",
-      "Parked requests by what they wait for: log (follower fetches), hwm (consumer fetches, acks=all produces).",
+      "Parked requests by what they wait for: session (fetches in a fetch session), log (other follower fetches), " +
+        "hwm (other consumer fetches, acks=all produces).",
     );
     const kinds = this.#sources.purgatory.sizeByKind();
-    for (const kind of ["log", "hwm"]) purgatory.sample({ kind }, kinds.get(kind) ?? 0);
+    for (const kind of ["session", "log", "hwm"]) purgatory.sample({ kind }, kinds.get(kind) ?? 0);
   }
 
   #collectConnections(out: Exposition): void {

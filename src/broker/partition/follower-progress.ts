@@ -8,7 +8,10 @@
  * "Caught up" follows Kafka: a follower fetching at the leader's current LEO is caught up now;
  * one fetching at the LEO the leader had at its previous fetch was caught up back then. Under
  * steady load a follower is never exactly at the LEO, yet it keeps fetching what was there a
- * moment ago, so it stays in sync.
+ * moment ago, so it stays in sync. Its fetch session leaves an unchanged partition out of its
+ * requests (../fetch-sessions.ts), so an idle partition's fetches are not each recorded: the
+ * session says when its follower was last seen still at its recorded log end (stillAt) when the
+ * partition changes, and when the lag check asks, before it counts the follower as lagging.
  */
 
 /** The leader's view of one follower. */
@@ -42,6 +45,11 @@ export class FollowerProgress {
     return state;
   }
 
+  /** The follower's log end as last recorded in this leadership; -1 before its first fetch. */
+  logEndOf(id: number): number {
+    return this.#followers.get(id)?.logEndOffset ?? -1;
+  }
+
   /** A follower fetched at `fetchOffset` while the leader's LEO was `leaderEnd`. */
   recordFetch(id: number, fetchOffset: number, leaderEnd: number, nowMs: number): FollowerState {
     const state = this.follower(id, nowMs);
@@ -53,6 +61,21 @@ export class FollowerProgress {
     state.leaderEndAtLastFetch = leaderEnd;
     state.lastFetchMs = nowMs;
     return state;
+  }
+
+  /**
+   * The follower's fetch session says it was still fetching at its recorded log end at `atMs`,
+   * a fetch the leader did not record (the session left the unchanged partition out). Counted
+   * as that fetch: caught up then if it was at the leader's LEO of its last recorded fetch (the
+   * session is told of every append, so the LEO had not moved since).
+   */
+  stillAt(id: number, atMs: number): void {
+    const state = this.#followers.get(id);
+    if (state === undefined || state.logEndOffset < 0 || atMs <= state.lastFetchMs) return;
+    if (state.logEndOffset >= state.leaderEndAtLastFetch) {
+      state.lastCaughtUpMs = Math.max(state.lastCaughtUpMs, atMs);
+    }
+    state.lastFetchMs = atMs;
   }
 
   /**
@@ -70,12 +93,24 @@ export class FollowerProgress {
     return low;
   }
 
-  /** ISR members (never the leader) not caught up for longer than lagMs. */
-  laggingMembers(isr: readonly number[], nowMs: number, lagMs: number): number[] {
+  /**
+   * ISR members (never the leader) not caught up for longer than lagMs. `seenAt` says when a
+   * follower's fetch session last showed it still at its recorded log end (stillAt), asked only
+   * for a member that looks lagging (so an idle partition asks once per lag period).
+   */
+  laggingMembers(
+    isr: readonly number[],
+    nowMs: number,
+    lagMs: number,
+    seenAt?: (id: number) => number | undefined,
+  ): number[] {
     return isr.filter((id) => {
       if (id === this.leaderId) return false;
       const state = this.#followers.get(id);
-      return state !== undefined && nowMs - state.lastCaughtUpMs > lagMs;
+      if (state === undefined || nowMs - state.lastCaughtUpMs <= lagMs) return false;
+      const seen = seenAt?.(id);
+      if (seen !== undefined) this.stillAt(id, seen);
+      return nowMs - state.lastCaughtUpMs > lagMs;
     });
   }
 

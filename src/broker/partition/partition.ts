@@ -141,6 +141,12 @@ export interface PartitionDeps {
    * only such a follower may rejoin the ISR. Default: every broker.
    */
   isLiveBroker?: (brokerId: number) => boolean;
+  /**
+   * When the follower's fetch session last fetched while holding this partition settled (left
+   * out of its requests as unchanged: still at its recorded log end), or undefined. The ISR check
+   * asks before counting an idle follower as lagging. Default: never.
+   */
+  followerSeenAt?: (replicaId: number, topic: string, partition: number) => number | undefined;
 }
 
 /** Kafka's producer.id.expiration.ms default: one day. */
@@ -509,6 +515,20 @@ export class Partition implements TopicPartition {
     if (moved) this.#maybeAdvanceHighWatermark();
   }
 
+  /** The follower's log end as this leader last recorded it; -1 when unknown (or not leading). */
+  followerLogEnd(replicaId: number): number {
+    return this.#leadership?.followers.logEndOf(replicaId) ?? -1;
+  }
+
+  /**
+   * The follower's fetch session says replicaId was still fetching this partition at its recorded
+   * log end at atMs (an unchanged partition its requests leave out), as of a change just made
+   * here: it counts as a fetch then (FollowerProgress.stillAt).
+   */
+  followerStillAt(replicaId: number, atMs: number): void {
+    this.#leadership?.followers.stillAt(replicaId, atMs);
+  }
+
   /**
    * A follower outside the ISR rejoins once it holds every committed record and everything since
    * this epoch began (so it cannot lack a record the previous leader committed), and only while
@@ -534,10 +554,12 @@ export class Partition implements TopicPartition {
   maybeShrinkIsr(): void {
     const leadership = this.#leadership;
     if (leadership === null) return;
+    const seenAt = this.#deps.followerSeenAt;
     const lagging = leadership.followers.laggingMembers(
       this.#isr,
       this.#now(),
       this.#deps.replicaLagTimeMaxMs,
+      seenAt && ((id) => seenAt(id, this.topic, this.partition)),
     );
     if (lagging.length > 0) {
       this.#changeIsr(leadership, (isr) => isr.filter((id) => !lagging.includes(id)), "shrink");
@@ -674,6 +696,9 @@ export class Partition implements TopicPartition {
     const before = this.#isr;
     if (sameMembers(before, isr)) return;
     this.#isr = [...isr];
+    // A fetch session holding this partition settled must look again: a follower outside the ISR
+    // is read at every fetch (it may rejoin), one back in it need not be.
+    this.#wakeAll();
     if (reason !== "leadership") {
       this.#deps.log(`${this.key}: ISR [${before}] -> [${isr}] (${reason}, epoch ${this.#leaderEpoch})`);
     }

@@ -40,3 +40,32 @@ Deno.test("a follower rejoins only with every committed record and the current e
   assert.equal(state.mayRejoin(2, 8, 9), false, "below the start of the leader's epoch");
   assert.equal(state.mayRejoin(2, 8, 5), true);
 });
+
+Deno.test("an idle follower its fetch session vouches for stays caught up; one that stopped does not", () => {
+  const state = new FollowerProgress(1, [1, 2, 3], 0);
+  state.recordFetch(2, 10, 10, 1_000); // both at the LEO, then left out of their sessions' requests
+  state.recordFetch(3, 10, 10, 1_000);
+  const seen = new Map([[2, 9_000], [3, 1_500]]); // broker 3's session stopped fetching at 1500
+  const asked: number[] = [];
+  const seenAt = (id: number) => (asked.push(id), seen.get(id));
+  assert.deepEqual(state.laggingMembers([1, 2, 3], 2_000, 5_000, seenAt), [], "within the lag: nobody asked");
+  assert.deepEqual(asked, []);
+  assert.deepEqual(state.laggingMembers([1, 2, 3], 10_000, 5_000, seenAt), [3]);
+  assert.equal(state.follower(2, 10_000).lastCaughtUpMs, 9_000);
+  assert.deepEqual(
+    state.laggingMembers([1, 2], 12_000, 5_000, seenAt),
+    [],
+    "2 was vouched for: not asked again",
+  );
+  assert.deepEqual(asked, [2, 3]);
+
+  // An append: the session says broker 2 was still at its log end (the old LEO) at 11000.
+  state.stillAt(2, 11_000);
+  state.recordFetch(2, 10, 15, 11_500); // its next fetch, behind the new LEO
+  assert.equal(state.follower(2, 11_500).lastCaughtUpMs, 11_000);
+  state.stillAt(2, 11_200); // older than its last fetch: changes nothing
+  assert.equal(state.follower(2, 11_500).lastFetchMs, 11_500);
+  state.recordFetch(3, 5, 15, 11_600); // behind the LEO it saw last: not caught up
+  state.stillAt(3, 11_700);
+  assert.equal(state.follower(3, 11_700).lastCaughtUpMs, 1_500, "a follower behind is not vouched caught up");
+});
