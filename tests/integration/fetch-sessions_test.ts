@@ -2,15 +2,24 @@
  * Fetch sessions (KIP-227) over the wire against a real broker: a full fetch with epoch 0 gets a
  * session; an incremental fetch with nothing new carries no partition; a produced record brings
  * back only its partition; a forgotten partition stays out; a wrong epoch and an unknown session
- * get their top-level errors and no partitions; epoch -1 closes the session.
+ * get their top-level errors and no partitions; epoch -1 closes the session. And followers'
+ * sessions on an idle cluster: the leader reads nothing of an unchanged partition, yet the ISR
+ * holds past replica.lag.time.max.ms and a follower that stops still leaves it.
  */
 import assert from "node:assert/strict";
 import { ApiKey } from "../../src/kafka/api-keys.ts";
 import { ErrorCode } from "../../src/kafka/errors.ts";
 import { type FetchRequest, readFetchResponse, writeFetchRequest } from "../../src/kafka/apis/fetch.ts";
 import { startCluster } from "../helpers/cluster.ts";
-import type { RawKafka } from "./broker-harness.ts";
-import { batchOf, clientOf, createAssignedTopic, waitForIsr } from "./replication-harness.ts";
+import { delay } from "../helpers/program.ts";
+import { type RawKafka, text } from "./broker-harness.ts";
+import {
+  batchOf,
+  clientOf,
+  createAssignedTopic,
+  describePartition,
+  waitForIsr,
+} from "./replication-harness.ts";
 
 const options = { sanitizeOps: false, sanitizeResources: false };
 
@@ -109,5 +118,47 @@ Deno.test(
     assert.deepEqual(answered(closing), [2]);
     const closed = await sessionFetch(client, id, 5, []);
     assert.equal(closed.errorCode, ErrorCode.FETCH_SESSION_ID_NOT_FOUND);
+  },
+);
+
+Deno.test(
+  "idle followers' sessions: the ISR holds past the lag time, a write after it commits, a stopped follower leaves",
+  options,
+  async () => {
+    const lagMs = 1_000;
+    await using cluster = await startCluster({
+      brokers: 3,
+      brokerArgs: ["--replica-lag-time-max-ms", String(lagMs), "--session-timeout-ms", "30000"],
+    });
+    await using leader = await clientOf(cluster, 1);
+    const partitions = [0, 1, 2, 3, 4, 5];
+    await createAssignedTopic(leader, "idle", partitions.map(() => [1, 2, 3]));
+    for (const partition of partitions) {
+      assert.equal((await leader.produce("idle", partition, batchOf(["before"]), -1)).errorCode, 0);
+    }
+    for (const partition of partitions) await waitForIsr(leader, "idle", partition, [1, 2, 3]);
+
+    // Three lag periods with nothing written: the followers' fetches name no partition and the
+    // leader reads none, but their sessions still count as fetching.
+    await delay(3 * lagMs + 500);
+    const shrinks = cluster.brokers.flatMap((b) => `${b.program.stdout}${b.program.stderr}`.split("\n"))
+      .filter((line) => line.includes("(shrink"));
+    assert.deepEqual(shrinks, [], "no follower of an idle partition left the ISR");
+    for (const partition of partitions) {
+      assert.deepEqual((await describePartition(leader, "idle", partition)).isr, [1, 2, 3]);
+      assert.equal((await leader.produce("idle", partition, batchOf(["after"]), -1)).errorCode, 0);
+      const values = (await leader.readAll("idle", partition)).map((r) => text(r.value));
+      assert.deepEqual(values, ["before", "after"]);
+    }
+
+    // A follower that stops is still caught by the lag check, with nothing written: its session
+    // no longer fetches, so nobody vouches for it. Back, it rejoins.
+    cluster.broker(3).program.signal("SIGSTOP");
+    try {
+      await waitForIsr(leader, "idle", 0, [1, 2], 20_000);
+    } finally {
+      cluster.broker(3).program.signal("SIGCONT");
+    }
+    await waitForIsr(leader, "idle", 0, [1, 2, 3]);
   },
 );

@@ -24,6 +24,8 @@ export interface FollowerState {
   leaderEndAtLastFetch: number;
 }
 
+const NOBODY: readonly number[] = [];
+
 export class FollowerProgress {
   readonly leaderId: number;
   readonly #followers = new Map<number, FollowerState>();
@@ -94,24 +96,27 @@ export class FollowerProgress {
   }
 
   /**
-   * ISR members (never the leader) not caught up for longer than lagMs. `seenAt` says when a
+   * ISR members (never the leader) not caught up for longer than lagMs. `sessions` says when a
    * follower's fetch session last showed it still at its recorded log end (stillAt), asked only
-   * for a member that looks lagging (so an idle partition asks once per lag period).
+   * for a member that looks lagging (so an idle partition asks once per lag period). Runs for
+   * every led partition at every ISR tick: allocates only when someone lags.
    */
   laggingMembers(
     isr: readonly number[],
     nowMs: number,
     lagMs: number,
-    seenAt?: (id: number) => number | undefined,
-  ): number[] {
-    return isr.filter((id) => {
-      if (id === this.leaderId) return false;
+    sessions?: { followerSeenAt(id: number): number | undefined },
+  ): readonly number[] {
+    let lagging: number[] | null = null;
+    for (const id of isr) {
+      if (id === this.leaderId) continue;
       const state = this.#followers.get(id);
-      if (state === undefined || nowMs - state.lastCaughtUpMs <= lagMs) return false;
-      const seen = seenAt?.(id);
+      if (state === undefined || nowMs - state.lastCaughtUpMs <= lagMs) continue;
+      const seen = sessions?.followerSeenAt(id);
       if (seen !== undefined) this.stillAt(id, seen);
-      return nowMs - state.lastCaughtUpMs > lagMs;
-    });
+      if (nowMs - state.lastCaughtUpMs > lagMs) (lagging ??= []).push(id);
+    }
+    return lagging ?? NOBODY;
   }
 
   /**

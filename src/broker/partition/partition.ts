@@ -515,6 +515,14 @@ export class Partition implements TopicPartition {
     if (moved) this.#maybeAdvanceHighWatermark();
   }
 
+  /**
+   * When replicaId's fetch session last showed it still at its recorded log end here (an
+   * unchanged partition its requests leave out), or undefined (PartitionDeps.followerSeenAt).
+   */
+  followerSeenAt(replicaId: number): number | undefined {
+    return this.#deps.followerSeenAt?.(replicaId, this.topic, this.partition);
+  }
+
   /** The follower's log end as this leader last recorded it; -1 when unknown (or not leading). */
   followerLogEnd(replicaId: number): number {
     return this.#leadership?.followers.logEndOf(replicaId) ?? -1;
@@ -554,12 +562,11 @@ export class Partition implements TopicPartition {
   maybeShrinkIsr(): void {
     const leadership = this.#leadership;
     if (leadership === null) return;
-    const seenAt = this.#deps.followerSeenAt;
     const lagging = leadership.followers.laggingMembers(
       this.#isr,
       this.#now(),
       this.#deps.replicaLagTimeMaxMs,
-      seenAt && ((id) => seenAt(id, this.topic, this.partition)),
+      this,
     );
     if (lagging.length > 0) {
       this.#changeIsr(leadership, (isr) => isr.filter((id) => !lagging.includes(id)), "shrink");

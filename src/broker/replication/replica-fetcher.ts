@@ -17,6 +17,13 @@
  * round costs a few bytes whatever the number of partitions. Any failure (a session error, a
  * lost connection, an unexpected answer) starts over with a full fetch in a new session.
  *
+ * Cost follows the change on this side too: a round looks only at the partitions needing
+ * attention — added, removed, moved by an answer (records appended, an error, a truncation),
+ * backing off, throttled or still being checked — not at every partition followed. A partition
+ * the leader's session holds as it is here needs nothing until the leader answers it. (The log
+ * start moved by local retention is therefore told the leader with the partition's next change;
+ * the leader does not use it.)
+ *
  * Errors: a connection failure closes the connection and retries with backoff; a fenced answer
  * (our epoch is stale) drops the partition until the next LeaderAndIsr (or reconcile) says
  * who leads; not-leader and unknown (newer) epoch answers — the leader has not heard of its
@@ -69,9 +76,8 @@ interface SentPosition {
   fetchOffset: number;
   leaderEpoch: number;
   logStartOffset: number;
-  /** The target it was last sent for, in which fetch round. */
+  /** The target it was last sent for: an answer counts only for that one. */
   target: Target;
-  round: number;
 }
 
 /** Our side of the fetch session with the leader (id 0: none yet, the next fetch is full). */
@@ -134,12 +140,16 @@ export class ReplicaFetcher {
   readonly sourceId: number;
   readonly #options: ReplicaFetcherOptions;
   readonly #targets = new Map<string, Target>();
+  /**
+   * Keys whose target may differ from what the leader's session holds, or may not fetch now
+   * (see the file's doc): a round looks at these only.
+   */
+  readonly #attention = new Set<string>();
   #connection: Connection | null = null;
   #closed = false;
   #wakeUp: (() => void) | null = null;
   #failures = 0;
   #session: SessionState = freshSession();
-  #round = 0;
   readonly done: Promise<void>;
 
   constructor(options: ReplicaFetcherOptions) {
@@ -161,11 +171,12 @@ export class ReplicaFetcher {
       notBeforeMs: 0,
       leaderHighWatermark: -1,
     });
+    this.#attention.add(followed.key);
     this.#wake();
   }
 
   remove(key: string): void {
-    this.#targets.delete(key);
+    if (this.#targets.delete(key)) this.#attention.add(key); // the next fetch forgets it
   }
 
   /** Stop: the loop ends after the request in flight. */
@@ -197,25 +208,19 @@ export class ReplicaFetcher {
   async #run(): Promise<void> {
     while (!this.#closed) {
       const now = Date.now();
-      // A replica whose log is still being checked (start-up CRC check) does not fetch yet: it
-      // could catch up and rejoin the ISR with damage further back.
-      const targets = [...this.#targets.values()];
-      const checked = targets.filter((t) => t.followed.verified);
-      const ready = checked.filter((t) => t.notBeforeMs <= now);
-      if (ready.length === 0) {
-        const pollMs = checked.length < targets.length ? UNVERIFIED_POLL_MS : 1000;
-        const next = Math.min(...checked.map((t) => t.notBeforeMs), now + pollMs);
-        await this.#sleep(Math.max(1, next - now));
+      const truncating = [];
+      for (const key of this.#attention) {
+        const target = this.#targets.get(key);
+        if (target?.phase === "truncate" && this.#ready(target, now)) truncating.push(target);
+      }
+      if (truncating.length === 0 && !this.#hasFetchWork(now)) {
+        await this.#sleep(this.#idleSleepMs(now));
         continue;
       }
       try {
         const connection = await this.#connect();
-        const truncating = ready.filter((t) => t.phase === "truncate");
         if (truncating.length > 0) await this.#truncate(connection, truncating);
-        const fetching = this.#unthrottled(
-          ready.filter((t) => t.phase === "fetch" && this.#targets.get(t.followed.key) === t),
-        );
-        if (fetching.length > 0) await this.#fetch(connection, fetching);
+        await this.#fetch(connection);
         this.#failures = 0;
       } catch (error) {
         if (this.#closed) break;
@@ -253,21 +258,47 @@ export class ReplicaFetcher {
   }
 
   /**
-   * The targets that may fetch now; throttled ones over the rate wait until it allows them, or
-   * at most THROTTLE_RECHECK_MS before they ask again: the wait was computed at the rate of the
+   * May target take part in a round now? Not while its log is still being checked (start-up CRC
+   * check: it could catch up and rejoin the ISR with damage further back), nor while it backs off.
+   */
+  #ready(target: Target, now: number): boolean {
+    return target.followed.verified && target.notBeforeMs <= now;
+  }
+
+  /** A fetch is due: the leader's session holds partitions, or one needing attention may fetch. */
+  #hasFetchWork(now: number): boolean {
+    if (this.#session.sent.size > 0) return true;
+    for (const key of this.#attention) {
+      const target = this.#targets.get(key);
+      if (target === undefined || (target.phase === "fetch" && this.#ready(target, now))) return true;
+    }
+    return false;
+  }
+
+  /** Nothing to do: until the first backoff ends, the next look at unchecked logs, or a wake. */
+  #idleSleepMs(now: number): number {
+    let next = now + 1_000;
+    for (const key of this.#attention) {
+      const target = this.#targets.get(key);
+      if (target === undefined) continue;
+      next = Math.min(next, target.followed.verified ? target.notBeforeMs : now + UNVERIFIED_POLL_MS);
+    }
+    return Math.max(1, next - now);
+  }
+
+  /**
+   * Is target held back by the follower throttle now? Then it waits until the rate allows it,
+   * or at most THROTTLE_RECHECK_MS before it asks again: the wait was computed at the rate of the
    * moment, and a throttle raised or lifted meanwhile (the end of a reassignment) must not leave
    * a copy parked for what a batch costs at 1 byte/s.
    */
-  #unthrottled(targets: Target[]): Target[] {
+  #heldByThrottle(target: Target, now: number): boolean {
     const throttle = this.#options.throttle;
-    if (!throttle || targets.length === 0) return targets;
+    if (!throttle || !this.#throttledNow(target)) return false;
     const delayMs = throttle.quota.delayMs();
-    if (delayMs === 0) return targets;
-    return targets.filter((target) => {
-      if (!this.#throttledNow(target)) return true;
-      target.notBeforeMs = Date.now() + Math.min(delayMs, THROTTLE_RECHECK_MS);
-      return false;
-    });
+    if (delayMs === 0) return false;
+    target.notBeforeMs = now + Math.min(delayMs, THROTTLE_RECHECK_MS);
+    return true;
   }
 
   /** Whether the follower throttle applies to `target`: named by it and not caught up. */
@@ -279,11 +310,13 @@ export class ReplicaFetcher {
 
   #backoff(target: Target): void {
     target.notBeforeMs = Date.now() + this.#options.backoffMs;
+    this.#attention.add(target.followed.key);
   }
 
   #drop(target: Target, errorCode: number): void {
     if (this.#targets.get(target.followed.key) !== target) return;
     this.#targets.delete(target.followed.key);
+    this.#attention.add(target.followed.key);
     this.#options.onDropped(target.followed.key, errorCode);
   }
 
@@ -311,10 +344,11 @@ export class ReplicaFetcher {
       (w) => writeOffsetForLeaderEpochRequest(w, version, request),
       (r) => readOffsetForLeaderEpochResponse(r, version),
     );
+    const asked = new Set(asking);
     for (const topic of response.topics) {
       for (const answer of topic.partitions) {
         const target = this.#targets.get(`${topic.topic}:${answer.partition}`);
-        if (!target || !asking.includes(target)) continue;
+        if (!target || !asked.has(target)) continue;
         if (answer.errorCode !== ErrorCode.NONE) {
           this.#onPartitionError(target, answer.errorCode);
           continue;
@@ -337,26 +371,48 @@ export class ReplicaFetcher {
       );
     }
     target.phase = "fetch";
+    this.#attention.add(target.followed.key);
   }
 
-  /** Start over: the next fetch is full and asks for a new session (closing the old one). */
+  /**
+   * Start over: the next fetch is full, naming every partition followed, and asks for a new
+   * session — closing the one `closing` names on the leader (0: none to close).
+   */
+  #startOver(closing: number): void {
+    this.#session = freshSession(closing);
+    for (const key of this.#targets.keys()) this.#attention.add(key);
+  }
+
+  /** Start over after a failure, closing the current session on the leader. */
   #resetSession(): void {
-    this.#session = freshSession(this.#session.id);
+    this.#startOver(this.#session.id);
   }
 
-  async #fetch(connection: Connection, targets: Target[]): Promise<void> {
+  async #fetch(connection: Connection): Promise<void> {
     const version = connection.versionFor(ApiKey.Fetch);
     if (version < 9) throw new Error(`Broker ${this.sourceId} does not support Fetch v9+ (leader epochs)`);
     const session = this.#session;
-    const full = session.epoch === INITIAL_EPOCH;
-    if (full) session.sent.clear();
-    const round = ++this.#round;
-    // A full fetch names everything; an incremental one what changed, and forgets the rest. The
-    // positions are updated in place: an idle round allocates nothing per partition.
+    const full = session.epoch === INITIAL_EPOCH; // its positions all need attention (#startOver)
+    // An incremental fetch names what changed and forgets what may not fetch now; the leader's
+    // session keeps the rest as it was. Positions are updated in place.
+    const now = Date.now();
     const changed: SentPosition[] = [];
-    for (const target of targets) {
+    const forgotten: SentPosition[] = [];
+    for (const key of this.#attention) {
+      const target = this.#targets.get(key);
+      let sent = session.sent.get(key);
+      const fetching = target !== undefined && target.phase === "fetch" && this.#ready(target, now) &&
+        !this.#heldByThrottle(target, now);
+      if (!fetching) {
+        if (sent !== undefined) {
+          forgotten.push(sent);
+          session.sent.delete(key);
+        }
+        if (target === undefined) this.#attention.delete(key);
+        continue; // a target still here waits in #attention until it may fetch
+      }
+      this.#attention.delete(key);
       const followed = target.followed;
-      let sent = session.sent.get(followed.key);
       if (sent === undefined) {
         sent = {
           topic: followed.topic,
@@ -365,14 +421,12 @@ export class ReplicaFetcher {
           leaderEpoch: target.leaderEpoch,
           logStartOffset: followed.logStartOffset,
           target,
-          round,
         };
-        session.sent.set(followed.key, sent);
+        session.sent.set(key, sent);
         changed.push(sent);
         continue;
       }
       sent.target = target;
-      sent.round = round;
       if (
         sent.fetchOffset !== followed.logEndOffset || sent.leaderEpoch !== target.leaderEpoch ||
         sent.logStartOffset !== followed.logStartOffset
@@ -383,14 +437,7 @@ export class ReplicaFetcher {
         changed.push(sent);
       }
     }
-    const forgotten: SentPosition[] = [];
-    if (session.sent.size > targets.length) {
-      for (const [key, sent] of session.sent) {
-        if (sent.round === round) continue;
-        forgotten.push(sent);
-        session.sent.delete(key);
-      }
-    }
+    if (session.sent.size === 0 && forgotten.length === 0) return; // nothing may fetch now
     const request = {
       replicaId: this.#options.brokerId,
       maxWaitMs: this.#options.maxWaitMs,
@@ -422,31 +469,40 @@ export class ReplicaFetcher {
         `fetch session ${session.id} with broker ${this.sourceId}: ${errorInfo(response.errorCode!).name}`,
       );
       if (response.errorCode === ErrorCode.FETCH_SESSION_ID_NOT_FOUND) {
-        this.#session = freshSession();
+        this.#startOver(0);
       } else this.#resetSession(); // closes the session it names and opens a new one
       return;
     }
+    // The answers: any partition the leader's session holds (not only those named here), each
+    // for the target it was sent for. One that moves (records, an error) needs attention again.
     // The leader holds what this request told it; the next epoch follows (or, without a session
     // id in the answer, the next fetch is full again and asks once more).
-    this.#session = (response.sessionId ?? 0) === 0
-      ? freshSession()
-      : { id: response.sessionId!, epoch: full ? 1 : nextEpoch(session.epoch), sent: session.sent };
+    if ((response.sessionId ?? 0) === 0) this.#startOver(0);
+    else {this.#session = {
+        id: response.sessionId!,
+        epoch: full ? 1 : nextEpoch(session.epoch),
+        sent: session.sent,
+      };}
     for (const topic of response.responses) {
       for (const answer of topic.partitions) {
         const key = partitionKey(topic.topic, answer.partitionIndex);
         const sent = session.sent.get(key);
         const target = this.#targets.get(key);
-        // Only an answer for what this request asked of a target still followed the same way.
-        if (sent === undefined || sent.round !== round || target !== sent.target) continue;
+        // Only an answer for a target still followed as the session holds it.
+        if (sent === undefined || target !== sent.target) continue;
         const log = target.followed;
         // The log moved under us (a truncation by a newer leadership): drop this answer.
-        if (log.logEndOffset !== sent.fetchOffset) continue;
+        if (log.logEndOffset !== sent.fetchOffset) {
+          this.#attention.add(key);
+          continue;
+        }
         if (answer.errorCode !== ErrorCode.NONE) {
           this.#onFetchError(target, answer.errorCode, answer.logStartOffset ?? -1);
           continue;
         }
         const records = answer.records;
         if (records && records.length > 0) {
+          this.#attention.add(key); // the next fetch names the new position
           // Judged on the state this fetch was sent in: bytes fetched while behind count.
           if (this.#throttledNow(target)) this.#options.throttle!.quota.record(records.length);
           try {

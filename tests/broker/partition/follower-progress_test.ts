@@ -47,7 +47,7 @@ Deno.test("an idle follower its fetch session vouches for stays caught up; one t
   state.recordFetch(3, 10, 10, 1_000);
   const seen = new Map([[2, 9_000], [3, 1_500]]); // broker 3's session stopped fetching at 1500
   const asked: number[] = [];
-  const seenAt = (id: number) => (asked.push(id), seen.get(id));
+  const seenAt = { followerSeenAt: (id: number) => (asked.push(id), seen.get(id)) };
   assert.deepEqual(state.laggingMembers([1, 2, 3], 2_000, 5_000, seenAt), [], "within the lag: nobody asked");
   assert.deepEqual(asked, []);
   assert.deepEqual(state.laggingMembers([1, 2, 3], 10_000, 5_000, seenAt), [3]);

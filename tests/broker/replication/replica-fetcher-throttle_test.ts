@@ -7,38 +7,13 @@
  * one behind fetches again at once.
  */
 import assert from "node:assert/strict";
-import { type FollowedPartition, ReplicaFetcher } from "../../../src/broker/replication/replica-fetcher.ts";
+import { ReplicaFetcher } from "../../../src/broker/replication/replica-fetcher.ts";
+import { asFollowed, fetcherOptions, followedPartition } from "./fetcher-fixture.ts";
 import { ByteRateQuota } from "../../../src/broker/replication/replication-quota.ts";
 import { ApiKey } from "../../../src/kafka/api-keys.ts";
 import { readFetchRequest, writeFetchResponse } from "../../../src/kafka/apis/fetch.ts";
 import { scriptedBroker } from "../../helpers/scripted-broker.ts";
 import { eventually } from "../../helpers/program.ts";
-
-/** A followed partition that counts what it is given. */
-function followed(partition: number, logEndOffset: number) {
-  const state = {
-    key: `t:${partition}`,
-    topic: "t",
-    partition,
-    logStartOffset: 0,
-    logEndOffset,
-    highWatermark: logEndOffset,
-    latestEpoch: -1,
-    verified: true,
-    appended: 0,
-    endOffsetForEpoch: () => ({ leaderEpoch: -1, endOffset: -1 }),
-    truncateTo: () => false,
-    truncateFullyAndStartAt: () => {},
-    appendAsFollower(_records: Uint8Array) {
-      state.appended++;
-      state.logEndOffset++;
-    },
-    updateFollowerHighWatermark(offset: number) {
-      state.highWatermark = Math.min(offset, state.logEndOffset);
-    },
-  };
-  return state;
-}
 
 Deno.test("the follower throttle holds back a replica that is behind, never one in sync", async () => {
   // Partition 0 is far behind the leader (high watermark 1000); partition 1 is caught up (5).
@@ -71,26 +46,14 @@ Deno.test("the follower throttle holds back a replica that is behind, never one 
   });
   const quota = new ByteRateQuota();
   quota.setRate(1);
-  const fetcher = new ReplicaFetcher({
-    brokerId: 2,
-    sourceId: 1,
-    endpoint: () => ({ brokerId: 1, host: "127.0.0.1", port: leader.port, rack: null }),
-    maxWaitMs: 10,
-    maxBytes: 1 << 20,
-    maxResponseBytes: 1 << 22,
-    requestTimeoutMs: 10_000,
-    partitionMaxBytes: 1 << 20,
-    backoffMs: 10,
-    maxBackoffMs: 100,
-    onDropped: () => {},
-    log: () => {},
-    throttle: { quota, throttled: () => true },
-  });
-  const behind = followed(0, 0);
-  const inSync = followed(1, 5);
+  const fetcher = new ReplicaFetcher(
+    fetcherOptions(leader.port, { throttle: { quota, throttled: () => true } }),
+  );
+  const behind = followedPartition(0, 0);
+  const inSync = followedPartition(1, 5);
   try {
-    fetcher.add(behind as unknown as FollowedPartition, 0);
-    fetcher.add(inSync as unknown as FollowedPartition, 0);
+    fetcher.add(asFollowed(behind), 0);
+    fetcher.add(asFollowed(inSync), 0);
     await eventually(
       "the in-sync replica to keep fetching past the spent quota",
       () => fetches[1] >= 20,
