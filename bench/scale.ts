@@ -21,14 +21,19 @@
 import { startCluster, type TestCluster } from "../tests/helpers/cluster.ts";
 import { ClusterProbe } from "../tests/integration/controller-harness.ts";
 import { Admin } from "../src/client/admin.ts";
+import { cpuSeconds } from "./process-cpu.ts";
 
 const SESSION_TIMEOUT_MS = 6000;
 const TICK_MS = 500;
 const DEFAULT_SIZES = [100, 1_000, 3_000, 10_000];
 /** Above this, a size is spread over topics of this many partitions (10,000 = 5 × 2,000, as issue 16). */
 const TOPIC_SIZE = 2_000;
-const IDLE_SETTLE_MS = 5_000;
-const IDLE_SAMPLE_MS = 10_000;
+/**
+ * Idle means after the creation's aftermath: past the brokers' first periodic reconcile (30 s,
+ * which reads the tree once more because the creation changed it), then a 20 s sample.
+ */
+const IDLE_SETTLE_MS = 35_000;
+const IDLE_SAMPLE_MS = 20_000;
 /** Any one step that takes longer is reported as a timeout and the size is abandoned. */
 const STEP_TIMEOUT_MS = 300_000;
 const RESULTS = new URL("./results/scale.json", import.meta.url);
@@ -255,23 +260,19 @@ function range(values: number[]): [number, number] {
 
 /** Each broker's resident memory now and its CPU over IDLE_SAMPLE_MS, from /proc. */
 async function idleUsage(cluster: TestCluster): Promise<{ rssMb: number; cpuPercent: number }[]> {
-  const ticks = (pid: number) => {
-    // Fields after the command name (which may hold spaces): utime and stime are 14 and 15.
-    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return Number(fields[11]) + Number(fields[12]);
-  };
   const rss = (pid: number) => {
     const line = Deno.readTextFileSync(`/proc/${pid}/status`).split("\n").find((l) => l.startsWith("VmRSS:"));
     return Number(line?.split(/\s+/)[1] ?? 0) / 1024;
   };
   const pids = cluster.brokers.map((b) => b.program.pid);
-  const before = pids.map(ticks);
+  const before = pids.map(cpuSeconds);
   const start = performance.now();
   await new Promise((resolve) => setTimeout(resolve, IDLE_SAMPLE_MS));
   const elapsed = (performance.now() - start) / 1000;
-  // Clock ticks are 1/100 s on Linux (USER_HZ).
-  return pids.map((pid, i) => ({ rssMb: rss(pid), cpuPercent: (ticks(pid) - before[i]) / elapsed }));
+  return pids.map((pid, i) => ({
+    rssMb: rss(pid),
+    cpuPercent: 100 * (cpuSeconds(pid) - before[i]) / elapsed,
+  }));
 }
 
 function format(figure: Figure | undefined, unit: string): string {

@@ -39,6 +39,7 @@ import { ErrorCode as ZkErrorCode, KeeperError } from "../zk/protocol/mod.ts";
 import { Snowflake } from "../ids/snowflake.ts";
 import type { BrokerContext } from "./broker-context.ts";
 import { ClusterTreeReader } from "./cluster-tree.ts";
+import { ResyncGate } from "./resync-gate.ts";
 import { type BrokerConfig, type BrokerSettings, resolveBrokerConfig } from "./config.ts";
 import { Connection, type RequestHandler } from "./connection.ts";
 import { ConnectionSession, saslOnOtherListener } from "./connection-session.ts";
@@ -111,6 +112,9 @@ const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
 
 /** How often each log's roll/retention/flush/checkpoint chores run. */
 const MAINTENANCE_INTERVAL_MS = 1000;
+
+/** The periodic reconcile reads the whole tree at least every this many intervals, changed or not. */
+const RECONCILE_MAX_QUIET_INTERVALS = 10;
 /** A fetch session unused this long may give its slot to a new one (Kafka's min.incremental.fetch.session.eviction.ms). */
 const FETCH_SESSION_EVICTION_MS = 120_000;
 
@@ -367,6 +371,7 @@ class Broker implements RunningBroker {
   readonly #offline: OfflineReplicaPublisher;
   /** The tree reader of the current coordinator session (a new one after an expiry). */
   #tree: ClusterTreeReader;
+  readonly #resync: ResyncGate;
   readonly #connections = new Set<Connection>();
   /** Open connections by listener name, from accept to close (the vltava_connections gauge). */
   readonly #openByListener = new Map<string, number>();
@@ -408,6 +413,10 @@ class Broker implements RunningBroker {
     this.#acls = acls;
     this.#context = context;
     this.#tree = tree;
+    this.#resync = new ResyncGate(
+      () => this.#treeReader().latestZxid(),
+      RECONCILE_MAX_QUIET_INTERVALS * config.metadataReconcileIntervalMs,
+    );
     this.#offline = offline;
     this.closed = new Promise((resolve) => this.#resolveClosed = resolve);
     this.#configChanges = new ConfigChangeListener({
@@ -599,7 +608,7 @@ class Broker implements RunningBroker {
       self.#maintaining ??= replicas.maintain().finally(() => self.#maintaining = null);
     }, MAINTENANCE_INTERVAL_MS));
     self.#timers.push(setInterval(() => {
-      self.#reconciling ??= self.#reconcile()
+      self.#reconciling ??= self.#reconcileIfChanged()
         // The next interval tries again; meanwhile LeaderAndIsr and UpdateMetadata keep flowing.
         .catch((error) => log(`reconcile with the coordinator failed: ${(error as Error).message}`))
         .finally(() => self.#reconciling = null);
@@ -686,12 +695,23 @@ class Broker implements RunningBroker {
     }
   }
 
+  /**
+   * The periodic reconcile: read the tree again only if it changed since the last full read began,
+   * or that one is RECONCILE_MAX_QUIET_INTERVALS intervals old (ResyncGate). An idle cluster's
+   * broker then reads one node per interval instead of every partition state.
+   */
+  async #reconcileIfChanged(): Promise<void> {
+    if (await this.#resync.due()) await this.#reconcile();
+  }
+
   /** Read the coordinator tree and bring the metadata cache and the hosted partitions in line. */
   async #reconcile(): Promise<void> {
+    const mark = await this.#resync.mark();
     const view = await this.#treeReader().read();
     if (this.#closing) return;
     this.#context.metadata.replaceFromTree(view);
     await this.#context.replicas.reconcile(view);
+    this.#resync.completed(mark);
   }
 
   async #acceptLoop({ listener, socket }: BoundListener): Promise<void> {

@@ -138,6 +138,15 @@ export class ClusterTreeReader {
     }
   }
 
+  /**
+   * The coordinator's latest zxid: the reply to any read carries it (ZooKeeper's reply header
+   * holds the server's last processed zxid), so a read of the root costs a few bytes.
+   */
+  async latestZxid(): Promise<number> {
+    await this.#zk.exists("/");
+    return this.#zk.lastZxid;
+  }
+
   /** Live brokers and their registration zxids. */
   async readBrokers(): Promise<Pick<ClusterView, "brokers" | "registrations">> {
     const brokers = new Map<number, BrokerEndpoint>();

@@ -188,7 +188,7 @@ registerCommands((program) => {
     )
     .option(
       "--metadata-reconcile-interval-ms <ms>",
-      "how often to re-read the coordinator tree, catching up on anything missed",
+      "how often to re-read the coordinator tree if it changed (every 10th time regardless), catching up on anything missed",
       integerOption(1_000, 3_600_000),
       DEFAULT_BROKER_CONFIG.metadataReconcileIntervalMs,
     )

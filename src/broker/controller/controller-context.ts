@@ -4,8 +4,9 @@
  * controller's cost follows what changed: each run decides, advances and announces only the
  * partitions this context hands it as touched, never the whole cluster.
  *
- * Loaded by one full read of the coordinator tree when the controller is elected (and at each
- * resync: everything is touched then), then kept current by what changed:
+ * Loaded by one full read of the coordinator tree when the controller is elected (and at a
+ * resync when the tree changed since the last full read, or that one is old (ResyncGate):
+ * everything is touched then), then kept current by what changed:
  *
  * - the paths whose watches fired (the controller's watcher reports them here): the live broker
  *   list (the partitions with a replica on a broker that came, went or re-registered are
@@ -25,7 +26,7 @@
  *
  * @example
  * ```ts
- * const context = new ControllerContext(reader);
+ * const context = new ControllerContext(reader, new ResyncGate(() => reader.latestZxid(), 300_000));
  * const { view, touched } = await context.refresh([]); // first call: the full read, all touched
  * context.markDirty("/brokers/ids");                   // a watch fired
  * await context.refresh([{ topic: "t", partition: 0 }]);
@@ -42,6 +43,7 @@ import {
   TOPICS_PATH,
 } from "../zk-layout.ts";
 import { uncleanElectionEnabled } from "./partition-election.ts";
+import type { ResyncGate } from "../resync-gate.ts";
 
 /** One partition, by name. */
 export interface PartitionName {
@@ -78,6 +80,9 @@ export class ControllerContext {
   readonly #reader: ClusterTreeReader;
   #view: ClusterView | null = null;
   #fullRead = true;
+  /** The periodic resync asked for a full read, if the tree changed since the last one. */
+  #resyncAsked = false;
+  readonly #resync: ResyncGate;
   readonly #dirty = new Set<string>();
   readonly #stale = new Map<string, PartitionName>();
   readonly #touched = new Map<string, PartitionName>();
@@ -87,8 +92,9 @@ export class ControllerContext {
   /** Topic → the zxid that created its assignment node (another one: deleted and created again). */
   readonly #created = new Map<string, number>();
 
-  constructor(reader: ClusterTreeReader) {
+  constructor(reader: ClusterTreeReader, resync: ResyncGate) {
     this.#reader = reader;
+    this.#resync = resync;
   }
 
   /** The view as of the last refresh (null before the first). */
@@ -106,9 +112,17 @@ export class ControllerContext {
     this.#stale.set(partitionKey(topic, partition), { topic, partition });
   }
 
-  /** The next refresh reads everything (the periodic resync, or a notification we could not read). */
+  /** The next refresh reads everything (a notification we could not read). */
   requestFullRead(): void {
     this.#fullRead = true;
+  }
+
+  /**
+   * The periodic resync: the next refresh reads everything if the tree changed since the last
+   * full read began (or that one is old; ResyncGate), and only what watches named otherwise.
+   */
+  requestResync(): void {
+    this.#resyncAsked = true;
   }
 
   /** Reconsider every partition with a replica on this broker (it began a controlled shutdown). */
@@ -161,7 +175,9 @@ export class ControllerContext {
     this.#dirty.clear();
     const stale = [...this.#stale.values(), ...notified];
     this.#stale.clear();
-    if (this.#fullRead || this.#view === null) {
+    const resync = this.#resyncAsked;
+    this.#resyncAsked = false;
+    if (this.#fullRead || this.#view === null || (resync && await this.#resync.due())) {
       this.#fullRead = false;
       await this.#readAll();
     } else {
@@ -180,6 +196,7 @@ export class ControllerContext {
 
   async #readAll(): Promise<void> {
     const before = this.#view;
+    const mark = await this.#resync.mark();
     const { brokers, registrations } = await this.#reader.readBrokers();
     const topics = new Map<string, TopicView>();
     // Topics one after another, each topic's partitions pipelined: bounded requests in flight.
@@ -203,6 +220,7 @@ export class ControllerContext {
       this.#indexTopic(topic);
     }
     this.#view = view;
+    this.#resync.completed(mark);
   }
 
   async #readChanges(view: ClusterView, dirty: Set<string>, stale: PartitionName[]): Promise<void> {

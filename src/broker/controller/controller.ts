@@ -30,7 +30,9 @@
  *
  * Runs are serialized and coalesced: any number of triggers while a run is active cause exactly
  * one more run. A lost compare-and-set (a leader changed its ISR meanwhile) re-reads that
- * partition and runs again. A periodic run (resyncIntervalMs) repairs whatever a lost watch could have missed.
+ * partition and runs again. A periodic run (resyncIntervalMs) repairs whatever a lost watch could
+ * have missed: it reads the whole tree again only when the coordinator's zxid moved since the last
+ * full read (ResyncGate), so an idle cluster's controller reads nothing.
  */
 import type { ClientSecurity } from "../../client/security.ts";
 import type { ZooKeeperClient } from "../../zk/client/mod.ts";
@@ -75,6 +77,7 @@ import {
   targetProblem,
 } from "./reassignment.ts";
 import { yieldToEventLoop } from "../event-loop.ts";
+import { ResyncGate } from "../resync-gate.ts";
 
 export interface ControllerOptions {
   brokerId: number;
@@ -187,6 +190,9 @@ const RETRY_UNTOLD_MS = 1000;
 /** How many runs in a row may lose compare-and-set races before waiting for the next trigger. */
 const MAX_CONFLICT_RUNS = 20;
 
+/** A periodic resync reads the whole tree at least every this many intervals, changed or not. */
+const RESYNC_MAX_QUIET_INTERVALS = 10;
+
 function leaderAndIsrState(
   topic: TopicView,
   partition: number,
@@ -283,7 +289,10 @@ export class Controller {
       unwatch: (path) => this.#armed.delete(path),
       log: options.log,
     });
-    this.#context = new ControllerContext(this.#reader);
+    this.#context = new ControllerContext(
+      this.#reader,
+      new ResyncGate(() => this.#reader.latestZxid(), RESYNC_MAX_QUIET_INTERVALS * options.resyncIntervalMs),
+    );
     this.#channel = new BrokerChannel({
       controllerId: options.brokerId,
       controllerEpoch: options.epoch,
@@ -301,7 +310,7 @@ export class Controller {
   /** First full run; later runs follow watches and the resync timer. */
   async start(): Promise<void> {
     this.#timer = setInterval(() => {
-      this.#context.requestFullRead();
+      this.#context.requestResync();
       void this.trigger();
     }, this.#options.resyncIntervalMs);
     const balance = this.#options.autoLeaderRebalance;
