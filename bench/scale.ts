@@ -278,7 +278,7 @@ async function idleUsage(cluster: TestCluster): Promise<{ rssMb: number; cpuPerc
 function format(figure: Figure | undefined, unit: string): string {
   if (figure === undefined) return "—";
   if (typeof figure === "string") return figure;
-  const one = (n: number) => unit === "s" ? n.toFixed(1) : n.toFixed(0);
+  const one = (n: number) => unit === "MB" ? n.toFixed(0) : n.toFixed(1);
   return Array.isArray(figure) ? `${one(figure[0])}–${one(figure[1])}` : one(figure);
 }
 

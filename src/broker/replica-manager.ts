@@ -609,16 +609,21 @@ export class ReplicaManager {
     }
   }
 
-  /** Run every log's periodic chores, yielding between slices; a failing log is reported, not fatal. */
+  /**
+   * Run every log's periodic chores, yielding when a slice of time is used up (not every so many
+   * partitions: at 10,000 mostly never-written ones a yield per 64 cost 150 timer wake-ups a
+   * second, most of an idle broker's CPU); a failing log is reported, not fatal. The map is
+   * iterated live: one removed meanwhile is not visited, one added is.
+   */
   async maintain(): Promise<void> {
-    let handled = 0;
-    for (const partition of [...this.#partitions.values()]) {
+    const slice = new SliceClock();
+    for (const partition of this.#partitions.values()) {
       if (this.#closed) return;
-      if (++handled % PARTITIONS_PER_SLICE === 0) await yieldToEventLoop();
-      if (this.#partitions.get(partition.key) !== partition) continue; // removed meanwhile
       // Never written: no segment, no producer, nothing to do (most of an idle cluster's
       // partitions; this loop runs every second over all of them).
       if (!partition.log.written) continue;
+      await slice.maybeYield();
+      if (this.#partitions.get(partition.key) !== partition) continue; // removed during the yield
       try {
         // A disk error here takes the log offline (it reports that itself).
         await partition.log.maintain();
