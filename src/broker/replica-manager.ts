@@ -643,12 +643,16 @@ export class ReplicaManager {
       // Never written: no segment, no producer, nothing to do (most of an idle cluster's
       // partitions; this loop runs every second over all of them).
       if (!partition.log.written) continue;
-      // The clock is read every few logs: one log's chores cost microseconds.
-      if (++worked % LOGS_PER_CLOCK_READ === 0) await slice.maybeYield();
-      if (this.#partitions.get(partition.key) !== partition) continue; // removed during the yield
+      // The clock is read every few logs: one log's chores cost microseconds. The iterator hands
+      // out only partitions still hosted; one removed during the yield is skipped.
+      if (++worked % LOGS_PER_CLOCK_READ === 0) {
+        await slice.maybeYield();
+        if (this.#partitions.get(partition.key) !== partition) continue;
+      }
       try {
-        // A disk error here takes the log offline (it reports that itself).
-        await partition.log.maintain();
+        // A disk error here takes the log offline (it reports that itself). A quiet log is
+        // skipped without an await.
+        if (partition.log.maintenanceDue()) await partition.log.maintain();
         if (expiring) partition.expireProducers();
       } catch (error) {
         this.#log(`partition ${partition.key}: maintenance failed: ${(error as Error).message}`);

@@ -159,6 +159,24 @@ const MIN_VERIFY_BATCH_BYTES = 16 * 1024 * 1024;
 const MAX_BACKGROUND_CLEANINGS = 1;
 let backgroundCleanings = 0;
 
+/**
+ * What maintain() left: the earliest time a chore may come due, and the state that holds for.
+ * Any difference (an append, a roll, a truncation, a high watermark or log start move, a config
+ * update, a flush or checkpoint state change) makes the next maintain() look again.
+ */
+interface QuietLog {
+  untilMs: number;
+  active: LogSegment;
+  oldest: LogSegment;
+  segments: number;
+  logEndOffset: number;
+  highWatermark: number;
+  logStartOffset: number;
+  config: LogConfig;
+  firstUnflushedMs: number;
+  checkpointDirty: boolean;
+}
+
 export class PartitionLog {
   readonly dir: string;
   /**
@@ -213,6 +231,8 @@ export class PartitionLog {
   readonly #cleaner: LogCleaner;
   /** The cleaning pass in flight (started by maintain() or compact()), or null. */
   #cleaning: Promise<CleanerStats | null> | null = null;
+  /** Until when maintain() has nothing to do, while the log stays as it was then (QuietLog). */
+  #quiet: QuietLog | null = null;
   /** Set when cleaning failed (an undecodable batch): the log is not cleaned again until reopened. */
   #uncleanable = false;
   /** Why the log went offline (an I/O error), or null while it serves. */
@@ -885,7 +905,7 @@ export class PartitionLog {
    * offsets checkpoint every checkpointIntervalMs when it changed. A no-op once closed.
    */
   async maintain(nowMs: number = this.#now()): Promise<void> {
-    if (this.#closed || this.#offline !== null) return; // a timer racing shutdown, or nothing to keep
+    if (!this.maintenanceDue(nowMs)) return;
     const active = this.#active;
     if (!active.isEmpty && active.timeWaitedForRollMs(nowMs, -1) >= this.#config.segmentMs) this.roll();
     this.enforceRetention(nowMs);
@@ -904,6 +924,59 @@ export class PartitionLog {
     if (this.#checkpointDirty && nowMs - this.#lastCheckpointMs >= this.#config.checkpointIntervalMs) {
       this.#checkpointInBackground(nowMs);
     }
+    this.#quiet = this.#quietAfterChores();
+  }
+
+  /**
+   * Could maintain() have anything to do now? False while the log is exactly as the last
+   * maintain() left it (same segments, offsets, config, flush and checkpoint state) and no chore's
+   * time has come: a written but idle log then costs a few comparisons a second, not its chores
+   * (at 10,000 written logs those were most of an idle broker's CPU).
+   */
+  maintenanceDue(nowMs: number = this.#now()): boolean {
+    if (this.#closed || this.#offline !== null) return false; // a timer racing shutdown, or nothing to keep
+    const quiet = this.#quiet;
+    return quiet === null || nowMs >= quiet.untilMs || quiet.active !== this.#active ||
+      quiet.oldest !== this.#segments[0] || quiet.segments !== this.#segments.length ||
+      quiet.logEndOffset !== this.#logEndOffset || quiet.highWatermark !== this.#highWatermark ||
+      quiet.logStartOffset !== this.#logStartOffset || quiet.config !== this.#config ||
+      quiet.firstUnflushedMs !== this.#firstUnflushedMs || quiet.checkpointDirty !== this.#checkpointDirty;
+  }
+
+  /**
+   * The log as maintain() leaves it, and the earliest time a chore may come due if nothing else
+   * changes: the active segment's roll (segment.ms since it was created: maintain() rolls without
+   * an incoming batch), the oldest segment's retention.ms, flush.ms, the checkpoint interval. Null
+   * (look every time) while a checkpoint or a cleaning is in flight, and for compacted logs (a
+   * cleaning may wait for another log's to finish).
+   */
+  #quietAfterChores(): QuietLog | null {
+    const config = this.#config;
+    if (isCompacted(config) || this.#cleaning !== null || this.#checkpointWriting !== null) return null;
+    const active = this.#active;
+    let untilMs = Infinity;
+    if (!active.isEmpty) untilMs = active.createdAtMs + config.segmentMs;
+    const oldest = this.#segments[0];
+    if (deletesByRetention(config) && config.retentionMs >= 0 && this.#segments.length > 1) {
+      const timestampMs = oldest.maxTimestampMs >= 0 ? oldest.maxTimestampMs : oldest.createdAtMs;
+      untilMs = Math.min(untilMs, timestampMs + config.retentionMs + 1);
+    }
+    if (this.#firstUnflushedMs >= 0) untilMs = Math.min(untilMs, this.#firstUnflushedMs + config.flushMs);
+    if (this.#checkpointDirty) {
+      untilMs = Math.min(untilMs, this.#lastCheckpointMs + config.checkpointIntervalMs);
+    }
+    return {
+      untilMs,
+      active,
+      oldest,
+      segments: this.#segments.length,
+      logEndOffset: this.#logEndOffset,
+      highWatermark: this.#highWatermark,
+      logStartOffset: this.#logStartOffset,
+      config,
+      firstUnflushedMs: this.#firstUnflushedMs,
+      checkpointDirty: this.#checkpointDirty,
+    };
   }
 
   /**

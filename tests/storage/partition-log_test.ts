@@ -287,6 +287,63 @@ Deno.test("maintain rolls an old active segment (segment.ms) and applies flush.m
   log.close();
 });
 
+Deno.test("a quiet log's maintenance is skipped until a chore comes due or the log changes, and still runs on time", async () => {
+  using dir = tempLogDir();
+  let now = 5_000_000;
+  const log = openLog(dir.path, {
+    config: { segmentMs: 60_000, segmentBytes: 4096, retentionMs: 100_000, checkpointIntervalMs: 5_000 },
+    nowMs: () => now,
+  });
+  for (let i = 0; i < 40; i++) log.appendAsLeader(buildBatch({ records: 2, timestampMs: now }), 0);
+  log.setHighWatermark(log.logEndOffset);
+  const segments = log.segmentBaseOffsets.length;
+  assert.ok(segments > 1);
+  assert.equal(log.maintenanceDue(), true, "never maintained");
+  await log.maintain();
+  await log.flush();
+  now += 5_000; // the checkpoint interval: the high watermark moved, so the checkpoint is due
+  assert.equal(log.maintenanceDue(), true);
+  await log.maintain();
+  await eventuallyQuiet(log);
+  now += 1_000;
+  assert.equal(log.maintenanceDue(), false, "nothing changed and nothing is due");
+
+  // A change makes it look again: an append (the high watermark stays) ...
+  log.appendAsLeader(buildBatch({ timestampMs: now }), 0);
+  assert.equal(log.maintenanceDue(), true);
+  await log.maintain();
+  assert.equal(log.maintenanceDue(), false);
+  // ... a high watermark move, a config update.
+  log.setHighWatermark(log.logEndOffset);
+  assert.equal(log.maintenanceDue(), true);
+  await log.maintain();
+  await eventuallyQuiet(log);
+  log.updateConfig({ retentionMs: 200_000 });
+  assert.equal(log.maintenanceDue(), true);
+  await log.maintain();
+
+  // Time alone: the active segment's segment.ms comes due, then retention.ms of the old ones.
+  const beforeRoll = log.segmentBaseOffsets.length;
+  now += 60_000;
+  assert.equal(log.maintenanceDue(), true, "segment.ms");
+  await log.maintain();
+  assert.equal(log.segmentBaseOffsets.length, beforeRoll + 1, "rolled");
+  now += 200_001;
+  assert.equal(log.maintenanceDue(), true, "retention.ms");
+  await log.maintain();
+  assert.ok(log.segmentBaseOffsets.length < beforeRoll, "expired segments deleted");
+  log.close();
+  assert.equal(log.maintenanceDue(), false, "closed");
+});
+
+/** Let a background checkpoint write finish: the log is quiet once nothing is in flight. */
+async function eventuallyQuiet(log: PartitionLog): Promise<void> {
+  for (let i = 0; i < 100 && log.maintenanceDue(); i++) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    await log.maintain();
+  }
+}
+
 Deno.test("flush moves the recovery point; concurrent flushes share the fsync; flush.messages flushes in the background", async () => {
   using dir = tempLogDir();
   const log = openLog(dir.path, { config: { flushMessages: 5 } });
