@@ -4,7 +4,8 @@
  * cluster — coordinator (tick 500 ms) + 3 brokers, `--session-timeout-ms 6000`, replication
  * factor 3 — and, in order:
  *   create → every partition led (the observer broker's metadata: what clients see);
- *   idle RSS and CPU of each broker (no clients, after the creation settled);
+ *   idle RSS and CPU of each broker (no clients, after the creation settled), and again after one
+ *   record was written to every partition (logs with data cost their maintenance);
  *   SIGTERM (controlled shutdown) of a broker leading a third → its process exits;
  *   that broker restarted → back in every ISR (from its "listening" line);
  *   preferred election (leadership back to the first replica), then SIGKILL of that broker
@@ -21,6 +22,7 @@
 import { startCluster, type TestCluster } from "../tests/helpers/cluster.ts";
 import { ClusterProbe } from "../tests/integration/controller-harness.ts";
 import { Admin } from "../src/client/admin.ts";
+import { Producer } from "../src/client/producer.ts";
 import { cpuSeconds } from "./process-cpu.ts";
 
 const SESSION_TIMEOUT_MS = 6000;
@@ -38,7 +40,16 @@ const IDLE_SAMPLE_MS = 20_000;
 const STEP_TIMEOUT_MS = 300_000;
 const RESULTS = new URL("./results/scale.json", import.meta.url);
 
-type Row = "create" | "shutdown" | "rejoin" | "failover" | "controller" | "rss" | "cpu";
+type Row =
+  | "create"
+  | "shutdown"
+  | "rejoin"
+  | "failover"
+  | "controller"
+  | "rss"
+  | "cpu"
+  | "writtenRss"
+  | "writtenCpu";
 const ROWS: { key: Row; what: string; unit: string }[] = [
   { key: "create", what: "create → every partition led", unit: "s" },
   { key: "shutdown", what: "SIGTERM (controlled shutdown) of a broker leading a third → exit", unit: "s" },
@@ -55,6 +66,16 @@ const ROWS: { key: Row; what: string; unit: string }[] = [
   },
   { key: "rss", what: "broker RSS, idle (min–max of 3)", unit: "MB" },
   { key: "cpu", what: "broker CPU while idle (min–max of 3)", unit: "% of a core" },
+  {
+    key: "writtenRss",
+    what: "broker RSS, idle after one record in every partition (min–max of 3)",
+    unit: "MB",
+  },
+  {
+    key: "writtenCpu",
+    what: "broker CPU while idle after one record in every partition (min–max of 3)",
+    unit: "% of a core",
+  },
 ];
 
 /** One size's figures: a number, a [min, max] pair, or an error text. */
@@ -172,6 +193,25 @@ async function measure(size: number): Promise<Partial<Record<Row, Figure>>> {
     const idle = await idleUsage(cluster);
     figures.rss = range(idle.map((u) => u.rssMb));
     figures.cpu = range(idle.map((u) => u.cpuPercent));
+
+    // A cluster in use has data: one record (acks=all) in every partition, then idle again.
+    await using producer = new Producer({
+      bootstrap: `127.0.0.1:${cluster.broker(controller).port}`,
+      acks: "all",
+      ackTimeoutMs: STEP_TIMEOUT_MS,
+    });
+    await Promise.all(
+      topics.flatMap((t) =>
+        Array.from(
+          { length: t.partitions },
+          (_, partition) => producer.send({ topic: t.name, partition, value: "x" }),
+        )
+      ),
+    );
+    await new Promise((resolve) => setTimeout(resolve, IDLE_SETTLE_MS));
+    const written = await idleUsage(cluster);
+    figures.writtenRss = range(written.map((u) => u.rssMb));
+    figures.writtenCpu = range(written.map((u) => u.cpuPercent));
 
     const led = (await partitions()).filter((p) => p.leader === target).length;
     start = performance.now();
