@@ -6,8 +6,8 @@
  * assignment, state, replicas' liveness or unclean setting changed) and those it changes itself.
  *
  * 1. bring its in-memory view up to date (ControllerContext: one full read when elected and at
- *    each resync, otherwise only what watches, the ISR change notifications leaders left —
- *    deleted once read — and lost compare-and-sets name);
+ *    a resync that finds the tree changed, otherwise only what watches, the ISR change
+ *    notifications leaders left — deleted once read — and lost compare-and-sets name);
  * 2. decide each touched partition's state with electPartition (new partitions, dead or
  *    shutting-down leaders, dead ISR members, offline partitions coming back);
  * 3. write every changed state with a versioned write inside a multi that also checks the
