@@ -113,8 +113,6 @@ const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
 /** How often each log's roll/retention/flush/checkpoint chores run. */
 const MAINTENANCE_INTERVAL_MS = 1000;
 
-/** The periodic reconcile reads the whole tree at least every this many intervals, changed or not. */
-const RECONCILE_MAX_QUIET_INTERVALS = 10;
 /** A fetch session unused this long may give its slot to a new one (Kafka's min.incremental.fetch.session.eviction.ms). */
 const FETCH_SESSION_EVICTION_MS = 120_000;
 
@@ -413,10 +411,7 @@ class Broker implements RunningBroker {
     this.#acls = acls;
     this.#context = context;
     this.#tree = tree;
-    this.#resync = new ResyncGate(
-      () => this.#treeReader().latestZxid(),
-      RECONCILE_MAX_QUIET_INTERVALS * config.metadataReconcileIntervalMs,
-    );
+    this.#resync = new ResyncGate(() => this.#treeReader().latestZxid(), config.metadataReconcileIntervalMs);
     this.#offline = offline;
     this.closed = new Promise((resolve) => this.#resolveClosed = resolve);
     this.#configChanges = new ConfigChangeListener({
@@ -697,7 +692,7 @@ class Broker implements RunningBroker {
 
   /**
    * The periodic reconcile: read the tree again only if it changed since the last full read began,
-   * or that one is RECONCILE_MAX_QUIET_INTERVALS intervals old (ResyncGate). An idle cluster's
+   * or that one is ten intervals old (ResyncGate). An idle cluster's
    * broker then reads one node per interval instead of every partition state.
    */
   async #reconcileIfChanged(): Promise<void> {

@@ -8,12 +8,12 @@
  *
  * The zxid costs one small read: every reply carries the server's latest (ZooKeeper's reply header
  * holds its last processed zxid; Vltava's coordinator does the same). A full read still happens at
- * least every maxQuietMs, for what no tree change announces (a partition that could not be hosted
- * when its news came, say).
+ * least every MAX_QUIET_INTERVALS intervals, for what no tree change announces (a partition that
+ * could not be hosted when its news came, say).
  *
  * @example
  * ```ts
- * const gate = new ResyncGate(() => reader.latestZxid(), 300_000);
+ * const gate = new ResyncGate(() => reader.latestZxid(), 30_000); // asked every 30 s
  * if (await gate.due()) {
  *   const mark = await gate.mark(); // before the read: a change during it is seen next time
  *   await readEverything();
@@ -21,6 +21,9 @@
  * }
  * ```
  */
+
+/** A full read happens at least every this many intervals, whether the tree changed or not. */
+export const MAX_QUIET_INTERVALS = 10;
 
 /** Where a full read began: the coordinator's zxid and the time then. */
 export interface ResyncMark {
@@ -35,9 +38,10 @@ export class ResyncGate {
   /** The last full read that completed, or null before the first. */
   #last: ResyncMark | null = null;
 
-  constructor(latestZxid: () => Promise<number>, maxQuietMs: number, now: () => number = Date.now) {
+  /** `intervalMs`: how often the caller asks due() (its resync or reconcile interval). */
+  constructor(latestZxid: () => Promise<number>, intervalMs: number, now: () => number = Date.now) {
     this.#latestZxid = latestZxid;
-    this.#maxQuietMs = maxQuietMs;
+    this.#maxQuietMs = MAX_QUIET_INTERVALS * intervalMs;
     this.#now = now;
   }
 

@@ -159,6 +159,11 @@ const MIN_VERIFY_BATCH_BYTES = 16 * 1024 * 1024;
 const MAX_BACKGROUND_CLEANINGS = 1;
 let backgroundCleanings = 0;
 
+/** The time retention.ms counts from for a segment: its newest record's, or its creation. */
+function retentionTimestampMs(segment: LogSegment): number {
+  return segment.maxTimestampMs >= 0 ? segment.maxTimestampMs : segment.createdAtMs;
+}
+
 /**
  * What maintain() left: the earliest time a chore may come due, and the state that holds for.
  * Any difference (an append, a roll, a truncation, a high watermark or log start move, a config
@@ -872,8 +877,7 @@ export class PartitionLog {
     while (this.#segments.length > 1) {
       const oldest = this.#segments[0];
       if (this.#segments[1].baseOffset > this.#highWatermark) break;
-      const timestampMs = oldest.maxTimestampMs >= 0 ? oldest.maxTimestampMs : oldest.createdAtMs;
-      const expired = retentionMs >= 0 && nowMs - timestampMs > retentionMs;
+      const expired = retentionMs >= 0 && nowMs - retentionTimestampMs(oldest) > retentionMs;
       const oversize = excessBytes >= oldest.sizeBytes;
       if (!expired && !oversize) break;
       excessBytes -= oldest.sizeBytes;
@@ -958,8 +962,7 @@ export class PartitionLog {
     if (!active.isEmpty) untilMs = active.createdAtMs + config.segmentMs;
     const oldest = this.#segments[0];
     if (deletesByRetention(config) && config.retentionMs >= 0 && this.#segments.length > 1) {
-      const timestampMs = oldest.maxTimestampMs >= 0 ? oldest.maxTimestampMs : oldest.createdAtMs;
-      untilMs = Math.min(untilMs, timestampMs + config.retentionMs + 1);
+      untilMs = Math.min(untilMs, retentionTimestampMs(oldest) + config.retentionMs + 1);
     }
     if (this.#firstUnflushedMs >= 0) untilMs = Math.min(untilMs, this.#firstUnflushedMs + config.flushMs);
     if (this.#checkpointDirty) {

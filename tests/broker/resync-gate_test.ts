@@ -12,7 +12,7 @@ function fixture() {
   const clock = { nowMs: 0 };
   const gate = new ResyncGate(
     () => Promise.resolve((coordinator.asked++, coordinator.zxid)),
-    10_000,
+    1_000, // asked every second: a full read at least every 10 s
     () => clock.nowMs,
   );
   return { coordinator, clock, gate };

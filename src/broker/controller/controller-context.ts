@@ -26,7 +26,7 @@
  *
  * @example
  * ```ts
- * const context = new ControllerContext(reader, new ResyncGate(() => reader.latestZxid(), 300_000));
+ * const context = new ControllerContext(reader, new ResyncGate(() => reader.latestZxid(), 30_000));
  * const { view, touched } = await context.refresh([]); // first call: the full read, all touched
  * context.markDirty("/brokers/ids");                   // a watch fired
  * await context.refresh([{ topic: "t", partition: 0 }]);

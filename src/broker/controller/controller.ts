@@ -190,9 +190,6 @@ const RETRY_UNTOLD_MS = 1000;
 /** How many runs in a row may lose compare-and-set races before waiting for the next trigger. */
 const MAX_CONFLICT_RUNS = 20;
 
-/** A periodic resync reads the whole tree at least every this many intervals, changed or not. */
-const RESYNC_MAX_QUIET_INTERVALS = 10;
-
 function leaderAndIsrState(
   topic: TopicView,
   partition: number,
@@ -291,7 +288,7 @@ export class Controller {
     });
     this.#context = new ControllerContext(
       this.#reader,
-      new ResyncGate(() => this.#reader.latestZxid(), RESYNC_MAX_QUIET_INTERVALS * options.resyncIntervalMs),
+      new ResyncGate(() => this.#reader.latestZxid(), options.resyncIntervalMs),
     );
     this.#channel = new BrokerChannel({
       controllerId: options.brokerId,

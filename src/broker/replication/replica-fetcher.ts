@@ -477,12 +477,15 @@ export class ReplicaFetcher {
     // for the target it was sent for. One that moves (records, an error) needs attention again.
     // The leader holds what this request told it; the next epoch follows (or, without a session
     // id in the answer, the next fetch is full again and asks once more).
-    if ((response.sessionId ?? 0) === 0) this.#startOver(0);
-    else {this.#session = {
+    if ((response.sessionId ?? 0) === 0) {
+      this.#startOver(0);
+    } else {
+      this.#session = {
         id: response.sessionId!,
         epoch: full ? 1 : nextEpoch(session.epoch),
         sent: session.sent,
-      };}
+      };
+    }
     for (const topic of response.responses) {
       for (const answer of topic.partitions) {
         const key = partitionKey(topic.topic, answer.partitionIndex);
