@@ -38,6 +38,7 @@ import type { LeaderAndIsrRequest, LeaderAndIsrResponse } from "../kafka/apis/le
 import { DEFAULT_LOG_CONFIG, logConfigFromTopicConfigs } from "../storage/log-config.ts";
 import { PartitionLog } from "../storage/partition-log.ts";
 import { fileSystemSync } from "../storage/file-system-sync.ts";
+import { type CleanLogState, takeCleanShutdownState } from "../storage/clean-shutdown-state.ts";
 import { partitionDirName } from "../storage/segment-names.ts";
 import { isIoError } from "../storage/file-io.ts";
 import { SliceClock, yieldToEventLoop } from "./event-loop.ts";
@@ -160,6 +161,11 @@ export class ReplicaManager {
   #uncheckedLogs = false;
   /** Replicas whose logs went offline (or could not be opened): never hosted again in this run. */
   readonly #offline = new Map<string, TopicPartition>();
+  /**
+   * The data directory's clean-shutdown state, taken at start (which removes its file): each
+   * entry vouches for a log as the last shutdown closed it, until that log's first open.
+   */
+  readonly #closedCleanly: Map<string, CleanLogState>;
   readonly #partitionDeps: PartitionDeps;
   readonly #log: (message: string) => void;
   #closed = false;
@@ -177,6 +183,7 @@ export class ReplicaManager {
     this.brokerId = deps.config.brokerId;
     this.followerJoins = new FollowerJoins(deps.purgatory);
     this.#log = deps.log ?? ((message) => logLine(`broker ${this.brokerId}: ${message}`));
+    this.#closedCleanly = takeCleanShutdownState(deps.config.dataDir, this.#log);
     const fetch = {
       ...DEFAULT_REPLICA_FETCH_SETTINGS,
       fetchMaxWaitMs: deps.config.replicaFetchWaitMaxMs,
@@ -440,9 +447,13 @@ export class ReplicaManager {
     let log: PartitionLog;
     // Set right after the open; a log cannot go offline before its first use.
     let partition: Partition | null = null;
+    const dirName = partitionDirName(name.topic, name.partition);
+    const closedCleanly = this.#closedCleanly.get(dirName);
+    this.#closedCleanly.delete(dirName); // vouches for the log as it was closed: for its first open only
     try {
       log = PartitionLog.open({
-        dir: `${this.#deps.config.dataDir}/${partitionDirName(name.topic, name.partition)}`,
+        dir: `${this.#deps.config.dataDir}/${dirName}`,
+        closedCleanly,
         config: this.#logConfig(name.topic, configs),
         verifyTrusted: this.#verifyTimer !== undefined,
         logger: this.#log,
@@ -455,7 +466,7 @@ export class ReplicaManager {
       if (isIoError(error)) this.#markOffline(name);
       return null;
     }
-    partition = new Partition(name, log, this.#partitionDeps);
+    partition = new Partition(name, log, this.#partitionDeps, closedCleanly?.attachment ?? null);
     partition.minInsyncReplicas = Number(configs["min.insync.replicas"] ?? 1);
     this.#partitions.set(key, partition);
     if (!partition.verified) this.#uncheckedLogs = true;
@@ -682,11 +693,17 @@ export class ReplicaManager {
     clearInterval(this.#timer);
     clearInterval(this.#verifyTimer);
     await this.#fetchers.close();
-    // All logs at once: two file-system syncs, not ~11 fsyncs per partition (issue 16); the
-    // producer snapshots written here are made durable by closeAll's first sync.
-    const deferSync = fileSystemSync.available();
-    for (const partition of this.#partitions.values()) partition.close(!deferSync);
-    const failures = await PartitionLog.closeAll([...this.#partitions.values()].map((p) => p.log));
+    // All logs at once: one file-system sync and one file for the data directory, not files and
+    // fsyncs per partition (issue 16); the producer states go into that file too. Without syncfs
+    // closeAll closes each log on its own, so each partition writes its own snapshot.
+    const together = fileSystemSync.available();
+    const producerStates = new Map<PartitionLog, Uint8Array | null>();
+    for (const partition of this.#partitions.values()) {
+      if (together) producerStates.set(partition.log, partition.closeForShutdown());
+      else partition.close();
+    }
+    const logs = [...this.#partitions.values()].map((p) => p.log);
+    const failures = await PartitionLog.closeAll(logs, producerStates);
     for (const { log, error } of failures) this.#log(`${log.dir}: closing the log failed: ${error.message}`);
     this.#partitions.clear();
     this.#led.clear();

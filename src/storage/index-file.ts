@@ -83,9 +83,13 @@ abstract class IndexFile {
     this.truncateToCount(0);
   }
 
-  /** Write entries not yet on disk (and cut the file after a truncation); fsync when asked. */
-  persist(fsync: boolean): void {
-    if (this.#count === 0) {
+  /**
+   * Write entries not yet on disk (and cut the file after a truncation); fsync when asked. With
+   * `withoutFile` the entries stay in memory only (the segment can rebuild them) and a file left
+   * from before is removed.
+   */
+  persist(fsync: boolean, withoutFile = false): void {
+    if (this.#count === 0 || withoutFile) {
       // An empty index needs no file (an empty segment loads without one): a new partition
       // creates none, and a file left from before is removed rather than cut (same meaning).
       if (this.#fileDirty || this.#persistedCount > 0) removeIfExists(this.file);
@@ -109,12 +113,19 @@ abstract class IndexFile {
   }
 
   /**
-   * Load the file written by persist(). Returns false (and stays empty) when it is missing,
-   * larger than `maxBytes`, not a whole number of entries, or fails `valid`.
+   * Load the file written by persist(); a missing file is an index without entries (persist
+   * writes none for those). Returns false (and stays empty) when the file is larger than
+   * `maxBytes`, not a whole number of entries, or fails `valid`.
    */
   load(maxBytes: number): boolean {
     const size = fileSizeOrMissing(this.file);
-    if (size < 0 || size > maxBytes || size % this.entryBytes !== 0) return false;
+    if (size < 0) {
+      this.#count = 0;
+      this.#persistedCount = 0;
+      this.#fileDirty = false;
+      return true;
+    }
+    if (size > maxBytes || size % this.entryBytes !== 0) return false;
     const image = fs.readFileSync(this.file);
     if (image.length !== size) return false;
     this.bytes = size === 0 ? NO_ENTRIES : new Uint8Array(Math.max(INITIAL_CAPACITY_BYTES, size * 2));

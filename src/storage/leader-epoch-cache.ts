@@ -7,7 +7,9 @@
  *
  * When: truncations are written at once; a new epoch (assign) only marks the cache dirty, and
  * the log writes it (flushIfDirty) before its recovery point passes the new epoch's start and
- * on close — Kafka's choice since KAFKA-15046. A crash before that write loses only an epoch
+ * on close — Kafka's choice since KAFKA-15046 — or sooner, off the event loop, from its periodic
+ * chores (flushInBackground), so a broker's shutdown seldom finds an epoch left to write. A
+ * crash before that write loses only an epoch
  * whose batches were not yet durable either: recovery walks the log from the recovery point and
  * re-assigns every newer epoch it finds in the batches. This keeps a become-leader (thousands of
  * them in one LeaderAndIsr) free of fsyncs.
@@ -20,7 +22,12 @@
  * ```
  */
 import { lastingPath } from "./file-io.ts";
-import { type CheckpointEntry, readCheckpoint, writeCheckpoint } from "./checkpoint-file.ts";
+import {
+  type CheckpointEntry,
+  readCheckpoint,
+  writeCheckpoint,
+  writeCheckpointInBackground,
+} from "./checkpoint-file.ts";
 
 export const LEADER_EPOCH_CHECKPOINT = "leader-epoch-checkpoint";
 /** Kafka's UNDEFINED_EPOCH and UNDEFINED_EPOCH_OFFSET. */
@@ -43,6 +50,10 @@ export class LeaderEpochCache {
   #entries: EpochEntry[];
   /** An assign not yet written to the file. */
   #dirty = false;
+  /** Bumped by every assign: a background write of the entries before it leaves the cache dirty. */
+  #assigns = 0;
+  /** Bumped by every write started: a background write replaces the file only if it is the last. */
+  #writes = 0;
 
   private constructor(file: string | null, entries: EpochEntry[]) {
     this.#file = file;
@@ -114,6 +125,7 @@ export class LeaderEpochCache {
     this.#entries.push({ epoch, startOffset });
     // Written by flushIfDirty, before any of this epoch's batches count as durable.
     this.#dirty = this.#file !== null;
+    this.#assigns++;
     return true;
   }
 
@@ -181,10 +193,29 @@ export class LeaderEpochCache {
     return this.#file !== null;
   }
 
+  /**
+   * flushIfDirty with the file's creation and fsyncs off the event loop (checkpoint-file.ts); the
+   * cache is clean afterwards unless it changed meanwhile. A synchronous write meanwhile (a
+   * truncation, or flushIfDirty) is newer and wins. Null when there is nothing to write.
+   */
+  flushInBackground(): Promise<void> | null {
+    if (!this.#dirty || this.#file === null) return null;
+    const assigns = this.#assigns;
+    const write = ++this.#writes;
+    return writeCheckpointInBackground(this.#file, this.#checkpointEntries(), () => this.#writes === write)
+      .then((written) => {
+        if (written && this.#assigns === assigns) this.#dirty = false;
+      });
+  }
+
   #persist(sync = true): void {
     this.#dirty = false;
+    this.#writes++; // newer than any background write in flight
     if (this.#file === null) return;
-    const entries: CheckpointEntry[] = this.#entries.map((entry) => [String(entry.epoch), entry.startOffset]);
-    writeCheckpoint(this.#file, entries, sync);
+    writeCheckpoint(this.#file, this.#checkpointEntries(), sync);
+  }
+
+  #checkpointEntries(): CheckpointEntry[] {
+    return this.#entries.map((entry) => [String(entry.epoch), entry.startOffset]);
   }
 }

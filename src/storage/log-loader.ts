@@ -1,7 +1,8 @@
 /**
  * Opening a partition directory: list the segments, load the offsets checkpoint and the
- * leader-epoch checkpoint, and either trust the indexes (clean-shutdown marker present, or a
- * segment wholly below the recovery point) or walk the batches from the recovery point on:
+ * leader-epoch checkpoint, and either trust the indexes (a clean shutdown: the log's marker, or
+ * its entry in the data directory's clean-shutdown state, clean-shutdown-state.ts; or a segment
+ * wholly below the recovery point) or walk the batches from the recovery point on:
  * length, magic, CRC-32C and offset continuity. A torn or corrupt tail is cut, later segments
  * are deleted, and each cut is reported through the logger. The segments trusted without a walk
  * are listed, so that their bytes can be checked later, at a bounded rate, without holding up
@@ -14,10 +15,12 @@
  * was already durable, so the log need not fsync its segments again.
  *
  * Directory layout:
- *   <20-digit base>.log / .index / .timeindex   segments
+ *   <20-digit base>.log / .index / .timeindex   segments (no index files while the only entry
+ *                                                 is the first batch's: rebuilt from its header)
  *   offsets.checkpoint                            logStartOffset, recoveryPoint, highWatermark
  *   leader-epoch-checkpoint                       epoch → start offset
  *   clean-shutdown                                present only between close() and the next open
+ *                                                 (a broker's shutdown, closeAll, writes none)
  *   cleaner-offset-checkpoint                     compacted logs: the first offset not yet cleaned
  *   <base>.log.cleaned / <base>.log.swap           an interrupted cleaning (deleted / completed on open)
  */
@@ -58,13 +61,31 @@ export interface LoadedLog {
   trusted: LogSegment[];
   /** There was no directory: the log is new and empty, and nothing of it is on disk yet. */
   fresh: boolean;
+  /**
+   * `offsets` came from the directory's clean-shutdown state, not from the log's own checkpoint
+   * file, which is older (still a safe lower bound): the log rewrites it in the background.
+   */
+  offsetsFileStale: boolean;
+}
+
+/** What the data directory's clean-shutdown state (clean-shutdown-state.ts) says of this log. */
+export interface ClosedCleanly {
+  logStartOffset: number;
+  logEndOffset: number;
+  highWatermark: number;
 }
 
 /**
  * Open a partition directory and bring it to a consistent state; a missing directory is a new,
  * empty log (`fresh`), left for the caller to create when it first writes.
  */
-export function loadLog(dir: string, config: LogConfig, logger: StorageLogger, nowMs: number): LoadedLog {
+export function loadLog(
+  dir: string,
+  config: LogConfig,
+  logger: StorageLogger,
+  nowMs: number,
+  closedCleanly?: ClosedCleanly,
+): LoadedLog {
   // No directory: a new log, with nothing to recover, remove or fsync. Its directory is made at
   // its first write (PartitionLog), so a new partition's open costs one stat, not a walk of files
   // and fsyncs, nor even a mkdir (thousands arrive in one LeaderAndIsr).
@@ -77,16 +98,25 @@ export function loadLog(dir: string, config: LogConfig, logger: StorageLogger, n
       markerRemovalPending: false,
       trusted: [],
       fresh: true,
+      offsetsFileStale: false,
     };
   }
   // Any change to the directory's entries but the marker's removal is fsynced before returning.
   let changed = removeLeftoverTempFiles(dir);
+  let segmentsChanged = false;
   for (const line of recoverInterruptedSwaps(dir, config, nowMs)) {
     logger(`${dir}: ${line}`);
-    changed = true;
+    changed = segmentsChanged = true;
   }
-  const clean = fs.existsSync(path.join(dir, CLEAN_SHUTDOWN_MARKER));
-  const saved = readSavedOffsets(dir, logger);
+  const marker = fs.existsSync(path.join(dir, CLEAN_SHUTDOWN_MARKER));
+  const clean = marker || closedCleanly !== undefined;
+  const saved = closedCleanly !== undefined
+    ? {
+      logStartOffset: closedCleanly.logStartOffset,
+      recoveryPoint: closedCleanly.logEndOffset,
+      highWatermark: closedCleanly.highWatermark,
+    }
+    : readSavedOffsets(dir, logger);
   let epochCache: LeaderEpochCache;
   let epochCacheLost = false;
   try {
@@ -119,7 +149,7 @@ export function loadLog(dir: string, config: LogConfig, logger: StorageLogger, n
       );
       segment.delete();
       deleteSegments(dir, baseOffsets.slice(i + 1), config, nowMs, logger);
-      changed = true;
+      changed = segmentsChanged = true;
       break;
     }
     segments.push(segment);
@@ -143,22 +173,31 @@ export function loadLog(dir: string, config: LogConfig, logger: StorageLogger, n
       );
       deleteSegments(dir, baseOffsets.slice(i + 1), config, nowMs, logger);
       cut = true;
-      changed = true;
+      changed = segmentsChanged = true;
       break;
     }
   }
-  if (clean) removeIfExists(path.join(dir, CLEAN_SHUTDOWN_MARKER));
+  const logEnd = segments.at(-1)?.nextOffset ?? 0;
+  if (closedCleanly !== undefined && (segmentsChanged || logEnd !== closedCleanly.logEndOffset)) {
+    // Not the log that was closed (changed on disk since, or its state belongs to another): walk.
+    logger(
+      `${dir}: not as it was closed (log end ${logEnd}, closed at ${closedCleanly.logEndOffset}); recovering`,
+    );
+    for (const segment of segments) segment.closeWithoutWriting();
+    return loadLog(dir, config, logger, nowMs);
+  }
+  if (marker) removeIfExists(path.join(dir, CLEAN_SHUTDOWN_MARKER));
   if (changed) fsyncDirectory(dir);
   // Bytes up to the recovery point were flushed before it was checkpointed: a walk that found
   // nothing beyond it has nothing to make durable.
-  const logEnd = segments.at(-1)?.nextOffset ?? 0;
   const recovered = walked && (cut || recoverFrom === 0 || logEnd > recoverFrom);
   return {
     segments,
     epochCache,
     offsets: saved ?? { logStartOffset: 0, recoveryPoint: 0, highWatermark: 0 },
     recovered,
-    markerRemovalPending: clean && !changed,
+    markerRemovalPending: marker && !changed,
+    offsetsFileStale: closedCleanly !== undefined,
     trusted: trusted.filter((segment) => segments.includes(segment)),
     fresh: false,
   };

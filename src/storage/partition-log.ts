@@ -49,12 +49,14 @@ import { crc32c } from "../wire/crc32c.ts";
 import { WireError } from "../wire/wire-error.ts";
 import { type CheckpointEntry, writeCheckpoint, writeCheckpointInBackground } from "./checkpoint-file.ts";
 import { fsyncDirectory, isIoError, lastingPath, replaceFileAtomically } from "./file-io.ts";
+import { type CleanLogState, writeCleanShutdownState } from "./clean-shutdown-state.ts";
 import { fileSystemSync } from "./file-system-sync.ts";
 import type { EpochEndOffset, EpochEntry, LeaderEpochCache } from "./leader-epoch-cache.ts";
 import { deletesByRetention, isCompacted, type LogConfig, resolveLogConfig } from "./log-config.ts";
 import { type CleanableLog, type CleanerStats, LogCleaner, type TransactionView } from "./log-cleaner.ts";
 import {
   CLEAN_SHUTDOWN_MARKER,
+  type ClosedCleanly,
   createDirectory,
   loadLog,
   OFFSETS_CHECKPOINT,
@@ -91,6 +93,12 @@ export interface PartitionLogOptions {
    * check; until then `verified` is false. Default false: everything counts as verified.
    */
   verifyTrusted?: boolean;
+  /**
+   * What the data directory's clean-shutdown state says of this log (clean-shutdown-state.ts,
+   * written by closeAll): the log opens as cleanly closed with these offsets, unless its files
+   * disagree (then it recovers its tail as after a crash; `restoredFromShutdownState` says which).
+   */
+  closedCleanly?: ClosedCleanly;
 }
 
 /** Where the start-up verification found a bad batch. */
@@ -167,7 +175,7 @@ function retentionTimestampMs(segment: LogSegment): number {
 /**
  * What maintain() left: the earliest time a chore may come due, and the state that holds for.
  * Any difference (an append, a roll, a truncation, a high watermark or log start move, a config
- * update, a flush or checkpoint state change) makes the next maintain() look again.
+ * update, a flush or checkpoint state change, a new epoch) makes the next maintain() look again.
  */
 interface QuietLog {
   untilMs: number;
@@ -180,6 +188,7 @@ interface QuietLog {
   config: LogConfig;
   firstUnflushedMs: number;
   checkpointDirty: boolean;
+  epochsDirty: boolean;
 }
 
 export class PartitionLog {
@@ -190,6 +199,8 @@ export class PartitionLog {
    * arrive in one LeaderAndIsr).
    */
   readonly created: boolean;
+  /** Opened as the data directory's clean-shutdown state described it (options.closedCleanly). */
+  readonly restoredFromShutdownState: boolean;
   #config: LogConfig;
   readonly #logger: StorageLogger;
   readonly #now: () => number;
@@ -226,12 +237,8 @@ export class PartitionLog {
   #checkpointWrites = 0;
   /** maintain()'s offsets checkpoint in flight (its fsyncs off the event loop), or null. */
   #checkpointWriting: Promise<void> | null = null;
-  /**
-   * The offsets as the checkpoint file holds them (checkpointKey), when known: written by this
-   * process, or a new directory's defaults (no file means all zero). closeAll skips a checkpoint
-   * that would write the same again (an idle partition's, thousands of them at a shutdown).
-   */
-  #checkpointed: string | null = null;
+  /** maintain()'s write of a new leader epoch in flight (off the event loop too), or null. */
+  #epochsWriting: Promise<void> | null = null;
   #closed = false;
   readonly #cleaner: LogCleaner;
   /** The cleaning pass in flight (started by maintain() or compact()), or null. */
@@ -256,8 +263,9 @@ export class PartitionLog {
     this.#logger = options.logger ?? DEFAULT_LOGGER;
     this.#now = options.nowMs ?? Date.now;
     this.#onOffline = options.onOffline ?? (() => {});
-    const loaded = loadLog(this.dir, this.#config, this.#logger, this.#now());
+    const loaded = loadLog(this.dir, this.#config, this.#logger, this.#now(), options.closedCleanly);
     this.created = loaded.fresh;
+    this.restoredFromShutdownState = loaded.offsetsFileStale;
     this.#markerRemovalPending = loaded.markerRemovalPending;
     this.#segments = loaded.segments;
     this.#unverified = options.verifyTrusted
@@ -299,13 +307,17 @@ export class PartitionLog {
     this.#epochCache.truncateFromStart(this.#logStartOffset);
     // A checkpoint costs two fsyncs; after a clean shutdown it already says all this.
     const saved = loaded.offsets;
-    if (
+    if (loaded.offsetsFileStale) {
+      // The offsets came from the directory's shutdown state; the log's own file is older, a safe
+      // lower bound after a crash. Rewritten in the background, a checkpoint interval from now, so
+      // a restart with 10,000 logs does not write 10,000 files before it serves.
+      this.#checkpointDirty = true;
+      this.#lastCheckpointMs = this.#now();
+    } else if (
       saved.logStartOffset !== this.#logStartOffset || saved.recoveryPoint !== this.#recoveryPoint ||
       saved.highWatermark !== this.#highWatermark
     ) {
       this.#writeOffsetsCheckpoint();
-    } else if (loaded.fresh) {
-      this.#checkpointed = this.#checkpointKey();
     }
     this.#cleaner = new LogCleaner(this.#cleanableView(), loaded.fresh);
     // A crash may have cut unflushed data the cleaner's checkpoint had already passed.
@@ -905,8 +917,8 @@ export class PartitionLog {
    * The periodic chores (call every second or so): roll an old active segment (segment.ms),
    * retention, log cleaning (started in the background when cleanup.policy includes compact and
    * the dirty ratio reached min.cleanable.dirty.ratio, one log of the process at a time; see
-   * whenCleaned()), flush.ms, and the
-   * offsets checkpoint every checkpointIntervalMs when it changed. A no-op once closed.
+   * whenCleaned()), flush.ms, the offsets checkpoint every checkpointIntervalMs when it changed,
+   * and a new leader epoch's checkpoint. A no-op once closed.
    */
   async maintain(nowMs: number = this.#now()): Promise<void> {
     if (!this.maintenanceDue(nowMs)) return;
@@ -928,7 +940,28 @@ export class PartitionLog {
     if (this.#checkpointDirty && nowMs - this.#lastCheckpointMs >= this.#config.checkpointIntervalMs) {
       this.#checkpointInBackground(nowMs);
     }
+    if (this.#epochCache.dirty && this.#onDisk && this.#epochsWriting === null) {
+      this.#flushEpochsInBackground();
+    }
     this.#quiet = this.#quietAfterChores();
+  }
+
+  /**
+   * A new epoch written soon, in the background, rather than when the recovery point passes it
+   * (flush) or at close: a broker stopping with 10,000 logs would otherwise write a file for each
+   * log that got a new epoch since its last flush, which without flush.ms is every written one.
+   */
+  #flushEpochsInBackground(): void {
+    const writing = this.#epochCache.flushInBackground();
+    if (writing === null) return;
+    this.#epochsWriting = writing
+      .catch((error) => {
+        // Closed or deleted meanwhile: close wrote the epochs itself, and a deleted log needs none.
+        if (this.#closed) return;
+        if (isIoError(error)) this.#goOffline(error as Error);
+        else this.#logger(`${this.dir}: leader epoch checkpoint failed: ${(error as Error).message}`);
+      })
+      .finally(() => this.#epochsWriting = null);
   }
 
   /**
@@ -944,7 +977,8 @@ export class PartitionLog {
       quiet.oldest !== this.#segments[0] || quiet.segments !== this.#segments.length ||
       quiet.logEndOffset !== this.#logEndOffset || quiet.highWatermark !== this.#highWatermark ||
       quiet.logStartOffset !== this.#logStartOffset || quiet.config !== this.#config ||
-      quiet.firstUnflushedMs !== this.#firstUnflushedMs || quiet.checkpointDirty !== this.#checkpointDirty;
+      quiet.firstUnflushedMs !== this.#firstUnflushedMs || quiet.checkpointDirty !== this.#checkpointDirty ||
+      quiet.epochsDirty !== this.#epochCache.dirty;
   }
 
   /**
@@ -956,7 +990,12 @@ export class PartitionLog {
    */
   #quietAfterChores(): QuietLog | null {
     const config = this.#config;
-    if (isCompacted(config) || this.#cleaning !== null || this.#checkpointWriting !== null) return null;
+    if (
+      isCompacted(config) || this.#cleaning !== null || this.#checkpointWriting !== null ||
+      this.#epochsWriting !== null
+    ) {
+      return null;
+    }
     const active = this.#active;
     let untilMs = Infinity;
     if (!active.isEmpty) untilMs = active.createdAtMs + config.segmentMs;
@@ -979,6 +1018,7 @@ export class PartitionLog {
       config,
       firstUnflushedMs: this.#firstUnflushedMs,
       checkpointDirty: this.#checkpointDirty,
+      epochsDirty: this.#epochCache.dirty,
     };
   }
 
@@ -992,22 +1032,16 @@ export class PartitionLog {
   #checkpointInBackground(nowMs: number): void {
     if (this.#checkpointWriting !== null) return;
     const write = ++this.#checkpointWrites;
-    const key = this.#checkpointKey();
     this.#lastCheckpointMs = nowMs;
     this.#checkpointDirty = false;
-    if (!this.#onDisk) {
-      this.#checkpointed = key; // empty at offset 0: what the missing file says already
-      return;
-    }
+    if (!this.#onDisk) return; // empty at offset 0: what the missing file says already
     const isLast = () => !this.#closed && this.#checkpointWrites === write;
     this.#checkpointWriting = writeCheckpointInBackground(
       path.join(this.dir, OFFSETS_CHECKPOINT),
       this.#offsetsEntries(),
       isLast,
     )
-      .then((replaced) => {
-        if (replaced && isLast()) this.#checkpointed = key;
-      })
+      .then(() => {})
       .catch((error) => {
         // Closed or deleted meanwhile: close wrote its own checkpoint, and a deleted log needs none.
         if (this.#closed) return;
@@ -1148,9 +1182,10 @@ export class PartitionLog {
     this.#firstUnflushedMs = -1;
   }
 
-  /** Resolves once maintain()'s offsets checkpoint in flight, if any, has ended (written or not). */
+  /** Resolves once maintain()'s checkpoints in flight (offsets, epochs), if any, have ended (written or not). */
   async checkpointSettled(): Promise<void> {
     await this.#checkpointWriting;
+    await this.#epochsWriting;
   }
 
   /** Write the offsets checkpoint (log start, recovery point, HWM) now. */
@@ -1159,17 +1194,12 @@ export class PartitionLog {
     this.#io(() => this.#writeOffsetsCheckpoint());
   }
 
-  #writeOffsetsCheckpoint(nowMs: number = this.#now(), sync = true): void {
+  #writeOffsetsCheckpoint(): void {
     this.#checkpointWrites++; // newer than any background write in flight
     // A log not on disk is empty at offset 0: what a missing checkpoint file says already.
-    if (this.#onDisk) this.#writeOffsetsFile(sync);
-    this.#lastCheckpointMs = nowMs;
+    if (this.#onDisk) writeCheckpoint(path.join(this.dir, OFFSETS_CHECKPOINT), this.#offsetsEntries());
+    this.#lastCheckpointMs = this.#now();
     this.#checkpointDirty = false;
-    this.#checkpointed = this.#checkpointKey();
-  }
-
-  #writeOffsetsFile(sync: boolean): void {
-    writeCheckpoint(path.join(this.dir, OFFSETS_CHECKPOINT), this.#offsetsEntries(), sync);
   }
 
   #offsetsEntries(): CheckpointEntry[] {
@@ -1178,10 +1208,6 @@ export class PartitionLog {
       ["recoveryPoint", this.#recoveryPoint],
       ["highWatermark", this.#highWatermark],
     ];
-  }
-
-  #checkpointKey(): string {
-    return `${this.#logStartOffset} ${this.#recoveryPoint} ${this.#highWatermark}`;
   }
 
   /**
@@ -1221,16 +1247,22 @@ export class PartitionLog {
   }
 
   /**
-   * Clean shutdown of many logs at once (a stopping broker's): the same end state as close() on
-   * each, in the same order of durability, with two file-system syncs instead of ~9 fsyncs per
-   * log. First every log writes its indexes and epochs unsynced and lets its files go; one sync
-   * makes data, indexes, epochs and directory entries durable; then each writes its checkpoint
-   * (recovery point = log end, now true on disk), a second sync; then the clean-shutdown markers,
-   * unsynced: a marker lost to a crash only costs a recovery walk, and whatever a marker vouches
-   * for is already durable. Without syncfs here (file-system-sync.ts), each log is close()d.
-   * Resolves with the logs whose close failed and why (they went offline; no marker).
+   * Clean shutdown of many logs at once (a stopping broker's), with one file-system sync and one
+   * file written per data directory instead of several files per log: first every log writes its
+   * indexes and dirty epochs unsynced and lets its files go; one sync makes data, indexes, epochs
+   * and directory entries durable; then each data directory gets its clean-shutdown state
+   * (clean-shutdown-state.ts): every log closed cleanly with its offsets (recovery point = log
+   * end, now true on disk) and its `attachments` entry. The logs' own checkpoint files and
+   * markers are left as they were: the state file vouches for them until the next start takes it,
+   * which passes each log's entry back as `closedCleanly`. Without syncfs here
+   * (file-system-sync.ts), each log is close()d instead (its own checkpoint and marker), and the
+   * attachments are not kept. Resolves with the logs whose close failed and why (they went
+   * offline, or their directory's state could not be written; no entry for them).
    */
-  static async closeAll(logs: PartitionLog[]): Promise<{ log: PartitionLog; error: Error }[]> {
+  static async closeAll(
+    logs: PartitionLog[],
+    attachments: ReadonlyMap<PartitionLog, Uint8Array | null> = new Map(),
+  ): Promise<{ log: PartitionLog; error: Error }[]> {
     const failed: { log: PartitionLog; error: Error }[] = [];
     const failedLogs = new Set<PartitionLog>();
     const attempt = (log: PartitionLog, step: () => void) => {
@@ -1250,7 +1282,7 @@ export class PartitionLog {
       if (!log.#onDisk) log.close(); // never written: nothing on disk to close
     }
     const open = logs.filter((log) => !log.#closed);
-    for (const log of open.filter((log) => log.#offline !== null)) log.close(); // lets go, no marker
+    for (const log of open.filter((log) => log.#offline !== null)) log.close(); // lets go, no entry
     let online = open.filter((log) => log.#offline === null);
     for (const log of online) {
       log.#closed = true; // nothing new starts (a flush in flight stops at its next step)
@@ -1259,28 +1291,32 @@ export class PartitionLog {
         for (const segment of log.#segments) segment.close();
       });
     }
-    const roots = [...new Set(online.map((log) => path.dirname(log.dir)))];
-    const syncAll = async () => {
-      for (const root of roots) await fileSystemSync.sync(root);
-    };
     online = online.filter((log) => log.#offline === null && !failedLogs.has(log));
-    try {
-      await syncAll();
-      for (const log of online) {
-        attempt(log, () => {
-          log.#recoveryPoint = log.#logEndOffset;
-          if (log.#checkpointKey() !== log.#checkpointed) log.#writeOffsetsCheckpoint(log.#now(), false);
-        });
-      }
-      await syncAll();
-    } catch (error) {
-      // Not durable: no marker anywhere, so every log walks its tail at the next open.
-      for (const log of online) failed.push({ log, error: error as Error });
-      return failed;
-    }
+    const byDirectory = new Map<string, PartitionLog[]>();
     for (const log of online) {
-      if (failedLogs.has(log)) continue;
-      attempt(log, () => fs.writeFileSync(path.join(log.dir, CLEAN_SHUTDOWN_MARKER), ""));
+      const directory = path.dirname(log.dir);
+      const inDirectory = byDirectory.get(directory);
+      if (inDirectory === undefined) byDirectory.set(directory, [log]);
+      else inDirectory.push(log);
+    }
+    for (const [directory, inDirectory] of byDirectory) {
+      try {
+        await fileSystemSync.sync(directory);
+        const states = new Map<string, CleanLogState>();
+        for (const log of inDirectory) {
+          log.#recoveryPoint = log.#logEndOffset;
+          states.set(path.basename(log.dir), {
+            logStartOffset: log.#logStartOffset,
+            logEndOffset: log.#logEndOffset,
+            highWatermark: log.#highWatermark,
+            attachment: attachments.get(log) ?? null,
+          });
+        }
+        writeCleanShutdownState(directory, states);
+      } catch (error) {
+        // Not durable, or not vouched for: these logs walk their tails at the next open.
+        for (const log of inDirectory) failed.push({ log, error: error as Error });
+      }
     }
     return failed;
   }

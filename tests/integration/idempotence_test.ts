@@ -3,8 +3,9 @@
  * hands out an id; a batch whose response was lost (the connection dropped before it was read)
  * and that is sent again is stored once, both answers naming the same offset; a gap, a stale
  * epoch and an unknown producer id get their errors; the de-duplication survives a SIGKILL and
- * restart of the broker (snapshot plus log tail) and a leader failover (the new leader built the
- * state from what it replicated).
+ * restart of the broker (snapshot plus log tail), a SIGTERM and restart (the state kept in the
+ * data directory's clean-shutdown state) and a leader failover (the new leader built the state
+ * from what it replicated).
  */
 import assert from "node:assert/strict";
 import { ApiKey } from "../../src/kafka/api-keys.ts";
@@ -121,7 +122,30 @@ Deno.test(
         assert.equal(gapAfter.errorCode, ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER);
         assert.equal((await after.readAll("idem", 0)).length, 5);
       } finally {
-        await restarted.stop("SIGKILL");
+        await restarted.stop("SIGTERM");
+      }
+
+      // SIGTERM and restart: the producer state at the log end is kept in the data directory's
+      // clean-shutdown state (no snapshot file per partition), and comes back from there.
+      const snapshots = () =>
+        [...Deno.readDirSync(`${bed.options.dataDir}/idem-0`)].filter((e) => e.name.endsWith(".snapshot"))
+          .length;
+      const snapshotsBefore = snapshots();
+      Deno.statSync(`${bed.options.dataDir}/clean-shutdown.state`); // throws when the shutdown did not write it
+      const cleanRestart = await startBrokerProcess(bed.options);
+      try {
+        await using after = await RawKafka.connect(bed.options.port);
+        const answer = await eventually("the restarted broker to lead again", async () => {
+          const response = await produce(after, "idem", batch(producerId, 1, ["after restart"], 1));
+          return response.errorCode === 0 ? response : undefined;
+        });
+        assert.equal(answer.baseOffset, 4, "the duplicate is recognised after a clean restart");
+        const gapAfter = await produce(after, "idem", batch(producerId, 5, ["gap"], 1));
+        assert.equal(gapAfter.errorCode, ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER);
+        assert.equal(snapshots(), snapshotsBefore, "the shutdown wrote no snapshot file");
+        assert.equal((await after.readAll("idem", 0)).length, 5);
+      } finally {
+        await cleanRestart.stop("SIGKILL");
       }
     } finally {
       await broker.stop("SIGKILL");

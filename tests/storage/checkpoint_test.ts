@@ -112,3 +112,16 @@ Deno.test("a damaged offsets checkpoint makes the log recover everything and say
   assert.match(lines[0], /offsets checkpoint unusable/);
   reopened.close();
 });
+
+Deno.test("maintain writes a new leader epoch in the background, so a close has none left to write", async () => {
+  using dir = tempLogDir();
+  const log = PartitionLog.open({ dir: dir.path });
+  log.assignEpochStartOffset(3);
+  log.appendAsLeader(buildBatch({ records: 2 }), 3);
+  const file = `${dir.path}/leader-epoch-checkpoint`;
+  assert.deepEqual(readCheckpoint(file) ?? [], [], "an assign alone writes nothing");
+  await log.maintain();
+  await log.checkpointSettled();
+  assert.deepEqual(readCheckpoint(file), [["3", 0]]);
+  log.close();
+});

@@ -74,3 +74,32 @@ Deno.test("assigns are written on flushIfDirty, truncations at once; the file re
   Deno.writeTextFileSync(`${dir.path}/leader-epoch-checkpoint`, "0\n2\n5 10\n3 20\n");
   assert.throws(() => LeaderEpochCache.open(dir.path), RangeError);
 });
+
+Deno.test("flushInBackground writes a new epoch; a truncation meanwhile wins, an assign meanwhile stays dirty", async () => {
+  using dir = tempLogDir();
+  const cache = LeaderEpochCache.open(dir.path);
+  assert.equal(cache.flushInBackground(), null, "nothing to write");
+  cache.assign(1, 0);
+  await cache.flushInBackground();
+  assert.equal(cache.dirty, false);
+  assert.deepEqual(LeaderEpochCache.open(dir.path).entries, [{ epoch: 1, startOffset: 0 }]);
+
+  // A truncation while the write is in flight is newer: the older entries must not replace it.
+  cache.assign(2, 10);
+  const stale = cache.flushInBackground()!;
+  cache.truncateFromEnd(10);
+  await stale;
+  assert.deepEqual(LeaderEpochCache.open(dir.path).entries, [{ epoch: 1, startOffset: 0 }]);
+  assert.equal(cache.dirty, false);
+
+  // An assign while the write is in flight: written up to before it, and still to be written.
+  cache.assign(3, 20);
+  const earlier = cache.flushInBackground()!;
+  cache.assign(4, 30);
+  await earlier;
+  assert.equal(cache.dirty, true);
+  assert.deepEqual(LeaderEpochCache.open(dir.path).entries.map((e) => e.epoch), [1, 3]);
+  await cache.flushInBackground();
+  assert.equal(cache.dirty, false);
+  assert.deepEqual(LeaderEpochCache.open(dir.path).entries.map((e) => e.epoch), [1, 3, 4]);
+});

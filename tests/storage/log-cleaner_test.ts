@@ -354,7 +354,7 @@ Deno.test("crash recovery: a committed .swap is completed, even with part of its
   const name = (base: number, suffix: string) =>
     path.join(original.path, String(base).padStart(20, "0") + suffix);
   fs.copyFileSync(path.join(cleaned.path, "00000000000000000000.log"), name(0, ".log.swap"));
-  for (const suffix of [".log", ".index", ".timeindex"]) fs.rmSync(name(4, suffix));
+  for (const suffix of [".log", ".index", ".timeindex"]) fs.rmSync(name(4, suffix), { force: true });
   fs.rmSync(path.join(original.path, "clean-shutdown"));
   log = openLog(original.path, { segmentBytes: 1024 });
   const records = readAll(log);

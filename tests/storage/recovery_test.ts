@@ -139,6 +139,28 @@ Deno.test("index files lost or damaged after a clean shutdown are rebuilt from t
   reopened.close();
 });
 
+Deno.test("a segment indexed only at its first batch keeps no index files, and reopens trusted without them", () => {
+  using dir = tempLogDir();
+  const log = writeAndCrash(dir.path, 3);
+  assert.ok(3 * BATCH_BYTES < 4096, "all three batches fall under the first index entry");
+  log.close();
+  const names = [...Deno.readDirSync(dir.path)].map((entry) => entry.name);
+  assert.deepEqual(names.filter((name) => name.endsWith("index")), [], names.join(" "));
+  // Damage the last batch: an open that trusts the clean shutdown does not walk to find it.
+  const file = activeLogFile(dir.path);
+  const bytes = Deno.readFileSync(file);
+  bytes[bytes.length - 10] ^= 0x01;
+  Deno.writeFileSync(file, bytes);
+  const clean = openLog(dir.path);
+  assert.equal(clean.log.logEndOffset, 6);
+  assert.deepEqual(clean.lines, []);
+  for (const offset of [0, 3, 5]) {
+    assert.equal(clean.log.read(offset, 1).firstBatchOffset, offset - (offset % 2));
+  }
+  assert.deepEqual(clean.log.offsetForTimestamp(0)?.offset, 0);
+  clean.log.close();
+});
+
 Deno.test("the leader-epoch cache is rebuilt from batch epochs when its checkpoint is damaged", () => {
   using dir = tempLogDir();
   writeAndCrash(dir.path, 12).close(); // epochs 1 (offsets 0-9), 2 (10-19), 3 (20-23)

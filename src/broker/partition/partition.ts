@@ -20,7 +20,9 @@
  * checks a producer's batches against it before appending (a retried batch is answered with the
  * offset it got the first time, not appended again), and every replica applies each batch its log
  * takes, so a new leader de-duplicates as the old one did. It is rebuilt at open from the newest
- * snapshot plus the log after it; snapshots are written when the log rolls and at close.
+ * snapshot plus the log after it; snapshots are written when the log rolls and at close. After a
+ * broker's clean shutdown the state at the log end comes back from the data directory's
+ * clean-shutdown state instead (`keptProducers`), and nothing is replayed.
  *
  * Every state change is reported to one PartitionObserver (leadership, ISR, high watermark,
  * appends), so metrics and events hook in at one place. ISR changes are written to the
@@ -223,7 +225,16 @@ export class Partition implements TopicPartition {
   /** The active segment's base offset when last seen: a change means the log rolled. */
   #activeBase: number;
 
-  constructor(name: TopicPartition, log: PartitionLog, deps: PartitionDeps) {
+  /**
+   * `keptProducers`: the producer state closeForShutdown() gave at the last shutdown, encoded, to
+   * be used when the log opened as it was closed (log.restoredFromShutdownState).
+   */
+  constructor(
+    name: TopicPartition,
+    log: PartitionLog,
+    deps: PartitionDeps,
+    keptProducers: Uint8Array | null = null,
+  ) {
     this.topic = name.topic;
     this.partition = name.partition;
     this.key = partitionKey(name.topic, name.partition);
@@ -234,7 +245,9 @@ export class Partition implements TopicPartition {
     this.#now = deps.now ?? Date.now;
     // A new partition's directory holds no snapshot and no batch: two directory reads saved on
     // each of the thousands a LeaderAndIsr may create.
-    this.#producers = log.created ? new ProducerState() : this.#recoverProducers();
+    this.#producers = log.created
+      ? new ProducerState()
+      : this.#keptProducers(log.restoredFromShutdownState ? keptProducers : null) ?? this.#recoverProducers();
     this.#activeBase = log.activeSegmentBaseOffset;
     // The cleaner asks the current producer state (replaced on truncation) about transactions.
     log.transactions = {
@@ -375,18 +388,25 @@ export class Partition implements TopicPartition {
 
   /**
    * stop(), and refuse everything from now on (the log is about to close). The producer state is
-   * written at the log end, so a clean restart replays nothing; with `sync` false its fsyncs are
-   * left to the file-system sync of PartitionLog.closeAll, which the caller runs next.
+   * written at the log end, so a clean restart replays nothing.
    */
-  close(sync = true): void {
+  close(): void {
+    const state = this.closeForShutdown();
+    if (state !== null) this.#snapshotProducers(this.log.logEndOffset, state);
+  }
+
+  /**
+   * close() for a broker's shutdown, without the snapshot file: the producer state at the log end,
+   * encoded, for PartitionLog.closeAll to keep in the data directory's clean-shutdown state (one
+   * file for all partitions); the next start passes it back to the constructor. Null when there
+   * is nothing to keep: an empty log (end 0) has no producer and nothing to replay.
+   */
+  closeForShutdown(): Uint8Array | null {
     this.stop();
-    // An empty log (end 0) has no producer to remember and nothing to replay at the next open:
-    // its snapshot would be a file written and fsynced per idle partition for nothing.
     const empty = this.log.logEndOffset === 0 && this.#producers.size === 0;
-    if (!this.#closed && this.log.offline === null && !empty) {
-      this.#snapshotProducers(this.log.logEndOffset, sync);
-    }
+    const keep = !this.#closed && this.log.offline === null && !empty;
     this.#closed = true;
+    return keep ? this.#producers.encode() : null;
   }
 
   // --- leader: appends, commits ----------------------------------------------------------
@@ -840,14 +860,29 @@ export class Partition implements TopicPartition {
     return this.#snapshotWrites;
   }
 
-  #snapshotProducers(offset: number, sync: boolean): void {
+  #snapshotProducers(offset: number, encoded: Uint8Array): void {
     try {
-      writeProducerSnapshot(this.log.dir, offset, this.#producers, sync);
+      writeProducerSnapshot(this.log.dir, offset, encoded);
     } catch (error) {
       // Not fatal: a missing snapshot only means a longer replay of the log at the next open.
       this.#deps.log(
         `${this.key}: writing the producer snapshot at ${offset} failed: ${(error as Error).message}`,
       );
+    }
+  }
+
+  /** The producer state kept at shutdown, or null to rebuild it (none kept, or it fails its CRC). */
+  #keptProducers(kept: Uint8Array | null): ProducerState | null {
+    if (kept === null) return null;
+    try {
+      return ProducerState.decode(kept);
+    } catch (error) {
+      this.#deps.log(
+        `${this.key}: the producer state kept at shutdown is unusable, rebuilding it: ${
+          (error as Error).message
+        }`,
+      );
+      return null;
     }
   }
 

@@ -1,9 +1,10 @@
 /**
  * Producer-state snapshot files in a partition directory (Kafka's `.snapshot` files):
  * `<20-digit offset>.snapshot` holds the ProducerState of every batch below that offset. One is
- * written when a segment rolls (at the new segment's base offset) and one at clean shutdown (at
- * the log end), so a restart replays only the log after the newest snapshot instead of the whole
- * log. A snapshot above the log end (the log was cut in recovery or truncated) describes records
+ * written when a segment rolls (at the new segment's base offset) and one when a partition stops
+ * being hosted (at the log end), so a reopen replays only the log after the newest snapshot
+ * instead of the whole log. (A broker's shutdown keeps the state at the log end in the data
+ * directory's clean-shutdown state instead: one file, not one per partition.) A snapshot above the log end (the log was cut in recovery or truncated) describes records
  * the log no longer holds and is deleted; a damaged one is skipped (the next older one serves).
  *
  * Writes are atomic (temp file, fsync, rename) and few: only the newest KEEP_SNAPSHOTS stay (a
@@ -12,7 +13,7 @@
  *
  * @example
  * ```ts
- * writeProducerSnapshot(dir, 1200, state);
+ * writeProducerSnapshot(dir, 1200, state.encode());
  * const loaded = loadProducerSnapshot(dir, log.logEndOffset); // { offset, state } or null
  * deleteProducerSnapshotsAbove(dir, truncatedTo);
  * ```
@@ -52,13 +53,9 @@ function snapshotFile(dir: string, offset: number): string {
   return path.join(dir, segmentFileName(offset, SNAPSHOT_SUFFIX));
 }
 
-/**
- * Write the state of everything below `offset`, then drop all but the newest KEEP_SNAPSHOTS.
- * `sync` false leaves the fsyncs to a file-system sync the caller makes next (a broker closing
- * all its partitions); until then a crash can lose the file, which costs a longer replay only.
- */
-export function writeProducerSnapshot(dir: string, offset: number, state: ProducerState, sync = true): void {
-  replaceFileAtomically(snapshotFile(dir, offset), state.encode(), sync);
+/** Write the state of everything below `offset` (encoded), then drop all but the newest KEEP_SNAPSHOTS. */
+export function writeProducerSnapshot(dir: string, offset: number, encoded: Uint8Array): void {
+  replaceFileAtomically(snapshotFile(dir, offset), encoded);
   keepNewest(dir);
 }
 
