@@ -109,6 +109,56 @@ export async function replaceFileAtomicallyInBackground(
   bytes: Uint8Array | string,
   stillWanted: () => boolean,
 ): Promise<boolean> {
+  await backgroundReplaces.acquire();
+  try {
+    return await replaceInBackground(file, bytes, stillWanted);
+  } finally {
+    backgroundReplaces.release();
+  }
+}
+
+/**
+ * How many background replacements run at once in this process; the rest wait their turn, in
+ * order. Each holds a file descriptor across its fsync, and a broker whose 10,000 logs all took
+ * their first record starts two per log (offsets and epoch checkpoints) in the same second: with
+ * no bound those descriptors, beside the segments' own, passed the process's limit (EMFILE took
+ * logs offline), and a few at a time is all the disk can fsync anyway.
+ */
+const MAX_BACKGROUND_REPLACES = 8;
+
+const backgroundReplaces = {
+  running: 0,
+  /** Waiting callers from index `head` on (a queue without Array.shift's copying). */
+  waiting: [] as (() => void)[],
+  head: 0,
+  acquire(): Promise<void> {
+    if (this.running < MAX_BACKGROUND_REPLACES) {
+      this.running++;
+      return Promise.resolve();
+    }
+    // Bounded by the callers: each log has at most one write of each kind in flight.
+    return new Promise((resolve) => this.waiting.push(resolve));
+  },
+  release(): void {
+    if (this.head === this.waiting.length) {
+      this.running--;
+      return;
+    }
+    const next = this.waiting[this.head++];
+    if (this.head === this.waiting.length) {
+      this.waiting = [];
+      this.head = 0;
+    }
+    next(); // the slot passes on: running stays the same
+  },
+};
+
+async function replaceInBackground(
+  file: string,
+  bytes: Uint8Array | string,
+  stillWanted: () => boolean,
+): Promise<boolean> {
+  if (!stillWanted()) return false; // superseded (or its log closed) while it waited for a turn
   const temp = file + BACKGROUND_TEMP_SUFFIX;
   // Deno's own async file calls: node:fs's promises API costs a one-time ~0.35 s on the event loop
   // the first time a process uses it (measured with 1,000 opens), which is what this avoids.

@@ -125,3 +125,27 @@ Deno.test("maintain writes a new leader epoch in the background, so a close has 
   assert.deepEqual(readCheckpoint(file), [["3", 0]]);
   log.close();
 });
+
+Deno.test("background replacements run a few at a time: 300 at once never hold 300 descriptors", {
+  ignore: Deno.build.os !== "linux", // counts descriptors in /proc/self/fd
+}, async () => {
+  using dir = tempLogDir();
+  const openDescriptors = () => [...Deno.readDirSync("/proc/self/fd")].length;
+  const before = openDescriptors();
+  let most = 0;
+  let done = false;
+  const writes = Array.from(
+    { length: 300 },
+    (_, i) => writeCheckpointInBackground(`${dir.path}/c-${i}.checkpoint`, [["a", i]], () => true),
+  );
+  const all = Promise.all(writes).finally(() => done = true);
+  while (!done) {
+    most = Math.max(most, openDescriptors() - before);
+    await new Promise((resolve) => setTimeout(resolve, 0));
+  }
+  assert.deepEqual(await all, writes.map(() => true));
+  assert.ok(most <= 16, `at most a few descriptors at once, saw ${most} more than before`);
+  for (const i of [0, 150, 299]) {
+    assert.deepEqual(readCheckpoint(`${dir.path}/c-${i}.checkpoint`), [["a", i]]);
+  }
+});
