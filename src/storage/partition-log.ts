@@ -17,6 +17,9 @@
  * is assigned again by the next leader. A created directory's entry in the data directory is
  * fsynced, with the segment's entry in it, before the recovery point first passes an append.
  *
+ * A broker closes all its logs with closeAll (one sync, one clean-shutdown state file for the data
+ * directory); close() is the single log's way (its own checkpoint and clean-shutdown marker).
+ *
  * @example
  * ```ts
  * const log = PartitionLog.open({ dir: "/data/orders-0" });
