@@ -170,3 +170,14 @@ Deno.test("decoder stops after the whole batch that reaches maxRecords and says 
   });
   assert.deepEqual([committed.records.length, committed.bytesRead], [12, all.length]);
 });
+
+Deno.test("a batch grows past its small starting buffer without losing a byte", () => {
+  const builder = new BatchBuilder(1 << 20);
+  const big = new Uint8Array(100 * 1024).map((_, i) => i % 251);
+  assert.equal(builder.append(null, big, 1000), 0);
+  for (let i = 1; i <= 300; i++) assert.equal(builder.append(bytes(`k${i}`), bytes(`v${i}`), 1000 + i), i);
+  const { records } = decodeRecords("t", 0, builder.finish(), 0);
+  assert.equal(records.length, 301);
+  assert.deepEqual(records[0].value, big);
+  assert.equal(text(records[300].value), "v300");
+});
