@@ -149,6 +149,22 @@ Deno.test("a request without an answer times out and fails the others on the con
   }
 });
 
+Deno.test("a short timeout behind a long one still fails the connection on time", async () => {
+  const broker = fakeBroker([{ apiKey: ApiKey.Metadata, minVersion: 0, maxVersion: 8 }], () => {});
+  const connection = await Connection.connect({ host: "127.0.0.1", port: broker.port });
+  try {
+    const started = performance.now();
+    const patient = connection.request(ApiKey.Metadata, 0, () => {}, readInt, 60_000);
+    const hasty = connection.request(ApiKey.Metadata, 0, () => {}, readInt, 100);
+    await assert.rejects(hasty, /Metadata request to .* got no response within 100 ms/);
+    await assert.rejects(patient, RequestTimeoutError);
+    // Bounded, not timed: the 60 s request's deadline did not hold up the 100 ms one.
+    assert.ok(performance.now() - started < 30_000, "failed at the short deadline");
+  } finally {
+    broker.close();
+  }
+});
+
 Deno.test("a response with the wrong correlation id closes the connection", async () => {
   const liar = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const served = (async () => {
