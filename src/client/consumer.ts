@@ -30,6 +30,7 @@ import { type ConsumerRecord, decodeRecords, nextFetchOffset } from "./record-de
 import { listOffsets, type OffsetSpec } from "./list-offsets.ts";
 import { RetryPolicy } from "./retry.ts";
 import { partitionKey } from "./partition-key.ts";
+import { Waker } from "./waker.ts";
 
 export type { ConsumerRecord, ConsumerRecordHeader } from "./record-decoder.ts";
 
@@ -127,8 +128,10 @@ export class Consumer {
   #chunks: Chunk[] = [];
   #bufferedBytes = 0;
   #fetching = new Set<number>();
-  #wakeReader: (() => void) | undefined;
-  #wakeFetcher: (() => void) | undefined;
+  /** poll()'s wait for records; fetch answers wake it. */
+  readonly #reader = new Waker();
+  /** The fetch loop's wait between rounds; new work (an assignment, a consumed buffer) wakes it. */
+  readonly #fetcher = new Waker();
   #error: Error | undefined;
   #closed = false;
   #loop: Promise<void> | undefined;
@@ -324,14 +327,7 @@ export class Consumer {
       }
       const left = deadline - Date.now();
       if (this.#closed || left <= 0) return [];
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, left);
-        this.#wakeReader = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      this.#wakeReader = undefined;
+      await this.#reader.wait(left);
     }
   }
 
@@ -352,8 +348,8 @@ export class Consumer {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    this.#wakeReader?.();
-    this.#wakeFetcher?.();
+    this.#reader.close();
+    this.#fetcher.close();
     this.cluster.close();
     await this.#loop?.catch(() => {}); // the loop's errors went to the iterator already
   }
@@ -387,7 +383,7 @@ export class Consumer {
   }
 
   #kick(): void {
-    this.#wakeFetcher?.();
+    this.#fetcher.wake();
   }
 
   async #fetchLoop(): Promise<void> {
@@ -410,20 +406,13 @@ export class Consumer {
         nextWakeMs = this.retry.initialBackoffMs;
       }
       if (this.#closed) break;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, nextWakeMs);
-        this.#wakeFetcher = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      this.#wakeFetcher = undefined;
+      await this.#fetcher.wait(nextWakeMs);
     }
   }
 
   #raise(error: Error): void {
     this.#error = error;
-    this.#wakeReader?.();
+    this.#reader.wake();
   }
 
   /** Turn "earliest" / "latest" / timestamp starts into offsets with ListOffsets. */
@@ -623,7 +612,7 @@ export class Consumer {
         : undefined,
     });
     this.#bufferedBytes += bytes.length;
-    this.#wakeReader?.();
+    this.#reader.wake();
   }
 }
 
