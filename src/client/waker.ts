@@ -1,10 +1,11 @@
 /**
  * Waits that end when someone wakes them or their time is up, on one timer however many waits
  * come and go. A consumer waits for records about once per fetch answer (hundreds of times a
- * second) and is woken long before its timeout; a timer per wait, set and cleared, lives on in
- * the runtime's timer list until its original time, long enough to be promoted into V8's old
- * space, so the client ran a full mark-compact every few seconds for timers alone, and the
- * latency bench's slowest records were the ones sent meanwhile (issue 14). Here the one timer is
+ * second) and is woken long before its timeout. A timer per wait, set and cleared, left objects
+ * that V8 promoted into its old space: its sampling heap profiler, counting only what
+ * mark-compacts freed, put those timers first, and with them gone the latency bench's client ran
+ * a third as many mark-compacts, during which its slowest records had been sent (issue 14; why
+ * the runtime keeps a cleared timer's objects that long was not looked into). Here the one timer is
  * set for the earliest deadline of the waits in progress and only moved earlier, never cleared
  * per wait; when it fires it ends the waits that are due and is set again for the next.
  *
