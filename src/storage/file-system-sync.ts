@@ -1,7 +1,7 @@
 /**
  * One fsync for a whole file system (Linux `syncfs(2)`, through libc): a broker closing 10,000
- * partition logs makes them durable with two of these instead of ~9 fsyncs per partition (about
- * 25 ms per partition on a busy disk: minutes at 10,000). Where libc or syncfs is not there (not
+ * partition logs makes them durable with one of these (then writes its clean-shutdown state)
+ * instead of ~9 fsyncs per partition (about 25 ms per partition on a busy disk: minutes at 10,000). Where libc or syncfs is not there (not
  * Linux, no FFI permission) `available()` says so and the caller keeps its per-file fsyncs.
  * The call runs on a thread of its own (`nonblocking`), so the event loop is not held.
  *
