@@ -62,10 +62,10 @@ export interface LoadedLog {
   /** There was no directory: the log is new and empty, and nothing of it is on disk yet. */
   fresh: boolean;
   /**
-   * `offsets` came from the directory's clean-shutdown state, not from the log's own checkpoint
-   * file, which is older (still a safe lower bound): the log rewrites it in the background.
+   * The log opened as the data directory's clean-shutdown state described it: `offsets` came from
+   * there, not from the log's own checkpoint file, which is older (still a safe lower bound).
    */
-  offsetsFileStale: boolean;
+  restoredFromShutdownState: boolean;
 }
 
 /** What the data directory's clean-shutdown state (clean-shutdown-state.ts) says of this log. */
@@ -98,7 +98,7 @@ export function loadLog(
       markerRemovalPending: false,
       trusted: [],
       fresh: true,
-      offsetsFileStale: false,
+      restoredFromShutdownState: false,
     };
   }
   // Any change to the directory's entries but the marker's removal is fsynced before returning.
@@ -197,7 +197,7 @@ export function loadLog(
     offsets: saved ?? { logStartOffset: 0, recoveryPoint: 0, highWatermark: 0 },
     recovered,
     markerRemovalPending: marker && !changed,
-    offsetsFileStale: closedCleanly !== undefined,
+    restoredFromShutdownState: closedCleanly !== undefined,
     trusted: trusted.filter((segment) => segments.includes(segment)),
     fresh: false,
   };

@@ -268,7 +268,7 @@ export class PartitionLog {
     this.#onOffline = options.onOffline ?? (() => {});
     const loaded = loadLog(this.dir, this.#config, this.#logger, this.#now(), options.closedCleanly);
     this.created = loaded.fresh;
-    this.restoredFromShutdownState = loaded.offsetsFileStale;
+    this.restoredFromShutdownState = loaded.restoredFromShutdownState;
     this.#markerRemovalPending = loaded.markerRemovalPending;
     this.#segments = loaded.segments;
     this.#unverified = options.verifyTrusted
@@ -310,7 +310,7 @@ export class PartitionLog {
     this.#epochCache.truncateFromStart(this.#logStartOffset);
     // A checkpoint costs two fsyncs; after a clean shutdown it already says all this.
     const saved = loaded.offsets;
-    if (loaded.offsetsFileStale) {
+    if (loaded.restoredFromShutdownState) {
       // The offsets came from the directory's shutdown state; the log's own file is older, a safe
       // lower bound after a crash. Rewritten in the background, a checkpoint interval from now, so
       // a restart with 10,000 logs does not write 10,000 files before it serves.
@@ -969,7 +969,7 @@ export class PartitionLog {
 
   /**
    * Could maintain() have anything to do now? False while the log is exactly as the last
-   * maintain() left it (same segments, offsets, config, flush and checkpoint state) and no chore's
+   * maintain() left it (same segments, offsets, config, flush, checkpoint and epoch state) and no chore's
    * time has come: a written but idle log then costs a few comparisons a second, not its chores
    * (at 10,000 written logs those were most of an idle broker's CPU).
    */
@@ -988,7 +988,8 @@ export class PartitionLog {
    * The log as maintain() leaves it, and the earliest time a chore may come due if nothing else
    * changes: the active segment's roll (segment.ms since it was created: maintain() rolls without
    * an incoming batch), the oldest segment's retention.ms, flush.ms, the checkpoint interval. Null
-   * (look every time) while a checkpoint or a cleaning is in flight, and for compacted logs (a
+   * (look every time) while a checkpoint (offsets or epochs) or a cleaning is in flight, and for
+   * compacted logs (a
    * cleaning may wait for another log's to finish).
    */
   #quietAfterChores(): QuietLog | null {
@@ -1044,9 +1045,10 @@ export class PartitionLog {
       this.#offsetsEntries(),
       isLast,
     )
-      .then(() => {})
+      .then(() => {}) // replaced or not: either way this write is over
       .catch((error) => {
-        // Closed or deleted meanwhile: close wrote its own checkpoint, and a deleted log needs none.
+        // Closed or deleted meanwhile: the close kept the offsets (its own checkpoint, or the data
+        // directory's clean-shutdown state), and a deleted log needs none.
         if (this.#closed) return;
         this.#checkpointDirty = true; // the next maintain() tries again (unless the log went offline)
         if (!(error instanceof StorageError) && isIoError(error)) this.#goOffline(error as Error);
