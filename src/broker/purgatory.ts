@@ -22,6 +22,8 @@
  * ```
  */
 
+import { DeadlineQueue } from "./deadline-queue.ts";
+
 /** Why wait() returned. */
 export type WaitOutcome = "woken" | "timeout" | "full" | "closed";
 
@@ -33,7 +35,10 @@ export interface KeyWatcher {
 
 interface Waiter {
   keys: readonly string[];
-  timer: ReturnType<typeof setTimeout> | undefined;
+  /** performance.now() time of its timeout. */
+  deadline: number;
+  /** Released (woken, timed out, closed): its deadline entry is left to fall out. */
+  settled: boolean;
   resolve: (outcome: WaitOutcome) => void;
 }
 
@@ -44,6 +49,8 @@ export class Purgatory {
   readonly #watchers = new Map<string, KeyWatcher[]>();
   #count = 0;
   #closed = false;
+  /** Every waiter's timeout, on one timer rather than one each (deadline-queue.ts says why). */
+  readonly #deadlines = new DeadlineQueue<Waiter>((waiter) => waiter.resolve("timeout"));
 
   constructor(maxWaiters: number) {
     if (!(maxWaiters >= 0)) throw new RangeError(`maxWaiters must be >= 0: got ${maxWaiters}`);
@@ -83,13 +90,15 @@ export class Purgatory {
     return new Promise((resolve) => {
       const waiter: Waiter = {
         keys,
-        timer: undefined,
+        deadline: performance.now() + timeoutMs,
+        settled: false,
         resolve: (outcome) => {
+          if (waiter.settled) return;
           this.#remove(waiter);
           resolve(outcome);
         },
       };
-      waiter.timer = setTimeout(() => waiter.resolve("timeout"), timeoutMs);
+      this.#deadlines.add(waiter);
       for (const key of keys) {
         let set = this.#byKey.get(key);
         if (set === undefined) this.#byKey.set(key, set = new Set());
@@ -109,7 +118,9 @@ export class Purgatory {
     }
     const set = this.#byKey.get(key);
     if (set === undefined) return;
-    for (const waiter of [...set]) waiter.resolve("woken");
+    // Each release deletes its waiter from this set, which a Set's iteration allows; none is
+    // added meanwhile (a waiter's continuation runs later, as a microtask).
+    for (const waiter of set) waiter.resolve("woken");
   }
 
   /** Call watcher.keyWoken at every wake(key) until unwatch (watching twice calls it twice). */
@@ -136,12 +147,14 @@ export class Purgatory {
   close(): void {
     this.#closed = true;
     for (const set of [...this.#byKey.values()]) {
-      for (const waiter of [...set]) waiter.resolve("closed");
+      for (const waiter of set) waiter.resolve("closed");
     }
+    this.#deadlines.close();
   }
 
   #remove(waiter: Waiter): void {
-    clearTimeout(waiter.timer);
+    waiter.settled = true;
+    this.#deadlines.settled();
     let removed = false;
     for (const key of waiter.keys) {
       const set = this.#byKey.get(key);
