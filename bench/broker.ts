@@ -1,7 +1,8 @@
 /**
  * `deno task bench broker`: one broker (plus its coordinator), one producer, 100-byte values,
  * acks=1, batching on. Measures producer records/s and MB/s, one consumer reading them back,
- * end-to-end latency (p50/p99/p99.9/max from a log-linear histogram) at a fixed rate, and the broker's peak RSS (VmHWM).
+ * end-to-end latency (p50/p99/p99.9/max from a log-linear histogram) at a fixed rate and at half
+ * of the run's best produce rate, and the broker's peak RSS (VmHWM).
  * The broker's CPU per record (utime+stime from /proc, median over the runs) for producing and
  * for serving each read, and the consuming client's (this process) for each read: the figures
  * that stay meaningful when the shared machine is busy.
@@ -9,7 +10,8 @@
  * records, and kafkajs's producer against the same broker. Prints a markdown table.
  *
  * Knobs (env): BENCH_RECORDS (default 2,000,000), BENCH_KAFKAJS_RECORDS (200,000),
- * BENCH_LATENCY_RATE (records/s, 5,000), BENCH_LATENCY_SECONDS (30), BENCH_RUNS (3; the table
+ * BENCH_LATENCY_RATE (records/s, 5,000), BENCH_LATENCY_SECONDS (30), BENCH_HALF_SECONDS (the
+ * run at half the best produce rate, 10), BENCH_RUNS (3; the table
  * shows the best and the median), BENCH_DATA_DIR (parent of the broker's data directory;
  * default the system temp dir — /dev/shm takes the disk out of the measurement on a machine
  * whose disk is shared).
@@ -34,6 +36,7 @@ const RECORDS = Number(Deno.env.get("BENCH_RECORDS") ?? 2_000_000);
 const KAFKAJS_RECORDS = Number(Deno.env.get("BENCH_KAFKAJS_RECORDS") ?? 200_000);
 const LATENCY_RATE = Number(Deno.env.get("BENCH_LATENCY_RATE") ?? 5_000);
 const LATENCY_SECONDS = Number(Deno.env.get("BENCH_LATENCY_SECONDS") ?? 30);
+const HALF_SECONDS = Number(Deno.env.get("BENCH_HALF_SECONDS") ?? 10);
 /** Throughput runs; the table shows the best and the median (the machine may be shared). */
 const RUNS = Math.max(1, Number(Deno.env.get("BENCH_RUNS") ?? 3));
 const VALUE_BYTES = 100;
@@ -234,6 +237,7 @@ export async function run(): Promise<void> {
     KAFKAJS_RECORDS,
   );
   let latencyResult: LatencyResult | undefined;
+  let half: { rate: number; result: LatencyResult } | undefined;
   let rssMiB: number | undefined;
   /** Broker CPU µs per record, one entry per run. */
   const cpu = { produce: [] as number[], cold: [] as number[], warm: [] as number[] };
@@ -246,6 +250,7 @@ export async function run(): Promise<void> {
     await admin.createTopics([
       ...Array.from({ length: RUNS }, (_, run) => ({ name: `bench-${run}`, partitions: 1 })),
       { name: "bench-latency", partitions: 1, configs: LATENCY_TOPIC_CONFIGS },
+      { name: "bench-latency-half", partitions: 1 },
       { name: "bench-kafkajs", partitions: 1 },
     ]);
     admin.close();
@@ -272,6 +277,18 @@ export async function run(): Promise<void> {
       valueBytes: VALUE_BYTES,
       logAppendTime: true,
     });
+    // Issue 14's second latency target: p99 <= 10 ms at half of the maximum throughput, here the
+    // best produce rate of this run.
+    const halfRate = Math.round(RECORDS / Math.min(...produced) / 2);
+    half = {
+      rate: halfRate,
+      result: await clientLatency(bootstrap, "bench-latency-half", {
+        acks: 1,
+        rate: halfRate,
+        seconds: HALF_SECONDS,
+        valueBytes: VALUE_BYTES,
+      }),
+    };
     kafkajs.push(await kafkajsProduce(bootstrap, "bench-kafkajs", KAFKAJS_RECORDS));
     rssMiB = peakRssMiB(cluster.brokers[0].program.pid);
   }
@@ -306,6 +323,14 @@ export async function run(): Promise<void> {
         latencyResult,
       ),
     );
+  }
+  if (half) {
+    console.log(describeLatency(
+      `end-to-end latency, acks=1, at half the best produce rate (${
+        fmt(half.rate)
+      } records/s) for ${HALF_SECONDS} s`,
+      half.result,
+    ));
   }
   if (rssMiB !== undefined) console.log(`broker peak RSS (VmHWM): ${rssMiB.toFixed(0)} MiB`);
   if (cpu.produce.length > 0) {

@@ -10,7 +10,9 @@
  * - the same with the project's client at BENCH_LATENCY_RATE (5,000) records/s for
  *   BENCH_LATENCY_SECONDS (30), acks=1 and acks=all, p50/p99/p99.9/max from a log-linear
  *   histogram (bench/client-latency.ts), and where the slowest records' time went (before
- *   and after the leader's append, from LogAppendTime).
+ *   and after the leader's append, from LogAppendTime);
+ * - the same, acks=all, at half the raw producer's acks=all rate of this run for
+ *   BENCH_HALF_SECONDS (10): issue 14's "p99 <= 10 ms at half of the maximum throughput".
  *
  * Failover time (SIGKILL of a leader to the first acks=all write acknowledged by the new leader,
  * through the controller) is bench/cluster-failover.ts.
@@ -27,11 +29,14 @@ const RECORDS = 1_200_000;
 const PIPELINE_DEPTH = 16;
 const LATENCY_RATE = Number(Deno.env.get("BENCH_LATENCY_RATE") ?? 5_000);
 const LATENCY_SECONDS = Number(Deno.env.get("BENCH_LATENCY_SECONDS") ?? 30);
+const HALF_SECONDS = Number(Deno.env.get("BENCH_HALF_SECONDS") ?? 10);
 
 export async function run(): Promise<void> {
   await using cluster = await startCluster({ brokers: 3 });
   await using admin = await RawKafka.connect(cluster.broker(1).port);
-  for (const topic of ["acks1", "acksall", "latency", "latency-client-1", "latency-client-all"]) {
+  for (
+    const topic of ["acks1", "acksall", "latency", "latency-client-1", "latency-client-all", "latency-half"]
+  ) {
     const configs = topic.startsWith("latency-client") ? LATENCY_TOPIC_CONFIGS : {};
     await createAssignedTopic(admin, topic, [[1, 2, 3]], { "min.insync.replicas": "2", ...configs });
     await waitForIsr(admin, topic, 0, [1, 2, 3]);
@@ -51,6 +56,13 @@ export async function run(): Promise<void> {
     });
     clientRuns.push({ acks, result });
   }
+  const halfRate = Math.round(rows[1].records / rows[1].seconds / 2);
+  const half = await clientLatency(cluster.bootstrap, "latency-half", {
+    acks: -1,
+    rate: halfRate,
+    seconds: HALF_SECONDS,
+    valueBytes: VALUE_BYTES,
+  });
 
   console.log(
     `3 brokers, replication factor 3, ${VALUE_BYTES}-byte values, batches of ${RECORDS_PER_BATCH}\n`,
@@ -77,6 +89,12 @@ export async function run(): Promise<void> {
       result,
     ));
   }
+  console.log(describeLatency(
+    `end-to-end latency, own client, acks=all, at half the raw acks=all rate (${
+      halfRate.toLocaleString("en-US")
+    } records/s) for ${HALF_SECONDS} s`,
+    half,
+  ));
   const load = Deno.readTextFileSync("/proc/loadavg").split(" ").slice(0, 3).join(" ");
   console.log(`load average at the end: ${load}`);
   admin.conn.close();

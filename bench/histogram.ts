@@ -51,6 +51,12 @@ export class LatencyHistogram {
 /** Bucket index: values below 16 µs are exact; above, 16 linear steps per power of two. */
 function bucketOf(micros: number): number {
   if (micros < SUB_BUCKETS) return micros;
+  if (micros < 2 ** 31) {
+    // The common case in integer operations (Math.log2 per record showed in profiles at a
+    // million records/s); the same buckets as below.
+    const power = 31 - Math.clz32(micros);
+    return (power - 3) * SUB_BUCKETS + ((micros - (1 << power)) >>> (power - 4));
+  }
   const power = Math.min(MAX_POWER, Math.floor(Math.log2(micros)));
   const step = 2 ** (power - 4);
   return (power - 3) * SUB_BUCKETS + Math.min(SUB_BUCKETS - 1, Math.floor((micros - 2 ** power) / step));
