@@ -38,6 +38,16 @@ export const MAX_RELATIVE_OFFSET = 0x7fff_ffff;
 /** Recovery reads the log in chunks of this size (grown only for a batch that is larger). */
 const RECOVERY_CHUNK_BYTES = 1024 * 1024;
 
+/**
+ * Batches whose locations a segment keeps from its latest appends, so that reading near the log
+ * end (every follower's fetch, every caught-up consumer's) finds its batches without reading
+ * headers from the file. Kept in a typed array allocated at the first append: 320 bytes a
+ * written segment.
+ */
+const RECENT_BATCHES = 8;
+/** position, sizeBytes, baseOffset, lastOffset, maxTimestampMs. */
+const RECENT_FIELDS = 5;
+
 /** Where a batch sits in a segment, from a header scan. */
 export interface BatchLocation {
   position: number;
@@ -92,6 +102,13 @@ export class LogSegment {
   /** maxTimestamp of the first batch (segment.ms rolls by it, as Kafka does), or -1. */
   #firstBatchTimestampMs = -1;
   #bytesSinceIndexEntry = 0;
+  /**
+   * The latest appended batches' locations, oldest first from #recentStart (a ring of
+   * RECENT_BATCHES): always consecutive batches ending at the file's end, or none.
+   */
+  #recent: Float64Array | null = null;
+  #recentStart = 0;
+  #recentCount = 0;
   /** No file yet (planned()): nothing to read, sync, persist or close until createFile(). */
   #planned = false;
   /** Wall-clock time the segment object was made; segment.ms falls back to it. */
@@ -229,9 +246,62 @@ export class LogSegment {
       const lastOffset = baseOffset + view.getInt32(position + BatchOffset.lastOffsetDelta);
       const maxTimestampMs = readInt64(view, position + BatchOffset.maxTimestamp);
       this.#indexBatch(this.#sizeBytes + position - start, sizeBytes, baseOffset, lastOffset, maxTimestampMs);
+      this.#remember(this.#sizeBytes + position - start, sizeBytes, baseOffset, lastOffset, maxTimestampMs);
       position += sizeBytes;
     }
     this.#sizeBytes += end - start;
+  }
+
+  /** Keep an appended batch's location (the oldest kept one goes when the ring is full). */
+  #remember(
+    position: number,
+    sizeBytes: number,
+    baseOffset: number,
+    lastOffset: number,
+    maxTimestampMs: number,
+  ) {
+    const recent = this.#recent ??= new Float64Array(RECENT_BATCHES * RECENT_FIELDS);
+    let slot: number;
+    if (this.#recentCount < RECENT_BATCHES) slot = (this.#recentStart + this.#recentCount++) % RECENT_BATCHES;
+    else {
+      slot = this.#recentStart;
+      this.#recentStart = (this.#recentStart + 1) % RECENT_BATCHES;
+    }
+    const at = slot * RECENT_FIELDS;
+    recent[at] = position;
+    recent[at + 1] = sizeBytes;
+    recent[at + 2] = baseOffset;
+    recent[at + 3] = lastOffset;
+    recent[at + 4] = maxTimestampMs;
+  }
+
+  /**
+   * translate() from the recent appends: the first kept batch at or after startPosition whose
+   * last offset reaches `offset`, when the kept batches cover the offset; undefined otherwise.
+   */
+  #translateRecent(offset: number, startPosition: number): BatchLocation | undefined {
+    const recent = this.#recent;
+    if (recent === null || this.#recentCount === 0) return undefined;
+    const first = this.#recentStart * RECENT_FIELDS;
+    const newest = ((this.#recentStart + this.#recentCount - 1) % RECENT_BATCHES) * RECENT_FIELDS;
+    // Kept batches end at the file's end by construction (appends only add there; a cut or a
+    // recovery forgets them); should that ever not hold, the header scan answers instead.
+    if (recent[newest] + recent[newest + 1] !== this.#sizeBytes) return undefined;
+    // Only when the oldest kept batch starts at or before the offset: every batch before it ends
+    // below the offset, so the header scan would pass them all and stop in the kept ones too.
+    if (recent[first + 2] > offset) return undefined;
+    for (let i = 0; i < this.#recentCount; i++) {
+      const at = ((this.#recentStart + i) % RECENT_BATCHES) * RECENT_FIELDS;
+      if (recent[at] < startPosition || recent[at + 3] < offset) continue;
+      return {
+        position: recent[at],
+        sizeBytes: recent[at + 1],
+        baseOffset: recent[at + 2],
+        lastOffset: recent[at + 3],
+        maxTimestampMs: recent[at + 4],
+      };
+    }
+    return undefined;
   }
 
   /** Index bookkeeping for one batch at `position` (append and recovery share it). */
@@ -335,6 +405,7 @@ export class LogSegment {
    * batch. `maxBatchBytes` bounds the buffer a batch's length field may ask for.
    */
   recover(maxBatchBytes: number, onBatch?: RecoveredBatch): SegmentRecovery {
+    this.#recentCount = 0;
     this.offsetIndex.reset();
     this.timeIndex.reset();
     this.#nextOffset = this.baseOffset;
@@ -482,6 +553,8 @@ export class LogSegment {
    */
   translate(offset: number, startPosition = 0): BatchLocation | null {
     if (offset >= this.#nextOffset) return null;
+    const recent = this.#translateRecent(offset, startPosition);
+    if (recent !== undefined) return recent;
     let position = Math.max(this.offsetIndex.lookup(offset).position, startPosition);
     while (position < this.#sizeBytes) {
       const batch = this.#headerAt(position);
@@ -530,6 +603,7 @@ export class LogSegment {
   #cutFile(position: number): void {
     fs.ftruncateSync(this.#fd, position);
     this.#sizeBytes = position;
+    this.#recentCount = 0; // kept locations may lie past the cut; the next appends start afresh
     if (position === 0) this.#firstBatchTimestampMs = -1;
     this.offsetIndex.truncateToPosition(position);
     // Kept index entries point below the cut, so the tail scan only reads headers we trust.
