@@ -1,10 +1,11 @@
 /**
  * End-to-end latency with the project's own client: a producer (linger 0, the given acks)
- * sends 100-byte records at a fixed rate with its send time in the value; a consumer in the
- * same process (same clock) long-polls the partition and records arrival - send in a
- * log-linear histogram. Reports p50 / p99 / p99.9 / max, and how often the event loop of this
- * process was late by more than 5 ms (a wake-up late here adds to every record in flight, so
- * it separates client-side stalls from the broker's). WARMUP_SECONDS of sending at the same rate
+ * sends 100-byte records at a fixed rate, each carrying its index (its send time is kept in
+ * shared memory); a consumer in a Worker of the same process (its own thread and heap, the same
+ * clock: bench/latency-consumer.ts) long-polls the partition and records arrival - send in a
+ * log-linear histogram. Reports p50 / p99 / p99.9 / max, and how often the sending loop woke
+ * more than 5 ms late (a late wake-up adds to every record in flight, so it separates the
+ * sender's stalls from the broker's). WARMUP_SECONDS of sending at the same rate
  * come first and are not measured.
  *
  * Where the slowest records' time goes: the latency topics use message.timestamp.type
@@ -17,7 +18,7 @@
  * on the heap).
  */
 import { Producer } from "../src/client/producer.ts";
-import { Consumer } from "../src/client/consumer.ts";
+import type { LatencyConsumerMessage, LatencyConsumerStart } from "./latency-consumer.ts";
 import { LatencyHistogram } from "./histogram.ts";
 
 export interface LatencyResult {
@@ -74,12 +75,14 @@ class StageLog {
   /** Batches that needed more than one produce request. */
   retriedBatches = 0;
 
+  /** Shared with the consuming worker (bench/latency-consumer.ts). */
   constructor(total: number, stages: boolean) {
     const perRecord = stages ? total : 0;
-    this.sentAt = new Float64Array(total);
-    this.latency = new Float64Array(perRecord).fill(NaN);
-    this.appendedAt = new Float64Array(perRecord).fill(NaN);
-    this.offset = new Float64Array(perRecord).fill(NaN);
+    const shared = (length: number) => new Float64Array(new SharedArrayBuffer(length * 8));
+    this.sentAt = shared(total);
+    this.latency = shared(perRecord).fill(NaN);
+    this.appendedAt = shared(perRecord).fill(NaN);
+    this.offset = shared(perRecord).fill(NaN);
   }
 }
 
@@ -125,32 +128,23 @@ export async function clientLatency(
       }
       : undefined,
   });
-  await using consumer = new Consumer({ bootstrap, maxWaitMs: 100 });
   await producer.connect([topic]);
-  await consumer.assign([{ topic, partition: 0, from: "latest" }]);
-  await consumer.poll(200); // resolve the start position before the clock starts
-  const histogram = new LatencyHistogram();
   const wallNow = () => origin + performance.now();
-  const { sentAt, latency, appendedAt, offset } = log;
-  const reading = (async () => {
-    while (histogram.count < total) {
-      const records = await consumer.poll(5_000);
-      if (records.length === 0) break;
-      const now = wallNow();
-      for (const record of records) {
-        const value = record.value!;
-        // The record's index, big-endian in its first 4 bytes (no DataView per record).
-        const index = ((value[0] << 24) | (value[1] << 16) | (value[2] << 8) | value[3]) >>> 0;
-        if (index >= total) continue;
-        const ms = now - sentAt[index];
-        histogram.record(ms);
-        if (!stages) continue;
-        latency[index] = ms;
-        appendedAt[index] = Number(record.timestamp);
-        offset[index] = record.offset;
+  const { sentAt } = log;
+  const reading = startConsumer({
+    bootstrap,
+    topic,
+    total,
+    sentAt: log.sentAt.buffer as SharedArrayBuffer,
+    stages: stages
+      ? {
+        latency: log.latency.buffer as SharedArrayBuffer,
+        appendedAt: log.appendedAt.buffer as SharedArrayBuffer,
+        offset: log.offset.buffer as SharedArrayBuffer,
       }
-    }
-  })();
+      : undefined,
+  });
+  await reading.ready;
   const payload = new Uint8Array(options.valueBytes).fill(97);
   const payloadView = new DataView(payload.buffer);
   /** Send `count` records at the rate; measured ones carry their index and get a send time. */
@@ -187,7 +181,7 @@ export async function clientLatency(
   log.retriedBatches = 0;
   const { started, lateTicks } = await sendAtRate(total, true);
   await producer.flush();
-  await reading;
+  const histogram = await reading.done;
   return {
     p50: histogram.percentile(0.5),
     p99: histogram.percentile(0.99),
@@ -248,6 +242,46 @@ function stagesOfSlowest(log: StageLog, startedAt: number): SlowestStages[] | un
       sentAtSeconds: moments,
     };
   });
+}
+
+/**
+ * The consuming half in its own Worker: `ready` once it is positioned at the log end, `done`
+ * with its histogram once it has every measured record or waited 5 s for one.
+ */
+function startConsumer(
+  start: LatencyConsumerStart,
+): { ready: Promise<void>; done: Promise<LatencyHistogram> } {
+  const worker = new Worker(new URL("./latency-consumer.ts", import.meta.url).href, { type: "module" });
+  let markReady: () => void;
+  let fail: (error: Error) => void;
+  const ready = new Promise<void>((resolve, reject) => {
+    markReady = resolve;
+    fail = reject;
+  });
+  const done = new Promise<LatencyHistogram>((resolve, reject) => {
+    const failWith = (error: Error) => {
+      worker.terminate();
+      fail(error);
+      reject(error);
+    };
+    worker.onerror = (event) => {
+      event.preventDefault();
+      failWith(new Error(`latency consumer: ${event.message}`));
+    };
+    worker.onmessage = (event: MessageEvent<LatencyConsumerMessage>) => {
+      const message = event.data;
+      if (message.kind === "loaded") worker.postMessage(start);
+      else if (message.kind === "ready") markReady();
+      else if (message.kind === "failed") failWith(new Error(`latency consumer: ${message.message}`));
+      else {
+        worker.terminate();
+        resolve(LatencyHistogram.fromSnapshot(message.histogram));
+      }
+    };
+  });
+  // Whoever awaits only `ready` must not leave `done`'s rejection unobserved.
+  done.catch(() => {});
+  return { ready, done };
 }
 
 /** One line for a result. */

@@ -30,6 +30,19 @@ export class LatencyHistogram {
     return this.#count;
   }
 
+  /** The counts, to rebuild this histogram elsewhere (another thread: fromSnapshot). */
+  snapshot(): { counts: Float64Array; count: number; maxMs: number } {
+    return { counts: this.#counts.slice(), count: this.#count, maxMs: this.#maxMs };
+  }
+
+  static fromSnapshot(snapshot: { counts: Float64Array; count: number; maxMs: number }): LatencyHistogram {
+    const histogram = new LatencyHistogram();
+    histogram.#counts.set(snapshot.counts);
+    histogram.#count = snapshot.count;
+    histogram.#maxMs = snapshot.maxMs;
+    return histogram;
+  }
+
   /** The largest value recorded, exactly (ms). */
   get maxMs(): number {
     return this.#maxMs;

@@ -22,3 +22,16 @@ Deno.test("LatencyHistogram percentiles are within 6.25% of a sorted sample's, m
   assert.equal(histogram.count, values.length);
   assert.ok(Number.isNaN(new LatencyHistogram().percentile(0.5)));
 });
+
+Deno.test("a histogram rebuilt from its snapshot (another thread's) gives the same percentiles", () => {
+  const random = seededRandom(7);
+  const histogram = new LatencyHistogram();
+  for (let i = 0; i < 10_000; i++) histogram.record(Math.exp(random() * 8) / 100);
+  const snapshot = histogram.snapshot();
+  const rebuilt = LatencyHistogram.fromSnapshot(structuredClone(snapshot));
+  for (const q of [0.5, 0.99, 0.999]) assert.equal(rebuilt.percentile(q), histogram.percentile(q));
+  assert.equal(rebuilt.count, histogram.count);
+  assert.equal(rebuilt.maxMs, histogram.maxMs);
+  histogram.record(10_000); // the snapshot is a copy: later records do not reach the rebuilt one
+  assert.equal(rebuilt.count, 10_000);
+});
