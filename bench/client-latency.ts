@@ -88,7 +88,7 @@ class StageLog {
 
 const BATCH_FIELDS = 6;
 /** Seconds of unmeasured sending before the measured records. */
-export const WARMUP_SECONDS = 2;
+const WARMUP_SECONDS = 2;
 /** The index an unmeasured (warm-up) record carries: at or above any run's record count. */
 const UNMEASURED = 0xffff_ffff;
 
@@ -102,8 +102,6 @@ export async function clientLatency(
     valueBytes: number;
     /** The topic uses LATENCY_TOPIC_CONFIGS: report where the slowest records' time went. */
     logAppendTime?: boolean;
-    /** Sending at the rate before the measured records (WARMUP_SECONDS by default). */
-    warmupSeconds?: number;
   },
 ): Promise<LatencyResult> {
   const total = Math.round(options.rate * options.seconds);
@@ -175,7 +173,7 @@ export async function clientLatency(
   // Warm-up at the same rate, not measured: the first moments of a run (JIT, buffers, the
   // consumer's first fetches) were otherwise among its slowest, and at a million records/s the
   // first 0.2 s alone made the slowest 1%.
-  await sendAtRate(Math.round(options.rate * (options.warmupSeconds ?? WARMUP_SECONDS)), false);
+  await sendAtRate(Math.round(options.rate * WARMUP_SECONDS), false);
   await producer.flush(); // the warm-up's batches are answered: the batch counts below are the run's
   log.batches = [];
   log.retriedBatches = 0;

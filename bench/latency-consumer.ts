@@ -37,7 +37,6 @@ export type LatencyConsumerMessage =
 const worker = self as unknown as {
   onmessage: ((event: MessageEvent<LatencyConsumerStart>) => void) | null;
   postMessage(message: LatencyConsumerMessage): void;
-  close(): void;
 };
 
 worker.onmessage = (event) => {

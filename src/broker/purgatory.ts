@@ -22,7 +22,7 @@
  * ```
  */
 
-import { DeadlineQueue } from "./deadline-queue.ts";
+import { DeadlineQueue } from "../deadline-queue.ts";
 
 /** Why wait() returned. */
 export type WaitOutcome = "woken" | "timeout" | "full" | "closed";

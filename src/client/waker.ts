@@ -7,7 +7,7 @@
  * a third as many mark-compacts, during which its slowest records had been sent (issue 14; why
  * the runtime keeps a cleared timer's objects that long was not looked into). Here the one timer is
  * set for the earliest deadline of the waits in progress and only moved earlier, never cleared
- * per wait; when it fires it ends the waits that are due and is set again for the next.
+ * per wait: the deadlines are a DeadlineQueue's (../deadline-queue.ts, the purgatory's too).
  *
  * @example
  * ```ts
@@ -16,62 +16,43 @@
  * waker.close();           // ends the waits in progress and the timer
  * ```
  */
+import { DeadlineQueue } from "../deadline-queue.ts";
+
 interface Wait {
+  readonly deadline: number;
+  settled: boolean;
   resolve: () => void;
-  deadline: number;
 }
 
 export class Waker {
-  #waits: Wait[] = [];
-  #timer: ReturnType<typeof setTimeout> | undefined;
-  /** When #timer fires (Infinity: not set). */
-  #timerAt = Infinity;
+  /** The waits in progress (not yet woken nor timed out). */
+  #waits = new Set<Wait>();
+  readonly #deadlines = new DeadlineQueue<Wait>((wait) => this.#end(wait));
 
   /** Resolves on the next wake() or after `ms`, whichever comes first. */
   wait(ms: number): Promise<void> {
     return new Promise((resolve) => {
-      const deadline = performance.now() + ms;
-      this.#waits.push({ resolve, deadline });
-      if (deadline < this.#timerAt) this.#setTimer(deadline);
+      const wait: Wait = { deadline: performance.now() + ms, settled: false, resolve };
+      this.#waits.add(wait);
+      this.#deadlines.add(wait);
     });
   }
 
   /** End every wait in progress now. */
   wake(): void {
-    if (this.#waits.length === 0) return;
-    const waits = this.#waits;
-    this.#waits = [];
-    for (const wait of waits) wait.resolve();
+    for (const wait of this.#waits) this.#end(wait);
   }
 
   /** wake(), and let go of the timer (nothing keeps the process alive for it). */
   close(): void {
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
-    this.#timerAt = Infinity;
     this.wake();
+    this.#deadlines.close();
   }
 
-  #setTimer(at: number): void {
-    clearTimeout(this.#timer);
-    this.#timerAt = at;
-    this.#timer = setTimeout(() => this.#fire(), Math.max(0, at - performance.now()));
-  }
-
-  #fire(): void {
-    this.#timer = undefined;
-    this.#timerAt = Infinity;
-    const now = performance.now();
-    let next = Infinity;
-    const pending: Wait[] = [];
-    for (const wait of this.#waits) {
-      if (wait.deadline <= now) wait.resolve();
-      else {
-        pending.push(wait);
-        if (wait.deadline < next) next = wait.deadline;
-      }
-    }
-    this.#waits = pending;
-    if (next !== Infinity) this.#setTimer(next);
+  #end(wait: Wait): void {
+    wait.settled = true;
+    this.#waits.delete(wait);
+    this.#deadlines.settled();
+    wait.resolve();
   }
 }

@@ -245,8 +245,9 @@ export class LogSegment {
       const baseOffset = readInt64(view, position + BatchOffset.baseOffset);
       const lastOffset = baseOffset + view.getInt32(position + BatchOffset.lastOffsetDelta);
       const maxTimestampMs = readInt64(view, position + BatchOffset.maxTimestamp);
-      this.#indexBatch(this.#sizeBytes + position - start, sizeBytes, baseOffset, lastOffset, maxTimestampMs);
-      this.#remember(this.#sizeBytes + position - start, sizeBytes, baseOffset, lastOffset, maxTimestampMs);
+      const filePosition = this.#sizeBytes + position - start;
+      this.#indexBatch(filePosition, sizeBytes, baseOffset, lastOffset, maxTimestampMs);
+      this.#remember(filePosition, sizeBytes, baseOffset, lastOffset, maxTimestampMs);
       position += sizeBytes;
     }
     this.#sizeBytes += end - start;

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { type Deadline, DeadlineQueue } from "../../src/broker/deadline-queue.ts";
-import { Purgatory } from "../../src/broker/purgatory.ts";
+import { type Deadline, DeadlineQueue } from "../src/deadline-queue.ts";
+import { Purgatory } from "../src/broker/purgatory.ts";
 
 interface Entry extends Deadline {
   name: string;
@@ -54,7 +54,7 @@ Deno.test("a heap of entries settled early is rebuilt: it holds about twice the 
 
 Deno.test("no live entry: the timer set for a settled one keeps no process alive", async () => {
   // A process whose only wait was settled must exit at once, not when the 60 s timer fires.
-  const module = new URL("../../src/broker/deadline-queue.ts", import.meta.url).href;
+  const module = new URL("../src/deadline-queue.ts", import.meta.url).href;
   const script = `import { DeadlineQueue } from "${module}";
     const queue = new DeadlineQueue(() => { throw new Error("expired"); });
     const entry = { deadline: performance.now() + 60_000, settled: false };
