@@ -300,21 +300,29 @@ export class Connection {
     return chunks;
   }
 
+  /**
+   * Take an in-flight slot, first come first served: a caller finding waiters queues behind them,
+   * and a released slot passes straight to the oldest waiter. Requests are encoded and written in
+   * the order they got their slots, so that order is the order callers asked in. (When a released
+   * slot was only freed, a request made in the same turn took it before the woken waiter ran,
+   * and the waiter queued again at the back: with a stalled broker and many batches waiting, a
+   * producer's later batch of a partition went out before an earlier one, without any retry.)
+   */
   async #acquireSlot(): Promise<void> {
-    while (true) {
-      if (this.#closedError) throw this.#closedError;
-      if (this.#slotsUsed < this.maxInFlightRequests) {
-        this.#slotsUsed++;
-        return;
-      }
-      await new Promise<void>((resolve) => this.#slotWaiters.push(resolve));
+    if (this.#closedError) throw this.#closedError;
+    if (this.#slotsUsed < this.maxInFlightRequests && this.#slotWaiters.length === 0) {
+      this.#slotsUsed++;
+      return;
     }
+    await new Promise<void>((resolve) => this.#slotWaiters.push(resolve));
+    // Woken with a slot handed over by #releaseSlot, or by #fail (which freed every slot).
+    if (this.#closedError) throw this.#closedError;
   }
 
   #releaseSlot(): void {
-    this.#slotsUsed--;
     const waiter = this.#slotWaiters.shift();
-    if (waiter) waiter();
+    if (waiter) waiter(); // the slot passes to it: #slotsUsed stays
+    else this.#slotsUsed--;
   }
 
   #write(chunks: Uint8Array[]): Promise<void> {

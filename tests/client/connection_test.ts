@@ -15,7 +15,11 @@ import { writeApiVersionsResponse } from "../../src/kafka/apis/api-versions.ts";
 import { FrameDecoder, Reader, Writer } from "../../src/wire/mod.ts";
 import { eventually, freePort } from "../helpers/program.ts";
 
-type Handler = (header: RequestHeader, respond: (body: (w: Writer) => void) => void) => void;
+type Handler = (
+  header: RequestHeader,
+  respond: (body: (w: Writer) => void) => void,
+  body: Reader,
+) => void;
 
 /** A fake broker: answers ApiVersions with `ranges`, hands other requests to `handler`. */
 function fakeBroker(ranges: { apiKey: number; minVersion: number; maxVersion: number }[], handler: Handler) {
@@ -33,7 +37,8 @@ function fakeBroker(ranges: { apiKey: number; minVersion: number; maxVersion: nu
             const n = await conn.read(buffer);
             if (n === null) break;
             for (const frame of decoder.push(buffer.slice(0, n))) {
-              const header = readRequestHeader(new Reader(frame));
+              const reader = new Reader(frame);
+              const header = readRequestHeader(reader);
               seen.push(header);
               const respond = (body: (w: Writer) => void) => {
                 const w = new Writer().int32(0);
@@ -50,7 +55,7 @@ function fakeBroker(ranges: { apiKey: number; minVersion: number; maxVersion: nu
                     throttleTimeMs: 0,
                   })
                 );
-              } else handler(header, respond);
+              } else handler(header, respond, reader);
             }
           }
         } catch { /* closed */ }
@@ -128,6 +133,42 @@ Deno.test("pipelines requests up to the in-flight bound and matches responses in
     const ids = await Promise.all(results);
     assert.equal(new Set(ids).size, 7);
     assert.deepEqual(ids, [...ids].sort((a, b) => a - b));
+  } finally {
+    connection.close();
+    broker.close();
+  }
+});
+
+Deno.test("a freed slot goes to the oldest waiting request, not to one made in the same turn", async () => {
+  // Each request carries its caller's number; the broker notes the order they arrive in.
+  const arrived: number[] = [];
+  const broker = fakeBroker(
+    [{ apiKey: ApiKey.Metadata, minVersion: 0, maxVersion: 8 }],
+    (_header, respond, body) => {
+      arrived.push(body.int32());
+      respond(echoInt(0));
+    },
+  );
+  const connection = await Connection.connect({
+    host: "127.0.0.1",
+    port: broker.port,
+    maxInFlightRequests: 1,
+  });
+  try {
+    const request = (number: number, onAnswer = () => {}) =>
+      connection.request(ApiKey.Metadata, 0, (w) => w.int32(number), (r) => {
+        onAnswer();
+        return r.int32();
+      });
+    const later: Promise<number>[] = [];
+    // 0 takes the one slot and 1 waits for it. Answering 0 frees the slot and, in the same turn,
+    // makes request 2 (as a producer sends its next batches when one is answered): 2 must queue
+    // behind 1, or a later batch of a partition overtakes an earlier one.
+    const first = request(0, () => later.push(request(2)));
+    const second = request(1);
+    await Promise.all([first, second]);
+    await Promise.all(later);
+    assert.deepEqual(arrived, [0, 1, 2]);
   } finally {
     connection.close();
     broker.close();
