@@ -13,6 +13,7 @@
  * ```
  */
 import { BatchBuilder, type ProducerStamp, type RecordHeader } from "./batch-builder.ts";
+import type { BufferPool } from "./buffer-pool.ts";
 import { invariant } from "../assert.ts";
 
 /**
@@ -64,11 +65,12 @@ export class ProducerBatch {
     batchBytes: number | BatchBuilder,
     now: number,
     initialCapacityBytes?: number,
+    pool?: BufferPool,
   ) {
     this.topic = topic;
     this.partition = partition;
     this.builder = typeof batchBytes === "number"
-      ? new BatchBuilder(batchBytes, initialCapacityBytes)
+      ? new BatchBuilder(batchBytes, initialCapacityBytes, pool)
       : batchBytes;
     this.createdAt = now;
   }
@@ -161,6 +163,8 @@ export interface AccumulatorOptions {
   now?: () => number;
   /** Give each batch `stages` (five performance.now() calls per batch; nothing per record). */
   traceStages?: boolean;
+  /** Where batch buffers come from (see BatchBuilder.recycle for when they go back). */
+  pool?: BufferPool;
 }
 
 export class RecordAccumulator {
@@ -245,6 +249,7 @@ export class RecordAccumulator {
       batchBytes,
       this.#now(),
       full ? batchBytes + 1024 : undefined,
+      this.#options.pool,
     );
     if (this.#options.traceStages) {
       batch.stages = {

@@ -17,6 +17,8 @@
  * ```
  */
 import { crc32c } from "../wire/crc32c.ts";
+import type { BufferPool } from "./buffer-pool.ts";
+import { invariant } from "../assert.ts";
 
 /** A record header as the client API takes it. */
 export interface RecordHeader {
@@ -37,6 +39,8 @@ export interface ProducerStamp {
 
 /** A new batch's buffer unless told otherwise: ample for a few records of a few hundred bytes. */
 const INITIAL_CAPACITY_BYTES = 4 * 1024;
+/** A recycled builder's buffer: any use after recycle() fails on it. */
+const RECYCLED = new Uint8Array(0);
 
 export class BatchBuilder {
   /** Stop accepting records (except the first) once the batch would exceed this. */
@@ -46,6 +50,9 @@ export class BatchBuilder {
   #count = 0;
   #baseTimestamp = 0;
   #maxTimestamp = -1;
+  /** finish() was called: the buffer is the batch's bytes now and must not move. */
+  #finished = false;
+  readonly #pool: BufferPool | undefined;
 
   /**
    * `initialCapacityBytes`: the buffer to start with, grown by doubling as records come. Small by
@@ -55,13 +62,19 @@ export class BatchBuilder {
    * start a full mark-compact every 0.3 s (its global limit counts those bytes); the slowest
    * records of the latency bench were the ones sent during them (issue 14). A partition whose
    * batches fill gets its full size up front (the accumulator passes it).
+   *
+   * `pool`: where buffers come from and go back to as the batch grows, and when recycle() says
+   * the batch is done with (the producer's; none: new buffers, left to the collector).
    */
   constructor(
     limitBytes: number,
     initialCapacityBytes = Math.min(limitBytes + 1024, INITIAL_CAPACITY_BYTES),
+    pool?: BufferPool,
   ) {
     this.limitBytes = limitBytes;
-    this.#buffer = new Uint8Array(Math.max(initialCapacityBytes, BATCH_HEADER_BYTES + 64));
+    this.#pool = pool;
+    const capacity = Math.max(initialCapacityBytes, BATCH_HEADER_BYTES + 64);
+    this.#buffer = pool === undefined ? new Uint8Array(capacity) : pool.take(capacity);
   }
 
   get recordCount(): number {
@@ -139,8 +152,9 @@ export class BatchBuilder {
    * timestamp deltas are written anew for its new batch.
    */
   split(limitBytes: number): BatchBuilder[] {
+    this.#requireBuffer();
     const pieces: BatchBuilder[] = [];
-    let piece = new BatchBuilder(limitBytes);
+    let piece = new BatchBuilder(limitBytes, undefined, this.#pool);
     const buffer = this.#buffer;
     let at = BATCH_HEADER_BYTES;
     while (at < this.#length) {
@@ -152,7 +166,7 @@ export class BatchBuilder {
       const timestamp = this.#baseTimestamp + timestampDelta.value;
       if (!piece.#appendEncoded(buffer[body.next], timestamp, rest)) {
         pieces.push(piece);
-        piece = new BatchBuilder(limitBytes);
+        piece = new BatchBuilder(limitBytes, undefined, this.#pool);
         piece.#appendEncoded(buffer[body.next], timestamp, rest);
       }
       at = end;
@@ -190,6 +204,8 @@ export class BatchBuilder {
     compress?: (records: Uint8Array) => Uint8Array,
     producer?: ProducerStamp,
   ): Uint8Array {
+    this.#requireBuffer();
+    this.#finished = true;
     let batch = this.#buffer.subarray(0, this.#length);
     if (compressionCodec !== 0 && compress) {
       const compressed = compress(batch.subarray(BATCH_HEADER_BYTES));
@@ -215,13 +231,33 @@ export class BatchBuilder {
     return batch;
   }
 
+  /**
+   * Give the buffer back to the pool: the batch is done with (its produce answered, so no request
+   * still reads its bytes). The builder and the bytes finish() returned must not be used after;
+   * the builder fails loudly if it is. A second call does nothing.
+   */
+  recycle(): void {
+    if (this.#buffer === RECYCLED) return;
+    const buffer = this.#buffer;
+    this.#buffer = RECYCLED;
+    this.#pool?.give(buffer);
+  }
+
+  #requireBuffer(): void {
+    invariant(this.#buffer !== RECYCLED, () => "BatchBuilder used after recycle()");
+  }
+
   #ensure(extraBytes: number): void {
     const needed = this.#length + extraBytes;
     if (needed <= this.#buffer.length) return;
+    this.#requireBuffer();
+    invariant(!this.#finished, () => "BatchBuilder grown after finish()");
     let capacity = this.#buffer.length * 2;
     while (capacity < needed) capacity *= 2;
-    const grown = new Uint8Array(capacity);
+    const grown = this.#pool === undefined ? new Uint8Array(capacity) : this.#pool.take(capacity);
     grown.set(this.#buffer.subarray(0, this.#length));
+    // Nothing else holds the old buffer before finish(): it can go back at once.
+    this.#pool?.give(this.#buffer);
     this.#buffer = grown;
   }
 }

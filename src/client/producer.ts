@@ -40,6 +40,7 @@ import { readInitProducerIdResponse, writeInitProducerIdRequest } from "../kafka
 import type { ProduceResponse } from "../kafka/apis/produce.ts";
 import { type BatchStages, type ProducerBatch, RecordAccumulator } from "./accumulator.ts";
 import type { RecordHeader } from "./batch-builder.ts";
+import { BufferPool } from "./buffer-pool.ts";
 import { Cluster, type ClusterOptions } from "./cluster.ts";
 import { compressionCodec, type CompressionName, compressor } from "./compression.ts";
 import { isRetriable } from "./errors.ts";
@@ -178,6 +179,11 @@ export class ProduceError extends Error {
 }
 
 const textEncoder = new TextEncoder();
+/**
+ * Idle batch buffers a producer keeps for reuse, at most (and at most a quarter of bufferBytes):
+ * enough for a busy partition's batches in flight several times over.
+ */
+const MAX_IDLE_BATCH_BUFFER_BYTES = 16 * 1024 * 1024;
 
 function toBytes(value: Uint8Array | string | null | undefined): Uint8Array | null {
   if (value === null || value === undefined) return null;
@@ -280,6 +286,7 @@ export class Producer {
         if (topic) this.#sticky.batchClosed(batch.topic, batch.partition, topic.partitions.length);
       },
       traceStages: options.onBatchStages !== undefined,
+      pool: new BufferPool(Math.min(this.bufferBytes / 4, MAX_IDLE_BATCH_BUFFER_BYTES)),
     });
   }
 
@@ -832,6 +839,11 @@ export class Producer {
     batch.succeed(baseOffset);
     this.#release(batch);
     this.#sequences?.settled(batch);
+    // Answered (or, with acks=0, written): no request reads the bytes any more, so the buffer can
+    // carry another batch. Only here: a batch that failed may still sit in a timed-out request's
+    // write (its connection is closing), so its buffer is left to the collector.
+    batch.bytes = undefined;
+    batch.builder.recycle();
   }
 
   #handleFailure(batch: ProducerBatch, error: Error): void {
