@@ -75,3 +75,31 @@ Deno.test("frame decoder: a huge announced frame holds only a small buffer until
   assert.deepEqual(split.push(frame(new Uint8Array(11)).subarray(0, 2)), []);
   assert.throws(() => split.push(frame(new Uint8Array(11)).subarray(2, 4)), WireError);
 });
+
+Deno.test("frame decoder: frames up to the largest one sent whole get their whole buffer at once", () => {
+  const decoder = new FrameDecoder(100 * 1024 * 1024);
+  const announce = (length: number) => {
+    const header = new Uint8Array(4);
+    new DataView(header.buffer).setInt32(0, length);
+    assert.deepEqual(decoder.push(header), []);
+  };
+  announce(300_000);
+  assert.equal(decoder.frameSpace()!.length, 64 * 1024, "nothing proven yet: the small first buffer");
+  const first = pattern(300_000, 1);
+  let position = 0;
+  while (position < first.length) {
+    const space = decoder.frameSpace()!;
+    const take = Math.min(space.length, first.length - position);
+    space.set(first.subarray(position, position + take));
+    position += take;
+    const complete = decoder.filled(take);
+    if (position === first.length) assert.deepEqual(complete, first);
+  }
+  announce(250_000);
+  assert.equal(decoder.frameSpace()!.length, 250_000, "within what this peer has sent: whole at once");
+  const second = pattern(250_000, 2);
+  decoder.frameSpace()!.set(second);
+  assert.deepEqual(decoder.filled(250_000), second);
+  announce(100 * 1024 * 1024);
+  assert.equal(decoder.frameSpace()!.length, 300_000, "a huge frame gets no more than was proven");
+});
