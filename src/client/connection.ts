@@ -219,7 +219,15 @@ export class Connection {
   ): Promise<T> {
     await this.#acquireSlot();
     const correlationId = this.#takeCorrelationId();
-    const bytes = this.#encode(apiKey, apiVersion, correlationId, write);
+    let bytes: Uint8Array[];
+    try {
+      bytes = this.#encode(apiKey, apiVersion, correlationId, write);
+    } catch (error) {
+      // Nothing was sent: the slot goes on to the next request (kept, it would be lost for good,
+      // and after maxInFlightRequests such errors every later request would wait forever).
+      this.#releaseSlot();
+      throw error;
+    }
     const response = new Promise<T>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.#fail(

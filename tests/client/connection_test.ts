@@ -175,6 +175,39 @@ Deno.test("a freed slot goes to the oldest waiting request, not to one made in t
   }
 });
 
+Deno.test("a request that fails to encode gives its slot back", async () => {
+  const broker = fakeBroker(
+    [{ apiKey: ApiKey.Metadata, minVersion: 0, maxVersion: 8 }],
+    (header, respond) => respond(echoInt(header.correlationId)),
+  );
+  const connection = await Connection.connect({
+    host: "127.0.0.1",
+    port: broker.port,
+    maxInFlightRequests: 1,
+  });
+  try {
+    await assert.rejects(
+      connection.request(ApiKey.Metadata, 0, () => {
+        throw new RangeError("bad field");
+      }, readInt),
+      /bad field/,
+    );
+    assert.equal(connection.inFlight, 0);
+    // With the slot lost this request would wait forever: fail after 5 s instead of hanging.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const answered = await Promise.race([
+      connection.request(ApiKey.Metadata, 0, () => {}, readInt),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error("the next request never got a slot")), 5_000);
+      }),
+    ]).finally(() => clearTimeout(timer));
+    assert.ok(Number.isInteger(answered) && answered > 0);
+  } finally {
+    connection.close();
+    broker.close();
+  }
+});
+
 Deno.test("a request without an answer times out and fails the others on the connection", async () => {
   const broker = fakeBroker([{ apiKey: ApiKey.Metadata, minVersion: 0, maxVersion: 8 }], () => {});
   const connection = await Connection.connect({ host: "127.0.0.1", port: broker.port });
