@@ -119,6 +119,15 @@ export class ProducerBatch {
     return this.builder.recordCount;
   }
 
+  /**
+   * The batch is done with (answered): its buffer goes back to the producer's pool and its bytes
+   * are forgotten, so nothing can send them again (see BatchBuilder.recycle).
+   */
+  recycle(): void {
+    this.bytes = undefined;
+    this.builder.recycle();
+  }
+
   /** Resolves to the base offset the broker assigned (-1 with acks=0). Created on first use. */
   get result(): Promise<number> {
     if (!this.#result) {

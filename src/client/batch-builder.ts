@@ -73,8 +73,7 @@ export class BatchBuilder {
   ) {
     this.limitBytes = limitBytes;
     this.#pool = pool;
-    const capacity = Math.max(initialCapacityBytes, BATCH_HEADER_BYTES + 64);
-    this.#buffer = pool === undefined ? new Uint8Array(capacity) : pool.take(capacity);
+    this.#buffer = this.#allocate(Math.max(initialCapacityBytes, BATCH_HEADER_BYTES + 64));
   }
 
   get recordCount(): number {
@@ -243,6 +242,10 @@ export class BatchBuilder {
     this.#pool?.give(buffer);
   }
 
+  #allocate(capacity: number): Uint8Array {
+    return this.#pool === undefined ? new Uint8Array(capacity) : this.#pool.take(capacity);
+  }
+
   #requireBuffer(): void {
     invariant(this.#buffer !== RECYCLED, () => "BatchBuilder used after recycle()");
   }
@@ -254,7 +257,7 @@ export class BatchBuilder {
     invariant(!this.#finished, () => "BatchBuilder grown after finish()");
     let capacity = this.#buffer.length * 2;
     while (capacity < needed) capacity *= 2;
-    const grown = this.#pool === undefined ? new Uint8Array(capacity) : this.#pool.take(capacity);
+    const grown = this.#allocate(capacity);
     grown.set(this.#buffer.subarray(0, this.#length));
     // Nothing else holds the old buffer before finish(): it can go back at once.
     this.#pool?.give(this.#buffer);

@@ -842,8 +842,7 @@ export class Producer {
     // Answered (or, with acks=0, written): no request reads the bytes any more, so the buffer can
     // carry another batch. Only here: a batch that failed may still sit in a timed-out request's
     // write (its connection is closing), so its buffer is left to the collector.
-    batch.bytes = undefined;
-    batch.builder.recycle();
+    batch.recycle();
   }
 
   #handleFailure(batch: ProducerBatch, error: Error): void {
