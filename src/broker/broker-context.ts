@@ -17,6 +17,7 @@ import type { MetadataCache } from "./metadata-cache.ts";
 import type { Purgatory } from "./purgatory.ts";
 import type { FetchSessionCache } from "./fetch-sessions.ts";
 import type { ReplicaManager } from "./replica-manager.ts";
+import type { BufferPool } from "../buffer-pool.ts";
 
 export interface BrokerContext {
   config: BrokerConfig;
@@ -28,6 +29,11 @@ export interface BrokerContext {
   purgatory: Purgatory;
   /** Incremental fetch sessions (KIP-227) of the fetchers of partitions led here. */
   fetchSessions: FetchSessionCache;
+  /**
+   * Idle buffers for fetch reads (ReadBuffers) and produce requests (FrameDecoder); absent: each
+   * read and request allocates its own.
+   */
+  buffers?: BufferPool;
   coordination: Coordination;
   groups: GroupService;
   /** The transaction coordinator of the `__transaction_state` partitions this broker leads. */

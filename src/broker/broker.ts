@@ -100,6 +100,7 @@ import { partitionReassignmentHandlers } from "./handlers/partition-reassignment
 import { DEFAULT_BROKER_ENTITY, effectiveBrokerConfig } from "./dynamic-broker-config.ts";
 import { readEntityConfig } from "./config-entity-store.ts";
 import { ConfigChangeListener } from "./config-change-listener.ts";
+import { BufferPool } from "../buffer-pool.ts";
 
 /** How long past our own session timeout to wait for a previous run's registration to expire. */
 const STALE_REGISTRATION_GRACE_MS = 5_000;
@@ -115,6 +116,12 @@ const MAINTENANCE_INTERVAL_MS = 1000;
 
 /** A fetch session unused this long may give its slot to a new one (Kafka's min.incremental.fetch.session.eviction.ms). */
 const FETCH_SESSION_EVICTION_MS = 120_000;
+
+/**
+ * Idle buffers the broker keeps for reuse (fetch reads and produce requests, src/buffer-pool.ts):
+ * four 8 MiB responses, or many smaller ones. Beyond it a buffer goes to the collector.
+ */
+const IDLE_BUFFER_BYTES = 32 * 1024 * 1024;
 
 export type BrokerOptions = BrokerSettings;
 
@@ -548,6 +555,7 @@ class Broker implements RunningBroker {
       replicas,
       purgatory,
       fetchSessions,
+      buffers: new BufferPool(IDLE_BUFFER_BYTES),
       coordination,
       groups,
       transactions,
@@ -779,6 +787,7 @@ class Broker implements RunningBroker {
       handlerFor: (apiKey) => session.handlerFor(apiKey),
       session,
       onProtocolError: (remote, message) => this.#log(`${listener.name} ${remote}: ${message}`),
+      framePool: this.#context.buffers,
     });
     this.#connections.add(connection);
     await connection.serve().finally(() => this.#connections.delete(connection));

@@ -21,6 +21,7 @@
  */
 import type { ByteConn } from "../security/broker-listener.ts";
 import { FrameDecoder } from "../wire/frame-decoder.ts";
+import type { BufferPool } from "../buffer-pool.ts";
 import { Reader } from "../wire/reader.ts";
 import { Writer } from "../wire/writer.ts";
 import { WireError } from "../wire/wire-error.ts";
@@ -47,6 +48,12 @@ export interface RequestContext {
   session?: RequestSession;
   /** Close the connection once this request's response is written. */
   closeAfterResponse?: () => void;
+  /**
+   * Run `written` once this request's response has been written in full (at once when it has
+   * none), so that buffers the response shares can be reused: never when the response is dropped
+   * unwritten or its write fails. Absent for requests not from a client socket.
+   */
+  afterResponse?: (written: () => void) => void;
 }
 
 /** What handlers see of the connection's identity. */
@@ -79,6 +86,8 @@ export interface ConnectionOptions {
   readBufferBytes?: number;
   /** The connection's identity, passed to every handler. */
   session?: RequestSession;
+  /** Where large request frames' buffers come from, and Produce requests' go back to. */
+  framePool?: BufferPool;
 }
 
 /**
@@ -94,6 +103,8 @@ interface Slot {
   ready?: { framed: Uint8Array[] | null };
   /** Close the connection after writing this slot's response. */
   closeAfter?: boolean;
+  /** Callbacks for once the response is written (RequestContext.afterResponse). */
+  afterWrite?: (() => void)[];
 }
 
 /** Serve one connection until the peer closes it, it misbehaves, or close() is called. */
@@ -110,7 +121,7 @@ export class Connection {
   constructor(conn: ByteConn, options: ConnectionOptions) {
     this.#conn = conn;
     this.#options = options;
-    this.#decoder = new FrameDecoder(options.maxFrameBytes);
+    this.#decoder = new FrameDecoder(options.maxFrameBytes, options.framePool);
     const address = conn.remoteAddr as Deno.NetAddr;
     this.#remote = `${address.hostname}:${address.port}`;
   }
@@ -226,11 +237,18 @@ export class Connection {
       remote: this.#remote,
       session: this.#options.session,
       closeAfterResponse: () => slot.closeAfter = true,
+      afterResponse: (written) => (slot.afterWrite ??= []).push(written),
     };
     slot.done = (async () => {
       const body = await handler(context);
       return body === null ? null : frameResponse(header, header.apiVersion, body);
     })();
+    if (header.apiKey === ApiKey.Produce) {
+      // A produce request's bytes are stored by a synchronous file write and kept nowhere else, so
+      // its frame is free once the handler has answered. Not after a failure: one partition's
+      // append may still be running when another's error ended the request.
+      slot.done.then(() => this.#decoder.release(payload), () => {});
+    }
     this.#push(slot);
     return true;
   }
@@ -283,11 +301,13 @@ export class Connection {
         try {
           await writeAll(this.#conn, chunks);
         } catch {
-          // The client went away mid-write: nothing else to send to it.
+          // The client went away mid-write: nothing else to send to it. (The taken slots' afterWrite
+          // callbacks are not run: the socket may not be done with their bytes.)
           this.close();
           return;
         }
       }
+      for (const done of taken) for (const written of done.afterWrite ?? []) written();
       if (taken[taken.length - 1].closeAfter) {
         this.close();
         return;

@@ -13,7 +13,7 @@
  * ```
  */
 import { BatchBuilder, type ProducerStamp, type RecordHeader } from "./batch-builder.ts";
-import type { BufferPool } from "./buffer-pool.ts";
+import type { BufferPool } from "../buffer-pool.ts";
 import { invariant } from "../assert.ts";
 
 /**

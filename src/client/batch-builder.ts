@@ -17,7 +17,7 @@
  * ```
  */
 import { crc32c } from "../wire/crc32c.ts";
-import type { BufferPool } from "./buffer-pool.ts";
+import type { BufferPool } from "../buffer-pool.ts";
 import { invariant } from "../assert.ts";
 
 /** A record header as the client API takes it. */

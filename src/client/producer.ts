@@ -40,7 +40,7 @@ import { readInitProducerIdResponse, writeInitProducerIdRequest } from "../kafka
 import type { ProduceResponse } from "../kafka/apis/produce.ts";
 import { type BatchStages, type ProducerBatch, RecordAccumulator } from "./accumulator.ts";
 import type { RecordHeader } from "./batch-builder.ts";
-import { BufferPool } from "./buffer-pool.ts";
+import { BufferPool } from "../buffer-pool.ts";
 import { Cluster, type ClusterOptions } from "./cluster.ts";
 import { compressionCodec, type CompressionName, compressor } from "./compression.ts";
 import { isRetriable } from "./errors.ts";

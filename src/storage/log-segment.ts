@@ -86,6 +86,10 @@ export interface SegmentVerification extends SegmentScan {
 }
 
 const headerScratch = new Uint8Array(BATCH_HEADER_BYTES);
+
+/** Where a read puts its bytes: a buffer of exactly `size` bytes (the fetch path lends pooled ones). */
+export type ReadAllocator = (size: number) => Uint8Array;
+const newBuffer: ReadAllocator = (size) => new Uint8Array(size);
 /** Reused by verify() for one batch at a time (grown for a larger one). */
 let verifyScratch = new Uint8Array(64 * 1024);
 
@@ -580,10 +584,13 @@ export class LogSegment {
     return null;
   }
 
-  /** Read bytes [position, position + length) of the log file into a new buffer (shorter at the end). */
-  read(position: number, length: number): Uint8Array {
+  /**
+   * Read bytes [position, position + length) of the log file (shorter at the end) into a buffer
+   * from `allocate` (of exactly the size asked; a new one by default).
+   */
+  read(position: number, length: number, allocate: ReadAllocator = newBuffer): Uint8Array {
     const size = Math.max(0, Math.min(length, this.#sizeBytes - position));
-    const target = new Uint8Array(size);
+    const target = allocate(size);
     const read = readFullyAt(this.#fd, target, 0, size, position);
     return read === size ? target : target.subarray(0, read);
   }

@@ -65,7 +65,7 @@ import {
   OFFSETS_CHECKPOINT,
   type StorageLogger,
 } from "./log-loader.ts";
-import { LogSegment, MAX_RELATIVE_OFFSET, type SegmentScan } from "./log-segment.ts";
+import { LogSegment, MAX_RELATIVE_OFFSET, type ReadAllocator, type SegmentScan } from "./log-segment.ts";
 import {
   batchTooLarge,
   corruptBatch,
@@ -688,12 +688,17 @@ export class PartitionLog {
    * `maxOffset` (the HWM for consumers, the LEO for followers). Reads within one segment.
    * `outOfRange` is set when fetchOffset is below the log start or above the LEO.
    */
-  read(fetchOffset: number, maxBytes: number, maxOffset: number = this.#logEndOffset): LogReadResult {
+  read(
+    fetchOffset: number,
+    maxBytes: number,
+    maxOffset: number = this.#logEndOffset,
+    allocate?: ReadAllocator,
+  ): LogReadResult {
     this.#checkOpen();
-    return this.#io(() => this.#read(fetchOffset, maxBytes, maxOffset));
+    return this.#io(() => this.#read(fetchOffset, maxBytes, maxOffset, allocate));
   }
 
-  #read(fetchOffset: number, maxBytes: number, maxOffset: number): LogReadResult {
+  #read(fetchOffset: number, maxBytes: number, maxOffset: number, allocate?: ReadAllocator): LogReadResult {
     const result: LogReadResult = {
       records: EMPTY,
       outOfRange: false,
@@ -720,7 +725,7 @@ export class PartitionLog {
       endPosition - batch.position,
       Math.max(0, Math.min(maxBytes, this.#config.maxReadBytes)),
     );
-    const bytes = segment.read(batch.position, Math.max(wanted, batch.sizeBytes));
+    const bytes = segment.read(batch.position, Math.max(wanted, batch.sizeBytes), allocate);
     result.records = bytes.subarray(0, wholeBatchesLength(bytes));
     result.firstBatchOffset = result.records.length > 0 ? batch.baseOffset : -1;
     return result;

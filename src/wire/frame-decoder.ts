@@ -16,6 +16,12 @@
  * times (at 1.4 M records/s those copies were 6% of the broker's busy CPU samples, issue 14).
  * The memory a connection can hold this way is at most the largest frame it has already sent.
  *
+ * With a BufferPool, a frame's own buffer comes from the pool, and its user may give it back
+ * with release() once nothing reads the frame any more (the broker does for Produce requests,
+ * whose bytes are stored by a synchronous file write): a busy broker takes in as many bytes as
+ * it serves, and fresh buffers for them started full collections (src/buffer-pool.ts). A frame
+ * never released is simply collected.
+ *
  * @example
  * ```ts
  * const decoder = new FrameDecoder(1_048_575);
@@ -23,6 +29,7 @@
  * ```
  */
 import { WireError } from "./wire-error.ts";
+import { BufferPool } from "../buffer-pool.ts";
 
 /** First buffer of a frame that did not arrive whole; doubled as bytes come. */
 const INITIAL_FRAME_BYTES = 64 * 1024;
@@ -38,9 +45,23 @@ export class FrameDecoder {
   #frameFill = 0;
   /** The largest frame received whole so far: later frames up to this size are allocated whole. */
   #largestWholeBytes = 0;
+  readonly #pool: BufferPool | undefined;
+  /** Pooled buffers handed out in frames and not released yet. */
+  readonly #lent = new WeakSet<ArrayBufferLike>();
 
-  constructor(maxFrameBytes: number) {
+  constructor(maxFrameBytes: number, pool?: BufferPool) {
     this.maxFrameBytes = maxFrameBytes;
+    this.#pool = pool;
+  }
+
+  /**
+   * Give a frame's buffer back to the pool: only once nothing reads the frame or any view of it.
+   * A frame that is a view of a pushed chunk (or any buffer not lent by this decoder) is left
+   * alone, and so is a second release of the same frame.
+   */
+  release(frame: Uint8Array): void {
+    if (this.#pool === undefined || !this.#lent.delete(frame.buffer)) return;
+    this.#pool.give(new Uint8Array(frame.buffer));
   }
 
   /** Bytes received but not yet part of a whole frame. */
@@ -121,18 +142,28 @@ export class FrameDecoder {
 
   #open(length: number): void {
     this.#frameLength = length;
-    this.#frame = new Uint8Array(Math.min(length, Math.max(INITIAL_FRAME_BYTES, this.#largestWholeBytes)));
+    this.#frame = this.#allocate(Math.min(length, Math.max(INITIAL_FRAME_BYTES, this.#largestWholeBytes)));
     this.#frameFill = 0;
   }
 
   /** Room after the filled part, grown (doubling, at most to the frame's length) when full. */
   #room(): Uint8Array {
     if (this.#frameFill === this.#frame.length && this.#frameFill < this.#frameLength) {
-      const grown = new Uint8Array(Math.min(this.#frameLength, this.#frame.length * 2));
+      const grown = this.#allocate(Math.min(this.#frameLength, this.#frame.length * 2));
       grown.set(this.#frame);
+      // The outgrown buffer is this decoder's alone: the room it gave out has been filled.
+      this.release(this.#frame);
       this.#frame = grown;
     }
     return this.#frame.subarray(this.#frameFill);
+  }
+
+  /** A frame buffer of exactly `size` bytes: a view of a pooled buffer when there is a pool. */
+  #allocate(size: number): Uint8Array {
+    if (this.#pool === undefined) return new Uint8Array(size);
+    const buffer = this.#pool.take(BufferPool.sizeClass(size));
+    this.#lent.add(buffer.buffer);
+    return buffer.subarray(0, size);
   }
 }
 

@@ -1,5 +1,5 @@
 /**
- * The producer reuses its batch buffers (src/client/buffer-pool.ts) once a batch is answered.
+ * The producer reuses its batch buffers (src/buffer-pool.ts) once a batch is answered.
  * Reused too early, a buffer still being written to the socket, or kept for a retry, would carry
  * another batch's bytes under this one's CRC: the broker would refuse it, or, worse, store
  * records that were never sent. Against a real broker process, with batches large enough to be

@@ -154,6 +154,16 @@ export class RawKafka implements AsyncDisposable {
   ): Promise<T> {
     const correlationId = ++this.#correlationId;
     await this.send(apiKey, version, correlationId, writeBody);
+    return await this.receive(apiKey, version, correlationId, readBody);
+  }
+
+  /** Read the next response, which must answer `correlationId` (a request made with send()). */
+  async receive<T>(
+    apiKey: number,
+    version: number,
+    correlationId: number,
+    readBody: (reader: Reader) => T,
+  ): Promise<T> {
     const reader = new Reader(await this.#nextFrame());
     const got = readResponseHeader(reader, apiKey, version);
     if (got !== correlationId) throw new Error(`Correlation id ${got}, expected ${correlationId}`);

@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { frame, FrameDecoder } from "../../src/wire/frame-decoder.ts";
+import { BufferPool } from "../../src/buffer-pool.ts";
 import { WireError } from "../../src/wire/wire-error.ts";
 import { seededRandom } from "../helpers/random.ts";
 
@@ -102,4 +103,57 @@ Deno.test("frame decoder: frames up to the largest one sent whole get their whol
   assert.deepEqual(decoder.filled(250_000), second);
   announce(100 * 1024 * 1024);
   assert.equal(decoder.frameSpace()!.length, 300_000, "a huge frame gets no more than was proven");
+});
+
+/** Feed `payload` as one frame through direct reads of at most `piece` bytes; returns the frame. */
+function readStraight(decoder: FrameDecoder, payload: Uint8Array, piece: number): Uint8Array {
+  const framed = frame(payload);
+  assert.deepEqual(decoder.push(framed.subarray(0, 4)), []);
+  let position = 4;
+  for (;;) {
+    const space = decoder.frameSpace()!;
+    const take = Math.min(space.length, piece, framed.length - position);
+    space.set(framed.subarray(position, position + take));
+    position += take;
+    const complete = decoder.filled(take);
+    if (complete !== undefined) return complete;
+  }
+}
+
+Deno.test("frame decoder with a pool: frame buffers are lent, given back on release, and reused", () => {
+  const pool = new BufferPool(16 * 1024 * 1024);
+  const decoder = new FrameDecoder(8 * 1024 * 1024, pool);
+  const first = readStraight(decoder, pattern(300_000, 1), 16_384);
+  assert.deepEqual(first, pattern(300_000, 1));
+  // Growing from 64 KiB to 300,000 bytes gave each outgrown buffer back at once.
+  assert.equal(pool.idleBytes, 65_536 + 131_072 + 262_144);
+  const lent = first.buffer;
+  assert.equal(lent.byteLength, BufferPool.sizeClass(300_000));
+  decoder.release(first);
+  assert.equal(pool.idleBytes, 65_536 + 131_072 + 262_144 + 524_288);
+  decoder.release(first); // a second release is ignored, not a second give-back
+  assert.equal(pool.idleBytes, 65_536 + 131_072 + 262_144 + 524_288);
+
+  // The next frame of the size class is read into the released buffer, and holds only its bytes.
+  const second = readStraight(decoder, pattern(290_000, 2), 1 << 20);
+  assert.equal(second.buffer, lent);
+  assert.deepEqual(second, pattern(290_000, 2));
+
+  // A frame that is a view of a pushed chunk is not the decoder's: release leaves it alone.
+  const chunk = frame(pattern(1000, 3));
+  const [view] = decoder.push(chunk);
+  assert.equal(view.buffer, chunk.buffer);
+  const before = pool.idleBytes;
+  decoder.release(view);
+  assert.equal(pool.idleBytes, before);
+  // So is a frame never released: the collector takes it, the pool does not miss it.
+  const kept = readStraight(decoder, pattern(200_000, 4), 1 << 20);
+  assert.deepEqual(kept, pattern(200_000, 4));
+});
+
+Deno.test("frame decoder without a pool: release is a no-op", () => {
+  const decoder = new FrameDecoder(1024 * 1024);
+  const got = readStraight(decoder, pattern(100_000, 7), 4096);
+  decoder.release(got);
+  assert.deepEqual(got, pattern(100_000, 7));
 });

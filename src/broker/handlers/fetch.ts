@@ -34,6 +34,8 @@ import { AclOperation, ResourceType } from "../../kafka/acl.ts";
 import type { BrokerContext } from "../broker-context.ts";
 import type { RequestHandler } from "../connection.ts";
 import { partitionErrorCode } from "./common.ts";
+import { ReadBuffers } from "../read-buffers.ts";
+import type { ReadAllocator } from "../../storage/log-segment.ts";
 import { FollowerJoins } from "../replication/follower-joins.ts";
 import {
   type FetchSession,
@@ -91,8 +93,11 @@ export function fetchHandler(context: BrokerContext): RequestHandler {
     let arrived = true;
     for (;;) {
       // An incremental fetch reads what is unsettled in its session (again after each wait: a
-      // change may have unsettled more); a full one what it names.
+      // change may have unsettled more); a full one what it names. Reads go into pooled buffers
+      // when the connection says when the response is written; a round that waits and reads
+      // again leaves its buffers to the collector (rare: only below min_bytes).
       const topics: FetchTopics = session ? session.unsettledTopics() : request.topics;
+      const buffers = context.buffers && context_.afterResponse ? new ReadBuffers(context.buffers) : null;
       const { responses, totalBytes, anyError, settled } = readOnce(
         context,
         topics,
@@ -102,6 +107,7 @@ export function fetchHandler(context: BrokerContext): RequestHandler {
         denied,
         arrived,
         session !== null,
+        buffers?.allocate,
       );
       arrived = false;
       // A follower about to add a partition led here parks only briefly (follower-joins.ts).
@@ -137,6 +143,7 @@ export function fetchHandler(context: BrokerContext): RequestHandler {
           sessionId = created.id;
         }
       }
+      if (buffers !== null) context_.afterResponse!(() => buffers.giveBack());
       return (writer) =>
         writeFetchResponse(writer, version, { throttleTimeMs: 0, errorCode: 0, sessionId, responses });
     }
@@ -196,6 +203,7 @@ function readOnce(
   /** The request's first read: its follower fetch offsets are recorded (only then). */
   recordFollowers: boolean,
   incremental: boolean,
+  allocate: ReadAllocator | undefined,
 ) {
   let budget = maxBytes;
   let totalBytes = 0;
@@ -268,7 +276,7 @@ function readOnce(
           ),
         );
         try {
-          records = partition.read(wanted.fetchOffset, limit, maxOffset);
+          records = partition.read(wanted.fetchOffset, limit, maxOffset, allocate);
         } catch (error) {
           // A disk error took the log offline (KAFKA_STORAGE_ERROR): this partition fails, not the request.
           anyError = true;

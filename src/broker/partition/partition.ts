@@ -50,6 +50,7 @@ import {
   readBatchHeader,
 } from "../../kafka/record-batch.ts";
 import type { LogAppendInfo, PartitionLog } from "../../storage/partition-log.ts";
+import type { ReadAllocator } from "../../storage/log-segment.ts";
 import type { Purgatory } from "../purgatory.ts";
 import {
   hwmWaitKey,
@@ -505,10 +506,11 @@ export class Partition implements TopicPartition {
 
   /**
    * Whole stored batches from fetchOffset, at most maxBytes (but at least one batch) and none
-   * reaching maxOffset (the high watermark for consumers, the log end for followers).
+   * reaching maxOffset (the high watermark for consumers, the log end for followers), in a buffer
+   * from `allocate` when given.
    */
-  read(fetchOffset: number, maxBytes: number, maxOffset: number): Uint8Array {
-    return this.log.read(fetchOffset, maxBytes, maxOffset).records;
+  read(fetchOffset: number, maxBytes: number, maxOffset: number, allocate?: ReadAllocator): Uint8Array {
+    return this.log.read(fetchOffset, maxBytes, maxOffset, allocate).records;
   }
 
   /**

@@ -1,15 +1,15 @@
 /**
- * The producer's pool of batch buffers (src/client/buffer-pool.ts) and BatchBuilder's use of it:
+ * The producer's pool of batch buffers (src/buffer-pool.ts) and BatchBuilder's use of it:
  * buffers are reused by exact size, the pool never holds more than its bound, a buffer given back
  * twice is refused, and a builder hands its buffers back as it grows and once when recycled,
  * after which it refuses any use. A batch built in a reused buffer that held other bytes decodes
  * to its own records only (the builder writes every byte it later reads).
  */
 import assert from "node:assert/strict";
-import { BufferPool } from "../../src/client/buffer-pool.ts";
-import { BatchBuilder } from "../../src/client/batch-builder.ts";
-import { decodeRecordBatch } from "../../src/kafka/record-batch.ts";
-import { InvariantError, setInvariantMode } from "../../src/assert.ts";
+import { BufferPool } from "../src/buffer-pool.ts";
+import { BatchBuilder } from "../src/client/batch-builder.ts";
+import { decodeRecordBatch } from "../src/kafka/record-batch.ts";
+import { InvariantError, setInvariantMode } from "../src/assert.ts";
 
 setInvariantMode("throw");
 
