@@ -302,6 +302,40 @@ export function describeLatency(label: string, result: LatencyResult): string {
     ).join("");
 }
 
+/**
+ * `runs` runs of one latency setup, each on a topic of its own that `create` makes and `drop`
+ * deletes once measured. A run at a million and more records/s writes about 2 GB, about what
+ * the kernel's page cache holds dirty before its background writeback starts (a tenth of this
+ * machine's memory); left behind, a run's bytes would be written back during the next one.
+ */
+export async function repeatLatency(
+  runs: number,
+  create: (run: number) => Promise<string>,
+  measure: (topic: string) => Promise<LatencyResult>,
+  drop: (topic: string) => Promise<void>,
+): Promise<LatencyResult[]> {
+  const results: LatencyResult[] = [];
+  for (let run = 0; run < runs; run++) {
+    const topic = await create(run);
+    results.push(await measure(topic));
+    await drop(topic);
+  }
+  return results;
+}
+
+/** Best and median of each figure over the runs, then each run as describeLatency says it. */
+export function describeLatencyRuns(label: string, results: LatencyResult[]): string {
+  const figure = (pick: (result: LatencyResult) => number, digits: number) => {
+    const values = results.map(pick).sort((a, b) => a - b);
+    return `${values[0].toFixed(digits)} / ${values[Math.floor(values.length / 2)].toFixed(digits)}`;
+  };
+  return `${label}, best / median of ${results.length} runs: p50 ${figure((r) => r.p50, 2)} ms, p99 ${
+    figure((r) => r.p99, 2)
+  } ms, p99.9 ${figure((r) => r.p999, 2)} ms, max ${figure((r) => r.max, 1)} ms` +
+    results.map((result, run) => `
+${describeLatency(`  run ${run + 1}`, result)}`).join("");
+}
+
 /** "1.2, 1.3, 7.9" for a few moments, the first and last few with a count between for many. */
 function describeMoments(seconds: number[]): string {
   if (seconds.length <= 8) return seconds.join(", ");
