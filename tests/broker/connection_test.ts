@@ -47,8 +47,8 @@ function request(apiKey: number, apiVersion: number, correlationId: number, body
 }
 
 /** Read frames until `count` arrived or the peer closed; returns the frames and whether it closed. */
-async function readFrames(conn: Deno.Conn, count: number) {
-  const decoder = new FrameDecoder(1 << 22);
+async function readFrames(conn: Deno.Conn, count: number, maxFrameBytes = 1 << 22) {
+  const decoder = new FrameDecoder(maxFrameBytes);
   const frames: Uint8Array[] = [];
   while (frames.length < count) {
     const buffer = new Uint8Array(4096);
@@ -250,4 +250,37 @@ Deno.test("over TLS, large pipelined requests arrive whole and their answers com
     conn.close();
     await served;
   }
+});
+
+Deno.test("afterResponse runs once the response is written in full, never for one the client left unread", async () => {
+  // 16 MiB: more than the socket buffers take while the client reads nothing.
+  const body = new Uint8Array(16 * 1024 * 1024).fill(7);
+  const written: number[] = [];
+  const big: RequestHandler = (request) => {
+    request.afterResponse!(() => written.push(request.header.correlationId));
+    return (writer) => writer.int32(request.header.correlationId).raw(body);
+  };
+  await using server = serve(new Map([[ApiKey.Fetch, big]]));
+
+  const reader = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
+  try {
+    await reader.write(request(ApiKey.Fetch, 4, 1));
+    await new Promise((resolve) => setTimeout(resolve, 300)); // the server's write stalls meanwhile
+    assert.deepEqual(written, [], "not while the response is still being written");
+    const { frames } = await readFrames(reader, 1, 32 * 1024 * 1024);
+    assert.equal(frames[0].length, 4 + 4 + body.length);
+    for (let waited = 0; written.length === 0 && waited < 5_000; waited += 10) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    assert.deepEqual(written, [1], "once it is written");
+  } finally {
+    reader.close();
+  }
+
+  const leaver = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
+  await leaver.write(request(ApiKey.Fetch, 4, 2));
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  leaver.close(); // gone with most of its response unwritten
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  assert.deepEqual(written, [1], "never for a response the socket may still hold");
 });
