@@ -37,8 +37,12 @@ export class BufferPool {
   readonly maxIdleBytes: number;
   /** Idle buffers by byteLength, taken last in, first out (the warmest in cache). */
   readonly #idle = new Map<number, Uint8Array[]>();
-  /** The ArrayBuffers now idle here: a buffer given back twice is found at once. */
-  readonly #idleBuffers = new Set<ArrayBufferLike>();
+  /**
+   * The ArrayBuffers now idle here: a buffer given back twice is found at once. A WeakSet: its
+   * entries come and go with every take and give, which a long-lived Set pays for in old-space
+   * garbage (linked-list.ts says why) and a WeakSet does not.
+   */
+  readonly #idleBuffers = new WeakSet<ArrayBufferLike>();
   #idleBytes = 0;
 
   /**

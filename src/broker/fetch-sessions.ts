@@ -34,6 +34,7 @@
  * ```
  */
 import { ErrorCode } from "../kafka/errors.ts";
+import { LinkedList, type ListNode } from "../linked-list.ts";
 import type { KeyWatcher } from "./purgatory.ts";
 import { hwmWaitKey, logWaitKey, partitionKey } from "./topic-partition.ts";
 
@@ -84,6 +85,8 @@ export class SessionPartition implements KeyWatcher {
    * changes or the fetcher names it again.
    */
   settled = false;
+  /** Its place among the session's unsettled partitions while it is one (see FetchSession). */
+  unsettledNode: ListNode<SessionPartition> | null = null;
   readonly #session: FetchSession;
 
   constructor(session: FetchSession, topic: string, wanted: RequestedPartition) {
@@ -128,8 +131,14 @@ export class FetchSession {
   epoch = 1;
   lastUsedMs: number;
   readonly #watches: SessionWatches;
+  /** Its place in the cache's least-recently-used order. */
+  lruNode: ListNode<FetchSession> | null = null;
   readonly #byTopic = new Map<string, Map<number, SessionPartition>>();
-  readonly #unsettled = new Set<SessionPartition>();
+  /**
+   * In the order they became unsettled. A list, not a Set: partitions settle and unsettle with
+   * every fetch that finds something (../linked-list.ts says why that churn avoids a Set).
+   */
+  readonly #unsettled = new LinkedList<SessionPartition>();
   #count = 0;
   #closed = false;
 
@@ -194,7 +203,7 @@ export class FetchSession {
     const entry = new SessionPartition(this, topic, wanted);
     partitions.set(wanted.partition, entry);
     this.#count++;
-    this.#unsettled.add(entry);
+    this.#unsettle(entry);
     if (!this.#closed) { for (const key of this.#watchKeys(entry)) this.#watches.watch(key, entry); }
   }
 
@@ -206,7 +215,7 @@ export class FetchSession {
     partitions!.delete(partition);
     if (partitions!.size === 0) this.#byTopic.delete(topic);
     this.#count--;
-    this.#unsettled.delete(entry);
+    this.#settle(entry);
     if (!this.#closed) { for (const key of this.#watchKeys(entry)) this.#watches.unwatch(key, entry); }
   }
 
@@ -226,10 +235,7 @@ export class FetchSession {
 
   /** These partitions' last read had nothing for the fetcher (see the class): leave them out. */
   settle(entries: readonly SessionPartition[]): void {
-    for (const entry of entries) {
-      entry.settled = true;
-      this.#unsettled.delete(entry);
-    }
+    for (const entry of entries) this.#settle(entry);
   }
 
   /** The session is gone (closed by its fetcher, evicted): stop watching its partitions. */
@@ -245,7 +251,14 @@ export class FetchSession {
 
   #unsettle(entry: SessionPartition): void {
     entry.settled = false;
-    this.#unsettled.add(entry);
+    entry.unsettledNode ??= this.#unsettled.push(entry);
+  }
+
+  #settle(entry: SessionPartition): void {
+    entry.settled = true;
+    if (entry.unsettledNode === null) return;
+    this.#unsettled.remove(entry.unsettledNode);
+    entry.unsettledNode = null;
   }
 
   /** Followers hear of the log growing and the high watermark; consumers of the latter. */
@@ -268,7 +281,12 @@ export interface FetchSessionCacheOptions {
 }
 
 export class FetchSessionCache {
-  readonly #sessions = new Map<number, FetchSession>(); // least recently used first
+  readonly #sessions = new Map<number, FetchSession>();
+  /**
+   * Least recently used first. A list beside the Map rather than the Map's own order (deleted and
+   * set again at every fetch): ../linked-list.ts says why that churn avoids a long-lived Map.
+   */
+  readonly #recency = new LinkedList<FetchSession>();
   readonly #maxSessions: number;
   readonly #evictionMs: number;
   readonly #now: () => number;
@@ -356,6 +374,7 @@ export class FetchSessionCache {
       for (const wanted of topic.partitions) session.upsert(topic.topic, wanted);
     }
     this.#sessions.set(id, session);
+    session.lruNode = this.#recency.push(session);
     if (replicaId >= 0) this.#byFollower.set(replicaId, session);
     return session;
   }
@@ -372,7 +391,7 @@ export class FetchSessionCache {
 
   /** The least recently used session, if it may give way to a new one. */
   #evictOne(privileged: boolean, now: number): boolean {
-    for (const session of this.#sessions.values()) {
+    for (const session of this.#recency) {
       const idle = now - session.lastUsedMs >= this.#evictionMs;
       if (idle || (privileged && !session.privileged)) {
         this.#remove(session.id);
@@ -388,14 +407,14 @@ export class FetchSessionCache {
     if (session === undefined) return;
     session.close();
     this.#sessions.delete(id);
+    this.#recency.remove(session.lruNode!);
     if (this.#byFollower.get(session.replicaId) === session) this.#byFollower.delete(session.replicaId);
   }
 
   #touch(session: FetchSession): void {
     session.lastUsedMs = this.#now();
-    // Map order is insertion order: re-inserting keeps the least recently used first.
-    this.#sessions.delete(session.id);
-    this.#sessions.set(session.id, session);
+    this.#recency.remove(session.lruNode!);
+    session.lruNode = this.#recency.push(session);
   }
 }
 

@@ -23,6 +23,7 @@
  */
 
 import { DeadlineQueue } from "../deadline-queue.ts";
+import { LinkedList, type ListNode } from "../linked-list.ts";
 
 /** Why wait() returned. */
 export type WaitOutcome = "woken" | "timeout" | "full" | "closed";
@@ -34,7 +35,10 @@ export interface KeyWatcher {
 }
 
 interface Waiter {
+  /** Distinct keys. */
   keys: readonly string[];
+  /** Its entry in each key's list, in the order of keys. */
+  nodes: ListNode<Waiter>[];
   /** performance.now() time of its timeout. */
   deadline: number;
   /** Released (woken, timed out, closed): its deadline entry is left to fall out. */
@@ -42,9 +46,18 @@ interface Waiter {
   resolve: (outcome: WaitOutcome) => void;
 }
 
+/** Emptied key lists kept before they are dropped (and while they are at most half the keys). */
+const EMPTY_LISTS_KEPT = 1024;
+
 export class Purgatory {
   readonly maxWaiters: number;
-  readonly #byKey = new Map<string, Set<Waiter>>();
+  /**
+   * Each key's waiters. Lists, not Sets, and a list that empties stays until empty ones are many:
+   * a busy partition's waiters come and go hundreds of times a second (../linked-list.ts says
+   * why that churn must not go through a long-lived Set or Map).
+   */
+  readonly #byKey = new Map<string, LinkedList<Waiter>>();
+  #emptyLists = 0;
   /** Most keys have one or two watchers (a partition's followers): arrays, not sets. */
   readonly #watchers = new Map<string, KeyWatcher[]>();
   #count = 0;
@@ -70,8 +83,8 @@ export class Purgatory {
   sizeByKind(): Map<string, number> {
     const kinds = new Map<string, number>();
     const counted = new Set<Waiter>();
-    for (const set of this.#byKey.values()) {
-      for (const waiter of set) {
+    for (const list of this.#byKey.values()) {
+      for (const waiter of list) {
         if (counted.has(waiter)) continue;
         counted.add(waiter);
         const first = waiter.keys[0] ?? "";
@@ -88,8 +101,10 @@ export class Purgatory {
     if (timeoutMs <= 0) return Promise.resolve("timeout");
     if (this.#count >= this.maxWaiters) return Promise.resolve("full");
     return new Promise((resolve) => {
+      const distinct = keys.length > 1 ? [...new Set(keys)] : keys;
       const waiter: Waiter = {
-        keys,
+        keys: distinct,
+        nodes: [],
         deadline: performance.now() + timeoutMs,
         settled: false,
         resolve: (outcome) => {
@@ -99,10 +114,11 @@ export class Purgatory {
         },
       };
       this.#deadlines.add(waiter);
-      for (const key of keys) {
-        let set = this.#byKey.get(key);
-        if (set === undefined) this.#byKey.set(key, set = new Set());
-        set.add(waiter);
+      for (const key of distinct) {
+        let list = this.#byKey.get(key);
+        if (list === undefined) this.#byKey.set(key, list = new LinkedList());
+        else if (list.size === 0) this.#emptyLists--;
+        waiter.nodes.push(list.push(waiter));
       }
       this.#count++;
     });
@@ -116,11 +132,11 @@ export class Purgatory {
       // is not copied.
       for (const watcher of watchers) watcher.keyWoken(key);
     }
-    const set = this.#byKey.get(key);
-    if (set === undefined) return;
-    // Each release deletes its waiter from this set, which a Set's iteration allows; none is
+    const list = this.#byKey.get(key);
+    if (list === undefined) return;
+    // Each release removes its waiter from this list, which the list's iteration allows; none is
     // added meanwhile (a waiter's continuation runs later, as a microtask).
-    for (const waiter of set) waiter.resolve("woken");
+    for (const waiter of list) waiter.resolve("woken");
   }
 
   /** Call watcher.keyWoken at every wake(key) until unwatch (watching twice calls it twice). */
@@ -146,8 +162,8 @@ export class Purgatory {
   /** Release everyone (shutdown); later waits return "closed" at once. */
   close(): void {
     this.#closed = true;
-    for (const set of [...this.#byKey.values()]) {
-      for (const waiter of set) waiter.resolve("closed");
+    for (const list of [...this.#byKey.values()]) {
+      for (const waiter of list) waiter.resolve("closed");
     }
     this.#deadlines.close();
   }
@@ -155,12 +171,26 @@ export class Purgatory {
   #remove(waiter: Waiter): void {
     waiter.settled = true;
     this.#deadlines.settled();
-    let removed = false;
-    for (const key of waiter.keys) {
-      const set = this.#byKey.get(key);
-      if (set?.delete(waiter)) removed = true;
-      if (set?.size === 0) this.#byKey.delete(key);
+    const { keys, nodes } = waiter;
+    for (let k = 0; k < keys.length; k++) {
+      const list = this.#byKey.get(keys[k])!;
+      list.remove(nodes[k]);
+      if (list.size === 0) this.#emptyLists++;
     }
-    if (removed) this.#count--;
+    this.#count--;
+    if (this.#emptyLists > EMPTY_LISTS_KEPT && this.#emptyLists > this.#byKey.size / 2) {
+      this.#dropEmptyLists();
+    }
+  }
+
+  /** Forget keys nobody waits on (they are mostly partitions and fetch sessions: few, and long-lived). */
+  #dropEmptyLists(): void {
+    for (const [key, list] of this.#byKey) if (list.size === 0) this.#byKey.delete(key);
+    this.#emptyLists = 0;
+  }
+
+  /** Keys with a list, waited on or not (for tests). */
+  get keyCount(): number {
+    return this.#byKey.size;
   }
 }
