@@ -41,7 +41,9 @@ interface Waiter {
   nodes: ListNode<Waiter>[];
   /** performance.now() time of its timeout. */
   deadline: number;
-  /** Released (woken, timed out, closed): its deadline entry is left to fall out. */
+  /** Its place in the deadline queue (the queue's). */
+  deadlineSlot: number;
+  /** Released (woken, timed out, closed). */
   settled: boolean;
   resolve: (outcome: WaitOutcome) => void;
 }
@@ -106,6 +108,7 @@ export class Purgatory {
         keys: distinct,
         nodes: [],
         deadline: performance.now() + timeoutMs,
+        deadlineSlot: -1,
         settled: false,
         resolve: (outcome) => {
           if (waiter.settled) return;
@@ -170,7 +173,7 @@ export class Purgatory {
 
   #remove(waiter: Waiter): void {
     waiter.settled = true;
-    this.#deadlines.settled();
+    this.#deadlines.remove(waiter);
     const { keys, nodes } = waiter;
     for (let k = 0; k < keys.length; k++) {
       const list = this.#byKey.get(keys[k])!;

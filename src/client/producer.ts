@@ -215,7 +215,8 @@ export class Producer {
   #partitioner: Partitioner | undefined;
   #codec: number;
   #compress: ((records: Uint8Array) => Uint8Array) | undefined;
-  #inFlight = new Set<Promise<void>>();
+  /** Produce requests sent and not answered yet (a count: a Set of them churned, see ../linked-list.ts). */
+  #inFlight = 0;
   #retrying = 0;
   #spaceWaiters: (() => void)[] = [];
   #flushWaiters: (() => void)[] = [];
@@ -515,7 +516,7 @@ export class Producer {
   async flush(): Promise<void> {
     this.#drain(true);
     while (
-      this.#accumulator.hasPending || this.#inFlight.size > 0 || this.#retrying > 0 ||
+      this.#accumulator.hasPending || this.#inFlight > 0 || this.#retrying > 0 ||
       this.#sequences?.hasWaiting
     ) {
       await new Promise<void>((resolve) => this.#flushWaiters.push(resolve));
@@ -755,9 +756,9 @@ export class Producer {
   }
 
   #track(promise: Promise<void>): void {
-    this.#inFlight.add(promise);
+    this.#inFlight++;
     promise.finally(() => {
-      this.#inFlight.delete(promise);
+      this.#inFlight--;
       this.#wakeFlushers();
     });
   }

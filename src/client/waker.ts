@@ -17,23 +17,29 @@
  * ```
  */
 import { DeadlineQueue } from "../deadline-queue.ts";
+import { LinkedList, type ListNode } from "../linked-list.ts";
 
 interface Wait {
   readonly deadline: number;
-  settled: boolean;
+  deadlineSlot: number;
   resolve: () => void;
+  /** Its place among the waits in progress. */
+  node: ListNode<Wait> | null;
 }
 
 export class Waker {
-  /** The waits in progress (not yet woken nor timed out). */
-  #waits = new Set<Wait>();
+  /**
+   * The waits in progress (not yet woken nor timed out): a list, as each poll's wait joins and
+   * leaves (../linked-list.ts says why not a Set).
+   */
+  readonly #waits = new LinkedList<Wait>();
   readonly #deadlines = new DeadlineQueue<Wait>((wait) => this.#end(wait));
 
   /** Resolves on the next wake() or after `ms`, whichever comes first. */
   wait(ms: number): Promise<void> {
     return new Promise((resolve) => {
-      const wait: Wait = { deadline: performance.now() + ms, settled: false, resolve };
-      this.#waits.add(wait);
+      const wait: Wait = { deadline: performance.now() + ms, deadlineSlot: -1, resolve, node: null };
+      wait.node = this.#waits.push(wait);
       this.#deadlines.add(wait);
     });
   }
@@ -50,9 +56,10 @@ export class Waker {
   }
 
   #end(wait: Wait): void {
-    wait.settled = true;
-    this.#waits.delete(wait);
-    this.#deadlines.settled();
+    if (wait.node === null) return;
+    this.#waits.remove(wait.node);
+    wait.node = null;
+    this.#deadlines.remove(wait);
     wait.resolve();
   }
 }

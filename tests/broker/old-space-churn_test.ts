@@ -3,18 +3,19 @@ import assert from "node:assert/strict";
 /**
  * The broker's structures that requests join and leave hundreds of times a second — the
  * purgatory's waiters, a fetch session's unsettled partitions and its place in the cache's
- * recency order, the buffer pool's idle buffers — must not turn that churn into old-space garbage.
+ * recency order, the buffer pool's idle buffers, a consumer's waits for records — must not turn that churn into old-space garbage.
  * A long-lived Set or Map does (src/linked-list.ts says how), and only a full mark-compact frees
  * it: on a leader at 5,000 records/s that was a mark-compact every ~6 s. Measured in a child
  * process, whose heap this test can make old first (gc() needs --expose-gc).
  */
-Deno.test("waits, fetch-session changes and pooled buffers going round add nothing to the old space", async () => {
+Deno.test("waits, fetch-session changes, pooled buffers and polls going round add nothing to the old space", async () => {
   const src = new URL("../../src/", import.meta.url).href;
   const script = `
     import v8 from "node:v8";
     import { Purgatory } from "${src}broker/purgatory.ts";
     import { FetchSessionCache } from "${src}broker/fetch-sessions.ts";
     import { BufferPool } from "${src}buffer-pool.ts";
+    import { Waker } from "${src}client/waker.ts";
     const purgatory = new Purgatory(100);
     const sessions = new FetchSessionCache({ maxSessions: 10, evictionMs: 120_000, watches: purgatory });
     const wanted = (partition) => ({ partition, fetchOffset: 0, partitionMaxBytes: 1_048_576 });
@@ -22,6 +23,7 @@ Deno.test("waits, fetch-session changes and pooled buffers going round add nothi
     const session = sessions.create(2, [{ topic: "t", partitions: [wanted(0), wanted(1)] }]);
     const entry = session.get("t", 0);
     const pool = new BufferPool(1 << 20);
+    const waker = new Waker();
     async function churn(rounds) {
       for (let i = 0; i < rounds; i++) {
         const fetch = purgatory.wait(["log:t:0"], 60_000);
@@ -32,6 +34,9 @@ Deno.test("waits, fetch-session changes and pooled buffers going round add nothi
         session.settle([entry]); // read, nothing more
         sessions.open({ sessionId: session.id, sessionEpoch: session.epoch }); // its next fetch
         pool.give(pool.take(4096));
+        const polling = waker.wait(60_000); // a consumer's poll, woken by a fetch answer
+        waker.wake();
+        await polling;
       }
     }
     const oldSpace = () => v8.getHeapSpaceStatistics().find((s) => s.space_name === "old_space").space_used_size;
