@@ -74,6 +74,19 @@ export class LinkedList<T> implements Iterable<T> {
     this.#size--;
   }
 
+  /** Make node's entry the newest (it must be in this list): a move, nothing allocated. */
+  moveToEnd(listNode: ListNode<T>): void {
+    const node = listNode as Node<T>;
+    if (!node.linked || node === this.#tail) return;
+    this.remove(node);
+    node.linked = true;
+    node.prev = this.#tail;
+    node.next = null;
+    this.#tail!.next = node;
+    this.#tail = node;
+    this.#size++;
+  }
+
   /**
    * The values, oldest first. The node of the value just yielded may be removed before the next
    * step; any other change during the iteration is not allowed.

@@ -34,3 +34,23 @@ Deno.test("an iteration goes on past the entry it just yielded when that one is 
   assert.equal(list.first, undefined);
   assert.deepEqual([...list], []);
 });
+
+Deno.test("an entry moved to the end is the newest and still leaves through its node", () => {
+  const list = new LinkedList<string>();
+  const a = list.push("a");
+  const b = list.push("b");
+  list.push("c");
+  list.moveToEnd(a);
+  assert.deepEqual([...list], ["b", "c", "a"]);
+  list.moveToEnd(a); // the newest already: nothing
+  assert.deepEqual([...list], ["b", "c", "a"]);
+  list.moveToEnd(b);
+  assert.deepEqual([...list], ["c", "a", "b"]);
+  assert.equal(list.size, 3);
+  list.remove(a);
+  list.remove(b);
+  assert.deepEqual([...list], ["c"]);
+  list.moveToEnd(b); // removed: nothing
+  assert.deepEqual([...list], ["c"]);
+  assert.equal(list.size, 1);
+});

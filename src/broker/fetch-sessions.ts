@@ -413,8 +413,7 @@ export class FetchSessionCache {
 
   #touch(session: FetchSession): void {
     session.lastUsedMs = this.#now();
-    this.#recency.remove(session.lruNode!);
-    session.lruNode = this.#recency.push(session);
+    this.#recency.moveToEnd(session.lruNode!);
   }
 }
 
