@@ -74,17 +74,25 @@ export class LinkedList<T> implements Iterable<T> {
     this.#size--;
   }
 
+  /** Put a node removed from this list back as its newest entry (nothing when it is linked). */
+  relink(listNode: ListNode<T>): void {
+    const node = listNode as Node<T>;
+    if (node.linked) return;
+    node.linked = true;
+    node.prev = this.#tail;
+    node.next = null;
+    if (this.#tail === null) this.#head = node;
+    else this.#tail.next = node;
+    this.#tail = node;
+    this.#size++;
+  }
+
   /** Make node's entry the newest (it must be in this list): a move, nothing allocated. */
   moveToEnd(listNode: ListNode<T>): void {
     const node = listNode as Node<T>;
     if (!node.linked || node === this.#tail) return;
     this.remove(node);
-    node.linked = true;
-    node.prev = this.#tail;
-    node.next = null;
-    this.#tail!.next = node;
-    this.#tail = node;
-    this.#size++;
+    this.relink(node);
   }
 
   /**
@@ -93,5 +101,53 @@ export class LinkedList<T> implements Iterable<T> {
    */
   *[Symbol.iterator](): Iterator<T> {
     for (let node = this.#head; node !== null; node = node.next) yield node.value;
+  }
+}
+
+/**
+ * An insertion-ordered set of keys that keep coming and going (a follower's partitions that need
+ * its fetcher's attention: one leaves with every fetch and is back with its answer). A key's node
+ * outlives its leaving, so neither the index nor the list churns; forget() drops a key for good.
+ * Like a Set, adding a member keeps its place, and iteration may delete the key just yielded.
+ */
+export class LinkedKeySet<K> implements Iterable<K> {
+  readonly #nodes = new Map<K, ListNode<K>>();
+  readonly #list = new LinkedList<K>();
+
+  get size(): number {
+    return this.#list.size;
+  }
+
+  has(key: K): boolean {
+    return this.#nodes.get(key)?.linked === true;
+  }
+
+  add(key: K): void {
+    const node = this.#nodes.get(key);
+    if (node === undefined) this.#nodes.set(key, this.#list.push(key));
+    else this.#list.relink(node);
+  }
+
+  /** Take key out, keeping its node for its return. */
+  delete(key: K): void {
+    const node = this.#nodes.get(key);
+    if (node !== undefined) this.#list.remove(node);
+  }
+
+  /** Take key out for good. */
+  forget(key: K): void {
+    const node = this.#nodes.get(key);
+    if (node === undefined) return;
+    this.#list.remove(node);
+    this.#nodes.delete(key);
+  }
+
+  /** Keys with a node kept, in the set or not (for tests). */
+  get known(): number {
+    return this.#nodes.size;
+  }
+
+  [Symbol.iterator](): Iterator<K> {
+    return this.#list[Symbol.iterator]();
   }
 }

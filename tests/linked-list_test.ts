@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { LinkedList } from "../src/linked-list.ts";
+import { LinkedKeySet, LinkedList } from "../src/linked-list.ts";
 
 Deno.test("entries keep their order; any one leaves in O(1) through its node, once", () => {
   const list = new LinkedList<string>();
@@ -53,4 +53,27 @@ Deno.test("an entry moved to the end is the newest and still leaves through its 
   list.moveToEnd(b); // removed: nothing
   assert.deepEqual([...list], ["c"]);
   assert.equal(list.size, 1);
+});
+
+Deno.test("a LinkedKeySet behaves as an insertion-ordered Set while its keys come and go", () => {
+  const keys = new LinkedKeySet<string>();
+  keys.add("a");
+  keys.add("b");
+  keys.add("a"); // a member keeps its place
+  assert.deepEqual([...keys], ["a", "b"]);
+  keys.delete("a");
+  assert.equal(keys.has("a"), false);
+  keys.add("c");
+  keys.add("a"); // back: now the newest
+  assert.deepEqual([...keys], ["b", "c", "a"]);
+  for (const key of keys) if (key !== "c") keys.delete(key); // deleting the key just yielded
+  assert.deepEqual([...keys], ["c"]);
+  assert.equal(keys.size, 1);
+  assert.equal(keys.known, 3, "a deleted key's node is kept for its return");
+  keys.forget("a");
+  keys.forget("c");
+  assert.equal(keys.known, 1);
+  assert.deepEqual([...keys], []);
+  keys.add("c");
+  assert.deepEqual([...keys], ["c"]);
 });

@@ -3,7 +3,8 @@ import assert from "node:assert/strict";
 /**
  * The broker's structures that requests join and leave hundreds of times a second — the
  * purgatory's waiters, a fetch session's unsettled partitions and its place in the cache's
- * recency order, the buffer pool's idle buffers, a consumer's waits for records — must not turn that churn into old-space garbage.
+ * recency order, the buffer pool's idle buffers, a consumer's waits for records, a follower's
+ * partitions that need attention — must not turn that churn into old-space garbage.
  * A long-lived Set or Map does (src/linked-list.ts says how), and only a full mark-compact frees
  * it: on a leader at 5,000 records/s that was a mark-compact every ~6 s. Measured in a child
  * process, whose heap this test can make old first (gc() needs --expose-gc).
@@ -16,6 +17,7 @@ Deno.test("waits, fetch-session changes, pooled buffers and polls going round ad
     import { FetchSessionCache } from "${src}broker/fetch-sessions.ts";
     import { BufferPool } from "${src}buffer-pool.ts";
     import { Waker } from "${src}client/waker.ts";
+    import { LinkedKeySet } from "${src}linked-list.ts";
     const purgatory = new Purgatory(100);
     const sessions = new FetchSessionCache({ maxSessions: 10, evictionMs: 120_000, watches: purgatory });
     const wanted = (partition) => ({ partition, fetchOffset: 0, partitionMaxBytes: 1_048_576 });
@@ -24,6 +26,7 @@ Deno.test("waits, fetch-session changes, pooled buffers and polls going round ad
     const entry = session.get("t", 0);
     const pool = new BufferPool(1 << 20);
     const waker = new Waker();
+    const attention = new LinkedKeySet(); // a follower's partitions to look at
     async function churn(rounds) {
       for (let i = 0; i < rounds; i++) {
         const fetch = purgatory.wait(["log:t:0"], 60_000);
@@ -37,6 +40,8 @@ Deno.test("waits, fetch-session changes, pooled buffers and polls going round ad
         const polling = waker.wait(60_000); // a consumer's poll, woken by a fetch answer
         waker.wake();
         await polling;
+        attention.delete("t-0"); // in the follower's next fetch...
+        attention.add("t-0"); // ...and back with its answer
       }
     }
     const oldSpace = () => v8.getHeapSpaceStatistics().find((s) => s.space_name === "old_space").space_used_size;

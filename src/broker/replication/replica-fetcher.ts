@@ -31,6 +31,7 @@
  */
 import type { ByteRateQuota } from "./replication-quota.ts";
 import { Connection } from "../../client/connection.ts";
+import { LinkedKeySet } from "../../linked-list.ts";
 import type { ClientSecurity } from "../../client/security.ts";
 import { ApiKey } from "../../kafka/api-keys.ts";
 import { ErrorCode, errorInfo } from "../../kafka/errors.ts";
@@ -142,9 +143,10 @@ export class ReplicaFetcher {
   readonly #targets = new Map<string, Target>();
   /**
    * Keys whose target may differ from what the leader's session holds, or may not fetch now
-   * (see the file's doc): a round looks at these only.
+   * (see the file's doc): a round looks at these only. Not a Set: a key leaves with each fetch
+   * and is back with its answer (../../linked-list.ts says why that churn avoids a Set).
    */
-  readonly #attention = new Set<string>();
+  readonly #attention = new LinkedKeySet<string>();
   #connection: Connection | null = null;
   #closed = false;
   #wakeUp: (() => void) | null = null;
@@ -408,7 +410,7 @@ export class ReplicaFetcher {
           forgotten.push(sent);
           session.sent.delete(key);
         }
-        if (target === undefined) this.#attention.delete(key);
+        if (target === undefined) this.#attention.forget(key);
         continue; // a target still here waits in #attention until it may fetch
       }
       this.#attention.delete(key);
