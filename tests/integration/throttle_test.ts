@@ -95,8 +95,13 @@ Deno.test({
       "the throttled copy done once the rate is lifted",
       async () => (await moving()).length === 0,
     );
-    const [moved] = await admin.describeTopics(["slow"]);
-    assert.deepEqual([...moved.partitions[0].isr].sort(), [slowFrom, other(slowFrom)].sort());
+    // The controller reports the move done once both replicas are in the ISR; a broker's metadata
+    // (what describeTopics reads) hears of that ISR in the controller's next UpdateMetadata.
+    const bothInSync = [slowFrom, other(slowFrom)].sort().join();
+    await eventually("the moved partition's ISR holding both replicas in metadata", async () => {
+      const [moved] = await admin.describeTopics(["slow"]);
+      return [...moved.partitions[0].isr].sort().join() === bothInSync;
+    });
 
     // topic reassign --throttle: set for the move, gone when it is done.
     result = await runCli([
