@@ -52,11 +52,8 @@ export class LinkedList<T> implements Iterable<T> {
 
   /** Append value; the node removes it again. */
   push(value: T): ListNode<T> {
-    const node: Node<T> = { value, linked: true, prev: this.#tail, next: null };
-    if (this.#tail === null) this.#head = node;
-    else this.#tail.next = node;
-    this.#tail = node;
-    this.#size++;
+    const node: Node<T> = { value, linked: false, prev: null, next: null };
+    this.relink(node);
     return node;
   }
 
@@ -74,7 +71,7 @@ export class LinkedList<T> implements Iterable<T> {
     this.#size--;
   }
 
-  /** Put a node removed from this list back as its newest entry (nothing when it is linked). */
+  /** Put a node removed from this list (or a fresh one) back as its newest entry; nothing when it is linked. */
   relink(listNode: ListNode<T>): void {
     const node = listNode as Node<T>;
     if (node.linked) return;

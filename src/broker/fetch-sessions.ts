@@ -80,11 +80,6 @@ export class SessionPartition implements KeyWatcher {
   sentHighWatermark = -1;
   sentLastStableOffset = -1;
   sentLogStartOffset = -1;
-  /**
-   * Nothing to read or answer (see FetchSession): left out of fetches until the partition
-   * changes or the fetcher names it again.
-   */
-  settled = false;
   /** Its place among the session's unsettled partitions while it is one (see FetchSession). */
   unsettledNode: ListNode<SessionPartition> | null = null;
   readonly #session: FetchSession;
@@ -98,6 +93,14 @@ export class SessionPartition implements KeyWatcher {
     this.fetchOffset = wanted.fetchOffset;
     this.logStartOffset = wanted.logStartOffset ?? -1;
     this.partitionMaxBytes = wanted.partitionMaxBytes;
+  }
+
+  /**
+   * Nothing to read or answer (see FetchSession): left out of fetches until the partition
+   * changes or the fetcher names it again.
+   */
+  get settled(): boolean {
+    return this.unsettledNode === null;
   }
 
   keyWoken(): void {
@@ -250,12 +253,10 @@ export class FetchSession {
   }
 
   #unsettle(entry: SessionPartition): void {
-    entry.settled = false;
     entry.unsettledNode ??= this.#unsettled.push(entry);
   }
 
   #settle(entry: SessionPartition): void {
-    entry.settled = true;
     if (entry.unsettledNode === null) return;
     this.#unsettled.remove(entry.unsettledNode);
     entry.unsettledNode = null;
