@@ -6,7 +6,9 @@
  * log-linear histogram. Reports p50 / p99 / p99.9 / max, and how often the sending loop woke
  * more than 5 ms late (a late wake-up adds to every record in flight, so it separates the
  * sender's stalls from the broker's). WARMUP_SECONDS of sending at the same rate
- * come first and are not measured.
+ * come first and are not measured, and the measured records start once the consumer has read
+ * every warm-up record (it starts cold in a new Worker for every run, and at a million records/s
+ * and more it was at times still behind when measuring began).
  *
  * Where the slowest records' time goes: the latency topics use message.timestamp.type
  * LogAppendTime, so each consumed record carries the wall-clock millisecond the leader appended
@@ -89,6 +91,8 @@ class StageLog {
 const BATCH_FIELDS = 6;
 /** Seconds of unmeasured sending before the measured records. */
 const WARMUP_SECONDS = 2;
+/** How long the consumer may take to read the warm-up's records before the run fails. */
+const WARMUP_CATCH_UP_MS = 30_000;
 /** The index an unmeasured (warm-up) record carries: at or above any run's record count. */
 const UNMEASURED = 0xffff_ffff;
 
@@ -129,11 +133,13 @@ export async function clientLatency(
   await producer.connect([topic]);
   const wallNow = () => origin + performance.now();
   const { sentAt } = log;
+  const warmupRead = new Int32Array(new SharedArrayBuffer(4));
   const reading = startConsumer({
     bootstrap,
     topic,
     total,
     sentAt: log.sentAt.buffer as SharedArrayBuffer,
+    warmupRead: warmupRead.buffer as SharedArrayBuffer,
     stages: stages
       ? {
         latency: log.latency.buffer as SharedArrayBuffer,
@@ -173,8 +179,10 @@ export async function clientLatency(
   // Warm-up at the same rate, not measured: the first moments of a run (JIT, buffers, the
   // consumer's first fetches) were otherwise among its slowest, and at a million records/s the
   // first 0.2 s alone made the slowest 1%.
-  await sendAtRate(Math.round(options.rate * WARMUP_SECONDS), false);
+  const warmupRecords = Math.round(options.rate * WARMUP_SECONDS);
+  await sendAtRate(warmupRecords, false);
   await producer.flush(); // the warm-up's batches are answered: the batch counts below are the run's
+  await consumerCaughtUp(warmupRead, warmupRecords, reading.done);
   log.batches = [];
   log.retriedBatches = 0;
   const { started, lateTicks } = await sendAtRate(total, true);
@@ -192,6 +200,26 @@ export async function clientLatency(
       ? { count: log.batches.length / BATCH_FIELDS, retried: log.retriedBatches }
       : undefined,
   };
+}
+
+/**
+ * Resolves once the consuming worker has counted `records` warm-up records in `read` (it stores
+ * its count after each poll); fails after WARMUP_CATCH_UP_MS, or when the consumer fails first.
+ */
+async function consumerCaughtUp(read: Int32Array, records: number, consumerDone: Promise<unknown>) {
+  let failed: unknown;
+  consumerDone.catch((error) => (failed = error));
+  const deadline = performance.now() + WARMUP_CATCH_UP_MS;
+  while (Atomics.load(read, 0) < records) {
+    if (failed !== undefined) throw failed;
+    if (performance.now() > deadline) {
+      throw new Error(
+        `the latency consumer read ${Atomics.load(read, 0)} of the ${records} warm-up records in ` +
+          `${WARMUP_CATCH_UP_MS / 1000} s: it cannot keep up with this rate`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
 }
 
 /**

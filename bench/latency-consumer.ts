@@ -20,6 +20,8 @@ export interface LatencyConsumerStart {
   total: number;
   /** Float64Array of `total` send times (performance.timeOrigin + now, ms). */
   sentAt: SharedArrayBuffer;
+  /** Int32Array of one: the warm-up records read so far, stored here after each poll. */
+  warmupRead: SharedArrayBuffer;
   /** Float64Arrays of `total`, written here: latency, the leader's append time, the offset. */
   stages?: { latency: SharedArrayBuffer; appendedAt: SharedArrayBuffer; offset: SharedArrayBuffer };
 }
@@ -56,6 +58,8 @@ async function consume(start: LatencyConsumerStart): Promise<void> {
   const offset = stages ? new Float64Array(stages.offset) : null;
   const origin = performance.timeOrigin;
   const histogram = new LatencyHistogram();
+  const warmupRead = new Int32Array(start.warmupRead);
+  let warmupRecords = 0;
   {
     await using consumer = new Consumer({ bootstrap: start.bootstrap, maxWaitMs: 100 });
     await consumer.assign([{ topic: start.topic, partition: 0, from: "latest" }]);
@@ -69,7 +73,10 @@ async function consume(start: LatencyConsumerStart): Promise<void> {
         const value = record.value!;
         // The record's index, big-endian in its first 4 bytes (no DataView per record).
         const index = ((value[0] << 24) | (value[1] << 16) | (value[2] << 8) | value[3]) >>> 0;
-        if (index >= total) continue; // a warm-up record
+        if (index >= total) { // a warm-up record
+          warmupRecords++;
+          continue;
+        }
         const ms = now - sentAt[index];
         histogram.record(ms);
         if (latency === null) continue;
@@ -77,6 +84,7 @@ async function consume(start: LatencyConsumerStart): Promise<void> {
         appendedAt![index] = Number(record.timestamp);
         offset![index] = record.offset;
       }
+      Atomics.store(warmupRead, 0, warmupRecords);
     }
   }
   worker.postMessage({ kind: "done", histogram: histogram.snapshot() });
