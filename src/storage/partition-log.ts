@@ -658,10 +658,10 @@ export class PartitionLog {
    * written out; its data is fsynced by the flush policy like any other. An empty active segment
    * is replaced rather than kept. The new segment's directory entry is synced by the next flush,
    * before the recovery point can pass into it (#syncPendingMetadata), not here: a roll comes
-   * with the appends (every 128 MiB: at 1.6 M records/s about every 0.8 s), and its directory
-   * fsync, a disk cache flush, held the event loop 1 ms and at times 68 ms (perf sched, issue 14).
-   * What a crash can lose by it is a segment no flush has covered, which the flush policy already
-   * allows to be lost; Kafka defers the same fsync to its flush.
+   * with the appends (every segment.bytes, by default 128 MiB: at 1.6 M records/s about every
+   * 0.8 s), and its directory fsync, a disk cache flush, held the event loop 1 ms and at times
+   * 68 ms (perf sched, issue 14). What a crash can lose by it is a segment no flush has covered,
+   * which the flush policy already allows to be lost; Kafka defers the same fsync to its flush.
    */
   roll(baseOffset = this.#logEndOffset): void {
     this.#checkOpen();
