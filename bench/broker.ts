@@ -32,6 +32,7 @@ import {
   type LatencyResult,
   repeatLatency,
 } from "./client-latency.ts";
+import { machineConditions } from "./machine.ts";
 
 const RECORDS = Number(Deno.env.get("BENCH_RECORDS") ?? 2_000_000);
 const KAFKAJS_RECORDS = Number(Deno.env.get("BENCH_KAFKAJS_RECORDS") ?? 200_000);
@@ -363,6 +364,7 @@ export async function run(): Promise<void> {
   console.log(`targets: produce >= 1,000,000 records/s, consume >= 2,000,000 records/s`);
   const load = Deno.readTextFileSync("/proc/loadavg").split(" ").slice(0, 3).join(" ");
   console.log(`load average at the end: ${load} (${navigator.hardwareConcurrency} cores, shared)`);
+  for (const line of machineConditions()) console.log(`machine: ${line}`);
 }
 
 if (import.meta.main) await run();

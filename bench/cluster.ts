@@ -28,6 +28,7 @@ import {
   repeatLatency,
 } from "./client-latency.ts";
 import { Admin } from "../src/client/admin.ts";
+import { machineConditions } from "./machine.ts";
 
 const VALUE_BYTES = 100;
 const RECORDS_PER_BATCH = 600;
@@ -109,6 +110,7 @@ export async function run(): Promise<void> {
   ));
   const load = Deno.readTextFileSync("/proc/loadavg").split(" ").slice(0, 3).join(" ");
   console.log(`load average at the end: ${load}`);
+  for (const line of machineConditions()) console.log(`machine: ${line}`);
   admin.conn.close();
 }
 
