@@ -41,6 +41,7 @@ import { fileSystemSync } from "../storage/file-system-sync.ts";
 import { type CleanLogState, takeCleanShutdownState } from "../storage/clean-shutdown-state.ts";
 import { partitionDirName } from "../storage/segment-names.ts";
 import { isIoError } from "../storage/file-io.ts";
+import { onRetiredRemovalError, removeRetiredIn } from "../storage/background-removal.ts";
 import { SliceClock, yieldToEventLoop } from "./event-loop.ts";
 import type { ClusterView } from "./cluster-tree.ts";
 import type { BrokerConfig } from "./config.ts";
@@ -184,6 +185,10 @@ export class ReplicaManager {
     this.followerJoins = new FollowerJoins(deps.purgatory);
     this.#log = deps.log ?? ((message) => logLine(`broker ${this.brokerId}: ${message}`));
     this.#closedCleanly = takeCleanShutdownState(deps.config.dataDir, this.#log);
+    // Deleted logs are removed in the background (storage/background-removal.ts); what a crash
+    // left of them goes now, and a removal that fails is said in this broker's log.
+    onRetiredRemovalError(this.#log);
+    removeRetiredIn(deps.config.dataDir);
     const fetch = {
       ...DEFAULT_REPLICA_FETCH_SETTINGS,
       fetchMaxWaitMs: deps.config.replicaFetchWaitMaxMs,

@@ -26,6 +26,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { isRetiredName, removeRetired } from "./background-removal.ts";
 import { readCheckpoint } from "./checkpoint-file.ts";
 import { fsyncDirectory, removeIfExists, TEMP_SUFFIX } from "./file-io.ts";
 import { LeaderEpochCache } from "./leader-epoch-cache.ts";
@@ -216,14 +217,18 @@ export function createDirectory(dir: string): boolean {
   return fs.mkdirSync(dir, { recursive: true }) !== undefined;
 }
 
-/** Remove what an interrupted atomic replace left; true when something was removed. */
+/**
+ * Remove what an interrupted atomic replace left; true when something was removed. Retired
+ * segment files (deleted, but a crash came before their background removal) are queued for it
+ * again: no reader looks at their names, and their removal needs no fsync.
+ */
 function removeLeftoverTempFiles(dir: string): boolean {
   let removed = false;
   for (const name of fs.readdirSync(dir)) {
     if (name.endsWith(TEMP_SUFFIX)) {
       removeIfExists(path.join(dir, name));
       removed = true;
-    }
+    } else if (isRetiredName(name)) removeRetired(path.join(dir, name));
   }
   return removed;
 }

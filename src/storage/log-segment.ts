@@ -22,14 +22,8 @@ import {
   RecordBatchError,
   validateBatch,
 } from "../kafka/record-batch.ts";
-import {
-  fdatasyncAsync,
-  lastingPath,
-  readFullyAt,
-  removeIfExists,
-  syncCounts,
-  writeFullyAt,
-} from "./file-io.ts";
+import { fdatasyncAsync, lastingPath, readFullyAt, syncCounts, writeFullyAt } from "./file-io.ts";
+import { retireFile } from "./background-removal.ts";
 import { OffsetIndex, TimeIndex } from "./index-file.ts";
 import { INDEX_SUFFIX, LOG_SUFFIX, segmentFileName, TIME_INDEX_SUFFIX } from "./segment-names.ts";
 
@@ -668,14 +662,17 @@ export class LogSegment {
     this.#fd = -1;
   }
 
-  /** Close and remove the segment's files. */
+  /**
+   * Close and delete the segment's files: their names are free at once, and their blocks are
+   * freed in the background (background-removal.ts says why).
+   */
   delete(): void {
     if (this.#fd >= 0) fs.closeSync(this.#fd);
     this.#fd = -1;
     if (this.#planned) return;
-    removeIfExists(this.logFile);
-    this.offsetIndex.delete();
-    this.timeIndex.delete();
+    retireFile(this.logFile);
+    retireFile(this.offsetIndex.file);
+    retireFile(this.timeIndex.file);
   }
 }
 

@@ -31,7 +31,6 @@
  * log.close();
  * ```
  */
-import * as fs from "node:fs";
 import * as path from "node:path";
 import {
   Attributes,
@@ -50,6 +49,7 @@ import {
 import { ErrorCode } from "../kafka/errors.ts";
 import { crc32c } from "../wire/crc32c.ts";
 import { WireError } from "../wire/wire-error.ts";
+import { retireDirectory } from "./background-removal.ts";
 import { type CheckpointEntry, writeCheckpoint, writeCheckpointInBackground } from "./checkpoint-file.ts";
 import { fsyncDirectory, isIoError, lastingPath, replaceFileAtomically } from "./file-io.ts";
 import { type CleanLogState, writeCleanShutdownState } from "./clean-shutdown-state.ts";
@@ -1337,12 +1337,16 @@ export class PartitionLog {
     return failed;
   }
 
-  /** Close without the clean marker and remove the partition directory (StopReplica delete). */
+  /**
+   * Close without the clean marker and delete the partition directory (StopReplica delete): its
+   * name is free at once for a topic created again, and its files are removed in the background
+   * (a large log's removal held the event loop for most of a second: background-removal.ts).
+   */
   delete(): void {
     if (!this.#closed) { for (const segment of this.#segments) segment.close(); }
     this.#closed = true;
     if (!this.#onDisk) return;
-    fs.rmSync(this.dir, { recursive: true, force: true });
+    retireDirectory(this.dir);
   }
 
   #checkOpen(): void {
