@@ -624,7 +624,10 @@ export class ReplicaManager {
   /** Stop hosting a partition: close its log and, with deleteLog, remove it from disk. */
   #remove(partition: Partition, deleteLog: boolean): void {
     this.#stopActing(partition);
-    partition.close();
+    // A log about to be deleted needs nothing a close writes for its next open: not the producer
+    // snapshot (fsynced, on the event loop), nor its segments' index files (PartitionLog.delete).
+    if (deleteLog) partition.closeForShutdown();
+    else partition.close();
     this.#partitions.delete(partition.key);
     // A deleted partition is no longer offline here: the controller forgets it with the topic.
     if (this.#offline.delete(partition.key)) this.#deps.onOfflineReplicas?.(this.offlineReplicas);

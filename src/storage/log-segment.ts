@@ -656,7 +656,10 @@ export class LogSegment {
     this.#fd = -1;
   }
 
-  /** Let go of the file without writing the indexes (the log went offline after a disk error). */
+  /**
+   * Let go of the file without writing the indexes (the log went offline after a disk error, or
+   * is being deleted).
+   */
   closeWithoutWriting(): void {
     if (this.#fd >= 0) fs.closeSync(this.#fd);
     this.#fd = -1;

@@ -1341,9 +1341,10 @@ export class PartitionLog {
    * Close without the clean marker and delete the partition directory (StopReplica delete): its
    * name is free at once for a topic created again, and its files are removed in the background
    * (a large log's removal held the event loop for most of a second: background-removal.ts).
+   * Nothing is written for a next open: the segments' pending index entries are dropped.
    */
   delete(): void {
-    if (!this.#closed) { for (const segment of this.#segments) segment.close(); }
+    if (!this.#closed) { for (const segment of this.#segments) segment.closeWithoutWriting(); }
     this.#closed = true;
     if (!this.#onDisk) return;
     retireDirectory(this.dir);

@@ -15,6 +15,7 @@ import type { LeaderAndIsrPartitionState } from "../../src/kafka/apis/leader-and
 import { ErrorCode } from "../../src/kafka/errors.ts";
 import { eventually, tempDir } from "../helpers/program.ts";
 import { PartitionLog } from "../../src/storage/partition-log.ts";
+import { syncCounts } from "../../src/storage/file-io.ts";
 import { buildBatch } from "../storage/batches.ts";
 
 setInvariantMode("throw");
@@ -148,10 +149,14 @@ Deno.test("a stale leader epoch in LeaderAndIsr is answered FENCED_LEADER_EPOCH 
   assert.deepEqual([t.replicas.get("a", 0)?.leader, t.replicas.get("a", 0)?.leaderEpoch], [2, 5]);
 });
 
-Deno.test("StopReplica with delete stops the partition and removes its log", async () => {
+Deno.test("StopReplica with delete stops the partition and removes its log, syncing nothing for it", async () => {
   await using t = await setup();
   await t.replicas.becomeLeaderOrFollower(leaderAndIsr(1, state("a", 0, [1], 1)));
+  await t.replicas.get("a", 0)!.appendAsLeader(buildBatch({ records: 3 }), { requiredAcks: 1 });
+  const before = { ...syncCounts };
   await t.replicas.stopReplicas(1, [{ topicName: "a", partitionIndex: 0 }], true);
+  // A plain close would write and fsync a producer snapshot into the directory about to go.
+  assert.deepEqual(syncCounts, before);
   assert.equal(t.replicas.get("a", 0), undefined);
   assert.equal(await exists(`${t.dir}/a-0`), false);
   assert.deepEqual(t.leadership, ["a:0=true", "a:0=false"]);

@@ -20,9 +20,9 @@ import { buildBatch, tempLogDir } from "./batches.ts";
 
 const retiredIn = (directory: string) => fs.readdirSync(directory).filter(isRetiredName).sort();
 
-/** A log at `dir` with two segments: offsets 0–2 and 3–4. */
+/** A log at `dir` with two segments, offsets 0–2 and 3–4, indexing every batch after a segment's first. */
 function twoSegmentLog(dir: string): PartitionLog {
-  const log = PartitionLog.open({ dir, logger: () => {} });
+  const log = PartitionLog.open({ dir, logger: () => {}, config: { indexIntervalBytes: 1 } });
   log.assignEpochStartOffset(0);
   log.appendAsLeader(buildBatch({ records: 3 }), 0);
   log.roll();
@@ -34,13 +34,16 @@ Deno.test("a deleted log's directory is free at once and its files go in the bac
   using parent = tempLogDir();
   const dir = `${parent.path}/orders-0`;
   const log = twoSegmentLog(dir);
+  log.appendAsLeader(buildBatch({ records: 2 }), 0); // an index entry of the active segment, not yet written
   log.delete();
 
   assert.equal(fs.existsSync(dir), false, "the partition's name is free at once");
   const retired = retiredIn(parent.path);
   assert.equal(retired.length, 1, "the files wait under a retired name, not removed in the deleting call");
   assert.match(retired[0], /^orders-0\..+-delete$/);
-  assert.ok(fs.readdirSync(path.join(parent.path, retired[0])).some((name) => name.endsWith(".log")));
+  const files = fs.readdirSync(path.join(parent.path, retired[0]));
+  assert.ok(files.includes("00000000000000000003.log"), files.join(" "));
+  assert.ok(!files.includes("00000000000000000003.index"), "a deletion writes no index for a next open");
 
   // The topic created again meanwhile: a fresh, empty log at the same path.
   const again = PartitionLog.open({ dir, logger: () => {} });
