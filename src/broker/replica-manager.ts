@@ -376,7 +376,7 @@ export class ReplicaManager {
       if (index > 0 && index % PARTITIONS_PER_SLICE === 0) await yieldToEventLoop();
       const partition = this.get(wanted.topicName, wanted.partitionIndex);
       if (partition) {
-        if (deletePartitions) this.#remove(partition, true);
+        if (deletePartitions) this.#remove(partition);
         else this.#stopActing(partition);
       }
       partitionErrors.push({ ...wanted, errorCode: ErrorCode.NONE });
@@ -400,7 +400,7 @@ export class ReplicaManager {
         if (this.#closed) return;
         const hosted = this.get(topic.name, index);
         if (!replicas.includes(this.brokerId)) {
-          if (hosted) this.#remove(hosted, true);
+          if (hosted) this.#remove(hosted);
           continue;
         }
         const partition = hosted ?? this.#host({ topic: topic.name, partition: index }, topic.configs);
@@ -412,7 +412,7 @@ export class ReplicaManager {
     }
     for (const partition of [...this.#partitions.values()]) {
       if (view.topics.has(partition.topic) || !this.#seenTopics.has(partition.topic)) continue;
-      this.#remove(partition, true);
+      this.#remove(partition);
     }
   }
 
@@ -621,13 +621,15 @@ export class ReplicaManager {
     }
   }
 
-  /** Stop hosting a partition: close its log and, with deleteLog, remove it from disk. */
-  #remove(partition: Partition, deleteLog: boolean): void {
+  /**
+   * Stop hosting a partition and delete its log (StopReplica with delete, a topic gone, a replica
+   * no longer assigned here).
+   */
+  #remove(partition: Partition): void {
     this.#stopActing(partition);
     // A log about to be deleted needs nothing a close writes for its next open: not the producer
     // snapshot (fsynced, on the event loop), nor its segments' index files (PartitionLog.delete).
-    if (deleteLog) partition.closeForShutdown();
-    else partition.close();
+    partition.closeForShutdown();
     this.#partitions.delete(partition.key);
     // A deleted partition is no longer offline here: the controller forgets it with the topic.
     if (this.#offline.delete(partition.key)) this.#deps.onOfflineReplicas?.(this.offlineReplicas);
@@ -638,10 +640,9 @@ export class ReplicaManager {
       this.#topicConfigs.delete(partition.topic);
     }
     try {
-      if (deleteLog) partition.log.delete();
-      else partition.log.close();
+      partition.log.delete();
     } catch (error) {
-      this.#log(`${partition.key}: closing the log failed: ${(error as Error).message}`);
+      this.#log(`${partition.key}: deleting the log failed: ${(error as Error).message}`);
     }
   }
 
