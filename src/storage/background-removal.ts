@@ -78,7 +78,8 @@ export function retiredRemoved(): Promise<void> {
 
 /**
  * Where a failed background removal is reported (the entry stays on disk under its retired name,
- * and the next start's removeRetiredIn tries again). A process sets it once, to its log.
+ * and the next start's removeRetiredIn tries again): the broker's ReplicaManager sets its log;
+ * stderr until then.
  */
 export function onRetiredRemovalError(report: (message: string) => void): void {
   reportError = report;
