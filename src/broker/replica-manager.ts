@@ -627,9 +627,8 @@ export class ReplicaManager {
    */
   #remove(partition: Partition): void {
     this.#stopActing(partition);
-    // A log about to be deleted needs nothing a close writes for its next open: not the producer
-    // snapshot (fsynced, on the event loop), nor its segments' index files (PartitionLog.delete).
-    partition.closeForShutdown();
+    // Nothing is written for a next open: no producer snapshot, no index files (PartitionLog.delete).
+    partition.closeForDeletion();
     this.#partitions.delete(partition.key);
     // A deleted partition is no longer offline here: the controller forgets it with the topic.
     if (this.#offline.delete(partition.key)) this.#deps.onOfflineReplicas?.(this.offlineReplicas);

@@ -20,9 +20,9 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 
 /** Suffix of a retired file (`<name>.<unique>.deleted`). */
-export const RETIRED_FILE_SUFFIX = ".deleted";
+const RETIRED_FILE_SUFFIX = ".deleted";
 /** Suffix of a retired directory (`<name>.<unique>-delete`): a partition directory ends in a digit. */
-export const RETIRED_DIRECTORY_SUFFIX = "-delete";
+const RETIRED_DIRECTORY_SUFFIX = "-delete";
 
 /**
  * Rename `file` to a retired name and remove it in the background; nothing when it does not exist.

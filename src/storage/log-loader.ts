@@ -103,7 +103,7 @@ export function loadLog(
     };
   }
   // Any change to the directory's entries but the marker's removal is fsynced before returning.
-  let changed = removeLeftoverTempFiles(dir);
+  let changed = removeLeftovers(dir);
   let segmentsChanged = false;
   for (const line of recoverInterruptedSwaps(dir, config, nowMs)) {
     logger(`${dir}: ${line}`);
@@ -222,7 +222,7 @@ export function createDirectory(dir: string): boolean {
  * segment files (deleted, but a crash came before their background removal) are queued for it
  * again: no reader looks at their names, and their removal needs no fsync.
  */
-function removeLeftoverTempFiles(dir: string): boolean {
+function removeLeftovers(dir: string): boolean {
   let removed = false;
   for (const name of fs.readdirSync(dir)) {
     if (name.endsWith(TEMP_SUFFIX)) {

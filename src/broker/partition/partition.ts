@@ -410,6 +410,15 @@ export class Partition implements TopicPartition {
     return keep ? this.#producers.encode() : null;
   }
 
+  /**
+   * close() for a partition whose log is about to be deleted: nothing is kept for a next open
+   * (neither the snapshot file, fsynced, nor the encoded state of closeForShutdown).
+   */
+  closeForDeletion(): void {
+    this.stop();
+    this.#closed = true;
+  }
+
   // --- leader: appends, commits ----------------------------------------------------------
 
   /**
