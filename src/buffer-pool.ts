@@ -9,7 +9,8 @@
  * Buffers are kept by exact size: batches start at 4 KiB and double, or start at the batch limit
  * plus slack, and other users round their sizes up with sizeClass(), so there are few sizes. The
  * pool holds at most `maxIdleBytes`; a buffer given back beyond that is dropped for the
- * collector. A taken buffer holds the bytes of its last use: its user must write every byte it
+ * collector, and so is one left idle longer than its owner's dropIdleOlderThan() says (a burst
+ * of large fetches does not keep its memory for ever). A taken buffer holds the bytes of its last use: its user must write every byte it
  * reads (BatchBuilder does: records as appended, then all 61 header bytes in finish(); a fetch
  * read hands out only the bytes the file gave it).
  *
@@ -33,10 +34,17 @@ import { invariant } from "./assert.ts";
 
 const MIN_SIZE_CLASS = 4096;
 
+/** The idle buffers of one size, oldest first, and when each was given back (the clock's ms). */
+interface IdleOfSize {
+  buffers: Uint8Array[];
+  since: number[];
+}
+
 export class BufferPool {
   readonly maxIdleBytes: number;
   /** Idle buffers by byteLength, taken last in, first out (the warmest in cache). */
-  readonly #idle = new Map<number, Uint8Array[]>();
+  readonly #idle = new Map<number, IdleOfSize>();
+  readonly #now: () => number;
   /**
    * The ArrayBuffers now idle here: a buffer given back twice is found at once. A WeakSet: its
    * entries come and go with every take and give, which a long-lived Set pays for in old-space
@@ -53,8 +61,10 @@ export class BufferPool {
     return Math.max(MIN_SIZE_CLASS, 2 ** Math.ceil(Math.log2(Math.max(1, size))));
   }
 
-  constructor(maxIdleBytes: number) {
+  /** `now`: the clock for idle ages (ms), performance.now unless a test sets it. */
+  constructor(maxIdleBytes: number, now: () => number = () => performance.now()) {
     this.maxIdleBytes = maxIdleBytes;
+    this.#now = now;
   }
 
   /** Bytes held idle now. */
@@ -64,8 +74,10 @@ export class BufferPool {
 
   /** A buffer of exactly `size` bytes: an idle one when there is one, else a new one. */
   take(size: number): Uint8Array {
-    const buffer = this.#idle.get(size)?.pop();
+    const idle = this.#idle.get(size);
+    const buffer = idle?.buffers.pop();
     if (buffer === undefined) return new Uint8Array(size);
+    idle!.since.pop();
     this.#idleBuffers.delete(buffer.buffer);
     this.#idleBytes -= size;
     return buffer;
@@ -87,9 +99,30 @@ export class BufferPool {
     );
     if (this.#idleBytes + buffer.byteLength > this.maxIdleBytes) return; // the collector takes it
     let idle = this.#idle.get(buffer.byteLength);
-    if (idle === undefined) this.#idle.set(buffer.byteLength, idle = []);
-    idle.push(buffer);
+    if (idle === undefined) this.#idle.set(buffer.byteLength, idle = { buffers: [], since: [] });
+    idle.buffers.push(buffer);
+    idle.since.push(this.#now());
     this.#idleBuffers.add(buffer.buffer);
     this.#idleBytes += buffer.byteLength;
+  }
+
+  /**
+   * Leave to the collector every buffer idle here for more than `ageMs` (given back that long ago
+   * and not taken since); returns the bytes dropped. Cheap: a look at each size's oldest.
+   */
+  dropIdleOlderThan(ageMs: number): number {
+    const cutoff = this.#now() - ageMs;
+    let dropped = 0;
+    for (const [size, idle] of this.#idle) {
+      let old = 0;
+      while (old < idle.since.length && idle.since[old] < cutoff) old++;
+      if (old === 0) continue;
+      for (const buffer of idle.buffers.splice(0, old)) this.#idleBuffers.delete(buffer.buffer);
+      idle.since.splice(0, old);
+      dropped += old * size;
+      if (idle.buffers.length === 0) this.#idle.delete(size);
+    }
+    this.#idleBytes -= dropped;
+    return dropped;
   }
 }

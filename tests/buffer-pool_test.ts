@@ -38,6 +38,25 @@ Deno.test("the pool holds at most its bound; buffers beyond it are left to the c
   assert.notEqual(pool.take(4096), buffers[2], "the third was not kept");
 });
 
+Deno.test("buffers idle longer than the age go to the collector; those given back since stay", () => {
+  let now = 0;
+  const pool = new BufferPool(1 << 20, () => now);
+  const [a, b, c] = [pool.take(4096), pool.take(4096), pool.take(8192)];
+  pool.give(a);
+  pool.give(c);
+  now = 50_000;
+  pool.give(b);
+  now = 70_000;
+  assert.equal(pool.dropIdleOlderThan(60_000), 4096 + 8192, "a and c, idle 70 s");
+  assert.equal(pool.idleBytes, 4096);
+  assert.equal(pool.take(4096), b, "b, idle 20 s, is still reused");
+  assert.notEqual(pool.take(4096), a);
+  assert.notEqual(pool.take(8192), c);
+  pool.give(a); // dropped buffers are forgotten: one of them given back again is taken in
+  assert.equal(pool.idleBytes, 4096);
+  assert.equal(pool.dropIdleOlderThan(60_000), 0);
+});
+
 Deno.test("a buffer given back twice, or a view of one, is refused", () => {
   const pool = new BufferPool(1 << 20);
   const buffer = pool.take(4096);

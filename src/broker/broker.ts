@@ -100,7 +100,7 @@ import { partitionReassignmentHandlers } from "./handlers/partition-reassignment
 import { DEFAULT_BROKER_ENTITY, effectiveBrokerConfig } from "./dynamic-broker-config.ts";
 import { readEntityConfig } from "./config-entity-store.ts";
 import { ConfigChangeListener } from "./config-change-listener.ts";
-import { BufferPool } from "../buffer-pool.ts";
+import { fetchBufferPool, IDLE_BUFFER_MAX_AGE_MS } from "./read-buffers.ts";
 
 /** How long past our own session timeout to wait for a previous run's registration to expire. */
 const STALE_REGISTRATION_GRACE_MS = 5_000;
@@ -116,12 +116,6 @@ const MAINTENANCE_INTERVAL_MS = 1000;
 
 /** A fetch session unused this long may give its slot to a new one (Kafka's min.incremental.fetch.session.eviction.ms). */
 const FETCH_SESSION_EVICTION_MS = 120_000;
-
-/**
- * Idle buffers the broker keeps for reuse (fetch reads and produce requests, src/buffer-pool.ts):
- * four 8 MiB responses, or many smaller ones. Beyond it a buffer goes to the collector.
- */
-const IDLE_BUFFER_BYTES = 32 * 1024 * 1024;
 
 export type BrokerOptions = BrokerSettings;
 
@@ -555,7 +549,7 @@ class Broker implements RunningBroker {
       replicas,
       purgatory,
       fetchSessions,
-      buffers: new BufferPool(IDLE_BUFFER_BYTES),
+      buffers: fetchBufferPool(config.fetchMaxBytes),
       coordination,
       groups,
       transactions,
@@ -609,6 +603,7 @@ class Broker implements RunningBroker {
     self.#accepting = Promise.all(listeners.map((bound) => self.#acceptLoop(bound)));
     self.#timers.push(setInterval(() => {
       self.#maintaining ??= replicas.maintain().finally(() => self.#maintaining = null);
+      self.#context.buffers?.dropIdleOlderThan(IDLE_BUFFER_MAX_AGE_MS);
     }, MAINTENANCE_INTERVAL_MS));
     self.#timers.push(setInterval(() => {
       self.#reconciling ??= self.#reconcileIfChanged()

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { BufferPool } from "../../src/buffer-pool.ts";
-import { ReadBuffers } from "../../src/broker/read-buffers.ts";
+import { fetchBufferPool, ReadBuffers } from "../../src/broker/read-buffers.ts";
 import { InvariantError, setInvariantMode } from "../../src/assert.ts";
 
 setInvariantMode("throw");
@@ -35,4 +35,24 @@ Deno.test("buffer pool: size classes are powers of two from 4 KiB", () => {
     [0, 1, 4096, 4097, 65_536, 300_000, 8 * 1024 * 1024].map((size) => BufferPool.sizeClass(size)),
     [4096, 4096, 4096, 8192, 65_536, 524_288, 8 * 1024 * 1024],
   );
+});
+
+Deno.test("the broker's pool keeps a buffer for the largest response its fetch bound allows, beside the usual ones", () => {
+  const MiB = 1024 * 1024;
+  const fetchMaxBytes = 57_671_680; // Kafka's default 55 MiB: read into the 64 MiB class
+  const pool = fetchBufferPool(fetchMaxBytes);
+  const usual = new ReadBuffers(pool);
+  for (let i = 0; i < 4; i++) usual.allocate(8 * MiB);
+  const largest = new ReadBuffers(pool);
+  const whole = largest.allocate(fetchMaxBytes);
+  usual.giveBack();
+  largest.giveBack();
+  assert.equal(pool.idleBytes, 4 * 8 * MiB + 64 * MiB, "all five kept");
+  assert.equal(
+    new ReadBuffers(pool).allocate(fetchMaxBytes).buffer,
+    whole.buffer,
+    "the next largest read reuses it",
+  );
+  // A smaller bound leaves room for its own largest buffer only.
+  assert.equal(fetchBufferPool(1 * MiB).maxIdleBytes, 32 * MiB + 1 * MiB);
 });
