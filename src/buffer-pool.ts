@@ -10,9 +10,9 @@
  * plus slack, and other users round their sizes up with sizeClass(), so there are few sizes. The
  * pool holds at most `maxIdleBytes`; a buffer given back beyond that is dropped for the
  * collector, and so is one left idle longer than its owner's dropIdleOlderThan() says (a burst
- * of large fetches does not keep its memory for ever). A taken buffer holds the bytes of its last use: its user must write every byte it
- * reads (BatchBuilder does: records as appended, then all 61 header bytes in finish(); a fetch
- * read hands out only the bytes the file gave it).
+ * of large fetches does not keep its memory for ever). A taken buffer holds the bytes of its
+ * last use: its user must write every byte it reads (BatchBuilder does: records as appended,
+ * then all 61 header bytes in finish(); a fetch read hands out only the bytes the file gave it).
  *
  * Giving a buffer back while anything may still read it would put other bytes under a CRC
  * computed over these, or into a response being written: silent corruption. So the one rule for

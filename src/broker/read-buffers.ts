@@ -31,7 +31,7 @@ export const IDLE_BUFFER_MAX_AGE_MS = 60_000;
  * for one buffer of the largest response `fetchMaxBytes` allows. Without that room a client that
  * asks for whole 55 MiB responses (kcat with fetch.message.max.bytes of 64 MiB) had each read
  * into a new 64 MiB buffer, and touching its fresh pages cost the broker ten times the CPU of the
- * read itself (`deno task bench fetch-sizes`: 0.44–0.50 s against 0.03–0.04 s for 1,000,000
+ * read itself (`deno task bench fetch-sizes`: 0.44–0.50 s against 0.03–0.06 s for 1,000,000
  * records). Buffers idle for IDLE_BUFFER_MAX_AGE_MS are dropped, so a burst of large fetches
  * does not keep its memory.
  */
