@@ -238,9 +238,10 @@ export function stagesOfSlowest(log: StageLog, startedAt: number): SlowestStages
   if (receivedCount < 0) receivedCount = sorted.length;
   if (receivedCount === 0) return undefined;
   const cutoff = sorted[receivedCount - Math.max(1, Math.floor(receivedCount * 0.01))];
-  const received: number[] = [];
-  for (let i = 0; i < latency.length; i++) if (latency[i] >= cutoff) received.push(i);
-  received.sort((a, b) => latency[b] - latency[a]);
+  /** Indexes of the slowest 1% (and any ties at the cutoff), slowest first. */
+  const slowestFirst: number[] = [];
+  for (let i = 0; i < latency.length; i++) if (latency[i] >= cutoff) slowestFirst.push(i);
+  slowestFirst.sort((a, b) => latency[b] - latency[a]);
   const order: number[] = [];
   for (let b = 0; b < log.batches.length; b += BATCH_FIELDS) order.push(b);
   order.sort((a, b) => log.batches[a] - log.batches[b]);
@@ -259,7 +260,7 @@ export function stagesOfSlowest(log: StageLog, startedAt: number): SlowestStages
     return found;
   };
   return [["1%", 0.01], ["0.1%", 0.001]].map(([share, fraction]) => {
-    const slowest = received.slice(0, Math.max(1, Math.floor(receivedCount * (fraction as number))));
+    const slowest = slowestFirst.slice(0, Math.max(1, Math.floor(receivedCount * (fraction as number))));
     const withBatch = slowest.map((i) => ({ i, b: batchOf(offset[i]) })).filter(({ b }) => b >= 0);
     const mean = (f: (i: number, b: number) => number) =>
       withBatch.length === 0 ? NaN : withBatch.reduce((sum, { i, b }) => sum + f(i, b), 0) / withBatch.length;
