@@ -100,6 +100,8 @@ export class Connection {
   #slotWaiters: (() => void)[] = [];
   /** Slots taken synchronously at acquire time, so concurrent callers cannot overshoot the bound. */
   #slotsUsed = 0;
+  /** Waiters handed a slot that have not woken yet: still ahead of any caller that comes now. */
+  #slotsHandedOver = 0;
   #writeChain: Promise<void> = Promise.resolve();
   #closedError: Error | undefined;
   #brokerApis = new Map<number, BrokerApiRange>();
@@ -329,23 +331,40 @@ export class Connection {
    * the order they got their slots, so that order is the order callers asked in. (When a released
    * slot was only freed, a request made in the same turn took it before the woken waiter ran,
    * and the waiter queued again at the back: with a stalled broker and many batches waiting, a
-   * producer's later batch of a partition went out before an earlier one, without any retry.)
+   * producer's later batch of a partition went out before an earlier one, without any retry.
+   * And a waiter handed a slot takes a few microtasks to wake: a second slot freed in the same
+   * turn, taken at once by a request made meanwhile, let that request overtake the waiter; so
+   * nobody takes a slot directly while a handed-over one is still on its way.)
    */
   async #acquireSlot(): Promise<void> {
     if (this.#closedError) throw this.#closedError;
-    if (this.#slotsUsed < this.maxInFlightRequests && this.#slotWaiters.length === 0) {
+    if (
+      this.#slotsUsed < this.maxInFlightRequests && this.#slotWaiters.length === 0 &&
+      this.#slotsHandedOver === 0
+    ) {
       this.#slotsUsed++;
       return;
     }
     await new Promise<void>((resolve) => this.#slotWaiters.push(resolve));
-    // Woken with a slot handed over by #releaseSlot, or by #fail (which freed every slot).
+    // Woken with a slot handed over by #handOverSlots, or by #fail (which freed every slot).
     if (this.#closedError) throw this.#closedError;
+    this.#slotsHandedOver--;
+    // Slots freed while it woke go on to the waiters behind it, who wake after it.
+    this.#handOverSlots();
   }
 
   #releaseSlot(): void {
-    const waiter = this.#slotWaiters.shift();
-    if (waiter) waiter(); // the slot passes to it: #slotsUsed stays
-    else this.#slotsUsed--;
+    this.#slotsUsed--;
+    this.#handOverSlots();
+  }
+
+  /** Give free slots to the oldest waiters, in order (each counted as used from now). */
+  #handOverSlots(): void {
+    while (this.#slotsUsed < this.maxInFlightRequests && this.#slotWaiters.length > 0) {
+      this.#slotsUsed++;
+      this.#slotsHandedOver++;
+      this.#slotWaiters.shift()!();
+    }
   }
 
   #write(chunks: Uint8Array[]): Promise<void> {
@@ -457,6 +476,7 @@ export class Connection {
     this.#pending = [];
     this.#pendingHead = 0;
     this.#slotsUsed = 0;
+    this.#slotsHandedOver = 0;
     for (const request of pending) request.reject(error);
     for (const waiter of this.#slotWaiters.splice(0)) waiter();
     for (const listener of this.#onClose.splice(0)) listener(error);

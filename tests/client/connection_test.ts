@@ -15,9 +15,10 @@ import { writeApiVersionsResponse } from "../../src/kafka/apis/api-versions.ts";
 import { FrameDecoder, Reader, Writer } from "../../src/wire/mod.ts";
 import { eventually, freePort } from "../helpers/program.ts";
 
+/** `hold`: keep this response back and send it in one write with the next one not held. */
 type Handler = (
   header: RequestHeader,
-  respond: (body: (w: Writer) => void) => void,
+  respond: (body: (w: Writer) => void, hold?: boolean) => void,
   body: Reader,
 ) => void;
 
@@ -32,6 +33,7 @@ function fakeBroker(ranges: { apiKey: number; minVersion: number; maxVersion: nu
       (async () => {
         const decoder = new FrameDecoder(1 << 20);
         const buffer = new Uint8Array(65536);
+        let held: Uint8Array[] = [];
         try {
           while (true) {
             const n = await conn.read(buffer);
@@ -40,12 +42,17 @@ function fakeBroker(ranges: { apiKey: number; minVersion: number; maxVersion: nu
               const reader = new Reader(frame);
               const header = readRequestHeader(reader);
               seen.push(header);
-              const respond = (body: (w: Writer) => void) => {
+              const respond = (body: (w: Writer) => void, hold = false) => {
                 const w = new Writer().int32(0);
                 writeResponseHeader(w, header.apiKey, header.apiVersion, header.correlationId);
                 body(w);
                 w.setInt32At(0, w.length - 4);
-                conn.write(w.toBytes()).catch(() => {});
+                held.push(w.toBytes());
+                if (hold) return;
+                const out = new Writer();
+                for (const bytes of held) out.raw(bytes);
+                held = [];
+                conn.write(out.toBytes()).catch(() => {});
               };
               if (header.apiKey === ApiKey.ApiVersions) {
                 respond((w) =>
@@ -139,27 +146,42 @@ Deno.test("pipelines requests up to the in-flight bound and matches responses in
   }
 });
 
-Deno.test("a freed slot goes to the oldest waiting request, not to one made in the same turn", async () => {
-  // Each request carries its caller's number; the broker notes the order they arrive in.
+/**
+ * A connection to a fake broker that notes the order numbered requests arrive in; `hold(n)` says
+ * whether the answer to request n waits to go out in one write with the next answer.
+ */
+async function numberedRequests(
+  maxInFlightRequests: number,
+  hold: (number: number) => boolean = () => false,
+) {
   const arrived: number[] = [];
   const broker = fakeBroker(
     [{ apiKey: ApiKey.Metadata, minVersion: 0, maxVersion: 8 }],
     (_header, respond, body) => {
-      arrived.push(body.int32());
-      respond(echoInt(0));
+      const number = body.int32();
+      arrived.push(number);
+      respond(echoInt(0), hold(number));
     },
   );
-  const connection = await Connection.connect({
-    host: "127.0.0.1",
-    port: broker.port,
-    maxInFlightRequests: 1,
-  });
+  const connection = await Connection.connect({ host: "127.0.0.1", port: broker.port, maxInFlightRequests });
+  const request = (number: number, onAnswer = () => {}) =>
+    connection.request(ApiKey.Metadata, 0, (w) => w.int32(number), (r) => {
+      onAnswer();
+      return r.int32();
+    });
+  return {
+    arrived,
+    request,
+    close() {
+      connection.close();
+      broker.close();
+    },
+  };
+}
+
+Deno.test("a freed slot goes to the oldest waiting request, not to one made in the same turn", async () => {
+  const { arrived, request, close } = await numberedRequests(1);
   try {
-    const request = (number: number, onAnswer = () => {}) =>
-      connection.request(ApiKey.Metadata, 0, (w) => w.int32(number), (r) => {
-        onAnswer();
-        return r.int32();
-      });
     const later: Promise<number>[] = [];
     // 0 takes the one slot and 1 waits for it. Answering 0 frees the slot and, in the same turn,
     // makes request 2 (as a producer sends its next batches when one is answered): 2 must queue
@@ -170,8 +192,25 @@ Deno.test("a freed slot goes to the oldest waiting request, not to one made in t
     await Promise.all(later);
     assert.deepEqual(arrived, [0, 1, 2]);
   } finally {
-    connection.close();
-    broker.close();
+    close();
+  }
+});
+
+Deno.test("a slot handed to a waiting request stays ahead of one made while the waiter wakes", async () => {
+  // The answers to 0 and 1 go out in one write, so the client handles both in one turn.
+  const { arrived, request, close } = await numberedRequests(2, (number) => number === 0);
+  try {
+    const later: Promise<number>[] = [];
+    // 0 and 1 take both slots and 2 waits. The answer to 0 hands its slot to 2; the answer to 1,
+    // in the same turn, frees the other, and request 3 is made then, before 2 has woken: 3 must
+    // still go after 2 (a producer's next batch of a partition behind its earlier one).
+    const answered = [request(0), request(1, () => later.push(request(3)))];
+    const third = request(2);
+    await Promise.all([...answered, third]);
+    await Promise.all(later);
+    assert.deepEqual(arrived, [0, 1, 2, 3]);
+  } finally {
+    close();
   }
 });
 
