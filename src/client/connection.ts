@@ -37,6 +37,7 @@ import { checkClientSecurity, type ClientSecurity, keepsNagle, openTransport } f
 import { saslLogin } from "./sasl-login.ts";
 import { VERSION } from "../version.ts";
 import { concatBytes } from "../wire/concat-bytes.ts";
+import { type SocketRead, socketReader } from "../wire/socket-read.ts";
 import { DeadlineQueue } from "../deadline-queue.ts";
 
 export interface ConnectionOptions {
@@ -94,6 +95,7 @@ export class Connection {
   readonly maxInFlightRequests: number;
   readonly maxResponseBytes: number;
   #conn: Deno.Conn;
+  readonly #read: SocketRead;
   #nextCorrelationId = 1;
   #pending: Pending[] = [];
   #pendingHead = 0;
@@ -125,6 +127,7 @@ export class Connection {
 
   private constructor(conn: Deno.Conn, options: Required<ConnectionOptions>, joinWrites: boolean) {
     this.#conn = conn;
+    this.#read = socketReader(conn);
     this.#joinWrites = joinWrites;
     this.host = options.host;
     this.port = options.port;
@@ -395,7 +398,7 @@ export class Connection {
       while (!this.#closedError) {
         // A large frame in progress is read straight into its own buffer (no copy).
         if (frame && frame.length - frameFill >= READ_CHUNK_BYTES) {
-          const n = await this.#conn.read(frame.subarray(frameFill));
+          const n = await this.#read(frame.subarray(frameFill));
           if (n === null) break;
           frameFill += n;
           if (frameFill === frame.length) {
@@ -404,7 +407,7 @@ export class Connection {
           }
           continue;
         }
-        const n = await this.#conn.read(chunk);
+        const n = await this.#read(chunk);
         if (n === null) break;
         let at = 0;
         while (at < n && !this.#closedError) {

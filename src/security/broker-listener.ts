@@ -26,6 +26,7 @@ import type { Buffer } from "node:buffer";
 import tls from "node:tls";
 import type { ServerTlsOptions } from "./tls-options.ts";
 import { setListenerNoDelay } from "./tcp-nodelay.ts";
+import { socketReader } from "../wire/socket-read.ts";
 
 /** What the broker's Connection needs of a socket (a Deno.Conn satisfies it). */
 export interface ByteConn {
@@ -113,7 +114,7 @@ class DenoListener implements BrokerListener {
     if ("setNoDelay" in conn) (conn as Deno.TcpConn).setNoDelay(true);
     const tlsConn = "handshake" in conn ? conn as Deno.TlsConn : undefined;
     return {
-      read: (buffer) => conn.read(buffer),
+      read: socketReader(conn),
       write: (bytes) => conn.write(bytes),
       close: () => {
         try {
