@@ -12,6 +12,7 @@ import { FrameDecoder } from "../wire/frame-decoder.ts";
 import { Reader } from "../wire/reader.ts";
 import { WireError } from "../wire/wire-error.ts";
 import { Writer } from "../wire/writer.ts";
+import { socketReader } from "../wire/socket-read.ts";
 import { OpCode, opName, Xid } from "../zk/protocol/codes.ts";
 import { ErrorCode } from "../zk/protocol/errors.ts";
 import type { Id, WatcherEvent } from "../zk/protocol/records.ts";
@@ -90,11 +91,12 @@ export class Connection implements Watcher {
     }, this.#server.options.maxSessionTimeoutMs);
     const decoder = new FrameDecoder(this.#server.options.maxFrameBytes);
     const buffer = new Uint8Array(READ_BUFFER_BYTES);
+    const read = socketReader(this.#conn);
     let prefix: Uint8Array | undefined = new Uint8Array(0);
     try {
       while (!this.closed) {
         if (this.#queuedBytes > this.#server.options.highWaterBytes) await this.#drained();
-        const count = await this.#conn.read(buffer);
+        const count = await read(buffer);
         if (count === null || this.closed) break;
         let chunk: Uint8Array = buffer.subarray(0, count);
         if (prefix !== undefined) {
