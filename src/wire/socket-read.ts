@@ -4,7 +4,7 @@
  * Deno's `Conn.read` puts each read's promise into a Set (so that `ref()`/`unref()` can reach
  * reads in flight) and takes it out again when the read ends. A connection that lives long has
  * that Set in V8's old space, and when a hash table shrinks V8 makes its new table in the old
- * one's generation: every read left about 100 bytes in old space that only a mark-compact frees.
+ * one's generation: every read left about 120 bytes in old space that only a mark-compact frees.
  * A leader at 5,000 records/s (three brokers, acks=all) grew its old space by 0.25 MB/s and ran a
  * mark-compact every 25-30 s, each about 15-20 ms of its event loop, in the end-to-end tail
  * (V8's sampling heap profiler, counting what outlived the young generation: 7.5 MB in 60 s from

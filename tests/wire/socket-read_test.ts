@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { readsThroughOp, socketReader } from "../../src/wire/socket-read.ts";
+import { oldSpaceGrowth } from "../helpers/old-space.ts";
 
 /** A connected pair on 127.0.0.1, closed at the end of `use`. */
 async function withPair(use: (client: Deno.TcpConn, server: Deno.TcpConn) => Promise<void>) {
@@ -72,4 +73,32 @@ Deno.test("socketReader: a read on a closed connection fails as conn.read's does
     server.close();
     await assert.rejects(read(new Uint8Array(10)), Deno.errors.BadResource);
   });
+});
+
+/**
+ * The reason socketReader exists: reads on a long-lived connection must not become old-space
+ * garbage. conn.read is the control that shows the churn being avoided.
+ */
+Deno.test("20,000 reads on an old connection add nothing to the old space through socketReader (conn.read: ~120 bytes each)", async () => {
+  const src = new URL("../../src/", import.meta.url).href;
+  const grownWith = (reader: "socketReader" | "conn.read") =>
+    oldSpaceGrowth(
+      `import { socketReader } from "${src}wire/socket-read.ts";
+      const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+      const client = await Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port });
+      const server = await listener.accept();
+      const read = ${reader === "socketReader" ? "socketReader(server)" : "(buffer) => server.read(buffer)"};
+      const one = new Uint8Array(1);
+      const buffer = new Uint8Array(16);`,
+      `async function churn(rounds) {
+        for (let i = 0; i < rounds; i++) {
+          await client.write(one);
+          if ((await read(buffer)) !== 1) throw new Error("short read");
+        }
+      }`,
+    );
+  const control = await grownWith("conn.read");
+  assert.ok(control > 1024 * 1024, `the control (conn.read) grew the old space by only ${control} bytes`);
+  const grown = await grownWith("socketReader");
+  assert.ok(grown < 256 * 1024, `the old space grew by ${grown} bytes in 20,000 reads`);
 });
