@@ -25,8 +25,8 @@ Deno.test("waits, fetch-session changes, pooled buffers and polls going round ad
     const entry = session.get("t", 0);
     const pool = new BufferPool(1 << 20);
     const waker = new Waker();
-    const attention = new LinkedKeySet(); // a follower's partitions to look at`,
-    `async function churn(rounds) {
+    const attention = new LinkedKeySet(); // a follower's partitions to look at
+    async function churn(rounds) {
       for (let i = 0; i < rounds; i++) {
         const fetch = purgatory.wait(["log:t:0"], 60_000);
         const produce = purgatory.wait(["hwm:t:0", "log:t:0"], 60_000);

@@ -5,21 +5,20 @@
  *
  * @example
  * ```ts
- * const grown = await oldSpaceGrowth(`let n = 0;`, `async function churn(rounds) { n += rounds; }`);
+ * const grown = await oldSpaceGrowth(`let n = 0; async function churn(rounds) { n += rounds; }`);
  * ```
  */
 import assert from "node:assert/strict";
 
 /**
- * Runs `setup`, then `churn(2_000)` (whose objects then become old), then `churn(20_000)`, and
- * returns by how many bytes the old space grew during the second. `churn` is an async function
- * that `setup` or `churnSource` defines.
+ * Runs `source`, which defines an async function `churn(rounds)`, then `churn(2_000)` (whose
+ * objects then become old), then `churn(20_000)`, and returns by how many bytes the old space
+ * grew during the second.
  */
-export async function oldSpaceGrowth(setup: string, churnSource: string): Promise<number> {
+export async function oldSpaceGrowth(source: string): Promise<number> {
   const script = `
     import v8 from "node:v8";
-    ${setup}
-    ${churnSource}
+    ${source}
     const oldSpace = () => v8.getHeapSpaceStatistics().find((s) => s.space_name === "old_space").space_used_size;
     await churn(2_000);
     gc();

@@ -89,8 +89,8 @@ Deno.test("20,000 reads on an old connection add nothing to the old space throug
       const server = await listener.accept();
       const read = ${reader === "socketReader" ? "socketReader(server)" : "(buffer) => server.read(buffer)"};
       const one = new Uint8Array(1);
-      const buffer = new Uint8Array(16);`,
-      `async function churn(rounds) {
+      const buffer = new Uint8Array(16);
+      async function churn(rounds) {
         for (let i = 0; i < rounds; i++) {
           await client.write(one);
           if ((await read(buffer)) !== 1) throw new Error("short read");
