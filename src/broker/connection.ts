@@ -82,7 +82,7 @@ export interface ConnectionOptions {
   handlerFor: (apiKey: number) => RequestHandler | undefined;
   /** Called with one line when the connection closes because of the client's bytes. */
   onProtocolError?: (remote: string, message: string) => void;
-  /** Read chunk size in bytes. */
+  /** The connection's read buffer, in bytes (default 64 KiB). */
   readBufferBytes?: number;
   /** The connection's identity, passed to every handler. */
   session?: RequestSession;
@@ -159,22 +159,19 @@ export class Connection {
   }
 
   async #readLoop(): Promise<void> {
-    const slabBytes = this.#options.readBufferBytes ?? 65_536;
-    // Small reads go into the free tail of a slab; decoded frames may be views into the slab's
-    // filled part while handlers run, so that part is never written again, and a new slab is
-    // taken when the tail gets short. (TLS reads return 16 KiB at most: a fresh buffer per read
-    // would allocate four times what arrives.)
-    let slab = new Uint8Array(slabBytes);
-    let slabUsed = 0;
+    const readBytes = this.#options.readBufferBytes ?? 65_536;
+    // One buffer for the connection's life, read into again and again: a frame that arrives whole
+    // in it is copied out to a buffer of its own before the next read (the decoder copies a part
+    // of a frame as it comes). The connection once kept frames as views of 64 KiB slabs, a new
+    // slab when one filled; a slab outlived a few young-generation collections, so each became
+    // 64 KiB of garbage that only a mark-compact frees, and a leader at 5,000 records/s had a
+    // mark-compact about every 30 s (issue 14: the three-broker tail).
+    const readBuffer = new Uint8Array(readBytes);
     while (!this.#closed) {
-      // A frame larger than a slab is read straight into its own buffer (no copy, no join).
+      // A frame much larger than the buffer is read straight into its own buffer (no copy).
       const space = this.#decoder.frameSpace();
-      const direct = space !== undefined && space.length >= slabBytes / 4;
-      if (!direct && slab.length - slabUsed < slabBytes / 4) {
-        slab = new Uint8Array(slabBytes);
-        slabUsed = 0;
-      }
-      const target = direct ? space.subarray(0, MAX_READ_CHUNK_BYTES) : slab.subarray(slabUsed);
+      const direct = space !== undefined && space.length >= readBytes / 4;
+      const target = direct ? space.subarray(0, MAX_READ_CHUNK_BYTES) : readBuffer;
       let count: number | null;
       try {
         count = await this.#conn.read(target);
@@ -187,10 +184,11 @@ export class Connection {
         const frame = this.#decoder.filled(count);
         frames = frame === undefined ? [] : [frame];
       } else {
-        frames = this.#decoder.push(target.subarray(0, count));
-        slabUsed += count;
+        frames = this.#decoder.push(readBuffer.subarray(0, count));
       }
-      for (const payload of frames) {
+      // Nothing reads into readBuffer until every frame of this read is copied out of it.
+      for (const frame of frames) {
+        const payload = frame.buffer === readBuffer.buffer ? this.#copyOut(frame) : frame;
         // The bound holds per request, even when one read brought many.
         while (this.#slots.length >= this.#options.maxInFlightRequests && !this.#closed) {
           await new Promise<void>((resolve) => this.#slotFreed = resolve);
@@ -202,6 +200,17 @@ export class Connection {
         }
       }
     }
+  }
+
+  /**
+   * A frame of the read buffer, in a buffer of its own: handlers may keep views of their request
+   * (a group member's metadata). A Produce request's comes from the pool, given back once the
+   * request is answered (#dispatch); the rest are small and die young.
+   */
+  #copyOut(frame: Uint8Array): Uint8Array {
+    // Every request header starts with its int16 API key.
+    const produce = frame.length >= 2 && ((frame[0] << 8) | frame[1]) === ApiKey.Produce;
+    return this.#decoder.copyOut(frame, produce);
   }
 
   /** Start handling one frame; false when the connection must stop reading (bad request). */

@@ -64,6 +64,18 @@ export class FrameDecoder {
     this.#pool.give(new Uint8Array(frame.buffer));
   }
 
+  /**
+   * `frame`'s bytes in a buffer of its own, for a caller that reads into the pushed chunk again
+   * while the frame is still in use. `pooled`: a buffer from the pool, to release() later; else a
+   * new one of exactly the frame's size, for a frame that will not be released (from an empty
+   * pool it would be a new buffer of its size class, up to twice as large).
+   */
+  copyOut(frame: Uint8Array, pooled: boolean): Uint8Array {
+    const own = pooled ? this.#allocate(frame.length) : new Uint8Array(frame.length);
+    own.set(frame);
+    return own;
+  }
+
   /** Bytes received but not yet part of a whole frame. */
   get bufferedBytes(): number {
     return this.#frameLength >= 0 ? this.#frameFill : this.#prefixFill;
@@ -71,8 +83,9 @@ export class FrameDecoder {
 
   /**
    * Feed received bytes; returns the whole frames now available (payloads only).
-   * Frames may be views into `chunk`: pass a chunk the caller will not overwrite. Bytes of an
-   * unfinished frame are copied, so the chunk may be reused once the returned frames are used.
+   * Frames may be views into `chunk`: pass a chunk the caller will not overwrite, or copyOut()
+   * those it keeps. Bytes of an unfinished frame are copied, so the chunk may be reused once the
+   * returned frames are used or copied out.
    */
   push(chunk: Uint8Array): Uint8Array[] {
     const frames: Uint8Array[] = [];

@@ -7,6 +7,7 @@ import { writeRequestHeader } from "../../src/kafka/header.ts";
 import { Reader } from "../../src/wire/reader.ts";
 import { Writer } from "../../src/wire/writer.ts";
 import { FrameDecoder } from "../../src/wire/frame-decoder.ts";
+import { oldBufferGarbage } from "../helpers/old-space.ts";
 
 /** A server whose handlers are given per API key; returns its port and a dispose. */
 function serve(handlers: Map<number, RequestHandler>, maxInFlightRequests = 8) {
@@ -283,4 +284,89 @@ Deno.test("afterResponse runs once the response is written in full, never for on
   leaver.close(); // gone with most of its response unwritten
   await new Promise((resolve) => setTimeout(resolve, 300));
   assert.deepEqual(written, [1], "never for a response the socket may still hold");
+});
+
+Deno.test("a handler may keep views of its request: later requests on the connection do not overwrite them", async () => {
+  // The connection reads into one buffer over and over; what a handler keeps (a group member's
+  // metadata) must be its own bytes, not that buffer.
+  const kept: Uint8Array[] = [];
+  const keep: RequestHandler = (request) => {
+    kept.push(request.body.raw(request.body.remaining));
+    return echoCorrelation(request);
+  };
+  await using server = serve(new Map([[ApiKey.Metadata, keep]]));
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
+  try {
+    const body = (id: number) => new Uint8Array(300).fill(id % 251);
+    // 2,000 requests of ~330 bytes, forty to a write, answered after all are sent: the 64 KiB read
+    // buffer fills ten times over.
+    for (let id = 0; id < 2_000; id += 40) {
+      const ids = Array.from({ length: 40 }, (_, k) => id + k);
+      await conn.write(new Uint8Array(ids.flatMap((k) => [...request(ApiKey.Metadata, 1, k, body(k))])));
+    }
+    const { frames } = await readFrames(conn, 2_000);
+    assert.equal(frames.length, 2_000);
+    assert.equal(kept.length, 2_000);
+    kept.forEach((bytes, id) => assert.deepEqual(bytes, body(id), `request ${id}'s kept bytes`));
+  } finally {
+    conn.close();
+  }
+});
+
+Deno.test("a connection's requests leave no buffers that only a mark-compact frees", async () => {
+  // A leader at 5,000 records/s once kept request frames as views of 64 KiB slabs that outlived
+  // young-generation collections: 0.2 MB/s of dead buffers waiting for a mark-compact, one every
+  // ~30 s, each a pause in the three-broker tail (issue 14).
+  const src = new URL("../../src/", import.meta.url).href;
+  const served = `
+    import { Connection } from "${src}broker/connection.ts";
+    import { BufferPool } from "${src}buffer-pool.ts";
+    import { Writer } from "${src}wire/writer.ts";
+    import { writeRequestHeader } from "${src}kafka/header.ts";
+    const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const client = await Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port });
+    new Connection(await listener.accept(), {
+      maxFrameBytes: 1 << 20,
+      maxInFlightRequests: 8,
+      handlerFor: () => ({ header }) => (writer) => writer.int32(header.correlationId),
+      framePool: new BufferPool(1 << 20),
+    }).serve();
+    const request = (apiKey, apiVersion) => {
+      const writer = new Writer().int32(0);
+      writeRequestHeader(writer, { apiKey, apiVersion, correlationId: 1, clientId: "test" });
+      writer.raw(new Uint8Array(100));
+      const bytes = writer.toBytes();
+      new DataView(bytes.buffer).setInt32(0, bytes.length - 4);
+      return bytes;
+    };
+    const requests = [request(0, 3), request(1, 4)]; // Produce (its copy is pooled), Fetch (not)
+    const reply = new Uint8Array(64);
+    async function roundTrip(i) {
+      await client.write(requests[i % 2]);
+      for (let got = 0; got < 12;) got += await client.read(reply.subarray(got));
+    }`;
+  const grown = await oldBufferGarbage(
+    `${served}
+    async function churn(rounds) {
+      for (let i = 0; i < rounds; i++) await roundTrip(i);
+    }`,
+  );
+  assert.ok(grown < 128 * 1024, `${grown} bytes of buffers left for a mark-compact after 20,000 requests`);
+
+  // The control: each request also kept as a view of a 64 KiB slab until the slab is full (what
+  // the connection once did). The measurement must see that.
+  const control = await oldBufferGarbage(
+    `${served}
+    let slab = new Uint8Array(65_536);
+    let used = 0;
+    async function churn(rounds) {
+      for (let i = 0; i < rounds; i++) {
+        if (slab.length - used < 16_384) [slab, used] = [new Uint8Array(65_536), 0];
+        slab.set(requests[i % 2], used);
+        used += requests[i % 2].length;
+        await roundTrip(i);
+      }
+    }`,
+  );
+  assert.ok(control > 1024 * 1024, `the control (slabs) left only ${control} bytes`);
 });

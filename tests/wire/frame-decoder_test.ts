@@ -157,3 +157,24 @@ Deno.test("frame decoder without a pool: release is a no-op", () => {
   decoder.release(got);
   assert.deepEqual(got, pattern(100_000, 7));
 });
+
+Deno.test("frame decoder: copyOut gives a frame a buffer of its own, from the pool only when asked", () => {
+  const pool = new BufferPool(1024 * 1024);
+  const decoder = new FrameDecoder(1024 * 1024, pool);
+  const chunk = frame(pattern(1000, 5));
+  const [view] = decoder.push(chunk);
+
+  const pooled = decoder.copyOut(view, true);
+  const fresh = decoder.copyOut(view, false);
+  chunk.fill(0); // the caller reads into its chunk again
+  assert.deepEqual(pooled, pattern(1000, 5));
+  assert.deepEqual(fresh, pattern(1000, 5));
+  assert.equal(pooled.buffer.byteLength, BufferPool.sizeClass(1000)); // lent from the pool
+  assert.equal(fresh.buffer.byteLength, 1000); // exactly the frame: it is never given back
+
+  decoder.release(fresh); // not lent: left to the collector
+  assert.equal(pool.idleBytes, 0);
+  decoder.release(pooled);
+  assert.equal(pool.idleBytes, BufferPool.sizeClass(1000));
+  assert.equal(decoder.copyOut(view, true).buffer, pooled.buffer); // and lent again
+});
