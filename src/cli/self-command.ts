@@ -1,6 +1,6 @@
 /**
- * V8 flags the program runs with: on the `deno run` command lines it builds (here, and the tests'
- * tests/helpers/program.ts), and in deno.json's `start` and `compile` tasks
+ * V8 flags the program runs with: on the `deno run` command line selfCommand builds (which the
+ * tests' programCommand uses too), and in deno.json's `start` and `compile` tasks
  * (tests/cli/self-command_test.ts holds them to this).
  *
  * `--no-memory-reducer`: V8's memory reducer shrinks the heap of a process it thinks idle, and

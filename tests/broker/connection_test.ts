@@ -3,10 +3,9 @@ import { Connection, type RequestHandler, writesOf } from "../../src/broker/conn
 import { listenBroker } from "../../src/security/broker-listener.ts";
 import { makeTestCertificates } from "../helpers/test-certs.ts";
 import { ApiKey } from "../../src/kafka/api-keys.ts";
-import { writeRequestHeader } from "../../src/kafka/header.ts";
 import { Reader } from "../../src/wire/reader.ts";
-import { Writer } from "../../src/wire/writer.ts";
 import { FrameDecoder } from "../../src/wire/frame-decoder.ts";
+import { request } from "../helpers/request-frame.ts";
 import { oldBufferGarbage } from "../helpers/old-space.ts";
 
 /** A server whose handlers are given per API key; returns its port and a dispose. */
@@ -36,15 +35,6 @@ function serve(handlers: Map<number, RequestHandler>, maxInFlightRequests = 8) {
       await Promise.all(connections);
     },
   };
-}
-
-function request(apiKey: number, apiVersion: number, correlationId: number, body = new Uint8Array()) {
-  const writer = new Writer().int32(0);
-  writeRequestHeader(writer, { apiKey, apiVersion, correlationId, clientId: "test" });
-  writer.raw(body);
-  const bytes = writer.toBytes();
-  new DataView(bytes.buffer).setInt32(0, bytes.length - 4);
-  return bytes;
 }
 
 /** Read frames until `count` arrived or the peer closed; returns the frames and whether it closed. */
@@ -318,11 +308,11 @@ Deno.test("a connection's requests leave no buffers that only a mark-compact fre
   // young-generation collections: 0.2 MB/s of dead buffers waiting for a mark-compact, one every
   // ~30 s, each a pause in the three-broker tail (issue 14).
   const src = new URL("../../src/", import.meta.url).href;
+  const helpers = new URL("../helpers/", import.meta.url).href;
   const served = `
     import { Connection } from "${src}broker/connection.ts";
     import { BufferPool } from "${src}buffer-pool.ts";
-    import { Writer } from "${src}wire/writer.ts";
-    import { writeRequestHeader } from "${src}kafka/header.ts";
+    import { request } from "${helpers}request-frame.ts";
     const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
     const client = await Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port });
     new Connection(await listener.accept(), {
@@ -331,15 +321,8 @@ Deno.test("a connection's requests leave no buffers that only a mark-compact fre
       handlerFor: () => ({ header }) => (writer) => writer.int32(header.correlationId),
       framePool: new BufferPool(1 << 20),
     }).serve();
-    const request = (apiKey, apiVersion) => {
-      const writer = new Writer().int32(0);
-      writeRequestHeader(writer, { apiKey, apiVersion, correlationId: 1, clientId: "test" });
-      writer.raw(new Uint8Array(100));
-      const bytes = writer.toBytes();
-      new DataView(bytes.buffer).setInt32(0, bytes.length - 4);
-      return bytes;
-    };
-    const requests = [request(0, 3), request(1, 4)]; // Produce (its copy is pooled), Fetch (not)
+    const body = new Uint8Array(100);
+    const requests = [request(0, 3, 1, body), request(1, 4, 1, body)]; // Produce (its copy pooled), Fetch (not)
     const reply = new Uint8Array(64);
     async function roundTrip(i) {
       await client.write(requests[i % 2]);

@@ -1,20 +1,17 @@
 /**
- * The one way tests start Vltava: a compiled binary when VLTAVA_BIN is set, otherwise
- * `deno run -A main.ts` with the program's V8 flags (src/cli/self-command.ts). Servers run as real child processes on free 127.0.0.1 ports with
+ * The one way tests start Vltava: a compiled binary when VLTAVA_BIN is set, otherwise the
+ * command `vltava dev` starts its copies with (`deno run` of main.ts with the program's V8 flags,
+ * src/cli/self-command.ts). Servers run as real child processes on free 127.0.0.1 ports with
  * temporary data directories, and are always killed when the test ends (`await using`).
  */
 import { type CommandResult, runCommand } from "./command.ts";
 import { freePortRun as freePortRunOn } from "../../src/dev/free-ports.ts";
-import { RUNTIME_V8_FLAGS } from "../../src/cli/self-command.ts";
-
-const MAIN = new URL("../../main.ts", import.meta.url).pathname;
+import { selfCommand } from "../../src/cli/self-command.ts";
 
 /** The argv prefix that runs the program. */
 export function programCommand(): string[] {
   const binary = Deno.env.get("VLTAVA_BIN");
-  return binary
-    ? [binary]
-    : [Deno.execPath(), "run", "-A", "--quiet", `--v8-flags=${RUNTIME_V8_FLAGS}`, MAIN];
+  return binary ? [binary] : selfCommand();
 }
 
 /** A port on 127.0.0.1 that was free a moment ago. */
